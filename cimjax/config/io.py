@@ -1,0 +1,188 @@
+"""Loading, overriding and saving configs.
+
+- ``load_config(path)`` reads a ``configs/*.py`` file (which defines ``get_config()``
+  returning a :class:`Config`) or a ``config.json`` written next to a run's outputs.
+- ``apply_overrides(config, ["train.epochs=3", ...])`` applies command-line
+  ``--set section.field=value`` overrides; values are parsed by the field's type.
+- ``save_config(config, path)`` writes JSON atomically; ``load_config`` reads it back to an
+  equal config, so any run can be repeated exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, Iterable
+
+from cimjax.config._validate import ConfigError
+from cimjax.config.schema import SECTIONS, Config
+
+_NONE_WORDS = ("none", "null")
+_TRUE_WORDS = ("true", "yes", "on", "1")
+_FALSE_WORDS = ("false", "no", "off", "0")
+
+
+def _field_types(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _strip_optional(tp) -> tuple[Any, bool]:
+    """(inner type, is_optional) for ``Optional[X]`` / ``X | None``."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def _coerce(path: str, tp, value: Any) -> Any:
+    """Convert a JSON value to the field's Python type (lists → tuples); the dataclass
+    checks the result, so this only reshapes, it never decides validity."""
+    inner, optional = _strip_optional(tp)
+    if value is None:
+        return None
+    if typing.get_origin(inner) is tuple and isinstance(value, list):
+        return tuple(value)
+    if inner is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _parse_scalar(path: str, text: str, tp) -> Any:
+    """Parse ``text`` from the command line as the field type ``tp``."""
+    inner, optional = _strip_optional(tp)
+    t = text.strip()
+    if optional and t.lower() in _NONE_WORDS:
+        return None
+    if inner is bool:
+        if t.lower() in _TRUE_WORDS:
+            return True
+        if t.lower() in _FALSE_WORDS:
+            return False
+        raise ConfigError(f"{path} = {text!r} is invalid: expected true or false")
+    if inner is int:
+        try:
+            return int(t)
+        except ValueError:
+            raise ConfigError(f"{path} = {text!r} is invalid: expected an integer") from None
+    if inner is float:
+        try:
+            return float(t)
+        except ValueError:
+            raise ConfigError(f"{path} = {text!r} is invalid: expected a number") from None
+    if typing.get_origin(inner) is tuple:
+        body = t.strip("()[] ")
+        if not body:
+            return ()
+        (elem, *_rest) = typing.get_args(inner)
+        return tuple(_parse_scalar(path, part, elem) for part in body.split(","))
+    if inner is str:
+        return t
+    raise ConfigError(f"{path}: cannot parse values of type {inner!r} from the command line")
+
+
+def _split_key(path: str) -> tuple[str, str]:
+    parts = path.split(".")
+    if len(parts) != 2 or parts[0] not in SECTIONS:
+        raise ConfigError(
+            f"unknown config field {path!r}: expected section.field with section one of "
+            + ", ".join(SECTIONS)
+        )
+    section, name = parts
+    names = [f.name for f in dataclasses.fields(SECTIONS[section])]
+    if name not in names:
+        raise ConfigError(f"unknown config field {path!r}: {section} has fields " + ", ".join(names))
+    return section, name
+
+
+def replace(config: Config, **changes: dict[str, Any]) -> Config:
+    """``replace(cfg, train={'epochs': 3})``: new config with fields of sections changed."""
+    sections = {}
+    for section, fields in changes.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown config section {section!r}: expected one of " + ", ".join(SECTIONS))
+        for name in fields:
+            _split_key(f"{section}.{name}")
+        sections[section] = dataclasses.replace(getattr(config, section), **fields)
+    return dataclasses.replace(config, **sections)
+
+
+def apply_overrides(config: Config, overrides: Iterable[str]) -> Config:
+    """Apply ``section.field=value`` strings, in order."""
+    changes: dict[str, dict[str, Any]] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is invalid: expected section.field=value")
+        key, text = item.split("=", 1)
+        section, name = _split_key(key.strip())
+        tp = _field_types(SECTIONS[section])[name]
+        changes.setdefault(section, {})[name] = _parse_scalar(key.strip(), text, tp)
+    return replace(config, **changes)
+
+
+def to_dict(config: Config) -> dict[str, dict[str, Any]]:
+    """Plain JSON-able dict (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def from_dict(d: dict[str, Any]) -> Config:
+    """Inverse of :func:`to_dict`. Unknown sections or fields raise ``ValueError``."""
+    if not isinstance(d, dict):
+        raise ConfigError(f"config must be a mapping of sections, got {type(d).__name__}")
+    sections = {}
+    for section, fields in d.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"unknown config section {section!r}: expected one of " + ", ".join(SECTIONS))
+        if not isinstance(fields, dict):
+            raise ConfigError(f"config section {section!r} must be a mapping, got {fields!r}")
+        types_ = _field_types(SECTIONS[section])
+        kwargs = {}
+        for name, value in fields.items():
+            _split_key(f"{section}.{name}")
+            kwargs[name] = _coerce(f"{section}.{name}", types_[name], value)
+        sections[section] = SECTIONS[section](**kwargs)
+    return Config(**sections)
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Load a ``.py`` config file (``get_config()``) or a ``.json`` saved config."""
+    path = Path(path)
+    if path.is_dir() and (path / "config.json").is_file():
+        path = path / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {str(path)!r} not found")
+    if path.suffix == ".json":
+        return from_dict(json.loads(path.read_text()))
+    if path.suffix == ".py":
+        spec = importlib.util.spec_from_file_location(f"cimjax_config_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not hasattr(module, "get_config"):
+            raise ConfigError(f"config file {str(path)!r} defines no get_config()")
+        config = module.get_config()
+        if not isinstance(config, Config):
+            raise ConfigError(f"get_config() in {str(path)!r} returned {type(config).__name__}, expected cimjax Config")
+        return config
+    raise ConfigError(f"config file {str(path)!r}: expected a .py or .json file")
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write via a temporary file in the same directory and an atomic rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def save_config(config: Config, path: str | os.PathLike) -> None:
+    atomic_write_text(path, json.dumps(to_dict(config), indent=2, sort_keys=True) + "\n")

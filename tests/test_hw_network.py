@@ -1,0 +1,44 @@
+"""The static layer table (NeuroSim's NetWork.csv) derived from the model config."""
+
+from cimjax.config import ModelConfig
+from cimjax.hw.network import network_csv, network_layers, subarrays
+
+NEUROSIM_VGG8_CSV = """32,32,3,3,3,128,0,1
+32,32,128,3,3,128,1,1
+16,16,128,3,3,256,0,1
+16,16,256,3,3,256,1,1
+8,8,256,3,3,512,0,1
+8,8,512,3,3,512,1,1
+1,1,8192,1,1,1024,0,1
+1,1,1024,1,1,10,0,1
+"""
+
+
+def test_vgg8_matches_neurosim_network_csv():
+    layers = network_layers(ModelConfig(name="vgg8"), (32, 32, 3))
+    assert network_csv(layers) == NEUROSIM_VGG8_CSV
+
+
+def test_vgg8_counts():
+    layers = network_layers(ModelConfig(name="vgg8"), (32, 32, 3))
+    assert sum(l.num_weights for l in layers) == 12_973_440
+    assert sum(l.macs for l in layers) == 615_917_568
+    assert [l.macs for l in layers][:2] == [3_538_944, 150_994_944]
+    assert [l.valid_windows for l in layers] == [900, 900, 196, 196, 36, 36, 1, 1]
+
+
+def test_width_and_input_shape():
+    layers = network_layers(ModelConfig(name="vgg8", width=0.125), (28, 28, 1))
+    assert [l.out_channels for l in layers] == [16, 16, 32, 32, 64, 64, 128, 10]
+    assert layers[6].in_channels == 3 * 3 * 64  # 28 -> 14 -> 7 -> 3
+    mlp = network_layers(ModelConfig(name="mlp", hidden=64), (16, 16, 1))
+    assert [(l.in_channels, l.out_channels) for l in mlp] == [(256, 64), (64, 10)]
+
+
+def test_subarray_count_conventional_mapping():
+    layers = network_layers(ModelConfig(name="vgg8"), (32, 32, 3))
+    # conv2: 1152 rows x 128 columns, one 5-bit cell per weight -> 9 x 1 arrays of 128x128.
+    assert subarrays(layers[1], 128, 128, weight_bits=5, cell_bits=5) == 9
+    # two cells per weight double the columns.
+    assert subarrays(layers[1], 128, 128, weight_bits=8, cell_bits=4) == 18
+    assert subarrays(layers[7], 128, 128, weight_bits=5, cell_bits=5) == 8
