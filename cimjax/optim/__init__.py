@@ -1,0 +1,13 @@
+"""Device-aware optimisers: NeuroSim's momentum and weight update as optax transformations."""
+
+from cimjax.optim.device_update import (
+    NO_PARAMS_MSG as NO_PARAMS_MSG,
+    DeviceUpdateState as DeviceUpdateState,
+    NeuroSimMomentumState as NeuroSimMomentumState,
+    device_update as device_update,
+    device_weight_change as device_weight_change,
+    neurosim_momentum as neurosim_momentum,
+    neurosim_optimizer as neurosim_optimizer,
+    reset_momentum as reset_momentum,
+    step_decay_schedule as step_decay_schedule,
+)

@@ -1,0 +1,441 @@
+"""NeuroSim's device-aware weight update as optax transformations (spec §1.5, §2.4–§2.6).
+
+* :func:`neurosim_momentum` is NeuroSim's velocity ``v ← γ·v + α·g`` (with the
+  as-released in-place renormalisation, spec §1.5 "momentum subtlety", or plain).
+* :func:`device_update` turns that velocity into the weight change a nonlinear,
+  asymmetric, noisy synaptic device achieves (``QG`` then ``W``), and returns
+  ``w' − w`` so that ``optax.apply_updates(params, updates)`` gives ``w'``.
+* :func:`neurosim_optimizer` chains the two, from the config sections.
+
+NeuroSim's optimiser ``SGD(lr=1)`` is the identity; ``grad_scale`` is the ``lr`` of
+``QG``, scheduled with :func:`step_decay_schedule`. Digital parameters (biases, norms)
+can be kept on a plain optimiser with ``optax.partition``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple, Optional, Sequence, Union
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from cimjax import quant
+from cimjax.config.schema import DeviceConfig, QuantConfig, TrainConfig
+from cimjax.devices.nonlinear import C2C_MODES, NL_CLIP, c2c_noise, device_step_cell, sample_d2d_a
+
+Array = jax.Array
+ScalarOrSchedule = Union[float, optax.Schedule]
+
+NO_PARAMS_MSG = (
+    "device_update needs the current weights: call update(updates, state, params) with "
+    "params, because the conductance change depends on the current conductance."
+)
+
+
+# --------------------------------------------------------------------------------------
+# Momentum
+# --------------------------------------------------------------------------------------
+
+
+class NeuroSimMomentumState(NamedTuple):
+    """State of :func:`neurosim_momentum`.
+
+    Attributes:
+      velocity: the last velocity ``v_t`` (a pytree like the params), *before*
+        renormalisation; zeros after ``init`` and after :func:`reset_momentum`.
+    """
+
+    velocity: optax.Updates
+
+
+def _renorm(v: Array) -> Array:
+    if v.size == 0:
+        return v
+    return v / quant.shift(jnp.max(jnp.abs(v)))
+
+
+def neurosim_momentum(
+    gamma: float = 0.9, alpha: float = 0.1, renorm: bool = True
+) -> optax.GradientTransformation:
+    """NeuroSim's velocity ``v_t = γ·v_{t−1}' + α·g_t``; the output is ``v_t``.
+
+    Source: spec §1.5 (``train.py``; γ = 0.9, α = 0.1).
+
+    * ``renorm=True`` (NeuroSim *as released*; the default): QG divides the velocity
+      tensor in place by ``shift(max|v|)``, so the history term is the renormalised
+      previous velocity, ``v_{t−1}' = v_{t−1}/shift(max|v_{t−1}|)`` (per tensor). Its
+      maximum then lies in [0.64, 1.27]·γ whatever the gradient scale.
+    * ``renorm=False``: plain momentum, ``v_{t−1}' = v_{t−1}``.
+
+    The state stores ``v_t`` unnormalised and applies the renormalisation at the next
+    step; this equals NeuroSim's in-place division (``shift`` of an already normalised
+    tensor is 1). An all-zero velocity stays zero (``shift(0) = 1``). NeuroSim resets the
+    velocity at every epoch: use :func:`reset_momentum`.
+
+    Args:
+      gamma: momentum γ, in [0, 1).
+      alpha: gradient weight α, > 0.
+      renorm: NeuroSim's in-place renormalisation (True) or plain momentum (False).
+
+    Returns:
+      An ``optax.GradientTransformation`` (params are not used).
+    """
+
+    def init_fn(params):
+        return NeuroSimMomentumState(jax.tree.map(jnp.zeros_like, params))
+
+    def update_fn(updates, state, params=None):
+        del params
+
+        def step(g, v):
+            prev = _renorm(v) if renorm else v
+            return (gamma * prev + alpha * g).astype(g.dtype)
+
+        v = jax.tree.map(step, updates, state.velocity)
+        return v, NeuroSimMomentumState(v)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def reset_momentum(opt_state: Any) -> Any:
+    """Zeroes every :class:`NeuroSimMomentumState` velocity found in ``opt_state``.
+
+    NeuroSim resets the velocity at the start of every epoch (spec §1.5). Other states
+    (the device population, counters, keys) are left untouched.
+
+    Args:
+      opt_state: any optimiser state pytree (e.g. from :func:`neurosim_optimizer`, or a
+        ``optax.partition`` state containing one).
+
+    Returns:
+      The same structure with zero velocities.
+    """
+
+    def reset(node):
+        if isinstance(node, NeuroSimMomentumState):
+            return NeuroSimMomentumState(jax.tree.map(jnp.zeros_like, node.velocity))
+        return node
+
+    return jax.tree.map(reset, opt_state, is_leaf=lambda n: isinstance(n, NeuroSimMomentumState))
+
+
+def step_decay_schedule(
+    learning_rate: float, decay_epochs: Sequence[int], factor: float, steps_per_epoch: int
+) -> optax.Schedule:
+    """``learning_rate`` divided by ``factor`` at each epoch of ``decay_epochs``.
+
+    Source: spec §1.5 (``grad_scale`` 1 → 1/8 → 1/64 at epochs 200 and 250). Epoch ``e``
+    (0-based) starts at update count ``e·steps_per_epoch``; the division applies from
+    that count on. The values equal ``optax.piecewise_constant_schedule(learning_rate,
+    {e·steps_per_epoch: 1/factor})``; this version also works under
+    ``jax_numpy_dtype_promotion="strict"`` (optax's mixes the int count with floats).
+
+    Args:
+      learning_rate: initial value (NeuroSim's ``grad_scale``; 1).
+      decay_epochs: increasing epoch indices.
+      factor: divisor per boundary (> 0; NeuroSim 8).
+      steps_per_epoch: optimiser updates per epoch (≥ 1).
+
+    Returns:
+      An optax schedule: update count (int) → learning rate (float scalar).
+    """
+    if steps_per_epoch < 1:
+        raise ValueError(f"steps_per_epoch = {steps_per_epoch!r} is invalid: expected >= 1")
+    if factor <= 0:
+        raise ValueError(f"factor = {factor!r} is invalid: expected > 0")
+    boundaries = tuple(sorted(int(e) * int(steps_per_epoch) for e in decay_epochs))
+
+    def schedule(count):
+        dtype = jnp.result_type(float)
+        passed = jnp.sum(jnp.asarray(count, jnp.int32) >= jnp.asarray(boundaries, jnp.int32))
+        return learning_rate * jnp.power(jnp.asarray(1.0 / factor, dtype), passed.astype(dtype))
+
+    return schedule
+
+
+# --------------------------------------------------------------------------------------
+# Device update
+# --------------------------------------------------------------------------------------
+
+
+class DeviceUpdateState(NamedTuple):
+    """State of :func:`device_update`.
+
+    Attributes:
+      count: int32 scalar, updates done so far (the schedule's argument).
+      rng_key: ``jax.random`` key, split on every update (SR uniforms, c2c normals).
+      a_ltp: per-weight signed LTP curve constants in pulses, a pytree like the params;
+        drawn once at ``init`` with device-to-device variation, then fixed, so
+        checkpointing the state restores the same device population.
+      a_ltd: same for LTD.
+    """
+
+    count: Array
+    rng_key: Array
+    a_ltp: optax.Params
+    a_ltd: optax.Params
+
+
+def _pulse_count(x: Array, lr: Array, max_level: int) -> tuple[Array, Array]:
+    """Steps 1–3 of QG: ``x̂ = x/shift(max|x|)`` and ``ΔP = round(lr·x̂/2·L)``."""
+    x_hat = x / quant.shift(jnp.max(jnp.abs(x))) if x.size else x
+    gr = lr * x_hat
+    return gr, jnp.round(gr / 2.0 * max_level)
+
+
+def _weight_clip(w: Array, weight_bits: quant.Bits) -> Array:
+    """``C(w, b_W)``; float weight bits clip to the device's range [−1, 1] (δ = 0)."""
+    if quant.is_float_bits(weight_bits):
+        return jnp.clip(w, -1.0, 1.0)
+    return quant.clip_c(w, weight_bits)
+
+
+def device_weight_change(
+    x: Array,
+    w: Array,
+    a_ltp: Array,
+    a_ltd: Array,
+    learning_rate: Union[float, Array],
+    *,
+    max_level: int,
+    weight_bits: quant.Bits = 5,
+    clip_pulses: bool = False,
+    ideal: bool = False,
+) -> tuple[Array, Array]:
+    """Deterministic part of QG for one tensor: the device's weight change ``d`` (pre-SR).
+
+    Source: spec §2.4 steps 1–7.
+
+    1. ``x̂ = x/shift(max|x|)`` over the whole tensor; 2. ``gr = lr·x̂``;
+    3. ``ΔP = round(gr/2·L)``; 4–6. ``w_new`` from the device curve
+    (:func:`cimjax.devices.nonlinear.device_step_cell`, ``A_LTP`` where ``ΔP < 0``);
+    7. ``d = w − C(w_new, b_W)``.
+
+    With ``ideal=True`` the device is skipped and ``d = gr = lr·x̂`` exactly: WAGE's
+    gradient (spec §2.4 "why step 8 gives sensible steps"). A linear device (``A = ±inf``,
+    NL = 0) instead gives the pulse-quantised ``d = w − C(w − 2ΔP/L)``, which equals
+    ``2ΔP/L`` (within ``|lr·x̂ − d| ≤ 1/L``) wherever the clip does not act.
+
+    Args:
+      x: velocity tensor (the update direction; the weight moves by ``−d``).
+      w: current weights, same shape, weight units.
+      a_ltp: signed LTP curve constants in pulses, same shape (``±inf`` = linear).
+      a_ltd: signed LTD curve constants in pulses, same shape.
+      learning_rate: ``lr`` (NeuroSim ``grad_scale``), scalar.
+      max_level: ``L``, pulses across the range (static).
+      weight_bits: ``b_W`` of ``C`` (static; float markers clip to [−1, 1]).
+      clip_pulses: clip pulse positions to [0, L] (static).
+      ideal: WAGE's update instead of the device curve (static).
+
+    Returns:
+      ``(d, delta_pulses)``: weight change in weight units and the signed pulse count
+      ``ΔP``, both with the shape and dtype of ``w``.
+    """
+    gr, dp = _pulse_count(x.astype(w.dtype), jnp.asarray(learning_rate, w.dtype), max_level)
+    if ideal:
+        return gr, dp
+    w_new = device_step_cell(w, dp, a_ltp, a_ltd, max_level, clip_pulses=clip_pulses)
+    return (w - _weight_clip(w_new, weight_bits)).astype(w.dtype), dp
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=(
+        "max_level", "weight_bits", "gradient_bits", "c2c_sigma", "c2c_mode", "clip_pulses", "ideal",
+    ),
+)
+def _device_leaf_update(
+    x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, *, max_level, weight_bits, gradient_bits, c2c_sigma,
+    c2c_mode, clip_pulses, ideal,
+):
+    """One tensor: QG (steps 1–8) and W; returns ``w' − w`` (see :func:`device_update`)."""
+    d, dp = device_weight_change(
+        x, w, a_ltp, a_ltd, lr, max_level=max_level, weight_bits=weight_bits,
+        clip_pulses=clip_pulses, ideal=ideal,
+    )
+    if quant.is_float_bits(gradient_bits):
+        delta = d
+    else:
+        delta = quant.stochastic_round(key_sr, d) / quant.scale_s(gradient_bits)
+    w_new = w - delta
+    if c2c_sigma > 0:
+        w_new = w_new + c2c_noise(key_c2c, delta, c2c_sigma, c2c_mode, dp)
+    w_new = _weight_clip(w_new, weight_bits)
+    return (w_new - w).astype(w.dtype)
+
+
+def _check_config(nl_ltp, nl_ltd, max_level, c2c_sigma, d2d_sigma, c2c_mode, weight_bits, gradient_bits):
+    for name, nl in (("nl_ltp", nl_ltp), ("nl_ltd", nl_ltd)):
+        if not -NL_CLIP <= float(nl) <= NL_CLIP:
+            raise ValueError(f"{name} = {nl!r} is invalid: expected a label in [-9, 9] (0 = linear)")
+    if isinstance(max_level, bool) or not isinstance(max_level, int) or max_level < 1:
+        raise ValueError(f"max_level = {max_level!r} is invalid: expected an int >= 1")
+    for name, s in (("c2c_sigma", c2c_sigma), ("d2d_sigma", d2d_sigma)):
+        if not float(s) >= 0.0:
+            raise ValueError(f"{name} = {s!r} is invalid: expected >= 0")
+    if c2c_mode not in C2C_MODES:
+        raise ValueError(f"c2c_mode = {c2c_mode!r} is invalid: expected one of {C2C_MODES}")
+    quant._check_bits(weight_bits)
+    quant._check_bits(gradient_bits)
+
+
+def device_update(
+    learning_rate: ScalarOrSchedule = 1.0,
+    *,
+    key: jax.Array,
+    nl_ltp: float = 1.75,
+    nl_ltd: float = 1.46,
+    max_level: int = 32,
+    c2c_sigma: float = 0.003,
+    d2d_sigma: float = 0.0,
+    c2c_mode: str = "per_update",
+    weight_bits: quant.Bits = 5,
+    gradient_bits: quant.Bits = 5,
+    floor_to_grid: bool = True,
+    clip_pulses: bool = False,
+    ideal: bool = False,
+) -> optax.GradientTransformationExtraArgs:
+    """NeuroSim's device-aware update ``QG`` + ``W`` as an optax transformation.
+
+    Source: spec §2.4 (QG), §2.5 (W), §2.6 (d2d); defaults = the DNN+NeuroSim V2.0 HZO
+    FeFET run (NL 1.75/1.46, 32 levels, c2c 0.003, 5-bit weights and gradients).
+
+    ``update(updates, state, params)`` takes the (momentum-processed) velocity ``x`` as
+    ``updates`` and, for every leaf:
+
+    1. ``d`` = :func:`device_weight_change` (steps 1–7; per-element ``A_LTP``/``A_LTD``
+       from the state, d2d included);
+    2. ``Δ = SR(d)/S(b_G)`` (step 8; SR uniforms from a key split off the state's key);
+       float gradient bits skip SR and the scaling: ``Δ = d``;
+    3. ``w' = C(w − Δ + ε·[Δ ≠ 0], b_W)`` with c2c noise ``ε ~ N(0, (2σ)²)``
+       (``per_pulse``: σ·√|ΔP|); float weight bits clip to [−1, 1];
+    4. returns ``w' − w``.
+
+    ``optax.apply_updates(params, updates)`` then reproduces ``w'`` up to the rounding
+    of that one addition (exact whenever ``w`` and ``w'`` are within a factor 2, as
+    Sterbenz's lemma guarantees; at most 1 ulp otherwise).
+
+    Args:
+      learning_rate: NeuroSim's ``grad_scale`` (``lr`` of QG): a float or an optax
+        schedule of the update count (see :func:`step_decay_schedule`).
+      key: ``jax.random`` key; split into the d2d draw (at ``init``) and the per-step
+        stream stored in the state. The same key gives the same device population.
+      nl_ltp / nl_ltd: nonlinearity labels in [−9, 9] (0 = linear; opposite signs =
+        asymmetric device).
+      max_level: ``L`` = pulses across the full conductance range (≥ 1).
+      c2c_sigma: cycle-to-cycle σ, fraction of the conductance range (≥ 0).
+      d2d_sigma: device-to-device σ of the labels, label units (≥ 0).
+      c2c_mode: ``per_update`` (NeuroSim V2.0) or ``per_pulse``.
+      weight_bits / gradient_bits: ``b_W`` / ``b_G`` (int in [1, 16] or 32/None).
+      floor_to_grid: NeuroSim's 0.01-grid NL lookup (True) or the continuous closed form.
+      clip_pulses: clip pulse positions to [0, L] (NeuroSim does not).
+      ideal: skip the device: ``d = lr·x̂`` exactly (WAGE's update); the labels and d2d
+        are ignored (the state holds ``A = inf``).
+
+    Returns:
+      An ``optax.GradientTransformationExtraArgs`` with state :class:`DeviceUpdateState`.
+
+    Raises:
+      ValueError: at construction for an invalid setting; at ``update`` if ``params`` is
+        None.
+    """
+    _check_config(nl_ltp, nl_ltd, max_level, c2c_sigma, d2d_sigma, c2c_mode, weight_bits, gradient_bits)
+    if ideal:
+        nl_ltp, nl_ltd, d2d_sigma = 0.0, 0.0, 0.0
+    key_d2d, key_run = jax.random.split(key)
+
+    def init_fn(params):
+        leaves, treedef = jax.tree.flatten(params)
+        keys = jax.random.split(key_d2d, max(len(leaves), 1))
+        pairs = [
+            sample_d2d_a(
+                k, jnp.shape(p), nl_ltp, nl_ltd, d2d_sigma, max_level,
+                floor_to_grid=floor_to_grid, dtype=jnp.result_type(p),
+            )
+            for k, p in zip(keys, leaves)
+        ]
+        a_ltp = jax.tree.unflatten(treedef, [a for a, _ in pairs])
+        a_ltd = jax.tree.unflatten(treedef, [a for _, a in pairs])
+        return DeviceUpdateState(jnp.zeros((), jnp.int32), key_run, a_ltp, a_ltd)
+
+    def update_fn(updates, state, params=None, **extra_args):
+        del extra_args
+        if params is None:
+            raise ValueError(NO_PARAMS_MSG)
+        lr = learning_rate(state.count) if callable(learning_rate) else learning_rate
+        rng_key, key_sr, key_c2c = jax.random.split(state.rng_key, 3)
+        leaves, treedef = jax.tree.flatten(updates)
+        n = max(len(leaves), 1)
+        keys_sr = jax.tree.unflatten(treedef, list(jax.random.split(key_sr, n))[: len(leaves)])
+        keys_c2c = jax.tree.unflatten(treedef, list(jax.random.split(key_c2c, n))[: len(leaves)])
+
+        def leaf(x, w, a_p, a_d, k_sr, k_c2c):
+            return _device_leaf_update(
+                x, w, a_p, a_d, lr, k_sr, k_c2c, max_level=max_level, weight_bits=weight_bits,
+                gradient_bits=gradient_bits, c2c_sigma=float(c2c_sigma), c2c_mode=c2c_mode,
+                clip_pulses=clip_pulses, ideal=ideal,
+            )
+
+        new_updates = jax.tree.map(leaf, updates, params, state.a_ltp, state.a_ltd, keys_sr, keys_c2c)
+        count = optax.safe_int32_increment(state.count)
+        return new_updates, DeviceUpdateState(count, rng_key, state.a_ltp, state.a_ltd)
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+def neurosim_optimizer(
+    device: Optional[DeviceConfig] = None,
+    quant_cfg: Optional[QuantConfig] = None,
+    train: Optional[TrainConfig] = None,
+    learning_rate: Optional[ScalarOrSchedule] = None,
+    *,
+    key: jax.Array,
+    floor_to_grid: bool = True,
+    clip_pulses: bool = False,
+    ideal: bool = False,
+) -> optax.GradientTransformationExtraArgs:
+    """NeuroSim V2.0's optimiser: ``optax.chain(neurosim_momentum, device_update)``.
+
+    Source: spec §1.5 (per-batch flow) and §2.4–§2.6.
+
+    Args:
+      device: the device section (preset + overrides, ``d2d_sigma``, ``c2c_mode``);
+        default ``DeviceConfig()`` (HZO FeFET).
+      quant_cfg: bit widths; ``weight_bits`` and ``gradient_bits`` are used. Default
+        ``QuantConfig()`` (5/5).
+      train: momentum γ, α and ``momentum_renorm``; also ``learning_rate`` when the
+        argument below is None. Default ``TrainConfig()``.
+      learning_rate: ``grad_scale``, float or schedule (e.g. :func:`step_decay_schedule`);
+        None takes ``train.learning_rate`` (constant).
+      key: ``jax.random`` key for the device population and the update noise.
+      floor_to_grid / clip_pulses / ideal: see :func:`device_update`.
+
+    Returns:
+      The chained transformation; its state is ``(NeuroSimMomentumState,
+      DeviceUpdateState)``. Call ``update(grads, state, params)``.
+    """
+    device = DeviceConfig() if device is None else device
+    quant_cfg = QuantConfig() if quant_cfg is None else quant_cfg
+    train = TrainConfig() if train is None else train
+    dev = device.resolved()
+    lr = train.learning_rate if learning_rate is None else learning_rate
+    return optax.chain(
+        neurosim_momentum(train.momentum, train.alpha, train.momentum_renorm),
+        device_update(
+            lr,
+            key=key,
+            nl_ltp=dev.nl_ltp,
+            nl_ltd=dev.nl_ltd,
+            max_level=dev.max_level,
+            c2c_sigma=dev.c2c_sigma,
+            d2d_sigma=device.d2d_sigma,
+            c2c_mode=device.c2c_mode,
+            weight_bits=quant_cfg.weight_bits,
+            gradient_bits=quant_cfg.gradient_bits,
+            floor_to_grid=floor_to_grid,
+            clip_pulses=clip_pulses,
+            ideal=ideal,
+        ),
+    )
