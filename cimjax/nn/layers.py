@@ -1,0 +1,222 @@
+"""CIM layers of the training path: NeuroSim's QConv2d / QLinear (``inference=0``).
+
+Each layer is a thin Flax NNX shell around :mod:`cimjax.nn.wage`: it owns the stored
+float weight (a :class:`CIMWeight`, named ``kernel``) and the static WAGE scale, and
+computes ``WAGEQuantizer_f(op(x, wq) / s, b_A, b_E)`` (spec §1.3). There is no bias.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import jax
+from flax import nnx
+
+from cimjax.nn import wage
+from cimjax.nn.wage import Bits
+
+
+class CIMWeight(nnx.Param):
+    """A weight stored in a CIM array (a conductance), as opposed to a digital parameter.
+
+    A subclass of ``nnx.Param``, so ``nnx.Param`` filters (``nnx.Optimizer(...,
+    wrt=nnx.Param)``, ``nnx.grad``) include it; :func:`cimjax.nn.cim_param_labels` uses
+    the type to label parameters for ``optax.partition``.
+    """
+
+
+class CIMConv(nnx.Module):
+    """3×3 (or K×K) convolution on a CIM array, stride 1, 'SAME' padding, no bias.
+
+    Attributes:
+      kernel: the stored float weight, ``(K, K, in_ch, out_ch)`` (HWIO), a
+        :class:`CIMWeight`.
+      scale: the WAGE per-layer scale ``s`` (static Python float, a power of two).
+      in_ch, out_ch, kernel_size, weight_bits, act_bits, err_bits: static.
+    """
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel: int = 3,
+        *,
+        weight_bits: Bits,
+        act_bits: Bits,
+        err_bits: Bits,
+        beta: Optional[float] = None,
+        clip_weight: bool = False,
+        precision: Optional[jax.lax.Precision] = None,
+        rngs: nnx.Rngs,
+    ):
+        """Builds the layer with the WAGE initialiser (spec §1.2).
+
+        Args:
+          in_ch: input channels.
+          out_ch: output channels.
+          kernel: kernel size K (NeuroSim: 3).
+          weight_bits: ``b_W`` (int in [1, 16], or 32 / None for float).
+          act_bits: ``b_A`` of the output quantiser.
+          err_bits: ``b_E`` of the output quantiser's backward pass.
+          beta: override WAGE β (see :func:`cimjax.nn.wage.wage_beta`).
+          clip_weight: clip the weight before ``Q`` in the forward pass (not NeuroSim).
+          precision: conv precision (None = JAX default).
+          rngs: the ``params`` stream draws the initial weight.
+        """
+        for name, value in (("in_ch", in_ch), ("out_ch", out_ch), ("kernel", kernel)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"CIMConv.{name} must be a positive int; got {value!r}")
+        self.in_ch = in_ch
+        self.out_ch = out_ch
+        self.kernel_size = kernel
+        self.weight_bits = wage.check_bits("weight_bits", weight_bits)
+        self.act_bits = wage.check_bits("act_bits", act_bits)
+        self.err_bits = wage.check_bits("err_bits", err_bits)
+        self.clip_weight = clip_weight
+        self.precision = precision
+        self.scale, limit = wage.wage_scale_limit(in_ch * kernel * kernel, self.weight_bits, beta)
+        shape = (kernel, kernel, in_ch, out_ch)
+        self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), shape, limit))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Applies the layer.
+
+        Args:
+          x: ``(N, H, W, in_ch)``.
+
+        Returns:
+          The quantised output, ``(N, H, W, out_ch)``.
+        """
+        y = wage.wage_conv(
+            x,
+            self.kernel[...],
+            self.scale,
+            self.weight_bits,
+            clip_weight=self.clip_weight,
+            precision=self.precision,
+        )
+        return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
+
+
+class CIMDense(nnx.Module):
+    """Fully connected layer on a CIM array, no bias.
+
+    Attributes:
+      kernel: the stored float weight, ``(in_f, out_f)``, a :class:`CIMWeight`.
+      scale: the WAGE per-layer scale ``s`` (static Python float).
+      in_f, out_f, weight_bits, act_bits, err_bits: static.
+    """
+
+    def __init__(
+        self,
+        in_f: int,
+        out_f: int,
+        *,
+        weight_bits: Bits,
+        act_bits: Bits,
+        err_bits: Bits,
+        beta: Optional[float] = None,
+        clip_weight: bool = False,
+        precision: Optional[jax.lax.Precision] = None,
+        rngs: nnx.Rngs,
+    ):
+        """Builds the layer with the WAGE initialiser (spec §1.2).
+
+        Args:
+          in_f: input features.
+          out_f: output features.
+          weight_bits: ``b_W`` (int in [1, 16], or 32 / None for float).
+          act_bits: ``b_A`` of the output quantiser (NeuroSim's last layer: float).
+          err_bits: ``b_E`` of the output quantiser's backward pass.
+          beta: override WAGE β (see :func:`cimjax.nn.wage.wage_beta`).
+          clip_weight: clip the weight before ``Q`` in the forward pass (not NeuroSim).
+          precision: matmul precision (None = JAX default).
+          rngs: the ``params`` stream draws the initial weight.
+        """
+        for name, value in (("in_f", in_f), ("out_f", out_f)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"CIMDense.{name} must be a positive int; got {value!r}")
+        self.in_f = in_f
+        self.out_f = out_f
+        self.weight_bits = wage.check_bits("weight_bits", weight_bits)
+        self.act_bits = wage.check_bits("act_bits", act_bits)
+        self.err_bits = wage.check_bits("err_bits", err_bits)
+        self.clip_weight = clip_weight
+        self.precision = precision
+        self.scale, limit = wage.wage_scale_limit(in_f, self.weight_bits, beta)
+        self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), (in_f, out_f), limit))
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Applies the layer.
+
+        Args:
+          x: ``(N, in_f)``.
+
+        Returns:
+          The quantised output, ``(N, out_f)``.
+        """
+        y = wage.wage_dense(
+            x,
+            self.kernel[...],
+            self.scale,
+            self.weight_bits,
+            clip_weight=self.clip_weight,
+            precision=self.precision,
+        )
+        return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
+
+
+def cim_param_labels(
+    tree,
+    *,
+    wrt: nnx.filterlib.Filter = nnx.Param,
+    cim: str = "cim",
+    digital: str = "digital",
+):
+    """Labels each parameter as a CIM weight or a digital parameter, for ``optax.partition``.
+
+    A parameter is ``cim`` when it is a :class:`CIMWeight` (every ``kernel`` of a CIM
+    layer) and ``digital`` otherwise (biases, norms, ... of future non-CIM layers). The
+    decision uses the variable type, not names, so it is generic.
+
+    Typical use with flax NNX (``tx.update`` sees plain arrays, so pass the labels tree,
+    not this function, to ``optax.partition``)::
+
+        labels = cim_param_labels(model)
+        tx = optax.partition({"cim": device_tx, "digital": optax.sgd(1e-2)}, labels)
+        optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
+
+    Args:
+      tree: an ``nnx.Module``, or a state holding ``nnx.Variable`` s (e.g.
+        ``nnx.state(model, nnx.Param)``). Plain array trees carry no type and are
+        rejected.
+      wrt: the filter that selects parameters from a module (default ``nnx.Param``).
+      cim: label for CIM weights.
+      digital: label for the other parameters.
+
+    Returns:
+      A tree with the structure of ``nnx.as_pure(nnx.state(model, wrt))`` whose leaves
+      are the label strings.
+
+    Raises:
+      TypeError: if ``tree`` holds leaves that are not ``nnx.Variable`` s.
+    """
+    if isinstance(tree, nnx.Module):
+        tree = nnx.state(tree, wrt)
+
+    def is_var(x) -> bool:
+        return isinstance(x, nnx.Variable)
+
+    def label(x) -> str:
+        if not is_var(x):
+            raise TypeError(
+                "cim_param_labels needs a module or a state of nnx.Variables (the variable type "
+                f"says what is a CIM weight); got a leaf of type {type(x).__name__}"
+            )
+        return cim if isinstance(x, CIMWeight) else digital
+
+    return jax.tree.map(label, tree, is_leaf=is_var)
+
+
+#: Alias of :func:`cim_param_labels`.
+cim_kernel_labels = cim_param_labels
