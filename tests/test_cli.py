@@ -1,0 +1,58 @@
+"""The `cimjax` command line: help, config errors, stubs that say what is missing."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cimjax.cli import main
+
+
+def test_help_lists_subcommands():
+    out = subprocess.run([sys.executable, "-m", "cimjax.cli", "--help"], capture_output=True, text=True, check=True)
+    for cmd in ("train", "estimate", "sweep", "optimize", "config"):
+        assert cmd in out.stdout
+
+
+@pytest.mark.parametrize("cmd", ["train", "estimate", "sweep", "optimize", "config"])
+def test_subcommand_help(cmd, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([cmd, "--help"])
+    assert e.value.code == 0
+    assert "--config" in capsys.readouterr().out
+
+
+def test_bad_override_is_one_clear_line(capsys):
+    t = time.perf_counter()
+    code = main(["train", "--config", "configs/quickstart.py", "--set", "quant.weight_bits=0", "--no-progress"])
+    assert time.perf_counter() - t < 5
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "quant.weight_bits" in err and "[1, 16]" in err
+    assert "Traceback" not in err
+
+
+def test_missing_config_file(capsys):
+    assert main(["config", "--config", "configs/nope.py"]) == 2
+    assert "nope.py" in capsys.readouterr().err
+
+
+def test_config_prints_resolved_json(capsys):
+    assert main(["config", "--config", "configs/quickstart.py", "--set", "train.epochs=7", "--out", "x/y"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["train"]["epochs"] == 7 and d["run"]["out_dir"] == "x/y"
+
+
+@pytest.mark.parametrize("cmd", ["sweep", "optimize"])
+def test_not_yet_implemented_commands_say_so(cmd, capsys):
+    assert main([cmd, "--config", "configs/quickstart.py"]) == 2
+    assert "not yet implemented" in capsys.readouterr().err
+
+
+def test_estimate_prints_vgg8_mapping(capsys):
+    assert main(["estimate", "--config", "configs/vgg8_cifar10.py"]) == 0
+    out = capsys.readouterr().out
+    assert "32,32,3,3,3,128,0,1" in out and "1,1,1024,1,1,10,0,1" in out
+    assert "12.97M" in out  # weights
