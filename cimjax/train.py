@@ -26,9 +26,12 @@ from cimjax import data as data_lib
 from cimjax import nn as nn_lib
 from cimjax import optim as optim_lib
 from cimjax.checkpoint import Checkpointer
-from cimjax.config import Config, ConfigError, atomic_write_text, save_config
+from cimjax.config import Config, ConfigError, atomic_write_text, load_config, save_config
+from cimjax.config.schema import SECTIONS
 from cimjax.hw.network import network_layers
 from cimjax.report import mapping_table
+from cimjax.runlog import EpochCsv, plot_training_curve
+from cimjax import trace as trace_lib
 
 PyTree = Any
 
@@ -37,6 +40,7 @@ class TrainState(NamedTuple):
     step: jax.Array  # global step, int32
     params: PyTree
     opt_state: PyTree
+    last_delta: jax.Array  # (2, layers): mean and std per layer of the last update Δ
 
 
 class Keys(NamedTuple):
@@ -63,17 +67,11 @@ def steps_per_epoch(config: Config, num_train: int) -> int:
     return n
 
 
-def lr_schedule(config: Config, n_steps_per_epoch: int) -> optax.Schedule:
-    """``learning_rate`` divided by ``lr_decay_factor`` at each epoch of ``lr_decay_epochs``."""
-    t = config.train
-    return optax.piecewise_constant_schedule(
-        t.learning_rate, {e * n_steps_per_epoch: 1.0 / t.lr_decay_factor for e in t.lr_decay_epochs}
-    )
-
-
 def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> optax.GradientTransformation:
+    """The config's optimiser; the learning rate (NeuroSim's ``grad_scale``) is divided by
+    ``train.lr_decay_factor`` at each epoch of ``train.lr_decay_epochs``."""
     t = config.train
-    schedule = lr_schedule(config, n_steps_per_epoch)
+    schedule = optim_lib.step_decay_schedule(t.learning_rate, t.lr_decay_epochs, t.lr_decay_factor, n_steps_per_epoch)
     if t.optimizer == "sgd":
         return optax.sgd(schedule, momentum=t.momentum)
     return optim_lib.neurosim_optimizer(config.device, config.quant, t, schedule, key=key)
@@ -87,11 +85,17 @@ class Trainer:
         model = nn_lib.create_model(config.model, config.quant, input_shape, rngs=nnx.Rngs(params=keys.init))
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
-        self.initial_state = TrainState(jnp.zeros((), jnp.int32), params, self.tx.init(params))
+        n_layers = len(jax.tree.leaves(params))
+        self.initial_state = TrainState(
+            jnp.zeros((), jnp.int32), params, self.tx.init(params), jnp.zeros((2, n_layers), jnp.float32)
+        )
         self.loss = nn_lib.loss_fn(config.model.loss)
         self.step_key = keys.step
+        self.layer_names = tuple(model.layer_names)
+        self.kernels = {n: getattr(getattr(model, n), "kernel_size", None) for n in self.layer_names}
         self.train_step = jax.jit(self._train_step, donate_argnums=0)
         self.eval_step = jax.jit(self._eval_step)
+        self.activity = jax.jit(self._activity)
 
     def _prepare(self, images: jax.Array) -> jax.Array:
         if self.config.model.input_normalisation == "neurosim":
@@ -113,7 +117,21 @@ class Trainer:
         loss, grads = jax.value_and_grad(loss_of)(state.params)
         updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        return TrainState(state.step + 1, params, opt_state), loss
+        # NeuroSim's Δ is the weight change with w ← w − Δ (delta_dist.csv).
+        last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates)))
+        return TrainState(state.step + 1, params, opt_state, last_delta), loss
+
+    def _activity(self, params: PyTree, image: jax.Array) -> jax.Array:
+        """Per-layer input-bit activity of one image, as NeuroSim's trace hook measures it."""
+        model = nnx.merge(self.graphdef, params, self.rest)
+        _, inputs = model.forward_with_inputs(self._prepare(image[None]))
+        bits = self.config.quant.activation_bits
+        bits = 8 if bits in (None, 32) else bits
+        activities = []
+        for name in self.layer_names:
+            x = inputs[name][0]
+            activities.append(trace_lib.input_activity(x, bits, self.kernels[name] if x.ndim == 3 else None))
+        return jnp.stack(activities)
 
     def _eval_step(self, params: PyTree, batch: dict[str, jax.Array], mask: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Summed loss (per-example SSE / CE) and correct count over the unmasked examples."""
@@ -150,35 +168,75 @@ class Trainer:
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n
 
 
-def _write_epoch_csv(path: str, rows: list[tuple[int, float, float]]) -> None:
-    # repr() round-trips floats exactly, so a resumed run re-reads the very same history.
-    text = "epoch,loss,accuracy\n" + "".join(f"{e},{loss!r},{acc!r}\n" for e, loss, acc in rows)
-    atomic_write_text(path, text)
+def layer_stats(tree: PyTree) -> tuple[jax.Array, jax.Array]:
+    """Mean and standard deviation of every leaf (layer), in leaf order (conv1 … fc2)."""
+    leaves = jax.tree.leaves(tree)
+    return jnp.stack([jnp.mean(x) for x in leaves]), jnp.stack([jnp.std(x) for x in leaves])
 
 
-def _read_epoch_csv(path: str) -> list[tuple[int, float, float]]:
-    if not os.path.exists(path):
-        return []
-    rows = []
-    with open(path) as f:
-        next(f, None)
-        for line in f:
-            e, loss, acc = line.strip().split(",")
-            rows.append((int(e), float(loss), float(acc)))
-    return rows
+def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
+    """NeuroSim's per-epoch files (spec §4.5), one column per layer where per-layer."""
+    means = [f"mean_{n}" for n in layer_names]
+    stds = [f"std_{n}" for n in layer_names]
+    return {
+        "accuracy": EpochCsv(os.path.join(out, "PythonWrapper_Output.csv"), ["epoch", "loss", "accuracy"]),
+        "weight": EpochCsv(os.path.join(out, "weight_dist.csv"), ["epoch", *means, *stds]),
+        "delta": EpochCsv(os.path.join(out, "delta_dist.csv"), ["epoch", *means, *stds]),
+        "activity": EpochCsv(os.path.join(out, "input_activity.csv"), ["epoch", *layer_names]),
+    }
+
+
+# Fields a resumed run may change; everything else must match the saved config.
+_RESUMABLE_CHANGES = {("train", "epochs"), ("run", "out_dir"), ("run", "name")}
+
+
+def _prepare_out_dir(config: Config, resume: bool, log) -> None:
+    """Create the output directory. A fresh run never overwrites an earlier one: an existing
+    run there is moved aside to ``<out_dir>.prev-<time>``. A resume checks that the config
+    matches the saved one (only the fields in ``_RESUMABLE_CHANGES`` may differ)."""
+    out = config.run.out_dir
+    saved = os.path.join(out, "config.json")
+    if resume and os.path.exists(saved):
+        old = load_config(saved)
+        diffs = [
+            f"{section}.{name}: saved {getattr(getattr(old, section), name)!r}, now {value!r}"
+            for section in SECTIONS
+            for name, value in vars(getattr(config, section)).items()
+            if (section, name) not in _RESUMABLE_CHANGES and getattr(getattr(old, section), name) != value
+        ]
+        if diffs:
+            raise ConfigError(
+                f"cannot resume the run in {out}: the config differs from the saved one ("
+                + "; ".join(diffs) + "). Resume with the saved config (--config " + out + ") or use another --out."
+            )
+    elif not resume and os.path.isdir(out) and os.listdir(out):
+        stem = f"{out.rstrip(os.sep)}.prev-{time.strftime('%Y%m%d-%H%M%S')}"
+        moved, n = stem, 1
+        while os.path.exists(moved):
+            moved, n = f"{stem}-{n}", n + 1
+        os.replace(out, moved)
+        log(f"an earlier run in {out} was moved to {moved}")
+    os.makedirs(out, exist_ok=True)
 
 
 def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool = True, log=print) -> dict:
     """Train ``config`` and evaluate after every epoch; returns the summary dict.
 
-    Writes to ``config.run.out_dir``: ``config.json``, ``PythonWrapper_Output.csv`` (epoch,
-    loss, accuracy — NeuroSim's file; epochs counted from 0 as NeuroSim does),
-    ``summary.json`` and ``checkpoints/`` (orbax, one per epoch, atomic). With ``resume``,
-    training continues from the latest checkpoint and produces the same numbers as an
-    uninterrupted run. Ctrl-C saves a checkpoint at the current step before exiting.
+    Writes to ``config.run.out_dir`` (epochs counted from 0, as NeuroSim does):
+    - ``config.json``: the exact config (``--config RUN_DIR`` repeats the run);
+    - ``PythonWrapper_Output.csv``: epoch, mean test loss per batch, accuracy in %;
+    - ``weight_dist.csv`` / ``delta_dist.csv``: per layer, mean then std of the weights
+      and of the epoch's last update Δ (``w ← w − Δ``);
+    - ``input_activity.csv``: per layer, the input-bit activity of the first test image;
+    - ``summary.json`` and ``training_curve.png``;
+    - ``checkpoints/``: orbax, one per epoch, written atomically.
+
+    With ``resume``, training continues from the latest checkpoint and reproduces an
+    uninterrupted run exactly. Ctrl-C saves a checkpoint at the current step and returns
+    with ``summary["interrupted"] = True``.
     """
     out = config.run.out_dir
-    os.makedirs(out, exist_ok=True)
+    _prepare_out_dir(config, resume, log)
     save_config(config, os.path.join(out, "config.json"))
     keys = make_keys(config.run.seed)
 
@@ -193,33 +251,32 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
         f"optimizer: {config.train.optimizer}; device: {config.device.name}")
 
     ckpt = Checkpointer(os.path.join(out, "checkpoints"))
-    csv_path = os.path.join(out, "PythonWrapper_Output.csv")
+    logs = _epoch_logs(out, trainer.layer_names)
     state = trainer.initial_state
-    history: list[tuple[int, float, float]] = []
     if resume and ckpt.latest_step() is not None:
         state = ckpt.restore(state)
-        done_epochs = int(state.step) // n_steps
-        history = [r for r in _read_epoch_csv(csv_path) if r[0] < done_epochs]
-        log(f"resumed from step {int(state.step)} (epoch {done_epochs})")
-    _write_epoch_csv(csv_path, history)
+        log(f"resumed from step {int(state.step)} (epoch {int(state.step) // n_steps})")
+    for f in logs.values():
+        f.load(before_epoch=int(state.step) // n_steps)
+        f.write()
+    # Epochs logged so far; one less than the steps imply if Ctrl-C came during evaluation.
+    first_epoch = len(logs["accuracy"].rows)
 
-    start_step = int(state.step)
-    total_steps = config.train.epochs * n_steps
+    first_test_image = ds.test_images[:1].astype(np.float32) / 255.0
     epoch_times = []
     interrupted = False
     try:
-        for epoch in range(start_step // n_steps, config.train.epochs):
-            offset = int(state.step) - epoch * n_steps
+        for epoch in range(first_epoch, config.train.epochs):
+            offset = int(state.step) - epoch * n_steps  # > 0 only for the epoch a resume lands in
             if offset == 0 and config.train.reset_momentum_each_epoch:
                 state = state._replace(opt_state=optim_lib.reset_momentum(state.opt_state))
-            shuffle_key = jax.random.fold_in(keys.shuffle, epoch)
             batches = data_lib.iterate_batches(
-                ds.train_images, ds.train_labels, config.data.batch_size, key=shuffle_key, drop_remainder=True
+                ds.train_images, ds.train_labels, config.data.batch_size,
+                key=jax.random.fold_in(keys.shuffle, epoch), drop_remainder=True,
             )
             te = time.perf_counter()
             bar = tqdm(total=n_steps, initial=offset, desc=f"epoch {epoch + 1}/{config.train.epochs}",
                        disable=not progress, leave=False, unit="step")
-            loss = None
             for i, batch in enumerate(batches):
                 if i >= n_steps:
                     break
@@ -232,15 +289,17 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             bar.close()
             test_loss, acc = trainer.evaluate(state.params, ds.test_images, ds.test_labels)
             epoch_times.append(time.perf_counter() - te)
-            history.append((epoch, test_loss, acc))
-            _write_epoch_csv(csv_path, history)
+            w_mean, w_std = layer_stats(state.params)
+            logs["accuracy"].append(epoch, [test_loss, acc])
+            logs["weight"].append(epoch, [*np.asarray(w_mean), *np.asarray(w_std)])
+            logs["delta"].append(epoch, list(np.asarray(state.last_delta).ravel()))
+            logs["activity"].append(epoch, list(np.asarray(trainer.activity(state.params, first_test_image))))
             ckpt.save(int(state.step), state)
             log(f"epoch {epoch + 1}/{config.train.epochs}: test loss {test_loss:.4f}, accuracy {acc:.2f} %, "
                 f"{epoch_times[-1]:.1f} s")
     except KeyboardInterrupt:
         interrupted = True
-        # A second Ctrl-C must not interrupt the save.
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the save
         try:
             jax.block_until_ready(state)
             ckpt.save(int(state.step), state)
@@ -250,16 +309,20 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     finally:
         ckpt.close()
 
+    acc_log = logs["accuracy"]
+    epochs, losses, accs = acc_log.column("epoch"), acc_log.column("loss"), acc_log.column("accuracy")
+    if epochs:
+        plot_training_curve(os.path.join(out, "training_curve.png"), epochs, accs, losses, config.run.name)
     summary = {
         "config": config.run.name,
-        "epochs_completed": len(history),
+        "epochs_completed": len(epochs),
         "steps": int(state.step),
-        "steps_total": total_steps,
+        "steps_total": config.train.epochs * n_steps,
         "interrupted": interrupted,
-        "final_accuracy": history[-1][2] if history else None,
-        "best_accuracy": max((r[2] for r in history), default=None),
-        "final_test_loss": history[-1][1] if history else None,
-        "history": [{"epoch": e, "loss": lo, "accuracy": a} for e, lo, a in history],
+        "final_accuracy": accs[-1] if accs else None,
+        "best_accuracy": max(accs, default=None),
+        "final_test_loss": losses[-1] if losses else None,
+        "history": [{"epoch": int(e), "loss": lo, "accuracy": a} for e, lo, a in zip(epochs, losses, accs)],
         "seconds": time.perf_counter() - t0,
         "seconds_per_epoch": epoch_times,
         "device": jax.devices()[0].device_kind,
@@ -268,7 +331,6 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     }
     atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
     if not interrupted:
-        layers = network_layers(config.model, input_shape)
         log("\nhardware mapping (area / latency / energy estimator: not yet implemented, see issue 4):")
-        log(mapping_table(config, layers))
+        log(mapping_table(config, network_layers(config.model, input_shape)))
     return summary

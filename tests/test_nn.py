@@ -358,3 +358,18 @@ def test_cim_param_labels_with_optax_partition():
     opt.update(model, grads)
     assert not np.array_equal(np.asarray(model.cim.kernel[...]), k0)
     np.testing.assert_array_equal(np.asarray(model.bias[...]), 0.0)
+
+
+def test_forward_with_inputs_exposes_each_layer_input():
+    model = VGG8(0.125, 10, QuantConfig(), (28, 28, 1), rngs=nnx.Rngs(0))
+    x = jax.random.uniform(jax.random.key(1), (2, 28, 28, 1))
+    logits, inputs = model.forward_with_inputs(x)
+    np.testing.assert_array_equal(np.asarray(logits), np.asarray(model(x)))
+    assert tuple(inputs) == model.layer_names
+    assert inputs["conv1"].shape == (2, 28, 28, 1) and inputs["conv3"].shape == (2, 14, 14, 16)
+    assert inputs["fc1"].shape == (2, model.flatten_features) and inputs["fc2"].shape == (2, 128)
+    # Post-ReLU inputs are 8-bit activations: non-negative multiples of 1/128.
+    np.testing.assert_array_equal(np.asarray(inputs["conv2"]) * 128 % 1, 0)
+    mlp = MLP(32, 10, QuantConfig(), (4, 4, 1), rngs=nnx.Rngs(0))
+    _, mi = mlp.forward_with_inputs(x[:, :4, :4])
+    assert mi["fc1"].shape == (2, 16) and mi["fc2"].shape == (2, 32)

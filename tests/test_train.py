@@ -3,8 +3,26 @@
 import json
 import os
 
-from cimjax.config import load_config, replace
+import jax
+import pytest
+
+from cimjax.config import ConfigError, load_config, replace
 from cimjax.train import Trainer, train_and_evaluate
+
+OUTPUT_FILES = (
+    "config.json",
+    "PythonWrapper_Output.csv",
+    "weight_dist.csv",
+    "delta_dist.csv",
+    "input_activity.csv",
+    "summary.json",
+    "training_curve.png",
+)
+CSV_FILES = [f for f in OUTPUT_FILES if f.endswith(".csv")]
+
+
+def quiet(*_):
+    pass
 
 
 def smoke_config(tmp_path, name, **train):
@@ -12,56 +30,122 @@ def smoke_config(tmp_path, name, **train):
     return replace(c, run={"out_dir": str(tmp_path / name)}, train=train)
 
 
-def test_train_writes_outputs_and_learns(tmp_path):
-    cfg = smoke_config(tmp_path, "a", epochs=2)
-    s = train_and_evaluate(cfg, progress=False, log=lambda *_: None)
+def read(out, name):
+    with open(os.path.join(out, name)) as f:
+        return f.read()
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """One uninterrupted 2-epoch run that the resume tests compare against."""
+    cfg = smoke_config(tmp_path_factory.mktemp("ref"), "run", epochs=2)
+    return cfg, train_and_evaluate(cfg, progress=False, log=quiet)
+
+
+def test_outputs_and_learning(reference):
+    cfg, s = reference
     out = cfg.run.out_dir
-    for f in ("config.json", "PythonWrapper_Output.csv", "summary.json"):
-        assert os.path.exists(os.path.join(out, f))
+    for f in OUTPUT_FILES:
+        assert os.path.exists(os.path.join(out, f)), f
     assert load_config(out) == cfg
-    rows = open(os.path.join(out, "PythonWrapper_Output.csv")).read().splitlines()
-    assert rows[0] == "epoch,loss,accuracy" and len(rows) == 3
+    rows = read(out, "PythonWrapper_Output.csv").splitlines()
+    assert rows[0] == "epoch,loss,accuracy" and [r.split(",")[0] for r in rows[1:]] == ["0", "1"]
+    assert read(out, "weight_dist.csv").splitlines()[0] == "epoch,mean_fc1,mean_fc2,std_fc1,std_fc2"
+    delta = [float(v) for v in read(out, "delta_dist.csv").splitlines()[-1].split(",")]
+    assert delta[3] > 0 and delta[4] > 0  # the last update moved some weights
+    activity = [float(v) for v in read(out, "input_activity.csv").splitlines()[-1].split(",")[1:]]
+    assert all(0 < a < 1 for a in activity)
     assert s["epochs_completed"] == 2 and not s["interrupted"]
     assert s["final_accuracy"] > 50.0  # 10 classes: chance is 10 %
-    assert json.load(open(os.path.join(out, "summary.json")))["final_accuracy"] == s["final_accuracy"]
+    assert json.loads(read(out, "summary.json"))["final_accuracy"] == s["final_accuracy"]
 
 
-def test_same_seed_same_numbers_and_resume(tmp_path):
-    full = train_and_evaluate(smoke_config(tmp_path, "full", epochs=2), progress=False, log=lambda *_: None)
-    again = train_and_evaluate(smoke_config(tmp_path, "again", epochs=2), progress=False, log=lambda *_: None)
-    assert full["history"] == again["history"]
-    # Train one epoch, then resume the same directory to two epochs.
+def test_same_seed_same_numbers(tmp_path, reference):
+    _, ref = reference
+    again = train_and_evaluate(smoke_config(tmp_path, "again", epochs=2), progress=False, log=quiet)
+    assert again["history"] == ref["history"]
+    other = train_and_evaluate(
+        replace(smoke_config(tmp_path, "seed", epochs=1), run={"seed": 1}), progress=False, log=quiet
+    )
+    assert other["history"][0] != ref["history"][0]
+
+
+def test_resume_after_completed_epoch_is_identical(tmp_path, reference):
+    ref_cfg, _ = reference
     part = smoke_config(tmp_path, "part", epochs=1)
-    train_and_evaluate(part, progress=False, log=lambda *_: None)
-    resumed = train_and_evaluate(replace(part, train={"epochs": 2}), resume=True, progress=False, log=lambda *_: None)
-    assert resumed["history"] == full["history"]
+    train_and_evaluate(part, progress=False, log=quiet)
+    train_and_evaluate(replace(part, train={"epochs": 2}), resume=True, progress=False, log=quiet)
+    for f in CSV_FILES:
+        assert read(part.run.out_dir, f) == read(ref_cfg.run.out_dir, f), f
 
 
-def test_interrupt_saves_and_resume_is_identical(tmp_path, monkeypatch):
-    cfg = smoke_config(tmp_path, "ref", epochs=2)
-    ref = train_and_evaluate(cfg, progress=False, log=lambda *_: None)
-
+@pytest.mark.parametrize("where", ["mid_epoch", "during_eval"])
+def test_ctrl_c_saves_and_resume_is_identical(tmp_path, monkeypatch, reference, where):
+    ref_cfg, _ = reference
     cut = smoke_config(tmp_path, "cut", epochs=2)
-    calls = {"n": 0}
-    real_init = Trainer.__init__
-
-    # Ctrl-C in the middle of epoch 2 (the smoke config has 20 steps per epoch).
+    real_init, real_eval = Trainer.__init__, Trainer.evaluate
+    calls = {"steps": 0, "evals": 0}
 
     def init_with_interrupt(self, *a, **k):
         real_init(self, *a, **k)
         step = self.train_step
 
         def interrupting(state, batch):
-            calls["n"] += 1
-            if calls["n"] == 27:
+            calls["steps"] += 1
+            if calls["steps"] == 27:  # the smoke config has 20 steps per epoch
                 raise KeyboardInterrupt
             return step(state, batch)
 
         self.train_step = interrupting
 
-    monkeypatch.setattr(Trainer, "__init__", init_with_interrupt)
-    s = train_and_evaluate(cut, progress=False, log=lambda *_: None)
-    assert s["interrupted"] and s["steps"] == 26
+    def eval_with_interrupt(self, *a, **k):
+        calls["evals"] += 1
+        if calls["evals"] == 2:
+            raise KeyboardInterrupt
+        return real_eval(self, *a, **k)
+
+    if where == "mid_epoch":
+        monkeypatch.setattr(Trainer, "__init__", init_with_interrupt)
+    else:
+        monkeypatch.setattr(Trainer, "evaluate", eval_with_interrupt)
+    s = train_and_evaluate(cut, progress=False, log=quiet)
+    assert s["interrupted"] and s["steps"] == (26 if where == "mid_epoch" else 40)
+    assert s["epochs_completed"] == 1
     monkeypatch.undo()
-    resumed = train_and_evaluate(cut, resume=True, progress=False, log=lambda *_: None)
-    assert resumed["history"] == ref["history"]
+    resumed = train_and_evaluate(cut, resume=True, progress=False, log=quiet)
+    assert not resumed["interrupted"]
+    for f in CSV_FILES:
+        assert read(cut.run.out_dir, f) == read(ref_cfg.run.out_dir, f), f
+
+
+def test_resume_refuses_a_different_config(tmp_path, reference):
+    ref_cfg, _ = reference
+    changed = replace(ref_cfg, device={"name": "ag_asi"})
+    with pytest.raises(ConfigError, match="device.name"):
+        train_and_evaluate(changed, resume=True, progress=False, log=quiet)
+
+
+def test_fresh_run_moves_earlier_run_aside(tmp_path):
+    cfg = smoke_config(tmp_path, "twice", epochs=1)
+    os.makedirs(cfg.run.out_dir)
+    with open(os.path.join(cfg.run.out_dir, "notes.txt"), "w") as f:
+        f.write("mine")
+    train_and_evaluate(cfg, progress=False, log=quiet)
+    moved = [d for d in os.listdir(tmp_path) if d.startswith("twice.prev-")]
+    assert len(moved) == 1 and read(tmp_path / moved[0], "notes.txt") == "mine"
+
+
+def test_train_step_compiles_once(tmp_path):
+    cfg = smoke_config(tmp_path, "jit", epochs=1)
+    from cimjax.data import iterate_batches, load_dataset
+    from cimjax.train import make_keys, steps_per_epoch
+
+    keys = make_keys(0)
+    ds = load_dataset(cfg.data, key=keys.data)
+    trainer = Trainer(cfg, ds.train_images.shape[1:], steps_per_epoch(cfg, len(ds.train_labels)), keys)
+    state = trainer.initial_state
+    batches = iterate_batches(ds.train_images, ds.train_labels, cfg.data.batch_size, key=keys.shuffle)
+    for _, batch in zip(range(3), batches):
+        state, loss = trainer.train_step(state, batch)
+    assert trainer.train_step._cache_size() == 1
+    assert bool(jax.numpy.isfinite(loss))

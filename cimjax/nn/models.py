@@ -117,14 +117,29 @@ class VGG8(nnx.Module):
         Returns:
           Logits ``(N, num_classes)``.
         """
+        return self.forward_with_inputs(x)[0]
+
+    def forward_with_inputs(self, x: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """Forward pass that also returns every CIM layer's input (for traces).
+
+        Args:
+          x: images ``(N, H, W, C)``, already normalised.
+
+        Returns:
+          ``(logits, inputs)``: logits ``(N, num_classes)`` and a dict from layer name
+          (``conv1`` … ``fc2``) to that layer's input activation.
+        """
+        inputs = {}
         for name in self.layer_names[:-2]:
+            inputs[name] = x
             x = jax.nn.relu(getattr(self, name)(x))
             if name in self.pool_after:
                 x = _max_pool(x)
         x = x.reshape((x.shape[0], -1))
+        inputs["fc1"] = x
         x = jax.nn.relu(self.fc1(x))
-        x = self.fc2(x)
-        return x
+        inputs["fc2"] = x
+        return self.fc2(x), inputs
 
 
 class MLP(nnx.Module):
@@ -175,8 +190,13 @@ class MLP(nnx.Module):
         Returns:
           Logits ``(N, num_classes)``.
         """
+        return self.forward_with_inputs(x)[0]
+
+    def forward_with_inputs(self, x: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """Forward pass that also returns each CIM layer's input (see :meth:`VGG8.forward_with_inputs`)."""
         x = jnp.reshape(x, (x.shape[0], -1))
-        return self.fc2(jax.nn.relu(self.fc1(x)))
+        h = jax.nn.relu(self.fc1(x))
+        return self.fc2(h), {"fc1": x, "fc2": h}
 
 
 def create_model(
