@@ -55,6 +55,7 @@ class EpochCsv:
 def plot_training_curve(path: str, epochs: Sequence[int], accuracy: Sequence[float], loss: Sequence[float], title: str) -> None:
     """PNG of test accuracy and loss against epoch (written atomically)."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -62,6 +63,7 @@ def plot_training_curve(path: str, epochs: Sequence[int], accuracy: Sequence[flo
     fig, ax1 = plt.subplots(figsize=(6, 3.5), dpi=120)
     ax1.plot(epochs, accuracy, "o-", color="tab:blue")
     ax1.set_xlabel("epoch")
+    ax1.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax1.set_ylabel("test accuracy (%)", color="tab:blue")
     ax2 = ax1.twinx()
     ax2.plot(epochs, loss, "s--", color="tab:red")

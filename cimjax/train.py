@@ -262,7 +262,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     # Epochs logged so far; one less than the steps imply if Ctrl-C came during evaluation.
     first_epoch = len(logs["accuracy"].rows)
 
-    first_test_image = ds.test_images[:1].astype(np.float32) / 255.0
+    first_test_image = ds.test_images[0].astype(np.float32) / 255.0  # (H, W, C)
     epoch_times = []
     interrupted = False
     try:
