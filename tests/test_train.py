@@ -149,3 +149,32 @@ def test_train_step_compiles_once(tmp_path):
         state, loss = trainer.train_step(state, batch)
     assert trainer.train_step._cache_size() == 1
     assert bool(jax.numpy.isfinite(loss))
+
+
+def test_checkpoint_restores_device_population(tmp_path):
+    """The d2d population lives in the optimiser state, so a checkpoint brings back the same
+    devices even into a trainer whose own (seed-derived) population differs."""
+    import numpy as np
+
+    from cimjax.checkpoint import Checkpointer
+    from cimjax.optim import DeviceUpdateState
+    from cimjax.train import make_keys
+
+    cfg = replace(smoke_config(tmp_path, "d2d", epochs=1), device={"d2d_sigma": 0.3})
+    shape = (16, 16, 1)
+    saved = Trainer(cfg, shape, 10, make_keys(0)).initial_state
+    ck = Checkpointer(tmp_path / "ck")
+    ck.save(0, saved)
+    other = Trainer(cfg, shape, 10, make_keys(1)).initial_state
+    restored = ck.restore(other)
+    ck.close()
+
+    def population(state):
+        (dev,) = [s for s in jax.tree.leaves(state.opt_state, is_leaf=lambda n: isinstance(n, DeviceUpdateState))
+                  if isinstance(s, DeviceUpdateState)]
+        return [np.asarray(a) for a in jax.tree.leaves(dev.a_ltp)]
+
+    assert not np.array_equal(population(saved)[0], population(other)[0])
+    for a, b in zip(population(saved), population(restored)):
+        np.testing.assert_array_equal(a, b)
+    assert jax.random.key_data(restored.opt_state[1].rng_key).tolist() == jax.random.key_data(saved.opt_state[1].rng_key).tolist()

@@ -1,0 +1,476 @@
+"""Technology tables and simple transistor formulas (spec §5.3 and §5.9) as pure ``jnp``.
+
+Source: DNN+NeuroSim V2.0 ``Technology.cpp`` (PTM-based conventional CMOS, values at
+300 K), ``formula.cpp`` and ``Param.cpp`` (wire table), as tabulated in spec §5.9 and §5.3;
+the wire temperature factor is V2.1's. Nothing here is fitted by cimjax.
+
+The technology node is a *continuous* parameter: every table column is interpolated
+linearly in the node with ``jnp.interp`` over the tabulated nodes 7, 10, 14, 22, 32, 45,
+65, 90, 130 nm, so the node can be ``vmap``-ped and differentiated. At tabulated nodes the
+values are the table's exactly; between them they are an interpolation cimjax chose (the
+table has no such points). Nodes below 22 nm are FinFETs (spec §5.9), so quantities that
+change definition there (effective width, overlap capacitance) jump at 22 nm, and between
+14 and 22 nm the interpolated per-width values mix the planar and FinFET tables.
+
+Valid ranges: node in [7, 130] nm, wire width in [14, 200] nm. Python (concrete) inputs
+outside raise ``ValueError``; traced inputs (inside ``jit``/``vmap``/``grad``) are clipped to
+the range instead (gradient 0 outside). Roadmaps are static strings, ``"HP"`` or ``"LSTP"``
+(NeuroSim's ``deviceroadmap`` 1 / 2; LSTP is the V2.0 default).
+
+Units: inputs are named with their unit (``node_nm``, ``wire_width_nm``, ``temperature_k``);
+every output is SI (V, m, A/m, F/m, F, Ω, Ω/m, A, W, s).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.hw import relax
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+#: Roadmaps of the technology table.
+ROADMAPS = ("HP", "LSTP")
+#: Tabulated nodes, nm (ascending).
+NODES_NM = (7.0, 10.0, 14.0, 22.0, 32.0, 45.0, 65.0, 90.0, 130.0)
+#: Valid node range, nm.
+NODE_RANGE_NM = (7.0, 130.0)
+#: Nodes strictly below this are FinFETs (spec §5.9).
+FINFET_BELOW_NM = 22.0
+#: Tabulated wire widths, nm (ascending), spec §5.3.
+WIRE_WIDTHS_NM = (14.0, 22.0, 32.0, 40.0, 50.0, 100.0, 200.0)
+#: Valid wire-width range, nm.
+WIRE_WIDTH_RANGE_NM = (14.0, 200.0)
+#: V2.1 wire resistivity temperature coefficient, 1/K (spec §5.3, §6).
+WIRE_TEMPERATURE_COEFFICIENT = 0.00451
+#: Reference temperature of every table, K.
+REFERENCE_TEMPERATURE_K = 300.0
+
+# Spec §5.9 technology table, columns in the order of NODES_NM (7 → 130 nm), in the
+# table's units: V; V; nm; µA/µm (= A/m); nA/µm (HP) or pA/µm (LSTP); fF/µm; fF/µm; 1.
+_TABLE = {
+    "HP": dict(
+        vdd=(0.7, 0.75, 0.8, 0.85, 0.9, 1.0, 1.1, 1.2, 1.3),
+        vth=(0.192, 0.183, 0.173, 0.209, 0.194, 0.171, 0.166, 0.146, 0.128),
+        l_phys=(11, 14, 18, 20, 34, 45, 65, 90, 130),
+        i_on_n=(1912, 1769, 1686, 1500, 1410, 1270, 1120, 1070, 930),
+        i_on_p=(1686, 1627, 1550, 1320, 1220, 1080, 700, 540, 430),
+        i_off_n=(100, 100, 101, 100, 100, 100, 100, 101, 100),
+        i_off_n_400k=(2296, 2258, 2300, 447, 434, 445, 421, 425, 414),
+        c_ideal=(1.049, 1.142, 1.257, 0.329, 0.377, 0.409, 0.487, 0.569, 0.606),
+        c_fringe=(0, 0, 0, 0.453, 0.471, 0.496, 0.527, 0.565, 0.612),
+        k_eff=(1.45, 1.49, 1.51, 1.54, 1.54, 1.54, 1.54, 1.54, 1.54),
+    ),
+    "LSTP": dict(
+        vdd=(0.7, 0.75, 0.8, 0.85, 0.9, 1.0, 1.1, 1.2, 1.3),
+        vth=(0.403, 0.391, 0.382, 0.420, 0.442, 0.464, 0.502, 0.501, 0.466),
+        l_phys=(11, 14, 18, 20, 34, 45, 65, 90, 130),
+        i_on_n=(822, 862, 893, 792, 600, 500, 400, 346, 301),
+        i_on_p=(737, 775, 820, 600, 400, 300, 239, 200, 151),
+        i_off_n=(100, 100, 100, 100, 100, 100, 100, 100, 100),
+        i_off_n_400k=(12803, 12525, 12433, 2139, 1774, 1511, 1273, 1141, 1111),
+        # 90 nm: 0.154 as the spec's table gives it (out of line with its neighbours).
+        c_ideal=(0.849, 0.942, 1.057, 0.525, 0.838, 0.893, 1.193, 0.154, 1.857),
+        c_fringe=(0, 0, 0, 0.800, 0.686, 0.885, 0.962, 0.960, 0.953),
+        k_eff=(1.73, 1.73, 1.76, 1.77, 1.77, 1.77, 1.77, 1.77, 1.54),
+    ),
+}
+# Table unit → SI factor per column (I_off: nA/µm = 1e-3 A/m; pA/µm = 1e-6 A/m).
+_SI = {
+    "vdd": 1.0,
+    "vth": 1.0,
+    "l_phys": 1e-9,
+    "i_on_n": 1.0,
+    "i_on_p": 1.0,
+    "c_ideal": 1e-9,
+    "c_fringe": 1e-9,
+    "k_eff": 1.0,
+}
+_I_OFF_SI = {"HP": 1e-3, "LSTP": 1e-6}
+
+# Fin geometry (pitch, width, height), nm, at the FinFET nodes 7, 10, 14 (spec §5.9).
+_FIN_NODES_NM = (7.0, 10.0, 14.0)
+_FIN = dict(pitch=(22, 28, 32), width=(7, 9, 10), height=(18, 21, 23))
+
+# Wire table (spec §5.3): wire width → aspect ratio, resistivity (Ω·m), in WIRE_WIDTHS_NM order.
+_WIRE_ASPECT_RATIO = (2.10, 2.00, 1.90, 1.90, 2.34, 2.30, 2.10)
+_WIRE_RESISTIVITY = (7.43e-8, 5.41e-8, 4.51e-8, 4.03e-8, 3.91e-8, 2.73e-8, 2.42e-8)
+# V2.1's node → wire width pairing (spec §5.3), in NODES_NM order.
+_NODE_WIRE_WIDTH_NM = (14, 14, 22, 32, 40, 50, 100, 200, 200)
+
+
+class Technology(NamedTuple):
+    """Device parameters of one node and roadmap (spec §5.9), SI units, at 300 K.
+
+    Per-width quantities are per metre of *effective* width (FinFET: of fin perimeter).
+    Fields are arrays with the node's shape (scalars for a scalar node).
+
+    Attributes:
+      node: feature size F, m.
+      vdd: supply voltage, V.
+      vth: threshold voltage, V.
+      l_phys: physical gate length, m.
+      i_on_n / i_on_p: NMOS / PMOS on-current per width at 300 K, A/m.
+      i_off_n: NMOS off-current per width at 300 K, A/m.
+      i_off_n_400k: NMOS off-current per width at 400 K, A/m (the table's other end point).
+      c_ideal: ideal gate capacitance per width, F/m.
+      c_fringe: fringe capacitance per width, F/m (0 for FinFET).
+      c_overlap: overlap capacitance per width, ``0.2·c_ideal`` planar, 0 FinFET, F/m.
+      k_eff: on-resistance fitting factor (CACTI), 1.
+      finfet: bool, node < 22 nm.
+      fin_pitch / fin_width / fin_height: fin geometry, m (interpolated over 7–14 nm and
+        held at the 14-nm values up to 22 nm; 0 for planar nodes).
+    """
+
+    node: Array
+    vdd: Array
+    vth: Array
+    l_phys: Array
+    i_on_n: Array
+    i_on_p: Array
+    i_off_n: Array
+    i_off_n_400k: Array
+    c_ideal: Array
+    c_fringe: Array
+    c_overlap: Array
+    k_eff: Array
+    finfet: Array
+    fin_pitch: Array
+    fin_width: Array
+    fin_height: Array
+
+
+def _dtype():
+    return jnp.result_type(float)
+
+
+def _concrete(x: ArrayLike):
+    """``x`` as a numpy array if it is concrete (not traced), else None."""
+    try:
+        return np.asarray(x, dtype=float)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError, TypeError):
+        return None
+
+
+def _check_range(name: str, x: ArrayLike, lo: float, hi: float) -> Array:
+    """Raise ValueError for a concrete ``x`` outside [lo, hi]; clip a traced one."""
+    v = _concrete(x)
+    if v is not None and not np.all(np.isfinite(v) & (v >= lo) & (v <= hi)):
+        raise ValueError(f"{name} = {x!r}: expected values in [{lo:g}, {hi:g}]")
+    return jnp.clip(jnp.asarray(x).astype(_dtype()), lo, hi)
+
+
+def check_roadmap(roadmap: str) -> str:
+    """The canonical roadmap name (``"HP"`` or ``"LSTP"``, case-insensitive), else ValueError."""
+    key = roadmap.upper() if isinstance(roadmap, str) else roadmap
+    if key not in ROADMAPS:
+        raise ValueError(f"roadmap = {roadmap!r}: expected one of {ROADMAPS}")
+    return key
+
+
+def _interp(x: Array, xp, fp) -> Array:
+    dtype = _dtype()
+    return jnp.interp(x, jnp.asarray(np.asarray(xp, float), dtype), jnp.asarray(np.asarray(fp, float), dtype))
+
+
+def technology(node_nm: ArrayLike, roadmap: str = "LSTP") -> Technology:
+    """Device parameters at a (continuous) technology node, spec §5.9.
+
+    Every column of the §5.9 table interpolated linearly in the node (exact at the
+    tabulated nodes). Valid for ``node_nm`` in [7, 130] (see the module docstring for
+    out-of-range handling); values are at 300 K.
+
+    Args:
+      node_nm: technology node, nm; any shape (e.g. ``(B,)`` for a design grid).
+      roadmap: ``"HP"`` or ``"LSTP"`` (static).
+
+    Returns:
+      A :class:`Technology` whose fields have the shape of ``node_nm``.
+
+    Raises:
+      ValueError: unknown roadmap, or a concrete node outside [7, 130] nm.
+    """
+    roadmap = check_roadmap(roadmap)
+    node = _check_range("node_nm", node_nm, *NODE_RANGE_NM)
+    table = _TABLE[roadmap]
+    col = {name: _interp(node, NODES_NM, np.asarray(table[name], float) * si) for name, si in _SI.items()}
+    i_off_si = _I_OFF_SI[roadmap]
+    i_off_n = _interp(node, NODES_NM, np.asarray(table["i_off_n"], float) * i_off_si)
+    i_off_n_400k = _interp(node, NODES_NM, np.asarray(table["i_off_n_400k"], float) * i_off_si)
+    finfet = node < FINFET_BELOW_NM
+    fin = {
+        k: jnp.where(finfet, _interp(node, _FIN_NODES_NM, np.asarray(v, float) * 1e-9), 0.0)
+        for k, v in _FIN.items()
+    }
+    return Technology(
+        node=node * 1e-9,
+        vdd=col["vdd"],
+        vth=col["vth"],
+        l_phys=col["l_phys"],
+        i_on_n=col["i_on_n"],
+        i_on_p=col["i_on_p"],
+        i_off_n=i_off_n,
+        i_off_n_400k=i_off_n_400k,
+        c_ideal=col["c_ideal"],
+        c_fringe=col["c_fringe"],
+        c_overlap=jnp.where(finfet, 0.0, 0.2 * col["c_ideal"]),
+        k_eff=col["k_eff"],
+        finfet=finfet,
+        fin_pitch=fin["pitch"],
+        fin_width=fin["width"],
+        fin_height=fin["height"],
+    )
+
+
+#: A fin count within this (absolute) amount above an integer is treated as that integer
+#: (float round-off when W is an integer multiple of 2F).
+_FIN_COUNT_TOLERANCE = 1e-5
+
+
+def effective_width(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
+    """Effective channel width ``W_eff``, spec §5.9 (``CalculateGateCap``'s FinFET rule).
+
+    Planar (node ≥ 22 nm): ``W_eff = W``. FinFET: ``W' = W·PitchFin/(2F)`` and
+    ``W_eff = ⌈W'/PitchFin⌉·(2·H_fin + W_fin)``, i.e. ``⌈W/(2F)⌉`` fins. The fin count uses
+    :func:`cimjax.hw.relax.ceil` with ``mode`` (exact: zero gradient in ``W``).
+
+    Args:
+      tech: :class:`Technology` (from :func:`technology`).
+      width: drawn transistor width W, m (broadcast against the node's shape).
+      mode: ``"exact"``, ``"relaxed"`` or ``"ste"`` (static).
+
+    Returns:
+      ``W_eff``, m.
+    """
+    width = jnp.asarray(width).astype(_dtype())
+    fins = relax.ceil(width / (2.0 * tech.node) - _FIN_COUNT_TOLERANCE, mode)
+    return jnp.where(tech.finfet, fins * (2.0 * tech.fin_height + tech.fin_width), width)
+
+
+def gate_capacitance(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
+    """Gate capacitance of a transistor of width ``W``, spec §5.9.
+
+    ``C_g = (C_ideal + C_overlap + C_fringe)·W_eff + L_phys·C_polywire`` with
+    ``C_overlap = 0.2·C_ideal`` (planar) or 0 (FinFET) and ``C_polywire = 0``.
+
+    Args:
+      tech: :class:`Technology`.
+      width: drawn width W, m.
+      mode: relax mode of the FinFET fin count (static).
+
+    Returns:
+      Gate capacitance, F.
+    """
+    per_width = tech.c_ideal + tech.c_overlap + tech.c_fringe
+    return per_width * effective_width(tech, width, mode)
+
+
+def on_resistance(tech: Technology, width: ArrayLike, channel: str = "n", mode: str = "exact") -> Array:
+    """On-resistance ``R_on = k_eff·V_dd/(I_on·W_eff)`` at 300 K, spec §5.9.
+
+    Args:
+      tech: :class:`Technology`.
+      width: drawn width W, m (> 0).
+      channel: ``"n"`` (NMOS) or ``"p"`` (PMOS) (static).
+      mode: relax mode of the FinFET fin count (static).
+
+    Returns:
+      On-resistance, Ω.
+
+    Raises:
+      ValueError: unknown ``channel``.
+    """
+    if channel not in ("n", "p"):
+        raise ValueError(f"channel = {channel!r}: expected 'n' or 'p'")
+    i_on = tech.i_on_n if channel == "n" else tech.i_on_p
+    return tech.k_eff * tech.vdd / (i_on * effective_width(tech, width, mode))
+
+
+def leakage_current(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
+    """NMOS off-state leakage ``I_off·W_eff`` at 300 K, spec §5.9.
+
+    Only the NMOS off-current is tabulated in the spec (PMOS I_off and the INV/NAND/NOR
+    combinations are not implemented).
+
+    Args:
+      tech: :class:`Technology`.
+      width: drawn width W, m.
+      mode: relax mode of the FinFET fin count (static).
+
+    Returns:
+      Leakage current, A.
+    """
+    return tech.i_off_n * effective_width(tech, width, mode)
+
+
+def leakage_power(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
+    """NMOS leakage power ``I_off·W_eff·V_dd`` at 300 K, spec §5.9 ("Power = I·V_dd").
+
+    Args:
+      tech: :class:`Technology`.
+      width: drawn width W, m.
+      mode: relax mode of the FinFET fin count (static).
+
+    Returns:
+      Leakage power, W.
+    """
+    return leakage_current(tech, width, mode) * tech.vdd
+
+
+def junction_capacitance_coefficients(vdd: ArrayLike) -> tuple[Array, Array, Array]:
+    """Drain-junction capacitance coefficients at supply ``V_dd``, spec §5.9.
+
+    ``C_j = 1e−3/(1 + V_dd/0.9)^0.5`` F/m² (bottom), ``C_sw = 2.5e−10/(1 + V_dd/0.9)^0.33``
+    F/m (side wall), ``C_gate-edge = 0.5e−10/(1 + V_dd/0.9)^0.33`` F/m. The drain capacitance
+    itself needs the folded standard-cell layout, which spec §5.9 does not fully give.
+
+    Args:
+      vdd: supply voltage, V (> 0), any shape.
+
+    Returns:
+      ``(C_j in F/m², C_sw in F/m, C_gate_edge in F/m)``.
+    """
+    base = 1.0 + jnp.asarray(vdd).astype(_dtype()) / 0.9
+    return 1e-3 / base**0.5, 2.5e-10 / base**0.33, 0.5e-10 / base**0.33
+
+
+def horowitz(
+    tau: ArrayLike, ramp_input: ArrayLike, *, beta: float = 0.5, v_s: float = 0.5
+) -> tuple[Array, Array]:
+    """Horowitz gate delay, as in CACTI (spec §5.9).
+
+    ``t = τ·sqrt(ln(v_s)² + 2·α·β·(1 − v_s))`` with ``α = 1/(τ·ramp_input)``; the output
+    ramp is ``(1 − v_s)/t``. A step input (``ramp_input = inf``) gives ``t = τ·ln 2``.
+
+    Args:
+      tau: RC time constant of the stage, s (> 0).
+      ramp_input: input ramp (slope), 1/s (> 0; ``inf`` allowed).
+      beta: β, fixed at 0.5 in NeuroSim (static).
+      v_s: switching voltage fraction, 0.5 in NeuroSim (static).
+
+    Returns:
+      ``(delay in s, output ramp in 1/s)``.
+    """
+    dtype = _dtype()
+    tau = jnp.asarray(tau).astype(dtype)
+    alpha = 1.0 / (tau * jnp.asarray(ramp_input).astype(dtype))
+    delay = tau * jnp.sqrt(np.log(v_s) ** 2 + 2.0 * alpha * beta * (1.0 - v_s))
+    return delay, (1.0 - v_s) / delay
+
+
+def nonlinear_resistance(
+    resistance: ArrayLike,
+    voltage: ArrayLike,
+    read_voltage: ArrayLike,
+    write_voltage: ArrayLike,
+    nonlinearity: ArrayLike,
+) -> Array:
+    """Voltage-dependent cell resistance (cross-point cells only), spec §5.9.
+
+    ``R(V) = R·(V/V_r)·NL^((V_r − V)/(V_w/2))``: ``R`` at ``V = V_r``; ``NL`` is the I–V
+    nonlinearity (current ratio at ``V_w`` vs ``V_w/2``, 10 by default, spec §5.3).
+
+    Args:
+      resistance: resistance at the read voltage, Ω.
+      voltage: applied voltage V, V.
+      read_voltage: V_r, V.
+      write_voltage: V_w, V.
+      nonlinearity: NL, 1 (> 0).
+
+    Returns:
+      ``R(V)``, Ω.
+    """
+    dtype = _dtype()
+    r, v, v_r, v_w, nl = (
+        jnp.asarray(a).astype(dtype) for a in (resistance, voltage, read_voltage, write_voltage, nonlinearity)
+    )
+    return r * (v / v_r) * nl ** ((v_r - v) / (v_w / 2.0))
+
+
+def wire_width_for_node(node_nm: ArrayLike) -> Array:
+    """Wire width paired with a node (V2.1's ``Param.cpp`` comments, spec §5.3), nm.
+
+    130/90 → 200; 65 → 100; 45 → 50; 32 → 40; 22 → 32; 14 → 22; 10/7 → 14, linear in the
+    node between tabulated nodes. Valid for [7, 130] nm.
+
+    Args:
+      node_nm: technology node, nm, any shape.
+
+    Returns:
+      Wire width, **nm** (the unit :func:`wire_resistance_per_length` takes).
+
+    Raises:
+      ValueError: a concrete node outside [7, 130] nm.
+    """
+    node = _check_range("node_nm", node_nm, *NODE_RANGE_NM)
+    return _interp(node, NODES_NM, _NODE_WIRE_WIDTH_NM)
+
+
+def wire_table(wire_width_nm: ArrayLike) -> tuple[Array, Array]:
+    """Aspect ratio and resistivity (at 300 K) of a wire width, spec §5.3.
+
+    Linear in the wire width between the tabulated widths 14, 22, 32, 40, 50, 100, 200 nm.
+
+    Args:
+      wire_width_nm: wire width, nm, in [14, 200]; any shape.
+
+    Returns:
+      ``(aspect ratio, resistivity in Ω·m)``.
+
+    Raises:
+      ValueError: a concrete width outside [14, 200] nm.
+    """
+    width = _check_range("wire_width_nm", wire_width_nm, *WIRE_WIDTH_RANGE_NM)
+    aspect_ratio = _interp(width, WIRE_WIDTHS_NM, _WIRE_ASPECT_RATIO)
+    return aspect_ratio, _interp(width, WIRE_WIDTHS_NM, _WIRE_RESISTIVITY)
+
+
+def wire_resistance_per_length(wire_width_nm: ArrayLike, temperature_k: ArrayLike = 300.0) -> Array:
+    """Unit wire resistance ``ρ(T)/(w²·AR)``, spec §5.3 (about 13.3 Ω/µm at 40 nm, 300 K).
+
+    ``ρ(T) = ρ·(1 + 0.00451·(T − 300))`` is V2.1's temperature term (spec §6 writes
+    ``|T − 300|``; the signed form is used, so resistivity falls below 300 K). V2.0 has no
+    temperature term: pass ``temperature_k = 300`` to reproduce it.
+
+    Args:
+      wire_width_nm: wire width w, nm, in [14, 200]; any shape.
+      temperature_k: temperature, K (broadcast against the width).
+
+    Returns:
+      Resistance per length, Ω/m.
+
+    Raises:
+      ValueError: a concrete width outside [14, 200] nm.
+    """
+    width = _check_range("wire_width_nm", wire_width_nm, *WIRE_WIDTH_RANGE_NM)
+    aspect_ratio, resistivity = wire_table(width)
+    temperature = jnp.asarray(temperature_k).astype(_dtype())
+    resistivity = resistivity * (1.0 + WIRE_TEMPERATURE_COEFFICIENT * (temperature - REFERENCE_TEMPERATURE_K))
+    w = width * 1e-9
+    return resistivity / (w * w * aspect_ratio)
+
+
+def wire_resistance_per_cell(
+    wire_width_nm: ArrayLike, cell_size_f: ArrayLike, temperature_k: ArrayLike = 300.0
+) -> Array:
+    """Wire resistance across one cell, spec §5.3: unit R × wire width × cell size in F.
+
+    As the spec states it, the length of a cell's wire is its height (or width) in F times
+    the *wire width* (not the node).
+
+    Args:
+      wire_width_nm: wire width, nm, in [14, 200].
+      cell_size_f: cell height (for a column wire) or width (row wire), in F.
+      temperature_k: temperature, K.
+
+    Returns:
+      Resistance per cell, Ω.
+    """
+    width = _check_range("wire_width_nm", wire_width_nm, *WIRE_WIDTH_RANGE_NM)
+    length = width * 1e-9 * jnp.asarray(cell_size_f).astype(_dtype())
+    return wire_resistance_per_length(width, temperature_k) * length
