@@ -56,3 +56,5 @@ def test_estimate_prints_vgg8_mapping(capsys):
     out = capsys.readouterr().out
     assert "32,32,3,3,3,128,0,1" in out and "1,1,1024,1,1,10,0,1" in out
     assert "12.97M" in out  # weights
+    # NeuroSim V2.0's floorplan (spec §5.2): 15 tiles, 88.59 % utilisation.
+    assert "88.59 %" in out and "4x4 tile grid" in out

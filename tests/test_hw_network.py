@@ -1,7 +1,7 @@
 """The static layer table (NeuroSim's NetWork.csv) derived from the model config."""
 
 from cimjax.config import ModelConfig
-from cimjax.hw.network import network_csv, network_layers, subarrays
+from cimjax.hw.network import network_csv, network_layers
 
 NEUROSIM_VGG8_CSV = """32,32,3,3,3,128,0,1
 32,32,128,3,3,128,1,1
@@ -33,12 +33,3 @@ def test_width_and_input_shape():
     assert layers[6].in_channels == 3 * 3 * 64  # 28 -> 14 -> 7 -> 3
     mlp = network_layers(ModelConfig(name="mlp", hidden=64), (16, 16, 1))
     assert [(l.in_channels, l.out_channels) for l in mlp] == [(256, 64), (64, 10)]
-
-
-def test_subarray_count_conventional_mapping():
-    layers = network_layers(ModelConfig(name="vgg8"), (32, 32, 3))
-    # conv2: 1152 rows x 128 columns, one 5-bit cell per weight -> 9 x 1 arrays of 128x128.
-    assert subarrays(layers[1], 128, 128, weight_bits=5, cell_bits=5) == 9
-    # two cells per weight double the columns.
-    assert subarrays(layers[1], 128, 128, weight_bits=8, cell_bits=4) == 18
-    assert subarrays(layers[7], 128, 128, weight_bits=5, cell_bits=5) == 8

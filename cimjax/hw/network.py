@@ -10,8 +10,8 @@ Counting conventions (spec §4.1–§4.2):
   computes it: 615,917,568 per 32×32 image for VGG-8.
 - ``valid_windows`` is NeuroSim's ``numInVector``, the number of *valid* (unpadded) windows
   ((H − K + 1)/stride)², which the core uses although the network pads (spec §8 quirk).
-- The weight matrix of a layer is ``(C_in·K·K) × C_out``; :func:`subarrays` counts the
-  sub-arrays of a conventional mapping of that matrix.
+- The weight matrix of a layer is ``(C_in·K·K) × C_out``; :mod:`cimjax.hw.floorplan` maps
+  it onto sub-arrays, PEs and tiles.
 """
 
 from __future__ import annotations
@@ -101,13 +101,6 @@ def network_layers(model: ModelConfig, input_shape: tuple[int, int, int]) -> lis
     else:  # pragma: no cover - ModelConfig validates the name
         raise ValueError(f"model.name = {model.name!r}: no layer table")
     return layers
-
-
-def subarrays(layer: LayerShape, rows: int, cols: int, weight_bits: int, cell_bits: int) -> int:
-    """Sub-arrays of a conventional mapping: ⌈rows_w/rows⌉ · ⌈C_out·cells/cols⌉ with
-    ``cells = ⌈weight_bits/cell_bits⌉`` cells per weight (NeuroSim's numColPerSynapse)."""
-    cells = math.ceil(weight_bits / cell_bits)
-    return math.ceil(layer.weight_rows / rows) * math.ceil(layer.out_channels * cells / cols)
 
 
 def network_csv(layers: list[LayerShape]) -> str:
