@@ -60,7 +60,7 @@ def _cmd_estimate(args) -> int:
     config = _build_config(args)
     layers = network_layers(config.model, dataset_image_shape(config.data))
     print(mapping_table(config, layers))
-    print("\narea / latency / energy estimator: not yet implemented (issue 4); the table above is the network mapping.")
+    print("\narea / latency / energy estimator: not yet implemented (issue 4); the table above is the floorplan.")
     return 0
 
 

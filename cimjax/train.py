@@ -331,6 +331,6 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     }
     atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
     if not interrupted:
-        log("\nhardware mapping (area / latency / energy estimator: not yet implemented, see issue 4):")
+        log("\nhardware: NeuroSim floorplan of this network (area / latency / energy estimator not yet implemented, issue 4):")
         log(mapping_table(config, network_layers(config.model, input_shape)))
     return summary
