@@ -235,13 +235,12 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     uninterrupted run exactly. Ctrl-C saves a checkpoint at the current step and returns
     with ``summary["interrupted"] = True``.
     """
+    t0 = time.perf_counter()
+    keys = make_keys(config.run.seed)
+    ds = data_lib.load_dataset(config.data, key=keys.data)  # missing data fails before any file is written
     out = config.run.out_dir
     _prepare_out_dir(config, resume, log)
     save_config(config, os.path.join(out, "config.json"))
-    keys = make_keys(config.run.seed)
-
-    t0 = time.perf_counter()
-    ds = data_lib.load_dataset(config.data, key=keys.data)
     log(f"data: {ds.description}")
     input_shape = tuple(int(s) for s in ds.train_images.shape[1:])
     n_steps = steps_per_epoch(config, len(ds.train_labels))

@@ -58,3 +58,15 @@ def test_estimate_prints_vgg8_mapping(capsys):
     assert "12.97M" in out  # weights
     # NeuroSim V2.0's floorplan (spec §5.2): 15 tiles, 88.59 % utilisation.
     assert "88.59 %" in out and "4x4 tile grid" in out
+
+
+def test_missing_dataset_fails_fast_without_writing(tmp_path, capsys):
+    out = tmp_path / "run"
+    t = time.perf_counter()
+    code = main(["train", "--config", "configs/vgg8_cifar10.py", "--set", f"data.data_dir={tmp_path}",
+                 "--out", str(out), "--no-progress"])
+    assert time.perf_counter() - t < 5
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "CIFAR-10 not found" in err and "cifar-10-python.tar.gz" in err and "Traceback" not in err
+    assert not out.exists()
