@@ -373,3 +373,20 @@ def test_forward_with_inputs_exposes_each_layer_input():
     mlp = MLP(32, 10, QuantConfig(), (4, 4, 1), rngs=nnx.Rngs(0))
     _, mi = mlp.forward_with_inputs(x[:, :4, :4])
     assert mi["fc1"].shape == (2, 16) and mi["fc2"].shape == (2, 32)
+
+
+@pytest.mark.parametrize(
+    "cfg,shape",
+    [(ModelConfig(name="vgg8"), (32, 32, 3)), (ModelConfig(name="vgg8", width=0.125), (28, 28, 1)),
+     (ModelConfig(name="mlp", hidden=64), (16, 16, 1))],
+)
+def test_model_is_the_hardware_layer_table(cfg, shape):
+    """The trained network and the estimator's NetWork.csv table are one and the same."""
+    from cimjax.hw.network import network_layers
+
+    model = nnx.eval_shape(lambda: create_model(cfg, QuantConfig(), shape, rngs=nnx.Rngs(0)))
+    rows = network_layers(cfg, shape)
+    kernels = [getattr(model, n).kernel for n in model.layer_names]
+    assert [math.prod(k.shape) for k in kernels] == [r.num_weights for r in rows]
+    assert [k.shape[-1] for k in kernels] == [r.out_channels for r in rows]
+    assert [n in model.pool_after for n in model.layer_names] == [r.pool for r in rows]

@@ -8,25 +8,15 @@ float image as is.
 
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import jax
-import jax.numpy as jnp
 from flax import nnx
 
 from cimjax.config.schema import ModelConfig, QuantConfig
+from cimjax.hw.network import network_layers
 from cimjax.nn.layers import CIMConv, CIMDense
-
-#: VGG-8's feature layers: output channels of each 3×3 conv, "M" = max-pool 2×2/2.
-VGG8_FEATURES: tuple = (128, 128, "M", 256, 256, "M", 512, 512, "M")
-#: Hidden units of VGG-8's first FC layer.
-VGG8_FC_HIDDEN = 1024
-
-
-def scaled_width(channels: int, width: float) -> int:
-    """Channels of a hidden layer under the width multiplier: ``max(1, round(c·width))``."""
-    return max(1, int(round(channels * width)))
-
 
 def _check_input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
     shape = tuple(int(d) for d in input_shape)
@@ -39,21 +29,98 @@ def _max_pool(x: jax.Array) -> jax.Array:
     return nnx.max_pool(x, window_shape=(2, 2), strides=(2, 2), padding="VALID")
 
 
-class VGG8(nnx.Module):
+class CIMNetwork(nnx.Module):
+    """A chain of CIM layers built from the network's layer table.
+
+    The table (:func:`cimjax.hw.network.network_layers`, NeuroSim's NetWork.csv) is the one
+    the hardware estimator costs, so the trained network and the estimated chip cannot
+    drift apart. A row with a spatial input or kernel becomes a :class:`CIMConv`
+    (``conv1``, ``conv2``, …), a 1×1-on-1×1 row a :class:`CIMDense` (``fc1``, …) preceded by
+    a flatten. Every layer's output passes its activation/error quantiser, then a ReLU
+    (all but the last layer), then the 2×2/2 max-pool its row asks for. The last layer
+    keeps float activations (NeuroSim's ``wl_activate = −1``) but quantises its error.
+
+    Attributes:
+      layer_names: CIM layer names in forward order (static).
+      pool_after: names of the layers followed by a max-pool (static).
+      flatten_features: input features of the first dense layer (0 if none).
+    """
+
+    def __init__(
+        self,
+        model_cfg: ModelConfig,
+        quant: QuantConfig,
+        input_shape: Sequence[int],
+        *,
+        rngs: nnx.Rngs,
+        beta: Optional[float] = None,
+    ):
+        self.input_shape = _check_input_shape(input_shape)
+        self.num_classes = int(model_cfg.num_classes)
+        layers = network_layers(model_cfg, self.input_shape)
+        q = dict(weight_bits=quant.weight_bits, err_bits=quant.error_bits, beta=beta, rngs=rngs)
+        names, pools = [], []
+        self.flatten_features = 0
+        for i, row in enumerate(layers):
+            act_bits = None if i == len(layers) - 1 else quant.activation_bits
+            if row.ifm_h * row.ifm_w > 1 or row.kernel_h > 1:
+                name = f"conv{sum(n.startswith('conv') for n in names) + 1}"
+                layer = CIMConv(row.in_channels, row.out_channels, row.kernel_h, act_bits=act_bits, **q)
+            else:
+                name = f"fc{sum(n.startswith('fc') for n in names) + 1}"
+                layer = CIMDense(row.in_channels, row.out_channels, act_bits=act_bits, **q)
+                self.flatten_features = self.flatten_features or row.in_channels
+            setattr(self, name, layer)
+            names.append(name)
+            if row.pool:
+                pools.append(name)
+        self.layer_names = tuple(names)
+        self.pool_after = tuple(pools)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Forward pass.
+
+        Args:
+          x: images ``(N, H, W, C)``, already normalised (e.g. to [−1, 1]).
+
+        Returns:
+          Logits ``(N, num_classes)``.
+        """
+        return self.forward_with_inputs(x)[0]
+
+    def forward_with_inputs(self, x: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """Forward pass that also returns every CIM layer's input (for traces).
+
+        Args:
+          x: images ``(N, H, W, C)``, already normalised.
+
+        Returns:
+          ``(logits, inputs)``: logits ``(N, num_classes)`` and a dict from layer name to
+          that layer's input activation (``(N, H, W, C)`` for convolutions, ``(N, F)`` for
+          dense layers).
+        """
+        inputs = {}
+        for i, name in enumerate(self.layer_names):
+            layer = getattr(self, name)
+            if isinstance(layer, CIMDense) and x.ndim > 2:
+                x = x.reshape((x.shape[0], -1))
+            inputs[name] = x
+            x = layer(x)
+            if i < len(self.layer_names) - 1:
+                x = jax.nn.relu(x)
+            if name in self.pool_after:
+                x = _max_pool(x)
+        return x, inputs
+
+
+class VGG8(CIMNetwork):
     """NeuroSim V2.0's VGG-8 for CIFAR-10 with WAGE-quantised CIM layers (spec §4.1).
 
     conv 128, 128, M, 256, 256, M, 512, 512, M (3×3, stride 1, 'SAME', no bias), then
-    FC 1024 and FC ``num_classes``. Every layer's output passes its activation/error
-    quantiser, then a ReLU (all but the last layer); max-pools follow the ReLU. The last
-    layer keeps float activations (NeuroSim's ``wl_activate = −1``) but quantises its
-    error. Layers are named ``conv1``…``conv6``, ``fc1``, ``fc2`` as in NeuroSim.
-
-    The flatten is NHWC (row index = (h·W + w)·C + c), not PyTorch's NCHW order; only the
-    row order of ``fc1.kernel`` differs from NeuroSim's.
-
-    Attributes:
-      layer_names: static tuple of the CIM layer names in forward order.
-      flatten_features: input features of ``fc1``.
+    FC 1024 and FC ``num_classes``; hidden widths scaled by ``width``. Layers are named
+    ``conv1``…``conv6``, ``fc1``, ``fc2`` as in NeuroSim. The flatten is NHWC (row index =
+    (h·W + w)·C + c), not PyTorch's NCHW order; only the row order of ``fc1.kernel``
+    differs from NeuroSim's.
     """
 
     def __init__(
@@ -78,71 +145,15 @@ class VGG8(nnx.Module):
         """
         if not width > 0:
             raise ValueError(f"width must be > 0; got {width!r}")
-        h, w, c = _check_input_shape(input_shape)
+        h, w, _ = _check_input_shape(input_shape)
         if h < 8 or w < 8:
             raise ValueError(f"VGG8 needs H, W >= 8 (three 2x2 pools); got input_shape={input_shape!r}")
-        self.input_shape = (h, w, c)
-        self.num_classes = int(num_classes)
         self.width = float(width)
-        q = dict(weight_bits=quant.weight_bits, err_bits=quant.error_bits, beta=beta, rngs=rngs)
-        names: list[str] = []
-        # (conv name, max-pool after it?) in forward order.
-        plan: list[tuple[str, bool]] = []
-        in_ch = c
-        for item in VGG8_FEATURES:
-            if item == "M":
-                name, _ = plan[-1]
-                plan[-1] = (name, True)
-                h, w = h // 2, w // 2
-                continue
-            out_ch = scaled_width(int(item), width)
-            name = f"conv{len(plan) + 1}"
-            setattr(self, name, CIMConv(in_ch, out_ch, 3, act_bits=quant.activation_bits, **q))
-            names.append(name)
-            plan.append((name, False))
-            in_ch = out_ch
-        self.flatten_features = h * w * in_ch
-        hidden = scaled_width(VGG8_FC_HIDDEN, width)
-        self.fc1 = CIMDense(self.flatten_features, hidden, act_bits=quant.activation_bits, **q)
-        self.fc2 = CIMDense(hidden, self.num_classes, act_bits=None, **q)
-        self.layer_names = tuple(names) + ("fc1", "fc2")
-        self.pool_after = tuple(name for name, pool in plan if pool)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        """Forward pass.
-
-        Args:
-          x: images ``(N, H, W, C)``, already normalised (e.g. to [−1, 1]).
-
-        Returns:
-          Logits ``(N, num_classes)``.
-        """
-        return self.forward_with_inputs(x)[0]
-
-    def forward_with_inputs(self, x: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-        """Forward pass that also returns every CIM layer's input (for traces).
-
-        Args:
-          x: images ``(N, H, W, C)``, already normalised.
-
-        Returns:
-          ``(logits, inputs)``: logits ``(N, num_classes)`` and a dict from layer name
-          (``conv1`` … ``fc2``) to that layer's input activation.
-        """
-        inputs = {}
-        for name in self.layer_names[:-2]:
-            inputs[name] = x
-            x = jax.nn.relu(getattr(self, name)(x))
-            if name in self.pool_after:
-                x = _max_pool(x)
-        x = x.reshape((x.shape[0], -1))
-        inputs["fc1"] = x
-        x = jax.nn.relu(self.fc1(x))
-        inputs["fc2"] = x
-        return self.fc2(x), inputs
+        cfg = ModelConfig(name="vgg8", width=float(width), num_classes=int(num_classes))
+        super().__init__(cfg, quant, input_shape, rngs=rngs, beta=beta)
 
 
-class MLP(nnx.Module):
+class MLP(CIMNetwork):
     """Flatten → CIMDense(hidden) → ReLU → CIMDense(num_classes), for quick tests.
 
     The hidden layer quantises its activation to ``b_A`` bits; the last layer, as in
@@ -169,34 +180,11 @@ class MLP(nnx.Module):
           rngs: the ``params`` stream initialises the weights.
           beta: override WAGE β (None = :func:`cimjax.nn.wage.wage_beta`).
         """
-        self.input_shape = tuple(int(d) for d in input_shape)
-        in_f = 1
-        for d in self.input_shape:
-            in_f *= d
-        if in_f < 1:
+        features = math.prod(int(d) for d in input_shape)
+        if features < 1 or min(int(d) for d in input_shape) < 1:
             raise ValueError(f"input_shape must have positive entries; got {input_shape!r}")
-        self.num_classes = int(num_classes)
-        q = dict(weight_bits=quant.weight_bits, err_bits=quant.error_bits, beta=beta, rngs=rngs)
-        self.fc1 = CIMDense(in_f, int(hidden), act_bits=quant.activation_bits, **q)
-        self.fc2 = CIMDense(int(hidden), self.num_classes, act_bits=None, **q)
-        self.layer_names = ("fc1", "fc2")
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        """Forward pass.
-
-        Args:
-          x: ``(N, *input_shape)``.
-
-        Returns:
-          Logits ``(N, num_classes)``.
-        """
-        return self.forward_with_inputs(x)[0]
-
-    def forward_with_inputs(self, x: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-        """Forward pass that also returns each CIM layer's input (see :meth:`VGG8.forward_with_inputs`)."""
-        x = jnp.reshape(x, (x.shape[0], -1))
-        h = jax.nn.relu(self.fc1(x))
-        return self.fc2(h), {"fc1": x, "fc2": h}
+        cfg = ModelConfig(name="mlp", hidden=int(hidden), num_classes=int(num_classes))
+        super().__init__(cfg, quant, (1, 1, features), rngs=rngs, beta=beta)
 
 
 def create_model(
