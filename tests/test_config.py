@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cimjax.config import (
+    ConfigError,
     Config,
     DataConfig,
     DeviceConfig,
@@ -22,6 +23,7 @@ from cimjax.config import (
     save_config,
     to_dict,
 )
+from cimjax.config.schema import ArraySection
 
 # (section class, field, bad value, text the message must contain besides the field path)
 BAD_FIELDS = [
@@ -81,6 +83,11 @@ BAD_FIELDS = [
     (HardwareConfig, "mapping", "diagonal", "one of"),
     (HardwareConfig, "dram", "ddr4", "one of"),
     (HardwareConfig, "columns_per_adc", 3, "power of two"),
+    (ArraySection, "mode", "analog", "one of"),
+    (ArraySection, "adc_mode", "sar", "one of"),
+    (ArraySection, "mapping", "single", "one of"),
+    (ArraySection, "variation_sigma", -0.1, "[0.0, 10.0]"),
+    (ArraySection, "retention_time", 0.0, "(0.0,"),
     (RunConfig, "seed", -1, "[0,"),
     (RunConfig, "seed", 2**32, "[0,"),
     (RunConfig, "out_dir", "", "non-empty"),
@@ -93,6 +100,7 @@ SECTION_NAME = {
     DeviceConfig: "device",
     TrainConfig: "train",
     HardwareConfig: "hardware",
+    ArraySection: "array",
     RunConfig: "run",
 }
 
@@ -238,3 +246,12 @@ def test_configs_are_frozen():
     c = Config()
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.train.epochs = 3
+
+
+def test_cross_section_rules_checked_when_config_is_built():
+    with pytest.raises(ConfigError) as err:
+        apply_overrides(Config(), ["array.mode=hw_forward", "hardware.cell_bits=2"])
+    assert "quant.weight_bits" in str(err.value) and "hardware.cell_bits" in str(err.value)
+    with pytest.raises(ConfigError, match="hardware.adc_bits"):
+        apply_overrides(Config(), ["array.mode=hw_full", "array.adc_mode=nonlinear"])  # 6-bit ADC has no table
+    assert apply_overrides(Config(), ["array.mode=hw_forward"]).array.mode == "hw_forward"

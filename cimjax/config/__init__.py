@@ -11,6 +11,7 @@ from cimjax.config.io import (
     to_dict as to_dict,
 )
 from cimjax.config.schema import (
+    ArraySection as ArraySection,
     Config as Config,
     DataConfig as DataConfig,
     DeviceConfig as DeviceConfig,

@@ -1,7 +1,7 @@
 """Typed, frozen experiment configuration.
 
 A :class:`Config` has one section per concern: ``data``, ``model``, ``quant``, ``device``,
-``train``, ``hardware`` and ``run``. Every field is checked in ``__post_init__``, so a bad
+``train``, ``hardware``, ``array`` and ``run``. Every field is checked in ``__post_init__``, so a bad
 value raises ``ValueError`` naming ``section.field``, the value and the allowed range when
 the config is built (from a ``configs/*.py`` file, a saved ``config.json`` or a
 ``--set section.field=value`` override), never later inside a jitted function.
@@ -28,6 +28,10 @@ CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
 BUFFER_TYPES = ("register_file", "sram")
 DRAM_TYPES = ("hbm2", "gddr5")
+ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
+ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
+ARRAY_ADC_RANGES = ("dynamic", "full_scale")
+ARRAY_MAPPINGS = ("dummy", "differential")
 # Technology nodes NeuroSim tabulates (spec §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
 
@@ -318,6 +322,51 @@ class HardwareConfig:
 
 
 @_frozen
+class ArraySection:
+    """How the training forward (and backward) products run on the analog arrays.
+
+    Only the read model lives here; the array geometry and resolutions come from one
+    source each: sub-array rows, ADC bits, cell bits and on/off ratio from ``hardware``
+    (``subarray_rows``, ``adc_bits``, ``cell_bits``, ``on_off_ratio``), input bits from
+    ``quant.activation_bits`` and weight bits from ``quant.weight_bits``.
+    :func:`cimjax.analog.from_config.layer_array_configs` combines them (and checks the
+    cross-section rules, e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
+
+    Attributes:
+      mode: ``ideal`` (float product of the WAGE weights, today's path), ``hw_forward``
+        (forward product through the analog array read, straight-through gradients) or
+        ``hw_full`` (forward product and activation gradient through the array).
+      adc_mode: ``linear`` (NeuroSim's ``LinearQuantizeOut``), ``nonlinear``
+        (``NonLinearQuantizeOut``, needs ``hardware.adc_bits`` in 3..5) or ``none``.
+      adc_range: ``dynamic`` (min/max of each partial-sum tensor, NeuroSim) or
+        ``full_scale`` (the column's physical full scale).
+      mapping: ``dummy`` (one dummy column, NeuroSim) or ``differential`` (G+/G− pairs).
+      variation_sigma: relative σ of the static device-to-device conductance variation,
+        [0, 10]; drawn once per layer from the seed.
+      retention_time: time since programming in seconds, (0, 1e12]; 1.0 (= t0) is no drift.
+      drift_v: retention drift exponent ``v`` of ``G(t) = G0·(t/t0)^(v·s)``, [−10, 10];
+        0 is no drift.
+    """
+
+    mode: str = "ideal"
+    adc_mode: str = "linear"
+    adc_range: str = "dynamic"
+    mapping: str = "dummy"
+    variation_sigma: float = 0.0
+    retention_time: float = 1.0
+    drift_v: float = 0.0
+
+    def __post_init__(self):
+        v.check_choice("array.mode", self.mode, ARRAY_MODES)
+        v.check_choice("array.adc_mode", self.adc_mode, ARRAY_ADC_MODES)
+        v.check_choice("array.adc_range", self.adc_range, ARRAY_ADC_RANGES)
+        v.check_choice("array.mapping", self.mapping, ARRAY_MAPPINGS)
+        v.check_float("array.variation_sigma", self.variation_sigma, 0.0, 10.0)
+        v.check_float("array.retention_time", self.retention_time, 0.0, 1e12, lo_open=True)
+        v.check_float("array.drift_v", self.drift_v, -10.0, 10.0)
+
+
+@_frozen
 class RunConfig:
     """Seed and where outputs go.
 
@@ -347,6 +396,7 @@ class Config:
     device: DeviceConfig = dataclasses.field(default_factory=DeviceConfig)
     train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
     hardware: HardwareConfig = dataclasses.field(default_factory=HardwareConfig)
+    array: ArraySection = dataclasses.field(default_factory=ArraySection)
     run: RunConfig = dataclasses.field(default_factory=RunConfig)
 
     def __post_init__(self):
@@ -354,6 +404,11 @@ class Config:
             value = getattr(self, f.name)
             if not isinstance(value, SECTIONS[f.name]):
                 v.fail(f.name, value, f"a {SECTIONS[f.name].__name__}")
+        if self.array.mode != "ideal":
+            # Rules across sections (bits per cell, ADC tables); lazy import: analog imports config.
+            from cimjax.analog.from_config import layer_array_configs
+
+            layer_array_configs(self.array, self.hardware, self.quant)
 
 
 SECTIONS = {
@@ -363,5 +418,6 @@ SECTIONS = {
     "device": DeviceConfig,
     "train": TrainConfig,
     "hardware": HardwareConfig,
+    "array": ArraySection,
     "run": RunConfig,
 }

@@ -3,6 +3,12 @@
 Each layer is a thin Flax NNX shell around :mod:`cimjax.nn.wage`: it owns the stored
 float weight (a :class:`CIMWeight`, named ``kernel``) and the static WAGE scale, and
 computes ``WAGEQuantizer_f(op(x, wq) / s, b_A, b_E)`` (spec §1.3). There is no bias.
+
+With an analog :class:`cimjax.analog.ArrayConfig` (``array=``), the product ``op(x, wq)``
+is the analog array read (:func:`cimjax.analog.analog_dense` / ``analog_conv``) instead
+of the float product; the WAGE weight path around it (``wq``, ``/ s``, the activation
+quantiser) is unchanged. :mod:`cimjax.analog.from_config` builds the configurations from the
+config sections.
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from __future__ import annotations
 from typing import Optional
 
 import jax
+import jax.numpy as jnp
 from flax import nnx
 
+from cimjax.analog import ArrayConfig, analog_conv, analog_dense, cell_shape, draw_variation
 from cimjax.nn import wage
 from cimjax.nn.wage import Bits
+
+BACKWARDS = ("ste", "analog")
 
 
 class CIMWeight(nnx.Param):
@@ -25,6 +35,45 @@ class CIMWeight(nnx.Param):
     """
 
 
+class CellVariation(nnx.Variable):
+    """Static per-cell conductance variation ``ε`` of a layer's array (``g·(1 + ε)``).
+
+    Deliberately not an ``nnx.Param``: optimisers and gradients filtered on ``nnx.Param``
+    leave it alone. It is drawn once, at construction, from the ``params`` stream, so it
+    is a deterministic function of the seed.
+    """
+
+
+def _setup_array(
+    layer: nnx.Module,
+    owner: str,
+    array: Optional[ArrayConfig],
+    backward: str,
+    variation_sigma: float,
+    w_shape: tuple[int, ...],
+    rngs: nnx.Rngs,
+) -> None:
+    """Checks and stores a layer's analog read settings; draws its variation."""
+    if array is not None and not isinstance(array, ArrayConfig):
+        raise ValueError(f"{owner}.array must be a cimjax.analog.ArrayConfig or None; got {type(array).__name__}")
+    if backward not in BACKWARDS:
+        raise ValueError(f"{owner}.backward must be one of {BACKWARDS}; got {backward!r}")
+    if isinstance(variation_sigma, bool) or not isinstance(variation_sigma, (int, float)) or not variation_sigma >= 0:
+        raise ValueError(f"{owner}.variation_sigma must be a number >= 0; got {variation_sigma!r}")
+    layer.array = array
+    layer.backward = backward
+    layer.variation_sigma = float(variation_sigma)
+    if array is not None and variation_sigma > 0:
+        eps = draw_variation(rngs.params(), cell_shape(w_shape, array), float(variation_sigma))
+        layer.variation = CellVariation(eps)
+    else:
+        layer.variation = None
+
+
+def _variation(layer: nnx.Module) -> Optional[jax.Array]:
+    return None if layer.variation is None else layer.variation[...]
+
+
 class CIMConv(nnx.Module):
     """3×3 (or K×K) convolution on a CIM array, stride 1, 'SAME' padding, no bias.
 
@@ -33,6 +82,8 @@ class CIMConv(nnx.Module):
         :class:`CIMWeight`.
       scale: the WAGE per-layer scale ``s`` (static Python float, a power of two).
       in_ch, out_ch, kernel_size, weight_bits, act_bits, err_bits: static.
+      array, backward, variation_sigma: the analog read (static; ``array`` None = ideal).
+      variation: a :class:`CellVariation` of ``cell_shape(kernel.shape, array)``, or None.
     """
 
     def __init__(
@@ -47,6 +98,9 @@ class CIMConv(nnx.Module):
         beta: Optional[float] = None,
         clip_weight: bool = False,
         precision: Optional[jax.lax.Precision] = None,
+        array: Optional[ArrayConfig] = None,
+        backward: str = "ste",
+        variation_sigma: float = 0.0,
         rngs: nnx.Rngs,
     ):
         """Builds the layer with the WAGE initialiser (spec §1.2).
@@ -60,8 +114,11 @@ class CIMConv(nnx.Module):
           err_bits: ``b_E`` of the output quantiser's backward pass.
           beta: override WAGE β (see :func:`cimjax.nn.wage.wage_beta`).
           clip_weight: clip the weight before ``Q`` in the forward pass (not NeuroSim).
-          precision: conv precision (None = JAX default).
-          rngs: the ``params`` stream draws the initial weight.
+          precision: conv precision (None = JAX default; ideal path only).
+          array: analog read of ``conv(x, wq)`` (None: the float product).
+          backward: ``'ste'`` or ``'analog'`` (see :func:`cimjax.analog.analog_conv`).
+          variation_sigma: σ of the static conductance variation (analog read only).
+          rngs: the ``params`` stream draws the initial weight, then the variation.
         """
         for name, value in (("in_ch", in_ch), ("out_ch", out_ch), ("kernel", kernel)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -77,6 +134,7 @@ class CIMConv(nnx.Module):
         self.scale, limit = wage.wage_scale_limit(in_ch * kernel * kernel, self.weight_bits, beta)
         shape = (kernel, kernel, in_ch, out_ch)
         self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), shape, limit))
+        _setup_array(self, "CIMConv", array, backward, variation_sigma, shape, rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Applies the layer.
@@ -87,6 +145,11 @@ class CIMConv(nnx.Module):
         Returns:
           The quantised output, ``(N, H, W, out_ch)``.
         """
+        if self.array is not None:
+            wq = wage.wage_quantize_weight(self.kernel[...], self.scale, self.weight_bits, clip=self.clip_weight)
+            y = analog_conv(x, wq, self.array, variation=_variation(self), backward=self.backward)
+            y = y / jnp.asarray(self.scale, dtype=y.dtype)
+            return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
         y = wage.wage_conv(
             x,
             self.kernel[...],
@@ -105,6 +168,8 @@ class CIMDense(nnx.Module):
       kernel: the stored float weight, ``(in_f, out_f)``, a :class:`CIMWeight`.
       scale: the WAGE per-layer scale ``s`` (static Python float).
       in_f, out_f, weight_bits, act_bits, err_bits: static.
+      array, backward, variation_sigma: the analog read (static; ``array`` None = ideal).
+      variation: a :class:`CellVariation` of ``cell_shape(kernel.shape, array)``, or None.
     """
 
     def __init__(
@@ -118,6 +183,9 @@ class CIMDense(nnx.Module):
         beta: Optional[float] = None,
         clip_weight: bool = False,
         precision: Optional[jax.lax.Precision] = None,
+        array: Optional[ArrayConfig] = None,
+        backward: str = "ste",
+        variation_sigma: float = 0.0,
         rngs: nnx.Rngs,
     ):
         """Builds the layer with the WAGE initialiser (spec §1.2).
@@ -130,8 +198,11 @@ class CIMDense(nnx.Module):
           err_bits: ``b_E`` of the output quantiser's backward pass.
           beta: override WAGE β (see :func:`cimjax.nn.wage.wage_beta`).
           clip_weight: clip the weight before ``Q`` in the forward pass (not NeuroSim).
-          precision: matmul precision (None = JAX default).
-          rngs: the ``params`` stream draws the initial weight.
+          precision: matmul precision (None = JAX default; ideal path only).
+          array: analog read of ``x @ wq`` (None: the float product).
+          backward: ``'ste'`` or ``'analog'`` (see :func:`cimjax.analog.analog_dense`).
+          variation_sigma: σ of the static conductance variation (analog read only).
+          rngs: the ``params`` stream draws the initial weight, then the variation.
         """
         for name, value in (("in_f", in_f), ("out_f", out_f)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -145,6 +216,7 @@ class CIMDense(nnx.Module):
         self.precision = precision
         self.scale, limit = wage.wage_scale_limit(in_f, self.weight_bits, beta)
         self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), (in_f, out_f), limit))
+        _setup_array(self, "CIMDense", array, backward, variation_sigma, (in_f, out_f), rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Applies the layer.
@@ -155,6 +227,11 @@ class CIMDense(nnx.Module):
         Returns:
           The quantised output, ``(N, out_f)``.
         """
+        if self.array is not None:
+            wq = wage.wage_quantize_weight(self.kernel[...], self.scale, self.weight_bits, clip=self.clip_weight)
+            y = analog_dense(x, wq, self.array, variation=_variation(self), backward=self.backward)
+            y = y / jnp.asarray(self.scale, dtype=y.dtype)
+            return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
         y = wage.wage_dense(
             x,
             self.kernel[...],

@@ -14,9 +14,11 @@ from typing import Optional, Sequence
 import jax
 from flax import nnx
 
-from cimjax.config.schema import ModelConfig, QuantConfig
+from cimjax.config.schema import ArraySection, HardwareConfig, ModelConfig, QuantConfig
 from cimjax.hw.network import network_layers
+from cimjax.analog.from_config import LayerArrays, layer_array_configs
 from cimjax.nn.layers import CIMConv, CIMDense
+
 
 def _check_input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:
     shape = tuple(int(d) for d in input_shape)
@@ -40,6 +42,10 @@ class CIMNetwork(nnx.Module):
     (all but the last layer), then the 2×2/2 max-pool its row asks for. The last layer
     keeps float activations (NeuroSim's ``wl_activate = −1``) but quantises its error.
 
+    With ``arrays`` (:class:`cimjax.analog.from_config.LayerArrays`) every layer's product is
+    the analog array read: the first layer with ``arrays.first`` (float input, no ADC),
+    the others with ``arrays.later`` and ``arrays.backward``.
+
     Attributes:
       layer_names: CIM layer names in forward order (static).
       pool_after: names of the layers followed by a max-pool (static).
@@ -54,6 +60,7 @@ class CIMNetwork(nnx.Module):
         *,
         rngs: nnx.Rngs,
         beta: Optional[float] = None,
+        arrays: Optional[LayerArrays] = None,
     ):
         self.input_shape = _check_input_shape(input_shape)
         self.num_classes = int(model_cfg.num_classes)
@@ -63,6 +70,12 @@ class CIMNetwork(nnx.Module):
         self.flatten_features = 0
         for i, row in enumerate(layers):
             act_bits = None if i == len(layers) - 1 else quant.activation_bits
+            if arrays is not None:
+                q.update(
+                    array=arrays.first if i == 0 else arrays.later,
+                    backward="ste" if i == 0 else arrays.backward,
+                    variation_sigma=arrays.variation_sigma,
+                )
             if row.ifm_h * row.ifm_w > 1 or row.kernel_h > 1:
                 name = f"conv{sum(n.startswith('conv') for n in names) + 1}"
                 layer = CIMConv(row.in_channels, row.out_channels, row.kernel_h, act_bits=act_bits, **q)
@@ -132,6 +145,7 @@ class VGG8(CIMNetwork):
         *,
         rngs: nnx.Rngs,
         beta: Optional[float] = None,
+        arrays: Optional[LayerArrays] = None,
     ):
         """Builds VGG-8.
 
@@ -142,6 +156,7 @@ class VGG8(CIMNetwork):
           input_shape: ``(H, W, C)`` of one image; H and W must be ≥ 8 (three pools).
           rngs: the ``params`` stream initialises the weights.
           beta: override WAGE β for every layer (None = :func:`cimjax.nn.wage.wage_beta`).
+          arrays: analog read of every layer (None: ideal float products).
         """
         if not width > 0:
             raise ValueError(f"width must be > 0; got {width!r}")
@@ -150,7 +165,7 @@ class VGG8(CIMNetwork):
             raise ValueError(f"VGG8 needs H, W >= 8 (three 2x2 pools); got input_shape={input_shape!r}")
         self.width = float(width)
         cfg = ModelConfig(name="vgg8", width=float(width), num_classes=int(num_classes))
-        super().__init__(cfg, quant, input_shape, rngs=rngs, beta=beta)
+        super().__init__(cfg, quant, input_shape, rngs=rngs, beta=beta, arrays=arrays)
 
 
 class MLP(CIMNetwork):
@@ -169,6 +184,7 @@ class MLP(CIMNetwork):
         *,
         rngs: nnx.Rngs,
         beta: Optional[float] = None,
+        arrays: Optional[LayerArrays] = None,
     ):
         """Builds the MLP.
 
@@ -179,12 +195,13 @@ class MLP(CIMNetwork):
           input_shape: shape of one example (any rank); it is flattened.
           rngs: the ``params`` stream initialises the weights.
           beta: override WAGE β (None = :func:`cimjax.nn.wage.wage_beta`).
+          arrays: analog read of every layer (None: ideal float products).
         """
         features = math.prod(int(d) for d in input_shape)
         if features < 1 or min(int(d) for d in input_shape) < 1:
             raise ValueError(f"input_shape must have positive entries; got {input_shape!r}")
         cfg = ModelConfig(name="mlp", hidden=int(hidden), num_classes=int(num_classes))
-        super().__init__(cfg, quant, (1, 1, features), rngs=rngs, beta=beta)
+        super().__init__(cfg, quant, (1, 1, features), rngs=rngs, beta=beta, arrays=arrays)
 
 
 def create_model(
@@ -193,6 +210,8 @@ def create_model(
     input_shape: Sequence[int],
     *,
     rngs: nnx.Rngs,
+    array: Optional[ArraySection] = None,
+    hardware: Optional[HardwareConfig] = None,
 ) -> nnx.Module:
     """Builds the network a config names.
 
@@ -200,13 +219,22 @@ def create_model(
       model_cfg: ``name`` (``vgg8`` or ``mlp``), ``width``, ``hidden``, ``num_classes``.
       quant_cfg: WAGE bit widths.
       input_shape: ``(H, W, C)`` of one image.
-      rngs: the ``params`` stream initialises the weights.
+      rngs: the ``params`` stream initialises the weights (and, with
+        ``array.variation_sigma > 0``, each layer's conductance variation).
+      array: the ``array`` section; None or ``mode='ideal'`` builds the float network.
+      hardware: the ``hardware`` section the analog read takes its sub-array rows, ADC
+        bits, cell bits and on/off ratio from (default ``HardwareConfig()``).
 
     Returns:
       A :class:`VGG8` or :class:`MLP`.
+
+    Raises:
+      ConfigError: if the ``array``, ``hardware`` and ``quant`` sections do not fit together
+        (see :func:`cimjax.analog.from_config.layer_array_configs`).
     """
+    arrays = None if array is None else layer_array_configs(array, hardware, quant_cfg)
     if model_cfg.name == "vgg8":
-        return VGG8(model_cfg.width, model_cfg.num_classes, quant_cfg, input_shape, rngs=rngs)
+        return VGG8(model_cfg.width, model_cfg.num_classes, quant_cfg, input_shape, rngs=rngs, arrays=arrays)
     if model_cfg.name == "mlp":
-        return MLP(model_cfg.hidden, model_cfg.num_classes, quant_cfg, input_shape, rngs=rngs)
+        return MLP(model_cfg.hidden, model_cfg.num_classes, quant_cfg, input_shape, rngs=rngs, arrays=arrays)
     raise ValueError(f"model.name must be one of ('vgg8', 'mlp'); got {model_cfg.name!r}")
