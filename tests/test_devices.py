@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import helpers
 from cimjax.devices import PRESETS, nl_label
 from cimjax.devices import nonlinear as nlin
 from cimjax.devices.nl_label import LABEL_TO_DEVIATION, max_deviation, nl_grid_table, nl_to_a_norm
@@ -28,12 +29,8 @@ L = 32
 @pytest.fixture
 def x64():
     """Float64 for one test; restores the previous setting."""
-    prev = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
+    with helpers.x64():
         yield
-    finally:
-        jax.config.update("jax_enable_x64", prev)
 
 
 # ---------------------------------------------------------------- NL label → A_n

@@ -1,6 +1,5 @@
 """NeuroSim's floorplan (spec §5.2) as jnp, and the relax helpers it is built on."""
 
-import contextlib
 import math
 
 import jax
@@ -8,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from helpers import x64
 from cimjax.config import HardwareConfig, ModelConfig
 from cimjax.hw import relax
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
@@ -16,14 +16,6 @@ from cimjax.hw.network import LayerShape, network_layers
 VGG8 = tuple(network_layers(ModelConfig(name="vgg8"), (32, 32, 3)))
 
 
-@contextlib.contextmanager
-def x64():
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", old)
 
 
 def np_floorplan(fp: Floorplan) -> dict:
@@ -128,8 +120,14 @@ def test_relax_bad_arguments():
 # floorplan: the V2.0 worked result (spec §5.2, manual Fig. 33)
 
 
-def test_vgg8_v20_defaults_golden():
-    fp = np_floorplan(floorplan(FloorplanParams(), FloorplanConfig(VGG8)))
+@pytest.mark.parametrize("double", [False, True], ids=["float32", "float64"])
+def test_vgg8_v20_defaults_golden(double):
+    if double:  # powers of two must stay exact in float64 too (jnp.exp2 is not, on CPU)
+        with x64():
+            fp = np_floorplan(floorplan(FloorplanParams(*(np.float64(v) for v in FloorplanParams())), FloorplanConfig(VGG8)))
+        assert fp["utilization"].dtype == np.float64
+    else:
+        fp = np_floorplan(floorplan(FloorplanParams(), FloorplanConfig(VGG8)))
     assert fp["novel"].tolist() == [False, True, True, True, True, True, False, False]
     assert fp["tile_size_cm"] == 1024 and fp["pe_size_cm"] == 512 and fp["pe_size_nm"] == 512
     assert fp["num_pe_nm"] == 9 and fp["num_col_per_synapse"] == 1

@@ -1,26 +1,18 @@
 """Technology tables and transistor formulas (spec §5.3, §5.9; cimjax.hw.tech)."""
 
-import contextlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from helpers import x64
 from cimjax.hw import tech
 
 NODES = [7.0, 10.0, 14.0, 22.0, 32.0, 45.0, 65.0, 90.0, 130.0]
 GRID = np.linspace(7.0, 130.0, 247)
 
 
-@contextlib.contextmanager
-def x64():
-    old = jax.config.jax_enable_x64
-    jax.config.update("jax_enable_x64", True)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", old)
 
 
 def central_difference(f, x, rel_step=1e-6):

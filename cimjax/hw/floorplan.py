@@ -235,7 +235,7 @@ def _size_search(start, threshold, tiles_fn, weights, capacity_per_tile_fn, mode
     ``weights`` the total weights of those layers; ``S`` is passed with shape ``(K, 1)``.
     """
     k = jnp.arange(NUM_CANDIDATES)
-    sizes = start / jnp.exp2(k.astype(start.dtype))
+    sizes = start / relax.pow2(k.astype(start.dtype))
     valid = (k == 0) | (sizes > threshold)
     tiles = tiles_fn(sizes[:, None])  # (K, L)
     capacity = capacity_per_tile_fn(sizes) * jnp.sum(tiles, axis=1)
@@ -361,7 +361,7 @@ def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
     side = jnp.where(novel, pe_nm * math.sqrt(num_pe_nm), tile_cm)
     bus_total = jnp.sum(side + side / cols_per_adc)
     halvings = jnp.maximum(0.0, relax.log2ceil(bus_total / max_bus, mode, temperature=config.temperature))
-    global_bus_width = bus_total / jnp.exp2(halvings)
+    global_bus_width = bus_total / relax.pow2(halvings)
 
     return Floorplan(
         novel=novel,

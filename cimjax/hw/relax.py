@@ -190,6 +190,20 @@ def log2ceil(x: ArrayLike, mode: str = "exact", *, temperature: float = DEFAULT_
     return _ste(exact, jnp.log2(x))
 
 
+def pow2(e: ArrayLike) -> Array:
+    """``2^e``, exact at integer ``e`` and differentiable (gradient ``ln 2 · 2^e``).
+
+    ``jnp.exp2`` is not exact at integers in float64 on CPU (``exp2(3.) = 7.999…``), which
+    would turn exact power-of-two sizes into off-by-one counts; integer exponents go
+    through ``ldexp`` instead.
+    """
+    e = _float(e)
+    smooth = jnp.exp2(e)
+    rounded = jnp.round(e)
+    exact = jnp.where(e == rounded, jnp.ldexp(jnp.ones_like(e), rounded.astype(jnp.int32)), smooth)
+    return smooth + jax.lax.stop_gradient(exact - smooth)
+
+
 def pow2ceil(x: ArrayLike, mode: str = "exact", *, temperature: float = DEFAULT_TEMPERATURE) -> Array:
     """The smallest power of two ``≥ x``: ``2^⌈log2 x⌉`` for ``x > 0``, with a mode.
 
@@ -201,7 +215,7 @@ def pow2ceil(x: ArrayLike, mode: str = "exact", *, temperature: float = DEFAULT_
     Returns:
       A floating array like ``x``.
     """
-    return jnp.exp2(log2ceil(x, mode, temperature=temperature))
+    return pow2(log2ceil(x, mode, temperature=temperature))
 
 
 def select_best(

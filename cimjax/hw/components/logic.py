@@ -1,0 +1,310 @@
+"""Digital logic: ripple-carry adder, adder tree, DFF register, shift-adder (spec §5.6).
+
+Source: spec §5.6 (NeuroSim V2.0 ``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp``,
+``ShiftAdd.cpp`` as summarised there), on the standard cells of
+:mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm and adders of ≥ 2 bits
+(a 1-bit adder is costed with the 2-bit critical path). Each function returns the
+:class:`~cimjax.hw.cost.Cost` of one action of all its instances (area, leakage) and is pure,
+jittable and vmappable over its (scalar) params.
+
+Choices where spec §5.6 gives no equation (cimjax's, documented here):
+
+* **Adder latency.** The 9-NAND2 full adder (``n1 = ¬(AB)``, ``n2 = ¬(A·n1)``, ``n3 = ¬(B·n1)``,
+  ``P = ¬(n2·n3)``, ``n5 = ¬(P·C)``, ``n6 = ¬(P·n5)``, ``n7 = ¬(C·n5)``, ``S = ¬(n6·n7)``,
+  ``C_out = ¬(n1·n5)``) on the spec's critical path (A = 1…1, B = 10…0, C_in = 1): bit 0
+  ``A→n1→n2→P→n5→C_out`` (5 stages), ``numBit − 2`` middle bits ``C→n5→C_out`` (2 stages,
+  computed once and repeated, as the spec says), the last bit ``C→n5→n6→S``. Each stage is a
+  Horowitz delay ``τ = R_NAND2·(C_out + fan-out·C_in)`` with the netlist's fan-outs; the sum
+  output drives one NAND2 input. The spec's "hidden transitions" energy is not modelled.
+* **DFF** = transmission-gate master–slave flip-flop (4 TG, 4 latch INV, 1 clock INV, all
+  minimum size); area 12 minimum INVs (the spec's register-file figure). Per clocked operation
+  every DFF charges its clock nodes, ``(4·C_g,TG + C_in,INV + C_out,INV)·V_dd²``; each *active*
+  DFF (``activity``) charges two latch nodes, ``2·(C_in,INV + C_out,INV + 2·C_d,TG)·V_dd²``.
+  Leakage: the 5 INVs.
+* **Shift-adder** register: ``numBit + 1`` DFFs per unit (the adder's sum and carry).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.hw.components import gates
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.cost import Cost
+from cimjax.hw.tech import Technology
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+#: NAND2 per adder bit (spec §5.6).
+NAND2_PER_ADDER_BIT = 9
+#: Register-file / DFF area per bit in minimum inverters (spec §5.6).
+DFF_AREA_INV = 12
+
+
+class AdderParams(NamedTuple):
+    """Ripple-carry adders (traced).
+
+    Attributes:
+      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
+      num_bits: bits per adder (``numBit``, ≥ 2).
+      num_adders: adders working in parallel (``numAdder``).
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    num_bits: ArrayLike = 8.0
+    num_adders: ArrayLike = 1.0
+
+
+def adder_stage_delays(nand2: gates.Gate) -> tuple[Array, Array, Array]:
+    """Critical-path delays of the 9-NAND2 ripple-carry adder (module docstring), s.
+
+    Args:
+      nand2: the NAND2 :class:`~cimjax.hw.components.gates.Gate`.
+
+    Returns:
+      ``(first bit A→C_out, one middle bit C→C_out, last bit C→S)``.
+    """
+    r = nand2.r_drive
+
+    def load(fan_out: float) -> Array:
+        return nand2.c_out + fan_out * nand2.c_in
+
+    t_first, ramp = gates.horowitz_chain([(r, load(f)) for f in (3, 1, 2, 3, 2)])
+    t_mid, ramp = gates.horowitz_chain([(r, load(3)), (r, load(2))], ramp)
+    t_last, _ = gates.horowitz_chain([(r, load(f)) for f in (3, 1, 1)], ramp)
+    return t_first, t_mid, t_last
+
+
+def _adder_cost(t: Technology, nand2: gates.Gate, num_bits: Array, num_adders: Array) -> Cost:
+    """Cost of ``num_adders`` ripple-carry adders of ``num_bits`` (broadcasting arrays)."""
+    t_first, t_mid, t_last = adder_stage_delays(nand2)
+    latency = t_first + jnp.maximum(num_bits - 2.0, 0.0) * t_mid + t_last
+    c_in, c_out = nand2.c_in, nand2.c_out
+    energy_one = ((6 * c_in + 2 * c_out) + (num_bits - 1.0) * (7 * c_in + 3 * c_out)) * t.vdd**2
+    gates_total = NAND2_PER_ADDER_BIT * num_bits * num_adders
+    return Cost(
+        area=gates_total * nand2.area,
+        energy=energy_one * num_adders,
+        latency=latency + jnp.zeros_like(energy_one),
+        leakage=gates_total * nand2.leakage,
+    )
+
+
+def adder(params: AdderParams, config: ComponentConfig = ComponentConfig()) -> Cost:
+    """Ripple-carry adders, one addition each (spec §5.6 "Adder").
+
+    Area ``9·numBit·numAdder`` NAND2; energy per add
+    ``[(6C_in + 2C_out) + (numBit − 1)(7C_in + 3C_out)]·V_dd²`` per adder (NAND2 input/output
+    capacitances); latency the critical-path Horowitz chain (module docstring); leakage
+    ``9·numBit·numAdder`` NAND2 leakages.
+
+    Args:
+      params: :class:`AdderParams` (scalars).
+      config: :class:`~cimjax.hw.components.params.ComponentConfig` (static).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of one add on all adders.
+    """
+    t = circuit_technology(params.circuit, config)
+    nand2 = gates.gate(t, "nand", 2, mode=config.mode)
+    return _adder_cost(t, nand2, as_float(params.num_bits), as_float(params.num_adders))
+
+
+class AdderTreeParams(NamedTuple):
+    """Adder trees (traced).
+
+    Attributes:
+      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
+      num_inputs: inputs ``N`` summed by one tree (≥ 1; 1 means no adder).
+      num_bits: bits of each input (``numAdderBit``).
+      num_trees: trees working in parallel (``numAdderTree``).
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    num_inputs: ArrayLike = 4.0
+    num_bits: ArrayLike = 8.0
+    num_trees: ArrayLike = 1.0
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AdderTreeConfig(ComponentConfig):
+    """Static options of :func:`adder_tree`.
+
+    Attributes:
+      max_stages: stages evaluated (static bound on ``⌈log2 N⌉``; 24 covers 16 M inputs).
+    """
+
+    max_stages: int = 24
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_int("max_stages", 1, 64)
+
+
+def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfig()) -> Cost:
+    """Adder trees, one reduction of ``N`` inputs each (spec §5.6 "Adder tree").
+
+    ``S = ⌈log2 N⌉`` stages; stage ``k = 0 … S−1`` has ``⌈N/2^(k+1)⌉`` adders (the spec's
+    ``⌈j/2⌉`` of the ``j`` stage inputs) of ``numAdderBit + k`` bits. Area, energy and leakage
+    are summed over the stages, and so is latency (the stages are in series). Stages
+    ``k ≥ max_stages`` are dropped. In the relaxed mode stage ``k`` is weighted by
+    ``clip(S − k, 0, 1)`` with the relaxed ``S``.
+
+    Args:
+      params: :class:`AdderTreeParams` (scalars).
+      config: :class:`AdderTreeConfig` (static).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of one reduction on all trees.
+    """
+    t = circuit_technology(params.circuit, config)
+    nand2 = gates.gate(t, "nand", 2, mode=config.mode)
+    n = as_float(params.num_inputs)
+    stages = jnp.maximum(config.log2ceil(n), 0.0)
+    k = jnp.arange(config.max_stages, dtype=n.dtype)
+    weight = jnp.clip(stages - k, 0.0, 1.0)
+    # Powers of two from numpy: exact (jnp.exp2 is not exact at integers in float64 on CPU).
+    pow2 = jnp.asarray(2.0 ** np.arange(1, config.max_stages + 1), n.dtype)
+    adders = config.ceil(n / pow2) * as_float(params.num_trees)
+    stage = _adder_cost(t, nand2, as_float(params.num_bits) + k, adders)
+    return Cost(*(jnp.sum(weight * field) for field in stage))
+
+
+class DffParams(NamedTuple):
+    """A bank of D flip-flops clocked together (traced).
+
+    Attributes:
+      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
+      num_dff: flip-flops clocked per operation.
+      activity: fraction of them whose data changes (the "active" ones), in [0, 1].
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    num_dff: ArrayLike = 8.0
+    activity: ArrayLike = 1.0
+
+
+class DffUnit(NamedTuple):
+    """Per-flip-flop figures: area (m²), leakage (W), clock and data energies (J)."""
+
+    area: Array
+    leakage: Array
+    clock_energy: Array
+    data_energy: Array
+
+
+def dff_unit(t: Technology, mode: str = "exact") -> DffUnit:
+    """Area, leakage and switching energies of one minimum DFF (module docstring).
+
+    Args:
+      t: technology.
+      mode: relax mode of the finger counts (static).
+
+    Returns:
+      The :class:`DffUnit`.
+    """
+    inv = gates.gate(t, "inv", mode=mode)
+    tg = gates.gate(t, "tg", mode=mode)
+    v2 = t.vdd**2
+    return DffUnit(
+        area=DFF_AREA_INV * inv.area,
+        leakage=5.0 * inv.leakage,
+        clock_energy=(4.0 * tg.c_in + inv.c_in + inv.c_out) * v2,
+        data_energy=2.0 * (inv.c_in + inv.c_out + 2.0 * tg.c_out) * v2,
+    )
+
+
+def dff_bank(unit: DffUnit, clock_hz: ArrayLike, num_dff: ArrayLike, activity: ArrayLike) -> Cost:
+    """Cost of ``num_dff`` DFFs of figures ``unit`` in one clocked operation (half a cycle).
+
+    Args:
+      unit: per-DFF figures (:func:`dff_unit`).
+      clock_hz: clock frequency, Hz.
+      num_dff: flip-flops clocked.
+      activity: fraction of them whose data changes.
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost`.
+    """
+    num_dff = as_float(num_dff)
+    return Cost(
+        area=num_dff * unit.area,
+        energy=num_dff * (unit.clock_energy + as_float(activity) * unit.data_energy),
+        latency=0.5 / as_float(clock_hz) + jnp.zeros_like(unit.area),
+        leakage=num_dff * unit.leakage,
+    )
+
+
+def dff(params: DffParams, config: ComponentConfig = ComponentConfig()) -> Cost:
+    """A DFF register, one clocked operation (spec §5.6 "DFF").
+
+    Latency: half a clock cycle. Energy: clock switching for all DFFs plus data-path
+    switching for the active ones (module docstring). Area 12 minimum INVs per DFF.
+
+    Args:
+      params: :class:`DffParams` (scalars).
+      config: :class:`~cimjax.hw.components.params.ComponentConfig` (static).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of one operation of the register.
+    """
+    t = circuit_technology(params.circuit, config)
+    return dff_bank(
+        dff_unit(t, config.mode), as_float(params.circuit.clock_hz), as_float(params.num_dff), params.activity
+    )
+
+
+class ShiftAdderParams(NamedTuple):
+    """Shift-adders accumulating ``num_reads`` partial sums (traced).
+
+    Attributes:
+      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
+      num_bits: adder bits (``log2(levelOutput) + 1`` = 7 in a V2.0 sub-array, spec §5.4).
+      num_units: shift-adders working in parallel.
+      num_reads: reads accumulated (``numReadPulse``, e.g. the 8 input bits).
+      read_pulse_width: duration of one read, s (``readPulseWidth`` = 10 ns).
+      activity: DFF data activity, in [0, 1].
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    num_bits: ArrayLike = 7.0
+    num_units: ArrayLike = 1.0
+    num_reads: ArrayLike = 8.0
+    read_pulse_width: ArrayLike = 10e-9
+    activity: ArrayLike = 1.0
+
+
+def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentConfig()) -> Cost:
+    """Shift-adders (adder + DFF register), one accumulation of ``numRead`` reads (spec §5.6).
+
+    Latency ``t_sa + max(0, t_sa − t_readPulse)·(numRead − 1)`` with ``t_sa = t_adder + t_DFF``
+    (the shift-add hides under the next read pulse when it fits); energy ``numRead`` adds and
+    register operations; area and leakage of the adders and ``numBit + 1`` DFFs per unit.
+
+    Args:
+      params: :class:`ShiftAdderParams` (scalars).
+      config: :class:`~cimjax.hw.components.params.ComponentConfig` (static).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of one accumulation on all units.
+    """
+    t = circuit_technology(params.circuit, config)
+    bits, units, reads = (as_float(x) for x in (params.num_bits, params.num_units, params.num_reads))
+    add = _adder_cost(t, gates.gate(t, "nand", 2, mode=config.mode), bits, units)
+    reg = dff_bank(dff_unit(t, config.mode), as_float(params.circuit.clock_hz), (bits + 1.0) * units,
+                    params.activity)
+    t_sa = add.latency + reg.latency
+    latency = t_sa + jnp.maximum(0.0, t_sa - as_float(params.read_pulse_width)) * (reads - 1.0)
+    return Cost(
+        area=add.area + reg.area,
+        energy=reads * (add.energy + reg.energy),
+        latency=latency,
+        leakage=add.leakage + reg.leakage,
+    )

@@ -1,0 +1,139 @@
+"""Shared inputs of the peripheral components: ``CircuitParams`` (traced) and ``ComponentConfig`` (static).
+
+Every component of :mod:`cimjax.hw.components` has the signature ``f(params, config) -> Cost``.
+Its params are a NamedTuple whose first field ``circuit`` is a :class:`CircuitParams` (the
+technology node, supply, clock and wire values every component shares) followed by the
+component's own sizes and counts; its config is a frozen, hashable dataclass derived from
+:class:`ComponentConfig` (the roadmap and the relax mode every component shares, plus the
+component's structural choices). One shared ``CircuitParams`` keeps a design point in one
+place: ``vmap`` over ``params.circuit.node_nm`` sweeps the node for every component alike.
+
+Counts and bit widths that do not set array shapes (bits of an adder, inputs of an adder
+tree, bits moved from DRAM) are traced floats, holding integers in exact mode, so they can
+be differentiated in the ``"relaxed"``/``"ste"`` modes of :mod:`cimjax.hw.relax`. Counts that
+set the structure (decoder outputs, H-tree grid) are static config fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Union
+
+import jax
+import jax.numpy as jnp
+
+from cimjax.hw import relax, tech
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+#: NeuroSim's wire capacitance per length, 0.2 fF/µm (spec §5.4, §5.6), in F/m.
+WIRE_CAPACITANCE = 0.2e-15 / 1e-6
+
+
+def as_float(x: ArrayLike) -> Array:
+    """``x`` as an array of the default float dtype."""
+    return jnp.asarray(x).astype(jnp.result_type(float))
+
+
+class CircuitParams(NamedTuple):
+    """Traced circuit parameters shared by all components (defaults: NeuroSim V2.0, spec §5.3).
+
+    Attributes:
+      node_nm: technology node, nm, in [7, 130] (``technode`` = 32).
+      vdd_scale: multiplier on the table's supply voltage (1 = the §5.9 table). The scaled
+        ``V_dd`` is used everywhere the table's is (switching energy, ``R_on = k·V_dd/I_on``,
+        leakage power); ``I_on``/``I_off`` are not rescaled (a first-order knob, not a device
+        model).
+      clock_hz: clock frequency, Hz (``clkFreq`` = 1 GHz); a DFF operation takes half a cycle.
+      wire_width_nm: local wire width, nm, in [14, 200] (``wireWidth`` = 40).
+      wire_capacitance: wire capacitance per length, F/m (0.2 fF/µm).
+      temperature_k: wire temperature, K, for V2.1's resistivity term only (300 = V2.0,
+        which has none; the transistor tables are at 300 K).
+    """
+
+    node_nm: ArrayLike = 32.0
+    vdd_scale: ArrayLike = 1.0
+    clock_hz: ArrayLike = 1e9
+    wire_width_nm: ArrayLike = 40.0
+    wire_capacitance: ArrayLike = WIRE_CAPACITANCE
+    temperature_k: ArrayLike = 300.0
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ComponentConfig:
+    """Static choices shared by all components (a hashable pytree with no leaves).
+
+    Attributes:
+      roadmap: ``"HP"`` or ``"LSTP"`` (NeuroSim's ``deviceroadmap``; LSTP is V2.0's default).
+      mode: ``"exact"`` (default), ``"relaxed"`` or ``"ste"`` for every ceil/floor/log2 of the
+        component (:mod:`cimjax.hw.relax`).
+      temperature: staircase temperature of the relaxed mode for the component's own counts
+        (count units); gate-level fin and finger counts use :mod:`cimjax.hw.relax`'s default,
+        as :mod:`cimjax.hw.tech` does.
+    """
+
+    roadmap: str = "LSTP"
+    mode: str = "exact"
+    temperature: float = relax.DEFAULT_TEMPERATURE
+
+    def __post_init__(self):
+        name = type(self).__name__
+        if not isinstance(self.roadmap, str) or self.roadmap.upper() not in tech.ROADMAPS:
+            raise ValueError(f"{name}.roadmap = {self.roadmap!r}: expected one of {tech.ROADMAPS}")
+        object.__setattr__(self, "roadmap", self.roadmap.upper())
+        if self.mode not in relax.MODES:
+            raise ValueError(f"{name}.mode = {self.mode!r}: expected one of {relax.MODES}")
+        if isinstance(self.temperature, bool) or not isinstance(self.temperature, (int, float)):
+            raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
+        if not self.temperature > 0:
+            raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
+
+    def _check_int(self, field: str, lo: int, hi: int | None = None) -> None:
+        """Raise ValueError naming ``field`` unless it is an int in [lo, hi]."""
+        value = getattr(self, field)
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= lo
+        if ok and hi is not None:
+            ok = value <= hi
+        if not ok:
+            bound = f"[{lo}, {hi}]" if hi is not None else f"≥ {lo}"
+            raise ValueError(f"{type(self).__name__}.{field} = {value!r}: expected an int {bound}")
+
+    def _check_choice(self, field: str, choices: tuple) -> None:
+        """Raise ValueError naming ``field`` unless it is one of ``choices``."""
+        value = getattr(self, field)
+        if value not in choices:
+            raise ValueError(f"{type(self).__name__}.{field} = {value!r}: expected one of {choices}")
+
+    def _check_bool(self, field: str) -> None:
+        """Raise ValueError naming ``field`` unless it is a bool."""
+        value = getattr(self, field)
+        if not isinstance(value, bool):
+            raise ValueError(f"{type(self).__name__}.{field} = {value!r}: expected a bool")
+
+    def ceil(self, x: ArrayLike) -> Array:
+        """``⌈x⌉`` in this config's relax mode."""
+        return relax.ceil(x, self.mode, temperature=self.temperature)
+
+    def floor(self, x: ArrayLike) -> Array:
+        """``⌊x⌋`` in this config's relax mode."""
+        return relax.floor(x, self.mode, temperature=self.temperature)
+
+    def log2ceil(self, x: ArrayLike) -> Array:
+        """``⌈log2 x⌉`` in this config's relax mode."""
+        return relax.log2ceil(x, self.mode, temperature=self.temperature)
+
+
+def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.Technology:
+    """The :class:`~cimjax.hw.tech.Technology` of ``circuit`` with its supply scaled.
+
+    Args:
+      circuit: :class:`CircuitParams` (traced).
+      config: any :class:`ComponentConfig` (its roadmap is used).
+
+    Returns:
+      ``tech.technology(node_nm, roadmap)`` with ``vdd`` multiplied by ``vdd_scale``.
+    """
+    t = tech.technology(circuit.node_nm, config.roadmap)
+    return t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))

@@ -1,0 +1,210 @@
+"""Peripheral components (cimjax.hw.components): the JAX-transform checklist for every component.
+
+For each component of the table, on one float64 function of its continuous params (relaxed
+mode): ``jit(vmap(g))`` equals an eager Python loop (so ``jit == eager`` and ``vmap == loop``),
+and the reverse-mode Jacobian is finite and matches central finite differences to 1e-4
+relative. Hand-computed values, monotonicity and config errors are in
+``test_hw_components_values.py``.
+"""
+
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from helpers import x64
+from cimjax.hw import components as C
+from cimjax.hw.cost import Cost
+
+
+
+
+# name → (function, params factory taking CircuitParams, config factory taking kwargs).
+TABLE = {
+    "adder": (C.adder, lambda c: C.AdderParams(c, 8.0, 4.0), C.ComponentConfig),
+    "adder_tree": (C.adder_tree, lambda c: C.AdderTreeParams(c, 6.0, 8.0, 2.0), C.AdderTreeConfig),
+    "dff": (C.dff, lambda c: C.DffParams(c, 16.0, 0.5), C.ComponentConfig),
+    "shift_adder": (
+        C.shift_adder,
+        lambda c: C.ShiftAdderParams(c, 7.0, 16.0, 8.0, 0.2e-9),
+        C.ComponentConfig,
+    ),
+    "mux": (C.mux, lambda c: C.MuxParams(c, 8.0, 16.0, 2e3, 5e-15, 0.5), C.ComponentConfig),
+    "decoder": (C.decoder, lambda c: C.DecoderParams(c, 20e-15), C.DecoderConfig),
+    "decoder_parallel": (
+        C.decoder,
+        lambda c: C.DecoderParams(c, 5e-15),
+        lambda **kw: C.DecoderConfig(num_outputs=8, parallel=True, **kw),
+    ),
+    "htree": (C.htree, lambda c: C.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1), C.HTreeConfig),
+    "htree_fixed": (
+        C.htree,
+        lambda c: C.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1, 1.0),
+        lambda **kw: C.HTreeConfig(num_rows=3, num_cols=5, neurosim_wire_sizing=False, **kw),
+    ),
+    "bus": (C.bus, lambda c: C.BusParams(c, 4.0, 150e-6, 64.0, 0.1), C.BusConfig),
+    "relu": (C.relu, lambda c: C.ReluParams(c, 8.0, 32.0, 0.3), C.ComponentConfig),
+    "max_pool": (C.max_pool, lambda c: C.MaxPoolParams(c, 8.0, 4.0, 4.0), C.ComponentConfig),
+    "buffer": (
+        C.register_file_buffer,
+        lambda c: C.BufferParams(c, 5000.0, 4.0, 32.0, 64.0, 2.0, 0.5),
+        lambda **kw: C.BufferConfig(core_rows=32, core_cols=32, **kw),
+    ),
+}
+#: Config variants: jit == eager only (same code as their base component).
+VARIANTS = ("decoder_parallel", "htree_fixed")
+NAMES = [name for name in TABLE if name not in VARIANTS]
+
+
+def build(name, mode="exact", **circuit_kw):
+    fn, make_params, make_config = TABLE[name]
+    return fn, make_params(C.CircuitParams(**circuit_kw)), make_config(mode=mode)
+
+
+def assert_cost_close(a: Cost, b: Cost, rtol=1e-5):
+    for field, x, y in zip(Cost._fields, a, b):
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=rtol, atol=0, err_msg=field)
+
+
+def set_path(params, path, value):
+    if len(path) == 1:
+        return params._replace(**{path[0]: value})
+    return params._replace(**{path[0]: set_path(getattr(params, path[0]), path[1:], value)})
+
+
+def get_path(params, path):
+    for p in path:
+        params = getattr(params, p)
+    return params
+
+
+VDD = ("circuit", "vdd_scale")
+NODE = ("circuit", "node_nm")
+CW = ("circuit", "wire_capacitance")
+# Continuous params differentiated for each component, besides the supply scale and the
+# node (40 nm lies inside one segment of the node table).
+EXTRA_PATHS = {
+    "adder": [("num_bits",), ("num_adders",)],
+    "adder_tree": [("num_inputs",), ("num_bits",)],
+    "dff": [("activity",)],
+    "shift_adder": [("num_reads",), ("num_bits",), ("read_pulse_width",)],
+    "mux": [("load_capacitance",), ("res_tg",), ("read_voltage",)],
+    "decoder": [("load_capacitance",)],
+    "htree": [CW, ("unit_height",), ("bus_width",)],
+    "bus": [CW, ("unit_length",), ("num_units",)],
+    "relu": [("num_bits",)],
+    "max_pool": [("window",), ("num_bits",)],
+    "buffer": [("num_bits",), ("interface_width",)],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jit_vmap_grad_checklist(name):
+    """The checklist on one float64 function ``g(x) -> (area, energy, latency, leakage)`` of
+    the continuous params ``x`` (supply scale, node, component extras), relaxed mode:
+
+    - ``jit(vmap(g))`` over a batch of params equals an eager Python loop of ``g`` (so
+      ``jit == eager`` and ``vmap == loop``);
+    - the reverse-mode Jacobian (``jax.vjp`` per field, i.e. ``jax.grad`` of each field) is
+      finite and matches central differences to 1e-4 relative (all four fields, which covers
+      energy and latency).
+    """
+    with x64():
+        paths = [VDD, NODE] + EXTRA_PATHS.get(name, [])
+        fn, params, config = build(name, mode="relaxed", node_nm=40.0)
+        params = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), params)
+        x0 = jnp.array([float(get_path(params, p)) for p in paths], jnp.float64)
+
+        def g(x):
+            p = params
+            for i, path in enumerate(paths):
+                p = set_path(p, path, x[i])
+            return jnp.stack(fn(p, config))
+
+        n = len(paths)
+        h = 1e-7 * np.abs(np.asarray(x0))
+        points = jnp.concatenate([x0 + jnp.diag(h), x0 - jnp.diag(h), x0[None]])
+        values = np.asarray(jax.jit(jax.vmap(g))(points))
+        value = values[-1]
+        for i in (0, 2 * n):  # jit(vmap(g)) == an eager loop
+            np.testing.assert_allclose(values[i], np.asarray(g(points[i])), rtol=1e-12)
+        assert np.all(np.isfinite(value)) and np.all(value[:3] > 0) and value[3] >= 0, value
+
+        # Reverse mode, one field at a time (``jax.grad`` of each field); the cotangent is an
+        # argument so that one compiled VJP serves all four (faster than ``jax.jacrev``).
+        vjp = jax.jit(lambda x, cotangent: jax.vjp(g, x)[1](cotangent)[0])
+        jac = np.stack([np.asarray(vjp(x0, e)) for e in jnp.eye(4, dtype=jnp.float64)], axis=1)  # (P, 4)
+        fd = (values[:n] - values[n : 2 * n]) / (2 * h[:, None])
+        assert np.all(np.isfinite(jac)), jac
+        floor = 1e-6 * np.abs(value)[None, :] / np.abs(np.asarray(x0))[:, None]
+        bad = np.abs(jac - fd) > 1e-4 * np.maximum(np.abs(fd), floor)
+        mismatches = [(paths[i], Cost._fields[j], jac[i, j], fd[i, j]) for i, j in zip(*np.nonzero(bad))]
+        assert not mismatches, mismatches
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_config_variants_jit_equals_eager(name):
+    """``jit(f) == f`` for the config variants (static branches only; float64, sharing the
+    eager-op cache of the checklist)."""
+    with x64():
+        fn, params, config = build(name)
+        assert_cost_close(jax.jit(fn)(params, config), fn(params, config), rtol=1e-12)
+
+
+def test_dram_jit_vmap():
+    params = C.DramParams(jnp.array([1.0, 1e3, 1e9]))
+    for kind in ("hbm2", "gddr5"):
+        config = C.DramConfig(kind=kind)
+        batched = jax.vmap(C.dram, in_axes=(0, None))(params, config)
+        assert_cost_close(jax.jit(C.dram)(params, config), batched)
+        for i, bits in enumerate([1.0, 1e3, 1e9]):
+            assert_cost_close(jax.tree.map(lambda x: x[i], batched), C.dram(C.DramParams(bits), config))
+
+
+def test_ste_gradients_are_finite_and_nonzero():
+    fn, params, config = build("adder_tree", mode="ste")
+    exact_fn, _, exact_config = build("adder_tree")
+    assert_cost_close(fn(params, config), exact_fn(params, exact_config))  # same value as exact
+    path = ("num_inputs",)
+    grad = jax.grad(lambda x: fn(set_path(params, path, x), config).area)(jnp.float32(get_path(params, path)))
+    assert np.isfinite(float(grad)) and float(grad) > 0
+
+
+def test_grad_of_vmap_equals_vmap_of_grad():
+    fn, params, config = build("dff")
+    scales = jnp.array([0.8, 1.0, 1.2])
+
+    def energy(s):
+        return fn(set_path(params, VDD, s), config).energy
+
+    per_point = jax.jit(jax.vmap(jax.grad(energy)))(scales)
+    summed = jax.jit(jax.grad(lambda s: jnp.sum(jax.vmap(energy)(s))))(scales)
+    np.testing.assert_allclose(per_point, summed, rtol=1e-6)
+
+
+def test_buffer_sizing_jit_vmap_grad():
+    params = C.BufferSizingParams()
+    for flag in (True, False):
+        config = C.BufferSizingConfig(neurosim_unset_out_precision=flag)
+        eager = C.buffer_sizing(params, config)
+        for a, b in zip(jax.jit(C.buffer_sizing)(params, config), eager):
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+        batches = [100.0, 200.0, 1000.0]
+        axes = jax.tree.map(lambda _: None, params)._replace(batch_size=0)
+        batch = params._replace(batch_size=jnp.array(batches))
+        batched = jax.vmap(C.buffer_sizing, in_axes=(axes, None))(batch, config)
+        for i, b in enumerate(batches):
+            for a, e in zip(batched, C.buffer_sizing(params._replace(batch_size=b), config)):
+                np.testing.assert_allclose(a[i], e, rtol=1e-6)
+    with x64():
+        config = C.BufferSizingConfig(mode="relaxed", neurosim_unset_out_precision=False)
+
+        def total(x):
+            return C.buffer_sizing(params._replace(max_input_size=x), config).total_bits
+
+        x0 = 100000.0
+        grad = float(jax.grad(total)(jnp.float64(x0)))
+        h = 1e-7 * x0
+        fd = (float(total(jnp.float64(x0 + h))) - float(total(jnp.float64(x0 - h)))) / (2 * h)
+        assert np.isfinite(grad) and abs(grad - fd) <= 1e-4 * abs(fd)

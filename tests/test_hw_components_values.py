@@ -1,0 +1,340 @@
+"""Peripheral components (cimjax.hw.components): hand-computed values, monotonicity, quirks, errors."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import helpers
+from cimjax.hw import components as C
+from cimjax.hw import tech
+from cimjax.hw.components import gates, logic, misc, routing
+from cimjax.hw.cost import Cost
+
+CFG = C.ComponentConfig()
+CP = C.CircuitParams()
+F32 = 32e-9
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    """Run in float64: exact hand values, and the eager-op cache is shared with the float64
+    checklist of ``test_hw_components.py`` (faster)."""
+    with helpers.x64():
+        yield
+
+
+@pytest.fixture
+def t32():
+    return C.circuit_technology(CP, CFG)
+
+
+def f(x):
+    return float(x)
+
+
+# ---------------------------------------------------------------------------------------
+# Gates (spec §5.6, §5.9).
+
+
+def test_gate_geometry_by_hand(t32):
+    # 32 nm planar: height 28F; pitch (1 + 2.8)F; INV 2 pitches, NAND2/NOR2 2·1 + 1 = 3 pitches.
+    inv, nand2 = C.gate(t32, "inv"), C.gate(t32, "nand", 2)
+    assert f(inv.height) == pytest.approx(28 * F32)
+    assert f(inv.area) == pytest.approx(28 * 2 * 3.8 * F32**2, rel=1e-5)
+    assert f(nand2.area) == pytest.approx(28 * 3 * 3.8 * F32**2, rel=1e-5)
+    # pnSizeRatio = 600/400 (LSTP 32 nm); W_n = 2F; NAND2 NMOS ×2; NOR2 PMOS ×2.
+    assert f(gates.pn_size_ratio(t32)) == pytest.approx(1.5)
+    assert f(inv.w_n) == pytest.approx(2 * F32) and f(inv.w_p) == pytest.approx(3 * F32)
+    assert f(nand2.w_n) == pytest.approx(4 * F32)
+    assert f(C.gate(t32, "nor", 2).w_p) == pytest.approx(6 * F32)
+    # Input capacitance = C_g(W_n) + C_g(W_p); INV leakage (I_n·W_n + I_p·W_p)/2·V_dd.
+    assert f(inv.c_in) == pytest.approx(f(tech.gate_capacitance(t32, 5 * F32)), rel=1e-5)
+    assert f(inv.leakage) == pytest.approx(0.5 * 100e-12 / 1e-6 * 5 * F32 * 0.9, rel=1e-5)
+    assert f(nand2.leakage) == pytest.approx(0.48 * 100e-6 * 3 * F32 * 0.9, rel=1e-5)
+    assert f(C.gate(t32, "tg").leakage) == 0.0
+    # FinFET: 34F cells.
+    t14 = tech.technology(14.0, "HP")
+    assert f(gates.cell_height(t14)) == pytest.approx(34 * 14e-9)
+
+
+def test_gate_folding_and_drive(t32):
+    small, big = C.gate(t32, "inv"), C.gate(t32, "inv", size=10.0)
+    # 10× widths (50F) exceed the 22.5F available: 3 fingers → 4 pitches wide.
+    assert f(gates.fingers(t32, big.w_n, big.w_p)) == 3.0
+    assert f(big.width) == pytest.approx(4 * 3.8 * F32, rel=1e-5)
+    assert f(big.r_drive) == pytest.approx(f(small.r_drive) / 10, rel=1e-5)
+    # NAND2 drives like the INV (series stack doubled); TG = R_n ‖ R_p.
+    assert f(C.gate(t32, "nand", 2).r_drive) == pytest.approx(f(small.r_drive), rel=1e-5)
+    assert f(C.gate(t32, "tg").r_drive) == pytest.approx(f(small.r_drive) / 2, rel=1e-5)
+    # Leakage factor k ≥ 4 held at k = 3 (placeholder); NOR4 is 4 pitches + 1.
+    nor3, nor4 = C.gate(t32, "nor", 3), C.gate(t32, "nor", 4)
+    assert f(nor4.leakage) == pytest.approx(f(nor3.leakage), rel=1e-5)
+    assert f(nor4.width) == pytest.approx(5 * 3.8 * F32, rel=1e-5)
+
+
+def test_gate_errors(t32):
+    with pytest.raises(ValueError, match="kind"):
+        C.gate(t32, "xor")
+    with pytest.raises(ValueError, match="num_inputs"):
+        C.gate(t32, "nand", 9)
+
+
+# ---------------------------------------------------------------------------------------
+# Logic.
+
+
+def test_adder_by_hand(t32):
+    nand2 = C.gate(t32, "nand", 2)
+    for bits, adders in [(4.0, 1.0), (8.0, 3.0)]:
+        c = C.adder(C.AdderParams(CP, bits, adders))
+        assert f(c.area) == pytest.approx(9 * bits * adders * f(nand2.area), rel=1e-5)
+        assert f(c.leakage) == pytest.approx(9 * bits * adders * f(nand2.leakage), rel=1e-5)
+        cin, cout = f(nand2.c_in), f(nand2.c_out)
+        energy = ((6 * cin + 2 * cout) + (bits - 1) * (7 * cin + 3 * cout)) * 0.9**2 * adders
+        assert f(c.energy) == pytest.approx(energy, rel=1e-5)
+        first, mid, last = (f(x) for x in logic.adder_stage_delays(nand2))
+        assert f(c.latency) == pytest.approx(first + (bits - 2) * mid + last, rel=1e-5)
+
+
+def test_adder_monotone_in_bits_and_node():
+    costs = [C.adder(C.AdderParams(CP, b)) for b in (4.0, 8.0, 16.0)]
+    for field in ("area", "energy", "latency", "leakage"):
+        values = [f(getattr(c, field)) for c in costs]
+        assert values[0] < values[1] < values[2], field
+
+
+@pytest.mark.parametrize(
+    "fn,params,config",
+    [
+        (C.adder, C.AdderParams(), CFG),
+        (C.dff, C.DffParams(), CFG),
+        (C.shift_adder, C.ShiftAdderParams(), CFG),
+        (C.mux, C.MuxParams(), CFG),
+        (C.decoder, C.DecoderParams(), C.DecoderConfig()),
+        (C.relu, C.ReluParams(), CFG),
+        (C.max_pool, C.MaxPoolParams(), CFG),
+        (C.register_file_buffer, C.BufferParams(), C.BufferConfig()),
+    ],
+    ids=lambda v: getattr(v, "__name__", None),
+)
+def test_larger_node_larger_area(fn, params, config):
+    nodes = jnp.array([22.0, 32.0, 45.0, 65.0, 90.0, 130.0])
+    batch = params._replace(circuit=CP._replace(node_nm=nodes))
+    axes = jax.tree.map(lambda _: None, params)
+    axes = axes._replace(circuit=axes.circuit._replace(node_nm=0))
+    area = np.asarray(jax.vmap(fn, in_axes=(axes, None))(batch, config).area)
+    assert np.all(np.diff(area) > 0), area
+
+
+def test_adder_tree_is_its_stages():
+    b = 6.0
+    tree = C.adder_tree(C.AdderTreeParams(CP, 8.0, b, 1.0))
+    stages = [C.adder(C.AdderParams(CP, b + k, n)) for k, n in enumerate([4.0, 2.0, 1.0])]
+    for field in ("area", "energy", "latency", "leakage"):
+        assert f(getattr(tree, field)) == pytest.approx(sum(f(getattr(s, field)) for s in stages), rel=1e-5)
+    # 5 inputs: ⌈log2 5⌉ = 3 stages of 3, 2, 1 adders; 1 input: nothing.
+    tree5 = C.adder_tree(C.AdderTreeParams(CP, 5.0, b, 2.0))
+    stages5 = [C.adder(C.AdderParams(CP, b + k, 2 * n)) for k, n in enumerate([3.0, 2.0, 1.0])]
+    assert f(tree5.area) == pytest.approx(sum(f(s.area) for s in stages5), rel=1e-5)
+    assert f(C.adder_tree(C.AdderTreeParams(CP, 1.0, b)).area) == 0.0
+    areas = [f(C.adder_tree(C.AdderTreeParams(CP, n, b)).area) for n in (2.0, 4.0, 16.0)]
+    assert areas[0] < areas[1] < areas[2]
+
+
+def test_dff_and_shift_adder_by_hand(t32):
+    d = C.dff(C.DffParams(CP._replace(clock_hz=2e9), 10.0, 0.0))
+    unit = logic.dff_unit(t32)
+    assert f(d.latency) == pytest.approx(0.25e-9)
+    assert f(d.area) == pytest.approx(10 * 12 * f(C.gate(t32, "inv").area), rel=1e-5)
+    assert f(d.energy) == pytest.approx(10 * f(unit.clock_energy), rel=1e-5)
+    assert f(C.dff(C.DffParams(CP, 10.0, 1.0)).energy) > f(d.energy)
+    # Shift-add hidden under a long read pulse; exposed (numRead − 1) times under a short one.
+    add = C.adder(C.AdderParams(CP, 7.0, 1.0))
+    t_sa = f(add.latency) + 0.5e-9
+    hidden = C.shift_adder(C.ShiftAdderParams(CP, 7.0, 1.0, 8.0, 10e-9))
+    exposed = C.shift_adder(C.ShiftAdderParams(CP, 7.0, 1.0, 8.0, 0.1e-9))
+    assert f(hidden.latency) == pytest.approx(t_sa, rel=1e-5)
+    assert f(exposed.latency) == pytest.approx(t_sa + 7 * (t_sa - 0.1e-9), rel=1e-5)
+    reg = C.dff(C.DffParams(CP, 8.0, 1.0))
+    assert f(hidden.energy) == pytest.approx(8 * (f(add.energy) + f(reg.energy)), rel=1e-5)
+    assert f(hidden.area) == pytest.approx(f(add.area) + f(reg.area), rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------
+# Routing.
+
+
+def test_mux_by_hand(t32):
+    p = C.MuxParams(CP, 8.0, 16.0, 2e3, 5e-15, 0.5)
+    c = C.mux(p)
+    r_lin = 0.2 * f(tech.on_resistance(t32, F32))
+    w_n = F32 * r_lin / 2e3
+    tg = C.gate(t32, "tg", widths=(w_n, 1.5 * w_n))
+    assert f(c.latency) == pytest.approx(2.3 * (r_lin * F32 / w_n) * (5e-15 + 8 * f(tg.c_out)), rel=1e-5)
+    assert f(c.energy) == pytest.approx(16 * (f(tg.c_in) * 0.81 + 2 * f(tg.c_out) * 0.25), rel=1e-5)
+    assert f(c.area) == pytest.approx(128 * f(tg.area), rel=1e-5)
+    # A small resTg gives a big (wide) mux; a huge one is clamped at the minimum width.
+    assert f(C.mux(p._replace(res_tg=500.0)).area) > f(c.area)
+    tiny = C.mux(p._replace(res_tg=1e9))
+    assert f(tiny.area) == pytest.approx(128 * f(C.gate(t32, "tg").area), rel=1e-5)
+
+
+def test_decoder_structure(t32):
+    # 128 outputs: 7 bits = 3 NAND2 predecoders + 1 direct bit; NOR4 + INV per output.
+    c = C.decoder(C.DecoderParams(CP, 0.0), C.DecoderConfig(num_outputs=128))
+    inv, nand, nor4 = C.gate(t32, "inv"), C.gate(t32, "nand", 2), C.gate(t32, "nor", 4)
+    area = 7 * f(inv.area) + 12 * f(nand.area) + 128 * (f(nor4.area) + f(inv.area))
+    assert f(c.area) == pytest.approx(area, rel=1e-5)
+    loaded = C.decoder(C.DecoderParams(CP, 100e-15), C.DecoderConfig(num_outputs=128))
+    assert f(loaded.latency) > f(c.latency) and f(loaded.energy) > f(c.energy)
+    # "Parallel" ×8 sizing: faster into a heavy load, larger.
+    par = C.decoder(C.DecoderParams(CP, 100e-15), C.DecoderConfig(num_outputs=128, parallel=True))
+    assert f(par.latency) < f(loaded.latency) and f(par.area) > f(loaded.area)
+    two = C.decoder(C.DecoderParams(CP, 0.0), C.DecoderConfig(num_outputs=2))
+    assert f(two.area) == pytest.approx(f(inv.area) + 2 * 2 * f(inv.area), rel=1e-5)
+
+
+def test_repeater_tolerance_search(t32):
+    r_w = f(tech.wire_resistance_per_length(40.0))
+    best = routing.repeated_wire(t32, r_w, 2e-10, 0.0, CFG)
+    relaxed = routing.repeated_wire(t32, r_w, 2e-10, 0.1, CFG)
+    inv = C.gate(t32, "inv")
+    s_opt = math.floor(math.sqrt(f(inv.r_drive) * 2e-10 / (f(inv.c_in) * r_w)))
+    assert f(best.size) == s_opt
+    d_opt = math.sqrt(2 * f(inv.r_drive) * (f(inv.c_in) + f(inv.c_out)) / (r_w * 2e-10))
+    assert f(best.spacing) == pytest.approx(d_opt, rel=1e-5)
+    # Tolerance: a halved repeater at 0.9× spacing, the first one ≥ 1.1× the optimum delay.
+    k = round(math.log2(s_opt / f(relaxed.size)))
+    assert k >= 1 and f(relaxed.spacing) == pytest.approx(d_opt * 0.9**k, rel=1e-5)
+    assert f(relaxed.delay_per_length) >= 1.1 * f(best.delay_per_length)
+    assert f(relaxed.energy_per_length) < f(best.energy_per_length)
+
+
+def test_htree_quirk_and_fix():
+    # NeuroSim's wire class: ×2 width below 1e5F, (2.30, 2.73e−8) whatever the width.
+    w = jnp.array([80.0, 160.0])
+    quirk = routing._wire_resistance(w, 300.0, True)
+    np.testing.assert_allclose(quirk, 2.73e-8 / ((w * 1e-9) ** 2 * 2.30), rtol=1e-5)
+    fixed = routing._wire_resistance(jnp.array([40.0]), 300.0, False)
+    np.testing.assert_allclose(fixed, tech.wire_resistance_per_length(40.0), rtol=1e-5)
+    # A 4×4 tree of 5 µm units: D = 20 µm, every stage < 1e4F = 320 µm. Fixed: ×1 wires, the
+    # same repeated wire as a bus; path = D/2 (main bus) + Σ_{i=0..4} D/2^(i+1) = 29.375 µm,
+    # total = D/2 + 5·D/2 = 60 µm.
+    p = C.HTreeParams(CP, 5e-6, 5e-6, 64.0, 0.1)
+    fixed = C.htree(p, C.HTreeConfig(neurosim_wire_sizing=False))
+    path = C.bus(C.BusParams(CP, 2.0, 29.375e-6, 64.0, 0.1))
+    total = C.bus(C.BusParams(CP, 2.0, 60e-6, 64.0, 0.1))
+    assert f(fixed.latency) == pytest.approx(f(path.latency), rel=1e-5)
+    assert f(fixed.energy) == pytest.approx(f(path.energy), rel=1e-5)
+    assert f(fixed.leakage) == pytest.approx(f(total.leakage), rel=1e-5)
+    assert f(fixed.area) == pytest.approx(f(total.area), rel=1e-5)
+    # The quirk doubles those wires and uses the 100-nm resistivity class: faster.
+    quirk = C.htree(p, C.HTreeConfig())
+    assert f(quirk.latency) < f(fixed.latency)
+
+
+def test_htree_and_bus_monotone_in_length():
+    lat, en = [], []
+    for unit in (50e-6, 100e-6, 200e-6):
+        c = C.htree(C.HTreeParams(CP, unit, unit, 64.0, 0.1))
+        lat.append(f(c.latency))
+        en.append(f(c.energy))
+    assert lat[0] < lat[1] < lat[2] and en[0] < en[1] < en[2]
+    buses = [C.bus(C.BusParams(CP, n, 100e-6, 64.0, 0.1)) for n in (2.0, 4.0, 8.0)]
+    for field in ("latency", "energy", "leakage", "area"):
+        values = [f(getattr(b, field)) for b in buses]
+        assert values[0] < values[1] < values[2], field
+    # Energy ∝ bus width; latency independent of it.
+    wide = C.bus(C.BusParams(CP, 4.0, 100e-6, 128.0, 0.1))
+    assert f(wide.energy) == pytest.approx(2 * f(buses[1].energy), rel=1e-5)
+    assert f(wide.latency) == pytest.approx(f(buses[1].latency), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# Misc.
+
+
+@pytest.mark.parametrize("kind,bandwidth,energy", [("hbm2", 15.2e12, 3.9e-12), ("gddr5", 4.288e12, 14e-12)])
+def test_dram_by_hand(kind, bandwidth, energy):
+    bits = 2 * 32 * 32 * 8.0
+    c = C.dram(C.DramParams(bits), C.DramConfig(kind=kind))
+    assert f(c.latency) == pytest.approx(bits / bandwidth, rel=1e-6)
+    assert f(c.energy) == pytest.approx(bits * energy, rel=1e-6)
+    assert f(c.area) == 0.0 and f(c.leakage) == 0.0
+
+
+def test_buffer_sizing_vgg8_both_variants():
+    spec = C.buffer_sizing(C.BufferSizingParams(), C.BufferSizingConfig(neurosim_unset_out_precision=False))
+    assert f(spec.buffer_bits) == 1_048_576
+    assert f(spec.overhead_bits) == 1_507_328  # 376,832 doubled twice
+    assert f(spec.overhead_bits) / 2 ** f(spec.doublings) == 376_832
+    assert f(spec.num_array_write_parallel) == 16
+    assert f(spec.total_bits) == 2_555_904 and f(spec.num_cores) == 156
+    shipped = C.buffer_sizing(C.BufferSizingParams())  # default: as released (defect 2)
+    assert f(shipped.overhead_bits) / 2 ** f(shipped.doublings) == 131_072
+    assert f(shipped.num_array_write_parallel) == 8 and f(shipped.doublings) == 3
+    assert f(shipped.overhead_bits) == 1_048_576 and f(shipped.num_cores) == 128
+    # No overhead (batch 1, outPrecision 0): NeuroSim loops forever; here no doubling.
+    none = C.buffer_sizing(C.BufferSizingParams(batch_size=1.0))
+    assert f(none.overhead_bits) == 0 and f(none.doublings) == 0
+    jitted = jax.jit(C.buffer_sizing)(C.BufferSizingParams(), C.BufferSizingConfig())
+    assert f(jitted.num_cores) == 128
+
+
+def test_relu_maxpool_buffer_by_hand(t32):
+    relu = C.relu(C.ReluParams(CP, 8.0, 4.0, 0.5))
+    dff = C.dff(C.DffParams(CP, 32.0, 0.5))
+    for a, b in zip(relu, dff):
+        assert f(a) == pytest.approx(f(b), rel=1e-6)
+    two = C.max_pool(C.MaxPoolParams(CP, 8.0, 1.0, 2.0))
+    four = C.max_pool(C.MaxPoolParams(CP, 8.0, 1.0, 4.0))  # 2×2: 3 comparators, 2 stages
+    assert f(four.area) == pytest.approx(3 * f(two.area), rel=1e-5)
+    assert f(four.energy) == pytest.approx(3 * f(two.energy), rel=1e-5)
+    assert f(four.latency) == pytest.approx(2 * f(two.latency), rel=1e-5)
+    assert f(C.max_pool(C.MaxPoolParams(CP, 16.0)).latency) > f(four.latency)
+    # Register file: 5000 bits in 32-bit lines = 157 accesses, 2 cores in parallel, ×2 share.
+    cfg = C.BufferConfig(core_rows=32, core_cols=32)
+    buf = C.register_file_buffer(C.BufferParams(CP, 5000.0, 4.0, 32.0, 64.0, 2.0, 0.5), cfg)
+    one = C.register_file_buffer(C.BufferParams(CP, 32.0, 4.0, 32.0, 32.0, 1.0, 0.5), cfg)
+    assert f(buf.latency) == pytest.approx(157 * f(one.latency) / 2 * 2, rel=1e-5)
+    assert f(buf.energy) == pytest.approx(157 * f(one.energy), rel=1e-5)
+    unit = logic.dff_unit(t32)
+    assert f(buf.area) > 4 * 1024 * f(unit.area)
+
+
+# ---------------------------------------------------------------------------------------
+# Static configs.
+
+
+@pytest.mark.parametrize(
+    "make,field",
+    [
+        (lambda: C.ComponentConfig(roadmap="XX"), "roadmap"),
+        (lambda: C.ComponentConfig(mode="soft"), "mode"),
+        (lambda: C.ComponentConfig(temperature=0.0), "temperature"),
+        (lambda: C.AdderTreeConfig(max_stages=0), "max_stages"),
+        (lambda: C.DecoderConfig(num_outputs=1), "num_outputs"),
+        (lambda: C.DecoderConfig(parallel="yes"), "parallel"),
+        (lambda: C.HTreeConfig(num_rows=0), "num_rows"),
+        (lambda: C.HTreeConfig(num_cols=2.5), "num_cols"),
+        (lambda: C.HTreeConfig(neurosim_wire_sizing=1), "neurosim_wire_sizing"),
+        (lambda: C.BusConfig(num_candidates=0), "num_candidates"),
+        (lambda: C.DramConfig(kind="ddr4"), "kind"),
+        (lambda: C.BufferConfig(core_rows=1), "core_rows"),
+        (lambda: C.BufferSizingConfig(neurosim_unset_out_precision="no"), "neurosim_unset_out_precision"),
+    ],
+)
+def test_bad_static_config_raises_naming_field(make, field):
+    with pytest.raises(ValueError, match=field):
+        make()
+
+
+def test_configs_are_hashable_and_static():
+    a, b = C.HTreeConfig(roadmap="hp"), C.HTreeConfig(roadmap="HP")
+    assert a == b and hash(a) == hash(b) and a.roadmap == "HP"
+    assert jax.tree.leaves(a) == []
+    assert isinstance(C.adder(C.AdderParams()), Cost)
+    assert isinstance(misc.DRAM_TYPES, dict)
