@@ -86,13 +86,12 @@ class Trainer:
                                     array=config.array, hardware=config.hardware)
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
-        n_layers = len(jax.tree.leaves(params))
+        self.layer_names = tuple(model.layer_names)
         self.initial_state = TrainState(
-            jnp.zeros((), jnp.int32), params, self.tx.init(params), jnp.zeros((2, n_layers), jnp.float32)
+            jnp.zeros((), jnp.int32), params, self.tx.init(params), jnp.zeros((2, len(self.layer_names)), jnp.float32)
         )
         self.loss = nn_lib.loss_fn(config.model.loss)
         self.step_key = keys.step
-        self.layer_names = tuple(model.layer_names)
         self.kernels = {n: getattr(getattr(model, n), "kernel_size", None) for n in self.layer_names}
         self.train_step = jax.jit(self._train_step, donate_argnums=0)
         self.eval_step = jax.jit(self._eval_step)
@@ -119,7 +118,7 @@ class Trainer:
         updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         # NeuroSim's Δ is the weight change with w ← w − Δ (delta_dist.csv).
-        last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates)))
+        last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates), self.layer_names))
         return TrainState(state.step + 1, params, opt_state, last_delta), loss
 
     def _activity(self, params: PyTree, image: jax.Array) -> jax.Array:
@@ -169,10 +168,10 @@ class Trainer:
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n
 
 
-def layer_stats(tree: PyTree) -> tuple[jax.Array, jax.Array]:
-    """Mean and standard deviation of every leaf (layer), in leaf order (conv1 … fc2)."""
-    leaves = jax.tree.leaves(tree)
-    return jnp.stack([jnp.mean(x) for x in leaves]), jnp.stack([jnp.std(x) for x in leaves])
+def layer_stats(tree: PyTree, names: tuple[str, ...]) -> tuple[jax.Array, jax.Array]:
+    """Mean and standard deviation of each named layer's kernel, in the order of ``names``."""
+    kernels = [tree[name]["kernel"] for name in names]
+    return jnp.stack([jnp.mean(x) for x in kernels]), jnp.stack([jnp.std(x) for x in kernels])
 
 
 def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
@@ -289,7 +288,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             bar.close()
             test_loss, acc = trainer.evaluate(state.params, ds.test_images, ds.test_labels)
             epoch_times.append(time.perf_counter() - te)
-            w_mean, w_std = layer_stats(state.params)
+            w_mean, w_std = layer_stats(state.params, trainer.layer_names)
             logs["accuracy"].append(epoch, [test_loss, acc])
             logs["weight"].append(epoch, [*np.asarray(w_mean), *np.asarray(w_std)])
             logs["delta"].append(epoch, list(np.asarray(state.last_delta).ravel()))
