@@ -29,7 +29,6 @@ from cimjax.nn import (
     sse_loss,
     wage_beta,
     wage_conv,
-    wage_dense,
     wage_quantize_activation,
     wage_quantize_weight,
     wage_scale_limit,

@@ -3,11 +3,13 @@
 from cimjax.optim.device_update import (
     NO_PARAMS_MSG as NO_PARAMS_MSG,
     DeviceUpdateState as DeviceUpdateState,
-    NeuroSimMomentumState as NeuroSimMomentumState,
     device_update as device_update,
     device_weight_change as device_weight_change,
-    neurosim_momentum as neurosim_momentum,
     neurosim_optimizer as neurosim_optimizer,
+)
+from cimjax.optim.momentum import (
+    NeuroSimMomentumState as NeuroSimMomentumState,
+    neurosim_momentum as neurosim_momentum,
     reset_momentum as reset_momentum,
     step_decay_schedule as step_decay_schedule,
 )
