@@ -1,0 +1,204 @@
+"""What the estimator takes from training: the per-layer :class:`Trace` pytree.
+
+NeuroSim V2.0 reads, per layer and per epoch, the first test image's bit-serial input, the
+layer's new and old weight matrices, and an input-activity number (spec §4.3–§4.5,
+``neurosim_default_run.md`` §1). cimjax reduces those files to a few per-layer statistics,
+computed in ``jnp`` (so the training step can fill them) and passed to
+:func:`cimjax.hw.chip.estimate`:
+
+- ``input_activity``: fraction of ones of the layer's bit-serial forward input (NeuroSim's
+  per-layer activity argument; also the weight-gradient unit's row-read, row-write and
+  column-write activity);
+- ``weight_level``: mean normalised conductance ``(G − G_min)/(G_max − G_min)`` of the
+  layer's cells (0.5 for zero-mean weights on NeuroSim's linear map
+  ``G = G_min + (w + 1)/2·(G_max − G_min)``); sets the average column resistance of reads;
+- four write statistics of one weight update per sub-array, with NeuroSim's definitions
+  (``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``, spec §5.5), averaged over the
+  layer's sub-arrays: ``write_pulses`` (Σ over rows of the row's largest SET pulse count
+  plus its largest RESET pulse count), ``cell_pulses`` (Σ over cells of their pulse counts),
+  ``row_write_activity`` (``(rows with a SET + rows with only RESETs)/2 / rows``) and
+  ``col_write_activity`` (``(⌈SET cells/SET rows⌉ + ⌈RESET cells/RESET rows⌉)/2 / cols``).
+  A cell is written when ``|ΔG| ≥ ΔG_min = (G_max − G_min)/max_levels`` and takes
+  ``⌈|ΔG|/ΔG_min⌉`` pulses; in weight units on the linear map that is
+  ``|Δw| ≥ (w_max − w_min)/max_levels``.
+
+Every field has shape ``(num_layers,)`` (plus leading axes under ``vmap``). The write
+statistics depend on the sub-array size the trace was cut with (a static choice here,
+NeuroSim's ``numRowSubArray``/``numColSubArray``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+#: Input activities of NeuroSim V2.0's default VGG-8 run, layers 1–8
+#: (``neurosim_default_run.md`` §2; synthetic CIFAR-like inputs, trained 7 steps).
+DEFAULT_RUN_ACTIVITIES = (0.4923, 0.1717, 0.1777, 0.1164, 0.1607, 0.1120, 0.1100, 0.0562)
+
+
+class Trace(NamedTuple):
+    """Per-layer training statistics the estimator uses (module docstring); shape (L,) each."""
+
+    input_activity: jax.Array
+    weight_level: jax.Array
+    write_pulses: jax.Array
+    cell_pulses: jax.Array
+    row_write_activity: jax.Array
+    col_write_activity: jax.Array
+
+    @property
+    def num_layers(self) -> int:
+        """Number of layers (the last axis of every field)."""
+        return int(jnp.shape(self.input_activity)[-1])
+
+
+def make_trace(
+    input_activity: Sequence[float] | jax.Array,
+    weight_level: float | Sequence[float] | jax.Array = 0.5,
+    write_pulses: float | Sequence[float] | jax.Array = 0.0,
+    cell_pulses: float | Sequence[float] | jax.Array = 0.0,
+    row_write_activity: float | Sequence[float] | jax.Array = 0.0,
+    col_write_activity: float | Sequence[float] | jax.Array = 0.0,
+) -> Trace:
+    """A :class:`Trace` with scalars broadcast to the number of layers, checked when concrete.
+
+    Args:
+      input_activity: per-layer input-bit activity in [0, 1]; sets the number of layers.
+      weight_level: mean normalised conductance in [0, 1] (scalar or per layer).
+      write_pulses, cell_pulses: ≥ 0 (scalar or per layer).
+      row_write_activity, col_write_activity: in [0, 1] (scalar or per layer).
+
+    Returns:
+      The :class:`Trace` (float arrays of shape ``(L,)``).
+
+    Raises:
+      ValueError: naming the field, for a value outside its range or a length mismatch.
+    """
+    dtype = jnp.result_type(float)
+    act = jnp.asarray(input_activity, dtype)
+    if act.ndim != 1 or act.shape[0] < 1:
+        raise ValueError(f"Trace.input_activity: expected a 1-D sequence of layers, got shape {act.shape}")
+    n = act.shape[0]
+    fields = {"input_activity": act}
+    ranges = {
+        "input_activity": (0.0, 1.0),
+        "weight_level": (0.0, 1.0),
+        "write_pulses": (0.0, math.inf),
+        "cell_pulses": (0.0, math.inf),
+        "row_write_activity": (0.0, 1.0),
+        "col_write_activity": (0.0, 1.0),
+    }
+    given = dict(
+        weight_level=weight_level,
+        write_pulses=write_pulses,
+        cell_pulses=cell_pulses,
+        row_write_activity=row_write_activity,
+        col_write_activity=col_write_activity,
+    )
+    for name, value in given.items():
+        arr = jnp.asarray(value, dtype)
+        if arr.ndim == 0:
+            arr = jnp.full((n,), arr)
+        if arr.shape != (n,):
+            raise ValueError(f"Trace.{name}: expected a scalar or {n} values (one per layer), got shape {arr.shape}")
+        fields[name] = arr
+    for name, arr in fields.items():
+        lo, hi = ranges[name]
+        try:
+            values = np.asarray(arr)
+        except jax.errors.TracerArrayConversionError:
+            continue
+        if not np.all(np.isfinite(values) | np.isinf(hi)) or np.any(values < lo) or np.any(values > hi):
+            raise ValueError(f"Trace.{name} = {values.tolist()}: expected values in [{lo}, {hi}]")
+    return Trace(**fields)
+
+
+def default_trace(num_layers: int = 8) -> Trace:
+    """NeuroSim V2.0's default-run read trace for VGG-8: its activities, weight level 0.5.
+
+    The write statistics are zero (no update); :func:`weight_update_stats` fills them from
+    a pair of weight matrices.
+    """
+    if num_layers != len(DEFAULT_RUN_ACTIVITIES):
+        raise ValueError(f"default_trace: the default run has {len(DEFAULT_RUN_ACTIVITIES)} layers, not {num_layers}")
+    return make_trace(DEFAULT_RUN_ACTIVITIES, 0.5)
+
+
+def weight_level(w: jax.Array, w_min: float = -1.0, w_max: float = 1.0) -> jax.Array:
+    """Mean normalised conductance of weights ``w`` on the linear map (module docstring)."""
+    return jnp.mean(jnp.clip((w - w_min) / (w_max - w_min), 0.0, 1.0))
+
+
+class WriteStats(NamedTuple):
+    """One layer's write statistics per sub-array (means over its sub-arrays); see module."""
+
+    write_pulses: jax.Array
+    cell_pulses: jax.Array
+    row_write_activity: jax.Array
+    col_write_activity: jax.Array
+
+
+def weight_update_stats(
+    new_w: jax.Array,
+    old_w: jax.Array,
+    *,
+    max_levels: int = 32,
+    subarray_rows: int = 128,
+    subarray_cols: int = 128,
+    w_min: float = -1.0,
+    w_max: float = 1.0,
+) -> WriteStats:
+    """NeuroSim's per-sub-array write statistics of one update of a layer's weight matrix.
+
+    Source: ``GetWriteUpdateEstimation`` (NeuroSim V2.0 ``ProcessingUnit.cpp``; spec §5.5),
+    for eNVM cells on the linear weight→conductance map. The matrix is cut into sub-arrays
+    of ``subarray_rows × subarray_cols`` (the last ones partial, as NeuroSim's
+    ``CopySubArray`` does, padded here with unchanged cells), each sub-array's statistics
+    are computed as NeuroSim does and then averaged over the sub-arrays.
+
+    Args:
+      new_w, old_w: ``(rows, cols)`` weights after and before the update (weight units;
+        rows = ``C_in·K·K``, cols = ``C_out``, NeuroSim's layout).
+      max_levels: ``max(maxNumLevelLTP, maxNumLevelLTD)`` (static), ≥ 1.
+      subarray_rows, subarray_cols: sub-array size (static), ≥ 1.
+      w_min, w_max: the weight range mapped onto ``[G_min, G_max]``.
+
+    Returns:
+      :class:`WriteStats` of scalars.
+    """
+    if new_w.ndim != 2 or new_w.shape != old_w.shape:
+        raise ValueError(f"weight_update_stats: expected two equal 2-D matrices, got {new_w.shape} and {old_w.shape}")
+    rows, cols = new_w.shape
+    nr, nc = -(-rows // subarray_rows), -(-cols // subarray_cols)
+    pad = ((0, nr * subarray_rows - rows), (0, nc * subarray_cols - cols))
+    steps = (new_w - old_w) * (max_levels / (w_max - w_min))  # ΔG / ΔG_min
+    steps = jnp.pad(steps, pad).reshape(nr, subarray_rows, nc, subarray_cols)
+    valid = jnp.pad(jnp.ones((rows, cols), bool), pad).reshape(nr, subarray_rows, nc, subarray_cols)
+    written = (jnp.abs(steps) >= 1.0) & valid
+    pulses = jnp.where(written, jnp.ceil(jnp.abs(steps)), 0.0)
+    is_set = written & (steps > 0)
+    is_reset = written & (steps < 0)
+    set_pulses = jnp.max(jnp.where(is_set, pulses, 0.0), axis=3)  # (nr, sr, nc): per row
+    reset_pulses = jnp.max(jnp.where(is_reset, pulses, 0.0), axis=3)
+    n_set = jnp.sum(is_set, axis=3)
+    n_reset = jnp.sum(is_reset, axis=3)
+    row_set = n_set > 0
+    row_reset = (~row_set) & (n_reset > 0)
+    rows_set = jnp.sum(row_set, axis=1).astype(pulses.dtype)  # (nr, nc)
+    rows_reset = jnp.sum(row_reset, axis=1).astype(pulses.dtype)
+    cols_set = jnp.where(rows_set > 0, jnp.ceil(jnp.sum(n_set, axis=1) / jnp.maximum(rows_set, 1.0)), 0.0)
+    cols_reset = jnp.where(rows_reset > 0, jnp.ceil(jnp.sum(n_reset, axis=1) / jnp.maximum(rows_reset, 1.0)), 0.0)
+    # A partial sub-array has fewer rows/cols: NeuroSim's activities divide by its own size.
+    sub_rows = jnp.sum(valid[:, :, :, 0], axis=1).astype(pulses.dtype)
+    sub_cols = jnp.sum(valid[:, 0, :, :], axis=2).astype(pulses.dtype)
+    return WriteStats(
+        write_pulses=jnp.mean(jnp.sum(set_pulses + reset_pulses, axis=1)),
+        cell_pulses=jnp.mean(jnp.sum(pulses, axis=(1, 3))),
+        row_write_activity=jnp.mean((rows_set + rows_reset) / 2.0 / sub_rows),
+        col_write_activity=jnp.mean((cols_set + cols_reset) / 2.0 / sub_cols),
+    )

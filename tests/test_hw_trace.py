@@ -1,0 +1,88 @@
+"""The estimator's Trace: construction checks and NeuroSim's write statistics vs a loop."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cimjax.hw import trace as T
+
+
+def _reference(new, old, max_levels, sr, sc, w_min=-1.0, w_max=1.0):
+    """GetWriteUpdateEstimation's counters, one sub-array at a time, in plain Python."""
+    dg_min = (w_max - w_min) / max_levels
+    rows, cols = new.shape
+    out = []
+    for r0 in range(0, rows, sr):
+        for c0 in range(0, cols, sc):
+            n_rows, n_cols = min(sr, rows - r0), min(sc, cols - c0)
+            total_set = total_reset = 0
+            rows_set = rows_reset = cols_set = cols_reset = 0
+            cell = 0
+            for i in range(r0, r0 + n_rows):
+                n_set = n_reset = p_set = p_reset = 0
+                for j in range(c0, c0 + n_cols):
+                    d = new[i, j] - old[i, j]
+                    if abs(d) >= dg_min:
+                        p = math.ceil(abs(d) / dg_min)
+                        cell += p
+                        if d > 0:
+                            n_set += 1
+                            p_set = max(p_set, p)
+                        else:
+                            n_reset += 1
+                            p_reset = max(p_reset, p)
+                if n_set > 0:
+                    rows_set += 1
+                elif n_reset > 0:
+                    rows_reset += 1
+                cols_set += n_set
+                cols_reset += n_reset
+                total_set += p_set
+                total_reset += p_reset
+            cs = 0 if rows_set == 0 else math.ceil(cols_set / rows_set)
+            cr = 0 if rows_reset == 0 else math.ceil(cols_reset / rows_reset)
+            out.append(
+                (total_set + total_reset, cell, (rows_set + rows_reset) / 2 / n_rows, (cs + cr) / 2 / n_cols)
+            )
+    return np.mean(np.array(out), axis=0)
+
+
+@pytest.mark.parametrize("shape,sr,sc", [((8, 6), 4, 4), ((10, 7), 4, 3), ((5, 5), 8, 8)])
+def test_weight_update_stats_matches_loop(shape, sr, sc):
+    rng = np.random.default_rng(0)
+    old = rng.uniform(-1, 1, shape)
+    # Quantised steps of 1/16 with many unchanged cells, plus sub-threshold noise.
+    steps = rng.integers(-3, 4, shape) * (rng.random(shape) < 0.4) / 16.0
+    new = old + steps + rng.normal(0, 0.005, shape)
+    got = T.weight_update_stats(jnp.asarray(new), jnp.asarray(old), max_levels=32, subarray_rows=sr, subarray_cols=sc)
+    want = _reference(new, old, 32, sr, sc)
+    np.testing.assert_allclose(np.array([float(g) for g in got]), want, rtol=1e-6)
+
+
+def test_weight_update_stats_jits_and_no_update_is_zero():
+    w = jnp.linspace(-1, 1, 48).reshape(8, 6)
+    got = jax.jit(lambda a, b: T.weight_update_stats(a, b, subarray_rows=4, subarray_cols=4))(w, w)
+    assert all(float(g) == 0.0 for g in got)
+
+
+def test_make_trace_broadcasts_and_checks():
+    t = T.make_trace([0.5, 0.2], 0.5, write_pulses=3.0)
+    assert t.num_layers == 2
+    np.testing.assert_allclose(np.asarray(t.write_pulses), [3.0, 3.0])
+    with pytest.raises(ValueError, match="Trace.input_activity"):
+        T.make_trace([0.5, 1.5])
+    with pytest.raises(ValueError, match="Trace.weight_level"):
+        T.make_trace([0.5, 0.2], [0.5])
+    with pytest.raises(ValueError, match="Trace.write_pulses"):
+        T.make_trace([0.5], write_pulses=-1.0)
+    d = T.default_trace()
+    np.testing.assert_allclose(np.asarray(d.input_activity), T.DEFAULT_RUN_ACTIVITIES)
+    assert jax.tree.map(jnp.shape, d) == T.Trace(*[(8,)] * 6)
+
+
+def test_weight_level():
+    assert float(T.weight_level(jnp.array([-1.0, 1.0, 0.0]))) == pytest.approx(0.5)
+    assert float(T.weight_level(jnp.array([1.0, 1.0]))) == pytest.approx(1.0)
