@@ -28,6 +28,7 @@ from cimjax import optim as optim_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, atomic_write_text, load_config, save_config
 from cimjax.config.schema import SECTIONS
+from cimjax.hw import trace as hw_trace
 from cimjax.hw.network import network_layers
 from cimjax.report import mapping_table
 from cimjax.runlog import EpochCsv, plot_training_curve
@@ -41,6 +42,7 @@ class TrainState(NamedTuple):
     params: PyTree
     opt_state: PyTree
     last_delta: jax.Array  # (2, layers): mean and std per layer of the last update Δ
+    write_stats: jax.Array  # (4, layers): NeuroSim's write statistics of the last update (hw.trace.WriteStats)
 
 
 class Keys(NamedTuple):
@@ -87,8 +89,10 @@ class Trainer:
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
         self.layer_names = tuple(model.layer_names)
+        n_layers = len(self.layer_names)
         self.initial_state = TrainState(
-            jnp.zeros((), jnp.int32), params, self.tx.init(params), jnp.zeros((2, len(self.layer_names)), jnp.float32)
+            jnp.zeros((), jnp.int32), params, self.tx.init(params),
+            jnp.zeros((2, n_layers), jnp.float32), jnp.zeros((4, n_layers), jnp.float32),
         )
         self.loss = nn_lib.loss_fn(config.model.loss)
         self.step_key = keys.step
@@ -119,7 +123,26 @@ class Trainer:
         params = optax.apply_updates(state.params, updates)
         # NeuroSim's Δ is the weight change with w ← w − Δ (delta_dist.csv).
         last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates), self.layer_names))
-        return TrainState(state.step + 1, params, opt_state, last_delta), loss
+        write_stats = self._write_stats(params, state.params)
+        return TrainState(state.step + 1, params, opt_state, last_delta, write_stats), loss
+
+    def _write_stats(self, new_params: PyTree, old_params: PyTree) -> jax.Array:
+        """(4, layers): NeuroSim's per-sub-array write statistics of this update (spec §5.5).
+
+        Each kernel is laid out as NeuroSim's weight matrix, ``C_in·K·K`` rows (input channel
+        outermost) by ``C_out`` columns, cut into the hardware's sub-arrays; one conductance
+        step is ``2/max_level`` in weight units (the linear map of [−1, 1]).
+        """
+        hw = self.config.hardware
+        levels = self.config.device.resolved().max_level
+        stats = []
+        for name in self.layer_names:
+            new, old = (_weight_matrix(jnp.asarray(p[name]["kernel"][...])) for p in (new_params, old_params))
+            s = hw_trace.weight_update_stats(
+                new, old, max_levels=levels, subarray_rows=hw.subarray_rows, subarray_cols=hw.subarray_cols
+            )
+            stats.append(jnp.stack(s))
+        return jnp.stack(stats, axis=1).astype(jnp.float32)
 
     def _activity(self, params: PyTree, image: jax.Array) -> jax.Array:
         """Per-layer input-bit activity of one image, as NeuroSim's trace hook measures it."""
@@ -166,6 +189,13 @@ class Trainer:
             total_loss += float(loss)
             correct += int(corr)
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n
+
+
+def _weight_matrix(kernel: jax.Array) -> jax.Array:
+    """A kernel as NeuroSim's weight matrix: conv ``(K, K, C_in, C_out)`` → ``(C_in·K·K, C_out)``."""
+    if kernel.ndim == 4:
+        kernel = jnp.transpose(kernel, (2, 0, 1, 3))
+    return kernel.reshape(-1, kernel.shape[-1])
 
 
 def layer_stats(tree: PyTree, names: tuple[str, ...]) -> tuple[jax.Array, jax.Array]:
