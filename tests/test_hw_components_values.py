@@ -93,7 +93,9 @@ def test_adder_by_hand(t32):
         assert f(c.area) == pytest.approx(9 * bits * adders * f(nand2.area), rel=1e-5)
         assert f(c.leakage) == pytest.approx(9 * bits * adders * f(nand2.leakage), rel=1e-5)
         cin, cout = f(nand2.c_in), f(nand2.c_out)
-        energy = ((6 * cin + 2 * cout) + (bits - 1) * (7 * cin + 3 * cout)) * 0.9**2 * adders
+        counted = (6 * cin + 2 * cout) + (bits - 1) * (7 * cin + 3 * cout)
+        hidden = (7 * cin + 5 * cout) + (bits - 1) * (6 * cin + 4 * cout)
+        energy = (counted + hidden) * 0.9**2 * adders
         assert f(c.energy) == pytest.approx(energy, rel=1e-5)
         first, mid, last = (f(x) for x in logic.adder_stage_delays(nand2))
         assert f(c.latency) == pytest.approx(first + (bits - 2) * mid + last, rel=1e-5)

@@ -86,7 +86,11 @@ def _adder_cost(t: Technology, nand2: gates.Gate, num_bits: Array, num_adders: A
     t_first, t_mid, t_last = adder_stage_delays(nand2)
     latency = t_first + jnp.maximum(num_bits - 2.0, 0.0) * t_mid + t_last
     c_in, c_out = nand2.c_in, nand2.c_out
-    energy_one = ((6 * c_in + 2 * c_out) + (num_bits - 1.0) * (7 * c_in + 3 * c_out)) * t.vdd**2
+    # Counted 0→1 transitions on the calibrated critical path, then the hidden transitions
+    # (internal nodes that toggle on the way): first bit 7C_in + 5C_out, later bits 6C_in + 4C_out.
+    first = (6 * c_in + 2 * c_out) + (7 * c_in + 5 * c_out)
+    later = (7 * c_in + 3 * c_out) + (6 * c_in + 4 * c_out)
+    energy_one = (first + (num_bits - 1.0) * later) * t.vdd**2
     gates_total = NAND2_PER_ADDER_BIT * num_bits * num_adders
     return Cost(
         area=gates_total * nand2.area,
@@ -100,8 +104,10 @@ def adder(params: AdderParams, config: ComponentConfig = ComponentConfig()) -> C
     """Ripple-carry adders, one addition each (spec §5.6 "Adder").
 
     Area ``9·numBit·numAdder`` NAND2; energy per add
-    ``[(6C_in + 2C_out) + (numBit − 1)(7C_in + 3C_out)]·V_dd²`` per adder (NAND2 input/output
-    capacitances); latency the critical-path Horowitz chain (module docstring); leakage
+    ``[(6C_in + 2C_out) + (numBit − 1)(7C_in + 3C_out)]·V_dd²`` per adder for the counted
+    critical-path transitions plus the hidden (internal) transitions
+    ``[(7C_in + 5C_out) + (numBit − 1)(6C_in + 4C_out)]·V_dd²`` (NeuroSim V2.0 ``Adder.cpp``
+    counts both; NAND2 input/output capacitances); latency the critical-path Horowitz chain (module docstring); leakage
     ``9·numBit·numAdder`` NAND2 leakages.
 
     Args:
