@@ -1,0 +1,377 @@
+"""Multilevel sense amplifier (MLSA, a current-mode flash ADC) and its thermometer encoder.
+
+Source: spec §5.4 "MLSA model" and Appendix A (NeuroSim V2.0 ``MultilevelSenseAmp.cpp``, whose
+latency and power are fits to Cadence simulations of a current-sense amplifier; the fit
+constants below are NeuroSim V2.0's, attributed, not re-derived), spec §5.6 "MLSA encoder"
+(NeuroSim V2.0 ``MultilevelSAEncoder.cpp``), on the standard cells of
+:mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm, 2–256 levels, column
+resistances > 0 (``inf`` = a column with no active row).
+
+**MLSA.** A flash ADC of ``L − 1`` current-sense amplifiers per ADC; ``num_adc`` ADCs each
+sense ``columns_per_adc`` columns one after another.
+
+* References (parallel mode) ``R_ref,i = R_on/N + (i + 1)·(R_off/N)/L``, ``i = 0 … L−2``
+  (``N`` = array rows, ``R_on``/``R_off`` the device values without the access transistor).
+* The column resistance is rescaled by ``0.5/V_read`` (the fits were made at 0.5 V).
+* Column latency, LSTP, fitted nodes 130/90/65/45/32 nm: ``T_max = (p·ln(R/1 kΩ) + q)`` ns and,
+  over ``i = 1 … L−2`` with ``r = R_ref,i/R``, the maximum of 1 ns if ``r ≥ 20`` or ``r ≤ 0.05``,
+  ``T_max·cubic(r)`` if ``r ≤ 0.9``, else ``T_max·quartic(r)`` (NeuroSim's chained comparison
+  makes the quartic branch always taken above 0.9; ``MlsaConfig.neurosim_ratio_branch=False``
+  uses ``T_max`` on ``(0.9, 1.1)`` as the code evidently intended). HP roadmap, or nodes ≤ 22 nm:
+  1 ns. A column with ``R = inf`` takes 0.
+* Sub-array MLSA latency ``clamp(max_j T_j, 1 ns, 10 ns)·columns_per_adc``.
+* Column power ``P(R) = a·(L − 1)·1e−6 + b·exp(c·log10 R)`` W (``R = inf``: 1 µW, as NeuroSim);
+  energy ``Σ_j P(R_j)·clamp(max T)``.
+* Area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc`` with the layout areas of a minimum NMOS
+  and PMOS (each a 2-pitch, one-finger cell region: the minimum INV's area here). No leakage.
+
+**Node interpolation (cimjax's).** The fits exist only at tabulated nodes. Latency and power
+are evaluated with each tabulated node's fit and interpolated *linearly in the node* with
+``jnp.interp`` weights: latency over (7, 22 → 1 ns; 32, 45, 65, 90, 130 → the fits), power
+over the nine nodes of Appendix A. Exact at tabulated nodes, continuous and differentiable in
+between (NeuroSim itself falls through to the 7-nm/≤22-nm branch for untabulated nodes).
+
+**Encoder** (per ADC): ``L − 1`` rows of INV → NAND2 → wide NAND (``L/2`` inputs) → INV;
+NeuroSim's sizes (INV 2F/2F·pn, NAND 4F/2F·pn, also for the wide NAND). Per encoder
+``log2 L`` output gates; energy ``[(C_inv,in + C_inv,out + C_nand,in + C_nand,out)·(L + log2 L)
++ (C_wide,in + C_wide,out)·log2 L]·V_dd²`` per read; leakage likewise. Latency: Horowitz
+stages INV→NAND2 (``2·R_n(INV)``, ``C_inv,out + 2·C_nand,in``) and NAND2→wide NAND
+(``R_p(NAND)``, ``C_nand,out + (L/2)·C_wide,in``); NeuroSim V2.0 computes the last two stages
+(wide NAND→INV, INV) into an unused variable, so they count only with
+``EncoderConfig.neurosim_latency=False``. Layout: a ``(L − 1)·H_cell × (2·w_INV + w_NAND2 +
+w_wide)`` block per encoder, tiled along the array edge it abuts (``along``).
+
+Levels enter as ``log2 L`` and ``L/2`` unrounded (exact for powers of two; NeuroSim's
+``ceil``/integer division differ only for other ``L``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.hw import tech
+from cimjax.hw.components import gates
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.cost import Cost
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+#: MLSA transistor counts per comparator level (NeuroSim V2.0 MultilevelSenseAmp.cpp area).
+MLSA_NMOS_PER_LEVEL, MLSA_PMOS_PER_LEVEL = 48, 24
+#: Fit resistance scale: the Cadence fits were made at this read voltage, V.
+FIT_READ_VOLTAGE = 0.5
+#: Column latency bounds, s (NeuroSim V2.0 MultilevelSenseAmp.cpp).
+LATENCY_MIN, LATENCY_MAX = 1e-9, 10e-9
+#: Ratio bounds of the latency fits: 1 ns outside (LOW, HIGH); cubic up to CUBIC_MAX.
+RATIO_LOW, RATIO_HIGH, CUBIC_MAX, MID_BOUND = 0.05, 20.0, 0.9, 1.1
+#: Power of a column with infinite resistance, W (NeuroSim's value).
+OPEN_COLUMN_POWER = 1e-6
+
+# Appendix A, LSTP latency fits (NeuroSim V2.0 MultilevelSenseAmp.cpp), nodes ascending:
+# (p, q) of T_max in ns; cubic (c3, c2, c1, c0) for r ≤ 0.9; quartic (d4 … d0) above.
+_LAT_NODES_NM = (32.0, 45.0, 65.0, 90.0, 130.0)
+_LAT_TMAX = ((0.0714, 0.7651), (0.0714, 0.7651), (0.1239, 0.6642), (0.0586, 1.41), (0.2679, 0.0478))
+_LAT_CUBIC = (
+    (3.7949, -5.6685, 2.6492, 0.4807),
+    (3.7949, -5.6685, 2.6492, 0.4807),
+    (1.3899, -2.6913, 2.0483, 0.3202),
+    (3.726, -5.651, 2.8249, 0.3574),
+    (3.915, -5.3996, 2.4653, 0.3856),
+)
+_LAT_QUARTIC = (
+    (1e-6, -6e-5, 0.0001, -0.0171, 1.0057),
+    (1e-6, -6e-5, 0.0001, -0.0171, 1.0057),
+    (0.0036, -0.0363, 0.1043, -0.0346, 1.0512),
+    (8e-7, -7e-5, 0.0017, -0.0188, 0.9835),
+    (0.0004, -0.0087, 0.0742, -0.2725, 1.2211),
+)
+#: Nodes of the latency interpolation: 7 and 22 nm (1 ns), then the fitted nodes.
+_LAT_INTERP_NODES_NM = (7.0, 22.0) + _LAT_NODES_NM
+# Appendix A power fits (a, b, c), nodes 7 → 130 nm (as tech.NODES_NM).
+_POWER = {
+    "HP": (
+        (0.5, 0.0210, -2.311), (0.8, 0.0318, -2.311), (1.2, 0.0584, -2.311), (1.8939, 0.073, -2.311),
+        (3.9648, 0.079, -2.313), (7.7017, 0.0754, -2.296), (9.9579, 0.1083, -2.321),
+        (13.09, 0.14900, -2.345), (19.898, 0.17452, -2.367),
+    ),
+    "LSTP": (
+        (0.35, 0.0235, -2.303), (0.55, 0.0315, -2.303), (1.0, 0.0508, -2.303), (1.7, 0.0631, -2.303),
+        (3.0875, 0.0649, -2.297), (6.3162, 0.075, -2.303), (8.4147, 0.0972, -2.303),
+        (12.612, 0.1023, -2.303), (18.09, 0.1380, -2.303),
+    ),
+}
+
+
+def interp_weights(node_nm: Array, nodes_nm: tuple) -> Array:
+    """Linear-interpolation weights of ``node_nm`` over the ascending ``nodes_nm``, shape
+    ``(K,) + node.shape``: ``Σ_k w_k·f_k = jnp.interp(node, nodes, f)`` (clamped at the ends).
+
+    Closed-form hat functions (no ``searchsorted``), which keeps the traced graph small.
+    """
+    x = jnp.clip(node_nm, nodes_nm[0], nodes_nm[-1])
+    weights = []
+    for k, xk in enumerate(nodes_nm):
+        w = jnp.zeros_like(x)
+        if k > 0:
+            lo = nodes_nm[k - 1]
+            w = jnp.where((x > lo) & (x <= xk), (x - lo) / (xk - lo), w)
+        if k + 1 < len(nodes_nm):
+            hi = nodes_nm[k + 1]
+            w = jnp.where((x > xk) & (x < hi), (hi - x) / (hi - xk), w)
+        w = jnp.where(x == xk, 1.0, w)
+        weights.append(w)
+    return jnp.stack(weights)
+
+
+class MlsaParams(NamedTuple):
+    """Multilevel sense amplifiers of one sub-array direction (traced).
+
+    Attributes:
+      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
+      levels: output levels ``L`` (``levelOutput`` = 64: a 6-bit ADC), in [2, 256].
+      num_adc: ADCs (``numCol/numColMuxed`` = 16).
+      columns_per_adc: columns each ADC senses in turn per read (``numColMuxed`` = 8).
+      num_rows: array rows ``N`` of the reference ladder (``numRowSubArray`` = 128).
+      r_on / r_off: device on/off resistance, Ω (no access transistor).
+      read_voltage: ``V_read``, V.
+      num_columns: columns a *scalar* column resistance stands for (energy weight), e.g. 128.
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    levels: ArrayLike = 64.0
+    num_adc: ArrayLike = 16.0
+    columns_per_adc: ArrayLike = 8.0
+    num_rows: ArrayLike = 128.0
+    r_on: ArrayLike = 100e3
+    r_off: ArrayLike = 1e6
+    read_voltage: ArrayLike = 0.5
+    num_columns: ArrayLike = 128.0
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MlsaConfig(ComponentConfig):
+    """Static options of :func:`mlsa`.
+
+    Attributes:
+      max_levels: static bound on ``L`` (the reference ladder is evaluated up to it), in [2, 4096].
+      neurosim_ratio_branch: True (as released): quartic fit for every ratio in (0.9, 20);
+        False: ``T_max`` on (0.9, 1.1) (module docstring).
+    """
+
+    max_levels: int = 256
+    neurosim_ratio_branch: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_int("max_levels", 2, 4096)
+        self._check_bool("neurosim_ratio_branch")
+
+
+def _safe_resistance(params: MlsaParams, column_resistance: ArrayLike) -> tuple[Array, Array]:
+    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``."""
+    r = as_float(column_resistance) * (FIT_READ_VOLTAGE / as_float(params.read_voltage))
+    open_col = ~jnp.isfinite(r)
+    return jnp.where(open_col, 1.0, r), open_col
+
+
+def column_latency(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
+    """Unclamped sensing latency of each column, s (module docstring; shape of the resistance).
+
+    Args:
+      params: :class:`MlsaParams` (scalars).
+      config: :class:`MlsaConfig` (static).
+      column_resistance: column resistance(s) at ``V_read``, Ω (> 0; ``inf`` = open column).
+
+    Returns:
+      ``T_j`` per column before the [1, 10] ns clamp, s.
+    """
+    r, open_col = _safe_resistance(params, column_resistance)
+    if config.roadmap == "HP":
+        return jnp.where(open_col, 0.0, LATENCY_MIN + jnp.zeros_like(r))
+    levels = as_float(params.levels)
+    n = as_float(params.num_rows)
+    i = jnp.arange(1, config.max_levels - 1, dtype=r.dtype)  # ladder index i = 1 … L−2
+    r_ref = as_float(params.r_on) / n + (i + 1.0) * (as_float(params.r_off) / n) / levels[..., None]
+    valid = i <= levels[..., None] - 2.0
+    ratio = r_ref / r[..., None]  # (..., I)
+    fits = []
+    for (p, q), cubic, quartic in zip(_LAT_TMAX, _LAT_CUBIC, _LAT_QUARTIC):
+        t_max = (p * jnp.log(r / 1e3) + q) * 1e-9
+        t_cubic = jnp.polyval(jnp.asarray(cubic, r.dtype), ratio)
+        t_quartic = jnp.polyval(jnp.asarray(quartic, r.dtype), ratio)
+        upper = t_quartic if config.neurosim_ratio_branch else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
+        t = t_max[..., None] * jnp.where(ratio <= CUBIC_MAX, t_cubic, upper)
+        t = jnp.where((ratio >= RATIO_HIGH) | (ratio <= RATIO_LOW), LATENCY_MIN, t)
+        fits.append(jnp.max(jnp.where(valid, t, 0.0), axis=-1))
+    t_fit = jnp.stack([LATENCY_MIN + jnp.zeros_like(r)] * 2 + fits)  # (K, ...)
+    w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, _LAT_INTERP_NODES_NM)
+    t_col = jnp.sum(w.reshape(w.shape + (1,) * (t_fit.ndim - w.ndim)) * t_fit, axis=0)
+    return jnp.where(open_col, 0.0, t_col)
+
+
+def column_power(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
+    """Power of one ADC sensing a column, W: ``a·(L−1)·1e−6 + b·exp(c·log10 R)`` (module
+    docstring), interpolated over the nine Appendix-A nodes; ``R = inf`` gives 1 µW."""
+    r, open_col = _safe_resistance(params, column_resistance)
+    levels = as_float(params.levels)
+    coef = np.asarray(_POWER[config.roadmap], float)  # (K, 3)
+    powers = jnp.stack(
+        [a * (levels - 1.0) * 1e-6 + b * jnp.exp(c * jnp.log10(r)) for a, b, c in coef]
+    )
+    w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, tech.NODES_NM)
+    p = jnp.sum(w.reshape(w.shape + (1,) * (powers.ndim - w.ndim)) * powers, axis=0)
+    return jnp.where(open_col, OPEN_COLUMN_POWER, p)
+
+
+def mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -> Array:
+    """MLSA area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc``, m² (module docstring)."""
+    t = circuit_technology(params.circuit, config)
+    a_min = gates.gate(t, "inv", mode=config.mode).area  # one minimum transistor's cell region
+    per_level = (MLSA_NMOS_PER_LEVEL + MLSA_PMOS_PER_LEVEL) * a_min
+    return per_level * (as_float(params.levels) - 1.0) * as_float(params.num_adc)
+
+
+def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistance: ArrayLike = 10e3) -> Cost:
+    """MLSAs of one sub-array direction, one read of ``columns_per_adc`` columns per ADC.
+
+    Latency ``clamp(max_j T_j, 1 ns, 10 ns)·columns_per_adc``; energy ``Σ_j P(R_j)·clamp(…)``;
+    area ``(48·A_n + 24·A_p)·(L−1)·num_adc``; no leakage (module docstring).
+
+    Args:
+      params: :class:`MlsaParams` (scalars).
+      config: :class:`MlsaConfig` (static).
+      column_resistance: traced column resistance(s) at ``V_read``, Ω. A scalar stands for
+        ``num_columns`` identical columns; an array lists every column read (energy summed
+        over all its elements, as NeuroSim sums over its column vector).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of one read.
+    """
+    r = as_float(column_resistance)
+    t_col = jnp.clip(jnp.max(column_latency(params, config, r)), LATENCY_MIN, LATENCY_MAX)
+    power = column_power(params, config, r)
+    weight = as_float(params.num_columns) if r.ndim == 0 else 1.0
+    energy = jnp.sum(jnp.maximum(power * t_col, 0.0)) * weight
+    area = mlsa_area(params, config)
+    return Cost(area, energy, t_col * as_float(params.columns_per_adc), jnp.zeros_like(area))
+
+
+class EncoderParams(NamedTuple):
+    """MLSA encoders (traced): ``levels`` ``L``, ``num_encoders`` (one per ADC), ``num_reads``
+    per action (``numColMuxed`` = 8), ``edge_length`` (m) of the array edge the encoders are tiled
+    along (array width for the forward periphery, height for the transposed one; 0 = one row)."""
+
+    circuit: CircuitParams = CircuitParams()
+    levels: ArrayLike = 64.0
+    num_encoders: ArrayLike = 16.0
+    num_reads: ArrayLike = 8.0
+    edge_length: ArrayLike = 0.0
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EncoderConfig(ComponentConfig):
+    """Static options of :func:`encoder`: ``along`` ``"width"`` (encoders in rows under the
+    array, forward) or ``"height"`` (in columns beside it, transposed); ``neurosim_latency``
+    (True, as released: the first two stages only; module docstring)."""
+
+    along: str = "width"
+    neurosim_latency: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_choice("along", ("width", "height"))
+        self._check_bool("neurosim_latency")
+
+
+class Footprint(NamedTuple):
+    """Layout height and width of a block, m."""
+
+    height: Array
+    width: Array
+
+
+def _encoder_gates(t: tech.Technology, levels: Array, mode: str):
+    f = t.node
+    pn = gates.pn_size_ratio(t)
+    inv = gates.gate(t, "inv", mode=mode)
+    nand = gates.gate(t, "nand", 2, mode=mode, widths=(4.0 * f, 2.0 * pn * f))
+    k = levels / 2.0  # inputs of the wide NAND
+    n_f = gates.fingers(t, nand.w_n, nand.w_p, mode)
+    pitch = nand.width / (2.0 * n_f + 1.0)
+    wide_width = (k * n_f + 1.0) * pitch
+    wide_c_out = gates.drain_capacitance(t, nand.w_n, n_f, mode) + gates.drain_capacitance(
+        t, k * nand.w_p, k * n_f, mode
+    )
+    wide_leak = gates.NAND_LEAKAGE_FACTOR[3] * tech.leakage_current(t, nand.w_p, mode) * t.vdd
+    return inv, nand, k, wide_width, wide_c_out, wide_leak
+
+
+def encoder_footprint(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> Footprint:
+    """Layout of the encoders tiled along ``edge_length`` (NeuroSim V2.0 MultilevelSAEncoder.cpp
+    rule): per row ``min(⌈edge/w_enc⌉, n)`` encoders, ``⌈n/that⌉`` rows, width ``max(edge, w_enc)``
+    (``along="width"``; transposed for ``"height"``)."""
+    t = circuit_technology(params.circuit, config)
+    return _encoder_footprint(params, config, _encoder_gates(t, as_float(params.levels), config.mode))
+
+
+def _encoder_footprint(params: EncoderParams, config: EncoderConfig, parts) -> Footprint:
+    levels, n = as_float(params.levels), as_float(params.num_encoders)
+    inv, nand, _, wide_width, _, _ = parts
+    w_enc = 2.0 * inv.width + nand.width + wide_width
+    h_enc = (levels - 1.0) * jnp.maximum(inv.height, nand.height)
+    edge = as_float(params.edge_length)
+    unit_along, unit_across = (w_enc, h_enc) if config.along == "width" else (h_enc, w_enc)
+    safe_edge = jnp.where(edge > 0, edge, unit_along)
+    per_line = jnp.minimum(config.ceil(safe_edge / unit_along), n)
+    per_line = jnp.where(edge > 0, per_line, n)
+    lines = config.ceil(n / per_line)
+    along_size = jnp.where(edge > 0, jnp.maximum(edge, unit_along), n * unit_along)
+    across_size = unit_across * lines
+    if config.along == "width":
+        return Footprint(height=across_size, width=along_size)
+    return Footprint(height=along_size, width=across_size)
+
+
+def encoder(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> Cost:
+    """MLSA encoders, ``num_reads`` encodings each (module docstring; NeuroSim V2.0
+    MultilevelSAEncoder.cpp). Area = the :func:`encoder_footprint` rectangle.
+
+    Args:
+      params: :class:`EncoderParams` (scalars).
+      config: :class:`EncoderConfig` (static).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of ``num_reads`` encodings on all encoders.
+    """
+    t = circuit_technology(params.circuit, config)
+    parts = _encoder_gates(t, as_float(params.levels), config.mode)
+    return encoder_cost_from_parts(params, config, t, parts, _encoder_footprint(params, config, parts))
+
+
+def encoder_cost_from_parts(params: EncoderParams, config: EncoderConfig, t: tech.Technology, parts,
+                            footprint: Footprint) -> Cost:
+    """:func:`encoder` from precomputed gates (``_encoder_gates``) and a given footprint (used by
+    the sub-array to share one gate model between the forward and transposed encoders)."""
+    levels, n, reads = as_float(params.levels), as_float(params.num_encoders), as_float(params.num_reads)
+    inv, nand, k, _, wide_c_out, wide_leak = parts
+    gates_out = jnp.log2(levels)
+    r_inv_n = tech.on_resistance(t, inv.w_n, "n", config.mode)
+    r_nand_p = tech.on_resistance(t, nand.w_p, "p", config.mode)
+    stages = [(2.0 * r_inv_n, inv.c_out + 2.0 * nand.c_in), (r_nand_p, nand.c_out + k * nand.c_in)]
+    if not config.neurosim_latency:
+        r_nand_n = tech.on_resistance(t, nand.w_n, "n", config.mode)
+        r_inv_p = tech.on_resistance(t, inv.w_p, "p", config.mode)
+        stages += [(2.0 * r_nand_n, wide_c_out + inv.c_in), (r_inv_p, inv.c_out)]
+    latency, _ = gates.horowitz_chain(stages)
+    small = (inv.c_in + inv.c_out + nand.c_in + nand.c_out) * (levels + gates_out)
+    energy = (small + (nand.c_in + wide_c_out) * gates_out) * t.vdd**2 * n * reads
+    leakage = ((inv.leakage + nand.leakage) * (levels + gates_out) + wide_leak * gates_out) * n
+    return Cost(footprint.height * footprint.width, energy, latency * reads, leakage)

@@ -1,0 +1,515 @@
+"""The memory sub-array with its periphery: area, one read (forward and transposed), one update.
+
+Source: spec §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, ``parallelBP``),
+§5.5 (``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``), ``GetColumnResistance`` /
+``GetRowResistance`` (``ProcessingUnit.cpp``) and ``Param.cpp`` wire values — facts and formulas
+only. Built from :mod:`~cimjax.hw.components.mlsa`, :mod:`~cimjax.hw.components.switch_matrix`,
+:mod:`~cimjax.hw.components.routing` (mux, mux decoder) and :mod:`~cimjax.hw.components.logic`
+(shift-adder). Valid for nodes in [7, 130] nm, 1T1R RRAM (default) and FeFET cells, ADCs of
+2–256 levels; SRAM is not implemented (``SubArrayConfig(cell="sram")`` raises).
+
+**Geometry.** ``L_row = cols·w_cell·F``, ``L_col = rows·h_cell·F``; wire capacitance 0.2 fF/µm;
+``R_row/col = L·r_w`` (``r_w`` from the wire table). Access transistor ``R_acc = 0.25·R_on``, width
+``W_acc = R_on,n(1F)·0.2/R_acc`` (in F); ``C_row2 += C_g(W_acc)·cols``, ``C_col += C_d(W_acc)·rows``;
+``R_avg = R_acc + (R_on + R_off)/2``. NeuroSim aborts when ``W_acc > w_cell``; inside a trace that
+cannot raise, so :func:`check_subarray_params` (called eagerly by the config layer) raises
+``ValueError`` and traced values are used as they are.
+
+**Column resistance (averaged ``GetColumnResistance``; cimjax's averaging).** With ``n =
+row_activity·rows`` active rows and mean conductance ``G = G_min + weight_level·(G_max − G_min)``,
+every active cell contributes ``1/(1/G + j̄·R_wire,row + ī·R_wire,col + R_access)`` with the
+position terms averaged over a uniform column ``j̄ = (cols + 1)/2`` and row ``ī = (rows + 1)/2``
+(the wire terms are ≪ 1/G); ``R_col = (…)/n`` (``inf`` when ``n = 0``). FeFET has no
+``R_access`` term. One average column stands for all columns (``Σ_j P(R_j) ≈ cols·P(R̄)``, a
+Jensen-type approximation of NeuroSim's per-column sum). Per-wire-cell resistances follow
+``Param.cpp``: row wire ``r_w·wireWidth·h_cell``, column wire ``r_w·wireWidth·w_cell``.
+
+**Forward read** (one input bit-vector): ``max(t_WLsw, (t_mux + t_dec)/numReadPulse) + t_MLSA +
+t_enc + t_SA + t_col/numReadPulse``, ``t_col = 0.2·C_col·R_avg/(rows/2)·numColMuxed``; energy
+``E_WLsw + (E_mux + E_dec)/numReadPulse + E_MLSA + E_enc + E_SA + E_array`` with ``E_array =
+(C_BL·V_read²·cols/numColMuxed + C_row2·V_dd²·rows·a_row)·numColMuxed``. **Transposed (AG)**: SL
+switch matrix (read ``numRowMuxedAG`` times), row mux and decoder, MLSA of ``levelOutputAG``,
+encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; row delay ``0.2·C_row·R_avg/
+(cols/2)·numRowMuxedAG`` (``C_row`` = wire + access drains); array energy as forward with half the
+columns active (NeuroSim's hard-coded 0.5) and ``numRowMuxedAG``.
+
+Buckets (:class:`ReadCost`): ADC = MLSA + encoder (+ ``E_array`` in energy, NeuroSim's
+booking); accumulation = shift-adder; array = the column/row RC delay (its energy is 0, booked
+under ADC); other = the switch-matrix/mux ``max`` term. NeuroSim's "Synaptic array w/o ADC" is
+``array + other``.
+
+Quirks of NeuroSim V2.0, as released by default (``SubArrayConfig`` flags):
+
+* ``neurosim_ag_column_resistance``: the AG MLSA is evaluated with the *forward column*
+  resistances (False: the row resistance with half the columns active, ``rows`` entries).
+* ``neurosim_ag_mux_quirk``: the AG latency takes ``max(t_SLsw, (E_mux + E_dec)/8)`` —
+  energies in joules, so effectively ``t_SLsw`` (False: mux and decoder latencies).
+* ``neurosim_sl_pulse_unset``: the SL switch matrix's write energy uses a pulse count read
+  before it is set (0) (False: ``write_pulses/rows``, the intended ``numWritePulseAVG``).
+* The SL switch matrix leakage is counted twice (forward and transposed branches).
+
+**Area.** ``height = SL switch + L_col + mux + MLSA + encoder + shift-adder``, ``width =
+max(WL switch, mux decoder) + L_row + row mux + MLSA_AG + encoder_AG + shift-adder_AG``; blocks
+without a layout rule here (MLSA, shift-adders, muxes) are stretched along the edge they abut
+(``height = area/L_row``, ``width = area/L_col``); the mux is at least as tall (wide, AG) as its
+decoder, whose footprint is ``num_outputs`` cell heights by ``area/that``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.hw import tech
+from cimjax.hw.components import gates, logic, routing
+from cimjax.hw.components import mlsa as ml
+from cimjax.hw.components import switch_matrix as sm
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.cost import Cost
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+CELLS = ("rram", "fefet", "sram")
+COLUMN_ACTIVITY_AG = 0.5  #: NeuroSim's hard-coded transposed-read column activity.
+SENSE_SWING = 0.2  #: Fraction of τ taken as enough to sense (15–20 % swing), spec §5.4.
+
+
+class SubArrayParams(NamedTuple):
+    """Traced parameters of one sub-array (defaults: NeuroSim V2.0, spec §5.3).
+
+    Attributes: ``circuit``; ``rows``/``cols`` (128); ``columns_per_adc`` (``numColMuxed`` 8);
+    ``adc_levels`` (``levelOutput`` 64); ``rows_per_adc_ag`` / ``adc_levels_ag`` (AG, 8 / 64);
+    ``num_bit_input`` (``numReadPulse`` 8); ``num_read_pulse_bp`` (8); ``r_on``/``r_off`` (Ω);
+    ``read_voltage``, ``read_pulse_width``, ``access_voltage``; ``write_voltage`` per polarity
+    (the cell sees ``sqrt(V_LTP² + V_LTD²) = √2·V``); ``write_pulse_width``; ``max_levels``
+    (``maxNumLevelLTP/LTD``); ``cell_height_f``/``cell_width_f`` (1T1R 4F × 4F);
+    ``access_resistance`` (``resistanceAccess`` 15 kΩ, used only in the column resistance);
+    ``gate_cap_fefet`` (F, FeFET write lines).
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    rows: ArrayLike = 128.0
+    cols: ArrayLike = 128.0
+    columns_per_adc: ArrayLike = 8.0
+    adc_levels: ArrayLike = 64.0
+    rows_per_adc_ag: ArrayLike = 8.0
+    adc_levels_ag: ArrayLike = 64.0
+    num_bit_input: ArrayLike = 8.0
+    num_read_pulse_bp: ArrayLike = 8.0
+    r_on: ArrayLike = 100e3
+    r_off: ArrayLike = 1e6
+    read_voltage: ArrayLike = 0.5
+    read_pulse_width: ArrayLike = 10e-9
+    access_voltage: ArrayLike = 1.1
+    write_voltage: ArrayLike = 4.0
+    write_pulse_width: ArrayLike = 50e-9
+    max_levels: ArrayLike = 32.0
+    cell_height_f: ArrayLike = 4.0
+    cell_width_f: ArrayLike = 4.0
+    access_resistance: ArrayLike = 15e3
+    gate_cap_fefet: ArrayLike = 2.1717e-18
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SubArrayConfig(ComponentConfig):
+    """Static structure of a sub-array.
+
+    Attributes:
+      cell: ``"rram"`` (1T1R eNVM), ``"fefet"``; ``"sram"`` raises NotImplementedError.
+      parallel_bp: transposed (AG) read periphery for training.
+      num_col_muxed / num_row_muxed_ag: static copies of ``columns_per_adc`` /
+        ``rows_per_adc_ag`` sizing the mux decoders (ints in [1, 2^16]; 1 = no mux).
+      mlsa_max_levels: static bound on the ADC levels (:class:`~.mlsa.MlsaConfig`).
+      neurosim_ag_column_resistance / neurosim_ag_mux_quirk / neurosim_sl_pulse_unset: the
+        quirk flags of the module docstring (True = as released).
+    """
+
+    cell: str = "rram"
+    parallel_bp: bool = True
+    num_col_muxed: int = 8
+    num_row_muxed_ag: int = 8
+    mlsa_max_levels: int = 256
+    neurosim_ag_column_resistance: bool = True
+    neurosim_ag_mux_quirk: bool = True
+    neurosim_sl_pulse_unset: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_choice("cell", CELLS)
+        if self.cell == "sram":
+            raise NotImplementedError(
+                "SubArrayConfig.cell = 'sram': the 8T transposable SRAM sub-array (spec §5.4) is not "
+                "implemented yet; use 'rram' or 'fefet'"
+            )
+        for name in ("parallel_bp", "neurosim_ag_column_resistance", "neurosim_ag_mux_quirk",
+                     "neurosim_sl_pulse_unset"):
+            self._check_bool(name)
+        self._check_int("num_col_muxed", 1, 2**16)
+        self._check_int("num_row_muxed_ag", 1, 2**16)
+        self._check_int("mlsa_max_levels", 2, 4096)
+
+    def sub(self, cls, **kw):
+        """A component config of type ``cls`` sharing this config's roadmap and relax mode."""
+        return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, **kw)
+
+
+class SubArrayArea(NamedTuple):
+    """Area of one sub-array (m²; ``height``/``width`` in m) by NeuroSim bucket, and its leakage (W).
+
+    ``total = adc + accumulation + array + other`` is NeuroSim's ``usedArea``, the figure its PE
+    area sums. ``height``/``width`` are the layout bounding box (the MLSAs stretched along the
+    array edge make it far larger than ``total``: about 1.28 mm × 1.18 mm at the V2.0 default);
+    NeuroSim uses them only to size the PE buses.
+    """
+
+    total: Array
+    height: Array
+    width: Array
+    adc: Array
+    accumulation: Array
+    array: Array
+    other: Array
+    leakage: Array
+
+
+class ReadCost(NamedTuple):
+    """One read (one input bit-vector through the sub-array), s and J; buckets sum to the totals."""
+
+    latency: Array
+    energy: Array
+    adc_latency: Array
+    adc_energy: Array
+    accumulation_latency: Array
+    accumulation_energy: Array
+    array_latency: Array
+    array_energy: Array
+    other_latency: Array
+    other_energy: Array
+
+
+class SubArrayRead(NamedTuple):
+    """Forward read and transposed (AG) read (zeros when not ``parallel_bp``)."""
+
+    fw: ReadCost
+    ag: ReadCost
+
+
+class _Geometry(NamedTuple):
+    t: tech.Technology
+    len_row: Array
+    len_col: Array
+    cap_row1: Array
+    cap_row2: Array
+    cap_col: Array
+    cap_row_ag: Array
+    res_row: Array
+    res_col: Array
+    r_acc: Array
+    access_width_f: Array
+    r_cell_on: Array
+    r_cell_avg: Array
+
+
+def _geometry(p: SubArrayParams, config: SubArrayConfig) -> _Geometry:
+    t = circuit_technology(p.circuit, config)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    len_row = cols * as_float(p.cell_width_f) * t.node
+    len_col = rows * as_float(p.cell_height_f) * t.node
+    c_w = as_float(p.circuit.wire_capacitance)
+    r_w = tech.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
+    r_acc = as_float(p.r_on) * sm.IR_DROP_TOLERANCE
+    access_width_f = tech.on_resistance(t, t.node, "n", config.mode) * sm.LINEAR_REGION_RATIO / r_acc
+    w_acc = access_width_f * t.node
+    c_drain = gates.drain_capacitance(t, w_acc, 1.0, config.mode)
+    cap_row1 = len_row * c_w
+    return _Geometry(
+        t=t, len_row=len_row, len_col=len_col, cap_row1=cap_row1,
+        cap_row2=cap_row1 + tech.gate_capacitance(t, w_acc, config.mode) * cols,
+        cap_col=len_col * c_w + c_drain * rows, cap_row_ag=cap_row1 + c_drain * cols,
+        res_row=len_row * r_w, res_col=len_col * r_w, r_acc=r_acc, access_width_f=access_width_f,
+        r_cell_on=as_float(p.r_on) + r_acc, r_cell_avg=r_acc + 0.5 * (as_float(p.r_on) + as_float(p.r_off)),
+    )
+
+
+def check_subarray_params(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig()) -> None:
+    """Eager checks NeuroSim aborts on (call outside ``jit`` with concrete params).
+
+    Raises:
+      ValueError: the 1T1R access transistor is wider than the cell (``r_on`` too small for
+        ``cell_width_f``), or the static mux sizes disagree with the traced ones.
+    """
+    g = _geometry(params, config)
+    width, cell = np.asarray(g.access_width_f), np.asarray(params.cell_width_f)
+    if np.any(width > cell):
+        raise ValueError(
+            f"SubArrayParams.r_on = {params.r_on!r}: the 1T1R access transistor ({width}F) is wider than "
+            f"cell_width_f = {params.cell_width_f!r} (NeuroSim aborts); raise r_on or cell_width_f"
+        )
+    for static, traced in (("num_col_muxed", "columns_per_adc"), ("num_row_muxed_ag", "rows_per_adc_ag")):
+        if not np.all(np.asarray(getattr(params, traced)) == getattr(config, static)):
+            raise ValueError(f"SubArrayParams.{traced} = {getattr(params, traced)!r} != SubArrayConfig.{static}")
+
+
+def _column_resistance(p, config, g, active_lines, weight_level, across, along):
+    """Average line resistance with ``active_lines`` active cells (module docstring), Ω."""
+    g_max, g_min = 1.0 / as_float(p.r_on), 1.0 / as_float(p.r_off)
+    g_cell = g_min + as_float(weight_level) * (g_max - g_min)
+    r_w = tech.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
+    wire_nm = as_float(p.circuit.wire_width_nm) * 1e-9
+    r_wire_row = r_w * wire_nm * as_float(p.cell_height_f)
+    r_wire_col = r_w * wire_nm * as_float(p.cell_width_f)
+    r_access = as_float(p.access_resistance) if config.cell == "rram" else 0.0
+    path = 1.0 / g_cell + 0.5 * (across + 1.0) * r_wire_row + 0.5 * (along + 1.0) * r_wire_col + r_access
+    n = as_float(active_lines)
+    return jnp.where(n > 0, path / jnp.where(n > 0, n, 1.0), jnp.inf)
+
+
+class _Side(NamedTuple):
+    mlsa: Cost
+    enc: Cost
+    sa: Cost
+    mux: Cost
+    dec: Cost
+    enc_fp: ml.Footprint
+    dec_extent: Array  # decoder height (FW) or width (AG) after the num_outputs-cells rule
+
+
+class _SideInputs(NamedTuple):
+    """Traced inputs of one read direction (stacked to evaluate both directions at once)."""
+
+    is_fw: Array  # 1.0 forward (periphery along the array width), 0.0 transposed (along its height)
+    levels: Array
+    lines_per_adc: Array
+    lines: Array
+    n_reads: Array
+    bits_extra: Array
+    resistance: Array
+    n_columns: Array
+    mux_res: Array
+
+
+def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
+    """The MLSA/encoder/shift-adder/mux chain of one read direction."""
+    levels, per_adc, lines = x.levels, x.lines_per_adc, x.lines
+    fw = x.is_fw > 0.5
+    n_adc = lines / per_adc
+    edge = jnp.where(fw, g.len_row, g.len_col)
+    m = ml.MlsaParams(p.circuit, levels, n_adc, per_adc, p.rows, p.r_on, p.r_off, p.read_voltage, x.n_columns)
+    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance)
+    enc_p = ml.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
+    parts = ml._encoder_gates(g.t, levels, config.mode)
+    fp_w = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="width"), parts)
+    fp_h = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="height"), parts)
+    enc_fp = ml.Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
+    enc = ml.encoder_cost_from_parts(enc_p, config.sub(ml.EncoderConfig), g.t, parts, enc_fp)
+    sa = logic.shift_adder(logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc,
+                                                  p.read_pulse_width, 1.0), config)
+    on = jnp.where(x.n_reads > 1, 1.0, 0.0)  # NeuroSim builds no shift-adder for one read pulse
+    sa = sa._replace(latency=sa.latency * on, energy=sa.energy * on)
+    zero = Cost(*(jnp.zeros_like(edge) for _ in range(4)))
+    if static_mux <= 1:
+        return _Side(mlsa, enc, sa, zero, zero, enc_fp, jnp.zeros_like(edge))
+    mux = routing.mux(routing.MuxParams(p.circuit, per_adc, n_adc, x.mux_res, 0.0, p.read_voltage), config)
+    r_lin = tech.on_resistance(g.t, g.t.node, "n", config.mode) * routing.LINEAR_REGION_RATIO
+    w_tg = jnp.maximum(g.t.node * r_lin / x.mux_res, gates.MIN_WIDTH_F * g.t.node)
+    c_gate = tech.gate_capacitance(g.t, w_tg, config.mode) * (1.0 + gates.pn_size_ratio(g.t))
+    dec = routing.decoder(routing.DecoderParams(p.circuit, c_gate * n_adc),
+                          config.sub(routing.DecoderConfig, num_outputs=static_mux))
+    dec_long = static_mux * gates.cell_height(g.t)
+    mux = Cost(mux.area, mux.energy * per_adc, mux.latency * per_adc, mux.leakage)
+    dec = Cost(dec.area, dec.energy * per_adc, dec.latency * per_adc, dec.leakage)
+    return _Side(mlsa, enc, sa, mux, dec, enc_fp, jnp.where(fw, dec_long, dec.area / dec_long))
+
+
+@jax.jit
+def _both_sides(p, config, g, x_fw: _SideInputs, x_ag: _SideInputs) -> tuple[_Side, _Side]:
+    """Forward and transposed chains evaluated as one batch of two (equal mux sizes)."""
+    x = jax.tree.map(lambda a, b: jnp.stack([as_float(a), as_float(b)]), x_fw, x_ag)
+    both = jax.vmap(_side, in_axes=(None, None, None, 0, None))(p, config, g, x, config.num_col_muxed)
+    return jax.tree.map(lambda v: v[0], both), jax.tree.map(lambda v: v[1], both)
+
+
+# The periphery chains and the switch matrices are jitted sub-functions: each is traced once
+# per static signature and reused (area/read/write), which keeps tracing, compiling and
+# differentiating a whole sub-array fast (the values are those of the plain functions).
+_side_jit = jax.jit(_side, static_argnames=("static_mux",))
+_switch_costs = jax.jit(sm.switch_matrix_costs)
+
+
+def _sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_level):
+    p, g = params, _geometry(params, config)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    r_col = _column_resistance(p, config, g, as_float(row_activity) * rows, weight_level, cols, rows)
+    x_fw = _SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
+                       g.r_cell_on / rows / 2.0)
+    x_fw = _SideInputs(*(as_float(v) for v in x_fw))
+    if not config.parallel_bp:
+        return g, _side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed), None
+    if config.neurosim_ag_column_resistance:
+        r_ag, n_ag = r_col, cols
+    else:
+        r_ag = _column_resistance(p, config, g, COLUMN_ACTIVITY_AG * cols, weight_level, rows, cols)
+        n_ag = rows
+    x_ag = _SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
+                       as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.r_cell_on / cols / 2.0)
+    x_ag = _SideInputs(*(as_float(v) for v in x_ag))
+    if config.num_col_muxed == config.num_row_muxed_ag:
+        fw, ag = _both_sides(p, config, g, x_fw, x_ag)
+    else:
+        fw = _side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed)
+        ag = _side_jit(p, config, g, x_ag, static_mux=config.num_row_muxed_ag)
+    return g, fw, ag
+
+
+def _switch(p, config, g, *, which, activity=1.0, num_reads=0.0, num_writes=0.0, pulses=0.0, col_act=1.0):
+    """The WL (``"wl"``, new) or SL (``"sl"``, classic column) switch matrix params and config."""
+    vw = as_float(p.write_voltage) * np.sqrt(2.0)
+    if which == "wl":
+        sp = sm.SwitchMatrixParams(p.circuit, p.rows, 0.0, g.cap_row2, g.res_row, activity, col_act,
+                                   p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_col)
+        return sp, config.sub(sm.SwitchMatrixConfig, kind="new", lines="row")
+    sp = sm.SwitchMatrixParams(p.circuit, p.cols, g.r_cell_on, g.cap_col, g.res_col, activity, col_act,
+                               p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_row)
+    return sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="col")
+
+
+def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig()) -> SubArrayArea:
+    """Area of one sub-array by bucket, its layout height and width, and its leakage (module docstring).
+
+    Args:
+      params: :class:`SubArrayParams` (scalars).
+      config: :class:`SubArrayConfig` (static).
+
+    Returns:
+      The :class:`SubArrayArea`.
+    """
+    g, fw, ag = _sides(params, config, 0.5, 0.5)
+    wl, _, wl_fp = _switch_costs(*_switch(params, config, g, which="wl"))
+    sl, _, sl_fp = _switch_costs(*_switch(params, config, g, which="sl"))
+    mux_h = jnp.maximum(fw.mux.area / g.len_row, fw.dec_extent)
+    height = sl_fp.height + g.len_col + mux_h + fw.mlsa.area / g.len_row + fw.enc_fp.height + fw.sa.area / g.len_row
+    width = jnp.maximum(wl_fp.width, fw.dec.area / jnp.maximum(fw.dec_extent, 1e-30)) + g.len_row
+    adc = fw.mlsa.area + fw.enc.area
+    accumulation = fw.sa.area
+    other = wl.area + sl.area + mux_h * g.len_row + fw.dec.area
+    leakage = wl.leakage + 2.0 * sl.leakage + fw.mux.leakage + fw.dec.leakage + fw.enc.leakage + fw.sa.leakage
+    if ag is not None:
+        mux_w = jnp.maximum(ag.mux.area / g.len_col, ag.dec_extent)
+        width = width + mux_w + ag.mlsa.area / g.len_col + ag.enc_fp.width + ag.sa.area / g.len_col
+        adc = adc + ag.mlsa.area + ag.enc.area
+        accumulation = accumulation + ag.sa.area
+        other = other + mux_w * g.len_col + ag.dec.area
+        leakage = leakage + ag.mux.leakage + ag.dec.leakage + ag.enc.leakage + ag.sa.leakage
+    else:
+        leakage = leakage - sl.leakage
+    array = g.len_row * g.len_col
+    return SubArrayArea(adc + accumulation + array + other, height, width, adc, accumulation, array, other, leakage)
+
+
+def _read_cost(other_t, other_e, side: _Side, array_t, array_e) -> ReadCost:
+    adc_t, adc_e = side.mlsa.latency + side.enc.latency, side.mlsa.energy + side.enc.energy + array_e
+    return ReadCost(
+        latency=other_t + adc_t + side.sa.latency + array_t, energy=other_e + adc_e + side.sa.energy,
+        adc_latency=adc_t, adc_energy=adc_e, accumulation_latency=side.sa.latency,
+        accumulation_energy=side.sa.energy, array_latency=array_t, array_energy=jnp.zeros_like(adc_e),
+        other_latency=other_t, other_energy=other_e,
+    )
+
+
+def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, row_activity: ArrayLike,
+                  weight_level: ArrayLike) -> SubArrayRead:
+    """One read (one input bit-vector) forward and transposed (module docstring).
+
+    Args:
+      params: :class:`SubArrayParams` (scalars).
+      config: :class:`SubArrayConfig` (static).
+      row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
+      weight_level: traced mean normalised conductance ``(G − G_min)/(G_max − G_min)``, in [0, 1].
+
+    Returns:
+      The :class:`SubArrayRead` (s, J).
+    """
+    p = params
+    g, fw, ag = _sides(p, config, row_activity, weight_level)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    n_in = as_float(p.num_bit_input)
+    wl = _switch_costs(*_switch(p, config, g, which="wl", activity=row_activity, num_reads=p.columns_per_adc)).read
+    t_col = SENSE_SWING * g.cap_col * g.r_cell_avg / (rows / 2.0) * as_float(p.columns_per_adc)
+    vdd2, vr2 = g.t.vdd**2, as_float(p.read_voltage) ** 2
+    cap_bl = g.len_col * as_float(p.circuit.wire_capacitance)
+    read_cells = cols / as_float(p.columns_per_adc)
+    e_arr = (cap_bl * vr2 * read_cells + g.cap_row2 * vdd2 * rows * as_float(row_activity)) * as_float(p.columns_per_adc)
+    other_t = jnp.maximum(wl.latency, (fw.mux.latency + fw.dec.latency) / n_in)
+    other_e = wl.energy + (fw.mux.energy + fw.dec.energy) / n_in
+    fw_cost = _read_cost(other_t, other_e, fw, t_col / n_in, e_arr)
+    if ag is None:
+        return SubArrayRead(fw_cost, ReadCost(*(jnp.zeros_like(x) for x in fw_cost)))
+    n_bp, per_ag = as_float(p.num_read_pulse_bp), as_float(p.rows_per_adc_ag)
+    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=per_ag)).read
+    t_row = SENSE_SWING * g.cap_row_ag * g.r_cell_avg / (cols / 2.0) * per_ag
+    e_arr_ag = (cap_bl * vr2 * read_cells + g.cap_row2 * vdd2 * rows * COLUMN_ACTIVITY_AG) * per_ag
+    mux_term = (ag.mux.energy + ag.dec.energy) if config.neurosim_ag_mux_quirk else (ag.mux.latency + ag.dec.latency)
+    other_t_ag = jnp.maximum(sl.latency, mux_term / n_bp)
+    other_e_ag = sl.energy + (ag.mux.energy + ag.dec.energy) / n_bp
+    return SubArrayRead(fw_cost, _read_cost(other_t_ag, other_e_ag, ag, t_row / n_bp, e_arr_ag))
+
+
+def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
+                   cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
+                   set_fraction: ArrayLike = 0.5) -> Cost:
+    """One weight update of one sub-array (spec §5.5; area and leakage 0).
+
+    Latency ``write_pulses·t_pulse + max(t_WLsw,write, t_SLsw,write)`` with ``2·⌈a_col⌉·rows·a_row``
+    switch write operations. Energy: cells ``V_w²·t_pulse·cell_pulse_energy_sum`` (not FeFET;
+    ``V_w = √2·write_voltage``) + lines + switch matrices. Lines (1T1R), with ``P_set =
+    set_fraction·write_pulses`` and ``P_reset`` the rest, ``m = a_col·cols`` selected columns:
+    SET ``P_set·(C_row2·V_dd² + C_col·V_w²·(cols − m) + C_row1·V_w²·m)``, RESET mirrored
+    (``C_col·V_w²·m + C_row1·V_w²·(cols − m)``); FeFET ``P·(C_row2·V_dd² + (C_col + C_FeFET·
+    a_row·rows)·V_w²·m)`` per phase. With ``set_fraction = ½`` the column activity cancels.
+
+    Args:
+      params: :class:`SubArrayParams` (scalars).
+      config: :class:`SubArrayConfig` (static).
+      write_pulses: Σ over rows of (max SET pulses + max RESET pulses) in the row.
+      cell_pulse_energy_sum: Σ over updated cells of ``n_pulses/R̄``, 1/Ω.
+      row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``.
+      set_fraction: share of ``write_pulses`` in the SET phase (traced; ½ by default).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of the update.
+    """
+    p, g = params, _geometry(params, config)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    pulses, a_row, a_col = as_float(write_pulses), as_float(row_write_activity), as_float(col_write_activity)
+    vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
+    t_pulse = as_float(p.write_pulse_width)
+    n_ops = 2.0 * config.ceil(a_col) * rows * a_row
+    sl_pulses = 0.0 if config.neurosim_sl_pulse_unset else pulses / rows
+    wl = _switch_costs(*_switch(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
+    # SL: NeuroSim's write energy reuses the DFF figures of its last (AG) read call, its write
+    # latency those of the forward call (no DFF reads): one evaluation, DFF latency removed.
+    sl_reads = as_float(p.rows_per_adc_ag) if config.parallel_bp else 0.0
+    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
+                                pulses=sl_pulses, col_act=a_col)).write
+    sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
+    p_set = as_float(set_fraction) * pulses
+    p_reset = pulses - p_set
+    m = a_col * cols
+    if config.cell == "fefet":
+        cells = jnp.zeros_like(pulses)
+        col = (g.cap_col + as_float(p.gate_cap_fefet) * a_row * rows) * vw2 * m
+        lines = (p_set + p_reset) * (g.cap_row2 * vdd2 + col)
+    else:
+        cells = vw2 * t_pulse * as_float(cell_pulse_energy_sum)
+        lines = p_set * (g.cap_row2 * vdd2 + g.cap_col * vw2 * (cols - m) + g.cap_row1 * vw2 * m)
+        lines = lines + p_reset * (g.cap_row2 * vdd2 + g.cap_col * vw2 * m + g.cap_row1 * vw2 * (cols - m))
+    latency = pulses * t_pulse + jnp.maximum(wl.latency, sl_latency)
+    energy = cells + lines + wl.energy + sl.energy
+    zero = jnp.zeros_like(energy)
+    return Cost(zero, energy, latency, zero)

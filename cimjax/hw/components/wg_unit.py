@@ -1,0 +1,360 @@
+"""Weight-gradient (WG) unit and gradient accumulator (spec §5.6, §5.8 step 5).
+
+Source: spec §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
+NeuroSim V2.0 ``WeightGradientUnit.cpp`` (``parallelBP = true`` branch) and ``Chip.cpp``
+(``ChipInitialize``, ``ChipCalculateArea``, ``ChipCalculatePerformance``), read for the
+model, not copied. Valid for nodes in [7, 130] nm and 2–256 ADC levels.
+
+**The unit.** An SRAM CIM farm sized for the layer with the largest input feature map:
+``numArrayInRow = ⌊max_windows/rows⌋`` × ``numArrayInCol = ⌊max_input_cols/cols⌋`` arrays of
+``rows × cols`` 6T cells (VGG-8: ⌊900/128⌋ = 7 × ⌊1024/128⌋ = 8 = 56; computed traced). Each
+array has a classic WL switch matrix (TGs from ``R_access``), a precharger, an SRAM write
+driver, ``cols/rows_muxed`` TG muxes of ``rows_muxed`` inputs and their decoder, as many MLSAs
+of ``adc_levels`` levels with encoders, and shift-adders of ``log2 L + numBitInput + 1`` bits;
+an adder tree over the array rows (``numArrayInRow`` inputs, ``⌈numArrayInCol·cols/rows_muxed⌉``
+trees) merges them. ``outPrecision = log2 L + numBitInput + ⌈log2 numArrayInRow⌉`` (15).
+Area = ``numArrays ×`` (sum of one array's component areas) + adder tree.
+
+**One read call** (one output channel; ``m = rows_muxed·numBitInput`` = 64 operations):
+latency ``max(t_switch, m·(t_mux + t_muxdec)) + m·t_precharge + numBitInput·t_bitline +
+t_MLSA(m columns per ADC) + t_encoder(m) + t_shiftadd(m) + accumulation_reads·t_tree``;
+energy per array ``E_switch + m·(E_precharge + E_MLSA + E_mux + E_muxdec) + E_encoder +
+E_shiftadd`` (the MLSA senses all ``cols`` columns per operation). The MLSA column resistance is
+that of an average trace, ``(R_access + R_wire,FW)/⌈rows·activity⌉``, against NeuroSim's
+reference ladder of the *forward* arrays (``ref_resistance_on/off``, ``ref_rows``).
+
+**One write** (the layer's activations into the array; ``w = rows·activity`` rows):
+latency ``w·t_flip + t_switch,write(2w) + w·(t_precharge + t_driver)``; energy per array
+``E_switch,write + w·(E_precharge,write + E_driver) + (cols·activity)·w·E_flip``.
+
+**Per layer** (:func:`weight_gradient_layer`, Chip.cpp): with the ``windows × C_in·bits``
+activation matrix, ``needRow = ⌈windows/rows⌉``, ``needCol = ⌈C_in·bits/cols⌉``, speed-ups
+``max(1, ⌊numArrayInRow/needRow⌋)`` and ``max(1, ⌊numArrayInCol/needCol⌋)`` (one window, i.e. FC:
+``numArrayInRow`` and ``max(1, ⌊C_in·bits/cols⌋)``), ``used = windows·C_in·bits/(numArrays·rows·
+cols)``: ``T = (C_out·t_read/(sUR·sUC) + t_write)·K²``, ``E = (numArrays·(C_out·E_read + E_write)
++ C_out·E_tree)·used·K²``. Activity = the layer's input activity (row read, row write and
+column write alike: a pseudo-trace).
+
+**Quirks** (``WeightGradientConfig``): ``neurosim_unset_write_activity`` (True, as released):
+the precharger and write driver keep the column-write activity they had when
+``ChipInitialize`` ran, before any layer's activity was read, i.e. 0 in a normal build, so
+their write energy is 0; False uses the layer's activity.
+
+**Gradient accumulator** (:func:`gradient_accumulator`): ``numArrayWriteParallel·cells``
+ripple-carry adders of ``outPrecision + ⌈log2 batch⌉`` bits; per image
+``⌈#weights/#adders⌉`` sequential additions on ``min(#weights, #adders)`` adders. Note
+NeuroSim sizes it with its defect-2 ``numArrayWriteParallel`` (8, not 16, for VGG-8): pass
+:func:`~cimjax.hw.components.misc.buffer_sizing`'s value.
+
+Components are cimjax's (:mod:`~cimjax.hw.components.logic`, ``routing``, ``mlsa``,
+``switch_matrix``, ``sram``), not NeuroSim's gate-level figures; see those modules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Optional, Union
+
+import jax
+import jax.numpy as jnp
+
+from cimjax.hw import tech
+from cimjax.hw.components import logic, mlsa, routing, sram, switch_matrix
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.cost import Cost
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+
+class WeightGradientParams(NamedTuple):
+    """Traced parameters of the WG unit (defaults: NeuroSim V2.0, spec §5.3).
+
+    Attributes:
+      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (6T, 8F × 20F).
+      array_rows / array_cols: WG array size (``numRowSubArrayWG``/``numColSubArrayWG`` = 128).
+      adc_levels: MLSA levels (``levelOutputWG`` = 16).
+      num_bit_input: activation bits (``numBitInput`` = 8).
+      batch_size: ``batchSize`` (200), for the gradient accumulator's width.
+      read_pulse_width: read pulse the shift-add hides under, s (the cell's 10 ns).
+      read_voltage: ``V_read`` of the switch matrix and the MLSA fit scaling, V (0.5).
+      ref_resistance_on / ref_resistance_off / ref_rows: the forward arrays' ``R_on``, ``R_off``
+        (Ω) and rows, which set NeuroSim's MLSA reference ladder (100 kΩ, 1 MΩ, 128).
+      fw_cell_size_f: forward-cell size in F whose wire (``wireResistanceCol``) is added to the
+        column path (1T1R: 4).
+      accumulation_reads: adder-tree operations per read call (NeuroSim: the forward
+        ``numColMuxed`` = 8).
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    cell: sram.SramCellParams = sram.SramCellParams()
+    array_rows: ArrayLike = 128.0
+    array_cols: ArrayLike = 128.0
+    adc_levels: ArrayLike = 16.0
+    num_bit_input: ArrayLike = 8.0
+    batch_size: ArrayLike = 200.0
+    read_pulse_width: ArrayLike = 10e-9
+    read_voltage: ArrayLike = 0.5
+    ref_resistance_on: ArrayLike = 100e3
+    ref_resistance_off: ArrayLike = 1e6
+    ref_rows: ArrayLike = 128.0
+    fw_cell_size_f: ArrayLike = 4.0
+    accumulation_reads: ArrayLike = 8.0
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WeightGradientConfig(ComponentConfig):
+    """Static structure of the WG unit.
+
+    Attributes:
+      max_windows: valid windows of the layer with the largest IFM (VGG-8 conv2: 30·30 = 900),
+        ≥ 1; sets the farm's rows with ``array_rows``.
+      max_input_cols: ``C_in·numBitInput`` of that layer (128·8 = 1024), ≥ 1.
+      rows_muxed: rows (columns) per ADC, ``numRowMuxedWG`` = 8, in [2, 256]; static because it
+        sets the mux decoder's structure.
+      neurosim_unset_write_activity: the quirk flag of the module docstring (True as released).
+    """
+
+    max_windows: int = 900
+    max_input_cols: int = 1024
+    rows_muxed: int = 8
+    neurosim_unset_write_activity: bool = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_int("max_windows", 1)
+        self._check_int("max_input_cols", 1)
+        self._check_int("rows_muxed", 2, 256)
+        self._check_bool("neurosim_unset_write_activity")
+
+
+class WeightGradientUnit(NamedTuple):
+    """Static figures of the WG unit: ``area`` (m²), ``leakage`` (W), ``out_precision`` (bits),
+    ``arrays_in_row`` / ``arrays_in_col`` / ``num_arrays`` (counts, floats)."""
+
+    area: Array
+    leakage: Array
+    out_precision: Array
+    arrays_in_row: Array
+    arrays_in_col: Array
+    num_arrays: Array
+
+
+class _Array(NamedTuple):
+    """One WG array: ``read`` (one call), ``write`` (one write) with its area and leakage."""
+
+    read: Cost
+    write: Cost
+    tree: Cost  # the adder tree, one read call (all trees)
+
+
+def _counts(params: WeightGradientParams, config: WeightGradientConfig) -> tuple[Array, Array]:
+    rows, cols = as_float(params.array_rows), as_float(params.array_cols)
+    return config.floor(config.max_windows / rows), config.floor(config.max_input_cols / cols)
+
+
+def out_precision(params: WeightGradientParams, config: WeightGradientConfig = WeightGradientConfig()) -> Array:
+    """``outPrecision = log2 L + numBitInput + ⌈log2 numArrayInRow⌉`` bits (15 at the defaults)."""
+    in_row, _ = _counts(params, config)
+    stages = jnp.maximum(config.log2ceil(jnp.maximum(in_row, 1.0)), 0.0)
+    return jnp.log2(as_float(params.adc_levels)) + as_float(params.num_bit_input) + stages
+
+
+def _sub(config: WeightGradientConfig, cls=ComponentConfig, **kw):
+    return cls(roadmap=config.roadmap, mode=config.mode, temperature=config.temperature, **kw)
+
+
+def _array(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> _Array:
+    """Costs of one WG array at input ``activity`` (module docstring)."""
+    c, cfg = params.circuit, _sub(config)
+    t = circuit_technology(c, config)
+    mode = config.mode
+    rows, cols = as_float(params.array_rows), as_float(params.array_cols)
+    bits, levels, a = as_float(params.num_bit_input), as_float(params.adc_levels), as_float(activity)
+    muxed = float(config.rows_muxed)
+    ops = muxed * bits  # operations per read call
+    n_adc = cols / muxed
+    cell = sram.sram_cell(t, params.cell, mode)
+    wires = sram.array_wires(c, t, params.cell, rows, cols)
+    written_rows = rows * a
+    # Switch matrix (classic, rows), TGs sized from R_access.
+    sw_params = switch_matrix.SwitchMatrixParams(
+        c, rows, cell.r_access, wires.cap_row, wires.res_row, a, a,
+        read_voltage=params.read_voltage, num_reads=ops, num_writes=2.0 * written_rows, edge_length=wires.length_col,
+    )
+    sw_config = _sub(config, switch_matrix.SwitchMatrixConfig, kind="classic", lines="row")
+    sw_read = switch_matrix.switch_matrix(sw_params, sw_config)
+    sw_write = switch_matrix.switch_matrix_write(sw_params, sw_config)
+    # Precharger and write driver across the array width.
+    col_write = 0.0 if config.neurosim_unset_write_activity else a
+    drv = sram.ColumnDriverParams(c, cols, wires.cap_col, wires.res_col, wires.length_row, col_write, cols)
+    pre = sram.precharger(drv, cfg)
+    wd = sram.sram_write_driver(drv, cfg)
+    # Column mux (TG from R_access) and its decoder, loaded by the muxes' TG gates.
+    mux = routing.mux(routing.MuxParams(c, muxed, n_adc, cell.r_access, 0.0, params.read_voltage), cfg)
+    r_lin = tech.on_resistance(t, t.node, "n", mode) * routing.LINEAR_REGION_RATIO
+    w_tg = jnp.maximum(t.node * r_lin / cell.r_access, 2.0 * t.node)
+    tg = routing.gates.gate(t, "tg", mode=mode, widths=(w_tg, routing.gates.pn_size_ratio(t) * w_tg))
+    dec = routing.decoder(
+        routing.DecoderParams(c, n_adc * tg.c_in), _sub(config, routing.DecoderConfig, num_outputs=config.rows_muxed)
+    )
+    # MLSA: average-trace column resistance; references of the forward arrays.
+    r_wire = tech.wire_resistance_per_cell(c.wire_width_nm, params.fw_cell_size_f, c.temperature_k)
+    on_rows = config.ceil(rows * a)
+    r_col = (cell.r_access + r_wire) / jnp.where(on_rows > 0, on_rows, 1.0)
+    r_col = jnp.where(on_rows > 0, r_col, jnp.inf)
+    sa_params = mlsa.MlsaParams(
+        c, levels, n_adc, ops, params.ref_rows, params.ref_resistance_on, params.ref_resistance_off,
+        params.read_voltage, cols,
+    )
+    sa = mlsa.mlsa(sa_params, _sub(config, mlsa.MlsaConfig), r_col)
+    enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row), _sub(config, mlsa.EncoderConfig))
+    shift = logic.shift_adder(
+        logic.ShiftAdderParams(c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width), cfg
+    )
+    # Adder tree over the array rows (the whole farm's trees), accumulation_reads per call.
+    in_row, in_col = _counts(params, config)
+    tree = logic.adder_tree(
+        logic.AdderTreeParams(c, in_row, jnp.log2(levels) + bits + 1.0, config.ceil(in_col * cols / muxed)),
+        _sub(config, logic.AdderTreeConfig),
+    )
+    tree = tree._replace(latency=tree.latency * as_float(params.accumulation_reads))
+
+    t_bitline = sram.bitline_read_delay(t, cell, wires, params.cell.min_sense_voltage)
+    area = (
+        rows * cols * cell.area + sw_read.area + pre.read.area + wd.area + mux.area + dec.area + sa.area
+        + enc.area + shift.area
+    )
+    leakage = rows * cols * cell.leakage + sw_read.leakage + pre.read.leakage + wd.leakage + dec.leakage
+    leakage = leakage + sa.leakage + enc.leakage + shift.leakage
+    read_latency = (
+        jnp.maximum(sw_read.latency, ops * (mux.latency + dec.latency)) + ops * pre.read.latency
+        + bits * t_bitline + sa.latency + enc.latency + shift.latency + tree.latency
+    )
+    read_energy = (
+        sw_read.energy + ops * (pre.read.energy + sa.energy + mux.energy + dec.energy) + enc.energy + shift.energy
+    )
+    write_latency = (
+        written_rows * sram.cell_write_latency(cell) + sw_write.latency
+        + written_rows * (pre.write.latency + wd.latency)
+    )
+    write_energy = (
+        sw_write.energy + written_rows * (pre.write.energy + wd.energy)
+        + cols * a * written_rows * sram.cell_write_energy(t, cell)
+    )
+    return _Array(
+        read=Cost(area, read_energy, read_latency, leakage),
+        write=Cost(area, write_energy, write_latency, leakage),
+        tree=tree,
+    )
+
+
+def weight_gradient_unit_area(
+    params: WeightGradientParams = WeightGradientParams(), config: WeightGradientConfig = WeightGradientConfig()
+) -> WeightGradientUnit:
+    """Area, leakage and output precision of the WG unit (module docstring).
+
+    Args:
+      params: :class:`WeightGradientParams` (scalars).
+      config: :class:`WeightGradientConfig` (static).
+
+    Returns:
+      The :class:`WeightGradientUnit` (area = arrays + adder tree; leakage likewise).
+    """
+    arr = _array(params, config, 0.5)  # area and leakage do not depend on the activity
+    in_row, in_col = _counts(params, config)
+    n = in_row * in_col
+    return WeightGradientUnit(
+        area=n * arr.read.area + arr.tree.area,
+        leakage=n * arr.read.leakage + arr.tree.leakage,
+        out_precision=out_precision(params, config),
+        arrays_in_row=in_row,
+        arrays_in_col=in_col,
+        num_arrays=n,
+    )
+
+
+def weight_gradient_layer(
+    params: WeightGradientParams,
+    config: WeightGradientConfig,
+    *,
+    windows: int,
+    in_channels: int,
+    kernel_size: int,
+    out_channels: int,
+    activity: ArrayLike,
+    is_fc: Optional[bool] = None,
+) -> Cost:
+    """Peak weight-gradient cost of one layer for one image (spec §5.8 step 5, Chip.cpp).
+
+    Args:
+      params: :class:`WeightGradientParams` (scalars).
+      config: :class:`WeightGradientConfig` (static).
+      windows: valid windows of the layer (``numInVector/numBitInput``; 1 for FC), ≥ 1.
+      in_channels: ``C_in`` (FC: input features).
+      kernel_size: ``K`` (K² kernel positions; FC: 1).
+      out_channels: ``C_out`` (the read calls).
+      activity: the layer's input activity in [0, 1] (traced).
+      is_fc: use the FC speed-up rule; None = ``windows == 1`` (NeuroSim's test).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost`: energy and latency of the layer's peak WG (without
+      gradient accumulation: :func:`gradient_accumulator`); area and leakage of the whole unit.
+    """
+    for name, v in (("windows", windows), ("in_channels", in_channels), ("kernel_size", kernel_size),
+                    ("out_channels", out_channels)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"weight_gradient_layer: {name} = {v!r}: expected an int ≥ 1")
+    fc = windows == 1 if is_fc is None else bool(is_fc)
+    arr = _array(params, config, activity)
+    in_row, in_col = _counts(params, config)
+    n = in_row * in_col
+    rows, cols = as_float(params.array_rows), as_float(params.array_cols)
+    matrix_cols = in_channels * as_float(params.num_bit_input)
+    if fc:
+        speed_row = in_row
+        speed_col = jnp.maximum(config.floor(matrix_cols / cols), 1.0)
+    else:
+        need_row = jnp.maximum(config.ceil(windows / rows), 1.0)
+        need_col = jnp.maximum(config.ceil(matrix_cols / cols), 1.0)
+        speed_row = jnp.maximum(config.floor(in_row / need_row), 1.0)
+        speed_col = jnp.maximum(config.floor(in_col / need_col), 1.0)
+    used = windows * matrix_cols / (n * rows * cols)
+    k2 = float(kernel_size * kernel_size)
+    c_out = float(out_channels)
+    latency = (c_out * arr.read.latency / (speed_row * speed_col) + arr.write.latency) * k2
+    energy = (n * (c_out * arr.read.energy + arr.write.energy) + c_out * arr.tree.energy) * used * k2
+    return Cost(n * arr.read.area + arr.tree.area, energy, latency, n * arr.read.leakage + arr.tree.leakage)
+
+
+def gradient_accumulator(
+    params: WeightGradientParams,
+    config: WeightGradientConfig,
+    *,
+    num_weights: ArrayLike,
+    num_array_write_parallel: ArrayLike,
+    array_cells: ArrayLike = 128.0 * 128.0,
+) -> Cost:
+    """Gradient accumulation of one layer for one image (module docstring; Chip.cpp).
+
+    Args:
+      params: :class:`WeightGradientParams` (scalars; ``batch_size`` and the out precision).
+      config: :class:`WeightGradientConfig` (static).
+      num_weights: the layer's ``C_in·K·K·C_out``.
+      num_array_write_parallel: ``numArrayWriteParallel`` (:func:`~cimjax.hw.components.misc.
+        buffer_sizing`; NeuroSim V2.0 as released: 8 for VGG-8).
+      array_cells: cells of one forward sub-array, ``numRowSubArray·numColSubArray`` (16384).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost`: ``⌈#w/#adders⌉`` additions in sequence; area and leakage
+      of all the adders.
+    """
+    bits = out_precision(params, config) + config.log2ceil(as_float(params.batch_size))
+    adders = as_float(num_array_write_parallel) * as_float(array_cells)
+    weights = as_float(num_weights)
+    ops = config.ceil(weights / adders)
+    active = logic.adder(logic.AdderParams(params.circuit, bits, jnp.minimum(weights, adders)), _sub(config))
+    total = logic.adder(logic.AdderParams(params.circuit, bits, adders), _sub(config))
+    return Cost(total.area, ops * active.energy, ops * active.latency, total.leakage)
