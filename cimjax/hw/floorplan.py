@@ -219,6 +219,8 @@ class Floorplan(NamedTuple):
 
 def _check_concrete_positive(name: str, value: ArrayLike) -> None:
     """Raise ValueError for a concrete (non-traced) value that is not finite and > 0."""
+    if isinstance(value, jax.core.Tracer):
+        return  # cheap test first: a failed conversion builds a costly error message
     try:
         v = np.asarray(value, dtype=float)
     except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError, TypeError):

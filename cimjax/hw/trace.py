@@ -109,6 +109,8 @@ def make_trace(
         fields[name] = arr
     for name, arr in fields.items():
         lo, hi = ranges[name]
+        if isinstance(arr, jax.core.Tracer):
+            continue
         try:
             values = np.asarray(arr)
         except jax.errors.TracerArrayConversionError:

@@ -151,8 +151,13 @@ class _Array(NamedTuple):
 
 
 def _counts(params: WeightGradientParams, config: WeightGradientConfig) -> tuple[Array, Array]:
+    """Arrays in a row / column of the farm: ``⌊windows/rows⌋ × ⌊C_in·bits/cols⌋``, at least
+    one each (NeuroSim's floor gives an empty farm, and NaNs, for networks whose largest
+    input is smaller than one array, e.g. a fully connected network: cimjax keeps one)."""
     rows, cols = as_float(params.array_rows), as_float(params.array_cols)
-    return config.floor(config.max_windows / rows), config.floor(config.max_input_cols / cols)
+    in_row = jnp.maximum(config.floor(config.max_windows / rows), 1.0)
+    in_col = jnp.maximum(config.floor(config.max_input_cols / cols), 1.0)
+    return in_row, in_col
 
 
 def out_precision(params: WeightGradientParams, config: WeightGradientConfig = WeightGradientConfig()) -> Array:

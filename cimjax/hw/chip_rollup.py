@@ -1,0 +1,350 @@
+"""Tile → chip roll-up per layer and phase, chip totals, leakage, TOPS and area (spec §5.8).
+
+Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipInitialize``, ``ChipCalculateArea``,
+``ChipCalculatePerformance``) and ``main.cpp``, read for structure only. The public entry
+point is :func:`cimjax.hw.chip.estimate`; this module is its second half, split out for
+length. :func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so
+the roll-up itself can be tested on synthetic sub-array figures.
+"""
+
+from __future__ import annotations
+
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.hw import tile as tile_mod
+from cimjax.hw.components import logic, misc, routing
+from cimjax.hw.components.params import as_float
+from cimjax.hw.floorplan import Floorplan
+
+Array = jax.Array
+
+
+def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
+    """Static-structure sizes of the chip-level units (``ChipInitialize``)."""
+    c = config.component
+    novel = fp.novel
+    T, P, Pn = fp.tile_size_cm, fp.pe_size_cm, fp.pe_size_nm
+    side_nm = jnp.sqrt(fp.num_pe_nm)
+    any_nm = jnp.any(novel)
+    through = jnp.where(any_nm, jnp.maximum(T, side_nm * Pn), T)
+    add_sub = jnp.where(
+        any_nm, jnp.maximum(c.ceil(P / sizes.sub_rows), c.ceil(Pn / sizes.sub_rows)), c.ceil(P / sizes.sub_rows)
+    )
+    add_sub = add_sub * jnp.where(any_nm, jnp.maximum(c.ceil(T / P), side_nm), c.ceil(T / P))
+    c_in = jnp.asarray([l.in_channels for l in config.layers], T.dtype)
+    tile_rows_l = jnp.where(novel, c.ceil(c_in / Pn), c.ceil(fp.weight_rows / T))
+    tile_cols_l = fp.tiles / tile_rows_l
+    return dict(
+        units=c.ceil(through / sizes.columns_per_adc),
+        gacc_bits=sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(add_sub),
+        max_tile_rows=jnp.max(tile_rows_l),
+        tile_rows_l=tile_rows_l,
+        tile_cols_l=tile_cols_l,
+    )
+
+
+def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayFigures, trace, wg_fn):
+    """The chip estimate from the floorplan and the sub-array figures (see ``chip.estimate``).
+
+    Args:
+      params: ``ChipParams``.
+      config: ``ChipConfig``.
+      fp: the floorplan of ``config.layers`` at ``params``.
+      sub: :class:`cimjax.hw.tile.SubArrayFigures` (per-layer reads and writes).
+      trace: the ``Trace``.
+      wg_fn: ``wg_fn(params, config, trace, num_array_write_parallel)`` → the WG-unit figures
+        (``area``, ``peak_latency``/``peak_energy`` per layer and image, ``out_precision``,
+        ``leakage``).
+
+    Returns:
+      ``ChipEstimate``.
+    """
+    from cimjax.hw import chip as ch
+
+    cc = config.component
+    circuit = params.circuit
+    sp = params.subarray
+    nb = as_float(params.num_bit_input)
+    sizes = tile_mod.RollupSizes(
+        sub_rows=as_float(sp.rows),
+        sub_cols=as_float(sp.cols),
+        columns_per_adc=as_float(sp.columns_per_adc),
+        adc_bits=jnp.log2(as_float(sp.adc_levels)),
+        num_bit_input=nb,
+        tile_buffer_bits=jnp.asarray(float(config.tile_buffer_core**2)),
+        tile_buffer_width=jnp.asarray(float(config.tile_buffer_core)),
+        local_delay_tolerance=as_float(params.local_delay_tolerance),
+    )
+    layers = config.layers
+    L = len(layers)
+    dtype = fp.tiles.dtype
+
+    def arr(xs):
+        return jnp.asarray(np.asarray(xs, float), dtype)
+
+    ifm_h = arr([l.ifm_h for l in layers])
+    ifm_w = arr([l.ifm_w for l in layers])
+    k = arr([l.kernel_h for l in layers])
+    c_out = arr([l.out_channels for l in layers])
+    pool = np.asarray([bool(l.pool) for l in layers])
+    windows = arr([l.valid_windows for l in layers])
+    num_weights = arr([l.num_weights for l in layers])
+    novel = fp.novel
+    side_nm_static = tile_mod.static_side(int(config.floorplan_config.num_pe_nm))
+    npe_cm = fp.tile_size_cm / fp.pe_size_cm
+
+    # ---- Tiles. ----
+    geo_fn = jax.jit(tile_mod.tile_geometry, static_argnums=(1, 6, 7))
+    perf_fn = jax.jit(tile_mod.tile_performance, static_argnums=(1,), static_argnames=("htree_side_nm", "tile_buffer_core"))
+    geo_cm = geo_fn(
+        circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core
+    )
+    geo_nm = geo_fn(
+        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), side_nm_static, config.tile_buffer_core
+    )
+    tf = perf_fn(
+        circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
+        num_in_vector=windows * nb, out_channels=c_out, htree_side_nm=side_nm_static,
+        tile_buffer_core=config.tile_buffer_core,
+    )
+    tiles = fp.tiles
+
+    # ---- Global buffer sizing, WU parallelism (§5.7). ----
+    max_input = max(l.ifm_h * l.ifm_w * l.in_channels for l in layers)
+    gcore = float(config.global_buffer_core)
+    sizing = misc.buffer_sizing(
+        misc.BufferSizingParams(
+            num_bit_input=nb,
+            max_input_size=float(max_input),
+            num_col_per_synapse=fp.num_col_per_synapse,
+            out_precision=0.0,  # replaced below with the WG unit's
+            batch_size=params.batch_size,
+            synapse_bits=params.synapse_bits,
+            wg_rows=sizes.sub_rows,
+            wg_cols=sizes.sub_cols,
+            overhead_constraint=params.buffer_overhead_constraint,
+            core_rows=gcore,
+            core_cols=gcore,
+        ),
+        misc.BufferSizingConfig(
+            neurosim_unset_out_precision=True, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
+        ),
+    )
+    nawp_unset = sizing.num_array_write_parallel
+    wg0 = wg_fn(params, config, trace, nawp_unset)  # out_precision does not depend on nawp
+    if config.neurosim_unset_out_precision:
+        nawp, n_cores = nawp_unset, sizing.num_cores
+        wg = wg0
+    else:
+        fixed = misc.buffer_sizing(
+            misc.BufferSizingParams(
+                nb, float(max_input), fp.num_col_per_synapse, wg0.out_precision, params.batch_size,
+                params.synapse_bits, sizes.sub_rows, sizes.sub_cols, params.buffer_overhead_constraint, gcore, gcore,
+            ),
+            misc.BufferSizingConfig(
+                neurosim_unset_out_precision=False, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
+            ),
+        )
+        nawp, n_cores = fixed.num_array_write_parallel, fixed.num_cores
+        wg = wg_fn(params, config, trace, nawp)
+    if not config.training:
+        n_cores = cc.ceil(sizing.buffer_bits / (gcore * gcore))
+
+    # ---- Chip-level units. ----
+    g = _global_parts(params, config, fp, sizes)
+    total_tiles = fp.total_tiles
+    bus = fp.global_bus_width
+    gb_fn = ch._buffer_fn(config.global_buffer)
+    gb_cfg = misc.BufferConfig(
+        core_rows=config.global_buffer_core, core_cols=config.global_buffer_core,
+        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
+    )
+
+    def gbuf(bits, share):
+        return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
+
+    relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
+    relu_reads = cc.ceil(windows * c_out / g["units"])
+    relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
+    tree_cfg = logic.AdderTreeConfig(roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
+    gacc = tile_mod.per_layer(
+        lambda n: logic.adder_tree(logic.AdderTreeParams(circuit, n, g["gacc_bits"], g["units"]), tree_cfg),
+        g["tile_rows_l"],
+    )
+    gacc_reads = g["tile_cols_l"] * c_out * cc.ceil(windows / g["units"])
+    use_gacc = g["tile_rows_l"] > 1
+    gacc_t = jnp.where(use_gacc, gacc_reads * gacc.latency, 0.0)
+    gacc_e = jnp.where(use_gacc, gacc_reads * gacc.energy, 0.0)
+    mp = misc.max_pool(misc.MaxPoolParams(circuit, nb, fp.tile_size_cm, 4.0), cc)
+    mp_reads = jnp.where(
+        novel,
+        cc.ceil(windows / 4.0 / fp.pe_size_nm * jnp.sqrt(fp.num_pe_nm)),
+        cc.ceil(windows / 4.0 / fp.tile_size_cm),
+    )
+    mp_t = jnp.where(pool, mp_reads * mp.latency, 0.0)
+    mp_e = jnp.where(pool, mp_reads * mp.energy, 0.0)
+
+    bits_out = fp.weight_rows * nb * windows / jnp.where(novel, k, 1.0)
+    bits_in = c_out * nb * windows / jnp.where(pool, 4.0, 1.0)
+    share = cc.ceil(total_tiles / tiles)
+    gb = tile_mod.per_layer(lambda b, s: gbuf(b, s), bits_out + bits_in, share)
+    gb_t, gb_e = gb.latency, gb.energy  # read of bits_out + write of bits_in
+
+    rows, cols = config.tile_grid
+    htree_cfg = routing.HTreeConfig(
+        num_rows=rows, num_cols=cols, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
+    )
+    tol = as_float(params.global_delay_tolerance)
+    bus_l = cc.ceil(bus * tiles / total_tiles)
+    unit_h = jnp.where(novel, geo_nm.height, geo_cm.height)
+    unit_w = jnp.where(novel, geo_nm.width, geo_cm.width)
+    ght = tile_mod.per_layer(
+        lambda h, w, b: routing.htree(routing.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
+    )
+    ght_cyc = cc.ceil((bits_out + bits_in) / bus_l)
+    ght_t, ght_e = ght_cyc * ght.latency, ght_cyc * ght.energy
+    dram_cfg = misc.DramConfig(kind=config.dram, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
+    dram_act = misc.dram(misc.DramParams(ifm_h * ifm_w * nb), dram_cfg)
+
+    batch, iters = as_float(params.batch_size), as_float(params.num_iterations)
+    n_ph = 2.0 if config.training else 1.0
+
+    # ---- FW (per image). ----
+    fw_t = tf.fw_latency + relu_t + gacc_t + mp_t
+    fw_e = tiles * tf.fw_energy + relu_e + gacc_e + mp_e
+    pk_fw_t, pk_fw_e = fw_t, tiles * tf.peak_fw_energy + relu_e + gacc_e + mp_e
+    pk_fw_t = tf.peak_fw_latency + relu_t + gacc_t + mp_t
+    fw_t = fw_t + n_ph * gb_t + ght_t
+    fw_e = fw_e + n_ph * gb_e + ght_e
+    if config.training:
+        fw_t, fw_e = fw_t + 2.0 * dram_act.latency, fw_e + 2.0 * dram_act.energy
+    else:
+        image = misc.dram(misc.DramParams(float(layers[0].ifm_h * layers[0].ifm_w) * nb), dram_cfg)
+        fw_t, fw_e = fw_t + image.latency, fw_e + image.energy
+
+    zeros = jnp.zeros(L, dtype)
+    if config.training:
+        # ---- AG. ----
+        ag_t = tf.ag_latency + gacc_t + 2.0 * gb_t + ght_t + 2.0 * dram_act.latency
+        ag_e = tiles * tf.ag_energy + gacc_e + 2.0 * gb_e + ght_e + 2.0 * dram_act.energy
+        pk_ag_t = tf.peak_ag_latency + gacc_t
+        pk_ag_e = tiles * tf.peak_ag_energy + gacc_e
+        # ---- WG. ----
+        spill_bits = num_weights * wg.out_precision
+        dram_spill = misc.dram(misc.DramParams(spill_bits), dram_cfg)
+        gb_spill = tile_mod.per_layer(lambda b: gbuf(b, 1.0), 2.0 * spill_bits)
+        wg_t = 2.0 * gb_t + 2.0 * dram_act.latency + wg.peak_latency + 2.0 * (dram_spill.latency + gb_spill.latency)
+        wg_e = 2.0 * gb_e + 2.0 * dram_act.energy + wg.peak_energy + 2.0 * (dram_spill.energy + gb_spill.energy)
+        pk_wg_t, pk_wg_e = wg.peak_latency, wg.peak_energy
+        # ---- WU (per iteration). ----
+        wu_t = tiles * tf.wu_latency / nawp
+        wu_e = tiles * tf.wu_energy
+        pk_wu_t = tiles * tf.peak_wu_latency / nawp
+        pk_wu_e = tiles * tf.peak_wu_energy
+        buf_t = tf.buffer_latency + 6.0 * gb_t + 2.0 * gb_spill.latency
+        buf_e = tiles * tf.buffer_energy + 6.0 * gb_e + 2.0 * gb_spill.energy
+        ic_t = tf.ic_latency + 2.0 * ght_t
+        ic_e = tiles * tf.ic_energy + 2.0 * ght_e
+        dram_t = 6.0 * dram_act.latency + 2.0 * dram_spill.latency
+        dram_e = 6.0 * dram_act.energy + 2.0 * dram_spill.energy
+        acc_mult = 2.0
+    else:
+        ag_t = ag_e = pk_ag_t = pk_ag_e = wg_t = wg_e = pk_wg_t = pk_wg_e = zeros
+        wu_t = wu_e = pk_wu_t = pk_wu_e = zeros
+        buf_t = tf.buffer_latency + gb_t
+        buf_e = tiles * tf.buffer_energy + gb_e
+        ic_t, ic_e = tf.ic_latency + ght_t, tiles * tf.ic_energy + ght_e
+        dram_t, dram_e = image.latency + zeros, image.energy + zeros
+        acc_mult = 1.0
+    adc_t, adc_e = tf.adc_latency, tiles * tf.adc_energy
+    accu_t = tf.accumulation_latency + acc_mult * gacc_t
+    accu_e = tiles * tf.accumulation_energy + acc_mult * gacc_e
+    oth_t = tf.other_latency + relu_t + mp_t
+    oth_e = tiles * tf.other_energy + relu_e + mp_e
+
+    # ---- Scale to an epoch (as released: WU not × batch). ----
+    bi = batch * iters
+
+    def phase(t, e, pt, pe, per_image=True):
+        s = bi if per_image else iters
+        return ch.Phase(t * s, e * s, pt * s, pe * s)
+
+    fw = phase(fw_t, fw_e, pk_fw_t, pk_fw_e)
+    ag = phase(ag_t, ag_e, pk_ag_t, pk_ag_e)
+    wgp = phase(wg_t, wg_e, pk_wg_t, pk_wg_e)
+    wu = phase(wu_t, wu_e, pk_wu_t, pk_wu_e, per_image=False)
+    le = ch.LatencyEnergy
+    breakdown = ch.Breakdown(
+        adc=le(adc_t * bi, adc_e * bi),
+        accumulation=le(accu_t * bi, accu_e * bi),
+        array=le(oth_t * bi, oth_e * bi),
+        buffer=le(buf_t * bi, buf_e * bi),
+        interconnect=le(ic_t * bi, ic_e * bi),
+        wg_unit=le(wgp.peak_latency, wgp.peak_energy),
+        wu=le(wu.peak_latency, wu.peak_energy),
+        dram=le(dram_t * bi, dram_e * bi),
+    )
+
+    # ---- Leakage. ----
+    tile_leak = tf.leakage
+    leak_power_l = tiles * tile_leak
+    leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
+    layer_est = ch.LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
+
+    def total(p):
+        return ch.Phase(*(jnp.sum(x, axis=-1) for x in p))
+
+    tot = [total(p) for p in (fw, ag, wgp, wu)]
+    bd_total = jax.tree.map(lambda x: jnp.sum(x, axis=-1), breakdown)
+    leak_power = jnp.sum(leak_power_l, axis=-1)
+    leak_energy = jnp.sum(leak_energy_l, axis=-1)
+    macs = float(sum(l.ifm_h * l.ifm_w * l.in_channels * l.kernel_h * l.kernel_w * l.out_channels for l in layers))
+    num_ops = config.ops_per_mac * macs * (3.0 if config.training else 1.0) * bi
+    lat = sum(p.latency for p in tot)
+    en = sum(p.energy for p in tot)
+    pk_lat = sum(p.peak_latency for p in tot)
+    pk_en = sum(p.peak_energy for p in tot)
+
+    # ---- Area (ChipCalculateArea). ----
+    n_nm = jnp.sum(jnp.where(novel, tiles, 0.0))
+    n_cm = jnp.sum(jnp.where(novel, 0.0, tiles))
+    gbuf_area = gbuf(1.0, 1.0).area
+    ght_area = routing.htree(
+        routing.HTreeParams(
+            circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus, tol
+        ),
+        htree_cfg,
+    )
+    gacc_area = logic.adder_tree(logic.AdderTreeParams(circuit, g["max_tile_rows"], g["gacc_bits"], g["units"]), tree_cfg)
+    wg_area = wg.area if config.training else 0.0
+    tiles_area = n_nm * geo_nm.area + n_cm * geo_cm.area
+    area_total = tiles_area + gbuf_area + ght_area.area + mp.area + gacc_area.area + relu.area + wg_area
+    area = ch.AreaBreakdown(
+        total=area_total,
+        adc=n_nm * geo_nm.adc + n_cm * geo_cm.adc,
+        accumulation=n_nm * geo_nm.accumulation + n_cm * geo_cm.accumulation + gacc_area.area,
+        array=n_nm * geo_nm.array + n_cm * geo_cm.array,
+        interconnect=n_nm * geo_nm.ic + n_cm * geo_cm.ic + ght_area.area,
+        wg_unit=as_float(wg_area),
+        other=n_nm * geo_nm.other + n_cm * geo_cm.other + gbuf_area + mp.area + relu.area,
+    )
+    return ch.ChipEstimate(
+        area=area,
+        layers=layer_est,
+        fw=tot[0],
+        ag=tot[1],
+        wg=tot[2],
+        wu=tot[3],
+        breakdown=bd_total,
+        leakage_power=leak_power,
+        leakage_energy=leak_energy,
+        num_ops=jnp.asarray(num_ops) * jnp.ones_like(lat),
+        tops=num_ops / lat * 1e-12,
+        tops_per_w=num_ops / (en + leak_energy) * 1e-12,
+        peak_tops=num_ops / pk_lat * 1e-12,
+        peak_tops_per_w=num_ops / pk_en * 1e-12,
+        epochs_per_s=1.0 / lat,
+    )

@@ -1,0 +1,442 @@
+"""Sub-array → PE → tile roll-up of one image, vectorised over the layers (spec §5.8).
+
+Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` (``ProcessingUnitInitialize``,
+``ProcessingUnitCalculateArea``, ``ProcessingUnitCalculatePerformance``) and ``Tile.cpp``
+(``TileInitialize``, ``TileCalculateArea``, ``TileCalculatePerformance``), read for their
+structure only; this is cimjax's own vectorised re-derivation. Every per-layer quantity is a
+``(L,)`` array; the branch NeuroSim takes for a layer (conventional/novel mapping, PE or
+sub-array duplication) is selected with ``jnp.where``, so the roll-up stays jittable,
+vmappable and differentiable when the floorplan counts are traced.
+
+Inputs are the sub-array figures of :class:`SubArrayFigures` (one read of one input
+bit-vector, one weight update of one sub-array) and the floorplan; outputs are per-image
+figures of *one tile call* (``TileFigures``): the chip multiplies energies by the layer's
+tiles and takes latencies of the (largest) first tile.
+
+Where cimjax departs from (or simplifies) the released code, on purpose:
+
+* **Mean-field trace.** NeuroSim loops over every input bit-vector and sub-array with the
+  real traces; here every sub-array of a layer reads with the layer's mean activity and mean
+  conductance (:mod:`cimjax.hw.trace`), so "max over sub-arrays" is the sub-array latency
+  and energies are ``count × per-sub-array``.
+* **Partial pieces.** A layer's tiles, PEs and sub-arrays are costed as if full: energy
+  ``= count × full-piece energy``, latency of the first (full) piece. Exact when every piece
+  is full or there is only one (true for VGG-8 at the V2.0 defaults). A partial sub-array
+  reads with activity ``input_activity·rows_used/rows`` (the share of its rows that are on).
+* **Stale-PE quirk not reproduced.** In the non-duplicated CM tile, the released loop over
+  all ``numPE × numPE`` positions re-adds the last PE's figures for positions outside the
+  weight matrix; cimjax counts only the PEs that hold weights.
+* **Buffers.** Register-file tile buffers are cores of ``tile_buffer_core × tile_buffer_core``
+  bits (32×32); a buffer NeuroSim sizes below one core (the CM output buffer) is costed as a
+  full core (area slightly high).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from cimjax.hw.components import logic, misc, routing
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
+from cimjax.hw.cost import Cost
+from cimjax.hw.floorplan import Floorplan
+
+Array = jax.Array
+
+
+class SubArrayFigures(NamedTuple):
+    """What the roll-up needs from the sub-array model.
+
+    Area fields are scalars (one sub-array, m²; ``height``/``width`` in m); read fields are
+    per layer ``(L,)`` for ONE read (one input bit-vector); the ``adc``/``accumulation``/
+    ``other`` read fields are the forward plus the transposed (AG) read, as NeuroSim's
+    breakdown counters; ``write_*`` is one weight update of one sub-array.
+    """
+
+    area: Array
+    height: Array
+    width: Array
+    area_adc: Array
+    area_accumulation: Array
+    area_array: Array
+    area_other: Array
+    leakage: Array
+    fw_latency: Array
+    fw_energy: Array
+    ag_latency: Array
+    ag_energy: Array
+    adc_latency: Array
+    adc_energy: Array
+    accumulation_latency: Array
+    accumulation_energy: Array
+    other_latency: Array
+    other_energy: Array
+    write_latency: Array
+    write_energy: Array
+
+
+class TileGeometry(NamedTuple):
+    """Static-structure figures of the CM and NM tiles (scalars): areas by bucket, sizes, leakage."""
+
+    area: Array
+    ic: Array
+    adc: Array
+    accumulation: Array
+    other: Array
+    array: Array
+    height: Array
+    width: Array
+    pe_height: Array
+    pe_width: Array
+    leakage_pe: Array
+    leakage_periphery: Array
+
+
+class TileFigures(NamedTuple):
+    """Per-image figures of one tile call of each layer, ``(L,)`` each (s, J)."""
+
+    fw_latency: Array
+    fw_energy: Array
+    ag_latency: Array
+    ag_energy: Array
+    peak_fw_latency: Array
+    peak_fw_energy: Array
+    peak_ag_latency: Array
+    peak_ag_energy: Array
+    wu_latency: Array
+    wu_energy: Array
+    peak_wu_latency: Array
+    peak_wu_energy: Array
+    buffer_latency: Array
+    buffer_energy: Array
+    ic_latency: Array
+    ic_energy: Array
+    adc_latency: Array
+    adc_energy: Array
+    accumulation_latency: Array
+    accumulation_energy: Array
+    other_latency: Array
+    other_energy: Array
+    leakage: Array
+
+
+class RollupSizes(NamedTuple):
+    """Traced sizes shared by the roll-up (scalars)."""
+
+    sub_rows: Array
+    sub_cols: Array
+    columns_per_adc: Array
+    adc_bits: Array  # log2(levelOutput)
+    num_bit_input: Array
+    tile_buffer_bits: Array  # tile buffer core bits (32·32)
+    tile_buffer_width: Array  # tile buffer core interface (32)
+    local_delay_tolerance: Array
+
+
+def per_layer(fn: Callable[..., Cost], *args) -> Cost:
+    """``fn`` on each layer: ``args`` broadcast to a common ``(L,)`` shape and vmapped."""
+    arrs = jnp.broadcast_arrays(*(as_float(a) for a in args))
+    return jax.vmap(fn)(*arrs)
+
+
+def _adder_tree(circuit, cfg, n_inputs, bits, trees) -> Cost:
+    tree_cfg = logic.AdderTreeConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
+    return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees), tree_cfg)
+
+
+def _tile_buffer(circuit, cfg, core_rows, core_cols):
+    buf_cfg = misc.BufferConfig(
+        core_rows=core_rows, core_cols=core_cols, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
+    )
+
+    def fn(bits, cores, width, bus_width):
+        return misc.register_file_buffer(misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0), buf_cfg)
+
+    return fn
+
+
+def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
+    bus_cfg = routing.BusConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
+    return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
+
+
+def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
+    tree_cfg = routing.HTreeConfig(
+        num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
+    )
+    return routing.htree(routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance), tree_cfg)
+
+
+def tile_geometry(
+    circuit: CircuitParams,
+    cfg: ComponentConfig,
+    sub: SubArrayFigures,
+    sizes: RollupSizes,
+    pe_size: Array,
+    pes_per_side: Array,
+    htree_side: int,
+    tile_buffer_core: int,
+) -> TileGeometry:
+    """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
+
+    ``ProcessingUnitCalculateArea`` + ``TileCalculateArea``: PE = sub-arrays (their used
+    area) + adder tree over sub-array rows + input/output DFF buffers (PE buses are not
+    counted in area, as released); tile = PEs + accumulation adder tree over PEs + input
+    and output register-file buffers + tile H-tree. ``htree_side`` is the static PE grid of
+    the tile H-tree (2 for CM, ``⌈√numPENM⌉`` = 3 for NM).
+    """
+    c = cfg
+    grid = jnp.maximum(c.ceil(pe_size / sizes.sub_rows), 1.0)  # sub-array rows = cols of a PE
+    n_sub = grid * jnp.maximum(c.ceil(pe_size / sizes.sub_cols), 1.0)
+    adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
+    adc_per_row = sizes.sub_cols / sizes.columns_per_adc
+    pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row))
+    stages = jnp.maximum(c.log2ceil(grid), 0.0)
+    buf_in = logic.dff(logic.DffParams(circuit, sizes.num_bit_input * sizes.sub_rows), cfg)
+    buf_out = logic.dff(logic.DffParams(circuit, adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)), cfg)
+    pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
+    pe_side = jnp.sqrt(pe_area)
+    num_pe = pes_per_side * pes_per_side
+    acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
+    acc = _adder_tree(circuit, cfg, num_pe, acc_bits, c.ceil(num_pe * sizes.sub_cols / sizes.columns_per_adc))
+    buf = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
+    in_bits = num_pe * sizes.num_bit_input * sizes.sub_rows
+    out_bits = acc_bits * num_pe * sizes.sub_cols / sizes.columns_per_adc
+    core = sizes.tile_buffer_bits
+    in_buf = buf(in_bits, jnp.maximum(c.ceil(in_bits / core), 1.0), sizes.tile_buffer_width, 1.0)
+    out_buf = buf(out_bits, jnp.maximum(c.ceil(out_bits / core), 1.0), sizes.tile_buffer_width, 1.0)
+    tree = _htree(
+        circuit, cfg, htree_side, pe_side, pe_side, pes_per_side * sizes.sub_rows, sizes.local_delay_tolerance
+    )
+    area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
+    pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
+    side = jnp.sqrt(area)
+    return TileGeometry(
+        area=area,
+        ic=tree.area,
+        adc=sub.area_adc * n_sub * num_pe,
+        accumulation=(sub.area_accumulation * n_sub + pe_tree.area) * num_pe + acc.area,
+        other=(sub.area_other * n_sub + buf_in.area + buf_out.area) * num_pe + in_buf.area + out_buf.area,
+        array=sub.area_array * n_sub * num_pe,
+        height=side,
+        width=side,
+        pe_height=pe_side,
+        pe_width=pe_side,
+        leakage_pe=pe_leak,
+        leakage_periphery=acc.leakage + in_buf.leakage + out_buf.leakage,
+    )
+
+
+def tile_performance(
+    circuit: CircuitParams,
+    cfg: ComponentConfig,
+    fp: Floorplan,
+    sub: SubArrayFigures,
+    sizes: RollupSizes,
+    geometry_cm: TileGeometry,
+    geometry_nm: TileGeometry,
+    *,
+    num_in_vector: Array,
+    out_channels: Array,
+    htree_side_nm: int,
+    tile_buffer_core: int,
+) -> TileFigures:
+    """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
+
+    Args:
+      circuit, cfg: shared circuit params and component config.
+      fp: the floorplan.
+      sub: sub-array figures (per layer reads, per sub-array write).
+      sizes: shared traced sizes.
+      geometry_cm, geometry_nm: :func:`tile_geometry` of the CM and NM tiles.
+      num_in_vector: ``(L,)`` input bit-vectors per image (valid windows × input bits).
+      out_channels: ``(L,)`` ``C_out``.
+      htree_side_nm: static ``⌈√numPENM⌉``.
+      tile_buffer_core: static tile buffer core side (32).
+
+    Returns:
+      :class:`TileFigures`.
+    """
+    c = cfg
+    nv = as_float(num_in_vector)
+    nb = sizes.num_bit_input
+    sub_r, sub_c = sizes.sub_rows, sizes.sub_cols
+    novel = fp.novel
+    T, P, Pn = fp.tile_size_cm, fp.pe_size_cm, fp.pe_size_nm
+    npe_nm = fp.num_pe_nm
+    side_nm = jnp.sqrt(npe_nm)
+    npe_cm = T / P  # PEs per side of a CM tile
+    R, C = fp.weight_rows, fp.weight_cols
+    rows_t = jnp.where(novel, jnp.minimum(Pn * npe_nm, R), jnp.minimum(T, R))
+    cols_t = jnp.where(novel, jnp.minimum(Pn, C), jnp.minimum(T, C))
+    sr = fp.pe_dup_rows * fp.subarray_dup_rows
+    sc = fp.pe_dup_cols * fp.subarray_dup_cols
+    speedup = sr * sc
+
+    # ---- Which branch each layer takes. ----
+    full_dup = (~novel) & (speedup > 1) & (sr >= npe_cm) & (sc >= npe_cm)
+    part_dup = (~novel) & (speedup > 1) & ~full_dup
+    # PE call: matrix size and sub-array duplication handed to the PE.
+    rows_p = jnp.where(novel, rows_t / npe_nm, jnp.where(full_dup, rows_t, jnp.minimum(P, rows_t)))
+    cols_p = jnp.where(full_dup, cols_t, jnp.minimum(jnp.where(novel, Pn, P), cols_t))
+    dup_r = jnp.where(full_dup, c.ceil(sr / npe_cm), 1.0)
+    dup_c = jnp.where(full_dup, c.ceil(sc / npe_cm), 1.0)
+    pe_dup = dup_r * dup_c
+    pe_size = jnp.where(novel, Pn, P)
+    grid = c.ceil(pe_size / sub_r)  # numSubArrayRow (= Col) of the PE
+    n_sa_r = jnp.maximum(c.ceil(rows_p / sub_r), 1.0)
+    n_sa_c = jnp.maximum(c.ceil(cols_p / sub_c), 1.0)
+    n_sa = n_sa_r * n_sa_c
+    # Case A: duplicated, fewer copies than the PE grid (adder tree per sub-array);
+    # case B: duplicated, matrix in one sub-array call (no adder tree); case C: no duplication.
+    case_a = (pe_dup > 1) & ((dup_r < grid) | (dup_c < grid))
+    case_b = (pe_dup > 1) & ~case_a
+    n_sa = jnp.where(case_b, 1.0, n_sa)
+
+    # ---- PE: sub-arrays + adder tree over sub-array rows. ----
+    adder_bits = sizes.adc_bits + nb + 1.0
+    reads_acc = jnp.floor(nv / nb) * sizes.columns_per_adc  # (numInVector/numBitInput)·numColMuxed
+    trees_pe = c.ceil(grid * sub_c / sizes.columns_per_adc)
+    pe_tree = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
+    tree_lat = jnp.where(case_b, 0.0, pe_tree.latency * reads_acc)
+    tree_e = jnp.where(case_b, 0.0, pe_tree.energy * reads_acc) * jnp.where(case_a, n_sa, 1.0)
+    sa_fw_t = nv * sub.fw_latency
+    sa_ag_t = nv * sub.ag_latency
+    pe_fw_t = (sa_fw_t + tree_lat) / pe_dup
+    pe_ag_t = (sa_ag_t + tree_lat) / pe_dup
+    pe_fw_e = n_sa * nv * sub.fw_energy + tree_e
+    pe_ag_e = n_sa * nv * sub.ag_energy + tree_e
+    pe_adc_t = nv * sub.adc_latency / pe_dup
+    pe_acc_t = (nv * sub.accumulation_latency + tree_lat) / pe_dup
+    pe_oth_t = nv * sub.other_latency / pe_dup
+    pe_adc_e = n_sa * nv * sub.adc_energy
+    pe_acc_e = n_sa * nv * sub.accumulation_energy + tree_e
+    pe_oth_e = n_sa * nv * sub.other_energy
+    # WU: sub-array writes summed (sequential); energy × the PE's duplication.
+    pe_wu_t = n_sa * sub.write_latency
+    pe_wu_e = n_sa * sub.write_energy * pe_dup
+
+    # ---- PE buffers and buses (×1 FW, ×1 AG; the breakdown counts them twice). ----
+    half_clock = 0.5 / as_float(circuit.clock_hz)
+    buf_in_t = nv * n_sa_r * half_clock
+    buf_out_t = jnp.floor(nv / nb) * half_clock
+    dff_in = per_layer(lambda n: logic.dff(logic.DffParams(circuit, n), cfg), rows_p)
+    dff_out = per_layer(lambda n: logic.dff(logic.DffParams(circuit, n), cfg), cols_p * adder_bits)
+    buf_in_e = nv * dff_in.energy
+    buf_out_e = jnp.floor(nv / nb) * dff_out.energy
+    tol = sizes.local_delay_tolerance
+    bus_in = per_layer(lambda n: _bus(circuit, cfg, n, sub.width, sub_r, tol), grid)
+    bus_out = per_layer(lambda n: _bus(circuit, cfg, n, sub.height, n * sub_c, tol), grid)
+    cyc_in = rows_p * nv / sub_r
+    cyc_out = (cols_p * sizes.adc_bits * nv / nb) / (grid * sub_c)
+    bus_t = cyc_in * bus_in.latency + cyc_out * bus_out.latency
+    bus_e = cyc_in * bus_in.energy + cyc_out * bus_out.energy
+    pe_buf_t, pe_buf_e = buf_in_t + buf_out_t, buf_in_e + buf_out_e
+
+    # ---- PE → tile. ----
+    n_pe_used = jnp.where(
+        novel, npe_nm, jnp.where(full_dup, 1.0, c.ceil(rows_t / P) * c.ceil(cols_t / P))
+    )
+    lat_div = jnp.where(novel | part_dup, speedup, jnp.where(full_dup, npe_cm * npe_cm, 1.0))
+    t_fw = (pe_fw_t + pe_buf_t + bus_t) / lat_div
+    t_ag = (pe_ag_t + pe_buf_t + bus_t) / lat_div
+    t_pk_fw, t_pk_ag = pe_fw_t / lat_div, pe_ag_t / lat_div
+    e_fw = n_pe_used * (pe_fw_e + pe_buf_e + bus_e)
+    e_ag = n_pe_used * (pe_ag_e + pe_buf_e + bus_e)
+    e_pk_fw, e_pk_ag = n_pe_used * pe_fw_e, n_pe_used * pe_ag_e
+    t_buf = 2.0 * pe_buf_t / lat_div
+    e_buf = 2.0 * n_pe_used * pe_buf_e
+    t_ic = 2.0 * bus_t / lat_div
+    e_ic = 2.0 * n_pe_used * bus_e
+    t_adc, t_acc, t_oth = pe_adc_t / lat_div, pe_acc_t / lat_div, pe_oth_t / lat_div
+    e_adc, e_acc, e_oth = n_pe_used * pe_adc_e, n_pe_used * pe_acc_e, n_pe_used * pe_oth_e
+    wu_factor = jnp.where(full_dup, npe_cm * npe_cm, 1.0)
+    t_wu = n_pe_used * pe_wu_t * wu_factor
+    e_wu = n_pe_used * pe_wu_e * wu_factor * jnp.where(novel, speedup, 1.0)
+
+    # Tile accumulation over PEs (FW and AG; breakdown ×2).
+    pe_rows_cm = c.ceil(rows_t / P)
+    acc_inputs = jnp.where(novel, npe_nm, jnp.where(part_dup, pe_rows_cm, npe_cm))
+    use_acc = jnp.where(novel, True, jnp.where(part_dup, pe_rows_cm > 1, ~full_dup))
+    acc_bits = adder_bits + c.log2ceil(pe_size / sub_r)
+    acc_trees = c.ceil(jnp.where(novel, npe_nm, npe_cm) * sub_c / sizes.columns_per_adc)
+    acc = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
+    acc_t = jnp.where(use_acc, acc.latency * reads_acc, 0.0)
+    acc_e = jnp.where(use_acc, acc.energy * reads_acc, 0.0)
+    t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + acc_t, t_pk_fw + acc_t, t_pk_ag + acc_t
+    e_fw, e_ag, e_pk_fw, e_pk_ag = e_fw + acc_e, e_ag + acc_e, e_pk_fw + acc_e, e_pk_ag + acc_e
+    t_acc, e_acc = t_acc + 2.0 * acc_t, e_acc + 2.0 * acc_e
+
+    # Tile input/output buffers and H-tree (FW and AG; breakdown ×2).
+    bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
+    bits_in = jnp.floor(cols_t) * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
+    core = sizes.tile_buffer_bits
+    width = sizes.tile_buffer_width
+    num_pe_tile = jnp.where(novel, npe_nm, npe_cm * npe_cm)
+    in_cores = jnp.maximum(c.ceil(num_pe_tile * nb * sub_r / core), 1.0)
+    out_cores = jnp.maximum(c.ceil(acc_bits * num_pe_tile * sub_c / sizes.columns_per_adc / core), 1.0)
+    bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
+    buf = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
+    in_buf = per_layer(lambda b, n, w: buf(b, n, width, w), bits_out, in_cores, bus_w)
+    out_buf = per_layer(lambda b, n, w: buf(b, n, width, w), bits_in, out_cores, bus_w)
+    tb_t = 2.0 * (in_buf.latency + out_buf.latency)  # read + write
+    tb_e = 2.0 * (in_buf.energy + out_buf.energy)
+    geo_pe_h = jnp.where(novel, geometry_nm.pe_height, geometry_cm.pe_height)
+    tol_l = sizes.local_delay_tolerance
+    tree_cm = _htree(circuit, cfg, 2, geometry_cm.pe_height, geometry_cm.pe_width, npe_cm * sub_r, tol_l)
+    tree_nm = _htree(circuit, cfg, htree_side_nm, geometry_nm.pe_height, geometry_nm.pe_width, side_nm * sub_r, tol_l)
+    del geo_pe_h
+    tree_t1 = jnp.where(novel, tree_nm.latency, tree_cm.latency)
+    tree_e1 = jnp.where(novel, tree_nm.energy, tree_cm.energy)
+    cyc = (bits_out + bits_in) / bus_w
+    ht_t, ht_e = cyc * tree_t1, cyc * tree_e1
+    t_fw, t_ag = t_fw + tb_t + ht_t, t_ag + tb_t + ht_t
+    e_fw, e_ag = e_fw + tb_e + ht_e, e_ag + tb_e + ht_e
+    t_buf, e_buf = t_buf + 2.0 * tb_t, e_buf + 2.0 * tb_e
+    t_ic, e_ic = t_ic + 2.0 * ht_t, e_ic + 2.0 * ht_e
+
+    # WU: delta-weight transfer (R·C bits) through the input buffer (not split over its
+    # cores, as released) and the tile H-tree; not in the peak figures.
+    delta = rows_t * cols_t
+    one_core = per_layer(lambda b: buf(b, 1.0, width, width), delta)
+    d_cyc = delta / bus_w
+    wu_tr_t = 2.0 * one_core.latency + d_cyc * tree_t1
+    wu_tr_e = 2.0 * one_core.energy + d_cyc * tree_e1
+    t_buf, e_buf = t_buf + 2.0 * one_core.latency, e_buf + 2.0 * one_core.energy
+    t_ic, e_ic = t_ic + d_cyc * tree_t1, e_ic + d_cyc * tree_e1
+
+    leak_cm = geometry_cm.leakage_pe * npe_cm * npe_cm + geometry_cm.leakage_periphery
+    leak_nm = geometry_nm.leakage_pe * npe_nm + geometry_nm.leakage_periphery
+    return TileFigures(
+        fw_latency=t_fw,
+        fw_energy=e_fw,
+        ag_latency=t_ag,
+        ag_energy=e_ag,
+        peak_fw_latency=t_pk_fw,
+        peak_fw_energy=e_pk_fw,
+        peak_ag_latency=t_pk_ag,
+        peak_ag_energy=e_pk_ag,
+        wu_latency=t_wu + wu_tr_t,
+        wu_energy=e_wu + wu_tr_e,
+        peak_wu_latency=t_wu,
+        peak_wu_energy=e_wu,
+        buffer_latency=t_buf,
+        buffer_energy=e_buf,
+        ic_latency=t_ic,
+        ic_energy=e_ic,
+        adc_latency=t_adc,
+        adc_energy=e_adc,
+        accumulation_latency=t_acc,
+        accumulation_energy=e_acc,
+        other_latency=t_oth,
+        other_energy=e_oth,
+        leakage=jnp.where(novel, leak_nm, leak_cm),
+    )
+
+
+def static_side(num_pe_nm: int) -> int:
+    """``⌈√numPENM⌉``, the NM tile's PE grid side (static)."""
+    return int(math.ceil(math.sqrt(num_pe_nm)))

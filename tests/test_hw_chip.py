@@ -1,0 +1,127 @@
+"""Chip roll-up (cimjax.hw.chip): JAX transforms, monotonicity, from_config.
+
+The transform checks run on a small two-layer network (a 16×16×16 → 32 conv with pooling and
+an FC layer) to keep compile times down; the golden VGG-8 numbers are in ``test_hw_golden.py``.
+(An FC-only network makes the WG unit degenerate: its farm is sized ⌊windows/128⌋ = 0 arrays
+for 1 window, NaN WG figures, as NeuroSim's own sizing would.)
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from helpers import x64
+from cimjax.config.schema import Config, DataConfig, HardwareConfig, ModelConfig, QuantConfig
+from cimjax.hw import chip, from_config
+from cimjax.hw import trace as hw_trace
+from cimjax.hw.network import LayerShape
+
+LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(1, 1, 2048, 1, 1, 10, False))
+
+
+def _trace():
+    return hw_trace.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1])
+
+
+def _total_energy(est):
+    return est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy
+
+
+@functools.lru_cache(maxsize=4)
+def _jitted(config):
+    return jax.jit(functools.partial(chip.estimate, config=config))
+
+
+@pytest.mark.slow  # two XLA compiles of the whole estimate (1–4 min on 2 shared cores)
+def test_jit_equals_eager_and_vmap_equals_loop():
+    config = chip.ChipConfig(LAYERS)
+    params, trace = chip.default_params(), _trace()
+    f = _jitted(config)
+    jit_est = f(params, trace=trace)
+    eager = chip.estimate(params, config, trace)
+    for a, b in zip(jax.tree.leaves(jit_est), jax.tree.leaves(eager)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-5, atol=0)
+    # vmap over three read voltages == a loop of the jitted estimate.
+    volts = jnp.asarray([0.4, 0.5, 0.6])
+
+    def with_v(v):
+        return params._replace(subarray=params.subarray._replace(read_voltage=v))
+
+    vm = jax.vmap(lambda v: f(with_v(v), trace=trace))(volts)
+    for i, v in enumerate(volts):
+        one = f(with_v(v), trace=trace)
+        for a, b in zip(jax.tree.leaves(vm), jax.tree.leaves(one)):
+            np.testing.assert_allclose(np.asarray(a)[i], np.asarray(b), rtol=2e-5)
+    assert float(vm.fw.energy[2]) != pytest.approx(float(vm.fw.energy[0]), rel=1e-3)
+
+
+@pytest.mark.slow  # float64 compiles of the estimate and its gradient (about 1 min)
+def test_grad_total_energy_matches_finite_differences():
+    with x64():
+        config = chip.ChipConfig(LAYERS, mode="relaxed")
+        trace = jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), _trace())
+
+        def energy(x):
+            p = chip.default_params()
+            p = p._replace(
+                subarray=p.subarray._replace(read_voltage=x[0], r_on=x[1]),
+                circuit=p.circuit._replace(clock_hz=x[2]),
+            )
+            return _total_energy(chip.estimate(p, config, trace))
+
+        x0 = jnp.asarray([0.5, 100e3, 1e9], jnp.float64)
+        f = jax.jit(energy)
+        g = np.asarray(jax.jit(jax.grad(energy))(x0))
+        assert np.all(np.isfinite(g))
+        for i in range(3):
+            h = 1e-4 * float(x0[i])
+            e = np.zeros(3)
+            e[i] = h
+            fd = (float(f(x0 + e)) - float(f(x0 - e))) / (2 * h)
+            assert g[i] == pytest.approx(fd, rel=1e-4, abs=1e-12 * abs(float(f(x0))) / float(x0[i]))
+
+
+def test_monotonic_in_adc_bits_and_node():
+    config = chip.ChipConfig(LAYERS)
+    trace = _trace()
+    base = chip.default_params()
+    low = chip.estimate(base._replace(subarray=base.subarray._replace(adc_levels=16.0)), config, trace)
+    high = chip.estimate(base, config, trace)
+    assert float(high.area.adc) > float(low.area.adc)
+    assert float(high.breakdown.adc.energy) > float(low.breakdown.adc.energy)
+    big = base._replace(circuit=base.circuit._replace(node_nm=45.0))
+    est_big = chip.estimate(big, config, trace)
+    assert float(est_big.area.total) > float(high.area.total)
+
+
+def test_from_config_builds_the_schema_chip():
+    cfg = Config(
+        data=DataConfig(batch_size=100, num_train=1000),
+        model=ModelConfig(),
+        quant=QuantConfig(weight_bits=4, activation_bits=6),
+        hardware=HardwareConfig(adc_bits=5, cell_bits=5, technology_node_nm=45.0, mapping="conventional", r_on=200e3),
+    )
+    params, config = from_config.chip_from_config(cfg, layers=LAYERS)
+    assert config.layers == LAYERS
+    assert config.novel_mapping is False
+    assert float(params.batch_size) == 100.0 and float(params.num_iterations) == 10.0
+    assert float(params.synapse_bits) == 4.0 and float(params.num_bit_input) == 6.0
+    assert float(params.floorplan.cell_bits) == 4.0  # lowered to the weight bits (main.cpp)
+    assert float(params.subarray.adc_levels) == 32.0
+    assert float(params.subarray.r_off) == pytest.approx(2e6)
+    assert float(params.circuit.node_nm) == 45.0
+    assert config.wg_input_bits == 6
+
+
+def test_config_errors():
+    with pytest.raises(ValueError, match="ChipConfig.dram"):
+        chip.ChipConfig(LAYERS, dram="ddr4")
+    with pytest.raises(ValueError, match="ops_per_mac"):
+        chip.ChipConfig(LAYERS, ops_per_mac=3)
+    with pytest.raises(ValueError, match="layers"):
+        chip.ChipConfig(())

@@ -1,0 +1,225 @@
+"""Golden test: cimjax's chip estimate against NeuroSim V2.0's default VGG-8 run.
+
+Reference: ``/work/shared/spec/neurosim_default_run.md`` §3 (the released C++ estimator with
+its shipped ``Param.cpp``: RRAM 1T1R, 32 nm LSTP, 128×128, 6-bit ADC, 5-bit cells and weights,
+8-bit inputs, batch 200 × 250 iterations; the run's input activities, weight level 0.5).
+
+Write trace (WU): the default run's weights after 7 steps are 5-bit WAGE weights (multiples
+of 1/16 in (−1, 1), std ≈ 0.7: uniform(−1.5, 1.5) clipped to ±(1 − 1/16)); its old-weight
+file holds the unquantised weight plus the gradient (grad std 0.007–0.03). We draw, per layer
+with a fixed seed, ``p ~ U(−1.5, 1.5)`` clipped, ``new = Q5(p)``, ``old = p + g`` with ``g ~
+N(0, 0.02²)``, and reduce them with :func:`cimjax.hw.trace.weight_update_stats` (ΔG_min = 2/32
+in weight units, 128×128 sub-arrays). A plausible stand-in, not the run's files.
+
+Every golden number gets a ±10 % check; a check that cimjax does not meet is marked
+``xfail(strict=True)`` with the measured ratio and the cause (``XFAIL``). Run with ``-s`` for
+the comparison table; :func:`golden_comparison` returns it for reports.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cimjax.config.schema import ModelConfig
+from cimjax.hw import chip
+from cimjax.hw import trace as hw_trace
+from cimjax.hw.network import network_layers
+
+MM2 = 1e-6  # m² per mm²
+
+#: name → (golden value, SI unit label, getter on a ChipEstimate).
+GOLDEN = {
+    "area.total": (96.1791 * MM2, "m²", lambda e: e.area.total),
+    "area.adc": (54.022 * MM2, "m²", lambda e: e.area.adc),
+    "area.interconnect": (12.0373 * MM2, "m²", lambda e: e.area.interconnect),
+    "area.accumulation": (10.5098 * MM2, "m²", lambda e: e.area.accumulation),
+    "area.wg_unit": (9.66812 * MM2, "m²", lambda e: e.area.wg_unit),
+    "area.other": (9.57679 * MM2, "m²", lambda e: e.area.other),
+    "area.array": (0.365072 * MM2, "m²", lambda e: e.area.array),
+    "fw.latency": (37.7062, "s", lambda e: e.fw.latency),
+    "fw.energy": (1.25612, "J", lambda e: e.fw.energy),
+    "fw.peak_latency": (6.61653, "s", lambda e: e.fw.peak_latency),
+    "fw.peak_energy": (0.516072, "J", lambda e: e.fw.peak_energy),
+    "ag.latency": (37.8857, "s", lambda e: e.ag.latency),
+    "ag.energy": (1.36616, "J", lambda e: e.ag.energy),
+    "ag.peak_latency": (6.79596, "s", lambda e: e.ag.peak_latency),
+    "ag.peak_energy": (0.626108, "J", lambda e: e.ag.peak_energy),
+    "wg.latency": (53.4757, "s", lambda e: e.wg.latency),
+    "wg.energy": (84.7547, "J", lambda e: e.wg.energy),
+    "wg.peak_latency": (34.8101, "s", lambda e: e.wg.peak_latency),
+    "wg.peak_energy": (8.71089, "J", lambda e: e.wg.peak_energy),
+    "wu.latency": (0.202109, "s", lambda e: e.wu.latency),
+    "wu.energy": (0.00280698, "J", lambda e: e.wu.energy),
+    "wu.peak_latency": (0.17516, "s", lambda e: e.wu.peak_latency),
+    "wu.peak_energy": (0.00136655, "J", lambda e: e.wu.peak_energy),
+    "total.latency": (129.270, "s", lambda e: e.fw.latency + e.ag.latency + e.wg.latency + e.wu.latency),
+    "total.energy": (87.3798, "J", lambda e: e.fw.energy + e.ag.energy + e.wg.energy + e.wu.energy),
+    "leakage.energy": (0.0209668, "J", lambda e: e.leakage_energy),
+    "leakage.power": (218.785e-6, "W", lambda e: e.leakage_power),
+    "num_ops": (1.8478e14, "op", lambda e: e.num_ops),
+    "tops_per_w": (2.11412, "TOPS/W", lambda e: e.tops_per_w),
+    "tops": (1.42938, "TOPS", lambda e: e.tops),
+    "epochs_per_s": (0.00773576, "1/s", lambda e: e.epochs_per_s),
+    "peak_tops_per_w": (18.7505, "TOPS/W", lambda e: e.peak_tops_per_w),
+    "peak_tops": (3.81785, "TOPS", lambda e: e.peak_tops),
+    "breakdown.adc.latency": (1.8354, "s", lambda e: e.breakdown.adc.latency),
+    "breakdown.adc.energy": (0.653049, "J", lambda e: e.breakdown.adc.energy),
+    "breakdown.accumulation.latency": (10.5719, "s", lambda e: e.breakdown.accumulation.latency),
+    "breakdown.accumulation.energy": (0.41761, "J", lambda e: e.breakdown.accumulation.energy),
+    "breakdown.array.latency": (0.904423, "s", lambda e: e.breakdown.array.latency),
+    "breakdown.array.energy": (0.0654828, "J", lambda e: e.breakdown.array.energy),
+    "breakdown.buffer.latency": (72.6226, "s", lambda e: e.breakdown.buffer.latency),
+    "breakdown.buffer.energy": (0.184567, "J", lambda e: e.breakdown.buffer.energy),
+    "breakdown.interconnect.latency": (26.0403, "s", lambda e: e.breakdown.interconnect.latency),
+    "breakdown.interconnect.energy": (1.50939, "J", lambda e: e.breakdown.interconnect.energy),
+    "breakdown.dram.latency": (1.2807, "s", lambda e: e.breakdown.dram.latency),
+    "breakdown.dram.energy": (75.9198, "J", lambda e: e.breakdown.dram.energy),
+}
+
+#: Checks cimjax does not meet within ±10 %: name → reason (measured ratio ours/golden).
+_IC = ("H-tree latency: NeuroSim's H-tree latency loop reads an uninitialised unit wire resistance "
+       "(UB, spec §8) and routes the chip H-tree leaf-to-leaf; cimjax uses each stage's own resistance "
+       "(routing.htree), so interconnect latency is 0.23× and FW/AG latency 0.59×")
+_AREA = ("block layout not modelled: cimjax sums gate/DFF areas, NeuroSim lays adders, DFF buffers and "
+         "H-tree wires out along array/PE edges (bounding boxes, wire routing area)")
+_WU = ("write trace is a synthetic stand-in (module docstring), not the run's weight files; per-layer "
+       "WU ratios 0.3–2.0")
+XFAIL: dict[str, str] = {
+    "area.total": "ratio 0.800: " + _AREA,
+    "area.interconnect": "ratio 0.111: H-tree area = repeaters only (wire_pitch_factor 0, no routing-area rule); " + _AREA,
+    "area.accumulation": "ratio 0.390: " + _AREA,
+    "area.other": "ratio 0.805: " + _AREA,
+    "fw.latency": "ratio 0.591: " + _IC,
+    "fw.peak_energy": "ratio 1.107: sub-array ADC energy 1.21× (averaged column resistance, Jensen approximation)",
+    "ag.latency": "ratio 0.592: " + _IC,
+    "wg.latency": "ratio 1.176: global-buffer line latency of the WG spill (FC1 buffer 17.0 s vs 12.1 s)",
+    "wu.latency": "ratio 1.718: " + _WU,
+    "wu.energy": "ratio 1.253: " + _WU,
+    "wu.peak_latency": "ratio 1.811: " + _WU,
+    "wu.peak_energy": "ratio 2.165: " + _WU,
+    "total.latency": "ratio 0.835: FW/AG latency (interconnect) 0.59×, WG 1.18×",
+    "leakage.energy": "ratio 0.316: tile leakage 0.53× and FW+AG latency 0.59×",
+    "leakage.power": "ratio 0.527: tile leakage (cimjax gate/MLSA/buffer leakage models) about half NeuroSim's",
+    "tops": "ratio 1.197: total latency 0.835× (interconnect)",
+    "epochs_per_s": "ratio 1.197: total latency 0.835× (interconnect)",
+    "breakdown.adc.energy": "ratio 1.212: MLSA energy on the averaged column resistance (Jensen approximation)",
+    "breakdown.array.energy": "ratio 0.847: switch-matrix/mux read energy models",
+    "breakdown.buffer.energy": "ratio 0.792: register-file buffer energy model (DFF switching)",
+    "breakdown.interconnect.latency": "ratio 0.228: " + _IC,
+}
+
+#: Per-layer golden columns printed (not asserted): name → (values, getter).
+GOLDEN_LAYERS = {
+    "L_FW": ((7.920, 15.01, 4.178, 6.155, 1.524, 2.437, 0.4537, 0.0287), lambda e: e.layers.fw.latency),
+    "E_FW": ((0.0723, 0.5044, 0.1706, 0.2637, 0.0819, 0.1360, 0.0267, 0.00054), lambda e: e.layers.fw.energy),
+    "pk L_FW": ((0.1121, 3.526, 0.8556, 1.059, 0.2642, 0.4282, 0.3697, 0.00187), lambda e: e.layers.fw.peak_latency),
+    "pk E_FW": ((0.0181, 0.1745, 0.0661, 0.1195, 0.0422, 0.0815, 0.0140, 8.5e-5), lambda e: e.layers.fw.peak_energy),
+    "L_WG": ((1.825, 11.38, 7.300, 7.793, 7.064, 8.472, 9.623, 0.0182), lambda e: e.layers.wg.latency),
+    "E_WG": ((0.1132, 3.527, 2.901, 5.608, 7.762, 15.42, 49.37, 0.0603), lambda e: e.layers.wg.energy),
+    "L_WU": ((0.000699, 0.00433, 0.00607, 0.00761, 0.02519, 0.03697, 0.1206, 0.000613), lambda e: e.layers.wu.latency),
+    "E_WU": ((0.000153, 0.000510, 0.000280, 0.000185, 0.000403, 0.000357, 0.000917, 1.6e-6), lambda e: e.layers.wu.energy),
+    "buf L": ((13.09, 15.10, 5.220, 8.750, 6.296, 11.99, 12.09, 0.0807), lambda e: e.layers.breakdown.buffer.latency),
+    "IC L": ((3.120, 10.09, 3.265, 4.757, 1.682, 2.809, 0.2913, 0.0215), lambda e: e.layers.breakdown.interconnect.latency),
+    "IC E": ((0.0996, 0.6493, 0.2065, 0.2879, 0.0863, 0.1267, 0.0523, 0.00075), lambda e: e.layers.breakdown.interconnect.energy),
+    "leak P µW": ((9.43, 22.50, 22.50, 23.17, 23.17, 24.56, 83.08, 10.39), lambda e: e.layers.leakage_power * 1e6),
+}
+
+
+def default_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128) -> hw_trace.Trace:
+    """The default run's read trace plus a synthetic write trace (module docstring)."""
+    rng = np.random.default_rng(seed)
+    stats = []
+    for layer in layers:
+        shape = (layer.weight_rows, layer.out_channels)
+        p = np.clip(rng.uniform(-1.5, 1.5, shape), -(1 - 1 / 16), 1 - 1 / 16)
+        new = np.round(p * 16) / 16
+        old = p + rng.normal(0.0, grad_std, shape)
+        s = hw_trace.weight_update_stats(
+            jnp.asarray(new, jnp.float32), jnp.asarray(old, jnp.float32), subarray_rows=subarray, subarray_cols=subarray
+        )
+        stats.append([float(x) for x in s])
+    w = np.asarray(stats).T
+    return hw_trace.make_trace(hw_trace.DEFAULT_RUN_ACTIVITIES, 0.5, *w)
+
+
+def vgg8_layers():
+    return tuple(network_layers(ModelConfig(), (32, 32, 3)))
+
+
+@functools.lru_cache(maxsize=2)
+def default_estimate(unset_out_precision: bool = True) -> chip.ChipEstimate:
+    """The estimate of the V2.0 default chip on the default-run trace (eager, cached)."""
+    layers = vgg8_layers()
+    config = chip.ChipConfig(layers, neurosim_unset_out_precision=unset_out_precision)
+    return jax.device_get(chip.estimate(chip.default_params(), config, default_write_trace(layers)))
+
+
+def golden_comparison(est=None) -> list[tuple[str, float, float, float, str]]:
+    """Rows ``(name, ours, golden, ratio, unit)`` for every golden number (SI units)."""
+    est = default_estimate() if est is None else est
+    rows = []
+    for name, (gold, unit, get) in GOLDEN.items():
+        ours = float(np.asarray(get(est)))
+        rows.append((name, ours, gold, ours / gold, unit))
+    return rows
+
+
+def format_comparison(rows) -> str:
+    lines = [f"{'quantity':34s} {'ours':>12s} {'golden':>12s} {'ratio':>7s}  unit"]
+    for name, ours, gold, ratio, unit in rows:
+        flag = "" if 0.9 <= ratio <= 1.1 else "  *"
+        lines.append(f"{name:34s} {ours:12.5g} {gold:12.5g} {ratio:7.3f}  {unit}{flag}")
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def est():
+    e = default_estimate()
+    print("\n" + format_comparison(golden_comparison(e)))
+    print("\nper layer (ours / golden):")
+    for name, (gold, get) in GOLDEN_LAYERS.items():
+        ours = np.asarray(get(e))
+        print(f"{name:10s} " + " ".join(f"{o:.3g}/{g:.3g}" for o, g in zip(ours, gold)))
+    return e
+
+
+def _param(name):
+    if name in XFAIL:
+        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=XFAIL[name]))
+    return name
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in GOLDEN])
+def test_golden_within_10_percent(est, name):
+    gold, _, get = GOLDEN[name]
+    ours = float(np.asarray(get(est)))
+    assert ours / gold == pytest.approx(1.0, abs=0.1), f"{name}: ours {ours:.5g}, golden {gold:.5g}"
+
+
+def test_floorplan_and_ops_exact(est):
+    assert float(est.num_ops) == pytest.approx(1.8478e14, rel=1e-4)
+
+
+def test_dominant_terms(est):
+    bd = est.breakdown
+    energies = {k: float(v.energy) for k, v in bd._asdict().items()}
+    latencies = {k: float(v.latency) for k, v in bd._asdict().items()}
+    assert max(energies, key=energies.get) == "dram"  # DRAM dominates energy
+    assert max(latencies, key=latencies.get) == "buffer"  # buffer dominates latency
+    areas = {k: float(v) for k, v in est.area._asdict().items() if k != "total"}
+    assert max(areas, key=areas.get) == "adc"  # the ADC is the largest area item
+    assert float(est.wg.energy) > 0.9 * float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy)
+
+
+def test_intended_out_precision_changes_only_wu_and_buffer():
+    """Defect 2 off: numArrayWriteParallel 16 instead of 8 (WU latency halves), 156 cores."""
+    shipped, fixed = default_estimate(True), default_estimate(False)
+    ratio = float(fixed.wu.latency / shipped.wu.latency)
+    assert ratio == pytest.approx(0.5, rel=0.02)
+    assert float(fixed.area.other) > float(shipped.area.other)
+    assert float(fixed.fw.energy) == pytest.approx(float(shipped.fw.energy), rel=1e-5)
