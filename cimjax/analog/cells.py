@@ -154,7 +154,8 @@ def draw_drift_sign(key: jax.Array, shape: Sequence[int], dtype: jnp.dtype = jnp
     return jax.random.randint(key, tuple(shape), -1, 2).astype(dtype)
 
 
-def apply_retention(g: Array, cfg: ArrayConfig, drift_sign: Optional[Array] = None) -> Array:
+def apply_retention(g: Array, cfg: ArrayConfig, drift_sign: Optional[Array] = None,
+                    time: Optional[Array] = None) -> Array:
     """Retention drift ``G(t) = G0·(t/t0)^(v·s)``, ``t0`` = 1 s, clipped to [G_min, G_max].
 
     NeuroSim applies the factor ``t^(v·s)`` to the normalised level ``(x + 1)/2`` of the
@@ -172,11 +173,17 @@ def apply_retention(g: Array, cfg: ArrayConfig, drift_sign: Optional[Array] = No
       g: conductances in internal units, ``cell_shape`` (any shape for ``'target'``).
       cfg: the array configuration.
       drift_sign: ``s`` for ``'random'`` mode, broadcastable to ``g``.
+      time: ``t`` in seconds as a (traceable) array, > 0, overriding ``cfg.retention_time``
+        so that ``t`` can be vmapped or swept without recompiling (used by
+        :mod:`cimjax.evaluate`); the drift is then applied whenever ``cfg.drift_v ≠ 0``
+        (``t = 1`` gives the factor 1 exactly).
 
     Returns:
       Drifted conductances, shape and dtype of ``g``.
     """
-    if not cfg.has_drift:
+    if time is None and not cfg.has_drift:
+        return g
+    if time is not None and cfg.drift_v == 0.0:
         return g
     g_min, g_max = conductance_window(cfg)
     if cfg.drift_mode == "target":
@@ -185,7 +192,8 @@ def apply_retention(g: Array, cfg: ArrayConfig, drift_sign: Optional[Array] = No
         if drift_sign is None:
             raise ValueError("drift_mode='random' needs drift_sign (see draw_drift_sign)")
         s = jnp.asarray(drift_sign, g.dtype)
-    factor = jnp.exp(s * (cfg.drift_v * jnp.log(jnp.asarray(cfg.retention_time, g.dtype))))
+    t = jnp.asarray(cfg.retention_time if time is None else time, g.dtype)
+    factor = jnp.exp(s * (cfg.drift_v * jnp.log(t)))
     return jnp.clip(g * factor, g_min, g_max)
 
 

@@ -107,6 +107,7 @@ def layer_array_configs(
         mapping=array.mapping,
         retention_time=float(array.retention_time),
         drift_v=float(array.drift_v),
+        drift_mode=array.drift_mode,
     )
     first = dataclasses.replace(later, bit_serial=False, adc_mode="none")
     return LayerArrays(

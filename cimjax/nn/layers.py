@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
-from cimjax.analog import ArrayConfig, analog_conv, analog_dense, cell_shape, draw_variation
+from cimjax.analog import ArrayConfig, analog_conv, analog_dense, cell_shape, draw_drift_sign, draw_variation
 from cimjax.nn import wage
 from cimjax.nn.wage import Bits
 
@@ -41,6 +41,14 @@ class CellVariation(nnx.Variable):
     Deliberately not an ``nnx.Param``: optimisers and gradients filtered on ``nnx.Param``
     leave it alone. It is drawn once, at construction, from the ``params`` stream, so it
     is a deterministic function of the seed.
+    """
+
+
+class CellDriftSign(nnx.Variable):
+    """Static per-cell retention drift direction ``s ∈ {−1, 0, +1}`` (``drift_mode='random'``).
+
+    Like :class:`CellVariation`, not an ``nnx.Param``; drawn once, at construction, from the
+    ``params`` stream (after the variation), only for ``array.drift_mode == 'random'``.
     """
 
 
@@ -68,10 +76,18 @@ def _setup_array(
         layer.variation = CellVariation(eps)
     else:
         layer.variation = None
+    if array is not None and array.drift_mode == "random":
+        layer.drift_sign = CellDriftSign(draw_drift_sign(rngs.params(), cell_shape(w_shape, array)))
+    else:
+        layer.drift_sign = None
 
 
 def _variation(layer: nnx.Module) -> Optional[jax.Array]:
     return None if layer.variation is None else layer.variation[...]
+
+
+def _drift_sign(layer: nnx.Module) -> Optional[jax.Array]:
+    return None if getattr(layer, "drift_sign", None) is None else layer.drift_sign[...]
 
 
 class CIMConv(nnx.Module):
@@ -84,6 +100,7 @@ class CIMConv(nnx.Module):
       in_ch, out_ch, kernel_size, weight_bits, act_bits, err_bits: static.
       array, backward, variation_sigma: the analog read (static; ``array`` None = ideal).
       variation: a :class:`CellVariation` of ``cell_shape(kernel.shape, array)``, or None.
+      drift_sign: a :class:`CellDriftSign` of the same shape (``drift_mode='random'``), or None.
     """
 
     def __init__(
@@ -147,7 +164,8 @@ class CIMConv(nnx.Module):
         """
         if self.array is not None:
             wq = wage.wage_quantize_weight(self.kernel[...], self.scale, self.weight_bits, clip=self.clip_weight)
-            y = analog_conv(x, wq, self.array, variation=_variation(self), backward=self.backward)
+            y = analog_conv(x, wq, self.array, variation=_variation(self), drift_sign=_drift_sign(self),
+                            backward=self.backward)
             y = y / jnp.asarray(self.scale, dtype=y.dtype)
             return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
         y = wage.wage_conv(
@@ -170,6 +188,7 @@ class CIMDense(nnx.Module):
       in_f, out_f, weight_bits, act_bits, err_bits: static.
       array, backward, variation_sigma: the analog read (static; ``array`` None = ideal).
       variation: a :class:`CellVariation` of ``cell_shape(kernel.shape, array)``, or None.
+      drift_sign: a :class:`CellDriftSign` of the same shape (``drift_mode='random'``), or None.
     """
 
     def __init__(
@@ -229,7 +248,8 @@ class CIMDense(nnx.Module):
         """
         if self.array is not None:
             wq = wage.wage_quantize_weight(self.kernel[...], self.scale, self.weight_bits, clip=self.clip_weight)
-            y = analog_dense(x, wq, self.array, variation=_variation(self), backward=self.backward)
+            y = analog_dense(x, wq, self.array, variation=_variation(self), drift_sign=_drift_sign(self),
+                             backward=self.backward)
             y = y / jnp.asarray(self.scale, dtype=y.dtype)
             return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
         y = wage.wage_dense(
