@@ -31,6 +31,7 @@ from cimjax.config.schema import SECTIONS
 from cimjax.hw import trace as hw_trace
 from cimjax.hw.network import network_layers
 from cimjax.report import mapping_table
+from cimjax.estimate import NEUROSIM_OUTPUT_HEADER
 from cimjax.runlog import EpochCsv, plot_training_curve
 from cimjax import trace as trace_lib
 
@@ -89,6 +90,7 @@ class Trainer:
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
         self.layer_names = tuple(model.layer_names)
+        self.layers = tuple(network_layers(config.model, input_shape))
         n_layers = len(self.layer_names)
         self.initial_state = TrainState(
             jnp.zeros((), jnp.int32), params, self.tx.init(params),
@@ -144,6 +146,15 @@ class Trainer:
             stats.append(jnp.stack(s))
         return jnp.stack(stats, axis=1).astype(jnp.float32)
 
+    def hardware_trace(self, state: TrainState, image: np.ndarray) -> hw_trace.Trace:
+        """The estimator's trace of the state: the image's input activity, the kernels' mean
+        conductance level and the write statistics of the last update."""
+        activity = np.clip(np.asarray(self.activity(state.params, image), np.float64), 0.0, 1.0)
+        levels = [float(hw_trace.weight_level(jnp.asarray(state.params[n]["kernel"][...]))) for n in self.layer_names]
+        write = np.asarray(state.write_stats, np.float64)
+        write[2:] = np.clip(write[2:], 0.0, 1.0)
+        return hw_trace.make_trace(activity, levels, *write)
+
     def _activity(self, params: PyTree, image: jax.Array) -> jax.Array:
         """Per-layer input-bit activity of one image, as NeuroSim's trace hook measures it."""
         model = nnx.merge(self.graphdef, params, self.rest)
@@ -191,6 +202,20 @@ class Trainer:
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n
 
 
+def _estimate_epoch(config: Config, trainer: "Trainer", trace: hw_trace.Trace, epoch: int, csv: EpochCsv, log) -> None:
+    """Estimate the chip with this epoch's trace: a ``NeuroSim_Output.csv`` row and the
+    epoch's breakdown file (NeuroSim's per-epoch outputs, spec §4.5)."""
+    from cimjax.estimate import breakdown_rows, estimate_config, neurosim_output_row, write_csv
+
+    est, _, _ = estimate_config(config, trace, layers=trainer.layers)
+    csv.append(epoch, neurosim_output_row(est))
+    folder = os.path.join(config.run.out_dir, "NeuroSim_Results_Each_Epoch")
+    os.makedirs(folder, exist_ok=True)
+    write_csv(os.path.join(folder, f"NeuroSim_Breakdown_Epoch_{epoch}.csv"), breakdown_rows(est, trainer.layer_names))
+    log(f"  hardware: TOPS/W {float(est.tops_per_w):.3g}, energy {float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy):.4g} J/epoch, "
+        f"latency {float(est.fw.latency + est.ag.latency + est.wg.latency + est.wu.latency):.4g} s/epoch")
+
+
 def _weight_matrix(kernel: jax.Array) -> jax.Array:
     """A kernel as NeuroSim's weight matrix: conv ``(K, K, C_in, C_out)`` → ``(C_in·K·K, C_out)``."""
     if kernel.ndim == 4:
@@ -213,6 +238,11 @@ def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
         "weight": EpochCsv(os.path.join(out, "weight_dist.csv"), ["epoch", *means, *stds]),
         "delta": EpochCsv(os.path.join(out, "delta_dist.csv"), ["epoch", *means, *stds]),
         "activity": EpochCsv(os.path.join(out, "input_activity.csv"), ["epoch", *layer_names]),
+        "trace": EpochCsv(
+            os.path.join(out, "hardware_trace.csv"),
+            ["epoch", *(f"{field}_{n}" for field in hw_trace.Trace._fields for n in layer_names)],
+        ),
+        "neurosim": EpochCsv(os.path.join(out, "NeuroSim_Output.csv"), ["epoch", *NEUROSIM_OUTPUT_HEADER]),
     }
 
 
@@ -258,6 +288,13 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     - ``weight_dist.csv`` / ``delta_dist.csv``: per layer, mean then std of the weights
       and of the epoch's last update Δ (``w ← w − Δ``);
     - ``input_activity.csv``: per layer, the input-bit activity of the first test image;
+    - ``hardware_trace.csv``: per layer, the estimator's :class:`cimjax.hw.trace.Trace` of
+      the epoch (input activity, mean conductance level, and NeuroSim's write statistics of
+      the epoch's last update: write pulses, cell pulses, row and column write activity);
+    - with ``run.estimate_each_epoch``: ``NeuroSim_Output.csv`` (per epoch: average and peak
+      latency and energy of FW, AG, WG, WU, then TOPS/W, TOPS and their peaks, spec §4.5)
+      and ``NeuroSim_Results_Each_Epoch/NeuroSim_Breakdown_Epoch_<epoch>.csv`` (area row,
+      per-layer phases and component breakdown, total row; upstream spells it "Epock");
     - ``summary.json`` and ``training_curve.png``;
     - ``checkpoints/``: orbax, one per epoch, written atomically.
 
@@ -323,6 +360,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             logs["weight"].append(epoch, [*np.asarray(w_mean), *np.asarray(w_std)])
             logs["delta"].append(epoch, list(np.asarray(state.last_delta).ravel()))
             logs["activity"].append(epoch, list(np.asarray(trainer.activity(state.params, first_test_image))))
+            trace = trainer.hardware_trace(state, first_test_image)
+            logs["trace"].append(epoch, list(np.concatenate([np.asarray(x) for x in trace])))
+            if config.run.estimate_each_epoch:
+                _estimate_epoch(config, trainer, trace, epoch, logs["neurosim"], log)
             ckpt.save(int(state.step), state)
             log(f"epoch {epoch + 1}/{config.train.epochs}: test loss {test_loss:.4f}, accuracy {acc:.2f} %, "
                 f"{epoch_times[-1]:.1f} s")
@@ -360,6 +401,9 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     }
     atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
     if not interrupted:
-        log("\nhardware: NeuroSim floorplan of this network (area / latency / energy estimator not yet implemented, issue 4):")
+        log("\nhardware: NeuroSim floorplan of this network:")
         log(mapping_table(config, network_layers(config.model, input_shape)))
+        if config.run.estimate_each_epoch and epochs:
+            log(f"per-epoch area / latency / energy (last epoch's trace) in {os.path.join(out, 'NeuroSim_Output.csv')}; "
+                f"the full report: cimjax estimate --config {out} --trace {out}")
     return summary

@@ -55,6 +55,17 @@ def test_outputs_and_learning(reference):
     assert delta[3] > 0 and delta[4] > 0  # the last update moved some weights
     activity = [float(v) for v in read(out, "input_activity.csv").splitlines()[-1].split(",")[1:]]
     assert all(0 < a < 1 for a in activity)
+    # The estimator's per-epoch outputs (NeuroSim_Output.csv: 20 values; a breakdown per epoch).
+    trace = read(out, "hardware_trace.csv").splitlines()
+    assert trace[0].split(",")[:3] == ["epoch", "input_activity_fc1", "input_activity_fc2"] and len(trace) == 3
+    last = dict(zip(trace[0].split(","), map(float, trace[-1].split(","))))
+    assert last["write_pulses_fc1"] > 0 and 0 < last["row_write_activity_fc1"] <= 1
+    rows = [r.split(",") for r in read(out, "NeuroSim_Output.csv").splitlines()]
+    assert len(rows) == 3 and len(rows[0]) == 21 and rows[0][-1] == "peak_tops"
+    values = dict(zip(rows[0], map(float, rows[-1])))
+    assert values["fw_latency_s"] > 0 and values["wu_energy_j"] > 0 and values["tops_per_w"] > 0
+    breakdown = read(out, "NeuroSim_Results_Each_Epoch/NeuroSim_Breakdown_Epoch_1.csv").splitlines()
+    assert [r.split(",")[0] for r in breakdown] == ["row", "area_m2", "fc1", "fc2", "total"]
     assert s["epochs_completed"] == 2 and not s["interrupted"]
     assert s["final_accuracy"] > 50.0  # 10 classes: chance is 10 %
     assert json.loads(read(out, "summary.json"))["final_accuracy"] == s["final_accuracy"]

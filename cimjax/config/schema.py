@@ -32,6 +32,9 @@ ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
 ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
 ARRAY_ADC_RANGES = ("dynamic", "full_scale")
 ARRAY_MAPPINGS = ("dummy", "differential")
+ARRAY_DRIFT_MODES = ("target", "random")
+# Cell types the hardware estimator models (cimjax.hw.components.subarray).
+ESTIMATOR_CELL_TYPES = ("rram", "fefet")
 # Technology nodes NeuroSim tabulates (spec §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
 
@@ -346,6 +349,9 @@ class ArraySection:
       retention_time: time since programming in seconds, (0, 1e12]; 1.0 (= t0) is no drift.
       drift_v: retention drift exponent ``v`` of ``G(t) = G0·(t/t0)^(v·s)``, [−10, 10];
         0 is no drift.
+      drift_mode: direction ``s`` of the drift: ``target`` (every cell towards the middle
+        conductance, NeuroSim's ``detect=1``) or ``random`` (``s`` uniform in {−1, 0, +1}
+        per cell, drawn once per layer from the seed, NeuroSim's ``detect=0``).
     """
 
     mode: str = "ideal"
@@ -355,6 +361,7 @@ class ArraySection:
     variation_sigma: float = 0.0
     retention_time: float = 1.0
     drift_v: float = 0.0
+    drift_mode: str = "target"
 
     def __post_init__(self):
         v.check_choice("array.mode", self.mode, ARRAY_MODES)
@@ -364,6 +371,7 @@ class ArraySection:
         v.check_float("array.variation_sigma", self.variation_sigma, 0.0, 10.0)
         v.check_float("array.retention_time", self.retention_time, 0.0, 1e12, lo_open=True)
         v.check_float("array.drift_v", self.drift_v, -10.0, 10.0)
+        v.check_choice("array.drift_mode", self.drift_mode, ARRAY_DRIFT_MODES)
 
 
 @_frozen
@@ -374,16 +382,21 @@ class RunConfig:
       seed: the one seed every ``jax.random`` key of the run derives from, [0, 2**32 − 1].
       out_dir: directory for the run's outputs (config.json, metrics, checkpoints).
       name: a label for reports.
+      estimate_each_epoch: after every epoch, estimate the chip (``hardware``) with the
+        epoch's trace and append a ``NeuroSim_Output.csv`` row and a breakdown file, as
+        NeuroSim does (costs one estimator compile per run, tens of seconds on a CPU).
     """
 
     seed: int = 117
     out_dir: str = "runs/default"
     name: str = "default"
+    estimate_each_epoch: bool = True
 
     def __post_init__(self):
         v.check_int("run.seed", self.seed, 0, 2**32 - 1)
         v.check_str("run.out_dir", self.out_dir)
         v.check_str("run.name", self.name)
+        v.check_bool("run.estimate_each_epoch", self.estimate_each_epoch)
 
 
 @_frozen
@@ -409,6 +422,12 @@ class Config:
             from cimjax.analog.from_config import layer_array_configs
 
             layer_array_configs(self.array, self.hardware, self.quant)
+        if self.run.estimate_each_epoch and self.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
+            raise v.ConfigError(
+                f"run.estimate_each_epoch = True with hardware.cell_type = {self.hardware.cell_type!r}: the "
+                f"estimator models {', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only (SRAM not yet); "
+                "set run.estimate_each_epoch=false or another cell type"
+            )
 
 
 SECTIONS = {

@@ -11,7 +11,8 @@ Mapping (spec §5.3; NeuroSim's ``Param.cpp`` and command-line precisions):
   → :class:`ChipConfig`.
 * ``quant``: ``weight_bits`` → ``synapse_bits``; ``activation_bits`` → ``num_bit_input`` (and
   the WG farm's static width). Float (None) precisions fall back to NeuroSim's 5 and 8.
-* ``data``/``train``: ``batch_size = data.batch_size``; ``num_iterations = ⌈N_train/batch⌉``
+* ``data``/``train``: ``batch_size = data.batch_size``; ``num_iterations = ⌊N_train/batch⌋``
+  capped by ``train.steps_per_epoch`` (the training loop's full batches)
   with ``N_train`` = ``data.num_train`` if set, else the dataset's training size (CIFAR-10
   50,000, Fashion-MNIST 60,000, synthetic ``synthetic_train_size``).
 * ``device.max_level`` (resolved preset) → ``subarray.max_levels``.
@@ -20,7 +21,6 @@ Mapping (spec §5.3; NeuroSim's ``Param.cpp`` and command-line precisions):
 
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence
 
 import jax.numpy as jnp
@@ -71,7 +71,11 @@ def chip_from_config(
     )
     cell_bits = 1 if hw.cell_type == "sram" else min(hw.cell_bits, synapse_bits)
     batch = config.data.batch_size
-    iterations = max(1, math.ceil(train_size(config) / batch))
+    # Iterations per epoch as the training loop runs them (full batches, capped by
+    # train.steps_per_epoch): NeuroSim's numIteration.
+    iterations = max(1, train_size(config) // batch)
+    if config.train.steps_per_epoch is not None:
+        iterations = min(iterations, config.train.steps_per_epoch)
     try:
         max_levels = config.device.resolved().max_level
     except Exception:  # pragma: no cover - a preset without levels
