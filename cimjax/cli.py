@@ -1,9 +1,11 @@
 """The ``cimjax`` command line.
 
     cimjax train    --config configs/quickstart.py [--set train.epochs=3 ...] [--out DIR] [--resume]
-    cimjax estimate --config configs/vgg8_cifar10.py [--set hardware.adc_bits=5 ...]
-    cimjax sweep    (design-space exploration; not yet implemented)
-    cimjax optimize (gradient-based co-optimisation; not yet implemented)
+    cimjax estimate --config configs/vgg8_cifar10.py [--set hardware.adc_bits=5 ...] [--trace RUN_DIR] [--out DIR]
+    cimjax evaluate --checkpoint RUN_DIR [--set array.adc_mode=nonlinear ...]
+                    [--sweep hardware.adc_bits=2,3,4,5,6,8 ...] [--out DIR]
+    cimjax sweep    --config CFG --grid configs/sweeps/adc_subarray.py [--chunk 4096] [--out DIR]   (cimjax/dse/cli.py)
+    cimjax optimize --config CFG --grid configs/sweeps/co_opt_space.py --objective edp [--constraint 'area<=1.0x']
     cimjax config   --config configs/quickstart.py [--set ...]   print the resolved config as JSON
 
 Every subcommand validates the config (file plus ``--set`` overrides) before doing any work,
@@ -53,14 +55,43 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_estimate(args) -> int:
-    from cimjax.data import dataset_image_shape
-    from cimjax.hw.network import network_layers
-    from cimjax.report import mapping_table
+    import time
 
+    from cimjax.data import dataset_image_shape
+    from cimjax.estimate import estimate_config, trace_from_run, write_estimate
+    from cimjax.hw.network import network_layers
+    from cimjax.report import estimate_table, mapping_table
+
+    t0 = time.perf_counter()
     config = _build_config(args)
     layers = network_layers(config.model, dataset_image_shape(config.data))
     print(mapping_table(config, layers))
-    print("\narea / latency / energy estimator: not yet implemented (issue 4); the table above is the floorplan.")
+    names = [f"layer{i + 1}" for i in range(len(layers))]
+    if args.trace:
+        trace = trace_from_run(args.trace, len(layers), epoch=args.epoch)
+        source = f"trace of {args.trace}" + (f", epoch {args.epoch}" if args.epoch is not None else ", last epoch")
+    else:
+        trace = None
+        source = ("NeuroSim V2.0 default-run activities" if len(layers) == 8 else "input activity 0.5") + ", no weight update"
+    est, _, images = estimate_config(config, trace, layers=layers)
+    print(f"\nestimate ({source}); per epoch = {images:g} training images:\n")
+    print(estimate_table(est, names, images))
+    out = args.out or config.run.out_dir
+    paths = write_estimate(out, est, names, images, f"{config.run.name}: {config.hardware.cell_type.upper()} "
+                           f"{config.hardware.technology_node_nm:g} nm")
+    print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
+    if getattr(args, "sensitivity", False):  # ---- issue 5: --sensitivity (cimjax/dse/sensitivity.py) ----
+        from cimjax.dse.sensitivity import format_sensitivity, sensitivity_table
+
+        print("\n" + format_sensitivity(sensitivity_table(config, layers=layers, trace=trace)))
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    from cimjax.evaluate import evaluate_run
+
+    evaluate_run(args.checkpoint, args.overrides, args.sweeps, args.out, vmap_size=args.vmap_size,
+                 progress=not args.no_progress)
     return 0
 
 
@@ -93,18 +124,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("estimate", help="chip area / latency / energy of the config's network and hardware")
     _add_config_args(p)
-    p.add_argument("--trace", default=None, help="a training run directory whose traces to use (issue 4)")
+    p.add_argument("--trace", default=None, metavar="RUN_DIR",
+                   help="a training run directory whose per-epoch traces to use (default: NeuroSim's default-run activities)")
+    p.add_argument("--epoch", type=int, default=None, help="with --trace: the epoch whose trace to use (default: the last)")
+    p.add_argument("--sensitivity", action="store_true",  # issue 5 (cimjax/dse/sensitivity.py)
+                   help="also print the ranked elasticities ∂log(metric)/∂log(parameter) (ste gradients)")
     p.set_defaults(func=_cmd_estimate)
 
-    p = sub.add_parser("sweep", help="vmapped design-space sweep over a grid of hardware parameters (not yet implemented)")
-    _add_config_args(p)
-    p.add_argument("--grid", default=None, help="grid file naming parameters and their values")
-    p.set_defaults(func=_not_yet("sweep", 5))
+    p = sub.add_parser("evaluate", help="test accuracy of a trained run under analog-array effects (ADC, variation, retention)")
+    p.add_argument("--checkpoint", required=True, metavar="RUN_DIR",
+                   help="a 'cimjax train' output directory (config.json + checkpoints/); its latest checkpoint is used")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="change the base setting: hardware.*, array.*, run.seed (draws), data.eval_batch_size, "
+                        "data.num_test (repeatable; array.mode defaults to hw_forward)")
+    p.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="SECTION.FIELD=V1,V2,...",
+                   help="evaluate every value, e.g. hardware.adc_bits=2,3,4,5,6,8 or array.variation_sigma=0,0.05,0.1 "
+                        "(repeatable: the cartesian product)")
+    p.add_argument("--out", default=None, help="output directory (default RUN_DIR/evaluate)")
+    p.add_argument("--vmap-size", type=int, default=8, help="most traced settings (sigma, t, seed) read in one vmapped pass")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("optimize", help="gradient-based co-optimisation of circuit/device parameters (not yet implemented)")
+    # ---- sweep / optimize (issue 5): arguments and commands live in cimjax/dse/cli.py ----
+    from cimjax.dse import cli as dse_cli
+
+    p = sub.add_parser("sweep", help="vmapped design-space sweep over a grid of hardware parameters, with Pareto front")
     _add_config_args(p)
-    p.add_argument("--objective", default=None, help="e.g. edp, energy, tops_per_w")
-    p.set_defaults(func=_not_yet("optimize", 5))
+    dse_cli.add_sweep_args(p)
+    p.set_defaults(func=lambda args: dse_cli.cmd_sweep(args, _build_config(args)))
+
+    p = sub.add_parser("optimize", help="gradient-based co-optimisation of circuit/device parameters (optax, exact re-check)")
+    _add_config_args(p)
+    dse_cli.add_optimize_args(p)
+    p.set_defaults(func=lambda args: dse_cli.cmd_optimize(args, _build_config(args)))
+    # ---- end sweep / optimize ----
 
     p = sub.add_parser("config", help="print the resolved config (file + overrides) as JSON")
     _add_config_args(p)

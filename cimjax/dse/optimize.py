@@ -1,0 +1,343 @@
+"""Gradient co-optimisation of circuit / device parameters (``cimjax optimize``).
+
+Problem: minimise ``log objective`` (EDP, energy, latency, area; or maximise TOPS, TOPS/W)
+over the numeric parameters of a *space* (a grid file: each parameter's range is its
+bounds) subject to constraints ``metric ≤ bound`` / ``metric ≥ bound``.
+
+Method:
+
+* **Bounds by reparameterisation.** Each parameter is ``t = a + (b − a)·sigmoid(z)`` with
+  ``t = log x`` for log-scaled parameters (R_on, pulse widths, clock, …), ``log2 x`` for
+  powers of two (sub-array size), ``x`` otherwise; Adam (optax) runs on the unconstrained
+  ``z``. Every iterate is inside the bounds by construction.
+* **Discrete parameters relaxed.** ADC bits, cell bits, sub-array size and batch are
+  continuous during the descent; the estimator runs in ``grad_mode`` (``"ste"`` by
+  default: exact counts, straight-through gradients; ``"relaxed"``: smooth counts, biased
+  at NeuroSim's power-of-two points).
+* **Constraints by an augmented Lagrangian** (Powell–Hestenes–Rockafellar, inequality form)
+  on the scale-free ``g = log(metric/bound) ≤ 0``: the loss adds
+  ``(max(0, λ + ρg)² − λ²)/(2ρ)``, and every ``inner`` steps ``λ ← max(0, λ + ρg)``.
+* **Multi-start.** ``starts`` descents run side by side in one ``vmap``: the first from the
+  config's design (clipped into the bounds), the rest from a seeded Latin hypercube.
+* **Polish.** For the last ``polish_fraction`` (30 %) of the steps the discrete parameters
+  are pinned at their nearest valid values (their bounds collapse) and the continuous ones
+  are refined for that discrete choice (ste values are then exact, so each start's best
+  feasible polish iterate is kept as a candidate too).
+* **Rounding and exact re-check.** Each final point's discrete parameters are rounded
+  down and up, continuous ones within 5 % of a bound also try the bound (the sigmoid only
+  approaches it), every combination (up to 2^5 per start) is evaluated in the *exact*
+  estimator (:func:`cimjax.dse.sweep.evaluate`, with the static chip of each
+  candidate), and the best feasible one is returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import re
+import time
+from typing import Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from cimjax.config import Config, ConfigError
+from cimjax.dse import params as P
+from cimjax.dse.sensitivity import ppa_function
+from cimjax.dse.sweep import MAXIMISE, METRICS, evaluate, metrics_of, prepare
+from cimjax.hw import relax
+
+#: Continuous variables within this fraction of their (scaled) range of a bound also try the bound.
+SNAP = 0.05
+OBJECTIVES = ("edp", "energy", "latency", "area", "tops_per_w", "tops", "peak_tops_per_w")
+_CONSTRAINT = re.compile(r"^\s*(\w+)\s*(<=|>=)\s*([0-9.eE+-]+)\s*(x?)\s*$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Constraint:
+    """``metric ≤ bound`` (``upper``) or ``metric ≥ bound``; ``text`` as given."""
+
+    metric: str
+    bound: float
+    upper: bool = True
+    text: str = ""
+
+    def violation(self, value: float) -> float:
+        """Relative violation (0 when satisfied)."""
+        r = value / self.bound if self.upper else self.bound / value
+        return max(0.0, float(r) - 1.0) if np.isfinite(r) else math.inf
+
+
+def parse_constraint(text: str, base_metrics: Optional[dict] = None) -> Constraint:
+    """``"area<=2e-5"``, ``"latency<=0.5"``, ``"tops_per_w>=5"`` or relative ``"area<=1.2x"``
+    (× the base design's value)."""
+    m = _CONSTRAINT.match(text)
+    if not m:
+        raise ConfigError(f"constraint {text!r} is invalid: expected METRIC<=VALUE or METRIC>=VALUE "
+                          f"(VALUE may end in 'x' = times the config's design), METRIC one of {', '.join(METRICS)}")
+    name, op, value, rel = m.groups()
+    if name not in METRICS:
+        raise ConfigError(f"constraint {text!r}: unknown metric {name!r}: expected one of {', '.join(METRICS)}")
+    try:
+        bound = float(value)
+    except ValueError:
+        raise ConfigError(f"constraint {text!r}: {value!r} is not a number") from None
+    if rel:
+        if base_metrics is None:
+            raise ConfigError(f"constraint {text!r}: a relative bound needs the base design's metrics")
+        bound *= float(base_metrics[name])
+    if not (np.isfinite(bound) and bound > 0):
+        raise ConfigError(f"constraint {text!r}: the bound must be a finite number > 0, got {bound!r}")
+    return Constraint(name, bound, op == "<=", text)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variable:
+    """One optimised parameter: ``t = a + (b − a)·sigmoid(z)``, ``x = decode(t)``."""
+
+    spec: P.ParamSpec
+    lo: float
+    hi: float
+    scale: str  # "log", "log2" or "linear"
+
+    def encode(self, x):
+        return {"log": np.log, "log2": np.log2, "linear": lambda v: v}[self.scale](np.asarray(x, float))
+
+    def decode(self, t):
+        return {"log": jnp.exp, "log2": relax.pow2, "linear": lambda v: v}[self.scale](t)
+
+
+def variables_from_grid(grid) -> tuple[list, dict]:
+    """The optimised variables (numeric axes with lo < hi) and the fixed values of a grid."""
+    out, fixed = [], {}
+    for a in grid.axes:
+        s = a.spec
+        if s.kind == "choice" or s.static:
+            vals = a.grid_values()
+            if len(vals) != 1:
+                raise ConfigError(f"optimize: parameter {s.name!r} is static ({s.range_text()}); "
+                                  "give it one value, or sweep it with 'cimjax sweep'")
+            fixed[s.name] = vals[0]
+            continue
+        lo, hi = a.bounds()
+        if lo == hi:
+            fixed[s.name] = lo
+            continue
+        scale = "log2" if s.kind == "pow2" else ("log" if a.scale == "log" and s.kind == "float" else "linear")
+        out.append(Variable(s, lo, hi, scale))
+    if not out:
+        raise ConfigError(f"optimize: {grid.source} has no parameter with a range to optimise")
+    return out, fixed
+
+
+@dataclasses.dataclass
+class OptResult:
+    """The optimisation outcome (see the module docstring)."""
+
+    names: tuple
+    objective: str
+    constraints: tuple
+    best: dict
+    best_metrics: dict
+    feasible: bool
+    base_metrics: dict
+    trajectory_x: np.ndarray  # (steps, starts, k)
+    trajectory_obj: np.ndarray  # (steps, starts) objective in grad_mode
+    trajectory_cons: np.ndarray  # (steps, starts, c) constraint metrics in grad_mode
+    candidates: int
+    evaluations: int
+    timing: dict
+
+
+def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence[str] = (), *,
+             steps: int = 300, starts: int = 8, learning_rate: float = 0.05, rho: float = 10.0,
+             inner: int = 25, grad_mode: str = "ste", seed: Optional[int] = None, layers=None, trace=None,
+             polish_fraction: float = 0.3, progress: bool = True) -> OptResult:
+    """Minimise (maximise for TOPS-like) ``objective`` over ``grid``'s ranges subject to
+    ``constraints`` (strings, :func:`parse_constraint`); see the module docstring. The last
+    ``polish_fraction`` of the steps pins the discrete parameters at their nearest valid
+    values and refines the continuous ones."""
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"objective {objective!r} is unknown: expected one of {', '.join(OBJECTIVES)}")
+    for name, v in (("steps", steps), ("starts", starts), ("inner", inner)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ConfigError(f"optimize: {name} = {v!r}: expected an integer ≥ 1")
+    variables, fixed = variables_from_grid(grid)
+    names = tuple(v.spec.name for v in variables)
+    base = prepare(config, layers=layers, trace=trace)
+    t_start = time.perf_counter()
+    # The base design: the config's values of the variables, the grid's fixed values (same
+    # columns as the rounded candidates, so both reuse one compiled executable).
+    base_pts = {n: np.asarray([x], float) for n, x in zip(names, P.get_values(base.params, names))}
+    base_pts.update({k: np.asarray([v], dtype=object if P.PARAMS[k].kind == "choice" else float)
+                     for k, v in fixed.items()})
+    base_m, _, _ = evaluate(base, base_pts, chunk=64, fixed_chunk=True, progress=False)
+    base_metrics = {k: float(v[0]) for k, v in base_m.items()}
+    from cimjax.dse.sweep import group_configs
+
+    chip_config = group_configs(base, base_pts)[1][0]
+    cons = tuple(parse_constraint(c, base_metrics) for c in constraints)
+    sign = -1.0 if objective in MAXIMISE else 1.0
+    lo = jnp.asarray([v.encode(v.lo) for v in variables])
+    hi = jnp.asarray([v.encode(v.hi) for v in variables])
+    # Fixed numeric values enter the traced params once (choices / static ones via the groups).
+    num_fixed = [k for k in fixed if P.PARAMS[k].set is not None]
+    fixed_vals = np.asarray([fixed[k] for k in num_fixed], float)
+    opt = optax.adam(learning_rate)
+
+    def decode(z, a, b):
+        t = a + (b - a) * jax.nn.sigmoid(z)
+        return jnp.stack([v.decode(t[i]) for i, v in enumerate(variables)])
+
+    def make_step(cc):
+        """The jitted, vmapped Adam step on the static chip ``cc`` (one compile per chip)."""
+        f = ppa_function(base, names + tuple(num_fixed), mode=grad_mode, chip_config=cc)
+
+        def loss(z, lam, a, b):
+            m = f(jnp.concatenate([decode(z, a, b), jnp.asarray(fixed_vals, lo.dtype)]))
+            obj = sign * jnp.log(m[objective])
+            g = jnp.stack([jnp.log(m[c.metric] / c.bound) * (1.0 if c.upper else -1.0) for c in cons]) \
+                if cons else jnp.zeros((0,))
+            pen = jnp.sum((jnp.maximum(0.0, lam + rho * g) ** 2 - lam**2) / (2.0 * rho))
+            return obj + pen, (obj, g, jnp.stack([m[c.metric] for c in cons]) if cons else jnp.zeros((0,)))
+
+        @jax.jit
+        def step(z, state, lam, a, b):  # bounds are arguments: the polish phase pins the discrete ones
+            (_, (obj, g, cm)), grad = jax.vmap(jax.value_and_grad(loss, has_aux=True))(z, lam, a, b)
+            updates, new_state = opt.update(grad, state, z)
+            return optax.apply_updates(z, updates), new_state, obj, g, cm, jax.vmap(decode)(z, a, b)
+
+        return step
+
+    steps_fn: dict = {}
+
+    def run(cc, z, state, lam, a, b, first, count, bar):
+        if cc not in steps_fn:
+            steps_fn[cc] = make_step(cc)
+        rec = []
+        for i in range(first, first + count):
+            z, state, obj, g, cm, x = steps_fn[cc](z, state, lam, a, b)
+            rec.append((np.asarray(x), np.asarray(obj), np.asarray(cm)))
+            if (i + 1) % inner == 0:
+                lam = jnp.maximum(0.0, lam + rho * g)
+            bar.update(1)
+        return z, state, lam, rec
+
+    z0 = _initial_z(variables, base, starts, seed if seed is not None else config.run.seed)
+    z, state = jnp.asarray(z0, lo.dtype), opt.init(jnp.asarray(z0, lo.dtype))
+    lam = jnp.zeros((starts, len(cons)), lo.dtype)
+    a, b = jnp.broadcast_to(lo, z.shape), jnp.broadcast_to(hi, z.shape)
+    from tqdm.auto import tqdm
+
+    t0 = time.perf_counter()
+    polish = int(round(steps * polish_fraction)) if any(v.spec.discrete for v in variables) else 0
+    bar = tqdm(total=steps, desc="optimize", disable=not progress)
+    z, state, lam, rec = run(chip_config, z, state, lam, a, b, 0, steps - polish, bar)
+    if polish:
+        # Pin the discrete parameters at their nearest valid values and refine the continuous
+        # ones on the static chip of the pinned design (one compile per distinct chip).
+        x_now = np.asarray(jax.vmap(decode)(z, a, b))
+        pinned = np.stack([[_nearest(v, x) for v, x in zip(variables, row)] for row in x_now])
+        disc = np.asarray([v.spec.discrete for v in variables])
+        t_pin = jnp.asarray([[v.encode(x) for v, x in zip(variables, row)] for row in pinned], lo.dtype)
+        a, b = jnp.where(disc, t_pin, a), jnp.where(disc, t_pin, b)
+        pin_pts = {n: pinned[:, j] for j, n in enumerate(names)}
+        pin_pts.update({k: np.full(starts, v, dtype=object if P.PARAMS[k].kind == "choice" else float)
+                        for k, v in fixed.items()})
+        group, cfgs = group_configs(base, pin_pts)
+        outs = [run(cc, z, state, lam, a, b, steps - polish, polish, bar) for cc in cfgs]
+        pick = lambda arrs: np.stack([np.asarray(arrs[group[s]])[s] for s in range(starts)])  # noqa: E731
+        z = jnp.asarray(pick([o[0] for o in outs]))
+        rec += [tuple(pick([o[3][t][c] for o in outs]) for c in range(3)) for t in range(polish)]
+    bar.close()
+    xs, objs, cms = (list(r) for r in zip(*rec))
+    t_grad = time.perf_counter() - t0
+    final = np.asarray(jax.vmap(decode)(z, a, b))
+    if polish and grad_mode == "ste":
+        # With the discrete parameters pinned, ste values are the exact ones: also re-check
+        # each start's best feasible polish iterate (ste gradients can overshoot a step).
+        tail_obj = np.asarray(objs[-polish:])  # (polish, starts)
+        ok = np.ones_like(tail_obj, bool)
+        for j, c in enumerate(cons):
+            v = np.asarray(cms[-polish:])[:, :, j]
+            ok &= (v <= c.bound) if c.upper else (v >= c.bound)
+        best_t = np.argmin(np.where(ok & np.isfinite(tail_obj), tail_obj, np.inf), axis=0)
+        final = np.concatenate([final, np.asarray(xs[-polish:])[best_t, np.arange(starts)]])
+    best, best_m, feasible, n_cand = _round_and_check(base, variables, fixed, final, objective, cons)
+    return OptResult(
+        names=names, objective=objective, constraints=cons, best=best, best_metrics=best_m, feasible=feasible,
+        base_metrics=base_metrics, trajectory_x=np.asarray(xs), trajectory_obj=np.exp(sign * np.asarray(objs)),
+        trajectory_cons=np.asarray(cms), candidates=n_cand, evaluations=steps * starts + n_cand,
+        timing=dict(gradient_s=t_grad, total_s=time.perf_counter() - t_start))
+
+
+def _nearest(v: Variable, x: float) -> float:
+    """The valid value of a discrete variable nearest to ``x`` (in its own scale), else ``x``."""
+    if v.spec.kind == "int":
+        return float(min(max(round(x), v.lo), v.hi))
+    if v.spec.kind == "pow2":
+        return float(min(max(2.0 ** round(math.log2(x)), v.lo), v.hi))
+    return float(x)
+
+
+def _initial_z(variables, base, starts: int, seed: int) -> np.ndarray:
+    """Logits of the starts: the base design (clipped inside) and a Latin hypercube."""
+    rng = np.random.default_rng(seed)
+    k = len(variables)
+    u = (np.stack([rng.permutation(starts) for _ in range(k)], axis=1) + rng.uniform(size=(starts, k))) / starts
+    x0 = P.get_values(base.params, [v.spec.name for v in variables])
+    for j, v in enumerate(variables):
+        a, b = v.encode(v.lo), v.encode(v.hi)
+        u[0, j] = (v.encode(x0[j]) - a) / (b - a)
+    u = np.clip(u, 0.02, 0.98)
+    return np.log(u) - np.log1p(-u)
+
+
+def _round_and_check(base, variables, fixed, final, objective, cons):
+    """Round the discrete parameters down/up, evaluate all candidates exactly, pick the best."""
+    cands = []
+    for x in final:
+        options = []
+        for v, xv in zip(variables, x):
+            if v.spec.kind == "int":
+                opts = {min(max(math.floor(xv), v.lo), v.hi), min(max(math.ceil(xv), v.lo), v.hi)}
+            elif v.spec.kind == "pow2":
+                e = math.log2(xv)
+                opts = {min(max(2.0 ** math.floor(e), v.lo), v.hi), min(max(2.0 ** math.ceil(e), v.lo), v.hi)}
+            else:  # keep the value; add a bound it has nearly reached (sigmoid never gets there)
+                xv = float(min(max(xv, v.lo), v.hi))
+                a, b = v.encode(v.lo), v.encode(v.hi)
+                u = (v.encode(xv) - a) / (b - a)
+                opts = {xv} | ({v.lo} if u < SNAP else set()) | ({v.hi} if u > 1 - SNAP else set())
+            options.append(sorted(opts))
+        if sum(len(o) > 1 for o in options) > 5:  # too many: nearest only
+            options = [[min(o, key=lambda c, xv=xv: abs(c - xv))] for o, xv in zip(options, x)]
+        cands.extend(itertools.product(*options))
+    cands = np.asarray(sorted(set(cands)), float)
+    pts = {v.spec.name: cands[:, j] for j, v in enumerate(variables)}
+    for k, val in fixed.items():
+        pts[k] = np.full(len(cands), val, dtype=object if P.PARAMS[k].kind == "choice" else float)
+    m, _, _ = evaluate(base, pts, chunk=64, fixed_chunk=True, progress=False)
+    viol = np.zeros(len(cands))
+    for c in cons:
+        viol += np.asarray([c.violation(val) for val in m[c.metric]])
+    score = np.asarray(m[objective]) * (-1.0 if objective in MAXIMISE else 1.0)
+    score = np.where(np.isfinite(score), score, np.inf)
+    feasible = viol <= 1e-9
+    i = int(np.argmin(np.where(feasible, score, np.inf))) if feasible.any() else int(np.argmin(viol))
+    best = {k: (pts[k][i] if isinstance(pts[k][i], str) else float(pts[k][i])) for k in pts}
+    return best, {k: float(v[i]) for k, v in m.items()}, bool(feasible[i]), len(cands)
+
+
+def metrics_for(base, point: dict) -> dict:
+    """Exact metrics of one design (``point``: parameter → value)."""
+    pts = {k: np.asarray([v], dtype=object if isinstance(v, str) else float) for k, v in point.items()}
+    m, _, _ = evaluate(base, pts, progress=False)
+    return {k: float(v[0]) for k, v in m.items()}
+
+
+__all__ = ["Constraint", "OptResult", "Variable", "optimize", "parse_constraint", "variables_from_grid",
+           "metrics_for", "metrics_of"]

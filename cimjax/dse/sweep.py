@@ -1,0 +1,304 @@
+"""Vmapped, chunked, sharded design-space sweeps of the chip estimate.
+
+``run_sweep(config, grid)`` expands the grid (:mod:`cimjax.dse.grid`), groups the designs by
+their *static* chip configuration, and evaluates each group with one jitted
+``vmap(estimate)`` over chunks of ``chunk`` designs (the last chunk padded to the chunk size,
+so nothing recompiles, and the padding dropped). With several JAX devices each chunk is
+sharded over all of them (``jax.sharding``; a 1-D mesh over the design axis). The result
+holds every design's parameters, the metrics of :data:`METRICS` and its Pareto flag.
+
+Static structure, and how the sweep handles it (one compile per group):
+
+* choices (``cell_type``, ``mapping``, ``global_buffer``, ``tile_buffer``, ``dram``,
+  ``roadmap``) are fields of :class:`~cimjax.hw.chip.ChipConfig`;
+* ``columns_per_adc`` also sizes the static mux decoders;
+* the global H-tree's stage count (``ChipConfig.tile_grid``, ``cm_pes_per_side``) is
+  computed from the floorplan at the design's sub-array size and cell bits (as
+  ``chip_from_config`` does), so designs are grouped by that grid, not by the size itself.
+
+Everything else (sub-array size, ADC bits, cell bits, node, R_on, on/off, voltages, pulse
+widths, clock, batch…) is a traced float inside a group. Each design is therefore exactly
+the chip ``chip_from_config`` builds for the same config overrides.
+
+Multi-host: call ``jax.distributed.initialize()`` (coordinator address, process count and id
+from the cluster's environment) on every host before ``run_sweep``; ``jax.devices()`` then
+lists every host's devices, the mesh spans them (``jax.shard_map``: each device runs the
+plain vmapped program on its slice), each process feeds its own shards
+(``jax.make_array_from_callback``; every process expands the same seeded grid) and the
+results are gathered with ``multihost_utils.process_allgather``. No scheduler is needed:
+start the same command on every host.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import time
+from typing import Callable, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.config import Config, replace
+from cimjax.dse import params as P
+from cimjax.dse.pareto import pareto_mask
+
+#: Metrics of every design (per epoch), their units and whether larger is better.
+METRICS = ("area", "energy", "latency", "edp", "tops", "tops_per_w", "peak_tops", "peak_tops_per_w",
+           "leakage_power", "area_adc")
+UNITS = {"area": "m^2", "energy": "J/epoch (dynamic + leakage)", "latency": "s/epoch", "edp": "J*s",
+         "tops": "1e12 op/s", "tops_per_w": "1e12 op/J", "peak_tops": "1e12 op/s",
+         "peak_tops_per_w": "1e12 op/J", "leakage_power": "W", "area_adc": "m^2"}
+MAXIMISE = frozenset({"tops", "tops_per_w", "peak_tops", "peak_tops_per_w", "accuracy"})
+
+
+def metrics_of(est) -> dict:
+    """The :data:`METRICS` of a :class:`~cimjax.hw.chip.ChipEstimate` (any batch shape)."""
+    energy = est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy + est.leakage_energy
+    latency = est.fw.latency + est.ag.latency + est.wg.latency + est.wu.latency
+    return dict(area=est.area.total, energy=energy, latency=latency, edp=energy * latency, tops=est.tops,
+                tops_per_w=est.tops_per_w, peak_tops=est.peak_tops, peak_tops_per_w=est.peak_tops_per_w,
+                leakage_power=est.leakage_power, area_adc=est.area.adc)
+
+
+@dataclasses.dataclass(frozen=True)
+class Base:
+    """The base design of a sweep: traced params, static config, trace, setter context."""
+
+    params: object
+    chip_config: object
+    trace: object
+    ctx: P.Context
+    config: Config
+
+
+def prepare(config: Config, layers=None, trace=None) -> Base:
+    """The base chip of ``config`` (``chip_from_config``) and its trace (NeuroSim's default-run
+    activities for an 8-layer network, else 0.5 everywhere, as ``cimjax estimate``)."""
+    from cimjax.hw import from_config, trace as hw_trace
+
+    params, cc = from_config.chip_from_config(config, layers=layers)
+    n = len(cc.layers)
+    if trace is None:
+        trace = hw_trace.default_trace() if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES) else hw_trace.make_trace([0.5] * n)
+    cap = config.train.steps_per_epoch
+    ctx = P.Context(float(np.asarray(params.synapse_bits)), from_config.train_size(config),
+                    float(cap) if cap is not None else float("inf"))
+    return Base(params, cc, trace, ctx, config)
+
+
+@functools.lru_cache(maxsize=64)
+def _static_grid(layers, novel: bool, rows: int, cols: int, cell_bits: int, synapse_bits: int) -> tuple:
+    from cimjax.hw import chip
+
+    cc = chip.ChipConfig(layers=layers, novel_mapping=novel, reference_subarray=(rows, cols, cell_bits, synapse_bits))
+    return cc.tile_grid, cc.cm_pes_per_side
+
+
+def group_configs(base: Base, pts: dict) -> tuple[np.ndarray, list]:
+    """Assign every design to a static :class:`~cimjax.hw.chip.ChipConfig`.
+
+    Returns:
+      ``(group, configs)``: ``group[i]`` indexes ``configs`` (one ChipConfig per group).
+    """
+    cc, hw = base.chip_config, base.config.hardware
+    n = len(next(iter(pts.values())))
+    col = lambda name, default: pts.get(name, np.full(n, default, dtype=object))  # noqa: E731
+    size = pts.get("subarray_size")
+    rows = col("subarray_rows", hw.subarray_rows) if size is None else size
+    cols = col("subarray_cols", hw.subarray_cols) if size is None else size
+    syn = int(base.ctx.synapse_bits)
+    cell_bits = col("cell_bits", hw.cell_bits)
+    keys, configs, group = {}, [], np.empty(n, np.int64)
+    static_names = [s for s in P.PARAMS.values() if s.static and s.name in pts]
+    for i in range(n):
+        changes = {}
+        for s in static_names:
+            v = pts[s.name][i]
+            changes[s.static] = (v == "novel") if s.static == "novel_mapping" else (
+                int(v) if s.numeric else v)
+        novel = changes.get("novel_mapping", cc.novel_mapping)
+        grid, side = _static_grid(cc.layers, novel, int(rows[i]), int(cols[i]),
+                                  min(int(cell_bits[i]), syn), syn)
+        changes.update(tile_grid=grid, cm_pes_per_side=side)
+        key = tuple(sorted(changes.items()))
+        if key not in keys:
+            keys[key] = len(configs)
+            configs.append(dataclasses.replace(cc, **changes))
+        group[i] = keys[key]
+    return group, configs
+
+
+@functools.lru_cache(maxsize=32)
+def _group_fn(chip_config, names: tuple, ctx: P.Context, mesh_devices: Optional[tuple]) -> Callable:
+    """jit(vmap(design values → metric matrix)) for one static group (sharded over a mesh)."""
+    from cimjax.hw import chip
+
+    def one(base_params, values, trace):
+        est = chip.estimate(P.apply_values(base_params, names, values, ctx), chip_config, trace)
+        m = metrics_of(est)
+        return jnp.stack([m[k] for k in METRICS])
+
+    fn = jax.vmap(one, in_axes=(None, 0, None))
+    if mesh_devices is None:
+        return jax.jit(fn)
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as PS
+
+    mesh = Mesh(np.asarray(mesh_devices), ("d",))
+    # shard_map: every device runs the plain vmapped program on its slice of the chunk (the
+    # same per-design numerics as the unsharded sweep; no cross-device communication).
+    sharded = jax.shard_map(fn, mesh=mesh, in_specs=(PS(), PS("d"), PS()), out_specs=PS("d"))
+    return jax.jit(sharded, in_shardings=(NamedSharding(mesh, PS()), NamedSharding(mesh, PS("d")),
+                                          NamedSharding(mesh, PS())),
+                   out_shardings=NamedSharding(mesh, PS("d")))
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(chip_config, names: tuple, ctx: P.Context, mesh_devices: Optional[tuple], size: int, params_struct,
+              trace_struct):
+    """The compiled executable of :func:`_group_fn` for ``size`` designs (cached)."""
+    fn = _group_fn(chip_config, names, ctx, mesh_devices)
+    dtype = jnp.result_type(float)
+    example = _put(np.zeros((size, len(names)), dtype), mesh_devices)
+    return fn.lower(params_struct.params, example, trace_struct.trace).compile()
+
+
+class _Key:
+    """Wraps a pytree so the compile cache keys on its structure, shapes and dtypes."""
+
+    def __init__(self, **kw):
+        (name, tree), = kw.items()
+        setattr(self, name, tree)
+        leaves, treedef = jax.tree.flatten(tree)
+        self._key = (treedef, tuple((np.shape(x), jnp.result_type(x)) for x in leaves))
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __eq__(self, other):
+        return isinstance(other, _Key) and self._key == other._key
+
+
+def _put(values: np.ndarray, fn_devices: Optional[tuple]):
+    if fn_devices is None:
+        return jnp.asarray(values)
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as PS
+
+    sharding = NamedSharding(Mesh(np.asarray(fn_devices), ("d",)), PS("d"))
+    return jax.make_array_from_callback(values.shape, sharding, lambda idx: values[idx])
+
+
+def _get(out) -> np.ndarray:
+    if jax.process_count() > 1:  # pragma: no cover - multi-host only
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(out, tiled=True))
+    return np.asarray(out)
+
+
+@dataclasses.dataclass
+class SweepResult:
+    """Designs, their metrics and Pareto flags (arrays of length N), with timings."""
+
+    points: dict
+    metrics: dict
+    pareto: np.ndarray
+    group: np.ndarray
+    objectives: tuple
+    timing: dict
+    devices: int
+
+    @property
+    def num_designs(self) -> int:
+        return len(self.pareto)
+
+
+def evaluate(base: Base, pts: dict, *, chunk: int = 4096, mode: str = "exact", shard: bool = True,
+             progress: bool = True, fixed_chunk: bool = False) -> tuple[dict, np.ndarray, dict]:
+    """Metrics of every design in ``pts`` (name → array of values).
+
+    Args:
+      base: from :func:`prepare`.
+      pts: one array per parameter (same length N).
+      chunk: designs per vmapped call (rounded up to a multiple of the device count).
+      mode: the estimator's count mode (``"exact"`` for sweeps).
+      shard: shard each chunk over all ``jax.devices()`` when there are several.
+      progress: a tqdm bar over the designs.
+      fixed_chunk: always use ``chunk``-sized calls (pad small sets too), so repeated small
+        evaluations reuse one compiled executable.
+
+    Returns:
+      ``(metrics, group, timing)``: metric name → (N,) float64, the static group of each
+      design, and ``{"compile_s", "eval_s", "designs_per_s", "groups"}``.
+    """
+    names = tuple(pts)
+    n = len(next(iter(pts.values())))
+    numeric = [k for k in names if P.PARAMS[k].numeric]
+    values = np.stack([np.asarray(pts[k], float) for k in numeric], axis=1) if numeric else np.zeros((n, 0))
+    group, configs = group_configs(base, pts)
+    devices = tuple(jax.devices()) if shard and len(jax.devices()) > 1 else None
+    ndev = len(devices) if devices else 1
+    chunk = max(ndev, -(-int(chunk) // ndev) * ndev)
+    out = np.empty((n, len(METRICS)))
+    dtype = jnp.result_type(float)
+    t_compile = t_eval = 0.0
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=n, unit="design", disable=not progress, desc="sweep")
+    for g, cc in enumerate(configs):
+        cc = dataclasses.replace(cc, mode=mode) if cc.mode != mode else cc
+        idx = np.flatnonzero(group == g)
+        size = chunk if fixed_chunk else min(chunk, -(-len(idx) // ndev) * ndev)
+        t0 = time.perf_counter()
+        compiled = _compiled(cc, tuple(numeric), base.ctx, devices, size, _Key(params=base.params),
+                             _Key(trace=base.trace))
+        t_compile += time.perf_counter() - t0
+        for start in range(0, len(idx), size):
+            rows = idx[start:start + size]
+            block = values[rows]
+            if len(rows) < size:  # pad with the last design; dropped below
+                block = np.concatenate([block, np.repeat(block[-1:], size - len(rows), axis=0)])
+            t0 = time.perf_counter()
+            res = _get(compiled(base.params, _put(block.astype(dtype), devices), base.trace))
+            t_eval += time.perf_counter() - t0
+            out[rows] = res[: len(rows)]
+            bar.update(len(rows))
+    bar.close()
+    metrics = {k: out[:, j] for j, k in enumerate(METRICS)}
+    timing = dict(compile_s=t_compile, eval_s=t_eval, designs_per_s=n / t_eval if t_eval > 0 else float("nan"),
+                  groups=len(configs), chunk=chunk)
+    return metrics, group, timing
+
+
+def objective_matrix(metrics: dict, objectives: Sequence[str]) -> np.ndarray:
+    """(N, k) objectives to minimise (metrics in :data:`MAXIMISE` negated)."""
+    return np.stack([(-1.0 if o in MAXIMISE else 1.0) * np.asarray(metrics[o], float) for o in objectives], axis=1)
+
+
+def run_sweep(config: Config, grid, *, layers=None, trace=None, chunk: int = 4096, shard: bool = True,
+              progress: bool = True, objectives: Optional[Sequence[str]] = None) -> SweepResult:
+    """Expand ``grid`` (:class:`cimjax.dse.grid.Grid`), evaluate every design exactly and mark
+    the Pareto front of ``objectives`` (default: the grid's)."""
+    from cimjax.dse import grid as G
+
+    pts = G.points(grid, seed=config.run.seed)
+    G.check_points(pts, config)
+    base = prepare(config, layers=layers, trace=trace)
+    metrics, group, timing = evaluate(base, pts, chunk=chunk, shard=shard, progress=progress)
+    objectives = tuple(objectives or grid.objectives)
+    front = pareto_mask(objective_matrix(metrics, objectives))
+    return SweepResult(pts, metrics, front, group, objectives, timing, len(jax.devices()) if shard else 1)
+
+
+def point_config(config: Config, point: dict) -> Config:
+    """``config`` with the config fields of one design's parameters replaced (for checks and
+    for re-running one design with ``cimjax estimate``)."""
+    changes: dict = {}
+    for name, value in point.items():
+        s = P.spec(name)
+        for field in s.fields:
+            section, fname = field.split(".")
+            changes.setdefault(section, {})[fname] = value if s.kind == "choice" else (
+                int(value) if s.discrete else float(value))
+    return replace(config, **changes)

@@ -1,0 +1,92 @@
+"""`cimjax sweep` / `cimjax optimize`: invalid grids and constraints fail at once, naming them.
+
+(Replaces test_cli.py::test_not_yet_implemented_commands_say_so, which these commands outgrew.)
+"""
+
+import time
+
+import pytest
+
+from cimjax.cli import main
+
+
+@pytest.mark.parametrize("cmd", ["sweep", "optimize"])
+def test_grid_is_required(cmd, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([cmd, "--config", "configs/quickstart.py"])
+    assert e.value.code == 2
+    assert "--grid" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cmd", ["sweep", "optimize"])
+def test_invalid_grid_fails_fast_naming_the_parameter(cmd, tmp_path, capsys):
+    grid = tmp_path / "g.toml"
+    grid.write_text("[parameters]\nadc_bits = [4, 6]\nread_voltage = { min = 0.5, max = 0.1 }\n")
+    t = time.perf_counter()
+    assert main([cmd, "--config", "configs/quickstart.py", "--grid", str(grid), "--out", str(tmp_path / "o")]) == 2
+    assert time.perf_counter() - t < 10
+    err = capsys.readouterr().err
+    assert "'read_voltage': empty range" in err and "Traceback" not in err
+
+
+def test_unknown_parameter_lists_the_allowed_ones(tmp_path, capsys):
+    grid = tmp_path / "g.py"
+    grid.write_text("GRID = {'parameters': {'adc_bit': [4]}}\n")
+    assert main(["sweep", "--config", "configs/quickstart.py", "--grid", str(grid)]) == 2
+    err = capsys.readouterr().err
+    assert "'adc_bit' is unknown" in err and "subarray_size" in err and "on_off_ratio" in err
+
+
+def test_sweep_option_overrides_are_validated(tmp_path, capsys):
+    assert main(["sweep", "--config", "configs/quickstart.py", "--grid", "configs/sweeps/adc_subarray.py",
+                 "--color-by", "r_on"]) == 2
+    assert "color_by = 'r_on'" in capsys.readouterr().err
+    assert main(["sweep", "--config", "configs/quickstart.py", "--grid", "configs/sweeps/adc_subarray.py",
+                 "--sample", "lhs"]) == 2
+    assert "num_samples" in capsys.readouterr().err
+
+
+def test_bad_constraint_and_objective(capsys):
+    from cimjax.config import ConfigError
+    from cimjax.dse.optimize import parse_constraint
+
+    with pytest.raises(ConfigError, match="unknown metric 'power'"):
+        parse_constraint("power<=3")
+    with pytest.raises(ConfigError, match="expected METRIC<=VALUE"):
+        parse_constraint("area < 3")
+    assert parse_constraint("area<=1.5x", {"area": 2.0}).bound == 3.0
+    assert main(["optimize", "--config", "configs/quickstart.py", "--grid", "configs/sweeps/co_opt_space.py",
+                 "--objective", "power"]) == 2
+    assert "objective 'power' is unknown" in capsys.readouterr().err
+
+
+def test_write_sweep_files(tmp_path):
+    """CSV / JSON / PNG writers on a synthetic result (no estimator compile)."""
+    import csv
+    import json
+
+    import numpy as np
+
+    from cimjax.config import Config
+    from cimjax.dse import grid as G
+    from cimjax.dse import io
+    from cimjax.dse.pareto import pareto_mask
+    from cimjax.dse.sweep import METRICS, SweepResult, objective_matrix
+
+    grid = G.parse_grid({"parameters": {"adc_bits": [3, 4, 5], "cell_type": ["rram", "fefet"]},
+                         "color_by": "cell_type"}, Config())
+    pts = G.points(grid)
+    rng = np.random.default_rng(0)
+    metrics = {k: rng.uniform(1, 2, size=6) for k in METRICS}
+    metrics["energy"][0] = np.nan
+    front = pareto_mask(objective_matrix(metrics, grid.objectives))
+    res = SweepResult(pts, metrics, front, np.zeros(6, int), grid.objectives, {"designs_per_s": 1.0}, 1)
+    paths = io.write_sweep(str(tmp_path), res, grid)
+    assert all((tmp_path / p).exists() for p in ("sweep.csv", "pareto.csv", "sweep.json", "sweep_scatter.png",
+                                                 "sweep_pareto.png"))
+    rows = list(csv.DictReader(open(paths[0])))
+    assert len(rows) == 6 and rows[1]["cell_type"] == "fefet" and float(rows[1]["adc_bits"]) == 3.0
+    assert [int(r["pareto"]) for r in rows] == front.astype(int).tolist() and not front[0]
+    meta = json.load(open(paths[2]))
+    assert meta["pareto_indices"] == np.flatnonzero(front).tolist() and meta["num_designs"] == 6
+    assert len(list(csv.DictReader(open(paths[1])))) == int(front.sum())

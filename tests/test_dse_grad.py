@@ -1,0 +1,84 @@
+"""Differentiable PPA (gradients vs finite differences, relaxed mode), the sensitivity table
+and the co-optimiser's bounds and budgets (issue 5, items 3–4). Compile-heavy: slow."""
+
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+
+from cimjax.config import Config, ConfigError
+from cimjax.dse import grid as G
+from cimjax.dse import sensitivity as SE
+from cimjax.dse import sweep as S
+from tests.helpers import x64
+from tests.test_dse_sweep import TINY
+
+METRICS = ("energy", "latency", "area", "edp", "tops_per_w")
+NAMES = ("r_on", "on_off_ratio", "read_voltage", "read_pulse_width", "clock_hz", "technology_node_nm")
+
+
+@pytest.mark.slow
+def test_gradients_match_finite_differences_relaxed():
+    """Directional derivatives (jvp) along two random log-space directions = central differences."""
+    with x64():
+        base = S.prepare(Config(), layers=TINY)
+        f = SE.ppa_function(base, NAMES, mode="relaxed")
+        x0 = np.asarray([2e5, 8.0, 0.45, 1.2e-8, 8e8, 40.0])  # 40 nm: between table nodes
+        dirs = np.random.default_rng(0).normal(size=(2, len(x0))) * x0  # d log x ~ N(0, 1)
+
+        def value_and_slope(x, v):
+            m = lambda y: jnp.stack([f(y)[k] for k in METRICS])  # noqa: E731
+            return jax.jvp(m, (x,), (v,))
+
+        h = 1e-5
+        xs = np.concatenate([np.stack([x0, x0]), x0 + h * dirs, x0 - h * dirs])
+        vs = np.concatenate([dirs, dirs, dirs])
+        vals, slopes = (np.asarray(a) for a in jax.jit(jax.vmap(value_and_slope))(jnp.asarray(xs), jnp.asarray(vs)))
+        assert np.all(np.isfinite(vals)) and np.all(np.isfinite(slopes))
+        fd = (vals[2:4] - vals[4:6]) / (2 * h)  # (directions, metrics)
+        rel = np.abs(vals[0])  # compare relative slopes (d log m along the direction)
+        np.testing.assert_allclose(slopes[:2] / rel, fd / rel, atol=1e-6, rtol=1e-4)
+        assert np.all(np.abs(slopes[:2] / rel) > 1e-3)  # the metrics do depend on the parameters
+
+
+@pytest.mark.slow
+def test_sensitivity_table_ranks_elasticities():
+    rows = SE.sensitivity_table(Config(), layers=TINY, parameters=("read_voltage", "clock_hz", "adc_bits"),
+                                metrics=("energy", "latency"), mode="ste")
+    assert [r["metric"] for r in rows] == ["energy"] * 3 + ["latency"] * 3
+    for m in ("energy", "latency"):
+        e = [abs(r["elasticity"]) for r in rows if r["metric"] == m]
+        assert e == sorted(e, reverse=True) and all(np.isfinite(e))
+    clock = [r for r in rows if r["metric"] == "latency" and r["parameter"] == "clock_hz"][0]
+    assert clock["elasticity"] < 0  # a faster clock shortens the epoch
+    text = SE.format_sensitivity(rows)
+    assert "clock_hz" in text and "latency" in text
+
+
+def test_non_differentiable_parameter_is_rejected():
+    base = S.Base(None, None, None, None, Config())
+    with pytest.raises(ConfigError, match="cell_type"):
+        SE.ppa_function(base, ["cell_type"])
+
+
+@pytest.mark.slow
+def test_optimizer_respects_bounds_and_budget():
+    from cimjax.dse.optimize import optimize
+
+    space = G.parse_grid({"parameters": {"read_voltage": {"min": 0.2, "max": 0.7},
+                                         "r_on": {"min": 3e4, "max": 3e5, "scale": "log"},
+                                         "adc_bits": {"min": 4, "max": 7}}}, Config())
+    res = optimize(Config(), space, "edp", ["area<=1.0x"], steps=40, starts=3, inner=10, layers=TINY,
+                   progress=False, seed=0)
+    lo = np.asarray([0.2, 3e4, 4.0])
+    hi = np.asarray([0.7, 3e5, 7.0])
+    assert res.names == ("read_voltage", "r_on", "adc_bits")
+    assert np.all(res.trajectory_x >= lo * (1 - 1e-6)) and np.all(res.trajectory_x <= hi * (1 + 1e-6))
+    x = np.asarray([res.best[k] for k in res.names])
+    assert np.all(x >= lo) and np.all(x <= hi)
+    assert res.best["adc_bits"] == round(res.best["adc_bits"])
+    assert res.feasible
+    assert res.best_metrics["area"] <= res.constraints[0].bound * (1 + 1e-9)
+    assert res.best_metrics["edp"] <= res.base_metrics["edp"] * (1 + 1e-6)
+    assert res.evaluations == 40 * 3 + res.candidates
