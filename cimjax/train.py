@@ -202,18 +202,25 @@ class Trainer:
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n
 
 
-def _estimate_epoch(config: Config, trainer: "Trainer", trace: hw_trace.Trace, epoch: int, csv: EpochCsv, log) -> None:
-    """Estimate the chip with this epoch's trace: a ``NeuroSim_Output.csv`` row and the
-    epoch's breakdown file (NeuroSim's per-epoch outputs, spec §4.5)."""
-    from cimjax.estimate import breakdown_rows, estimate_config, neurosim_output_row, write_csv
+def _estimate(config: Config, trainer: "Trainer", trace: hw_trace.Trace):
+    """The chip estimate of ``config`` with this epoch's trace."""
+    from cimjax.estimate import estimate_config
 
-    est, _, _ = estimate_config(config, trace, layers=trainer.layers)
-    csv.append(epoch, neurosim_output_row(est))
+    return estimate_config(config, trace, layers=trainer.layers)[0]
+
+
+def _write_estimate(config: Config, trainer: "Trainer", est, epoch: int, csv: EpochCsv, log) -> None:
+    """NeuroSim's per-epoch outputs (spec §4.5): a ``NeuroSim_Output.csv`` row and the epoch's
+    breakdown file."""
+    from cimjax.estimate import breakdown_rows, neurosim_output_row, write_csv
+
     folder = os.path.join(config.run.out_dir, "NeuroSim_Results_Each_Epoch")
     os.makedirs(folder, exist_ok=True)
     write_csv(os.path.join(folder, f"NeuroSim_Breakdown_Epoch_{epoch}.csv"), breakdown_rows(est, trainer.layer_names))
-    log(f"  hardware: TOPS/W {float(est.tops_per_w):.3g}, energy {float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy):.4g} J/epoch, "
-        f"latency {float(est.fw.latency + est.ag.latency + est.wg.latency + est.wu.latency):.4g} s/epoch")
+    csv.append(epoch, neurosim_output_row(est))
+    energy = float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy)
+    latency = float(est.fw.latency + est.ag.latency + est.wg.latency + est.wu.latency)
+    log(f"  hardware: {energy:.4g} J and {latency:.4g} s per epoch, TOPS/W {float(est.tops_per_w):.3g}")
 
 
 def _weight_matrix(kernel: jax.Array) -> jax.Array:
@@ -355,18 +362,21 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             bar.close()
             test_loss, acc = trainer.evaluate(state.params, ds.test_images, ds.test_labels)
             epoch_times.append(time.perf_counter() - te)
+            trace = trainer.hardware_trace(state, first_test_image)
+            # Estimated before any of the epoch's rows is written: Ctrl-C during the estimate
+            # leaves the epoch unlogged, and a resume redoes its evaluation and estimate.
+            est = _estimate(config, trainer, trace) if config.run.estimate_each_epoch else None
             w_mean, w_std = layer_stats(state.params, trainer.layer_names)
             logs["accuracy"].append(epoch, [test_loss, acc])
             logs["weight"].append(epoch, [*np.asarray(w_mean), *np.asarray(w_std)])
             logs["delta"].append(epoch, list(np.asarray(state.last_delta).ravel()))
-            logs["activity"].append(epoch, list(np.asarray(trainer.activity(state.params, first_test_image))))
-            trace = trainer.hardware_trace(state, first_test_image)
+            logs["activity"].append(epoch, list(np.asarray(trace.input_activity)))
             logs["trace"].append(epoch, list(np.concatenate([np.asarray(x) for x in trace])))
-            if config.run.estimate_each_epoch:
-                _estimate_epoch(config, trainer, trace, epoch, logs["neurosim"], log)
-            ckpt.save(int(state.step), state)
             log(f"epoch {epoch + 1}/{config.train.epochs}: test loss {test_loss:.4f}, accuracy {acc:.2f} %, "
                 f"{epoch_times[-1]:.1f} s")
+            if est is not None:
+                _write_estimate(config, trainer, est, epoch, logs["neurosim"], log)
+            ckpt.save(int(state.step), state)
     except KeyboardInterrupt:
         interrupted = True
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the save
