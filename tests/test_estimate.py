@@ -96,3 +96,19 @@ def test_sram_is_refused_clearly(small):
         estimate_config(replace(config, hardware={"cell_type": "sram"}, run={"estimate_each_epoch": False}))
     with pytest.raises(ConfigError, match="run.estimate_each_epoch"):
         replace(config, hardware={"cell_type": "sram"})
+
+
+@pytest.mark.parametrize(
+    "path,overrides,iterations",
+    [
+        ("configs/quickstart.py", [], 60),  # 6,000 embedded images, batch 100
+        ("configs/vgg8_cifar10.py", [], 250),  # NeuroSim: 50,000 / 200
+        ("configs/synthetic_smoke.py", ["train.steps_per_epoch=7"], 7),
+        ("configs/quickstart.py", ["data.num_train=1050"], 10),  # full batches only
+    ],
+)
+def test_iterations_per_epoch_follow_the_training_loop(path, overrides, iterations):
+    from cimjax.hw.from_config import chip_from_config
+
+    params, _ = chip_from_config(apply_overrides(load_config(path), overrides))
+    assert float(params.num_iterations) == iterations

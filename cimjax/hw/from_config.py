@@ -30,8 +30,9 @@ from cimjax.hw import chip
 from cimjax.hw.components.params import CircuitParams
 from cimjax.hw.network import LayerShape, network_layers
 
-#: Training-set sizes of the datasets the data config names.
-TRAIN_SIZES = {"cifar10": 50000, "fashion_mnist": 60000}
+#: Training-set sizes of the datasets the data config names (the embedded Fashion-MNIST
+#: subset ships 6,000 training images; synthetic data has ``data.synthetic_train_size``).
+TRAIN_SIZES = {"cifar10": 50000, "fashion_mnist": 60000, "fashion_mnist_embedded": 6000}
 #: NeuroSim's command-line precisions (weights, activations), used for float (None) bits.
 DEFAULT_BITS = (5, 8)
 
@@ -43,7 +44,7 @@ def _f(x) -> jnp.ndarray:
 def train_size(config: Config) -> int:
     """Training images per epoch of ``config.data`` (``num_train`` caps the dataset size)."""
     d = config.data
-    full = TRAIN_SIZES.get(d.name, getattr(d, "synthetic_train_size", 50000))
+    full = d.synthetic_train_size if d.name == "synthetic" else TRAIN_SIZES[d.name]
     return int(min(full, d.num_train)) if d.num_train is not None else int(full)
 
 
