@@ -74,6 +74,33 @@ def test_golden_per_layer_peak():
         assert 0.9 <= e_ratio <= 1.1, (i + 1, e_ratio)
 
 
+def test_all_layers_at_once_equal_a_loop():
+    """weight_gradient_layers (one traced array, vmapped over activities) == per-layer calls,
+    including the FC rule, in eager and jit, and with a batch axis on the activities."""
+    cols = {name: tuple(l[j] for l in LAYERS)
+            for j, name in enumerate(("windows", "in_channels", "kernel_size", "out_channels"))}
+    fn = jax.jit(W.weight_gradient_layers, static_argnames=("config",) + tuple(cols))
+    for batched in (False, True):
+        act = np.asarray([ACTIVITY, ACTIVITY[::-1]]) if batched else np.asarray(ACTIVITY)
+        got = fn(P, config=CFG, activity=act, **cols)
+        for b in range(2 if batched else 1):
+            for i in range(len(LAYERS)):
+                a = act[b, i] if batched else act[i]
+                windows, c_in, k, c_out = LAYERS[i]
+                ref = W.weight_gradient_layer(P, CFG, windows=windows, in_channels=c_in, kernel_size=k,
+                                              out_channels=c_out, activity=a)
+                idx = (b, i) if batched else (i,)
+                for field in ("area", "energy", "latency", "leakage"):
+                    np.testing.assert_allclose(np.asarray(getattr(got, field))[idx], f(getattr(ref, field)),
+                                               rtol=1e-12, err_msg=f"{field} layer {i}")
+    with pytest.raises(ValueError, match="kernel_size"):
+        W.weight_gradient_layers(P, CFG, activity=np.ones(2), windows=(1, 1), in_channels=(3, 3),
+                                 kernel_size=(1,), out_channels=(8, 8))
+    with pytest.raises(ValueError, match="activity"):
+        W.weight_gradient_layers(P, CFG, activity=np.ones(3), windows=(1, 1), in_channels=(3, 3),
+                                 kernel_size=(1, 1), out_channels=(8, 8))
+
+
 def test_layer_rules_by_hand():
     arr = W._array(P, CFG, 0.2)
     t_r, t_w = f(arr.read.latency), f(arr.write.latency)

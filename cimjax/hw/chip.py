@@ -418,38 +418,32 @@ def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_p
         ref_resistance_off=sp.r_off,
         ref_rows=sp.rows,
     )
-    unit = jax.jit(wgm.weight_gradient_unit_area, static_argnums=1)(wp, wcfg)
-    layer_fn = jax.jit(
-        wgm.weight_gradient_layer, static_argnames=("config", "windows", "in_channels", "kernel_size", "out_channels")
-    )
     act = as_float(trace.input_activity)
     cells = as_float(sp.rows) * as_float(sp.cols)
-    lat, en = [], []
-    for i, layer in enumerate(layers):
-        cost = layer_fn(
-            wp,
-            config=wcfg,
-            windows=layer.valid_windows,
-            in_channels=layer.in_channels,
-            kernel_size=layer.kernel_h,
-            out_channels=layer.out_channels,
-            activity=act[..., i],
-        )
-        acc = wgm.gradient_accumulator(
-            wp, wcfg, num_weights=float(layer.num_weights), num_array_write_parallel=num_array_write_parallel,
-            array_cells=cells,
-        )
-        lat.append(cost.latency + acc.latency)
-        en.append(cost.energy + acc.energy)
+    # All layers in one call: the WG array is traced once and vmapped over the activities.
+    cost = jax.jit(wgm.weight_gradient_layers, static_argnames=(
+        "config", "windows", "in_channels", "kernel_size", "out_channels"))(
+        wp,
+        config=wcfg,
+        windows=tuple(l.valid_windows for l in layers),
+        in_channels=tuple(l.in_channels for l in layers),
+        kernel_size=tuple(l.kernel_h for l in layers),
+        out_channels=tuple(l.out_channels for l in layers),
+        activity=act,
+    )
+    acc = wgm.gradient_accumulator(
+        wp, wcfg, num_weights=jnp.asarray([float(l.num_weights) for l in layers], act.dtype),
+        num_array_write_parallel=num_array_write_parallel, array_cells=cells,
+    )
     acc0 = wgm.gradient_accumulator(
         wp, wcfg, num_weights=1.0, num_array_write_parallel=num_array_write_parallel, array_cells=cells
     )
     return _WG(
-        area=as_float(unit.area) + acc0.area,
-        peak_latency=jnp.stack(lat, axis=-1),
-        peak_energy=jnp.stack(en, axis=-1),
-        out_precision=as_float(unit.out_precision),
-        leakage=as_float(unit.leakage) + acc0.leakage,
+        area=cost.area[..., 0] + acc0.area,  # the whole unit's, the same in every layer's entry
+        peak_latency=cost.latency + acc.latency,
+        peak_energy=cost.energy + acc.energy,
+        out_precision=wgm.out_precision(wp, wcfg),
+        leakage=cost.leakage[..., 0] + acc0.leakage,
     )
 
 

@@ -53,10 +53,11 @@ Components are cimjax's (:mod:`~cimjax.hw.components.logic`, ``routing``, ``mlsa
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple, Optional, Union
+from typing import NamedTuple, Optional, Sequence, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import logic, mlsa, routing, sram, switch_matrix
@@ -314,24 +315,79 @@ def weight_gradient_layer(
             raise ValueError(f"weight_gradient_layer: {name} = {v!r}: expected an int ≥ 1")
     fc = windows == 1 if is_fc is None else bool(is_fc)
     arr = _array(params, config, activity)
+    return _layer_cost(params, config, arr, float(windows), float(in_channels), float(kernel_size),
+                       float(out_channels), fc)
+
+
+def weight_gradient_layers(
+    params: WeightGradientParams,
+    config: WeightGradientConfig,
+    *,
+    windows: Sequence[int],
+    in_channels: Sequence[int],
+    kernel_size: Sequence[int],
+    out_channels: Sequence[int],
+    activity: ArrayLike,
+) -> Cost:
+    """:func:`weight_gradient_layer` of ``L`` layers at once, the last axis indexing them.
+
+    The same values as ``L`` calls, but the WG array is traced once and vmapped over the
+    layers' activities, so a network's compiled graph does not grow with its depth.
+
+    Args:
+      params: :class:`WeightGradientParams` (scalars).
+      config: :class:`WeightGradientConfig` (static).
+      windows, in_channels, kernel_size, out_channels: per layer (static ints ≥ 1, length ``L``).
+      activity: the layers' input activities, shape ``(..., L)`` (traced).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` with a trailing axis of ``L`` (area and leakage of
+      the whole unit, repeated).
+    """
+    table = {"windows": windows, "in_channels": in_channels, "kernel_size": kernel_size,
+             "out_channels": out_channels}
+    n = len(windows)
+    for name, vs in table.items():
+        if len(vs) != n or n == 0:
+            raise ValueError(f"weight_gradient_layers: {name} has {len(vs)} entries; expected {n} ≥ 1")
+        for v in vs:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"weight_gradient_layers: {name} = {v!r}: expected ints ≥ 1")
+    act = as_float(activity)
+    if act.shape[-1:] != (n,):
+        raise ValueError(f"weight_gradient_layers: activity has shape {act.shape}; expected (..., {n})")
+    lead = act.shape[:-1]
+    flat = act.reshape((-1,))
+    arr = jax.vmap(lambda a: _array(params, config, a))(flat)
+    arr = jax.tree.map(lambda x: jnp.reshape(x, lead + (n,)), arr)
+    f = lambda x: jnp.asarray(np.asarray(x, np.float64), act.dtype)  # noqa: E731
+    return _layer_cost(params, config, arr, f(windows), f(in_channels), f(kernel_size), f(out_channels),
+                       np.asarray(windows) == 1)
+
+
+def _layer_cost(params, config, arr: _Array, windows, in_channels, kernel_size, out_channels, fc) -> Cost:
+    """Peak WG of a layer from the WG array's costs (``fc``: NeuroSim's FC speed-up rule)."""
     in_row, in_col = _counts(params, config)
     n = in_row * in_col
     rows, cols = as_float(params.array_rows), as_float(params.array_cols)
     matrix_cols = in_channels * as_float(params.num_bit_input)
-    if fc:
-        speed_row = in_row
-        speed_col = jnp.maximum(config.floor(matrix_cols / cols), 1.0)
-    else:
-        need_row = jnp.maximum(config.ceil(windows / rows), 1.0)
-        need_col = jnp.maximum(config.ceil(matrix_cols / cols), 1.0)
-        speed_row = jnp.maximum(config.floor(in_row / need_row), 1.0)
-        speed_col = jnp.maximum(config.floor(in_col / need_col), 1.0)
+    fc_row = in_row
+    fc_col = jnp.maximum(config.floor(matrix_cols / cols), 1.0)
+    need_row = jnp.maximum(config.ceil(windows / rows), 1.0)
+    need_col = jnp.maximum(config.ceil(matrix_cols / cols), 1.0)
+    conv_row = jnp.maximum(config.floor(in_row / need_row), 1.0)
+    conv_col = jnp.maximum(config.floor(in_col / need_col), 1.0)
+    speed_row = jnp.where(fc, fc_row, conv_row)
+    speed_col = jnp.where(fc, fc_col, conv_col)
     used = windows * matrix_cols / (n * rows * cols)
-    k2 = float(kernel_size * kernel_size)
-    c_out = float(out_channels)
+    k2 = kernel_size * kernel_size
+    c_out = out_channels
     latency = (c_out * arr.read.latency / (speed_row * speed_col) + arr.write.latency) * k2
     energy = (n * (c_out * arr.read.energy + arr.write.energy) + c_out * arr.tree.energy) * used * k2
-    return Cost(n * arr.read.area + arr.tree.area, energy, latency, n * arr.read.leakage + arr.tree.leakage)
+    area = n * arr.read.area + arr.tree.area
+    leakage = n * arr.read.leakage + arr.tree.leakage
+    shape = jnp.shape(latency)
+    return Cost(jnp.broadcast_to(area, shape), energy, latency, jnp.broadcast_to(leakage, shape))
 
 
 def gradient_accumulator(
