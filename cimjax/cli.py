@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 
+from cimjax import compile_cache
 from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
 
 
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    compile_cache.enable()  # later runs of the same estimate/training load their compiled code
     try:
         return args.func(args)
     except (ConfigError, FileNotFoundError) as err:
