@@ -70,7 +70,7 @@ def test_optimizer_respects_bounds_and_budget():
                                          "r_on": {"min": 3e4, "max": 3e5, "scale": "log"},
                                          "adc_bits": {"min": 4, "max": 7}}}, Config())
     res = optimize(Config(), space, "edp", ["area<=1.0x"], steps=40, starts=3, inner=10, layers=TINY,
-                   progress=False, seed=0)
+                   progress=False, seed=0, refine=0)
     lo = np.asarray([0.2, 3e4, 4.0])
     hi = np.asarray([0.7, 3e5, 7.0])
     assert res.names == ("read_voltage", "r_on", "adc_bits")
@@ -82,3 +82,14 @@ def test_optimizer_respects_bounds_and_budget():
     assert res.best_metrics["area"] <= res.constraints[0].bound * (1 + 1e-9)
     assert res.best_metrics["edp"] <= res.base_metrics["edp"] * (1 + 1e-6)
     assert res.evaluations == 40 * 3 + res.candidates
+    # The exact refinement after rounding: never worse, still feasible and in bounds, counted.
+    ref = optimize(Config(), space, "edp", ["area<=1.0x"], steps=40, starts=3, inner=10, layers=TINY,
+                   progress=False, seed=0, refine=2, refine_points=9)
+    assert ref.feasible and ref.best_metrics["area"] <= ref.constraints[0].bound * (1 + 1e-9)
+    assert ref.best_metrics["edp"] <= res.best_metrics["edp"] * (1 + 1e-12)
+    assert ref.best["adc_bits"] == res.best["adc_bits"]  # discrete parameters stay as rounded
+    xr = np.asarray([ref.best[k] for k in ref.names])
+    assert np.all(xr >= lo) and np.all(xr <= hi)
+    assert ref.candidates > res.candidates and ref.evaluations == 40 * 3 + ref.candidates
+    with pytest.raises(ConfigError, match="refine_points"):
+        optimize(Config(), space, "edp", steps=1, starts=1, layers=TINY, refine_points=2, progress=False)

@@ -47,6 +47,8 @@ def add_optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rho", type=float, default=10.0, help="augmented-Lagrangian penalty")
     p.add_argument("--grad-mode", choices=("ste", "relaxed"), default="ste", help="count mode during the descent")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--refine", type=int, default=3, metavar="SWEEPS",
+                   help="exact coordinate-search sweeps over the continuous parameters after rounding (0 = off)")
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
     p.add_argument("--no-progress", action="store_true")
 
@@ -123,10 +125,10 @@ def cmd_optimize(args, config) -> int:
     grid = G.load_grid(args.grid, config)
     res = optimize(config, grid, args.objective, args.constraints, steps=args.steps, starts=args.starts,
                    learning_rate=args.lr, rho=args.rho, grad_mode=args.grad_mode, seed=args.seed,
-                   trace=_trace(args, config), progress=not args.no_progress)
+                   refine=args.refine, trace=_trace(args, config), progress=not args.no_progress)
     print(f"{args.objective}: base design {res.base_metrics[args.objective]:.4g} → optimum "
           f"{res.best_metrics[args.objective]:.4g} ({'feasible' if res.feasible else 'INFEASIBLE'}; "
-          f"exact re-check of {res.candidates} rounded candidates)")
+          f"{res.candidates} exact evaluations of rounded and refined candidates)")
     for c in res.constraints:
         print(f"  {c.text}: {res.best_metrics[c.metric]:.4g} (bound {c.bound:.4g})")
     width = max(map(len, res.best))

@@ -27,7 +27,13 @@ Method:
   down and up, continuous ones within 5 % of a bound also try the bound (the sigmoid only
   approaches it), every combination (up to 2^5 per start) is evaluated in the *exact*
   estimator (:func:`cimjax.dse.sweep.evaluate`, with the static chip of each
-  candidate), and the best feasible one is returned.
+  candidate), and the best feasible one is kept.
+* **Exact refinement.** From that point, ``refine`` sweeps of an exact coordinate search
+  over the continuous parameters (discrete ones stay as rounded): each sweep evaluates, in
+  one vmapped call, every continuous parameter at ``refine_points`` values across its whole
+  range plus a finer stencil around the current value (in its own scale), the others held,
+  and moves to the best feasible improvement. It sees the count steps of the exact model
+  that the surrogate gradient smooths over; it stops early when a sweep finds nothing better.
 """
 
 from __future__ import annotations
@@ -155,16 +161,18 @@ class OptResult:
 def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence[str] = (), *,
              steps: int = 300, starts: int = 8, learning_rate: float = 0.05, rho: float = 10.0,
              inner: int = 25, grad_mode: str = "ste", seed: Optional[int] = None, layers=None, trace=None,
-             polish_fraction: float = 0.3, progress: bool = True) -> OptResult:
+             polish_fraction: float = 0.3, refine: int = 3, refine_points: int = 17,
+             progress: bool = True) -> OptResult:
     """Minimise (maximise for TOPS-like) ``objective`` over ``grid``'s ranges subject to
     ``constraints`` (strings, :func:`parse_constraint`); see the module docstring. The last
     ``polish_fraction`` of the steps pins the discrete parameters at their nearest valid
     values and refines the continuous ones."""
     if objective not in OBJECTIVES:
         raise ConfigError(f"objective {objective!r} is unknown: expected one of {', '.join(OBJECTIVES)}")
-    for name, v in (("steps", steps), ("starts", starts), ("inner", inner)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ConfigError(f"optimize: {name} = {v!r}: expected an integer ≥ 1")
+    for name, v, least in (("steps", steps, 1), ("starts", starts, 1), ("inner", inner, 1),
+                           ("refine", refine, 0), ("refine_points", refine_points, 3)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < least:
+            raise ConfigError(f"optimize: {name} = {v!r}: expected an integer ≥ {least}")
     variables, fixed = variables_from_grid(grid)
     names = tuple(v.spec.name for v in variables)
     base = prepare(config, layers=layers, trace=trace)
@@ -267,6 +275,9 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
         best_t = np.argmin(np.where(ok & np.isfinite(tail_obj), tail_obj, np.inf), axis=0)
         final = np.concatenate([final, np.asarray(xs[-polish:])[best_t, np.arange(starts)]])
     best, best_m, feasible, n_cand = _round_and_check(base, variables, fixed, final, objective, cons)
+    if refine and feasible:
+        best, best_m, n_ref = _refine_exact(base, variables, best, best_m, objective, cons, refine, refine_points)
+        n_cand += n_ref
     return OptResult(
         names=names, objective=objective, constraints=cons, best=best, best_metrics=best_m, feasible=feasible,
         base_metrics=base_metrics, trajectory_x=np.asarray(xs), trajectory_obj=np.exp(sign * np.asarray(objs)),
@@ -330,6 +341,51 @@ def _round_and_check(base, variables, fixed, final, objective, cons):
     i = int(np.argmin(np.where(feasible, score, np.inf))) if feasible.any() else int(np.argmin(viol))
     best = {k: (pts[k][i] if isinstance(pts[k][i], str) else float(pts[k][i])) for k in pts}
     return best, {k: float(v[i]) for k, v in m.items()}, bool(feasible[i]), len(cands)
+
+
+def _score(m: dict, objective: str, cons) -> tuple[np.ndarray, np.ndarray]:
+    """Per design: the minimised score (inf if not finite) and whether it is feasible."""
+    score = np.asarray(m[objective], float) * (-1.0 if objective in MAXIMISE else 1.0)
+    viol = np.zeros(len(score))
+    for c in cons:
+        viol += np.asarray([c.violation(val) for val in m[c.metric]])
+    return np.where(np.isfinite(score), score, np.inf), viol <= 1e-9
+
+
+def _refine_exact(base, variables, best, best_m, objective, cons, sweeps, points):
+    """Exact coordinate search over the continuous variables from the feasible ``best``
+    (module docstring); returns the improved ``(best, metrics, evaluations)``."""
+    cont = [v for v in variables if not v.spec.discrete]
+    if not cont:
+        return best, best_m, 0
+    cur, cur_m = dict(best), dict(best_m)
+    cur_score = _score({k: [v] for k, v in cur_m.items()}, objective, cons)[0][0]
+    evals = 0
+    for sweep in range(sweeps):
+        trial = []
+        for v in cont:
+            a, b = float(v.encode(v.lo)), float(v.encode(v.hi))
+            t0 = float(v.encode(cur[v.spec.name]))
+            step = (b - a) / (points - 1) / (2 ** sweep)
+            ts = np.concatenate([np.linspace(a, b, points), t0 + step * np.arange(-4, 5) / 4.0])
+            for t in np.unique(np.clip(ts, a, b)):
+                x = {"log": math.exp, "log2": lambda u: 2.0 ** u, "linear": float}[v.scale](float(t))
+                x = float(min(max(x, v.lo), v.hi))
+                if x != cur[v.spec.name]:
+                    trial.append({**cur, v.spec.name: x})
+        if not trial:
+            break
+        pts = {k: np.asarray([d[k] for d in trial], dtype=object if P.PARAMS[k].kind == "choice" else float)
+               for k in cur}
+        m, _, _ = evaluate(base, pts, chunk=64, fixed_chunk=True, progress=False)
+        evals += len(trial)
+        score, ok = _score(m, objective, cons)
+        i = int(np.argmin(np.where(ok, score, np.inf)))
+        if not (ok[i] and score[i] < cur_score - 1e-9 * abs(cur_score)):
+            break
+        cur = {k: (pts[k][i] if isinstance(pts[k][i], str) else float(pts[k][i])) for k in pts}
+        cur_m, cur_score = {k: float(val[i]) for k, val in m.items()}, score[i]
+    return cur, cur_m, evals
 
 
 def metrics_for(base, point: dict) -> dict:
