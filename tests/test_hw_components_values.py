@@ -226,7 +226,7 @@ def test_htree_quirk_and_fix():
     # same repeated wire as a bus; path = D/2 (main bus) + Σ_{i=0..4} D/2^(i+1) = 29.375 µm,
     # total = D/2 + 5·D/2 = 60 µm.
     p = C.HTreeParams(CP, 5e-6, 5e-6, 64.0, 0.1)
-    fixed = C.htree(p, C.HTreeConfig(neurosim_wire_sizing=False))
+    fixed = C.htree(p, C.HTreeConfig(neurosim_wire_sizing=False, area_rule="repeaters"))
     path = C.bus(C.BusParams(CP, 2.0, 29.375e-6, 64.0, 0.1))
     total = C.bus(C.BusParams(CP, 2.0, 60e-6, 64.0, 0.1))
     assert f(fixed.latency) == pytest.approx(f(path.latency), rel=1e-5)
@@ -236,6 +236,34 @@ def test_htree_quirk_and_fix():
     # The quirk doubles those wires and uses the 100-nm resistivity class: faster.
     quirk = C.htree(p, C.HTreeConfig())
     assert f(quirk.latency) < f(fixed.latency)
+
+
+def test_htree_channel_area_by_hand():
+    """area_rule='neurosim' (HTree::CalculateArea): an 8x8 tree (S = 3) of 300 x 200 µm units,
+    bus 256, folded 4: stages 1 and 2 are 1 and 2 lanes of repeaters wide, V₀ = 1200 µm,
+    H₀ = 800 µm; main bus min(8 − 3, 3) = 3 units wide."""
+    t = C.circuit_technology(CP, CFG)
+    rep = routing.repeated_wire(t, tech.wire_resistance_per_length(CP.wire_width_nm, CP.temperature_k),
+                                CP.wire_capacitance, 0.1, CFG)
+    inv = gates.gate(t, "inv", size=max(1.0, f(rep.size)))
+    lane = 256.0 / 4.0
+    v0, h0 = 1200e-6, 800e-6
+    want = sum(i * lane * (f(inv.width) * v0 / 2**i + f(inv.height) * h0 / 2**i) / 2 for i in (1, 2))
+    want += lane * f(inv.height) * 3 * 200e-6
+    p = C.HTreeParams(CP, 300e-6, 200e-6, 256.0, 0.1)
+    got = C.htree(p, C.HTreeConfig(num_rows=8, num_cols=8))
+    assert f(got.area) == pytest.approx(want, rel=1e-9)
+    # Folding divides it; the old rule counts repeaters only (much smaller); timing unchanged.
+    folded = C.htree(p._replace(folded_ratio=16.0), C.HTreeConfig(num_rows=8, num_cols=8))
+    assert f(folded.area) == pytest.approx(want / 4, rel=1e-9)
+    reps = C.htree(p, C.HTreeConfig(num_rows=8, num_cols=8, area_rule="repeaters"))
+    assert f(reps.area) < 0.5 * want
+    assert f(reps.latency) == f(got.latency) and f(reps.energy) == f(got.energy)
+    # A 2x2 tree has no stage in the loop: only the main bus, min(2 − 1, 1) = 1 unit.
+    two = C.htree(p, C.HTreeConfig(num_rows=2, num_cols=2))
+    assert f(two.area) == pytest.approx(lane * f(inv.height) * 200e-6, rel=1e-9)
+    with pytest.raises(ValueError, match="area_rule"):
+        C.HTreeConfig(area_rule="layout")
 
 
 def test_htree_and_bus_monotone_in_length():

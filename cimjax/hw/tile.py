@@ -158,6 +158,9 @@ def _tile_buffer(circuit, cfg, core_rows, core_cols):
     return fn
 
 
+TILE_TREE_FOLDED_RATIO = 16.0  #: channel folding of a tile's H-tree (NeuroSim ``TileCalculateArea``)
+
+
 def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
     bus_cfg = routing.BusConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
     return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
@@ -167,7 +170,9 @@ def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
     tree_cfg = routing.HTreeConfig(
         num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
     )
-    return routing.htree(routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance), tree_cfg)
+    # Tile trees fold their channel 16× (TileCalculateArea), the chip tree 4× (treeFoldedRatio).
+    params = routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
+    return routing.htree(params, tree_cfg)
 
 
 def tile_geometry(

@@ -21,10 +21,24 @@ Choices where spec §5.6 is silent (cimjax's):
   (``S = ⌈log2 max(rows, cols)⌉``) is ``D/2^(i+1)`` long and has ``2^i`` segments; the main
   bus from the edge is ``D/2``. A transfer travels the main bus and one segment per stage
   (latency and energy); leakage and area count every segment.
-* **Area** = repeaters, plus ``wire_pitch_factor·w`` per bit and metre of routing (0 by
+* **Bus area** = repeaters, plus ``wire_pitch_factor·w`` per bit and metre of routing (0 by
   default: the spec gives no rule). **Tolerance**: of ``s_opt/2^k``, ``0.9^k·d_opt``
   (``k < num_candidates``) the first with delay ≥ (1 + tolerance)·optimum (the spec's "until";
   the last if none); a hard choice in every mode, gradients flow through its values.
+
+H-tree area (``HTreeConfig.area_rule``):
+
+* ``"neurosim"`` (default): the routing channel of ``HTree::CalculateArea`` (NeuroSim V2.0
+  ``HTree.cpp``, read for its formula). With ``S = ⌈log2 max(rows, cols)⌉``, ``V₀ = h·2^S/2``,
+  ``H₀ = w·2^S/2`` (``h``, ``w`` the unit height and width) and the repeater INV's cell width
+  ``w_inv`` and height ``h_inv`` (the repeater of the unwidened wire, sized at least minimum):
+  stage ``i = 1 … S−1`` adds a vertical channel ``i·B·w_inv/f`` wide and ``V₀/2^(i+1)`` long
+  and a horizontal one ``i·B·h_inv/f`` wide and ``H₀/2^(i+1)`` long (the channel widens by one
+  bus of repeaters per stage); the main bus adds ``B·h_inv/f`` × ``min(cols − x_c, x_c)·w``,
+  ``x_c = ⌊log2 min(rows, cols)⌋`` (less 1 if that leaves no column). ``B`` is the bus width
+  and ``f`` the folding ratio (``treeFoldedRatio`` = 4 for the chip tree; 16 for tile
+  trees). The repeaters sit inside the channel, so their own area is not added.
+* ``"repeaters"``: the repeaters' area only (plus ``wire_pitch_factor``), cimjax's earlier rule.
 
 H-tree quirks (spec §5.6, §8), behind ``HTreeConfig.neurosim_wire_sizing``:
 
@@ -58,6 +72,7 @@ LINEAR_REGION_RATIO = 0.2  #: §5.4's ``LINEAR_REGION_RATIO``.
 HTREE_QUIRK_WIRE_CLASS = (2.30, 2.73e-8)  #: (AR, ρ in Ω·m) NeuroSim's H-tree always uses (§5.6).
 HTREE_WIDE_F, HTREE_MEDIUM_F = 1e5, 1e4  #: H-tree wire widening thresholds, F (§5.6).
 WIRE_ACTIVITY = 0.25  #: Switching activity of a repeated wire (§5.6).
+HTREE_AREA_RULES = ("neurosim", "repeaters")
 
 
 class MuxParams(NamedTuple):
@@ -225,7 +240,9 @@ class HTreeParams(NamedTuple):
     """An H-tree over a grid of units (tiles or PEs) (traced): ``unit_height``/``unit_width``
     (m; example defaults, set by the floorplan), ``bus_width`` (bits per transfer),
     ``delay_tolerance`` (``globalBusDelayTolerance`` = 0.1), ``wire_pitch_factor`` (routing
-    area per bit as a multiple of the wire width; 0 = none)."""
+    area per bit as a multiple of the wire width; 0 = none; ``area_rule="repeaters"`` only),
+    ``folded_ratio`` (channel folding of ``area_rule="neurosim"``: 4 for the chip, 16 for a
+    tile)."""
 
     circuit: CircuitParams = CircuitParams()
     unit_height: ArrayLike = 100e-6
@@ -233,6 +250,7 @@ class HTreeParams(NamedTuple):
     bus_width: ArrayLike = 64.0
     delay_tolerance: ArrayLike = 0.1
     wire_pitch_factor: ArrayLike = 0.0
+    folded_ratio: ArrayLike = 4.0
 
 
 @jax.tree_util.register_static
@@ -251,18 +269,22 @@ class BusConfig(ComponentConfig):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class HTreeConfig(BusConfig):
     """Static structure of :func:`htree`: the unit grid ``num_rows``/``num_cols`` (ints in
-    [1, 2^16]), ``neurosim_wire_sizing`` (the quirk flag, module docstring) and
+    [1, 2^16]), ``neurosim_wire_sizing`` (the quirk flag, module docstring), ``area_rule``
+    (``"neurosim"`` routing channel or ``"repeaters"``, module docstring) and
     ``num_candidates`` (as :class:`BusConfig`)."""
 
     num_rows: int = 4
     num_cols: int = 4
     neurosim_wire_sizing: bool = True
+    area_rule: str = "neurosim"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("num_rows", 1, 2**16)
         self._check_int("num_cols", 1, 2**16)
         self._check_bool("neurosim_wire_sizing")
+        if self.area_rule not in HTREE_AREA_RULES:
+            raise ValueError(f"area_rule = {self.area_rule!r}: expected one of {HTREE_AREA_RULES}")
 
 
 def _wire_resistance(width_nm: Array, temperature_k: ArrayLike, quirk: bool) -> Array:
@@ -316,7 +338,27 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     r_w = _wire_resistance(width_nm, c.temperature_k, config.neurosim_wire_sizing)
     wire = repeated_wire(t, r_w, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
     routing = as_float(params.wire_pitch_factor) * width_nm * 1e-9
-    return _wire_cost(wire, lengths, lengths * counts, as_float(params.bus_width), routing)
+    cost = _wire_cost(wire, lengths, lengths * counts, as_float(params.bus_width), routing)
+    if config.area_rule == "neurosim":
+        cost = cost._replace(area=_channel_area(params, config, t, height, width, levels))
+    return cost
+
+
+def _channel_area(params: HTreeParams, config: HTreeConfig, t, height, width, levels: int) -> Array:
+    """The H-tree's routing-channel area (``area_rule="neurosim"``, module docstring), m²."""
+    c = params.circuit
+    r_base = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
+    rep = repeated_wire(t, r_base, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
+    inv = gates.gate(t, "inv", size=jnp.maximum(1.0, rep.size), mode=config.mode)
+    lane = as_float(params.bus_width) / as_float(params.folded_ratio)  # bits side by side, folded
+    v0, h0 = height * 2.0**levels / 2.0, width * 2.0**levels / 2.0
+    area = jnp.zeros_like(lane * inv.width * height)
+    for i in range(1, levels):  # stage i: channel i lanes of repeaters wide, half its length counted
+        area = area + i * lane * inv.width * (v0 / 2.0**i) / 2.0 + i * lane * inv.height * (h0 / 2.0**i) / 2.0
+    x_c = math.floor(math.log2(min(config.num_rows, config.num_cols)))
+    if config.num_cols - x_c < 1:
+        x_c -= 1
+    return area + lane * inv.height * min(config.num_cols - x_c, x_c) * width
 
 
 class BusParams(NamedTuple):
