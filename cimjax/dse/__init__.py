@@ -1,4 +1,4 @@
-"""Design-space exploration of the chip estimate (issue 5, items 1–4).
+"""Design-space exploration of the chip estimate and of device specs (issue 5).
 
 - :mod:`cimjax.dse.params`: the parameters a design may vary, their ranges and setters;
 - :mod:`cimjax.dse.grid`: grid files (``configs/sweeps/*.py`` / ``.toml``), validation, sampling;
@@ -6,5 +6,8 @@
 - :mod:`cimjax.dse.pareto`: Pareto fronts (numpy);
 - :mod:`cimjax.dse.sensitivity`: differentiable PPA and elasticities (``--sensitivity``);
 - :mod:`cimjax.dse.optimize`: gradient co-optimisation (``cimjax optimize``);
-- :mod:`cimjax.dse.plots`, :mod:`cimjax.dse.io`: PNG plots, CSV/JSON files.
+- :mod:`cimjax.dse.plots`, :mod:`cimjax.dse.io`: PNG plots, CSV/JSON files;
+- :mod:`cimjax.dse.device_map` (grids in :mod:`~cimjax.dse.device_grid`, joint objective and
+  plots in :mod:`~cimjax.dse.device_map_joint`): accuracy maps of device specs by one vmapped
+  short training over a batch of devices and seeds, and accuracy + λ·energy.
 """

@@ -19,6 +19,7 @@ from typing import NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from cimjax import quant
@@ -28,6 +29,10 @@ from cimjax.optim.momentum import neurosim_momentum
 
 Array = jax.Array
 ScalarOrSchedule = Union[float, optax.Schedule]
+
+#: A device parameter given as a Python number (validated, static where it may be) or as a
+#: JAX array (traced under ``jit``/``vmap``; validated only when concrete).
+DeviceValue = Union[float, int, jax.Array]
 
 NO_PARAMS_MSG = (
     "device_update needs the current weights: call update(updates, state, params) with "
@@ -58,7 +63,7 @@ class DeviceUpdateState(NamedTuple):
     a_ltd: optax.Params
 
 
-def _pulse_count(x: Array, lr: Array, max_level: int) -> tuple[Array, Array]:
+def _pulse_count(x: Array, lr: Array, max_level: DeviceValue) -> tuple[Array, Array]:
     """Steps 1–3 of QG: ``x̂ = x/shift(max|x|)`` and ``ΔP = round(lr·x̂/2·L)``."""
     x_hat = x / quant.shift(jnp.max(jnp.abs(x))) if x.size else x
     gr = lr * x_hat
@@ -79,7 +84,7 @@ def device_weight_change(
     a_ltd: Array,
     learning_rate: Union[float, Array],
     *,
-    max_level: int,
+    max_level: DeviceValue,
     weight_bits: quant.Bits = 5,
     clip_pulses: bool = False,
     ideal: bool = False,
@@ -104,7 +109,8 @@ def device_weight_change(
       a_ltp: signed LTP curve constants in pulses, same shape (``±inf`` = linear).
       a_ltd: signed LTD curve constants in pulses, same shape.
       learning_rate: ``lr`` (NeuroSim ``grad_scale``), scalar.
-      max_level: ``L``, pulses across the range (static).
+      max_level: ``L``, pulses across the range: a Python int or a (traced) scalar array;
+        it only enters as a float scale (``ΔP = round(gr/2·L)``, the curve's ``L/A``).
       weight_bits: ``b_W`` of ``C`` (static; float markers clip to [−1, 1]).
       clip_pulses: clip pulse positions to [0, L] (static).
       ideal: WAGE's update instead of the device curve (static).
@@ -120,6 +126,31 @@ def device_weight_change(
     return (w - _weight_clip(w_new, weight_bits)).astype(w.dtype), dp
 
 
+def _leaf_update(
+    x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, max_level, c2c_sigma, *, weight_bits, gradient_bits, c2c_mode,
+    clip_pulses, ideal, add_c2c,
+):
+    """One tensor: QG (steps 1–8) and W; returns ``w' − w`` (see :func:`device_update`).
+
+    ``max_level`` and ``c2c_sigma`` may be Python numbers or (traced) arrays; ``add_c2c``
+    (static) says whether the c2c term is added at all (a traced σ always adds it: with σ =
+    0 the term is ``±0``, so the result equals the Python-zero path's).
+    """
+    d, dp = device_weight_change(
+        x, w, a_ltp, a_ltd, lr, max_level=max_level, weight_bits=weight_bits,
+        clip_pulses=clip_pulses, ideal=ideal,
+    )
+    if quant.is_float_bits(gradient_bits):
+        delta = d
+    else:
+        delta = quant.stochastic_round(key_sr, d) / quant.scale_s(gradient_bits)
+    w_new = w - delta
+    if add_c2c:
+        w_new = w_new + c2c_noise(key_c2c, delta, c2c_sigma, c2c_mode, dp)
+    w_new = _weight_clip(w_new, weight_bits)
+    return (w_new - w).astype(w.dtype)
+
+
 @functools.partial(
     jax.jit,
     static_argnames=(
@@ -130,30 +161,60 @@ def _device_leaf_update(
     x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, *, max_level, weight_bits, gradient_bits, c2c_sigma,
     c2c_mode, clip_pulses, ideal,
 ):
-    """One tensor: QG (steps 1–8) and W; returns ``w' − w`` (see :func:`device_update`)."""
-    d, dp = device_weight_change(
-        x, w, a_ltp, a_ltd, lr, max_level=max_level, weight_bits=weight_bits,
-        clip_pulses=clip_pulses, ideal=ideal,
+    """:func:`_leaf_update` with Python-valued (static) ``max_level`` and ``c2c_sigma``."""
+    return _leaf_update(
+        x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, max_level, c2c_sigma, weight_bits=weight_bits,
+        gradient_bits=gradient_bits, c2c_mode=c2c_mode, clip_pulses=clip_pulses, ideal=ideal,
+        add_c2c=c2c_sigma > 0,
     )
-    if quant.is_float_bits(gradient_bits):
-        delta = d
-    else:
-        delta = quant.stochastic_round(key_sr, d) / quant.scale_s(gradient_bits)
-    w_new = w - delta
-    if c2c_sigma > 0:
-        w_new = w_new + c2c_noise(key_c2c, delta, c2c_sigma, c2c_mode, dp)
-    w_new = _weight_clip(w_new, weight_bits)
-    return (w_new - w).astype(w.dtype)
+
+
+#: :func:`_leaf_update` with array-valued (traced) ``max_level`` and ``c2c_sigma``.
+_device_leaf_update_traced = jax.jit(
+    _leaf_update,
+    static_argnames=("weight_bits", "gradient_bits", "c2c_mode", "clip_pulses", "ideal", "add_c2c"),
+)
+
+
+def _is_array(x) -> bool:
+    """A JAX array or tracer (a traced device parameter), not a Python/numpy number."""
+    return isinstance(x, (jax.Array, jax.core.Tracer))
+
+
+def _concrete(x) -> Optional[np.ndarray]:
+    """The value of ``x`` as a numpy array, or None for a tracer (not checkable)."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    try:
+        return np.asarray(x)
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):  # pragma: no cover
+        return None
 
 
 def _check_config(nl_ltp, nl_ltd, max_level, c2c_sigma, d2d_sigma, c2c_mode, weight_bits, gradient_bits):
+    """Range checks at construction. Python values are checked as before; JAX arrays must be
+    scalars, and their value is checked when concrete (skipped for tracers inside
+    ``jit``/``vmap``)."""
+    def values(name, v):
+        if _is_array(v):
+            if jnp.ndim(v) != 0:
+                raise ValueError(f"{name} has shape {jnp.shape(v)}: expected a scalar (vmap over a batch of settings)")
+            return _concrete(v)
+        return v
+
     for name, nl in (("nl_ltp", nl_ltp), ("nl_ltd", nl_ltd)):
-        if not -NL_CLIP <= float(nl) <= NL_CLIP:
+        v = values(name, nl)
+        if v is not None and not -NL_CLIP <= float(v) <= NL_CLIP:
             raise ValueError(f"{name} = {nl!r} is invalid: expected a label in [-9, 9] (0 = linear)")
-    if isinstance(max_level, bool) or not isinstance(max_level, int) or max_level < 1:
+    if _is_array(max_level):
+        v = values("max_level", max_level)
+        if v is not None and not float(v) >= 1.0:
+            raise ValueError(f"max_level = {max_level!r} is invalid: expected >= 1")
+    elif isinstance(max_level, bool) or not isinstance(max_level, int) or max_level < 1:
         raise ValueError(f"max_level = {max_level!r} is invalid: expected an int >= 1")
     for name, s in (("c2c_sigma", c2c_sigma), ("d2d_sigma", d2d_sigma)):
-        if not float(s) >= 0.0:
+        v = values(name, s)
+        if v is not None and not float(v) >= 0.0:
             raise ValueError(f"{name} = {s!r} is invalid: expected >= 0")
     if c2c_mode not in C2C_MODES:
         raise ValueError(f"c2c_mode = {c2c_mode!r} is invalid: expected one of {C2C_MODES}")
@@ -165,11 +226,11 @@ def device_update(
     learning_rate: ScalarOrSchedule = 1.0,
     *,
     key: jax.Array,
-    nl_ltp: float = 1.75,
-    nl_ltd: float = 1.46,
-    max_level: int = 32,
-    c2c_sigma: float = 0.003,
-    d2d_sigma: float = 0.0,
+    nl_ltp: DeviceValue = 1.75,
+    nl_ltd: DeviceValue = 1.46,
+    max_level: DeviceValue = 32,
+    c2c_sigma: DeviceValue = 0.003,
+    d2d_sigma: DeviceValue = 0.0,
     c2c_mode: str = "per_update",
     weight_bits: quant.Bits = 5,
     gradient_bits: quant.Bits = 5,
@@ -197,16 +258,29 @@ def device_update(
     of that one addition (exact whenever ``w`` and ``w'`` are within a factor 2, as
     Sterbenz's lemma guarantees; at most 1 ulp otherwise).
 
+    Traced device parameters. ``nl_ltp``, ``nl_ltd``, ``max_level``, ``c2c_sigma`` and
+    ``d2d_sigma`` may each be a Python number or a scalar JAX array, also a tracer: build
+    the transformation *inside* a jitted / vmapped function and ``init``/``update`` it
+    there, e.g. ``jax.vmap(lambda nl, key: train(device_update(..., nl_ltp=nl, key=key)))``
+    trains a batch of devices in one program (:mod:`cimjax.dse.device_map`). Python values
+    keep the original path (``max_level`` and ``c2c_sigma`` static); an array
+    ``max_level`` is used as a float (it only scales ``ΔP`` and the curve), an array
+    ``c2c_sigma`` always adds the c2c term (zero noise for σ = 0). Both paths give the
+    same numbers for the same values (``tests/test_dse_device_map.py``).
+
     Args:
       learning_rate: NeuroSim's ``grad_scale`` (``lr`` of QG): a float or an optax
         schedule of the update count (see :func:`step_decay_schedule`).
       key: ``jax.random`` key; split into the d2d draw (at ``init``) and the per-step
         stream stored in the state. The same key gives the same device population.
       nl_ltp / nl_ltd: nonlinearity labels in [−9, 9] (0 = linear; opposite signs =
-        asymmetric device).
-      max_level: ``L`` = pulses across the full conductance range (≥ 1).
-      c2c_sigma: cycle-to-cycle σ, fraction of the conductance range (≥ 0).
-      d2d_sigma: device-to-device σ of the labels, label units (≥ 0).
+        asymmetric device); float or scalar array.
+      max_level: ``L`` = pulses across the full conductance range (≥ 1); int or scalar
+        array.
+      c2c_sigma: cycle-to-cycle σ, fraction of the conductance range (≥ 0); float or
+        scalar array.
+      d2d_sigma: device-to-device σ of the labels, label units (≥ 0); float or scalar
+        array.
       c2c_mode: ``per_update`` (NeuroSim V2.0) or ``per_pulse``.
       weight_bits / gradient_bits: ``b_W`` / ``b_G`` (int in [1, 16] or 32/None).
       floor_to_grid: NeuroSim's 0.01-grid NL lookup (True) or the continuous closed form.
@@ -218,12 +292,14 @@ def device_update(
       An ``optax.GradientTransformationExtraArgs`` with state :class:`DeviceUpdateState`.
 
     Raises:
-      ValueError: at construction for an invalid setting; at ``update`` if ``params`` is
-        None.
+      ValueError: at construction for an invalid setting (arrays: when concrete); at
+        ``update`` if ``params`` is None.
     """
     _check_config(nl_ltp, nl_ltd, max_level, c2c_sigma, d2d_sigma, c2c_mode, weight_bits, gradient_bits)
     if ideal:
         nl_ltp, nl_ltd, d2d_sigma = 0.0, 0.0, 0.0
+    # Array-valued L or σ_c2c: the traced leaf path (no static specialisation on them).
+    traced = _is_array(max_level) or _is_array(c2c_sigma)
     key_d2d, key_run = jax.random.split(key)
 
     def init_fn(params):
@@ -252,6 +328,12 @@ def device_update(
         keys_c2c = jax.tree.unflatten(treedef, list(jax.random.split(key_c2c, n))[: len(leaves)])
 
         def leaf(x, w, a_p, a_d, k_sr, k_c2c):
+            if traced:
+                return _device_leaf_update_traced(
+                    x, w, a_p, a_d, lr, k_sr, k_c2c, jnp.asarray(max_level, w.dtype),
+                    jnp.asarray(c2c_sigma, w.dtype), weight_bits=weight_bits, gradient_bits=gradient_bits,
+                    c2c_mode=c2c_mode, clip_pulses=clip_pulses, ideal=ideal, add_c2c=True,
+                )
             return _device_leaf_update(
                 x, w, a_p, a_d, lr, k_sr, k_c2c, max_level=max_level, weight_bits=weight_bits,
                 gradient_bits=gradient_bits, c2c_sigma=float(c2c_sigma), c2c_mode=c2c_mode,
