@@ -1,0 +1,247 @@
+"""cimjax's chip estimate against the DNN+NeuroSim V2.0 manual's Fig. 34 run (spec §7.1).
+
+The chip, trace and Fig. 34 table are ``benchmarks/fig34.py``'s (see its docstring): the
+manual's wrapper settings with the first public ``Param.cpp`` (FeFET, March 2020, global bus
+2048 wires), as committed (``march2020``) and with ``levelOutputWG = 64`` (``march2020_wg64``,
+the Fig. 34 run's setting). Both variants share one estimator compile.
+
+Every Fig. 34 figure gets a ±25 % check (issue 4); a check cimjax does not meet is a strict
+``xfail`` with the measured ratio and the cause (``XFAIL``). In short: Fig. 34 was computed by
+NeuroSim's March 2020 code, which reproduces it on this trace (``NEUROSIM_MARCH2020``), while
+cimjax models the current code (``tests/test_hw_golden.py``); the gaps are NeuroSim's model
+changes since (sense-amplifier area and energy, the PE/tile roll-up of novel-mapped layers,
+H-tree code), the trace (ADC energy, WU) and the gaps known from the golden test.
+``benchmarks/results/fig34_comparison.md`` has the details.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "fig34.py")
+_spec = importlib.util.spec_from_file_location("cimjax_benchmarks_fig34", _PATH)
+fig34 = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fig34)
+
+# ----------------------------------------------------------------------------- causes
+# Fig. 34 was computed by NeuroSim's March 2020 code, which reproduces it when run on this trace
+# (benchmarks/fig34.py NEUROSIM_MARCH2020); cimjax models the current code (test_hw_golden).
+
+_MLSA_AREA = ("MLSA area model changed on 2020-08-27 (16 NMOS per comparator level -> 48 NMOS + 24 PMOS); "
+              "the March 2020 code gives 18.84 mm² (= Fig. 34), cimjax's gate areas with the old count 20.6 mm² (1.09×)")
+_ACC_AREA = ("block layout not modelled (cimjax sums gate areas; 0.39× the current code in test_hw_golden); the March "
+             "2020 code gives Fig. 34's 7.58 mm²")
+_IC_AREA = ("H-tree area code changed after March 2020 (HTree.cpp: wire width per stage, repeater size >= 1, stage "
+            "count); the March code gives Fig. 34's 2.03 mm², cimjax follows the current rule (0.88× in test_hw_golden)")
+_ROLLUP = ("PE/tile roll-up of the novel-mapped conv layers 2–6: there cimjax's accumulation, buffer and "
+           "interconnect latencies are 5–63×, 1.5–2× and 4–5× the March 2020 code's on the same trace (layers 1, 7, "
+           "8: FW latency 0.98–1.2×); NeuroSim rewrote Tile.cpp/ProcessingUnit.cpp from May to Sep 2020 (its "
+           "novel-mapping row-count fix of 2020-05-05 alone adds only 8 % FW latency; global H-tree bus share "
+           "2020-08-22); the current code's default run has 10.6 s accumulation latency (March code here: 1.12 s), "
+           "which cimjax matches")
+_SPILL_BUF = ("FC1 weight-gradient spill buffer latency (cimjax 1.46× the March code; 1.40× the current code in "
+              "test_hw_golden)")
+_SA_E = ("sense-amplifier energy model changed in Aug 2020: ADC energy cimjax 0.79 J vs the March 2020 code 5.08 J on "
+         "the same trace; the trace (synthetic vs the run's CIFAR-10) moves the March code's 5.08 J to Fig. 34's 3.57 J")
+_WG_E = ("weight-gradient unit and DRAM energy follow levelOutputWG: the committed 16 gives a 15-bit spill (DRAM "
+         "0.88×, WG unit 8.4 J = the March code with 16 levels); Fig. 34 had 64 (variant march2020_wg64)")
+_WU = ("write trace: synthetic (test_hw_golden's, where cimjax's WU is also 1.7× the current code's); the March "
+       "2020 code on it gives WU 0.36 s (Fig. 34 0.19 s) and cimjax 1.4× that (WU model changed after March 2020, "
+       "e.g. FeFET cells no longer charged a V²·G·t write energy)")
+_ARRAY = ("sub-array RC term: cimjax 0.70× the March 2020 code in total and 0.72× in layer 1 (SubArray.cpp rewritten "
+          "since; cimjax matches the current code within 10 % in test_hw_golden)")
+_ROLLUP_SHORT = "the PE/tile roll-up of the novel-mapped layers 2–6 (see fw.latency)"
+_LEAK = "leakage energy = tile leakage (0.88×) × FW+AG latency (1.67×: " + _ROLLUP_SHORT + ")"
+_COMMON = {
+    "area.total": _MLSA_AREA,
+    "area.adc": _MLSA_AREA,
+    "area.accumulation": _ACC_AREA,
+    "area.interconnect": _IC_AREA,
+    "fw.latency": _ROLLUP,
+    "fw.energy": _SA_E,
+    "ag.latency": _ROLLUP,
+    "ag.energy": _SA_E,
+    "wu.latency": _WU,
+    "wu.energy": _WU,
+    "fw.peak_latency": "accumulation latency: " + _ROLLUP,
+    "ag.peak_latency": "accumulation latency: " + _ROLLUP,
+    "wu.peak_latency": _WU,
+    "fw.peak_energy": _SA_E,
+    "ag.peak_energy": _SA_E,
+    "wu.peak_energy": _WU,
+    "leakage.energy": _LEAK,
+    "breakdown.accumulation.latency": _ROLLUP,
+    "breakdown.array.latency": _ARRAY,
+    "breakdown.buffer.latency": _ROLLUP + "; " + _SPILL_BUF,
+    "breakdown.interconnect.latency": _ROLLUP,
+    "breakdown.adc.energy": _SA_E,
+    "breakdown.accumulation.energy": "accumulation energy: " + _ROLLUP,
+    "breakdown.interconnect.energy": ("H-tree/bus energy code changed after March 2020 (the March code gives Fig. 34's "
+                                      "0.63 J; cimjax matches the current code); " + _ROLLUP_SHORT),
+}
+
+#: name → cause, per variant (the ratio is prepended from MEASURED).
+CAUSES = {
+    "march2020": {
+        **_COMMON,
+        "wg.energy": _WG_E,
+        "total.latency": "FW/AG latency: " + _ROLLUP,
+        "total.energy": "WG energy: " + _WG_E,
+        "wg.peak_energy": _WG_E,
+        "breakdown.buffer.energy": ("register-file DFF energy (0.79× the current code in test_hw_golden) and the "
+                                    "15-bit spill of levelOutputWG 16)"),
+        "tops_per_w@1op": "total energy: " + _WG_E,
+        "peak_tops_per_w@1op": "peak energies: " + _SA_E + "; " + _WG_E,
+    },
+    "march2020_wg64": {
+        **_COMMON,
+        "wg.latency": "buffer latency: " + _SPILL_BUF + "; " + _ROLLUP,
+        "total.latency": "FW/AG latency: " + _ROLLUP,
+        "tops@1op": "total latency: " + _ROLLUP,
+        "peak_tops_per_w@1op": "peak FW/AG energy: " + _SA_E,
+    },
+}
+
+#: Ratios ours/Fig. 34 measured on the 2-core development VM (``python benchmarks/fig34.py``).
+MEASURED = {
+    "march2020": {
+        "area.total": 1.624, "area.adc": 2.867, "area.accumulation": 0.541, "area.interconnect": 1.409,
+        "fw.latency": 1.700, "fw.energy": 0.581, "ag.latency": 1.651, "ag.energy": 0.618, "wu.latency": 2.656,
+        "wu.energy": 1.369, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501, "wu.peak_latency": 2.775,
+        "fw.peak_energy": 0.297, "ag.peak_energy": 0.342, "wu.peak_energy": 0.345, "leakage.energy": 1.765,
+        "breakdown.accumulation.latency": 10.261, "breakdown.array.latency": 0.699, "breakdown.buffer.latency":
+        1.462, "breakdown.interconnect.latency": 3.486, "breakdown.adc.energy": 0.221,
+        "breakdown.accumulation.energy": 1.407, "breakdown.interconnect.energy": 2.459, "wg.energy": 0.734,
+        "total.latency": 1.298, "total.energy": 0.729, "wg.peak_energy": 0.291, "breakdown.buffer.energy": 0.731,
+        "tops_per_w@1op": 1.372, "peak_tops_per_w@1op": 3.400,
+    },
+    "march2020_wg64": {
+        "area.total": 1.659, "area.adc": 2.867, "area.accumulation": 0.541, "area.interconnect": 1.409,
+        "fw.latency": 1.700, "fw.energy": 0.581, "ag.latency": 1.651, "ag.energy": 0.618, "wu.latency": 2.656,
+        "wu.energy": 1.369, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501, "wu.peak_latency": 2.775,
+        "fw.peak_energy": 0.297, "ag.peak_energy": 0.342, "wu.peak_energy": 0.345, "leakage.energy": 1.765,
+        "breakdown.accumulation.latency": 10.261, "breakdown.array.latency": 0.699, "breakdown.buffer.latency":
+        1.548, "breakdown.interconnect.latency": 3.486, "breakdown.adc.energy": 0.221,
+        "breakdown.accumulation.energy": 1.407, "breakdown.interconnect.energy": 2.459, "wg.latency": 1.262,
+        "total.latency": 1.387, "tops@1op": 0.721, "peak_tops_per_w@1op": 1.394,
+    },
+}
+
+XFAIL = {v: {n: f"ratio {MEASURED[v][n]:.3f}: {c}" for n, c in causes.items()} for v, causes in CAUSES.items()}
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module", params=list(fig34.VARIANTS))
+def variant(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def estimates():
+    ests = {v: fig34.fig34_estimate(v) for v in fig34.VARIANTS}
+    for v, e in ests.items():
+        print(f"\n{v}:\n" + fig34.format_rows(fig34.comparison(e)))
+    return ests
+
+
+def _cases():
+    for v in fig34.VARIANTS:
+        for name in fig34.FIG34:
+            if name in XFAIL[v]:
+                yield pytest.param(v, name, marks=pytest.mark.xfail(strict=True, reason=XFAIL[v][name]), id=f"{v}-{name}")
+            else:
+                yield pytest.param(v, name, id=f"{v}-{name}")
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_xfail_table_consistent():
+    for v in fig34.VARIANTS:
+        assert set(CAUSES[v]) == set(MEASURED[v]), v
+        assert set(CAUSES[v]) <= set(fig34.FIG34), v
+
+
+@pytest.mark.parametrize("variant_name, name", list(_cases()))
+def test_fig34_within_25_percent(estimates, variant_name, name):
+    ref, _, get = fig34.FIG34[name]
+    ours = float(np.asarray(get(estimates[variant_name])))
+    ratio = ours / ref
+    assert fig34.within(ratio), f"{variant_name} {name}: ours {ours:.5g}, Fig. 34 {ref:.5g}, ratio {ratio:.3f}"
+
+
+def test_dominant_terms(estimates, variant):
+    """DRAM dominates energy, buffer dominates latency, ADC is the largest area item (and WG ≥ 90 %
+    of the energy, WU negligible), as in Fig. 34."""
+    checks = fig34.dominant_terms(estimates[variant])
+    failed = {k: what for k, (what, ok) in checks.items() if not ok}
+    assert not failed, failed
+
+
+def test_ops_per_mac_convention(estimates):
+    """NeuroSim's code counts 2 ops per MAC (1.8478e14 per epoch); Fig. 34's rates imply 1."""
+    e = estimates[fig34.PRIMARY]
+    assert float(e.num_ops) == pytest.approx(1.8478e14, rel=1e-4)
+    one = float(fig34.FIG34["tops@1op"][2](e))
+    two = float(fig34.FIG34_2OP["tops@2op"][2](e))
+    assert two == pytest.approx(2.0 * one, rel=1e-6)
+
+
+def test_wg64_pins_dram(estimates):
+    """levelOutputWG = 64 reproduces Fig. 34's DRAM energy and latency (86.04 J, 1.45 s)."""
+    bd = estimates["march2020_wg64"].breakdown
+    assert float(bd.dram.energy) == pytest.approx(86.04, rel=0.01)
+    assert float(bd.dram.latency) == pytest.approx(1.45, rel=0.01)
+
+
+def test_layer1_matches(estimates, variant):
+    """Layer 1, the one layer Fig. 34 prints: FW/AG latency and buffer latency within ±5 % (the
+    global bus of 2048 wires; 8192 would give a buffer latency of 0.58×)."""
+    rows = {name: ratio for name, _, _, ratio, _ in fig34.layer1_comparison(estimates[variant])}
+    for name in ("L1 fw.latency", "L1 ag.latency", "L1 breakdown.buffer.latency"):
+        assert rows[name] == pytest.approx(1.0, abs=0.05), (name, rows[name])
+
+
+def test_changed_model_substitutions(estimates, variant):
+    """With Fig. 34's numbers for the buckets whose NeuroSim model changed after March 2020, FW+AG
+    energy and WG energy agree within 5 % and FW+AG peak latency within 25 %."""
+    subs = fig34.substitution_checks(estimates[variant])
+    fwag_e, wg_e, pk_t, _ = ((ours / ref) for _, ours, ref in subs)
+    assert fwag_e == pytest.approx(1.0, abs=0.05)
+    assert wg_e == pytest.approx(1.0, abs=0.05)
+    assert fig34.within(pk_t)
+
+
+def test_march2020_mlsa_area(estimates):
+    """The ADC area with the March 2020 MLSA comparator is within ±25 % of Fig. 34's 18.84 mm²."""
+    params, cc = fig34.build_chip(fig34.PRIMARY)
+    a = fig34.march2020_adc_area(params, cc, estimates[fig34.PRIMARY])
+    assert a["comparator_ratio"] == pytest.approx(16 / 72, rel=0.01)
+    assert fig34.within(a["adc"] / (18.84 * fig34.MM2))
+
+
+#: Figures of the March 2020 code that depend on the trace (input bits, weights, write statistics).
+TRACE_DEPENDENT = {
+    "fw.energy", "ag.energy", "fw.peak_energy", "ag.peak_energy", "breakdown.adc.energy", "breakdown.adc.latency",
+    "wu.latency", "wu.energy", "wu.peak_latency", "wu.peak_energy",
+    "fw.peak_latency",  # includes the MLSA latency (column resistances)
+    "peak_tops_per_w@1op",  # peak energies
+}
+
+
+def test_march2020_code_reproduces_fig34():
+    """Reference data, no estimate: NeuroSim's March 2020 code with levelOutputWG = 64 on this
+    trace gives every trace-independent Fig. 34 figure within 2 % (chip area exactly)."""
+    ref = fig34.NEUROSIM_MARCH2020["march2020_wg64"]
+    assert ref["area.total"] == pytest.approx(fig34.FIG34["area.total"][0], rel=1e-5)
+    for name, (value, _, _) in fig34.FIG34.items():
+        if name not in TRACE_DEPENDENT:
+            assert ref[name] == pytest.approx(value, rel=0.02), name
