@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cimjax-installed
 CONFIG ?= configs/quickstart.py
 ARGS   ?=
+# pytest-xdist workers for the test targets (1 = a single process).
+TEST_WORKERS ?= 2
 
 .PHONY: install run test test-all clean
 
@@ -23,11 +25,11 @@ run: $(STAMP)
 	$(BIN)/cimjax train --config $(CONFIG) $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Includes the tests marked slow.
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -m ''
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m ''
 
 clean:
 	rm -rf $(VENV) build *.egg-info
