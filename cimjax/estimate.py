@@ -44,6 +44,25 @@ def _f(x) -> float:
     return float(np.asarray(x))
 
 
+PHASES = ("fw", "ag", "wg", "wu")
+
+
+def figure(est, name: str):
+    """One per-epoch figure of a :class:`~cimjax.hw.chip.ChipEstimate` by dotted name (SI
+    units): an attribute path (``"area.adc"``, ``"fw.peak_energy"``, ``"breakdown.dram.energy"``,
+    ``"tops_per_w"``), ``"total.latency"`` / ``"total.energy"`` (the four phases summed) or
+    ``"leakage.energy"`` / ``"leakage.power"``."""
+    head, _, rest = name.partition(".")
+    if head == "total":
+        return sum(getattr(getattr(est, p), rest) for p in PHASES)
+    if head == "leakage":
+        return getattr(est, f"leakage_{rest}")
+    value = est
+    for part in name.split("."):
+        value = getattr(value, part)
+    return value
+
+
 def neurosim_output_row(est) -> list[float]:
     """The 20 values of one ``NeuroSim_Output.csv`` row, in :data:`NEUROSIM_OUTPUT_HEADER` order."""
     row = []

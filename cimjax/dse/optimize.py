@@ -332,24 +332,20 @@ def _round_and_check(base, variables, fixed, final, objective, cons):
     for k, val in fixed.items():
         pts[k] = np.full(len(cands), val, dtype=object if P.PARAMS[k].kind == "choice" else float)
     m, _, _ = evaluate(base, pts, chunk=64, fixed_chunk=True, progress=False)
-    viol = np.zeros(len(cands))
-    for c in cons:
-        viol += np.asarray([c.violation(val) for val in m[c.metric]])
-    score = np.asarray(m[objective]) * (-1.0 if objective in MAXIMISE else 1.0)
-    score = np.where(np.isfinite(score), score, np.inf)
-    feasible = viol <= 1e-9
+    score, feasible, viol = _score(m, objective, cons)
     i = int(np.argmin(np.where(feasible, score, np.inf))) if feasible.any() else int(np.argmin(viol))
     best = {k: (pts[k][i] if isinstance(pts[k][i], str) else float(pts[k][i])) for k in pts}
     return best, {k: float(v[i]) for k, v in m.items()}, bool(feasible[i]), len(cands)
 
 
-def _score(m: dict, objective: str, cons) -> tuple[np.ndarray, np.ndarray]:
-    """Per design: the minimised score (inf if not finite) and whether it is feasible."""
+def _score(m: dict, objective: str, cons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per design: the minimised score (inf if not finite), whether it is feasible, and the
+    summed relative constraint violation."""
     score = np.asarray(m[objective], float) * (-1.0 if objective in MAXIMISE else 1.0)
     viol = np.zeros(len(score))
     for c in cons:
         viol += np.asarray([c.violation(val) for val in m[c.metric]])
-    return np.where(np.isfinite(score), score, np.inf), viol <= 1e-9
+    return np.where(np.isfinite(score), score, np.inf), viol <= 1e-9, viol
 
 
 def _refine_exact(base, variables, best, best_m, objective, cons, sweeps, points):
@@ -379,7 +375,7 @@ def _refine_exact(base, variables, best, best_m, objective, cons, sweeps, points
                for k in cur}
         m, _, _ = evaluate(base, pts, chunk=64, fixed_chunk=True, progress=False)
         evals += len(trial)
-        score, ok = _score(m, objective, cons)
+        score, ok, _ = _score(m, objective, cons)
         i = int(np.argmin(np.where(ok, score, np.inf)))
         if not (ok[i] and score[i] < cur_score - 1e-9 * abs(cur_score)):
             break

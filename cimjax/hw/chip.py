@@ -435,15 +435,12 @@ def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_p
         wp, wcfg, num_weights=jnp.asarray([float(l.num_weights) for l in layers], act.dtype),
         num_array_write_parallel=num_array_write_parallel, array_cells=cells,
     )
-    acc0 = wgm.gradient_accumulator(
-        wp, wcfg, num_weights=1.0, num_array_write_parallel=num_array_write_parallel, array_cells=cells
-    )
     return _WG(
-        area=cost.area[..., 0] + acc0.area,  # the whole unit's, the same in every layer's entry
+        area=cost.area[..., 0] + acc.area,  # the whole unit (same in every layer entry) + the accumulator
         peak_latency=cost.latency + acc.latency,
         peak_energy=cost.energy + acc.energy,
         out_precision=wgm.out_precision(wp, wcfg),
-        leakage=cost.leakage[..., 0] + acc0.leakage,
+        leakage=cost.leakage[..., 0] + acc.leakage,
     )
 
 
