@@ -235,11 +235,21 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     return hw_trace.make_trace(np.clip(activity, 0.0, 1.0), level)
 
 
+#: XLA options for an estimate that runs once (``cimjax estimate``, the end of an epoch): the
+#: older CPU loop emitters and no LLVM optimisation compile the ~30k-line graph 2-3x faster
+#: (about 6-7 s against 15-17 s on the 2-core VM; ``benchmarks/estimate_cli.py``); the call
+#: itself takes about 2 ms instead of 1 ms. Sweeps (:mod:`cimjax.dse`) and the estimator
+#: benchmark jit :func:`cimjax.hw.chip.estimate` themselves, with XLA's defaults. Only
+#: options the CPU backend knows; other backends use their defaults.
+ONE_SHOT_CPU_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0}
+
+
 @functools.lru_cache(maxsize=8)
 def _jitted_estimate(chip_config):
     from cimjax.hw import chip
 
-    return jax.jit(functools.partial(chip.estimate, config=chip_config))
+    options = ONE_SHOT_CPU_COMPILER_OPTIONS if jax.default_backend() == "cpu" else None
+    return jax.jit(functools.partial(chip.estimate, config=chip_config), compiler_options=options)
 
 
 def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, layers=None):
@@ -249,14 +259,8 @@ def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, laye
     Returns:
       ``(ChipEstimate, layers, images_per_epoch)`` (NeuroSim's ``batchSize·numIteration``).
     """
-    from cimjax.config.schema import ESTIMATOR_CELL_TYPES
     from cimjax.hw import from_config
 
-    if config.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
-        raise ConfigError(
-            f"hardware.cell_type = {config.hardware.cell_type!r}: the estimator models "
-            f"{', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only (SRAM not yet implemented)"
-        )
     params, chip_config = from_config.chip_from_config(config, layers=layers)
     n = len(chip_config.layers)
     if trace is None:

@@ -3,15 +3,11 @@ by one jitted call: op by op it takes seconds)."""
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 
 from cimjax.config.schema import Config
-from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
+from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan_jit as _floorplan
 from cimjax.hw.network import LayerShape
-
-
-_floorplan = jax.jit(floorplan, static_argnums=1)
 
 
 def _human(n: float) -> str:

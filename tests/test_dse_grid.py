@@ -23,7 +23,7 @@ def parse(params, **kw):
         ({"subarray_size": [100]}, "'subarray_size' = 100 is out of range"),
         ({"technology_node_nm": [5]}, "'technology_node_nm' = 5 is out of range"),
         ({"read_voltage": [0.0]}, "'read_voltage' = 0.0 is out of range"),
-        ({"cell_type": ["sram"]}, "'cell_type' = 'sram' is invalid"),
+        ({"cell_type": ["pcm"]}, "'cell_type' = 'pcm' is invalid"),
         ({"cell_type": {"min": 1, "max": 2}}, "'cell_type': a choice takes a list"),
         ({"r_on": {"min": 1e4}}, "'r_on' = .*needs 'min' and 'max'"),
         ({"subarray_size": [64], "subarray_rows": [64]}, "'subarray_size' and 'subarray_rows'"),

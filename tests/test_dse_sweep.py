@@ -97,9 +97,9 @@ def test_static_groups_match_chip_from_config(base):
     from cimjax.hw.from_config import chip_from_config
 
     pts = G.points(G.parse_grid({"parameters": {"subarray_size": [64, 128], "columns_per_adc": [4, 8],
-                                                "cell_type": ["rram", "fefet"], "adc_bits": [5, 6]}}, Config()))
+                                                "cell_type": ["rram", "fefet", "sram"], "adc_bits": [5, 6]}}, Config()))
     group, configs = S.group_configs(base, pts)
-    assert len(configs) <= 8 and len(set(group.tolist())) == len(configs)
+    assert len(configs) <= 12 and len(set(group.tolist())) == len(configs)
     fields = ("cell", "novel_mapping", "global_buffer", "tile_buffer", "dram", "columns_per_adc", "tile_grid",
               "cm_pes_per_side", "layers", "roadmap", "training")
     for i in range(len(group)):

@@ -90,12 +90,18 @@ def test_run_trace_changes_the_estimate(small, tmp_path):
     assert float(busy.wu.energy) > 10 * float(est.wu.energy)  # pulses to write (the idle case moves only the deltas)
 
 
-def test_sram_is_refused_clearly(small):
-    config = small[0]
-    with pytest.raises(ConfigError, match="hardware.cell_type"):
-        estimate_config(replace(config, hardware={"cell_type": "sram"}, run={"estimate_each_epoch": False}))
-    with pytest.raises(ConfigError, match="run.estimate_each_epoch"):
-        replace(config, hardware={"cell_type": "sram"})
+def test_sram_is_estimated(small):
+    """An SRAM config builds with estimate_each_epoch and estimates: one bit per 160F² cell, so
+    a larger array than the RRAM chip's, and finite figures throughout."""
+    config, est, layers, _ = small
+    sram_config = replace(config, hardware={"cell_type": "sram"})
+    assert sram_config.run.estimate_each_epoch
+    sram_est, sram_layers, _ = estimate_config(sram_config)
+    assert sram_layers == layers
+    row = neurosim_output_row(sram_est)
+    assert all(np.isfinite(row)) and all(v >= 0 for v in row)
+    assert float(sram_est.area.array) > 10 * float(est.area.array)
+    assert float(sram_est.fw.energy) > 0 and float(sram_est.wu.energy) > 0
 
 
 @pytest.mark.parametrize(

@@ -208,3 +208,39 @@ def test_buffer_sizing_jit_vmap_grad():
         h = 1e-7 * x0
         fd = (float(total(jnp.float64(x0 + h))) - float(total(jnp.float64(x0 - h)))) / (2 * h)
         assert np.isfinite(grad) and abs(grad - fd) <= 1e-4 * abs(fd)
+
+
+# ----------------------------------------------------------------------------- technology memo
+
+
+def test_technology_scope_memoises_within_one_trace_only():
+    from cimjax.hw.components.params import (CircuitParams, ComponentConfig, circuit_technology,
+                                             technology_scope, with_technology_scope)
+
+    cfg = ComponentConfig()
+    c = CircuitParams(node_nm=jnp.asarray(32.0))
+    assert circuit_technology(c, cfg) is not circuit_technology(c, cfg)  # no scope: no memo
+    with technology_scope():
+        t1 = circuit_technology(c, cfg)
+        assert circuit_technology(c, cfg) is t1
+        assert circuit_technology(c._replace(node_nm=jnp.asarray(32.0)), cfg) is not t1  # another object
+        assert circuit_technology(c, ComponentConfig(roadmap="HP")) is not t1
+        with technology_scope():
+            assert circuit_technology(c, cfg) is not t1  # nested scopes have their own memo
+
+    def two_looks(node):
+        circuit = CircuitParams(node_nm=node)
+        # An inner jit and a vmap closing over the circuit look it up first: each must
+        # compute in its own trace, and the outer look-ups after them must not get their
+        # tracers (that would raise an escaped-tracer error).
+        inner = jax.jit(lambda: circuit_technology(circuit, cfg).i_on_n)()
+        batched = jax.vmap(lambda s: s * circuit_technology(circuit, cfg).k_eff)(jnp.ones(3))
+        outer = circuit_technology(circuit, cfg).vdd
+        return outer + inner + jnp.sum(batched) + circuit_technology(circuit, cfg).vdd
+
+    plain = two_looks(jnp.asarray(40.0))
+    scoped = jax.jit(with_technology_scope(two_looks))
+    np.testing.assert_allclose(scoped(jnp.asarray(40.0)), plain, rtol=1e-6)
+    np.testing.assert_allclose(jax.grad(scoped)(jnp.asarray(40.0)), jax.grad(two_looks)(jnp.asarray(40.0)), rtol=1e-5)
+    np.testing.assert_allclose(jax.vmap(scoped)(jnp.asarray([30.0, 45.0])),
+                               [two_looks(jnp.asarray(30.0)), two_looks(jnp.asarray(45.0))], rtol=1e-6)

@@ -33,8 +33,8 @@ ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
 ARRAY_ADC_RANGES = ("dynamic", "full_scale")
 ARRAY_MAPPINGS = ("dummy", "differential")
 ARRAY_DRIFT_MODES = ("target", "random")
-# Cell types the hardware estimator models (cimjax.hw.components.subarray).
-ESTIMATOR_CELL_TYPES = ("rram", "fefet")
+# Cell types the hardware estimator models (cimjax.hw.components.subarray; SRAM in subarray_sram).
+ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (spec §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
 
@@ -425,7 +425,7 @@ class Config:
         if self.run.estimate_each_epoch and self.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
             raise v.ConfigError(
                 f"run.estimate_each_epoch = True with hardware.cell_type = {self.hardware.cell_type!r}: the "
-                f"estimator models {', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only (SRAM not yet); "
+                f"estimator models {', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only; "
                 "set run.estimate_each_epoch=false or another cell type"
             )
 

@@ -119,8 +119,8 @@ def group_configs(base: Base, pts: dict) -> tuple[np.ndarray, list]:
             changes[s.static] = (v == "novel") if s.static == "novel_mapping" else (
                 int(v) if s.numeric else v)
         novel = changes.get("novel_mapping", cc.novel_mapping)
-        grid, side = _static_grid(cc.layers, novel, int(rows[i]), int(cols[i]),
-                                  min(int(cell_bits[i]), syn), syn)
+        bits = 1 if changes.get("cell", cc.cell) == "sram" else min(int(cell_bits[i]), syn)  # SRAM: 1 bit/cell
+        grid, side = _static_grid(cc.layers, novel, int(rows[i]), int(cols[i]), bits, syn)
         changes.update(tile_grid=grid, cm_pes_per_side=side)
         key = tuple(sorted(changes.items()))
         if key not in keys:

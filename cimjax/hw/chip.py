@@ -48,6 +48,7 @@ the released behaviour so the golden test reproduces NeuroSim's numbers):
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import NamedTuple, Optional, Union
 
 import jax
@@ -55,8 +56,8 @@ import jax.numpy as jnp
 
 from cimjax.hw import relax, tile as tile_mod
 from cimjax.hw.components import misc
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
-from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, with_technology_scope
+from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan, floorplan_jit
 from cimjax.hw.network import LayerShape
 
 Array = jax.Array
@@ -75,7 +76,8 @@ class ChipParams(NamedTuple):
     ``circuit`` is shared: it replaces the ``circuit`` of ``subarray`` and ``wg``. The
     floorplan's sub-array size, columns per ADC and synapse bits are taken from
     ``subarray``/``synapse_bits`` (the copies in ``floorplan`` are ignored); its ``cell_bits``
-    and ``max_global_bus_width`` are used.
+    (forced to 1 with ``ChipConfig.cell = "sram"``, as NeuroSim) and ``max_global_bus_width``
+    are used.
 
     Attributes:
       circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
@@ -127,7 +129,7 @@ class ChipConfig:
         floorplan at ``reference_subarray`` (128×128, 5-bit cells).
       cm_pes_per_side: static PEs per side of a CM tile (tile H-tree); None = floorplan.
       reference_subarray: ``(rows, cols, cell_bits, synapse_bits)`` for the two static
-        grids above.
+        grids above (``cell_bits`` taken as 1 for SRAM).
       wg_input_bits: activation bits the WG farm's columns are sized for (static; the
         traced ``num_bit_input`` drives every other use).
       columns_per_adc / rows_per_adc_ag: static copies of the sub-array's mux ratios (sizing
@@ -180,8 +182,9 @@ class ChipConfig:
         ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature)
         if self.tile_grid is None or self.cm_pes_per_side is None:
             rows, cols, cell_bits, syn = self.reference_subarray
+            cell_bits = 1 if self.cell == "sram" else cell_bits  # NeuroSim: SRAM forces cellBit = 1
             with jax.ensure_compile_time_eval():
-                fp = floorplan(
+                fp = floorplan_jit(
                     FloorplanParams(float(rows), float(cols), float(syn), float(cell_bits)),
                     FloorplanConfig(layers, self.novel_mapping),
                 )
@@ -313,11 +316,14 @@ def _buffer_fn(kind: str):
     return misc.register_file_buffer
 
 
-def _synced_floorplan_params(params: ChipParams) -> FloorplanParams:
+def _synced_floorplan_params(params: ChipParams, cell: str = "rram") -> FloorplanParams:
     s = params.subarray
-    return params.floorplan._replace(
+    fp = params.floorplan._replace(
         subarray_rows=s.rows, subarray_cols=s.cols, synapse_bits=params.synapse_bits, columns_per_adc=s.columns_per_adc
     )
+    if cell == "sram":  # NeuroSim (Param.cpp): SRAM forces cellBit = 1, one bit per cell
+        fp = fp._replace(cell_bits=jnp.ones_like(as_float(fp.cell_bits)))
+    return fp
 
 
 def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorplan) -> tile_mod.SubArrayFigures:
@@ -392,6 +398,12 @@ class _WG(NamedTuple):
     leakage: Array
 
 
+@functools.cache
+def _wg_layers_jit():
+    return jax.jit(with_technology_scope(_wg_module().weight_gradient_layers), static_argnames=(
+        "config", "windows", "in_channels", "kernel_size", "out_channels"))
+
+
 def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_parallel) -> _WG:
     """WG unit and gradient accumulator: area and per-image peak WG of every layer (§5.8 step 5).
 
@@ -421,8 +433,7 @@ def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_p
     act = as_float(trace.input_activity)
     cells = as_float(sp.rows) * as_float(sp.cols)
     # All layers in one call: the WG array is traced once and vmapped over the activities.
-    cost = jax.jit(wgm.weight_gradient_layers, static_argnames=(
-        "config", "windows", "in_channels", "kernel_size", "out_channels"))(
+    cost = _wg_layers_jit()(
         wp,
         config=wcfg,
         windows=tuple(l.valid_windows for l in layers),
@@ -461,19 +472,19 @@ def estimate(params: ChipParams, config: ChipConfig, trace) -> ChipEstimate:
     """
     # The parts are traced as nested jits: same values, and each component's concrete-value
     # checks search a small jaxpr instead of the whole estimate's (tracing time).
-    fp = floorplan(_synced_floorplan_params(params), config.floorplan_config)
+    fp = floorplan(_synced_floorplan_params(params, config.cell), config.floorplan_config)
     sub = _jit_subarray_figures(params, config, trace, fp)
     return _jit_rollup(params, config, fp, sub, trace)
 
 
-_jit_subarray_figures = jax.jit(_subarray_figures, static_argnums=1)
+_jit_subarray_figures = jax.jit(with_technology_scope(_subarray_figures), static_argnums=1)
 
 
 def _jit_wg_figures(params, config, trace, num_array_write_parallel):
     return _jit_wg(params, config, trace, num_array_write_parallel)
 
 
-_jit_wg = jax.jit(_wg_figures, static_argnums=1)
+_jit_wg = jax.jit(with_technology_scope(_wg_figures), static_argnums=1)
 
 
 def _rollup(params, config, fp, sub, trace):
@@ -482,4 +493,4 @@ def _rollup(params, config, fp, sub, trace):
     return estimate_from_figures(params, config, fp, sub, trace, _jit_wg_figures)
 
 
-_jit_rollup = jax.jit(_rollup, static_argnums=1)
+_jit_rollup = jax.jit(with_technology_scope(_rollup), static_argnums=1)

@@ -16,10 +16,16 @@ import numpy as np
 
 from cimjax.hw import tile as tile_mod
 from cimjax.hw.components import logic, misc, routing
-from cimjax.hw.components.params import as_float
+from cimjax.hw.components.params import as_float, with_technology_scope
 from cimjax.hw.floorplan import Floorplan
 
 Array = jax.Array
+
+
+# Jitted once per static signature; each body has its own technology memo.
+_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7))
+_perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
+                   static_argnames=("htree_side_nm", "tile_buffer_core"))
 
 
 def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
@@ -97,15 +103,13 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
     # ---- Tiles. ----
-    geo_fn = jax.jit(tile_mod.tile_geometry, static_argnums=(1, 6, 7))
-    perf_fn = jax.jit(tile_mod.tile_performance, static_argnums=(1,), static_argnames=("htree_side_nm", "tile_buffer_core"))
-    geo_cm = geo_fn(
+    geo_cm = _geo_fn(
         circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core
     )
-    geo_nm = geo_fn(
+    geo_nm = _geo_fn(
         circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), side_nm_static, config.tile_buffer_core
     )
-    tf = perf_fn(
+    tf = _perf_fn(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out, htree_side_nm=side_nm_static,
         tile_buffer_core=config.tile_buffer_core,

@@ -21,8 +21,9 @@ below are cimjax's, built only from the spec's constants (F = node):
   2·s_d)`` per strip, and ``C_gate-edge·W`` (§5.9 coefficients; drawn widths, also for FinFET).
   A gate's output sees the top transistor of a series stack and all of a parallel stack
   (``k·W`` in ``k·n_f`` fingers, sharing strips).
-* **Leakage** (§5.9): INV ``(I_off,n·W_n + I_off,p·W_p)/2``; NAND_k ``f_k·I_off,p·W_p`` with
-  ``f_2, f_3 = 0.48, 0.31``; NOR_k ``f_k·I_off,n·W_n`` with ``f_2, f_3 = 0.95, 0.62``; power
+* **Leakage** (§5.9): INV ``(I_off,n·W_n + I_off,p·W_p)/2``; NAND_k ``f_k·k·I_off,p·W_p`` (its
+  k parallel PMOS) with ``f_2, f_3 = 0.48, 0.31``; NOR_k ``f_k·k·I_off,n·W_n`` (k parallel NMOS)
+  with ``f_2, f_3 = 0.95, 0.62`` (the ``k`` as in NeuroSim's ``CalculateGateLeakage``); power
   ``= I·V_dd``. A TG connects no supply and does not leak. *Placeholders*: the spec tabulates
   no PMOS ``I_off``, so ``I_off,p = I_off,n`` per effective width; for k ≥ 4 inputs ``f_k`` is
   held at ``f_3``.
@@ -193,11 +194,11 @@ def gate(
     elif kind == "nand":
         c_out = c_d_n + drain_capacitance(t, k * w_p, k * n_f, mode)
         r_drive = jnp.maximum(k * r_n, r_p)
-        i_leak = _leakage_factor(NAND_LEAKAGE_FACTOR, k) * i_p
+        i_leak = _leakage_factor(NAND_LEAKAGE_FACTOR, k) * k * i_p
     elif kind == "nor":
         c_out = drain_capacitance(t, k * w_n, k * n_f, mode) + c_d_p
         r_drive = jnp.maximum(r_n, k * r_p)
-        i_leak = _leakage_factor(NOR_LEAKAGE_FACTOR, k) * i_n
+        i_leak = _leakage_factor(NOR_LEAKAGE_FACTOR, k) * k * i_n
     else:  # tg
         c_out, r_drive, i_leak = c_d_n + c_d_p, r_n * r_p / (r_n + r_p), zero
     return Gate(

@@ -20,8 +20,10 @@ Choices where spec §5.6 gives no equation (cimjax's, documented here):
   minimum size); area 12 minimum INVs (the spec's register-file figure). Per clocked operation
   every DFF charges its clock nodes, ``(4·C_g,TG + C_in,INV + C_out,INV)·V_dd²``; each *active*
   DFF (``activity``) charges two latch nodes, ``2·(C_in,INV + C_out,INV + 2·C_d,TG)·V_dd²``.
-  Leakage: the 5 INVs.
-* **Shift-adder** register: ``numBit + 1`` DFFs per unit (the adder's sum and carry).
+  Leakage: 8 minimum INVs (NeuroSim ``DFF.cpp``'s rule; the TGs' supply-less paths and the
+  clock INV's share folded in).
+* **Shift-adder** register: ``numBit + numReadPulse`` DFFs per unit (the adder's ``numBit + 1``
+  output bits and ``numReadPulse − 1`` of shift extension, NeuroSim ``ShiftAdd.cpp``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ ArrayLike = Union[jax.Array, float, int]
 NAND2_PER_ADDER_BIT = 9
 #: Register-file / DFF area per bit in minimum inverters (spec §5.6).
 DFF_AREA_INV = 12
+#: DFF leakage in minimum inverters (NeuroSim V2.0 ``DFF.cpp``).
+DFF_LEAKAGE_INV = 8.0
 
 
 class AdderParams(NamedTuple):
@@ -221,7 +225,7 @@ def dff_unit(t: Technology, mode: str = "exact") -> DffUnit:
     v2 = t.vdd**2
     return DffUnit(
         area=DFF_AREA_INV * inv.area,
-        leakage=5.0 * inv.leakage,
+        leakage=DFF_LEAKAGE_INV * inv.leakage,
         clock_energy=(4.0 * tg.c_in + inv.c_in + inv.c_out) * v2,
         data_energy=2.0 * (inv.c_in + inv.c_out + 2.0 * tg.c_out) * v2,
     )
@@ -277,6 +281,9 @@ class ShiftAdderParams(NamedTuple):
       num_reads: reads accumulated (``numReadPulse``, e.g. the 8 input bits).
       read_pulse_width: duration of one read, s (``readPulseWidth`` = 10 ns).
       activity: DFF data activity, in [0, 1].
+      num_read_pulse: input bits shifted in (``numReadPulse``): each unit's register holds
+        ``num_bits + num_read_pulse`` DFFs, the adder's ``num_bits + 1`` plus ``numReadPulse − 1``
+        of shift extension (NeuroSim ``ShiftAdd::Initialize``); 1 = the adder's bits only.
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -285,6 +292,7 @@ class ShiftAdderParams(NamedTuple):
     num_reads: ArrayLike = 8.0
     read_pulse_width: ArrayLike = 10e-9
     activity: ArrayLike = 1.0
+    num_read_pulse: ArrayLike = 1.0
 
 
 def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentConfig()) -> Cost:
@@ -292,7 +300,7 @@ def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentCon
 
     Latency ``t_sa + max(0, t_sa − t_readPulse)·(numRead − 1)`` with ``t_sa = t_adder + t_DFF``
     (the shift-add hides under the next read pulse when it fits); energy ``numRead`` adds and
-    register operations; area and leakage of the adders and ``numBit + 1`` DFFs per unit.
+    register operations; area and leakage of the adders and ``numBit + numReadPulse`` DFFs per unit.
 
     Args:
       params: :class:`ShiftAdderParams` (scalars).
@@ -304,8 +312,8 @@ def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentCon
     t = circuit_technology(params.circuit, config)
     bits, units, reads = (as_float(x) for x in (params.num_bits, params.num_units, params.num_reads))
     add = _adder_cost(t, gates.gate(t, "nand", 2, mode=config.mode), bits, units)
-    reg = dff_bank(dff_unit(t, config.mode), as_float(params.circuit.clock_hz), (bits + 1.0) * units,
-                    params.activity)
+    num_dff = (bits + as_float(params.num_read_pulse)) * units
+    reg = dff_bank(dff_unit(t, config.mode), as_float(params.circuit.clock_hz), num_dff, params.activity)
     t_sa = add.latency + reg.latency
     latency = t_sa + jnp.maximum(0.0, t_sa - as_float(params.read_pulse_width)) * (reads - 1.0)
     return Cost(

@@ -16,8 +16,11 @@ set the structure (decoder outputs, H-tree grid) are static config fields.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from typing import NamedTuple, Union
+import functools
+import threading
+from typing import Callable, NamedTuple, TypeVar, Union
 
 import jax
 import jax.numpy as jnp
@@ -125,8 +128,58 @@ class ComponentConfig:
         return relax.log2ceil(x, self.mode, temperature=self.temperature)
 
 
+_memo = threading.local()
+F = TypeVar("F", bound=Callable)
+
+try:  # the current trace, so that a memo entry is only reused in the trace that made it
+    from jax._src.core import trace_ctx as _trace_ctx
+except ImportError:  # pragma: no cover - a JAX without it: no memo (same values, bigger graph)
+    _trace_ctx = None
+
+
+def _current_trace():
+    return getattr(_trace_ctx, "trace", None) if _trace_ctx is not None else None
+
+
+@contextlib.contextmanager
+def technology_scope():
+    """Within this block, :func:`circuit_technology` returns one ``Technology`` per circuit.
+
+    The chip estimate asks for the technology of the same ``CircuitParams`` about 75 times;
+    each look-up interpolates some 20 table columns, about a fifth of the traced graph. In a
+    scope the first result is kept, keyed by the identity of the ``node_nm`` and ``vdd_scale``
+    objects and of the current JAX trace (all held, so their ids cannot be reused) and the
+    roadmap, and returned for later calls in the same trace: the same values, a smaller
+    graph, faster tracing and compiling. A value is never handed to another trace (an inner
+    ``jit``, ``vmap`` or ``grad`` recomputes it once). Scopes nest, each with its own memo,
+    which ends with the scope; :func:`with_technology_scope` gives every function that is
+    jitted on its own one.
+    """
+    stack = getattr(_memo, "stack", None)
+    if stack is None:
+        stack = _memo.stack = []
+    stack.append({})
+    try:
+        yield
+    finally:
+        stack.pop()
+
+
+def with_technology_scope(fn: F) -> F:
+    """``fn`` run inside its own :func:`technology_scope` (a decorator)."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        with technology_scope():
+            return fn(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
 def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.Technology:
     """The :class:`~cimjax.hw.tech.Technology` of ``circuit`` with its supply scaled.
+
+    Memoised inside a :func:`technology_scope`.
 
     Args:
       circuit: :class:`CircuitParams` (traced).
@@ -135,5 +188,17 @@ def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.
     Returns:
       ``tech.technology(node_nm, roadmap)`` with ``vdd`` multiplied by ``vdd_scale``.
     """
+    stack = getattr(_memo, "stack", None)
+    trace = _current_trace()
+    memo = stack[-1] if stack and trace is not None else None
+    held = (circuit.node_nm, circuit.vdd_scale, trace)
+    key = tuple(map(id, held)) + (config.roadmap,)
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], held)):
+            return hit[1]
     t = tech.technology(circuit.node_nm, config.roadmap)
-    return t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))
+    t = t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))
+    if memo is not None:
+        memo[key] = (held, t)
+    return t

@@ -17,10 +17,12 @@ Choices where spec §5.6 is silent (cimjax's):
   NAND2 predecoders (an odd bit feeds the NORs directly); per output a NOR_{⌈n/2⌉} and an INV
   driver; minimum gates, all ×8 when ``parallel``. Latency: the slowest Horowitz path; energy:
   half the address lines, one predecoded line per group, one NOR and one output (+ load) charge.
-* **H-tree geometry.** ``D = max(rows·unit height, cols·unit width)``; stage ``i = 0 … 2S``
-  (``S = ⌈log2 max(rows, cols)⌉``) is ``D/2^(i+1)`` long and has ``2^i`` segments; the main
-  bus from the edge is ``D/2``. A transfer travels the main bus and one segment per stage
-  (latency and energy); leakage and area count every segment.
+* **H-tree geometry** (energy, leakage, per-stage latency). ``D = max(rows·unit height,
+  cols·unit width)``; stage ``i = 0 … 2S`` (``S = ⌈log2 max(rows, cols)⌉``) is ``D/2^(i+1)``
+  long and has ``2^i`` segments; the main bus from the edge is ``D/2``. A transfer travels the
+  main bus and one segment per stage; leakage and area count every segment.
+* **Repeaters** (``HTree``/``Bus::Initialize``): the INV's drive is ``R_on,n + R_on,p`` (NeuroSim's
+  ``resOnRep``), and a sized repeater's delay and energy use that size's own capacitances.
 * **Bus area** = repeaters, plus ``wire_pitch_factor·w`` per bit and metre of routing (0 by
   default: the spec gives no rule). **Tolerance**: of ``s_opt/2^k``, ``0.9^k·d_opt``
   (``k < num_candidates``) the first with delay ≥ (1 + tolerance)·optimum (the spec's "until";
@@ -46,8 +48,29 @@ H-tree quirks (spec §5.6, §8), behind ``HTreeConfig.neurosim_wire_sizing``:
   chained comparison), resistivity always the (AR 2.30, ρ 2.73e−8 Ω·m) class.
 * ``False`` (fixed): ×4 above 10⁵F, ×2 above 10⁴F, ×1 otherwise; ``ρ``/AR from the §5.3
   table at the widened width (clipped to [14, 200] nm).
-* Both: each stage's latency uses that stage's own unit resistance (the code reads it before
-  assigning it, undefined behaviour; spec §8 advises the module's own value).
+
+H-tree latency (``HTreeConfig.latency_rule``):
+
+* ``"neurosim"`` (default): ``HTree::CalculateLatency`` as NeuroSim V2.0 evaluates it (facts
+  from running its code on the default VGG-8 chip). The repeater is designed **once per
+  tree**, in ``Initialize``, on the unwidened wire (``wire_width_nm``, 1.33e7 Ω/m at 40 nm):
+  :func:`repeated_wire` with the tolerance search (32 nm: size 34, spacing 141 µm). Every
+  piece of the root-to-leaf path uses that repeater, with the piece's own (widened) wire
+  resistance in the wire terms of the delay per length. The path is NeuroSim's: stage
+  ``i = 0 … S−1`` is ``h·2^S/2^(i+1)`` vertical plus ``w·2^S/2^(i+1)`` horizontal, and the
+  main bus ``min(cols − x_c, x_c)·w`` (as the channel area). NeuroSim's code reads the stage
+  resistance before assigning it (undefined behaviour: the first stage gets a register's
+  leftover, ≈ 0, later stages the previous stage's value); cimjax uses each piece's own, as
+  spec §8 advises, which measures +2 % (chip tree) to +6.5 % (2×2 tile tree) slower than
+  NeuroSim's binary. Latency then grows linearly with distance: the repeaters are sized
+  for a thin wire and the delay is dominated by their RC.
+* ``"per_stage"``: cimjax's earlier rule: every stage of the ``D``-geometry above with its own
+  optimal repeater for its widened wire (delay ∝ √r: 3–5× faster than NeuroSim's), main bus
+  ``D/2``.
+
+Energy, leakage and the ``"repeaters"`` area always use the per-stage repeaters and the
+``D``-geometry (the energy per length does not depend on the wire resistance: the optimal
+``s/d`` is fixed by the capacitances; it matches NeuroSim's interconnect energy within 5 %).
 """
 
 from __future__ import annotations
@@ -73,6 +96,7 @@ HTREE_QUIRK_WIRE_CLASS = (2.30, 2.73e-8)  #: (AR, ρ in Ω·m) NeuroSim's H-tree
 HTREE_WIDE_F, HTREE_MEDIUM_F = 1e5, 1e4  #: H-tree wire widening thresholds, F (§5.6).
 WIRE_ACTIVITY = 0.25  #: Switching activity of a repeated wire (§5.6).
 HTREE_AREA_RULES = ("neurosim", "repeaters")
+HTREE_LATENCY_RULES = ("neurosim", "per_stage")
 
 
 class MuxParams(NamedTuple):
@@ -183,6 +207,17 @@ class RepeatedWire(NamedTuple):
     area_per_length: Array
 
 
+def _repeater(t: tech.Technology, size: ArrayLike, mode: str) -> tuple[gates.Gate, Array]:
+    """The repeater INV of ``size`` × minimum and its ``R_n + R_p`` (NeuroSim's ``resOnRep``)."""
+    inv = gates.gate(t, "inv", size=size, mode=mode)
+    return inv, tech.on_resistance(t, inv.w_n, "n", mode) + tech.on_resistance(t, inv.w_p, "p", mode)
+
+
+def _delay_per_length(rep: gates.Gate, r_rep: Array, r_w: Array, c_w: Array, d: Array) -> Array:
+    """``0.7·[R_rep(C_in + C_out + c_w·d) + 0.5·r_w·c_w·d² + r_w·d·C_in]/d`` (spec §5.6), s/m."""
+    return 0.7 * (r_rep * (rep.c_in + rep.c_out + c_w * d) + 0.5 * r_w * c_w * d * d + r_w * d * rep.c_in) / d
+
+
 def repeated_wire(
     t: tech.Technology,
     r_w: ArrayLike,
@@ -193,10 +228,13 @@ def repeated_wire(
 ) -> RepeatedWire:
     """Repeater insertion (spec §5.6, Weste & Harris) with a delay tolerance.
 
-    ``s_opt = max(1, ⌊sqrt(R_inv·c_w/(C_inv·r_w))⌋)``, ``d = sqrt(2·R_inv·(C_in + C_out)/(r_w·c_w))``
-    (minimum INV); per length, delay ``0.7·[R_rep(C_in + C_out + c_w·d) + 0.5·r_w·c_w·d² +
-    r_w·d·C_in]/d`` and energy ``0.25·(C_in + C_out + c_w·d)·V_dd²/d`` with the sized repeater's
-    ``R_rep = R_inv/s``, ``C = s·C_min``; the tolerance search of the module docstring.
+    As NeuroSim's ``HTree::Initialize``/``Bus::Initialize`` (read for the formulas): with the
+    minimum INV's ``R = R_on,n + R_on,p`` (both transistors in series over a cycle) and input and
+    output capacitances ``C_in``, ``C_out``: ``s_opt = max(1, ⌊sqrt(R·c_w/(C_in·r_w))⌋)``, ``d =
+    sqrt(2·R·(C_in + C_out)/(r_w·c_w))``. Per length, delay ``0.7·[R_s(C_in,s + C_out,s + c_w·d)
+    + 0.5·r_w·c_w·d² + r_w·d·C_in,s]/d`` and energy ``0.25·(C_in,s + C_out,s + c_w·d)·V_dd²/d``
+    with the sized INV's own ``R_s``, ``C_in,s``, ``C_out,s`` (:func:`~.gates.gate` at size
+    ``s``); the tolerance search of the module docstring.
 
     Args:
       t: technology.
@@ -210,27 +248,21 @@ def repeated_wire(
       The :class:`RepeatedWire`.
     """
     r_w, c_w = as_float(r_w), as_float(c_w)
-    inv = gates.gate(t, "inv", mode=config.mode)
-    r_inv, c_in, c_out = inv.r_drive, inv.c_in, inv.c_out
-    s_opt = jnp.maximum(1.0, config.floor(jnp.sqrt(r_inv * c_w / (c_in * r_w))))
-    d_opt = jnp.sqrt(2.0 * r_inv * (c_in + c_out) / (r_w * c_w))
+    inv, r_inv = _repeater(t, 1.0, config.mode)
+    s_opt = jnp.maximum(1.0, config.floor(jnp.sqrt(r_inv * c_w / (inv.c_in * r_w))))
+    d_opt = jnp.sqrt(2.0 * r_inv * (inv.c_in + inv.c_out) / (r_w * c_w))
     k = np.arange(num_candidates).reshape((-1,) + (1,) * r_w.ndim)  # numpy: exact 2^-k
     size, spacing = s_opt * jnp.asarray(2.0**-k, r_w.dtype), d_opt * jnp.asarray(0.9**k, r_w.dtype)
-
-    def delay(s, d):
-        charge = (r_inv / s) * (s * (c_in + c_out) + c_w * d)
-        return 0.7 * (charge + 0.5 * r_w * c_w * d * d + r_w * d * s * c_in) / d
-
-    delays = delay(size, spacing)
+    delays = _delay_per_length(*_repeater(t, size, config.mode), r_w, c_w, spacing)
     slow = delays >= (1.0 + as_float(tolerance)) * delays[0]
     index = jnp.where(jnp.any(slow, axis=0), jnp.argmax(slow, axis=0), num_candidates - 1)
     s, d, delay_pl = (jnp.take_along_axis(x, index[None], axis=0)[0] for x in (size, spacing, delays))
-    rep = gates.gate(t, "inv", size=s, mode=config.mode)
+    rep, _ = _repeater(t, jnp.maximum(1.0, s), config.mode)  # NeuroSim: at least a minimum INV
     return RepeatedWire(
         size=s,
         spacing=d,
         delay_per_length=delay_pl,
-        energy_per_length=WIRE_ACTIVITY * (s * (c_in + c_out) + c_w * d) * t.vdd**2 / d,
+        energy_per_length=WIRE_ACTIVITY * (rep.c_in + rep.c_out + c_w * d) * t.vdd**2 / d,
         leakage_per_length=rep.leakage / d,
         area_per_length=rep.area / d,
     )
@@ -270,13 +302,15 @@ class BusConfig(ComponentConfig):
 class HTreeConfig(BusConfig):
     """Static structure of :func:`htree`: the unit grid ``num_rows``/``num_cols`` (ints in
     [1, 2^16]), ``neurosim_wire_sizing`` (the quirk flag, module docstring), ``area_rule``
-    (``"neurosim"`` routing channel or ``"repeaters"``, module docstring) and
-    ``num_candidates`` (as :class:`BusConfig`)."""
+    (``"neurosim"`` routing channel or ``"repeaters"``), ``latency_rule`` (``"neurosim"``: one
+    repeater design per tree, or ``"per_stage"``; module docstring) and ``num_candidates``
+    (as :class:`BusConfig`)."""
 
     num_rows: int = 4
     num_cols: int = 4
     neurosim_wire_sizing: bool = True
     area_rule: str = "neurosim"
+    latency_rule: str = "neurosim"
 
     def __post_init__(self):
         super().__post_init__()
@@ -285,6 +319,8 @@ class HTreeConfig(BusConfig):
         self._check_bool("neurosim_wire_sizing")
         if self.area_rule not in HTREE_AREA_RULES:
             raise ValueError(f"area_rule = {self.area_rule!r}: expected one of {HTREE_AREA_RULES}")
+        if self.latency_rule not in HTREE_LATENCY_RULES:
+            raise ValueError(f"latency_rule = {self.latency_rule!r}: expected one of {HTREE_LATENCY_RULES}")
 
 
 def _wire_resistance(width_nm: Array, temperature_k: ArrayLike, quirk: bool) -> Array:
@@ -329,19 +365,53 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     height, width = as_float(params.unit_height), as_float(params.unit_width)
     span = jnp.maximum(config.num_rows * height, config.num_cols * width)
     lengths = 0.5 * span / counts  # main bus (D/2), then stage i: D/2^(i+1) in 2^i segments
-    in_f = lengths / t.node
-    if config.neurosim_wire_sizing:
-        multiplier = jnp.where(in_f > HTREE_WIDE_F, 4.0, 2.0)
-    else:
-        multiplier = jnp.where(in_f > HTREE_WIDE_F, 4.0, jnp.where(in_f > HTREE_MEDIUM_F, 2.0, 1.0))
-    width_nm = multiplier * as_float(c.wire_width_nm)
+    width_nm = _stage_width_nm(c, config, lengths / t.node)
     r_w = _wire_resistance(width_nm, c.temperature_k, config.neurosim_wire_sizing)
     wire = repeated_wire(t, r_w, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
     routing = as_float(params.wire_pitch_factor) * width_nm * 1e-9
     cost = _wire_cost(wire, lengths, lengths * counts, as_float(params.bus_width), routing)
     if config.area_rule == "neurosim":
         cost = cost._replace(area=_channel_area(params, config, t, height, width, levels))
+    if config.latency_rule == "neurosim":
+        cost = cost._replace(latency=_neurosim_latency(params, config, t, height, width, levels))
     return cost
+
+
+def _stage_width_nm(c: CircuitParams, config: HTreeConfig, length_f: Array) -> Array:
+    """The widened wire of an H-tree stage of ``length_f`` F (module docstring), nm."""
+    if config.neurosim_wire_sizing:
+        multiplier = jnp.where(length_f > HTREE_WIDE_F, 4.0, 2.0)
+    else:
+        multiplier = jnp.where(length_f > HTREE_WIDE_F, 4.0, jnp.where(length_f > HTREE_MEDIUM_F, 2.0, 1.0))
+    return multiplier * as_float(c.wire_width_nm)
+
+
+def _main_bus_units(config: HTreeConfig) -> int:
+    """Units of NeuroSim's main bus: ``min(cols − x_c, x_c)``, ``x_c = ⌊log2 min(rows, cols)⌋``
+    (less 1 if that leaves no column)."""
+    x_c = math.floor(math.log2(min(config.num_rows, config.num_cols)))
+    if config.num_cols - x_c < 1:
+        x_c -= 1
+    return min(config.num_cols - x_c, x_c)
+
+
+def _neurosim_latency(params: HTreeParams, config: HTreeConfig, t, height, width, levels: int) -> Array:
+    """One root-to-leaf transfer by ``HTree::CalculateLatency`` (``latency_rule="neurosim"``), s."""
+    c = params.circuit
+    c_w = as_float(c.wire_capacitance)
+    r_base = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
+    design = repeated_wire(t, r_base, c_w, params.delay_tolerance, config, config.num_candidates)
+    rep, r_rep = _repeater(t, jnp.maximum(1.0, design.size), config.mode)
+    scale = jnp.asarray(2.0**levels / 2.0 ** (np.arange(levels) + 1.0), t.node.dtype)  # stage i: 2^S/2^(i+1)
+    vertical, horizontal = height * scale, width * scale
+    main = _main_bus_units(config) * width
+
+    def stage(length):
+        r_w = _wire_resistance(_stage_width_nm(c, config, length / t.node), c.temperature_k,
+                               config.neurosim_wire_sizing)
+        return length * _delay_per_length(rep, r_rep, r_w, c_w, design.spacing)
+
+    return jnp.sum(stage(vertical) + stage(horizontal)) + stage(main)
 
 
 def _channel_area(params: HTreeParams, config: HTreeConfig, t, height, width, levels: int) -> Array:

@@ -6,7 +6,10 @@ Source: spec §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, 
 only. Built from :mod:`~cimjax.hw.components.mlsa`, :mod:`~cimjax.hw.components.switch_matrix`,
 :mod:`~cimjax.hw.components.routing` (mux, mux decoder) and :mod:`~cimjax.hw.components.logic`
 (shift-adder). Valid for nodes in [7, 130] nm, 1T1R RRAM (default) and FeFET cells, ADCs of
-2–256 levels; SRAM is not implemented (``SubArrayConfig(cell="sram")`` raises).
+2–256 levels. ``SubArrayConfig(cell="sram")`` dispatches :func:`subarray_area`,
+:func:`subarray_read`, :func:`subarray_write` and :func:`check_subarray_params` to
+:mod:`~cimjax.hw.components.subarray_sram` (the transposable SRAM sub-array, same types and
+buckets); everything below describes the eNVM (1T1R/FeFET) sub-array.
 
 **Geometry.** ``L_row = cols·w_cell·F``, ``L_col = rows·h_cell·F``; wire capacitance 0.2 fF/µm;
 ``R_row/col = L·r_w`` (``r_w`` from the wire table). Access transistor ``R_acc = 0.25·R_on``, width
@@ -68,7 +71,8 @@ from cimjax.hw import tech
 from cimjax.hw.components import gates, logic, routing
 from cimjax.hw.components import mlsa as ml
 from cimjax.hw.components import switch_matrix as sm
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.params import (CircuitParams, ComponentConfig, as_float, circuit_technology,
+                                         with_technology_scope)
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -121,7 +125,8 @@ class SubArrayConfig(ComponentConfig):
     """Static structure of a sub-array.
 
     Attributes:
-      cell: ``"rram"`` (1T1R eNVM), ``"fefet"``; ``"sram"`` raises NotImplementedError.
+      cell: ``"rram"`` (1T1R eNVM), ``"fefet"`` or ``"sram"`` (the transposable SRAM sub-array
+        of :mod:`~cimjax.hw.components.subarray_sram`).
       parallel_bp: transposed (AG) read periphery for training.
       num_col_muxed / num_row_muxed_ag: static copies of ``columns_per_adc`` /
         ``rows_per_adc_ag`` sizing the mux decoders (ints in [1, 2^16]; 1 = no mux).
@@ -142,11 +147,6 @@ class SubArrayConfig(ComponentConfig):
     def __post_init__(self):
         super().__post_init__()
         self._check_choice("cell", CELLS)
-        if self.cell == "sram":
-            raise NotImplementedError(
-                "SubArrayConfig.cell = 'sram': the 8T transposable SRAM sub-array (spec §5.4) is not "
-                "implemented yet; use 'rram' or 'fefet'"
-            )
         for name in ("parallel_bp", "neurosim_ag_column_resistance", "neurosim_ag_mux_quirk",
                      "neurosim_sl_pulse_unset"):
             self._check_bool(name)
@@ -157,6 +157,13 @@ class SubArrayConfig(ComponentConfig):
     def sub(self, cls, **kw):
         """A component config of type ``cls`` sharing this config's roadmap and relax mode."""
         return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, **kw)
+
+
+def _sram():
+    """The SRAM sub-array module (imported on use: it builds on this one)."""
+    from cimjax.hw.components import subarray_sram
+
+    return subarray_sram
 
 
 class SubArrayArea(NamedTuple):
@@ -244,6 +251,8 @@ def check_subarray_params(params: SubArrayParams, config: SubArrayConfig = SubAr
       ValueError: the 1T1R access transistor is wider than the cell (``r_on`` too small for
         ``cell_width_f``), or the static mux sizes disagree with the traced ones.
     """
+    if config.cell == "sram":
+        return _sram().check_subarray_params(params, config)
     g = _geometry(params, config)
     width, cell = np.asarray(g.access_width_f), np.asarray(params.cell_width_f)
     if np.any(width > cell):
@@ -309,7 +318,7 @@ def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
     enc_fp = ml.Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
     enc = ml.encoder_cost_from_parts(enc_p, config.sub(ml.EncoderConfig), g.t, parts, enc_fp)
     sa = logic.shift_adder(logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc,
-                                                  p.read_pulse_width, 1.0), config)
+                                                  p.read_pulse_width, 1.0, x.n_reads), config)
     on = jnp.where(x.n_reads > 1, 1.0, 0.0)  # NeuroSim builds no shift-adder for one read pulse
     sa = sa._replace(latency=sa.latency * on, energy=sa.energy * on)
     zero = Cost(*(jnp.zeros_like(edge) for _ in range(4)))
@@ -328,6 +337,7 @@ def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
 
 
 @jax.jit
+@with_technology_scope
 def _both_sides(p, config, g, x_fw: _SideInputs, x_ag: _SideInputs) -> tuple[_Side, _Side]:
     """Forward and transposed chains evaluated as one batch of two (equal mux sizes)."""
     x = jax.tree.map(lambda a, b: jnp.stack([as_float(a), as_float(b)]), x_fw, x_ag)
@@ -338,8 +348,8 @@ def _both_sides(p, config, g, x_fw: _SideInputs, x_ag: _SideInputs) -> tuple[_Si
 # The periphery chains and the switch matrices are jitted sub-functions: each is traced once
 # per static signature and reused (area/read/write), which keeps tracing, compiling and
 # differentiating a whole sub-array fast (the values are those of the plain functions).
-_side_jit = jax.jit(_side, static_argnames=("static_mux",))
-_switch_costs = jax.jit(sm.switch_matrix_costs)
+_side_jit = jax.jit(with_technology_scope(_side), static_argnames=("static_mux",))
+_switch_costs = jax.jit(with_technology_scope(sm.switch_matrix_costs))
 
 
 def _sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_level):
@@ -389,6 +399,8 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     Returns:
       The :class:`SubArrayArea`.
     """
+    if config.cell == "sram":
+        return _sram().subarray_area(params, config)
     g, fw, ag = _sides(params, config, 0.5, 0.5)
     wl, _, wl_fp = _switch_costs(*_switch(params, config, g, which="wl"))
     sl, _, sl_fp = _switch_costs(*_switch(params, config, g, which="sl"))
@@ -435,6 +447,8 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     Returns:
       The :class:`SubArrayRead` (s, J).
     """
+    if config.cell == "sram":
+        return _sram().subarray_read(params, config, row_activity=row_activity, weight_level=weight_level)
     p = params
     g, fw, ag = _sides(p, config, row_activity, weight_level)
     rows, cols = as_float(p.rows), as_float(p.cols)
@@ -484,6 +498,10 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the update.
     """
+    if config.cell == "sram":
+        return _sram().subarray_write(params, config, write_pulses=write_pulses,
+                                      cell_pulse_energy_sum=cell_pulse_energy_sum, row_write_activity=row_write_activity,
+                                      col_write_activity=col_write_activity, set_fraction=set_fraction)
     p, g = params, _geometry(params, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
     pulses, a_row, a_col = as_float(write_pulses), as_float(row_write_activity), as_float(col_write_activity)

@@ -218,7 +218,8 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
     sa = mlsa.mlsa(sa_params, _sub(config, mlsa.MlsaConfig), r_col)
     enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row), _sub(config, mlsa.EncoderConfig))
     shift = logic.shift_adder(
-        logic.ShiftAdderParams(c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width), cfg
+        logic.ShiftAdderParams(c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width,
+                               num_read_pulse=bits), cfg
     )
     # Adder tree over the array rows (the whole farm's trees), accumulation_reads per call.
     in_row, in_col = _counts(params, config)

@@ -1,0 +1,339 @@
+"""The SRAM memory sub-array (transposable cells) with its periphery: area, one read (forward
+and transposed), one update.
+
+Source: spec §5.3 (SRAM cell 8F × 20F, NMOS 2.08F, PMOS 1.23F, access 1.31F, ``minSenseVoltage``
+0.1 V; SRAM forces ``cellBit = 1``), §5.4 ("SRAM in training uses 8T transposable cells. It
+duplicates the periphery for the transposed direction") and §5.5 (SRAM: any changed bit is one
+write; energy from the write-driver and cell-flip models). NeuroSim V2.0 files read for the
+model (facts and formulas only, no code copied): ``SubArray.cpp`` (SRAM branches of
+``Initialize``, ``CalculateArea``, ``CalculateLatency``, ``CalculatePower``, conventional
+parallel mode with ``parallelBP``), ``ProcessingUnit.cpp`` (SRAM branches of
+``GetColumnResistance``/``GetRowResistance``/``GetWriteUpdateEstimation``, the sub-array
+settings of ``ProcessingUnitInitialize``), ``Param.cpp`` (cell, ``wireResistanceCol``),
+``Precharger.cpp``, ``SRAMWriteDriver.cpp``, ``SwitchMatrix.cpp``, ``MultilevelSenseAmp.cpp``.
+Built from :mod:`~cimjax.hw.components.sram` (cell, wires, bit-line delay, cell flip, precharger,
+write driver, column layout), the MLSA/encoder/shift-adder/mux chain of
+:mod:`~cimjax.hw.components.subarray` and the classic switch matrix. Valid for nodes in
+[7, 130] nm, arrays of ≥ 2 × 2 cells, ADCs of 2–256 levels, the parallel (MLSA) read. Reached
+through :func:`cimjax.hw.components.subarray.subarray_area` / ``subarray_read`` /
+``subarray_write`` with ``SubArrayConfig(cell="sram")``; returns the same types and buckets.
+
+Of :class:`~cimjax.hw.components.subarray.SubArrayParams` the SRAM model uses ``circuit``,
+``rows``/``cols``, the ADC and mux sizes, ``num_bit_input``, ``num_read_pulse_bp``,
+``read_voltage``, ``read_pulse_width`` and ``r_on``/``r_off`` (only as NeuroSim's MLSA reference
+ladder, ``param->resistanceOn/Off``, which it keeps for SRAM). The cell is the ``cell``
+argument (:class:`~cimjax.hw.components.sram.SramCellParams`, spec defaults); ``cell_height_f``/
+``cell_width_f``, write voltage/pulse, ``access_resistance`` and the FeFET fields describe
+eNVM cells and are ignored.
+
+**Geometry.** ``L_row = cols·20F``, ``L_col = rows·8F``; wire capacitance 0.2 fF/µm, no
+access-drain term (NeuroSim's SRAM ``capCol`` is the wire only). Access transistor
+``R_acc = R_on,n(1.31F)``.
+
+**Forward read** (one input bit-vector, all active rows at once). WL switch matrix: classic,
+row mode, ``rows`` lines, ``R_TG`` from ``resRow`` (NeuroSim passes the row wire resistance),
+load ``C_row``/``R_row``, ``numColMuxed`` reads at the row activity. Column resistance for the
+MLSA: each active row adds one ``R_acc + wireResistanceCol`` path (``wireResistanceCol`` = unit
+wire R × wire width × 20F), ``R_col = (R_acc + r_w)/(a_row·rows)`` (the stored bit does not
+matter). Column mux ``R_TG = R_acc/rows/2``. Latency ``max(t_WLsw, (t_mux + t_dec)/numReadPulse)
++ numColMuxed·t_pre + t_BL + t_MLSA + t_enc + t_SA`` with ``t_BL`` the bit-line delay of
+:func:`~cimjax.hw.components.sram.bitline_read_delay` (once: all bit-lines develop together);
+energy ``E_WLsw + numColMuxed·E_pre + E_MLSA + E_enc + (E_mux + E_dec)/numReadPulse + E_SA``
+(``E_pre`` precharges every column pair; the array term is 0, "just BL discharging").
+
+**Transposed read** (``parallel_bp``): the same chain on the other side — a second classic WL
+switch matrix (``cols`` lines, ``R_TG`` from ``resCol``, load ``C_col``/``R_col``,
+``numRowMuxedAG`` reads at the *forward* row activity, as released), a precharger and write
+driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``R_acc/cols/2``, MLSA of
+``levelOutputAG``, encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; bit-line
+delay with ``C_row``/``R_row``. The quirk flags ``neurosim_ag_column_resistance`` (AG MLSA on the
+forward column resistances; False: ``(R_acc + r_w)/(cols/2)`` on ``rows`` lines) and
+``neurosim_ag_mux_quirk`` (mux *energies* in the latency max) act as for eNVM.
+
+**Write** (one update of the sub-array; NeuroSim's SRAM ``GetWriteUpdateEstimation`` leaves only
+``activityRowWrite``/``activityColWrite``): ``n = ⌈a_col⌉·rows·a_row`` row writes, each through
+the forward periphery. Latency ``n·(t_flip + t_pre + t_WD) + t_WLsw,write`` (switch matrix with
+``2n`` write operations plus its DFF pass); energy ``E_WLsw,write + n·(E_pre,write + E_WD) +
+2·C_cell·V_dd²·(a_col·cols)·(a_row·rows)`` (Q and Q̄ of every flipped cell), precharger and
+driver energies for ``a_col·cols`` columns per row. ``write_pulses``, ``cell_pulse_energy_sum``
+and ``set_fraction`` do not enter (SRAM writes are single-shot).
+
+**Area.** ``height = pre + WD + L_col + mux + MLSA + encoder + shift-adder (+ WLsw_BP)``,
+``width = max(WLsw, mux decoder) + L_row (+ row mux + MLSA_AG + encoder_AG + shift-adder_AG +
+pre_BP + WD_BP)``; blocks stretched along the edge they abut as in the eNVM sub-array; the
+forward precharger and driver are laid out across ``L_row`` (and the BP ones across ``L_col``)
+by :func:`~cimjax.hw.components.sram.column_layout`. Buckets (NeuroSim's SRAM booking): ADC =
+MLSAs + encoders + prechargers; accumulation = shift-adders; array = ``rows·cols·160F²``;
+other = WL switch matrices + write drivers + muxes + decoders. Leakage, as released: cells
+(two inverters each) + WLsw + pre + WD + encoder + shift-adder, and on the BP side WLsw + pre +
+mux + decoder + encoder + shift-adder (NeuroSim adds neither the forward mux decoder's nor the
+BP write driver's leakage; the MLSA has none).
+
+**Read buckets** (:class:`~cimjax.hw.components.subarray.ReadCost`), NeuroSim's SRAM booking:
+ADC = precharge + bit-line delay + MLSA + encoder; accumulation = shift-adder; other = the
+switch-matrix/mux ``max`` term; array = 0 (the eNVM sub-array books its column RC delay there).
+
+Modelling choices where NeuroSim's code is ambiguous or not reproducible here:
+
+* **Cell.** NeuroSim's SRAM cell is the 6T figure (160F², 6T capacitances and leakage) even in
+  training, where spec §5.4 calls it an 8T transposable cell: kept (no extra area for the two
+  transposed access transistors).
+* **BP layout.** NeuroSim hands the BP WL switch matrix (row mode) an array *width* it ignores,
+  stacking all ``cols`` pass gates in one column (adding ``cols`` cell heights to the sub-array
+  height), and lays the BP precharger/driver out unconstrained in one row (adding ``rows``
+  unit widths to the width). cimjax lays them along the array edge they drive (WLsw_BP across
+  ``L_row``, its thickness added to the height; pre/WD_BP across ``L_col``): nearly the same
+  used area, a sensible bounding box.
+* **Write column activity.** The precharger and write driver take ``activityColWrite`` at
+  ``SubArray::Initialize``, before any layer's update is estimated (0 in a normal build), so
+  their write energy is 0 as released; cimjax uses the layer's ``col_write_activity`` (spec
+  §5.5: the energy comes from the write-driver model).
+* **Row writes.** ``⌈a_col⌉`` write operations per written row for latency *and* energy
+  (NeuroSim's energy uses its average count, 1, equal whenever a row is written).
+* **Ramps.** The bit-line delay uses a step input (NeuroSim feeds the switch matrix's output
+  ramp, which :mod:`~cimjax.hw.components.switch_matrix` does not return).
+* **Trace.** The write statistics are the trace's (computed on eNVM conductance steps); NeuroSim
+  compares stored bits. ``weight_level`` does not enter the read.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax.hw import tech
+from cimjax.hw.components import sram
+from cimjax.hw.components import subarray as sa
+from cimjax.hw.components import switch_matrix as sm
+from cimjax.hw.components.params import ComponentConfig, as_float, circuit_technology
+from cimjax.hw.cost import Cost
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+DEFAULT_CONFIG = sa.SubArrayConfig(cell="sram")
+
+
+class _Geometry(NamedTuple):
+    """``t``, ``len_row``, ``len_col`` (the fields the shared periphery chain reads), the cell,
+    its array wires and one active cell's column path ``R_acc + wireResistanceCol`` (Ω)."""
+
+    t: tech.Technology
+    len_row: Array
+    len_col: Array
+    cell: sram.SramCell
+    wires: sram.ArrayWires
+    r_path: Array
+
+
+def _check_config(config: sa.SubArrayConfig) -> None:
+    if config.cell != "sram":
+        raise ValueError(f"subarray_sram: SubArrayConfig.cell = {config.cell!r}; expected 'sram'")
+
+
+def _geometry(p: sa.SubArrayParams, config: sa.SubArrayConfig, cell: sram.SramCellParams) -> _Geometry:
+    t = circuit_technology(p.circuit, config)
+    c = sram.sram_cell(t, cell, config.mode)
+    wires = sram.array_wires(p.circuit, t, cell, p.rows, p.cols)
+    r_wire = tech.wire_resistance_per_cell(p.circuit.wire_width_nm, cell.width_f, p.circuit.temperature_k)
+    return _Geometry(t, wires.length_row, wires.length_col, c, wires, c.r_access + r_wire)
+
+
+def _line_resistance(g: _Geometry, active: ArrayLike) -> Array:
+    """``(R_acc + r_w)/active`` (parallel cell paths), ``inf`` with no active cell, Ω."""
+    n = as_float(active)
+    return jnp.where(n > 0, g.r_path / jnp.where(n > 0, n, 1.0), jnp.inf)
+
+
+def _sides(p, config, g: _Geometry, row_activity):
+    """Forward and (``parallel_bp``) transposed MLSA/encoder/shift-adder/mux chains."""
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    r_col = _line_resistance(g, as_float(row_activity) * rows)
+    x_fw = sa._SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
+                          g.cell.r_access / rows / 2.0)
+    x_fw = sa._SideInputs(*(as_float(v) for v in x_fw))
+    if not config.parallel_bp:
+        return sa._side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed), None
+    if config.neurosim_ag_column_resistance:
+        r_ag, n_ag = r_col, cols
+    else:
+        r_ag, n_ag = _line_resistance(g, sa.COLUMN_ACTIVITY_AG * cols), rows
+    x_ag = sa._SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
+                          as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.cell.r_access / cols / 2.0)
+    x_ag = sa._SideInputs(*(as_float(v) for v in x_ag))
+    if config.num_col_muxed == config.num_row_muxed_ag:
+        return sa._both_sides(p, config, g, x_fw, x_ag)
+    fw = sa._side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed)
+    return fw, sa._side_jit(p, config, g, x_ag, static_mux=config.num_row_muxed_ag)
+
+
+def _drivers(p, config, g: _Geometry, col_write, transposed: bool):
+    """Precharger (:class:`~.sram.ReadWrite`) and write driver of one side: forward over the
+    ``cols`` bit-lines across ``L_row``, transposed over the ``rows`` lines across ``L_col``."""
+    w, cfg = g.wires, config.sub(ComponentConfig)
+    if transposed:
+        d = sram.ColumnDriverParams(p.circuit, p.rows, w.cap_row, w.res_row, w.length_col, col_write, p.cols)
+    else:
+        d = sram.ColumnDriverParams(p.circuit, p.cols, w.cap_col, w.res_col, w.length_row, col_write, p.cols)
+    return sram.precharger(d, cfg), sram.sram_write_driver(d, cfg)
+
+
+def _wl_switch(p, config, g: _Geometry, *, transposed: bool, activity=1.0, num_reads=0.0, num_writes=0.0):
+    """The classic row-mode WL switch matrix of one side (:class:`~.switch_matrix.SwitchMatrixCosts`)."""
+    w = g.wires
+    if transposed:
+        lines, cap, res, edge = p.cols, w.cap_col, w.res_col, w.length_row
+    else:
+        lines, cap, res, edge = p.rows, w.cap_row, w.res_row, w.length_col
+    sp = sm.SwitchMatrixParams(p.circuit, lines, res, cap, res, activity, 1.0, p.access_voltage, p.read_voltage,
+                               0.0, 0.0, num_reads, num_writes, edge)
+    return sa._switch_costs(sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="row"))
+
+
+def subarray_area(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG, *,
+                  cell: sram.SramCellParams = sram.SramCellParams()) -> sa.SubArrayArea:
+    """Area of one SRAM sub-array by bucket, its layout height and width, and its leakage.
+
+    Args:
+      params: :class:`~cimjax.hw.components.subarray.SubArrayParams` (scalars).
+      config: :class:`~cimjax.hw.components.subarray.SubArrayConfig` with ``cell="sram"``.
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
+
+    Returns:
+      The :class:`~cimjax.hw.components.subarray.SubArrayArea` (module docstring).
+    """
+    _check_config(config)
+    p = params
+    g = _geometry(p, config, cell)
+    fw, ag = _sides(p, config, g, 0.5)
+    pre, wd = _drivers(p, config, g, 0.0, transposed=False)
+    wl, _, wl_fp = _wl_switch(p, config, g, transposed=False)
+    len_row, len_col = g.len_row, g.len_col
+    mux_h = jnp.maximum(fw.mux.area / len_row, fw.dec_extent)
+    height = (pre.read.area + wd.area + fw.mlsa.area + fw.sa.area) / len_row + len_col + mux_h + fw.enc_fp.height
+    width = jnp.maximum(wl_fp.width, fw.dec.area / jnp.maximum(fw.dec_extent, 1e-30)) + len_row
+    adc = fw.mlsa.area + fw.enc.area + pre.read.area
+    accumulation = fw.sa.area
+    other = wl.area + wd.area + mux_h * len_row + fw.dec.area
+    cells = as_float(p.rows) * as_float(p.cols)
+    leakage = (cells * g.cell.leakage + wl.leakage + pre.read.leakage + wd.leakage + fw.mlsa.leakage
+               + fw.enc.leakage + fw.sa.leakage)
+    if ag is not None:
+        pre_bp, wd_bp = _drivers(p, config, g, 0.0, transposed=True)
+        wl_bp, _, wl_bp_fp = _wl_switch(p, config, g, transposed=True)
+        mux_w = jnp.maximum(ag.mux.area / len_col, ag.dec_extent)
+        height = height + wl_bp_fp.width  # laid along L_row: its thickness adds to the height
+        width = width + mux_w + (ag.mlsa.area + ag.sa.area + pre_bp.read.area + wd_bp.area) / len_col + ag.enc_fp.width
+        adc = adc + ag.mlsa.area + ag.enc.area + pre_bp.read.area
+        accumulation = accumulation + ag.sa.area
+        other = other + wl_bp.area + wd_bp.area + mux_w * len_col + ag.dec.area
+        leakage = (leakage + wl_bp.leakage + pre_bp.read.leakage + ag.mlsa.leakage + ag.enc.leakage
+                   + ag.mux.leakage + ag.dec.leakage + ag.sa.leakage)
+    array = len_row * len_col
+    return sa.SubArrayArea(adc + accumulation + array + other, height, width, adc, accumulation, array, other,
+                           leakage)
+
+
+def _read_cost(other_t, other_e, side, sense_t, sense_e) -> sa.ReadCost:
+    """A :class:`~.subarray.ReadCost` with precharge + bit-line (``sense_*``) under ADC."""
+    adc_t = sense_t + side.mlsa.latency + side.enc.latency
+    adc_e = sense_e + side.mlsa.energy + side.enc.energy
+    zero = jnp.zeros_like(adc_e)
+    return sa.ReadCost(
+        latency=other_t + adc_t + side.sa.latency, energy=other_e + adc_e + side.sa.energy,
+        adc_latency=adc_t, adc_energy=adc_e, accumulation_latency=side.sa.latency,
+        accumulation_energy=side.sa.energy, array_latency=jnp.zeros_like(adc_t), array_energy=zero,
+        other_latency=other_t, other_energy=other_e,
+    )
+
+
+def subarray_read(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG, *,
+                  row_activity: ArrayLike, weight_level: ArrayLike = 0.5,
+                  cell: sram.SramCellParams = sram.SramCellParams()) -> sa.SubArrayRead:
+    """One read (one input bit-vector) forward and transposed (module docstring).
+
+    Args:
+      params: :class:`~cimjax.hw.components.subarray.SubArrayParams` (scalars).
+      config: :class:`~cimjax.hw.components.subarray.SubArrayConfig` with ``cell="sram"``.
+      row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
+      weight_level: unused (the stored bits do not change an SRAM read; kept for the common API).
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
+
+    Returns:
+      The :class:`~cimjax.hw.components.subarray.SubArrayRead` (s, J).
+    """
+    _check_config(config)
+    del weight_level
+    p = params
+    g = _geometry(p, config, cell)
+    fw, ag = _sides(p, config, g, row_activity)
+    n_in, per_adc = as_float(p.num_bit_input), as_float(p.columns_per_adc)
+    pre, _ = _drivers(p, config, g, 0.0, transposed=False)
+    wl = _wl_switch(p, config, g, transposed=False, activity=row_activity, num_reads=per_adc).read
+    t_bl = sram.bitline_read_delay(g.t, g.cell, g.wires, cell.min_sense_voltage)
+    other_t = jnp.maximum(wl.latency, (fw.mux.latency + fw.dec.latency) / n_in)
+    other_e = wl.energy + (fw.mux.energy + fw.dec.energy) / n_in
+    fw_cost = _read_cost(other_t, other_e, fw, per_adc * pre.read.latency + t_bl, per_adc * pre.read.energy)
+    if ag is None:
+        return sa.SubArrayRead(fw_cost, sa.ReadCost(*(jnp.zeros_like(x) for x in fw_cost)))
+    n_bp, per_ag = as_float(p.num_read_pulse_bp), as_float(p.rows_per_adc_ag)
+    pre_bp, _ = _drivers(p, config, g, 0.0, transposed=True)
+    wl_bp = _wl_switch(p, config, g, transposed=True, activity=row_activity, num_reads=per_ag).read
+    rows_as_cols = g.wires._replace(cap_col=g.wires.cap_row, res_col=g.wires.res_row)
+    t_bl_ag = sram.bitline_read_delay(g.t, g.cell, rows_as_cols, cell.min_sense_voltage)
+    mux_term = (ag.mux.energy + ag.dec.energy) if config.neurosim_ag_mux_quirk else (ag.mux.latency + ag.dec.latency)
+    other_t_ag = jnp.maximum(wl_bp.latency, mux_term / n_bp)
+    other_e_ag = wl_bp.energy + (ag.mux.energy + ag.dec.energy) / n_bp
+    ag_cost = _read_cost(other_t_ag, other_e_ag, ag, per_ag * pre_bp.read.latency + t_bl_ag,
+                         per_ag * pre_bp.read.energy)
+    return sa.SubArrayRead(fw_cost, ag_cost)
+
+
+def subarray_write(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG, *,
+                   write_pulses: ArrayLike = 0.0, cell_pulse_energy_sum: ArrayLike = 0.0,
+                   row_write_activity: ArrayLike, col_write_activity: ArrayLike, set_fraction: ArrayLike = 0.5,
+                   cell: sram.SramCellParams = sram.SramCellParams()) -> Cost:
+    """One weight update of one SRAM sub-array (module docstring; area and leakage 0).
+
+    Args:
+      params: :class:`~cimjax.hw.components.subarray.SubArrayParams` (scalars).
+      config: :class:`~cimjax.hw.components.subarray.SubArrayConfig` with ``cell="sram"``.
+      write_pulses / cell_pulse_energy_sum / set_fraction: unused (eNVM pulse statistics; kept
+        for the common API).
+      row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``
+        (fractions of rows written and of columns flipped per written row).
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of the update.
+    """
+    _check_config(config)
+    del write_pulses, cell_pulse_energy_sum, set_fraction
+    p = params
+    g = _geometry(p, config, cell)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    a_row, a_col = as_float(row_write_activity), as_float(col_write_activity)
+    n_ops = config.ceil(a_col) * rows * a_row
+    pre, wd = _drivers(p, config, g, a_col, transposed=False)
+    wl = _wl_switch(p, config, g, transposed=False, num_reads=p.columns_per_adc, num_writes=2.0 * n_ops).write
+    flips = a_col * cols * a_row * rows
+    latency = n_ops * (sram.cell_write_latency(g.cell) + pre.write.latency + wd.latency) + wl.latency
+    energy = wl.energy + n_ops * (pre.write.energy + wd.energy) + flips * sram.cell_write_energy(g.t, g.cell)
+    zero = jnp.zeros_like(energy)
+    return Cost(zero, energy, latency, zero)
+
+
+def check_subarray_params(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG) -> None:
+    """Eager checks (concrete params): the static mux sizes equal the traced ones.
+
+    Raises:
+      ValueError: ``columns_per_adc``/``rows_per_adc_ag`` differ from ``num_col_muxed``/
+        ``num_row_muxed_ag``.
+    """
+    _check_config(config)
+    for static, traced in (("num_col_muxed", "columns_per_adc"), ("num_row_muxed_ag", "rows_per_adc_ag")):
+        if not np.all(np.asarray(getattr(params, traced)) == getattr(config, static)):
+            raise ValueError(f"SubArrayParams.{traced} = {getattr(params, traced)!r} != SubArrayConfig.{static}")
