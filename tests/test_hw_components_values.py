@@ -138,8 +138,8 @@ def test_adder_tree_is_its_stages():
     stages = [C.adder(C.AdderParams(CP, b + k, n)) for k, n in enumerate([4.0, 2.0, 1.0])]
     for field in ("area", "energy", "latency", "leakage"):
         assert f(getattr(tree, field)) == pytest.approx(sum(f(getattr(s, field)) for s in stages), rel=1e-5)
-    # 5 inputs: ⌈log2 5⌉ = 3 stages of 3, 2, 1 adders; 1 input: nothing.
-    tree5 = C.adder_tree(C.AdderTreeParams(CP, 5.0, b, 2.0))
+    # 5 inputs: ⌈log2 5⌉ = 3 stages of 3, 2, 1 adders (every input added); 1 input: nothing.
+    tree5 = C.adder_tree(C.AdderTreeParams(CP, 5.0, b, 2.0), logic.AdderTreeConfig(neurosim_floor_halving=False))
     stages5 = [C.adder(C.AdderParams(CP, b + k, 2 * n)) for k, n in enumerate([3.0, 2.0, 1.0])]
     assert f(tree5.area) == pytest.approx(sum(f(s.area) for s in stages5), rel=1e-5)
     assert f(C.adder_tree(C.AdderTreeParams(CP, 1.0, b)).area) == 0.0
@@ -418,3 +418,129 @@ def test_configs_are_hashable_and_static():
     assert jax.tree.leaves(a) == []
     assert isinstance(C.adder(C.AdderParams()), Cost)
     assert isinstance(misc.DRAM_TYPES, dict)
+
+
+# ---------------------------------------------------------------------------------------
+# NeuroSim layout and sizing rules (AdderTree/Adder/DFF/Buffer/RowDecoder.cpp, TileInitialize);
+# reference values measured on NeuroSim V2.0's default run (32 nm LSTP).
+
+
+def test_adder_tree_floor_halving_as_released():
+    b = 17.0
+    # AdderTree.cpp halves an int input count: 9 inputs → 4, 2, 1, 0 adders in ⌈log2 9⌉ = 4 stages.
+    tree = C.adder_tree(C.AdderTreeParams(CP, 9.0, b, 144.0))
+    stages = [C.adder(C.AdderParams(CP, b + k, 144.0 * n)) for k, n in enumerate([4.0, 2.0, 1.0, 0.0])]
+    for field in ("area", "energy", "leakage"):
+        assert f(getattr(tree, field)) == pytest.approx(sum(f(getattr(s, field)) for s in stages), rel=1e-6)
+    assert f(tree.latency) == pytest.approx(sum(f(s.latency) for s in stages), rel=1e-6)  # 4 stages in series
+    ceil_tree = C.adder_tree(C.AdderTreeParams(CP, 9.0, b, 144.0), logic.AdderTreeConfig(neurosim_floor_halving=False))
+    assert f(ceil_tree.area) > f(tree.area)
+    # Powers of two: both rules agree.
+    a = C.adder_tree(C.AdderTreeParams(CP, 8.0, b, 3.0))
+    c = C.adder_tree(C.AdderTreeParams(CP, 8.0, b, 3.0), logic.AdderTreeConfig(neurosim_floor_halving=False))
+    assert f(a.area) == pytest.approx(f(c.area), rel=1e-12)
+
+
+def test_row_layout_area_by_hand():
+    # 10 cells of 2 × 3 along a side of 7: 3 per row, 4 rows → 7·4·3.
+    assert f(logic.row_layout_area(2.0, 3.0, 10.0, 7.0)) == pytest.approx(84.0)
+    # All fit in one row: side · depth.
+    assert f(logic.row_layout_area(2.0, 3.0, 3.0, 100.0)) == pytest.approx(300.0)
+    # The side is narrower than a cell: one per row (NeuroSim errors out; cimjax clamps).
+    assert f(logic.row_layout_area(2.0, 3.0, 4.0, 1.0)) == pytest.approx(12.0)
+
+
+def test_adder_tree_layout_by_hand(t32):
+    nand = gates.gate(t32, "nand", 2)
+    h, w = f(nand.height), f(nand.width)
+    # PE adder tree: 64 trees of 4 × 15-bit inputs → 2·15 + 1·16 = 46 adder bits per tree, each
+    # tree one 9·w_NAND-wide cell, all in one row across a sub-array's width.
+    width = 1232.870e-6
+    tree = C.adder_tree(C.AdderTreeParams(CP, 4.0, 15.0, 64.0, width))
+    assert 64 * 9 * w < width
+    assert f(tree.area) == pytest.approx(width * 46 * h, rel=1e-9)
+    assert f(tree.area) == pytest.approx(50814e-12, rel=1e-3)  # NeuroSim: 5.081399e-8 m²
+    # Tile accumulators and the global accumulator of the default run.
+    nm = C.adder_tree(C.AdderTreeParams(CP, 9.0, 17.0, 144.0, 3 * 884.6912e-6))  # 4·17 + 2·18 + 19 = 123 bits
+    assert f(nm.area) == pytest.approx(3 * 884.6912e-6 * 123 * h, rel=1e-9)
+    assert f(nm.area) == pytest.approx(2.925001e-7, rel=1e-3)
+    cm = C.adder_tree(C.AdderTreeParams(CP, 2.0, 17.0, 32.0, 2 * 884.6912e-6))
+    assert f(cm.area) == pytest.approx(2.695123e-8, rel=1e-3)
+    g = C.adder_tree(C.AdderTreeParams(CP, 8.0, 19.0, 192.0, 1.087110e-2 / 3))  # 4·19 + 2·20 + 21 = 137 bits
+    assert f(g.area) == pytest.approx(4.448163e-7, rel=1e-3)
+    # A narrow layout: 10 cells per row → ⌈64/10⌉ = 7 rows.
+    narrow = 10.5 * 9 * w
+    tree7 = C.adder_tree(C.AdderTreeParams(CP, 4.0, 15.0, 64.0, narrow))
+    assert f(tree7.area) == pytest.approx(narrow * 7 * 46 * h, rel=1e-9)
+    # Layout changes area only.
+    plain = C.adder_tree(C.AdderTreeParams(CP, 4.0, 15.0, 64.0))
+    for field in ("energy", "latency", "leakage"):
+        assert f(getattr(tree, field)) == pytest.approx(f(getattr(plain, field)), rel=1e-12)
+    assert f(plain.area) < f(tree.area)
+
+
+def test_dff_layout_by_hand(t32):
+    inv = gates.gate(t32, "inv")
+    h, w = f(inv.height), 12 * f(inv.width)
+    # PE input DFFs: 1024 down 4 sub-array heights (one column); output DFFs: 256 across 4 widths.
+    height = 4 * 1307.887e-6
+    col = C.dff(C.DffParams(CP, 1024.0, 1.0, height))
+    assert f(col.area) == pytest.approx(height * w, rel=1e-9)
+    assert f(col.area) == pytest.approx(1.526775e-8, rel=1e-3)  # NeuroSim bufferInput
+    row = C.dff(C.DffParams(CP, 256.0, 1.0, 0.0, 4 * 1232.870e-6))
+    assert f(row.area) == pytest.approx(4 * 1232.870e-6 * h, rel=1e-9)
+    assert f(row.area) == pytest.approx(4.418608e-9, rel=1e-3)  # NeuroSim bufferOutput
+    # Two columns when the height holds only 600 DFFs.
+    two = C.dff(C.DffParams(CP, 1024.0, 1.0, 600.5 * h))
+    assert f(two.area) == pytest.approx(600.5 * h * 2 * w, rel=1e-9)
+    plain = C.dff(C.DffParams(CP, 1024.0))
+    assert f(plain.area) == pytest.approx(1024 * h * w, rel=1e-9)
+    for field in ("energy", "latency", "leakage"):
+        assert f(getattr(col, field)) == pytest.approx(f(getattr(plain, field)), rel=1e-12)
+
+
+@pytest.mark.parametrize("lines,width,neurosim", [(128, 128, 2.14277e-9), (32, 32, 0.96953e-9), (16, 34, 0.87214e-9)])
+def test_buffer_line_latency_matches_neurosim(lines, width, neurosim):
+    """Word-line decode (REGULAR_ROW, 3× two-INV driver, wire load 12·w_INV·IF·0.2 fF/µm) + ½ clock."""
+    cfg = C.BufferConfig(core_rows=lines, core_cols=32)
+    one = C.register_file_buffer(C.BufferParams(CP, float(width), 1.0, float(width), float(width)), cfg)
+    assert f(one.latency) == pytest.approx(neurosim, rel=0.015)
+
+
+def test_wordline_decoder_latency_structure(t32):
+    small, big = (misc.wordline_decoder_latency(t32, 32, c) for c in (1e-15, 100e-15))
+    assert f(big) > f(small) > 0
+    # More lines: a heavier predecode load.
+    assert f(misc.wordline_decoder_latency(t32, 128, 1e-15)) > f(small)
+    # 2 and 4 lines (no NOR stage; no NAND stage) are well defined and shorter.
+    two, four = (f(misc.wordline_decoder_latency(t32, n, 1e-15)) for n in (2, 4))
+    assert 0 < two and 0 < four < f(small)
+
+
+def test_partial_buffer_core_by_hand(t32):
+    # The conventional tile's output buffer: 544 bits, 34-bit lines, 16-line decoder.
+    cfg = C.BufferConfig(core_rows=16, core_cols=32)
+    buf = C.register_file_buffer(C.BufferParams(CP, 544.0, 1.0, 34.0, 34.0, 1.0, 1.0, 544.0), cfg)
+    dec = routing.decoder(routing.DecoderParams(CP, 34 * f(gates.gate(t32, "inv").c_in)), routing.DecoderConfig(num_outputs=16))
+    unit = logic.dff_unit(t32)
+    assert f(buf.area) == pytest.approx(544 * f(unit.area) + f(dec.area), rel=1e-9)
+    assert f(buf.area) == pytest.approx(1.453693e-9, rel=0.03)  # NeuroSim outputBufferCM
+    assert f(buf.leakage) == pytest.approx(544 * f(unit.leakage) + f(dec.leakage), rel=1e-9)
+    # Without core_bits the core is the config's 16 × 32 = 512 bits.
+    full = C.register_file_buffer(C.BufferParams(CP, 544.0, 1.0, 34.0, 34.0), cfg)
+    assert f(full.area) == pytest.approx(512 * f(unit.area) + f(dec.area), rel=1e-9)
+
+
+def test_tile_buffer_plan_default_run():
+    """TileInitialize at the V2.0 defaults: CM 544-bit/34-wide output core, shared CM core counts."""
+    from cimjax.hw import tile
+
+    sizes = tile.RollupSizes(*(jnp.asarray(x) for x in (128.0, 128.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
+    # PEs of 4 × 4 sub-arrays (512 cells): accumulator bits 6 + 8 + 1 + 2 = 17.
+    cm = tile.tile_buffer_plan(CFG, sizes, 2.0, 512.0, 2.0, 512.0)
+    nm = tile.tile_buffer_plan(CFG, sizes, 9.0, 512.0, 2.0, 512.0)
+    assert (f(cm.in_cores), f(cm.out_cores), f(nm.in_cores), f(nm.out_cores)) == (2.0, 1.0, 2.0, 1.0)
+    assert not bool(cm.in_partial) and bool(cm.out_partial)
+    assert (f(cm.out_core_bits), f(cm.out_width)) == (544.0, 34.0)  # 17-bit sums of 2 PEs, 16 lines
+    assert not bool(nm.out_partial) and (f(nm.out_core_bits), f(nm.out_width)) == (1024.0, 32.0)
+    assert (f(cm.in_core_bits), f(cm.in_width)) == (1024.0, 32.0)

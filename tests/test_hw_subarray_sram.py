@@ -58,7 +58,9 @@ def area(config, x):
     return jnp.stack([a.total, a.height, a.width, a.leakage])
 
 
-@pytest.mark.parametrize("fn", [read, write, area])
+# The read program compiles for ~25-50 s on the 2-core VM: it runs with ``-m slow``; the
+# default suite keeps write and area (and test_estimate's SRAM chip estimate).
+@pytest.mark.parametrize("fn", [pytest.param(read, marks=pytest.mark.slow), write, area])
 def test_transform_checklist(fn):
     """jit == eager; jit(vmap) over a batch == a loop of jit; reverse-mode gradient of the
     (weighted) outputs finite and == central FD to 1e-4 in every input (float64, relaxed).
@@ -223,6 +225,7 @@ def chips():
     return {cell: jax.device_get(f(params, chip.ChipConfig(LAYERS, cell=cell), trace)) for cell in ("sram", "rram")}
 
 
+@pytest.mark.slow  # two chip compiles (~50 s); tests/test_estimate.py estimates SRAM in the default suite
 def test_sram_chip_estimate(chips):
     est, rram = chips["sram"], chips["rram"]
     for leaf in jax.tree.leaves(est):

@@ -23,9 +23,9 @@ Array = jax.Array
 
 
 # Jitted once per static signature; each body has its own technology memo.
-_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7))
+_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11))
 _perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
-                   static_argnames=("htree_side_nm", "tile_buffer_core"))
+                   static_argnames=("htree_side_nm", "tile_buffer_core", "partial_lines"))
 
 
 def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
@@ -103,16 +103,20 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
     # ---- Tiles. ----
+    # Decoder lines of a tile output buffer smaller than one core: cols/numColMuxed (static).
+    partial_lines = max(2, int(config.reference_subarray[1]) // int(config.columns_per_adc))
     geo_cm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core
+        circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core,
+        False, npe_cm, fp.pe_size_cm, partial_lines,
     )
     geo_nm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), side_nm_static, config.tile_buffer_core
+        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), side_nm_static, config.tile_buffer_core,
+        True, npe_cm, fp.pe_size_cm, partial_lines,
     )
     tf = _perf_fn(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out, htree_side_nm=side_nm_static,
-        tile_buffer_core=config.tile_buffer_core,
+        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
     )
     tiles = fp.tiles
 
@@ -322,7 +326,12 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
         ),
         htree_cfg,
     )
-    gacc_area = logic.adder_tree(logic.AdderTreeParams(circuit, g["max_tile_rows"], g["gacc_bits"], g["units"]), tree_cfg)
+    # ChipCalculateArea lays the global accumulator out across a third of the global buffer's
+    # height, numTileRow · (the larger tile side).
+    gbuf_height = fp.tile_rows * jnp.maximum(geo_nm.height, geo_cm.height)
+    gacc_area = logic.adder_tree(
+        logic.AdderTreeParams(circuit, g["max_tile_rows"], g["gacc_bits"], g["units"], gbuf_height / 3.0), tree_cfg
+    )
     wg_area = wg.area if config.training else 0.0
     tiles_area = n_nm * geo_nm.area + n_cm * geo_cm.area
     area_total = tiles_area + gbuf_area + ght_area.area + mp.area + gacc_area.area + relu.area + wg_area

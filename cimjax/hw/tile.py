@@ -27,8 +27,29 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
   all ``numPE × numPE`` positions re-adds the last PE's figures for positions outside the
   weight matrix; cimjax counts only the PEs that hold weights.
 * **Buffers.** Register-file tile buffers are cores of ``tile_buffer_core × tile_buffer_core``
-  bits (32×32); a buffer NeuroSim sizes below one core (the CM output buffer) is costed as a
-  full core (area slightly high).
+  bits (32×32). A buffer that needs less than one core is sized to what it needs, as released
+  (the CM output buffer: ``acc_bits·numPECM·cols/numColMuxed`` = 544 bits, a
+  ``acc_bits·numPECM`` = 34-bit interface, ``cols/numColMuxed`` = 16 lines, a static count from the
+  config). A partial *input* buffer (``numPECM·numBitInput·rows`` < 1024, not at the
+  defaults) gets the same static decoder lines, where NeuroSim's has ``numBitInput``.
+
+Released behaviour reproduced on purpose (quirks, :func:`tile_buffer_plan`):
+
+* **Shared tile-buffer core counts.** ``TileInitialize`` stores the numbers of input and output
+  buffer cores in one pair of globals, written first for the NM tile and then overwritten by
+  the CM tile's: both tile kinds use the CM tile's counts, ``⌈numPECM·numBitInput·rows/1024⌉``
+  input and ``⌈acc_bits·numPECM·cols/numColMuxed/1024⌉`` output cores, with ``numPECM`` the CM
+  tile's PEs *per side* (V2.0 default: 2 and 1, where the NM tile would need 9 and 3). These
+  counts set the buffers' area and their parallel-core latency divisor
+  ``min(cores, ⌈treeBus/interface⌉)``; leakage counts one core of each.
+* **NM output-buffer divisor** uses the input buffer's interface width (``Tile.cpp``).
+* **CM tile accumulator** sums ``numPECM`` (per side) inputs, with ``numPECM·cols/numColMuxed``
+  trees, as released (2 inputs, 32 trees at the defaults), not the tile's ``numPECM²`` PEs.
+* **Layout.** The PE adder tree is laid out across one sub-array's width, the PE input DFFs
+  down the sub-array column's height, the output DFFs across the row's width, the tile
+  accumulator across ``⌈√numPE⌉`` PE widths: areas are those bounding boxes
+  (:func:`cimjax.hw.components.logic.row_layout_area`); PE and tile are squares of their
+  summed areas.
 """
 
 from __future__ import annotations
@@ -79,7 +100,8 @@ class SubArrayFigures(NamedTuple):
 
 
 class TileGeometry(NamedTuple):
-    """Static-structure figures of the CM and NM tiles (scalars): areas by bucket, sizes, leakage."""
+    """Static-structure figures of the CM and NM tiles (scalars): areas by bucket, sizes, leakage,
+    and the tile buffers' plan (:class:`TileBufferPlan`)."""
 
     area: Array
     ic: Array
@@ -93,6 +115,27 @@ class TileGeometry(NamedTuple):
     pe_width: Array
     leakage_pe: Array
     leakage_periphery: Array
+    buffers: "TileBufferPlan"
+    leakage_pe_tree: Array  # the PE adder tree's share of leakage_pe (full sub-array grid)
+    leakage_acc: Array  # the tile accumulator's share of leakage_periphery
+
+
+class TileBufferPlan(NamedTuple):
+    """How NeuroSim sizes a tile's input and output register-file buffers (scalars).
+
+    ``*_core_bits``/``*_width``: bits of one core and its interface; ``*_partial``: the tile
+    needs less than one full core (then ``core_bits`` is what it needs); ``*_cores``: the core
+    counts, the CM tile's for both tile kinds as released (module docstring).
+    """
+
+    in_core_bits: Array
+    in_width: Array
+    in_partial: Array
+    in_cores: Array
+    out_core_bits: Array
+    out_width: Array
+    out_partial: Array
+    out_cores: Array
 
 
 class TileFigures(NamedTuple):
@@ -142,9 +185,67 @@ def per_layer(fn: Callable[..., Cost], *args) -> Cost:
     return jax.vmap(fn)(*arrs)
 
 
-def _adder_tree(circuit, cfg, n_inputs, bits, trees) -> Cost:
+def _adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
     tree_cfg = logic.AdderTreeConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
-    return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees), tree_cfg)
+    return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees, layout_width), tree_cfg)
+
+
+def tile_buffer_plan(cfg: ComponentConfig, sizes: "RollupSizes", acc_inputs, pe_size, cm_pes_per_side,
+                     cm_pe_size) -> TileBufferPlan:
+    """The tile's input/output buffer plan as ``TileInitialize`` makes it (module docstring).
+
+    Args:
+      cfg: component config (its ceil/log2).
+      sizes: shared traced sizes.
+      acc_inputs: the tile accumulator's inputs (NM: ``numPENM``; CM: ``numPECM`` per side).
+      pe_size: the tile's PE size (cells per side).
+      cm_pes_per_side, cm_pe_size: the CM tile's ``numPECM`` (per side) and PE size, whose
+        buffer needs give the core counts of both tile kinds.
+
+    Returns:
+      The :class:`TileBufferPlan`.
+    """
+    c = cfg
+    core, width = sizes.tile_buffer_bits, sizes.tile_buffer_width
+    per_col = sizes.sub_cols / sizes.columns_per_adc
+
+    def needs(pes, size):
+        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(size / sizes.sub_rows)
+        return pes * sizes.num_bit_input * sizes.sub_rows, acc_bits * pes * per_col, acc_bits
+
+    in_need, out_need, acc_bits = needs(acc_inputs, pe_size)
+    in_cm, out_cm, _ = needs(cm_pes_per_side, cm_pe_size)
+    in_partial, out_partial = in_need < core, out_need < core
+    return TileBufferPlan(
+        in_core_bits=jnp.where(in_partial, in_need, core),
+        in_width=jnp.where(in_partial, acc_inputs * sizes.sub_rows, width),
+        in_partial=in_partial,
+        in_cores=jnp.maximum(c.ceil(in_cm / core), 1.0),
+        out_core_bits=jnp.where(out_partial, out_need, core),
+        out_width=jnp.where(out_partial, acc_bits * acc_inputs, width),
+        out_partial=out_partial,
+        out_cores=jnp.maximum(c.ceil(out_cm / core), 1.0),
+    )
+
+
+def _plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
+    """``fn(bits, cores, width, bus_width, core_bits, partial)`` → the register-file buffer
+    :class:`Cost`: a full ``tile_buffer_core²`` core, or (``partial``) one of ``core_bits``
+    with ``partial_lines`` decoder lines."""
+    full_fn = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
+    part_cfg = misc.BufferConfig(
+        core_rows=partial_lines, core_cols=tile_buffer_core, roadmap=cfg.roadmap, mode=cfg.mode,
+        temperature=cfg.temperature,
+    )
+
+    def fn(bits, cores, width, bus_width, core_bits, partial):
+        full = full_fn(bits, cores, width, bus_width)
+        part = misc.register_file_buffer(
+            misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0, core_bits), part_cfg
+        )
+        return Cost(*(jnp.where(partial, a, b) for a, b in zip(part, full)))
+
+    return fn
 
 
 def _tile_buffer(circuit, cfg, core_rows, core_cols):
@@ -184,40 +285,59 @@ def tile_geometry(
     pes_per_side: Array,
     htree_side: int,
     tile_buffer_core: int,
+    novel: bool = False,
+    cm_pes_per_side: Array | None = None,
+    cm_pe_size: Array | None = None,
+    partial_lines: int | None = None,
 ) -> TileGeometry:
     """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
 
     ``ProcessingUnitCalculateArea`` + ``TileCalculateArea``: PE = sub-arrays (their used
-    area) + adder tree over sub-array rows + input/output DFF buffers (PE buses are not
-    counted in area, as released); tile = PEs + accumulation adder tree over PEs + input
-    and output register-file buffers + tile H-tree. ``htree_side`` is the static PE grid of
-    the tile H-tree (2 for CM, ``⌈√numPENM⌉`` = 3 for NM).
+    area) + adder tree over sub-array rows (laid out across one sub-array's width) + input
+    DFFs (down the PE's sub-array column) and output DFFs (across its sub-array row); PE
+    buses are not counted in area, as released. Tile = PEs + accumulation adder tree (laid
+    out across ``⌈pes_per_side⌉`` PE widths) + input and output register-file buffers
+    (:func:`tile_buffer_plan`) + tile H-tree. ``htree_side`` is the static PE grid of the
+    tile H-tree (2 for CM, ``⌈√numPENM⌉`` = 3 for NM); ``novel`` (static) selects the NM
+    tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
+    ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
+    counts; ``partial_lines`` (static, default ``tile_buffer_core``) the decoder lines of an
+    output buffer smaller than one core (``cols/numColMuxed``).
     """
     c = cfg
+    cm_pes_per_side = pes_per_side if cm_pes_per_side is None else cm_pes_per_side
+    cm_pe_size = pe_size if cm_pe_size is None else cm_pe_size
+    partial_lines = tile_buffer_core if partial_lines is None else partial_lines
     grid = jnp.maximum(c.ceil(pe_size / sizes.sub_rows), 1.0)  # sub-array rows = cols of a PE
-    n_sub = grid * jnp.maximum(c.ceil(pe_size / sizes.sub_cols), 1.0)
+    grid_c = jnp.maximum(c.ceil(pe_size / sizes.sub_cols), 1.0)
+    n_sub = grid * grid_c
     adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
     adc_per_row = sizes.sub_cols / sizes.columns_per_adc
-    pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row))
+    pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
     stages = jnp.maximum(c.log2ceil(grid), 0.0)
-    buf_in = logic.dff(logic.DffParams(circuit, sizes.num_bit_input * sizes.sub_rows), cfg)
-    buf_out = logic.dff(logic.DffParams(circuit, adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)), cfg)
+    n_in = sizes.num_bit_input * sizes.sub_rows
+    n_out = adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)
+    buf_in = logic.dff(logic.DffParams(circuit, n_in, 1.0, grid * sub.height), cfg)
+    buf_out = logic.dff(logic.DffParams(circuit, n_out, 1.0, 0.0, grid_c * sub.width), cfg)
     pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
     pe_side = jnp.sqrt(pe_area)
     num_pe = pes_per_side * pes_per_side
+    acc_inputs = num_pe if novel else pes_per_side
     acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
-    acc = _adder_tree(circuit, cfg, num_pe, acc_bits, c.ceil(num_pe * sizes.sub_cols / sizes.columns_per_adc))
-    buf = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
-    in_bits = num_pe * sizes.num_bit_input * sizes.sub_rows
-    out_bits = acc_bits * num_pe * sizes.sub_cols / sizes.columns_per_adc
-    core = sizes.tile_buffer_bits
-    in_buf = buf(in_bits, jnp.maximum(c.ceil(in_bits / core), 1.0), sizes.tile_buffer_width, 1.0)
-    out_buf = buf(out_bits, jnp.maximum(c.ceil(out_bits / core), 1.0), sizes.tile_buffer_width, 1.0)
+    acc = _adder_tree(
+        circuit, cfg, acc_inputs, acc_bits, c.ceil(acc_inputs * adc_per_row), c.ceil(pes_per_side) * pe_side
+    )
+    plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
+    buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
+    out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
     tree = _htree(
         circuit, cfg, htree_side, pe_side, pe_side, pes_per_side * sizes.sub_rows, sizes.local_delay_tolerance
     )
     area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
     pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
+    # Leakage: one core of each buffer (TileCalculatePerformance; the area counts all cores).
+    buf_leak = in_buf.leakage / plan.in_cores + out_buf.leakage / plan.out_cores
     side = jnp.sqrt(area)
     return TileGeometry(
         area=area,
@@ -231,7 +351,10 @@ def tile_geometry(
         pe_height=pe_side,
         pe_width=pe_side,
         leakage_pe=pe_leak,
-        leakage_periphery=acc.leakage + in_buf.leakage + out_buf.leakage,
+        leakage_periphery=acc.leakage + buf_leak,
+        buffers=plan,
+        leakage_pe_tree=pe_tree.leakage,
+        leakage_acc=acc.leakage,
     )
 
 
@@ -248,6 +371,7 @@ def tile_performance(
     out_channels: Array,
     htree_side_nm: int,
     tile_buffer_core: int,
+    partial_lines: int | None = None,
 ) -> TileFigures:
     """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
 
@@ -261,11 +385,14 @@ def tile_performance(
       out_channels: ``(L,)`` ``C_out``.
       htree_side_nm: static ``⌈√numPENM⌉``.
       tile_buffer_core: static tile buffer core side (32).
+      partial_lines: static decoder lines of a tile buffer smaller than one core (default
+        ``tile_buffer_core``; :func:`tile_geometry`).
 
     Returns:
       :class:`TileFigures`.
     """
     c = cfg
+    partial_lines = tile_buffer_core if partial_lines is None else partial_lines
     nv = as_float(num_in_vector)
     nb = sizes.num_bit_input
     sub_r, sub_c = sizes.sub_rows, sizes.sub_cols
@@ -378,15 +505,20 @@ def tile_performance(
     # Tile input/output buffers and H-tree (FW and AG; breakdown ×2).
     bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
     bits_in = jnp.floor(cols_t) * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
-    core = sizes.tile_buffer_bits
-    width = sizes.tile_buffer_width
-    num_pe_tile = jnp.where(novel, npe_nm, npe_cm * npe_cm)
-    in_cores = jnp.maximum(c.ceil(num_pe_tile * nb * sub_r / core), 1.0)
-    out_cores = jnp.maximum(c.ceil(acc_bits * num_pe_tile * sub_c / sizes.columns_per_adc / core), 1.0)
     bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
-    buf = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
-    in_buf = per_layer(lambda b, n, w: buf(b, n, width, w), bits_out, in_cores, bus_w)
-    out_buf = per_layer(lambda b, n, w: buf(b, n, width, w), bits_in, out_cores, bus_w)
+    plan = jax.tree.map(lambda a, b: jnp.where(novel, a, b), geometry_nm.buffers, geometry_cm.buffers)
+    buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    in_buf = per_layer(
+        lambda b, n, w, bw, cb, pa: buf(b, n, w, bw, cb, pa),
+        bits_out, plan.in_cores, plan.in_width, bus_w, plan.in_core_bits, plan.in_partial,
+    )
+    # As released, the NM tile's output divisor min(cores, ⌈treeBus/IF⌉) takes the *input*
+    # buffer's interface width: scale the bus so that ⌈bus'/IF_out⌉ = ⌈bus/IF_in⌉.
+    out_bus = jnp.where(novel, bus_w * plan.out_width / plan.in_width, bus_w)
+    out_buf = per_layer(
+        lambda b, n, w, bw, cb, pa: buf(b, n, w, bw, cb, pa),
+        bits_in, plan.out_cores, plan.out_width, out_bus, plan.out_core_bits, plan.out_partial,
+    )
     tb_t = 2.0 * (in_buf.latency + out_buf.latency)  # read + write
     tb_e = 2.0 * (in_buf.energy + out_buf.energy)
     geo_pe_h = jnp.where(novel, geometry_nm.pe_height, geometry_cm.pe_height)
@@ -406,15 +538,24 @@ def tile_performance(
     # WU: delta-weight transfer (R·C bits) through the input buffer (not split over its
     # cores, as released) and the tile H-tree; not in the peak figures.
     delta = rows_t * cols_t
-    one_core = per_layer(lambda b: buf(b, 1.0, width, width), delta)
+    one_core = per_layer(
+        lambda b, w, cb, pa: buf(b, 1.0, w, w, cb, pa), delta, plan.in_width, plan.in_core_bits, plan.in_partial
+    )
     d_cyc = delta / bus_w
     wu_tr_t = 2.0 * one_core.latency + d_cyc * tree_t1
     wu_tr_e = 2.0 * one_core.energy + d_cyc * tree_e1
     t_buf, e_buf = t_buf + 2.0 * one_core.latency, e_buf + 2.0 * one_core.energy
     t_ic, e_ic = t_ic + d_cyc * tree_t1, e_ic + d_cyc * tree_e1
 
-    leak_cm = geometry_cm.leakage_pe * npe_cm * npe_cm + geometry_cm.leakage_periphery
-    leak_nm = geometry_nm.leakage_pe * npe_nm + geometry_nm.leakage_periphery
+    # Leakage of the layer's tile call (TileCalculatePerformance): the PE adder tree is the one
+    # the layer initialises (⌈log2 sub-array rows in use⌉ stages), and the tile accumulator
+    # leaks only where the layer evaluates it (as released its value is otherwise the last
+    # one computed: 0 before any, as on the V2.0 default's full-duplication first layer).
+    geo_pe_leak = jnp.where(novel, geometry_nm.leakage_pe - geometry_nm.leakage_pe_tree,
+                            geometry_cm.leakage_pe - geometry_cm.leakage_pe_tree) + pe_tree.leakage
+    acc_leak = jnp.where(use_acc, acc.leakage, 0.0)
+    leak_cm = geo_pe_leak * npe_cm * npe_cm + geometry_cm.leakage_periphery - geometry_cm.leakage_acc + acc_leak
+    leak_nm = geo_pe_leak * npe_nm + geometry_nm.leakage_periphery - geometry_nm.leakage_acc + acc_leak
     return TileFigures(
         fw_latency=t_fw,
         fw_energy=e_fw,

@@ -24,6 +24,13 @@ Choices where spec §5.6 gives no equation (cimjax's, documented here):
   clock INV's share folded in).
 * **Shift-adder** register: ``numBit + numReadPulse`` DFFs per unit (the adder's ``numBit + 1``
   output bits and ``numReadPulse − 1`` of shift extension, NeuroSim ``ShiftAdd.cpp``).
+
+NeuroSim layout rules reproduced (``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp``
+``CalculateArea``): a block given one side of its bounding box fills rows (or columns) of that
+side with identical cells and its area is the bounding box, ``side × rows × cell depth``, not
+the sum of the gates (:func:`row_layout_area`). An adder tree is laid out as ``numAdderTree``
+cells, each one "adder" of all the tree's adder bits (9 NAND2 wide, ``bits per tree`` NAND2
+tall); a DFF bank as ``numDff`` cells of 12 minimum INVs in a row.
 """
 
 from __future__ import annotations
@@ -134,12 +141,16 @@ class AdderTreeParams(NamedTuple):
       num_inputs: inputs ``N`` summed by one tree (≥ 1; 1 means no adder).
       num_bits: bits of each input (``numAdderBit``).
       num_trees: trees working in parallel (``numAdderTree``).
+      layout_width: width given to the trees' layout, m (NeuroSim ``CalculateArea(NULL,
+        width)``); the area is then the bounding box of rows of tree cells (module
+        docstring). 0 = no layout: the area is the sum of the NAND2 areas.
     """
 
     circuit: CircuitParams = CircuitParams()
     num_inputs: ArrayLike = 4.0
     num_bits: ArrayLike = 8.0
     num_trees: ArrayLike = 1.0
+    layout_width: ArrayLike = 0.0
 
 
 @jax.tree_util.register_static
@@ -149,23 +160,46 @@ class AdderTreeConfig(ComponentConfig):
 
     Attributes:
       max_stages: stages evaluated (static bound on ``⌈log2 N⌉``; 24 covers 16 M inputs).
+      neurosim_floor_halving: True (as released) = stage ``k`` has ``⌊N/2^(k+1)⌋`` adders:
+        ``AdderTree.cpp`` halves the integer input count with ``ceil(j/2)`` on an ``int j``,
+        i.e. a floor, so an odd input is dropped (9 inputs: 4, 2, 1, 0 adders in 4 stages);
+        False = ``⌈N/2^(k+1)⌉`` (every input added: 5, 3, 2, 1). Same for powers of two.
     """
 
     max_stages: int = 24
+    neurosim_floor_halving: bool = True
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_stages", 1, 64)
+        self._check_bool("neurosim_floor_halving")
+
+
+def row_layout_area(cell_along: ArrayLike, cell_across: ArrayLike, count: ArrayLike, side: ArrayLike,
+                    config: ComponentConfig = ComponentConfig()) -> Array:
+    """Bounding-box area of ``count`` identical cells laid out along a given ``side`` (m²).
+
+    NeuroSim's ``CalculateArea(newHeight, newWidth)`` rule (``Adder.cpp``, ``DFF.cpp``): as many
+    cells per row as fit, ``n = min(⌊side/cell_along⌋, count)`` (at least 1), ``⌈count/n⌉``
+    rows, area ``side · rows · cell_across``. ``cell_along`` is the cell's extent along
+    ``side`` (its width for a given width), ``cell_across`` the other extent.
+    """
+    count = as_float(count)
+    per_row = jnp.clip(config.floor(as_float(side) / as_float(cell_along)), 1.0, jnp.maximum(count, 1.0))
+    return as_float(side) * config.ceil(count / per_row) * as_float(cell_across)
 
 
 def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfig()) -> Cost:
     """Adder trees, one reduction of ``N`` inputs each (spec §5.6 "Adder tree").
 
-    ``S = ⌈log2 N⌉`` stages; stage ``k = 0 … S−1`` has ``⌈N/2^(k+1)⌉`` adders (the spec's
-    ``⌈j/2⌉`` of the ``j`` stage inputs) of ``numAdderBit + k`` bits. Area, energy and leakage
-    are summed over the stages, and so is latency (the stages are in series). Stages
-    ``k ≥ max_stages`` are dropped. In the relaxed mode stage ``k`` is weighted by
-    ``clip(S − k, 0, 1)`` with the relaxed ``S``.
+    ``S = ⌈log2 N⌉`` stages; stage ``k = 0 … S−1`` has ``⌊N/2^(k+1)⌋`` adders as released
+    (``⌈N/2^(k+1)⌉`` with ``neurosim_floor_halving=False``, the spec's ``⌈j/2⌉``; see
+    :class:`AdderTreeConfig`) of ``numAdderBit + k`` bits. Area, energy and leakage are summed
+    over the stages, and so is latency (the stages are in series). Stages ``k ≥ max_stages``
+    are dropped. In the relaxed mode stage ``k`` is weighted by ``clip(S − k, 0, 1)`` with the
+    relaxed ``S``. With ``layout_width > 0`` the area is NeuroSim's layout: each tree is one
+    cell ``9·w_NAND2`` wide and ``Σ_k adders_k·(numAdderBit + k)·h_NAND2`` tall, the
+    ``numAdderTree`` cells in rows across ``layout_width`` (:func:`row_layout_area`).
 
     Args:
       params: :class:`AdderTreeParams` (scalars).
@@ -182,9 +216,16 @@ def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfi
     weight = jnp.clip(stages - k, 0.0, 1.0)
     # Powers of two from numpy: exact (jnp.exp2 is not exact at integers in float64 on CPU).
     pow2 = jnp.asarray(2.0 ** np.arange(1, config.max_stages + 1), n.dtype)
-    adders = config.ceil(n / pow2) * as_float(params.num_trees)
-    stage = _adder_cost(t, nand2, as_float(params.num_bits) + k, adders)
-    return Cost(*(jnp.sum(weight * field) for field in stage))
+    per_tree = config.floor(n / pow2) if config.neurosim_floor_halving else config.ceil(n / pow2)
+    trees = as_float(params.num_trees)
+    bits = as_float(params.num_bits) + k
+    stage = _adder_cost(t, nand2, bits, per_tree * trees)
+    cost = Cost(*(jnp.sum(weight * field) for field in stage))
+    width = as_float(params.layout_width)
+    tree_bits = jnp.sum(weight * per_tree * bits)  # adder bits of one tree
+    laid_out = row_layout_area(NAND2_PER_ADDER_BIT * nand2.width, tree_bits * nand2.height, trees,
+                               jnp.where(width > 0, width, 1.0), config)
+    return cost._replace(area=jnp.where(width > 0, laid_out, cost.area))
 
 
 class DffParams(NamedTuple):
@@ -194,11 +235,18 @@ class DffParams(NamedTuple):
       circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
       num_dff: flip-flops clocked per operation.
       activity: fraction of them whose data changes (the "active" ones), in [0, 1].
+      layout_height / layout_width: the side given to the bank's layout, m (NeuroSim
+        ``DFF::CalculateArea(newHeight, newWidth)``): the DFFs (12 minimum INVs in a row each)
+        fill columns of that height, or rows of that width, and the area is the bounding box
+        (:func:`row_layout_area`). Both 0 = no layout: ``num_dff`` DFF areas. The height wins
+        when both are given.
     """
 
     circuit: CircuitParams = CircuitParams()
     num_dff: ArrayLike = 8.0
     activity: ArrayLike = 1.0
+    layout_height: ArrayLike = 0.0
+    layout_width: ArrayLike = 0.0
 
 
 class DffUnit(NamedTuple):
@@ -266,9 +314,15 @@ def dff(params: DffParams, config: ComponentConfig = ComponentConfig()) -> Cost:
       The :class:`~cimjax.hw.cost.Cost` of one operation of the register.
     """
     t = circuit_technology(params.circuit, config)
-    return dff_bank(
-        dff_unit(t, config.mode), as_float(params.circuit.clock_hz), as_float(params.num_dff), params.activity
-    )
+    num = as_float(params.num_dff)
+    bank = dff_bank(dff_unit(t, config.mode), as_float(params.circuit.clock_hz), num, params.activity)
+    inv = gates.gate(t, "inv", mode=config.mode)
+    h_dff, w_dff = inv.height, DFF_AREA_INV * inv.width
+    hgt, wid = as_float(params.layout_height), as_float(params.layout_width)
+    by_h = row_layout_area(h_dff, w_dff, num, jnp.where(hgt > 0, hgt, 1.0), config)
+    by_w = row_layout_area(w_dff, h_dff, num, jnp.where(wid > 0, wid, 1.0), config)
+    area = jnp.where(hgt > 0, by_h, jnp.where(wid > 0, by_w, bank.area))
+    return bank._replace(area=area)
 
 
 class ShiftAdderParams(NamedTuple):

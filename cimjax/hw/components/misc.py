@@ -14,7 +14,12 @@ Choices where the spec is silent (cimjax's):
   select driving ``numBit`` 2:1 TG muxes (2 TGs per bit) into the next stage's two NAND2 inputs
   per bit; the select nodes charge once and half the data bits toggle per comparison.
 * **Register-file buffer.** A line is ``interface_width`` DFFs; its word line is one output of
-  a ``core_rows`` decoder, loaded by one minimum-INV input per DFF of the line.
+  a ``core_rows`` decoder, loaded by one minimum-INV input per DFF of the line (energy, area,
+  leakage: :func:`~cimjax.hw.components.routing.decoder`). Its *latency* is NeuroSim's
+  (``Buffer.cpp`` + ``RowDecoder.cpp``, ``REGULAR_ROW``), :func:`wordline_decoder_latency`:
+  the word line is the line's wire, ``12·w_INV·interface_width × 0.2 fF/µm``, driven by two
+  3×-minimum INVs (V2.0 default: 2.116 / 0.960 / 0.866 ns per line for the 128-line global
+  core and the 32- and 16-line tile cores; NeuroSim 2.143 / 0.970 / 0.872 ns).
 * **Buffer sizing without overhead** (``overhead = 0``): NeuroSim's doubling loop never ends;
   here no doubling is applied.
 
@@ -25,12 +30,13 @@ weight-gradient unit (spec §5.6).
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
 
-from cimjax.hw import relax
+from cimjax.hw import relax, tech
 from cimjax.hw.components import gates, logic, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
@@ -179,6 +185,10 @@ class BufferParams(NamedTuple):
       bus_width: bus wires feeding the buffer.
       bus_share: latency factor ``⌈totalTiles/tilesOfLayer⌉`` of the global buffer (1 otherwise).
       activity: DFF data activity, in [0, 1].
+      core_bits: bits of one core when it is smaller than the config's ``core_rows·core_cols``
+        (NeuroSim sizes a tile buffer that needs less than one core to what it needs, e.g. the
+        conventional tile's 544-bit output buffer); 0 = ``core_rows·core_cols``. Its lines
+        (``core_rows`` of the config, the decoder's outputs) stay static.
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -188,6 +198,7 @@ class BufferParams(NamedTuple):
     bus_width: ArrayLike = 128.0
     bus_share: ArrayLike = 1.0
     activity: ArrayLike = 1.0
+    core_bits: ArrayLike = 0.0
 
 
 @jax.tree_util.register_static
@@ -205,13 +216,62 @@ class BufferConfig(ComponentConfig):
         self._check_int("core_cols", 1, 2**16)
 
 
+#: Word-line wire capacitance NeuroSim's DFF buffer charges per metre of line (0.2 fF/µm).
+BUFFER_WIRE_CAP_PER_M = 0.2e-15 / 1e-6
+#: Output driver INVs of NeuroSim's regular row decoder, × minimum size.
+DECODER_DRIVER_SIZE = 3.0
+
+
+def wordline_decoder_latency(t, num_lines: int, load: ArrayLike, mode: str = "exact") -> Array:
+    """One decode of NeuroSim's ``REGULAR_ROW`` row decoder (``RowDecoder.cpp``), s.
+
+    ``a = ⌈log2 num_lines⌉`` address bits, 2-bit predecoding: a minimum INV drives two NAND2
+    inputs; the NAND2 (pull-down ``2·R_n`` of its ``2·W_min`` NMOS) drives ``2^a/4`` NOR
+    inputs; the ``⌈a/2⌉``-input NOR (pull-up ``2·R_p`` of its ``⌈a/2⌉·W_p,min`` PMOS) drives
+    a minimum INV input; then two 3×-minimum output INVs, the second driving ``load``. Stages
+    are Horowitz delays in series from a step. With ``a ≤ 2`` there is no NOR stage, and with
+    ``a = 1`` no NAND stage; the last predecode gate then drives the output driver directly.
+
+    Args:
+      t: technology.
+      num_lines: decoder outputs (static int ≥ 2).
+      load: capacitance on the selected output, F.
+      mode: relax mode (static).
+
+    Returns:
+      The decode latency.
+    """
+    a = max(1, math.ceil(math.log2(num_lines)))
+    inv = gates.gate(t, "inv", mode=mode)
+    nand = gates.gate(t, "nand", 2, mode=mode)
+    drv = gates.gate(t, "inv", size=DECODER_DRIVER_SIZE, mode=mode)
+
+    def r_n(g):
+        return tech.on_resistance(t, g.w_n, "n", mode)
+
+    def r_p(g):
+        return tech.on_resistance(t, g.w_p, "p", mode)
+
+    has_nand, has_nor = a >= 2, a > 2
+    stages = [(r_n(inv), inv.c_out + (2.0 * nand.c_in if has_nand else drv.c_in))]
+    if has_nand:
+        k = math.ceil(a / 2)
+        nor = gates.gate(t, "nor", k, mode=mode) if has_nor else None
+        stages.append((2.0 * r_n(nand), nand.c_out + ((2**a / 4.0) * nor.c_in if has_nor else drv.c_in)))
+        if has_nor:
+            stages.append((2.0 * r_p(nor), nor.c_out + inv.c_in))
+    stages += [(r_n(drv), drv.c_out + drv.c_in), (r_p(drv), drv.c_out + as_float(load))]
+    return gates.horowitz_chain(stages)[0]
+
+
 def register_file_buffer(params: BufferParams, config: BufferConfig = BufferConfig()) -> Cost:
     """A register-file buffer moving ``num_bits`` bits (spec §5.6 "Buffer", default variant).
 
-    ``n = ⌈num_bits/interface_width⌉`` line accesses, each a word-line decode plus half a
-    clock; latency ``n·t_line/min(numCore, ⌈busWidth/interface_width⌉)·bus_share``; energy
+    ``n = ⌈num_bits/interface_width⌉`` line accesses, each a word-line decode
+    (:func:`wordline_decoder_latency` on the line's wire) plus half a clock; latency
+    ``n·t_line/min(numCore, ⌈busWidth/interface_width⌉)·bus_share``; energy
     ``n·(E_decode + E_DFF line)``; area and leakage of ``numCore`` cores of DFFs (12 minimum INVs
-    per bit) and decoders.
+    per bit) and decoders; a core holds ``core_bits`` when given (:class:`BufferParams`).
 
     Args:
       params: :class:`BufferParams` (scalars).
@@ -230,13 +290,16 @@ def register_file_buffer(params: BufferParams, config: BufferConfig = BufferConf
     unit = logic.dff_unit(t, config.mode)
     line = logic.dff_bank(unit, params.circuit.clock_hz, width, params.activity)
     lines = config.ceil(as_float(params.num_bits) / width)
+    wire = unit.area / inv.height * width * BUFFER_WIRE_CAP_PER_M  # 12·w_INV per DFF of the line
+    t_decode = wordline_decoder_latency(t, config.core_rows, wire, config.mode)
     cores = as_float(params.num_cores)
     parallel = jnp.minimum(cores, config.ceil(as_float(params.bus_width) / width))
-    core_bits = float(config.core_rows * config.core_cols)
+    given = as_float(params.core_bits)
+    core_bits = jnp.where(given > 0, given, float(config.core_rows * config.core_cols))
     return Cost(
         area=cores * (core_bits * unit.area + dec.area),
         energy=lines * (dec.energy + line.energy),
-        latency=lines * (dec.latency + line.latency) / parallel * as_float(params.bus_share),
+        latency=lines * (t_decode + line.latency) / parallel * as_float(params.bus_share),
         leakage=cores * (core_bits * unit.leakage + dec.leakage),
     )
 

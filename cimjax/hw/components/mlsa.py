@@ -310,7 +310,8 @@ def _encoder_gates(t: tech.Technology, levels: Array, mode: str):
     wide_c_out = gates.drain_capacitance(t, nand.w_n, n_f, mode) + gates.drain_capacitance(
         t, k * nand.w_p, k * n_f, mode
     )
-    wide_leak = gates.NAND_LEAKAGE_FACTOR[3] * tech.leakage_current(t, nand.w_p, mode) * t.vdd
+    # k parallel PMOS, × the 3+-input factor (as gates.gate; NeuroSim's CalculateGateLeakage).
+    wide_leak = gates.NAND_LEAKAGE_FACTOR[3] * k * tech.leakage_current(t, nand.w_p, mode) * t.vdd
     return inv, nand, k, wide_width, wide_c_out, wide_leak
 
 

@@ -1,0 +1,108 @@
+"""How long ``cimjax estimate`` takes on the default config, cold and warm, and where the time goes.
+
+    python benchmarks/estimate_cli.py            # 2 repeats of each measurement
+    python benchmarks/estimate_cli.py --repeats 3
+
+Issue 4 asks for the report "in under a few seconds including compile". This prints, side by
+side in one run:
+
+1. the whole command (``cimjax estimate --config configs/vgg8_cifar10.py``) as a subprocess:
+   with the persistent compilation cache off, with an empty cache (cold) and again with the
+   cache it just filled (warm);
+2. in-process, the stages of the one estimate: tracing, lowering, and XLA compiling with
+   XLA's default options against :data:`cimjax.estimate.ONE_SHOT_CPU_COMPILER_OPTIONS` (the
+   options the command uses), and one call of each compiled estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+
+
+def _command(cache_dir: str, out_dir: str) -> float:
+    env = dict(os.environ, CIMJAX_CACHE_DIR=cache_dir)
+    cmd = [sys.executable, "-m", "cimjax.cli", "estimate", "--config", os.path.join(ROOT, "configs", "vgg8_cifar10.py"),
+           "--out", out_dir]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _stages(repeats: int) -> dict:
+    import jax
+
+    from cimjax.config.schema import ModelConfig
+    from cimjax.estimate import ONE_SHOT_CPU_COMPILER_OPTIONS
+    from cimjax.hw import chip
+    from cimjax.hw import trace as hw_trace
+    from cimjax.hw.network import network_layers
+
+    jax.config.update("jax_enable_compilation_cache", False)
+    layers = tuple(network_layers(ModelConfig(), (32, 32, 3)))
+    params, trace = chip.default_params(), hw_trace.default_trace()
+    out = {"trace": [], "lower": [], "compile_default": [], "compile_one_shot": [], "call_default": [],
+           "call_one_shot": []}
+    for r in range(repeats):
+        # A new ChipConfig object each time defeats JAX's in-memory caches (same static values).
+        config = chip.ChipConfig(layers, temperature=1.0 + 1e-9 * r)
+        fn = jax.jit(functools.partial(chip.estimate, config=config))
+        t0 = time.perf_counter()
+        traced = fn.trace(params, trace=trace)
+        t1 = time.perf_counter()
+        lowered = traced.lower()
+        t2 = time.perf_counter()
+        out["trace"].append(t1 - t0)
+        out["lower"].append(t2 - t1)
+        for name, options in (("default", None), ("one_shot", ONE_SHOT_CPU_COMPILER_OPTIONS)):
+            t0 = time.perf_counter()
+            compiled = lowered.compile(compiler_options=options)
+            out[f"compile_{name}"].append(time.perf_counter() - t0)
+            jax.block_until_ready(compiled(params, trace=trace))
+            t0 = time.perf_counter()
+            for _ in range(10):
+                jax.block_until_ready(compiled(params, trace=trace))
+            out[f"call_{name}"].append((time.perf_counter() - t0) / 10)
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=2)
+    args = p.parse_args(argv)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+          f"load average {os.getloadavg()[0]:.2f} at start")
+    with tempfile.TemporaryDirectory() as tmp:
+        out_dir = os.path.join(tmp, "out")
+        rows = {"cache off": [], "cold cache": [], "warm cache": []}
+        for r in range(args.repeats):
+            cache = os.path.join(tmp, f"cache{r}")
+            rows["cache off"].append(_command("off", out_dir))
+            rows["cold cache"].append(_command(cache, out_dir))
+            rows["warm cache"].append(_command(cache, out_dir))
+    print("\n`cimjax estimate --config configs/vgg8_cifar10.py` (whole command, median of "
+          f"{args.repeats}):")
+    for name, times in rows.items():
+        print(f"  {name:11s} {statistics.median(times):6.1f} s   ({', '.join(f'{t:.1f}' for t in times)})")
+    s = _stages(args.repeats)
+    print("\nthe estimate's stages, in-process (median):")
+    print(f"  trace {s['trace']:.2f} s, lower {s['lower']:.2f} s")
+    print(f"  XLA compile, default options   {s['compile_default']:6.2f} s; one call {s['call_default'] * 1e3:.2f} ms")
+    print(f"  XLA compile, one-shot options  {s['compile_one_shot']:6.2f} s; one call {s['call_one_shot'] * 1e3:.2f} ms")
+    print(f"  compile ratio default / one-shot: {s['compile_default'] / s['compile_one_shot']:.2f}x")
+    print(f"\nload average {os.getloadavg()[0]:.2f} at end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
