@@ -153,6 +153,12 @@ def test_dff_and_shift_adder_by_hand(t32):
     assert f(d.latency) == pytest.approx(0.25e-9)
     assert f(d.area) == pytest.approx(10 * 12 * f(C.gate(t32, "inv").area), rel=1e-5)
     assert f(d.energy) == pytest.approx(10 * f(unit.clock_energy), rel=1e-5)
+    # Clock energy as NeuroSim's DFF.cpp: 4 INVs' (C_in + C_out) + 2 TG gates' (C_g,n + C_g,p), × V².
+    inv, tg = C.gate(t32, "inv"), C.gate(t32, "tg")
+    clock = (4 * (f(inv.c_in) + f(inv.c_out)) + 2 * f(tg.c_in)) * f(t32.vdd) ** 2
+    assert f(unit.clock_energy) == pytest.approx(clock, rel=1e-5)
+    # Leakage: 8 minimum INVs (DFF.cpp).
+    assert f(unit.leakage) == pytest.approx(8 * f(inv.leakage), rel=1e-5)
     assert f(C.dff(C.DffParams(CP, 10.0, 1.0)).energy) > f(d.energy)
     # Shift-add hidden under a long read pulse; exposed (numRead − 1) times under a short one.
     add = C.adder(C.AdderParams(CP, 7.0, 1.0))

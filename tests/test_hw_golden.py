@@ -93,8 +93,9 @@ XFAIL: dict[str, str] = {
     "wu.peak_latency": "ratio 1.811: " + _WU,
     "wu.peak_energy": "ratio 2.165: " + _WU,
     "breakdown.adc.energy": "ratio 1.212: MLSA energy on the averaged column resistance (Jensen approximation)",
-    "breakdown.array.energy": "ratio 0.847: switch-matrix/mux read energy models",
-    "breakdown.buffer.energy": "ratio 0.791: register-file buffer energy model (DFF switching)",
+    "fw.peak_energy": ("ratio 1.128: the sub-array ADC energy (1.21×, below) is in the peak; the rest of the "
+                       "peak path (array, accumulation, DFF clocking as DFF.cpp) is within 3 %"),
+    "ag.peak_energy": "ratio 1.105: the sub-array ADC energy (1.21×, below) is in the peak",
 }
 
 #: Per-layer golden columns printed (not asserted): name → (values, getter).

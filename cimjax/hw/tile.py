@@ -455,8 +455,18 @@ def tile_performance(
     half_clock = 0.5 / as_float(circuit.clock_hz)
     buf_in_t = nv * n_sa_r * half_clock
     buf_out_t = jnp.floor(nv / nb) * half_clock
-    dff_in = per_layer(lambda n: logic.dff(logic.DffParams(circuit, n), cfg), rows_p)
-    dff_out = per_layer(lambda n: logic.dff(logic.DffParams(circuit, n), cfg), cols_p * adder_bits)
+    # NeuroSim DFF.cpp: every DFF of the PE buffer (numBitInput·subRows in; subCols/numColMuxed ·
+    # (log2 levelOutput + numBitInput + PE tree stages) out) is clocked per read; only
+    # min(numDffPerOperation, numDff) switch data (rows in; cols·adder bits out).
+    n_dff_in = nb * sub_r
+    n_dff_out = (sub_c / sizes.columns_per_adc) * (sizes.adc_bits + nb + jnp.maximum(c.log2ceil(grid), 0.0))
+
+    def _pe_dff(n_dff, n_active):
+        act = jnp.minimum(n_active, n_dff) / n_dff
+        return logic.dff(logic.DffParams(circuit, n_dff, act), cfg)
+
+    dff_in = per_layer(lambda n: _pe_dff(n_dff_in, n), rows_p)
+    dff_out = per_layer(lambda n, m: _pe_dff(m, n), cols_p * adder_bits, n_dff_out)
     buf_in_e = nv * dff_in.energy
     buf_out_e = jnp.floor(nv / nb) * dff_out.energy
     tol = sizes.local_delay_tolerance

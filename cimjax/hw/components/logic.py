@@ -18,8 +18,10 @@ Choices where spec §5.6 gives no equation (cimjax's, documented here):
   output drives one NAND2 input. The spec's "hidden transitions" energy is not modelled.
 * **DFF** = transmission-gate master–slave flip-flop (4 TG, 4 latch INV, 1 clock INV, all
   minimum size); area 12 minimum INVs (the spec's register-file figure). Per clocked operation
-  every DFF charges its clock nodes, ``(4·C_g,TG + C_in,INV + C_out,INV)·V_dd²``; each *active*
-  DFF (``activity``) charges two latch nodes, ``2·(C_in,INV + C_out,INV + 2·C_d,TG)·V_dd²``.
+  every DFF charges its clock nodes, ``(4·(C_in,INV + C_out,INV) + 2·(C_g,TGn + C_g,TGp))·V_dd²``
+  (NeuroSim V2.0 ``DFF.cpp`` and the DFF ``Buffer.cpp``: clock INVs ×4, clock TG gates ×2);
+  each *active* DFF (``activity``) charges two latch nodes,
+  ``2·(C_in,INV + C_out,INV + 2·C_d,TG)·V_dd²``.
   Leakage: 8 minimum INVs (NeuroSim ``DFF.cpp``'s rule; the TGs' supply-less paths and the
   clock INV's share folded in).
 * **Shift-adder** register: ``numBit + numReadPulse`` DFFs per unit (the adder's ``numBit + 1``
@@ -274,7 +276,7 @@ def dff_unit(t: Technology, mode: str = "exact") -> DffUnit:
     return DffUnit(
         area=DFF_AREA_INV * inv.area,
         leakage=DFF_LEAKAGE_INV * inv.leakage,
-        clock_energy=(4.0 * tg.c_in + inv.c_in + inv.c_out) * v2,
+        clock_energy=(4.0 * (inv.c_in + inv.c_out) + 2.0 * tg.c_in) * v2,
         data_energy=2.0 * (inv.c_in + inv.c_out + 2.0 * tg.c_out) * v2,
     )
 
