@@ -370,10 +370,16 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     wire = repeated_wire(t, r_w, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
     routing = as_float(params.wire_pitch_factor) * width_nm * 1e-9
     cost = _wire_cost(wire, lengths, lengths * counts, as_float(params.bus_width), routing)
-    if config.area_rule == "neurosim":
-        cost = cost._replace(area=_channel_area(params, config, t, height, width, levels))
-    if config.latency_rule == "neurosim":
-        cost = cost._replace(latency=_neurosim_latency(params, config, t, height, width, levels))
+    if "neurosim" in (config.area_rule, config.latency_rule):
+        # HTree::Initialize's one repeater design on the unwidened wire (area and latency share it).
+        r_base = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
+        design = repeated_wire(t, r_base, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
+        rep, r_rep = _repeater(t, jnp.maximum(1.0, design.size), config.mode)
+        if config.area_rule == "neurosim":
+            cost = cost._replace(area=_channel_area(params, config, rep, height, width, levels))
+        if config.latency_rule == "neurosim":
+            cost = cost._replace(latency=_neurosim_latency(params, config, t, rep, r_rep, design.spacing,
+                                                           height, width, levels))
     return cost
 
 
@@ -395,13 +401,12 @@ def _main_bus_units(config: HTreeConfig) -> int:
     return min(config.num_cols - x_c, x_c)
 
 
-def _neurosim_latency(params: HTreeParams, config: HTreeConfig, t, height, width, levels: int) -> Array:
-    """One root-to-leaf transfer by ``HTree::CalculateLatency`` (``latency_rule="neurosim"``), s."""
+def _neurosim_latency(params: HTreeParams, config: HTreeConfig, t, rep, r_rep, spacing, height, width,
+                      levels: int) -> Array:
+    """One root-to-leaf transfer by ``HTree::CalculateLatency`` (``latency_rule="neurosim"``) with
+    the tree's repeater ``rep`` (drive ``r_rep``) every ``spacing`` m, s."""
     c = params.circuit
     c_w = as_float(c.wire_capacitance)
-    r_base = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
-    design = repeated_wire(t, r_base, c_w, params.delay_tolerance, config, config.num_candidates)
-    rep, r_rep = _repeater(t, jnp.maximum(1.0, design.size), config.mode)
     scale = jnp.asarray(2.0**levels / 2.0 ** (np.arange(levels) + 1.0), t.node.dtype)  # stage i: 2^S/2^(i+1)
     vertical, horizontal = height * scale, width * scale
     main = _main_bus_units(config) * width
@@ -409,26 +414,20 @@ def _neurosim_latency(params: HTreeParams, config: HTreeConfig, t, height, width
     def stage(length):
         r_w = _wire_resistance(_stage_width_nm(c, config, length / t.node), c.temperature_k,
                                config.neurosim_wire_sizing)
-        return length * _delay_per_length(rep, r_rep, r_w, c_w, design.spacing)
+        return length * _delay_per_length(rep, r_rep, r_w, c_w, spacing)
 
     return jnp.sum(stage(vertical) + stage(horizontal)) + stage(main)
 
 
-def _channel_area(params: HTreeParams, config: HTreeConfig, t, height, width, levels: int) -> Array:
-    """The H-tree's routing-channel area (``area_rule="neurosim"``, module docstring), m²."""
-    c = params.circuit
-    r_base = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
-    rep = repeated_wire(t, r_base, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
-    inv = gates.gate(t, "inv", size=jnp.maximum(1.0, rep.size), mode=config.mode)
+def _channel_area(params: HTreeParams, config: HTreeConfig, inv, height, width, levels: int) -> Array:
+    """The H-tree's routing-channel area with repeater INV ``inv`` (``area_rule="neurosim"``,
+    module docstring), m²."""
     lane = as_float(params.bus_width) / as_float(params.folded_ratio)  # bits side by side, folded
     v0, h0 = height * 2.0**levels / 2.0, width * 2.0**levels / 2.0
     area = jnp.zeros_like(lane * inv.width * height)
     for i in range(1, levels):  # stage i: channel i lanes of repeaters wide, half its length counted
         area = area + i * lane * inv.width * (v0 / 2.0**i) / 2.0 + i * lane * inv.height * (h0 / 2.0**i) / 2.0
-    x_c = math.floor(math.log2(min(config.num_rows, config.num_cols)))
-    if config.num_cols - x_c < 1:
-        x_c -= 1
-    return area + lane * inv.height * min(config.num_cols - x_c, x_c) * width
+    return area + lane * inv.height * _main_bus_units(config) * width
 
 
 class BusParams(NamedTuple):
