@@ -244,3 +244,38 @@ def test_technology_scope_memoises_within_one_trace_only():
     np.testing.assert_allclose(jax.grad(scoped)(jnp.asarray(40.0)), jax.grad(two_looks)(jnp.asarray(40.0)), rtol=1e-5)
     np.testing.assert_allclose(jax.vmap(scoped)(jnp.asarray([30.0, 45.0])),
                                [two_looks(jnp.asarray(30.0)), two_looks(jnp.asarray(45.0))], rtol=1e-6)
+
+
+def test_memo_entries_reach_nested_traces_and_static_gates():
+    """An entry made in the jit trace is reused inside a vmap nested in it (a closed-over
+    value); a gate of static size is built once per technology, a traced size every time."""
+    from cimjax.hw import tech
+    from cimjax.hw.components import gates
+    from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology, technology_scope
+
+    cfg = ComponentConfig()
+    seen = {}
+
+    def f(node):
+        circuit = CircuitParams(node_nm=node)
+        t = seen["outer"] = circuit_technology(circuit, cfg)
+        seen["inv"] = gates.gate(t, "inv", size=3.0)
+        seen["inv_again"] = gates.gate(t, "inv", size=3.0)
+        seen["nand"] = gates.gate(t, "nand", 2)
+        seen["traced"] = [gates.gate(t, "inv", size=node / 32.0) for _ in range(2)]
+
+        def inner(s):
+            seen["inner"] = circuit_technology(circuit, cfg)
+            seen["inner_inv"] = gates.gate(seen["inner"], "inv", size=3.0)
+            return s * seen["inner_inv"].c_in
+        return jnp.sum(jax.vmap(inner)(jnp.ones(2))) + seen["nand"].c_out
+
+    with technology_scope():
+        value = jax.jit(f)(jnp.asarray(32.0))
+    assert seen["inner"] is seen["outer"]
+    assert seen["inv_again"] is seen["inv"] and seen["inner_inv"] is seen["inv"]
+    assert seen["nand"] is not seen["inv"]
+    assert seen["traced"][0] is not seen["traced"][1]
+    t = tech.technology(32.0)
+    expected = 2 * gates.gate(t, "inv", size=3.0).c_in + gates.gate(t, "nand", 2).c_out
+    np.testing.assert_allclose(value, expected, rtol=1e-6)

@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.hw import relax, tech
-from cimjax.hw.components.params import as_float
+from cimjax.hw.components.params import as_float, memoised
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
@@ -90,18 +90,25 @@ class Gate(NamedTuple):
 
 def pn_size_ratio(t: tech.Technology) -> Array:
     """``pnSizeRatio = I_on,n/I_on,p`` (spec §5.6): PMOS/NMOS width ratio of equal drive."""
-    return t.i_on_n / t.i_on_p
+    return memoised(("pn_size_ratio",), (t,), lambda: t.i_on_n / t.i_on_p)
 
 
 def cell_height(t: tech.Technology) -> Array:
     """Standard-cell height: 28F, or 34F for FinFET nodes (spec §5.6), m."""
-    return jnp.where(t.finfet, CELL_HEIGHT_FINFET_F, CELL_HEIGHT_F) * t.node
+    return memoised(("cell_height",), (t,), lambda: jnp.where(t.finfet, CELL_HEIGHT_FINFET_F, CELL_HEIGHT_F) * t.node)
 
 
 def _layout(t: tech.Technology) -> tuple[Array, Array]:
-    poly = jnp.where(t.finfet, POLY_WIDTH_F[1], POLY_WIDTH_F[0]) * t.node
-    spacing = jnp.where(t.finfet, GATE_POLY_SPACING_F[1], GATE_POLY_SPACING_F[0]) * t.node
-    return poly + spacing, spacing
+    def compute():
+        poly = jnp.where(t.finfet, POLY_WIDTH_F[1], POLY_WIDTH_F[0]) * t.node
+        spacing = jnp.where(t.finfet, GATE_POLY_SPACING_F[1], GATE_POLY_SPACING_F[0]) * t.node
+        return poly + spacing, spacing
+
+    return memoised(("layout",), (t,), compute)
+
+
+def _junction(t: tech.Technology) -> tuple[Array, Array, Array]:
+    return memoised(("junction",), (t,), lambda: tech.junction_capacitance_coefficients(t.vdd))
 
 
 def fingers(t: tech.Technology, w_n: ArrayLike, w_p: ArrayLike, mode: str = "exact") -> Array:
@@ -127,7 +134,7 @@ def drain_capacitance(
       Drain capacitance, F.
     """
     width, num_fingers = as_float(width), as_float(num_fingers)
-    c_j, c_sw, c_edge = tech.junction_capacitance_coefficients(t.vdd)
+    c_j, c_sw, c_edge = _junction(t)
     _, s_d = _layout(t)
     finger = width / num_fingers
     strips = jnp.maximum(1.0, relax.ceil(num_fingers / 2.0, mode))
@@ -169,6 +176,20 @@ def gate(
     k = num_inputs if kind in ("nand", "nor") else 1
     if k == 1 and kind in ("nand", "nor"):
         kind = "inv"
+    if _static(size) and (widths is None or all(_static(w) for w in widths)):
+        # The same static gate of the same technology is asked for many times in one chip
+        # estimate: build it once per trace (params.memoised), a smaller graph to trace.
+        key = ("gate", kind, k, float(size), mode, None if widths is None else tuple(map(float, widths)))
+        return memoised(key, (t,), lambda: _build_gate(t, kind, k, size, mode, widths))
+    return _build_gate(t, kind, k, size, mode, widths)
+
+
+def _static(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _build_gate(t: tech.Technology, kind: str, k: int, size: ArrayLike, mode: str,
+                widths: Optional[tuple[ArrayLike, ArrayLike]]) -> Gate:
     pn = pn_size_ratio(t)
     if widths is None:
         base = as_float(size) * MIN_WIDTH_F * t.node

@@ -130,6 +130,7 @@ class ComponentConfig:
 
 _memo = threading.local()
 F = TypeVar("F", bound=Callable)
+T = TypeVar("T")
 
 try:  # the current trace, so that a memo entry is only reused in the trace that made it
     from jax._src.core import trace_ctx as _trace_ctx
@@ -139,6 +140,48 @@ except ImportError:  # pragma: no cover - a JAX without it: no memo (same values
 
 def _current_trace():
     return getattr(_trace_ctx, "trace", None) if _trace_ctx is not None else None
+
+
+def _usable_here(value, trace) -> bool:
+    """Whether every tracer in ``value`` belongs to ``trace`` or one of its parents.
+
+    A value traced in an enclosing trace may be used in a nested ``jit``/``vmap``/``grad``
+    trace (JAX lifts it, as for any closed-over value); one traced in a nested or a sibling
+    trace may not (an escaped tracer). JAX's traces link to their parent (``parent_trace``).
+    """
+    chain = []
+    while trace is not None:
+        chain.append(trace)
+        trace = getattr(trace, "parent_trace", None)
+    for leaf in jax.tree_util.tree_leaves(value):
+        if isinstance(leaf, jax.core.Tracer):
+            owner = getattr(leaf, "_trace", None)
+            if owner is None or not any(owner is a for a in chain):
+                return False
+    return True
+
+
+def memoised(key: tuple, held: tuple, compute: Callable[[], T]) -> T:
+    """``compute()``, memoised in the innermost :func:`technology_scope` under ``key``.
+
+    ``key`` holds static, hashable values; ``held`` the traced inputs (by identity: they are
+    kept alive with the entry, so their ids cannot be reused). An entry is reused only where
+    its tracers are valid (:func:`_usable_here`): in the trace that made it and in traces
+    nested in that one. Outside a scope, or where the current trace cannot be read, it
+    computes every time.
+    """
+    stack = getattr(_memo, "stack", None)
+    trace = _current_trace()
+    if not stack or trace is None:
+        return compute()
+    memo = stack[-1]
+    full_key = key + tuple(map(id, held))
+    hit = memo.get(full_key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], held)) and _usable_here(hit[1], trace):
+        return hit[1]
+    value = compute()
+    memo[full_key] = (held, value)
+    return value
 
 
 @contextlib.contextmanager
@@ -188,17 +231,9 @@ def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.
     Returns:
       ``tech.technology(node_nm, roadmap)`` with ``vdd`` multiplied by ``vdd_scale``.
     """
-    stack = getattr(_memo, "stack", None)
-    trace = _current_trace()
-    memo = stack[-1] if stack and trace is not None else None
-    held = (circuit.node_nm, circuit.vdd_scale, trace)
-    key = tuple(map(id, held)) + (config.roadmap,)
-    if memo is not None:
-        hit = memo.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], held)):
-            return hit[1]
-    t = tech.technology(circuit.node_nm, config.roadmap)
-    t = t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))
-    if memo is not None:
-        memo[key] = (held, t)
-    return t
+
+    def compute() -> tech.Technology:
+        t = tech.technology(circuit.node_nm, config.roadmap)
+        return t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))
+
+    return memoised(("technology", config.roadmap), (circuit.node_nm, circuit.vdd_scale), compute)
