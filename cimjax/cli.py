@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    compile_cache.enable()  # later runs of the same estimate/training load their compiled code
+    compile_cache.enable(min_compile_seconds=0.05)  # later runs of the same estimate/training load their compiled code
     try:
         return args.func(args)
     except (ConfigError, FileNotFoundError) as err:

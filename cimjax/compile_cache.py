@@ -5,17 +5,30 @@ every later run of the same network and configuration load it from disk instead 
 1 s). JAX keys each entry on the computation, its shapes, the backend and the jax/jaxlib
 versions, so a stale entry is never used for a different program.
 
+Tracing is not cached by XLA: the chip estimate's ~30k-operation graph takes seconds to
+trace before the cache can even be asked. :func:`call_exported` therefore also keeps the
+traced program itself (``jax.export``, StableHLO) in ``<cache>/export/``, keyed on the
+function's static inputs, the argument shapes, the JAX version and a digest of cimjax's
+own sources, so a later run of the same estimate skips tracing as well as compiling.
+
 Location: ``$CIMJAX_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/cimjax/xla`` (default
 ``~/.cache/cimjax/xla``). ``CIMJAX_CACHE_DIR=off`` (or ``0``, ``none``, empty) disables it.
+Nothing is written anywhere until :func:`enable` is called (the command line does).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import pickle
+import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import jax
+import jax.numpy as jnp
+import jaxlib
 
 OFF = ("", "0", "off", "none", "false", "no")
 
@@ -46,4 +59,117 @@ def enable(path: Optional[os.PathLike] = None, min_compile_seconds: float = 1.0)
         return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_seconds))
+    global _active
+    _active = folder
     return folder
+
+
+_active: Optional[Path] = None  # the folder enable() turned on
+
+
+def active_dir() -> Optional[Path]:
+    """The folder :func:`enable` turned on in this process, or None."""
+    return _active
+
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """SHA-256 of every ``.py`` file of the installed cimjax package (path and contents)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _can_serialize() -> bool:
+    try:  # jax.export's serialiser needs the flatbuffers package
+        import flatbuffers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_loaded: dict = {}  # digest -> (jitted exported call, output treedef), this process
+
+
+def call_exported(name: str, static_key: str, fn: Callable[..., Any], args: tuple,
+                  compiler_options: Optional[dict] = None) -> Optional[Any]:
+    """``fn(*args)`` through a traced program kept on disk, or None where it cannot be.
+
+    The first call traces ``fn`` with ``jax.export`` and writes the serialised program (and
+    the output's tree structure) atomically to ``<cache>/export/<name>-<digest>.bin``; later
+    calls with the same ``static_key`` (everything ``fn`` closes over, as a string), the same
+    argument structure, shapes and dtypes, the same JAX/jaxlib and backend and the same
+    cimjax sources load it instead of tracing, and XLA's persistent cache supplies the
+    compiled code. A file that cannot be read or written is rebuilt or skipped (the run only
+    gets slower).
+
+    Args:
+      name: file-name prefix (letters, digits, ``_``).
+      static_key: a string fixing everything about ``fn`` that is not in ``args``.
+      fn: a pure function of ``args``.
+      args: a pytree of arrays (Python scalars are taken as arrays of their JAX dtype).
+      compiler_options: XLA options of the compile.
+
+    Returns:
+      ``fn(*args)``, or None when no cache is enabled (:func:`enable`) or ``jax.export``
+      cannot serialise here; the caller then calls ``fn`` itself.
+    """
+    if _active is None or not _can_serialize():
+        return None
+    leaves, in_tree = jax.tree_util.tree_flatten(args)
+    leaves = [jnp.asarray(leaf) for leaf in leaves]
+    h = hashlib.sha256()
+    for part in (name, static_key, str(in_tree), [(tuple(x.shape), str(x.dtype)) for x in leaves],
+                 jax.__version__, jaxlib.__version__,
+                 jax.default_backend(), bool(jax.config.jax_enable_x64), sorted((compiler_options or {}).items()),
+                 source_digest()):
+        h.update(repr(part).encode())
+        h.update(b"\0")
+    digest = h.hexdigest()[:40]
+    hit = _loaded.get(digest)
+    if hit is None:
+        hit = _load(_active / "export" / f"{name}-{digest}.bin", compiler_options)
+        if hit is None:
+            hit = _build(_active / "export" / f"{name}-{digest}.bin", fn, in_tree, leaves, compiler_options)
+        _loaded[digest] = hit
+    call, out_tree = hit
+    return jax.tree_util.tree_unflatten(out_tree, call(*leaves))
+
+
+def _load(path: Path, compiler_options):
+    try:
+        with open(path, "rb") as f:
+            blob = pickle.load(f)
+        exported = jax.export.deserialize(bytearray(blob["exported"]))
+        return jax.jit(exported.call, compiler_options=compiler_options), blob["out_tree"]
+    except Exception:  # missing, truncated or from another version: rebuild
+        return None
+
+
+def _build(path: Path, fn, in_tree, leaves, compiler_options):
+    out_tree = []
+
+    def flat(*flat_args):
+        out = fn(*jax.tree_util.tree_unflatten(in_tree, flat_args))
+        out_leaves, tree = jax.tree_util.tree_flatten(out)
+        out_tree.append(tree)
+        return out_leaves
+
+    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves]
+    exported = jax.export.export(jax.jit(flat))(*specs)
+    tmp = None
+    try:
+        blob = pickle.dumps({"exported": bytes(exported.serialize()), "out_tree": out_tree[0]})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.replace(tmp, path)
+    except Exception:  # an unwritable folder or an unpicklable tree: run without keeping it
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return jax.jit(exported.call, compiler_options=compiler_options), out_tree[0]

@@ -1,5 +1,6 @@
 """The command line's persistent compilation cache (cimjax.compile_cache)."""
 
+import collections
 import os
 import subprocess
 import sys
@@ -36,3 +37,45 @@ def test_unwritable_folder_leaves_it_off(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert compile_cache.enable(blocker / "sub") is None
+
+
+Out = collections.namedtuple("Out", "total scaled")  # module level: its tree pickles
+
+
+def test_call_exported_keeps_the_traced_program(tmp_path, monkeypatch):
+    """The first call traces and writes the program; a later one (memory cleared, as in a new
+    process) loads it without tracing; another static key or shape traces again."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    traced = []
+
+    def fn(x, scale):
+        traced.append(1)
+        return Out(jnp.sum(x["a"]) * scale, x["b"] * scale)
+
+    args = ({"a": jnp.arange(4.0), "b": jnp.ones(3)}, 2.0)
+    monkeypatch.setattr(compile_cache, "_active", None)
+    assert compile_cache.call_exported("t", "k", fn, args) is None  # no cache enabled: caller's job
+    monkeypatch.setattr(compile_cache, "_active", tmp_path)
+    monkeypatch.setattr(compile_cache, "_loaded", {})
+    first = compile_cache.call_exported("t", "k", fn, args)
+    assert isinstance(first, Out) and len(traced) == 1
+    np.testing.assert_allclose(first.total, 12.0)
+    np.testing.assert_allclose(first.scaled, [2.0, 2.0, 2.0])
+    files = list((tmp_path / "export").glob("t-*.bin"))
+    assert len(files) == 1 and not list((tmp_path / "export").glob("*.tmp"))
+
+    monkeypatch.setattr(compile_cache, "_loaded", {})
+    again = compile_cache.call_exported("t", "k", fn, ({"a": jnp.arange(4.0) + 1.0, "b": jnp.ones(3)}, 3.0))
+    assert len(traced) == 1, "a kept program was traced again"
+    np.testing.assert_allclose(again.total, 30.0)
+
+    compile_cache.call_exported("t", "other", fn, args)
+    compile_cache.call_exported("t", "k", fn, ({"a": jnp.arange(5.0), "b": jnp.ones(3)}, 2.0))
+    assert len(traced) == 3 and len(list((tmp_path / "export").glob("t-*.bin"))) == 3
+
+    files[0].write_bytes(b"truncated")  # a damaged file is rebuilt, not an error
+    monkeypatch.setattr(compile_cache, "_loaded", {})
+    np.testing.assert_allclose(compile_cache.call_exported("t", "k", fn, args).total, 12.0)
+    assert len(traced) == 4
