@@ -25,7 +25,7 @@ Array = jax.Array
 # Jitted once per static signature; each body has its own technology memo.
 _geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11))
 _perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
-                   static_argnames=("htree_side_nm", "tile_buffer_core", "partial_lines"))
+                   static_argnames=("tile_buffer_core", "partial_lines"))
 
 
 def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
@@ -115,7 +115,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     )
     tf = _perf_fn(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
-        num_in_vector=windows * nb, out_channels=c_out, htree_side_nm=side_nm_static,
+        num_in_vector=windows * nb, out_channels=c_out,
         tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
     )
     tiles = fp.tiles

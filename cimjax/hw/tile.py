@@ -118,6 +118,8 @@ class TileGeometry(NamedTuple):
     buffers: "TileBufferPlan"
     leakage_pe_tree: Array  # the PE adder tree's share of leakage_pe (full sub-array grid)
     leakage_acc: Array  # the tile accumulator's share of leakage_periphery
+    htree_latency: Array  # one transfer through the tile H-tree, s
+    htree_energy: Array  # one transfer through the tile H-tree, J
 
 
 class TileBufferPlan(NamedTuple):
@@ -355,6 +357,8 @@ def tile_geometry(
         buffers=plan,
         leakage_pe_tree=pe_tree.leakage,
         leakage_acc=acc.leakage,
+        htree_latency=tree.latency,
+        htree_energy=tree.energy,
     )
 
 
@@ -369,7 +373,6 @@ def tile_performance(
     *,
     num_in_vector: Array,
     out_channels: Array,
-    htree_side_nm: int,
     tile_buffer_core: int,
     partial_lines: int | None = None,
 ) -> TileFigures:
@@ -383,7 +386,6 @@ def tile_performance(
       geometry_cm, geometry_nm: :func:`tile_geometry` of the CM and NM tiles.
       num_in_vector: ``(L,)`` input bit-vectors per image (valid windows × input bits).
       out_channels: ``(L,)`` ``C_out``.
-      htree_side_nm: static ``⌈√numPENM⌉``.
       tile_buffer_core: static tile buffer core side (32).
       partial_lines: static decoder lines of a tile buffer smaller than one core (default
         ``tile_buffer_core``; :func:`tile_geometry`).
@@ -531,13 +533,10 @@ def tile_performance(
     )
     tb_t = 2.0 * (in_buf.latency + out_buf.latency)  # read + write
     tb_e = 2.0 * (in_buf.energy + out_buf.energy)
-    geo_pe_h = jnp.where(novel, geometry_nm.pe_height, geometry_cm.pe_height)
-    tol_l = sizes.local_delay_tolerance
-    tree_cm = _htree(circuit, cfg, 2, geometry_cm.pe_height, geometry_cm.pe_width, npe_cm * sub_r, tol_l)
-    tree_nm = _htree(circuit, cfg, htree_side_nm, geometry_nm.pe_height, geometry_nm.pe_width, side_nm * sub_r, tol_l)
-    del geo_pe_h
-    tree_t1 = jnp.where(novel, tree_nm.latency, tree_cm.latency)
-    tree_e1 = jnp.where(novel, tree_nm.energy, tree_cm.energy)
+    # One transfer through the tile's H-tree, as tile_geometry designed it (the CM tree on its
+    # cm_pes_per_side grid, the NM tree on ⌈√numPENM⌉).
+    tree_t1 = jnp.where(novel, geometry_nm.htree_latency, geometry_cm.htree_latency)
+    tree_e1 = jnp.where(novel, geometry_nm.htree_energy, geometry_cm.htree_energy)
     cyc = (bits_out + bits_in) / bus_w
     ht_t, ht_e = cyc * tree_t1, cyc * tree_e1
     t_fw, t_ag = t_fw + tb_t + ht_t, t_ag + tb_t + ht_t
