@@ -258,3 +258,25 @@ def test_config_errors():
         M.EncoderConfig(along="diagonal")
     with pytest.raises(ValueError, match="max_levels"):
         M.MlsaConfig(max_levels=1)
+
+
+def test_mlsa_read_occupancy():
+    """Empty reads (no active row: every column open) cost 1 µW·1 ns per column and the 1-ns
+    latency; the mean over reads is linear in the occupied fraction."""
+    p, c = M.MlsaParams(), M.MlsaConfig()
+    full = M.mlsa(p, c, 9e3)
+    assert np.asarray(M.mlsa(p, c, 9e3, 1.0)) == pytest.approx(np.asarray(full), rel=1e-15)
+    empty = M.mlsa(p, c, 9e3, 0.0)
+    open_read = M.mlsa(p, c, jnp.inf)
+    assert float(empty.energy) == pytest.approx(float(open_read.energy), rel=1e-12)
+    assert float(empty.energy) == pytest.approx(128 * 1e-6 * 1e-9, rel=1e-12)
+    assert float(empty.latency) == pytest.approx(8e-9)
+    occ = 0.7
+    mixed = M.mlsa(p, c, 9e3, occ)
+    assert float(mixed.energy) == pytest.approx(occ * float(full.energy) + (1 - occ) * float(empty.energy), rel=1e-12)
+    assert float(mixed.area) == float(full.area) and float(mixed.leakage) == 0.0
+    # The column vector form weights the empty read by its number of columns.
+    vec = M.mlsa(p, c, jnp.full((16,), 9e3), 0.0)
+    assert float(vec.energy) == pytest.approx(16 * 1e-6 * 1e-9, rel=1e-12)
+    g = jax.grad(lambda o: M.mlsa(p, c, 9e3, o).energy)(0.5)
+    assert float(g) == pytest.approx(float(full.energy) - float(empty.energy), rel=1e-9)

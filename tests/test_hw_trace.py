@@ -86,3 +86,27 @@ def test_make_trace_broadcasts_and_checks():
 def test_weight_level():
     assert float(T.weight_level(jnp.array([-1.0, 1.0, 0.0]))) == pytest.approx(0.5)
     assert float(T.weight_level(jnp.array([1.0, 1.0]))) == pytest.approx(1.0)
+
+
+def test_read_occupancy_counts_reads_with_an_active_row():
+    rng = np.random.default_rng(3)
+    bits = (rng.random((300, 40)) < 0.01).astype(np.int8)
+    bits[:, :8] = 0  # eight empty bit planes (e.g. sign planes of post-ReLU inputs)
+    want = np.mean([bits[r0:r0 + 128, j].any() for r0 in range(0, 300, 128) for j in range(40)])
+    got = float(T.read_occupancy(jnp.asarray(bits)))
+    assert got == pytest.approx(want, abs=1e-6)
+    assert got < 1.0
+    # i.i.d. bits at a few-% activity: every 128-row read has an active row.
+    dense = (rng.random((256, 64)) < 0.1).astype(np.int8)
+    assert float(T.read_occupancy(jnp.asarray(dense))) == 1.0
+    # Leading axes and jit.
+    stacked = jnp.stack([jnp.asarray(bits), jnp.zeros_like(jnp.asarray(bits))])
+    np.testing.assert_allclose(np.asarray(jax.jit(T.read_occupancy)(stacked)), [got, 0.0], atol=1e-6)
+    # 8-bit two's complement of non-negative values: the sign plane is never set (≤ 7/8).
+    q = rng.integers(0, 128, (128, 50))
+    planes = np.stack([(q >> (7 - b)) & 1 for b in range(8)], -1).reshape(128, 400)
+    assert float(T.read_occupancy(jnp.asarray(planes))) == pytest.approx(7 / 8)
+    assert len(T.SYNTHETIC_RELU_READ_OCCUPANCY) == len(T.DEFAULT_RUN_ACTIVITIES)
+    assert all(a <= o <= 1.0 for a, o in zip(T.DEFAULT_RUN_ACTIVITIES, T.SYNTHETIC_RELU_READ_OCCUPANCY))
+    with pytest.raises(ValueError, match="rows_per_read"):
+        T.read_occupancy(jnp.asarray(bits), 0)

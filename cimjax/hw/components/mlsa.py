@@ -22,6 +22,15 @@ sense ``columns_per_adc`` columns one after another.
 * Sub-array MLSA latency ``clamp(max_j T_j, 1 ns, 10 ns)·columns_per_adc``.
 * Column power ``P(R) = a·(L − 1)·1e−6 + b·exp(c·log10 R)`` W (``R = inf``: 1 µW, as NeuroSim);
   energy ``Σ_j P(R_j)·clamp(max T)``.
+* **Empty reads** (``read_occupancy``). NeuroSim evaluates the MLSA once per input bit-vector
+  (one bit plane of one window on one sub-array) on that read's column resistances. A read
+  with no active row has every column open (``R = inf``): each column costs 1 µW for the
+  clamped 1 ns, i.e. almost nothing, instead of the ``a·(L − 1)`` µW constant term that
+  dominates ``P(R)``. :func:`mlsa` returns the mean cost over reads when a fraction
+  ``read_occupancy`` of them has at least one active row (evaluated on the given resistance,
+  which is then that of an *occupied* read) and the rest none: ``occ·cost(R) + (1 − occ)·
+  cost(inf)`` for latency and energy. Post-ReLU inputs in two's complement never set the
+  sign plane, so ``occ ≤ 7/8`` there; ``occ = 1`` (the default) is i.i.d.-like input bits.
 * Area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc`` with the layout areas of a minimum NMOS
   and PMOS (each a 2-pitch, one-finger cell region: the minimum INV's area here). No leakage.
 
@@ -238,27 +247,37 @@ def mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -
     return per_level * (as_float(params.levels) - 1.0) * as_float(params.num_adc)
 
 
-def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistance: ArrayLike = 10e3) -> Cost:
+def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistance: ArrayLike = 10e3,
+         read_occupancy: ArrayLike = 1.0) -> Cost:
     """MLSAs of one sub-array direction, one read of ``columns_per_adc`` columns per ADC.
 
     Latency ``clamp(max_j T_j, 1 ns, 10 ns)·columns_per_adc``; energy ``Σ_j P(R_j)·clamp(…)``;
-    area ``(48·A_n + 24·A_p)·(L−1)·num_adc``; no leakage (module docstring).
+    area ``(48·A_n + 24·A_p)·(L−1)·num_adc``; no leakage (module docstring). With
+    ``read_occupancy < 1`` the mean over reads, the others being empty (every column open:
+    1 µW for 1 ns per column, latency ``1 ns·columns_per_adc``; module docstring).
 
     Args:
       params: :class:`MlsaParams` (scalars).
       config: :class:`MlsaConfig` (static).
-      column_resistance: traced column resistance(s) at ``V_read``, Ω. A scalar stands for
-        ``num_columns`` identical columns; an array lists every column read (energy summed
-        over all its elements, as NeuroSim sums over its column vector).
+      column_resistance: traced column resistance(s) at ``V_read`` of a read with an active
+        row, Ω. A scalar stands for ``num_columns`` identical columns; an array lists every
+        column read (energy summed over all its elements, as NeuroSim sums over its column
+        vector).
+      read_occupancy: traced fraction of reads with at least one active row, in [0, 1].
 
     Returns:
-      The :class:`~cimjax.hw.cost.Cost` of one read.
+      The mean :class:`~cimjax.hw.cost.Cost` of one read.
     """
     r = as_float(column_resistance)
     t_col = jnp.clip(jnp.max(column_latency(params, config, r)), LATENCY_MIN, LATENCY_MAX)
     power = column_power(params, config, r)
+    n_col = as_float(params.num_columns) if r.ndim == 0 else float(r.size)
     weight = as_float(params.num_columns) if r.ndim == 0 else 1.0
     energy = jnp.sum(jnp.maximum(power * t_col, 0.0)) * weight
+    occ = as_float(read_occupancy)
+    empty_energy = OPEN_COLUMN_POWER * LATENCY_MIN * n_col  # all columns open, minimum latency
+    energy = occ * energy + (1.0 - occ) * empty_energy
+    t_col = occ * t_col + (1.0 - occ) * LATENCY_MIN
     area = mlsa_area(params, config)
     return Cost(area, energy, t_col * as_float(params.columns_per_adc), jnp.zeros_like(area))
 

@@ -24,7 +24,17 @@ every active cell contributes ``1/(1/G + j̄·R_wire,row + ī·R_wire,col + R_ac
 position terms averaged over a uniform column ``j̄ = (cols + 1)/2`` and row ``ī = (rows + 1)/2``
 (the wire terms are ≪ 1/G); ``R_col = (…)/n`` (``inf`` when ``n = 0``). FeFET has no
 ``R_access`` term. One average column stands for all columns (``Σ_j P(R_j) ≈ cols·P(R̄)``, a
-Jensen-type approximation of NeuroSim's per-column sum). Per-wire-cell resistances follow
+Jensen-type approximation of NeuroSim's per-column sum; ``P`` is affine in ``1/R``, and the
+sensing latency clamps at 1 ns for 128×128 at 32 nm, so it is close).
+
+**Empty reads** (``read_occupancy``, the fraction of reads, i.e. input bit planes of a window on
+a sub-array, with at least one active row). NeuroSim evaluates the MLSA per read; a read with no
+active row has all columns open and costs the MLSA almost nothing (:func:`~.mlsa.mlsa`). The
+MLSAs (both directions: NeuroSim's transposed MLSA uses the same forward column resistances)
+are therefore evaluated on an *occupied* read, with ``row_activity/read_occupancy`` of the rows
+active, and weighted by ``read_occupancy``; every other term is linear in the activity and
+keeps the mean ``row_activity``. ``read_occupancy = 1`` (default) is i.i.d.-like input bits;
+post-ReLU 8-bit two's-complement inputs never set the sign plane (``≤ 7/8``). Per-wire-cell resistances follow
 ``Param.cpp``: row wire ``r_w·wireWidth·h_cell``, column wire ``r_w·wireWidth·w_cell``.
 
 **Forward read** (one input bit-vector): ``max(t_WLsw, (t_mux + t_dec)/numReadPulse) + t_MLSA +
@@ -301,6 +311,7 @@ class _SideInputs(NamedTuple):
     resistance: Array
     n_columns: Array
     mux_res: Array
+    occupancy: Array = 1.0  # fraction of reads with an active row (the resistance is that of such a read)
 
 
 def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
@@ -310,7 +321,7 @@ def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
     n_adc = lines / per_adc
     edge = jnp.where(fw, g.len_row, g.len_col)
     m = ml.MlsaParams(p.circuit, levels, n_adc, per_adc, p.rows, p.r_on, p.r_off, p.read_voltage, x.n_columns)
-    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance)
+    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance, x.occupancy)
     enc_p = ml.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
     parts = ml._encoder_gates(g.t, levels, config.mode)
     fp_w = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="width"), parts)
@@ -352,22 +363,24 @@ _side_jit = jax.jit(with_technology_scope(_side), static_argnames=("static_mux",
 _switch_costs = jax.jit(with_technology_scope(sm.switch_matrix_costs))
 
 
-def _sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_level):
+def _sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_level, read_occupancy=1.0):
     p, g = params, _geometry(params, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
-    r_col = _column_resistance(p, config, g, as_float(row_activity) * rows, weight_level, cols, rows)
+    occ, act = as_float(read_occupancy), as_float(row_activity)
+    act_occupied = jnp.where(occ > 0, jnp.minimum(act / jnp.where(occ > 0, occ, 1.0), 1.0), 0.0)
+    r_col = _column_resistance(p, config, g, act_occupied * rows, weight_level, cols, rows)
     x_fw = _SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
-                       g.r_cell_on / rows / 2.0)
+                       g.r_cell_on / rows / 2.0, occ)
     x_fw = _SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
         return g, _side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed), None
     if config.neurosim_ag_column_resistance:
-        r_ag, n_ag = r_col, cols
+        r_ag, n_ag, occ_ag = r_col, cols, occ
     else:
         r_ag = _column_resistance(p, config, g, COLUMN_ACTIVITY_AG * cols, weight_level, rows, cols)
-        n_ag = rows
+        n_ag, occ_ag = rows, 1.0
     x_ag = _SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
-                       as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.r_cell_on / cols / 2.0)
+                       as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.r_cell_on / cols / 2.0, occ_ag)
     x_ag = _SideInputs(*(as_float(v) for v in x_ag))
     if config.num_col_muxed == config.num_row_muxed_ag:
         fw, ag = _both_sides(p, config, g, x_fw, x_ag)
@@ -435,7 +448,7 @@ def _read_cost(other_t, other_e, side: _Side, array_t, array_e) -> ReadCost:
 
 
 def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, row_activity: ArrayLike,
-                  weight_level: ArrayLike) -> SubArrayRead:
+                  weight_level: ArrayLike, read_occupancy: ArrayLike = 1.0) -> SubArrayRead:
     """One read (one input bit-vector) forward and transposed (module docstring).
 
     Args:
@@ -443,14 +456,17 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
       config: :class:`SubArrayConfig` (static).
       row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
       weight_level: traced mean normalised conductance ``(G − G_min)/(G_max − G_min)``, in [0, 1].
+      read_occupancy: traced fraction of reads with at least one active row, in
+        [``row_activity``, 1] (module docstring, "Empty reads"; eNVM only, the SRAM sub-array
+        ignores it).
 
     Returns:
-      The :class:`SubArrayRead` (s, J).
+      The mean :class:`SubArrayRead` of one read (s, J).
     """
     if config.cell == "sram":
         return _sram().subarray_read(params, config, row_activity=row_activity, weight_level=weight_level)
     p = params
-    g, fw, ag = _sides(p, config, row_activity, weight_level)
+    g, fw, ag = _sides(p, config, row_activity, weight_level, read_occupancy)
     rows, cols = as_float(p.rows), as_float(p.cols)
     n_in = as_float(p.num_bit_input)
     wl = _switch_costs(*_switch(p, config, g, which="wl", activity=row_activity, num_reads=p.columns_per_adc)).read
