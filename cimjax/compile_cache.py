@@ -1,8 +1,8 @@
 """The persistent XLA compilation cache of the command line.
 
-The hardware estimator's compiled graph takes 10–30 s to build on a CPU; the cache makes
-every later run of the same network and configuration load it from disk instead (about
-1 s). JAX keys each entry on the computation, its shapes, the backend and the jax/jaxlib
+The hardware estimator's graph takes 6–11 s to compile on a 2-core CPU (one-shot options);
+the cache makes every later run of the same network and configuration load it from disk
+instead (1–2 s). JAX keys each entry on the computation, its shapes, the backend and the jax/jaxlib
 versions, so a stale entry is never used for a different program.
 
 Tracing is not cached by XLA: the chip estimate's ~30k-operation graph takes seconds to
