@@ -206,23 +206,42 @@ def _last_row(path: str, epoch: Optional[int]) -> tuple[list[str], list[float]]:
     raise ConfigError(f"{path}: no row for epoch {epoch} (epochs recorded: {[int(r[0]) for r in body]})")
 
 
+#: Trace fields per layer in ``hardware_trace.csv`` of runs before ``read_occupancy`` (the
+#: first six :class:`~cimjax.hw.trace.Trace` fields, in order).
+_TRACE_FIELDS_BEFORE_OCCUPANCY = 6
+
+
 def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> hw_trace.Trace:
     """The :class:`~cimjax.hw.trace.Trace` a training run recorded for ``epoch`` (last if None).
 
-    Reads ``hardware_trace.csv`` (every trace field per layer, written by ``cimjax train``).
-    Runs without it (older runs) fall back to ``input_activity.csv`` for the activities and
-    ``weight_dist.csv`` for the level (the per-layer weight mean ``m`` gives ``(m + 1)/2``),
-    with no weight update.
+    Reads ``hardware_trace.csv`` (every trace field per layer, written by ``cimjax train``:
+    the :class:`~cimjax.hw.trace.Trace` fields in order, each for every layer). Files of runs
+    before the read occupancy was recorded hold the first 6 fields; their occupancy is 1
+    (i.i.d.-like input bits, the estimator's earlier assumption). Runs without the file (older
+    runs) fall back to ``input_activity.csv`` for the activities and ``weight_dist.csv`` for
+    the level (the per-layer weight mean ``m`` gives ``(m + 1)/2``), with no weight update
+    and occupancy 1.
+
+    Raises:
+      FileNotFoundError: neither file is there;
+      ConfigError: no (such) epoch, a row whose value count is neither 7 nor 6 per layer, or
+        values outside a field's range (naming the field).
     """
     path = os.path.join(run_dir, "hardware_trace.csv")
     if os.path.exists(path):
         _, row = _last_row(path, epoch)
         values = np.asarray(row[1:], float)
-        if values.size != len(hw_trace.Trace._fields) * num_layers:
-            raise ConfigError(f"{path}: {values.size} values, expected {len(hw_trace.Trace._fields)} per layer "
+        n_fields = len(hw_trace.Trace._fields)
+        counts = (n_fields, _TRACE_FIELDS_BEFORE_OCCUPANCY)
+        if num_layers < 1 or values.size not in tuple(c * num_layers for c in counts):
+            raise ConfigError(f"{path}: {values.size} values, expected {n_fields} per layer (or "
+                              f"{_TRACE_FIELDS_BEFORE_OCCUPANCY} in runs before the read occupancy) "
                               f"for the config's {num_layers} layers")
-        fields = values.reshape(len(hw_trace.Trace._fields), num_layers)
-        return hw_trace.make_trace(*fields)
+        fields = values.reshape(-1, num_layers)
+        try:
+            return hw_trace.make_trace(*fields)  # a 6-field row leaves read_occupancy at 1
+        except ValueError as e:
+            raise ConfigError(f"{path}: {e}") from e
     _, act = _last_row(os.path.join(run_dir, "input_activity.csv"), epoch)
     _, wd = _last_row(os.path.join(run_dir, "weight_dist.csv"), epoch)
     activity = act[1:]

@@ -101,7 +101,7 @@ class Trainer:
         self.kernels = {n: getattr(getattr(model, n), "kernel_size", None) for n in self.layer_names}
         self.train_step = jax.jit(self._train_step, donate_argnums=0)
         self.eval_step = jax.jit(self._eval_step)
-        self.activity = jax.jit(self._activity)
+        self.input_stats = jax.jit(self._input_stats)
 
     def _prepare(self, images: jax.Array) -> jax.Array:
         if self.config.model.input_normalisation == "neurosim":
@@ -147,25 +147,34 @@ class Trainer:
         return jnp.stack(stats, axis=1).astype(jnp.float32)
 
     def hardware_trace(self, state: TrainState, image: np.ndarray) -> hw_trace.Trace:
-        """The estimator's trace of the state: the image's input activity, the kernels' mean
-        conductance level and the write statistics of the last update."""
-        activity = np.clip(np.asarray(self.activity(state.params, image), np.float64), 0.0, 1.0)
+        """The estimator's trace of the state: the image's input activity and read occupancy,
+        the kernels' mean conductance level and the write statistics of the last update."""
+        activity, occupancy = np.clip(np.asarray(self.input_stats(state.params, image), np.float64), 0.0, 1.0)
         levels = [float(hw_trace.weight_level(jnp.asarray(state.params[n]["kernel"][...]))) for n in self.layer_names]
         write = np.asarray(state.write_stats, np.float64)
         write[2:] = np.clip(write[2:], 0.0, 1.0)
-        return hw_trace.make_trace(activity, levels, *write)
+        return hw_trace.make_trace(activity, levels, *write, read_occupancy=occupancy)
 
-    def _activity(self, params: PyTree, image: jax.Array) -> jax.Array:
-        """Per-layer input-bit activity of one image, as NeuroSim's trace hook measures it."""
+    def _input_stats(self, params: PyTree, image: jax.Array) -> jax.Array:
+        """(2, layers): per-layer input-bit activity and read occupancy of one image.
+
+        As NeuroSim's trace hook measures the activity (:func:`cimjax.trace.input_activity`),
+        and, from the same bits, the fraction of sub-array reads (``hardware.subarray_rows``
+        consecutive rows of one bit plane of one window) with an active row
+        (:func:`cimjax.trace.read_occupancy`).
+        """
         model = nnx.merge(self.graphdef, params, self.rest)
         _, inputs = model.forward_with_inputs(self._prepare(image[None]))
         bits = self.config.quant.activation_bits
         bits = 8 if bits in (None, 32) else bits
-        activities = []
+        rows = self.config.hardware.subarray_rows
+        activities, occupancies = [], []
         for name in self.layer_names:
             x = inputs[name][0]
-            activities.append(trace_lib.input_activity(x, bits, self.kernels[name] if x.ndim == 3 else None))
-        return jnp.stack(activities)
+            kernel = self.kernels[name] if x.ndim == 3 else None
+            activities.append(trace_lib.input_activity(x, bits, kernel))
+            occupancies.append(trace_lib.read_occupancy(x, bits, kernel, rows))
+        return jnp.stack([jnp.stack(activities), jnp.stack(occupancies)])
 
     def _eval_step(self, params: PyTree, batch: dict[str, jax.Array], mask: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Summed loss (per-example SSE / CE) and correct count over the unmasked examples."""
@@ -296,8 +305,9 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
       and of the epoch's last update Δ (``w ← w − Δ``);
     - ``input_activity.csv``: per layer, the input-bit activity of the first test image;
     - ``hardware_trace.csv``: per layer, the estimator's :class:`cimjax.hw.trace.Trace` of
-      the epoch (input activity, mean conductance level, and NeuroSim's write statistics of
-      the epoch's last update: write pulses, cell pulses, row and column write activity);
+      the epoch (input activity, mean conductance level, NeuroSim's write statistics of the
+      epoch's last update: write pulses, cell pulses, row and column write activity; and the
+      read occupancy of the first test image's input);
     - with ``run.estimate_each_epoch``: ``NeuroSim_Output.csv`` (per epoch: average and peak
       latency and energy of FW, AG, WG, WU, then TOPS/W, TOPS and their peaks, spec §4.5)
       and ``NeuroSim_Results_Each_Epoch/NeuroSim_Breakdown_Epoch_<epoch>.csv`` (area row,

@@ -9,6 +9,7 @@ import pytest
 
 from cimjax.config import Config, DataConfig, DeviceConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig, replace
 from cimjax.dse import device_map as dm
+from cimjax.hw import trace as hw_trace
 from cimjax.optim import device_update
 
 
@@ -208,6 +209,12 @@ def test_result_summary_and_trace_ranges(batched):
     t = batched.trace
     assert np.all((t[:, :, 0] >= 0) & (t[:, :, 0] <= 1))  # input activity
     assert np.all(t[:, :, 2:4] >= 0)  # write pulses, cell pulses
+    # Read occupancy: fc1 reads the signed normalised image (every read occupied), fc2 the
+    # post-ReLU hidden layer (sign plane empty: ≤ 7/8, and ≥ its activity, one block).
+    assert dm.TRACE_FIELDS[-1] == "read_occupancy" and dm.TRACE_FIELDS == hw_trace.Trace._fields
+    occ = t[:, :, -1]
+    assert np.all(occ[..., 0] > 0.95) and np.all(occ <= 1.0)
+    assert np.all((occ[..., 1] >= t[:, :, 0, 1] - 1e-6) & (occ[..., 1] <= 7 / 8 + 1e-6))
     # Every member but the 16-level one wrote cells in its last epoch. With 16 levels and
     # 5-bit weights a 1/16 step is half a conductance level, below NeuroSim's ΔG_min.
     assert np.all(t[[0, 1, 3, 4], :, 3].sum(-1) > 0)

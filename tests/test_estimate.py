@@ -58,22 +58,24 @@ def test_cli_estimate_writes_report_and_files(tmp_path, capsys):
     assert (out / "estimate.png").stat().st_size > 10_000
 
 
-def _write_run(run_dir, trace_rows):
+def _write_run(run_dir, trace_rows, fields=hw_trace.Trace._fields):
     os.makedirs(run_dir, exist_ok=True)
-    header = ["epoch"] + [f"{f}_{n}" for f in hw_trace.Trace._fields for n in ("fc1", "fc2")]
+    header = ["epoch"] + [f"{f}_{n}" for f in fields for n in ("fc1", "fc2")]
     lines = [",".join(header)] + [",".join(repr(float(v)) for v in r) for r in trace_rows]
     (run_dir / "hardware_trace.csv").write_text("\n".join(lines) + "\n")
 
 
 def test_trace_from_run_reads_the_requested_epoch(tmp_path):
-    e0 = [0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2, 0.05, 0.06]
-    e1 = [1, 0.4, 0.1, 0.6, 0.4, 5, 6, 11, 13, 0.3, 0.4, 0.07, 0.08]
+    e0 = [0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2, 0.05, 0.06, 0.9, 0.8]
+    e1 = [1, 0.4, 0.1, 0.6, 0.4, 5, 6, 11, 13, 0.3, 0.4, 0.07, 0.08, 0.7, 0.6]
     _write_run(tmp_path, [e0, e1])
     last = trace_from_run(str(tmp_path), 2)
     np.testing.assert_allclose(np.asarray(last.input_activity), [0.4, 0.1], rtol=1e-6)
     np.testing.assert_allclose(np.asarray(last.col_write_activity), [0.07, 0.08], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(last.read_occupancy), [0.7, 0.6], rtol=1e-6)
     first = trace_from_run(str(tmp_path), 2, epoch=0)
     np.testing.assert_allclose(np.asarray(first.write_pulses), [3, 4])
+    np.testing.assert_allclose(np.asarray(first.read_occupancy), [0.9, 0.8], rtol=1e-6)
     with pytest.raises(ConfigError, match="epoch 5"):
         trace_from_run(str(tmp_path), 2, epoch=5)
     with pytest.raises(ConfigError, match="per layer"):
@@ -82,9 +84,26 @@ def test_trace_from_run_reads_the_requested_epoch(tmp_path):
         trace_from_run(str(tmp_path / "nothing"), 2)
 
 
+def test_trace_from_run_reads_runs_before_the_read_occupancy(tmp_path):
+    """hardware_trace.csv of earlier runs has 6 fields per layer: read_occupancy is 1."""
+    old = hw_trace.Trace._fields[:6]
+    _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2, 0.05, 0.06]], fields=old)
+    t = trace_from_run(str(tmp_path), 2)
+    np.testing.assert_allclose(np.asarray(t.input_activity), [0.3, 0.2], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(t.col_write_activity), [0.05, 0.06], rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(t.read_occupancy), [1.0, 1.0])
+    # Neither 7 nor 6 fields per layer, or an occupancy out of range: a ConfigError naming it.
+    _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1]], fields=old)
+    with pytest.raises(ConfigError, match="expected 7 per layer .or 6"):
+        trace_from_run(str(tmp_path), 2)
+    _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2, 0.05, 0.06, 1.5, 0.8]])
+    with pytest.raises(ConfigError, match="read_occupancy"):
+        trace_from_run(str(tmp_path), 2)
+
+
 def test_run_trace_changes_the_estimate(small, tmp_path):
     config, est, layers, _ = small
-    _write_run(tmp_path, [[0, 0.9, 0.9, 0.5, 0.5, 40, 40, 500, 500, 0.5, 0.5, 0.3, 0.3]])
+    _write_run(tmp_path, [[0, 0.9, 0.9, 0.5, 0.5, 40, 40, 500, 500, 0.5, 0.5, 0.3, 0.3, 1.0, 1.0]])
     busy, _, _ = estimate_config(config, trace_from_run(str(tmp_path), 2), layers=layers)
     assert float(busy.fw.energy) > float(est.fw.energy)  # more active input rows
     assert float(busy.wu.energy) > 10 * float(est.wu.energy)  # pulses to write (the idle case moves only the deltas)

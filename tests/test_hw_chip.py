@@ -24,8 +24,9 @@ from cimjax.hw.network import LayerShape
 LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(1, 1, 2048, 1, 1, 10, False))
 
 
-def _trace():
-    return hw_trace.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1])
+def _trace(read_occupancy=(0.8, 0.7)):
+    return hw_trace.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1],
+                               read_occupancy=read_occupancy)
 
 
 def _total_energy(est):
@@ -97,6 +98,41 @@ def test_monotonic_in_adc_bits_and_node():
     big = base._replace(circuit=base.circuit._replace(node_nm=45.0))
     est_big = chip.estimate(big, config, trace)
     assert float(est_big.area.total) > float(high.area.total)
+
+
+def test_read_occupancy_sets_only_the_adc_energy():
+    """Empty reads (trace.read_occupancy < 1) cost the sub-array MLSA almost nothing: the ADC
+    energy drops roughly in proportion, latency and every other energy bucket stay."""
+    config = chip.ChipConfig(LAYERS)
+    params = chip.default_params()
+    full = chip.estimate(params, config, _trace((1.0, 1.0)))
+    half = chip.estimate(params, config, _trace((0.5, 0.5)))
+    adc_full, adc_half = float(full.breakdown.adc.energy), float(half.breakdown.adc.energy)
+    assert 0.4 * adc_full < adc_half < 0.75 * adc_full
+    for name in ("accumulation", "array", "buffer", "interconnect", "dram"):
+        assert float(getattr(half.breakdown, name).energy) == pytest.approx(
+            float(getattr(full.breakdown, name).energy), rel=1e-5), name
+    assert float(half.wg.energy) == pytest.approx(float(full.wg.energy), rel=1e-6)
+    assert float(half.wu.energy) == pytest.approx(float(full.wu.energy), rel=1e-6)
+    assert float(half.fw.energy) < float(full.fw.energy) and float(half.ag.energy) < float(full.ag.energy)
+
+
+@pytest.mark.slow  # a vmapped and a differentiated compile of the estimate
+def test_read_occupancy_vmaps_and_differentiates():
+    config = chip.ChipConfig(LAYERS)
+    params, base = chip.default_params(), _trace((1.0, 1.0))
+    f = _jitted(config)
+
+    def adc(o):
+        return f(params, trace=base._replace(read_occupancy=o)).breakdown.adc.energy
+
+    occs = jnp.asarray([[1.0, 1.0], [0.8, 0.7], [0.5, 0.5]])
+    vm = np.asarray(jax.vmap(adc)(occs))
+    loop = [float(adc(o)) for o in occs]
+    np.testing.assert_allclose(vm, loop, rtol=2e-5)
+    assert vm[0] > vm[1] > vm[2]
+    g = np.asarray(jax.grad(adc)(jnp.asarray([0.8, 0.7])))
+    assert np.all(np.isfinite(g)) and np.all(g > 0)
 
 
 def test_from_config_builds_the_schema_chip():

@@ -80,7 +80,40 @@ def test_make_trace_broadcasts_and_checks():
         T.make_trace([0.5], write_pulses=-1.0)
     d = T.default_trace()
     np.testing.assert_allclose(np.asarray(d.input_activity), T.DEFAULT_RUN_ACTIVITIES)
-    assert jax.tree.map(jnp.shape, d) == T.Trace(*[(8,)] * 6)
+    np.testing.assert_allclose(np.asarray(d.read_occupancy), T.SYNTHETIC_RELU_READ_OCCUPANCY)
+    assert jax.tree.map(jnp.shape, d) == T.Trace(*[(8,)] * len(T.Trace._fields))
+    assert T.Trace._fields[-1] == "read_occupancy" and len(T.Trace._fields) == 7
+
+
+def test_make_trace_read_occupancy():
+    t = T.make_trace([0.5, 0.2])
+    np.testing.assert_allclose(np.asarray(t.read_occupancy), [1.0, 1.0])  # default: i.i.d.-like bits
+    t = T.make_trace([0.5, 0.2], read_occupancy=[0.6, 0.2])
+    np.testing.assert_allclose(np.asarray(t.read_occupancy), [0.6, 0.2])
+    with pytest.raises(ValueError, match="Trace.read_occupancy"):
+        T.make_trace([0.5, 0.2], read_occupancy=1.5)
+    with pytest.raises(ValueError, match="Trace.read_occupancy"):
+        T.make_trace([0.5, 0.2], read_occupancy=[0.6])
+    # Ones lie in occupied reads: activity ≤ occupancy (equal reads), < 2·occupancy with a
+    # partial last row block; an empty read set has no ones.
+    T.make_trace([0.5], read_occupancy=0.3)  # possible with a partial block
+    with pytest.raises(ValueError, match="Trace.read_occupancy.*input_activity"):
+        T.make_trace([0.5, 0.2], read_occupancy=[0.2, 0.2])
+    with pytest.raises(ValueError, match="Trace.read_occupancy"):
+        T.make_trace([0.01], read_occupancy=0.0)
+    T.make_trace([0.0], read_occupancy=0.0)
+    # Traced values are not checked (jit/vmap).
+    f = jax.jit(lambda a, o: T.make_trace(a, read_occupancy=o).read_occupancy)
+    np.testing.assert_allclose(np.asarray(f(jnp.array([0.5]), jnp.array([0.1]))), [0.1])
+
+
+def test_partial_block_occupancy_below_activity():
+    """Why make_trace's bound is 2·occupancy: 129 rows (a full and a 1-row block), the full one on."""
+    bits = np.zeros((129, 8), np.int8)
+    bits[:128] = 1
+    occ = float(T.read_occupancy(jnp.asarray(bits), 128))
+    assert occ == pytest.approx(0.5) and bits.mean() == pytest.approx(128 / 129)
+    assert bits.mean() <= T.OCCUPANCY_ACTIVITY_RATIO * occ
 
 
 def test_weight_level():

@@ -60,6 +60,10 @@ def test_outputs_and_learning(reference):
     assert trace[0].split(",")[:3] == ["epoch", "input_activity_fc1", "input_activity_fc2"] and len(trace) == 3
     last = dict(zip(trace[0].split(","), map(float, trace[-1].split(","))))
     assert last["write_pulses_fc1"] > 0 and 0 < last["row_write_activity_fc1"] <= 1
+    # Read occupancy: fc1 reads the signed (normalised) image, fc2 post-ReLU values (sign plane empty).
+    assert trace[0].split(",")[-1] == "read_occupancy_fc2"
+    assert last["read_occupancy_fc1"] > 0.95
+    assert last["input_activity_fc2"] <= last["read_occupancy_fc2"] <= 7 / 8 + 1e-6
     rows = [r.split(",") for r in read(out, "NeuroSim_Output.csv").splitlines()]
     assert len(rows) == 3 and len(rows[0]) == 21 and rows[0][-1] == "peak_tops"
     values = dict(zip(rows[0], map(float, rows[-1])))
@@ -160,6 +164,32 @@ def test_train_step_compiles_once(tmp_path):
         state, loss = trainer.train_step(state, batch)
     assert trainer.train_step._cache_size() == 1
     assert bool(jax.numpy.isfinite(loss))
+
+
+def test_input_stats_measure_activity_and_read_occupancy(tmp_path):
+    """The trainer's per-layer input statistics of one image: NeuroSim's activity and the read
+    occupancy of the same bits (cimjax.trace), post-ReLU ≤ 7/8, a signed random input ≈ 1."""
+    import numpy as np
+
+    from cimjax import trace as trace_lib
+    from cimjax.train import make_keys
+
+    cfg = smoke_config(tmp_path, "stats", epochs=1)
+    trainer = Trainer(cfg, (16, 16, 1), 10, make_keys(0))
+    params = trainer.initial_state.params
+    image = np.random.default_rng(0).uniform(0.0, 1.0, (16, 16, 1)).astype(np.float32)
+    stats = np.asarray(trainer.input_stats(params, image))
+    assert stats.shape == (2, 2)
+    activity, occupancy = stats
+    # fc1 reads the image normalised to [−1, 1] (signed, i.i.d.-like bits): every read occupied.
+    flat = image.reshape(-1) * 2.0 - 1.0
+    assert activity[0] == pytest.approx(float(trace_lib.input_activity(flat, 8)), abs=1e-6)
+    assert occupancy[0] == pytest.approx(float(trace_lib.read_occupancy(flat, 8, None, 128)), abs=1e-6)
+    assert occupancy[0] == pytest.approx(1.0, abs=1e-6)
+    # fc2 reads the hidden layer after its ReLU: non-negative, the sign plane never set.
+    assert 0.0 < activity[1] <= occupancy[1] <= 7 / 8 + 1e-6
+    trace = trainer.hardware_trace(trainer.initial_state, image)
+    np.testing.assert_allclose(np.asarray(trace.read_occupancy), occupancy, rtol=1e-6)
 
 
 def test_checkpoint_restores_device_population(tmp_path):

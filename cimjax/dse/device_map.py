@@ -21,9 +21,9 @@ a flat batch, and the whole batch is trained in one jitted, ``vmap``-ped program
 * the batch is cut into fixed-size chunks (the last padded), so it compiles once.
 
 Besides test accuracy (per epoch), each member records the estimator's
-:class:`~cimjax.hw.trace.Trace` of its run (input activity and conductance level of the
-final weights on the first test image, NeuroSim's write statistics averaged over the last
-epoch's updates, with the member's own ``max_level``). :func:`joint_objective` feeds those
+:class:`~cimjax.hw.trace.Trace` of its run (input activity, read occupancy and conductance
+level of the final weights on the first test image, NeuroSim's write statistics averaged over
+the last epoch's updates, with the member's own ``max_level``). :func:`joint_objective` feeds those
 traces, and the member's ``max_level``, into one ``vmap``-ped :func:`cimjax.hw.chip.estimate`
 (one compile) and ranks the settings by ``error + λ·energy/energy_ref``.
 
@@ -225,14 +225,15 @@ class _Setup:
         return params, acc, loss, stats
 
     def member_trace(self, params, stats, first_image):
-        """The estimator's trace fields (6, layers) of a trained member (cf. ``Trainer.hardware_trace``)."""
+        """The estimator's trace fields (7, layers, :data:`TRACE_FIELDS`) of a trained member
+        (cf. ``Trainer.hardware_trace``)."""
         from cimjax.hw import trace as hw_trace
 
         tr = self.trainer
-        activity = jnp.clip(tr._activity(params, first_image), 0.0, 1.0)
+        activity, occupancy = jnp.clip(tr._input_stats(params, first_image), 0.0, 1.0).astype(jnp.float32)
         level = jnp.stack([hw_trace.weight_level(jnp.asarray(params[n]["kernel"][...])) for n in self.layer_names])
-        write = jnp.concatenate([stats[:2], jnp.clip(stats[2:], 0.0, 1.0)])
-        return jnp.concatenate([activity[None].astype(jnp.float32), level[None].astype(jnp.float32), write])
+        write = jnp.concatenate([stats[:2], jnp.clip(stats[2:], 0.0, 1.0)]).astype(jnp.float32)
+        return jnp.concatenate([activity[None], level[None].astype(jnp.float32), write, occupancy[None]])
 
     @functools.cached_property
     def data(self):
@@ -272,7 +273,7 @@ def _single_fn(setup: _Setup, ideal: bool):
 
 #: Row names of :attr:`DeviceMapResult.trace` (the fields of :class:`cimjax.hw.trace.Trace`).
 TRACE_FIELDS = ("input_activity", "weight_level", "write_pulses", "cell_pulses", "row_write_activity",
-                "col_write_activity")
+                "col_write_activity", "read_occupancy")
 
 
 @dataclasses.dataclass
@@ -287,7 +288,7 @@ class DeviceMapResult:
       train_loss: (N, S, epochs) mean training loss per epoch.
       ideal_accuracy: (S,) final test accuracy of the ideal update per seed (None if not run).
       ideal_history: (S, epochs).
-      trace: (N, S, 6, layers) estimator trace fields (:data:`TRACE_FIELDS`) per member.
+      trace: (N, S, 7, layers) estimator trace fields (:data:`TRACE_FIELDS`) per member.
       panels: the grids: ``{"name", "axes": [[axis, values]…], "indices"}`` (indices into N).
       steps: training steps per member; epochs, steps_per_epoch.
       timing: seconds (``compile_s``, ``train_s``, ``total_s``) and throughput.

@@ -80,6 +80,10 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
       ``(metrics, timing)``: name → (N, S) arrays (``energy``, ``latency``, ``tops_per_w``,
       ``wu_energy``, ``wu_latency``; J and s per epoch), and ``{"compile_s", "eval_s",
       "members", "compiles"}``.
+
+    Raises:
+      ConfigError: a cell type the estimator does not model;
+      ValueError: ``result.trace`` without the :data:`~cimjax.dse.device_map.TRACE_FIELDS` rows.
     """
     from cimjax.config.schema import ESTIMATOR_CELL_TYPES
     from cimjax.data import dataset_image_shape
@@ -92,6 +96,9 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
         raise ConfigError(f"hardware.cell_type = {config.hardware.cell_type!r}: the estimator models "
                           f"{', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only")
     n, s = result.accuracy.shape
+    if np.ndim(result.trace) != 4 or np.shape(result.trace)[2] != len(TRACE_FIELDS):
+        raise ValueError(f"DeviceMapResult.trace: shape {np.shape(result.trace)}, expected (N, S, "
+                         f"{len(TRACE_FIELDS)}, layers) (the fields {TRACE_FIELDS})")
     names = ("energy", "latency", "tops_per_w", "wu_energy", "wu_latency")
     bits = result.weight_bits if result.weight_bits is not None else np.full(n, -1, np.int64)
     dtype = jnp.result_type(float)
@@ -120,7 +127,7 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
         tr = jnp.asarray(result.trace[rows].reshape(len(rows) * s, len(TRACE_FIELDS), -1), dtype)
 
         def one(p, fields, cc=cc):
-            trace = hw_trace.Trace(*(fields[j] for j in range(len(TRACE_FIELDS))))
+            trace = hw_trace.Trace(**{f: fields[j] for j, f in enumerate(TRACE_FIELDS)})
             est = chip.estimate(p, cc, trace)
             m = metrics_of(est)
             return jnp.stack([m["energy"], m["latency"], m["tops_per_w"], est.wu.energy, est.wu.latency])

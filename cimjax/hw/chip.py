@@ -347,10 +347,13 @@ def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorpl
     used = jnp.minimum(rows_pe, as_float(sp.rows)) / as_float(sp.rows)
     act = as_float(trace.input_activity) * used
 
-    def read(a, w):
-        return sa.subarray_read(sp, scfg, row_activity=a, weight_level=w)
+    def read(a, w, o):
+        return sa.subarray_read(sp, scfg, row_activity=a, weight_level=w, read_occupancy=o)
 
-    r = jax.vmap(read)(act, as_float(trace.weight_level))
+    # The read occupancy is measured on the layer's own rows (a partial block counts as a read),
+    # so it carries over unscaled; the occupied read has ``act/occ`` of the sub-array's rows on.
+    occ = jnp.broadcast_to(as_float(trace.read_occupancy), jnp.shape(act))
+    r = jax.vmap(read)(act, as_float(trace.weight_level), occ)
 
     def write(p, e, ra, ca):
         return sa.subarray_write(sp, scfg, write_pulses=p, cell_pulse_energy_sum=e, row_write_activity=ra, col_write_activity=ca)
@@ -464,8 +467,8 @@ def estimate(params: ChipParams, config: ChipConfig, trace) -> ChipEstimate:
     Args:
       params: :class:`ChipParams` (traced; give leaves a leading axis and ``vmap``).
       config: :class:`ChipConfig` (static).
-      trace: a :class:`cimjax.hw.trace.Trace` (per-layer activities, conductance level and
-        write statistics; shape ``(L,)`` each).
+      trace: a :class:`cimjax.hw.trace.Trace` (per-layer activities, conductance level,
+        write statistics and read occupancy; shape ``(L,)`` each).
 
     Returns:
       The :class:`ChipEstimate` (per epoch).

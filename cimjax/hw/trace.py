@@ -20,18 +20,19 @@ computed in ``jnp`` (so the training step can fill them) and passed to
   ``col_write_activity`` (``(⌈SET cells/SET rows⌉ + ⌈RESET cells/RESET rows⌉)/2 / cols``).
   A cell is written when ``|ΔG| ≥ ΔG_min = (G_max − G_min)/max_levels`` and takes
   ``⌈|ΔG|/ΔG_min⌉`` pulses; in weight units on the linear map that is
-  ``|Δw| ≥ (w_max − w_min)/max_levels``.
-
-One statistic is not (yet) a :class:`Trace` field: :func:`read_occupancy`, the fraction of a
-layer's sub-array reads (one bit plane of one input vector on one block of ``rows`` inputs)
-with at least one active row. NeuroSim's MLSA costs almost nothing on an empty read (every
-column open; :mod:`cimjax.hw.components.mlsa`), and post-ReLU 8-bit two's-complement inputs
-never set their sign plane and rarely their high planes, so it sets the ADC energy
-(``subarray_read(read_occupancy=…)``); i.i.d. input bits give ≈ 1.
+  ``|Δw| ≥ (w_max − w_min)/max_levels``;
+- ``read_occupancy``: the fraction of the layer's sub-array reads (one bit plane of one input
+  vector on one block of ``rows`` consecutive input rows, NeuroSim's ``numRowSubArray``) with
+  at least one active row (:func:`read_occupancy`). NeuroSim's MLSA costs almost nothing on an
+  empty read (every column open; :mod:`cimjax.hw.components.mlsa`), and post-ReLU 8-bit
+  two's-complement inputs never set their sign plane and rarely their high planes, so it sets
+  the ADC energy (``subarray_read(read_occupancy=…)``); i.i.d. input bits give ≈ 1 (the
+  default of :func:`make_trace`). Training measures it on the same image and bits as
+  ``input_activity`` (:func:`cimjax.trace.read_occupancy`).
 
 Every field has shape ``(num_layers,)`` (plus leading axes under ``vmap``). The write
-statistics depend on the sub-array size the trace was cut with (a static choice here,
-NeuroSim's ``numRowSubArray``/``numColSubArray``).
+statistics and the read occupancy depend on the sub-array size the trace was cut with (a
+static choice here, NeuroSim's ``numRowSubArray``/``numColSubArray``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ DEFAULT_RUN_ACTIVITIES = (0.4923, 0.1717, 0.1777, 0.1164, 0.1607, 0.1120, 0.1100
 #: plane alone is 7/8 for layers 2–8.
 SYNTHETIC_RELU_READ_OCCUPANCY = (1.0, 0.8745, 0.875, 0.6504, 0.8613, 0.6339, 0.6309, 0.375)
 
+#: The strict bound :func:`make_trace` checks: ``input_activity ≤ OCCUPANCY_ACTIVITY_RATIO ·
+#: read_occupancy`` (equal-size reads give ratio 1; ``nb ≥ 2`` row blocks with a partial last one
+#: up to ``nb/(nb − 1) ≤ 2``), within :data:`OCCUPANCY_TOLERANCE` (float32 rounding).
+OCCUPANCY_ACTIVITY_RATIO = 2.0
+OCCUPANCY_TOLERANCE = 1e-6
+
 
 class Trace(NamedTuple):
     """Per-layer training statistics the estimator uses (module docstring); shape (L,) each."""
@@ -67,6 +74,7 @@ class Trace(NamedTuple):
     cell_pulses: jax.Array
     row_write_activity: jax.Array
     col_write_activity: jax.Array
+    read_occupancy: jax.Array
 
     @property
     def num_layers(self) -> int:
@@ -81,6 +89,7 @@ def make_trace(
     cell_pulses: float | Sequence[float] | jax.Array = 0.0,
     row_write_activity: float | Sequence[float] | jax.Array = 0.0,
     col_write_activity: float | Sequence[float] | jax.Array = 0.0,
+    read_occupancy: float | Sequence[float] | jax.Array = 1.0,
 ) -> Trace:
     """A :class:`Trace` with scalars broadcast to the number of layers, checked when concrete.
 
@@ -89,12 +98,19 @@ def make_trace(
       weight_level: mean normalised conductance in [0, 1] (scalar or per layer).
       write_pulses, cell_pulses: ≥ 0 (scalar or per layer).
       row_write_activity, col_write_activity: in [0, 1] (scalar or per layer).
+      read_occupancy: fraction of sub-array reads with an active row, in [0, 1] (scalar or per
+        layer; 1, the default, is i.i.d.-like input bits), and at least ``input_activity/2``
+        (:data:`OCCUPANCY_ACTIVITY_RATIO`): a read set's ones all lie in its occupied reads, so
+        ``input_activity ≤ read_occupancy`` when all reads have the same rows (one block, or
+        whole blocks); a last partial block counts less in the activity than in the occupancy,
+        which allows up to ``nb/(nb − 1) < 2`` times more for ``nb ≥ 2`` blocks.
 
     Returns:
       The :class:`Trace` (float arrays of shape ``(L,)``).
 
     Raises:
-      ValueError: naming the field, for a value outside its range or a length mismatch.
+      ValueError: naming the field, for a value outside its range, a length mismatch or a
+        read occupancy below ``input_activity/2`` (concrete values only).
     """
     dtype = jnp.result_type(float)
     act = jnp.asarray(input_activity, dtype)
@@ -109,6 +125,7 @@ def make_trace(
         "cell_pulses": (0.0, math.inf),
         "row_write_activity": (0.0, 1.0),
         "col_write_activity": (0.0, 1.0),
+        "read_occupancy": (0.0, 1.0),
     }
     given = dict(
         weight_level=weight_level,
@@ -116,6 +133,7 @@ def make_trace(
         cell_pulses=cell_pulses,
         row_write_activity=row_write_activity,
         col_write_activity=col_write_activity,
+        read_occupancy=read_occupancy,
     )
     for name, value in given.items():
         arr = jnp.asarray(value, dtype)
@@ -126,26 +144,45 @@ def make_trace(
         fields[name] = arr
     for name, arr in fields.items():
         lo, hi = ranges[name]
-        if isinstance(arr, jax.core.Tracer):
-            continue
-        try:
-            values = np.asarray(arr)
-        except jax.errors.TracerArrayConversionError:
+        values = _concrete(arr)
+        if values is None:
             continue
         if not np.all(np.isfinite(values) | np.isinf(hi)) or np.any(values < lo) or np.any(values > hi):
             raise ValueError(f"Trace.{name} = {values.tolist()}: expected values in [{lo}, {hi}]")
+    act_v, occ_v = _concrete(fields["input_activity"]), _concrete(fields["read_occupancy"])
+    if act_v is not None and occ_v is not None:
+        low = OCCUPANCY_ACTIVITY_RATIO * occ_v + OCCUPANCY_TOLERANCE < act_v
+        if np.any(low):
+            raise ValueError(
+                f"Trace.read_occupancy = {occ_v.tolist()}: below input_activity/{OCCUPANCY_ACTIVITY_RATIO:g} "
+                f"= {(act_v / OCCUPANCY_ACTIVITY_RATIO).tolist()} at layers {np.nonzero(low)[0].tolist()} "
+                f"(the ones of a read set lie in its occupied reads: occupancy ≥ activity for equal reads, "
+                f"> activity/2 with a partial last block)")
     return Trace(**fields)
+
+
+def _concrete(arr) -> np.ndarray | None:
+    """``arr`` as numpy, or None under tracing."""
+    if isinstance(arr, jax.core.Tracer):
+        return None
+    try:
+        return np.asarray(arr)
+    except jax.errors.TracerArrayConversionError:
+        return None
 
 
 def default_trace(num_layers: int = 8) -> Trace:
     """NeuroSim V2.0's default-run read trace for VGG-8: its activities, weight level 0.5.
 
-    The write statistics are zero (no update); :func:`weight_update_stats` fills them from
-    a pair of weight matrices.
+    The read occupancy is :data:`SYNTHETIC_RELU_READ_OCCUPANCY`, a synthetic stand-in (measured
+    on synthetic post-ReLU traces with the run's activities, not on the run's own trace files,
+    which were not recorded), like the write statistics of the golden test. The write
+    statistics are zero (no update); :func:`weight_update_stats` fills them from a pair of
+    weight matrices.
     """
     if num_layers != len(DEFAULT_RUN_ACTIVITIES):
         raise ValueError(f"default_trace: the default run has {len(DEFAULT_RUN_ACTIVITIES)} layers, not {num_layers}")
-    return make_trace(DEFAULT_RUN_ACTIVITIES, 0.5)
+    return make_trace(DEFAULT_RUN_ACTIVITIES, 0.5, read_occupancy=SYNTHETIC_RELU_READ_OCCUPANCY)
 
 
 def read_occupancy(bits: jax.Array, rows_per_read: int = 128) -> jax.Array:
