@@ -14,17 +14,15 @@ bf95f9c (2020-03-15), read in the repository's history: ``memcelltype = 3`` (FeF
 1T1R 4F × 4F cell), R_on 500 kΩ, R_off = 100·R_on, 32 levels LTP/LTD, write 3.3 V / 75 ns,
 read 0.5 V / 10 ns, 32 nm LSTP, 1 GHz, 301 K, 128×128 sub-arrays, 6-bit ADC (levelOutput 64),
 8:1 column mux, cellBit 5, novel mapping, register-file buffers, HBM2, batch 200 × 250
-iterations. One of its settings cannot be expressed in :class:`HardwareConfig`:
-``maxGlobalBusWidth = 2048`` (8192 from August 2020 on, and in cimjax's default). Neither can
-``levelOutputWG`` (the weight-gradient unit's ADC levels), which the Fig. 34 run had at 64 (the
-committed file says 16; see ``benchmarks/fig34.py``). The script ``benchmarks/fig34.py`` sets
-both on the :class:`~cimjax.hw.chip.ChipParams` built from this config
-(``floorplan.max_global_bus_width``, ``wg.adc_levels``).
+iterations, ``maxGlobalBusWidth = 2048`` (``hardware.global_bus_width``; 8192 from August 2020
+on, and in cimjax's default) and ``levelOutputWG = 16`` (``hardware.wg_adc_bits = 4``). The
+Fig. 34 run itself had ``levelOutputWG = 64`` (``--set hardware.wg_adc_bits=6``; see
+``benchmarks/fig34.py``, whose ``march2020``/``march2020_wg64`` variants are these two).
 """
 
 from cimjax.config import Config, DataConfig, DeviceConfig, HardwareConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig
 
-#: ``maxGlobalBusWidth`` of the March 2020 ``Param.cpp`` (not a HardwareConfig field).
+#: ``maxGlobalBusWidth`` of the March 2020 ``Param.cpp`` (``hardware.global_bus_width``).
 MAX_GLOBAL_BUS_WIDTH = 2048
 
 
@@ -68,6 +66,8 @@ def get_config() -> Config:
             global_buffer="register_file",
             tile_buffer="register_file",
             dram="hbm2",
+            wg_adc_bits=4,
+            global_bus_width=MAX_GLOBAL_BUS_WIDTH,
         ),
         run=RunConfig(seed=117, out_dir="runs/neurosim_fig34", name="neurosim_fig34"),
     )

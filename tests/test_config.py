@@ -180,6 +180,9 @@ def test_overrides_parse_by_type():
         ("train.nosuch=1", "train.nosuch"),
         ("train.epochs", "section.field=value"),
         ("hardware.adc_bits=0", "hardware.adc_bits"),
+        ("hardware.wg_adc_bits=0", "hardware.wg_adc_bits"),
+        ("hardware.wg_adc_bits=13", "hardware.wg_adc_bits"),
+        ("hardware.global_bus_width=0", "hardware.global_bus_width"),
     ],
 )
 def test_bad_overrides(override, fragment):

@@ -81,11 +81,13 @@ def test_setters_reproduce_chip_from_config(base):
 
     point = dict(subarray_size=64.0, adc_bits=4.0, cell_bits=2.0, columns_per_adc=16.0, technology_node_nm=45.0,
                  r_on=2e4, on_off_ratio=30.0, read_voltage=0.3, write_voltage=3.0, read_pulse_width=5e-9,
-                 write_pulse_width=1e-7, clock_hz=5e8, temperature_k=350.0, batch_size=64.0)
+                 write_pulse_width=1e-7, clock_hz=5e8, temperature_k=350.0, batch_size=64.0, wg_adc_bits=5.0,
+                 global_bus_width=1024.0)
     names = tuple(point)
     got = P.apply_values(base.params, names, np.asarray([point[k] for k in names]), base.ctx)
     want, _ = chip_from_config(S.point_config(Config(), point), layers=TINY)
     assert float(want.num_iterations) == 31.0  # ⌊2000/64⌋ (synthetic train split)
+    assert float(want.wg.adc_levels) == 32.0 and float(want.floorplan.max_global_bus_width) == 1024.0
     for path, (a, b) in zip(jax.tree_util.tree_flatten_with_path(got)[0],
                             zip(jax.tree.leaves(got), jax.tree.leaves(want))):
         np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-6, err_msg=str(path[0]))

@@ -273,6 +273,10 @@ class HardwareConfig:
       mapping: ``conventional`` or ``novel`` (NeuroSim's novelMapping).
       global_buffer / tile_buffer: ``register_file`` or ``sram``.
       dram: ``hbm2`` or ``gddr5``.
+      wg_adc_bits: precision of the weight-gradient unit's ADC (NeuroSim's ``levelOutputWG =
+        2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
+      global_bus_width: the widest global bus, wires (NeuroSim's ``maxGlobalBusWidth``: 8192 in
+        V2.0, 2048 in the first public ``Param.cpp`` of March 2020), [1, 65536].
     """
 
     cell_type: str = "rram"
@@ -294,6 +298,8 @@ class HardwareConfig:
     global_buffer: str = "register_file"
     tile_buffer: str = "register_file"
     dram: str = "hbm2"
+    wg_adc_bits: int = 4
+    global_bus_width: int = 8192
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -316,6 +322,8 @@ class HardwareConfig:
         v.check_choice("hardware.global_buffer", self.global_buffer, BUFFER_TYPES)
         v.check_choice("hardware.tile_buffer", self.tile_buffer, BUFFER_TYPES)
         v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
+        v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, 1, 12)
+        v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)
         if self.columns_per_adc > self.subarray_cols:
             v.fail(
                 "hardware.columns_per_adc",

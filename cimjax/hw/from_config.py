@@ -7,8 +7,9 @@ Mapping (spec §5.3; NeuroSim's ``Param.cpp`` and command-line precisions):
   ADC bits (``adc_levels = 2^adc_bits``, also the AG ADC), columns per ADC, R_on and on/off
   (``r_off = r_on·on_off_ratio``), read/write voltages and pulse widths → ``subarray``;
   ``cell_bits`` → ``floorplan.cell_bits`` (lowered to the weight bits when larger, 1 for
-  SRAM, as ``main.cpp``); ``mapping``/``global_buffer``/``tile_buffer``/``dram``/``cell_type``
-  → :class:`ChipConfig`.
+  SRAM, as ``main.cpp``); ``wg_adc_bits`` → ``wg.adc_levels = 2^wg_adc_bits``;
+  ``global_bus_width`` → ``floorplan.max_global_bus_width``;
+  ``mapping``/``global_buffer``/``tile_buffer``/``dram``/``cell_type`` → :class:`ChipConfig`.
 * ``quant``: ``weight_bits`` → ``synapse_bits``; ``activation_bits`` → ``num_bit_input`` (and
   the WG farm's static width). Float (None) precisions fall back to NeuroSim's 5 and 8.
 * ``data``/``train``: ``batch_size = data.batch_size``; ``num_iterations = ⌊N_train/batch⌋``
@@ -110,8 +111,10 @@ def chip_from_config(
         synapse_bits=_f(synapse_bits),
         cell_bits=_f(cell_bits),
         columns_per_adc=_f(hw.columns_per_adc),
+        max_global_bus_width=_f(hw.global_bus_width),
     )
-    wg = defaults.wg._replace(circuit=circuit, num_bit_input=_f(input_bits), batch_size=_f(batch))
+    wg = defaults.wg._replace(circuit=circuit, num_bit_input=_f(input_bits), batch_size=_f(batch),
+                              adc_levels=_f(2.0**hw.wg_adc_bits))
     params = defaults._replace(
         circuit=circuit,
         subarray=sub,
