@@ -286,3 +286,28 @@ def test_read_occupancy():
     f = jax.jit(jax.grad(lambda o: SA.subarray_read(p, c, row_activity=ACT, weight_level=LEVEL,
                                                    read_occupancy=o).fw.adc_energy))
     assert float(f(0.8)) > 0 and np.isfinite(float(f(0.8)))
+
+
+def test_access_drain_cap_and_write_match_neurosim():
+    """NeuroSim V2.0 default run (32 nm LSTP, 4F-wide 1T1R cell), instrumented: the access NMOS
+    (W = 0.668F) folds into 2 fingers in the cell's 4F height, ``CalculateDrainCap`` =
+    7.6466e-17 F, ``capCol`` = 1.30645e-14 F, ``capRow1`` = 3.2768e-15 F, ``capRow2`` =
+    7.9006e-15 F. One sub-array update, the mean over layer 7's 512 sub-arrays on the golden
+    test's write trace (write pulses 255.834, activityRowWrite 0.375793, activityColWrite
+    0.0128786, cell energy 3.10174e-9 J): latency 1.28195e-5 s, energy 1.18352e-8 J."""
+    p, c = SA.SubArrayParams(), SA.SubArrayConfig()
+    g = SA._geometry(p, c)
+    assert float(g.cap_col) == pytest.approx(1.30645e-14, rel=1e-4)
+    assert float(g.cap_row1) == pytest.approx(3.2768e-15, rel=1e-4)
+    assert float(g.cap_row2) == pytest.approx(7.9006e-15, rel=0.01)  # W_acc 0.664F here vs 0.668F
+    w_acc = g.access_width_f * g.t.node
+    c_d = SA.access_drain_capacitance(g.t, w_acc, 4 * g.t.node)
+    assert float(c_d) == pytest.approx(7.6466e-17, rel=1e-3)
+    # A region tall enough for one strip: the plain one-finger drain capacitance.
+    from cimjax.hw.components import gates
+    assert float(SA.access_drain_capacitance(g.t, w_acc, 28 * g.t.node)) == pytest.approx(
+        float(gates.drain_capacitance(g.t, w_acc, 1.0)), rel=1e-12)
+    w = SA.subarray_write(p, c, write_pulses=255.834, cell_pulse_energy_sum=3.10174e-9 / (32.0 * 50e-9),
+                          row_write_activity=0.375793, col_write_activity=0.0128786)
+    assert float(w.latency) == pytest.approx(1.28195e-5, rel=0.01)
+    assert float(w.energy) == pytest.approx(1.18352e-8, rel=0.02)

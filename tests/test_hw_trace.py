@@ -42,8 +42,9 @@ def _reference(new, old, max_levels, sr, sc, w_min=-1.0, w_max=1.0):
                 cols_reset += n_reset
                 total_set += p_set
                 total_reset += p_reset
-            cs = 0 if rows_set == 0 else math.ceil(cols_set / rows_set)
-            cr = 0 if rows_reset == 0 else math.ceil(cols_reset / rows_reset)
+            # ceil(int/int) in the C++ source: the integer division truncates first.
+            cs = 0 if rows_set == 0 else math.ceil(cols_set // rows_set)
+            cr = 0 if rows_reset == 0 else math.ceil(cols_reset // rows_reset)
             out.append(
                 (total_set + total_reset, cell, (rows_set + rows_reset) / 2 / n_rows, (cs + cr) / 2 / n_cols)
             )
@@ -143,3 +144,41 @@ def test_read_occupancy_counts_reads_with_an_active_row():
     assert all(a <= o <= 1.0 for a, o in zip(T.DEFAULT_RUN_ACTIVITIES, T.SYNTHETIC_RELU_READ_OCCUPANCY))
     with pytest.raises(ValueError, match="rows_per_read"):
         T.read_occupancy(jnp.asarray(bits), 0)
+
+
+def test_col_write_activity_truncates_like_neurosim():
+    """``ceil(int/int)`` in GetWriteUpdateEstimation: the quotient is truncated first."""
+    old = np.zeros((3, 4))
+    new = np.zeros((3, 4))
+    new[0, :3] = 1 / 16  # row 0: 3 SET cells of one pulse (ΔG_min = 2/32 in weight units)
+    new[1, :2] = 1 / 16  # row 1: 2 SET cells → 5 SET cells / 2 SET rows = 2.5 → 2
+    new[2, 0] = -1 / 16  # row 2: 1 RESET cell in a RESET-only row → 1
+    s = T.weight_update_stats(jnp.asarray(new), jnp.asarray(old), max_levels=32, subarray_rows=3, subarray_cols=4)
+    assert float(s.col_write_activity) == pytest.approx((2 + 1) / 2 / 4)
+    assert float(s.row_write_activity) == pytest.approx((2 + 1) / 2 / 3)
+    assert float(s.write_pulses) == pytest.approx(3.0)  # rows 0, 1: 1 SET pulse; row 2: 1 RESET pulse
+
+
+def test_write_stats_match_neurosim_on_golden_write_trace():
+    """NeuroSim V2.0 (d4de5bc, instrumented GetWriteUpdateEstimation) run on the very weights of
+    tests/test_hw_golden.py's ``default_write_trace`` (written as its weight CSVs, ``%10.5f``):
+    layer 1 (27×128, one sub-array): total write pulses 66 (30 SET + 36 RESET), 15 SET rows,
+    11 RESET-only rows, colSet 1, colReset 2; layer 8 (1024×10, 8 sub-arrays): mean pulses 23.5,
+    activityRowWrite 0.04346, activityColWrite 0.1."""
+    shapes = [(27, 128), (1152, 128), (1152, 256), (2304, 256), (2304, 512), (4608, 512), (8192, 1024), (1024, 10)]
+    rng = np.random.default_rng(117)
+    pairs = {}
+    for i, shape in enumerate(shapes):
+        p = np.clip(rng.uniform(-1.5, 1.5, shape), -(1 - 1 / 16), 1 - 1 / 16)
+        new = np.round(p * 16) / 16
+        old = p + rng.normal(0.0, 0.02, shape)
+        if i in (0, 7):
+            pairs[i] = (new, old)
+    s1 = T.weight_update_stats(jnp.asarray(pairs[0][0], jnp.float32), jnp.asarray(pairs[0][1], jnp.float32))
+    assert float(s1.write_pulses) == pytest.approx(66.0)
+    assert float(s1.row_write_activity) == pytest.approx((15 + 11) / 2 / 27)
+    assert float(s1.col_write_activity) == pytest.approx((1 + 2) / 2 / 128)
+    s8 = T.weight_update_stats(jnp.asarray(pairs[7][0], jnp.float32), jnp.asarray(pairs[7][1], jnp.float32))
+    assert float(s8.write_pulses) == pytest.approx(23.5)
+    assert float(s8.row_write_activity) == pytest.approx(0.04346, abs=1e-5)
+    assert float(s8.col_write_activity) == pytest.approx(0.1)

@@ -499,7 +499,12 @@ def tile_performance(
     e_adc, e_acc, e_oth = n_pe_used * pe_adc_e, n_pe_used * pe_acc_e, n_pe_used * pe_oth_e
     wu_factor = jnp.where(full_dup, npe_cm * npe_cm, 1.0)
     t_wu = n_pe_used * pe_wu_t * wu_factor
-    e_wu = n_pe_used * pe_wu_e * wu_factor * jnp.where(novel, speedup, 1.0)
+    # NeuroSim V2.0 ``TileCalculatePerformance`` (novel mapping) multiplies the tile's WU energy
+    # by the weight duplication ``speedUpRow·speedUpCol`` but not its PEAK WU energy (taken
+    # from the PEs before that scaling); conventional tiles scale both alike. Measured on
+    # identical weights: NM layers' PEAK WU energy = WU array energy / speed-up (16, 8, 4, 2).
+    e_pk_wu = n_pe_used * pe_wu_e * wu_factor
+    e_wu = e_pk_wu * jnp.where(novel, speedup, 1.0)
 
     # Tile accumulation over PEs (FW and AG; breakdown ×2).
     pe_rows_cm = c.ceil(rows_t / P)
@@ -577,7 +582,7 @@ def tile_performance(
         wu_latency=t_wu + wu_tr_t,
         wu_energy=e_wu + wu_tr_e,
         peak_wu_latency=t_wu,
-        peak_wu_energy=e_wu,
+        peak_wu_energy=e_pk_wu,
         buffer_latency=t_buf,
         buffer_energy=e_buf,
         ic_latency=t_ic,

@@ -17,7 +17,8 @@ computed in ``jnp`` (so the training step can fill them) and passed to
   layer's sub-arrays: ``write_pulses`` (Σ over rows of the row's largest SET pulse count
   plus its largest RESET pulse count), ``cell_pulses`` (Σ over cells of their pulse counts),
   ``row_write_activity`` (``(rows with a SET + rows with only RESETs)/2 / rows``) and
-  ``col_write_activity`` (``(⌈SET cells/SET rows⌉ + ⌈RESET cells/RESET rows⌉)/2 / cols``).
+  ``col_write_activity`` (``(⌊SET cells/SET rows⌋ + ⌊RESET cells/RESET rows⌋)/2 / cols``: the
+  source writes ``ceil`` of an *integer* division, so the quotient is truncated).
   A cell is written when ``|ΔG| ≥ ΔG_min = (G_max − G_min)/max_levels`` and takes
   ``⌈|ΔG|/ΔG_min⌉`` pulses; in weight units on the linear map that is
   ``|Δw| ≥ (w_max − w_min)/max_levels``;
@@ -273,8 +274,12 @@ def weight_update_stats(
     row_reset = (~row_set) & (n_reset > 0)
     rows_set = jnp.sum(row_set, axis=1).astype(pulses.dtype)  # (nr, nc)
     rows_reset = jnp.sum(row_reset, axis=1).astype(pulses.dtype)
-    cols_set = jnp.where(rows_set > 0, jnp.ceil(jnp.sum(n_set, axis=1) / jnp.maximum(rows_set, 1.0)), 0.0)
-    cols_reset = jnp.where(rows_reset > 0, jnp.ceil(jnp.sum(n_reset, axis=1) / jnp.maximum(rows_reset, 1.0)), 0.0)
+    # ``ceil(numSelectedColSet/numSelectedRowSet)`` of two ints in the source: C++ integer
+    # division truncates first (NeuroSim V2.0 on layer 1 of tests/test_hw_golden.py's write
+    # trace: 21 SET cells in 15 SET rows, 23 RESET cells in 11 RESET-only rows → colSet = 1,
+    # colReset = 2, where ``ceil`` of the real quotients 1.4 and 2.09 would give 2 and 3).
+    cols_set = jnp.where(rows_set > 0, jnp.floor(jnp.sum(n_set, axis=1) / jnp.maximum(rows_set, 1.0)), 0.0)
+    cols_reset = jnp.where(rows_reset > 0, jnp.floor(jnp.sum(n_reset, axis=1) / jnp.maximum(rows_reset, 1.0)), 0.0)
     # A partial sub-array has fewer rows/cols: NeuroSim's activities divide by its own size.
     sub_rows = jnp.sum(valid[:, :, :, 0], axis=1).astype(pulses.dtype)
     sub_cols = jnp.sum(valid[:, 0, :, :], axis=2).astype(pulses.dtype)

@@ -14,7 +14,9 @@ buckets); everything below describes the eNVM (1T1R/FeFET) sub-array.
 **Geometry.** ``L_row = cols·w_cell·F``, ``L_col = rows·h_cell·F``; wire capacitance 0.2 fF/µm;
 ``R_row/col = L·r_w`` (``r_w`` from the wire table). Access transistor ``R_acc = 0.25·R_on``, width
 ``W_acc = R_on,n(1F)·0.2/R_acc`` (in F); ``C_row2 += C_g(W_acc)·cols``, ``C_col += C_d(W_acc)·rows``;
-``R_avg = R_acc + (R_on + R_off)/2``. NeuroSim aborts when ``W_acc > w_cell``; inside a trace that
+``R_avg = R_acc + (R_on + R_off)/2``. ``C_d(W_acc)`` is the access transistor laid out inside
+the cell (:func:`access_drain_capacitance`: folded to the cell's ``w_cell·F`` height, as
+NeuroSim's ``CalculateDrainCap(W_acc, NMOS, widthInFeatureSize·F)``). NeuroSim aborts when ``W_acc > w_cell``; inside a trace that
 cannot raise, so :func:`check_subarray_params` (called eagerly by the config layer) raises
 ``ValueError`` and traced values are used as they are.
 
@@ -77,7 +79,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw import tech
+from cimjax.hw import relax, tech
 from cimjax.hw.components import gates, logic, routing
 from cimjax.hw.components import mlsa as ml
 from cimjax.hw.components import switch_matrix as sm
@@ -233,6 +235,51 @@ class _Geometry(NamedTuple):
     r_cell_avg: Array
 
 
+#: Field-poly gap, F (spec §5.9 layout constants): with the poly extension it bounds the
+#: diffusion a transistor region of a given height leaves.
+FIELD_POLY_GAP_F = 1.6
+
+
+def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height: ArrayLike,
+                             mode: str = "exact") -> Array:
+    """Drain capacitance of the 1T1R access NMOS laid out in a region ``region_height`` tall, F.
+
+    Source: NeuroSim V2.0 ``SubArray::Initialize`` sizes ``C_col`` (and the transposed row) with
+    ``CalculateDrainCap(W_acc, NMOS, widthInFeatureSize·F)`` (``formula.cpp``): an NMOS-only
+    standard-cell layout in the cell's ``w_cell·F`` height, i.e. spec §5.9's folding rule with
+    the field-poly gap and poly extension (no P–N gap, no PMOS). The diffusion available is
+    ``h = H − (1.0 + 1.6/2)·2F`` (``H`` = region height). ``W ≤ h``: one strip, ``C_j·s_d·W +
+    C_sw·(W + 2·s_d) + C_edge·W`` (:func:`gates.drain_capacitance` with one finger). ``W > h``:
+    ``n = ⌈W/h⌉`` fingers of height ``h`` with ``m = ⌈(n + 1)/2⌉`` drain strips, ``C_j·m·s_d·h +
+    C_sw·(2·m·s_d + h) + C_edge·n·h`` (one ``h`` of side wall: NeuroSim takes that count from the
+    *PMOS* fold, which is 1 here). Measured in NeuroSim V2.0's default run (32 nm, 4F cell, W_acc
+    = 0.668F): ``C_d`` = 7.6466e-17 F, ``C_col`` = 1.30645e-14 F (one strip gives 4.2e-17 F).
+    FinFET nodes keep the one-strip drawn-width value (NeuroSim's fin-count layout is not
+    modelled here).
+
+    Args:
+      t: technology.
+      width: drawn width ``W_acc``, m.
+      region_height: height of the transistor region (the cell's ``w_cell·F``), m.
+      mode: relax mode of the ceilings (static).
+
+    Returns:
+      Drain capacitance, F.
+    """
+    width = as_float(width)
+    c_j, c_sw, c_edge = gates._junction(t)
+    _, s_d = gates._layout(t)
+    avail = as_float(region_height) - (gates.POLY_EXTENSION_F + FIELD_POLY_GAP_F / 2.0) * 2.0 * t.node
+    avail = jnp.maximum(avail, 1e-3 * t.node)
+    n = jnp.maximum(1.0, relax.ceil(width / avail, mode))
+    folded = n > 1.0
+    strips = jnp.where(folded, relax.ceil((n + 1.0) / 2.0, mode), 1.0)
+    h = jnp.where(folded, avail, width)
+    planar = strips * s_d * h * c_j + (2.0 * strips * s_d + h) * c_sw + c_edge * n * h
+    one_strip = gates.drain_capacitance(t, width, 1.0, mode)
+    return jnp.where(t.finfet, one_strip, planar)
+
+
 def _geometry(p: SubArrayParams, config: SubArrayConfig) -> _Geometry:
     t = circuit_technology(p.circuit, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
@@ -243,7 +290,7 @@ def _geometry(p: SubArrayParams, config: SubArrayConfig) -> _Geometry:
     r_acc = as_float(p.r_on) * sm.IR_DROP_TOLERANCE
     access_width_f = tech.on_resistance(t, t.node, "n", config.mode) * sm.LINEAR_REGION_RATIO / r_acc
     w_acc = access_width_f * t.node
-    c_drain = gates.drain_capacitance(t, w_acc, 1.0, config.mode)
+    c_drain = access_drain_capacitance(t, w_acc, as_float(p.cell_width_f) * t.node, config.mode)
     cap_row1 = len_row * c_w
     return _Geometry(
         t=t, len_row=len_row, len_col=len_col, cap_row1=cap_row1,
