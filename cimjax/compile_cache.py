@@ -100,7 +100,8 @@ def call_exported(name: str, static_key: str, fn: Callable[..., Any], args: tupl
     """``fn(*args)`` through a traced program kept on disk, or None where it cannot be.
 
     The first call traces ``fn`` with ``jax.export`` and writes the serialised program (and
-    the output's tree structure) atomically to ``<cache>/export/<name>-<digest>.bin``; later
+    the output's tree structure) atomically to ``<cache>/export/<name>-<sources>-<digest>.bin``
+    (and removes ``name``'s programs of other cimjax sources, which no call can load); later
     calls with the same ``static_key`` (everything ``fn`` closes over, as a string), the same
     argument structure, shapes and dtypes, the same JAX/jaxlib and backend and the same
     cimjax sources load it instead of tracing, and XLA's persistent cache supplies the
@@ -132,12 +133,26 @@ def call_exported(name: str, static_key: str, fn: Callable[..., Any], args: tupl
     digest = h.hexdigest()[:40]
     hit = _loaded.get(digest)
     if hit is None:
-        hit = _load(_active / "export" / f"{name}-{digest}.bin", compiler_options)
+        # The sources' digest leads the file name: programs of older sources can never be
+        # loaded again and are removed when a new one is written (_prune).
+        path = _active / "export" / f"{name}-{source_digest()[:12]}-{digest}.bin"
+        hit = _load(path, compiler_options)
         if hit is None:
-            hit = _build(_active / "export" / f"{name}-{digest}.bin", fn, in_tree, leaves, compiler_options)
+            hit = _build(path, fn, in_tree, leaves, compiler_options)
+            _prune(path.parent, name, source_digest()[:12])
         _loaded[digest] = hit
     call, out_tree = hit
     return jax.tree_util.tree_unflatten(out_tree, call(*leaves))
+
+
+def _prune(folder: Path, name: str, sources: str) -> None:
+    """Remove ``name``'s kept programs of other cimjax sources (never loadable again)."""
+    try:
+        for old in folder.glob(f"{name}-*.bin"):
+            if not old.name.startswith(f"{name}-{sources}-"):
+                old.unlink(missing_ok=True)
+    except OSError:  # another process pruning, or a read-only folder: keep them
+        pass
 
 
 def _load(path: Path, compiler_options):

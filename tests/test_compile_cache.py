@@ -75,7 +75,13 @@ def test_call_exported_keeps_the_traced_program(tmp_path, monkeypatch):
     compile_cache.call_exported("t", "k", fn, ({"a": jnp.arange(5.0), "b": jnp.ones(3)}, 2.0))
     assert len(traced) == 3 and len(list((tmp_path / "export").glob("t-*.bin"))) == 3
 
+    stale = tmp_path / "export" / "t-000000000000-0123.bin"  # a program of other sources
+    stale.write_bytes(b"old")
+    other = tmp_path / "export" / "u-000000000000-0123.bin"  # another name: not ours to prune
+    other.write_bytes(b"old")
     files[0].write_bytes(b"truncated")  # a damaged file is rebuilt, not an error
     monkeypatch.setattr(compile_cache, "_loaded", {})
     np.testing.assert_allclose(compile_cache.call_exported("t", "k", fn, args).total, 12.0)
     assert len(traced) == 4
+    assert not stale.exists() and other.exists()
+    assert len(list((tmp_path / "export").glob("t-*.bin"))) == 3
