@@ -260,12 +260,15 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
 ONE_SHOT_CPU_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0}
 
 
+def _one_shot_options():
+    return ONE_SHOT_CPU_COMPILER_OPTIONS if jax.default_backend() == "cpu" else None
+
+
 @functools.lru_cache(maxsize=8)
 def _jitted_estimate(chip_config):
     from cimjax.hw import chip
 
-    options = ONE_SHOT_CPU_COMPILER_OPTIONS if jax.default_backend() == "cpu" else None
-    return jax.jit(functools.partial(chip.estimate, config=chip_config), compiler_options=options)
+    return jax.jit(functools.partial(chip.estimate, config=chip_config), compiler_options=_one_shot_options())
 
 
 def _estimate(chip_config, params, trace):
@@ -274,10 +277,9 @@ def _estimate(chip_config, params, trace):
     from cimjax import compile_cache
     from cimjax.hw import chip
 
-    options = ONE_SHOT_CPU_COMPILER_OPTIONS if jax.default_backend() == "cpu" else None
     est = compile_cache.call_exported(
         "chip_estimate", repr(chip_config), lambda p, t: chip.estimate(p, config=chip_config, trace=t),
-        (params, trace), options,
+        (params, trace), _one_shot_options(),
     )
     return _jitted_estimate(chip_config)(params, trace=trace) if est is None else est
 

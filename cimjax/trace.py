@@ -60,14 +60,7 @@ def bit_ones(x: jax.Array, bits: int = 8) -> jax.Array:
     Returns:
       Float array of ``x``'s shape, values in [0, n].
     """
-    half = 2.0 ** (bits - 1)
-    x_int = x * half
-    sign = (x < 0).astype(jnp.float32)
-    rest = jnp.clip(jnp.floor(x_int + sign * half), 0.0, half - 1.0).astype(jnp.int32)
-    ones = jnp.zeros(x.shape, jnp.int32)
-    for b in range(bits - 1):
-        ones = ones + ((rest >> b) & 1)
-    return ones.astype(jnp.float32) + sign
+    return jnp.sum(bit_planes(x, bits), axis=-1)
 
 
 def _coverage(size: int, kernel: int) -> jax.Array:

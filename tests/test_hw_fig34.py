@@ -114,28 +114,24 @@ CAUSES = {
 }
 
 #: Ratios ours/Fig. 34 measured on the 2-core development VM (``python benchmarks/fig34.py``).
+_MARCH2020 = {
+    "area.total": 1.775, "area.adc": 2.867, "area.accumulation": 1.307, "area.interconnect": 1.557,
+    "fw.latency": 2.941, "fw.energy": 0.578, "ag.latency": 2.841, "ag.energy": 0.618, "wu.latency": 2.639,
+    "wu.energy": 1.317, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501, "wu.peak_latency": 2.775,
+    "fw.peak_energy": 0.303, "ag.peak_energy": 0.351, "wu.peak_energy": 0.172, "leakage.energy": 5.422,
+    "leakage.power": 1.597, "breakdown.accumulation.latency": 10.261, "breakdown.array.latency": 0.699,
+    "breakdown.interconnect.latency": 18.019, "breakdown.adc.energy": 0.221,
+    "breakdown.array.energy": 1.512, "breakdown.accumulation.energy": 1.464,
+    "breakdown.interconnect.energy": 2.379, "wg.energy": 0.737, "total.latency": 1.465, "tops@1op": 0.682,
+    "total.energy": 0.732, "wg.peak_energy": 0.302, "tops_per_w@1op": 1.366, "peak_tops_per_w@1op": 3.277,
+}
 MEASURED = {
-    "march2020": {
-        "area.total": 1.775, "area.adc": 2.867, "area.accumulation": 1.307, "area.interconnect": 1.557,
-        "fw.latency": 2.941, "fw.energy": 0.578, "ag.latency": 2.841, "ag.energy": 0.618, "wu.latency": 2.639,
-        "wu.energy": 1.317, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501, "wu.peak_latency": 2.775,
-        "fw.peak_energy": 0.303, "ag.peak_energy": 0.351, "wu.peak_energy": 0.172, "leakage.energy": 5.422,
-        "leakage.power": 1.597, "breakdown.accumulation.latency": 10.261, "breakdown.array.latency": 0.699,
-        "breakdown.interconnect.latency": 18.019, "breakdown.adc.energy": 0.221,
-        "breakdown.array.energy": 1.512, "breakdown.accumulation.energy": 1.464,
-        "breakdown.interconnect.energy": 2.379, "wg.energy": 0.737, "total.latency": 1.465, "tops@1op": 0.682,
-        "total.energy": 0.732, "wg.peak_energy": 0.302, "tops_per_w@1op": 1.366, "peak_tops_per_w@1op": 3.277,
-    },
+    "march2020": _MARCH2020,
+    # levelOutputWG = 64 changes only the WG-unit figures: the same ratios, except these.
     "march2020_wg64": {
-        "area.total": 1.809, "area.adc": 2.867, "area.accumulation": 1.307, "area.interconnect": 1.557,
-        "fw.latency": 2.941, "fw.energy": 0.578, "ag.latency": 2.841, "ag.energy": 0.618, "wu.latency": 2.639,
-        "wu.energy": 1.317, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501, "wu.peak_latency": 2.775,
-        "fw.peak_energy": 0.303, "ag.peak_energy": 0.351, "wu.peak_energy": 0.172, "leakage.energy": 5.422,
-        "leakage.power": 1.597, "breakdown.accumulation.latency": 10.261, "breakdown.array.latency": 0.699,
-        "breakdown.interconnect.latency": 18.019, "breakdown.adc.energy": 0.221,
-        "breakdown.array.energy": 1.512, "breakdown.accumulation.energy": 1.464,
-        "breakdown.interconnect.energy": 2.379, "total.latency": 1.534, "tops@1op": 0.652,
-        "peak_tops_per_w@1op": 1.372,
+        **{k: v for k, v in _MARCH2020.items()
+           if k not in ("wg.energy", "total.energy", "wg.peak_energy", "tops_per_w@1op")},  # pass with 64
+        "area.total": 1.809, "total.latency": 1.534, "tops@1op": 0.652, "peak_tops_per_w@1op": 1.372,
     },
 }
 
