@@ -8,11 +8,11 @@ side in one run:
 
 1. the whole command (``cimjax estimate --config configs/vgg8_cifar10.py``) as a subprocess:
    with the persistent caches off, with empty caches (cold) and again with the caches it just
-   filled (warm: XLA's compiled code and cimjax's exported, already traced program), each as
+   filled (warm: cimjax's already traced program and XLA's compiled small helpers), each as
    the time until the report is printed and until the command ends (files and PNG written);
-2. in-process, the stages of the one estimate: tracing, lowering, and XLA compiling with
-   XLA's default options against :data:`cimjax.estimate.ONE_SHOT_CPU_COMPILER_OPTIONS` (the
-   options the command uses), and one call of each compiled estimate.
+2. in-process, the stages of the one estimate: the host evaluation the command uses
+   (:mod:`cimjax.host_eval`: tracing, then NumPy), against ``jax.jit`` (tracing, lowering,
+   XLA compiling, one call), and the ratio of their first estimates.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _command(cache_dir: str, out_dir: str) -> tuple[float, float]:
 def _stages(repeats: int) -> dict:
     import jax
 
+    from cimjax import host_eval
     from cimjax.config.schema import ModelConfig
-    from cimjax.estimate import ONE_SHOT_CPU_COMPILER_OPTIONS
     from cimjax.hw import chip
     from cimjax.hw import trace as hw_trace
     from cimjax.hw.network import network_layers
@@ -60,28 +60,36 @@ def _stages(repeats: int) -> dict:
     jax.config.update("jax_enable_compilation_cache", False)
     layers = tuple(network_layers(ModelConfig(), (32, 32, 3)))
     params, trace = chip.default_params(), hw_trace.default_trace()
-    out = {"trace": [], "lower": [], "compile_default": [], "compile_one_shot": [], "call_default": [],
-           "call_one_shot": []}
+    out = {k: [] for k in ("host_trace", "host_first", "host_again", "jit_trace", "jit_lower", "jit_compile", "jit_call")}
     for r in range(repeats):
         # A new ChipConfig object each time defeats JAX's in-memory caches (same static values).
         config = chip.ChipConfig(layers, temperature=1.0 + 1e-9 * r)
+        t0 = time.perf_counter()
+        prog = host_eval.trace(lambda p, t: chip.estimate(p, config=config, trace=t), params, trace)
+        t1 = time.perf_counter()
+        host_eval.run(prog, params, trace)
+        t2 = time.perf_counter()
+        host_eval.run(prog, params, trace)
+        t3 = time.perf_counter()
+        out["host_trace"].append(t1 - t0)
+        out["host_first"].append(t2 - t1)
+        out["host_again"].append(t3 - t2)
         fn = jax.jit(functools.partial(chip.estimate, config=config))
         t0 = time.perf_counter()
         traced = fn.trace(params, trace=trace)
         t1 = time.perf_counter()
         lowered = traced.lower()
         t2 = time.perf_counter()
-        out["trace"].append(t1 - t0)
-        out["lower"].append(t2 - t1)
-        for name, options in (("default", None), ("one_shot", ONE_SHOT_CPU_COMPILER_OPTIONS)):
-            t0 = time.perf_counter()
-            compiled = lowered.compile(compiler_options=options)
-            out[f"compile_{name}"].append(time.perf_counter() - t0)
+        compiled = lowered.compile()
+        t3 = time.perf_counter()
+        out["jit_trace"].append(t1 - t0)
+        out["jit_lower"].append(t2 - t1)
+        out["jit_compile"].append(t3 - t2)
+        jax.block_until_ready(compiled(params, trace=trace))
+        t0 = time.perf_counter()
+        for _ in range(10):
             jax.block_until_ready(compiled(params, trace=trace))
-            t0 = time.perf_counter()
-            for _ in range(10):
-                jax.block_until_ready(compiled(params, trace=trace))
-            out[f"call_{name}"].append((time.perf_counter() - t0) / 10)
+        out["jit_call"].append((time.perf_counter() - t0) / 10)
     return {k: statistics.median(v) for k, v in out.items()}
 
 
@@ -107,10 +115,13 @@ def main(argv=None) -> int:
               f"{statistics.median(b for _, b in times):6.1f} s   ({shown})")
     s = _stages(args.repeats)
     print("\nthe estimate's stages, in-process (median):")
-    print(f"  trace {s['trace']:.2f} s, lower {s['lower']:.2f} s")
-    print(f"  XLA compile, default options   {s['compile_default']:6.2f} s; one call {s['call_default'] * 1e3:.2f} ms")
-    print(f"  XLA compile, one-shot options  {s['compile_one_shot']:6.2f} s; one call {s['call_one_shot'] * 1e3:.2f} ms")
-    print(f"  compile ratio default / one-shot: {s['compile_default'] / s['compile_one_shot']:.2f}x")
+    host = s["host_trace"] + s["host_first"]
+    jit = s["jit_trace"] + s["jit_lower"] + s["jit_compile"] + s["jit_call"]
+    print(f"  host (what the command runs): trace {s['host_trace']:.2f} s, first evaluation {s['host_first']:.3f} s, "
+          f"again {s['host_again'] * 1e3:.0f} ms")
+    print(f"  jax.jit: trace {s['jit_trace']:.2f} s, lower {s['jit_lower']:.2f} s, XLA compile {s['jit_compile']:.2f} s, "
+          f"one call {s['jit_call'] * 1e3:.2f} ms")
+    print(f"  first estimate, jit / host: {jit:.2f} s / {host:.2f} s = {jit / host:.1f}x")
     print(f"\nload average {os.getloadavg()[0]:.2f} at end")
     return 0
 

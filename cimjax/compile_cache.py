@@ -1,15 +1,15 @@
-"""The persistent XLA compilation cache of the command line.
+"""The persistent caches of the command line: XLA's compiled code and traced programs.
 
-The hardware estimator's graph takes 6–11 s to compile on a 2-core CPU (one-shot options);
-the cache makes every later run of the same network and configuration load it from disk
-instead (1–2 s). JAX keys each entry on the computation, its shapes, the backend and the jax/jaxlib
+Training steps and jitted estimates take seconds to compile on a 2-core CPU; XLA's
+persistent cache makes every later run of the same program load it from disk instead. JAX keys each entry on the computation, its shapes, the backend and the jax/jaxlib
 versions, so a stale entry is never used for a different program.
 
 Tracing is not cached by XLA: the chip estimate's ~30k-operation graph takes seconds to
-trace before the cache can even be asked. :func:`call_exported` therefore also keeps the
-traced program itself (``jax.export``, StableHLO) in ``<cache>/export/``, keyed on the
-function's static inputs, the argument shapes, the JAX version and a digest of cimjax's
-own sources, so a later run of the same estimate skips tracing as well as compiling.
+trace. One-shot estimates do not compile at all (:mod:`cimjax.host_eval` runs the traced
+program with NumPy), and :func:`cached_program` keeps that traced program in
+``<cache>/programs/``, keyed on the function's static inputs, the argument shapes, the JAX
+version and a digest of cimjax's own sources, so a later run of the same estimate skips
+tracing too.
 
 Location: ``$CIMJAX_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/cimjax/xla`` (default
 ``~/.cache/cimjax/xla``). ``CIMJAX_CACHE_DIR=off`` (or ``0``, ``none``, empty) disables it.
@@ -84,107 +84,74 @@ def source_digest() -> str:
     return h.hexdigest()
 
 
-def _can_serialize() -> bool:
-    try:  # jax.export's serialiser needs the flatbuffers package
-        import flatbuffers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+_loaded: dict = {}  # key digest -> program, this process
 
 
-_loaded: dict = {}  # digest -> (jitted exported call, output treedef), this process
+def cached_program(name: str, static_key: str, args: Any, build: Callable[[], Any]) -> Any:
+    """The traced program ``build()`` makes for ``args``, from memory, from disk, or built.
 
+    Used for :mod:`cimjax.host_eval` programs (plain, picklable data). Programs are kept in
+    this process always, and on disk in ``<cache>/programs/<name>-<sources>-<digest>.pkl``
+    when a cache is enabled (:func:`enable`), so a later run skips tracing. The key is
+    ``name``, ``static_key`` (everything the traced function closes over, as a string), the
+    arguments' tree structure, shapes and dtypes, the JAX/jaxlib versions, x64, and a digest of
+    cimjax's own sources; the sources' digest leads the file name and writing a program
+    removes ``name``'s programs of other sources (no call can load them again). Writes are
+    atomic; a file that cannot be read (truncated, another version) is rebuilt, and one that
+    cannot be written is skipped (the run only gets slower). A program whose
+    ``serialisable`` attribute is False is kept in memory only.
 
-def call_exported(name: str, static_key: str, fn: Callable[..., Any], args: tuple,
-                  compiler_options: Optional[dict] = None) -> Optional[Any]:
-    """``fn(*args)`` through a traced program kept on disk, or None where it cannot be.
-
-    The first call traces ``fn`` with ``jax.export`` and writes the serialised program (and
-    the output's tree structure) atomically to ``<cache>/export/<name>-<sources>-<digest>.bin``
-    (and removes ``name``'s programs of other cimjax sources, which no call can load); later
-    calls with the same ``static_key`` (everything ``fn`` closes over, as a string), the same
-    argument structure, shapes and dtypes, the same JAX/jaxlib and backend and the same
-    cimjax sources load it instead of tracing, and XLA's persistent cache supplies the
-    compiled code. A file that cannot be read or written is rebuilt or skipped (the run only
-    gets slower).
-
-    Args:
-      name: file-name prefix (letters, digits, ``_``).
-      static_key: a string fixing everything about ``fn`` that is not in ``args``.
-      fn: a pure function of ``args``.
-      args: a pytree of arrays (Python scalars are taken as arrays of their JAX dtype).
-      compiler_options: XLA options of the compile.
-
-    Returns:
-      ``fn(*args)``, or None when no cache is enabled (:func:`enable`) or ``jax.export``
-      cannot serialise here; the caller then calls ``fn`` itself.
+    The file is a pickle: keep the cache folder as private as the rest of your home.
     """
-    if _active is None or not _can_serialize():
-        return None
     leaves, in_tree = jax.tree_util.tree_flatten(args)
-    leaves = [jnp.asarray(leaf) for leaf in leaves]
     h = hashlib.sha256()
-    for part in (name, static_key, str(in_tree), [(tuple(x.shape), str(x.dtype)) for x in leaves],
-                 jax.__version__, jaxlib.__version__,
-                 jax.default_backend(), bool(jax.config.jax_enable_x64), sorted((compiler_options or {}).items()),
-                 source_digest()):
+    for part in (name, static_key, str(in_tree), [(tuple(jnp.shape(x)), str(jnp.result_type(x))) for x in leaves],
+                 jax.__version__, jaxlib.__version__, bool(jax.config.jax_enable_x64), source_digest()):
         h.update(repr(part).encode())
         h.update(b"\0")
     digest = h.hexdigest()[:40]
-    hit = _loaded.get(digest)
-    if hit is None:
-        # The sources' digest leads the file name: programs of older sources can never be
-        # loaded again and are removed when a new one is written (_prune).
-        path = _active / "export" / f"{name}-{source_digest()[:12]}-{digest}.bin"
-        hit = _load(path, compiler_options)
-        if hit is None:
-            hit = _build(path, fn, in_tree, leaves, compiler_options)
+    prog = _loaded.get(digest)
+    if prog is not None:
+        return prog
+    path = None if _active is None else _active / "programs" / f"{name}-{source_digest()[:12]}-{digest}.pkl"
+    if path is not None:
+        prog = _load(path)
+    if prog is None:
+        prog = build()
+        if path is not None and getattr(prog, "serialisable", True):
+            _store(path, prog)
             _prune(path.parent, name, source_digest()[:12])
-        _loaded[digest] = hit
-    call, out_tree = hit
-    return jax.tree_util.tree_unflatten(out_tree, call(*leaves))
+    _loaded[digest] = prog
+    return prog
 
 
 def _prune(folder: Path, name: str, sources: str) -> None:
     """Remove ``name``'s kept programs of other cimjax sources (never loadable again)."""
     try:
-        for old in folder.glob(f"{name}-*.bin"):
+        for old in folder.glob(f"{name}-*.pkl"):
             if not old.name.startswith(f"{name}-{sources}-"):
                 old.unlink(missing_ok=True)
     except OSError:  # another process pruning, or a read-only folder: keep them
         pass
 
 
-def _load(path: Path, compiler_options):
+def _load(path: Path):
     try:
         with open(path, "rb") as f:
-            blob = pickle.load(f)
-        exported = jax.export.deserialize(bytearray(blob["exported"]))
-        return jax.jit(exported.call, compiler_options=compiler_options), blob["out_tree"]
+            return pickle.load(f)
     except Exception:  # missing, truncated or from another version: rebuild
         return None
 
 
-def _build(path: Path, fn, in_tree, leaves, compiler_options):
-    out_tree = []
-
-    def flat(*flat_args):
-        out = fn(*jax.tree_util.tree_unflatten(in_tree, flat_args))
-        out_leaves, tree = jax.tree_util.tree_flatten(out)
-        out_tree.append(tree)
-        return out_leaves
-
-    specs = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in leaves]
-    exported = jax.export.export(jax.jit(flat))(*specs)
+def _store(path: Path, prog) -> None:
     tmp = None
     try:
-        blob = pickle.dumps({"exported": bytes(exported.serialize()), "out_tree": out_tree[0]})
+        blob = pickle.dumps(prog, protocol=pickle.HIGHEST_PROTOCOL)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
         os.replace(tmp, path)
-    except Exception:  # an unwritable folder or an unpicklable tree: run without keeping it
+    except Exception:  # an unwritable folder or an unpicklable value: run without keeping it
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-    return jax.jit(exported.call, compiler_options=compiler_options), out_tree[0]

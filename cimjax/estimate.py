@@ -4,19 +4,20 @@ and the end of every training epoch run.
 - :func:`trace_from_run` reads a training run's per-epoch ``hardware_trace.csv`` into a
   :class:`~cimjax.hw.trace.Trace` (the last epoch by default);
 - :func:`estimate_config` builds the chip from the config (:mod:`cimjax.hw.from_config`)
-  and runs the jitted :func:`cimjax.hw.chip.estimate`;
+  and runs :func:`cimjax.hw.chip.estimate` once, on the host without compiling it
+  (:mod:`cimjax.host_eval`: traced once per configuration, then a fraction of a second);
 - :func:`neurosim_output_row` is NeuroSim's ``NeuroSim_Output.csv`` row (spec §4.5);
 - :func:`breakdown_rows` is NeuroSim's per-epoch breakdown file, per layer;
 - :func:`write_estimate` writes ``estimate.json``, ``estimate_layers.csv`` and
   ``estimate.png`` (per-phase and per-component breakdowns).
 
-Host-side only (numpy, csv, matplotlib); the estimate itself is the jitted pure function.
+Host-side only (numpy, csv, matplotlib); the estimate itself is the pure function of
+:mod:`cimjax.hw.chip` (sweeps and gradients jit it: :mod:`cimjax.dse`).
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import os
 from typing import Optional, Sequence
@@ -180,7 +181,9 @@ def plot_estimate(path: str, est, title: str) -> None:
     ax.set_xlabel("mm²")
     ax.set_title(f"area, total {_f(est.area.total) * 1e6:.2f} mm²")
     fig.suptitle(title)
-    fig.tight_layout()
+    # Fixed margins (room for the rotated bucket names): tight_layout measures every text box,
+    # which took longer (~1.5 s) than drawing the figure.
+    fig.subplots_adjust(left=0.05, right=0.99, bottom=0.24, top=0.84, wspace=0.32)
     tmp = path + f".tmp-{os.getpid()}.png"
     fig.savefig(tmp)
     os.replace(tmp, path)
@@ -251,37 +254,23 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     return hw_trace.make_trace(np.clip(activity, 0.0, 1.0), level)
 
 
-#: XLA options for an estimate that runs once (``cimjax estimate``, the end of an epoch): the
-#: older CPU loop emitters and no LLVM optimisation compile the ~30k-line graph 2-3x faster
-#: (about 6-7 s against 15-17 s on the 2-core VM; ``benchmarks/estimate_cli.py``); the call
-#: itself takes about 2 ms instead of 1 ms. Sweeps (:mod:`cimjax.dse`) and the estimator
-#: benchmark jit :func:`cimjax.hw.chip.estimate` themselves, with XLA's defaults. Only
-#: options the CPU backend knows; other backends use their defaults.
-ONE_SHOT_CPU_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0}
-
-
-def _one_shot_options():
-    return ONE_SHOT_CPU_COMPILER_OPTIONS if jax.default_backend() == "cpu" else None
-
-
-@functools.lru_cache(maxsize=8)
-def _jitted_estimate(chip_config):
-    from cimjax.hw import chip
-
-    return jax.jit(functools.partial(chip.estimate, config=chip_config), compiler_options=_one_shot_options())
-
-
 def _estimate(chip_config, params, trace):
-    """The jitted estimate, through the traced program kept on disk where a cache is on
-    (:func:`cimjax.compile_cache.call_exported`: a later run skips tracing)."""
-    from cimjax import compile_cache
+    """One estimate, evaluated on the host without compiling (:mod:`cimjax.host_eval`).
+
+    The traced program is kept per chip configuration and argument shapes, in this process
+    and, where a cache is enabled, on disk (:func:`cimjax.compile_cache.cached_program`), so
+    a later run skips tracing as well. Its numbers equal the jitted
+    :func:`cimjax.hw.chip.estimate`'s to float rounding (tests: 1e-5 relative).
+    """
+    from cimjax import compile_cache, host_eval
     from cimjax.hw import chip
 
-    est = compile_cache.call_exported(
-        "chip_estimate", repr(chip_config), lambda p, t: chip.estimate(p, config=chip_config, trace=t),
-        (params, trace), _one_shot_options(),
+    args = (params, trace)
+    prog = compile_cache.cached_program(
+        "chip_estimate", repr(chip_config), args,
+        lambda: host_eval.trace(lambda p, t: chip.estimate(p, config=chip_config, trace=t), *args),
     )
-    return _jitted_estimate(chip_config)(params, trace=trace) if est is None else est
+    return host_eval.run(prog, *args)
 
 
 def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, layers=None):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from cimjax.config.schema import Config
-from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan_jit as _floorplan
+from cimjax import host_eval
+from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
 
 
@@ -32,7 +33,8 @@ def mapping_table(config: Config, layers: list[LayerShape]) -> str:
     weight_bits = config.quant.weight_bits if config.quant.weight_bits not in (None, 32) else 8
     cell_bits = 1 if hw.cell_type == "sram" else min(hw.cell_bits, weight_bits)
     params = FloorplanParams.from_config(hw, weight_bits)._replace(cell_bits=float(cell_bits))
-    fp = _floorplan(params, FloorplanConfig(tuple(layers), novel_mapping=hw.mapping == "novel"))
+    fp_config = FloorplanConfig(tuple(layers), novel_mapping=hw.mapping == "novel")
+    fp = host_eval.call(lambda p: floorplan(p, fp_config), params)
     rows = [("layer", "NetWork.csv row", "weights", "MACs/image", "mapping", "tiles", "speed-up", "utilisation")]
     for i, layer in enumerate(layers):
         rows.append((

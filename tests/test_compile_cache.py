@@ -42,11 +42,14 @@ def test_unwritable_folder_leaves_it_off(tmp_path):
 Out = collections.namedtuple("Out", "total scaled")  # module level: its tree pickles
 
 
-def test_call_exported_keeps_the_traced_program(tmp_path, monkeypatch):
-    """The first call traces and writes the program; a later one (memory cleared, as in a new
-    process) loads it without tracing; another static key or shape traces again."""
+def test_cached_program_keeps_the_traced_program(tmp_path, monkeypatch):
+    """Without a cache the program lives in memory only; with one, the first call traces and
+    writes it, a later one (memory cleared, as in a new process) loads it without tracing, and
+    another static key or shape traces again; stale and damaged files are handled."""
     import jax.numpy as jnp
     import numpy as np
+
+    from cimjax import host_eval
 
     traced = []
 
@@ -54,34 +57,43 @@ def test_call_exported_keeps_the_traced_program(tmp_path, monkeypatch):
         traced.append(1)
         return Out(jnp.sum(x["a"]) * scale, x["b"] * scale)
 
+    def get(key, args):
+        # A new function each time: JAX's own trace cache would otherwise hide a re-trace.
+        prog = compile_cache.cached_program("t", key, args, lambda: host_eval.trace(lambda *a: fn(*a), *args))
+        return host_eval.run(prog, *args)
+
     args = ({"a": jnp.arange(4.0), "b": jnp.ones(3)}, 2.0)
     monkeypatch.setattr(compile_cache, "_active", None)
-    assert compile_cache.call_exported("t", "k", fn, args) is None  # no cache enabled: caller's job
+    monkeypatch.setattr(compile_cache, "_loaded", {})
+    assert get("k", args).total == 12.0 and len(traced) == 1
+    assert get("k", args).total == 12.0 and len(traced) == 1  # kept in memory
+    assert not list(tmp_path.iterdir())  # nothing written without a cache
+
     monkeypatch.setattr(compile_cache, "_active", tmp_path)
     monkeypatch.setattr(compile_cache, "_loaded", {})
-    first = compile_cache.call_exported("t", "k", fn, args)
-    assert isinstance(first, Out) and len(traced) == 1
+    first = get("k", args)
+    assert isinstance(first, Out) and len(traced) == 2
     np.testing.assert_allclose(first.total, 12.0)
     np.testing.assert_allclose(first.scaled, [2.0, 2.0, 2.0])
-    files = list((tmp_path / "export").glob("t-*.bin"))
-    assert len(files) == 1 and not list((tmp_path / "export").glob("*.tmp"))
+    files = list((tmp_path / "programs").glob("t-*.pkl"))
+    assert len(files) == 1 and not list((tmp_path / "programs").glob("*.tmp"))
 
     monkeypatch.setattr(compile_cache, "_loaded", {})
-    again = compile_cache.call_exported("t", "k", fn, ({"a": jnp.arange(4.0) + 1.0, "b": jnp.ones(3)}, 3.0))
-    assert len(traced) == 1, "a kept program was traced again"
+    again = get("k", ({"a": jnp.arange(4.0) + 1.0, "b": jnp.ones(3)}, 3.0))
+    assert len(traced) == 2, "a kept program was traced again"
     np.testing.assert_allclose(again.total, 30.0)
 
-    compile_cache.call_exported("t", "other", fn, args)
-    compile_cache.call_exported("t", "k", fn, ({"a": jnp.arange(5.0), "b": jnp.ones(3)}, 2.0))
-    assert len(traced) == 3 and len(list((tmp_path / "export").glob("t-*.bin"))) == 3
+    get("other", args)
+    get("k", ({"a": jnp.arange(5.0), "b": jnp.ones(3)}, 2.0))
+    assert len(traced) == 4 and len(list((tmp_path / "programs").glob("t-*.pkl"))) == 3
 
-    stale = tmp_path / "export" / "t-000000000000-0123.bin"  # a program of other sources
+    stale = tmp_path / "programs" / "t-000000000000-0123.pkl"  # a program of other sources
     stale.write_bytes(b"old")
-    other = tmp_path / "export" / "u-000000000000-0123.bin"  # another name: not ours to prune
+    other = tmp_path / "programs" / "u-000000000000-0123.pkl"  # another name: not ours to prune
     other.write_bytes(b"old")
     files[0].write_bytes(b"truncated")  # a damaged file is rebuilt, not an error
     monkeypatch.setattr(compile_cache, "_loaded", {})
-    np.testing.assert_allclose(compile_cache.call_exported("t", "k", fn, args).total, 12.0)
-    assert len(traced) == 4
+    np.testing.assert_allclose(get("k", args).total, 12.0)
+    assert len(traced) == 5
     assert not stale.exists() and other.exists()
-    assert len(list((tmp_path / "export").glob("t-*.bin"))) == 3
+    assert len(list((tmp_path / "programs").glob("t-*.pkl"))) == 3

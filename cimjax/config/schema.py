@@ -28,6 +28,8 @@ CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
 BUFFER_TYPES = ("register_file", "sram")
 DRAM_TYPES = ("hbm2", "gddr5")
+#: NeuroSim V2.0 code versions the estimator can follow (``hardware.neurosim_code``).
+NEUROSIM_CODES = ("current", "march2020")
 ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
 ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
 ARRAY_ADC_RANGES = ("dynamic", "full_scale")
@@ -277,6 +279,10 @@ class HardwareConfig:
         2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
       global_bus_width: the widest global bus, wires (NeuroSim's ``maxGlobalBusWidth``: 8192 in
         V2.0, 2048 in the first public ``Param.cpp`` of March 2020), [1, 65536].
+      neurosim_code: which NeuroSim V2.0 code the estimator's models follow: ``current`` (the
+        repository's present code, checked against its default run) or ``march2020`` (the
+        first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
+        in the models its docstrings name: sense amplifier, H-trees, PE/tile roll-up).
     """
 
     cell_type: str = "rram"
@@ -300,6 +306,7 @@ class HardwareConfig:
     dram: str = "hbm2"
     wg_adc_bits: int = 4
     global_bus_width: int = 8192
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -324,6 +331,7 @@ class HardwareConfig:
         v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
         v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, 1, 12)
         v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)
+        v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
         if self.columns_per_adc > self.subarray_cols:
             v.fail(
                 "hardware.columns_per_adc",

@@ -54,10 +54,11 @@ from typing import NamedTuple, Optional, Union
 import jax
 import jax.numpy as jnp
 
+from cimjax import host_eval
 from cimjax.hw import relax, tile as tile_mod
 from cimjax.hw.components import misc
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, with_technology_scope
-from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan, floorplan_jit
+from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
 
 Array = jax.Array
@@ -65,6 +66,8 @@ ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
 BUFFER_KINDS = ("register_file", "sram")
+#: NeuroSim V2.0 code versions whose models the estimator follows (:attr:`ChipConfig.neurosim_code`).
+NEUROSIM_CODES = ("current", "march2020")
 
 
 # ----------------------------------------------------------------------------- API types
@@ -136,6 +139,9 @@ class ChipConfig:
         its mux decoders; keep equal to the traced ``subarray.columns_per_adc``/``rows_per_adc_ag``).
       neurosim_ag_mux_quirk: True (as released) = the AG read latency adds the mux *energy*
         where its latency belongs (effectively nothing); False = the mux latency.
+      neurosim_code: ``"current"`` (NeuroSim V2.0's present code, the golden run) or
+        ``"march2020"`` (its first public release, bf95f9c of 2020-03-15, which computed the
+        manual's Fig. 34); the components whose models differ branch on it statically.
     """
 
     layers: tuple
@@ -159,6 +165,7 @@ class ChipConfig:
     columns_per_adc: int = 8
     rows_per_adc_ag: int = 8
     neurosim_ag_mux_quirk: bool = True
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         layers = tuple(LayerShape(*layer) for layer in self.layers)
@@ -170,6 +177,7 @@ class ChipConfig:
             ("global_buffer", BUFFER_KINDS),
             ("tile_buffer", BUFFER_KINDS),
             ("dram", tuple(misc.DRAM_TYPES)),
+            ("neurosim_code", NEUROSIM_CODES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
@@ -183,13 +191,12 @@ class ChipConfig:
         if self.tile_grid is None or self.cm_pes_per_side is None:
             rows, cols, cell_bits, syn = self.reference_subarray
             cell_bits = 1 if self.cell == "sram" else cell_bits  # NeuroSim: SRAM forces cellBit = 1
-            with jax.ensure_compile_time_eval():
-                fp = floorplan_jit(
-                    FloorplanParams(float(rows), float(cols), float(syn), float(cell_bits)),
-                    FloorplanConfig(layers, self.novel_mapping),
-                )
-                grid = (int(fp.tile_rows), int(fp.tile_cols))
-                side = int(round(float(fp.tile_size_cm / fp.pe_size_cm)))
+            fp_config = FloorplanConfig(layers, self.novel_mapping)
+            fp = host_eval.call(  # concrete values, once: NumPy instead of an XLA compile
+                lambda p: floorplan(p, fp_config), FloorplanParams(float(rows), float(cols), float(syn), float(cell_bits))
+            )
+            grid = (int(fp.tile_rows), int(fp.tile_cols))
+            side = int(round(float(fp.tile_size_cm / fp.pe_size_cm)))
             if self.tile_grid is None:
                 object.__setattr__(self, "tile_grid", grid)
             if self.cm_pes_per_side is None:

@@ -9,7 +9,8 @@ Mapping (spec §5.3; NeuroSim's ``Param.cpp`` and command-line precisions):
   ``cell_bits`` → ``floorplan.cell_bits`` (lowered to the weight bits when larger, 1 for
   SRAM, as ``main.cpp``); ``wg_adc_bits`` → ``wg.adc_levels = 2^wg_adc_bits``;
   ``global_bus_width`` → ``floorplan.max_global_bus_width``;
-  ``mapping``/``global_buffer``/``tile_buffer``/``dram``/``cell_type`` → :class:`ChipConfig`.
+  ``mapping``/``global_buffer``/``tile_buffer``/``dram``/``cell_type``/``neurosim_code`` →
+  :class:`ChipConfig`.
 * ``quant``: ``weight_bits`` → ``synapse_bits``; ``activation_bits`` → ``num_bit_input`` (and
   the WG farm's static width). Float (None) precisions fall back to NeuroSim's 5 and 8.
 * ``data``/``train``: ``batch_size = data.batch_size``; ``num_iterations = ⌊N_train/batch⌋``
@@ -135,5 +136,6 @@ def chip_from_config(
         reference_subarray=(hw.subarray_rows, hw.subarray_cols, cell_bits, synapse_bits),
         wg_input_bits=int(input_bits),
         columns_per_adc=int(hw.columns_per_adc),
+        neurosim_code=hw.neurosim_code,
     )
     return params, chip_config
