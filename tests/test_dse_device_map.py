@@ -287,6 +287,7 @@ def test_bits_from_levels_groups_members_and_their_chips():
     for i, bits in enumerate((4, 5)):
         c = replace(dm.config_for_bits(cfg, bits), device={"max_level": settings["max_level"][i]})
         est, _, _ = estimate_config(c, hw_trace.make_trace(*r.trace[i, 0]))
-        np.testing.assert_allclose(metrics["wu_energy"][i, 0], float(est.wu.energy), rtol=1e-6)
+        # estimate_config evaluates on the host (cimjax.host_eval): float rounding apart from XLA's.
+        np.testing.assert_allclose(metrics["wu_energy"][i, 0], float(est.wu.energy), rtol=1e-5)
         total = float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy + est.leakage_energy)
-        np.testing.assert_allclose(metrics["energy"][i, 0], total, rtol=1e-6)
+        np.testing.assert_allclose(metrics["energy"][i, 0], total, rtol=1e-5)
