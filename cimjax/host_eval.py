@@ -77,7 +77,8 @@ def _integer_pow(params, x):
 def _round(params, x):
     if params["rounding_method"] == lax.RoundingMethod.TO_NEAREST_EVEN:
         return np.round(x)
-    return np.copysign(np.floor(np.abs(x) + np.asarray(0.5, x.dtype)), x)
+    whole = np.trunc(x)  # half away from zero, exactly: x − trunc(x) has no rounding error
+    return whole + np.where(np.abs(x - whole) >= 0.5, np.sign(x), np.zeros_like(x))
 
 
 def _broadcast_in_dim(params, x):

@@ -12,6 +12,7 @@ from cimjax import host_eval
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(0.1, 3.0, (3, 4)).astype(np.float32)
+X[0, :3] = [0.49999997, 2.5, 1.5]  # rounding edge cases: just below a half, and halves
 Y = RNG.normal(size=(3, 4)).astype(np.float32)
 I = RNG.integers(-5, 6, (3, 4)).astype(np.int32)
 
@@ -19,7 +20,8 @@ I = RNG.integers(-5, 6, (3, 4)).astype(np.int32)
 CASES = {
     "arithmetic": (lambda x, y: (x + y) * y - x / (y + 4.0), (X, Y), {"add", "mul", "sub", "div"}, True),
     "max_min_abs_neg": (lambda x, y: jnp.maximum(x, y) - jnp.minimum(x, -y) + jnp.abs(y), (X, Y), {"max", "min", "abs", "neg"}, True),
-    "floor_ceil_round": (lambda x, y: jnp.floor(y * 3) + jnp.ceil(y * 3) + jnp.round(y * 2.5) + lax.round(y * 2.5), (X, Y),
+    "floor_ceil_round": (lambda x, y: (jnp.floor(y * 3), jnp.ceil(y * 3), jnp.round(x), lax.round(x), lax.round(-x),
+                                       jnp.round(y * 2.5)), (X, Y),
                          {"floor", "ceil", "round"}, True),
     "sqrt_integer_pow": (lambda x, y: jnp.sqrt(x) + x**2 + x**3 + x**-2 + y**5, (X, Y), {"sqrt", "integer_pow"}, True),
     "transcendental": (lambda x, y: jnp.exp(y) + jnp.log(x) + jnp.exp2(y) + x**y + jnp.tanh(y) + jnp.log1p(x), (X, Y),
