@@ -73,6 +73,16 @@ NEUROSIM_CODES = ("current", "march2020")
 # ----------------------------------------------------------------------------- API types
 
 
+@functools.lru_cache(maxsize=64)
+def _static_grid(layers: tuple, novel_mapping: bool, reference: tuple) -> tuple[tuple[int, int], int]:
+    """The chip's tile grid and a CM tile's PEs per side at the reference sub-array (concrete
+    values, evaluated on the host: no XLA compile; remembered per network and reference)."""
+    rows, cols, cell_bits, syn = (float(x) for x in reference)
+    fp_config = FloorplanConfig(layers, novel_mapping)
+    fp = host_eval.call(lambda p: floorplan(p, fp_config), FloorplanParams(rows, cols, syn, cell_bits))
+    return (int(fp.tile_rows), int(fp.tile_cols)), int(round(float(fp.tile_size_cm / fp.pe_size_cm)))
+
+
 class ChipParams(NamedTuple):
     """Traced parameters of the chip (defaults: :func:`default_params`, NeuroSim V2.0 §5.3).
 
@@ -191,12 +201,7 @@ class ChipConfig:
         if self.tile_grid is None or self.cm_pes_per_side is None:
             rows, cols, cell_bits, syn = self.reference_subarray
             cell_bits = 1 if self.cell == "sram" else cell_bits  # NeuroSim: SRAM forces cellBit = 1
-            fp_config = FloorplanConfig(layers, self.novel_mapping)
-            fp = host_eval.call(  # concrete values, once: NumPy instead of an XLA compile
-                lambda p: floorplan(p, fp_config), FloorplanParams(float(rows), float(cols), float(syn), float(cell_bits))
-            )
-            grid = (int(fp.tile_rows), int(fp.tile_cols))
-            side = int(round(float(fp.tile_size_cm / fp.pe_size_cm)))
+            grid, side = _static_grid(layers, self.novel_mapping, (rows, cols, cell_bits, syn))
             if self.tile_grid is None:
                 object.__setattr__(self, "tile_grid", grid)
             if self.cm_pes_per_side is None:
