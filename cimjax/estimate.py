@@ -4,8 +4,9 @@ and the end of every training epoch run.
 - :func:`trace_from_run` reads a training run's per-epoch ``hardware_trace.csv`` into a
   :class:`~cimjax.hw.trace.Trace` (the last epoch by default);
 - :func:`estimate_config` builds the chip from the config (:mod:`cimjax.hw.from_config`)
-  and runs :func:`cimjax.hw.chip.estimate` once, on the host without compiling it
-  (:mod:`cimjax.host_eval`: traced once per configuration, then a fraction of a second);
+  and runs :func:`host_estimate`: :func:`cimjax.hw.chip.estimate` on the host without
+  compiling it (:mod:`cimjax.host_eval`: traced once per configuration, then a fraction of
+  a second);
 - :func:`neurosim_output_row` is NeuroSim's ``NeuroSim_Output.csv`` row (spec §4.5);
 - :func:`breakdown_rows` is NeuroSim's per-epoch breakdown file, per layer;
 - :func:`write_estimate` writes ``estimate.json``, ``estimate_layers.csv`` and
@@ -254,8 +255,9 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     return hw_trace.make_trace(np.clip(activity, 0.0, 1.0), level)
 
 
-def _estimate(chip_config, params, trace):
-    """One estimate, evaluated on the host without compiling (:mod:`cimjax.host_eval`).
+def host_estimate(chip_config, params, trace):
+    """``chip.estimate(params, chip_config, trace)`` evaluated on the host without compiling
+    (:mod:`cimjax.host_eval`): for estimates that run once (the command line, each epoch).
 
     The traced program is kept per chip configuration and argument shapes, in this process
     and, where a cache is enabled, on disk (:func:`cimjax.compile_cache.cached_program`), so
@@ -288,7 +290,7 @@ def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, laye
         trace = hw_trace.default_trace() if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES) else hw_trace.make_trace([0.5] * n)
     if trace.num_layers != n:
         raise ConfigError(f"the trace has {trace.num_layers} layers, the config's network {n}")
-    est = _estimate(chip_config, params, trace)
+    est = host_estimate(chip_config, params, trace)
     images = float(np.asarray(params.batch_size) * np.asarray(params.num_iterations))
     return jax.device_get(est), chip_config.layers, images
 
