@@ -351,11 +351,19 @@ def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorpl
         num_col_muxed=config.columns_per_adc,
         num_row_muxed_ag=config.rows_per_adc_ag,
         neurosim_ag_mux_quirk=config.neurosim_ag_mux_quirk,
+        neurosim_code=config.neurosim_code,
     )
     area = sa.subarray_area(sp, scfg)
     # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.
     novel = fp.novel
-    rows_pe = jnp.where(novel, jnp.minimum(fp.pe_size_nm, fp.weight_rows / fp.num_pe_nm), jnp.minimum(fp.pe_size_cm, fp.weight_rows))
+    if config.neurosim_code == "march2020":
+        # bf95f9c Chip.cpp/Tile.cpp (novel mapping): a tile takes min(PE_NM, R) rows and each of
+        # its numPENM PEs the integer quotient of that by numPENM (56 of 512 rows for 3×3 kernels).
+        rows_nm = relax.floor(jnp.minimum(fp.pe_size_nm, fp.weight_rows) / fp.num_pe_nm, config.mode,
+                              temperature=config.temperature)
+    else:
+        rows_nm = jnp.minimum(fp.pe_size_nm, fp.weight_rows / fp.num_pe_nm)
+    rows_pe = jnp.where(novel, rows_nm, jnp.minimum(fp.pe_size_cm, fp.weight_rows))
     used = jnp.minimum(rows_pe, as_float(sp.rows)) / as_float(sp.rows)
     act = as_float(trace.input_activity) * used
 

@@ -5,6 +5,18 @@ Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipInitialize``, ``ChipCalculateArea``,
 point is :func:`cimjax.hw.chip.estimate`; this module is its second half, split out for
 length. :func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so
 the roll-up itself can be tested on synthetic sub-array figures.
+
+``ChipConfig.neurosim_code = "march2020"`` follows NeuroSim's March 2020 code (commit bf95f9c,
+``Chip.cpp`` ``ChipCalculatePerformance``, read for its formulas) where it differs:
+
+* the global H-tree carries a layer's ``bits_out + bits_in`` over the **whole** global bus,
+  ``(bits_out + bits_in)/busWidth`` transfers of ``busWidth`` bits (``busWidth/⌈tiles_l/
+  totalTiles⌉`` with the ratio below 1); the later code uses ``⌈busWidth·tiles_l/totalTiles⌉``
+  wires and whole transfers;
+* an NM layer's ``bits_in`` is ``Ccol·numBitInput·windows/K`` (÷4 if pooled), ÷K as its
+  ``bits_out`` (the later code drops the ÷K); it feeds the global buffer and the H-tree;
+* the tiles and H-trees of :mod:`cimjax.hw.tile` and :mod:`cimjax.hw.components.routing` with
+  the same code (the NM tile built from the CM tile's objects).
 """
 
 from __future__ import annotations
@@ -23,9 +35,10 @@ Array = jax.Array
 
 
 # Jitted once per static signature; each body has its own technology memo.
-_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11))
+_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11),
+                  static_argnames=("code",))
 _perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
-                   static_argnames=("tile_buffer_core", "partial_lines"))
+                   static_argnames=("tile_buffer_core", "partial_lines", "code"))
 
 
 def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
@@ -105,18 +118,25 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     # ---- Tiles. ----
     # Decoder lines of a tile output buffer smaller than one core: cols/numColMuxed (static).
     partial_lines = max(2, int(config.reference_subarray[1]) // int(config.columns_per_adc))
+    march = config.neurosim_code == "march2020"
+    if march:
+        # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
+        code = dict(code=config.neurosim_code)
+        nm_tree_side = int(config.cm_pes_per_side)
+    else:
+        code, nm_tree_side = {}, side_nm_static
     geo_cm = _geo_fn(
         circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core,
-        False, npe_cm, fp.pe_size_cm, partial_lines,
+        False, npe_cm, fp.pe_size_cm, partial_lines, **code,
     )
     geo_nm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), side_nm_static, config.tile_buffer_core,
-        True, npe_cm, fp.pe_size_cm, partial_lines,
+        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), nm_tree_side, config.tile_buffer_core,
+        True, npe_cm, fp.pe_size_cm, partial_lines, **code,
     )
     tf = _perf_fn(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
-        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
+        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, **code,
     )
     tiles = fp.tiles
 
@@ -196,23 +216,33 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     mp_e = jnp.where(pool, mp_reads * mp.energy, 0.0)
 
     bits_out = fp.weight_rows * nb * windows / jnp.where(novel, k, 1.0)
-    bits_in = c_out * nb * windows / jnp.where(pool, 4.0, 1.0)
+    if march:  # bf95f9c: an NM layer's bits_in is ÷K too
+        bits_in = jnp.where(novel, fp.weight_cols / k, c_out) * nb * windows / jnp.where(pool, 4.0, 1.0)
+    else:
+        bits_in = c_out * nb * windows / jnp.where(pool, 4.0, 1.0)
     share = cc.ceil(total_tiles / tiles)
     gb = tile_mod.per_layer(lambda b, s: gbuf(b, s), bits_out + bits_in, share)
     gb_t, gb_e = gb.latency, gb.energy  # read of bits_out + write of bits_in
 
     rows, cols = config.tile_grid
     htree_cfg = routing.HTreeConfig(
-        num_rows=rows, num_cols=cols, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
+        num_rows=rows, num_cols=cols, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
+        **({"neurosim_code": config.neurosim_code} if march else {}),
     )
     tol = as_float(params.global_delay_tolerance)
-    bus_l = cc.ceil(bus * tiles / total_tiles)
+    if march:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers
+        bus_l = bus * jnp.ones_like(tiles)
+    else:
+        bus_l = cc.ceil(bus * tiles / total_tiles)
     unit_h = jnp.where(novel, geo_nm.height, geo_cm.height)
     unit_w = jnp.where(novel, geo_nm.width, geo_cm.width)
     ght = tile_mod.per_layer(
         lambda h, w, b: routing.htree(routing.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
     )
-    ght_cyc = cc.ceil((bits_out + bits_in) / bus_l)
+    if march:
+        ght_cyc = (bits_out + bits_in) / bus_l
+    else:
+        ght_cyc = cc.ceil((bits_out + bits_in) / bus_l)
     ght_t, ght_e = ght_cyc * ght.latency, ght_cyc * ght.energy
     dram_cfg = misc.DramConfig(kind=config.dram, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
     dram_act = misc.dram(misc.DramParams(ifm_h * ifm_w * nb), dram_cfg)

@@ -50,6 +50,35 @@ Released behaviour reproduced on purpose (quirks, :func:`tile_buffer_plan`):
   accumulator across ``⌈√numPE⌉`` PE widths: areas are those bounding boxes
   (:func:`cimjax.hw.components.logic.row_layout_area`); PE and tile are squares of their
   summed areas.
+
+NeuroSim's March 2020 code (``code="march2020"``; neurosim/DNN_NeuroSim_V2.0 commit bf95f9c,
+``Tile.cpp``, ``ProcessingUnit.cpp``, ``Chip.cpp``, read for their formulas; the manual's
+Fig. 34 run). Where it differs from the current code (d4de5bc), cimjax follows it:
+
+* **One set of tile and PE objects.** ``TileInitialize`` and ``ProcessingUnitInitialize`` keep
+  the accumulator, tile buffers, tile H-tree and PE adder tree/buses/DFFs in single globals,
+  initialised for the NM tile and then overwritten by the CM tile's. NM tiles therefore use the
+  CM tile's: accumulator (``numPECM`` per side inputs, ``numPECM·cols/numColMuxed`` trees,
+  ``log2 levelOutput + numBitInput + 1 + ⌈log2(PE_CM/rows)⌉`` bits; NM tile's area lays it
+  out across ``⌈√numPENM⌉`` PE widths), buffer plan, H-tree (``numPECM × numPECM`` PEs,
+  ``numPECM·rows`` bits wide, at the NM PE's size) and PE adder tree/buses/output DFFs (sized
+  on the CM PE's sub-array grid). The PE objects match the NM PE's own when both PEs have the
+  same sub-array grid (Fig. 34: 4×4); the accumulator, buffers and H-tree do not.
+* **Tile accumulation** reads ``numColMuxed`` times per image (``accumulation->
+  CalculateLatency(numColMuxed, …)``), not ``(numInVector/numBitInput)·numColMuxed``; every
+  branch (CM and NM).
+* **NM row count.** ``ChipCalculatePerformance`` hands each NM tile ``min(PE_NM, R)`` weight
+  rows (the later code ``min(PE_NM·numPENM, R)``), and each PE gets ``⌊rows/numPENM⌋``.
+* **NM tile traffic**: ``rows·numInVector/numPENM`` input bits (the later code ÷√numPENM) over
+  the CM tree's ``numPECM·rows``-bit bus; the tile H-tree is the March one
+  (:mod:`cimjax.hw.components.routing`).
+* **PE buses** at delay tolerance 0 (``ProcessingUnitInitialize`` passes 0 to
+  ``Bus::Initialize``: the optimal repeater). The later code does the same; cimjax's current
+  model keeps ``localBusDelayTolerance`` there, unchanged.
+
+Valid for any floorplan of :func:`cimjax.hw.floorplan.floorplan`; as for the current code, the
+first (largest) tile of a layer is costed (tile ``i`` of an NM layer gets ``min(PE_NM, R −
+i·PE_NM)`` rows in the March code).
 """
 
 from __future__ import annotations
@@ -269,9 +298,10 @@ def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
     return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
 
 
-def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
+def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance, code: str = "current") -> Cost:
     tree_cfg = routing.HTreeConfig(
-        num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
+        num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature,
+        neurosim_code=code,
     )
     # Tile trees fold their channel 16× (TileCalculateArea), the chip tree 4× (treeFoldedRatio).
     params = routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
@@ -291,6 +321,7 @@ def tile_geometry(
     cm_pes_per_side: Array | None = None,
     cm_pe_size: Array | None = None,
     partial_lines: int | None = None,
+    code: str = "current",
 ) -> TileGeometry:
     """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
 
@@ -304,9 +335,13 @@ def tile_geometry(
     tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
     ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
     counts; ``partial_lines`` (static, default ``tile_buffer_core``) the decoder lines of an
-    output buffer smaller than one core (``cols/numColMuxed``).
+    output buffer smaller than one core (``cols/numColMuxed``); ``code`` (static) the NeuroSim
+    code version (``"march2020"``: an NM tile built from the CM tile's accumulator, buffer plan,
+    H-tree and PE adder tree, and the March H-tree; module docstring). With ``"march2020"`` the
+    caller passes the CM tile's PE grid as ``htree_side`` of an NM tile.
     """
     c = cfg
+    march = code == "march2020"
     cm_pes_per_side = pes_per_side if cm_pes_per_side is None else cm_pes_per_side
     cm_pe_size = pe_size if cm_pe_size is None else cm_pe_size
     partial_lines = tile_buffer_core if partial_lines is None else partial_lines
@@ -315,8 +350,13 @@ def tile_geometry(
     n_sub = grid * grid_c
     adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
     adc_per_row = sizes.sub_cols / sizes.columns_per_adc
-    pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
-    stages = jnp.maximum(c.log2ceil(grid), 0.0)
+    if march and novel:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
+        grid_obj = jnp.maximum(c.ceil(cm_pe_size / sizes.sub_rows), 1.0)
+        pe_tree = _adder_tree(circuit, cfg, grid_obj, adder_bits, c.ceil(grid_obj * adc_per_row), sub.width)
+        stages = jnp.maximum(c.log2ceil(grid_obj), 0.0)
+    else:
+        pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
+        stages = jnp.maximum(c.log2ceil(grid), 0.0)
     n_in = sizes.num_bit_input * sizes.sub_rows
     n_out = adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)
     buf_in = logic.dff(logic.DffParams(circuit, n_in, 1.0, grid * sub.height), cfg)
@@ -324,18 +364,23 @@ def tile_geometry(
     pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
     pe_side = jnp.sqrt(pe_area)
     num_pe = pes_per_side * pes_per_side
-    acc_inputs = num_pe if novel else pes_per_side
-    acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
+    if march and novel:  # TileInitialize's last (CM) accumulator, buffers and H-tree
+        acc_inputs = cm_pes_per_side
+        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
+        plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size)
+        tree_bus = cm_pes_per_side * sizes.sub_rows
+    else:
+        acc_inputs = num_pe if novel else pes_per_side
+        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
+        plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
+        tree_bus = pes_per_side * sizes.sub_rows
     acc = _adder_tree(
         circuit, cfg, acc_inputs, acc_bits, c.ceil(acc_inputs * adc_per_row), c.ceil(pes_per_side) * pe_side
     )
-    plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
     buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
     in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
     out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
-    tree = _htree(
-        circuit, cfg, htree_side, pe_side, pe_side, pes_per_side * sizes.sub_rows, sizes.local_delay_tolerance
-    )
+    tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance, code)
     area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
     pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
     # Leakage: one core of each buffer (TileCalculatePerformance; the area counts all cores).
@@ -375,6 +420,7 @@ def tile_performance(
     out_channels: Array,
     tile_buffer_core: int,
     partial_lines: int | None = None,
+    code: str = "current",
 ) -> TileFigures:
     """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
 
@@ -389,11 +435,14 @@ def tile_performance(
       tile_buffer_core: static tile buffer core side (32).
       partial_lines: static decoder lines of a tile buffer smaller than one core (default
         ``tile_buffer_core``; :func:`tile_geometry`).
+      code: static NeuroSim code version, ``"current"`` or ``"march2020"`` (module docstring;
+        ``geometry_nm`` must then be built with the same code).
 
     Returns:
       :class:`TileFigures`.
     """
     c = cfg
+    march = code == "march2020"
     partial_lines = tile_buffer_core if partial_lines is None else partial_lines
     nv = as_float(num_in_vector)
     nb = sizes.num_bit_input
@@ -404,7 +453,10 @@ def tile_performance(
     side_nm = jnp.sqrt(npe_nm)
     npe_cm = T / P  # PEs per side of a CM tile
     R, C = fp.weight_rows, fp.weight_cols
-    rows_t = jnp.where(novel, jnp.minimum(Pn * npe_nm, R), jnp.minimum(T, R))
+    if march:  # Chip.cpp (bf95f9c): an NM tile gets min(PE_NM, R) rows
+        rows_t = jnp.where(novel, jnp.minimum(Pn, R), jnp.minimum(T, R))
+    else:
+        rows_t = jnp.where(novel, jnp.minimum(Pn * npe_nm, R), jnp.minimum(T, R))
     cols_t = jnp.where(novel, jnp.minimum(Pn, C), jnp.minimum(T, C))
     sr = fp.pe_dup_rows * fp.subarray_dup_rows
     sc = fp.pe_dup_cols * fp.subarray_dup_cols
@@ -414,13 +466,17 @@ def tile_performance(
     full_dup = (~novel) & (speedup > 1) & (sr >= npe_cm) & (sc >= npe_cm)
     part_dup = (~novel) & (speedup > 1) & ~full_dup
     # PE call: matrix size and sub-array duplication handed to the PE.
-    rows_p = jnp.where(novel, rows_t / npe_nm, jnp.where(full_dup, rows_t, jnp.minimum(P, rows_t)))
+    rows_nm = c.floor(rows_t / npe_nm) if march else rows_t / npe_nm  # March: an int argument
+    rows_p = jnp.where(novel, rows_nm, jnp.where(full_dup, rows_t, jnp.minimum(P, rows_t)))
     cols_p = jnp.where(full_dup, cols_t, jnp.minimum(jnp.where(novel, Pn, P), cols_t))
     dup_r = jnp.where(full_dup, c.ceil(sr / npe_cm), 1.0)
     dup_c = jnp.where(full_dup, c.ceil(sc / npe_cm), 1.0)
     pe_dup = dup_r * dup_c
     pe_size = jnp.where(novel, Pn, P)
     grid = c.ceil(pe_size / sub_r)  # numSubArrayRow (= Col) of the PE
+    # The sub-array grid the PE's adder tree, buses and output DFFs were initialised for: the
+    # PE's own, or (March 2020: one set of PE objects, the CM PE's last) the CM PE's.
+    grid_obj = c.ceil(P / sub_r) + jnp.zeros_like(grid) if march else grid
     n_sa_r = jnp.maximum(c.ceil(rows_p / sub_r), 1.0)
     n_sa_c = jnp.maximum(c.ceil(cols_p / sub_c), 1.0)
     n_sa = n_sa_r * n_sa_c
@@ -433,7 +489,7 @@ def tile_performance(
     # ---- PE: sub-arrays + adder tree over sub-array rows. ----
     adder_bits = sizes.adc_bits + nb + 1.0
     reads_acc = jnp.floor(nv / nb) * sizes.columns_per_adc  # (numInVector/numBitInput)·numColMuxed
-    trees_pe = c.ceil(grid * sub_c / sizes.columns_per_adc)
+    trees_pe = c.ceil(grid_obj * sub_c / sizes.columns_per_adc)
     pe_tree = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
     tree_lat = jnp.where(case_b, 0.0, pe_tree.latency * reads_acc)
     tree_e = jnp.where(case_b, 0.0, pe_tree.energy * reads_acc) * jnp.where(case_a, n_sa, 1.0)
@@ -461,7 +517,7 @@ def tile_performance(
     # (log2 levelOutput + numBitInput + PE tree stages) out) is clocked per read; only
     # min(numDffPerOperation, numDff) switch data (rows in; cols·adder bits out).
     n_dff_in = nb * sub_r
-    n_dff_out = (sub_c / sizes.columns_per_adc) * (sizes.adc_bits + nb + jnp.maximum(c.log2ceil(grid), 0.0))
+    n_dff_out = (sub_c / sizes.columns_per_adc) * (sizes.adc_bits + nb + jnp.maximum(c.log2ceil(grid_obj), 0.0))
 
     def _pe_dff(n_dff, n_active):
         act = jnp.minimum(n_active, n_dff) / n_dff
@@ -471,11 +527,13 @@ def tile_performance(
     dff_out = per_layer(lambda n, m: _pe_dff(m, n), cols_p * adder_bits, n_dff_out)
     buf_in_e = nv * dff_in.energy
     buf_out_e = jnp.floor(nv / nb) * dff_out.energy
-    tol = sizes.local_delay_tolerance
-    bus_in = per_layer(lambda n: _bus(circuit, cfg, n, sub.width, sub_r, tol), grid)
-    bus_out = per_layer(lambda n: _bus(circuit, cfg, n, sub.height, n * sub_c, tol), grid)
+    # March 2020: ProcessingUnitInitialize builds the PE buses with delay tolerance 0 (the
+    # optimal repeater, Bus::Initialize skips its search).
+    tol = jnp.zeros_like(sizes.local_delay_tolerance) if march else sizes.local_delay_tolerance
+    bus_in = per_layer(lambda n: _bus(circuit, cfg, n, sub.width, sub_r, tol), grid_obj)
+    bus_out = per_layer(lambda n: _bus(circuit, cfg, n, sub.height, n * sub_c, tol), grid_obj)
     cyc_in = rows_p * nv / sub_r
-    cyc_out = (cols_p * sizes.adc_bits * nv / nb) / (grid * sub_c)
+    cyc_out = (cols_p * sizes.adc_bits * nv / nb) / (grid_obj * sub_c)
     bus_t = cyc_in * bus_in.latency + cyc_out * bus_out.latency
     bus_e = cyc_in * bus_in.energy + cyc_out * bus_out.energy
     pe_buf_t, pe_buf_e = buf_in_t + buf_out_t, buf_in_e + buf_out_e
@@ -510,19 +568,32 @@ def tile_performance(
     pe_rows_cm = c.ceil(rows_t / P)
     acc_inputs = jnp.where(novel, npe_nm, jnp.where(part_dup, pe_rows_cm, npe_cm))
     use_acc = jnp.where(novel, True, jnp.where(part_dup, pe_rows_cm > 1, ~full_dup))
-    acc_bits = adder_bits + c.log2ceil(pe_size / sub_r)
-    acc_trees = c.ceil(jnp.where(novel, npe_nm, npe_cm) * sub_c / sizes.columns_per_adc)
+    if march:
+        # bf95f9c: one (the CM tile's) accumulator for every tile, read numColMuxed times.
+        acc_bits = adder_bits + c.log2ceil(P / sub_r)
+        acc_trees = c.ceil(npe_cm * sub_c / sizes.columns_per_adc)
+        reads_tile = sizes.columns_per_adc
+    else:
+        acc_bits = adder_bits + c.log2ceil(pe_size / sub_r)
+        acc_trees = c.ceil(jnp.where(novel, npe_nm, npe_cm) * sub_c / sizes.columns_per_adc)
+        reads_tile = reads_acc
     acc = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
-    acc_t = jnp.where(use_acc, acc.latency * reads_acc, 0.0)
-    acc_e = jnp.where(use_acc, acc.energy * reads_acc, 0.0)
+    acc_t = jnp.where(use_acc, acc.latency * reads_tile, 0.0)
+    acc_e = jnp.where(use_acc, acc.energy * reads_tile, 0.0)
     t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + acc_t, t_pk_fw + acc_t, t_pk_ag + acc_t
     e_fw, e_ag, e_pk_fw, e_pk_ag = e_fw + acc_e, e_ag + acc_e, e_pk_fw + acc_e, e_pk_ag + acc_e
     t_acc, e_acc = t_acc + 2.0 * acc_t, e_acc + 2.0 * acc_e
 
     # Tile input/output buffers and H-tree (FW and AG; breakdown ×2).
-    bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
+    if march:  # bf95f9c: NM input bits ÷numPENM, over the (CM) tile tree's numPECM·rows bus
+        bits_out = jnp.where(novel, rows_t * nv / npe_nm, rows_t * nv)
+    else:
+        bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
     bits_in = jnp.floor(cols_t) * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
-    bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
+    if march:
+        bus_w = npe_cm * sub_r + jnp.zeros_like(rows_t)
+    else:
+        bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
     plan = jax.tree.map(lambda a, b: jnp.where(novel, a, b), geometry_nm.buffers, geometry_cm.buffers)
     buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
     in_buf = per_layer(

@@ -378,3 +378,67 @@ def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentCon
         latency=latency,
         leakage=add.leakage + reg.leakage,
     )
+
+
+SHIFT_ADDER_LAYOUTS = ("width", "height")
+SHIFT_ADDER_CODES = ("current", "march2020")
+
+
+def _rows_of(cell_along: Array, count: Array, side: Array, config: ComponentConfig) -> Array:
+    """Rows (or columns) of ``count`` cells laid along ``side``: ``⌈count/n⌉``, ``n =
+    min(⌊side/cell_along⌋, count)`` (at least 1), as :func:`row_layout_area`."""
+    per_row = jnp.clip(config.floor(side / cell_along), 1.0, jnp.maximum(count, 1.0))
+    return config.ceil(count / per_row)
+
+
+def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: str = "width",
+                            config: ComponentConfig = ComponentConfig(), neurosim_code: str = "current") -> Array:
+    """Bounding-box area of :func:`shift_adder`'s units laid out along one given side, m².
+
+    NeuroSim ``ShiftAdd::CalculateArea`` (non-spiking; read for its formula; commits bf95f9c,
+    March 2020, and d4de5bc, current), with ``Adder``/``DFF::CalculateArea``'s row rule
+    (:func:`row_layout_area`): ``num_units`` adders of ``num_bits`` (cell ``9·w_NAND2`` ×
+    ``num_bits·h_NAND2`` across a width, ``9·num_bits·w_NAND2`` × ``h_NAND2`` down a height) and
+    ``(num_bits + num_read_pulse)·num_units`` DFFs (``12·w_INV`` × ``h_INV``), and a row of the
+    INV/NAND2 control cells, ``h_cell`` = :func:`~.gates.cell_height`:
+
+    * ``along="width"`` (``CalculateArea(NULL, side)``), both versions: width ``side``, height
+      ``adder rows·num_bits·h_NAND2 + h_cell + DFF rows·h_INV``.
+    * ``along="height"`` (``CalculateArea(side, NULL)``): March 2020: height ``side + h_cell``,
+      width ``adder columns·9·num_bits·w_NAND2 + DFF columns·12·w_INV``; current: height
+      ``side``, width the same plus ``w_INV + w_NAND2``.
+
+    :func:`shift_adder`'s own area is the gates' sum; this is the layout NeuroSim charges
+    (e.g. the sub-array's accumulation area). Valid for sides at least one cell long (NeuroSim
+    aborts otherwise; here at least one cell per row).
+
+    Args:
+      params: :class:`ShiftAdderParams` (``num_bits``, ``num_units``, ``num_read_pulse`` used).
+      side: the given side, m.
+      along: ``"width"`` or ``"height"`` (static).
+      config: component config (static).
+      neurosim_code: ``"current"`` or ``"march2020"`` (static).
+
+    Returns:
+      The area, m².
+    """
+    if along not in SHIFT_ADDER_LAYOUTS:
+        raise ValueError(f"along = {along!r}: expected one of {SHIFT_ADDER_LAYOUTS}")
+    if neurosim_code not in SHIFT_ADDER_CODES:
+        raise ValueError(f"neurosim_code = {neurosim_code!r}: expected one of {SHIFT_ADDER_CODES}")
+    t = circuit_technology(params.circuit, config)
+    nand = gates.gate(t, "nand", 2, mode=config.mode)
+    inv = gates.gate(t, "inv", mode=config.mode)
+    bits, units = as_float(params.num_bits), as_float(params.num_units)
+    n_dff = (bits + as_float(params.num_read_pulse)) * units
+    side = as_float(side)
+    h_cell = gates.cell_height(t)
+    if along == "width":
+        adder_h = _rows_of(NAND2_PER_ADDER_BIT * nand.width, units, side, config) * bits * nand.height
+        dff_h = _rows_of(DFF_AREA_INV * inv.width, n_dff, side, config) * inv.height
+        return side * (adder_h + h_cell + dff_h)
+    adder_w = _rows_of(nand.height, units, side, config) * NAND2_PER_ADDER_BIT * bits * nand.width
+    dff_w = _rows_of(inv.height, n_dff, side, config) * DFF_AREA_INV * inv.width
+    if neurosim_code == "march2020":
+        return (side + h_cell) * (adder_w + dff_w)
+    return side * (adder_w + inv.width + nand.width + dff_w)

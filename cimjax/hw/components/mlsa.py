@@ -50,6 +50,27 @@ stages INV→NAND2 (``2·R_n(INV)``, ``C_inv,out + 2·C_nand,in``) and NAND2→w
 ``EncoderConfig.neurosim_latency=False``. Layout: a ``(L − 1)·H_cell × (2·w_INV + w_NAND2 +
 w_wide)`` block per encoder, tiled along the array edge it abuts (``along``).
 
+**March 2020 code** (``MlsaConfig.neurosim_code = "march2020"`` / ``EncoderConfig``): NeuroSim
+V2.0's first public release, commit bf95f9c (2020-03-15), ``MultilevelSenseAmp.cpp``,
+``CurrentSenseAmp.cpp`` and ``MultilevelSAEncoder.cpp`` (facts and formulas only; the model the
+manual's Fig. 34 was computed with). Valid range as above. It differs from the current code in:
+
+* **Area.** Each comparator level is a ``CurrentSenseAmp`` layout of 16 NMOS (4 of 6×, 8 of 1×
+  and 4 of 2× the minimum width ``2F``), each an NMOS-only inverter cell
+  (:func:`march2020_mlsa_area`): ``Σ n_k·A_inv(k·2F, 0)·(L − 1)·num_adc``.
+* **Column energy** (``GetColumnPower`` returned an *energy*): LSTP, fitted nodes 130 … 32 nm,
+  ``E(R) = P(R)·Σ_{i=1}^{L−2} T_i(R)`` with ``P(R) = (α·ln(R/1 kΩ) + β)`` µW and ``T_i`` the
+  unclamped latency of reference ``i`` (the ladder of the latency fit above); nodes ≤ 22 nm
+  ``E = P·1 ns``; HP ``E = P·1 ns·(L − 1)``. An open column (``R = inf``) costs 0. Nodes between
+  fits are interpolated linearly in the node, as above (the power fits over 22 … 130 nm, 22 nm
+  standing for ≤ 22 nm).
+* **Reads per action.** The sub-array called ``CalculatePower`` with ``numRead = numColMuxed``
+  (forward) / ``numRowMuxedBP`` (transposed) on the vector of *all* columns: :func:`mlsa`'s energy
+  is ``columns_per_adc·Σ_j E(R_j)`` (the current code: ``numRead = 1``).
+* No ``0.5/V_read`` rescaling of the column resistance (in latency and energy).
+* **Encoder layout**: ``max(⌊edge/w_enc⌋, 1)`` encoders per line (capped at ``n``), the line
+  exactly ``edge`` long (the current code: ``⌈edge/w_enc⌉`` and ``max(edge, w_enc)``).
+
 Levels enter as ``log2 L`` and ``L/2`` unrounded (exact for powers of two; NeuroSim's
 ``ceil``/integer division differ only for other ``L``).
 """
@@ -81,6 +102,20 @@ LATENCY_MIN, LATENCY_MAX = 1e-9, 10e-9
 RATIO_LOW, RATIO_HIGH, CUBIC_MAX, MID_BOUND = 0.05, 20.0, 0.9, 1.1
 #: Power of a column with infinite resistance, W (NeuroSim's value).
 OPEN_COLUMN_POWER = 1e-6
+#: NeuroSim code versions (:attr:`MlsaConfig.neurosim_code`; as ``cimjax.hw.chip.NEUROSIM_CODES``).
+NEUROSIM_CODES = ("current", "march2020")
+#: March 2020 comparator level (bf95f9c ``CurrentSenseAmp::CalculateUnitArea``): (NMOS width in
+#: minimum widths, count); every transistor an NMOS-only inverter cell.
+MARCH2020_CSA_NMOS = ((6.0, 4), (1.0, 8), (2.0, 4))
+#: March 2020 column power fits ``P = (α·ln(R/1 kΩ) + β)`` µW (bf95f9c ``MultilevelSenseAmp::
+#: GetColumnPower``), nodes ascending; 22 nm stands for every node ≤ 22 nm.
+_MARCH_POWER_NODES_NM = (22.0, 32.0, 45.0, 65.0, 90.0, 130.0)
+_MARCH_POWER = {
+    "HP": ((0.0087, 2.1939), (0.0064, 7.9648), (0.0037, 7.7017), (0.0001, 6.9579), (0.0002, 10.09),
+           (0.00001, 8.8898)),
+    "LSTP": ((0.0516, 3.2349), (0.0251, 4.7835), (0.0710, 6.4147), (0.0710, 6.4147), (0.0578, 7.6102),
+             (0.2811, 6.0809)),
+}
 
 # Appendix A, LSTP latency fits (NeuroSim V2.0 MultilevelSenseAmp.cpp), nodes ascending:
 # (p, q) of T_max in ns; cubic (c3, c2, c1, c0) for r ≤ 0.9; quartic (d4 … d0) above.
@@ -172,22 +207,57 @@ class MlsaConfig(ComponentConfig):
       max_levels: static bound on ``L`` (the reference ladder is evaluated up to it), in [2, 4096].
       neurosim_ratio_branch: True (as released): quartic fit for every ratio in (0.9, 20);
         False: ``T_max`` on (0.9, 1.1) (module docstring).
+      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: area,
+        column energy, reads per action; module docstring).
     """
 
     max_levels: int = 256
     neurosim_ratio_branch: bool = True
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_levels", 2, 4096)
         self._check_bool("neurosim_ratio_branch")
+        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
-def _safe_resistance(params: MlsaParams, column_resistance: ArrayLike) -> tuple[Array, Array]:
-    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``."""
-    r = as_float(column_resistance) * (FIT_READ_VOLTAGE / as_float(params.read_voltage))
+def _safe_resistance(params: MlsaParams, config: ComponentConfig, column_resistance: ArrayLike) -> tuple[Array, Array]:
+    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``; the March 2020 code
+    does not rescale."""
+    r = as_float(column_resistance)
+    if getattr(config, "neurosim_code", "current") != "march2020":
+        r = r * (FIT_READ_VOLTAGE / as_float(params.read_voltage))
     open_col = ~jnp.isfinite(r)
     return jnp.where(open_col, 1.0, r), open_col
+
+
+def _ladder_latencies(params: MlsaParams, config: MlsaConfig, r: Array):
+    """``(valid, iterator)``: the reference mask ``i ≤ L − 2`` and, per fitted LSTP node
+    (``_LAT_NODES_NM``), the unclamped latency ``T_i`` of every reference, shape ``r.shape + (I,)``."""
+    levels = as_float(params.levels)
+    n = as_float(params.num_rows)
+    i = jnp.arange(1, config.max_levels - 1, dtype=r.dtype)  # ladder index i = 1 … L−2
+    r_ref = as_float(params.r_on) / n + (i + 1.0) * (as_float(params.r_off) / n) / levels[..., None]
+    valid = i <= levels[..., None] - 2.0
+    ratio = r_ref / r[..., None]  # (..., I)
+
+    def fits():
+        for (p, q), cubic, quartic in zip(_LAT_TMAX, _LAT_CUBIC, _LAT_QUARTIC):
+            t_max = (p * jnp.log(r / 1e3) + q) * 1e-9
+            t_cubic = jnp.polyval(jnp.asarray(cubic, r.dtype), ratio)
+            t_quartic = jnp.polyval(jnp.asarray(quartic, r.dtype), ratio)
+            upper = t_quartic if config.neurosim_ratio_branch else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
+            t = t_max[..., None] * jnp.where(ratio <= CUBIC_MAX, t_cubic, upper)
+            yield jnp.where((ratio >= RATIO_HIGH) | (ratio <= RATIO_LOW), LATENCY_MIN, t)
+
+    return valid, fits()
+
+
+def _node_sum(params: MlsaParams, config: ComponentConfig, values: Array, nodes_nm: tuple) -> Array:
+    """``Σ_k w_k(node)·values[k]``: values of the fits at ``nodes_nm`` interpolated at the node."""
+    w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, nodes_nm)
+    return jnp.sum(w.reshape(w.shape + (1,) * (values.ndim - w.ndim)) * values, axis=0)
 
 
 def column_latency(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
@@ -201,24 +271,11 @@ def column_latency(params: MlsaParams, config: MlsaConfig, column_resistance: Ar
     Returns:
       ``T_j`` per column before the [1, 10] ns clamp, s.
     """
-    r, open_col = _safe_resistance(params, column_resistance)
+    r, open_col = _safe_resistance(params, config, column_resistance)
     if config.roadmap == "HP":
         return jnp.where(open_col, 0.0, LATENCY_MIN + jnp.zeros_like(r))
-    levels = as_float(params.levels)
-    n = as_float(params.num_rows)
-    i = jnp.arange(1, config.max_levels - 1, dtype=r.dtype)  # ladder index i = 1 … L−2
-    r_ref = as_float(params.r_on) / n + (i + 1.0) * (as_float(params.r_off) / n) / levels[..., None]
-    valid = i <= levels[..., None] - 2.0
-    ratio = r_ref / r[..., None]  # (..., I)
-    fits = []
-    for (p, q), cubic, quartic in zip(_LAT_TMAX, _LAT_CUBIC, _LAT_QUARTIC):
-        t_max = (p * jnp.log(r / 1e3) + q) * 1e-9
-        t_cubic = jnp.polyval(jnp.asarray(cubic, r.dtype), ratio)
-        t_quartic = jnp.polyval(jnp.asarray(quartic, r.dtype), ratio)
-        upper = t_quartic if config.neurosim_ratio_branch else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
-        t = t_max[..., None] * jnp.where(ratio <= CUBIC_MAX, t_cubic, upper)
-        t = jnp.where((ratio >= RATIO_HIGH) | (ratio <= RATIO_LOW), LATENCY_MIN, t)
-        fits.append(jnp.max(jnp.where(valid, t, 0.0), axis=-1))
+    valid, ladder = _ladder_latencies(params, config, r)
+    fits = [jnp.max(jnp.where(valid, t, 0.0), axis=-1) for t in ladder]
     t_fit = jnp.stack([LATENCY_MIN + jnp.zeros_like(r)] * 2 + fits)  # (K, ...)
     w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, _LAT_INTERP_NODES_NM)
     t_col = jnp.sum(w.reshape(w.shape + (1,) * (t_fit.ndim - w.ndim)) * t_fit, axis=0)
@@ -228,7 +285,7 @@ def column_latency(params: MlsaParams, config: MlsaConfig, column_resistance: Ar
 def column_power(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
     """Power of one ADC sensing a column, W: ``a·(L−1)·1e−6 + b·exp(c·log10 R)`` (module
     docstring), interpolated over the nine Appendix-A nodes; ``R = inf`` gives 1 µW."""
-    r, open_col = _safe_resistance(params, column_resistance)
+    r, open_col = _safe_resistance(params, config, column_resistance)
     levels = as_float(params.levels)
     coef = np.asarray(_POWER[config.roadmap], float)  # (K, 3)
     powers = jnp.stack(
@@ -239,8 +296,63 @@ def column_power(params: MlsaParams, config: MlsaConfig, column_resistance: Arra
     return jnp.where(open_col, OPEN_COLUMN_POWER, p)
 
 
+def march2020_column_energy(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
+    """Energy of one ADC sensing a column in the March 2020 code, J (module docstring).
+
+    Source: NeuroSim V2.0 commit bf95f9c, ``MultilevelSenseAmp::GetColumnPower`` (which returns
+    an energy): LSTP at the fitted nodes ``(α·ln(R/1 kΩ) + β) µW · Σ_{i=1}^{L−2} T_i(R)`` with
+    ``T_i`` the unclamped per-reference latency of ``GetColumnLatency``'s ladder (1 ns for a ratio
+    outside (0.05, 20)); ≤ 22 nm ``P·1 ns``; HP ``P·1 ns·(L − 1)``; ``R = inf`` gives 0. Valid
+    for nodes in [7, 130] nm (linear interpolation in the node between fits), column
+    resistances > 0, no ``0.5/V_read`` rescaling.
+
+    Args:
+      params: :class:`MlsaParams` (scalars).
+      config: :class:`MlsaConfig` (static; its ``neurosim_code`` is not consulted).
+      column_resistance: column resistance(s), Ω (``inf`` = open column).
+
+    Returns:
+      ``E_j`` per column (shape of the resistance), J.
+    """
+    r = as_float(column_resistance)
+    open_col = ~jnp.isfinite(r)
+    r = jnp.where(open_col, 1.0, r)
+    coef = np.asarray(_MARCH_POWER[config.roadmap], float)  # (6, 2): 22, 32, …, 130 nm
+    powers = [(a * jnp.log(r / 1e3) + b) * 1e-6 for a, b in coef]
+    if config.roadmap == "HP":
+        levels = as_float(params.levels)
+        e_fit = jnp.stack([p_k * LATENCY_MIN * (levels - 1.0) for p_k in powers])
+        e = _node_sum(params, config, e_fit, _MARCH_POWER_NODES_NM)
+    else:
+        valid, ladder = _ladder_latencies(params, config, r)
+        sums = [jnp.sum(jnp.where(valid, t, 0.0), axis=-1) for t in ladder]  # 32, 45, 65, 90, 130 nm
+        e_small = powers[0] * LATENCY_MIN  # ≤ 22 nm
+        e_fit = jnp.stack([e_small, e_small] + [p_k * s_k for p_k, s_k in zip(powers[1:], sums)])
+        e = _node_sum(params, config, e_fit, _LAT_INTERP_NODES_NM)
+    return jnp.where(open_col, 0.0, e)
+
+
+def march2020_mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -> Array:
+    """MLSA area in the March 2020 code, m²: ``Σ_k n_k·A_inv(k·2F, 0)·(L − 1)·num_adc`` over the
+    16 NMOS of a ``CurrentSenseAmp`` level (:data:`MARCH2020_CSA_NMOS`), each an NMOS-only
+    inverter cell of :func:`cimjax.hw.components.gates.gate`.
+
+    Source: NeuroSim V2.0 commit bf95f9c, ``MultilevelSenseAmp::CalculateArea`` (a
+    ``CurrentSenseAmp`` of ``(L − 1)·numCol`` units) and ``CurrentSenseAmp::CalculateUnitArea``.
+    Valid for nodes in [7, 130] nm, 2–256 levels.
+    """
+    t = circuit_technology(params.circuit, config)
+    w_min = gates.MIN_WIDTH_F * t.node
+    per_level = sum(n * gates.gate(t, "inv", mode=config.mode, widths=(k * w_min, 0.0)).area
+                    for k, n in MARCH2020_CSA_NMOS)
+    return per_level * (as_float(params.levels) - 1.0) * as_float(params.num_adc)
+
+
 def mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -> Array:
-    """MLSA area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc``, m² (module docstring)."""
+    """MLSA area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc``, m² (module docstring); with
+    ``config.neurosim_code = "march2020"`` :func:`march2020_mlsa_area`."""
+    if getattr(config, "neurosim_code", "current") == "march2020":
+        return march2020_mlsa_area(params, config)
     t = circuit_technology(params.circuit, config)
     a_min = gates.gate(t, "inv", mode=config.mode).area  # one minimum transistor's cell region
     per_level = (MLSA_NMOS_PER_LEVEL + MLSA_PMOS_PER_LEVEL) * a_min
@@ -255,6 +367,8 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     area ``(48·A_n + 24·A_p)·(L−1)·num_adc``; no leakage (module docstring). With
     ``read_occupancy < 1`` the mean over reads, the others being empty (every column open:
     1 µW for 1 ns per column, latency ``1 ns·columns_per_adc``; module docstring).
+    ``config.neurosim_code = "march2020"``: energy ``columns_per_adc·Σ_j E(R_j)``
+    (:func:`march2020_column_energy`; an empty read costs 0), area :func:`march2020_mlsa_area`.
 
     Args:
       params: :class:`MlsaParams` (scalars).
@@ -270,6 +384,8 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     """
     r = as_float(column_resistance)
     t_col = jnp.clip(jnp.max(column_latency(params, config, r)), LATENCY_MIN, LATENCY_MAX)
+    if config.neurosim_code == "march2020":
+        return _march2020_mlsa(params, config, r, t_col, read_occupancy)
     power = column_power(params, config, r)
     n_col = as_float(params.num_columns) if r.ndim == 0 else float(r.size)
     weight = as_float(params.num_columns) if r.ndim == 0 else 1.0
@@ -280,6 +396,17 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     t_col = occ * t_col + (1.0 - occ) * LATENCY_MIN
     area = mlsa_area(params, config)
     return Cost(area, energy, t_col * as_float(params.columns_per_adc), jnp.zeros_like(area))
+
+
+def _march2020_mlsa(params: MlsaParams, config: MlsaConfig, r: Array, t_col: Array, read_occupancy) -> Cost:
+    """:func:`mlsa` in the March 2020 code: ``numRead = columns_per_adc`` evaluations of every
+    column's energy (bf95f9c ``SubArray::CalculatePower``); latency as the current code."""
+    weight = as_float(params.num_columns) if r.ndim == 0 else 1.0
+    energy = jnp.sum(march2020_column_energy(params, config, r)) * weight * as_float(params.columns_per_adc)
+    occ = as_float(read_occupancy)
+    area = mlsa_area(params, config)
+    t_col = occ * t_col + (1.0 - occ) * LATENCY_MIN
+    return Cost(area, occ * energy, t_col * as_float(params.columns_per_adc), jnp.zeros_like(area))
 
 
 class EncoderParams(NamedTuple):
@@ -299,15 +426,18 @@ class EncoderParams(NamedTuple):
 class EncoderConfig(ComponentConfig):
     """Static options of :func:`encoder`: ``along`` ``"width"`` (encoders in rows under the
     array, forward) or ``"height"`` (in columns beside it, transposed); ``neurosim_latency``
-    (True, as released: the first two stages only; module docstring)."""
+    (True, as released: the first two stages only; module docstring); ``neurosim_code``
+    (``"current"``, or ``"march2020"``: bf95f9c's layout rule, module docstring)."""
 
     along: str = "width"
     neurosim_latency: bool = True
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_choice("along", ("width", "height"))
         self._check_bool("neurosim_latency")
+        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 class Footprint(NamedTuple):
@@ -337,7 +467,8 @@ def _encoder_gates(t: tech.Technology, levels: Array, mode: str):
 def encoder_footprint(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> Footprint:
     """Layout of the encoders tiled along ``edge_length`` (NeuroSim V2.0 MultilevelSAEncoder.cpp
     rule): per row ``min(⌈edge/w_enc⌉, n)`` encoders, ``⌈n/that⌉`` rows, width ``max(edge, w_enc)``
-    (``along="width"``; transposed for ``"height"``)."""
+    (``along="width"``; transposed for ``"height"``). ``neurosim_code="march2020"`` (bf95f9c):
+    ``min(max(⌊edge/w_enc⌋, 1), n)`` per row, width ``edge``."""
     t = circuit_technology(params.circuit, config)
     return _encoder_footprint(params, config, _encoder_gates(t, as_float(params.levels), config.mode))
 
@@ -350,10 +481,14 @@ def _encoder_footprint(params: EncoderParams, config: EncoderConfig, parts) -> F
     edge = as_float(params.edge_length)
     unit_along, unit_across = (w_enc, h_enc) if config.along == "width" else (h_enc, w_enc)
     safe_edge = jnp.where(edge > 0, edge, unit_along)
-    per_line = jnp.minimum(config.ceil(safe_edge / unit_along), n)
+    if config.neurosim_code == "march2020":  # bf95f9c: max(⌊edge/w⌋, 1) per line, line = edge
+        per_line = jnp.minimum(jnp.maximum(config.floor(safe_edge / unit_along), 1.0), n)
+        along_size = jnp.where(edge > 0, edge, n * unit_along)
+    else:
+        per_line = jnp.minimum(config.ceil(safe_edge / unit_along), n)
+        along_size = jnp.where(edge > 0, jnp.maximum(edge, unit_along), n * unit_along)
     per_line = jnp.where(edge > 0, per_line, n)
     lines = config.ceil(n / per_line)
-    along_size = jnp.where(edge > 0, jnp.maximum(edge, unit_along), n * unit_along)
     across_size = unit_across * lines
     if config.along == "width":
         return Footprint(height=across_size, width=along_size)

@@ -71,6 +71,26 @@ H-tree latency (``HTreeConfig.latency_rule``):
 Energy, leakage and the ``"repeaters"`` area always use the per-stage repeaters and the
 ``D``-geometry (the energy per length does not depend on the wire resistance: the optimal
 ``s/d`` is fixed by the capacitances; it matches NeuroSim's interconnect energy within 5 %).
+
+H-tree of NeuroSim's March 2020 code (``HTreeConfig.neurosim_code = "march2020"``; the first
+public release, neurosim/DNN_NeuroSim_V2.0 commit bf95f9c, ``HTree.cpp``, read for its formulas;
+valid for the root-to-leaf transfers the estimator makes):
+
+* **Stages** ``S = ⌊log2 max(rows, cols)⌋`` (``Initialize``; ``⌈·⌉`` from 2020 on): a 3×3 grid
+  has one stage, not two.
+* **Repeater**: the one design of ``Initialize`` (as above), *not* clamped to a minimum INV
+  (the clamp came later); latency, energy and area all use it.
+* **Latency** (``CalculateLatency``): stage ``i = 0 … S−1`` is ``h·2^S/2^(i+1)`` vertical plus
+  ``w·2^S/2^(i+1)`` horizontal, each ``length·u_i`` with ``u_i = 0.7·[R_rep(C_in + C_out +
+  c_w·d) + 0.5·r_i·c_w·d² + r_i·d·C_in]/d``; the main bus ``min(cols − x_c, x_c)·w`` uses the
+  last stage's ``u``. ``r_i`` is ``GetUnitLengthRes(i)``: by stage *index*, ``w_i = 4·wireWidth``
+  for ``i ≤ 2`` and ``2·wireWidth`` after (a chained comparison), (AR, ρ) = (2.10, 2.42e−8)
+  for ``w_i ≥ 200`` nm, else (2.30, 2.73e−8); no temperature term. In this version the stage
+  resistance is assigned before it is read (the later code reads it first).
+* **Energy** per bit (``CalculatePower``, the same in both versions): the path is half the
+  latency's, stage ``i`` ``(h + w)·2^S/2^(i+2)``, plus the main bus, at
+  ``0.25·(C_in + C_out + c_w·d)·V_dd²/d`` per metre.
+* **Area**: the routing channel above with this ``S`` and repeater.
 """
 
 from __future__ import annotations
@@ -97,6 +117,12 @@ HTREE_WIDE_F, HTREE_MEDIUM_F = 1e5, 1e4  #: H-tree wire widening thresholds, F (
 WIRE_ACTIVITY = 0.25  #: Switching activity of a repeated wire (§5.6).
 HTREE_AREA_RULES = ("neurosim", "repeaters")
 HTREE_LATENCY_RULES = ("neurosim", "per_stage")
+HTREE_CODES = ("current", "march2020")  #: NeuroSim code versions :func:`htree` can follow.
+#: March 2020 ``GetUnitLengthRes``: stages ``i ≤ 2`` use ×4 wires, later ones ×2 (by stage index).
+MARCH2020_WIDE_STAGES = 2
+#: March 2020 ``GetUnitLengthRes``: (AR, ρ) of a widened wire ≥ 200 nm; narrower ones get
+#: :data:`HTREE_QUIRK_WIRE_CLASS` (its chained comparison is always true).
+MARCH2020_WIDE_WIRE_CLASS = (2.10, 2.42e-8)
 
 
 class MuxParams(NamedTuple):
@@ -303,7 +329,9 @@ class HTreeConfig(BusConfig):
     """Static structure of :func:`htree`: the unit grid ``num_rows``/``num_cols`` (ints in
     [1, 2^16]), ``neurosim_wire_sizing`` (the quirk flag, module docstring), ``area_rule``
     (``"neurosim"`` routing channel or ``"repeaters"``), ``latency_rule`` (``"neurosim"``: one
-    repeater design per tree, or ``"per_stage"``; module docstring) and ``num_candidates``
+    repeater design per tree, or ``"per_stage"``; module docstring), ``neurosim_code``
+    (``"current"``, or ``"march2020"``: the March 2020 H-tree of the module docstring, which
+    then sets latency, energy and area whatever the two rules say) and ``num_candidates``
     (as :class:`BusConfig`)."""
 
     num_rows: int = 4
@@ -311,12 +339,15 @@ class HTreeConfig(BusConfig):
     neurosim_wire_sizing: bool = True
     area_rule: str = "neurosim"
     latency_rule: str = "neurosim"
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("num_rows", 1, 2**16)
         self._check_int("num_cols", 1, 2**16)
         self._check_bool("neurosim_wire_sizing")
+        if self.neurosim_code not in HTREE_CODES:
+            raise ValueError(f"neurosim_code = {self.neurosim_code!r}: expected one of {HTREE_CODES}")
         if self.area_rule not in HTREE_AREA_RULES:
             raise ValueError(f"area_rule = {self.area_rule!r}: expected one of {HTREE_AREA_RULES}")
         if self.latency_rule not in HTREE_LATENCY_RULES:
@@ -358,6 +389,8 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of one transfer cycle.
     """
+    if config.neurosim_code == "march2020":
+        return _march2020_htree(params, config)
     c = params.circuit
     t = circuit_technology(c, config)
     levels = math.ceil(math.log2(max(config.num_rows, config.num_cols)))
@@ -381,6 +414,47 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
             cost = cost._replace(latency=_neurosim_latency(params, config, t, rep, r_rep, design.spacing,
                                                            height, width, levels))
     return cost
+
+
+def _march2020_stage_resistance(c: CircuitParams, stage: int) -> Array:
+    """``GetUnitLengthRes(stage)`` of the March 2020 code (module docstring), Ω/m."""
+    width_nm = (4.0 if stage <= MARCH2020_WIDE_STAGES else 2.0) * as_float(c.wire_width_nm)
+    aspect_ratio = jnp.where(width_nm >= 200.0, MARCH2020_WIDE_WIRE_CLASS[0], HTREE_QUIRK_WIRE_CLASS[0])
+    rho = jnp.where(width_nm >= 200.0, MARCH2020_WIDE_WIRE_CLASS[1], HTREE_QUIRK_WIRE_CLASS[1])
+    w = width_nm * 1e-9
+    return rho / (w * w * aspect_ratio)
+
+
+def _march2020_htree(params: HTreeParams, config: HTreeConfig) -> Cost:
+    """One root-to-leaf transfer of ``bus_width`` bits by the March 2020 ``HTree.cpp``
+    (bf95f9c; module docstring): latency, energy and channel area of the tree's one repeater
+    design; leakage ``INV leakage/d`` per metre of the channel's wire, not × the bus width
+    (``CalculatePower``; the roll-up does not use it)."""
+    c = params.circuit
+    t = circuit_technology(c, config)
+    levels = math.floor(math.log2(max(config.num_rows, config.num_cols)))
+    height, width = as_float(params.unit_height), as_float(params.unit_width)
+    r_base = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
+    design = repeated_wire(t, r_base, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
+    rep, r_rep = _repeater(t, design.size, config.mode)  # not clamped to a minimum INV in this version
+    d, c_w = design.spacing, as_float(c.wire_capacitance)
+    main = _main_bus_units(config) * width
+    latency = jnp.zeros_like(r_rep * height)
+    u = _delay_per_length(rep, r_rep, _march2020_stage_resistance(c, 0), c_w, d)
+    for i in range(levels):
+        u = _delay_per_length(rep, r_rep, _march2020_stage_resistance(c, i), c_w, d)
+        latency = latency + (height + width) * (2.0**levels / 2.0 ** (i + 1)) * u
+    latency = latency + main * u
+    energy_pl = WIRE_ACTIVITY * (rep.c_in + rep.c_out + c_w * d) * t.vdd**2 / d
+    path = (height + width) * sum(2.0**levels / 2.0 ** (i + 2) for i in range(levels)) + main
+    wire = (height + width) * sum(2.0**levels / 2.0 ** (i + 1) for i in range(1, levels)) + main
+    bus = as_float(params.bus_width)
+    return Cost(
+        area=_channel_area(params, config, rep, height, width, levels),
+        energy=bus * path * energy_pl,
+        latency=latency,
+        leakage=wire * rep.leakage / d,
+    )
 
 
 def _stage_width_nm(c: CircuitParams, config: HTreeConfig, length_f: Array) -> Array:

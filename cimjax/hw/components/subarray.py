@@ -63,6 +63,36 @@ Quirks of NeuroSim V2.0, as released by default (``SubArrayConfig`` flags):
   before it is set (0) (False: ``write_pulses/rows``, the intended ``numWritePulseAVG``).
 * The SL switch matrix leakage is counted twice (forward and transposed branches).
 
+**March 2020 code** (``SubArrayConfig.neurosim_code = "march2020"``): NeuroSim V2.0's first
+public release, commit bf95f9c (2020-03-15), ``SubArray.cpp`` (eNVM, conventional parallel mode),
+``MultilevelSenseAmp.cpp``, ``CurrentSenseAmp.cpp``, ``MultilevelSAEncoder.cpp`` (facts and
+formulas only). Same valid range. In the read path it differs from the current code in:
+
+* the MLSA area, column energy (an energy summed over the reference ladder) and reads per action
+  (``numRead = numColMuxed`` / ``numRowMuxedBP`` times every column), and the encoder layout
+  (:mod:`~cimjax.hw.components.mlsa`, "March 2020 code");
+* the access transistor width ``W_acc = R_on,n(1F)·2·0.25/R_acc`` (``IR_DROP_TOLERANCE·2``; the
+  current code ``LINEAR_REGION_RATIO`` = 0.2), which sets ``C_row2``, ``C_col`` and ``C_row`` (AG);
+* the forward shift-adder of ``log2 L + numReadPulse + 1`` bits (the current code ``log2 L + 1``;
+  the AG shift-adder has ``numReadPulseBP + 1`` extra bits in both);
+* the SL switch matrix TG resistance ``R_on,cell/2`` (``resTg·rows`` with ``resTg =
+  R_on,cell/rows/2`` and no IR-drop factor; the current code ``0.25·R_on,cell``), passed to the
+  classic matrix as ``res_tg = 2·R_on,cell``: its ``τ`` (SL read latency, the AG "other" term,
+  and the SL write latency) is the March one; its TG widths are not (``R_on(1F)·F/R_on,cell``
+  in bf95f9c, 5× the emulated ones; tiny either way at ``R_on`` = 500 kΩ);
+* the sub-array leakage: the forward periphery and the SL matrix once, no transposed periphery
+  (``CalculatePower`` resets it after the AG branch).
+* the AG "other" latency adds the mux and decoder *latencies* (``neurosim_ag_mux_quirk`` is a
+  later code's and is ignored).
+
+The column/row delays and the latency/energy bookings are the same in both (with ``numColMuxed
+> 1``). Not modelled (they need :mod:`~cimjax.hw.components.routing` /
+:mod:`~cimjax.hw.components.switch_matrix` options): the March mux TGs (``resTg =
+R_on,cell/rows/2`` without the IR-drop and linear-region factors: 2.5× wider, e.g. 17F against
+6.8F NMOS in the Fig. 34 chip, and ``R = R_on,cell/rows`` in the mux delay; the mux is a few % of
+the sub-array "other" area and its delay is hidden by the WL switch matrix there), and the WL
+switch matrix's read energy on the row activity it was initialised with.
+
 **Area.** ``height = SL switch + L_col + mux + MLSA + encoder + shift-adder``, ``width =
 max(WL switch, mux decoder) + L_row + row mux + MLSA_AG + encoder_AG + shift-adder_AG``; blocks
 without a layout rule here (MLSA, shift-adders, muxes) are stretched along the edge they abut
@@ -145,6 +175,8 @@ class SubArrayConfig(ComponentConfig):
       mlsa_max_levels: static bound on the ADC levels (:class:`~.mlsa.MlsaConfig`).
       neurosim_ag_column_resistance / neurosim_ag_mux_quirk / neurosim_sl_pulse_unset: the
         quirk flags of the module docstring (True = as released).
+      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: the read
+        path of the module docstring's "March 2020 code").
     """
 
     cell: str = "rram"
@@ -155,10 +187,12 @@ class SubArrayConfig(ComponentConfig):
     neurosim_ag_column_resistance: bool = True
     neurosim_ag_mux_quirk: bool = True
     neurosim_sl_pulse_unset: bool = True
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_choice("cell", CELLS)
+        self._check_choice("neurosim_code", ml.NEUROSIM_CODES)
         for name in ("parallel_bp", "neurosim_ag_column_resistance", "neurosim_ag_mux_quirk",
                      "neurosim_sl_pulse_unset"):
             self._check_bool(name)
@@ -288,7 +322,9 @@ def _geometry(p: SubArrayParams, config: SubArrayConfig) -> _Geometry:
     c_w = as_float(p.circuit.wire_capacitance)
     r_w = tech.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
     r_acc = as_float(p.r_on) * sm.IR_DROP_TOLERANCE
-    access_width_f = tech.on_resistance(t, t.node, "n", config.mode) * sm.LINEAR_REGION_RATIO / r_acc
+    # bf95f9c sized the access transistor with 2·IR_DROP_TOLERANCE (0.5) where d4de5bc has 0.2.
+    ratio = 2.0 * sm.IR_DROP_TOLERANCE if config.neurosim_code == "march2020" else sm.LINEAR_REGION_RATIO
+    access_width_f = tech.on_resistance(t, t.node, "n", config.mode) * ratio / r_acc
     w_acc = access_width_f * t.node
     c_drain = access_drain_capacitance(t, w_acc, as_float(p.cell_width_f) * t.node, config.mode)
     cap_row1 = len_row * c_w
@@ -368,11 +404,13 @@ def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
     n_adc = lines / per_adc
     edge = jnp.where(fw, g.len_row, g.len_col)
     m = ml.MlsaParams(p.circuit, levels, n_adc, per_adc, p.rows, p.r_on, p.r_off, p.read_voltage, x.n_columns)
-    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance, x.occupancy)
+    code = config.neurosim_code
+    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels, neurosim_code=code),
+                   x.resistance, x.occupancy)
     enc_p = ml.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
     parts = ml._encoder_gates(g.t, levels, config.mode)
-    fp_w = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="width"), parts)
-    fp_h = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="height"), parts)
+    fp_w = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="width", neurosim_code=code), parts)
+    fp_h = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="height", neurosim_code=code), parts)
     enc_fp = ml.Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
     enc = ml.encoder_cost_from_parts(enc_p, config.sub(ml.EncoderConfig), g.t, parts, enc_fp)
     sa = logic.shift_adder(logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc,
@@ -416,7 +454,9 @@ def _sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_
     occ, act = as_float(read_occupancy), as_float(row_activity)
     act_occupied = jnp.where(occ > 0, jnp.minimum(act / jnp.where(occ > 0, occ, 1.0), 1.0), 0.0)
     r_col = _column_resistance(p, config, g, act_occupied * rows, weight_level, cols, rows)
-    x_fw = _SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
+    # Shift-adder bits beyond log2 L: 1 (d4de5bc); bf95f9c added the input bits (numReadPulse + 1).
+    fw_extra = as_float(p.num_bit_input) + 1.0 if config.neurosim_code == "march2020" else 1.0
+    x_fw = _SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, fw_extra, r_col, cols,
                        g.r_cell_on / rows / 2.0, occ)
     x_fw = _SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
@@ -444,7 +484,10 @@ def _switch(p, config, g, *, which, activity=1.0, num_reads=0.0, num_writes=0.0,
         sp = sm.SwitchMatrixParams(p.circuit, p.rows, 0.0, g.cap_row2, g.res_row, activity, col_act,
                                    p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_col)
         return sp, config.sub(sm.SwitchMatrixConfig, kind="new", lines="row")
-    sp = sm.SwitchMatrixParams(p.circuit, p.cols, g.r_cell_on, g.cap_col, g.res_col, activity, col_act,
+    # bf95f9c: SL TG resistance R_on,cell/2 (``resTg·numRow``, resTg = R_on,cell/rows/2, no IR-drop
+    # factor); the classic matrix takes ``res_tg·0.25``, so 2·R_on,cell gives that τ (module docstring).
+    res_sl = 2.0 * g.r_cell_on if config.neurosim_code == "march2020" else g.r_cell_on
+    sp = sm.SwitchMatrixParams(p.circuit, p.cols, res_sl, g.cap_col, g.res_col, activity, col_act,
                                p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_row)
     return sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="col")
 
@@ -480,6 +523,10 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
         leakage = leakage + ag.mux.leakage + ag.dec.leakage + ag.enc.leakage + ag.sa.leakage
     else:
         leakage = leakage - sl.leakage
+    if config.neurosim_code == "march2020":
+        # bf95f9c SubArray::CalculatePower (eNVM, conventional parallel) resets the leakage after
+        # the transposed branch: forward periphery and the SL matrix once, no AG periphery.
+        leakage = wl.leakage + sl.leakage + fw.mux.leakage + fw.dec.leakage + fw.enc.leakage + fw.sa.leakage
     array = g.len_row * g.len_col
     return SubArrayArea(adc + accumulation + array + other, height, width, adc, accumulation, array, other, leakage)
 
@@ -531,7 +578,9 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=per_ag)).read
     t_row = SENSE_SWING * g.cap_row_ag * g.r_cell_avg / (cols / 2.0) * per_ag
     e_arr_ag = (cap_bl * vr2 * read_cells + g.cap_row2 * vdd2 * rows * COLUMN_ACTIVITY_AG) * per_ag
-    mux_term = (ag.mux.energy + ag.dec.energy) if config.neurosim_ag_mux_quirk else (ag.mux.latency + ag.dec.latency)
+    # The joules-as-seconds AG mux term came after bf95f9c, which adds the mux and decoder latencies.
+    quirk = config.neurosim_ag_mux_quirk and config.neurosim_code != "march2020"
+    mux_term = (ag.mux.energy + ag.dec.energy) if quirk else (ag.mux.latency + ag.dec.latency)
     other_t_ag = jnp.maximum(sl.latency, mux_term / n_bp)
     other_e_ag = sl.energy + (ag.mux.energy + ag.dec.energy) / n_bp
     return SubArrayRead(fw_cost, _read_cost(other_t_ag, other_e_ag, ag, t_row / n_bp, e_arr_ag))
