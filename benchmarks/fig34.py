@@ -1,6 +1,6 @@
 """cimjax's chip estimate against the DNN+NeuroSim V2.0 manual's Fig. 34 (spec §7.1).
 
-    python benchmarks/fig34.py            # prints the comparison tables (one estimator compile)
+    python benchmarks/fig34.py            # prints the comparison tables (host-evaluated: no compile)
 
 The manual prints the per-epoch chip summary of its example VGG-8 / CIFAR-10 run (epoch 0,
 batch 200 × 250 iterations) but not the hardware ``Param.cpp`` it used. The chip is
@@ -11,17 +11,18 @@ what :class:`~cimjax.config.schema.HardwareConfig` cannot say, set here on the
 :class:`~cimjax.hw.chip.ChipParams`:
 
 * ``march2020`` — the named configuration: that ``Param.cpp`` as committed, including its
-  ``maxGlobalBusWidth = 2048`` (``floorplan.max_global_bus_width``; 8192 from August 2020).
+  ``maxGlobalBusWidth = 2048`` (``floorplan.max_global_bus_width``; 8192 from August 2020),
+  estimated with the March 2020 code's models (``hardware.neurosim_code = "march2020"``).
 * ``march2020_wg64`` — the same with ``levelOutputWG = 64`` (``wg.adc_levels``; 16 in every
   committed ``Param.cpp``, 64 in the manual's own example ``Param.cpp``, its Fig. 1). This is
   the configuration of the Fig. 34 run: NeuroSim's March 2020 code run with it on this
   script's trace gives Fig. 34's chip area to all six printed digits (4.82939e7 µm²) and its
   WG, DRAM, buffer, interconnect, leakage and total figures within 1 %
   (:data:`NEUROSIM_MARCH2020`); with 16 levels the WG unit, DRAM and WG figures miss.
-
-cimjax models NeuroSim's current code (``tests/test_hw_golden.py``), not the March 2020 code the
-manual ran; most of the differences printed here are NeuroSim's own model changes since then
-(``benchmarks/results/fig34_comparison.md``).
+* ``current_code_wg64`` — ``march2020_wg64`` with the current code's models
+  (``neurosim_code = "current"``, the models ``tests/test_hw_golden.py`` checks), to show how far
+  NeuroSim's own model changes since March 2020 move the figures
+  (``benchmarks/results/fig34_comparison.md``).
 
 Trace: NeuroSim's default-run read trace (its input activities, weight level 0.5; the manual's
 run used real CIFAR-10 and its trace files are not published) and the synthetic write trace of
@@ -34,12 +35,13 @@ imply 1 (spec §7.1). Fig. 34's rates are compared at 1 op/MAC; the 2-op figures
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
-from typing import Optional
 import platform
 import sys
 import time
+from typing import Optional
 
 import numpy as np
 
@@ -53,7 +55,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
 from cimjax.config import load_config  # noqa: E402
-from cimjax.estimate import figure  # noqa: E402
+from cimjax.estimate import figure, host_estimate  # noqa: E402
 from cimjax.hw import chip, from_config  # noqa: E402
 from cimjax.hw import trace as hw_trace  # noqa: E402
 
@@ -61,10 +63,13 @@ CONFIG_PATH = os.path.join(ROOT, "configs", "neurosim_fig34.py")
 MM2 = 1e-6  # m² per mm²
 TOLERANCE = 0.25  # the issue's ±25 %
 
-#: Hardware variants: name → ChipParams overrides beyond the config (module docstring).
+#: Hardware variants: name → settings beyond the config (module docstring): the NeuroSim code
+#: whose models the estimator follows (``hardware.neurosim_code``), ``maxGlobalBusWidth`` and
+#: ``levelOutputWG``.
 VARIANTS = {
-    "march2020": {"max_global_bus_width": 2048.0, "wg_adc_levels": 16.0},
-    "march2020_wg64": {"max_global_bus_width": 2048.0, "wg_adc_levels": 64.0},
+    "march2020": {"neurosim_code": "march2020", "max_global_bus_width": 2048.0, "wg_adc_levels": 16.0},
+    "march2020_wg64": {"neurosim_code": "march2020", "max_global_bus_width": 2048.0, "wg_adc_levels": 64.0},
+    "current_code_wg64": {"neurosim_code": "current", "max_global_bus_width": 2048.0, "wg_adc_levels": 64.0},
 }
 PRIMARY = "march2020"
 
@@ -201,6 +206,9 @@ NEUROSIM_MARCH2020 = {
     },
 }
 
+#: The March 2020 code run that matches each variant's ``levelOutputWG``.
+MARCH_RUN = {v: "march2020_wg64" if s["wg_adc_levels"] == 64.0 else "march2020" for v, s in VARIANTS.items()}
+
 #: The same runs per layer (``march2020_wg64``; only the WG columns differ from ``march2020``):
 #: name → (values for layers 1–8, getter on ChipEstimate.layers).
 NEUROSIM_MARCH2020_LAYERS = {
@@ -232,7 +240,7 @@ def build_chip(variant: str = PRIMARY) -> tuple[chip.ChipParams, chip.ChipConfig
         floorplan=params.floorplan._replace(max_global_bus_width=jnp.asarray(v["max_global_bus_width"], dtype)),
         wg=params.wg._replace(adc_levels=jnp.asarray(v["wg_adc_levels"], dtype)),
     )
-    return params, chip_config
+    return params, dataclasses.replace(chip_config, neurosim_code=v["neurosim_code"])
 
 
 def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128,
@@ -260,10 +268,11 @@ def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subar
 
 @functools.lru_cache(maxsize=None)
 def fig34_estimate(variant: str = PRIMARY) -> chip.ChipEstimate:
-    """The estimate of a :data:`VARIANTS` chip (eager, cached; all variants share one compile)."""
+    """The estimate of a :data:`VARIANTS` chip (host-evaluated, cached; the variants of one
+    NeuroSim code share one traced program)."""
     params, chip_config = build_chip(variant)
     trace = synthetic_write_trace(chip_config.layers)
-    return jax.device_get(chip.estimate(params, chip_config, trace))
+    return host_estimate(chip_config, params, trace)
 
 
 # ----------------------------------------------------------------------------- comparison
@@ -342,42 +351,6 @@ def substitution_checks(est) -> list[tuple[str, float, float]]:
     ]
 
 
-#: Transistors of one MLSA comparator level: NeuroSim before 2020-08-27 (``CurrentSenseAmp``
-#: layout: 4 NMOS of 6× minimum width, 8 of 1×, 4 of 2×) and since (48 NMOS + 24 PMOS of
-#: minimum width, cimjax's :func:`cimjax.hw.components.mlsa.mlsa_area`). Facts read in
-#: neurosim/DNN_NeuroSim_V2.0's history (MultilevelSenseAmp.cpp, CurrentSenseAmp.cpp).
-MARCH2020_MLSA_NMOS = ((6.0, 4), (1.0, 8), (2.0, 4))
-
-
-def march2020_adc_area(params: chip.ChipParams, chip_config: chip.ChipConfig, est) -> dict[str, float]:
-    """ADC and chip area (m²) had cimjax used the March 2020 MLSA transistor count.
-
-    The ADC bucket is MLSA + encoder of both directions; the MLSA part is rescaled by the ratio
-    of the two comparator transistor sets, each transistor an NMOS-only inverter cell of
-    cimjax's gate model (:func:`cimjax.hw.components.gates.gate`); the encoders are kept.
-    """
-    from cimjax.hw.components import gates, mlsa as ml, subarray as sa
-    from cimjax.hw.components.params import ComponentConfig, circuit_technology
-
-    t = circuit_technology(params.circuit, ComponentConfig(roadmap=chip_config.roadmap))
-    w_min = gates.MIN_WIDTH_F * t.node
-    cell = lambda k: float(gates.gate(t, "inv", widths=(k * w_min, 0.0)).area)  # noqa: E731
-    march = sum(n * cell(k) for k, n in MARCH2020_MLSA_NMOS)
-    head = (ml.MLSA_NMOS_PER_LEVEL + ml.MLSA_PMOS_PER_LEVEL) * float(gates.gate(t, "inv").area)
-    sp = params.subarray._replace(circuit=params.circuit)
-    scfg = sa.SubArrayConfig(cell=chip_config.cell, roadmap=chip_config.roadmap,
-                             num_col_muxed=chip_config.columns_per_adc, num_row_muxed_ag=chip_config.rows_per_adc_ag)
-    sub_adc = float(sa.subarray_area(sp, scfg).adc)
-    mlsa_fw = float(ml.mlsa_area(ml.MlsaParams(params.circuit, levels=sp.adc_levels,
-                                               num_adc=float(sp.cols) / float(sp.columns_per_adc))))
-    mlsa_ag = float(ml.mlsa_area(ml.MlsaParams(params.circuit, levels=sp.adc_levels_ag,
-                                               num_adc=float(sp.rows) / float(sp.rows_per_adc_ag))))
-    share = (mlsa_fw + mlsa_ag) / sub_adc
-    adc = float(est.area.adc) * (share * march / head + (1.0 - share))
-    return {"comparator_ratio": march / head, "mlsa_share": share, "adc": adc,
-            "total": float(est.area.total) - float(est.area.adc) + adc}
-
-
 def format_rows(rows, title: str = "figure", march: Optional[dict] = None) -> str:
     """A markdown table of :func:`comparison` rows; ``march`` adds NeuroSim's March 2020 code on
     the same trace (:data:`NEUROSIM_MARCH2020`) and the ratio cimjax / that."""
@@ -427,7 +400,7 @@ def main() -> int:
     for v in VARIANTS:
         fig34_estimate(v)
     t2 = time.perf_counter()
-    print(f"estimate: first (compile + run) {t1 - t0:.1f} s; other variants {t2 - t1:.2f} s")
+    print(f"estimate (host-evaluated): first (trace + run) {t1 - t0:.1f} s; other variants {t2 - t1:.2f} s")
     params, cc = build_chip(PRIMARY)
     print(f"chip: {cc.cell}, {len(cc.layers)} layers, tile grid {cc.tile_grid}; num_ops (2/MAC) {float(est.num_ops):.5g}")
 
@@ -436,7 +409,7 @@ def main() -> int:
         rows = comparison(e) + comparison(e, FIG34_2OP)
         n_in = sum(within(r[3]) for r in rows)
         print(f"\n## Variant `{v}` ({VARIANTS[v]}): {n_in}/{len(rows)} figures within ±25 %\n")
-        print(format_rows(rows, march=NEUROSIM_MARCH2020[v]))
+        print(format_rows(rows, march=NEUROSIM_MARCH2020[MARCH_RUN[v]]))
         print("\nLayer 1 (Fig. 34 prints layer 1 only):\n")
         print(format_rows(layer1_comparison(e)))
         print("\nDominant terms:\n")
@@ -445,10 +418,6 @@ def main() -> int:
         print("\nSubstitution checks (cimjax with Fig. 34's numbers for the buckets whose NeuroSim model changed):\n")
         for name, ours, ref in substitution_checks(e):
             print(f"- {name}: {ours:.4g} vs Fig. 34 {ref:.4g} (ratio {ours / ref:.3f})")
-        a = march2020_adc_area(*build_chip(v), e)
-        print(f"- ADC area with the March 2020 MLSA comparator (×{a['comparator_ratio']:.3f} on the MLSA share "
-              f"{a['mlsa_share']:.1%}): {a['adc'] / MM2:.2f} mm² vs Fig. 34 18.84 mm² (ratio {a['adc'] / (18.84 * MM2):.3f}); "
-              f"chip {a['total'] / MM2:.2f} mm² vs 48.29 mm² (ratio {a['total'] / (48.2939 * MM2):.3f})")
     print("\n## Per layer, cimjax / NeuroSim's March 2020 code on the same trace (`march2020_wg64`)\n")
     print(format_march_layers(fig34_estimate("march2020_wg64")))
     print("\n## Side by side\n")

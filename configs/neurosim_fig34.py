@@ -18,6 +18,8 @@ iterations, ``maxGlobalBusWidth = 2048`` (``hardware.global_bus_width``; 8192 fr
 on, and in cimjax's default) and ``levelOutputWG = 16`` (``hardware.wg_adc_bits = 4``). The
 Fig. 34 run itself had ``levelOutputWG = 64`` (``--set hardware.wg_adc_bits=6``; see
 ``benchmarks/fig34.py``, whose ``march2020``/``march2020_wg64`` variants are these two).
+The estimator follows the March 2020 code's models (``hardware.neurosim_code = "march2020"``),
+the code that computed Fig. 34; ``--set hardware.neurosim_code=current`` gives today's models.
 """
 
 from cimjax.config import Config, DataConfig, DeviceConfig, HardwareConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig
@@ -68,6 +70,7 @@ def get_config() -> Config:
             dram="hbm2",
             wg_adc_bits=4,
             global_bus_width=MAX_GLOBAL_BUS_WIDTH,
+            neurosim_code="march2020",
         ),
         run=RunConfig(seed=117, out_dir="runs/neurosim_fig34", name="neurosim_fig34"),
     )

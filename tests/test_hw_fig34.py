@@ -2,15 +2,17 @@
 
 The chip, trace and Fig. 34 table are ``benchmarks/fig34.py``'s (see its docstring): the
 manual's wrapper settings with the first public ``Param.cpp`` (FeFET, March 2020, global bus
-2048 wires), as committed (``march2020``) and with ``levelOutputWG = 64`` (``march2020_wg64``,
-the Fig. 34 run's setting). Both variants share one estimator compile.
+2048 wires). Fig. 34 was computed by that March 2020 code, so the chip is estimated with
+``neurosim_code="march2020"`` (the models of that code), as committed (``march2020``) and with
+``levelOutputWG = 64`` (``march2020_wg64``, the Fig. 34 run's setting); ``current_code_wg64`` is
+the same chip with the current code's models, for contrast. All three are host-evaluated
+(no whole-chip compile), so this file runs in the default suite.
 
 Every Fig. 34 figure gets a ±25 % check (issue 4); a check cimjax does not meet is a strict
-``xfail`` with the measured ratio and the cause (``XFAIL``). In short: Fig. 34 was computed by
-NeuroSim's March 2020 code, which reproduces it on this trace (``NEUROSIM_MARCH2020``), while
-cimjax models the current code (``tests/test_hw_golden.py``); the gaps are NeuroSim's model
-changes since (sense-amplifier area and energy, the PE/tile roll-up of novel-mapped layers,
-H-tree code), the trace (ADC energy, WU) and the gaps known from the golden test.
+``xfail`` with the measured ratio and the cause (``XFAIL``). With the March 2020 models the
+misses are the trace: NeuroSim's March 2020 code run on this very trace
+(``NEUROSIM_MARCH2020``) misses Fig. 34 the same way, and cimjax is compared with that run
+figure by figure too (``test_march_models_match_the_march_code``).
 ``benchmarks/results/fig34_comparison.md`` has the details.
 """
 
@@ -22,8 +24,6 @@ import os
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.slow
-
 _PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "fig34.py")
 _spec = importlib.util.spec_from_file_location("cimjax_benchmarks_fig34", _PATH)
 fig34 = importlib.util.module_from_spec(_spec)
@@ -31,7 +31,8 @@ _spec.loader.exec_module(fig34)
 
 # ----------------------------------------------------------------------------- causes
 # Fig. 34 was computed by NeuroSim's March 2020 code, which reproduces it when run on this trace
-# (benchmarks/fig34.py NEUROSIM_MARCH2020); cimjax models the current code (test_hw_golden).
+# (benchmarks/fig34.py NEUROSIM_MARCH2020). The causes below up to _COMMON are those of the
+# current code's models (variant current_code_wg64, as test_hw_golden checks them).
 
 _MLSA_AREA = ("MLSA area model changed on 2020-08-27 (16 NMOS per comparator level -> 48 NMOS + 24 PMOS); "
               "the March 2020 code gives 18.84 mm² (= Fig. 34), cimjax's gate areas with the old count 20.6 mm² (1.09×)")
@@ -93,19 +94,34 @@ _COMMON = {
                                       "0.63 J; cimjax matches the current code); " + _ROLLUP_SHORT),
 }
 
+# With the March 2020 models (variants march2020, march2020_wg64) only the trace is left:
+_READ_TRACE = ("read trace: NeuroSim's default-run input activities, not the Fig. 34 run's CIFAR-10 inputs (not "
+               "published); NeuroSim's March 2020 code on this very trace gives 1.33× (FW/AG energy), 1.39× (peaks) and "
+               "1.42× (ADC energy) of Fig. 34 too, and cimjax is within 1 % of that code here; layer 1, whose "
+               "input is the image itself, matches Fig. 34 within 1 % (test_layer1_matches)")
+_WRITE_TRACE = ("write trace: synthetic (test_hw_golden's recipe), not the run's weights; NeuroSim's March 2020 code "
+                "on it gives WU 0.361 s / 5.60e-4 J, peak 0.342 s / 3.09e-4 J (1.89× / 1.24×, 1.99× / 1.83× of "
+                "Fig. 34)")
+_WG16 = ("levelOutputWG = 16 as committed: a 15-bit weight-gradient spill and a smaller WG ADC; NeuroSim's March "
+         "2020 code with 16 levels gives the same (WG energy 84.5 J); the Fig. 34 run had 64 (march2020_wg64)")
+_MARCH_CAUSES = {
+    "fw.energy": _READ_TRACE, "ag.energy": _READ_TRACE, "fw.peak_energy": _READ_TRACE, "ag.peak_energy": _READ_TRACE,
+    "breakdown.adc.energy": _READ_TRACE,
+    "wu.latency": _WRITE_TRACE, "wu.energy": _WRITE_TRACE, "wu.peak_latency": _WRITE_TRACE, "wu.peak_energy": _WRITE_TRACE,
+}
+
 #: name → cause, per variant (the ratio is prepended from MEASURED).
 CAUSES = {
     "march2020": {
-        **_COMMON,
-        "wg.energy": _WG_E,
-        "total.latency": "FW/AG latency: " + _IC_LAT + "; " + _ROLLUP,
-        "tops@1op": "total latency: " + _IC_LAT,
-        "total.energy": "WG energy: " + _WG_E,
-        "wg.peak_energy": _WG_E,
-        "tops_per_w@1op": "total energy: " + _WG_E,
-        "peak_tops_per_w@1op": "peak energies: " + _SA_E + "; " + _WG_E,
+        **_MARCH_CAUSES,
+        "wg.energy": _WG16,
+        "wg.peak_energy": _WG16,
+        "tops_per_w@1op": "total energy: " + _WG16,
+        "peak_tops_per_w@1op": "peak energies: " + _WG16 + "; " + _READ_TRACE,
+        "peak_tops@1op": "peak latencies: " + _WG16,
     },
-    "march2020_wg64": {
+    "march2020_wg64": dict(_MARCH_CAUSES),
+    "current_code_wg64": {
         **_COMMON,
         "total.latency": "FW/AG latency: " + _IC_LAT + "; " + _ROLLUP,
         "tops@1op": "total latency: " + _IC_LAT,
@@ -114,24 +130,27 @@ CAUSES = {
 }
 
 #: Ratios ours/Fig. 34 measured on the 2-core development VM (``python benchmarks/fig34.py``).
-_MARCH2020 = {
-    "area.total": 1.775, "area.adc": 2.867, "area.accumulation": 1.307, "area.interconnect": 1.557,
-    "fw.latency": 2.941, "fw.energy": 0.578, "ag.latency": 2.841, "ag.energy": 0.618, "wu.latency": 2.639,
-    "wu.energy": 1.317, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501, "wu.peak_latency": 2.775,
-    "fw.peak_energy": 0.303, "ag.peak_energy": 0.351, "wu.peak_energy": 0.172, "leakage.energy": 5.422,
-    "leakage.power": 1.597, "breakdown.accumulation.latency": 10.261, "breakdown.array.latency": 0.699,
-    "breakdown.interconnect.latency": 18.019, "breakdown.adc.energy": 0.221,
-    "breakdown.array.energy": 1.512, "breakdown.accumulation.energy": 1.464,
-    "breakdown.interconnect.energy": 2.379, "wg.energy": 0.737, "total.latency": 1.465, "tops@1op": 0.682,
-    "total.energy": 0.732, "wg.peak_energy": 0.302, "tops_per_w@1op": 1.366, "peak_tops_per_w@1op": 3.277,
+_MARCH_WG64 = {
+    "fw.energy": 1.331, "ag.energy": 1.331, "wu.latency": 2.093, "wu.energy": 0.44, "wu.peak_latency": 2.218,
+    "fw.peak_energy": 1.392, "ag.peak_energy": 1.391, "wu.peak_energy": 0.141, "breakdown.adc.energy": 1.427,
 }
 MEASURED = {
-    "march2020": _MARCH2020,
-    # levelOutputWG = 64 changes only the WG-unit figures: the same ratios, except these.
-    "march2020_wg64": {
-        **{k: v for k, v in _MARCH2020.items()
-           if k not in ("wg.energy", "total.energy", "wg.peak_energy", "tops_per_w@1op")},  # pass with 64
-        "area.total": 1.809, "total.latency": 1.534, "tops@1op": 0.652, "peak_tops_per_w@1op": 1.372,
+    "march2020": {
+        **_MARCH_WG64,
+        "wg.energy": 0.737, "wg.peak_energy": 0.302, "tops_per_w@1op": 1.317, "peak_tops_per_w@1op": 2.314,
+        "peak_tops@1op": 1.266,
+    },
+    "march2020_wg64": _MARCH_WG64,
+    # The current code's models (the ratios of the estimator before neurosim_code existed).
+    "current_code_wg64": {
+        "area.total": 1.809, "area.adc": 2.867, "area.accumulation": 1.307, "area.interconnect": 1.557,
+        "fw.latency": 2.941, "fw.energy": 0.578, "ag.latency": 2.841, "ag.energy": 0.618, "wu.latency": 2.639,
+        "wu.energy": 1.317, "total.latency": 1.534, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501,
+        "wu.peak_latency": 2.775, "fw.peak_energy": 0.303, "ag.peak_energy": 0.351, "wu.peak_energy": 0.172,
+        "leakage.energy": 5.422, "leakage.power": 1.597, "breakdown.accumulation.latency": 10.261,
+        "breakdown.array.latency": 0.699, "breakdown.interconnect.latency": 18.019, "breakdown.adc.energy": 0.221,
+        "breakdown.accumulation.energy": 1.464, "breakdown.array.energy": 1.512, "breakdown.interconnect.energy": 2.379,
+        "tops@1op": 0.652, "peak_tops_per_w@1op": 1.372,
     },
 }
 
@@ -204,31 +223,78 @@ def test_wg64_pins_dram(estimates):
     assert float(bd.dram.latency) == pytest.approx(1.45, rel=0.01)
 
 
-def test_layer1_matches(estimates, variant):
-    """Layer 1, the one layer Fig. 34 prints: buffer latency (the global bus of 2048 wires; 8192
-    would give 0.58×) and the peak (compute) FW latency within ±5 %. Its FW/AG latency is 1.44×:
-    the interconnect term follows the current code's H-tree (see ``_IC_LAT``)."""
-    rows = {name: ratio for name, _, _, ratio, _ in fig34.layer1_comparison(estimates[variant])}
+MARCH_VARIANTS = [v for v in fig34.VARIANTS if fig34.VARIANTS[v]["neurosim_code"] == "march2020"]
+
+
+@pytest.mark.parametrize("variant_name", MARCH_VARIANTS)
+def test_layer1_matches(estimates, variant_name):
+    """Layer 1, the one layer Fig. 34 prints and the one whose input (the image) is like the
+    run's: with the March 2020 models every printed figure but WU (write trace) within ±10 %."""
+    rows = {name: ratio for name, _, _, ratio, _ in fig34.layer1_comparison(estimates[variant_name])}
+    misses = {n: r for n, r in rows.items() if abs(r - 1.0) > 0.10 and not n.startswith("L1 wu.")}
+    if variant_name == "march2020":  # levelOutputWG 16: the WG unit's figures follow it (_WG16)
+        misses = {n: r for n, r in misses.items() if not n.startswith("L1 wg.")}
+    # The WG unit follows the current code (MARCH_CODE_GAPS): its peak latency is 0.85×.
+    assert set(misses) <= {"L1 wg.peak_latency"} and all(r > 0.8 for r in misses.values()), misses
+
+
+def test_current_code_layer1_buffer_and_peak(estimates):
+    """With the current code's models too, layer 1's buffer latency (the 2048-wire global bus;
+    8192 would give 0.58×) and peak FW latency are within ±5 % of Fig. 34."""
+    rows = {name: ratio for name, _, _, ratio, _ in fig34.layer1_comparison(estimates["current_code_wg64"])}
     for name in ("L1 fw.peak_latency", "L1 breakdown.buffer.latency"):
         assert rows[name] == pytest.approx(1.0, abs=0.05), (name, rows[name])
 
 
-def test_changed_model_substitutions(estimates, variant):
+@pytest.mark.parametrize("variant_name", list(fig34.VARIANTS))
+def test_changed_model_substitutions(estimates, variant_name):
     """With Fig. 34's numbers for the buckets whose NeuroSim model changed after March 2020, FW+AG
-    energy and WG energy agree within 5 % and FW+AG peak latency within 25 %."""
-    subs = fig34.substitution_checks(estimates[variant])
+    energy agrees within 5 % (and WG energy, with levelOutputWG 64) and FW+AG peak latency
+    within 25 %."""
+    subs = fig34.substitution_checks(estimates[variant_name])
     fwag_e, wg_e, pk_t, _ = ((ours / ref) for _, ours, ref in subs)
     assert fwag_e == pytest.approx(1.0, abs=0.05)
-    assert wg_e == pytest.approx(1.0, abs=0.05)
+    if fig34.VARIANTS[variant_name]["wg_adc_levels"] == 64.0:  # the WG unit's peak energy follows the levels
+        assert wg_e == pytest.approx(1.0, abs=0.05)
     assert fig34.within(pk_t)
 
 
-def test_march2020_mlsa_area(estimates):
-    """The ADC area with the March 2020 MLSA comparator is within ±25 % of Fig. 34's 18.84 mm²."""
-    params, cc = fig34.build_chip(fig34.PRIMARY)
-    a = fig34.march2020_adc_area(params, cc, estimates[fig34.PRIMARY])
-    assert a["comparator_ratio"] == pytest.approx(16 / 72, rel=0.01)
-    assert fig34.within(a["adc"] / (18.84 * fig34.MM2))
+#: cimjax with the March 2020 models against NeuroSim's March 2020 code on the same trace:
+#: figure → cause, where the two differ by more than 10 % (a strict xfail).
+MARCH_CODE_GAPS = {
+    "wu.energy": "WU model (sub-array write path and WU roll-up) not yet matched to the March code: 0.354×",
+    "wu.peak_energy": "WU model (sub-array write path and WU roll-up) not yet matched to the March code: 0.077×",
+    "wu.latency": "WU model (sub-array write path and WU roll-up) not yet matched to the March code: 1.109×",
+    "wu.peak_latency": "WU model (sub-array write path and WU roll-up) not yet matched to the March code: 1.115×",
+    "wg.peak_energy": "weight-gradient unit follows the current code's WeightGradientUnit.cpp: 0.790× (64 levels)",
+    "wg.peak_latency": "weight-gradient unit follows the current code's WeightGradientUnit.cpp: 0.846–0.861×",
+    "peak_tops_per_w@1op": "peak WG energy (the WG unit): 1.214× (64 levels)",
+    "peak_tops_per_w@2op": "peak WG energy (the WG unit): 1.214× (64 levels)",
+    "peak_tops@1op": "peak WG latency (the WG unit): 1.141–1.157×",
+    "peak_tops@2op": "peak WG latency (the WG unit): 1.141–1.157×",
+    "area.accumulation": "the March ShiftAdd layout is not used by the sub-array yet: 0.881×",
+}
+#: The gaps that only one levelOutputWG setting shows.
+_GAP_ONLY = {"wg.peak_energy": "march2020_wg64", "peak_tops_per_w@1op": "march2020_wg64",
+             "peak_tops_per_w@2op": "march2020_wg64"}
+
+
+def _march_cases():
+    for v in MARCH_VARIANTS:
+        for name in fig34.NEUROSIM_MARCH2020[fig34.MARCH_RUN[v]]:
+            gap = name in MARCH_CODE_GAPS and _GAP_ONLY.get(name, v) == v
+            marks = [pytest.mark.xfail(strict=True, reason=MARCH_CODE_GAPS[name])] if gap else []
+            yield pytest.param(v, name, marks=marks, id=f"{v}-{name}")
+
+
+@pytest.mark.parametrize("variant_name, name", list(_march_cases()))
+def test_march_models_match_the_march_code(estimates, variant_name, name):
+    """Every figure of the chip with ``neurosim_code="march2020"`` within ±10 % of NeuroSim's
+    March 2020 code run on the same trace: the models themselves, with the trace taken out."""
+    ref = fig34.NEUROSIM_MARCH2020[fig34.MARCH_RUN[variant_name]][name]
+    table = {**fig34.FIG34, **fig34.FIG34_2OP}
+    ours = float(np.asarray(table[name][2](estimates[variant_name])))
+    assert ours / ref == pytest.approx(1.0, abs=0.10), f"{variant_name} {name}: {ours:.5g} vs {ref:.5g}"
 
 
 #: Figures of the March 2020 code that depend on the trace (input bits, weights, write statistics).
