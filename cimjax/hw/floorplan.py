@@ -388,8 +388,3 @@ def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
         num_col_per_synapse=num_col_per_synapse,
     )
 
-
-#: :func:`floorplan` as one jitted call, for host-side use with concrete parameters (config
-#: validation, reports): one small compile instead of about a hundred op-by-op ones (0.8 s
-#: against 2.4 s on the 2-core VM).
-floorplan_jit = jax.jit(floorplan, static_argnums=1)
