@@ -375,19 +375,29 @@ def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorpl
     occ = jnp.broadcast_to(as_float(trace.read_occupancy), jnp.shape(act))
     r = jax.vmap(read)(act, as_float(trace.weight_level), occ)
 
-    def write(p, e, ra, ca):
-        return sa.subarray_write(sp, scfg, write_pulses=p, cell_pulse_energy_sum=e, row_write_activity=ra, col_write_activity=ca)
+    def write(p, e, ra, ca, *march):
+        extra = dict(zip(("row_fraction", "stat_rows"), march))
+        return sa.subarray_write(sp, scfg, write_pulses=p, cell_pulse_energy_sum=e, row_write_activity=ra,
+                                 col_write_activity=ca, **extra)
 
     # Σ n/R̄ over written cells ≈ (Σ n)·G at the layer's mean conductance (R̄ = the mean of the
     # old and new resistances; the update is small against the range).
     g_min, g_max = 1.0 / as_float(sp.r_off), 1.0 / as_float(sp.r_on)
     g_mean = g_min + as_float(trace.weight_level) * (g_max - g_min)
-    w = jax.vmap(write)(
+    write_args = [
         as_float(trace.write_pulses),
         as_float(trace.cell_pulses) * g_mean,
         as_float(trace.row_write_activity),
         as_float(trace.col_write_activity),
-    )
+    ]
+    if config.neurosim_code == "march2020":
+        # bf95f9c: a sub-array writes only the rows its PE holds (rows_pe of a block; 56 of 128 for
+        # 3×3 NM kernels) of the rows the write statistics describe (a layer's block, R if R < 128).
+        sub_rows = as_float(sp.rows)
+        stat_rows = fp.weight_rows / relax.ceil(fp.weight_rows / sub_rows, config.mode, temperature=config.temperature)
+        frac = jnp.minimum(jnp.minimum(rows_pe, sub_rows) / stat_rows, 1.0)
+        write_args += [jnp.broadcast_to(frac, jnp.shape(act)), jnp.broadcast_to(stat_rows, jnp.shape(act))]
+    w = jax.vmap(write)(*write_args)
     fw, ag = r.fw, r.ag
     return tile_mod.SubArrayFigures(
         area=area.total,
@@ -443,6 +453,7 @@ def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_p
         roadmap=config.roadmap,
         mode=config.mode,
         temperature=config.temperature,
+        neurosim_code=config.neurosim_code,
     )
     sp = params.subarray
     wp = params.wg._replace(

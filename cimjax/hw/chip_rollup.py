@@ -17,6 +17,8 @@ the roll-up itself can be tested on synthetic sub-array figures.
   ``bits_out`` (the later code drops the ÷K); it feeds the global buffer and the H-tree;
 * the tiles and H-trees of :mod:`cimjax.hw.tile` and :mod:`cimjax.hw.components.routing` with
   the same code (the NM tile built from the CM tile's objects).
+
+The WU roll-up (``numArrayWriteParallel``, per iteration, not × batch) is the same in both codes.
 """
 
 from __future__ import annotations

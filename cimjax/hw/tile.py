@@ -76,6 +76,13 @@ Fig. 34 run). Where it differs from the current code (d4de5bc), cimjax follows i
   ``Bus::Initialize``: the optimal repeater). The later code does the same; cimjax's current
   model keeps ``localBusDelayTolerance`` there, unchanged.
 
+The weight-update roll-up (PE: sub-array writes summed, energy × duplication; tile: the NM
+energy × ``speedUpRow·speedUpCol``, not its peak; the delta-weight transfer of the tile's
+``R·C`` bits through the input buffer and H-tree) is the same in bf95f9c and d4de5bc
+(``ProcessingUnitCalculatePerformance``, ``TileCalculatePerformance``): the March WU
+differences are in the sub-array's write (:func:`cimjax.hw.components.subarray.subarray_write`,
+whose ``row_fraction`` carries the March NM PE's rows) and the tile's own March objects above.
+
 Valid for any floorplan of :func:`cimjax.hw.floorplan.floorplan`; as for the current code, the
 first (largest) tile of a layer is costed (tile ``i`` of an NM layer gets ``min(PE_NM, R −
 i·PE_NM)`` rows in the March code).

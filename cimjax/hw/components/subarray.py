@@ -75,6 +75,11 @@ formulas only). Same valid range. In the read path it differs from the current c
   current code ``LINEAR_REGION_RATIO`` = 0.2), which sets ``C_row2``, ``C_col`` and ``C_row`` (AG);
 * the forward shift-adder of ``log2 L + numReadPulse + 1`` bits (the current code ``log2 L + 1``;
   the AG shift-adder has ``numReadPulseBP + 1`` extra bits in both);
+* the shift-adders' area: ``ShiftAdd::CalculateArea``'s bounding box
+  (:func:`~cimjax.hw.components.logic.shift_adder_layout_area`), the forward units across the
+  array width ``L_row``, the AG units down its height ``L_col`` (the current code: the gates'
+  sum; Fig. 34 accumulation area 0.88× → 0.99× of the March code's); the layout extents stay
+  ``area/L_row`` and ``area/L_col`` (the AG box is ``L_col + h_cell`` tall, a ~2 % wider extent);
 * the SL switch matrix TG resistance ``R_on,cell/2`` (``resTg·rows`` with ``resTg =
   R_on,cell/rows/2`` and no IR-drop factor; the current code ``0.25·R_on,cell``), passed to the
   classic matrix as ``res_tg = 2·R_on,cell``: its ``τ`` (SL read latency, the AG "other" term,
@@ -92,6 +97,32 @@ R_on,cell/rows/2`` without the IR-drop and linear-region factors: 2.5× wider, e
 6.8F NMOS in the Fig. 34 chip, and ``R = R_on,cell/rows`` in the mux delay; the mux is a few % of
 the sub-array "other" area and its delay is hidden by the WL switch matrix there), and the WL
 switch matrix's read energy on the row activity it was initialised with.
+
+In the write path (:func:`subarray_write`; bf95f9c ``ProcessingUnit.cpp``
+``GetWriteUpdateEstimation``, ``SwitchMatrix.cpp``, ``SubArray.cpp``) the March code differs in:
+
+* the cell energy ``V_w²·t_pulse·Σ n/R̄`` (``V_w = √2·write_voltage``) charged to every updated
+  cell, FeFET included (the current code charges FeFET cells none);
+* the line energy, charged once per selected row, not per write pulse, and with the RRAM
+  (CMOS-access) terms for FeFET too (no FeFET gate term): SET rows ``n_set·(C_row2·V_dd² +
+  C_col·V_w²·(cols − m) + C_row1·V_w²)``, RESET rows ``n_reset·C_row2·V_dd²``, plus
+  ``C_col·V_w²·m`` once (``m`` the RESET rows' selected columns). ``n_set + n_reset = 2·a_row``
+  of the rows; the split (NeuroSim: a row with any SET cell is a SET row) is modelled by
+  :func:`set_row_share_march2020`, and ``m = a_col·cols`` for both phases;
+* the SL switch matrix's write energy takes ``activityColWrite`` from ``Initialize``, before an
+  update sets it (0: every column unselected), with ``neurosim_sl_pulse_unset``.
+* Rows: the March novel-mapping PE holds ``⌊min(PE_NM, R)/numPENM⌋`` rows (56 of a 128-row
+  block for 3×3 kernels), so its sub-arrays write that share of a block: ``row_fraction``
+  scales the pulses (and the write latency ``pulses·t_pulse``), the cells and the selected rows;
+  ``stat_rows`` is the row count the statistics were taken on (``R`` when ``R < rows``). The
+  switch matrices' ``2·⌈a_col⌉·rows·a_row`` operations keep the full row count (``numRow``).
+
+Write-path details not modelled: the March SL TG widths (5×, +4 % on the SL drain
+capacitance, under 0.2 % of the Fig. 34 write energy) and the March WL new switch matrix's TG
+resistance (never set in bf95f9c; its write latency is below the SL matrix's, which the write
+latency takes). Fig. 34 chip against the March code on the same trace (wired as
+``tests/test_hw_march2020_write.py`` describes): WU energy 1.005×, peak WU energy 1.012×, WU
+latency 1.000×, peak WU latency 1.000× (before: 0.354×, 0.077×, 1.109×, 1.115×).
 
 **Area.** ``height = SL switch + L_col + mux + MLSA + encoder + shift-adder``, ``width =
 max(WL switch, mux decoder) + L_row + row mux + MLSA_AG + encoder_AG + shift-adder_AG``; blocks
@@ -176,7 +207,7 @@ class SubArrayConfig(ComponentConfig):
       neurosim_ag_column_resistance / neurosim_ag_mux_quirk / neurosim_sl_pulse_unset: the
         quirk flags of the module docstring (True = as released).
       neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: the read
-        path of the module docstring's "March 2020 code").
+        and write paths of the module docstring's "March 2020 code").
     """
 
     cell: str = "rram"
@@ -413,8 +444,15 @@ def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
     fp_h = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="height", neurosim_code=code), parts)
     enc_fp = ml.Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
     enc = ml.encoder_cost_from_parts(enc_p, config.sub(ml.EncoderConfig), g.t, parts, enc_fp)
-    sa = logic.shift_adder(logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc,
-                                                  p.read_pulse_width, 1.0, x.n_reads), config)
+    sa_p = logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc, p.read_pulse_width,
+                                  1.0, x.n_reads)
+    sa = logic.shift_adder(sa_p, config)
+    if code == "march2020":
+        # bf95f9c ShiftAdd::CalculateArea: the forward units laid out across the array width
+        # (CalculateArea(NULL, widthArray)), the AG units down its height (heightArray, NULL).
+        lay_w = logic.shift_adder_layout_area(sa_p, g.len_row, "width", config, code)
+        lay_h = logic.shift_adder_layout_area(sa_p, g.len_col, "height", config, code)
+        sa = sa._replace(area=jnp.where(fw, lay_w, lay_h))
     on = jnp.where(x.n_reads > 1, 1.0, 0.0)  # NeuroSim builds no shift-adder for one read pulse
     sa = sa._replace(latency=sa.latency * on, energy=sa.energy * on)
     zero = Cost(*(jnp.zeros_like(edge) for _ in range(4)))
@@ -586,9 +624,68 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     return SubArrayRead(fw_cost, _read_cost(other_t_ag, other_e_ag, ag, t_row / n_bp, e_arr_ag))
 
 
+def set_row_share_march2020(col_write_activity: ArrayLike, cols: ArrayLike) -> Array:
+    """Share of the selected rows NeuroSim's ``GetWriteUpdateEstimation`` counts as SET rows.
+
+    It counts a selected row as a SET row when any of its updated cells is SET, as a RESET row
+    otherwise; the trace gives only the mean ``activityColWrite``. A selected row with ``k``
+    updated cells, each a SET or a RESET with probability ½, is a SET row unless all ``k`` are
+    RESETs: ``1 − 2^(−k)``, with ``k = max(a_col·cols, 1)`` (a selected row has at least one).
+    Fig. 34's write trace (128×128 sub-arrays, mean per sub-array): FC1 64.2 SET of 96.2
+    selected rows counted, 65.5 modelled; conv1 (27 rows) 15 of 26, 16.8 modelled.
+
+    Args:
+      col_write_activity: ``activityColWrite`` (traced).
+      cols: columns of the sub-array.
+
+    Returns:
+      The SET share of the selected rows, in [½, 1).
+    """
+    k = jnp.maximum(as_float(col_write_activity) * as_float(cols), 1.0)
+    return 1.0 - jnp.exp2(-k)
+
+
+def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, row_fraction, stat_rows) -> Cost:
+    """One update of one sub-array as NeuroSim's March 2020 code (module docstring's "March 2020
+    code", write path)."""
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    frac = as_float(row_fraction)
+    stat_rows = rows if stat_rows is None else as_float(stat_rows)
+    vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
+    t_pulse = as_float(p.write_pulse_width)
+    # The statistics describe ``stat_rows`` rows: a sub-array holding ``frac`` of them has that
+    # share of the pulses (Σ over rows) and of the cells; activities are of its own rows.
+    pulses = pulses * frac
+    n_ops = 2.0 * config.ceil(a_col) * rows * a_row  # numRow·activityRowWrite: the full row count
+    sl_pulses = 0.0 if config.neurosim_sl_pulse_unset else pulses / rows
+    # SwitchMatrix (bf95f9c) reads activityColWrite from Initialize, before any update sets it.
+    sl_col = 0.0 if config.neurosim_sl_pulse_unset else a_col
+    wl = _switch_costs(*_switch(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
+    sl_reads = as_float(p.rows_per_adc_ag) if config.parallel_bp else 0.0
+    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
+                                pulses=sl_pulses, col_act=sl_col)).write
+    sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
+    # GetWriteUpdateEstimation (bf95f9c): every updated cell, FeFET included, V_w²/R̄·t per pulse.
+    cells = vw2 * t_pulse * as_float(cell_sum) * frac
+    # Lines once per selected row (not per pulse): SET rows drive their WL, the unselected SLs
+    # and their BL; RESET rows their WL; the RESET's selected SLs once. (NeuroSim's unselected
+    # SLs are those of the sub-array's own columns; a layer narrower than ``cols`` is costed full.)
+    n_sel = frac * stat_rows * jnp.clip(2.0 * a_row, 0.0, 1.0)  # numSelectedRowSet + numSelectedRowReset
+    n_set = n_sel * set_row_share_march2020(a_col, cols)
+    n_reset = n_sel - n_set
+    m = a_col * cols  # selected columns per SET (RESET) row, mean-field
+    lines = n_set * (g.cap_row2 * vdd2 + g.cap_col * vw2 * jnp.maximum(cols - m, 0.0) + g.cap_row1 * vw2)
+    lines = lines + n_reset * g.cap_row2 * vdd2 + g.cap_col * vw2 * m
+    latency = pulses * t_pulse + jnp.maximum(wl.latency, sl_latency)
+    energy = cells + lines + wl.energy + sl.energy
+    zero = jnp.zeros_like(energy)
+    return Cost(zero, energy, latency, zero)
+
+
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
-                   set_fraction: ArrayLike = 0.5) -> Cost:
+                   set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
+                   stat_rows: ArrayLike | None = None) -> Cost:
     """One weight update of one sub-array (spec §5.5; area and leakage 0).
 
     Latency ``write_pulses·t_pulse + max(t_WLsw,write, t_SLsw,write)`` with ``2·⌈a_col⌉·rows·a_row``
@@ -605,7 +702,15 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
       write_pulses: Σ over rows of (max SET pulses + max RESET pulses) in the row.
       cell_pulse_energy_sum: Σ over updated cells of ``n_pulses/R̄``, 1/Ω.
       row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``.
-      set_fraction: share of ``write_pulses`` in the SET phase (traced; ½ by default).
+      set_fraction: share of ``write_pulses`` in the SET phase (traced; ½ by default; not used
+        by ``neurosim_code="march2020"``).
+      row_fraction: share of the ``stat_rows`` rows the statistics describe that this
+        sub-array holds (traced, in (0, 1]): the March 2020 code's novel-mapping PEs hold
+        ``⌊min(PE_NM, R)/numPENM⌋`` rows of a block the trace took whole.
+      stat_rows: rows the write statistics describe (traced; default ``rows``; a layer with
+        ``R < rows`` has ``R``).
+      ``row_fraction`` and ``stat_rows`` are used by ``neurosim_code="march2020"`` only
+      (module docstring).
 
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the update.
@@ -614,6 +719,11 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
         return _sram().subarray_write(params, config, write_pulses=write_pulses,
                                       cell_pulse_energy_sum=cell_pulse_energy_sum, row_write_activity=row_write_activity,
                                       col_write_activity=col_write_activity, set_fraction=set_fraction)
+    if config.neurosim_code == "march2020":
+        return _subarray_write_march2020(params, config, _geometry(params, config), pulses=as_float(write_pulses),
+                                         cell_sum=cell_pulse_energy_sum, a_row=as_float(row_write_activity),
+                                         a_col=as_float(col_write_activity), row_fraction=row_fraction,
+                                         stat_rows=stat_rows)
     p, g = params, _geometry(params, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
     pulses, a_row, a_col = as_float(write_pulses), as_float(row_write_activity), as_float(col_write_activity)

@@ -46,6 +46,38 @@ ripple-carry adders of ``outPrecision + ⌈log2 batch⌉`` bits; per image
 NeuroSim sizes it with its defect-2 ``numArrayWriteParallel`` (8, not 16, for VGG-8): pass
 :func:`~cimjax.hw.components.misc.buffer_sizing`'s value.
 
+**March 2020 code** (``WeightGradientConfig.neurosim_code = "march2020"``; ``chip._wg_figures``
+passes the chip's): NeuroSim V2.0's first public release, commit bf95f9c (2020-03-15),
+``WeightGradientUnit.cpp`` with ``SwitchMatrix.cpp``, ``MultilevelSenseAmp.cpp``,
+``CurrentSenseAmp.cpp``, ``MultilevelSAEncoder.cpp`` and ``ShiftAdd.cpp`` (facts and formulas
+only). ``WeightGradientUnit.cpp`` itself and Chip.cpp's WG roll-up and gradient accumulator are
+the same as in the current code but for the switch matrix's ``CalculatePower`` arguments; its
+components differ in:
+
+* **WL switch matrix TGs** (:func:`march2020_wl_switch_delay`): ``_resTg = R_access`` is the TG
+  resistance itself (no ``IR_DROP_TOLERANCE``) and the widths ``R_on(1F)·F/(2·R_access)`` (no
+  ``LINEAR_REGION_RATIO``), so ``τ = R_access·(3·C_d + C_L) + R_L·C_L/2``: on the Fig. 34 chip
+  a read call 35 ns (of 190) and a write 42 ns (of 59) longer. Emulated as the classic matrix at
+  ``res_tg = 0.8·R_access`` (those widths: area, energy, DFFs) plus, per TG operation, the delay
+  difference between ``R_TG = R_access`` and the classic matrix's ``0.2·R_access``.
+* **WL switch read energy** on the row activity the matrix was initialised with (in
+  ``ChipInitialize``, before any layer's activity is read: 0 in a normal build) with
+  ``neurosim_unset_write_activity``: only its DFFs (the current code passes the layer's).
+* **MLSA**: the March area and column energy (:mod:`~cimjax.hw.components.mlsa`, "March 2020
+  code"); its energy already holds the ``numRead = rows_muxed·numBitInput`` evaluations of all
+  ``cols`` columns, so a read call costs ``ops·Σ_j E(R_j)`` (not × ``ops`` again); no
+  ``0.5/V_read`` rescaling. With 64 levels 1.24× the current code's, with 16 levels 0.77×.
+* **Layouts**: the encoders' March rule, and the shift-adders charged as their layout along the
+  array width (:func:`~cimjax.hw.components.logic.shift_adder_layout_area`; the current path
+  keeps the gates' sum).
+
+Precharger, write driver, mux, mux decoder, bit-line delay, adder tree, the layer roll-up and the
+gradient accumulator are the current path's. Not modelled: the March mux TGs (``R_access`` and
+``1/(2·R_access)`` widths; hidden under the switch matrix's latency, energy < 0.1 %). Same valid
+range. On the Fig. 34 chip cimjax is within 2 % of the March code's WG latency, energy and
+their peaks (per layer ≤ 1.3 %) and 2.6 % below its WG-unit area (the gradient accumulator's
+layout along the global buffer and the mux area, as in the current path).
+
 Components are cimjax's (:mod:`~cimjax.hw.components.logic`, ``routing``, ``mlsa``,
 ``switch_matrix``, ``sram``), not NeuroSim's gate-level figures; see those modules.
 """
@@ -116,12 +148,16 @@ class WeightGradientConfig(ComponentConfig):
       rows_muxed: rows (columns) per ADC, ``numRowMuxedWG`` = 8, in [2, 256]; static because it
         sets the mux decoder's structure.
       neurosim_unset_write_activity: the quirk flag of the module docstring (True as released).
+      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: the WL switch
+        matrix TGs, MLSA, encoder layout and shift-adder layout of the module docstring's
+        "March 2020 code").
     """
 
     max_windows: int = 900
     max_input_cols: int = 1024
     rows_muxed: int = 8
     neurosim_unset_write_activity: bool = True
+    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
@@ -129,6 +165,7 @@ class WeightGradientConfig(ComponentConfig):
         self._check_int("max_input_cols", 1)
         self._check_int("rows_muxed", 2, 256)
         self._check_bool("neurosim_unset_write_activity")
+        self._check_choice("neurosim_code", mlsa.NEUROSIM_CODES)
 
 
 class WeightGradientUnit(NamedTuple):
@@ -172,6 +209,39 @@ def _sub(config: WeightGradientConfig, cls=ComponentConfig, **kw):
     return cls(roadmap=config.roadmap, mode=config.mode, temperature=config.temperature, **kw)
 
 
+def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike, load_capacitance: ArrayLike,
+                              load_resistance: ArrayLike, r_tg: Optional[ArrayLike] = None) -> Array:
+    """One TG operation of the WG array's WL switch matrix in the March 2020 code, s.
+
+    Source: NeuroSim V2.0 commit bf95f9c, ``SwitchMatrix::Initialize`` / ``CalculateLatency``
+    (read for the formula) as the ``WeightGradientUnit`` builds it (``_resTg = resCellAccess``):
+    TG widths ``W_n,p = R_on,n/p(1F)·F/(2·R_access)`` (no ``LINEAR_REGION_RATIO``), TG resistance
+    ``R_TG = R_access`` (no ``IR_DROP_TOLERANCE``), ``τ = R_TG·(3·C_d + C_L) + R_L·C_L/2`` with
+    ``C_d`` the TG's drain capacitance, delay ``Horowitz(τ)`` of a step input. ``r_tg`` overrides
+    ``R_TG`` (same widths), e.g. ``0.2·R_access`` for the delay the classic matrix of
+    :mod:`~cimjax.hw.components.switch_matrix` gives at those widths. Valid for nodes in
+    [7, 130] nm, ``R_access > 0``.
+
+    Args:
+      t: technology.
+      mode: relax mode (static).
+      r_access: the SRAM cell's access resistance ``resCellAccess``, Ω.
+      load_capacitance / load_resistance: the WL's ``C_L`` (``capRow1``, F) and ``R_L`` (Ω).
+      r_tg: optional TG resistance, Ω (default ``r_access``).
+
+    Returns:
+      The delay, s.
+    """
+    r_access = as_float(r_access)
+    w_n = tech.on_resistance(t, t.node, "n", mode) * t.node / (2.0 * r_access)
+    w_p = tech.on_resistance(t, t.node, "p", mode) * t.node / (2.0 * r_access)
+    tg = routing.gates.gate(t, "tg", mode=mode, widths=(w_n, w_p))
+    r = r_access if r_tg is None else as_float(r_tg)
+    c_l, r_l = as_float(load_capacitance), as_float(load_resistance)
+    tau = r * (3.0 * tg.c_out + c_l) + r_l * c_l / 2.0
+    return tech.horowitz(tau, switch_matrix.STEP_RAMP)[0]
+
+
 def _array(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> _Array:
     """Costs of one WG array at input ``activity`` (module docstring)."""
     c, cfg = params.circuit, _sub(config)
@@ -185,14 +255,29 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
     cell = sram.sram_cell(t, params.cell, mode)
     wires = sram.array_wires(c, t, params.cell, rows, cols)
     written_rows = rows * a
+    march = config.neurosim_code == "march2020"
     # Switch matrix (classic, rows), TGs sized from R_access.
+    if march:
+        # bf95f9c: TG widths R_on(1F)·F/(2·R_access), which the classic matrix gives for
+        # res_tg = R_access·0.2/0.25; read energy on the activity set at ChipInitialize (unset: 0).
+        sw_res = cell.r_access * (switch_matrix.LINEAR_REGION_RATIO / switch_matrix.IR_DROP_TOLERANCE)
+        sw_act = 0.0 if config.neurosim_unset_write_activity else a
+    else:
+        sw_res, sw_act = cell.r_access, a
     sw_params = switch_matrix.SwitchMatrixParams(
-        c, rows, cell.r_access, wires.cap_row, wires.res_row, a, a,
+        c, rows, sw_res, wires.cap_row, wires.res_row, sw_act, a,
         read_voltage=params.read_voltage, num_reads=ops, num_writes=2.0 * written_rows, edge_length=wires.length_col,
     )
     sw_config = _sub(config, switch_matrix.SwitchMatrixConfig, kind="classic", lines="row")
     sw_read = switch_matrix.switch_matrix(sw_params, sw_config)
     sw_write = switch_matrix.switch_matrix_write(sw_params, sw_config)
+    if march:
+        # ... and its τ with R_TG = R_access itself (no IR-drop factor): shift each TG operation.
+        dt = march2020_wl_switch_delay(t, mode, cell.r_access, wires.cap_row, wires.res_row) - (
+            march2020_wl_switch_delay(t, mode, cell.r_access, wires.cap_row, wires.res_row,
+                                      r_tg=switch_matrix.LINEAR_REGION_RATIO * cell.r_access))
+        sw_read = sw_read._replace(latency=sw_read.latency + ops * dt)
+        sw_write = sw_write._replace(latency=sw_write.latency + 2.0 * written_rows * dt)
     # Precharger and write driver across the array width.
     col_write = 0.0 if config.neurosim_unset_write_activity else a
     drv = sram.ColumnDriverParams(c, cols, wires.cap_col, wires.res_col, wires.length_row, col_write, cols)
@@ -215,12 +300,17 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         c, levels, n_adc, ops, params.ref_rows, params.ref_resistance_on, params.ref_resistance_off,
         params.read_voltage, cols,
     )
-    sa = mlsa.mlsa(sa_params, _sub(config, mlsa.MlsaConfig), r_col)
-    enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row), _sub(config, mlsa.EncoderConfig))
-    shift = logic.shift_adder(
-        logic.ShiftAdderParams(c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width,
-                               num_read_pulse=bits), cfg
+    code = config.neurosim_code
+    sa = mlsa.mlsa(sa_params, _sub(config, mlsa.MlsaConfig, neurosim_code=code), r_col)
+    enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row),
+                       _sub(config, mlsa.EncoderConfig, neurosim_code=code))
+    shift_params = logic.ShiftAdderParams(
+        c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width, num_read_pulse=bits
     )
+    shift = logic.shift_adder(shift_params, cfg)
+    if march:  # bf95f9c charges the shift-adders' layout along the array width
+        layout = logic.shift_adder_layout_area(shift_params, wires.length_row, "width", cfg, neurosim_code=code)
+        shift = shift._replace(area=layout)
     # Adder tree over the array rows (the whole farm's trees), accumulation_reads per call.
     in_row, in_col = _counts(params, config)
     tree = logic.adder_tree(
@@ -240,9 +330,17 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         jnp.maximum(sw_read.latency, ops * (mux.latency + dec.latency)) + ops * pre.read.latency
         + bits * t_bitline + sa.latency + enc.latency + shift.latency + tree.latency
     )
-    read_energy = (
-        sw_read.energy + ops * (pre.read.energy + sa.energy + mux.energy + dec.energy) + enc.energy + shift.energy
-    )
+    if march:
+        # The March MLSA energy already holds its ``numRead = ops`` evaluations (mlsa.mlsa with
+        # columns_per_adc = ops; bf95f9c ``CalculatePower(columnResistance, ops)``): not × ops again.
+        read_energy = (
+            sw_read.energy + ops * (pre.read.energy + mux.energy + dec.energy) + sa.energy + enc.energy
+            + shift.energy
+        )
+    else:
+        read_energy = (
+            sw_read.energy + ops * (pre.read.energy + sa.energy + mux.energy + dec.energy) + enc.energy + shift.energy
+        )
     write_latency = (
         written_rows * sram.cell_write_latency(cell) + sw_write.latency
         + written_rows * (pre.write.latency + wd.latency)
