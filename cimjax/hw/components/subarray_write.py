@@ -1,0 +1,176 @@
+"""The eNVM sub-array's weight update: one write of one sub-array, current and March 2020 code.
+
+Source: spec §5.5 (NeuroSim V2.0 ``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``) — facts
+and formulas only. The write path of :mod:`~cimjax.hw.components.subarray`, which keeps the
+sub-array's types, geometry, switch matrices, area and read (its docstring: geometry, quirk
+flags, the read path's "March 2020 code") and re-exports :func:`subarray_write` and
+:func:`set_row_share_march2020`. ``SubArrayConfig(cell="sram")`` dispatches :func:`subarray_write`
+to :mod:`~cimjax.hw.components.subarray_sram`.
+
+**March 2020 code** (``SubArrayConfig.neurosim_code = "march2020"``; NeuroSim V2.0 commit bf95f9c).
+In the write path (:func:`subarray_write`; bf95f9c ``ProcessingUnit.cpp``
+``GetWriteUpdateEstimation``, ``SwitchMatrix.cpp``, ``SubArray.cpp``) the March code differs in:
+
+* the cell energy ``V_w²·t_pulse·Σ n/R̄`` (``V_w = √2·write_voltage``) charged to every updated
+  cell, FeFET included (the current code charges FeFET cells none);
+* the line energy, charged once per selected row, not per write pulse, and with the RRAM
+  (CMOS-access) terms for FeFET too (no FeFET gate term): SET rows ``n_set·(C_row2·V_dd² +
+  C_col·V_w²·(cols − m) + C_row1·V_w²)``, RESET rows ``n_reset·C_row2·V_dd²``, plus
+  ``C_col·V_w²·m`` once (``m`` the RESET rows' selected columns). ``n_set + n_reset = 2·a_row``
+  of the rows; the split (NeuroSim: a row with any SET cell is a SET row) is modelled by
+  :func:`set_row_share_march2020`, and ``m = a_col·cols`` for both phases;
+* the SL switch matrix's write energy takes ``activityColWrite`` from ``Initialize``, before an
+  update sets it (0: every column unselected), with ``neurosim_sl_pulse_unset``.
+* Rows: the March novel-mapping PE holds ``⌊min(PE_NM, R)/numPENM⌋`` rows (56 of a 128-row
+  block for 3×3 kernels), so its sub-arrays write that share of a block: ``row_fraction``
+  scales the pulses (and the write latency ``pulses·t_pulse``), the cells and the selected rows;
+  ``stat_rows`` is the row count the statistics were taken on (``R`` when ``R < rows``). The
+  switch matrices' ``2·⌈a_col⌉·rows·a_row`` operations keep the full row count (``numRow``).
+
+Write-path details not modelled: the March SL TG widths (5×, +4 % on the SL drain
+capacitance, under 0.2 % of the Fig. 34 write energy) and the March WL new switch matrix's TG
+resistance (never set in bf95f9c; its write latency is below the SL matrix's, which the write
+latency takes). Fig. 34 chip against the March code on the same trace (wired as
+``tests/test_hw_march2020_write.py`` describes): WU energy 1.005×, peak WU energy 1.012×, WU
+latency 1.000×, peak WU latency 1.000× (before: 0.354×, 0.077×, 1.109×, 1.115×).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from cimjax.hw.components.params import as_float
+from cimjax.hw.components.subarray import (Array, ArrayLike, SubArrayConfig, SubArrayParams, _geometry, _sram,
+                                           _switch, _switch_costs)
+from cimjax.hw.cost import Cost
+
+
+def set_row_share_march2020(col_write_activity: ArrayLike, cols: ArrayLike) -> Array:
+    """Share of the selected rows NeuroSim's ``GetWriteUpdateEstimation`` counts as SET rows.
+
+    It counts a selected row as a SET row when any of its updated cells is SET, as a RESET row
+    otherwise; the trace gives only the mean ``activityColWrite``. A selected row with ``k``
+    updated cells, each a SET or a RESET with probability ½, is a SET row unless all ``k`` are
+    RESETs: ``1 − 2^(−k)``, with ``k = max(a_col·cols, 1)`` (a selected row has at least one).
+    Fig. 34's write trace (128×128 sub-arrays, mean per sub-array): FC1 64.2 SET of 96.2
+    selected rows counted, 65.5 modelled; conv1 (27 rows) 15 of 26, 16.8 modelled.
+
+    Args:
+      col_write_activity: ``activityColWrite`` (traced).
+      cols: columns of the sub-array.
+
+    Returns:
+      The SET share of the selected rows, in [½, 1).
+    """
+    k = jnp.maximum(as_float(col_write_activity) * as_float(cols), 1.0)
+    return 1.0 - jnp.exp2(-k)
+
+
+def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, row_fraction, stat_rows) -> Cost:
+    """One update of one sub-array as NeuroSim's March 2020 code (module docstring, "March 2020
+    code")."""
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    frac = as_float(row_fraction)
+    stat_rows = rows if stat_rows is None else as_float(stat_rows)
+    vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
+    t_pulse = as_float(p.write_pulse_width)
+    # The statistics describe ``stat_rows`` rows: a sub-array holding ``frac`` of them has that
+    # share of the pulses (Σ over rows) and of the cells; activities are of its own rows.
+    pulses = pulses * frac
+    n_ops = 2.0 * config.ceil(a_col) * rows * a_row  # numRow·activityRowWrite: the full row count
+    sl_pulses = 0.0 if config.neurosim_sl_pulse_unset else pulses / rows
+    # SwitchMatrix (bf95f9c) reads activityColWrite from Initialize, before any update sets it.
+    sl_col = 0.0 if config.neurosim_sl_pulse_unset else a_col
+    wl = _switch_costs(*_switch(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
+    sl_reads = as_float(p.rows_per_adc_ag) if config.parallel_bp else 0.0
+    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
+                                pulses=sl_pulses, col_act=sl_col)).write
+    sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
+    # GetWriteUpdateEstimation (bf95f9c): every updated cell, FeFET included, V_w²/R̄·t per pulse.
+    cells = vw2 * t_pulse * as_float(cell_sum) * frac
+    # Lines once per selected row (not per pulse): SET rows drive their WL, the unselected SLs
+    # and their BL; RESET rows their WL; the RESET's selected SLs once. (NeuroSim's unselected
+    # SLs are those of the sub-array's own columns; a layer narrower than ``cols`` is costed full.)
+    n_sel = frac * stat_rows * jnp.clip(2.0 * a_row, 0.0, 1.0)  # numSelectedRowSet + numSelectedRowReset
+    n_set = n_sel * set_row_share_march2020(a_col, cols)
+    n_reset = n_sel - n_set
+    m = a_col * cols  # selected columns per SET (RESET) row, mean-field
+    lines = n_set * (g.cap_row2 * vdd2 + g.cap_col * vw2 * jnp.maximum(cols - m, 0.0) + g.cap_row1 * vw2)
+    lines = lines + n_reset * g.cap_row2 * vdd2 + g.cap_col * vw2 * m
+    latency = pulses * t_pulse + jnp.maximum(wl.latency, sl_latency)
+    energy = cells + lines + wl.energy + sl.energy
+    zero = jnp.zeros_like(energy)
+    return Cost(zero, energy, latency, zero)
+
+
+def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
+                   cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
+                   set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
+                   stat_rows: ArrayLike | None = None) -> Cost:
+    """One weight update of one sub-array (spec §5.5; area and leakage 0).
+
+    Latency ``write_pulses·t_pulse + max(t_WLsw,write, t_SLsw,write)`` with ``2·⌈a_col⌉·rows·a_row``
+    switch write operations. Energy: cells ``V_w²·t_pulse·cell_pulse_energy_sum`` (not FeFET;
+    ``V_w = √2·write_voltage``) + lines + switch matrices. Lines (1T1R), with ``P_set =
+    set_fraction·write_pulses`` and ``P_reset`` the rest, ``m = a_col·cols`` selected columns:
+    SET ``P_set·(C_row2·V_dd² + C_col·V_w²·(cols − m) + C_row1·V_w²·m)``, RESET mirrored
+    (``C_col·V_w²·m + C_row1·V_w²·(cols − m)``); FeFET ``P·(C_row2·V_dd² + (C_col + C_FeFET·
+    a_row·rows)·V_w²·m)`` per phase. With ``set_fraction = ½`` the column activity cancels.
+
+    Args:
+      params: :class:`SubArrayParams` (scalars).
+      config: :class:`SubArrayConfig` (static).
+      write_pulses: Σ over rows of (max SET pulses + max RESET pulses) in the row.
+      cell_pulse_energy_sum: Σ over updated cells of ``n_pulses/R̄``, 1/Ω.
+      row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``.
+      set_fraction: share of ``write_pulses`` in the SET phase (traced; ½ by default; not used
+        by ``neurosim_code="march2020"``).
+      row_fraction: share of the ``stat_rows`` rows the statistics describe that this
+        sub-array holds (traced, in (0, 1]): the March 2020 code's novel-mapping PEs hold
+        ``⌊min(PE_NM, R)/numPENM⌋`` rows of a block the trace took whole.
+      stat_rows: rows the write statistics describe (traced; default ``rows``; a layer with
+        ``R < rows`` has ``R``).
+      ``row_fraction`` and ``stat_rows`` are used by ``neurosim_code="march2020"`` only
+      (module docstring).
+
+    Returns:
+      The :class:`~cimjax.hw.cost.Cost` of the update.
+    """
+    if config.cell == "sram":
+        return _sram().subarray_write(params, config, write_pulses=write_pulses,
+                                      cell_pulse_energy_sum=cell_pulse_energy_sum, row_write_activity=row_write_activity,
+                                      col_write_activity=col_write_activity, set_fraction=set_fraction)
+    if config.neurosim_code == "march2020":
+        return _subarray_write_march2020(params, config, _geometry(params, config), pulses=as_float(write_pulses),
+                                         cell_sum=cell_pulse_energy_sum, a_row=as_float(row_write_activity),
+                                         a_col=as_float(col_write_activity), row_fraction=row_fraction,
+                                         stat_rows=stat_rows)
+    p, g = params, _geometry(params, config)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    pulses, a_row, a_col = as_float(write_pulses), as_float(row_write_activity), as_float(col_write_activity)
+    vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
+    t_pulse = as_float(p.write_pulse_width)
+    n_ops = 2.0 * config.ceil(a_col) * rows * a_row
+    sl_pulses = 0.0 if config.neurosim_sl_pulse_unset else pulses / rows
+    wl = _switch_costs(*_switch(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
+    # SL: NeuroSim's write energy reuses the DFF figures of its last (AG) read call, its write
+    # latency those of the forward call (no DFF reads): one evaluation, DFF latency removed.
+    sl_reads = as_float(p.rows_per_adc_ag) if config.parallel_bp else 0.0
+    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
+                                pulses=sl_pulses, col_act=a_col)).write
+    sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
+    p_set = as_float(set_fraction) * pulses
+    p_reset = pulses - p_set
+    m = a_col * cols
+    if config.cell == "fefet":
+        cells = jnp.zeros_like(pulses)
+        col = (g.cap_col + as_float(p.gate_cap_fefet) * a_row * rows) * vw2 * m
+        lines = (p_set + p_reset) * (g.cap_row2 * vdd2 + col)
+    else:
+        cells = vw2 * t_pulse * as_float(cell_pulse_energy_sum)
+        lines = p_set * (g.cap_row2 * vdd2 + g.cap_col * vw2 * (cols - m) + g.cap_row1 * vw2 * m)
+        lines = lines + p_reset * (g.cap_row2 * vdd2 + g.cap_col * vw2 * m + g.cap_row1 * vw2 * (cols - m))
+    latency = pulses * t_pulse + jnp.maximum(wl.latency, sl_latency)
+    energy = cells + lines + wl.energy + sl.energy
+    zero = jnp.zeros_like(energy)
+    return Cost(zero, energy, latency, zero)

@@ -1,0 +1,294 @@
+"""Tile geometry: area, size and leakage of one CM or NM tile and its buffer plan (spec §5.8).
+
+Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` (``ProcessingUnitInitialize``,
+``ProcessingUnitCalculateArea``) and ``Tile.cpp`` (``TileInitialize``, ``TileCalculateArea``),
+read for their structure only. The static-structure half of the sub-array → PE → tile roll-up
+of :mod:`cimjax.hw.tile` (which has the per-image performance, re-exports every public name
+here, and whose docstring describes the departures, quirks and March 2020 code both halves
+follow). Also holds the roll-up's shared input types, :class:`SubArrayFigures` and
+:class:`RollupSizes`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from cimjax.hw.components import logic, misc, routing
+from cimjax.hw.components.params import CircuitParams, ComponentConfig
+from cimjax.hw.cost import Cost
+
+Array = jax.Array
+
+
+class SubArrayFigures(NamedTuple):
+    """What the roll-up needs from the sub-array model.
+
+    Area fields are scalars (one sub-array, m²; ``height``/``width`` in m); read fields are
+    per layer ``(L,)`` for ONE read (one input bit-vector); the ``adc``/``accumulation``/
+    ``other`` read fields are the forward plus the transposed (AG) read, as NeuroSim's
+    breakdown counters; ``write_*`` is one weight update of one sub-array.
+    """
+
+    area: Array
+    height: Array
+    width: Array
+    area_adc: Array
+    area_accumulation: Array
+    area_array: Array
+    area_other: Array
+    leakage: Array
+    fw_latency: Array
+    fw_energy: Array
+    ag_latency: Array
+    ag_energy: Array
+    adc_latency: Array
+    adc_energy: Array
+    accumulation_latency: Array
+    accumulation_energy: Array
+    other_latency: Array
+    other_energy: Array
+    write_latency: Array
+    write_energy: Array
+
+
+class TileGeometry(NamedTuple):
+    """Static-structure figures of the CM and NM tiles (scalars): areas by bucket, sizes, leakage,
+    and the tile buffers' plan (:class:`TileBufferPlan`)."""
+
+    area: Array
+    ic: Array
+    adc: Array
+    accumulation: Array
+    other: Array
+    array: Array
+    height: Array
+    width: Array
+    pe_height: Array
+    pe_width: Array
+    leakage_pe: Array
+    leakage_periphery: Array
+    buffers: "TileBufferPlan"
+    leakage_pe_tree: Array  # the PE adder tree's share of leakage_pe (full sub-array grid)
+    leakage_acc: Array  # the tile accumulator's share of leakage_periphery
+    htree_latency: Array  # one transfer through the tile H-tree, s
+    htree_energy: Array  # one transfer through the tile H-tree, J
+
+
+class TileBufferPlan(NamedTuple):
+    """How NeuroSim sizes a tile's input and output register-file buffers (scalars).
+
+    ``*_core_bits``/``*_width``: bits of one core and its interface; ``*_partial``: the tile
+    needs less than one full core (then ``core_bits`` is what it needs); ``*_cores``: the core
+    counts, the CM tile's for both tile kinds as released (:mod:`cimjax.hw.tile` docstring).
+    """
+
+    in_core_bits: Array
+    in_width: Array
+    in_partial: Array
+    in_cores: Array
+    out_core_bits: Array
+    out_width: Array
+    out_partial: Array
+    out_cores: Array
+
+
+class RollupSizes(NamedTuple):
+    """Traced sizes shared by the roll-up (scalars)."""
+
+    sub_rows: Array
+    sub_cols: Array
+    columns_per_adc: Array
+    adc_bits: Array  # log2(levelOutput)
+    num_bit_input: Array
+    tile_buffer_bits: Array  # tile buffer core bits (32·32)
+    tile_buffer_width: Array  # tile buffer core interface (32)
+    local_delay_tolerance: Array
+
+
+def _adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
+    tree_cfg = logic.AdderTreeConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
+    return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees, layout_width), tree_cfg)
+
+
+def tile_buffer_plan(cfg: ComponentConfig, sizes: "RollupSizes", acc_inputs, pe_size, cm_pes_per_side,
+                     cm_pe_size) -> TileBufferPlan:
+    """The tile's input/output buffer plan as ``TileInitialize`` makes it (:mod:`cimjax.hw.tile` docstring).
+
+    Args:
+      cfg: component config (its ceil/log2).
+      sizes: shared traced sizes.
+      acc_inputs: the tile accumulator's inputs (NM: ``numPENM``; CM: ``numPECM`` per side).
+      pe_size: the tile's PE size (cells per side).
+      cm_pes_per_side, cm_pe_size: the CM tile's ``numPECM`` (per side) and PE size, whose
+        buffer needs give the core counts of both tile kinds.
+
+    Returns:
+      The :class:`TileBufferPlan`.
+    """
+    c = cfg
+    core, width = sizes.tile_buffer_bits, sizes.tile_buffer_width
+    per_col = sizes.sub_cols / sizes.columns_per_adc
+
+    def needs(pes, size):
+        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(size / sizes.sub_rows)
+        return pes * sizes.num_bit_input * sizes.sub_rows, acc_bits * pes * per_col, acc_bits
+
+    in_need, out_need, acc_bits = needs(acc_inputs, pe_size)
+    in_cm, out_cm, _ = needs(cm_pes_per_side, cm_pe_size)
+    in_partial, out_partial = in_need < core, out_need < core
+    return TileBufferPlan(
+        in_core_bits=jnp.where(in_partial, in_need, core),
+        in_width=jnp.where(in_partial, acc_inputs * sizes.sub_rows, width),
+        in_partial=in_partial,
+        in_cores=jnp.maximum(c.ceil(in_cm / core), 1.0),
+        out_core_bits=jnp.where(out_partial, out_need, core),
+        out_width=jnp.where(out_partial, acc_bits * acc_inputs, width),
+        out_partial=out_partial,
+        out_cores=jnp.maximum(c.ceil(out_cm / core), 1.0),
+    )
+
+
+def _plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
+    """``fn(bits, cores, width, bus_width, core_bits, partial)`` → the register-file buffer
+    :class:`Cost`: a full ``tile_buffer_core²`` core, or (``partial``) one of ``core_bits``
+    with ``partial_lines`` decoder lines."""
+    full_fn = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
+    part_cfg = misc.BufferConfig(
+        core_rows=partial_lines, core_cols=tile_buffer_core, roadmap=cfg.roadmap, mode=cfg.mode,
+        temperature=cfg.temperature,
+    )
+
+    def fn(bits, cores, width, bus_width, core_bits, partial):
+        full = full_fn(bits, cores, width, bus_width)
+        part = misc.register_file_buffer(
+            misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0, core_bits), part_cfg
+        )
+        return Cost(*(jnp.where(partial, a, b) for a, b in zip(part, full)))
+
+    return fn
+
+
+def _tile_buffer(circuit, cfg, core_rows, core_cols):
+    buf_cfg = misc.BufferConfig(
+        core_rows=core_rows, core_cols=core_cols, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
+    )
+
+    def fn(bits, cores, width, bus_width):
+        return misc.register_file_buffer(misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0), buf_cfg)
+
+    return fn
+
+
+TILE_TREE_FOLDED_RATIO = 16.0  #: channel folding of a tile's H-tree (NeuroSim ``TileCalculateArea``)
+
+
+def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance, code: str = "current") -> Cost:
+    tree_cfg = routing.HTreeConfig(
+        num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature,
+        neurosim_code=code,
+    )
+    # Tile trees fold their channel 16× (TileCalculateArea), the chip tree 4× (treeFoldedRatio).
+    params = routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
+    return routing.htree(params, tree_cfg)
+
+
+def tile_geometry(
+    circuit: CircuitParams,
+    cfg: ComponentConfig,
+    sub: SubArrayFigures,
+    sizes: RollupSizes,
+    pe_size: Array,
+    pes_per_side: Array,
+    htree_side: int,
+    tile_buffer_core: int,
+    novel: bool = False,
+    cm_pes_per_side: Array | None = None,
+    cm_pe_size: Array | None = None,
+    partial_lines: int | None = None,
+    code: str = "current",
+) -> TileGeometry:
+    """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
+
+    ``ProcessingUnitCalculateArea`` + ``TileCalculateArea``: PE = sub-arrays (their used
+    area) + adder tree over sub-array rows (laid out across one sub-array's width) + input
+    DFFs (down the PE's sub-array column) and output DFFs (across its sub-array row); PE
+    buses are not counted in area, as released. Tile = PEs + accumulation adder tree (laid
+    out across ``⌈pes_per_side⌉`` PE widths) + input and output register-file buffers
+    (:func:`tile_buffer_plan`) + tile H-tree. ``htree_side`` is the static PE grid of the
+    tile H-tree (2 for CM, ``⌈√numPENM⌉`` = 3 for NM); ``novel`` (static) selects the NM
+    tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
+    ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
+    counts; ``partial_lines`` (static, default ``tile_buffer_core``) the decoder lines of an
+    output buffer smaller than one core (``cols/numColMuxed``); ``code`` (static) the NeuroSim
+    code version (``"march2020"``: an NM tile built from the CM tile's accumulator, buffer plan,
+    H-tree and PE adder tree, and the March H-tree; :mod:`cimjax.hw.tile` docstring). With ``"march2020"`` the
+    caller passes the CM tile's PE grid as ``htree_side`` of an NM tile.
+    """
+    c = cfg
+    march = code == "march2020"
+    cm_pes_per_side = pes_per_side if cm_pes_per_side is None else cm_pes_per_side
+    cm_pe_size = pe_size if cm_pe_size is None else cm_pe_size
+    partial_lines = tile_buffer_core if partial_lines is None else partial_lines
+    grid = jnp.maximum(c.ceil(pe_size / sizes.sub_rows), 1.0)  # sub-array rows = cols of a PE
+    grid_c = jnp.maximum(c.ceil(pe_size / sizes.sub_cols), 1.0)
+    n_sub = grid * grid_c
+    adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
+    adc_per_row = sizes.sub_cols / sizes.columns_per_adc
+    if march and novel:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
+        grid_obj = jnp.maximum(c.ceil(cm_pe_size / sizes.sub_rows), 1.0)
+        pe_tree = _adder_tree(circuit, cfg, grid_obj, adder_bits, c.ceil(grid_obj * adc_per_row), sub.width)
+        stages = jnp.maximum(c.log2ceil(grid_obj), 0.0)
+    else:
+        pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
+        stages = jnp.maximum(c.log2ceil(grid), 0.0)
+    n_in = sizes.num_bit_input * sizes.sub_rows
+    n_out = adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)
+    buf_in = logic.dff(logic.DffParams(circuit, n_in, 1.0, grid * sub.height), cfg)
+    buf_out = logic.dff(logic.DffParams(circuit, n_out, 1.0, 0.0, grid_c * sub.width), cfg)
+    pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
+    pe_side = jnp.sqrt(pe_area)
+    num_pe = pes_per_side * pes_per_side
+    if march and novel:  # TileInitialize's last (CM) accumulator, buffers and H-tree
+        acc_inputs = cm_pes_per_side
+        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
+        plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size)
+        tree_bus = cm_pes_per_side * sizes.sub_rows
+    else:
+        acc_inputs = num_pe if novel else pes_per_side
+        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
+        plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
+        tree_bus = pes_per_side * sizes.sub_rows
+    acc = _adder_tree(
+        circuit, cfg, acc_inputs, acc_bits, c.ceil(acc_inputs * adc_per_row), c.ceil(pes_per_side) * pe_side
+    )
+    buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
+    out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
+    tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance, code)
+    area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
+    pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
+    # Leakage: one core of each buffer (TileCalculatePerformance; the area counts all cores).
+    buf_leak = in_buf.leakage / plan.in_cores + out_buf.leakage / plan.out_cores
+    side = jnp.sqrt(area)
+    return TileGeometry(
+        area=area,
+        ic=tree.area,
+        adc=sub.area_adc * n_sub * num_pe,
+        accumulation=(sub.area_accumulation * n_sub + pe_tree.area) * num_pe + acc.area,
+        other=(sub.area_other * n_sub + buf_in.area + buf_out.area) * num_pe + in_buf.area + out_buf.area,
+        array=sub.area_array * n_sub * num_pe,
+        height=side,
+        width=side,
+        pe_height=pe_side,
+        pe_width=pe_side,
+        leakage_pe=pe_leak,
+        leakage_periphery=acc.leakage + buf_leak,
+        buffers=plan,
+        leakage_pe_tree=pe_tree.leakage,
+        leakage_acc=acc.leakage,
+        htree_latency=tree.latency,
+        htree_energy=tree.energy,
+    )
