@@ -400,7 +400,8 @@ def main() -> int:
     for v in VARIANTS:
         fig34_estimate(v)
     t2 = time.perf_counter()
-    print(f"estimate (host-evaluated): first (trace + run) {t1 - t0:.1f} s; other variants {t2 - t1:.2f} s")
+    print(f"estimate (host-evaluated): first variant {t1 - t0:.1f} s (synthetic write trace, tracing, evaluation); "
+          f"the others {t2 - t1:.2f} s")
     params, cc = build_chip(PRIMARY)
     print(f"chip: {cc.cell}, {len(cc.layers)} layers, tile grid {cc.tile_grid}; num_ops (2/MAC) {float(est.num_ops):.5g}")
 
