@@ -18,16 +18,12 @@ figure by figure too (``test_march_models_match_the_march_code``).
 
 from __future__ import annotations
 
-import importlib.util
-import os
-
 import numpy as np
 import pytest
 
-_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "fig34.py")
-_spec = importlib.util.spec_from_file_location("cimjax_benchmarks_fig34", _PATH)
-fig34 = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fig34)
+import helpers
+
+fig34 = helpers.fig34()
 
 # ----------------------------------------------------------------------------- causes
 # Fig. 34 was computed by NeuroSim's March 2020 code, which reproduces it when run on this trace

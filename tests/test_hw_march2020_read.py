@@ -14,16 +14,15 @@ NeuroSim V2.0 commit bf95f9c (2020-03-15): ``MultilevelSenseAmp.cpp`` / ``Curren
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import helpers
 from cimjax.hw.components import mlsa as ml, subarray as sa
 from cimjax.hw.components.params import CircuitParams, circuit_technology
 
@@ -189,18 +188,10 @@ def test_neurosim_code_validated():
 
 @pytest.fixture(scope="module")
 def fig34_march():
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        import fig34
-    finally:
-        sys.path.pop(0)
-    from cimjax.estimate import host_estimate
-
-    # Host-evaluated (cimjax.host_eval, as ``cimjax estimate``): no whole-chip XLA compile.
-    params, cc = fig34.build_chip("march2020_wg64")
-    cc = dataclasses.replace(cc, neurosim_code="march2020")
-    est = host_estimate(cc, params, fig34.synthetic_write_trace(cc.layers))
-    return fig34, est
+    # Host-evaluated and shared by the test files (tests/helpers.py): no whole-chip XLA compile.
+    fig34 = helpers.fig34()
+    assert fig34.VARIANTS["march2020_wg64"]["neurosim_code"] == "march2020"
+    return fig34, fig34.fig34_estimate("march2020_wg64")
 
 
 def test_fig34_adc_area_energy_against_march_code(fig34_march):

@@ -23,16 +23,15 @@ by NM tiles too; tile accumulation read ``numColMuxed`` times; NM tile traffic) 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import helpers
 from cimjax.hw import tile as tile_mod
 from cimjax.hw.components import gates, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
@@ -185,18 +184,10 @@ def test_current_rollup_program_unchanged():
 
 @pytest.fixture(scope="module")
 def fig34_march():
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        import fig34
-    finally:
-        sys.path.pop(0)
-    from cimjax.estimate import host_estimate
-
-    # Host-evaluated (cimjax.host_eval, as ``cimjax estimate``): no whole-chip XLA compile.
-    params, cc = fig34.build_chip("march2020_wg64")
-    cc = dataclasses.replace(cc, neurosim_code=MARCH)
-    est = host_estimate(cc, params, fig34.synthetic_write_trace(cc.layers))
-    return fig34, est
+    # Host-evaluated and shared by the test files (tests/helpers.py): no whole-chip XLA compile.
+    fig34 = helpers.fig34()
+    assert fig34.VARIANTS["march2020_wg64"]["neurosim_code"] == "march2020"
+    return fig34, fig34.fig34_estimate("march2020_wg64")
 
 
 @pytest.mark.parametrize("name, get, rtol", [

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import helpers
 from cimjax.hw import tech
 from cimjax.hw.components import gates, sram, wg_unit as W
 from cimjax.hw.components.params import circuit_technology
@@ -40,12 +40,7 @@ LEVELS = {"march2020_wg64": 64.0, "march2020": 16.0}
 
 
 def _fig34():
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        import fig34
-    finally:
-        sys.path.pop(0)
-    return fig34
+    return helpers.fig34()
 
 
 def _wg_params(variant):
@@ -156,15 +151,9 @@ def test_march_path_jits_and_differentiates():
 
 @pytest.fixture(scope="module")
 def estimates():
-    from cimjax.estimate import host_estimate
-
     fig34 = _fig34()
-    out = {}
-    for v in VARIANTS:
-        params, cc = fig34.build_chip(v)  # neurosim_code="march2020"
-        assert cc.neurosim_code == "march2020"
-        out[v] = host_estimate(cc, params, fig34.synthetic_write_trace(cc.layers))
-    return fig34, out
+    assert all(fig34.VARIANTS[v]["neurosim_code"] == "march2020" for v in VARIANTS)
+    return fig34, {v: fig34.fig34_estimate(v) for v in VARIANTS}
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -25,13 +25,13 @@ both codes. Checked:
 from __future__ import annotations
 
 import os
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import helpers
 from cimjax.hw.components import subarray as sa
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -141,18 +141,10 @@ def test_current_write_ignores_march_arguments():
 
 @pytest.fixture(scope="module")
 def fig34_march():
-    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-    try:
-        import fig34
-    finally:
-        sys.path.pop(0)
-    from cimjax.estimate import host_estimate
-
-    # Host-evaluated (cimjax.host_eval, as ``cimjax estimate``): no whole-chip XLA compile.
-    params, cc = fig34.build_chip("march2020_wg64")
-    assert cc.neurosim_code == MARCH
-    est = host_estimate(cc, params, fig34.synthetic_write_trace(cc.layers))
-    return fig34, est
+    # Host-evaluated and shared by the test files (tests/helpers.py): no whole-chip XLA compile.
+    fig34 = helpers.fig34()
+    assert fig34.VARIANTS["march2020_wg64"]["neurosim_code"] == MARCH
+    return fig34, fig34.fig34_estimate("march2020_wg64")
 
 
 @pytest.mark.parametrize("name, get", [
