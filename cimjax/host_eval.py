@@ -406,7 +406,7 @@ def evaluate(prog: Program, flat_args) -> list:
 def _evaluate(prog: Program, flat_args) -> list:
     slots: list = [None] * prog.num_slots
     for s, x in zip(prog.inputs, flat_args):
-        slots[s] = x if isinstance(x, tuple) else np.asarray(x)
+        slots[s] = np.asarray(x)
     for s, c in prog.consts.items():
         slots[s] = c
     rules = RULES
@@ -415,8 +415,9 @@ def _evaluate(prog: Program, flat_args) -> list:
         name = ins.name
         if name in rules:
             out = rules[name](ins.params, *args)
-            dt = ins.out_dtypes[0]
-            slots[ins.outputs[0]] = out if getattr(out, "dtype", None) == dt else np.asarray(out, dtype=dt)
+            dt, slot = ins.out_dtypes[0], ins.outputs[0]
+            if slot >= 0:  # -1: a dropped output
+                slots[slot] = out if getattr(out, "dtype", None) == dt else np.asarray(out, dtype=dt)
             continue
         if name == "scan":
             outs = _scan(ins, args)
