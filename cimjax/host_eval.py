@@ -306,6 +306,7 @@ class Program:
     consts: dict  # slot -> NumPy constant
     instrs: list
     out_tree: Any = None  # pytree of the outputs (for :func:`run`)
+    in_dtypes: tuple = ()  # the traced inputs' dtypes (Python floats were traced as float32)
 
     @property
     def serialisable(self) -> bool:
@@ -383,6 +384,7 @@ def trace(fn: Callable[..., Any], *args) -> Program:
     closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
     prog = _flatten(closed.jaxpr, closed.consts)
     prog.out_tree = jax.tree_util.tree_structure(out_shape)
+    prog.in_dtypes = tuple(np.dtype(v.aval.dtype) for v in closed.jaxpr.invars)
     return prog
 
 
@@ -449,9 +451,12 @@ def _scan(ins: _Instr, args) -> list:
 
 def run(prog: Program, *args):
     """Evaluate ``prog`` on ``args`` (the pytrees it was traced with); returns the output pytree."""
-    flat = [np.asarray(x) for x in jax.tree_util.tree_leaves(args)]
-    if len(flat) != len(prog.inputs):
-        raise ValueError(f"host_eval.run: {len(flat)} input arrays, the program takes {len(prog.inputs)}")
+    leaves = jax.tree_util.tree_leaves(args)
+    if len(leaves) != len(prog.inputs):
+        raise ValueError(f"host_eval.run: {len(leaves)} input arrays, the program takes {len(prog.inputs)}")
+    # As traced: a Python float is a (weak) float32 input unless x64 is on.
+    dtypes = prog.in_dtypes or (None,) * len(leaves)
+    flat = [np.asarray(x, dtype=d) for x, d in zip(leaves, dtypes)]
     return jax.tree_util.tree_unflatten(prog.out_tree, evaluate(prog, flat))
 
 

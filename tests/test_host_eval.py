@@ -102,3 +102,12 @@ def test_run_checks_the_argument_count():
     prog = host_eval.trace(lambda a, b: a + b, X, Y)
     with pytest.raises(ValueError, match="2 input arrays|1 input arrays"):
         host_eval.run(prog, X)
+
+
+def test_python_float_inputs_are_taken_as_traced():
+    """A Python float traced as float32 is evaluated as float32 (as jit would), not float64."""
+    fn = lambda a, b: a - b  # noqa: E731
+    a, b = 16777217.0, 1.0  # 2^24 + 1: not a float32; float32(a) - 1 = 16777215
+    got = host_eval.run(host_eval.trace(fn, a, b), a, b)
+    assert got.dtype == np.float32
+    assert got == jax.jit(fn)(a, b) == np.float32(16777215.0)
