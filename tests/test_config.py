@@ -183,6 +183,7 @@ def test_overrides_parse_by_type():
         ("hardware.wg_adc_bits=0", "hardware.wg_adc_bits"),
         ("hardware.wg_adc_bits=13", "hardware.wg_adc_bits"),
         ("hardware.global_bus_width=0", "hardware.global_bus_width"),
+        ("hardware.neurosim_code=2021", "hardware.neurosim_code"),
     ],
 )
 def test_bad_overrides(override, fragment):
@@ -258,3 +259,12 @@ def test_cross_section_rules_checked_when_config_is_built():
     with pytest.raises(ConfigError, match="hardware.adc_bits"):
         apply_overrides(Config(), ["array.mode=hw_full", "array.adc_mode=nonlinear"])  # 6-bit ADC has no table
     assert apply_overrides(Config(), ["array.mode=hw_forward"]).array.mode == "hw_forward"
+
+
+def test_neurosim_code_reaches_the_chip():
+    """``hardware.neurosim_code`` picks the estimator's NeuroSim models (ChipConfig.neurosim_code)."""
+    from cimjax.hw import from_config
+
+    assert from_config.chip_from_config(Config())[1].neurosim_code == "current"
+    march = apply_overrides(Config(), ["hardware.neurosim_code=march2020"])
+    assert from_config.chip_from_config(march)[1].neurosim_code == "march2020"
