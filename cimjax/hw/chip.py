@@ -57,7 +57,8 @@ import jax.numpy as jnp
 from cimjax import host_eval
 from cimjax.hw import relax, tile as tile_mod
 from cimjax.hw.components import misc
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, with_technology_scope
+from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+                                         with_technology_scope)
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
 
@@ -66,8 +67,6 @@ ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
 BUFFER_KINDS = ("register_file", "sram")
-#: NeuroSim V2.0 code versions whose models the estimator follows (:attr:`ChipConfig.neurosim_code`).
-NEUROSIM_CODES = ("current", "march2020")
 
 
 # ----------------------------------------------------------------------------- API types

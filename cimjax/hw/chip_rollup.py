@@ -121,12 +121,9 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     # Decoder lines of a tile output buffer smaller than one core: cols/numColMuxed (static).
     partial_lines = max(2, int(config.reference_subarray[1]) // int(config.columns_per_adc))
     march = config.neurosim_code == "march2020"
-    if march:
-        # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
-        code = dict(code=config.neurosim_code)
-        nm_tree_side = int(config.cm_pes_per_side)
-    else:
-        code, nm_tree_side = {}, side_nm_static
+    code = dict(code=config.neurosim_code)
+    # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
+    nm_tree_side = int(config.cm_pes_per_side) if march else side_nm_static
     geo_cm = _geo_fn(
         circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core,
         False, npe_cm, fp.pe_size_cm, partial_lines, **code,
@@ -229,7 +226,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     rows, cols = config.tile_grid
     htree_cfg = routing.HTreeConfig(
         num_rows=rows, num_cols=cols, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
-        **({"neurosim_code": config.neurosim_code} if march else {}),
+        neurosim_code=config.neurosim_code,
     )
     tol = as_float(params.global_delay_tolerance)
     if march:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers

@@ -45,7 +45,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+                                         circuit_technology)
 from cimjax.hw.cost import Cost
 from cimjax.hw.tech import Technology
 
@@ -381,7 +382,6 @@ def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentCon
 
 
 SHIFT_ADDER_LAYOUTS = ("width", "height")
-SHIFT_ADDER_CODES = ("current", "march2020")
 
 
 def _rows_of(cell_along: Array, count: Array, side: Array, config: ComponentConfig) -> Array:
@@ -424,8 +424,8 @@ def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: st
     """
     if along not in SHIFT_ADDER_LAYOUTS:
         raise ValueError(f"along = {along!r}: expected one of {SHIFT_ADDER_LAYOUTS}")
-    if neurosim_code not in SHIFT_ADDER_CODES:
-        raise ValueError(f"neurosim_code = {neurosim_code!r}: expected one of {SHIFT_ADDER_CODES}")
+    if neurosim_code not in NEUROSIM_CODES:
+        raise ValueError(f"neurosim_code = {neurosim_code!r}: expected one of {NEUROSIM_CODES}")
     t = circuit_technology(params.circuit, config)
     nand = gates.gate(t, "nand", 2, mode=config.mode)
     inv = gates.gate(t, "inv", mode=config.mode)

@@ -86,7 +86,8 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+                                         circuit_technology)
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -102,8 +103,6 @@ LATENCY_MIN, LATENCY_MAX = 1e-9, 10e-9
 RATIO_LOW, RATIO_HIGH, CUBIC_MAX, MID_BOUND = 0.05, 20.0, 0.9, 1.1
 #: Power of a column with infinite resistance, W (NeuroSim's value).
 OPEN_COLUMN_POWER = 1e-6
-#: NeuroSim code versions (:attr:`MlsaConfig.neurosim_code`; as ``cimjax.hw.chip.NEUROSIM_CODES``).
-NEUROSIM_CODES = ("current", "march2020")
 #: March 2020 comparator level (bf95f9c ``CurrentSenseAmp::CalculateUnitArea``): (NMOS width in
 #: minimum widths, count); every transistor an NMOS-only inverter cell.
 MARCH2020_CSA_NMOS = ((6.0, 4), (1.0, 8), (2.0, 4))

@@ -25,7 +25,11 @@ from typing import Callable, NamedTuple, TypeVar, Union
 import jax
 import jax.numpy as jnp
 
+from cimjax.config import schema as _schema
 from cimjax.hw import relax, tech
+
+#: NeuroSim V2.0 code versions the components follow (``hardware.neurosim_code``; one list).
+NEUROSIM_CODES = _schema.NEUROSIM_CODES
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]

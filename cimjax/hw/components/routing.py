@@ -105,7 +105,8 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+                                         circuit_technology)
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -117,7 +118,6 @@ HTREE_WIDE_F, HTREE_MEDIUM_F = 1e5, 1e4  #: H-tree wire widening thresholds, F (
 WIRE_ACTIVITY = 0.25  #: Switching activity of a repeated wire (§5.6).
 HTREE_AREA_RULES = ("neurosim", "repeaters")
 HTREE_LATENCY_RULES = ("neurosim", "per_stage")
-HTREE_CODES = ("current", "march2020")  #: NeuroSim code versions :func:`htree` can follow.
 #: March 2020 ``GetUnitLengthRes``: stages ``i ≤ 2`` use ×4 wires, later ones ×2 (by stage index).
 MARCH2020_WIDE_STAGES = 2
 #: March 2020 ``GetUnitLengthRes``: (AR, ρ) of a widened wire ≥ 200 nm; narrower ones get
@@ -346,8 +346,7 @@ class HTreeConfig(BusConfig):
         self._check_int("num_rows", 1, 2**16)
         self._check_int("num_cols", 1, 2**16)
         self._check_bool("neurosim_wire_sizing")
-        if self.neurosim_code not in HTREE_CODES:
-            raise ValueError(f"neurosim_code = {self.neurosim_code!r}: expected one of {HTREE_CODES}")
+        self._check_choice("neurosim_code", NEUROSIM_CODES)
         if self.area_rule not in HTREE_AREA_RULES:
             raise ValueError(f"area_rule = {self.area_rule!r}: expected one of {HTREE_AREA_RULES}")
         if self.latency_rule not in HTREE_LATENCY_RULES:

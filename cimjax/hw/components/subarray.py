@@ -121,7 +121,7 @@ from cimjax.hw import relax, tech
 from cimjax.hw.components import gates, logic, routing
 from cimjax.hw.components import mlsa as ml
 from cimjax.hw.components import switch_matrix as sm
-from cimjax.hw.components.params import (CircuitParams, ComponentConfig, as_float, circuit_technology,
+from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float, circuit_technology,
                                          with_technology_scope)
 from cimjax.hw.cost import Cost
 
@@ -200,7 +200,7 @@ class SubArrayConfig(ComponentConfig):
     def __post_init__(self):
         super().__post_init__()
         self._check_choice("cell", CELLS)
-        self._check_choice("neurosim_code", ml.NEUROSIM_CODES)
+        self._check_choice("neurosim_code", NEUROSIM_CODES)
         for name in ("parallel_bp", "neurosim_ag_column_resistance", "neurosim_ag_mux_quirk",
                      "neurosim_sl_pulse_unset"):
             self._check_bool(name)

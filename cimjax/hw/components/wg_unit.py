@@ -93,7 +93,8 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import logic, mlsa, routing, sram, switch_matrix
-from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+                                         circuit_technology)
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -165,7 +166,7 @@ class WeightGradientConfig(ComponentConfig):
         self._check_int("max_input_cols", 1)
         self._check_int("rows_muxed", 2, 256)
         self._check_bool("neurosim_unset_write_activity")
-        self._check_choice("neurosim_code", mlsa.NEUROSIM_CODES)
+        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 class WeightGradientUnit(NamedTuple):
