@@ -6,14 +6,13 @@ The manual prints the per-epoch chip summary of its example VGG-8 / CIFAR-10 run
 batch 200 × 250 iterations) but not the hardware ``Param.cpp`` it used. The chip is
 ``configs/neurosim_fig34.py`` (the wrapper settings of Fig. 32 and the first public
 ``Param.cpp``, neurosim/DNN_NeuroSim_V2.0 commit bf95f9c of 2020-03-15: FeFET, R_on 500 kΩ,
-on/off 100, 32 levels, 3.3 V / 75 ns writes, 32 nm LSTP, 6-bit ADC, 8:1 column mux), plus
-what :class:`~cimjax.config.schema.HardwareConfig` cannot say, set here on the
-:class:`~cimjax.hw.chip.ChipParams`:
+on/off 100, 32 levels, 3.3 V / 75 ns writes, 32 nm LSTP, 6-bit ADC, 8:1 column mux), with
+these ``hardware`` overrides (:data:`VARIANTS`):
 
 * ``march2020`` — the named configuration: that ``Param.cpp`` as committed, including its
-  ``maxGlobalBusWidth = 2048`` (``floorplan.max_global_bus_width``; 8192 from August 2020),
+  ``maxGlobalBusWidth = 2048`` (``hardware.global_bus_width``; 8192 from August 2020),
   estimated with the March 2020 code's models (``hardware.neurosim_code = "march2020"``).
-* ``march2020_wg64`` — the same with ``levelOutputWG = 64`` (``wg.adc_levels``; 16 in every
+* ``march2020_wg64`` — the same with ``levelOutputWG = 64`` (``hardware.wg_adc_bits = 6``; 16 in every
   committed ``Param.cpp``, 64 in the manual's own example ``Param.cpp``, its Fig. 1). This is
   the configuration of the Fig. 34 run: NeuroSim's March 2020 code run with it on this
   script's trace gives Fig. 34's chip area to all six printed digits (4.82939e7 µm²) and its
@@ -35,7 +34,6 @@ imply 1 (spec §7.1). Fig. 34's rates are compared at 1 op/MAC; the 2-op figures
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import platform
@@ -54,22 +52,22 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 
-from cimjax.config import load_config  # noqa: E402
+from cimjax.config import apply_overrides, load_config  # noqa: E402
 from cimjax.estimate import figure, host_estimate  # noqa: E402
-from cimjax.hw import chip, from_config  # noqa: E402
+from cimjax import build as build_lib  # noqa: E402
+from cimjax.hw import chip  # noqa: E402
 from cimjax.hw import trace as hw_trace  # noqa: E402
 
 CONFIG_PATH = os.path.join(ROOT, "configs", "neurosim_fig34.py")
 MM2 = 1e-6  # m² per mm²
 TOLERANCE = 0.25  # the issue's ±25 %
 
-#: Hardware variants: name → settings beyond the config (module docstring): the NeuroSim code
-#: whose models the estimator follows (``hardware.neurosim_code``), ``maxGlobalBusWidth`` and
-#: ``levelOutputWG``.
+#: Hardware variants: name → ``hardware.*`` overrides of the config (module docstring): the
+#: NeuroSim code whose models the estimator follows, ``maxGlobalBusWidth`` and ``levelOutputWG = 2^wg_adc_bits``.
 VARIANTS = {
-    "march2020": {"neurosim_code": "march2020", "max_global_bus_width": 2048.0, "wg_adc_levels": 16.0},
-    "march2020_wg64": {"neurosim_code": "march2020", "max_global_bus_width": 2048.0, "wg_adc_levels": 64.0},
-    "current_code_wg64": {"neurosim_code": "current", "max_global_bus_width": 2048.0, "wg_adc_levels": 64.0},
+    "march2020": {"neurosim_code": "march2020", "global_bus_width": 2048, "wg_adc_bits": 4},
+    "march2020_wg64": {"neurosim_code": "march2020", "global_bus_width": 2048, "wg_adc_bits": 6},
+    "current_code_wg64": {"neurosim_code": "current", "global_bus_width": 2048, "wg_adc_bits": 6},
 }
 PRIMARY = "march2020"
 
@@ -207,7 +205,7 @@ NEUROSIM_MARCH2020 = {
 }
 
 #: The March 2020 code run that matches each variant's ``levelOutputWG``.
-MARCH_RUN = {v: "march2020_wg64" if s["wg_adc_levels"] == 64.0 else "march2020" for v, s in VARIANTS.items()}
+MARCH_RUN = {v: "march2020_wg64" if s["wg_adc_bits"] == 6 else "march2020" for v, s in VARIANTS.items()}
 
 #: The same runs per layer (``march2020_wg64``; only the WG columns differ from ``march2020``):
 #: name → (values for layers 1–8, getter on ChipEstimate.layers).
@@ -232,15 +230,11 @@ NEUROSIM_MARCH2020_LAYERS = {
 
 
 def build_chip(variant: str = PRIMARY) -> tuple[chip.ChipParams, chip.ChipConfig]:
-    """The Fig. 34 chip: ``configs/neurosim_fig34.py`` plus the :data:`VARIANTS` overrides."""
-    params, chip_config = from_config.chip_from_config(load_config(CONFIG_PATH))
-    v = VARIANTS[variant]
-    dtype = jnp.result_type(float)
-    params = params._replace(
-        floorplan=params.floorplan._replace(max_global_bus_width=jnp.asarray(v["max_global_bus_width"], dtype)),
-        wg=params.wg._replace(adc_levels=jnp.asarray(v["wg_adc_levels"], dtype)),
-    )
-    return params, dataclasses.replace(chip_config, neurosim_code=v["neurosim_code"])
+    """The Fig. 34 chip: ``configs/neurosim_fig34.py`` with the :data:`VARIANTS` overrides
+    (:func:`cimjax.build.build`)."""
+    overrides = [f"hardware.{field}={value}" for field, value in VARIANTS[variant].items()]
+    b = build_lib.build(apply_overrides(load_config(CONFIG_PATH), overrides))
+    return b.params, b.chip
 
 
 def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128,

@@ -58,33 +58,27 @@ def _cmd_train(args) -> int:
 def _cmd_estimate(args) -> int:
     import time
 
-    from cimjax.data import dataset_image_shape
-    from cimjax.estimate import estimate_config, trace_from_run, write_estimate
-    from cimjax.hw.network import network_layers
+    from cimjax import build as build_lib
+    from cimjax.estimate import estimate_build, write_estimate
     from cimjax.report import estimate_table, mapping_table
 
     t0 = time.perf_counter()
     config = _build_config(args)
-    layers = network_layers(config.model, dataset_image_shape(config.data))
-    print(mapping_table(config, layers))
-    names = [f"layer{i + 1}" for i in range(len(layers))]
-    if args.trace:
-        trace = trace_from_run(args.trace, len(layers), epoch=args.epoch)
-        source = f"trace of {args.trace}" + (f", epoch {args.epoch}" if args.epoch is not None else ", last epoch")
-    else:
-        trace = None
-        source = ("NeuroSim V2.0 default-run activities" if len(layers) == 8 else "input activity 0.5") + ", no weight update"
-    est, _, images = estimate_config(config, trace, layers=layers)
-    print(f"\nestimate ({source}); per epoch = {images:g} training images:\n")
+    b = build_lib.build_run(args.trace, epoch=args.epoch, config=config) if args.trace else build_lib.build(config)
+    print(mapping_table(b))
+    names = [f"layer{i + 1}" for i in range(len(b.layers))]
+    est = estimate_build(b)
+    images = float(b.images_per_epoch)
+    print(f"\nestimate ({b.trace_source}); per epoch = {images:g} training images:\n")
     print(estimate_table(est, names, images))
     out = args.out or config.run.out_dir
     paths = write_estimate(out, est, names, images, f"{config.run.name}: {config.hardware.cell_type.upper()} "
                            f"{config.hardware.technology_node_nm:g} nm")
     print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
-    if getattr(args, "sensitivity", False):  # ---- issue 5: --sensitivity (cimjax/dse/sensitivity.py) ----
+    if getattr(args, "sensitivity", False):
         from cimjax.dse.sensitivity import format_sensitivity, sensitivity_table
 
-        print("\n" + format_sensitivity(sensitivity_table(config, layers=layers, trace=trace)))
+        print("\n" + format_sensitivity(sensitivity_table(config, layers=b.layers, trace=b.trace)))
     return 0
 
 

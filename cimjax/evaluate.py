@@ -59,7 +59,7 @@ from tqdm.auto import tqdm
 from cimjax import data as data_lib
 from cimjax import nn as nn_lib
 from cimjax.analog import stats as stats_lib
-from cimjax.analog.from_config import layer_array_configs
+from cimjax.build import layer_arrays
 from cimjax.analog.cells import apply_retention, cell_conductances
 from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
 from cimjax.config.io import _split_key
@@ -215,8 +215,7 @@ class _StaticEvaluator:
         self.rests = {}
         for seed in seeds:
             model = nn_lib.create_model(build.model, build.quant, input_shape,
-                                        rngs=nnx.Rngs(params=make_keys(seed).init),
-                                        array=build.array, hardware=build.hardware)
+                                        rngs=nnx.Rngs(params=make_keys(seed).init), arrays=layer_arrays(build))
             self.graphdef, _, self.rests[seed] = nnx.split(model, nnx.Param, ...)
         self.model = model
         self.pixels = [row.output_positions for row in network_layers(config.model, tuple(input_shape))]
@@ -361,13 +360,11 @@ def evaluate_run(
     settings = _settings(parsed) if parsed else []
     if "array.retention_time" in fields and all(_get(_with(base, s), "array.drift_v") == 0 for s in settings):
         log("note: array.drift_v = 0, so array.retention_time changes nothing; set e.g. --set array.drift_v=0.05")
-    configs = [_with(base, s) for s in settings]
-    for s, c in zip(settings, configs):  # every cross-section rule fails here, before any work
+    configs = [_with(base, s) for s in settings]  # a setting that breaks a cross-section rule fails here
+    for s, c in zip(settings, configs):
         if c.array.mode == "ideal" and any(f not in ("array.mode",) for f in s):
             raise ConfigError(f"--sweep {', '.join(s)} has no effect with array.mode = 'ideal' "
                               "(the float product): drop it or set array.mode=hw_forward")
-        layer_array_configs(c.array, c.hardware, c.quant)
-    layer_array_configs(base.array, base.hardware, base.quant)
 
     ds = data_lib.load_dataset(base.data, key=make_keys(saved.run.seed).data)
     input_shape = tuple(int(d) for d in ds.test_images.shape[1:])

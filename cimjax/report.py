@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cimjax.config.schema import Config
-from cimjax import host_eval
-from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
-from cimjax.hw.network import LayerShape
+from cimjax.build import ChipBuild
 
 
 def _human(n: float) -> str:
@@ -25,16 +22,14 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def mapping_table(config: Config, layers: list[LayerShape]) -> str:
-    """Per-layer weights, MACs and NeuroSim's floorplan of them on ``config.hardware``:
+def mapping_table(b: ChipBuild) -> str:
+    """Per-layer weights, MACs and NeuroSim's floorplan of them on the chip of ``b``:
     mapping (NM = novel, CM = conventional), tiles, weight-duplication speed-up and
-    utilisation (spec §5.2)."""
-    hw = config.hardware
-    weight_bits = config.quant.weight_bits if config.quant.weight_bits not in (None, 32) else 8
-    cell_bits = 1 if hw.cell_type == "sram" else min(hw.cell_bits, weight_bits)
-    params = FloorplanParams.from_config(hw, weight_bits)._replace(cell_bits=float(cell_bits))
-    fp_config = FloorplanConfig(tuple(layers), novel_mapping=hw.mapping == "novel")
-    fp = host_eval.call(lambda p: floorplan(p, fp_config), params)
+    utilisation (the same floorplan the estimate costs)."""
+    hw, layers = b.config.hardware, b.layers
+    fp = b.floorplan()
+    weight_bits = b.facts.synapse_bits
+    cell_bits = int(float(b.floorplan_inputs()[0].cell_bits))
     rows = [("layer", "NetWork.csv row", "weights", "MACs/image", "mapping", "tiles", "speed-up", "utilisation")]
     for i, layer in enumerate(layers):
         rows.append((

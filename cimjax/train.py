@@ -10,6 +10,7 @@ So a run resumed from any checkpoint replays exactly the numbers of an uninterru
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import time
@@ -22,6 +23,7 @@ import optax
 from flax import nnx
 from tqdm.auto import tqdm
 
+from cimjax import build as build_lib
 from cimjax import data as data_lib
 from cimjax import nn as nn_lib
 from cimjax import optim as optim_lib
@@ -59,15 +61,13 @@ def make_keys(seed: int) -> Keys:
 
 
 def steps_per_epoch(config: Config, num_train: int) -> int:
-    n = num_train // config.data.batch_size
-    if n == 0:
+    if num_train < config.data.batch_size:
         raise ConfigError(
             f"data.batch_size = {config.data.batch_size} is invalid: expected at most the "
             f"{num_train} training examples of data.name = {config.data.name!r}"
         )
-    if config.train.steps_per_epoch is not None:
-        n = min(n, config.train.steps_per_epoch)
-    return n
+    cap = config.train.steps_per_epoch
+    return build_lib.iterations_per_epoch(num_train, config.data.batch_size, math.inf if cap is None else cap)
 
 
 def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> optax.GradientTransformation:
@@ -86,7 +86,7 @@ class Trainer:
     def __init__(self, config: Config, input_shape: tuple[int, int, int], n_steps_per_epoch: int, keys: Keys):
         self.config = config
         model = nn_lib.create_model(config.model, config.quant, input_shape, rngs=nnx.Rngs(params=keys.init),
-                                    array=config.array, hardware=config.hardware)
+                                    arrays=build_lib.layer_arrays(config))
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
         self.layer_names = tuple(model.layer_names)
@@ -422,7 +422,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
     if not interrupted:
         log("\nhardware: NeuroSim floorplan of this network:")
-        log(mapping_table(config, network_layers(config.model, input_shape)))
+        log(mapping_table(build_lib.build(config, layers=network_layers(config.model, input_shape))))
         if config.run.estimate_each_epoch and epochs:
             log(f"per-epoch area / latency / energy (last epoch's trace) in {os.path.join(out, 'NeuroSim_Output.csv')}; "
                 f"the full report: cimjax estimate --config {out} --trace {out}")

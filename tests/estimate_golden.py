@@ -49,7 +49,7 @@ def case_trace(name: str, num_layers: int):
     import shutil
     import tempfile
 
-    from cimjax.estimate import trace_from_run
+    from cimjax.build import trace_from_run
 
     trace_file = CASES[name][2]
     if trace_file is None:
@@ -61,11 +61,11 @@ def case_trace(name: str, num_layers: int):
 
 def estimate_case(name: str) -> dict:
     """``estimate.json``'s dict of case ``name``, float64 (call under x64)."""
+    from cimjax.build import facts
     from cimjax.estimate import estimate_config, estimate_dict
-    from cimjax.hw.from_config import chip_from_config
 
     config = case_config(name)
-    n = len(chip_from_config(config)[1].layers)
+    n = len(facts(config).layers)
     est, layers, images = estimate_config(config, case_trace(name, n))
     return estimate_dict(est, [f"layer{i + 1}" for i in range(len(layers))], images)
 

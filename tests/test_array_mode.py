@@ -11,10 +11,10 @@ import pytest
 from flax import nnx
 
 from cimjax.analog import ArrayConfig, cell_shape, ideal_conv, ideal_dense
-from cimjax.config import ConfigError, HardwareConfig, ModelConfig, QuantConfig, apply_overrides, load_config, replace
+from cimjax.config import Config, ConfigError, HardwareConfig, ModelConfig, QuantConfig, apply_overrides, load_config, replace
 from cimjax.config.schema import ArraySection
 from cimjax.nn import wage
-from cimjax.analog.from_config import layer_array_configs
+from cimjax.build import layer_arrays
 from cimjax.nn.layers import CellVariation, CIMConv, CIMDense
 from cimjax.nn.models import create_model
 from cimjax.train import train_and_evaluate
@@ -32,9 +32,14 @@ def images(n: int = 64, seed: int = 1) -> jax.Array:
     return jax.random.uniform(jax.random.key(seed), (n, *SHAPE), minval=-1.0, maxval=1.0)
 
 
+def sections(quant=QUANT8, hardware=HW8, **array) -> Config:
+    """A config with these sections (its cross-section rules checked when it is built)."""
+    return Config(quant=quant, hardware=hardware, array=ArraySection(**array))
+
+
 def build(quant=QUANT8, hardware=HW8, seed=0, **array):
-    section = ArraySection(**array) if array else None
-    return create_model(MLP, quant, SHAPE, rngs=nnx.Rngs(params=seed), array=section, hardware=hardware)
+    arrays = layer_arrays(sections(quant, hardware, **array))
+    return create_model(MLP, quant, SHAPE, rngs=nnx.Rngs(params=seed), arrays=arrays)
 
 
 def rel(a, b) -> float:
@@ -50,18 +55,18 @@ def test_ideal_mode_is_todays_network():
 
 
 def test_layer_configs_come_from_one_source_each():
-    arrays = layer_array_configs(
-        ArraySection(mode="hw_full", adc_mode="nonlinear", mapping="differential"),
-        HardwareConfig(subarray_rows=64, adc_bits=4, cell_bits=2, on_off_ratio=20.0),
+    arrays = layer_arrays(sections(
         QuantConfig(weight_bits=6, activation_bits=7),
-    )
+        HardwareConfig(subarray_rows=64, adc_bits=4, cell_bits=2, on_off_ratio=20.0),
+        mode="hw_full", adc_mode="nonlinear", mapping="differential",
+    ))
     later = arrays.later
     assert (later.weight_bits, later.input_bits, later.cell_bits) == (6, 7, 2)
     assert (later.subarray_rows, later.adc_bits, later.on_off_ratio) == (64, 4, 20.0)
     assert (later.adc_mode, later.mapping, later.bit_serial) == ("nonlinear", "differential", True)
     assert (arrays.first.adc_mode, arrays.first.bit_serial) == ("none", False)
     assert arrays.backward == "analog"
-    assert layer_array_configs(ArraySection(), HW8, QUANT8) is None
+    assert layer_arrays(sections()) is None
     model = build(mode="hw_full")
     assert model.fc1.backward == "ste" and model.fc2.backward == "analog"  # ∂image is never used
 
@@ -177,7 +182,7 @@ def test_bad_array_configs_name_the_fields():
     with pytest.raises(ConfigError, match="array.variation_sigma"):
         ArraySection(variation_sigma=-0.5)
     with pytest.raises(ConfigError) as err:
-        layer_array_configs(ArraySection(mode="hw_forward"), HardwareConfig(cell_bits=2), QuantConfig(weight_bits=5))
+        sections(QuantConfig(weight_bits=5), HardwareConfig(cell_bits=2), mode="hw_forward")
     assert "quant.weight_bits" in str(err.value) and "hardware.cell_bits" in str(err.value)
     with pytest.raises(ConfigError) as err:
         build(hardware=HardwareConfig(cell_bits=4, adc_bits=6), mode="hw_full", adc_mode="nonlinear")

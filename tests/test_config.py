@@ -259,12 +259,3 @@ def test_cross_section_rules_checked_when_config_is_built():
     with pytest.raises(ConfigError, match="hardware.adc_bits"):
         apply_overrides(Config(), ["array.mode=hw_full", "array.adc_mode=nonlinear"])  # 6-bit ADC has no table
     assert apply_overrides(Config(), ["array.mode=hw_forward"]).array.mode == "hw_forward"
-
-
-def test_neurosim_code_reaches_the_chip():
-    """``hardware.neurosim_code`` picks the estimator's NeuroSim models (ChipConfig.neurosim_code)."""
-    from cimjax.hw import from_config
-
-    assert from_config.chip_from_config(Config())[1].neurosim_code == "current"
-    march = apply_overrides(Config(), ["hardware.neurosim_code=march2020"])
-    assert from_config.chip_from_config(march)[1].neurosim_code == "march2020"

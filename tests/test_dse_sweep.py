@@ -1,5 +1,5 @@
 """Sweeps: vmapped == loop of single estimates, chunked == unchunked, sharded == unsharded,
-static grouping and the setters == chip_from_config (issue 5, item 1–2).
+static grouping, and every design parameter == ``--set`` of its config field (the one build).
 
 A small two-layer chip keeps the XLA compiles few (each is tens of seconds on a 2-core VM);
 the assertions are invariants, not estimate values.
@@ -58,7 +58,8 @@ def test_vmapped_sweep_equals_loop_of_single_estimates(base, pts, unchunked):
     assert n == 48
     for i in range(n):
         row = np.asarray([pts[k][i] for k in names], np.float32)
-        est = single(P.apply_values(base.params, names, row, base.ctx), base.chip_config, base.trace)
+        params, _ = _design_chip(base, {k: pts[k][i] for k in names})
+        est = single(params, base.chip, base.trace)
         ref = S.metrics_of(est)
         for k in S.METRICS:
             assert np.isfinite(m[k][i]), (k, i)
@@ -75,42 +76,61 @@ def test_chunked_equals_unchunked(base, pts, unchunked):
         np.testing.assert_array_equal(mc[k], m[k], err_msg=k)
 
 
-def test_setters_reproduce_chip_from_config(base):
-    """Every traced setter writes exactly what chip_from_config builds for the same overrides."""
-    from cimjax.hw.from_config import chip_from_config
-
-    point = dict(subarray_size=64.0, adc_bits=4.0, cell_bits=2.0, columns_per_adc=16.0, technology_node_nm=45.0,
-                 r_on=2e4, on_off_ratio=30.0, read_voltage=0.3, write_voltage=3.0, read_pulse_width=5e-9,
-                 write_pulse_width=1e-7, clock_hz=5e8, temperature_k=350.0, batch_size=64.0, wg_adc_bits=5.0,
-                 global_bus_width=1024.0)
-    names = tuple(point)
-    got = P.apply_values(base.params, names, np.asarray([point[k] for k in names]), base.ctx)
-    want, _ = chip_from_config(S.point_config(Config(), point), layers=TINY)
-    assert float(want.num_iterations) == 31.0  # ⌊2000/64⌋ (synthetic train split)
-    assert float(want.wg.adc_levels) == 32.0 and float(want.floorplan.max_global_bus_width) == 1024.0
-    for path, (a, b) in zip(jax.tree_util.tree_flatten_with_path(got)[0],
-                            zip(jax.tree.leaves(got), jax.tree.leaves(want))):
-        np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-6, err_msg=str(path[0]))
+#: A value other than the default for every design parameter.
+OTHER = dict(subarray_size=64, subarray_rows=256, subarray_cols=64, adc_bits=4, wg_adc_bits=5,
+             global_bus_width=1024, cell_bits=2, columns_per_adc=16, technology_node_nm=45.0, r_on=2e4,
+             on_off_ratio=30.0, read_voltage=0.3, write_voltage=3.0, read_pulse_width=5e-9,
+             write_pulse_width=1e-7, clock_hz=5e8, temperature_k=350.0, vdd_scale=0.9, wire_width_nm=60.0,
+             batch_size=64, cell_type="sram", mapping="conventional", global_buffer="sram", tile_buffer="sram",
+             dram="gddr5", roadmap="HP")
 
 
-def test_static_groups_match_chip_from_config(base):
-    """Designs are grouped by their static chip; each group's ChipConfig has the static fields
-    chip_from_config gives its designs (tile grid, mux ratio, cell, buffers)."""
-    from cimjax.hw.from_config import chip_from_config
+def _design_chip(base, point):
+    """The chip of one design as a sweep builds it: the base knobs with the design's values."""
+    from cimjax import build as build_lib
 
+    numeric = [k for k in point if P.PARAMS[k].numeric]
+    knobs = P.apply_values(base.knobs, numeric, np.asarray([float(point[k]) for k in numeric]))
+    return build_lib.chip_params(knobs, base.facts), S.group_configs(base, {k: [v] for k, v in point.items()})[1][0]
+
+
+@pytest.mark.parametrize("name", list(P.PARAMS))
+def test_every_parameter_lands_as_its_config_field(base, name):
+    """A design parameter changes the chip exactly as ``--set`` of its config field(s) does:
+    the same traced ChipParams (every leaf) and the same static ChipConfig, so the same estimate."""
+    from cimjax import build as build_lib
+
+    assert set(OTHER) == set(P.PARAMS)
+    point = {name: OTHER[name]}
+    got_params, got_config = _design_chip(base, point)
+    want = build_lib.build(S.point_config(Config(), point), layers=TINY)
+    assert got_config == want.chip
+    base_leaves = jax.tree.leaves(base.params)
+    changed = False
+    for path, a, b, c in zip(jax.tree_util.tree_flatten_with_path(got_params)[0], jax.tree.leaves(got_params),
+                             jax.tree.leaves(want.params), base_leaves):
+        np.testing.assert_array_equal(np.asarray(a, float), np.asarray(b, float), err_msg=str(path[0]))
+        changed |= not np.array_equal(np.asarray(a, float), np.asarray(c, float))
+    assert changed or got_config != base.chip, f"{name} = {OTHER[name]!r} changed nothing"
+
+
+def test_batch_follows_the_steps_per_epoch_cap():
+    from cimjax.config import replace
+
+    config = replace(Config(), train={"steps_per_epoch": 10})
+    b = S.prepare(config, layers=TINY)
+    for batch in (50.0, 400.0):
+        got, _ = _design_chip(b, {"batch_size": batch})
+        assert float(got.num_iterations) == min(10.0, 2000 // batch)
+
+
+def test_static_groups(base):
+    """Designs are grouped by their static chip; designs differing only in a traced parameter
+    share a group."""
     pts = G.points(G.parse_grid({"parameters": {"subarray_size": [64, 128], "columns_per_adc": [4, 8],
                                                 "cell_type": ["rram", "fefet", "sram"], "adc_bits": [5, 6]}}, Config()))
     group, configs = S.group_configs(base, pts)
-    assert len(configs) <= 12 and len(set(group.tolist())) == len(configs)
-    fields = ("cell", "novel_mapping", "global_buffer", "tile_buffer", "dram", "columns_per_adc", "tile_grid",
-              "cm_pes_per_side", "layers", "roadmap", "training")
-    for i in range(len(group)):
-        point = {k: pts[k][i] for k in pts}
-        _, want = chip_from_config(S.point_config(Config(), point), layers=TINY)
-        got = configs[group[i]]
-        for f in fields:
-            assert getattr(got, f) == getattr(want, f), (f, point)
-    # Designs differing only in a traced parameter share a group.
+    assert len(configs) == 12 and len(set(group.tolist())) == len(configs)
     assert group[0] == group[1]
 
 
@@ -146,15 +166,3 @@ def test_sharded_sweep_equals_unsharded(base, pts, unchunked):
 def test_group_config_is_hashable_and_reused(base, pts):
     _, configs = S.group_configs(base, pts)
     assert len(configs) == 1 and hash(configs[0]) == hash(dataclasses.replace(configs[0]))
-
-
-def test_batch_setter_follows_steps_per_epoch_cap():
-    from cimjax.config import replace
-    from cimjax.hw.from_config import chip_from_config
-
-    config = replace(Config(), train={"steps_per_epoch": 10})
-    b = S.prepare(config, layers=TINY)
-    for batch in (50.0, 400.0):
-        got = P.apply_values(b.params, ("batch_size",), np.asarray([batch]), b.ctx)
-        want, _ = chip_from_config(S.point_config(config, {"batch_size": batch}), layers=TINY)
-        assert float(got.num_iterations) == float(want.num_iterations) == min(10.0, 2000 // batch)

@@ -13,8 +13,8 @@ from cimjax.estimate import (
     breakdown_rows,
     estimate_config,
     neurosim_output_row,
-    trace_from_run,
 )
+from cimjax.build import trace_from_run
 from cimjax.hw import trace as hw_trace
 
 MLP = ["model.name=mlp", "model.hidden=64", "data.name=synthetic"]
@@ -121,19 +121,3 @@ def test_sram_is_estimated(small):
     assert all(np.isfinite(row)) and all(v >= 0 for v in row)
     assert float(sram_est.area.array) > 10 * float(est.area.array)
     assert float(sram_est.fw.energy) > 0 and float(sram_est.wu.energy) > 0
-
-
-@pytest.mark.parametrize(
-    "path,overrides,iterations",
-    [
-        ("configs/quickstart.py", [], 60),  # 6,000 embedded images, batch 100
-        ("configs/vgg8_cifar10.py", [], 250),  # NeuroSim: 50,000 / 200
-        ("configs/synthetic_smoke.py", ["train.steps_per_epoch=7"], 7),
-        ("configs/quickstart.py", ["data.num_train=1050"], 10),  # full batches only
-    ],
-)
-def test_iterations_per_epoch_follow_the_training_loop(path, overrides, iterations):
-    from cimjax.hw.from_config import chip_from_config
-
-    params, _ = chip_from_config(apply_overrides(load_config(path), overrides))
-    assert float(params.num_iterations) == iterations

@@ -174,10 +174,11 @@ def test_clear_errors(ideal_run, tmp_path, capsys):
 
 def test_random_drift_is_wired_from_the_config():
     """array.drift_mode = random gives each analog layer a static drift-sign draw."""
-    from cimjax.analog.from_config import layer_array_configs
+    from cimjax.build import layer_arrays
+    from cimjax.config import Config
 
-    arrays = layer_array_configs(ArraySection(mode="hw_forward", drift_mode="random", drift_v=0.1),
-                                 HardwareConfig(cell_bits=4), QuantConfig(weight_bits=8))
+    arrays = layer_arrays(Config(array=ArraySection(mode="hw_forward", drift_mode="random", drift_v=0.1),
+                                 hardware=HardwareConfig(cell_bits=4), quant=QuantConfig(weight_bits=8)))
     assert arrays.later.drift_mode == "random"
     layer = CIMDense(24, 6, weight_bits=8, act_bits=8, err_bits=8, array=arrays.later, rngs=nnx.Rngs(params=0))
     assert layer.drift_sign is not None and set(np.unique(layer.drift_sign[...])) <= {-1.0, 0.0, 1.0}

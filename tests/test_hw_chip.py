@@ -1,4 +1,4 @@
-"""Chip roll-up (cimjax.hw.chip): JAX transforms, monotonicity, from_config.
+"""Chip roll-up (cimjax.hw.chip): JAX transforms, monotonicity.
 
 The transform checks run on a small two-layer network (a 16×16×16 → 32 conv with pooling and
 an FC layer) to keep compile times down; the golden VGG-8 numbers are in ``test_hw_golden.py``.
@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 from helpers import x64
-from cimjax.config.schema import Config, DataConfig, HardwareConfig, ModelConfig, QuantConfig
-from cimjax.hw import chip, from_config
+from cimjax.hw import chip
 from cimjax.hw import trace as hw_trace
 from cimjax.hw.network import LayerShape
 
@@ -133,25 +132,6 @@ def test_read_occupancy_vmaps_and_differentiates():
     assert vm[0] > vm[1] > vm[2]
     g = np.asarray(jax.grad(adc)(jnp.asarray([0.8, 0.7])))
     assert np.all(np.isfinite(g)) and np.all(g > 0)
-
-
-def test_from_config_builds_the_schema_chip():
-    cfg = Config(
-        data=DataConfig(batch_size=100, num_train=1000),
-        model=ModelConfig(),
-        quant=QuantConfig(weight_bits=4, activation_bits=6),
-        hardware=HardwareConfig(adc_bits=5, cell_bits=5, technology_node_nm=45.0, mapping="conventional", r_on=200e3),
-    )
-    params, config = from_config.chip_from_config(cfg, layers=LAYERS)
-    assert config.layers == LAYERS
-    assert config.novel_mapping is False
-    assert float(params.batch_size) == 100.0 and float(params.num_iterations) == 10.0
-    assert float(params.synapse_bits) == 4.0 and float(params.num_bit_input) == 6.0
-    assert float(params.floorplan.cell_bits) == 4.0  # lowered to the weight bits (main.cpp)
-    assert float(params.subarray.adc_levels) == 32.0
-    assert float(params.subarray.r_off) == pytest.approx(2e6)
-    assert float(params.circuit.node_nm) == 45.0
-    assert config.wg_input_bits == 6
 
 
 def test_config_errors():

@@ -247,7 +247,7 @@ def test_changed_model_substitutions(estimates, variant_name):
     subs = fig34.substitution_checks(estimates[variant_name])
     fwag_e, wg_e, pk_t, _ = ((ours / ref) for _, ours, ref in subs)
     assert fwag_e == pytest.approx(1.0, abs=0.05)
-    if fig34.VARIANTS[variant_name]["wg_adc_levels"] == 64.0:  # the WG unit's peak energy follows the levels
+    if fig34.VARIANTS[variant_name]["wg_adc_bits"] == 6:  # the WG unit's peak energy follows the levels
         assert wg_e == pytest.approx(1.0, abs=0.05)
     assert fig34.within(pk_t)
 

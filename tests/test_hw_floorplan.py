@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from helpers import x64
-from cimjax.config import HardwareConfig, ModelConfig
+from cimjax.config import ModelConfig
 from cimjax.hw import relax
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape, network_layers
@@ -142,12 +142,6 @@ def test_vgg8_v20_defaults_golden(double):
     assert fp["pe_dup_cols"].tolist() == [2, 1, 1, 1, 1, 1, 1, 2]
     assert fp["subarray_dup_rows"].tolist() == [4, 4, 4, 2, 2, 1, 1, 1]
     assert fp["subarray_dup_cols"].tolist() == [4, 4, 2, 2, 1, 1, 1, 4]
-
-
-def test_from_hardware_config_matches_defaults():
-    params = FloorplanParams.from_config(HardwareConfig(), synapse_bits=5)
-    fp = floorplan(params, FloorplanConfig(VGG8))
-    assert float(fp.chip_utilization) == pytest.approx(0.88594, abs=1e-5)
 
 
 def test_conventional_mapping_only_hand_computed():

@@ -14,9 +14,7 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.config import Config
-from cimjax.config.schema import HardwareConfig, RunConfig
-from cimjax.hw import chip, from_config
+from cimjax.hw import chip
 from cimjax.hw import trace as hw_trace
 from cimjax.hw.components import gates, sram
 from cimjax.hw.components import subarray as SA
@@ -203,14 +201,6 @@ def test_variants_and_errors():
         SR.subarray_area(p, SA.SubArrayConfig())
 
 
-def test_config_accepts_sram_for_the_estimator():
-    config = Config(hardware=HardwareConfig(cell_type="sram"), run=RunConfig(estimate_each_epoch=True))
-    assert config.run.estimate_each_epoch and config.hardware.cell_type == "sram"
-    params, cc = from_config.chip_from_config(config, layers=LAYERS)
-    assert cc.cell == "sram" and float(params.floorplan.cell_bits) == 1.0
-    assert cc.reference_subarray[2] == 1
-
-
 # ----------------------------------------------------------------------------- chip
 
 LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(1, 1, 2048, 1, 1, 10, False))
@@ -248,4 +238,3 @@ def test_sram_chip_estimate(chips):
     assert float(est.wu.peak_latency) < float(rram.wu.peak_latency)
     # Same technology: the same DRAM traffic and WG unit.
     assert float(est.breakdown.dram.energy) == pytest.approx(float(rram.breakdown.dram.energy), rel=1e-5)
-

@@ -194,3 +194,23 @@ class ArrayConfig:
         to tell every possible digit sum of a full sub-array apart.
         """
         return int(math.ceil(math.log2(self.subarray_rows * (self.cell_range - 1) + 1)))
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerArrays:
+    """The analog read settings of a network, as the CIM layers take them
+    (:func:`cimjax.build.layer_arrays` builds them from a config).
+
+    Attributes:
+      first: :class:`ArrayConfig` of the first layer (float input, no ADC).
+      later: :class:`ArrayConfig` of every later layer (bit-serial input, ADC).
+      backward: ``'ste'`` or ``'analog'`` for the later layers. The first layer always
+        uses ``'ste'``: its activation gradient (w.r.t. the image) is never used, so a
+        transposed read there would cost time and change nothing.
+      variation_sigma: σ of the static conductance variation of every layer (0: none).
+    """
+
+    first: ArrayConfig
+    later: ArrayConfig
+    backward: str
+    variation_sigma: float

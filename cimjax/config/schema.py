@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
+from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.devices.presets import DEVICE_NAMES, PRESETS, DevicePreset
 
@@ -39,6 +40,8 @@ ARRAY_DRIFT_MODES = ("target", "random")
 ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (spec §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
+#: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
+ROADMAPS = ("LSTP", "HP")
 
 
 def _frozen(cls):
@@ -279,6 +282,9 @@ class HardwareConfig:
         2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
       global_bus_width: the widest global bus, wires (NeuroSim's ``maxGlobalBusWidth``: 8192 in
         V2.0, 2048 in the first public ``Param.cpp`` of March 2020), [1, 65536].
+      roadmap: transistor roadmap, ``LSTP`` (NeuroSim V2.0's) or ``HP`` (``deviceroadmap``).
+      vdd_scale: multiplier on the node's supply voltage, [0.5, 2] (1 = NeuroSim's table).
+      wire_width_nm: local wire width in nm, [14, 200] (40 = cimjax's default at every node).
       neurosim_code: which NeuroSim V2.0 code the estimator's models follow: ``current`` (the
         repository's present code, checked against its default run) or ``march2020`` (the
         first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
@@ -306,6 +312,9 @@ class HardwareConfig:
     dram: str = "hbm2"
     wg_adc_bits: int = 4
     global_bus_width: int = 8192
+    roadmap: str = "LSTP"
+    vdd_scale: float = 1.0
+    wire_width_nm: float = 40.0
     neurosim_code: str = "current"
 
     def __post_init__(self):
@@ -331,6 +340,9 @@ class HardwareConfig:
         v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
         v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, 1, 12)
         v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)
+        v.check_choice("hardware.roadmap", self.roadmap, ROADMAPS)
+        v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
+        v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
         v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
         if self.columns_per_adc > self.subarray_cols:
             v.fail(
@@ -348,8 +360,8 @@ class ArraySection:
     source each: sub-array rows, ADC bits, cell bits and on/off ratio from ``hardware``
     (``subarray_rows``, ``adc_bits``, ``cell_bits``, ``on_off_ratio``), input bits from
     ``quant.activation_bits`` and weight bits from ``quant.weight_bits``.
-    :func:`cimjax.analog.from_config.layer_array_configs` combines them (and checks the
-    cross-section rules, e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
+    :func:`cimjax.build.layer_arrays` combines them; :class:`Config` checks the cross-section
+    rules (e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
 
     Attributes:
       mode: ``ideal`` (float product of the WAGE weights, today's path), ``hw_forward``
@@ -434,16 +446,36 @@ class Config:
             if not isinstance(value, SECTIONS[f.name]):
                 v.fail(f.name, value, f"a {SECTIONS[f.name].__name__}")
         if self.array.mode != "ideal":
-            # Rules across sections (bits per cell, ADC tables); lazy import: analog imports config.
-            from cimjax.analog.from_config import layer_array_configs
-
-            layer_array_configs(self.array, self.hardware, self.quant)
+            _check_analog_read(self.array, self.hardware, self.quant)
         if self.run.estimate_each_epoch and self.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
             raise v.ConfigError(
                 f"run.estimate_each_epoch = True with hardware.cell_type = {self.hardware.cell_type!r}: the "
                 f"estimator models {', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only; "
                 "set run.estimate_each_epoch=false or another cell type"
             )
+
+
+def _check_analog_read(array: ArraySection, hardware: HardwareConfig, quant: QuantConfig) -> None:
+    """The rules across sections of an analog read (``array.mode`` hw_forward / hw_full):
+    integer weight and activation bits, weights split into whole cells, and an ADC width the
+    nonlinear ADC has tables for (:data:`cimjax.analog.config.NONLINEAR_ADC_BITS`)."""
+    for path, bits in (("quant.weight_bits", quant.weight_bits), ("quant.activation_bits", quant.activation_bits)):
+        if QuantConfig.is_float(bits):
+            raise v.ConfigError(
+                f"{path} = {bits!r} is invalid with array.mode = {array.mode!r}: the analog array needs an "
+                "integer bit width in [1, 16], not float"
+            )
+    if quant.weight_bits % hardware.cell_bits:
+        raise v.ConfigError(
+            f"quant.weight_bits = {quant.weight_bits} is invalid with hardware.cell_bits = {hardware.cell_bits}: "
+            "expected quant.weight_bits divisible by hardware.cell_bits (each weight is split into "
+            "weight_bits / cell_bits cells)"
+        )
+    if array.adc_mode == "nonlinear" and hardware.adc_bits not in NONLINEAR_ADC_BITS:
+        raise v.ConfigError(
+            f"hardware.adc_bits = {hardware.adc_bits} is invalid with array.adc_mode = 'nonlinear': "
+            f"expected one of {NONLINEAR_ADC_BITS} (or array.adc_mode = 'none' / 'linear')"
+        )
 
 
 SECTIONS = {

@@ -56,10 +56,9 @@ def add_optimize_args(p: argparse.ArgumentParser) -> None:
 def _trace(args, config):
     if not args.trace:
         return None
-    from cimjax.estimate import trace_from_run
-    from cimjax.hw.from_config import chip_from_config
+    from cimjax import build as build_lib
 
-    return trace_from_run(args.trace, len(chip_from_config(config)[1].layers))
+    return build_lib.trace_from_run(args.trace, len(build_lib.facts(config).layers))
 
 
 def cmd_sweep(args, config) -> int:

@@ -66,15 +66,14 @@ class JointResult:
 
 
 def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]:
-    """The chip estimate of every member: the config's chip (``chip_from_config``; with
+    """The chip estimate of every member: the config's chip (:func:`cimjax.build.build`; with
     ``bits_from_levels`` the chip of the member's weight-bit group, :func:`config_for_bits`)
-    with the member's ``max_level`` (``subarray.max_levels``) and its own training trace,
+    with the member's ``max_level`` (the ``max_levels`` knob) and its own training trace,
     evaluated by one jitted ``vmap(estimate)`` over the members' :class:`~cimjax.hw.chip.ChipParams`.
 
-    Chips of different bit widths share one compile when their static structure agrees: as
-    in :func:`cimjax.dse.sweep.group_configs`, the static :class:`~cimjax.hw.chip.ChipConfig`
-    differs only in the tile grid and CM tile size derived from its reference sub-array, so
-    members are grouped by those (one compile per distinct pair; usually one in all).
+    Chips of different bit widths share one compile when their static
+    :class:`~cimjax.hw.chip.ChipConfig` agrees (it differs only in the tile grid and CM tile
+    size, :func:`cimjax.build.chip_config`; usually one compile in all).
 
     Returns:
       ``(metrics, timing)``: name → (N, S) arrays (``energy``, ``latency``, ``tops_per_w``,
@@ -86,11 +85,10 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
       ValueError: ``result.trace`` without the :data:`~cimjax.dse.device_map.TRACE_FIELDS` rows.
     """
     from cimjax.config.schema import ESTIMATOR_CELL_TYPES
-    from cimjax.data import dataset_image_shape
     from cimjax.dse.sweep import metrics_of
-    from cimjax.hw import chip, from_config
+    from cimjax import build as build_lib
+    from cimjax.hw import chip
     from cimjax.hw import trace as hw_trace
-    from cimjax.hw.network import network_layers
 
     if config.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
         raise ConfigError(f"hardware.cell_type = {config.hardware.cell_type!r}: the estimator models "
@@ -102,25 +100,25 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
     names = ("energy", "latency", "tops_per_w", "wu_energy", "wu_latency")
     bits = result.weight_bits if result.weight_bits is not None else np.full(n, -1, np.int64)
     dtype = jnp.result_type(float)
-    layers = network_layers(config.model, dataset_image_shape(config.data))
-    _, cc_base = from_config.chip_from_config(config, layers=layers)
-    chips = {}  # bits -> (params, static config with the base reference sub-array)
+    layers = build_lib.facts(config).layers
+    chips = {}  # bits -> (traced knobs as floats, facts, static config)
     for b in sorted(set(bits.tolist())):
-        params, cc = from_config.chip_from_config(config if b < 0 else config_for_bits(config, int(b)), layers=layers)
-        chips[b] = (params, dataclasses.replace(cc_base, tile_grid=cc.tile_grid, cm_pes_per_side=cc.cm_pes_per_side))
+        built = build_lib.build(config if b < 0 else config_for_bits(config, int(b)), layers=layers)
+        chips[b] = ({k: jnp.asarray(float(v), dtype) for k, v in build_lib.traced_knobs(built.knobs).items()},
+                    built.facts, built.chip)
     out = np.full((n, s, len(names)), np.nan)
     t_compile = t_eval = 0.0
     statics = []
-    for _, cc in chips.values():
+    for _, _, cc in chips.values():
         if cc not in statics:
             statics.append(cc)
     for cc in statics:
-        rows = [i for i in range(n) if chips[int(bits[i])][1] == cc]
+        rows = [i for i in range(n) if chips[int(bits[i])][2] == cc]
 
         def member_params(i):
-            p = chips[int(bits[i])][0]
+            knobs, facts, _ = chips[int(bits[i])]
             level = jnp.asarray(float(result.settings["max_level"][i]), dtype)
-            return p._replace(subarray=p.subarray._replace(max_levels=level))
+            return build_lib.chip_params({**knobs, "max_levels": level}, facts)
 
         per_member = [member_params(i) for i in rows for _ in range(s)]
         params = jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, dtype) for x in xs]), *per_member)

@@ -179,7 +179,7 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
     t_start = time.perf_counter()
     # The base design: the config's values of the variables, the grid's fixed values (same
     # columns as the rounded candidates, so both reuse one compiled executable).
-    base_pts = {n: np.asarray([x], float) for n, x in zip(names, P.get_values(base.params, names))}
+    base_pts = {n: np.asarray([x], float) for n, x in zip(names, P.get_values(base.knobs, names))}
     base_pts.update({k: np.asarray([v], dtype=object if P.PARAMS[k].kind == "choice" else float)
                      for k, v in fixed.items()})
     base_m, _, _ = evaluate(base, base_pts, chunk=64, fixed_chunk=True, progress=False)
@@ -192,7 +192,7 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
     lo = jnp.asarray([v.encode(v.lo) for v in variables])
     hi = jnp.asarray([v.encode(v.hi) for v in variables])
     # Fixed numeric values enter the traced params once (choices / static ones via the groups).
-    num_fixed = [k for k in fixed if P.PARAMS[k].set is not None]
+    num_fixed = [k for k in fixed if P.PARAMS[k].numeric]
     fixed_vals = np.asarray([fixed[k] for k in num_fixed], float)
     opt = optax.adam(learning_rate)
 
@@ -299,7 +299,7 @@ def _initial_z(variables, base, starts: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     k = len(variables)
     u = (np.stack([rng.permutation(starts) for _ in range(k)], axis=1) + rng.uniform(size=(starts, k))) / starts
-    x0 = P.get_values(base.params, [v.spec.name for v in variables])
+    x0 = P.get_values(base.knobs, [v.spec.name for v in variables])
     for j, v in enumerate(variables):
         a, b = v.encode(v.lo), v.encode(v.hi)
         u[0, j] = (v.encode(x0[j]) - a) / (b - a)

@@ -1,92 +1,33 @@
 """The design parameters a sweep, a sensitivity report or an optimisation may vary.
 
-Each :class:`ParamSpec` names one knob, its kind, its valid range, the config field(s) it
-stands for (so a grid value is validated by the config's own checks) and how it is written
-into / read from the estimator's traced :class:`~cimjax.hw.chip.ChipParams`. The setters
-reproduce :func:`cimjax.hw.from_config.chip_from_config` exactly (``tests/test_dse_grid.py``
-checks that), so a design point of a sweep is the chip ``cimjax estimate`` would build for
-the same ``--set`` overrides.
+Each :class:`ParamSpec` is declared once: a name, its kind and valid range, and the build
+knobs it sets (:data:`cimjax.build.KNOBS`; ``subarray_size`` sets both sub-array sides). A
+knob names the config field it stands for, so a grid value is validated by the config's own
+checks, and a design point reaches the estimator through the one build of the chip
+(:func:`cimjax.build.chip_params` / :func:`cimjax.build.chip_config`): the chip of a design
+is the chip ``cimjax estimate --set field=value`` builds (``tests/test_dse_sweep.py``).
 
 Kinds: ``float`` (continuous), ``int``, ``pow2`` (a power of two; continuous in its log2 for
 gradients) and ``choice`` (a string). Numeric parameters are *traced*: they enter the
 estimate as float arrays, so they ``vmap`` and (in the relaxed / ste count modes) have
-gradients. Some also set static structure of :class:`~cimjax.hw.chip.ChipConfig`:
-``columns_per_adc`` (the mux decoders) and, through the static global H-tree grid,
-``subarray_*`` and ``cell_bits``; choices (cell type, buffers, DRAM, mapping, roadmap) are
-static only. :mod:`cimjax.dse.sweep` groups a sweep by its static configuration and runs one
-vmapped call per group.
+gradients. A parameter whose knob is static or sets the tile grid (:class:`cimjax.build.Knob`:
+choices, the mux ratio; the sub-array size and cell bits) also sets the
+:class:`~cimjax.hw.chip.ChipConfig`; :mod:`cimjax.dse.sweep` groups a sweep by its static
+configuration and runs one vmapped call per group.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
 
-from cimjax.hw import relax
+from cimjax.build import KNOBS
 
 Array = jax.Array
-
-
-@dataclasses.dataclass(frozen=True)
-class Context:
-    """Values of the base config the setters need (static, hashable).
-
-    Attributes:
-      synapse_bits: weight bits (``cell_bits`` is lowered to it, as ``chip_from_config``).
-      train_size: training images per epoch.
-      max_iterations: ``train.steps_per_epoch`` (inf when None); ``num_iterations =
-        min(max(1, ⌊train_size/batch⌋), max_iterations)`` as ``chip_from_config``.
-    """
-
-    synapse_bits: float
-    train_size: int
-    max_iterations: float = math.inf
-
-
-def _ste_floor(x: Array) -> Array:
-    """``⌊x⌋`` in value, identity in gradient."""
-    return x + jax.lax.stop_gradient(jnp.floor(x) - x)
-
-
-def _sub(p, **kw):
-    return p._replace(subarray=p.subarray._replace(**kw))
-
-
-def _circ(p, **kw):
-    c = p.circuit._replace(**kw)
-    return p._replace(circuit=c, subarray=p.subarray._replace(circuit=c), wg=p.wg._replace(circuit=c))
-
-
-def _fp(p, **kw):
-    return p._replace(floorplan=p.floorplan._replace(**kw))
-
-
-def _set_r_on(p, v, ctx):
-    ratio = p.subarray.r_off / p.subarray.r_on
-    return _sub(p, r_on=v, r_off=v * ratio)
-
-
-def _set_batch(p, v, ctx):
-    iters = jnp.minimum(jnp.maximum(1.0, _ste_floor(ctx.train_size / v)), ctx.max_iterations)
-    return p._replace(batch_size=v, num_iterations=iters, wg=p.wg._replace(batch_size=v))
-
-
-def _set_size(p, v, ctx, rows=True, cols=True):
-    kw, fkw = {}, {}
-    if rows:
-        kw["rows"], fkw["subarray_rows"] = v, v
-    if cols:
-        kw["cols"], fkw["subarray_cols"] = v, v
-    return _fp(_sub(p, **kw), **fkw)
-
-
-def _set_adc(p, v, ctx):
-    levels = relax.pow2(v)
-    return _sub(p, adc_levels=levels, adc_levels_ag=levels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,13 +41,9 @@ class ParamSpec:
         estimator's ADC ladder stops at 256 levels); ``lo_open``: ``lo`` excluded.
       choices: the valid strings of a ``choice``.
       log: sample / optimise on a log scale by default.
-      fields: the ``section.field`` config fields the value stands for (validated by
-        building the config section with it).
-      static: the :class:`~cimjax.hw.chip.ChipConfig` field it also sets (None: traced only).
+      knobs: the :data:`cimjax.build.KNOBS` it sets (default: the knob of its own name).
       unit: unit of the value.
       doc: one line for ``--help`` and the docs.
-      set: ``set(params, value, ctx) -> params`` (None for choices).
-      get: ``get(params) -> value`` (the base design's value; None for choices).
     """
 
     name: str
@@ -116,12 +53,32 @@ class ParamSpec:
     lo_open: bool = False
     choices: tuple = ()
     log: bool = False
-    fields: tuple = ()
-    static: Optional[str] = None
+    knobs: tuple = ()
     unit: str = ""
     doc: str = ""
-    set: Optional[Callable] = dataclasses.field(default=None, compare=False, repr=False)
-    get: Optional[Callable] = dataclasses.field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if not self.knobs:
+            object.__setattr__(self, "knobs", (self.name,))
+        unknown = [k for k in self.knobs if k not in KNOBS]
+        if unknown:
+            raise ValueError(f"ParamSpec {self.name!r}: unknown build knobs {unknown}")
+
+    @property
+    def fields(self) -> tuple:
+        """The ``section.field`` config fields the value stands for."""
+        return tuple(KNOBS[k].field for k in self.knobs)
+
+    @property
+    def static(self) -> bool:
+        """True when the value is also a field of the static :class:`~cimjax.hw.chip.ChipConfig`
+        (choices, the mux ratio)."""
+        return any(KNOBS[k].static for k in self.knobs)
+
+    @property
+    def grid(self) -> bool:
+        """True when the value also sets the static tile grid (sub-array size, cell bits)."""
+        return any(KNOBS[k].grid for k in self.knobs)
 
     @property
     def numeric(self) -> bool:
@@ -143,75 +100,42 @@ def _p(name, kind, lo=None, hi=None, **kw) -> ParamSpec:
     return ParamSpec(name, kind, lo, hi, **kw)
 
 
-_S = lambda f: (lambda p: getattr(p.subarray, f))  # noqa: E731
-_C = lambda f: (lambda p: getattr(p.circuit, f))  # noqa: E731
-
 #: Every parameter a grid may name, in display order.
 PARAMS: dict[str, ParamSpec] = {
     s.name: s
     for s in (
-        _p("subarray_size", "pow2", 16, 2048, log=True, fields=("hardware.subarray_rows", "hardware.subarray_cols"),
-           unit="cells", doc="square sub-array rows = columns",
-           set=_set_size, get=_S("rows")),
-        _p("subarray_rows", "pow2", 16, 2048, log=True, fields=("hardware.subarray_rows",), unit="cells",
-           doc="sub-array rows", set=lambda p, v, c: _set_size(p, v, c, cols=False), get=_S("rows")),
-        _p("subarray_cols", "pow2", 16, 2048, log=True, fields=("hardware.subarray_cols",), unit="cells",
-           doc="sub-array columns", set=lambda p, v, c: _set_size(p, v, c, rows=False), get=_S("cols")),
-        _p("adc_bits", "int", 1, 8, fields=("hardware.adc_bits",), unit="bit",
-           doc="ADC (MLSA) precision, forward and AG (the estimator's ladder stops at 8 bits)",
-           set=_set_adc, get=lambda p: jnp.log2(p.subarray.adc_levels)),
-        _p("wg_adc_bits", "int", 1, 8, fields=("hardware.wg_adc_bits",), unit="bit",
-           doc="weight-gradient unit's ADC precision (levelOutputWG = 2^bits; the ladder stops at 8 bits)",
-           set=lambda p, v, c: p._replace(wg=p.wg._replace(adc_levels=relax.pow2(v))),
-           get=lambda p: jnp.log2(p.wg.adc_levels)),
-        _p("global_bus_width", "int", 1, 65536, log=True, fields=("hardware.global_bus_width",), unit="wires",
-           doc="widest global bus (maxGlobalBusWidth)", set=lambda p, v, c: _fp(p, max_global_bus_width=v),
-           get=lambda p: p.floorplan.max_global_bus_width),
-        _p("cell_bits", "int", 1, 8, fields=("hardware.cell_bits",), unit="bit",
-           doc="bits per cell (lowered to the weight bits)",
-           set=lambda p, v, c: _fp(p, cell_bits=jnp.minimum(v, c.synapse_bits)), get=lambda p: p.floorplan.cell_bits),
-        _p("columns_per_adc", "pow2", 1, 256, log=True, fields=("hardware.columns_per_adc",), static="columns_per_adc",
-           doc="columns sharing one ADC (column-mux ratio; static mux decoders)",
-           set=lambda p, v, c: _fp(_sub(p, columns_per_adc=v), columns_per_adc=v), get=_S("columns_per_adc")),
-        _p("technology_node_nm", "float", 7, 130, fields=("hardware.technology_node_nm",), unit="nm",
-           doc="CMOS node (continuous: the tables are interpolated)",
-           set=lambda p, v, c: _circ(p, node_nm=v), get=_C("node_nm")),
-        _p("r_on", "float", 0, 1e12, lo_open=True, log=True, fields=("hardware.r_on",), unit="ohm",
-           doc="cell on-resistance (keeps the on/off ratio)", set=_set_r_on, get=_S("r_on")),
-        _p("on_off_ratio", "float", 1, 1e9, lo_open=True, log=True, fields=("hardware.on_off_ratio",),
-           doc="R_off / R_on", set=lambda p, v, c: _sub(p, r_off=p.subarray.r_on * v),
-           get=lambda p: p.subarray.r_off / p.subarray.r_on),
-        _p("read_voltage", "float", 0, 10, lo_open=True, fields=("hardware.read_voltage",), unit="V",
-           doc="read voltage", set=lambda p, v, c: _sub(p, read_voltage=v), get=_S("read_voltage")),
-        _p("write_voltage", "float", 0, 10, lo_open=True, fields=("hardware.write_voltage",), unit="V",
-           doc="write voltage", set=lambda p, v, c: _sub(p, write_voltage=v), get=_S("write_voltage")),
-        _p("read_pulse_width", "float", 0, 1, lo_open=True, log=True, fields=("hardware.read_pulse_width",), unit="s",
-           doc="read pulse width", set=lambda p, v, c: _sub(p, read_pulse_width=v), get=_S("read_pulse_width")),
-        _p("write_pulse_width", "float", 0, 1, lo_open=True, log=True, fields=("hardware.write_pulse_width",),
-           unit="s", doc="write pulse width", set=lambda p, v, c: _sub(p, write_pulse_width=v),
-           get=_S("write_pulse_width")),
-        _p("clock_hz", "float", 0, 1e11, lo_open=True, log=True, fields=("hardware.clock_hz",), unit="Hz",
-           doc="clock frequency", set=lambda p, v, c: _circ(p, clock_hz=v), get=_C("clock_hz")),
-        _p("temperature_k", "float", 200, 450, fields=("hardware.temperature_k",), unit="K",
-           doc="operating temperature (wire resistivity)", set=lambda p, v, c: _circ(p, temperature_k=v),
-           get=_C("temperature_k")),
-        _p("vdd_scale", "float", 0.5, 2.0, doc="multiplier on the node's supply voltage (no config field)",
-           set=lambda p, v, c: _circ(p, vdd_scale=v), get=_C("vdd_scale")),
-        _p("wire_width_nm", "float", 14, 200, unit="nm", doc="local wire width (no config field)",
-           set=lambda p, v, c: _circ(p, wire_width_nm=v), get=_C("wire_width_nm")),
-        _p("batch_size", "int", 1, 1 << 16, log=True, fields=("data.batch_size",), unit="images",
-           doc="training batch (iterations = ⌊train images / batch⌋, capped by train.steps_per_epoch)", set=_set_batch, get=lambda p: p.batch_size),
-        _p("cell_type", "choice", choices=("rram", "fefet", "sram"), fields=("hardware.cell_type",), static="cell",
+        _p("subarray_size", "pow2", 16, 2048, log=True, knobs=("subarray_rows", "subarray_cols"), unit="cells",
+           doc="square sub-array rows = columns"),
+        _p("subarray_rows", "pow2", 16, 2048, log=True, unit="cells", doc="sub-array rows"),
+        _p("subarray_cols", "pow2", 16, 2048, log=True, unit="cells", doc="sub-array columns"),
+        _p("adc_bits", "int", 1, 8, unit="bit",
+           doc="ADC (MLSA) precision, forward and AG (the estimator's ladder stops at 8 bits)"),
+        _p("wg_adc_bits", "int", 1, 8, unit="bit",
+           doc="weight-gradient unit's ADC precision (levelOutputWG = 2^bits; the ladder stops at 8 bits)"),
+        _p("global_bus_width", "int", 1, 65536, log=True, unit="wires", doc="widest global bus (maxGlobalBusWidth)"),
+        _p("cell_bits", "int", 1, 8, unit="bit", doc="bits per cell (lowered to the weight bits)"),
+        _p("columns_per_adc", "pow2", 1, 256, log=True,
+           doc="columns sharing one ADC (column-mux ratio; static mux decoders)"),
+        _p("technology_node_nm", "float", 7, 130, unit="nm", doc="CMOS node (continuous: the tables are interpolated)"),
+        _p("r_on", "float", 0, 1e12, lo_open=True, log=True, unit="ohm", doc="cell on-resistance (keeps the on/off ratio)"),
+        _p("on_off_ratio", "float", 1, 1e9, lo_open=True, log=True, doc="R_off / R_on"),
+        _p("read_voltage", "float", 0, 10, lo_open=True, unit="V", doc="read voltage"),
+        _p("write_voltage", "float", 0, 10, lo_open=True, unit="V", doc="write voltage"),
+        _p("read_pulse_width", "float", 0, 1, lo_open=True, log=True, unit="s", doc="read pulse width"),
+        _p("write_pulse_width", "float", 0, 1, lo_open=True, log=True, unit="s", doc="write pulse width"),
+        _p("clock_hz", "float", 0, 1e11, lo_open=True, log=True, unit="Hz", doc="clock frequency"),
+        _p("temperature_k", "float", 200, 450, unit="K", doc="operating temperature (wire resistivity)"),
+        _p("vdd_scale", "float", 0.5, 2.0, doc="multiplier on the node's supply voltage"),
+        _p("wire_width_nm", "float", 14, 200, unit="nm", doc="local wire width"),
+        _p("batch_size", "int", 1, 1 << 16, log=True, unit="images",
+           doc="training batch (iterations = ⌊train images / batch⌋, capped by train.steps_per_epoch)"),
+        _p("cell_type", "choice", choices=("rram", "fefet", "sram"),
            doc="memory cell: 1T1R RRAM, FeFET or SRAM (SRAM stores 1 bit per cell)"),
-        _p("mapping", "choice", choices=("novel", "conventional"), fields=("hardware.mapping",),
-           static="novel_mapping", doc="NeuroSim's novel or conventional weight mapping"),
-        _p("global_buffer", "choice", choices=("register_file", "sram"), fields=("hardware.global_buffer",),
-           static="global_buffer", doc="global buffer type"),
-        _p("tile_buffer", "choice", choices=("register_file", "sram"), fields=("hardware.tile_buffer",),
-           static="tile_buffer", doc="tile buffer type"),
-        _p("dram", "choice", choices=("hbm2", "gddr5"), fields=("hardware.dram",), static="dram", doc="off-chip DRAM"),
-        _p("roadmap", "choice", choices=("LSTP", "HP"), static="roadmap",
-           doc="transistor roadmap (no config field; LSTP is V2.0's)"),
+        _p("mapping", "choice", choices=("novel", "conventional"), doc="NeuroSim's novel or conventional weight mapping"),
+        _p("global_buffer", "choice", choices=("register_file", "sram"), doc="global buffer type"),
+        _p("tile_buffer", "choice", choices=("register_file", "sram"), doc="tile buffer type"),
+        _p("dram", "choice", choices=("hbm2", "gddr5"), doc="off-chip DRAM"),
+        _p("roadmap", "choice", choices=("LSTP", "HP"), doc="transistor roadmap (LSTP is V2.0's)"),
     )
 }
 
@@ -236,28 +160,43 @@ def allowed_table() -> str:
                      for n, s in PARAMS.items())
 
 
-def apply_values(params, names: Sequence[str], values: Array, ctx: Context):
-    """``params`` with the traced parameters ``names`` set to ``values`` (shape ``(len(names),)``).
+def apply_values(knobs: Mapping, names: Sequence[str], values: Array) -> dict:
+    """``knobs`` (:func:`cimjax.build.knob_values`) with the numeric parameters ``names`` set to
+    ``values`` (shape ``(len(names),)``), for :func:`cimjax.build.chip_params`.
 
-    Choices in ``names`` are skipped (they are static). Pure and jittable; ``vmap`` over
-    ``values`` for a batch of designs.
+    Choices in ``names`` are skipped (they are static: :func:`static_knobs`). Pure and
+    jittable; ``vmap`` over ``values`` for a batch of designs.
     """
+    out = dict(knobs)
     values = jnp.asarray(values)
     for i, name in enumerate(names):
         s = PARAMS[name]
-        if s.set is not None:
-            params = s.set(params, values[i].astype(jnp.result_type(float)), ctx)
-    return params
+        if s.numeric:
+            v = values[i].astype(jnp.result_type(float))
+            out.update({k: v for k in s.knobs})
+    return out
 
 
-def get_values(params, names: Sequence[str]) -> list[float]:
+def static_knobs(knobs: Mapping, point: Mapping) -> dict:
+    """``knobs`` with the static knobs set from one design's concrete values ``point``
+    (parameter name → value), for :func:`cimjax.build.chip_config`."""
+    out = dict(knobs)
+    for name, value in point.items():
+        s = PARAMS[name]
+        if s.static or s.grid:
+            value = value if s.kind == "choice" else int(value)
+            out.update({k: value for k in s.knobs})
+    return out
+
+
+def get_values(knobs: Mapping, names: Sequence[str]) -> list[float]:
     """The base design's value of each (numeric) parameter in ``names``."""
     out = []
     for name in names:
         s = spec(name)
-        if s.get is None:
+        if not s.numeric:
             raise ValueError(f"design parameter {name!r} is a choice: it has no numeric value")
-        out.append(float(s.get(params)))
+        out.append(float(knobs[s.knobs[0]]))
     return out
 
 

@@ -37,7 +37,8 @@ import numpy as np
 
 from cimjax.config import Config, ConfigError
 from cimjax.dse import params as P
-from cimjax.dse.sweep import Base, metrics_of, prepare
+from cimjax import build as build_lib
+from cimjax.dse.sweep import metrics_of, prepare
 
 #: Metrics the sensitivity report ranks by default.
 DEFAULT_METRICS = ("energy", "latency", "area", "edp", "tops_per_w")
@@ -59,7 +60,7 @@ def _as_float(tree):
     return jax.tree.map(lambda x: jnp.asarray(x, dtype), tree)
 
 
-def ppa_function(base: Base, names: Sequence[str], *, mode: str = "relaxed",
+def ppa_function(base: build_lib.ChipBuild, names: Sequence[str], *, mode: str = "relaxed",
                  chip_config=None) -> Callable[[jax.Array], dict]:
     """``f(x) -> {metric: value}``: the chip metrics with parameters ``names`` set to ``x``.
 
@@ -77,21 +78,22 @@ def ppa_function(base: Base, names: Sequence[str], *, mode: str = "relaxed",
     from cimjax.hw import chip
 
     names = _check_names(names, allow_static=chip_config is not None)
-    cc = dataclasses.replace(chip_config or base.chip_config, mode=mode)
+    cc = dataclasses.replace(chip_config or base.chip, mode=mode)
+    knobs = _as_float(build_lib.traced_knobs(base.knobs))
 
     def f(x):
-        params = P.apply_values(_as_float(base.params), names, x, base.ctx)
+        params = build_lib.chip_params(P.apply_values(knobs, names, x), base.facts)
         return metrics_of(chip.estimate(params, cc, _as_float(base.trace)))
 
     return f
 
 
-def base_values(base: Base, names: Sequence[str]) -> list[float]:
+def base_values(base: build_lib.ChipBuild, names: Sequence[str]) -> list[float]:
     """The base design's value of each parameter in ``names``."""
-    return P.get_values(base.params, names)
+    return P.get_values(base.knobs, names)
 
 
-def elasticities(base: Base, names: Sequence[str], metrics: Sequence[str] = DEFAULT_METRICS, *,
+def elasticities(base: build_lib.ChipBuild, names: Sequence[str], metrics: Sequence[str] = DEFAULT_METRICS, *,
                  mode: str = "ste", at: Optional[Sequence[float]] = None) -> tuple[np.ndarray, np.ndarray]:
     """``(E, values)``: ``E[i, j] = ∂log metrics[i] / ∂log names[j]`` at the base (or ``at``).
 

@@ -13,12 +13,14 @@ Static structure, and how the sweep handles it (one compile per group):
   ``roadmap``) are fields of :class:`~cimjax.hw.chip.ChipConfig`;
 * ``columns_per_adc`` also sizes the static mux decoders;
 * the global H-tree's stage count (``ChipConfig.tile_grid``, ``cm_pes_per_side``) is
-  computed from the floorplan at the design's sub-array size and cell bits (as
-  ``chip_from_config`` does), so designs are grouped by that grid, not by the size itself.
+  computed from the floorplan at the design's sub-array size and cell bits
+  (:func:`cimjax.build.chip_config`), so designs are grouped by that grid, not by the size.
 
 Everything else (sub-array size, ADC bits, cell bits, node, R_on, on/off, voltages, pulse
-widths, clock, batch…) is a traced float inside a group. Each design is therefore exactly
-the chip ``chip_from_config`` builds for the same config overrides.
+widths, clock, batch…) is a traced float inside a group. A design's chip is built by
+:func:`cimjax.build.chip_params` / :func:`cimjax.build.chip_config` from the base config's
+knobs with the design's values: exactly the chip ``cimjax estimate`` builds for the same
+config overrides.
 
 Multi-host: call ``jax.distributed.initialize()`` (coordinator address, process count and id
 from the cluster's environment) on every host before ``run_sweep``; ``jax.devices()`` then
@@ -40,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from cimjax import build as build_lib
 from cimjax.config import Config, replace
 from cimjax.dse import params as P
 from cimjax.dse.pareto import pareto_mask
@@ -62,81 +65,43 @@ def metrics_of(est) -> dict:
                 leakage_power=est.leakage_power, area_adc=est.area.adc)
 
 
-@dataclasses.dataclass(frozen=True)
-class Base:
-    """The base design of a sweep: traced params, static config, trace, setter context."""
-
-    params: object
-    chip_config: object
-    trace: object
-    ctx: P.Context
-    config: Config
+def prepare(config: Config, layers=None, trace=None) -> build_lib.ChipBuild:
+    """The base design of a sweep: the :class:`~cimjax.build.ChipBuild` of ``config`` (its
+    knobs, facts, static chip and trace; the build's default trace when None)."""
+    return build_lib.build(config, layers=layers, trace=trace)
 
 
-def prepare(config: Config, layers=None, trace=None) -> Base:
-    """The base chip of ``config`` (``chip_from_config``) and its trace (NeuroSim's default-run
-    activities for an 8-layer network, else 0.5 everywhere, as ``cimjax estimate``)."""
-    from cimjax.hw import from_config, trace as hw_trace
-
-    params, cc = from_config.chip_from_config(config, layers=layers)
-    n = len(cc.layers)
-    if trace is None:
-        trace = hw_trace.default_trace() if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES) else hw_trace.make_trace([0.5] * n)
-    cap = config.train.steps_per_epoch
-    ctx = P.Context(float(np.asarray(params.synapse_bits)), from_config.train_size(config),
-                    float(cap) if cap is not None else float("inf"))
-    return Base(params, cc, trace, ctx, config)
-
-
-@functools.lru_cache(maxsize=64)
-def _static_grid(layers, novel: bool, rows: int, cols: int, cell_bits: int, synapse_bits: int) -> tuple:
-    from cimjax.hw import chip
-
-    cc = chip.ChipConfig(layers=layers, novel_mapping=novel, reference_subarray=(rows, cols, cell_bits, synapse_bits))
-    return cc.tile_grid, cc.cm_pes_per_side
-
-
-def group_configs(base: Base, pts: dict) -> tuple[np.ndarray, list]:
-    """Assign every design to a static :class:`~cimjax.hw.chip.ChipConfig`.
+def group_configs(base: build_lib.ChipBuild, pts: dict) -> tuple[np.ndarray, list]:
+    """Assign every design to a static :class:`~cimjax.hw.chip.ChipConfig`
+    (:func:`cimjax.build.chip_config` of the design's static and grid knobs).
 
     Returns:
       ``(group, configs)``: ``group[i]`` indexes ``configs`` (one ChipConfig per group).
     """
-    cc, hw = base.chip_config, base.config.hardware
     n = len(next(iter(pts.values())))
-    col = lambda name, default: pts.get(name, np.full(n, default, dtype=object))  # noqa: E731
-    size = pts.get("subarray_size")
-    rows = col("subarray_rows", hw.subarray_rows) if size is None else size
-    cols = col("subarray_cols", hw.subarray_cols) if size is None else size
-    syn = int(base.ctx.synapse_bits)
-    cell_bits = col("cell_bits", hw.cell_bits)
-    keys, configs, group = {}, [], np.empty(n, np.int64)
-    static_names = [s for s in P.PARAMS.values() if s.static and s.name in pts]
+    names = [k for k in pts if P.PARAMS[k].static or P.PARAMS[k].grid]
+    by_key, index, configs, group = {}, {}, [], np.empty(n, np.int64)
     for i in range(n):
-        changes = {}
-        for s in static_names:
-            v = pts[s.name][i]
-            changes[s.static] = (v == "novel") if s.static == "novel_mapping" else (
-                int(v) if s.numeric else v)
-        novel = changes.get("novel_mapping", cc.novel_mapping)
-        bits = 1 if changes.get("cell", cc.cell) == "sram" else min(int(cell_bits[i]), syn)  # SRAM: 1 bit/cell
-        grid, side = _static_grid(cc.layers, novel, int(rows[i]), int(cols[i]), bits, syn)
-        changes.update(tile_grid=grid, cm_pes_per_side=side)
-        key = tuple(sorted(changes.items()))
-        if key not in keys:
-            keys[key] = len(configs)
-            configs.append(dataclasses.replace(cc, **changes))
-        group[i] = keys[key]
+        key = tuple(pts[k][i] for k in names)
+        if key not in by_key:
+            knobs = P.static_knobs(base.knobs, {k: pts[k][i] for k in names})
+            by_key[key] = build_lib.chip_config(knobs, base.facts)
+        cc = by_key[key]
+        if cc not in index:
+            index[cc] = len(configs)
+            configs.append(cc)
+        group[i] = index[cc]
     return group, configs
 
 
 @functools.lru_cache(maxsize=32)
-def _group_fn(chip_config, names: tuple, ctx: P.Context, mesh_devices: Optional[tuple]) -> Callable:
+def _group_fn(chip_config, names: tuple, facts: build_lib.Facts, mesh_devices: Optional[tuple]) -> Callable:
     """jit(vmap(design values → metric matrix)) for one static group (sharded over a mesh)."""
     from cimjax.hw import chip
 
-    def one(base_params, values, trace):
-        est = chip.estimate(P.apply_values(base_params, names, values, ctx), chip_config, trace)
+    def one(base_knobs, values, trace):
+        params = build_lib.chip_params(P.apply_values(base_knobs, names, values), facts)
+        est = chip.estimate(params, chip_config, trace)
         m = metrics_of(est)
         return jnp.stack([m[k] for k in METRICS])
 
@@ -155,13 +120,13 @@ def _group_fn(chip_config, names: tuple, ctx: P.Context, mesh_devices: Optional[
 
 
 @functools.lru_cache(maxsize=32)
-def _compiled(chip_config, names: tuple, ctx: P.Context, mesh_devices: Optional[tuple], size: int, params_struct,
-              trace_struct):
+def _compiled(chip_config, names: tuple, facts: build_lib.Facts, mesh_devices: Optional[tuple], size: int,
+              knobs_struct, trace_struct):
     """The compiled executable of :func:`_group_fn` for ``size`` designs (cached)."""
-    fn = _group_fn(chip_config, names, ctx, mesh_devices)
+    fn = _group_fn(chip_config, names, facts, mesh_devices)
     dtype = jnp.result_type(float)
     example = _put(np.zeros((size, len(names)), dtype), mesh_devices)
-    return fn.lower(params_struct.params, example, trace_struct.trace).compile()
+    return fn.lower(knobs_struct.knobs, example, trace_struct.trace).compile()
 
 
 class _Key:
@@ -214,12 +179,18 @@ class SweepResult:
         return len(self.pareto)
 
 
-def evaluate(base: Base, pts: dict, *, chunk: int = 4096, mode: str = "exact", shard: bool = True,
+def _float_knobs(base: build_lib.ChipBuild) -> dict:
+    """The base design's traced knobs as float arrays (the vmapped program's first argument)."""
+    dtype = jnp.result_type(float)
+    return {k: jnp.asarray(float(v), dtype) for k, v in build_lib.traced_knobs(base.knobs).items()}
+
+
+def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: str = "exact", shard: bool = True,
              progress: bool = True, fixed_chunk: bool = False) -> tuple[dict, np.ndarray, dict]:
     """Metrics of every design in ``pts`` (name → array of values).
 
     Args:
-      base: from :func:`prepare`.
+      base: the base design (:func:`prepare`).
       pts: one array per parameter (same length N).
       chunk: designs per vmapped call (rounded up to a multiple of the device count).
       mode: the estimator's count mode (``"exact"`` for sweeps).
@@ -237,6 +208,7 @@ def evaluate(base: Base, pts: dict, *, chunk: int = 4096, mode: str = "exact", s
     numeric = [k for k in names if P.PARAMS[k].numeric]
     values = np.stack([np.asarray(pts[k], float) for k in numeric], axis=1) if numeric else np.zeros((n, 0))
     group, configs = group_configs(base, pts)
+    knobs = _float_knobs(base)
     devices = tuple(jax.devices()) if shard and len(jax.devices()) > 1 else None
     ndev = len(devices) if devices else 1
     chunk = max(ndev, -(-int(chunk) // ndev) * ndev)
@@ -251,8 +223,7 @@ def evaluate(base: Base, pts: dict, *, chunk: int = 4096, mode: str = "exact", s
         idx = np.flatnonzero(group == g)
         size = chunk if fixed_chunk else min(chunk, -(-len(idx) // ndev) * ndev)
         t0 = time.perf_counter()
-        compiled = _compiled(cc, tuple(numeric), base.ctx, devices, size, _Key(params=base.params),
-                             _Key(trace=base.trace))
+        compiled = _compiled(cc, tuple(numeric), base.facts, devices, size, _Key(knobs=knobs), _Key(trace=base.trace))
         t_compile += time.perf_counter() - t0
         for start in range(0, len(idx), size):
             rows = idx[start:start + size]
@@ -260,7 +231,7 @@ def evaluate(base: Base, pts: dict, *, chunk: int = 4096, mode: str = "exact", s
             if len(rows) < size:  # pad with the last design; dropped below
                 block = np.concatenate([block, np.repeat(block[-1:], size - len(rows), axis=0)])
             t0 = time.perf_counter()
-            res = _get(compiled(base.params, _put(block.astype(dtype), devices), base.trace))
+            res = _get(compiled(knobs, _put(block.astype(dtype), devices), base.trace))
             t_eval += time.perf_counter() - t0
             out[rows] = res[: len(rows)]
             bar.update(len(rows))

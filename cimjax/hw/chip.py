@@ -327,14 +327,18 @@ def _buffer_fn(kind: str):
     return misc.register_file_buffer
 
 
-def _synced_floorplan_params(params: ChipParams, cell: str = "rram") -> FloorplanParams:
+def floorplan_inputs(params: ChipParams, config: ChipConfig) -> tuple[FloorplanParams, FloorplanConfig]:
+    """The floorplan's inputs of the chip: sub-array size, columns per ADC and synapse bits from
+    ``params.subarray`` / ``params.synapse_bits``, the cell bits and bus width from
+    ``params.floorplan``, and the layer table of ``config``. An SRAM cell stores one bit
+    (NeuroSim's ``Param.cpp`` forces ``cellBit = 1``): this is where that rule is applied."""
     s = params.subarray
     fp = params.floorplan._replace(
         subarray_rows=s.rows, subarray_cols=s.cols, synapse_bits=params.synapse_bits, columns_per_adc=s.columns_per_adc
     )
-    if cell == "sram":  # NeuroSim (Param.cpp): SRAM forces cellBit = 1, one bit per cell
+    if config.cell == "sram":
         fp = fp._replace(cell_bits=jnp.ones_like(as_float(fp.cell_bits)))
-    return fp
+    return fp, config.floorplan_config
 
 
 def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorplan) -> tile_mod.SubArrayFigures:
@@ -505,7 +509,7 @@ def estimate(params: ChipParams, config: ChipConfig, trace) -> ChipEstimate:
     """
     # The parts are traced as nested jits: same values, and each component's concrete-value
     # checks search a small jaxpr instead of the whole estimate's (tracing time).
-    fp = floorplan(_synced_floorplan_params(params, config.cell), config.floorplan_config)
+    fp = floorplan(*floorplan_inputs(params, config))
     sub = _jit_subarray_figures(params, config, trace, fp)
     return _jit_rollup(params, config, fp, sub, trace)
 

@@ -62,7 +62,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.config.schema import HardwareConfig
 from cimjax.hw import relax
 from cimjax.hw.network import LayerShape
 
@@ -95,32 +94,6 @@ class FloorplanParams(NamedTuple):
     cell_bits: ArrayLike = 5.0
     columns_per_adc: ArrayLike = 8.0
     max_global_bus_width: ArrayLike = float(MAX_GLOBAL_BUS_WIDTH)
-
-    @classmethod
-    def from_config(cls, hardware: HardwareConfig, synapse_bits: int) -> "FloorplanParams":
-        """The parameters of a :class:`~cimjax.config.schema.HardwareConfig`.
-
-        Args:
-          hardware: the chip config (sub-array size, cell bits, columns per ADC).
-          synapse_bits: weight bits (``quant.weight_bits``; not part of the hardware config).
-
-        Returns:
-          The :class:`FloorplanParams` (as float arrays of the default dtype).
-        """
-        dtype = jnp.result_type(float)
-        return cls(
-            *(
-                jnp.asarray(v, dtype)
-                for v in (
-                    hardware.subarray_rows,
-                    hardware.subarray_cols,
-                    synapse_bits,
-                    hardware.cell_bits,
-                    hardware.columns_per_adc,
-                    MAX_GLOBAL_BUS_WIDTH,
-                )
-            )
-        )
 
 
 @jax.tree_util.register_static

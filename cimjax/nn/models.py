@@ -14,9 +14,9 @@ from typing import Optional, Sequence
 import jax
 from flax import nnx
 
-from cimjax.config.schema import ArraySection, HardwareConfig, ModelConfig, QuantConfig
+from cimjax.config.schema import ModelConfig, QuantConfig
 from cimjax.hw.network import network_layers
-from cimjax.analog.from_config import LayerArrays, layer_array_configs
+from cimjax.analog.config import LayerArrays
 from cimjax.nn.layers import CIMConv, CIMDense
 
 
@@ -42,7 +42,7 @@ class CIMNetwork(nnx.Module):
     (all but the last layer), then the 2×2/2 max-pool its row asks for. The last layer
     keeps float activations (NeuroSim's ``wl_activate = −1``) but quantises its error.
 
-    With ``arrays`` (:class:`cimjax.analog.from_config.LayerArrays`) every layer's product is
+    With ``arrays`` (:class:`cimjax.analog.config.LayerArrays`) every layer's product is
     the analog array read: the first layer with ``arrays.first`` (float input, no ADC),
     the others with ``arrays.later`` and ``arrays.backward``.
 
@@ -210,8 +210,7 @@ def create_model(
     input_shape: Sequence[int],
     *,
     rngs: nnx.Rngs,
-    array: Optional[ArraySection] = None,
-    hardware: Optional[HardwareConfig] = None,
+    arrays: Optional[LayerArrays] = None,
 ) -> nnx.Module:
     """Builds the network a config names.
 
@@ -220,19 +219,13 @@ def create_model(
       quant_cfg: WAGE bit widths.
       input_shape: ``(H, W, C)`` of one image.
       rngs: the ``params`` stream initialises the weights (and, with
-        ``array.variation_sigma > 0``, each layer's conductance variation).
-      array: the ``array`` section; None or ``mode='ideal'`` builds the float network.
-      hardware: the ``hardware`` section the analog read takes its sub-array rows, ADC
-        bits, cell bits and on/off ratio from (default ``HardwareConfig()``).
+        ``arrays.variation_sigma > 0``, each layer's conductance variation).
+      arrays: the analog read of every layer (:func:`cimjax.build.layer_arrays` of the
+        config); None builds the float network.
 
     Returns:
       A :class:`VGG8` or :class:`MLP`.
-
-    Raises:
-      ConfigError: if the ``array``, ``hardware`` and ``quant`` sections do not fit together
-        (see :func:`cimjax.analog.from_config.layer_array_configs`).
     """
-    arrays = None if array is None else layer_array_configs(array, hardware, quant_cfg)
     if model_cfg.name == "vgg8":
         return VGG8(model_cfg.width, model_cfg.num_classes, quant_cfg, input_shape, rngs=rngs, arrays=arrays)
     if model_cfg.name == "mlp":

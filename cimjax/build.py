@@ -1,0 +1,438 @@
+"""One road from an experiment :class:`~cimjax.config.Config` to the chip the estimator costs.
+
+Everything that turns config fields into estimator inputs is here, once:
+
+* :data:`KNOBS`: every value of the chip a config sets, by name, with the config field it comes
+  from. A *knob* is what a design sweep varies (:mod:`cimjax.dse.params` declares each design
+  parameter as the knobs it sets), so a design point of a sweep and ``--set section.field=…``
+  reach the physics through the same code.
+* :func:`chip_params` (traced, vmappable, differentiable in the knobs) and :func:`chip_config`
+  (static) build :class:`~cimjax.hw.chip.ChipParams` / :class:`~cimjax.hw.chip.ChipConfig` from
+  knob values and the config's :class:`Facts`. Each rule is written once here: float
+  precisions fall back to NeuroSim's command-line 5-bit weights and 8-bit activations, cells
+  hold at most the weight bits (``hardware.cell_bits`` is lowered to ``synapse_bits``, as
+  NeuroSim's ``main.cpp``), ``R_off = R_on·on_off_ratio``, ``levelOutput = 2^adc_bits``, and the
+  iterations per epoch are :func:`iterations_per_epoch`. (An SRAM cell stores one bit: that
+  rule is the hardware's, :func:`cimjax.hw.chip.floorplan_inputs`.)
+* :func:`build` / :func:`build_run` return a :class:`ChipBuild`: the traced params, the static
+  config, the floorplan inputs, the trace (the run's, or :func:`default_trace`), the iterations
+  and images per epoch. The training report's mapping table, ``cimjax estimate``, ``cimjax
+  sweep`` / ``optimize`` and the device maps all start from it.
+* :func:`layer_arrays`: the analog read settings of each CIM layer (``array.mode`` hw_forward /
+  hw_full) from the same sections.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from cimjax import host_eval
+from cimjax.analog.config import ArrayConfig, LayerArrays
+from cimjax.config import ConfigError, load_config
+from cimjax.config.schema import Config
+from cimjax.hw import chip
+from cimjax.hw import trace as hw_trace
+from cimjax.hw.components.params import CircuitParams
+from cimjax.hw.floorplan import Floorplan, floorplan
+from cimjax.hw.network import LayerShape, network_layers
+
+#: Training-set sizes of the datasets the data config names (the embedded Fashion-MNIST subset
+#: ships 6,000 training images; synthetic data has ``data.synthetic_train_size``).
+TRAIN_SIZES = {"cifar10": 50000, "fashion_mnist": 60000, "fashion_mnist_embedded": 6000}
+#: NeuroSim's command-line precisions (weights, activations), the estimator's for float bits.
+FLOAT_FALLBACK_BITS = (5, 8)
+
+
+class Knob(NamedTuple):
+    """One value of the chip a config sets.
+
+    Attributes:
+      field: the ``section.field`` it is read from (``device.max_level`` is the resolved
+        preset's).
+      traced: :func:`chip_params` reads it (a float; may be traced).
+      static: it is a field of the static :class:`~cimjax.hw.chip.ChipConfig` (choices, the mux
+        ratio that sizes the mux decoders); must be concrete there.
+      grid: it sets the static tile grid (:func:`static_grid`: sub-array size, cell bits).
+    """
+
+    field: str
+    traced: bool = True
+    static: bool = False
+    grid: bool = False
+
+
+#: Every knob, by name: traced knobs enter :class:`~cimjax.hw.chip.ChipParams`, static and grid
+#: knobs :class:`~cimjax.hw.chip.ChipConfig` (some both).
+KNOBS: dict[str, Knob] = {
+    "subarray_rows": Knob("hardware.subarray_rows", grid=True),
+    "subarray_cols": Knob("hardware.subarray_cols", grid=True),
+    "adc_bits": Knob("hardware.adc_bits"),
+    "wg_adc_bits": Knob("hardware.wg_adc_bits"),
+    "global_bus_width": Knob("hardware.global_bus_width"),
+    "cell_bits": Knob("hardware.cell_bits", grid=True),
+    "columns_per_adc": Knob("hardware.columns_per_adc", static=True),
+    "technology_node_nm": Knob("hardware.technology_node_nm"),
+    "r_on": Knob("hardware.r_on"),
+    "on_off_ratio": Knob("hardware.on_off_ratio"),
+    "read_voltage": Knob("hardware.read_voltage"),
+    "write_voltage": Knob("hardware.write_voltage"),
+    "read_pulse_width": Knob("hardware.read_pulse_width"),
+    "write_pulse_width": Knob("hardware.write_pulse_width"),
+    "clock_hz": Knob("hardware.clock_hz"),
+    "temperature_k": Knob("hardware.temperature_k"),
+    "vdd_scale": Knob("hardware.vdd_scale"),
+    "wire_width_nm": Knob("hardware.wire_width_nm"),
+    "batch_size": Knob("data.batch_size"),
+    "max_levels": Knob("device.max_level"),
+    "cell_type": Knob("hardware.cell_type", traced=False, static=True),
+    "mapping": Knob("hardware.mapping", traced=False, static=True),
+    "global_buffer": Knob("hardware.global_buffer", traced=False, static=True),
+    "tile_buffer": Knob("hardware.tile_buffer", traced=False, static=True),
+    "dram": Knob("hardware.dram", traced=False, static=True),
+    "roadmap": Knob("hardware.roadmap", traced=False, static=True),
+    "neurosim_code": Knob("hardware.neurosim_code", traced=False, static=True),
+}
+
+
+def traced_knobs(knobs: Mapping[str, Any]) -> dict[str, Any]:
+    """The traced knobs of ``knobs`` (the pytree :func:`chip_params` differentiates)."""
+    return {name: knobs[name] for name, k in KNOBS.items() if k.traced}
+
+
+@dataclasses.dataclass(frozen=True)
+class Facts:
+    """What the chip takes from a config besides its knobs (static, hashable).
+
+    Attributes:
+      layers: the layer table (:func:`cimjax.hw.network.network_layers`).
+      synapse_bits / input_bits: weight and activation bits (float → 5 / 8).
+      train_size: training images per epoch (:func:`train_size`).
+      max_iterations: ``train.steps_per_epoch`` (inf when None).
+    """
+
+    layers: tuple
+    synapse_bits: int
+    input_bits: int
+    train_size: int
+    max_iterations: float = math.inf
+
+
+def train_size(config: Config) -> int:
+    """Training images per epoch of ``config.data`` (``data.num_train`` caps the dataset)."""
+    d = config.data
+    full = d.synthetic_train_size if d.name == "synthetic" else TRAIN_SIZES[d.name]
+    return int(min(full, d.num_train)) if d.num_train is not None else int(full)
+
+
+def iterations_per_epoch(num_train, batch_size, max_iterations=math.inf):
+    """NeuroSim's ``numIteration`` as the training loop runs it: full batches,
+    ``min(max(1, ⌊num_train/batch_size⌋), max_iterations)``.
+
+    Exact for Python numbers and for float arrays; with traced arrays the floor passes the
+    gradient of ``num_train/batch_size`` straight through (batch-size sweeps and gradients).
+    """
+    if all(isinstance(x, (int, float)) for x in (num_train, batch_size, max_iterations)):
+        return min(max(1, int(num_train) // int(batch_size)), max_iterations)
+    n, b = jnp.asarray(num_train, jnp.result_type(float)), jnp.asarray(batch_size, jnp.result_type(float))
+    smooth = n / b
+    exact = (n - jnp.remainder(n, b)) / b  # exact: n - (n mod b) is a multiple of b
+    q = smooth + jax.lax.stop_gradient(exact - smooth)
+    return jnp.minimum(jnp.maximum(1.0, q), max_iterations)
+
+
+def precision_bits(config: Config) -> tuple[int, int]:
+    """``(synapse_bits, input_bits)``: ``quant.weight_bits`` / ``activation_bits``, or NeuroSim's
+    5 / 8 for float precisions."""
+    q = config.quant
+    w = FLOAT_FALLBACK_BITS[0] if q.is_float(q.weight_bits) else int(q.weight_bits)
+    a = FLOAT_FALLBACK_BITS[1] if q.is_float(q.activation_bits) else int(q.activation_bits)
+    return w, a
+
+
+def facts(config: Config, layers: Optional[Sequence] = None) -> Facts:
+    """The :class:`Facts` of ``config`` (``layers``: None = the model's on the data's images)."""
+    if layers is None:
+        from cimjax.data import dataset_image_shape
+
+        layers = network_layers(config.model, dataset_image_shape(config.data))
+    cap = config.train.steps_per_epoch
+    w, a = precision_bits(config)
+    return Facts(tuple(LayerShape(*layer) for layer in layers), w, a, train_size(config),
+                 math.inf if cap is None else int(cap))
+
+
+def field_value(config: Config, field: str) -> Any:
+    """The value of ``section.field`` in ``config`` (``device.max_level``: the resolved preset's)."""
+    section, name = field.split(".")
+    if field == "device.max_level":
+        return config.device.resolved().max_level
+    return getattr(getattr(config, section), name)
+
+
+def knob_values(config: Config) -> dict[str, Any]:
+    """Every :data:`KNOBS` value of ``config`` (concrete)."""
+    return {name: field_value(config, k.field) for name, k in KNOBS.items()}
+
+
+def _f(x) -> jax.Array:
+    return jnp.asarray(x, jnp.result_type(float))
+
+
+def _pow2(bits) -> jax.Array:
+    """``2^bits``, exact at integers, differentiable (``relax.pow2``)."""
+    from cimjax.hw import relax
+
+    return relax.pow2(_f(bits))
+
+
+def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
+    """The traced :class:`~cimjax.hw.chip.ChipParams` of knob values ``knobs`` (every traced
+    knob of :data:`KNOBS`; scalars or tracers) and facts ``f``. Pure and jittable."""
+    k = {name: _f(knobs[name]) for name, spec in KNOBS.items() if spec.traced}
+    synapse_bits, input_bits = _f(float(f.synapse_bits)), _f(float(f.input_bits))
+    defaults = chip.default_params()
+    circuit = CircuitParams(node_nm=k["technology_node_nm"], vdd_scale=k["vdd_scale"], clock_hz=k["clock_hz"],
+                            wire_width_nm=k["wire_width_nm"], temperature_k=k["temperature_k"])
+    levels = _pow2(k["adc_bits"])
+    sub = defaults.subarray._replace(
+        circuit=circuit, rows=k["subarray_rows"], cols=k["subarray_cols"], columns_per_adc=k["columns_per_adc"],
+        adc_levels=levels, adc_levels_ag=levels, num_bit_input=input_bits, r_on=k["r_on"],
+        r_off=k["r_on"] * k["on_off_ratio"], read_voltage=k["read_voltage"], read_pulse_width=k["read_pulse_width"],
+        write_voltage=k["write_voltage"], write_pulse_width=k["write_pulse_width"], max_levels=k["max_levels"],
+    )
+    fp = defaults.floorplan._replace(
+        subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,
+        cell_bits=jnp.minimum(k["cell_bits"], synapse_bits), columns_per_adc=k["columns_per_adc"],
+        max_global_bus_width=k["global_bus_width"],
+    )
+    batch = k["batch_size"]
+    wg = defaults.wg._replace(circuit=circuit, num_bit_input=input_bits, batch_size=batch,
+                              adc_levels=_pow2(k["wg_adc_bits"]))
+    iterations = _f(iterations_per_epoch(_f(float(f.train_size)), batch, f.max_iterations))
+    return defaults._replace(circuit=circuit, subarray=sub, wg=wg, floorplan=fp, batch_size=batch,
+                             num_iterations=iterations, num_bit_input=input_bits, synapse_bits=synapse_bits)
+
+
+def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
+    """The static :class:`~cimjax.hw.chip.ChipConfig` of the static and grid knobs in ``knobs``
+    (concrete values) and facts ``f``; the tile grid of the reference sub-array is host-evaluated once per
+    network and reference (:func:`static_grid`)."""
+    cell_bits = min(int(knobs["cell_bits"]), f.synapse_bits)
+    novel = knobs["mapping"] == "novel"
+    reference = (int(knobs["subarray_rows"]), int(knobs["subarray_cols"]), cell_bits, f.synapse_bits)
+    grid, side = static_grid(f.layers, novel, knobs["cell_type"], reference)
+    return chip.ChipConfig(
+        layers=f.layers, cell=knobs["cell_type"], roadmap=knobs["roadmap"], novel_mapping=novel,
+        global_buffer=knobs["global_buffer"], tile_buffer=knobs["tile_buffer"], dram=knobs["dram"],
+        reference_subarray=reference, wg_input_bits=f.input_bits, columns_per_adc=int(knobs["columns_per_adc"]),
+        neurosim_code=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side,
+    )
+
+
+_GRIDS: dict = {}
+
+
+def static_grid(layers: tuple, novel: bool, cell: str, reference: tuple) -> tuple[tuple[int, int], int]:
+    """The chip's tile grid ``(rows, cols)`` and a CM tile's PEs per side on the reference
+    sub-array ``(rows, cols, cell_bits, synapse_bits)``: the hardware's floorplan
+    (:func:`cimjax.hw.chip.floorplan_inputs`) evaluated on the host (no XLA compile), remembered
+    per network and reference."""
+    key = (layers, novel, cell, reference)
+    if key not in _GRIDS:
+        rows, cols, cell_bits, syn = (float(x) for x in reference)
+        params = chip.default_params()
+        params = params._replace(
+            subarray=params.subarray._replace(rows=rows, cols=cols),
+            floorplan=params.floorplan._replace(cell_bits=cell_bits), synapse_bits=syn)
+        probe = chip.ChipConfig(layers=layers, cell=cell, novel_mapping=novel, tile_grid=(1, 1), cm_pes_per_side=1)
+        fp = evaluate_floorplan(params, probe)
+        _GRIDS[key] = ((int(fp.tile_rows), int(fp.tile_cols)), int(round(float(fp.tile_size_cm / fp.pe_size_cm))))
+    return _GRIDS[key]
+
+
+def evaluate_floorplan(params: chip.ChipParams, cc: chip.ChipConfig) -> Floorplan:
+    """NeuroSim's floorplan of ``cc.layers`` on the chip ``params`` (concrete values, host-evaluated)."""
+    return host_eval.call(lambda p: floorplan(*chip.floorplan_inputs(p, cc)), params)
+
+
+def default_trace(num_layers: int) -> hw_trace.Trace:
+    """The estimate's trace without a run: NeuroSim V2.0's default-run read trace for an 8-layer
+    network (:func:`cimjax.hw.trace.default_trace`), else input activity 0.5 everywhere."""
+    if num_layers == len(hw_trace.DEFAULT_RUN_ACTIVITIES):
+        return hw_trace.default_trace()
+    return hw_trace.make_trace([0.5] * num_layers)
+
+
+@dataclasses.dataclass(frozen=True)
+class ChipBuild:
+    """Everything the estimator needs for one config (from :func:`build`).
+
+    Attributes:
+      config: the experiment config.
+      facts: its :class:`Facts`.
+      knobs: its :data:`KNOBS` values (concrete).
+      params: traced :class:`~cimjax.hw.chip.ChipParams`.
+      chip: static :class:`~cimjax.hw.chip.ChipConfig`.
+      trace: the trace the estimate uses (a run's, or :func:`default_trace`).
+      trace_source: where the trace came from, for people.
+    """
+
+    config: Config
+    facts: Facts
+    knobs: Mapping[str, Any]
+    params: chip.ChipParams
+    chip: chip.ChipConfig
+    trace: hw_trace.Trace
+    trace_source: str
+
+    @property
+    def layers(self) -> tuple:
+        return self.facts.layers
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        return int(np.asarray(self.params.num_iterations))
+
+    @property
+    def images_per_epoch(self) -> int:
+        """Training images per epoch the estimate counts (``batchSize·numIteration``)."""
+        return int(np.asarray(self.params.batch_size)) * self.iterations_per_epoch
+
+    def floorplan_inputs(self):
+        """``(FloorplanParams, FloorplanConfig)`` of this chip."""
+        return chip.floorplan_inputs(self.params, self.chip)
+
+    def floorplan(self) -> Floorplan:
+        """NeuroSim's floorplan of the network on this chip (concrete values)."""
+        return evaluate_floorplan(self.params, self.chip)
+
+
+def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[hw_trace.Trace] = None,
+          trace_source: Optional[str] = None) -> ChipBuild:
+    """The :class:`ChipBuild` of ``config``.
+
+    Args:
+      config: the experiment config.
+      layers: the layer table; None = the model's on the data's image shape.
+      trace: the estimate's trace; None = :func:`default_trace`.
+      trace_source: a description of ``trace`` for reports.
+
+    Raises:
+      ValueError: a trace whose layer count is not the network's.
+    """
+    f = facts(config, layers)
+    knobs = knob_values(config)
+    n = len(f.layers)
+    if trace is None:
+        trace = default_trace(n)
+        trace_source = ("NeuroSim V2.0 default-run activities" if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES)
+                        else "input activity 0.5") + ", no weight update"
+    elif trace.num_layers != n:
+        raise ConfigError(f"the trace has {trace.num_layers} layers, the config's network {n}")
+    return ChipBuild(config, f, knobs, chip_params(knobs, f), chip_config(knobs, f), trace,
+                     trace_source or "given trace")
+
+
+def layer_arrays(config: Config) -> Optional[LayerArrays]:
+    """The analog read settings of every CIM layer, or None for ``array.mode = 'ideal'``.
+
+    The first layer reads the float (normalised) image in one analog read without an ADC
+    (NeuroSim's conv1 path); later layers read the ReLU'd activations bit-serially through the
+    configured ADC. Sub-array rows, ADC bits, cell bits and on/off ratio come from ``hardware``,
+    input and weight bits from ``quant`` (the config checked they fit together when it was built).
+    """
+    array, hw, q = config.array, config.hardware, config.quant
+    if array.mode == "ideal":
+        return None
+    later = ArrayConfig(
+        weight_bits=int(q.weight_bits), input_bits=int(q.activation_bits), cell_bits=hw.cell_bits,
+        subarray_rows=hw.subarray_rows, adc_bits=hw.adc_bits, adc_mode=array.adc_mode, adc_range=array.adc_range,
+        on_off_ratio=float(hw.on_off_ratio), mapping=array.mapping, retention_time=float(array.retention_time),
+        drift_v=float(array.drift_v), drift_mode=array.drift_mode,
+    )
+    first = dataclasses.replace(later, bit_serial=False, adc_mode="none")
+    backward = {"hw_forward": "ste", "hw_full": "analog"}[array.mode]
+    return LayerArrays(first=first, later=later, backward=backward, variation_sigma=float(array.variation_sigma))
+
+
+# ---------------------------------------------------------------------------------------
+# Run directories
+
+
+def _last_row(path: str, epoch: Optional[int]) -> tuple[list[str], list[float]]:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: not found (is this a cimjax training run directory?)")
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], [[float(v) for v in r] for r in rows[1:] if r]
+    if not body:
+        raise ConfigError(f"{path}: no finished epoch recorded yet")
+    if epoch is None:
+        return header, body[-1]
+    for r in body:
+        if int(r[0]) == epoch:
+            return header, r
+    raise ConfigError(f"{path}: no row for epoch {epoch} (epochs recorded: {[int(r[0]) for r in body]})")
+
+
+#: Trace fields per layer in ``hardware_trace.csv`` of runs before ``read_occupancy`` (the
+#: first six :class:`~cimjax.hw.trace.Trace` fields, in order).
+_TRACE_FIELDS_BEFORE_OCCUPANCY = 6
+
+
+def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> hw_trace.Trace:
+    """The :class:`~cimjax.hw.trace.Trace` a training run recorded for ``epoch`` (last if None).
+
+    Reads ``hardware_trace.csv`` (every trace field per layer, written by ``cimjax train``:
+    the :class:`~cimjax.hw.trace.Trace` fields in order, each for every layer). Files of runs
+    before the read occupancy was recorded hold the first 6 fields; their occupancy is 1
+    (i.i.d.-like input bits, the estimator's earlier assumption). Runs without the file (older
+    runs) fall back to ``input_activity.csv`` for the activities and ``weight_dist.csv`` for
+    the level (the per-layer weight mean ``m`` gives ``(m + 1)/2``), with no weight update
+    and occupancy 1.
+
+    Raises:
+      FileNotFoundError: neither file is there;
+      ConfigError: no (such) epoch, a row whose value count is neither 7 nor 6 per layer, or
+        values outside a field's range (naming the field).
+    """
+    path = os.path.join(run_dir, "hardware_trace.csv")
+    if os.path.exists(path):
+        _, row = _last_row(path, epoch)
+        values = np.asarray(row[1:], float)
+        n_fields = len(hw_trace.Trace._fields)
+        counts = (n_fields, _TRACE_FIELDS_BEFORE_OCCUPANCY)
+        if num_layers < 1 or values.size not in tuple(c * num_layers for c in counts):
+            raise ConfigError(f"{path}: {values.size} values, expected {n_fields} per layer (or "
+                              f"{_TRACE_FIELDS_BEFORE_OCCUPANCY} in runs before the read occupancy) "
+                              f"for the config's {num_layers} layers")
+        fields = values.reshape(-1, num_layers)
+        try:
+            return hw_trace.make_trace(*fields)  # a 6-field row leaves read_occupancy at 1
+        except ValueError as e:
+            raise ConfigError(f"{path}: {e}") from e
+    _, act = _last_row(os.path.join(run_dir, "input_activity.csv"), epoch)
+    _, wd = _last_row(os.path.join(run_dir, "weight_dist.csv"), epoch)
+    activity = act[1:]
+    if len(activity) != num_layers:
+        raise ConfigError(f"{run_dir}: the trace has {len(activity)} layers, the config's network {num_layers}")
+    level = np.clip((np.asarray(wd[1:1 + num_layers]) + 1.0) / 2.0, 0.0, 1.0)
+    return hw_trace.make_trace(np.clip(activity, 0.0, 1.0), level)
+
+
+def build_run(run_dir: str, epoch: Optional[int] = None, config: Optional[Config] = None) -> ChipBuild:
+    """The :class:`ChipBuild` of a training run: its saved ``config.json`` (or ``config``) with
+    the trace it recorded for ``epoch`` (the last when None; :func:`trace_from_run`)."""
+    config = load_config(run_dir) if config is None else config
+    f = facts(config)
+    trace = trace_from_run(run_dir, len(f.layers), epoch=epoch)
+    source = f"trace of {run_dir}" + (f", epoch {epoch}" if epoch is not None else ", last epoch")
+    return build(config, layers=f.layers, trace=trace, trace_source=source)
