@@ -132,9 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                    help="change the base setting: hardware.*, array.*, run.seed (draws), data.eval_batch_size, "
                         "data.num_test (repeatable; array.mode defaults to hw_forward)")
-    p.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="SECTION.FIELD=V1,V2,...",
-                   help="evaluate every value, e.g. hardware.adc_bits=2,3,4,5,6,8 or array.variation_sigma=0,0.05,0.1 "
-                        "(repeatable: the cartesian product)")
+    p.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NAME=V1,V2,...",
+                   help="evaluate every value of a parameter (or its config field), e.g. adc_bits=2,3,4,5,6,8 or "
+                        "array.variation_sigma=0,0.05,0.1 (repeatable: the cartesian product; the language of "
+                        "'cimjax sweep --sweep')")
     p.add_argument("--out", default=None, help="output directory (default RUN_DIR/evaluate)")
     p.add_argument("--vmap-size", type=int, default=8, help="most traced settings (sigma, t, seed) read in one vmapped pass")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -60,6 +60,7 @@ from cimjax import data as data_lib
 from cimjax import nn as nn_lib
 from cimjax.analog import stats as stats_lib
 from cimjax.build import layer_arrays
+from cimjax.dse import params as P
 from cimjax.analog.cells import apply_retention, cell_conductances
 from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
 from cimjax.config.io import _split_key
@@ -67,14 +68,11 @@ from cimjax.evaluate_report import format_table, write_outputs
 from cimjax.hw.network import network_layers
 from cimjax.nn import wage
 
-#: Fields a sweep may vary: those that change the analog read.
-SWEEPABLE = (
-    "hardware.adc_bits", "hardware.subarray_rows", "hardware.cell_bits", "hardware.on_off_ratio",
-    "array.mode", "array.adc_mode", "array.adc_range", "array.mapping", "array.drift_v",
-    "array.drift_mode", "array.variation_sigma", "array.retention_time", "run.seed",
-)
+#: Config fields a sweep may vary: those of the parameters that change the analog read
+#: (:data:`cimjax.dse.params.PARAMS` with ``read``).
+SWEEPABLE = tuple(s.fields[0] for s in P.PARAMS.values() if s.read)
 #: Sweepable fields that are traced values (vmapped, no recompilation).
-TRACED = ("array.variation_sigma", "array.retention_time", "run.seed")
+TRACED = tuple(s.fields[0] for s in P.PARAMS.values() if s.read_traced)
 #: Fields ``--set`` may change besides every ``hardware.*`` and ``array.*`` field.
 SETTABLE = ("run.seed", "data.eval_batch_size", "data.num_test", "data.data_dir", "data.cifar10_source")
 
@@ -89,29 +87,22 @@ def _check_settable(field: str) -> None:
 
 
 def parse_sweep(text: str, base: Config) -> tuple[str, list]:
-    """``'hardware.adc_bits=2,4,8'`` → ``('hardware.adc_bits', [2, 4, 8])``, each value checked.
+    """``'adc_bits=2,4,8'`` (or ``'hardware.adc_bits=2,4,8'``) → ``('hardware.adc_bits', [2, 4, 8])``,
+    each value checked (:func:`cimjax.dse.params.parse_item`, the language ``cimjax sweep
+    --sweep`` speaks too).
 
     Raises:
       ConfigError: naming the field, for a malformed item, an unknown or non-sweepable
-        field, or a value the field does not accept.
+        parameter, or a value the field does not accept.
     """
-    if "=" not in text:
-        raise ConfigError(f"--sweep {text!r} is invalid: expected section.field=v1,v2,...")
-    field, values = (s.strip() for s in text.split("=", 1))
-    _split_key(field)
-    if field not in SWEEPABLE:
+    s, values = P.parse_item(text, base)
+    if not s.read:
         raise ConfigError(
-            f"--sweep {field} is invalid: it does not change the analog read; sweepable fields: "
-            + ", ".join(SWEEPABLE)
+            f"--sweep {s.name} ({s.fields[0]}) is invalid: it does not change the analog read; sweepable "
+            "parameters:\n"
+            + P.read_table()
         )
-    items = [v.strip() for v in values.split(",") if v.strip()]
-    if not items:
-        raise ConfigError(f"--sweep {field}= has no values: expected {field}=v1,v2,...")
-    section, name = field.split(".")
-    parsed = [getattr(getattr(apply_overrides(base, [f"{field}={v}"]), section), name) for v in items]
-    if len(set(parsed)) != len(parsed):
-        raise ConfigError(f"--sweep {field} lists a value twice: {items}")
-    return field, parsed
+    return s.fields[0], values
 
 
 def _get(config: Config, field: str):
@@ -330,7 +321,8 @@ def evaluate_run(
       run_dir: a ``cimjax train`` output directory (``config.json`` + ``checkpoints/``).
       overrides: ``section.field=value`` changes of the base setting (``hardware.*``,
         ``array.*``, :data:`SETTABLE`); ``array.mode`` defaults to ``hw_forward``.
-      sweeps: ``section.field=v1,v2,...`` items of :data:`SWEEPABLE` (cartesian product).
+      sweeps: ``NAME=v1,v2,...`` items (cartesian product): a parameter of
+        :data:`cimjax.dse.params.PARAMS` that changes the read, or its config field.
       out_dir: output directory (default ``run_dir/evaluate``).
       vmap_size: most traced settings read in one vmapped pass.
       progress: show a tqdm bar.

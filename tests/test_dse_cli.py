@@ -10,12 +10,30 @@ import pytest
 from cimjax.cli import main
 
 
-@pytest.mark.parametrize("cmd", ["sweep", "optimize"])
-def test_grid_is_required(cmd, capsys):
+def test_grid_is_required(capsys):
     with pytest.raises(SystemExit) as e:
-        main([cmd, "--config", "configs/quickstart.py"])
+        main(["optimize", "--config", "configs/quickstart.py"])
     assert e.value.code == 2
     assert "--grid" in capsys.readouterr().err
+    assert main(["sweep", "--config", "configs/quickstart.py"]) == 2
+    assert "--grid FILE or at least one --sweep" in capsys.readouterr().err
+
+
+def test_sweep_items_speak_the_evaluate_language(tmp_path, capsys):
+    """``cimjax sweep --sweep NAME=...`` takes a parameter or its config field, checked by the
+    config's own parser; a parameter of the analog read is sent to ``cimjax evaluate``."""
+    from cimjax.config import Config
+    from cimjax.dse import cli as dse_cli
+
+    grid = dse_cli._with_sweeps(None, ["adc_bits=4,5", "hardware.subarray_rows=64,128"], Config())
+    assert grid.names == ("adc_bits", "subarray_rows") and grid.size() == 4
+    both = dse_cli._with_sweeps(grid, ["adc_bits=6"], Config())
+    assert both.names == ("adc_bits", "subarray_rows") and both.size() == 2
+    for item, words in (("hardware.adc_bits=4,99", "hardware.adc_bits"), ("adc_bits=4,4", "twice"),
+                        ("variation_sigma=0.1", "cimjax evaluate --sweep"), ("adcbits=4", "unknown parameter")):
+        assert main(["sweep", "--config", "configs/quickstart.py", "--sweep", item]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("cmd", ["sweep", "optimize"])

@@ -184,3 +184,19 @@ def test_random_drift_is_wired_from_the_config():
     assert layer.drift_sign is not None and set(np.unique(layer.drift_sign[...])) <= {-1.0, 0.0, 1.0}
     with pytest.raises(ValueError, match="array.drift_mode"):
         ArraySection(drift_mode="sideways")
+
+
+def test_sweep_names_are_parameters_or_config_fields():
+    """``cimjax evaluate --sweep`` speaks the sweep language of ``cimjax sweep``: a parameter
+    name of cimjax.dse.params or its config field."""
+    from cimjax.config import Config
+    from cimjax.evaluate import SWEEPABLE, TRACED, parse_sweep
+
+    base = Config()
+    assert parse_sweep("adc_bits=2,4", base) == parse_sweep("hardware.adc_bits=2,4", base) == (
+        "hardware.adc_bits", [2, 4])
+    assert parse_sweep("variation_sigma=0,0.05", base) == ("array.variation_sigma", [0.0, 0.05])
+    assert parse_sweep("array_mode=hw_forward,hw_full", base) == ("array.mode", ["hw_forward", "hw_full"])
+    assert set(TRACED) == {"array.variation_sigma", "array.retention_time", "run.seed"} and set(TRACED) <= set(SWEEPABLE)
+    with pytest.raises(ConfigError, match="hardware.clock_hz"):
+        parse_sweep("clock_hz=1e9,2e9", base)

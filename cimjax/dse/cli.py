@@ -19,8 +19,11 @@ from cimjax.config import ConfigError
 
 def add_sweep_args(p: argparse.ArgumentParser) -> None:
     """Arguments of ``cimjax sweep`` (besides --config/--set/--out)."""
-    p.add_argument("--grid", required=True, help="grid file (configs/sweeps/*.py or *.toml; "
+    p.add_argument("--grid", default=None, help="grid file (configs/sweeps/*.py or *.toml; "
                    "'python -m cimjax.dse.grid' lists the parameters)")
+    p.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NAME=V1,V2,...",
+                   help="a parameter's values, e.g. adc_bits=4,5,6 or hardware.subarray_rows=64,128 (repeatable; "
+                        "with --grid, replaces or adds that axis; the language of 'cimjax evaluate --sweep')")
     p.add_argument("--chunk", type=int, default=4096, help="designs per vmapped call (bounded memory)")
     p.add_argument("--objectives", default=None, help="Pareto objectives, comma-separated (default: the grid's)")
     p.add_argument("--color-by", default=None, help="grid parameter colouring the scatter plot")
@@ -67,7 +70,11 @@ def cmd_sweep(args, config) -> int:
     from cimjax.dse import io, sweep
 
     t0 = time.perf_counter()
-    grid = G.load_grid(args.grid, config)
+    if not args.grid and not args.sweeps:
+        raise ConfigError("cimjax sweep needs --grid FILE or at least one --sweep NAME=V1,V2,...")
+    grid = G.load_grid(args.grid, config) if args.grid else None
+    if args.sweeps:
+        grid = _with_sweeps(grid, args.sweeps, config)
     changes = {}
     if args.sample:
         changes["sample"] = args.sample
@@ -84,10 +91,10 @@ def cmd_sweep(args, config) -> int:
              "objectives": list(grid.objectives), "color_by": grid.color_by}
         d.update(changes)
         d = {k: v for k, v in d.items() if v is not None}
-        grid = G.parse_grid({**d, "parameters": _axes_dict(grid)}, config, args.grid)
+        grid = G.parse_grid({**d, "parameters": _axes_dict(grid)}, config, grid.source)
     if args.chunk < 1:
         raise ConfigError(f"--chunk = {args.chunk}: expected an integer ≥ 1")
-    print(f"sweep {args.grid}: {grid.size():,} designs ({grid.sample}) of {', '.join(grid.names)}")
+    print(f"sweep {grid.source}: {grid.size():,} designs ({grid.sample}) of {', '.join(grid.names)}")
     result = sweep.run_sweep(config, grid, trace=_trace(args, config), chunk=args.chunk,
                              shard=not args.no_shard, progress=not args.no_progress)
     t = result.timing
@@ -95,10 +102,30 @@ def cmd_sweep(args, config) -> int:
           f"{t['designs_per_s']:,.0f} designs/s after {t['compile_s']:.1f} s of compilation")
     print(f"Pareto front ({', '.join(result.objectives)}): {int(result.pareto.sum())} designs")
     out = args.out or os.path.join(config.run.out_dir, "sweep")
-    paths = io.write_sweep(out, result, grid, title=f"{config.run.name}: {os.path.basename(args.grid)}",
+    paths = io.write_sweep(out, result, grid, title=f"{config.run.name}: {os.path.basename(grid.source)}",
                            plots_too=not args.no_plots)
     print(f"wrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _with_sweeps(grid, sweeps, config):
+    """``grid`` (or an empty one) with one axis per ``--sweep NAME=V1,...`` item
+    (:func:`cimjax.dse.params.parse_item`)."""
+    from cimjax.dse import grid as G
+    from cimjax.dse import params as P
+
+    axes = _axes_dict(grid) if grid is not None else {}
+    for item in sweeps:
+        s, values = P.parse_item(item, config)
+        axes[s.name] = list(values)
+    d = {"parameters": axes}
+    if grid is not None:
+        d.update(sample=grid.sample, seed=grid.seed, objectives=list(grid.objectives), color_by=grid.color_by)
+        if grid.num_samples is not None:
+            d["num_samples"] = grid.num_samples
+        d = {k: v for k, v in d.items() if v is not None}
+    source = (grid.source + " + " if grid is not None else "") + " ".join(f"--sweep {s}" for s in sweeps)
+    return G.parse_grid(d, config, source)
 
 
 def _axes_dict(grid) -> dict:

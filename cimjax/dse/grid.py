@@ -143,6 +143,9 @@ def _axis(name: str, entry: Any, config: Config) -> Axis:
     except ValueError:
         raise ConfigError(
             f"grid parameter {name!r} is unknown; allowed parameters:\n{P.allowed_table()}") from None
+    if not s.chip:
+        raise ConfigError(f"grid parameter {name!r} changes the analog read of a trained network, not the chip: "
+                          f"sweep it with 'cimjax evaluate --sweep {name}=...'")
     where = f"grid parameter {name!r}"
     if isinstance(entry, (list, tuple)):
         if not entry:
@@ -189,6 +192,8 @@ def parse_grid(d: dict, config: Config, source: str = "<dict>") -> Grid:
         raise ConfigError(f"{source}: 'parameters' must be a non-empty mapping of parameter → values")
     axes = tuple(_axis(n, e, config) for n, e in entries.items())
     names = [a.name for a in axes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: a parameter is named twice (by name and by config field?): {list(entries)}")
     for a, b in P.CONFLICTS:
         if a in names and b in names:
             raise ConfigError(f"{source}: grid parameters {a!r} and {b!r} both set the sub-array size; keep one")

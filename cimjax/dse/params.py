@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.build import KNOBS
+from cimjax.config import ConfigError, apply_overrides
+from cimjax.config import schema as S
 
 Array = jax.Array
 
@@ -41,7 +43,11 @@ class ParamSpec:
         estimator's ADC ladder stops at 256 levels); ``lo_open``: ``lo`` excluded.
       choices: the valid strings of a ``choice``.
       log: sample / optimise on a log scale by default.
-      knobs: the :data:`cimjax.build.KNOBS` it sets (default: the knob of its own name).
+      knobs: the :data:`cimjax.build.KNOBS` it sets (default: the knob of its own name; empty
+        for a parameter of the analog read only, which names ``read_fields``).
+      read_fields: the config fields of a parameter that is not a chip knob.
+      read: it changes the analog read of a trained network (``cimjax evaluate --sweep``).
+      read_traced: in ``cimjax evaluate`` it is a traced value (vmapped, no recompile).
       unit: unit of the value.
       doc: one line for ``--help`` and the docs.
     """
@@ -54,11 +60,14 @@ class ParamSpec:
     choices: tuple = ()
     log: bool = False
     knobs: tuple = ()
+    read_fields: tuple = ()
+    read: bool = False
+    read_traced: bool = False
     unit: str = ""
     doc: str = ""
 
     def __post_init__(self):
-        if not self.knobs:
+        if not self.knobs and not self.read_fields:
             object.__setattr__(self, "knobs", (self.name,))
         unknown = [k for k in self.knobs if k not in KNOBS]
         if unknown:
@@ -67,7 +76,12 @@ class ParamSpec:
     @property
     def fields(self) -> tuple:
         """The ``section.field`` config fields the value stands for."""
-        return tuple(KNOBS[k].field for k in self.knobs)
+        return tuple(KNOBS[k].field for k in self.knobs) + self.read_fields
+
+    @property
+    def chip(self) -> bool:
+        """True for a parameter of the chip (a design sweep's; it sets build knobs)."""
+        return bool(self.knobs)
 
     @property
     def static(self) -> bool:
@@ -106,19 +120,19 @@ PARAMS: dict[str, ParamSpec] = {
     for s in (
         _p("subarray_size", "pow2", 16, 2048, log=True, knobs=("subarray_rows", "subarray_cols"), unit="cells",
            doc="square sub-array rows = columns"),
-        _p("subarray_rows", "pow2", 16, 2048, log=True, unit="cells", doc="sub-array rows"),
+        _p("subarray_rows", "pow2", 16, 2048, log=True, unit="cells", read=True, doc="sub-array rows"),
         _p("subarray_cols", "pow2", 16, 2048, log=True, unit="cells", doc="sub-array columns"),
-        _p("adc_bits", "int", 1, 8, unit="bit",
+        _p("adc_bits", "int", 1, 8, unit="bit", read=True,
            doc="ADC (MLSA) precision, forward and AG (the estimator's ladder stops at 8 bits)"),
         _p("wg_adc_bits", "int", 1, 8, unit="bit",
            doc="weight-gradient unit's ADC precision (levelOutputWG = 2^bits; the ladder stops at 8 bits)"),
         _p("global_bus_width", "int", 1, 65536, log=True, unit="wires", doc="widest global bus (maxGlobalBusWidth)"),
-        _p("cell_bits", "int", 1, 8, unit="bit", doc="bits per cell (lowered to the weight bits)"),
+        _p("cell_bits", "int", 1, 8, unit="bit", read=True, doc="bits per cell (lowered to the weight bits)"),
         _p("columns_per_adc", "pow2", 1, 256, log=True,
            doc="columns sharing one ADC (column-mux ratio; static mux decoders)"),
         _p("technology_node_nm", "float", 7, 130, unit="nm", doc="CMOS node (continuous: the tables are interpolated)"),
         _p("r_on", "float", 0, 1e12, lo_open=True, log=True, unit="ohm", doc="cell on-resistance (keeps the on/off ratio)"),
-        _p("on_off_ratio", "float", 1, 1e9, lo_open=True, log=True, doc="R_off / R_on"),
+        _p("on_off_ratio", "float", 1, 1e9, lo_open=True, log=True, read=True, doc="R_off / R_on"),
         _p("read_voltage", "float", 0, 10, lo_open=True, unit="V", doc="read voltage"),
         _p("write_voltage", "float", 0, 10, lo_open=True, unit="V", doc="write voltage"),
         _p("read_pulse_width", "float", 0, 1, lo_open=True, log=True, unit="s", doc="read pulse width"),
@@ -129,35 +143,99 @@ PARAMS: dict[str, ParamSpec] = {
         _p("wire_width_nm", "float", 14, 200, unit="nm", doc="local wire width"),
         _p("batch_size", "int", 1, 1 << 16, log=True, unit="images",
            doc="training batch (iterations = ⌊train images / batch⌋, capped by train.steps_per_epoch)"),
-        _p("cell_type", "choice", choices=("rram", "fefet", "sram"),
+        _p("cell_type", "choice", choices=S.ESTIMATOR_CELL_TYPES,
            doc="memory cell: 1T1R RRAM, FeFET or SRAM (SRAM stores 1 bit per cell)"),
-        _p("mapping", "choice", choices=("novel", "conventional"), doc="NeuroSim's novel or conventional weight mapping"),
-        _p("global_buffer", "choice", choices=("register_file", "sram"), doc="global buffer type"),
-        _p("tile_buffer", "choice", choices=("register_file", "sram"), doc="tile buffer type"),
-        _p("dram", "choice", choices=("hbm2", "gddr5"), doc="off-chip DRAM"),
-        _p("roadmap", "choice", choices=("LSTP", "HP"), doc="transistor roadmap (LSTP is V2.0's)"),
+        _p("mapping", "choice", choices=S.MAPPINGS, doc="NeuroSim's novel or conventional weight mapping"),
+        _p("global_buffer", "choice", choices=S.BUFFER_TYPES, doc="global buffer type"),
+        _p("tile_buffer", "choice", choices=S.BUFFER_TYPES, doc="tile buffer type"),
+        _p("dram", "choice", choices=S.DRAM_TYPES, doc="off-chip DRAM"),
+        _p("roadmap", "choice", choices=S.ROADMAPS, doc="transistor roadmap (LSTP is V2.0's)"),
+        # The analog read of a trained network (cimjax evaluate), not the chip's cost.
+        _p("array_mode", "choice", choices=S.ARRAY_MODES, read_fields=("array.mode",), read=True,
+           doc="ideal (float product), hw_forward or hw_full (the analog array read)"),
+        _p("adc_mode", "choice", choices=S.ARRAY_ADC_MODES, read_fields=("array.adc_mode",), read=True,
+           doc="ADC model of the read: NeuroSim's linear or nonlinear, or none"),
+        _p("adc_range", "choice", choices=S.ARRAY_ADC_RANGES, read_fields=("array.adc_range",), read=True,
+           doc="ADC range: dynamic (per tensor) or full_scale"),
+        _p("array_mapping", "choice", choices=S.ARRAY_MAPPINGS, read_fields=("array.mapping",), read=True,
+           doc="weights on cells: dummy column or differential pairs"),
+        _p("drift_v", "float", -10, 10, read_fields=("array.drift_v",), read=True,
+           doc="retention drift exponent v of G(t) = G0 (t/t0)^(v s)"),
+        _p("drift_mode", "choice", choices=S.ARRAY_DRIFT_MODES, read_fields=("array.drift_mode",), read=True,
+           doc="drift direction: target or random"),
+        _p("variation_sigma", "float", 0, 10, read_fields=("array.variation_sigma",), read=True, read_traced=True,
+           doc="relative sigma of the static conductance variation"),
+        _p("retention_time", "float", 0, 1e12, lo_open=True, log=True, read_fields=("array.retention_time",),
+           read=True, read_traced=True, unit="s", doc="time since programming (1 = t0, no drift)"),
+        _p("seed", "int", 0, 2**32 - 1, read_fields=("run.seed",), read=True, read_traced=True,
+           doc="the seed of the variation and drift draws"),
     )
 }
 
 #: Sets that conflict (both write the same fields).
 CONFLICTS = (("subarray_size", "subarray_rows"), ("subarray_size", "subarray_cols"))
 
-#: Continuous parameters (default set of the sensitivity report).
-CONTINUOUS = tuple(n for n, s in PARAMS.items() if s.kind == "float")
+#: Continuous chip parameters (default set of the sensitivity report).
+CONTINUOUS = tuple(n for n, s in PARAMS.items() if s.kind == "float" and s.chip)
+
+
+#: A single-field parameter by its config field (``hardware.adc_bits`` → ``adc_bits``).
+BY_FIELD: dict[str, ParamSpec] = {s.fields[0]: s for s in PARAMS.values() if len(s.fields) == 1}
 
 
 def spec(name: str) -> ParamSpec:
-    """The :class:`ParamSpec` of ``name``; ``ValueError`` listing the known names otherwise."""
-    if name not in PARAMS:
-        raise ValueError(f"unknown design parameter {name!r}: expected one of {', '.join(PARAMS)}")
-    return PARAMS[name]
+    """The :class:`ParamSpec` of ``name`` (a parameter name, or the config field of a
+    single-field parameter); ``ValueError`` listing the known names otherwise."""
+    if name in PARAMS:
+        return PARAMS[name]
+    if name in BY_FIELD:
+        return BY_FIELD[name]
+    raise ValueError(f"unknown parameter {name!r}: expected one of {', '.join(PARAMS)} (or their config fields)")
+
+
+def parse_item(text: str, config, *, what: str = "--sweep") -> tuple[ParamSpec, list]:
+    """``'NAME=v1,v2,...'`` → ``(spec, values)``: the one sweep language of ``cimjax sweep
+    --sweep`` and ``cimjax evaluate --sweep``. ``NAME`` is a parameter name or its config
+    field; each value is read and checked by the config field's own parser (``--set``), so a
+    bad value fails naming the field and its range.
+
+    Raises:
+      ConfigError: a malformed item, an unknown name, an invalid or repeated value.
+    """
+    if "=" not in text:
+        raise ConfigError(f"{what} {text!r} is invalid: expected NAME=v1,v2,... (a parameter or a config field)")
+    name, raw = (part.strip() for part in text.split("=", 1))
+    try:
+        s = spec(name)
+    except ValueError as err:
+        raise ConfigError(f"{what} {name}: {err}") from None
+    items = [v.strip() for v in raw.split(",") if v.strip()]
+    if not items:
+        raise ConfigError(f"{what} {name}= has no values: expected {name}=v1,v2,...")
+    values = []
+    for item in items:
+        changed = apply_overrides(config, [f"{field}={item}" for field in s.fields])
+        section, field = s.fields[0].split(".")
+        values.append(getattr(getattr(changed, section), field))
+    if len(set(values)) != len(values):
+        raise ConfigError(f"{what} {name} lists a value twice: {items}")
+    return s, values
+
+
+def read_table() -> str:
+    """A text table of the parameters ``cimjax evaluate --sweep`` accepts."""
+    rows = [(n, s) for n, s in PARAMS.items() if s.read]
+    width = max(len(n) for n, _ in rows)
+    return "\n".join(f"  {n.ljust(width)}  ({s.fields[0]}) {s.range_text()}{' ' + s.unit if s.unit else ''}: {s.doc}"
+                     for n, s in rows)
 
 
 def allowed_table() -> str:
-    """A text table of every parameter, its range and meaning (for ``--help`` and errors)."""
-    width = max(map(len, PARAMS))
+    """A text table of every chip parameter, its range and meaning (for ``--help`` and errors)."""
+    rows = [(n, s) for n, s in PARAMS.items() if s.chip]
+    width = max(len(n) for n, _ in rows)
     return "\n".join(f"  {n.ljust(width)}  {s.range_text()}{' ' + s.unit if s.unit else ''}: {s.doc}"
-                     for n, s in PARAMS.items())
+                     for n, s in rows)
 
 
 def apply_values(knobs: Mapping, names: Sequence[str], values: Array) -> dict:

@@ -49,8 +49,8 @@ DEFAULT_PARAMS = P.CONTINUOUS + ("adc_bits", "subarray_size", "batch_size")
 def _check_names(names: Sequence[str], allow_static: bool = False) -> tuple:
     for n in names:
         s = P.PARAMS.get(n)
-        if s is None or not s.numeric or (s.static and not allow_static):
-            ok = [k for k, v in P.PARAMS.items() if v.numeric and not v.static]
+        if s is None or not s.numeric or not s.chip or (s.static and not allow_static):
+            ok = [k for k, v in P.PARAMS.items() if v.numeric and v.chip and not v.static]
             raise ConfigError(f"parameter {n!r} cannot be differentiated: expected one of {', '.join(ok)}")
     return tuple(names)
 
