@@ -9,6 +9,7 @@ import pytest
 
 from cimjax.config import Config, DataConfig, DeviceConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig, replace
 from cimjax.dse import device_map as dm
+from cimjax.dse import device_map_joint as dmj
 from cimjax.hw import trace as hw_trace
 from cimjax.optim import device_update
 
@@ -243,14 +244,14 @@ def test_joint_objective_ranks_by_error_plus_energy(batched):
     try:
         energy = np.array([[4.0, 4.0], [2.0, 2.0], [1.0, 1.0], [3.0, 3.0], [5.0, 5.0]])
         metrics = ({k: energy for k in ("energy", "wu_energy")}, {})
-        j = dm.joint_objective(_config(), batched, lambdas=(0.0, 1.0), reference=2, metrics=metrics)
+        j = dmj.joint_objective(_config(), batched, lambdas=(0.0, 1.0), reference=2, metrics=metrics)
         assert list(j.best) == [0, 2]
         np.testing.assert_allclose(j.energy_norm, [4.0, 2.0, 1.0, 3.0, 5.0])
         np.testing.assert_allclose(j.objective[1], [0.1 + 4.0, 0.2 + 2.0, 0.15 + 1.0, 0.3 + 3.0, 0.4 + 5.0])
         with pytest.raises(ValueError, match="energy_metric"):
-            dm.joint_objective(_config(), batched, energy_metric="area", metrics=metrics)
+            dmj.joint_objective(_config(), batched, energy_metric="area", metrics=metrics)
         with pytest.raises(ValueError, match="lambdas"):
-            dm.joint_objective(_config(), batched, lambdas=(-1.0,), metrics=metrics)
+            dmj.joint_objective(_config(), batched, lambdas=(-1.0,), metrics=metrics)
     finally:
         batched.accuracy = batched_acc
 
@@ -282,7 +283,7 @@ def test_bits_from_levels_groups_members_and_their_chips():
         _, params = dm.train_single(dm.config_for_bits(cfg, bits), {k: v[i] for k, v in settings.items()}, 0)
         for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(r.params[i][0])):
             np.testing.assert_allclose(b, a, atol=1e-5)
-    metrics, timing = dm.member_metrics(cfg, r)
+    metrics, timing = dmj.member_metrics(cfg, r)
     assert timing["compiles"] == 1
     for i, bits in enumerate((4, 5)):
         c = replace(dm.config_for_bits(cfg, bits), device={"max_level": settings["max_level"][i]})

@@ -84,9 +84,6 @@ KNOWN_VIOLATIONS = {
     ("reaches", "cimjax.hw.chip", "cimjax.host_eval"),
     # The hw engineer: the technology memo keyed on values, not on the trace context.
     ("jax._src", "cimjax.hw.components.params"),
-    # This branch (layering), the next commits: the shared pieces move to the modules that own them.
-    ("cycle", "cimjax.dse.grid", "cimjax.dse.sweep"),
-    ("cycle", "cimjax.dse.device_map", "cimjax.dse.device_map_joint"),
 }
 
 

@@ -23,7 +23,8 @@ a flat batch, and the whole batch is trained in one jitted, ``vmap``-ped program
 Besides test accuracy (per epoch), each member records the estimator's
 :class:`~cimjax.hw.trace.Trace` of its run (input activity, read occupancy and conductance
 level of the final weights on the first test image, NeuroSim's write statistics averaged over
-the last epoch's updates, with the member's own ``max_level``). :func:`joint_objective` feeds those
+the last epoch's updates, with the member's own ``max_level``).
+:func:`cimjax.dse.device_map_joint.joint_objective` feeds those
 traces, and the member's ``max_level``, into one ``vmap``-ped :func:`cimjax.hw.chip.estimate`
 (one compile) and ranks the settings by ``error + λ·energy/energy_ref``.
 
@@ -546,15 +547,6 @@ def train_single(config: Config, setting: Mapping, seed: int = 0, *, vary_init: 
     fn = _single_fn(setup, bool(ideal))
     params, acc, _, _ = fn(params0, {k: jnp.asarray(v) for k, v in setting.items()}, opt_key, setup.data)
     return np.asarray(acc), params
-
-
-def __getattr__(name):
-    # The joint objective, tables and plots live in device_map_joint (it imports this module).
-    if name in ("ENERGY_METRICS", "JointResult", "member_metrics", "joint_objective", "panel_table", "plot_maps"):
-        from cimjax.dse import device_map_joint
-
-        return getattr(device_map_joint, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
