@@ -2,7 +2,7 @@
 and the end of every training epoch run.
 
 - :func:`trace_from_run` reads a training run's per-epoch ``hardware_trace.csv`` into a
-  :class:`~cimjax.hw.trace.Trace` (the last epoch by default);
+  :class:`~cimjax.trace.Trace` (the last epoch by default);
 - :func:`estimate_config` builds the chip from the config (:mod:`cimjax.hw.from_config`)
   and runs :func:`host_estimate`: :func:`cimjax.hw.chip.estimate` on the host without
   compiling it (:mod:`cimjax.host_eval`: traced once per configuration, then a fraction of
@@ -26,8 +26,8 @@ from typing import Optional, Sequence
 import jax
 import numpy as np
 
+from cimjax import trace as trace_lib
 from cimjax.config import Config, ConfigError, atomic_write_text
-from cimjax.hw import trace as hw_trace
 
 PHASES = ("fw", "ag", "wg", "wu")
 BUCKETS = ("adc", "accumulation", "array", "buffer", "interconnect", "wg_unit", "wu", "dram")
@@ -210,16 +210,11 @@ def _last_row(path: str, epoch: Optional[int]) -> tuple[list[str], list[float]]:
     raise ConfigError(f"{path}: no row for epoch {epoch} (epochs recorded: {[int(r[0]) for r in body]})")
 
 
-#: Trace fields per layer in ``hardware_trace.csv`` of runs before ``read_occupancy`` (the
-#: first six :class:`~cimjax.hw.trace.Trace` fields, in order).
-_TRACE_FIELDS_BEFORE_OCCUPANCY = 6
-
-
-def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> hw_trace.Trace:
-    """The :class:`~cimjax.hw.trace.Trace` a training run recorded for ``epoch`` (last if None).
+def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> trace_lib.Trace:
+    """The :class:`~cimjax.trace.Trace` a training run recorded for ``epoch`` (last if None).
 
     Reads ``hardware_trace.csv`` (every trace field per layer, written by ``cimjax train``:
-    the :class:`~cimjax.hw.trace.Trace` fields in order, each for every layer). Files of runs
+    the :class:`~cimjax.trace.Trace` fields in order, each for every layer). Files of runs
     before the read occupancy was recorded hold the first 6 fields; their occupancy is 1
     (i.i.d.-like input bits, the estimator's earlier assumption). Runs without the file (older
     runs) fall back to ``input_activity.csv`` for the activities and ``weight_dist.csv`` for
@@ -234,16 +229,8 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     path = os.path.join(run_dir, "hardware_trace.csv")
     if os.path.exists(path):
         _, row = _last_row(path, epoch)
-        values = np.asarray(row[1:], float)
-        n_fields = len(hw_trace.Trace._fields)
-        counts = (n_fields, _TRACE_FIELDS_BEFORE_OCCUPANCY)
-        if num_layers < 1 or values.size not in tuple(c * num_layers for c in counts):
-            raise ConfigError(f"{path}: {values.size} values, expected {n_fields} per layer (or "
-                              f"{_TRACE_FIELDS_BEFORE_OCCUPANCY} in runs before the read occupancy) "
-                              f"for the config's {num_layers} layers")
-        fields = values.reshape(-1, num_layers)
         try:
-            return hw_trace.make_trace(*fields)  # a 6-field row leaves read_occupancy at 1
+            return trace_lib.from_row(row[1:], num_layers)
         except ValueError as e:
             raise ConfigError(f"{path}: {e}") from e
     _, act = _last_row(os.path.join(run_dir, "input_activity.csv"), epoch)
@@ -252,7 +239,7 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     if len(activity) != num_layers:
         raise ConfigError(f"{run_dir}: the trace has {len(activity)} layers, the config's network {num_layers}")
     level = np.clip((np.asarray(wd[1:1 + num_layers]) + 1.0) / 2.0, 0.0, 1.0)
-    return hw_trace.make_trace(np.clip(activity, 0.0, 1.0), level)
+    return trace_lib.make_trace(np.clip(activity, 0.0, 1.0), level)
 
 
 def host_estimate(chip_config, params, trace):
@@ -275,7 +262,7 @@ def host_estimate(chip_config, params, trace):
     return host_eval.run(prog, *args)
 
 
-def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, layers=None):
+def estimate_config(config: Config, trace: Optional[trace_lib.Trace] = None, layers=None):
     """Build the chip of ``config`` and estimate it with ``trace`` (NeuroSim's default-run
     read trace when None and the network has 8 layers, else activity 0.5 everywhere).
 
@@ -287,7 +274,7 @@ def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, laye
     params, chip_config = from_config.chip_from_config(config, layers=layers)
     n = len(chip_config.layers)
     if trace is None:
-        trace = hw_trace.default_trace() if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES) else hw_trace.make_trace([0.5] * n)
+        trace = trace_lib.default_trace(n)
     if trace.num_layers != n:
         raise ConfigError(f"the trace has {trace.num_layers} layers, the config's network {n}")
     est = host_estimate(chip_config, params, trace)

@@ -28,7 +28,6 @@ from cimjax import optim as optim_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, atomic_write_text, load_config, save_config
 from cimjax.config.schema import SECTIONS
-from cimjax.hw import trace as hw_trace
 from cimjax.hw.network import network_layers
 from cimjax.report import mapping_table
 from cimjax.estimate import NEUROSIM_OUTPUT_HEADER
@@ -43,7 +42,7 @@ class TrainState(NamedTuple):
     params: PyTree
     opt_state: PyTree
     last_delta: jax.Array  # (2, layers): mean and std per layer of the last update Δ
-    write_stats: jax.Array  # (4, layers): NeuroSim's write statistics of the last update (hw.trace.WriteStats)
+    write_stats: jax.Array  # (4, layers): NeuroSim's write statistics of the last update (trace.WriteStats)
 
 
 class Keys(NamedTuple):
@@ -139,21 +138,21 @@ class Trainer:
         levels = self.config.device.resolved().max_level
         stats = []
         for name in self.layer_names:
-            new, old = (_weight_matrix(jnp.asarray(p[name]["kernel"][...])) for p in (new_params, old_params))
-            s = hw_trace.weight_update_stats(
+            new, old = (trace_lib.weight_matrix(jnp.asarray(p[name]["kernel"][...])) for p in (new_params, old_params))
+            s = trace_lib.weight_update_stats(
                 new, old, max_levels=levels, subarray_rows=hw.subarray_rows, subarray_cols=hw.subarray_cols
             )
             stats.append(jnp.stack(s))
         return jnp.stack(stats, axis=1).astype(jnp.float32)
 
-    def hardware_trace(self, state: TrainState, image: np.ndarray) -> hw_trace.Trace:
+    def hardware_trace(self, state: TrainState, image: np.ndarray) -> trace_lib.Trace:
         """The estimator's trace of the state: the image's input activity and read occupancy,
         the kernels' mean conductance level and the write statistics of the last update."""
         activity, occupancy = np.clip(np.asarray(self.input_stats(state.params, image), np.float64), 0.0, 1.0)
-        levels = [float(hw_trace.weight_level(jnp.asarray(state.params[n]["kernel"][...]))) for n in self.layer_names]
+        levels = [float(trace_lib.weight_level(jnp.asarray(state.params[n]["kernel"][...]))) for n in self.layer_names]
         write = np.asarray(state.write_stats, np.float64)
         write[2:] = np.clip(write[2:], 0.0, 1.0)
-        return hw_trace.make_trace(activity, levels, *write, read_occupancy=occupancy)
+        return trace_lib.make_trace(activity, levels, *write, read_occupancy=occupancy)
 
     def _input_stats(self, params: PyTree, image: jax.Array) -> jax.Array:
         """(2, layers): per-layer input-bit activity and read occupancy of one image.
@@ -211,7 +210,7 @@ class Trainer:
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n
 
 
-def _estimate(config: Config, trainer: "Trainer", trace: hw_trace.Trace):
+def _estimate(config: Config, trainer: "Trainer", trace: trace_lib.Trace):
     """The chip estimate of ``config`` with this epoch's trace."""
     from cimjax.estimate import estimate_config
 
@@ -232,13 +231,6 @@ def _write_estimate(config: Config, trainer: "Trainer", est, epoch: int, csv: Ep
     log(f"  hardware: {energy:.4g} J and {latency:.4g} s per epoch, TOPS/W {float(est.tops_per_w):.3g}")
 
 
-def _weight_matrix(kernel: jax.Array) -> jax.Array:
-    """A kernel as NeuroSim's weight matrix: conv ``(K, K, C_in, C_out)`` → ``(C_in·K·K, C_out)``."""
-    if kernel.ndim == 4:
-        kernel = jnp.transpose(kernel, (2, 0, 1, 3))
-    return kernel.reshape(-1, kernel.shape[-1])
-
-
 def layer_stats(tree: PyTree, names: tuple[str, ...]) -> tuple[jax.Array, jax.Array]:
     """Mean and standard deviation of each named layer's kernel, in the order of ``names``."""
     kernels = [tree[name]["kernel"] for name in names]
@@ -256,7 +248,7 @@ def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
         "activity": EpochCsv(os.path.join(out, "input_activity.csv"), ["epoch", *layer_names]),
         "trace": EpochCsv(
             os.path.join(out, "hardware_trace.csv"),
-            ["epoch", *(f"{field}_{n}" for field in hw_trace.Trace._fields for n in layer_names)],
+            ["epoch", *trace_lib.csv_columns(layer_names)],
         ),
         "neurosim": EpochCsv(os.path.join(out, "NeuroSim_Output.csv"), ["epoch", *NEUROSIM_OUTPUT_HEADER]),
     }
@@ -304,7 +296,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     - ``weight_dist.csv`` / ``delta_dist.csv``: per layer, mean then std of the weights
       and of the epoch's last update Δ (``w ← w − Δ``);
     - ``input_activity.csv``: per layer, the input-bit activity of the first test image;
-    - ``hardware_trace.csv``: per layer, the estimator's :class:`cimjax.hw.trace.Trace` of
+    - ``hardware_trace.csv``: per layer, the estimator's :class:`cimjax.trace.Trace` of
       the epoch (input activity, mean conductance level, NeuroSim's write statistics of the
       epoch's last update: write pulses, cell pulses, row and column write activity; and the
       read occupancy of the first test image's input);
@@ -381,7 +373,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             logs["weight"].append(epoch, [*np.asarray(w_mean), *np.asarray(w_std)])
             logs["delta"].append(epoch, list(np.asarray(state.last_delta).ravel()))
             logs["activity"].append(epoch, list(np.asarray(trace.input_activity)))
-            logs["trace"].append(epoch, list(np.concatenate([np.asarray(x) for x in trace])))
+            logs["trace"].append(epoch, list(trace_lib.to_row(trace)))
             log(f"epoch {epoch + 1}/{config.train.epochs}: test loss {test_loss:.4f}, accuracy {acc:.2f} %, "
                 f"{epoch_times[-1]:.1f} s")
             if est is not None:

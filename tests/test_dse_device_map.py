@@ -10,8 +10,8 @@ import pytest
 from cimjax.config import Config, DataConfig, DeviceConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig, replace
 from cimjax.dse import device_map as dm
 from cimjax.dse import device_map_joint as dmj
-from cimjax.hw import trace as hw_trace
 from cimjax.optim import device_update
+from cimjax.trace import Trace, make_trace
 
 
 def _config(**train):
@@ -155,7 +155,7 @@ def test_invalid_input_raises_before_training(monkeypatch):
 
 def test_vmapped_training_equals_single_trainings(batched):
     assert batched.accuracy.shape == (N, 2) and batched.accuracy_history.shape == (N, 2, 3)
-    assert batched.trace.shape == (N, 2, len(dm.TRACE_FIELDS), 2)
+    assert batched.trace.shape == (N, 2, len(Trace._fields), 2)
     for i in range(N):
         for j, seed in enumerate(SEEDS):
             setting = {k: v[i] for k, v in SETTINGS.items()}
@@ -212,7 +212,7 @@ def test_result_summary_and_trace_ranges(batched):
     assert np.all(t[:, :, 2:4] >= 0)  # write pulses, cell pulses
     # Read occupancy: fc1 reads the signed normalised image (every read occupied), fc2 the
     # post-ReLU hidden layer (sign plane empty: ≤ 7/8, and ≥ its activity, one block).
-    assert dm.TRACE_FIELDS[-1] == "read_occupancy" and dm.TRACE_FIELDS == hw_trace.Trace._fields
+    assert Trace._fields[-1] == "read_occupancy"
     occ = t[:, :, -1]
     assert np.all(occ[..., 0] > 0.95) and np.all(occ <= 1.0)
     assert np.all((occ[..., 1] >= t[:, :, 0, 1] - 1e-6) & (occ[..., 1] <= 7 / 8 + 1e-6))
@@ -271,7 +271,6 @@ def test_bits_from_levels_groups_members_and_their_chips():
     """Two weight-bit groups (16 → 4 bits, 32 → 5 bits): each member trains as a single run
     of its group's config, and the shared-compile chip estimate equals estimate_config."""
     from cimjax.estimate import estimate_config
-    from cimjax.hw import trace as hw_trace
 
     cfg = _config()
     settings = {"nl_ltp": [1.75, 1.75], "nl_ltd": [1.46, 1.46], "max_level": [16, 32], "c2c_sigma": [0.003, 0.003],
@@ -287,7 +286,7 @@ def test_bits_from_levels_groups_members_and_their_chips():
     assert timing["compiles"] == 1
     for i, bits in enumerate((4, 5)):
         c = replace(dm.config_for_bits(cfg, bits), device={"max_level": settings["max_level"][i]})
-        est, _, _ = estimate_config(c, hw_trace.make_trace(*r.trace[i, 0]))
+        est, _, _ = estimate_config(c, make_trace(*r.trace[i, 0]))
         # estimate_config evaluates on the host (cimjax.host_eval): float rounding apart from XLA's.
         np.testing.assert_allclose(metrics["wu_energy"][i, 0], float(est.wu.energy), rtol=1e-5)
         total = float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy + est.leakage_energy)

@@ -21,7 +21,7 @@ a flat batch, and the whole batch is trained in one jitted, ``vmap``-ped program
 * the batch is cut into fixed-size chunks (the last padded), so it compiles once.
 
 Besides test accuracy (per epoch), each member records the estimator's
-:class:`~cimjax.hw.trace.Trace` of its run (input activity, read occupancy and conductance
+:class:`~cimjax.trace.Trace` of its run (input activity, read occupancy and conductance
 level of the final weights on the first test image, NeuroSim's write statistics averaged over
 the last epoch's updates, with the member's own ``max_level``).
 :func:`cimjax.dse.device_map_joint.joint_objective` feeds those
@@ -45,6 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from cimjax import trace as trace_lib
 from cimjax.config import Config, ConfigError
 from cimjax.dse.device_grid import (  # noqa: F401  (re-exported: the public grid API)
     AXES, AXIS_DOC, DEVICE_PARAMS, DROP_COLOR_MAX, RANGES, DeviceGrid, check_seeds, check_settings, check_value,
@@ -147,8 +148,6 @@ class _Setup:
         mean train loss per epoch, mean write statistics (4, layers) of the last epoch)."""
         from cimjax import data as data_lib
         from cimjax import optim as optim_lib
-        from cimjax.hw import trace as hw_trace
-        from cimjax.train import _weight_matrix
 
         c, tr = self.config, self.trainer
         train_images, train_labels, test_images, test_labels, batch_index = data
@@ -164,9 +163,9 @@ class _Setup:
         def write_stats(new, old):
             rows = []
             for name in self.layer_names:
-                s = hw_trace.weight_update_stats(
-                    _weight_matrix(jnp.asarray(new[name]["kernel"][...])),
-                    _weight_matrix(jnp.asarray(old[name]["kernel"][...])),
+                s = trace_lib.weight_update_stats(
+                    trace_lib.weight_matrix(jnp.asarray(new[name]["kernel"][...])),
+                    trace_lib.weight_matrix(jnp.asarray(old[name]["kernel"][...])),
                     max_levels=levels, subarray_rows=hw.subarray_rows, subarray_cols=hw.subarray_cols)
                 rows.append(jnp.stack(s))
             return jnp.stack(rows, axis=1).astype(jnp.float32)  # (4, layers)
@@ -226,13 +225,11 @@ class _Setup:
         return params, acc, loss, stats
 
     def member_trace(self, params, stats, first_image):
-        """The estimator's trace fields (7, layers, :data:`TRACE_FIELDS`) of a trained member
-        (cf. ``Trainer.hardware_trace``)."""
-        from cimjax.hw import trace as hw_trace
-
+        """The estimator's trace fields ``(7, layers)``, in :class:`~cimjax.trace.Trace` order, of a
+        trained member (cf. ``Trainer.hardware_trace``)."""
         tr = self.trainer
         activity, occupancy = jnp.clip(tr._input_stats(params, first_image), 0.0, 1.0).astype(jnp.float32)
-        level = jnp.stack([hw_trace.weight_level(jnp.asarray(params[n]["kernel"][...])) for n in self.layer_names])
+        level = jnp.stack([trace_lib.weight_level(jnp.asarray(params[n]["kernel"][...])) for n in self.layer_names])
         write = jnp.concatenate([stats[:2], jnp.clip(stats[2:], 0.0, 1.0)]).astype(jnp.float32)
         return jnp.concatenate([activity[None], level[None].astype(jnp.float32), write, occupancy[None]])
 
@@ -272,11 +269,6 @@ def _single_fn(setup: _Setup, ideal: bool):
 # Results
 # --------------------------------------------------------------------------------------
 
-#: Row names of :attr:`DeviceMapResult.trace` (the fields of :class:`cimjax.hw.trace.Trace`).
-TRACE_FIELDS = ("input_activity", "weight_level", "write_pulses", "cell_pulses", "row_write_activity",
-                "col_write_activity", "read_occupancy")
-
-
 @dataclasses.dataclass
 class DeviceMapResult:
     """Accuracy of every (setting, seed) member, the ideal baseline and the members' traces.
@@ -289,7 +281,7 @@ class DeviceMapResult:
       train_loss: (N, S, epochs) mean training loss per epoch.
       ideal_accuracy: (S,) final test accuracy of the ideal update per seed (None if not run).
       ideal_history: (S, epochs).
-      trace: (N, S, 7, layers) estimator trace fields (:data:`TRACE_FIELDS`) per member.
+      trace: (N, S, 7, layers) estimator trace fields (in :class:`~cimjax.trace.Trace` order) per member.
       panels: the grids: ``{"name", "axes": [[axis, values]…], "indices"}`` (indices into N).
       steps: training steps per member; epochs, steps_per_epoch.
       timing: seconds (``compile_s``, ``train_s``, ``total_s``) and throughput.
@@ -350,7 +342,8 @@ class DeviceMapResult:
                    "weight_bits": None if self.weight_bits is None else int(self.weight_bits[i]),
                    "accuracy_mean": float(self.accuracy_mean[i]), "accuracy_std": float(self.accuracy_std[i]),
                    "accuracy_history_mean": self.accuracy_history[i].mean(axis=0).tolist(),
-                   "trace_mean": {f: self.trace[i, :, j].mean(axis=0).tolist() for j, f in enumerate(TRACE_FIELDS)}}
+                   "trace_mean": {f: self.trace[i, :, j].mean(axis=0).tolist()
+                                  for j, f in enumerate(trace_lib.Trace._fields)}}
             if drop is not None:
                 row["drop_mean"] = float(drop[i].mean())
             rows.append(row)
@@ -436,7 +429,7 @@ def run_device_map(
     n_layers = len(base_setup.layer_names)
     acc = np.zeros((n_set, n_seed, base_setup.epochs))
     loss = np.zeros((n_set, n_seed, base_setup.epochs))
-    trace = np.zeros((n_set, n_seed, len(TRACE_FIELDS), n_layers))
+    trace = np.zeros((n_set, n_seed, len(trace_lib.Trace._fields), n_layers))
     dtype = jnp.result_type(float)
     if progress:
         log(f"device map: {n_set} settings × {n_seed} seeds = {len(members)} members, {base_setup.total_steps} "
@@ -551,6 +544,6 @@ def train_single(config: Config, setting: Mapping, seed: int = 0, *, vary_init: 
 
 __all__ = [
     "AXES", "AXIS_DOC", "DEVICE_PARAMS", "DROP_COLOR_MAX", "RANGES", "DeviceGrid", "check_seeds", "check_settings",
-    "check_value", "device_grid", "TRACE_FIELDS", "DeviceMapResult", "run_device_map", "bits_of_levels",
+    "check_value", "device_grid", "DeviceMapResult", "run_device_map", "bits_of_levels",
     "config_for_bits", "train_single",
 ]

@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.config import Config, replace
+from cimjax.trace import default_trace
 from cimjax.dse import params as P
 from cimjax.dse.pareto import pareto_mask
 
@@ -77,12 +78,11 @@ class Base:
 def prepare(config: Config, layers=None, trace=None) -> Base:
     """The base chip of ``config`` (``chip_from_config``) and its trace (NeuroSim's default-run
     activities for an 8-layer network, else 0.5 everywhere, as ``cimjax estimate``)."""
-    from cimjax.hw import from_config, trace as hw_trace
+    from cimjax.hw import from_config
 
     params, cc = from_config.chip_from_config(config, layers=layers)
-    n = len(cc.layers)
     if trace is None:
-        trace = hw_trace.default_trace() if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES) else hw_trace.make_trace([0.5] * n)
+        trace = default_trace(len(cc.layers))
     cap = config.train.steps_per_epoch
     ctx = P.Context(float(np.asarray(params.synapse_bits)), from_config.train_size(config),
                     float(cap) if cap is not None else float("inf"))
