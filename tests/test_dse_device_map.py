@@ -166,19 +166,19 @@ def test_vmapped_training_equals_single_trainings(batched):
 
 
 def test_member_equals_the_trainer_step_of_train_py(batched):
-    """Setting 1, seed 3 trained by cimjax.train's own jitted step (Python device values)."""
+    """Setting 1, seed 3 trained by cimjax.trainer's own jitted step (Python device values)."""
     from cimjax import data as data_lib
     from cimjax import optim as optim_lib
-    from cimjax import train as train_lib
+    from cimjax import trainer as trainer_lib
 
     i, j, seed = 1, 1, 3
     cfg = replace(_config(), device={"nl_ltp": 3.0, "nl_ltd": -3.0, "max_level": 64, "c2c_sigma": 0.02,
                                      "d2d_sigma": 0.5})
-    keys = train_lib.make_keys(cfg.run.seed)
+    keys = trainer_lib.make_keys(cfg.run.seed)
     keys = keys._replace(init=jax.random.fold_in(keys.init, seed), optim=jax.random.fold_in(keys.optim, seed))
     ds = data_lib.load_dataset(cfg.data, key=keys.data)
-    n = train_lib.steps_per_epoch(cfg, len(ds.train_labels))
-    trainer = train_lib.Trainer(cfg, tuple(ds.train_images.shape[1:]), n, keys)
+    n = trainer_lib.steps_per_epoch(cfg, len(ds.train_labels))
+    trainer = trainer_lib.Trainer(cfg, tuple(ds.train_images.shape[1:]), n, keys)
     state = trainer.initial_state
     for epoch in range(cfg.train.epochs):
         state = state._replace(opt_state=optim_lib.reset_momentum(state.opt_state))

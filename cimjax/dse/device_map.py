@@ -10,12 +10,12 @@ a flat batch, and the whole batch is trained in one jitted, ``vmap``-ped program
   member), so one compile serves any grid;
 * every member sees the same data batches (the config's shuffle order, as
   :func:`cimjax.train.train_and_evaluate` draws it) and runs the same step as
-  :class:`cimjax.train.Trainer` (WAGE network, loss, NeuroSim momentum with the epoch
+  :class:`cimjax.trainer.Trainer` (WAGE network, loss, NeuroSim momentum with the epoch
   reset, step-decay schedule, device update); ``lax.scan`` over steps, epochs;
 * a member's seed ``s`` draws its device population and update noise (d2d draw, SR and c2c
   streams) from ``fold_in(optim_key, s)`` and, with ``vary_init``, its initial weights from
   ``fold_in(init_key, s)``; all keys derive from ``config.run.seed``
-  (:func:`cimjax.train.make_keys`), so the same config and seeds give the same numbers;
+  (:func:`cimjax.trainer.make_keys`), so the same config and seeds give the same numbers;
 * the ideal baseline (``device_update(ideal=True)``, WAGE's update ``d = lr·x̂``, no c2c)
   is trained in the same run for every seed, so accuracy drops are paired per seed;
 * the batch is cut into fixed-size chunks (the last padded), so it compiles once.
@@ -62,7 +62,7 @@ PyTree = Any
 class _Setup:
     """The static pieces of a study: data on the device, the network, schedules, keys.
 
-    Reuses :mod:`cimjax.train` (keys, steps per epoch, the :class:`~cimjax.train.Trainer`'s
+    Reuses :mod:`cimjax.trainer` (keys, steps per epoch, the :class:`~cimjax.trainer.Trainer`'s
     network, forward pass, loss and activity hook), so a member trains exactly as
     ``train_and_evaluate`` would with the member's device in ``config.device``.
     """
@@ -70,18 +70,18 @@ class _Setup:
     def __init__(self, config: Config):
         from cimjax import data as data_lib
         from cimjax import optim as optim_lib
-        from cimjax import train as train_lib
+        from cimjax import trainer as trainer_lib
 
         if config.train.optimizer != "neurosim":
             raise ConfigError(f"train.optimizer = {config.train.optimizer!r}: the device map needs the "
                               "device-aware optimizer 'neurosim'")
         self.config = config
-        self.keys = train_lib.make_keys(config.run.seed)
+        self.keys = trainer_lib.make_keys(config.run.seed)
         ds = data_lib.load_dataset(config.data, key=self.keys.data)
         self.description = ds.description
         self.input_shape = tuple(int(s) for s in ds.train_images.shape[1:])
         n_train = len(ds.train_labels)
-        self.steps_per_epoch = train_lib.steps_per_epoch(config, n_train)
+        self.steps_per_epoch = trainer_lib.steps_per_epoch(config, n_train)
         self.epochs = int(config.train.epochs)
         self.total_steps = self.epochs * self.steps_per_epoch
         # The batch order of train_and_evaluate: a permutation per epoch from the shuffle key.
@@ -95,7 +95,7 @@ class _Setup:
         self.train_labels = np.asarray(ds.train_labels, np.int32)
         self.test_images = (ds.test_images.astype(np.float32) * np.float32(1.0 / 255.0))
         self.test_labels = np.asarray(ds.test_labels, np.int32)
-        self.trainer = train_lib.Trainer(config, self.input_shape, self.steps_per_epoch, self.keys)
+        self.trainer = trainer_lib.Trainer(config, self.input_shape, self.steps_per_epoch, self.keys)
         self.layer_names = self.trainer.layer_names
         t = config.train
         self.schedule = optim_lib.step_decay_schedule(t.learning_rate, t.lr_decay_epochs, t.lr_decay_factor,
