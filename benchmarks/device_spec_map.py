@@ -67,6 +67,7 @@ def study_config(epochs: int, hidden: int, seed: int):
 def main(argv=None) -> int:
     from cimjax.config import atomic_write_text
     from cimjax.config.io import to_dict
+    from cimjax.dse import device_grid as dg
     from cimjax.dse import device_map as dm
     from cimjax.dse import device_map_joint as dmj
 
@@ -106,9 +107,9 @@ def main(argv=None) -> int:
         config = study_config(args.epochs, args.hidden, args.seed)
     base = config.device
     grids = [
-        dm.device_grid({"nl_asym": nl, "c2c_sigma": c2c}, {**_base(base), "max_level": 32, "d2d_sigma": 0.0},
+        dg.device_grid({"nl_asym": nl, "c2c_sigma": c2c}, {**_base(base), "max_level": 32, "d2d_sigma": 0.0},
                        name="A: asymmetric NL (+v/−v) × c2c σ (32 states, no d2d)"),
-        dm.device_grid({"max_level": states, "d2d_sigma": d2d}, base,
+        dg.device_grid({"max_level": states, "d2d_sigma": d2d}, base,
                        name="B: states × d2d σ (HZO FeFET: NL 1.75/1.46, c2c 0.3 %)"),
     ]
     seeds = tuple(range(args.seeds))
@@ -188,6 +189,7 @@ def _title(hidden, steps, n_seeds, ideal_mean) -> str:
 
 def replot(json_path: str, png_path: str) -> None:
     """Redraw the PNG from a study's JSON (no training)."""
+    from cimjax.dse import device_grid as dg
     from cimjax.dse import device_map as dm
     from cimjax.dse import device_map_joint as dmj
 
@@ -196,7 +198,7 @@ def replot(json_path: str, png_path: str) -> None:
     r, j = d["result"], d["joint"]
     rows = r["settings"]
     result = dm.DeviceMapResult(
-        settings={k: np.asarray([row[k] for row in rows]) for k in dm.DEVICE_PARAMS}, seeds=tuple(r["seeds"]),
+        settings={k: np.asarray([row[k] for row in rows]) for k in dg.DEVICE_PARAMS}, seeds=tuple(r["seeds"]),
         accuracy=np.asarray([row["accuracy"] for row in rows]), accuracy_history=None, train_loss=None,
         ideal_accuracy=np.asarray(r["ideal_accuracy"]), ideal_history=None, trace=None, panels=r["panels"],
         steps=r["steps"], epochs=r["epochs"], steps_per_epoch=r["steps_per_epoch"], layer_names=tuple(r["layers"]),

@@ -8,8 +8,10 @@ import optax
 import pytest
 
 from cimjax.config import Config, DataConfig, DeviceConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig, replace
+from cimjax.dse import device_grid as dg
 from cimjax.dse import device_map as dm
 from cimjax.dse import device_map_joint as dmj
+from cimjax.dse import device_train as dt
 from cimjax.optim import device_update
 from cimjax.trace import Trace, make_trace
 
@@ -98,7 +100,7 @@ def test_concrete_array_params_validated_tracers_not():
 
 
 def test_device_grid_product_and_nl_asym():
-    g = dm.device_grid({"nl_asym": [0, 2], "c2c_sigma": [0.0, 0.01, 0.02]}, DeviceConfig(name="fefet_hzo"))
+    g = dg.device_grid({"nl_asym": [0, 2], "c2c_sigma": [0.0, 0.01, 0.02]}, DeviceConfig(name="fefet_hzo"))
     assert g.shape == (2, 3) and g.size == 6
     np.testing.assert_array_equal(g.settings["nl_ltp"], [0, 0, 0, 2, 2, 2])
     np.testing.assert_array_equal(g.settings["nl_ltd"], [0, 0, 0, -2, -2, -2])
@@ -125,7 +127,7 @@ def test_device_grid_product_and_nl_asym():
 )
 def test_invalid_grids_raise_naming_the_parameter(axes, match):
     with pytest.raises(ValueError, match=match):
-        dm.device_grid(axes)
+        dg.device_grid(axes)
 
 
 def test_invalid_input_raises_before_training(monkeypatch):
@@ -159,7 +161,7 @@ def test_vmapped_training_equals_single_trainings(batched):
     for i in range(N):
         for j, seed in enumerate(SEEDS):
             setting = {k: v[i] for k, v in SETTINGS.items()}
-            acc, params = dm.train_single(_config(), setting, seed)
+            acc, params = dt.train_single(_config(), setting, seed)
             for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(batched.params[i][j])):
                 np.testing.assert_allclose(b, a, atol=1e-5)
             np.testing.assert_allclose(batched.accuracy_history[i, j], acc, atol=1e-4)
@@ -279,7 +281,7 @@ def test_bits_from_levels_groups_members_and_their_chips():
                           progress=False)
     assert r.weight_bits.tolist() == [4, 5]
     for i, bits in enumerate((4, 5)):
-        _, params = dm.train_single(dm.config_for_bits(cfg, bits), {k: v[i] for k, v in settings.items()}, 0)
+        _, params = dt.train_single(dm.config_for_bits(cfg, bits), {k: v[i] for k, v in settings.items()}, 0)
         for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(r.params[i][0])):
             np.testing.assert_allclose(b, a, atol=1e-5)
     metrics, timing = dmj.member_metrics(cfg, r)
