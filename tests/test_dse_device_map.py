@@ -134,7 +134,7 @@ def test_invalid_input_raises_before_training(monkeypatch):
     def no_setup(*a, **k):
         raise AssertionError("training started before validation")
 
-    monkeypatch.setattr(dm, "_setup_for", no_setup)
+    monkeypatch.setattr(dm, "setup_for", no_setup)
     bad = {**SETTINGS, "c2c_sigma": [0.0, 2.0, 0.0, 0.0, 0.0]}
     with pytest.raises(ValueError, match="'c2c_sigma' = 2.0"):
         dm.run_device_map(_config(), bad)
