@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     config = load_config(args.config)
     space = G.load_grid(args.grid, config)
     t0 = time.perf_counter()
-    sw = S.run_sweep(config, space, chunk=args.chunk, progress=True, objectives=(args.objective, "area"))
+    sw = S.run_sweep(config, G.designs(space, config), (args.objective, "area"), chunk=args.chunk, progress=True)
     t_grid = time.perf_counter() - t0
     res = optimize(config, space, args.objective, [args.budget], steps=args.steps, starts=args.starts,
                    learning_rate=args.lr, grad_mode=args.grad_mode, refine=args.refine, progress=True)

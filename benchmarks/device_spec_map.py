@@ -67,7 +67,9 @@ def study_config(epochs: int, hidden: int, seed: int):
 def main(argv=None) -> int:
     from cimjax.config import atomic_write_text
     from cimjax.config.io import to_dict
+    from cimjax.dse import device_grid as dg
     from cimjax.dse import device_map as dm
+    from cimjax.dse import device_map_joint as dmj
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=6, help="training epochs of 60 steps per member")
@@ -105,9 +107,9 @@ def main(argv=None) -> int:
         config = study_config(args.epochs, args.hidden, args.seed)
     base = config.device
     grids = [
-        dm.device_grid({"nl_asym": nl, "c2c_sigma": c2c}, {**_base(base), "max_level": 32, "d2d_sigma": 0.0},
+        dg.device_grid({"nl_asym": nl, "c2c_sigma": c2c}, {**_base(base), "max_level": 32, "d2d_sigma": 0.0},
                        name="A: asymmetric NL (+v/−v) × c2c σ (32 states, no d2d)"),
-        dm.device_grid({"max_level": states, "d2d_sigma": d2d}, base,
+        dg.device_grid({"max_level": states, "d2d_sigma": d2d}, base,
                        name="B: states × d2d σ (HZO FeFET: NL 1.75/1.46, c2c 0.3 %)"),
     ]
     seeds = tuple(range(args.seeds))
@@ -127,15 +129,15 @@ def main(argv=None) -> int:
           f"(mean {result.ideal_mean:.2f} %)")
     for panel in result.panels:
         print(f"\n{panel['name']}: test accuracy %, mean ± std over {len(seeds)} seeds (change vs ideal update)\n")
-        print(dm.panel_table(result, panel))
+        print(dmj.panel_table(result, panel))
 
     # Joint objective over every setting; the energy normaliser is the HZO FeFET default
     # (panel B's 32 states, no d2d).
     print("\nchip estimate of every member (one vmapped compile) ...")
-    metrics = dm.member_metrics(config, result)
+    metrics = dmj.member_metrics(config, result)
     s = result.settings
     fefet = int(np.flatnonzero((s["max_level"] == 32) & (s["d2d_sigma"] == 0.0) & (s["nl_ltp"] == 1.75))[0])
-    joint = dm.joint_objective(config, result, LAMBDAS, energy_metric="wu_energy", reference=fefet, metrics=metrics)
+    joint = dmj.joint_objective(config, result, LAMBDAS, energy_metric="wu_energy", reference=fefet, metrics=metrics)
     print(f"  estimator: compile {joint.timing['compile_s']:.1f} s, {joint.timing['members']} members in "
           f"{joint.timing['eval_s']:.2f} s")
     e_wu = metrics[0]["wu_energy"].mean(axis=1)
@@ -161,7 +163,7 @@ def main(argv=None) -> int:
 
     os.makedirs(args.out, exist_ok=True)
     png = os.path.join(args.out, f"{args.tag}.png")
-    dm.plot_maps(png, result, joint=joint, title=_title(args.hidden, result.steps, len(seeds), result.ideal_mean))
+    dmj.plot_maps(png, result, joint=joint, title=_title(args.hidden, result.steps, len(seeds), result.ideal_mean))
     wall = time.perf_counter() - t0
     out = {
         "what": "device-spec accuracy map (cimjax.dse.device_map) and joint accuracy + energy objective",
@@ -187,25 +189,27 @@ def _title(hidden, steps, n_seeds, ideal_mean) -> str:
 
 def replot(json_path: str, png_path: str) -> None:
     """Redraw the PNG from a study's JSON (no training)."""
+    from cimjax.dse import device_grid as dg
     from cimjax.dse import device_map as dm
+    from cimjax.dse import device_map_joint as dmj
 
     with open(json_path) as f:
         d = json.load(f)
     r, j = d["result"], d["joint"]
     rows = r["settings"]
     result = dm.DeviceMapResult(
-        settings={k: np.asarray([row[k] for row in rows]) for k in dm.DEVICE_PARAMS}, seeds=tuple(r["seeds"]),
+        settings={k: np.asarray([row[k] for row in rows]) for k in dg.DEVICE_PARAMS}, seeds=tuple(r["seeds"]),
         accuracy=np.asarray([row["accuracy"] for row in rows]), accuracy_history=None, train_loss=None,
         ideal_accuracy=np.asarray(r["ideal_accuracy"]), ideal_history=None, trace=None, panels=r["panels"],
         steps=r["steps"], epochs=r["epochs"], steps_per_epoch=r["steps_per_epoch"], layer_names=tuple(r["layers"]),
         timing=r["timing"], info=r["info"])
     energy = np.asarray([p[j["energy_metric"]] for p in j["per_setting"]])[:, None]
-    joint = dm.JointResult(metrics={j["energy_metric"]: energy}, energy_metric=j["energy_metric"],
-                           energy_ref=j["energy_ref_j"], reference=j["energy_ref_is"], error=None, energy_norm=None,
-                           lambdas=tuple(j["lambdas"]), objective=None,
-                           best=np.asarray([b["index"] for b in j["best"]]), timing={})
-    dm.plot_maps(png_path, result, joint=joint,
-                 title=_title(d["config"]["model"]["hidden"], r["steps"], len(r["seeds"]), result.ideal_mean))
+    joint = dmj.JointResult(metrics={j["energy_metric"]: energy}, energy_metric=j["energy_metric"],
+                            energy_ref=j["energy_ref_j"], reference=j["energy_ref_is"], error=None, energy_norm=None,
+                            lambdas=tuple(j["lambdas"]), objective=None,
+                            best=np.asarray([b["index"] for b in j["best"]]), timing={})
+    dmj.plot_maps(png_path, result, joint=joint,
+                  title=_title(d["config"]["model"]["hidden"], r["steps"], len(r["seeds"]), result.ideal_mean))
 
 
 def _base(device) -> dict:

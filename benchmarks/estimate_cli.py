@@ -54,12 +54,12 @@ def _stages(repeats: int) -> dict:
     from cimjax import host_eval
     from cimjax.config.schema import ModelConfig
     from cimjax.hw import chip
-    from cimjax.hw import trace as hw_trace
+    from cimjax import trace as trace_lib
     from cimjax.hw.network import network_layers
 
     jax.config.update("jax_enable_compilation_cache", False)
     layers = tuple(network_layers(ModelConfig(), (32, 32, 3)))
-    params, trace = chip.default_params(), hw_trace.default_trace()
+    params, trace = chip.default_params(), trace_lib.default_trace()
     out = {k: [] for k in ("host_trace", "host_first", "host_again", "jit_trace", "jit_lower", "jit_compile", "jit_call")}
     for r in range(repeats):
         # A new ChipConfig for each measurement defeats JAX's in-memory caches (the nested jits

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from cimjax.hw import chip  # noqa: E402
-from cimjax.hw import trace as hw_trace  # noqa: E402
+from cimjax import trace as trace_lib  # noqa: E402
 from cimjax.config.schema import ModelConfig  # noqa: E402
 from cimjax.hw.network import network_layers  # noqa: E402
 
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
 
     config = chip.ChipConfig(layers=tuple(network_layers(ModelConfig(name="vgg8"), (32, 32, 3))), mode=args.mode)
     params = jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), chip.default_params())
-    trace = hw_trace.default_trace()
+    trace = trace_lib.default_trace()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"jax {jax.__version__} on {jax.devices()[0].platform}; mode {args.mode}")
 

@@ -56,7 +56,7 @@ from cimjax.config import apply_overrides, load_config  # noqa: E402
 from cimjax.estimate import figure, host_estimate  # noqa: E402
 from cimjax import build as build_lib  # noqa: E402
 from cimjax.hw import chip  # noqa: E402
-from cimjax.hw import trace as hw_trace  # noqa: E402
+from cimjax import trace as trace_lib  # noqa: E402
 
 CONFIG_PATH = os.path.join(ROOT, "configs", "neurosim_fig34.py")
 MM2 = 1e-6  # m² per mm²
@@ -238,11 +238,11 @@ def build_chip(variant: str = PRIMARY) -> tuple[chip.ChipParams, chip.ChipConfig
 
 
 def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128,
-                          max_levels: int = 32) -> hw_trace.Trace:
+                          max_levels: int = 32) -> trace_lib.Trace:
     """Default-run read trace + synthetic write trace (the recipe of ``tests/test_hw_golden.py``).
 
     Per layer, seeded: ``p ~ U(−1.5, 1.5)`` clipped to ±(1 − 1/16), ``new = Q5(p)``, ``old = p + g``
-    with ``g ~ N(0, grad_std²)``, reduced by :func:`cimjax.hw.trace.weight_update_stats`.
+    with ``g ~ N(0, grad_std²)``, reduced by :func:`cimjax.trace.weight_update_stats`.
     """
     rng = np.random.default_rng(seed)
     stats = []
@@ -251,13 +251,13 @@ def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subar
         p = np.clip(rng.uniform(-1.5, 1.5, shape), -(1 - 1 / 16), 1 - 1 / 16)
         new = np.round(p * 16) / 16
         old = p + rng.normal(0.0, grad_std, shape)
-        s = hw_trace.weight_update_stats(
+        s = trace_lib.weight_update_stats(
             jnp.asarray(new, jnp.float32), jnp.asarray(old, jnp.float32),
             max_levels=max_levels, subarray_rows=subarray, subarray_cols=subarray,
         )
         stats.append([float(x) for x in s])
     w = np.asarray(stats).T
-    return hw_trace.make_trace(hw_trace.DEFAULT_RUN_ACTIVITIES, 0.5, *w)
+    return trace_lib.make_trace(trace_lib.DEFAULT_RUN_ACTIVITIES, 0.5, *w)
 
 
 @functools.lru_cache(maxsize=None)

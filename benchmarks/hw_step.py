@@ -1,6 +1,6 @@
 """Cost of hardware-in-the-loop training: step time and memory per ``array.mode`` (issue 6).
 
-Compiles the jitted training step (:meth:`cimjax.train.Trainer.train_step`: forward,
+Compiles the jitted training step (:meth:`cimjax.trainer.Trainer.train_step`: forward,
 WAGE backward, NeuroSim momentum and device update) of one network for
 ``array.mode = ideal``, ``hw_forward`` (forward product through the analog array read,
 spec §3.2–§3.3) and ``hw_full`` (also the activation gradient through the transposed read),
@@ -34,7 +34,7 @@ import jax
 
 from cimjax.config import apply_overrides, load_config, replace
 from cimjax.data import iterate_batches, load_dataset
-from cimjax.train import Trainer, make_keys
+from cimjax.trainer import Trainer, make_keys
 
 MODES = ("ideal", "hw_forward", "hw_full")
 

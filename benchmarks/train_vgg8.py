@@ -27,7 +27,8 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.config import apply_overrides, load_config, replace
-from cimjax.train import Trainer, make_keys, train_and_evaluate
+from cimjax.train import train_and_evaluate
+from cimjax.trainer import Trainer, make_keys
 
 
 def device_name() -> str:

@@ -15,8 +15,8 @@ Everything that turns config fields into estimator inputs is here, once:
   iterations per epoch are :func:`iterations_per_epoch`. (An SRAM cell stores one bit: that
   rule is the hardware's, :func:`cimjax.hw.chip.floorplan_inputs`.)
 * :func:`build` / :func:`build_run` return a :class:`ChipBuild`: the traced params, the static
-  config, the floorplan inputs, the trace (the run's, or :func:`default_trace`), the iterations
-  and images per epoch. The training report's mapping table, ``cimjax estimate``, ``cimjax
+  config, the floorplan inputs, the trace (the run's, or :func:`cimjax.trace.default_trace`),
+  the iterations and images per epoch. The training report's mapping table, ``cimjax estimate``, ``cimjax
   sweep`` / ``optimize`` and the device maps all start from it.
 * :func:`layer_arrays`: the analog read settings of each CIM layer (``array.mode`` hw_forward /
   hw_full) from the same sections.
@@ -39,7 +39,7 @@ from cimjax.analog.config import ArrayConfig, LayerArrays
 from cimjax.config import ConfigError, load_config
 from cimjax.config.schema import Config
 from cimjax.hw import chip
-from cimjax.hw import trace as hw_trace
+from cimjax import trace as trace_lib
 from cimjax.hw.components.params import CircuitParams
 from cimjax.hw.floorplan import Floorplan, floorplan
 from cimjax.hw.network import LayerShape, network_layers
@@ -263,14 +263,6 @@ def evaluate_floorplan(params: chip.ChipParams, cc: chip.ChipConfig) -> Floorpla
     return host_eval.call(lambda p: floorplan(*chip.floorplan_inputs(p, cc)), params)
 
 
-def default_trace(num_layers: int) -> hw_trace.Trace:
-    """The estimate's trace without a run: NeuroSim V2.0's default-run read trace for an 8-layer
-    network (:func:`cimjax.hw.trace.default_trace`), else input activity 0.5 everywhere."""
-    if num_layers == len(hw_trace.DEFAULT_RUN_ACTIVITIES):
-        return hw_trace.default_trace()
-    return hw_trace.make_trace([0.5] * num_layers)
-
-
 @dataclasses.dataclass(frozen=True)
 class ChipBuild:
     """Everything the estimator needs for one config (from :func:`build`).
@@ -281,7 +273,7 @@ class ChipBuild:
       knobs: its :data:`KNOBS` values (concrete).
       params: traced :class:`~cimjax.hw.chip.ChipParams`.
       chip: static :class:`~cimjax.hw.chip.ChipConfig`.
-      trace: the trace the estimate uses (a run's, or :func:`default_trace`).
+      trace: the trace the estimate uses (a run's, or :func:`cimjax.trace.default_trace`).
       trace_source: where the trace came from, for people.
     """
 
@@ -290,7 +282,7 @@ class ChipBuild:
     knobs: Mapping[str, Any]
     params: chip.ChipParams
     chip: chip.ChipConfig
-    trace: hw_trace.Trace
+    trace: trace_lib.Trace
     trace_source: str
 
     @property
@@ -315,14 +307,14 @@ class ChipBuild:
         return evaluate_floorplan(self.params, self.chip)
 
 
-def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[hw_trace.Trace] = None,
+def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[trace_lib.Trace] = None,
           trace_source: Optional[str] = None) -> ChipBuild:
     """The :class:`ChipBuild` of ``config``.
 
     Args:
       config: the experiment config.
       layers: the layer table; None = the model's on the data's image shape.
-      trace: the estimate's trace; None = :func:`default_trace`.
+      trace: the estimate's trace; None = :func:`cimjax.trace.default_trace`.
       trace_source: a description of ``trace`` for reports.
 
     Raises:
@@ -332,8 +324,8 @@ def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[hw_
     knobs = knob_values(config)
     n = len(f.layers)
     if trace is None:
-        trace = default_trace(n)
-        trace_source = ("NeuroSim V2.0 default-run activities" if n == len(hw_trace.DEFAULT_RUN_ACTIVITIES)
+        trace = trace_lib.default_trace(n)
+        trace_source = ("NeuroSim V2.0 default-run activities" if n == len(trace_lib.DEFAULT_RUN_ACTIVITIES)
                         else "input activity 0.5") + ", no weight update"
     elif trace.num_layers != n:
         raise ConfigError(f"the trace has {trace.num_layers} layers, the config's network {n}")
@@ -383,16 +375,11 @@ def _last_row(path: str, epoch: Optional[int]) -> tuple[list[str], list[float]]:
     raise ConfigError(f"{path}: no row for epoch {epoch} (epochs recorded: {[int(r[0]) for r in body]})")
 
 
-#: Trace fields per layer in ``hardware_trace.csv`` of runs before ``read_occupancy`` (the
-#: first six :class:`~cimjax.hw.trace.Trace` fields, in order).
-_TRACE_FIELDS_BEFORE_OCCUPANCY = 6
-
-
-def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> hw_trace.Trace:
-    """The :class:`~cimjax.hw.trace.Trace` a training run recorded for ``epoch`` (last if None).
+def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> trace_lib.Trace:
+    """The :class:`~cimjax.trace.Trace` a training run recorded for ``epoch`` (last if None).
 
     Reads ``hardware_trace.csv`` (every trace field per layer, written by ``cimjax train``:
-    the :class:`~cimjax.hw.trace.Trace` fields in order, each for every layer). Files of runs
+    the :class:`~cimjax.trace.Trace` fields in order, each for every layer). Files of runs
     before the read occupancy was recorded hold the first 6 fields; their occupancy is 1
     (i.i.d.-like input bits, the estimator's earlier assumption). Runs without the file (older
     runs) fall back to ``input_activity.csv`` for the activities and ``weight_dist.csv`` for
@@ -407,16 +394,8 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     path = os.path.join(run_dir, "hardware_trace.csv")
     if os.path.exists(path):
         _, row = _last_row(path, epoch)
-        values = np.asarray(row[1:], float)
-        n_fields = len(hw_trace.Trace._fields)
-        counts = (n_fields, _TRACE_FIELDS_BEFORE_OCCUPANCY)
-        if num_layers < 1 or values.size not in tuple(c * num_layers for c in counts):
-            raise ConfigError(f"{path}: {values.size} values, expected {n_fields} per layer (or "
-                              f"{_TRACE_FIELDS_BEFORE_OCCUPANCY} in runs before the read occupancy) "
-                              f"for the config's {num_layers} layers")
-        fields = values.reshape(-1, num_layers)
         try:
-            return hw_trace.make_trace(*fields)  # a 6-field row leaves read_occupancy at 1
+            return trace_lib.from_row(row[1:], num_layers)
         except ValueError as e:
             raise ConfigError(f"{path}: {e}") from e
     _, act = _last_row(os.path.join(run_dir, "input_activity.csv"), epoch)
@@ -425,7 +404,7 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     if len(activity) != num_layers:
         raise ConfigError(f"{run_dir}: the trace has {len(activity)} layers, the config's network {num_layers}")
     level = np.clip((np.asarray(wd[1:1 + num_layers]) + 1.0) / 2.0, 0.0, 1.0)
-    return hw_trace.make_trace(np.clip(activity, 0.0, 1.0), level)
+    return trace_lib.make_trace(np.clip(activity, 0.0, 1.0), level)
 
 
 def build_run(run_dir: str, epoch: Optional[int] = None, config: Optional[Config] = None) -> ChipBuild:

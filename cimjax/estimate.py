@@ -25,7 +25,7 @@ import numpy as np
 
 from cimjax import build as build_lib
 from cimjax.config import Config, atomic_write_text
-from cimjax.hw import trace as hw_trace
+from cimjax import trace as trace_lib
 
 PHASES = ("fw", "ag", "wg", "wu")
 BUCKETS = ("adc", "accumulation", "array", "buffer", "interconnect", "wg_unit", "wu", "dram")
@@ -208,7 +208,7 @@ def host_estimate(chip_config, params, trace):
     return host_eval.run(prog, *args)
 
 
-def estimate_config(config: Config, trace: Optional[hw_trace.Trace] = None, layers=None):
+def estimate_config(config: Config, trace: Optional[trace_lib.Trace] = None, layers=None):
     """Build the chip of ``config`` (:func:`cimjax.build.build`) and estimate it with ``trace``
     (the build's default trace when None).
 

@@ -29,7 +29,7 @@ and the trained weights are the run's own. Retention needs ``array.drift_v ≠ 0
 default 0 is no drift, whatever ``t``).
 
 **Batches.** The test set is read in ``data.eval_batch_size`` batches with the last one
-zero-padded, as :meth:`cimjax.train.Trainer.evaluate` does: the ADC's dynamic range spans
+zero-padded, as :meth:`cimjax.trainer.Trainer.evaluate` does: the ADC's dynamic range spans
 the batch (NeuroSim, spec §3.3), so the batch size is part of the setting, and with the
 run's settings the accuracy is the training run's.
 
@@ -198,7 +198,7 @@ class _StaticEvaluator:
     """One static setting: the model graph, the per-seed draws and the jitted, vmapped batch read."""
 
     def __init__(self, config: Config, input_shape, seeds: Iterable[int], with_stats: bool):
-        from cimjax.train import make_keys
+        from cimjax.trainer import make_keys
 
         self.config = config
         self.hw = config.array.mode != "ideal"
@@ -337,7 +337,7 @@ def evaluate_run(
       FileNotFoundError: no run, config or checkpoint in ``run_dir``.
       ConfigError: a bad ``--set`` / ``--sweep`` field or value (naming it).
     """
-    from cimjax.train import make_keys
+    from cimjax.trainer import make_keys
 
     if not isinstance(vmap_size, int) or vmap_size < 1:
         raise ConfigError(f"vmap_size = {vmap_size!r} is invalid: expected an int >= 1")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cimjax.data.sources import FASHION_MNIST_SYSTEM_DIR, NUM_CLASSES, load_fashion_mnist
+from cimjax.data.fashion_mnist import FASHION_MNIST_SYSTEM_DIR, NUM_CLASSES, load_fashion_mnist
 
 TRAIN_PER_CLASS = 600
 TEST_PER_CLASS = 100

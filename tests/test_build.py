@@ -62,7 +62,7 @@ def test_neurosim_code_reaches_the_chip():
     ],
 )
 def test_iterations_per_epoch_follow_the_training_loop(path, overrides, iterations):
-    from cimjax.train import steps_per_epoch
+    from cimjax.trainer import steps_per_epoch
 
     config = apply_overrides(load_config(path), overrides)
     b = build_lib.build(config)
@@ -108,7 +108,7 @@ def test_float_weights_give_the_same_tiles_in_the_report_and_the_estimator():
 
 def test_trace_layer_count_is_checked():
     from cimjax.config import ConfigError
-    from cimjax.hw import trace as hw_trace
+    from cimjax import trace as trace_lib
 
     with pytest.raises(ConfigError, match="3 layers"):
-        build_lib.build(Config(), layers=LAYERS, trace=hw_trace.make_trace([0.5] * 3))
+        build_lib.build(Config(), layers=LAYERS, trace=trace_lib.make_trace([0.5] * 3))

@@ -29,7 +29,7 @@ from cimjax.data import (
     synthetic_templates,
 )
 from cimjax.data import cifar10 as cifar10_mod
-from cimjax.data.sources import FASHION_MNIST_FILES, FASHION_MNIST_SYSTEM_DIR
+from cimjax.data.fashion_mnist import FASHION_MNIST_FILES, FASHION_MNIST_SYSTEM_DIR
 
 HAVE_REAL_FASHION = all(
     (FASHION_MNIST_SYSTEM_DIR / (n + ".gz")).is_file() or (FASHION_MNIST_SYSTEM_DIR / n).is_file()

@@ -8,9 +8,12 @@ import optax
 import pytest
 
 from cimjax.config import Config, DataConfig, DeviceConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig, replace
+from cimjax.dse import device_grid as dg
 from cimjax.dse import device_map as dm
-from cimjax.hw import trace as hw_trace
+from cimjax.dse import device_map_joint as dmj
+from cimjax.dse import device_train as dt
 from cimjax.optim import device_update
+from cimjax.trace import Trace, make_trace
 
 
 def _config(**train):
@@ -97,7 +100,7 @@ def test_concrete_array_params_validated_tracers_not():
 
 
 def test_device_grid_product_and_nl_asym():
-    g = dm.device_grid({"nl_asym": [0, 2], "c2c_sigma": [0.0, 0.01, 0.02]}, DeviceConfig(name="fefet_hzo"))
+    g = dg.device_grid({"nl_asym": [0, 2], "c2c_sigma": [0.0, 0.01, 0.02]}, DeviceConfig(name="fefet_hzo"))
     assert g.shape == (2, 3) and g.size == 6
     np.testing.assert_array_equal(g.settings["nl_ltp"], [0, 0, 0, 2, 2, 2])
     np.testing.assert_array_equal(g.settings["nl_ltd"], [0, 0, 0, -2, -2, -2])
@@ -124,14 +127,14 @@ def test_device_grid_product_and_nl_asym():
 )
 def test_invalid_grids_raise_naming_the_parameter(axes, match):
     with pytest.raises(ValueError, match=match):
-        dm.device_grid(axes)
+        dg.device_grid(axes)
 
 
 def test_invalid_input_raises_before_training(monkeypatch):
     def no_setup(*a, **k):
         raise AssertionError("training started before validation")
 
-    monkeypatch.setattr(dm, "_setup_for", no_setup)
+    monkeypatch.setattr(dm, "setup_for", no_setup)
     bad = {**SETTINGS, "c2c_sigma": [0.0, 2.0, 0.0, 0.0, 0.0]}
     with pytest.raises(ValueError, match="'c2c_sigma' = 2.0"):
         dm.run_device_map(_config(), bad)
@@ -154,30 +157,30 @@ def test_invalid_input_raises_before_training(monkeypatch):
 
 def test_vmapped_training_equals_single_trainings(batched):
     assert batched.accuracy.shape == (N, 2) and batched.accuracy_history.shape == (N, 2, 3)
-    assert batched.trace.shape == (N, 2, len(dm.TRACE_FIELDS), 2)
+    assert batched.trace.shape == (N, 2, len(Trace._fields), 2)
     for i in range(N):
         for j, seed in enumerate(SEEDS):
             setting = {k: v[i] for k, v in SETTINGS.items()}
-            acc, params = dm.train_single(_config(), setting, seed)
+            acc, params = dt.train_single(_config(), setting, seed)
             for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(batched.params[i][j])):
                 np.testing.assert_allclose(b, a, atol=1e-5)
             np.testing.assert_allclose(batched.accuracy_history[i, j], acc, atol=1e-4)
 
 
 def test_member_equals_the_trainer_step_of_train_py(batched):
-    """Setting 1, seed 3 trained by cimjax.train's own jitted step (Python device values)."""
+    """Setting 1, seed 3 trained by cimjax.trainer's own jitted step (Python device values)."""
     from cimjax import data as data_lib
     from cimjax import optim as optim_lib
-    from cimjax import train as train_lib
+    from cimjax import trainer as trainer_lib
 
     i, j, seed = 1, 1, 3
     cfg = replace(_config(), device={"nl_ltp": 3.0, "nl_ltd": -3.0, "max_level": 64, "c2c_sigma": 0.02,
                                      "d2d_sigma": 0.5})
-    keys = train_lib.make_keys(cfg.run.seed)
+    keys = trainer_lib.make_keys(cfg.run.seed)
     keys = keys._replace(init=jax.random.fold_in(keys.init, seed), optim=jax.random.fold_in(keys.optim, seed))
     ds = data_lib.load_dataset(cfg.data, key=keys.data)
-    n = train_lib.steps_per_epoch(cfg, len(ds.train_labels))
-    trainer = train_lib.Trainer(cfg, tuple(ds.train_images.shape[1:]), n, keys)
+    n = trainer_lib.steps_per_epoch(cfg, len(ds.train_labels))
+    trainer = trainer_lib.Trainer(cfg, tuple(ds.train_images.shape[1:]), n, keys)
     state = trainer.initial_state
     for epoch in range(cfg.train.epochs):
         state = state._replace(opt_state=optim_lib.reset_momentum(state.opt_state))
@@ -211,7 +214,7 @@ def test_result_summary_and_trace_ranges(batched):
     assert np.all(t[:, :, 2:4] >= 0)  # write pulses, cell pulses
     # Read occupancy: fc1 reads the signed normalised image (every read occupied), fc2 the
     # post-ReLU hidden layer (sign plane empty: ≤ 7/8, and ≥ its activity, one block).
-    assert dm.TRACE_FIELDS[-1] == "read_occupancy" and dm.TRACE_FIELDS == hw_trace.Trace._fields
+    assert Trace._fields[-1] == "read_occupancy"
     occ = t[:, :, -1]
     assert np.all(occ[..., 0] > 0.95) and np.all(occ <= 1.0)
     assert np.all((occ[..., 1] >= t[:, :, 0, 1] - 1e-6) & (occ[..., 1] <= 7 / 8 + 1e-6))
@@ -243,14 +246,14 @@ def test_joint_objective_ranks_by_error_plus_energy(batched):
     try:
         energy = np.array([[4.0, 4.0], [2.0, 2.0], [1.0, 1.0], [3.0, 3.0], [5.0, 5.0]])
         metrics = ({k: energy for k in ("energy", "wu_energy")}, {})
-        j = dm.joint_objective(_config(), batched, lambdas=(0.0, 1.0), reference=2, metrics=metrics)
+        j = dmj.joint_objective(_config(), batched, lambdas=(0.0, 1.0), reference=2, metrics=metrics)
         assert list(j.best) == [0, 2]
         np.testing.assert_allclose(j.energy_norm, [4.0, 2.0, 1.0, 3.0, 5.0])
         np.testing.assert_allclose(j.objective[1], [0.1 + 4.0, 0.2 + 2.0, 0.15 + 1.0, 0.3 + 3.0, 0.4 + 5.0])
         with pytest.raises(ValueError, match="energy_metric"):
-            dm.joint_objective(_config(), batched, energy_metric="area", metrics=metrics)
+            dmj.joint_objective(_config(), batched, energy_metric="area", metrics=metrics)
         with pytest.raises(ValueError, match="lambdas"):
-            dm.joint_objective(_config(), batched, lambdas=(-1.0,), metrics=metrics)
+            dmj.joint_objective(_config(), batched, lambdas=(-1.0,), metrics=metrics)
     finally:
         batched.accuracy = batched_acc
 
@@ -270,7 +273,6 @@ def test_bits_from_levels_groups_members_and_their_chips():
     """Two weight-bit groups (16 → 4 bits, 32 → 5 bits): each member trains as a single run
     of its group's config, and the shared-compile chip estimate equals estimate_config."""
     from cimjax.estimate import estimate_config
-    from cimjax.hw import trace as hw_trace
 
     cfg = _config()
     settings = {"nl_ltp": [1.75, 1.75], "nl_ltd": [1.46, 1.46], "max_level": [16, 32], "c2c_sigma": [0.003, 0.003],
@@ -279,14 +281,14 @@ def test_bits_from_levels_groups_members_and_their_chips():
                           progress=False)
     assert r.weight_bits.tolist() == [4, 5]
     for i, bits in enumerate((4, 5)):
-        _, params = dm.train_single(dm.config_for_bits(cfg, bits), {k: v[i] for k, v in settings.items()}, 0)
+        _, params = dt.train_single(dm.config_for_bits(cfg, bits), {k: v[i] for k, v in settings.items()}, 0)
         for a, b in zip(jax.tree.leaves(params), jax.tree.leaves(r.params[i][0])):
             np.testing.assert_allclose(b, a, atol=1e-5)
-    metrics, timing = dm.member_metrics(cfg, r)
+    metrics, timing = dmj.member_metrics(cfg, r)
     assert timing["compiles"] == 1
     for i, bits in enumerate((4, 5)):
         c = replace(dm.config_for_bits(cfg, bits), device={"max_level": settings["max_level"][i]})
-        est, _, _ = estimate_config(c, hw_trace.make_trace(*r.trace[i, 0]))
+        est, _, _ = estimate_config(c, make_trace(*r.trace[i, 0]))
         # estimate_config evaluates on the host (cimjax.host_eval): float rounding apart from XLA's.
         np.testing.assert_allclose(metrics["wu_energy"][i, 0], float(est.wu.energy), rtol=1e-5)
         total = float(est.fw.energy + est.ag.energy + est.wg.energy + est.wu.energy + est.leakage_energy)

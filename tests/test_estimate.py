@@ -15,7 +15,7 @@ from cimjax.estimate import (
     neurosim_output_row,
 )
 from cimjax.build import trace_from_run
-from cimjax.hw import trace as hw_trace
+from cimjax import trace as trace_lib
 
 MLP = ["model.name=mlp", "model.hidden=64", "data.name=synthetic"]
 
@@ -58,7 +58,7 @@ def test_cli_estimate_writes_report_and_files(tmp_path, capsys):
     assert (out / "estimate.png").stat().st_size > 10_000
 
 
-def _write_run(run_dir, trace_rows, fields=hw_trace.Trace._fields):
+def _write_run(run_dir, trace_rows, fields=trace_lib.Trace._fields):
     os.makedirs(run_dir, exist_ok=True)
     header = ["epoch"] + [f"{f}_{n}" for f in fields for n in ("fc1", "fc2")]
     lines = [",".join(header)] + [",".join(repr(float(v)) for v in r) for r in trace_rows]
@@ -86,7 +86,7 @@ def test_trace_from_run_reads_the_requested_epoch(tmp_path):
 
 def test_trace_from_run_reads_runs_before_the_read_occupancy(tmp_path):
     """hardware_trace.csv of earlier runs has 6 fields per layer: read_occupancy is 1."""
-    old = hw_trace.Trace._fields[:6]
+    old = trace_lib.Trace._fields[:6]
     _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2, 0.05, 0.06]], fields=old)
     t = trace_from_run(str(tmp_path), 2)
     np.testing.assert_allclose(np.asarray(t.input_activity), [0.3, 0.2], rtol=1e-6)

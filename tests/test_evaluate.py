@@ -21,7 +21,8 @@ from cimjax.config import (ArraySection, Config, ConfigError, DataConfig, Hardwa
 from cimjax.data import load_dataset
 from cimjax.evaluate import _effective_variation, evaluate_run
 from cimjax.nn.layers import CIMDense
-from cimjax.train import Trainer, make_keys, train_and_evaluate
+from cimjax.train import train_and_evaluate
+from cimjax.trainer import Trainer, make_keys
 
 
 def _config(out: str, **array) -> Config:

@@ -17,15 +17,15 @@ import pytest
 
 from helpers import x64
 from cimjax.hw import chip
-from cimjax.hw import trace as hw_trace
+from cimjax import trace as trace_lib
 from cimjax.hw.network import LayerShape
 
 LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(1, 1, 2048, 1, 1, 10, False))
 
 
 def _trace(read_occupancy=(0.8, 0.7)):
-    return hw_trace.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1],
-                               read_occupancy=read_occupancy)
+    return trace_lib.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1],
+                                read_occupancy=read_occupancy)
 
 
 def _total_energy(est):

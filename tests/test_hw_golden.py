@@ -5,7 +5,7 @@ its shipped ``Param.cpp``: RRAM 1T1R, 32 nm LSTP, 128×128, 6-bit ADC, 5-bit cel
 8-bit inputs, batch 200 × 250 iterations; the run's input activities, weight level 0.5).
 
 Read occupancy (the fraction of sub-array reads with an active row, which sets the MLSA energy
-of empty reads): :data:`cimjax.hw.trace.SYNTHETIC_RELU_READ_OCCUPANCY`, measured on synthetic
+of empty reads): :data:`cimjax.trace.SYNTHETIC_RELU_READ_OCCUPANCY`, measured on synthetic
 post-ReLU traces with the run's activities (NeuroSim V2.0 on those traces gives the same
 occupancies); a synthetic stand-in, as the write trace below, not the run's trace files.
 
@@ -13,7 +13,7 @@ Write trace (WU): the default run's weights after 7 steps are 5-bit WAGE weights
 of 1/16 in (−1, 1), std ≈ 0.7: uniform(−1.5, 1.5) clipped to ±(1 − 1/16)); its old-weight
 file holds the unquantised weight plus the gradient (grad std 0.007–0.03). We draw, per layer
 with a fixed seed, ``p ~ U(−1.5, 1.5)`` clipped, ``new = Q5(p)``, ``old = p + g`` with ``g ~
-N(0, 0.02²)``, and reduce them with :func:`cimjax.hw.trace.weight_update_stats` (ΔG_min = 2/32
+N(0, 0.02²)``, and reduce them with :func:`cimjax.trace.weight_update_stats` (ΔG_min = 2/32
 in weight units, 128×128 sub-arrays). A plausible stand-in, not the run's files.
 
 Every golden number gets a ±10 % check; a check that cimjax does not meet is marked
@@ -33,7 +33,7 @@ import pytest
 from cimjax.config.schema import ModelConfig
 from cimjax.estimate import figure
 from cimjax.hw import chip
-from cimjax.hw import trace as hw_trace
+from cimjax import trace as trace_lib
 from cimjax.hw.network import network_layers
 
 MM2 = 1e-6  # m² per mm²
@@ -117,7 +117,7 @@ GOLDEN_LAYERS = {
 }
 
 
-def default_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128) -> hw_trace.Trace:
+def default_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128) -> trace_lib.Trace:
     """The default run's read trace (its activities, weight level 0.5, the synthetic read
     occupancy) plus a synthetic write trace (module docstring)."""
     rng = np.random.default_rng(seed)
@@ -127,13 +127,13 @@ def default_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarra
         p = np.clip(rng.uniform(-1.5, 1.5, shape), -(1 - 1 / 16), 1 - 1 / 16)
         new = np.round(p * 16) / 16
         old = p + rng.normal(0.0, grad_std, shape)
-        s = hw_trace.weight_update_stats(
+        s = trace_lib.weight_update_stats(
             jnp.asarray(new, jnp.float32), jnp.asarray(old, jnp.float32), subarray_rows=subarray, subarray_cols=subarray
         )
         stats.append([float(x) for x in s])
     w = np.asarray(stats).T
-    return hw_trace.make_trace(hw_trace.DEFAULT_RUN_ACTIVITIES, 0.5, *w,
-                               read_occupancy=hw_trace.SYNTHETIC_RELU_READ_OCCUPANCY)
+    return trace_lib.make_trace(trace_lib.DEFAULT_RUN_ACTIVITIES, 0.5, *w,
+                                read_occupancy=trace_lib.SYNTHETIC_RELU_READ_OCCUPANCY)
 
 
 def vgg8_layers():

@@ -15,7 +15,7 @@ import pytest
 
 import helpers
 from cimjax.hw import chip
-from cimjax.hw import trace as hw_trace
+from cimjax import trace as trace_lib
 from cimjax.hw.components import gates, sram
 from cimjax.hw.components import subarray as SA
 from cimjax.hw.components import subarray_sram as SR
@@ -209,7 +209,7 @@ LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(1, 1, 2048, 1, 1, 1
 @pytest.fixture(scope="module")
 def chips():
     """The SRAM and RRAM estimates of a small two-layer network (one compile each)."""
-    trace = hw_trace.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1])
+    trace = trace_lib.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1])
     params = chip.default_params()
     f = jax.jit(chip.estimate, static_argnums=1)
     return {cell: jax.device_get(f(params, chip.ChipConfig(LAYERS, cell=cell), trace)) for cell in ("sram", "rram")}

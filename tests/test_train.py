@@ -7,7 +7,8 @@ import jax
 import pytest
 
 from cimjax.config import ConfigError, load_config, replace
-from cimjax.train import Trainer, train_and_evaluate
+from cimjax.train import train_and_evaluate
+from cimjax.trainer import Trainer
 
 OUTPUT_FILES = (
     "config.json",
@@ -153,7 +154,7 @@ def test_fresh_run_moves_earlier_run_aside(tmp_path):
 def test_train_step_compiles_once(tmp_path):
     cfg = smoke_config(tmp_path, "jit", epochs=1)
     from cimjax.data import iterate_batches, load_dataset
-    from cimjax.train import make_keys, steps_per_epoch
+    from cimjax.trainer import make_keys, steps_per_epoch
 
     keys = make_keys(0)
     ds = load_dataset(cfg.data, key=keys.data)
@@ -172,7 +173,7 @@ def test_input_stats_measure_activity_and_read_occupancy(tmp_path):
     import numpy as np
 
     from cimjax import trace as trace_lib
-    from cimjax.train import make_keys
+    from cimjax.trainer import make_keys
 
     cfg = smoke_config(tmp_path, "stats", epochs=1)
     trainer = Trainer(cfg, (16, 16, 1), 10, make_keys(0))
@@ -199,7 +200,7 @@ def test_checkpoint_restores_device_population(tmp_path):
 
     from cimjax.checkpoint import Checkpointer
     from cimjax.optim import DeviceUpdateState
-    from cimjax.train import make_keys
+    from cimjax.trainer import make_keys
 
     cfg = replace(smoke_config(tmp_path, "d2d", epochs=1), device={"d2d_sigma": 0.3})
     shape = (16, 16, 1)

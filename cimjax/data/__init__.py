@@ -6,7 +6,7 @@ labels on the host; :func:`iterate_batches` turns a split into float32 batches i
 NeuroSim's CIFAR-10 train augmentation inside jit.
 
 Where data is looked for (details in :mod:`cimjax.data.cifar10` and
-:mod:`cimjax.data.sources`):
+:mod:`cimjax.data.fashion_mnist`):
 
 - ``cifar10`` archive: ``data.data_dir`` (or its ``cifar10/``), else
   ``$CIMJAX_DATA_DIR/cifar10``, else ``~/.cache/cimjax/cifar10``; ``cifar10``
@@ -33,14 +33,12 @@ from cimjax.data.pipeline import (
     iterate_batches as iterate_batches,
     num_batches as num_batches,
 )
-from cimjax.data.sources import (
-    dataset_image_shape as dataset_image_shape,
-    load_dataset as load_dataset,
+from cimjax.data.fashion_mnist import (
     load_fashion_mnist as load_fashion_mnist,
     load_fashion_mnist_embedded as load_fashion_mnist_embedded,
-    make_synthetic as make_synthetic,
-    synthetic_templates as synthetic_templates,
 )
+from cimjax.data.sources import dataset_image_shape as dataset_image_shape, load_dataset as load_dataset
+from cimjax.data.synthetic import make_synthetic as make_synthetic, synthetic_templates as synthetic_templates
 
 __all__ = [
     "DataNotFoundError",

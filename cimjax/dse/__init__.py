@@ -7,7 +7,8 @@
 - :mod:`cimjax.dse.sensitivity`: differentiable PPA and elasticities (``--sensitivity``);
 - :mod:`cimjax.dse.optimize`: gradient co-optimisation (``cimjax optimize``);
 - :mod:`cimjax.dse.plots`, :mod:`cimjax.dse.io`: PNG plots, CSV/JSON files;
-- :mod:`cimjax.dse.device_map` (grids in :mod:`~cimjax.dse.device_grid`, joint objective and
-  plots in :mod:`~cimjax.dse.device_map_joint`): accuracy maps of device specs by one vmapped
-  short training over a batch of devices and seeds, and accuracy + λ·energy.
+- :mod:`cimjax.dse.device_map` (grids in :mod:`~cimjax.dse.device_grid`, the training program
+  in :mod:`~cimjax.dse.device_train`, joint objective and plots in
+  :mod:`~cimjax.dse.device_map_joint`): accuracy maps of device specs by one vmapped short
+  training over a batch of devices and seeds, and accuracy + λ·energy.
 """

@@ -95,8 +95,8 @@ def cmd_sweep(args, config) -> int:
     if args.chunk < 1:
         raise ConfigError(f"--chunk = {args.chunk}: expected an integer ≥ 1")
     print(f"sweep {grid.source}: {grid.size():,} designs ({grid.sample}) of {', '.join(grid.names)}")
-    result = sweep.run_sweep(config, grid, trace=_trace(args, config), chunk=args.chunk,
-                             shard=not args.no_shard, progress=not args.no_progress)
+    result = sweep.run_sweep(config, G.designs(grid, config), grid.objectives, trace=_trace(args, config),
+                             chunk=args.chunk, shard=not args.no_shard, progress=not args.no_progress)
     t = result.timing
     print(f"evaluated {result.num_designs:,} designs in {t['groups']} static group(s) on {result.devices} device(s): "
           f"{t['designs_per_s']:,.0f} designs/s after {t['compile_s']:.1f} s of compilation")

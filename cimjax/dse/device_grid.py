@@ -186,7 +186,8 @@ def device_grid(axes: Mapping[str, Sequence], base: Union[DeviceConfig, Mapping,
     return DeviceGrid(name or " × ".join(names), tuple(checked), settings)
 
 
-def _concat(grids: Sequence[DeviceGrid]) -> tuple[dict, list]:
+def concat_grids(grids: Sequence[DeviceGrid]) -> tuple[dict, list]:
+    """The settings of ``grids`` one after another, and one panel per grid (its axes and indices)."""
     settings = {k: np.concatenate([g.settings[k] for g in grids]) for k in DEVICE_PARAMS}
     panels, start = [], 0
     for g in grids:

@@ -14,7 +14,8 @@ import numpy as np
 
 from cimjax.config import Config, ConfigError
 from cimjax.dse.device_grid import AXIS_DOC, DROP_COLOR_MAX
-from cimjax.dse.device_map import DeviceMapResult, TRACE_FIELDS, config_for_bits
+from cimjax.dse.device_map import DeviceMapResult, config_for_bits
+from cimjax.trace import Trace
 
 # --------------------------------------------------------------------------------------
 # Joint objective: accuracy and the estimator's energy
@@ -82,21 +83,20 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
 
     Raises:
       ConfigError: a cell type the estimator does not model;
-      ValueError: ``result.trace`` without the :data:`~cimjax.dse.device_map.TRACE_FIELDS` rows.
+      ValueError: ``result.trace`` without a row per :class:`~cimjax.trace.Trace` field.
     """
     from cimjax.config.schema import ESTIMATOR_CELL_TYPES
     from cimjax.dse.sweep import metrics_of
     from cimjax import build as build_lib
     from cimjax.hw import chip
-    from cimjax.hw import trace as hw_trace
 
     if config.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
         raise ConfigError(f"hardware.cell_type = {config.hardware.cell_type!r}: the estimator models "
                           f"{', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only")
     n, s = result.accuracy.shape
-    if np.ndim(result.trace) != 4 or np.shape(result.trace)[2] != len(TRACE_FIELDS):
+    if np.ndim(result.trace) != 4 or np.shape(result.trace)[2] != len(Trace._fields):
         raise ValueError(f"DeviceMapResult.trace: shape {np.shape(result.trace)}, expected (N, S, "
-                         f"{len(TRACE_FIELDS)}, layers) (the fields {TRACE_FIELDS})")
+                         f"{len(Trace._fields)}, layers) (the fields {Trace._fields})")
     names = ("energy", "latency", "tops_per_w", "wu_energy", "wu_latency")
     bits = result.weight_bits if result.weight_bits is not None else np.full(n, -1, np.int64)
     dtype = jnp.result_type(float)
@@ -122,11 +122,10 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
 
         per_member = [member_params(i) for i in rows for _ in range(s)]
         params = jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x, dtype) for x in xs]), *per_member)
-        tr = jnp.asarray(result.trace[rows].reshape(len(rows) * s, len(TRACE_FIELDS), -1), dtype)
+        tr = jnp.asarray(result.trace[rows].reshape(len(rows) * s, len(Trace._fields), -1), dtype)
 
         def one(p, fields, cc=cc):
-            trace = hw_trace.Trace(**{f: fields[j] for j, f in enumerate(TRACE_FIELDS)})
-            est = chip.estimate(p, cc, trace)
+            est = chip.estimate(p, cc, Trace(*fields))
             m = metrics_of(est)
             return jnp.stack([m["energy"], m["latency"], m["tops_per_w"], est.wu.energy, est.wu.latency])
 

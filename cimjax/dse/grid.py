@@ -35,6 +35,7 @@ import numpy as np
 
 from cimjax.config import Config, ConfigError
 from cimjax.dse import params as P
+from cimjax.dse.sweep import METRICS
 
 SAMPLES = ("grid", "random", "lhs")
 #: Most designs a grid may expand to.
@@ -206,8 +207,6 @@ def parse_grid(d: dict, config: Config, source: str = "<dict>") -> Grid:
     seed = d.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ConfigError(f"{source}: seed = {seed!r} is invalid: expected an integer ≥ 0")
-    from cimjax.dse.sweep import METRICS  # the metric names
-
     objectives = tuple(d.get("objectives", ("energy", "latency", "area")))
     for o in objectives:
         if o not in METRICS:
@@ -282,6 +281,14 @@ def points(grid: Grid, seed: int = 0) -> dict[str, np.ndarray]:
         else:
             out[a.name] = lo + u * (hi - lo)
     return out
+
+
+def designs(grid: Grid, config: Config) -> dict[str, np.ndarray]:
+    """The designs a sweep of ``grid`` evaluates for ``config``: :func:`points` (seeded from
+    ``grid.seed``, else ``config.run.seed``), checked by :func:`check_points`."""
+    pts = points(grid, seed=config.run.seed)
+    check_points(pts, config)
+    return pts
 
 
 def _column(a: Axis, values) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Vmapped, chunked, sharded design-space sweeps of the chip estimate.
 
-``run_sweep(config, grid)`` expands the grid (:mod:`cimjax.dse.grid`), groups the designs by
-their *static* chip configuration, and evaluates each group with one jitted
+``run_sweep(config, pts, objectives)`` takes designs (one array of values per parameter, e.g.
+a grid's, :func:`cimjax.dse.grid.designs`), groups them by their *static* chip
+configuration, and evaluates each group with one jitted
 ``vmap(estimate)`` over chunks of ``chunk`` designs (the last chunk padded to the chunk size,
 so nothing recompiles, and the padding dropped). With several JAX devices each chunk is
 sharded over all of them (``jax.sharding``; a 1-D mesh over the design axis). The result
@@ -247,17 +248,13 @@ def objective_matrix(metrics: dict, objectives: Sequence[str]) -> np.ndarray:
     return np.stack([(-1.0 if o in MAXIMISE else 1.0) * np.asarray(metrics[o], float) for o in objectives], axis=1)
 
 
-def run_sweep(config: Config, grid, *, layers=None, trace=None, chunk: int = 4096, shard: bool = True,
-              progress: bool = True, objectives: Optional[Sequence[str]] = None) -> SweepResult:
-    """Expand ``grid`` (:class:`cimjax.dse.grid.Grid`), evaluate every design exactly and mark
-    the Pareto front of ``objectives`` (default: the grid's)."""
-    from cimjax.dse import grid as G
-
-    pts = G.points(grid, seed=config.run.seed)
-    G.check_points(pts, config)
+def run_sweep(config: Config, pts: dict, objectives: Sequence[str], *, layers=None, trace=None, chunk: int = 4096,
+              shard: bool = True, progress: bool = True) -> SweepResult:
+    """Evaluate every design of ``pts`` (parameter name → (N,) values, e.g. the designs of a grid,
+    :func:`cimjax.dse.grid.designs`) exactly and mark the Pareto front of ``objectives``."""
     base = prepare(config, layers=layers, trace=trace)
     metrics, group, timing = evaluate(base, pts, chunk=chunk, shard=shard, progress=progress)
-    objectives = tuple(objectives or grid.objectives)
+    objectives = tuple(objectives)
     front = pareto_mask(objective_matrix(metrics, objectives))
     return SweepResult(pts, metrics, front, group, objectives, timing, len(jax.devices()) if shard else 1)
 

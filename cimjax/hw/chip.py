@@ -501,7 +501,7 @@ def estimate(params: ChipParams, config: ChipConfig, trace) -> ChipEstimate:
     Args:
       params: :class:`ChipParams` (traced; give leaves a leading axis and ``vmap``).
       config: :class:`ChipConfig` (static).
-      trace: a :class:`cimjax.hw.trace.Trace` (per-layer activities, conductance level,
+      trace: a :class:`cimjax.trace.Trace` (per-layer activities, conductance level,
         write statistics and read occupancy; shape ``(L,)`` each).
 
     Returns:

@@ -20,7 +20,7 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
 
 * **Mean-field trace.** NeuroSim loops over every input bit-vector and sub-array with the
   real traces; here every sub-array of a layer reads with the layer's mean activity and mean
-  conductance (:mod:`cimjax.hw.trace`), so "max over sub-arrays" is the sub-array latency
+  conductance (:mod:`cimjax.trace`), so "max over sub-arrays" is the sub-array latency
   and energies are ``count × per-sub-array``.
 * **Partial pieces.** A layer's tiles, PEs and sub-arrays are costed as if full: energy
   ``= count × full-piece energy``, latency of the first (full) piece. Exact when every piece

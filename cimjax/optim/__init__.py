@@ -4,7 +4,6 @@ from cimjax.optim.device_update import (
     NO_PARAMS_MSG as NO_PARAMS_MSG,
     DeviceUpdateState as DeviceUpdateState,
     device_update as device_update,
-    device_weight_change as device_weight_change,
     neurosim_optimizer as neurosim_optimizer,
 )
 from cimjax.optim.momentum import (
@@ -13,3 +12,4 @@ from cimjax.optim.momentum import (
     reset_momentum as reset_momentum,
     step_decay_schedule as step_decay_schedule,
 )
+from cimjax.optim.weight_change import device_weight_change as device_weight_change

@@ -3,7 +3,8 @@
 * :func:`cimjax.optim.momentum.neurosim_momentum` is NeuroSim's velocity ``v ← γ·v + α·g`` (with the
   as-released in-place renormalisation, spec §1.5 "momentum subtlety", or plain).
 * :func:`device_update` turns that velocity into the weight change a nonlinear,
-  asymmetric, noisy synaptic device achieves (``QG`` then ``W``), and returns
+  asymmetric, noisy synaptic device achieves (``QG`` then ``W`` on every tensor,
+  :mod:`cimjax.optim.weight_change`), and returns
   ``w' − w`` so that ``optax.apply_updates(params, updates)`` gives ``w'``.
 * :func:`neurosim_optimizer` chains the two, from the config sections.
 
@@ -14,7 +15,6 @@ can be kept on a plain optimiser with ``optax.partition``.
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple, Optional, Union
 
 import jax
@@ -24,15 +24,12 @@ import optax
 
 from cimjax import quant
 from cimjax.config.schema import DeviceConfig, QuantConfig, TrainConfig
-from cimjax.devices.nonlinear import C2C_MODES, NL_CLIP, c2c_noise, device_step_cell, sample_d2d_a
+from cimjax.devices.nonlinear import C2C_MODES, NL_CLIP, sample_d2d_a
 from cimjax.optim.momentum import neurosim_momentum
+from cimjax.optim.weight_change import DeviceValue, tensor_update_static, tensor_update_traced
 
 Array = jax.Array
 ScalarOrSchedule = Union[float, optax.Schedule]
-
-#: A device parameter given as a Python number (validated, static where it may be) or as a
-#: JAX array (traced under ``jit``/``vmap``; validated only when concrete).
-DeviceValue = Union[float, int, jax.Array]
 
 NO_PARAMS_MSG = (
     "device_update needs the current weights: call update(updates, state, params) with "
@@ -61,119 +58,6 @@ class DeviceUpdateState(NamedTuple):
     rng_key: Array
     a_ltp: optax.Params
     a_ltd: optax.Params
-
-
-def _pulse_count(x: Array, lr: Array, max_level: DeviceValue) -> tuple[Array, Array]:
-    """Steps 1–3 of QG: ``x̂ = x/shift(max|x|)`` and ``ΔP = round(lr·x̂/2·L)``."""
-    x_hat = x / quant.shift(jnp.max(jnp.abs(x))) if x.size else x
-    gr = lr * x_hat
-    return gr, jnp.round(gr / 2.0 * max_level)
-
-
-def _weight_clip(w: Array, weight_bits: quant.Bits) -> Array:
-    """``C(w, b_W)``; float weight bits clip to the device's range [−1, 1] (δ = 0)."""
-    if quant.is_float_bits(weight_bits):
-        return jnp.clip(w, -1.0, 1.0)
-    return quant.clip_c(w, weight_bits)
-
-
-def device_weight_change(
-    x: Array,
-    w: Array,
-    a_ltp: Array,
-    a_ltd: Array,
-    learning_rate: Union[float, Array],
-    *,
-    max_level: DeviceValue,
-    weight_bits: quant.Bits = 5,
-    clip_pulses: bool = False,
-    ideal: bool = False,
-) -> tuple[Array, Array]:
-    """Deterministic part of QG for one tensor: the device's weight change ``d`` (pre-SR).
-
-    Source: spec §2.4 steps 1–7.
-
-    1. ``x̂ = x/shift(max|x|)`` over the whole tensor; 2. ``gr = lr·x̂``;
-    3. ``ΔP = round(gr/2·L)``; 4–6. ``w_new`` from the device curve
-    (:func:`cimjax.devices.nonlinear.device_step_cell`, ``A_LTP`` where ``ΔP < 0``);
-    7. ``d = w − C(w_new, b_W)``.
-
-    With ``ideal=True`` the device is skipped and ``d = gr = lr·x̂`` exactly: WAGE's
-    gradient (spec §2.4 "why step 8 gives sensible steps"). A linear device (``A = ±inf``,
-    NL = 0) instead gives the pulse-quantised ``d = w − C(w − 2ΔP/L)``, which equals
-    ``2ΔP/L`` (within ``|lr·x̂ − d| ≤ 1/L``) wherever the clip does not act.
-
-    Args:
-      x: velocity tensor (the update direction; the weight moves by ``−d``).
-      w: current weights, same shape, weight units.
-      a_ltp: signed LTP curve constants in pulses, same shape (``±inf`` = linear).
-      a_ltd: signed LTD curve constants in pulses, same shape.
-      learning_rate: ``lr`` (NeuroSim ``grad_scale``), scalar.
-      max_level: ``L``, pulses across the range: a Python int or a (traced) scalar array;
-        it only enters as a float scale (``ΔP = round(gr/2·L)``, the curve's ``L/A``).
-      weight_bits: ``b_W`` of ``C`` (static; float markers clip to [−1, 1]).
-      clip_pulses: clip pulse positions to [0, L] (static).
-      ideal: WAGE's update instead of the device curve (static).
-
-    Returns:
-      ``(d, delta_pulses)``: weight change in weight units and the signed pulse count
-      ``ΔP``, both with the shape and dtype of ``w``.
-    """
-    gr, dp = _pulse_count(x.astype(w.dtype), jnp.asarray(learning_rate, w.dtype), max_level)
-    if ideal:
-        return gr, dp
-    w_new = device_step_cell(w, dp, a_ltp, a_ltd, max_level, clip_pulses=clip_pulses)
-    return (w - _weight_clip(w_new, weight_bits)).astype(w.dtype), dp
-
-
-def _leaf_update(
-    x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, max_level, c2c_sigma, *, weight_bits, gradient_bits, c2c_mode,
-    clip_pulses, ideal, add_c2c,
-):
-    """One tensor: QG (steps 1–8) and W; returns ``w' − w`` (see :func:`device_update`).
-
-    ``max_level`` and ``c2c_sigma`` may be Python numbers or (traced) arrays; ``add_c2c``
-    (static) says whether the c2c term is added at all (a traced σ always adds it: with σ =
-    0 the term is ``±0``, so the result equals the Python-zero path's).
-    """
-    d, dp = device_weight_change(
-        x, w, a_ltp, a_ltd, lr, max_level=max_level, weight_bits=weight_bits,
-        clip_pulses=clip_pulses, ideal=ideal,
-    )
-    if quant.is_float_bits(gradient_bits):
-        delta = d
-    else:
-        delta = quant.stochastic_round(key_sr, d) / quant.scale_s(gradient_bits)
-    w_new = w - delta
-    if add_c2c:
-        w_new = w_new + c2c_noise(key_c2c, delta, c2c_sigma, c2c_mode, dp)
-    w_new = _weight_clip(w_new, weight_bits)
-    return (w_new - w).astype(w.dtype)
-
-
-@functools.partial(
-    jax.jit,
-    static_argnames=(
-        "max_level", "weight_bits", "gradient_bits", "c2c_sigma", "c2c_mode", "clip_pulses", "ideal",
-    ),
-)
-def _device_leaf_update(
-    x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, *, max_level, weight_bits, gradient_bits, c2c_sigma,
-    c2c_mode, clip_pulses, ideal,
-):
-    """:func:`_leaf_update` with Python-valued (static) ``max_level`` and ``c2c_sigma``."""
-    return _leaf_update(
-        x, w, a_ltp, a_ltd, lr, key_sr, key_c2c, max_level, c2c_sigma, weight_bits=weight_bits,
-        gradient_bits=gradient_bits, c2c_mode=c2c_mode, clip_pulses=clip_pulses, ideal=ideal,
-        add_c2c=c2c_sigma > 0,
-    )
-
-
-#: :func:`_leaf_update` with array-valued (traced) ``max_level`` and ``c2c_sigma``.
-_device_leaf_update_traced = jax.jit(
-    _leaf_update,
-    static_argnames=("weight_bits", "gradient_bits", "c2c_mode", "clip_pulses", "ideal", "add_c2c"),
-)
 
 
 def _is_array(x) -> bool:
@@ -329,12 +213,12 @@ def device_update(
 
         def leaf(x, w, a_p, a_d, k_sr, k_c2c):
             if traced:
-                return _device_leaf_update_traced(
+                return tensor_update_traced(
                     x, w, a_p, a_d, lr, k_sr, k_c2c, jnp.asarray(max_level, w.dtype),
                     jnp.asarray(c2c_sigma, w.dtype), weight_bits=weight_bits, gradient_bits=gradient_bits,
                     c2c_mode=c2c_mode, clip_pulses=clip_pulses, ideal=ideal, add_c2c=True,
                 )
-            return _device_leaf_update(
+            return tensor_update_static(
                 x, w, a_p, a_d, lr, k_sr, k_c2c, max_level=max_level, weight_bits=weight_bits,
                 gradient_bits=gradient_bits, c2c_sigma=float(c2c_sigma), c2c_mode=c2c_mode,
                 clip_pulses=clip_pulses, ideal=ideal,
