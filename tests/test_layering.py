@@ -72,7 +72,6 @@ KNOWN_VIOLATIONS = {
     # The hw engineer: hw takes plain values (NeuroSim versions as data, the layer table and the
     # floorplan from the build's output), not config classes; no host evaluation inside hw.
     ("reaches", "cimjax.hw.components.params", "cimjax.config.schema"),
-    ("reaches", "cimjax.hw.network", "cimjax.config.schema"),
     ("reaches", "cimjax.hw.chip", "cimjax.host_eval"),
     # The hw engineer: the technology memo keyed on values, not on the trace context.
     ("jax._src", "cimjax.hw.components.params"),

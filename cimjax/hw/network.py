@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from cimjax.config.schema import ModelConfig
 
 VGG8_CONV_CHANNELS = (128, 128, 256, 256, 512, 512)
 VGG8_POOL_AFTER = (False, True, False, True, False, True)
@@ -80,8 +79,12 @@ def scaled_channels(channels: int, width: float) -> int:
     return max(1, round(channels * width))
 
 
-def network_layers(model: ModelConfig, input_shape: tuple[int, int, int]) -> list[LayerShape]:
-    """The layer table of ``model`` for images of ``input_shape`` = (H, W, C)."""
+def network_layers(model, input_shape: tuple[int, int, int]) -> list[LayerShape]:
+    """The layer table of ``model`` for images of ``input_shape`` = (H, W, C).
+
+    ``model`` is anything with the fields of the experiment's ``ModelConfig`` that shape the
+    network: ``name`` (``vgg8`` or ``mlp``), ``width``, ``hidden`` and ``num_classes`` (hw reads
+    plain values; it does not import the experiment config)."""
     h, w, c = input_shape
     layers: list[LayerShape] = []
     if model.name == "vgg8":
