@@ -39,7 +39,7 @@ sys.path.insert(0, ROOT)
 def main(argv=None) -> int:
     from cimjax.config import load_config
     from cimjax.dse import grid as G
-    from cimjax.dse import plots
+    from cimjax.report import plots
     from cimjax.dse import sweep as S
     from cimjax.dse.optimize import optimize, parse_constraint
     from cimjax.dse.pareto import pareto_mask

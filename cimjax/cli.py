@@ -59,9 +59,10 @@ def _cmd_estimate(args) -> int:
     import time
 
     from cimjax.data import dataset_image_shape
-    from cimjax.estimate import estimate_config, trace_from_run, write_estimate
+    from cimjax.estimate import estimate_config, trace_from_run
     from cimjax.hw.network import network_layers
-    from cimjax.report import estimate_table, mapping_table
+    from cimjax.report.files import write_estimate
+    from cimjax.report.tables import estimate_table, mapping_table
 
     t0 = time.perf_counter()
     config = _build_config(args)
@@ -78,8 +79,8 @@ def _cmd_estimate(args) -> int:
     print(f"\nestimate ({source}); per epoch = {images:g} training images:\n")
     print(estimate_table(est, names, images))
     out = args.out or config.run.out_dir
-    paths = write_estimate(out, est, names, images, f"{config.run.name}: {config.hardware.cell_type.upper()} "
-                           f"{config.hardware.technology_node_nm:g} nm")
+    title = f"{config.run.name}: {config.hardware.cell_type.upper()} {config.hardware.technology_node_nm:g} nm"
+    paths = write_estimate(out, est, names, images, title)
     print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
     if getattr(args, "sensitivity", False):  # ---- issue 5: --sensitivity (cimjax/dse/sensitivity.py) ----
         from cimjax.dse.sensitivity import format_sensitivity, sensitivity_table

@@ -63,9 +63,10 @@ from cimjax.analog.from_config import layer_array_configs
 from cimjax.analog.cells import apply_retention, cell_conductances
 from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
 from cimjax.config.io import _split_key
-from cimjax.evaluate_report import format_table, write_outputs
 from cimjax.hw.network import network_layers
 from cimjax.nn import wage
+from cimjax.report.files import write_evaluate
+from cimjax.report.tables import evaluate_table
 
 #: Fields a sweep may vary: those that change the analog read.
 SWEEPABLE = (
@@ -422,8 +423,8 @@ def evaluate_run(
         "device": jax.devices()[0].device_kind,
         "config": to_dict(base),
     }
-    write_outputs(report, out_dir)
-    log(format_table(report))
+    write_evaluate(report, out_dir)
+    log(evaluate_table(report))
     log(f"outputs in {out_dir}")
     return report
 

@@ -1,8 +1,11 @@
-"""``cimjax.report``: the unit and axis choice of plots and tables."""
+"""``cimjax.report``: the unit and axis choice of plots and tables, the one CSV / JSON writer."""
+
+import json
 
 import numpy as np
 import pytest
 
+from cimjax.report import files
 from cimjax.report.units import AxisScale, axis_for, axis_scale, prefix, si
 
 
@@ -39,3 +42,35 @@ def test_si_text():
     assert si(0.0, "s") == "0 s"
     assert si(5.4e-5, "m²") == "54 mm²"
     assert prefix(0.0, "J") == (1.0, "J")
+
+
+def test_write_csv_reads_back_exactly(tmp_path):
+    path = tmp_path / "a.csv"
+    x = 0.1 + 0.2
+    files.write_csv(str(path), [["name", "n", "x", "y"], ["a", np.int64(3), x, np.float32(0.5)], ["b", 4, 1e-300, True]])
+    text = path.read_text()
+    assert text == f"name,n,x,y\na,3,{x!r},0.5\nb,4,1e-300,True\n"
+    assert float(text.splitlines()[1].split(",")[2]) == x
+    assert not list(tmp_path.glob(".*tmp*"))  # written through a renamed temporary file
+
+
+def test_epoch_csv_resumes_byte_identically(tmp_path):
+    path = str(tmp_path / "log.csv")
+    with pytest.raises(ValueError, match="first column"):
+        files.EpochCsv(path, ["loss"])
+    full = files.EpochCsv(path, ["epoch", "loss"])
+    for e, v in enumerate([2.5, 1.0 / 3.0, 0.125]):
+        full.append(e, [v])
+    want = open(path).read()
+    resumed = files.EpochCsv(path, ["epoch", "loss"])
+    resumed.load(before_epoch=2)  # epoch 2 is repeated after a resume
+    assert resumed.column("epoch") == [0, 1]
+    resumed.append(2, [0.125])
+    assert open(path).read() == want
+    with pytest.raises(ValueError, match="2 values for 1 columns"):
+        resumed.append(3, [1.0, 2.0])
+
+
+def test_write_json(tmp_path):
+    files.write_json(str(tmp_path / "a.json"), {"a": [1, 2.5]})
+    assert json.loads((tmp_path / "a.json").read_text()) == {"a": [1, 2.5]}

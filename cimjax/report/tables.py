@@ -1,14 +1,17 @@
-"""Host-side reporting: tables and files for people (the floorplan they print is computed
-by one jitted call: op by op it takes seconds)."""
+"""Text tables for people: the network's mapping on the chip (its floorplan is computed by
+one host-evaluated call: op by op it takes seconds), the chip estimate and the results of
+``cimjax evaluate``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cimjax.config.schema import Config
 from cimjax import host_eval
+from cimjax.config.schema import Config
+from cimjax.estimate import AREA_BUCKETS, BUCKETS, PHASES
 from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
+from cimjax.report.units import si
 
 
 def _human(n: float) -> str:
@@ -19,6 +22,7 @@ def _human(n: float) -> str:
 
 
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns, a rule under the header row."""
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "-" * len(lines[0]))
@@ -68,17 +72,6 @@ def mapping_table(config: Config, layers: list[LayerShape]) -> str:
     return "\n".join(lines)
 
 
-def _si(x: float, unit: str) -> str:
-    """``x`` with an SI prefix, 4 significant digits."""
-    x = float(x)
-    if x == 0 or not np.isfinite(x):
-        return f"{x:g} {unit}"
-    for prefix, scale in (("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9), ("p", 1e-12), ("f", 1e-15)):
-        if abs(x) >= scale:
-            return f"{x / scale:.4g} {prefix}{unit}"
-    return f"{x:.3e} {unit}"
-
-
 def estimate_table(est, layer_names: list[str], images_per_epoch: float) -> str:
     """The chip estimate for people: area and its buckets, per-phase latency and energy per
     epoch and per image (average and NeuroSim's peak), the component breakdown, per-layer
@@ -88,40 +81,62 @@ def estimate_table(est, layer_names: list[str], images_per_epoch: float) -> str:
     total = f(area.total)
     lines = [f"chip area {total * 1e6:.2f} mm²"]
     rows = [("area bucket", "mm²", "share")]
-    for b in ("adc", "accumulation", "wg_unit", "interconnect", "other", "array"):
+    for b in AREA_BUCKETS:
         a = f(getattr(area, b))
         rows.append((b.replace("_", " "), f"{a * 1e6:.3f}", f"{100 * a / total:.1f} %"))
     lines += _table(rows) + [""]
     rows = [("phase", "latency/epoch", "energy/epoch", "peak latency", "peak energy", "per image")]
-    for p in ("fw", "ag", "wg", "wu"):
+    for p in PHASES:
         ph = getattr(est, p)
         rows.append((
-            p.upper(), _si(f(ph.latency), "s"), _si(f(ph.energy), "J"), _si(f(ph.peak_latency), "s"),
-            _si(f(ph.peak_energy), "J"),
-            f"{_si(f(ph.latency) / images_per_epoch, 's')} / {_si(f(ph.energy) / images_per_epoch, 'J')}",
+            p.upper(), si(f(ph.latency), "s"), si(f(ph.energy), "J"), si(f(ph.peak_latency), "s"),
+            si(f(ph.peak_energy), "J"),
+            f"{si(f(ph.latency) / images_per_epoch, 's')} / {si(f(ph.energy) / images_per_epoch, 'J')}",
         ))
-    lat = sum(f(getattr(est, p).latency) for p in ("fw", "ag", "wg", "wu"))
-    en = sum(f(getattr(est, p).energy) for p in ("fw", "ag", "wg", "wu"))
-    rows.append(("total", _si(lat, "s"), _si(en, "J"), "", "",
-                 f"{_si(lat / images_per_epoch, 's')} / {_si(en / images_per_epoch, 'J')}"))
+    lat = sum(f(getattr(est, p).latency) for p in PHASES)
+    en = sum(f(getattr(est, p).energy) for p in PHASES)
+    rows.append(("total", si(lat, "s"), si(en, "J"), "", "",
+                 f"{si(lat / images_per_epoch, 's')} / {si(en / images_per_epoch, 'J')}"))
     lines += _table(rows) + [""]
     rows = [("component", "latency/epoch", "energy/epoch")]
-    for b in ("adc", "accumulation", "array", "buffer", "interconnect", "wg_unit", "wu", "dram"):
+    for b in BUCKETS:
         le = getattr(est.breakdown, b)
-        rows.append((b.replace("_", " "), _si(f(le.latency), "s"), _si(f(le.energy), "J")))
+        rows.append((b.replace("_", " "), si(f(le.latency), "s"), si(f(le.energy), "J")))
     lines += _table(rows) + [""]
     rows = [("layer", "FW", "AG", "WG", "WU", "energy FW+AG+WG+WU", "leakage")]
     for i, name in enumerate(layer_names):
         pick = lambda x: float(np.asarray(x)[i])  # noqa: E731
         rows.append((
-            name, *(_si(pick(getattr(est.layers, p).latency), "s") for p in ("fw", "ag", "wg", "wu")),
-            _si(sum(pick(getattr(est.layers, p).energy) for p in ("fw", "ag", "wg", "wu")), "J"),
-            _si(pick(est.layers.leakage_power), "W"),
+            name, *(si(pick(getattr(est.layers, p).latency), "s") for p in PHASES),
+            si(sum(pick(getattr(est.layers, p).energy) for p in PHASES), "J"),
+            si(pick(est.layers.leakage_power), "W"),
         ))
     lines += _table(rows) + [""]
     lines.append(
-        f"leakage {_si(f(est.leakage_power), 'W')} ({_si(f(est.leakage_energy), 'J')}/epoch); "
+        f"leakage {si(f(est.leakage_power), 'W')} ({si(f(est.leakage_energy), 'J')}/epoch); "
         f"TOPS/W {f(est.tops_per_w):.4g}, TOPS {f(est.tops):.4g}; peak TOPS/W {f(est.peak_tops_per_w):.4g}, "
         f"peak TOPS {f(est.peak_tops):.4g}; {f(est.num_ops):.4g} operations and {images_per_epoch:g} images per epoch"
     )
+    return "\n".join(lines)
+
+
+def evaluate_table(report: dict) -> str:
+    """The results of ``cimjax evaluate`` (:func:`cimjax.evaluate.evaluate_run`'s report):
+    a line on the run and its base setting, then accuracy and test loss per setting."""
+    fields = list(report["sweeps"])
+    head = [*fields, "accuracy %", "test loss"]
+    rows = [["base", *[""] * (len(fields) - 1)] if fields else ["base"]]
+    rows[0] += [f"{report['base']['accuracy']:.2f}", f"{report['base']['test_loss']:.4g}"]
+    for r in report["results"]:
+        rows.append([str(r[f]) for f in fields] + [f"{r['accuracy']:.2f}", f"{r['test_loss']:.4g}"])
+    head = head if fields else ["setting", "accuracy %", "test loss"]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+    trained = report["trained_accuracy"]
+    b = report["base"]["settings"]
+    lines.insert(0, f"run {report['run_dir']} (step {report['checkpoint_step']}, trained in {report['trained_mode']}: "
+                 + (f"{trained:.2f} %" if trained is not None else "accuracy unknown") + f"); base: {b['array.mode']}, "
+                 f"{b['hardware.adc_bits']}-bit {b['array.adc_mode']} ADC, {b['hardware.subarray_rows']}-row sub-arrays, "
+                 f"σ = {b['array.variation_sigma']:g}, t = {b['array.retention_time']:g} s")
     return "\n".join(lines)
