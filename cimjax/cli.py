@@ -62,12 +62,14 @@ def _cmd_estimate(args) -> int:
     from cimjax.estimate import estimate_config, trace_from_run
     from cimjax.hw.network import network_layers
     from cimjax.report.files import write_estimate
+    from cimjax.report.mapping import mapping
     from cimjax.report.tables import estimate_table, mapping_table
 
     t0 = time.perf_counter()
     config = _build_config(args)
     layers = network_layers(config.model, dataset_image_shape(config.data))
-    print(mapping_table(config, layers))
+    chip_mapping = mapping(config, layers)
+    print(mapping_table(chip_mapping, config.hardware))
     names = [f"layer{i + 1}" for i in range(len(layers))]
     if args.trace:
         trace = trace_from_run(args.trace, len(layers), epoch=args.epoch)
@@ -80,7 +82,7 @@ def _cmd_estimate(args) -> int:
     print(estimate_table(est, names, images))
     out = args.out or config.run.out_dir
     title = f"{config.run.name}: {config.hardware.cell_type.upper()} {config.hardware.technology_node_nm:g} nm"
-    paths = write_estimate(out, est, names, images, title)
+    paths = write_estimate(out, est, names, images, chip_mapping, title)
     print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
     if getattr(args, "sensitivity", False):  # ---- issue 5: --sensitivity (cimjax/dse/sensitivity.py) ----
         from cimjax.dse.sensitivity import format_sensitivity, sensitivity_table

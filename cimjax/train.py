@@ -32,6 +32,7 @@ from cimjax.hw.network import network_layers
 from cimjax.report import plots
 from cimjax.report.files import (NEUROSIM_OUTPUT_HEADER, EpochCsv, breakdown_rows, neurosim_output_row, write_csv,
                                  write_json)
+from cimjax.report.mapping import mapping
 from cimjax.report.tables import mapping_table
 from cimjax import trace as trace_lib
 
@@ -420,7 +421,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     write_json(os.path.join(out, "summary.json"), summary)
     if not interrupted:
         log("\nhardware: NeuroSim floorplan of this network:")
-        log(mapping_table(config, network_layers(config.model, input_shape)))
+        log(mapping_table(mapping(config, network_layers(config.model, input_shape)), config.hardware))
         if config.run.estimate_each_epoch and epochs:
             log(f"per-epoch area / latency / energy (last epoch's trace) in {os.path.join(out, 'NeuroSim_Output.csv')}; "
                 f"the full report: cimjax estimate --config {out} --trace {out}")

@@ -3,8 +3,9 @@
 
 - a training run's per-epoch logs (:class:`EpochCsv`) and NeuroSim's per-epoch rows
   (:func:`neurosim_output_row`, :func:`breakdown_rows`);
-- ``cimjax estimate``: ``estimate.json`` (:func:`estimate_dict`), ``estimate_layers.csv``
-  and ``estimate.png`` (:func:`write_estimate`);
+- ``cimjax estimate``: ``estimate.json`` (:func:`estimate_dict` plus the mapping of
+  :mod:`cimjax.report.mapping`), ``estimate_layers.csv`` and ``estimate.png``
+  (:func:`write_estimate`);
 - ``cimjax evaluate``: ``evaluate.csv``, ``evaluate.json``, ``evaluate_trace.csv``,
   ``evaluate.png`` (:func:`write_evaluate`);
 - ``cimjax sweep`` / ``optimize``: :func:`write_sweep`, :func:`write_optimize`.
@@ -184,12 +185,16 @@ def estimate_dict(est, layer_names: Sequence[str], images_per_epoch: float) -> d
     }
 
 
-def write_estimate(out_dir: str, est, layer_names: Sequence[str], images_per_epoch: float, title: str) -> list[str]:
-    """Write ``estimate.json`` (:func:`estimate_dict`), ``estimate_layers.csv`` and
-    ``estimate.png`` into ``out_dir``; return their paths."""
+def write_estimate(out_dir: str, est, layer_names: Sequence[str], images_per_epoch: float, mapping: dict,
+                   title: str) -> list[str]:
+    """Write ``estimate.json`` (:func:`estimate_dict` and, under ``"mapping"``, ``mapping``
+    of :func:`cimjax.report.mapping.mapping` with the per-layer entries named as the layers),
+    ``estimate_layers.csv`` and ``estimate.png`` into ``out_dir``; return their paths."""
     os.makedirs(out_dir, exist_ok=True)
     paths = [os.path.join(out_dir, n) for n in ("estimate.json", "estimate_layers.csv", "estimate.png")]
-    write_json(paths[0], estimate_dict(est, layer_names, images_per_epoch))
+    data = estimate_dict(est, layer_names, images_per_epoch)
+    data["mapping"] = {"layers": dict(zip(layer_names, mapping["layers"])), "chip": mapping["chip"]}
+    write_json(paths[0], data)
     write_csv(paths[1], breakdown_rows(est, layer_names))
     plots.estimate(paths[2], est, title)
     return paths

@@ -1,16 +1,12 @@
-"""Text tables for people: the network's mapping on the chip (its floorplan is computed by
-one host-evaluated call: op by op it takes seconds), the chip estimate and the results of
-``cimjax evaluate``."""
+"""Text tables for people: the network's mapping on the chip, the chip estimate and the
+results of ``cimjax evaluate``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cimjax import host_eval
-from cimjax.config.schema import Config
+from cimjax.config.schema import HardwareConfig
 from cimjax.estimate import AREA_BUCKETS, BUCKETS, PHASES
-from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
-from cimjax.hw.network import LayerShape
 from cimjax.report.units import si
 
 
@@ -29,45 +25,24 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     return lines
 
 
-def mapping_table(config: Config, layers: list[LayerShape]) -> str:
-    """Per-layer weights, MACs and NeuroSim's floorplan of them on ``config.hardware``:
-    mapping (NM = novel, CM = conventional), tiles, weight-duplication speed-up and
-    utilisation (spec §5.2)."""
-    hw = config.hardware
-    weight_bits = config.quant.weight_bits if config.quant.weight_bits not in (None, 32) else 8
-    cell_bits = 1 if hw.cell_type == "sram" else min(hw.cell_bits, weight_bits)
-    params = FloorplanParams.from_config(hw, weight_bits)._replace(cell_bits=float(cell_bits))
-    fp_config = FloorplanConfig(tuple(layers), novel_mapping=hw.mapping == "novel")
-    fp = host_eval.call(lambda p: floorplan(p, fp_config), params)
+def mapping_table(mapping: dict, hardware: HardwareConfig) -> str:
+    """The floorplan of :func:`cimjax.report.mapping.mapping` on ``hardware``: per layer its
+    weights, MACs, mapping (NM = novel, CM = conventional), tiles, weight-duplication speed-up
+    and utilisation, a chip row, and a line on the cells and the tile grid."""
     rows = [("layer", "NetWork.csv row", "weights", "MACs/image", "mapping", "tiles", "speed-up", "utilisation")]
-    for i, layer in enumerate(layers):
-        rows.append((
-            str(i + 1),
-            layer.csv_row(),
-            _human(layer.num_weights),
-            _human(layer.macs),
-            "NM" if bool(fp.novel[i]) else "CM",
-            f"{float(fp.tiles[i]):g}",
-            f"{float(fp.speedup[i]):g}",
-            f"{100 * float(fp.utilization[i]):.2f} %",
-        ))
-    rows.append((
-        "chip",
-        "",
-        _human(sum(layer.num_weights for layer in layers)),
-        _human(sum(layer.macs for layer in layers)),
-        "",
-        f"{float(fp.total_tiles):g}",
-        "",
-        f"{100 * float(fp.chip_utilization):.2f} %",
-    ))
+    for i, r in enumerate(mapping["layers"]):
+        rows.append((str(i + 1), r["network_row"], _human(r["weights"]), _human(r["macs_per_image"]), r["mapping"],
+                     f"{r['tiles']:g}", f"{r['speedup']:g}", f"{100 * r['utilisation']:.2f} %"))
+    chip = mapping["chip"]
+    rows.append(("chip", "", _human(chip["weights"]), _human(chip["macs_per_image"]), "", f"{chip['tiles']:g}", "",
+                 f"{100 * chip['utilisation']:.2f} %"))
     lines = _table(rows)
-    cells = int(np.ceil(weight_bits / cell_bits))
+    hw = hardware
     lines.append(
         f"{hw.cell_type.upper()} at {hw.technology_node_nm:g} nm, {hw.subarray_rows}x{hw.subarray_cols} sub-arrays, "
-        f"{weight_bits}-bit weights in {cells} cell(s) of {cell_bits} bit, {hw.adc_bits}-bit ADC per "
-        f"{hw.columns_per_adc} columns; {float(fp.tile_rows):g}x{float(fp.tile_cols):g} tile grid, CM tile "
-        f"{float(fp.tile_size_cm):g}, CM PE {float(fp.pe_size_cm):g}, NM PE {float(fp.pe_size_nm):g}"
+        f"{chip['weight_bits']}-bit weights in {chip['cells_per_weight']} cell(s) of {chip['cell_bits']} bit, "
+        f"{hw.adc_bits}-bit ADC per {hw.columns_per_adc} columns; {chip['tile_grid'][0]:g}x{chip['tile_grid'][1]:g} "
+        f"tile grid, CM tile {chip['tile_size_cm']:g}, CM PE {chip['pe_size_cm']:g}, NM PE {chip['pe_size_nm']:g}"
     )
     return "\n".join(lines)
 
