@@ -1,11 +1,12 @@
-"""``cimjax.report``: the unit and axis choice of plots and tables, the one CSV / JSON writer."""
+"""``cimjax.report``: the unit and axis choice of plots and tables, the one CSV / JSON writer,
+design labels of the Pareto plot."""
 
 import json
 
 import numpy as np
 import pytest
 
-from cimjax.report import files
+from cimjax.report import files, plots
 from cimjax.report.units import AxisScale, axis_for, axis_scale, prefix, si
 
 
@@ -42,6 +43,19 @@ def test_si_text():
     assert si(0.0, "s") == "0 s"
     assert si(5.4e-5, "m²") == "54 mm²"
     assert prefix(0.0, "J") == (1.0, "J")
+
+
+def test_metric_axis_labels_in_units_people_read():
+    assert plots.metric_axis("area", [2.4e-5, 3.2e-5]) == (AxisScale(1e-6, "mm²", False), "chip area (mm²)")
+    assert plots.metric_axis("energy", [86.0, 98.0]) == (AxisScale(1.0, "J", False), "energy per epoch (J)")
+    assert plots.metric_axis("tops_per_w", [0.5, 20.0]) == (AxisScale(1.0, "", True), "TOPS/W")
+    assert plots.metric_axis("step", [1, 200]) == (AxisScale(1.0, "", False), "step")  # not a metric: linear
+
+
+def test_design_label_names_the_design_and_merges_ties():
+    points = {"adc_bits": np.array([3.0, 3.0, 5.0]), "cell_type": np.array(["rram", "fefet", "rram"], object)}
+    assert plots.design_label(points, [2], ["adc_bits", "cell_type"]) == "adc_bits=5\ncell_type=rram"
+    assert plots.design_label(points, [0, 1], ["adc_bits", "cell_type"], ", ") == "adc_bits=3, cell_type=rram/fefet"
 
 
 def test_write_csv_reads_back_exactly(tmp_path):

@@ -274,7 +274,7 @@ def write_sweep(out_dir: str, result, grid, *, title: str = "", plots_too: bool 
         p1, p2 = os.path.join(out_dir, "sweep_scatter.png"), os.path.join(out_dir, "sweep_pareto.png")
         plots.scatter_pairs(p1, result.metrics, result.objectives, result.pareto, result.points[color_name],
                             color_name, title=title)
-        plots.pareto_fronts(p2, result.metrics, result.objectives, result.pareto, title=title)
+        plots.pareto_fronts(p2, result.metrics, result.objectives, result.pareto, result.points, title=title)
         paths += [p1, p2]
     return paths
 
