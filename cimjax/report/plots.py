@@ -100,7 +100,7 @@ def _bars(ax, names: Sequence[str], values: Sequence[float], unit: str, label: s
     _set_axis(ax, "x", scale, f"{label} ({scale.unit})", positive / scale.scale)
     lo, hi = (positive.min() / scale.scale, positive.max() / scale.scale) if positive.size else (0.0, 1.0)
     # Room on the right for the value labels.
-    ax.set_xlim(*((lo / 3, hi * 10 ** (0.35 * np.log10(30 * hi / lo))) if scale.log else (0.0, 1.45 * hi)))
+    ax.set_xlim(*((lo / 3, hi * 10 ** (0.35 * np.log10(30 * hi / lo))) if scale.log else (0.0, 1.7 * hi)))
     for yi, x in zip(y, v):
         text = si(x, unit, 3) if x > 0 else "0"
         if parts_of is not None:
