@@ -1,5 +1,6 @@
-"""Every CSV and JSON file cimjax writes, through one writer (:func:`write_csv`,
-:func:`write_json`: atomic, numbers written so they read back exactly).
+"""Every CSV and JSON output of cimjax, through one writer (:func:`write_csv`,
+:func:`write_json`: atomic, numbers written so they read back exactly); only a run's
+``config.json`` is written by :func:`cimjax.config.save_config`, below this package.
 
 - a training run's per-epoch logs (:class:`EpochCsv`) and NeuroSim's per-epoch rows
   (:func:`neurosim_output_row`, :func:`breakdown_rows`);
