@@ -63,8 +63,9 @@ def metric_axis(name: str, values) -> tuple[AxisScale, str]:
 
 def _set_axis(ax, which: str, scale: AxisScale, label: str, values) -> None:
     """Linear or log scale and the label. A log axis is ticked at 1, 2, 5 × 10ⁿ where
-    ``values`` span up to 30×, at powers of 10 over more, as plain numbers up to 4 decades
-    (matplotlib's own labels crowd its minor ticks in a 2×10⁻¹ style), as 10ⁿ beyond."""
+    ``values`` (the data, or the limits when they are set wider) span up to 300×, at powers
+    of 10 over more, as plain numbers up to 4 decades (matplotlib's own labels crowd its
+    minor ticks in a 2×10⁻¹ style), as 10ⁿ beyond."""
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
     axis = ax.xaxis if which == "x" else ax.yaxis
@@ -73,7 +74,7 @@ def _set_axis(ax, which: str, scale: AxisScale, label: str, values) -> None:
         v = np.asarray(values, float)
         v = v[np.isfinite(v) & (v > 0)]
         ratio = v.max() / v.min() if v.size else 1.0
-        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if ratio <= 30 else (1.0,)))
+        axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if ratio <= 300 else (1.0,)))
         if ratio <= 1e4:
             axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
         axis.set_minor_formatter(NullFormatter())
@@ -97,10 +98,11 @@ def _bars(ax, names: Sequence[str], values: Sequence[float], unit: str, label: s
     ax.barh(y, np.where(v > 0, v, np.nan) / scale.scale, color=color)
     ax.set_yticks(y, [n.replace("_", " ") for n in names], fontsize=8)
     ax.invert_yaxis()
-    _set_axis(ax, "x", scale, f"{label} ({scale.unit})", positive / scale.scale)
     lo, hi = (positive.min() / scale.scale, positive.max() / scale.scale) if positive.size else (0.0, 1.0)
     # Room on the right for the value labels.
-    ax.set_xlim(*((lo / 3, hi * 10 ** (0.35 * np.log10(30 * hi / lo))) if scale.log else (0.0, 1.7 * hi)))
+    limits = (lo / 3, hi * 10 ** (0.35 * np.log10(30 * hi / lo))) if scale.log else (0.0, 1.7 * hi)
+    _set_axis(ax, "x", scale, f"{label} ({scale.unit})", limits)
+    ax.set_xlim(*limits)
     for yi, x in zip(y, v):
         text = si(x, unit, 3) if x > 0 else "0"
         if parts_of is not None:
