@@ -2,6 +2,7 @@
 design labels of the Pareto plot."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -88,3 +89,24 @@ def test_epoch_csv_resumes_byte_identically(tmp_path):
 def test_write_json(tmp_path):
     files.write_json(str(tmp_path / "a.json"), {"a": [1, 2.5]})
     assert json.loads((tmp_path / "a.json").read_text()) == {"a": [1, 2.5]}
+
+
+def test_write_optimize_files(tmp_path):
+    """optimize.json, trajectory.csv (one row per step and start) and trajectory.png of a
+    made-up result (no estimator compile)."""
+    from types import SimpleNamespace
+
+    steps, starts = 4, 2
+    res = SimpleNamespace(
+        objective="edp", constraints=[SimpleNamespace(metric="area", bound=1e-4, upper=True, text="area<=1.0x")],
+        best={"adc_bits": 5.0}, best_metrics={"edp": 9.3e3, "area": 6e-5}, feasible=True,
+        base_metrics={"edp": 1.1e4, "area": 9e-5}, names=("adc_bits",), candidates=3, evaluations=11,
+        timing={"total_s": 1.0}, trajectory_x=np.full((steps, starts, 1), 5.0),
+        trajectory_obj=np.linspace(1.3e4, 9.8e3, steps * starts).reshape(steps, starts),
+        trajectory_cons=np.full((steps, starts, 1), 6e-5))
+    paths = files.write_optimize(str(tmp_path), res)
+    assert json.loads(open(paths[0]).read())["best_metrics"] == {"edp": 9.3e3, "area": 6e-5}
+    lines = open(paths[1]).read().splitlines()
+    assert lines[0] == "step,start,adc_bits,edp,constraint_area" and len(lines) == 1 + steps * starts
+    assert lines[1].startswith("0,0,5.0,13000.0,")
+    assert os.path.getsize(paths[2]) > 10_000

@@ -308,5 +308,6 @@ def write_optimize(out_dir: str, res, *, title: str = "") -> list[str]:
                                     + list(res.trajectory_cons[t, s]) for t in range(steps) for s in range(starts)])
     steps_axis = np.broadcast_to(np.arange(1, steps + 1)[:, None], res.trajectory_obj.shape).astype(float)
     plots.trajectory(paths[2], "step", res.objective, steps_axis, res.trajectory_obj,
+                     best=(steps, res.best_metrics[res.objective]),
                      title=title or f"{res.objective} during the descent ({starts} starts)")
     return paths
