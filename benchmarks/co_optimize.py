@@ -24,7 +24,6 @@ Writes ``benchmarks/results/TAG.json``, ``TAG.md`` (the table) and ``TAG.png``
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -39,7 +38,8 @@ sys.path.insert(0, ROOT)
 def main(argv=None) -> int:
     from cimjax.config import load_config
     from cimjax.dse import grid as G
-    from cimjax.dse import plots
+    from cimjax.report import plots
+    from cimjax.report.files import write_json
     from cimjax.dse import sweep as S
     from cimjax.dse.optimize import optimize, parse_constraint
     from cimjax.dse.pareto import pareto_mask
@@ -94,11 +94,11 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, f"{args.tag}.md"), "w") as f:
         f.write(table + "\n")
-    with open(os.path.join(args.out, f"{args.tag}.json"), "w") as f:
-        json.dump(dict(grid_best=grid_best, grid_metrics={k: float(v[i]) for k, v in sw.metrics.items()},
-                       grid_designs=sw.num_designs, grid_timing=sw.timing, gradient_best=res.best,
-                       gradient_metrics=res.best_metrics, gradient_evaluations=res.evaluations,
-                       gradient_timing=res.timing, ratio=ratio, budget=budget.bound), f, indent=2)
+    write_json(os.path.join(args.out, f"{args.tag}.json"),
+               dict(grid_best=grid_best, grid_metrics={k: float(v[i]) for k, v in sw.metrics.items()},
+                    grid_designs=sw.num_designs, grid_timing=sw.timing, gradient_best=res.best,
+                    gradient_metrics=res.best_metrics, gradient_evaluations=res.evaluations,
+                    gradient_timing=res.timing, ratio=ratio, budget=budget.bound))
     front = pareto_mask(np.stack([np.asarray(sw.metrics["area"]), obj], axis=1))
     plots.trajectory(os.path.join(args.out, f"{args.tag}.png"), "area", args.objective,
                      res.trajectory_cons[:, :, 0], res.trajectory_obj, cloud=sw.metrics, cloud_pareto=front,

@@ -65,11 +65,11 @@ def study_config(epochs: int, hidden: int, seed: int):
 
 
 def main(argv=None) -> int:
-    from cimjax.config import atomic_write_text
     from cimjax.config.io import to_dict
     from cimjax.dse import device_grid as dg
     from cimjax.dse import device_map as dm
     from cimjax.dse import device_map_joint as dmj
+    from cimjax.report.files import write_json
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--epochs", type=int, default=6, help="training epochs of 60 steps per member")
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
         "wu_energy_j": e_wu.tolist(), "chip_energy_j": e_all.tolist(), "wu_latency_s": lat_wu.tolist(),
     }
     path = os.path.join(args.out, f"{args.tag}.json")
-    atomic_write_text(path, json.dumps(out, indent=1) + "\n")
+    write_json(path, out)
     print(f"\nwrote {path} and {png}; wall time {wall:.1f} s")
     return 0
 

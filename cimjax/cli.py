@@ -59,21 +59,24 @@ def _cmd_estimate(args) -> int:
     import time
 
     from cimjax import build as build_lib
-    from cimjax.estimate import estimate_build, write_estimate
-    from cimjax.report import estimate_table, mapping_table
+    from cimjax.estimate import estimate_build
+    from cimjax.report.files import write_estimate
+    from cimjax.report.mapping import mapping
+    from cimjax.report.tables import estimate_table, mapping_table
 
     t0 = time.perf_counter()
     config = _build_config(args)
     b = build_lib.build_run(args.trace, epoch=args.epoch, config=config) if args.trace else build_lib.build(config)
-    print(mapping_table(b))
+    chip_mapping = mapping(b)
+    print(mapping_table(chip_mapping, config.hardware))
     names = [f"layer{i + 1}" for i in range(len(b.layers))]
     est = estimate_build(b)
     images = float(b.images_per_epoch)
     print(f"\nestimate ({b.trace_source}); per epoch = {images:g} training images:\n")
     print(estimate_table(est, names, images))
     out = args.out or config.run.out_dir
-    paths = write_estimate(out, est, names, images, f"{config.run.name}: {config.hardware.cell_type.upper()} "
-                           f"{config.hardware.technology_node_nm:g} nm")
+    title = f"{config.run.name}: {config.hardware.cell_type.upper()} {config.hardware.technology_node_nm:g} nm"
+    paths = write_estimate(out, est, names, images, chip_mapping, title)
     print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
     if getattr(args, "sensitivity", False):
         from cimjax.dse.sensitivity import format_sensitivity, sensitivity_table

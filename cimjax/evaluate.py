@@ -64,9 +64,10 @@ from cimjax.dse import params as P
 from cimjax.analog.cells import apply_retention, cell_conductances
 from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
 from cimjax.config.io import _split_key
-from cimjax.evaluate_report import format_table, write_outputs
 from cimjax.hw.network import network_layers
 from cimjax.nn import wage
+from cimjax.report.files import write_evaluate
+from cimjax.report.tables import evaluate_table
 
 #: Config fields a sweep may vary: those of the parameters that change the analog read
 #: (:data:`cimjax.dse.params.PARAMS` with ``read``).
@@ -411,8 +412,8 @@ def evaluate_run(
         "device": jax.devices()[0].device_kind,
         "config": to_dict(base),
     }
-    write_outputs(report, out_dir)
-    log(format_table(report))
+    write_evaluate(report, out_dir)
+    log(evaluate_table(report))
     log(f"outputs in {out_dir}")
     return report
 

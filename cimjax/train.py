@@ -8,7 +8,6 @@ replays exactly the numbers of an uninterrupted run.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -21,12 +20,14 @@ from cimjax import build as build_lib
 from cimjax import data as data_lib
 from cimjax import optim as optim_lib
 from cimjax.checkpoint import Checkpointer
-from cimjax.config import Config, ConfigError, atomic_write_text, load_config, save_config
+from cimjax.config import Config, ConfigError, load_config, save_config
 from cimjax.config.schema import SECTIONS
 from cimjax.hw.network import network_layers
-from cimjax.report import mapping_table
-from cimjax.estimate import NEUROSIM_OUTPUT_HEADER
-from cimjax.runlog import EpochCsv, plot_training_curve
+from cimjax.report import plots
+from cimjax.report.files import (NEUROSIM_OUTPUT_HEADER, EpochCsv, breakdown_rows, neurosim_output_row, write_csv,
+                                 write_json)
+from cimjax.report.mapping import mapping
+from cimjax.report.tables import mapping_table
 from cimjax import trace as trace_lib
 from cimjax.trainer import Trainer, layer_stats, make_keys, steps_per_epoch
 
@@ -41,8 +42,6 @@ def _estimate(config: Config, trainer: Trainer, trace: trace_lib.Trace):
 def _write_estimate(config: Config, trainer: Trainer, est, epoch: int, csv: EpochCsv, log) -> None:
     """NeuroSim's per-epoch outputs (spec §4.5): a ``NeuroSim_Output.csv`` row and the epoch's
     breakdown file."""
-    from cimjax.estimate import breakdown_rows, neurosim_output_row, write_csv
-
     folder = os.path.join(config.run.out_dir, "NeuroSim_Results_Each_Epoch")
     os.makedirs(folder, exist_ok=True)
     write_csv(os.path.join(folder, f"NeuroSim_Breakdown_Epoch_{epoch}.csv"), breakdown_rows(est, trainer.layer_names))
@@ -209,7 +208,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     acc_log = logs["accuracy"]
     epochs, losses, accs = acc_log.column("epoch"), acc_log.column("loss"), acc_log.column("accuracy")
     if epochs:
-        plot_training_curve(os.path.join(out, "training_curve.png"), epochs, accs, losses, config.run.name)
+        plots.training_curve(os.path.join(out, "training_curve.png"), epochs, accs, losses, config.run.name)
     summary = {
         "config": config.run.name,
         "epochs_completed": len(epochs),
@@ -226,10 +225,11 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
         "num_weights": n_params,
         "input_shape": list(input_shape),
     }
-    atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
+    write_json(os.path.join(out, "summary.json"), summary)
     if not interrupted:
         log("\nhardware: NeuroSim floorplan of this network:")
-        log(mapping_table(build_lib.build(config, layers=network_layers(config.model, input_shape))))
+        log(mapping_table(mapping(build_lib.build(config, layers=network_layers(config.model, input_shape))),
+                          config.hardware))
         if config.run.estimate_each_epoch and epochs:
             log(f"per-epoch area / latency / energy (last epoch's trace) in {os.path.join(out, 'NeuroSim_Output.csv')}; "
                 f"the full report: cimjax estimate --config {out} --trace {out}")

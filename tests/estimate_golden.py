@@ -62,7 +62,8 @@ def case_trace(name: str, num_layers: int):
 def estimate_case(name: str) -> dict:
     """``estimate.json``'s dict of case ``name``, float64 (call under x64)."""
     from cimjax.build import facts
-    from cimjax.estimate import estimate_config, estimate_dict
+    from cimjax.estimate import estimate_config
+    from cimjax.report.files import estimate_dict
 
     config = case_config(name)
     n = len(facts(config).layers)

@@ -9,7 +9,13 @@ from cimjax import build as build_lib
 from cimjax.config import Config, DataConfig, HardwareConfig, ModelConfig, QuantConfig, apply_overrides, load_config
 from cimjax.hw import chip
 from cimjax.hw.network import LayerShape
-from cimjax.report import mapping_table
+from cimjax.report.mapping import mapping
+from cimjax.report.tables import mapping_table as _mapping_table
+
+def mapping_table(b):
+    """The training report's and ``cimjax estimate``'s mapping table of a build."""
+    return _mapping_table(mapping(b), b.config.hardware)
+
 
 LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(1, 1, 2048, 1, 1, 10, False))
 

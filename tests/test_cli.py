@@ -45,7 +45,15 @@ def test_config_prints_resolved_json(capsys):
     assert d["train"]["epochs"] == 7 and d["run"]["out_dir"] == "x/y"
 
 
-def test_estimate_prints_vgg8_mapping(tmp_path, capsys):
+def _printed_mapping(out: str) -> tuple[list[list[str]], list[str], str]:
+    """The mapping table's layer rows and chip row (cells split on spaces) and its last line."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("layer  NetWork.csv row"))
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("chip"))
+    return [line.split() for line in lines[start + 2:end]], lines[end].split(), lines[end + 1]
+
+
+def test_estimate_prints_vgg8_mapping_and_writes_it_to_json(tmp_path, capsys):
     assert main(["estimate", "--config", "configs/vgg8_cifar10.py", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "32,32,3,3,3,128,0,1" in out and "1,1,1024,1,1,10,0,1" in out
@@ -54,7 +62,20 @@ def test_estimate_prints_vgg8_mapping(tmp_path, capsys):
     assert "88.59 %" in out and "4x4 tile grid" in out
     # The estimate of the V2.0 default chip: ADC area 54.02 mm² (NeuroSim: 54.022), 50,000 images.
     assert "adc           54.02" in out and "50000 images per epoch" in out
-    assert (tmp_path / "estimate.json").exists()
+    # estimate.json holds the mapping the table shows.
+    mapping = json.loads((tmp_path / "estimate.json").read_text())["mapping"]
+    rows, chip_row, footer = _printed_mapping(out)
+    assert list(mapping["layers"]) == [f"layer{i + 1}" for i in range(8)] and len(rows) == 8
+    assert {r[4] for r in rows} == {"NM", "CM"}
+    for row, layer in zip(rows, mapping["layers"].values()):
+        index, network_row, _, _, kind, tiles, speedup, utilisation, _ = row
+        assert (network_row, kind) == (layer["network_row"], layer["mapping"])
+        assert (float(tiles), float(speedup)) == (layer["tiles"], layer["speedup"])
+        assert utilisation == f"{100 * layer['utilisation']:.2f}"
+    chip = mapping["chip"]
+    assert float(chip_row[3]) == chip["tiles"] == 15 and chip_row[4] == f"{100 * chip['utilisation']:.2f}"
+    assert f"{chip['tile_grid'][0]:g}x{chip['tile_grid'][1]:g} tile grid" in footer
+    assert f"{chip['weight_bits']}-bit weights in {chip['cells_per_weight']} cell(s) of {chip['cell_bits']} bit" in footer
 
 
 def test_missing_dataset_fails_fast_without_writing(tmp_path, capsys):

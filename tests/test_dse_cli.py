@@ -87,9 +87,9 @@ def test_write_sweep_files(tmp_path):
 
     from cimjax.config import Config
     from cimjax.dse import grid as G
-    from cimjax.dse import io
     from cimjax.dse.pareto import pareto_mask
     from cimjax.dse.sweep import METRICS, SweepResult, objective_matrix
+    from cimjax.report.files import write_sweep
 
     grid = G.parse_grid({"parameters": {"adc_bits": [3, 4, 5], "cell_type": ["rram", "fefet"]},
                          "color_by": "cell_type"}, Config())
@@ -99,7 +99,7 @@ def test_write_sweep_files(tmp_path):
     metrics["energy"][0] = np.nan
     front = pareto_mask(objective_matrix(metrics, grid.objectives))
     res = SweepResult(pts, metrics, front, np.zeros(6, int), grid.objectives, {"designs_per_s": 1.0}, 1)
-    paths = io.write_sweep(str(tmp_path), res, grid)
+    paths = write_sweep(str(tmp_path), res, grid)
     assert all((tmp_path / p).exists() for p in ("sweep.csv", "pareto.csv", "sweep.json", "sweep_scatter.png",
                                                  "sweep_pareto.png"))
     rows = list(csv.DictReader(open(paths[0])))

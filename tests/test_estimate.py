@@ -8,14 +8,10 @@ import pytest
 
 from cimjax import cli
 from cimjax.config import ConfigError, apply_overrides, load_config, replace
-from cimjax.estimate import (
-    NEUROSIM_OUTPUT_HEADER,
-    breakdown_rows,
-    estimate_config,
-    neurosim_output_row,
-)
 from cimjax.build import trace_from_run
+from cimjax.estimate import estimate_config
 from cimjax import trace as trace_lib
+from cimjax.report.files import NEUROSIM_OUTPUT_HEADER, breakdown_rows, neurosim_output_row
 
 MLP = ["model.name=mlp", "model.hidden=64", "data.name=synthetic"]
 

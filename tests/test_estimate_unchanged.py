@@ -26,7 +26,7 @@ def test_estimate_figures_unchanged(name):
         want = dict(_leaves(json.load(f)))
     with x64():
         got = dict(_leaves(G.estimate_case(name)))
-    assert set(got) == set(want), set(got) ^ set(want)
+    assert set(want) <= set(got), set(want) - set(got)
     bad = []
     for key, w in want.items():
         g = got[key]

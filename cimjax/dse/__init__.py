@@ -6,7 +6,7 @@
 - :mod:`cimjax.dse.pareto`: Pareto fronts (numpy);
 - :mod:`cimjax.dse.sensitivity`: differentiable PPA and elasticities (``--sensitivity``);
 - :mod:`cimjax.dse.optimize`: gradient co-optimisation (``cimjax optimize``);
-- :mod:`cimjax.dse.plots`, :mod:`cimjax.dse.io`: PNG plots, CSV/JSON files;
+- their files and plots: :mod:`cimjax.report.files`, :mod:`cimjax.report.plots`;
 - :mod:`cimjax.dse.device_map` (grids in :mod:`~cimjax.dse.device_grid`, the training program
   in :mod:`~cimjax.dse.device_train`, joint objective and plots in
   :mod:`~cimjax.dse.device_map_joint`): accuracy maps of device specs by one vmapped short

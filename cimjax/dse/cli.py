@@ -67,7 +67,8 @@ def _trace(args, config):
 def cmd_sweep(args, config) -> int:
     """Run ``cimjax sweep`` for the resolved ``config``."""
     from cimjax.dse import grid as G
-    from cimjax.dse import io, sweep
+    from cimjax.dse import sweep
+    from cimjax.report.files import write_sweep
 
     t0 = time.perf_counter()
     if not args.grid and not args.sweeps:
@@ -102,8 +103,8 @@ def cmd_sweep(args, config) -> int:
           f"{t['designs_per_s']:,.0f} designs/s after {t['compile_s']:.1f} s of compilation")
     print(f"Pareto front ({', '.join(result.objectives)}): {int(result.pareto.sum())} designs")
     out = args.out or os.path.join(config.run.out_dir, "sweep")
-    paths = io.write_sweep(out, result, grid, title=f"{config.run.name}: {os.path.basename(grid.source)}",
-                           plots_too=not args.no_plots)
+    paths = write_sweep(out, result, grid, title=f"{config.run.name}: {os.path.basename(grid.source)}",
+                        plots_too=not args.no_plots)
     print(f"wrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
     return 0
 
@@ -145,8 +146,8 @@ def _axes_dict(grid) -> dict:
 def cmd_optimize(args, config) -> int:
     """Run ``cimjax optimize`` for the resolved ``config``."""
     from cimjax.dse import grid as G
-    from cimjax.dse import io
     from cimjax.dse.optimize import optimize
+    from cimjax.report.files import write_optimize
 
     grid = G.load_grid(args.grid, config)
     res = optimize(config, grid, args.objective, args.constraints, steps=args.steps, starts=args.starts,
@@ -161,6 +162,6 @@ def cmd_optimize(args, config) -> int:
     for k, v in res.best.items():
         print(f"  {k.ljust(width)} = {v if isinstance(v, str) else format(v, '.5g')}")
     out = args.out or os.path.join(config.run.out_dir, "optimize")
-    paths = io.write_optimize(out, res, title=f"{config.run.name}: {args.objective}")
+    paths = write_optimize(out, res, title=f"{config.run.name}: {args.objective}")
     print(f"{res.evaluations:,} evaluations in {res.timing['total_s']:.1f} s; wrote {', '.join(paths)}")
     return 0 if res.feasible else 1

@@ -229,12 +229,12 @@ def plot_maps(path: str, result: DeviceMapResult, *, title: str = "", joint: Opt
     """PNG: one heatmap per panel of the mean accuracy drop against the ideal update (points,
     annotated with mean accuracy and drop), plus, with ``joint``, accuracy versus
     weight-update energy of every setting with the best settings per λ marked."""
-    from cimjax.dse.plots import _plt, _save
+    from cimjax.report import plots
 
-    plt = _plt()
     panels = [p for p in result.panels if len(p["axes"]) in (1, 2)]
     n = len(panels) + (1 if joint is not None else 0)
-    fig, axes = plt.subplots(1, n, figsize=(5.4 * n, 4.6), dpi=110, squeeze=False)
+    fig = plots.figure(5.4 * n, 4.6)
+    axes = fig.subplots(1, n, squeeze=False)
     drop = result.drop
     value = drop.mean(axis=1) if drop is not None else -result.accuracy_mean
     # The colour scale stops at DROP_COLOR_MAX points, so the few-point regime stays readable.
@@ -284,4 +284,4 @@ def plot_maps(path: str, result: DeviceMapResult, *, title: str = "", joint: Opt
         ax.legend(fontsize=7)
     fig.suptitle(title or "device-spec accuracy map")
     fig.tight_layout()
-    _save(fig, path)
+    plots.save(fig, path)
