@@ -18,8 +18,6 @@ Everything that turns config fields into estimator inputs is here, once:
   config, the floorplan inputs, the trace (the run's, or :func:`cimjax.trace.default_trace`),
   the iterations and images per epoch. The training report's mapping table, ``cimjax estimate``, ``cimjax
   sweep`` / ``optimize`` and the device maps all start from it.
-* :func:`layer_arrays`: the analog read settings of each CIM layer (``array.mode`` hw_forward /
-  hw_full) from the same sections.
 """
 
 from __future__ import annotations
@@ -35,7 +33,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax import host_eval
-from cimjax.analog.config import ArrayConfig, LayerArrays
 from cimjax.config import ConfigError, load_config
 from cimjax.config.schema import Config
 from cimjax.hw import chip
@@ -331,28 +328,6 @@ def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[tra
         raise ConfigError(f"the trace has {trace.num_layers} layers, the config's network {n}")
     return ChipBuild(config, f, knobs, chip_params(knobs, f), chip_config(knobs, f), trace,
                      trace_source or "given trace")
-
-
-def layer_arrays(config: Config) -> Optional[LayerArrays]:
-    """The analog read settings of every CIM layer, or None for ``array.mode = 'ideal'``.
-
-    The first layer reads the float (normalised) image in one analog read without an ADC
-    (NeuroSim's conv1 path); later layers read the ReLU'd activations bit-serially through the
-    configured ADC. Sub-array rows, ADC bits, cell bits and on/off ratio come from ``hardware``,
-    input and weight bits from ``quant`` (the config checked they fit together when it was built).
-    """
-    array, hw, q = config.array, config.hardware, config.quant
-    if array.mode == "ideal":
-        return None
-    later = ArrayConfig(
-        weight_bits=int(q.weight_bits), input_bits=int(q.activation_bits), cell_bits=hw.cell_bits,
-        subarray_rows=hw.subarray_rows, adc_bits=hw.adc_bits, adc_mode=array.adc_mode, adc_range=array.adc_range,
-        on_off_ratio=float(hw.on_off_ratio), mapping=array.mapping, retention_time=float(array.retention_time),
-        drift_v=float(array.drift_v), drift_mode=array.drift_mode,
-    )
-    first = dataclasses.replace(later, bit_serial=False, adc_mode="none")
-    backward = {"hw_forward": "ste", "hw_full": "analog"}[array.mode]
-    return LayerArrays(first=first, later=later, backward=backward, variation_sigma=float(array.variation_sigma))
 
 
 # ---------------------------------------------------------------------------------------

@@ -59,7 +59,6 @@ from tqdm.auto import tqdm
 from cimjax import data as data_lib
 from cimjax import nn as nn_lib
 from cimjax.analog import stats as stats_lib
-from cimjax.build import layer_arrays
 from cimjax.dse import params as P
 from cimjax.analog.cells import apply_retention, cell_conductances
 from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
@@ -207,7 +206,7 @@ class _StaticEvaluator:
         self.rests = {}
         for seed in seeds:
             model = nn_lib.create_model(build.model, build.quant, input_shape,
-                                        rngs=nnx.Rngs(params=make_keys(seed).init), arrays=layer_arrays(build))
+                                        rngs=nnx.Rngs(params=make_keys(seed).init), arrays=nn_lib.layer_arrays(build))
             self.graphdef, _, self.rests[seed] = nnx.split(model, nnx.Param, ...)
         self.model = model
         self.pixels = [row.output_positions for row in network_layers(config.model, tuple(input_shape))]

@@ -75,7 +75,7 @@ class Trainer:
     def __init__(self, config: Config, input_shape: tuple[int, int, int], n_steps_per_epoch: int, keys: Keys):
         self.config = config
         model = nn_lib.create_model(config.model, config.quant, input_shape, rngs=nnx.Rngs(params=keys.init),
-                                    arrays=build_lib.layer_arrays(config))
+                                    arrays=nn_lib.layer_arrays(config))
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
         self.layer_names = tuple(model.layer_names)

@@ -14,7 +14,7 @@ from cimjax.analog import ArrayConfig, cell_shape, ideal_conv, ideal_dense
 from cimjax.config import Config, ConfigError, HardwareConfig, ModelConfig, QuantConfig, apply_overrides, load_config, replace
 from cimjax.config.schema import ArraySection
 from cimjax.nn import wage
-from cimjax.build import layer_arrays
+from cimjax.nn import layer_arrays
 from cimjax.nn.layers import CellVariation, CIMConv, CIMDense
 from cimjax.nn.models import create_model
 from cimjax.train import train_and_evaluate

@@ -175,7 +175,7 @@ def test_clear_errors(ideal_run, tmp_path, capsys):
 
 def test_random_drift_is_wired_from_the_config():
     """array.drift_mode = random gives each analog layer a static drift-sign draw."""
-    from cimjax.build import layer_arrays
+    from cimjax.nn import layer_arrays
     from cimjax.config import Config
 
     arrays = layer_arrays(Config(array=ArraySection(mode="hw_forward", drift_mode="random", drift_v=0.1),

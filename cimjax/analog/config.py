@@ -199,7 +199,7 @@ class ArrayConfig:
 @dataclasses.dataclass(frozen=True)
 class LayerArrays:
     """The analog read settings of a network, as the CIM layers take them
-    (:func:`cimjax.build.layer_arrays` builds them from a config).
+    (:func:`cimjax.nn.models.layer_arrays` builds them from a config).
 
     Attributes:
       first: :class:`ArrayConfig` of the first layer (float input, no ADC).

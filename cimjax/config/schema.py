@@ -360,7 +360,7 @@ class ArraySection:
     source each: sub-array rows, ADC bits, cell bits and on/off ratio from ``hardware``
     (``subarray_rows``, ``adc_bits``, ``cell_bits``, ``on_off_ratio``), input bits from
     ``quant.activation_bits`` and weight bits from ``quant.weight_bits``.
-    :func:`cimjax.build.layer_arrays` combines them; :class:`Config` checks the cross-section
+    :func:`cimjax.nn.models.layer_arrays` combines them; :class:`Config` checks the cross-section
     rules (e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
 
     Attributes:

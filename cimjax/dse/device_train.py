@@ -95,11 +95,10 @@ class Setup:
         from flax import nnx
 
         from cimjax import nn as nn_lib
-        from cimjax.build import layer_arrays
 
         c = self.config
         model = nn_lib.create_model(c.model, c.quant, self.input_shape, rngs=nnx.Rngs(params=init_key),
-                                    arrays=layer_arrays(c))
+                                    arrays=nn_lib.layer_arrays(c))
         _, params, _ = nnx.split(model, nnx.Param, ...)
         return params
 

@@ -17,7 +17,7 @@ from cimjax.nn.losses import (
     loss_fn as loss_fn,
     sse_loss as sse_loss,
 )
-from cimjax.nn.models import MLP as MLP, VGG8 as VGG8, create_model as create_model
+from cimjax.nn.models import MLP as MLP, VGG8 as VGG8, create_model as create_model, layer_arrays as layer_arrays
 from cimjax.nn.wage import (
     NEUROSIM_HAND_BETA as NEUROSIM_HAND_BETA,
     wage_beta as wage_beta,
@@ -39,6 +39,7 @@ __all__ = [
     "cim_kernel_labels",
     "cim_param_labels",
     "create_model",
+    "layer_arrays",
     "cross_entropy_loss",
     "loss_fn",
     "sse_loss",

@@ -7,7 +7,7 @@ computes ``WAGEQuantizer_f(op(x, wq) / s, b_A, b_E)`` (spec §1.3). There is no 
 With an analog :class:`cimjax.analog.ArrayConfig` (``array=``), the product ``op(x, wq)``
 is the analog array read (:func:`cimjax.analog.analog_dense` / ``analog_conv``) instead
 of the float product; the WAGE weight path around it (``wq``, ``/ s``, the activation
-quantiser) is unchanged. :func:`cimjax.build.layer_arrays` builds the configurations from the
+quantiser) is unchanged. :func:`cimjax.nn.models.layer_arrays` builds the configurations from the
 config sections.
 """
 

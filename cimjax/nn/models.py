@@ -8,15 +8,16 @@ float image as is.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Optional, Sequence
 
 import jax
 from flax import nnx
 
-from cimjax.config.schema import ModelConfig, QuantConfig
+from cimjax.config.schema import Config, ModelConfig, QuantConfig
 from cimjax.hw.network import network_layers
-from cimjax.analog.config import LayerArrays
+from cimjax.analog.config import ArrayConfig, LayerArrays
 from cimjax.nn.layers import CIMConv, CIMDense
 
 
@@ -220,7 +221,7 @@ def create_model(
       input_shape: ``(H, W, C)`` of one image.
       rngs: the ``params`` stream initialises the weights (and, with
         ``arrays.variation_sigma > 0``, each layer's conductance variation).
-      arrays: the analog read of every layer (:func:`cimjax.build.layer_arrays` of the
+      arrays: the analog read of every layer (:func:`layer_arrays` of the
         config); None builds the float network.
 
     Returns:
@@ -231,3 +232,25 @@ def create_model(
     if model_cfg.name == "mlp":
         return MLP(model_cfg.hidden, model_cfg.num_classes, quant_cfg, input_shape, rngs=rngs, arrays=arrays)
     raise ValueError(f"model.name must be one of ('vgg8', 'mlp'); got {model_cfg.name!r}")
+
+
+def layer_arrays(config: Config) -> Optional[LayerArrays]:
+    """The analog read settings of every CIM layer, or None for ``array.mode = 'ideal'``.
+
+    The first layer reads the float (normalised) image in one analog read without an ADC
+    (NeuroSim's conv1 path); later layers read the ReLU'd activations bit-serially through the
+    configured ADC. Sub-array rows, ADC bits, cell bits and on/off ratio come from ``hardware``,
+    input and weight bits from ``quant`` (the config checked they fit together when it was built).
+    """
+    array, hw, q = config.array, config.hardware, config.quant
+    if array.mode == "ideal":
+        return None
+    later = ArrayConfig(
+        weight_bits=int(q.weight_bits), input_bits=int(q.activation_bits), cell_bits=hw.cell_bits,
+        subarray_rows=hw.subarray_rows, adc_bits=hw.adc_bits, adc_mode=array.adc_mode, adc_range=array.adc_range,
+        on_off_ratio=float(hw.on_off_ratio), mapping=array.mapping, retention_time=float(array.retention_time),
+        drift_v=float(array.drift_v), drift_mode=array.drift_mode,
+    )
+    first = dataclasses.replace(later, bit_serial=False, adc_mode="none")
+    backward = {"hw_forward": "ste", "hw_full": "analog"}[array.mode]
+    return LayerArrays(first=first, later=later, backward=backward, variation_sigma=float(array.variation_sigma))
