@@ -8,6 +8,7 @@ relative. Hand-computed values, monotonicity and config errors are in
 """
 
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,6 +17,10 @@ import pytest
 from helpers import x64
 from cimjax.hw import components as C
 from cimjax.hw.cost import Cost
+from cimjax.hw import neurosim_version as nv
+
+FIXED_WIRES = dataclasses.replace(nv.CURRENT, htree_wire_sizing_quirk=False)
+SPEC_OUT_PRECISION = dataclasses.replace(nv.CURRENT, wg_out_precision_unset=False)
 
 
 
@@ -41,7 +46,7 @@ TABLE = {
     "htree_fixed": (
         C.htree,
         lambda c: C.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1, 1.0),
-        lambda **kw: C.HTreeConfig(num_rows=3, num_cols=5, neurosim_wire_sizing=False, **kw),
+        lambda **kw: C.HTreeConfig(num_rows=3, num_cols=5, version=FIXED_WIRES, **kw),
     ),
     "bus": (C.bus, lambda c: C.BusParams(c, 4.0, 150e-6, 64.0, 0.1), C.BusConfig),
     "relu": (C.relu, lambda c: C.ReluParams(c, 8.0, 32.0, 0.3), C.ComponentConfig),
@@ -186,7 +191,7 @@ def test_grad_of_vmap_equals_vmap_of_grad():
 def test_buffer_sizing_jit_vmap_grad():
     params = C.BufferSizingParams()
     for flag in (True, False):
-        config = C.BufferSizingConfig(neurosim_unset_out_precision=flag)
+        config = C.BufferSizingConfig(version=dataclasses.replace(nv.CURRENT, wg_out_precision_unset=flag))
         eager = C.buffer_sizing(params, config)
         for a, b in zip(jax.jit(C.buffer_sizing)(params, config), eager):
             np.testing.assert_allclose(a, b, rtol=1e-6)
@@ -198,7 +203,7 @@ def test_buffer_sizing_jit_vmap_grad():
             for a, e in zip(batched, C.buffer_sizing(params._replace(batch_size=b), config)):
                 np.testing.assert_allclose(a[i], e, rtol=1e-6)
     with x64():
-        config = C.BufferSizingConfig(mode="relaxed", neurosim_unset_out_precision=False)
+        config = C.BufferSizingConfig(mode="relaxed", version=SPEC_OUT_PRECISION)
 
         def total(x):
             return C.buffer_sizing(params._replace(max_input_size=x), config).total_bits

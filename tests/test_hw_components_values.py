@@ -1,5 +1,6 @@
 """Peripheral components (cimjax.hw.components): hand-computed values, monotonicity, quirks, errors."""
 
+import dataclasses
 import math
 
 import jax
@@ -12,6 +13,9 @@ from cimjax.hw import components as C
 from cimjax.hw import tech
 from cimjax.hw.components import gates, logic, misc, routing
 from cimjax.hw.cost import Cost
+from cimjax.hw import neurosim_version as nv
+
+CEIL_HALVING = dataclasses.replace(nv.CURRENT, adder_tree_floor_halving=False)
 
 CFG = C.ComponentConfig()
 CP = C.CircuitParams()
@@ -139,7 +143,7 @@ def test_adder_tree_is_its_stages():
     for field in ("area", "energy", "latency", "leakage"):
         assert f(getattr(tree, field)) == pytest.approx(sum(f(getattr(s, field)) for s in stages), rel=1e-5)
     # 5 inputs: ⌈log2 5⌉ = 3 stages of 3, 2, 1 adders (every input added); 1 input: nothing.
-    tree5 = C.adder_tree(C.AdderTreeParams(CP, 5.0, b, 2.0), logic.AdderTreeConfig(neurosim_floor_halving=False))
+    tree5 = C.adder_tree(C.AdderTreeParams(CP, 5.0, b, 2.0), logic.AdderTreeConfig(version=CEIL_HALVING))
     stages5 = [C.adder(C.AdderParams(CP, b + k, 2 * n)) for k, n in enumerate([3.0, 2.0, 1.0])]
     assert f(tree5.area) == pytest.approx(sum(f(s.area) for s in stages5), rel=1e-5)
     assert f(C.adder_tree(C.AdderTreeParams(CP, 1.0, b)).area) == 0.0
@@ -243,7 +247,7 @@ def test_htree_quirk_and_fix():
     # same repeated wire as a bus; path = D/2 (main bus) + Σ_{i=0..4} D/2^(i+1) = 29.375 µm,
     # total = D/2 + 5·D/2 = 60 µm (per-stage latency rule).
     p = C.HTreeParams(CP, 5e-6, 5e-6, 64.0, 0.1)
-    fixed = C.htree(p, C.HTreeConfig(neurosim_wire_sizing=False, area_rule="repeaters", latency_rule="per_stage"))
+    fixed = C.htree(p, C.HTreeConfig(version=dataclasses.replace(nv.CURRENT, htree_wire_sizing_quirk=False), area_rule="repeaters", latency_rule="per_stage"))
     path = C.bus(C.BusParams(CP, 2.0, 29.375e-6, 64.0, 0.1))
     total = C.bus(C.BusParams(CP, 2.0, 60e-6, 64.0, 0.1))
     assert f(fixed.latency) == pytest.approx(f(path.latency), rel=1e-5)
@@ -353,7 +357,7 @@ def test_dram_by_hand(kind, bandwidth, energy):
 
 
 def test_buffer_sizing_vgg8_both_variants():
-    spec = C.buffer_sizing(C.BufferSizingParams(), C.BufferSizingConfig(neurosim_unset_out_precision=False))
+    spec = C.buffer_sizing(C.BufferSizingParams(), C.BufferSizingConfig(version=dataclasses.replace(nv.CURRENT, wg_out_precision_unset=False)))
     assert f(spec.buffer_bits) == 1_048_576
     assert f(spec.overhead_bits) == 1_507_328  # 376,832 doubled twice
     assert f(spec.overhead_bits) / 2 ** f(spec.doublings) == 376_832
@@ -406,11 +410,12 @@ def test_relu_maxpool_buffer_by_hand(t32):
         (lambda: C.DecoderConfig(parallel="yes"), "parallel"),
         (lambda: C.HTreeConfig(num_rows=0), "num_rows"),
         (lambda: C.HTreeConfig(num_cols=2.5), "num_cols"),
-        (lambda: C.HTreeConfig(neurosim_wire_sizing=1), "neurosim_wire_sizing"),
+        (lambda: C.HTreeConfig(version="current"), "version"),
+        (lambda: dataclasses.replace(nv.CURRENT, htree_wire_sizing_quirk=1), "htree_wire_sizing_quirk"),
         (lambda: C.BusConfig(num_candidates=0), "num_candidates"),
         (lambda: C.DramConfig(kind="ddr4"), "kind"),
         (lambda: C.BufferConfig(core_rows=1), "core_rows"),
-        (lambda: C.BufferSizingConfig(neurosim_unset_out_precision="no"), "neurosim_unset_out_precision"),
+        (lambda: dataclasses.replace(nv.CURRENT, wg_out_precision_unset="no"), "wg_out_precision_unset"),
     ],
 )
 def test_bad_static_config_raises_naming_field(make, field):
@@ -439,11 +444,11 @@ def test_adder_tree_floor_halving_as_released():
     for field in ("area", "energy", "leakage"):
         assert f(getattr(tree, field)) == pytest.approx(sum(f(getattr(s, field)) for s in stages), rel=1e-6)
     assert f(tree.latency) == pytest.approx(sum(f(s.latency) for s in stages), rel=1e-6)  # 4 stages in series
-    ceil_tree = C.adder_tree(C.AdderTreeParams(CP, 9.0, b, 144.0), logic.AdderTreeConfig(neurosim_floor_halving=False))
+    ceil_tree = C.adder_tree(C.AdderTreeParams(CP, 9.0, b, 144.0), logic.AdderTreeConfig(version=CEIL_HALVING))
     assert f(ceil_tree.area) > f(tree.area)
     # Powers of two: both rules agree.
     a = C.adder_tree(C.AdderTreeParams(CP, 8.0, b, 3.0))
-    c = C.adder_tree(C.AdderTreeParams(CP, 8.0, b, 3.0), logic.AdderTreeConfig(neurosim_floor_halving=False))
+    c = C.adder_tree(C.AdderTreeParams(CP, 8.0, b, 3.0), logic.AdderTreeConfig(version=CEIL_HALVING))
     assert f(a.area) == pytest.approx(f(c.area), rel=1e-12)
 
 

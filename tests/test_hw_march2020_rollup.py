@@ -1,4 +1,4 @@
-"""H-trees and the PE/tile roll-up of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""H-trees and the PE/tile roll-up of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``HTree.cpp`` (stage count, repeater, per-stage wire
 resistance), ``Tile.cpp``/``ProcessingUnit.cpp`` (one set of tile/PE objects, the CM tile's, used
@@ -36,13 +36,14 @@ from cimjax.hw import tile as tile_mod
 from cimjax.hw.components import gates, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
 from cimjax.hw import tech
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARCH = "march2020"
 
 
 def _tree(n, h=300e-6, w=200e-6, bus=256.0, code="current", folded=16.0):
-    cfg = routing.HTreeConfig(num_rows=n, num_cols=n, neurosim_code=code)
+    cfg = routing.HTreeConfig(num_rows=n, num_cols=n, version=nv.by_name(code))
     return routing.htree(routing.HTreeParams(CircuitParams(), h, w, bus, 0.1, folded_ratio=folded), cfg)
 
 
@@ -121,21 +122,21 @@ def test_shift_adder_layout_by_hand(along, code):
         width = add_cols * 9 * bits * wn + dff_cols * 12 * wi
         want = (side + hc) * width if code == MARCH else side * (width + wi + wn)
     p = logic.ShiftAdderParams(CircuitParams(), float(bits), float(units), 8.0, 10e-9, 1.0, float(pulses))
-    got = logic.shift_adder_layout_area(p, side, along, ComponentConfig(), code)
+    got = logic.shift_adder_layout_area(p, side, along, ComponentConfig(version=nv.by_name(code)))
     np.testing.assert_allclose(float(got), want, rtol=1e-5)
 
 
-def test_neurosim_code_validated():
-    with pytest.raises(ValueError, match="neurosim_code"):
-        routing.HTreeConfig(neurosim_code="2021")
+def test_version_validated():
+    with pytest.raises(ValueError, match="version"):
+        routing.HTreeConfig(version="2021")
 
 
 # ----------------------------------------------------------------------------- current unaffected
 
 
 def test_current_htree_unchanged():
-    """H-tree values of the code before ``neurosim_code`` existed (float32), for the default
-    config and an explicit ``neurosim_code="current"``."""
+    """H-tree values of the code before NeuroSim versions existed (float32), for the default
+    config and an explicit ``version=current()``."""
     want = {
         2: (7.1679999713580855e-09, 1.9533668085824907e-11, 7.475281504909503e-10, 8.871605245985847e-07),
         3: (2.2694399248734953e-08, 4.69473938891074e-11, 1.7442323141381166e-09, 2.9941666070953943e-06),
@@ -143,7 +144,7 @@ def test_current_htree_unchanged():
     }
     for n, bus in ((2, 256.0), (3, 384.0), (4, 1512.0)):
         for code in (None, "current"):
-            cfg = routing.HTreeConfig(num_rows=n, num_cols=n, **({} if code is None else {"neurosim_code": code}))
+            cfg = routing.HTreeConfig(num_rows=n, num_cols=n, **({} if code is None else {"version": nv.by_name(code)}))
             c = routing.htree(routing.HTreeParams(CircuitParams(), 500e-6, 500e-6, bus, 0.1, folded_ratio=16.0), cfg)
             np.testing.assert_allclose([float(x) for x in c], want[n], rtol=1e-6)
 
@@ -165,18 +166,19 @@ def _synthetic_rollup_args():
 
 
 def test_current_rollup_program_unchanged():
-    """The tile roll-up traced with ``code="current"`` is the program traced without it."""
+    """The tile roll-up traced with an explicit current version is the program traced without it."""
     fp, sub, sizes, layers = _synthetic_rollup_args()
-    cfg, circuit = ComponentConfig(), CircuitParams()
+    circuit = CircuitParams()
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
-    def run(**code):
-        geo = tile_mod.tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, 2, 32, False, **code)
+    def run(cfg):
+        geo = tile_mod.tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, 2, 32, False)
         return tile_mod.tile_performance(
             circuit, cfg, fp, sub, sizes, geo, geo, num_in_vector=jnp.asarray([36.0 * 8, 36.0 * 8, 8.0]),
-            out_channels=jnp.asarray([32.0, 32.0, 10.0]), tile_buffer_core=32, **code)
+            out_channels=jnp.asarray([32.0, 32.0, 10.0]), tile_buffer_core=32)
 
-    assert str(jax.make_jaxpr(lambda: run())()) == str(jax.make_jaxpr(lambda: run(code="current"))())
+    explicit = ComponentConfig(version=nv.current())
+    assert str(jax.make_jaxpr(lambda: run(ComponentConfig()))()) == str(jax.make_jaxpr(lambda: run(explicit))())
 
 
 # ----------------------------------------------------------------------------- Fig. 34 chip

@@ -1,4 +1,4 @@
-"""The weight-gradient (WG) unit of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""The weight-gradient (WG) unit of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``WeightGradientUnit.cpp`` (``parallelBP`` branch) on
 ``SwitchMatrix.cpp`` (TG sizing and resistance), ``MultilevelSenseAmp.cpp`` /
@@ -33,6 +33,7 @@ import helpers
 from cimjax.hw import tech
 from cimjax.hw.components import gates, sram, wg_unit as W
 from cimjax.hw.components.params import circuit_technology
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANTS = ("march2020_wg64", "march2020")
@@ -56,7 +57,7 @@ def _wg_params(variant):
 
 def _config(cc, code):
     return W.WeightGradientConfig(
-        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature, neurosim_code=code
+        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature, version=nv.by_name(code)
     )
 
 
@@ -119,7 +120,7 @@ def test_march_switch_matrix_shift_matches_neurosim():
 
 
 def test_current_code_unaffected():
-    """``neurosim_code="current"`` is the default (the same values), and the flag reaches the array."""
+    """The current version is the default (the same values), and the flag reaches the array."""
     wp, cc = _wg_params("march2020_wg64")
     base = W.WeightGradientConfig(roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
     a, b = W._array(wp, base, 0.3), W._array(wp, _config(cc, "current"), 0.3)
@@ -127,8 +128,8 @@ def test_current_code_unaffected():
         assert np.array_equal(np.asarray(x), np.asarray(y))
     m = W._array(wp, _config(cc, "march2020"), 0.3)
     assert float(m.read.latency) != float(a.read.latency)
-    with pytest.raises(ValueError, match="neurosim_code"):
-        W.WeightGradientConfig(neurosim_code="2019")
+    with pytest.raises(ValueError, match="version"):
+        W.WeightGradientConfig(version="2019")
 
 
 def test_march_path_jits_and_differentiates():

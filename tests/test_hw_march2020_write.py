@@ -1,4 +1,4 @@
-"""The weight-update (WU) phase of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""The weight-update (WU) phase of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``GetWriteUpdateEstimation`` (``ProcessingUnit.cpp``:
 the ``V_w²/R̄·t`` energy of every updated cell, FeFET included; line energy once per selected
@@ -33,6 +33,7 @@ import pytest
 
 import helpers
 from cimjax.hw.components import subarray as sa
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARCH = "march2020"
@@ -45,7 +46,7 @@ STATS = dict(write_pulses=255.75, cell_pulse_energy_sum=352.93 * 1.01e-6, row_wr
 
 
 def _cfg(code=MARCH, **kw):
-    return sa.SubArrayConfig(cell="fefet", neurosim_code=code, **kw)
+    return sa.SubArrayConfig(cell="fefet", version=nv.by_name(code), **kw)
 
 
 # ----------------------------------------------------------------------------- by hand
@@ -108,8 +109,8 @@ def test_march_shift_adder_layout_area():
     g = sa._geometry(P, cfg)
     # 64 levels, numReadPulse(BP) 8: log2 64 + 8 + 1 = 15 bits, 128/8 = 16 units, both sides.
     sp = logic.ShiftAdderParams(P.circuit, 15.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0)
-    want = (logic.shift_adder_layout_area(sp, g.len_row, "width", cfg, MARCH)
-            + logic.shift_adder_layout_area(sp, g.len_col, "height", cfg, MARCH))
+    want = (logic.shift_adder_layout_area(sp, g.len_row, "width", cfg)
+            + logic.shift_adder_layout_area(sp, g.len_col, "height", cfg))
     np.testing.assert_allclose(float(sa.subarray_area(P, cfg).accumulation), float(want), rtol=1e-5)
     cur = sa.SubArrayConfig(cell="fefet")
     gates_sum = logic.shift_adder(logic.ShiftAdderParams(P.circuit, 7.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0), cur)

@@ -5,6 +5,7 @@ float64 relaxed mode), hand-computed values at the V2.0 default (32 nm LSTP), th
 fit constants, monotonicity and the golden per-sub-array ADC area.
 """
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,6 +16,9 @@ from cimjax.hw.components import mlsa as M
 from cimjax.hw.components import switch_matrix as S
 from cimjax.hw.components.params import CircuitParams
 from cimjax.hw.cost import Cost
+from cimjax.hw import neurosim_version as nv
+
+ALL_STAGES = dataclasses.replace(nv.CURRENT, encoder_two_stage_latency=False)
 
 F = 32e-9
 F2_UM2 = (F * 1e6) ** 2  # F² in µm²
@@ -60,7 +64,7 @@ CASES = {
         [NODE, VDD, ("levels",), ("num_reads",), ("edge_length",)],
     ),
     "encoder_height": (
-        lambda p, mode: M.encoder(p, M.EncoderConfig(mode=mode, along="height", neurosim_latency=False)),
+        lambda p, mode: M.encoder(p, M.EncoderConfig(mode=mode, along="height", version=ALL_STAGES)),
         M.EncoderParams(CircuitParams(node_nm=40.0), edge_length=ARRAY_EDGE * 1.1),
         [NODE, ("levels",), ("num_encoders",)],
     ),
@@ -196,7 +200,7 @@ def test_mlsa_ratio_branch_flag():
     p = M.MlsaParams()
     r = 1.0 / 1.0e-4  # 10 kΩ: some ladder ratios fall in (0.9, 1.1)
     quirk = float(M.column_latency(p, M.MlsaConfig(), r))
-    fixed = float(M.column_latency(p, M.MlsaConfig(neurosim_ratio_branch=False), r))
+    fixed = float(M.column_latency(p, M.MlsaConfig(version=dataclasses.replace(nv.CURRENT, mlsa_quartic_above_cubic=False)), r))
     assert fixed >= quirk  # T_max ≥ the quartic just above 0.9 at 32 nm
 
 

@@ -5,6 +5,7 @@ golden per-sub-array areas of the V2.0 default run, hand values, bucket sums, mo
 quirk flags and config/param errors.
 """
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,6 +14,9 @@ import pytest
 import helpers
 from cimjax.hw.components import subarray as SA
 from cimjax.hw.components.params import CircuitParams
+from cimjax.hw import neurosim_version as nv
+
+AG_FIXED = dataclasses.replace(nv.CURRENT, ag_column_resistance_forward=False, ag_mux_energy_as_latency=False)
 
 F = 32e-9
 GOLDEN_SUBARRAYS = 10 * 64 + 5 * 144  # CM tiles × 64 + NM tiles × 144 sub-arrays = 1360
@@ -107,12 +111,12 @@ def test_read_write_checklist():
 def test_quirk_flags_slow():
     """The AG quirk flags change the transposed read only (a separate compile per config)."""
     p = SA.SubArrayParams()
-    fixed = SA.SubArrayConfig(neurosim_ag_column_resistance=False, neurosim_ag_mux_quirk=False)
+    fixed = SA.SubArrayConfig(version=AG_FIXED)
     rf = SA.subarray_read(p, fixed, row_activity=ACT, weight_level=LEVEL)
     rq = SA.subarray_read(p, SA.SubArrayConfig(), row_activity=ACT, weight_level=LEVEL)
     assert float(rf.fw.energy) == pytest.approx(float(rq.fw.energy))
     assert float(rf.ag.adc_energy) != pytest.approx(float(rq.ag.adc_energy))
-    w0 = SA.subarray_write(p, SA.SubArrayConfig(neurosim_sl_pulse_unset=False), write_pulses=128.0,
+    w0 = SA.subarray_write(p, SA.SubArrayConfig(version=dataclasses.replace(nv.CURRENT, sl_write_pulses_unset=False)), write_pulses=128.0,
                            cell_pulse_energy_sum=1e-3, row_write_activity=0.5, col_write_activity=0.2)
     w1 = SA.subarray_write(p, write_pulses=128.0, cell_pulse_energy_sum=1e-3, row_write_activity=0.5,
                            col_write_activity=0.2)
@@ -271,7 +275,7 @@ def test_read_occupancy():
     assert float(r.fw.adc_energy - base.fw.adc_energy) == pytest.approx(want, rel=1e-9)
     assert float(r.ag.adc_energy - base.ag.adc_energy) == pytest.approx(want, rel=1e-9)  # same columns (quirk)
     # Without the quirk the AG MLSA reads rows at the hard-coded column activity: unaffected.
-    nq = SA.SubArrayConfig(neurosim_ag_column_resistance=False)
+    nq = SA.SubArrayConfig(version=dataclasses.replace(nv.CURRENT, ag_column_resistance_forward=False))
     a = SA.subarray_read(p, nq, row_activity=ACT, weight_level=LEVEL)
     b = SA.subarray_read(p, nq, row_activity=ACT, weight_level=LEVEL, read_occupancy=occ)
     assert float(b.ag.adc_energy) == pytest.approx(float(a.ag.adc_energy), rel=1e-12)

@@ -6,6 +6,7 @@ Golden values: neurosim_default_run.md (NeuroSim V2.0 as shipped, VGG-8, per epo
 accumulation per image × 50,000, Chip.cpp).
 """
 
+import dataclasses
 import math
 
 import jax
@@ -16,6 +17,7 @@ import pytest
 import helpers
 from cimjax.hw.components import logic, wg_unit as W
 from cimjax.hw.components.params import CircuitParams
+from cimjax.hw import neurosim_version as nv
 
 P = W.WeightGradientParams()
 CFG = W.WeightGradientConfig()
@@ -150,13 +152,14 @@ def test_monotone():
     big_node = W.weight_gradient_unit_area(P._replace(circuit=CircuitParams(node_nm=45.0)))
     assert f(big_node.area) > f(W.weight_gradient_unit_area().area)
     # The released quirk drops the precharger and driver write energy.
-    fixed = W._array(P, W.WeightGradientConfig(neurosim_unset_write_activity=False), 0.4)
+    intended = dataclasses.replace(nv.CURRENT, wg_write_activity_unset=False)
+    fixed = W._array(P, W.WeightGradientConfig(version=intended), 0.4)
     assert f(fixed.write.energy) > f(busy.write.energy)
 
 
 def test_config_errors():
     for kw, field in [({"max_windows": 0}, "max_windows"), ({"max_input_cols": 1.5}, "max_input_cols"),
-                      ({"rows_muxed": 1}, "rows_muxed"), ({"neurosim_unset_write_activity": 1}, "neurosim")]:
+                      ({"rows_muxed": 1}, "rows_muxed"), ({"version": 1}, "version")]:
         with pytest.raises(ValueError, match=field):
             W.WeightGradientConfig(**kw)
     with pytest.raises(ValueError, match="windows"):

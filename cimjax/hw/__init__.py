@@ -1,26 +1,17 @@
 """Hardware estimator: pure, jittable functions of static layer shapes and circuit parameters.
 
-Never imports Flax. So far it holds:
-- :mod:`cimjax.hw.network`: the network's layer table (NeuroSim's NetWork.csv);
-- :mod:`cimjax.hw.cost`: ``Cost(area, energy, latency, leakage)`` and its composition rules;
-- :mod:`cimjax.hw.relax`: ceil/floor/round/⌈log2⌉ and best-candidate selection with an
-  ``"exact"`` / ``"relaxed"`` / ``"ste"`` gradient mode;
-- :mod:`cimjax.hw.floorplan`: NeuroSim's chip floorplan (spec §5.2) as ``jnp``;
-- :mod:`cimjax.hw.tech`: technology tables and simple transistor / wire formulas (spec §5.3,
-  §5.9), continuous in the node.
+A NeuroSim V2.0 chip estimate in ``jnp`` (github.com/neurosim/DNN_NeuroSim_V2.0). It never
+imports Flax, the experiment config or the runtime helpers; the build that turns a ``Config``
+into its inputs lives outside this package.
 
-The component area / latency / energy models and the chip roll-up land with the rest of
-the estimator issue.
+- :mod:`cimjax.hw.chip`: the entry point, ``estimate(ChipParams, ChipConfig, Trace)``;
+- :mod:`cimjax.hw.chip_rollup` / :mod:`cimjax.hw.tile` / :mod:`cimjax.hw.tile_geometry`: the
+  sub-array → PE → tile → chip roll-up;
+- :mod:`cimjax.hw.components`: the sub-array, weight-gradient unit and peripheral components;
+- :mod:`cimjax.hw.floorplan`: NeuroSim's chip floorplan;
+- :mod:`cimjax.hw.network`: the layer table (NeuroSim's NetWork.csv);
+- :mod:`cimjax.hw.tech`: technology tables and transistor / wire formulas;
+- :mod:`cimjax.hw.neurosim_version`: the NeuroSim code versions and quirks, as data;
+- :mod:`cimjax.hw.cost` and :mod:`cimjax.hw.relax`: the ``Cost`` tuple and the
+  ``"exact"`` / ``"relaxed"`` / ``"ste"`` rounding rules.
 """
-
-from cimjax.hw.cost import Cost as Cost
-from cimjax.hw.cost import parallel as parallel
-from cimjax.hw.cost import repeat as repeat
-from cimjax.hw.cost import repeat_actions as repeat_actions
-from cimjax.hw.cost import serial as serial
-from cimjax.hw.floorplan import Floorplan as Floorplan
-from cimjax.hw.floorplan import FloorplanConfig as FloorplanConfig
-from cimjax.hw.floorplan import FloorplanParams as FloorplanParams
-from cimjax.hw.floorplan import floorplan as floorplan
-from cimjax.hw.tech import Technology as Technology
-from cimjax.hw.tech import technology as technology

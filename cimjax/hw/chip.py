@@ -29,7 +29,7 @@ Per layer ``l`` and image (then × batch, and everything × iterations), as rele
 Decisions where spec and source differ, or the source has a defect (config flags default to
 the released behaviour so the golden test reproduces NeuroSim's numbers):
 
-* ``neurosim_unset_out_precision`` (defect 2): ``ChipInitialize`` sizes the WG buffer overhead
+* ``version.wg_out_precision_unset`` (defect 2): ``ChipInitialize`` sizes the WG buffer overhead
   from ``outPrecision`` before it is set (reads 0): numArrayWriteParallel = 8 and 128 global
   buffer cores instead of spec §5.7's 16 and 156. True (default) reproduces it; False is the
   intended model. The gradient accumulator is sized after the WG unit is initialised in
@@ -57,10 +57,10 @@ import jax.numpy as jnp
 from cimjax import host_eval
 from cimjax.hw import relax, tile as tile_mod
 from cimjax.hw.components import misc
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         with_technology_scope)
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, with_technology_scope
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
+from cimjax.hw.neurosim_version import CURRENT, NeuroSimVersion, as_version
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
@@ -134,7 +134,6 @@ class ChipConfig:
         Fig. 34 TOPS imply 1; spec §7.1).
       training: True = the four training phases (V2.0's ``trainingEstimation``); False =
         inference (FW only, image from DRAM).
-      neurosim_unset_out_precision: defect 2 (module docstring).
       global_buffer_core / tile_buffer_core: register-file core sides (128, 32), static.
       temperature: relaxed-mode staircase temperature.
       tile_grid: static chip tile grid ``(rows, cols)`` for the global H-tree; None = from the
@@ -146,11 +145,15 @@ class ChipConfig:
         traced ``num_bit_input`` drives every other use).
       columns_per_adc / rows_per_adc_ag: static copies of the sub-array's mux ratios (sizing
         its mux decoders; keep equal to the traced ``subarray.columns_per_adc``/``rows_per_adc_ag``).
-      neurosim_ag_mux_quirk: True (as released) = the AG read latency adds the mux *energy*
-        where its latency belongs (effectively nothing); False = the mux latency.
-      neurosim_code: ``"current"`` (NeuroSim V2.0's present code, the golden run) or
-        ``"march2020"`` (its first public release, bf95f9c of 2020-03-15, which computed the
-        manual's Fig. 34); the components whose models differ branch on it statically.
+      version: the NeuroSim code the models follow, a
+        :class:`~cimjax.hw.neurosim_version.NeuroSimVersion` or its name (``"current"``, the
+        golden run; ``"march2020"``, the first public release, which computed the manual's
+        Fig. 34); handed to every component through :attr:`component`. Its quirk flags (e.g.
+        ``wg_out_precision_unset``, defect 2 of the module docstring) are True as released.
+      neurosim_code: init-only name of the version (``ChipConfig(layers,
+        neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
+        given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
+        back, it is ``version.name``.
     """
 
     layers: tuple
@@ -163,7 +166,6 @@ class ChipConfig:
     dram: str = "hbm2"
     ops_per_mac: int = 2
     training: bool = True
-    neurosim_unset_out_precision: bool = True
     global_buffer_core: int = 128
     tile_buffer_core: int = 32
     temperature: float = relax.DEFAULT_TEMPERATURE
@@ -173,10 +175,10 @@ class ChipConfig:
     wg_input_bits: int = 8
     columns_per_adc: int = 8
     rows_per_adc_ag: int = 8
-    neurosim_ag_mux_quirk: bool = True
-    neurosim_code: str = "current"
+    version: Union[NeuroSimVersion, str] = CURRENT
+    neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
-    def __post_init__(self):
+    def __post_init__(self, neurosim_code: Optional[str]):
         layers = tuple(LayerShape(*layer) for layer in self.layers)
         if not layers:
             raise ValueError("ChipConfig.layers is empty: expected at least one layer")
@@ -186,17 +188,18 @@ class ChipConfig:
             ("global_buffer", BUFFER_KINDS),
             ("tile_buffer", BUFFER_KINDS),
             ("dram", tuple(misc.DRAM_TYPES)),
-            ("neurosim_code", NEUROSIM_CODES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
         relax.check_mode(self.mode)
         if self.ops_per_mac not in (1, 2):
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
-        for name in ("novel_mapping", "training", "neurosim_unset_out_precision", "neurosim_ag_mux_quirk"):
+        object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
+        object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
+        for name in ("novel_mapping", "training"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
-        ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature)
+        self.component  # validates roadmap, mode and temperature
         if self.tile_grid is None or self.cm_pes_per_side is None:
             rows, cols, cell_bits, syn = self.reference_subarray
             cell_bits = 1 if self.cell == "sram" else cell_bits  # NeuroSim: SRAM forces cellBit = 1
@@ -209,8 +212,9 @@ class ChipConfig:
 
     @property
     def component(self) -> ComponentConfig:
-        """The shared component config (roadmap, mode, temperature)."""
-        return ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature)
+        """The shared component config (roadmap, mode, temperature, NeuroSim version)."""
+        return ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature,
+                               version=self.version)
 
     @property
     def floorplan_config(self) -> FloorplanConfig:
@@ -341,21 +345,17 @@ def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorpl
     """Sub-array area (scalars) and per-layer read/write figures from the sub-array model."""
     sa = _subarray_module()
     sp = params.subarray._replace(circuit=params.circuit, num_bit_input=params.num_bit_input)
-    scfg = sa.SubArrayConfig(
+    scfg = config.component.sub(
+        sa.SubArrayConfig,
         cell=config.cell,
-        roadmap=config.roadmap,
-        mode=config.mode,
-        temperature=config.temperature,
         parallel_bp=config.training,
         num_col_muxed=config.columns_per_adc,
         num_row_muxed_ag=config.rows_per_adc_ag,
-        neurosim_ag_mux_quirk=config.neurosim_ag_mux_quirk,
-        neurosim_code=config.neurosim_code,
     )
     area = sa.subarray_area(sp, scfg)
     # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.
     novel = fp.novel
-    if config.neurosim_code == "march2020":
+    if config.version.nm_tile_rows_per_pe:
         # bf95f9c Chip.cpp/Tile.cpp (novel mapping): a tile takes min(PE_NM, R) rows and each of
         # its numPENM PEs the integer quotient of that by numPENM (56 of 512 rows for 3×3 kernels).
         rows_nm = relax.floor(jnp.minimum(fp.pe_size_nm, fp.weight_rows) / fp.num_pe_nm, config.mode,
@@ -389,7 +389,7 @@ def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorpl
         as_float(trace.row_write_activity),
         as_float(trace.col_write_activity),
     ]
-    if config.neurosim_code == "march2020":
+    if config.version.write_per_selected_row:
         # bf95f9c: a sub-array writes only the rows its PE holds (rows_pe of a block; 56 of 128 for
         # 3×3 NM kernels) of the rows the write statistics describe (a layer's block, R if R < 128).
         sub_rows = as_float(sp.rows)
@@ -446,13 +446,10 @@ def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_p
     wgm = _wg_module()
     layers = config.layers
     big = max(layers, key=lambda l: l.ifm_h * l.ifm_w * l.in_channels)
-    wcfg = wgm.WeightGradientConfig(
+    wcfg = config.component.sub(
+        wgm.WeightGradientConfig,
         max_windows=(big.ifm_h - big.kernel_h + 1) * (big.ifm_w - big.kernel_w + 1),
         max_input_cols=big.in_channels * config.wg_input_bits,
-        roadmap=config.roadmap,
-        mode=config.mode,
-        temperature=config.temperature,
-        neurosim_code=config.neurosim_code,
     )
     sp = params.subarray
     wp = params.wg._replace(

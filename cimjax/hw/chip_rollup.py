@@ -6,17 +6,17 @@ point is :func:`cimjax.hw.chip.estimate`; this module is its second half, split 
 length. :func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so
 the roll-up itself can be tested on synthetic sub-array figures.
 
-``ChipConfig.neurosim_code = "march2020"`` follows NeuroSim's March 2020 code (commit bf95f9c,
-``Chip.cpp`` ``ChipCalculatePerformance``, read for its formulas) where it differs:
+``ChipConfig.version`` flags follow NeuroSim's March 2020 code (commit bf95f9c, ``Chip.cpp``
+``ChipCalculatePerformance``, read for its formulas) where it differs:
 
-* the global H-tree carries a layer's ``bits_out + bits_in`` over the **whole** global bus,
+* ``global_htree_whole_bus``: the global H-tree carries a layer's ``bits_out + bits_in`` over the **whole** global bus,
   ``(bits_out + bits_in)/busWidth`` transfers of ``busWidth`` bits (``busWidth/⌈tiles_l/
   totalTiles⌉`` with the ratio below 1); the later code uses ``⌈busWidth·tiles_l/totalTiles⌉``
   wires and whole transfers;
-* an NM layer's ``bits_in`` is ``Ccol·numBitInput·windows/K`` (÷4 if pooled), ÷K as its
+* ``nm_global_bits_in_per_kernel``: an NM layer's ``bits_in`` is ``Ccol·numBitInput·windows/K`` (÷4 if pooled), ÷K as its
   ``bits_out`` (the later code drops the ÷K); it feeds the global buffer and the H-tree;
 * the tiles and H-trees of :mod:`cimjax.hw.tile` and :mod:`cimjax.hw.components.routing` with
-  the same code (the NM tile built from the CM tile's objects).
+  the same version (``shared_tile_objects``: the NM tile built from the CM tile's objects).
 
 The WU roll-up (``numArrayWriteParallel``, per iteration, not × batch) is the same in both codes.
 """
@@ -37,10 +37,9 @@ Array = jax.Array
 
 
 # Jitted once per static signature; each body has its own technology memo.
-_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11),
-                  static_argnames=("code",))
+_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11))
 _perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
-                   static_argnames=("tile_buffer_core", "partial_lines", "code"))
+                   static_argnames=("tile_buffer_core", "partial_lines"))
 
 
 def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
@@ -120,22 +119,21 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     # ---- Tiles. ----
     # Decoder lines of a tile output buffer smaller than one core: cols/numColMuxed (static).
     partial_lines = max(2, int(config.reference_subarray[1]) // int(config.columns_per_adc))
-    march = config.neurosim_code == "march2020"
-    code = dict(code=config.neurosim_code)
+    version = config.version
     # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
-    nm_tree_side = int(config.cm_pes_per_side) if march else side_nm_static
+    nm_tree_side = int(config.cm_pes_per_side) if version.shared_tile_objects else side_nm_static
     geo_cm = _geo_fn(
         circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core,
-        False, npe_cm, fp.pe_size_cm, partial_lines, **code,
+        False, npe_cm, fp.pe_size_cm, partial_lines,
     )
     geo_nm = _geo_fn(
         circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), nm_tree_side, config.tile_buffer_core,
-        True, npe_cm, fp.pe_size_cm, partial_lines, **code,
+        True, npe_cm, fp.pe_size_cm, partial_lines,
     )
     tf = _perf_fn(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
-        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, **code,
+        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
     )
     tiles = fp.tiles
 
@@ -156,13 +154,11 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
             core_rows=gcore,
             core_cols=gcore,
         ),
-        misc.BufferSizingConfig(
-            neurosim_unset_out_precision=True, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
-        ),
+        cc.sub(misc.BufferSizingConfig),
     )
     nawp_unset = sizing.num_array_write_parallel
     wg0 = wg_fn(params, config, trace, nawp_unset)  # out_precision does not depend on nawp
-    if config.neurosim_unset_out_precision:
+    if version.wg_out_precision_unset:
         nawp, n_cores = nawp_unset, sizing.num_cores
         wg = wg0
     else:
@@ -171,9 +167,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
                 nb, float(max_input), fp.num_col_per_synapse, wg0.out_precision, params.batch_size,
                 params.synapse_bits, sizes.sub_rows, sizes.sub_cols, params.buffer_overhead_constraint, gcore, gcore,
             ),
-            misc.BufferSizingConfig(
-                neurosim_unset_out_precision=False, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
-            ),
+            cc.sub(misc.BufferSizingConfig),
         )
         nawp, n_cores = fixed.num_array_write_parallel, fixed.num_cores
         wg = wg_fn(params, config, trace, nawp)
@@ -185,10 +179,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     total_tiles = fp.total_tiles
     bus = fp.global_bus_width
     gb_fn = ch._buffer_fn(config.global_buffer)
-    gb_cfg = misc.BufferConfig(
-        core_rows=config.global_buffer_core, core_cols=config.global_buffer_core,
-        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
-    )
+    gb_cfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core, core_cols=config.global_buffer_core)
 
     def gbuf(bits, share):
         return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
@@ -196,7 +187,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
     relu_reads = cc.ceil(windows * c_out / g["units"])
     relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
-    tree_cfg = logic.AdderTreeConfig(roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
+    tree_cfg = cc.sub(logic.AdderTreeConfig)
     gacc = tile_mod.per_layer(
         lambda n: logic.adder_tree(logic.AdderTreeParams(circuit, n, g["gacc_bits"], g["units"]), tree_cfg),
         g["tile_rows_l"],
@@ -215,7 +206,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     mp_e = jnp.where(pool, mp_reads * mp.energy, 0.0)
 
     bits_out = fp.weight_rows * nb * windows / jnp.where(novel, k, 1.0)
-    if march:  # bf95f9c: an NM layer's bits_in is ÷K too
+    if version.nm_global_bits_in_per_kernel:  # bf95f9c: an NM layer's bits_in is ÷K too
         bits_in = jnp.where(novel, fp.weight_cols / k, c_out) * nb * windows / jnp.where(pool, 4.0, 1.0)
     else:
         bits_in = c_out * nb * windows / jnp.where(pool, 4.0, 1.0)
@@ -224,12 +215,9 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     gb_t, gb_e = gb.latency, gb.energy  # read of bits_out + write of bits_in
 
     rows, cols = config.tile_grid
-    htree_cfg = routing.HTreeConfig(
-        num_rows=rows, num_cols=cols, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
-        neurosim_code=config.neurosim_code,
-    )
+    htree_cfg = cc.sub(routing.HTreeConfig, num_rows=rows, num_cols=cols)
     tol = as_float(params.global_delay_tolerance)
-    if march:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers
+    if version.global_htree_whole_bus:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers
         bus_l = bus * jnp.ones_like(tiles)
     else:
         bus_l = cc.ceil(bus * tiles / total_tiles)
@@ -238,12 +226,12 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     ght = tile_mod.per_layer(
         lambda h, w, b: routing.htree(routing.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
     )
-    if march:
+    if version.global_htree_whole_bus:
         ght_cyc = (bits_out + bits_in) / bus_l
     else:
         ght_cyc = cc.ceil((bits_out + bits_in) / bus_l)
     ght_t, ght_e = ght_cyc * ght.latency, ght_cyc * ght.energy
-    dram_cfg = misc.DramConfig(kind=config.dram, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
+    dram_cfg = cc.sub(misc.DramConfig, kind=config.dram)
     dram_act = misc.dram(misc.DramParams(ifm_h * ifm_w * nb), dram_cfg)
 
     batch, iters = as_float(params.batch_size), as_float(params.num_iterations)

@@ -109,7 +109,7 @@ class RollupSizes(NamedTuple):
 
 
 def _adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
-    tree_cfg = logic.AdderTreeConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
+    tree_cfg = cfg.sub(logic.AdderTreeConfig)
     return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees, layout_width), tree_cfg)
 
 
@@ -156,10 +156,7 @@ def _plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
     :class:`Cost`: a full ``tile_buffer_core²`` core, or (``partial``) one of ``core_bits``
     with ``partial_lines`` decoder lines."""
     full_fn = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
-    part_cfg = misc.BufferConfig(
-        core_rows=partial_lines, core_cols=tile_buffer_core, roadmap=cfg.roadmap, mode=cfg.mode,
-        temperature=cfg.temperature,
-    )
+    part_cfg = cfg.sub(misc.BufferConfig, core_rows=partial_lines, core_cols=tile_buffer_core)
 
     def fn(bits, cores, width, bus_width, core_bits, partial):
         full = full_fn(bits, cores, width, bus_width)
@@ -172,9 +169,7 @@ def _plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
 
 
 def _tile_buffer(circuit, cfg, core_rows, core_cols):
-    buf_cfg = misc.BufferConfig(
-        core_rows=core_rows, core_cols=core_cols, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
-    )
+    buf_cfg = cfg.sub(misc.BufferConfig, core_rows=core_rows, core_cols=core_cols)
 
     def fn(bits, cores, width, bus_width):
         return misc.register_file_buffer(misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0), buf_cfg)
@@ -185,11 +180,8 @@ def _tile_buffer(circuit, cfg, core_rows, core_cols):
 TILE_TREE_FOLDED_RATIO = 16.0  #: channel folding of a tile's H-tree (NeuroSim ``TileCalculateArea``)
 
 
-def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance, code: str = "current") -> Cost:
-    tree_cfg = routing.HTreeConfig(
-        num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature,
-        neurosim_code=code,
-    )
+def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
+    tree_cfg = cfg.sub(routing.HTreeConfig, num_rows=side, num_cols=side)
     # Tile trees fold their channel 16× (TileCalculateArea), the chip tree 4× (treeFoldedRatio).
     params = routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
     return routing.htree(params, tree_cfg)
@@ -208,7 +200,6 @@ def tile_geometry(
     cm_pes_per_side: Array | None = None,
     cm_pe_size: Array | None = None,
     partial_lines: int | None = None,
-    code: str = "current",
 ) -> TileGeometry:
     """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
 
@@ -222,13 +213,13 @@ def tile_geometry(
     tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
     ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
     counts; ``partial_lines`` (static, default ``tile_buffer_core``) the decoder lines of an
-    output buffer smaller than one core (``cols/numColMuxed``); ``code`` (static) the NeuroSim
-    code version (``"march2020"``: an NM tile built from the CM tile's accumulator, buffer plan,
-    H-tree and PE adder tree, and the March H-tree; :mod:`cimjax.hw.tile` docstring). With ``"march2020"`` the
-    caller passes the CM tile's PE grid as ``htree_side`` of an NM tile.
+    output buffer smaller than one core (``cols/numColMuxed``). ``cfg.version.shared_tile_objects``
+    (March 2020): an NM tile built from the CM tile's accumulator, buffer plan, H-tree and PE
+    adder tree (:mod:`cimjax.hw.tile` docstring); the caller then passes the CM tile's PE grid
+    as ``htree_side`` of an NM tile.
     """
     c = cfg
-    march = code == "march2020"
+    shared_cm = cfg.version.shared_tile_objects and novel
     cm_pes_per_side = pes_per_side if cm_pes_per_side is None else cm_pes_per_side
     cm_pe_size = pe_size if cm_pe_size is None else cm_pe_size
     partial_lines = tile_buffer_core if partial_lines is None else partial_lines
@@ -237,7 +228,7 @@ def tile_geometry(
     n_sub = grid * grid_c
     adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
     adc_per_row = sizes.sub_cols / sizes.columns_per_adc
-    if march and novel:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
+    if shared_cm:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
         grid_obj = jnp.maximum(c.ceil(cm_pe_size / sizes.sub_rows), 1.0)
         pe_tree = _adder_tree(circuit, cfg, grid_obj, adder_bits, c.ceil(grid_obj * adc_per_row), sub.width)
         stages = jnp.maximum(c.log2ceil(grid_obj), 0.0)
@@ -251,7 +242,7 @@ def tile_geometry(
     pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
     pe_side = jnp.sqrt(pe_area)
     num_pe = pes_per_side * pes_per_side
-    if march and novel:  # TileInitialize's last (CM) accumulator, buffers and H-tree
+    if shared_cm:  # TileInitialize's last (CM) accumulator, buffers and H-tree
         acc_inputs = cm_pes_per_side
         acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
         plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size)
@@ -267,7 +258,7 @@ def tile_geometry(
     buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
     in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
     out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
-    tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance, code)
+    tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance)
     area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
     pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
     # Leakage: one core of each buffer (TileCalculatePerformance; the area counts all cores).

@@ -45,8 +45,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         circuit_technology)
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
 from cimjax.hw.tech import Technology
 
@@ -163,19 +162,18 @@ class AdderTreeConfig(ComponentConfig):
 
     Attributes:
       max_stages: stages evaluated (static bound on ``⌈log2 N⌉``; 24 covers 16 M inputs).
-      neurosim_floor_halving: True (as released) = stage ``k`` has ``⌊N/2^(k+1)⌋`` adders:
-        ``AdderTree.cpp`` halves the integer input count with ``ceil(j/2)`` on an ``int j``,
-        i.e. a floor, so an odd input is dropped (9 inputs: 4, 2, 1, 0 adders in 4 stages);
-        False = ``⌈N/2^(k+1)⌉`` (every input added: 5, 3, 2, 1). Same for powers of two.
+
+    ``version.adder_tree_floor_halving`` (True, as released): stage ``k`` has ``⌊N/2^(k+1)⌋``
+    adders: ``AdderTree.cpp`` halves the integer input count with ``ceil(j/2)`` on an ``int j``,
+    i.e. a floor, so an odd input is dropped (9 inputs: 4, 2, 1, 0 adders in 4 stages); False
+    = ``⌈N/2^(k+1)⌉`` (every input added: 5, 3, 2, 1). Same for powers of two.
     """
 
     max_stages: int = 24
-    neurosim_floor_halving: bool = True
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_stages", 1, 64)
-        self._check_bool("neurosim_floor_halving")
 
 
 def row_layout_area(cell_along: ArrayLike, cell_across: ArrayLike, count: ArrayLike, side: ArrayLike,
@@ -196,7 +194,7 @@ def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfi
     """Adder trees, one reduction of ``N`` inputs each (spec §5.6 "Adder tree").
 
     ``S = ⌈log2 N⌉`` stages; stage ``k = 0 … S−1`` has ``⌊N/2^(k+1)⌋`` adders as released
-    (``⌈N/2^(k+1)⌉`` with ``neurosim_floor_halving=False``, the spec's ``⌈j/2⌉``; see
+    (``⌈N/2^(k+1)⌉`` with ``version.adder_tree_floor_halving=False``, the spec's ``⌈j/2⌉``; see
     :class:`AdderTreeConfig`) of ``numAdderBit + k`` bits. Area, energy and leakage are summed
     over the stages, and so is latency (the stages are in series). Stages ``k ≥ max_stages``
     are dropped. In the relaxed mode stage ``k`` is weighted by ``clip(S − k, 0, 1)`` with the
@@ -219,7 +217,7 @@ def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfi
     weight = jnp.clip(stages - k, 0.0, 1.0)
     # Powers of two from numpy: exact (jnp.exp2 is not exact at integers in float64 on CPU).
     pow2 = jnp.asarray(2.0 ** np.arange(1, config.max_stages + 1), n.dtype)
-    per_tree = config.floor(n / pow2) if config.neurosim_floor_halving else config.ceil(n / pow2)
+    per_tree = config.floor(n / pow2) if config.version.adder_tree_floor_halving else config.ceil(n / pow2)
     trees = as_float(params.num_trees)
     bits = as_float(params.num_bits) + k
     stage = _adder_cost(t, nand2, bits, per_tree * trees)
@@ -392,7 +390,7 @@ def _rows_of(cell_along: Array, count: Array, side: Array, config: ComponentConf
 
 
 def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: str = "width",
-                            config: ComponentConfig = ComponentConfig(), neurosim_code: str = "current") -> Array:
+                            config: ComponentConfig = ComponentConfig()) -> Array:
     """Bounding-box area of :func:`shift_adder`'s units laid out along one given side, m².
 
     NeuroSim ``ShiftAdd::CalculateArea`` (non-spiking; read for its formula; commits bf95f9c,
@@ -404,7 +402,8 @@ def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: st
 
     * ``along="width"`` (``CalculateArea(NULL, side)``), both versions: width ``side``, height
       ``adder rows·num_bits·h_NAND2 + h_cell + DFF rows·h_INV``.
-    * ``along="height"`` (``CalculateArea(side, NULL)``): March 2020: height ``side + h_cell``,
+    * ``along="height"`` (``CalculateArea(side, NULL)``): with
+      ``config.version.shift_adder_control_row_on_height`` (March 2020) height ``side + h_cell``,
       width ``adder columns·9·num_bits·w_NAND2 + DFF columns·12·w_INV``; current: height
       ``side``, width the same plus ``w_INV + w_NAND2``.
 
@@ -417,15 +416,12 @@ def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: st
       side: the given side, m.
       along: ``"width"`` or ``"height"`` (static).
       config: component config (static).
-      neurosim_code: ``"current"`` or ``"march2020"`` (static).
 
     Returns:
       The area, m².
     """
     if along not in SHIFT_ADDER_LAYOUTS:
         raise ValueError(f"along = {along!r}: expected one of {SHIFT_ADDER_LAYOUTS}")
-    if neurosim_code not in NEUROSIM_CODES:
-        raise ValueError(f"neurosim_code = {neurosim_code!r}: expected one of {NEUROSIM_CODES}")
     t = circuit_technology(params.circuit, config)
     nand = gates.gate(t, "nand", 2, mode=config.mode)
     inv = gates.gate(t, "inv", mode=config.mode)
@@ -439,6 +435,6 @@ def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: st
         return side * (adder_h + h_cell + dff_h)
     adder_w = _rows_of(nand.height, units, side, config) * NAND2_PER_ADDER_BIT * bits * nand.width
     dff_w = _rows_of(inv.height, n_dff, side, config) * DFF_AREA_INV * inv.width
-    if neurosim_code == "march2020":
+    if config.version.shift_adder_control_row_on_height:
         return (side + h_cell) * (adder_w + dff_w)
     return side * (adder_w + inv.width + nand.width + dff_w)

@@ -16,7 +16,7 @@ sense ``columns_per_adc`` columns one after another.
 * Column latency, LSTP, fitted nodes 130/90/65/45/32 nm: ``T_max = (p·ln(R/1 kΩ) + q)`` ns and,
   over ``i = 1 … L−2`` with ``r = R_ref,i/R``, the maximum of 1 ns if ``r ≥ 20`` or ``r ≤ 0.05``,
   ``T_max·cubic(r)`` if ``r ≤ 0.9``, else ``T_max·quartic(r)`` (NeuroSim's chained comparison
-  makes the quartic branch always taken above 0.9; ``MlsaConfig.neurosim_ratio_branch=False``
+  makes the quartic branch always taken above 0.9; ``version.mlsa_quartic_above_cubic=False``
   uses ``T_max`` on ``(0.9, 1.1)`` as the code evidently intended). HP roadmap, or nodes ≤ 22 nm:
   1 ns. A column with ``R = inf`` takes 0.
 * Sub-array MLSA latency ``clamp(max_j T_j, 1 ns, 10 ns)·columns_per_adc``.
@@ -47,28 +47,29 @@ NeuroSim's sizes (INV 2F/2F·pn, NAND 4F/2F·pn, also for the wide NAND). Per en
 stages INV→NAND2 (``2·R_n(INV)``, ``C_inv,out + 2·C_nand,in``) and NAND2→wide NAND
 (``R_p(NAND)``, ``C_nand,out + (L/2)·C_wide,in``); NeuroSim V2.0 computes the last two stages
 (wide NAND→INV, INV) into an unused variable, so they count only with
-``EncoderConfig.neurosim_latency=False``. Layout: a ``(L − 1)·H_cell × (2·w_INV + w_NAND2 +
+``version.encoder_two_stage_latency=False``. Layout: a ``(L − 1)·H_cell × (2·w_INV + w_NAND2 +
 w_wide)`` block per encoder, tiled along the array edge it abuts (``along``).
 
-**March 2020 code** (``MlsaConfig.neurosim_code = "march2020"`` / ``EncoderConfig``): NeuroSim
+**March 2020 code** (the ``version`` flags named below; :mod:`cimjax.hw.neurosim_version`): NeuroSim
 V2.0's first public release, commit bf95f9c (2020-03-15), ``MultilevelSenseAmp.cpp``,
 ``CurrentSenseAmp.cpp`` and ``MultilevelSAEncoder.cpp`` (facts and formulas only; the model the
 manual's Fig. 34 was computed with). Valid range as above. It differs from the current code in:
 
-* **Area.** Each comparator level is a ``CurrentSenseAmp`` layout of 16 NMOS (4 of 6×, 8 of 1×
+* **Area** (``mlsa_current_sense_amp_area``). Each comparator level is a ``CurrentSenseAmp`` layout of 16 NMOS (4 of 6×, 8 of 1×
   and 4 of 2× the minimum width ``2F``), each an NMOS-only inverter cell
   (:func:`march2020_mlsa_area`): ``Σ n_k·A_inv(k·2F, 0)·(L − 1)·num_adc``.
-* **Column energy** (``GetColumnPower`` returned an *energy*): LSTP, fitted nodes 130 … 32 nm,
+* **Column energy** (``mlsa_column_energy_sum``; ``GetColumnPower`` returned an *energy*): LSTP, fitted nodes 130 … 32 nm,
   ``E(R) = P(R)·Σ_{i=1}^{L−2} T_i(R)`` with ``P(R) = (α·ln(R/1 kΩ) + β)`` µW and ``T_i`` the
   unclamped latency of reference ``i`` (the ladder of the latency fit above); nodes ≤ 22 nm
   ``E = P·1 ns``; HP ``E = P·1 ns·(L − 1)``. An open column (``R = inf``) costs 0. Nodes between
   fits are interpolated linearly in the node, as above (the power fits over 22 … 130 nm, 22 nm
   standing for ≤ 22 nm).
-* **Reads per action.** The sub-array called ``CalculatePower`` with ``numRead = numColMuxed``
+* **Reads per action** (``mlsa_column_energy_sum``). The sub-array called ``CalculatePower`` with ``numRead = numColMuxed``
   (forward) / ``numRowMuxedBP`` (transposed) on the vector of *all* columns: :func:`mlsa`'s energy
   is ``columns_per_adc·Σ_j E(R_j)`` (the current code: ``numRead = 1``).
-* No ``0.5/V_read`` rescaling of the column resistance (in latency and energy).
-* **Encoder layout**: ``max(⌊edge/w_enc⌋, 1)`` encoders per line (capped at ``n``), the line
+* No ``0.5/V_read`` rescaling of the column resistance (in latency and energy;
+  ``mlsa_unscaled_read_voltage``).
+* **Encoder layout** (``encoder_floor_tiling``): ``max(⌊edge/w_enc⌋, 1)`` encoders per line (capped at ``n``), the line
   exactly ``edge`` long (the current code: ``⌈edge/w_enc⌉`` and ``max(edge, w_enc)``).
 
 Levels enter as ``log2 L`` and ``L/2`` unrounded (exact for powers of two; NeuroSim's
@@ -86,7 +87,7 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+from cimjax.hw.components.params import (CircuitParams, ComponentConfig, as_float,
                                          circuit_technology)
 from cimjax.hw.cost import Cost
 
@@ -204,28 +205,23 @@ class MlsaConfig(ComponentConfig):
 
     Attributes:
       max_levels: static bound on ``L`` (the reference ladder is evaluated up to it), in [2, 4096].
-      neurosim_ratio_branch: True (as released): quartic fit for every ratio in (0.9, 20);
-        False: ``T_max`` on (0.9, 1.1) (module docstring).
-      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: area,
-        column energy, reads per action; module docstring).
+
+    ``version`` flags read: ``mlsa_quartic_above_cubic`` (quirk), ``mlsa_current_sense_amp_area``,
+    ``mlsa_column_energy_sum`` and ``mlsa_unscaled_read_voltage`` (March 2020; module docstring).
     """
 
     max_levels: int = 256
-    neurosim_ratio_branch: bool = True
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_levels", 2, 4096)
-        self._check_bool("neurosim_ratio_branch")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 def _safe_resistance(params: MlsaParams, config: ComponentConfig, column_resistance: ArrayLike) -> tuple[Array, Array]:
-    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``; the March 2020 code
-    does not rescale."""
+    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``; no rescaling with
+    ``version.mlsa_unscaled_read_voltage``."""
     r = as_float(column_resistance)
-    if getattr(config, "neurosim_code", "current") != "march2020":
+    if not config.version.mlsa_unscaled_read_voltage:
         r = r * (FIT_READ_VOLTAGE / as_float(params.read_voltage))
     open_col = ~jnp.isfinite(r)
     return jnp.where(open_col, 1.0, r), open_col
@@ -246,7 +242,7 @@ def _ladder_latencies(params: MlsaParams, config: MlsaConfig, r: Array):
             t_max = (p * jnp.log(r / 1e3) + q) * 1e-9
             t_cubic = jnp.polyval(jnp.asarray(cubic, r.dtype), ratio)
             t_quartic = jnp.polyval(jnp.asarray(quartic, r.dtype), ratio)
-            upper = t_quartic if config.neurosim_ratio_branch else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
+            upper = t_quartic if config.version.mlsa_quartic_above_cubic else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
             t = t_max[..., None] * jnp.where(ratio <= CUBIC_MAX, t_cubic, upper)
             yield jnp.where((ratio >= RATIO_HIGH) | (ratio <= RATIO_LOW), LATENCY_MIN, t)
 
@@ -307,7 +303,7 @@ def march2020_column_energy(params: MlsaParams, config: MlsaConfig, column_resis
 
     Args:
       params: :class:`MlsaParams` (scalars).
-      config: :class:`MlsaConfig` (static; its ``neurosim_code`` is not consulted).
+      config: :class:`MlsaConfig` (static; its version's flags are not consulted).
       column_resistance: column resistance(s), Ω (``inf`` = open column).
 
     Returns:
@@ -349,8 +345,8 @@ def march2020_mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentC
 
 def mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -> Array:
     """MLSA area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc``, m² (module docstring); with
-    ``config.neurosim_code = "march2020"`` :func:`march2020_mlsa_area`."""
-    if getattr(config, "neurosim_code", "current") == "march2020":
+    ``config.version.mlsa_current_sense_amp_area`` :func:`march2020_mlsa_area`."""
+    if config.version.mlsa_current_sense_amp_area:
         return march2020_mlsa_area(params, config)
     t = circuit_technology(params.circuit, config)
     a_min = gates.gate(t, "inv", mode=config.mode).area  # one minimum transistor's cell region
@@ -366,8 +362,9 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     area ``(48·A_n + 24·A_p)·(L−1)·num_adc``; no leakage (module docstring). With
     ``read_occupancy < 1`` the mean over reads, the others being empty (every column open:
     1 µW for 1 ns per column, latency ``1 ns·columns_per_adc``; module docstring).
-    ``config.neurosim_code = "march2020"``: energy ``columns_per_adc·Σ_j E(R_j)``
-    (:func:`march2020_column_energy`; an empty read costs 0), area :func:`march2020_mlsa_area`.
+    ``config.version.mlsa_column_energy_sum``: energy ``columns_per_adc·Σ_j E(R_j)``
+    (:func:`march2020_column_energy`; an empty read costs 0); the area follows
+    ``mlsa_current_sense_amp_area`` (:func:`mlsa_area`).
 
     Args:
       params: :class:`MlsaParams` (scalars).
@@ -383,7 +380,7 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     """
     r = as_float(column_resistance)
     t_col = jnp.clip(jnp.max(column_latency(params, config, r)), LATENCY_MIN, LATENCY_MAX)
-    if config.neurosim_code == "march2020":
+    if config.version.mlsa_column_energy_sum:
         return _march2020_mlsa(params, config, r, t_col, read_occupancy)
     power = column_power(params, config, r)
     n_col = as_float(params.num_columns) if r.ndim == 0 else float(r.size)
@@ -424,19 +421,15 @@ class EncoderParams(NamedTuple):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EncoderConfig(ComponentConfig):
     """Static options of :func:`encoder`: ``along`` ``"width"`` (encoders in rows under the
-    array, forward) or ``"height"`` (in columns beside it, transposed); ``neurosim_latency``
-    (True, as released: the first two stages only; module docstring); ``neurosim_code``
-    (``"current"``, or ``"march2020"``: bf95f9c's layout rule, module docstring)."""
+    array, forward) or ``"height"`` (in columns beside it, transposed). ``version`` flags read:
+    ``encoder_two_stage_latency`` (quirk) and ``encoder_floor_tiling`` (March 2020; module
+    docstring)."""
 
     along: str = "width"
-    neurosim_latency: bool = True
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_choice("along", ("width", "height"))
-        self._check_bool("neurosim_latency")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 class Footprint(NamedTuple):
@@ -466,7 +459,7 @@ def _encoder_gates(t: tech.Technology, levels: Array, mode: str):
 def encoder_footprint(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> Footprint:
     """Layout of the encoders tiled along ``edge_length`` (NeuroSim V2.0 MultilevelSAEncoder.cpp
     rule): per row ``min(⌈edge/w_enc⌉, n)`` encoders, ``⌈n/that⌉`` rows, width ``max(edge, w_enc)``
-    (``along="width"``; transposed for ``"height"``). ``neurosim_code="march2020"`` (bf95f9c):
+    (``along="width"``; transposed for ``"height"``). ``version.encoder_floor_tiling`` (bf95f9c):
     ``min(max(⌊edge/w_enc⌋, 1), n)`` per row, width ``edge``."""
     t = circuit_technology(params.circuit, config)
     return _encoder_footprint(params, config, _encoder_gates(t, as_float(params.levels), config.mode))
@@ -480,7 +473,7 @@ def _encoder_footprint(params: EncoderParams, config: EncoderConfig, parts) -> F
     edge = as_float(params.edge_length)
     unit_along, unit_across = (w_enc, h_enc) if config.along == "width" else (h_enc, w_enc)
     safe_edge = jnp.where(edge > 0, edge, unit_along)
-    if config.neurosim_code == "march2020":  # bf95f9c: max(⌊edge/w⌋, 1) per line, line = edge
+    if config.version.encoder_floor_tiling:  # bf95f9c: max(⌊edge/w⌋, 1) per line, line = edge
         per_line = jnp.minimum(jnp.maximum(config.floor(safe_edge / unit_along), 1.0), n)
         along_size = jnp.where(edge > 0, edge, n * unit_along)
     else:
@@ -520,7 +513,7 @@ def encoder_cost_from_parts(params: EncoderParams, config: EncoderConfig, t: tec
     r_inv_n = tech.on_resistance(t, inv.w_n, "n", config.mode)
     r_nand_p = tech.on_resistance(t, nand.w_p, "p", config.mode)
     stages = [(2.0 * r_inv_n, inv.c_out + 2.0 * nand.c_in), (r_nand_p, nand.c_out + k * nand.c_in)]
-    if not config.neurosim_latency:
+    if not config.version.encoder_two_stage_latency:
         r_nand_n = tech.on_resistance(t, nand.w_n, "n", config.mode)
         r_inv_p = tech.on_resistance(t, inv.w_p, "p", config.mode)
         stages += [(2.0 * r_nand_n, wide_c_out + inv.c_in), (r_inv_p, inv.c_out)]

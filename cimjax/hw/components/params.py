@@ -25,12 +25,10 @@ from typing import Callable, NamedTuple, TypeVar, Union
 import jax
 import jax.numpy as jnp
 
-from cimjax.config import schema as _schema
 from cimjax.hw import relax, tech
+from cimjax.hw.neurosim_version import CURRENT, NeuroSimVersion
 
-#: NeuroSim V2.0 code versions the components follow (``hardware.neurosim_code``; one list).
-NEUROSIM_CODES = _schema.NEUROSIM_CODES
-
+C = TypeVar("C", bound="ComponentConfig")
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
@@ -79,11 +77,14 @@ class ComponentConfig:
       temperature: staircase temperature of the relaxed mode for the component's own counts
         (count units); gate-level fin and finger counts use :mod:`cimjax.hw.relax`'s default,
         as :mod:`cimjax.hw.tech` does.
+      version: the NeuroSim code the models follow and its quirks
+        (:class:`~cimjax.hw.neurosim_version.NeuroSimVersion`; default the current code).
     """
 
     roadmap: str = "LSTP"
     mode: str = "exact"
     temperature: float = relax.DEFAULT_TEMPERATURE
+    version: NeuroSimVersion = CURRENT
 
     def __post_init__(self):
         name = type(self).__name__
@@ -96,6 +97,13 @@ class ComponentConfig:
             raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
         if not self.temperature > 0:
             raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
+        if not isinstance(self.version, NeuroSimVersion):
+            raise ValueError(f"{name}.version = {self.version!r}: expected a NeuroSimVersion")
+
+    def sub(self, cls: type[C], **kw) -> C:
+        """A component config of type ``cls`` sharing this config's roadmap, relax mode,
+        temperature and NeuroSim version (``kw``: its own fields)."""
+        return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, version=self.version, **kw)
 
     def _check_int(self, field: str, lo: int, hi: int | None = None) -> None:
         """Raise ValueError naming ``field`` unless it is an int in [lo, hi]."""

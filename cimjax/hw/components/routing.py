@@ -42,7 +42,7 @@ H-tree area (``HTreeConfig.area_rule``):
   trees). The repeaters sit inside the channel, so their own area is not added.
 * ``"repeaters"``: the repeaters' area only (plus ``wire_pitch_factor``), cimjax's earlier rule.
 
-H-tree quirks (spec §5.6, §8), behind ``HTreeConfig.neurosim_wire_sizing``:
+H-tree quirks (spec §5.6, §8), behind ``version.htree_wire_sizing_quirk``:
 
 * ``True`` (as released): wire width ×4 above 10⁵F and ×2 for every shorter stage (the
   chained comparison), resistivity always the (AR 2.30, ρ 2.73e−8 Ω·m) class.
@@ -72,7 +72,7 @@ Energy, leakage and the ``"repeaters"`` area always use the per-stage repeaters 
 ``D``-geometry (the energy per length does not depend on the wire resistance: the optimal
 ``s/d`` is fixed by the capacitances; it matches NeuroSim's interconnect energy within 5 %).
 
-H-tree of NeuroSim's March 2020 code (``HTreeConfig.neurosim_code = "march2020"``; the first
+H-tree of NeuroSim's March 2020 code (``version.htree_floor_stages``; the first
 public release, neurosim/DNN_NeuroSim_V2.0 commit bf95f9c, ``HTree.cpp``, read for its formulas;
 valid for the root-to-leaf transfers the estimator makes):
 
@@ -105,8 +105,7 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         circuit_technology)
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -327,26 +326,22 @@ class BusConfig(ComponentConfig):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class HTreeConfig(BusConfig):
     """Static structure of :func:`htree`: the unit grid ``num_rows``/``num_cols`` (ints in
-    [1, 2^16]), ``neurosim_wire_sizing`` (the quirk flag, module docstring), ``area_rule``
+    [1, 2^16]), ``area_rule``
     (``"neurosim"`` routing channel or ``"repeaters"``), ``latency_rule`` (``"neurosim"``: one
-    repeater design per tree, or ``"per_stage"``; module docstring), ``neurosim_code``
-    (``"current"``, or ``"march2020"``: the March 2020 H-tree of the module docstring, which
-    then sets latency, energy and area whatever the two rules say) and ``num_candidates``
-    (as :class:`BusConfig`)."""
+    repeater design per tree, or ``"per_stage"``; module docstring) and ``num_candidates``
+    (as :class:`BusConfig`). ``version`` flags read: ``htree_wire_sizing_quirk`` and
+    ``htree_floor_stages`` (the March 2020 H-tree of the module docstring, which then sets
+    latency, energy and area whatever the two rules say)."""
 
     num_rows: int = 4
     num_cols: int = 4
-    neurosim_wire_sizing: bool = True
     area_rule: str = "neurosim"
     latency_rule: str = "neurosim"
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("num_rows", 1, 2**16)
         self._check_int("num_cols", 1, 2**16)
-        self._check_bool("neurosim_wire_sizing")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
         if self.area_rule not in HTREE_AREA_RULES:
             raise ValueError(f"area_rule = {self.area_rule!r}: expected one of {HTREE_AREA_RULES}")
         if self.latency_rule not in HTREE_LATENCY_RULES:
@@ -388,7 +383,7 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of one transfer cycle.
     """
-    if config.neurosim_code == "march2020":
+    if config.version.htree_floor_stages:
         return _march2020_htree(params, config)
     c = params.circuit
     t = circuit_technology(c, config)
@@ -398,7 +393,7 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     span = jnp.maximum(config.num_rows * height, config.num_cols * width)
     lengths = 0.5 * span / counts  # main bus (D/2), then stage i: D/2^(i+1) in 2^i segments
     width_nm = _stage_width_nm(c, config, lengths / t.node)
-    r_w = _wire_resistance(width_nm, c.temperature_k, config.neurosim_wire_sizing)
+    r_w = _wire_resistance(width_nm, c.temperature_k, config.version.htree_wire_sizing_quirk)
     wire = repeated_wire(t, r_w, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
     routing = as_float(params.wire_pitch_factor) * width_nm * 1e-9
     cost = _wire_cost(wire, lengths, lengths * counts, as_float(params.bus_width), routing)
@@ -458,7 +453,7 @@ def _march2020_htree(params: HTreeParams, config: HTreeConfig) -> Cost:
 
 def _stage_width_nm(c: CircuitParams, config: HTreeConfig, length_f: Array) -> Array:
     """The widened wire of an H-tree stage of ``length_f`` F (module docstring), nm."""
-    if config.neurosim_wire_sizing:
+    if config.version.htree_wire_sizing_quirk:
         multiplier = jnp.where(length_f > HTREE_WIDE_F, 4.0, 2.0)
     else:
         multiplier = jnp.where(length_f > HTREE_WIDE_F, 4.0, jnp.where(length_f > HTREE_MEDIUM_F, 2.0, 1.0))
@@ -486,7 +481,7 @@ def _neurosim_latency(params: HTreeParams, config: HTreeConfig, t, rep, r_rep, s
 
     def stage(length):
         r_w = _wire_resistance(_stage_width_nm(c, config, length / t.node), c.temperature_k,
-                               config.neurosim_wire_sizing)
+                               config.version.htree_wire_sizing_quirk)
         return length * _delay_per_length(rep, r_rep, r_w, c_w, spacing)
 
     return jnp.sum(stage(vertical) + stage(horizontal)) + stage(main)

@@ -331,9 +331,7 @@ def sram_buffer(
     width = as_float(params.interface_width)
     sc = sram_cell(t, cell, mode)
     wires = array_wires(c, t, cell, float(config.core_rows), float(config.core_cols))
-    dec_config = routing.DecoderConfig(
-        num_outputs=config.core_rows, roadmap=config.roadmap, mode=mode, temperature=config.temperature
-    )
+    dec_config = config.sub(routing.DecoderConfig, num_outputs=config.core_rows)
     dec = routing.decoder(routing.DecoderParams(c, wires.cap_row), dec_config)
     written = as_float(params.activity) * width / config.core_cols  # line: activity·interface_width columns
     driver = ColumnDriverParams(

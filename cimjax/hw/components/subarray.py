@@ -53,17 +53,17 @@ booking); accumulation = shift-adder; array = the column/row RC delay (its energ
 under ADC); other = the switch-matrix/mux ``max`` term. NeuroSim's "Synaptic array w/o ADC" is
 ``array + other``.
 
-Quirks of NeuroSim V2.0, as released by default (``SubArrayConfig`` flags):
+Quirks of NeuroSim V2.0, as released by default (``SubArrayConfig.version`` flags):
 
-* ``neurosim_ag_column_resistance``: the AG MLSA is evaluated with the *forward column*
+* ``ag_column_resistance_forward``: the AG MLSA is evaluated with the *forward column*
   resistances (False: the row resistance with half the columns active, ``rows`` entries).
-* ``neurosim_ag_mux_quirk``: the AG latency takes ``max(t_SLsw, (E_mux + E_dec)/8)`` —
+* ``ag_mux_energy_as_latency``: the AG latency takes ``max(t_SLsw, (E_mux + E_dec)/8)`` —
   energies in joules, so effectively ``t_SLsw`` (False: mux and decoder latencies).
-* ``neurosim_sl_pulse_unset``: the SL switch matrix's write energy uses a pulse count read
+* ``sl_write_pulses_unset``: the SL switch matrix's write energy uses a pulse count read
   before it is set (0) (False: ``write_pulses/rows``, the intended ``numWritePulseAVG``).
 * The SL switch matrix leakage is counted twice (forward and transposed branches).
 
-**March 2020 code** (``SubArrayConfig.neurosim_code = "march2020"``): NeuroSim V2.0's first
+**March 2020 code** (the ``version`` flags named below): NeuroSim V2.0's first
 public release, commit bf95f9c (2020-03-15), ``SubArray.cpp`` (eNVM, conventional parallel mode),
 ``MultilevelSenseAmp.cpp``, ``CurrentSenseAmp.cpp``, ``MultilevelSAEncoder.cpp`` (facts and
 formulas only). Same valid range. In the read path it differs from the current code in:
@@ -71,24 +71,24 @@ formulas only). Same valid range. In the read path it differs from the current c
 * the MLSA area, column energy (an energy summed over the reference ladder) and reads per action
   (``numRead = numColMuxed`` / ``numRowMuxedBP`` times every column), and the encoder layout
   (:mod:`~cimjax.hw.components.mlsa`, "March 2020 code");
-* the access transistor width ``W_acc = R_on,n(1F)·2·0.25/R_acc`` (``IR_DROP_TOLERANCE·2``; the
+* the access transistor width (``access_width_ir_drop``) ``W_acc = R_on,n(1F)·2·0.25/R_acc`` (``IR_DROP_TOLERANCE·2``; the
   current code ``LINEAR_REGION_RATIO`` = 0.2), which sets ``C_row2``, ``C_col`` and ``C_row`` (AG);
-* the forward shift-adder of ``log2 L + numReadPulse + 1`` bits (the current code ``log2 L + 1``;
+* the forward shift-adder (``forward_shift_adder_input_bits``) of ``log2 L + numReadPulse + 1`` bits (the current code ``log2 L + 1``;
   the AG shift-adder has ``numReadPulseBP + 1`` extra bits in both);
-* the shift-adders' area: ``ShiftAdd::CalculateArea``'s bounding box
+* the shift-adders' area (``shift_adder_bounding_box``): ``ShiftAdd::CalculateArea``'s bounding box
   (:func:`~cimjax.hw.components.logic.shift_adder_layout_area`), the forward units across the
   array width ``L_row``, the AG units down its height ``L_col`` (the current code: the gates'
   sum; Fig. 34 accumulation area 0.88× → 0.99× of the March code's); the layout extents stay
   ``area/L_row`` and ``area/L_col`` (the AG box is ``L_col + h_cell`` tall, a ~2 % wider extent);
-* the SL switch matrix TG resistance ``R_on,cell/2`` (``resTg·rows`` with ``resTg =
+* the SL switch matrix TG resistance (``sl_switch_half_cell_resistance``) ``R_on,cell/2`` (``resTg·rows`` with ``resTg =
   R_on,cell/rows/2`` and no IR-drop factor; the current code ``0.25·R_on,cell``), passed to the
   classic matrix as ``res_tg = 2·R_on,cell``: its ``τ`` (SL read latency, the AG "other" term,
   and the SL write latency) is the March one; its TG widths are not (``R_on(1F)·F/R_on,cell``
   in bf95f9c, 5× the emulated ones; tiny either way at ``R_on`` = 500 kΩ);
-* the sub-array leakage: the forward periphery and the SL matrix once, no transposed periphery
+* the sub-array leakage (``subarray_leakage_forward_only``): the forward periphery and the SL matrix once, no transposed periphery
   (``CalculatePower`` resets it after the AG branch).
-* the AG "other" latency adds the mux and decoder *latencies* (``neurosim_ag_mux_quirk`` is a
-  later code's and is ignored).
+* the AG "other" latency adds the mux and decoder *latencies* (``envm_ag_mux_latencies``;
+  ``ag_mux_energy_as_latency`` is a later code's and is ignored).
 
 The column/row delays and the latency/energy bookings are the same in both (with ``numColMuxed
 > 1``). Not modelled (they need :mod:`~cimjax.hw.components.routing` /
@@ -121,7 +121,7 @@ from cimjax.hw import relax, tech
 from cimjax.hw.components import gates, logic, routing
 from cimjax.hw.components import mlsa as ml
 from cimjax.hw.components import switch_matrix as sm
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float, circuit_technology,
+from cimjax.hw.components.params import (CircuitParams, ComponentConfig, as_float, circuit_technology,
                                          with_technology_scope)
 from cimjax.hw.cost import Cost
 
@@ -181,10 +181,8 @@ class SubArrayConfig(ComponentConfig):
       num_col_muxed / num_row_muxed_ag: static copies of ``columns_per_adc`` /
         ``rows_per_adc_ag`` sizing the mux decoders (ints in [1, 2^16]; 1 = no mux).
       mlsa_max_levels: static bound on the ADC levels (:class:`~.mlsa.MlsaConfig`).
-      neurosim_ag_column_resistance / neurosim_ag_mux_quirk / neurosim_sl_pulse_unset: the
-        quirk flags of the module docstring (True = as released).
-      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: the read
-        and write paths of the module docstring's "March 2020 code").
+      version: the NeuroSim code (:mod:`cimjax.hw.neurosim_version`): the quirk flags and the
+        "March 2020 code" flags of the module docstring.
     """
 
     cell: str = "rram"
@@ -192,25 +190,14 @@ class SubArrayConfig(ComponentConfig):
     num_col_muxed: int = 8
     num_row_muxed_ag: int = 8
     mlsa_max_levels: int = 256
-    neurosim_ag_column_resistance: bool = True
-    neurosim_ag_mux_quirk: bool = True
-    neurosim_sl_pulse_unset: bool = True
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_choice("cell", CELLS)
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
-        for name in ("parallel_bp", "neurosim_ag_column_resistance", "neurosim_ag_mux_quirk",
-                     "neurosim_sl_pulse_unset"):
-            self._check_bool(name)
+        self._check_bool("parallel_bp")
         self._check_int("num_col_muxed", 1, 2**16)
         self._check_int("num_row_muxed_ag", 1, 2**16)
         self._check_int("mlsa_max_levels", 2, 4096)
-
-    def sub(self, cls, **kw):
-        """A component config of type ``cls`` sharing this config's roadmap and relax mode."""
-        return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, **kw)
 
 
 def _sram():
@@ -331,7 +318,7 @@ def _geometry(p: SubArrayParams, config: SubArrayConfig) -> _Geometry:
     r_w = tech.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
     r_acc = as_float(p.r_on) * sm.IR_DROP_TOLERANCE
     # bf95f9c sized the access transistor with 2·IR_DROP_TOLERANCE (0.5) where d4de5bc has 0.2.
-    ratio = 2.0 * sm.IR_DROP_TOLERANCE if config.neurosim_code == "march2020" else sm.LINEAR_REGION_RATIO
+    ratio = 2.0 * sm.IR_DROP_TOLERANCE if config.version.access_width_ir_drop else sm.LINEAR_REGION_RATIO
     access_width_f = tech.on_resistance(t, t.node, "n", config.mode) * ratio / r_acc
     w_acc = access_width_f * t.node
     c_drain = access_drain_capacitance(t, w_acc, as_float(p.cell_width_f) * t.node, config.mode)
@@ -412,23 +399,21 @@ def _side(p, config, g, x: _SideInputs, static_mux: int) -> _Side:
     n_adc = lines / per_adc
     edge = jnp.where(fw, g.len_row, g.len_col)
     m = ml.MlsaParams(p.circuit, levels, n_adc, per_adc, p.rows, p.r_on, p.r_off, p.read_voltage, x.n_columns)
-    code = config.neurosim_code
-    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels, neurosim_code=code),
-                   x.resistance, x.occupancy)
+    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance, x.occupancy)
     enc_p = ml.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
     parts = ml._encoder_gates(g.t, levels, config.mode)
-    fp_w = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="width", neurosim_code=code), parts)
-    fp_h = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="height", neurosim_code=code), parts)
+    fp_w = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="width"), parts)
+    fp_h = ml._encoder_footprint(enc_p, config.sub(ml.EncoderConfig, along="height"), parts)
     enc_fp = ml.Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
     enc = ml.encoder_cost_from_parts(enc_p, config.sub(ml.EncoderConfig), g.t, parts, enc_fp)
     sa_p = logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc, p.read_pulse_width,
                                   1.0, x.n_reads)
     sa = logic.shift_adder(sa_p, config)
-    if code == "march2020":
+    if config.version.shift_adder_bounding_box:
         # bf95f9c ShiftAdd::CalculateArea: the forward units laid out across the array width
         # (CalculateArea(NULL, widthArray)), the AG units down its height (heightArray, NULL).
-        lay_w = logic.shift_adder_layout_area(sa_p, g.len_row, "width", config, code)
-        lay_h = logic.shift_adder_layout_area(sa_p, g.len_col, "height", config, code)
+        lay_w = logic.shift_adder_layout_area(sa_p, g.len_row, "width", config)
+        lay_h = logic.shift_adder_layout_area(sa_p, g.len_col, "height", config)
         sa = sa._replace(area=jnp.where(fw, lay_w, lay_h))
     on = jnp.where(x.n_reads > 1, 1.0, 0.0)  # NeuroSim builds no shift-adder for one read pulse
     sa = sa._replace(latency=sa.latency * on, energy=sa.energy * on)
@@ -470,13 +455,13 @@ def _sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_
     act_occupied = jnp.where(occ > 0, jnp.minimum(act / jnp.where(occ > 0, occ, 1.0), 1.0), 0.0)
     r_col = _column_resistance(p, config, g, act_occupied * rows, weight_level, cols, rows)
     # Shift-adder bits beyond log2 L: 1 (d4de5bc); bf95f9c added the input bits (numReadPulse + 1).
-    fw_extra = as_float(p.num_bit_input) + 1.0 if config.neurosim_code == "march2020" else 1.0
+    fw_extra = as_float(p.num_bit_input) + 1.0 if config.version.forward_shift_adder_input_bits else 1.0
     x_fw = _SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, fw_extra, r_col, cols,
                        g.r_cell_on / rows / 2.0, occ)
     x_fw = _SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
         return g, _side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed), None
-    if config.neurosim_ag_column_resistance:
+    if config.version.ag_column_resistance_forward:
         r_ag, n_ag, occ_ag = r_col, cols, occ
     else:
         r_ag = _column_resistance(p, config, g, COLUMN_ACTIVITY_AG * cols, weight_level, rows, cols)
@@ -501,7 +486,7 @@ def _switch(p, config, g, *, which, activity=1.0, num_reads=0.0, num_writes=0.0,
         return sp, config.sub(sm.SwitchMatrixConfig, kind="new", lines="row")
     # bf95f9c: SL TG resistance R_on,cell/2 (``resTg·numRow``, resTg = R_on,cell/rows/2, no IR-drop
     # factor); the classic matrix takes ``res_tg·0.25``, so 2·R_on,cell gives that τ (module docstring).
-    res_sl = 2.0 * g.r_cell_on if config.neurosim_code == "march2020" else g.r_cell_on
+    res_sl = 2.0 * g.r_cell_on if config.version.sl_switch_half_cell_resistance else g.r_cell_on
     sp = sm.SwitchMatrixParams(p.circuit, p.cols, res_sl, g.cap_col, g.res_col, activity, col_act,
                                p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_row)
     return sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="col")
@@ -538,7 +523,7 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
         leakage = leakage + ag.mux.leakage + ag.dec.leakage + ag.enc.leakage + ag.sa.leakage
     else:
         leakage = leakage - sl.leakage
-    if config.neurosim_code == "march2020":
+    if config.version.subarray_leakage_forward_only:
         # bf95f9c SubArray::CalculatePower (eNVM, conventional parallel) resets the leakage after
         # the transposed branch: forward periphery and the SL matrix once, no AG periphery.
         leakage = wl.leakage + sl.leakage + fw.mux.leakage + fw.dec.leakage + fw.enc.leakage + fw.sa.leakage
@@ -594,7 +579,7 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     t_row = SENSE_SWING * g.cap_row_ag * g.r_cell_avg / (cols / 2.0) * per_ag
     e_arr_ag = (cap_bl * vr2 * read_cells + g.cap_row2 * vdd2 * rows * COLUMN_ACTIVITY_AG) * per_ag
     # The joules-as-seconds AG mux term came after bf95f9c, which adds the mux and decoder latencies.
-    quirk = config.neurosim_ag_mux_quirk and config.neurosim_code != "march2020"
+    quirk = config.version.ag_mux_energy_as_latency and not config.version.envm_ag_mux_latencies
     mux_term = (ag.mux.energy + ag.dec.energy) if quirk else (ag.mux.latency + ag.dec.latency)
     other_t_ag = jnp.maximum(sl.latency, mux_term / n_bp)
     other_e_ag = sl.energy + (ag.mux.energy + ag.dec.energy) / n_bp

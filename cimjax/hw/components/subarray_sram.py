@@ -46,9 +46,9 @@ switch matrix (``cols`` lines, ``R_TG`` from ``resCol``, load ``C_col``/``R_col`
 ``numRowMuxedAG`` reads at the *forward* row activity, as released), a precharger and write
 driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``R_acc/cols/2``, MLSA of
 ``levelOutputAG``, encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; bit-line
-delay with ``C_row``/``R_row``. The quirk flags ``neurosim_ag_column_resistance`` (AG MLSA on the
+delay with ``C_row``/``R_row``. The quirk flags ``ag_column_resistance_forward`` (AG MLSA on the
 forward column resistances; False: ``(R_acc + r_w)/(cols/2)`` on ``rows`` lines) and
-``neurosim_ag_mux_quirk`` (mux *energies* in the latency max) act as for eNVM.
+``ag_mux_energy_as_latency`` (mux *energies* in the latency max) act as for eNVM.
 
 **Write** (one update of the sub-array; NeuroSim's SRAM ``GetWriteUpdateEstimation`` leaves only
 ``activityRowWrite``/``activityColWrite``): ``n = ⌈a_col⌉·rows·a_row`` row writes, each through
@@ -157,7 +157,7 @@ def _sides(p, config, g: _Geometry, row_activity):
     x_fw = sa._SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
         return sa._side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed), None
-    if config.neurosim_ag_column_resistance:
+    if config.version.ag_column_resistance_forward:
         r_ag, n_ag = r_col, cols
     else:
         r_ag, n_ag = _line_resistance(g, sa.COLUMN_ACTIVITY_AG * cols), rows
@@ -284,7 +284,7 @@ def subarray_read(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT
     wl_bp = _wl_switch(p, config, g, transposed=True, activity=row_activity, num_reads=per_ag).read
     rows_as_cols = g.wires._replace(cap_col=g.wires.cap_row, res_col=g.wires.res_row)
     t_bl_ag = sram.bitline_read_delay(g.t, g.cell, rows_as_cols, cell.min_sense_voltage)
-    mux_term = (ag.mux.energy + ag.dec.energy) if config.neurosim_ag_mux_quirk else (ag.mux.latency + ag.dec.latency)
+    mux_term = (ag.mux.energy + ag.dec.energy) if config.version.ag_mux_energy_as_latency else (ag.mux.latency + ag.dec.latency)
     other_t_ag = jnp.maximum(wl_bp.latency, mux_term / n_bp)
     other_e_ag = wl_bp.energy + (ag.mux.energy + ag.dec.energy) / n_bp
     ag_cost = _read_cost(other_t_ag, other_e_ag, ag, per_ag * pre_bp.read.latency + t_bl_ag,

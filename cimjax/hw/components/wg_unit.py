@@ -35,7 +35,7 @@ cols)``: ``T = (C_out·t_read/(sUR·sUC) + t_write)·K²``, ``E = (numArrays·(C
 + C_out·E_tree)·used·K²``. Activity = the layer's input activity (row read, row write and
 column write alike: a pseudo-trace).
 
-**Quirks** (``WeightGradientConfig``): ``neurosim_unset_write_activity`` (True, as released):
+**Quirks** (``WeightGradientConfig.version``): ``wg_write_activity_unset`` (True, as released):
 the precharger and write driver keep the column-write activity they had when
 ``ChipInitialize`` ran, before any layer's activity was read, i.e. 0 in a normal build, so
 their write energy is 0; False uses the layer's activity.
@@ -46,15 +46,14 @@ ripple-carry adders of ``outPrecision + ⌈log2 batch⌉`` bits; per image
 NeuroSim sizes it with its defect-2 ``numArrayWriteParallel`` (8, not 16, for VGG-8): pass
 :func:`~cimjax.hw.components.misc.buffer_sizing`'s value.
 
-**March 2020 code** (``WeightGradientConfig.neurosim_code = "march2020"``; ``chip._wg_figures``
-passes the chip's): NeuroSim V2.0's first public release, commit bf95f9c (2020-03-15),
+**March 2020 code** (``WeightGradientConfig.version``; the chip passes its own): NeuroSim V2.0's first public release, commit bf95f9c (2020-03-15),
 ``WeightGradientUnit.cpp`` with ``SwitchMatrix.cpp``, ``MultilevelSenseAmp.cpp``,
 ``CurrentSenseAmp.cpp``, ``MultilevelSAEncoder.cpp`` and ``ShiftAdd.cpp`` (facts and formulas
 only). ``WeightGradientUnit.cpp`` itself and Chip.cpp's WG roll-up and gradient accumulator are
 the same as in the current code but for the switch matrix's ``CalculatePower`` arguments; its
 components differ in:
 
-* **WL switch matrix TGs** (:func:`march2020_wl_switch_delay`): ``_resTg = R_access`` is the TG
+* **WL switch matrix TGs** (``wg_switch_access_tg``; :func:`march2020_wl_switch_delay`): ``_resTg = R_access`` is the TG
   resistance itself (no ``IR_DROP_TOLERANCE``) and the widths ``R_on(1F)·F/(2·R_access)`` (no
   ``LINEAR_REGION_RATIO``), so ``τ = R_access·(3·C_d + C_L) + R_L·C_L/2``: on the Fig. 34 chip
   a read call 35 ns (of 190) and a write 42 ns (of 59) longer. Emulated as the classic matrix at
@@ -62,7 +61,7 @@ components differ in:
   difference between ``R_TG = R_access`` and the classic matrix's ``0.2·R_access``.
 * **WL switch read energy** on the row activity the matrix was initialised with (in
   ``ChipInitialize``, before any layer's activity is read: 0 in a normal build) with
-  ``neurosim_unset_write_activity``: only its DFFs (the current code passes the layer's).
+  ``wg_write_activity_unset``: only its DFFs (the current code passes the layer's).
 * **MLSA**: the March area and column energy (:mod:`~cimjax.hw.components.mlsa`, "March 2020
   code"); its energy already holds the ``numRead = rows_muxed·numBitInput`` evaluations of all
   ``cols`` columns, so a read call costs ``ops·Σ_j E(R_j)`` (not × ``ops`` again); no
@@ -93,8 +92,7 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import logic, mlsa, routing, sram, switch_matrix
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         circuit_technology)
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -148,25 +146,20 @@ class WeightGradientConfig(ComponentConfig):
       max_input_cols: ``C_in·numBitInput`` of that layer (128·8 = 1024), ≥ 1.
       rows_muxed: rows (columns) per ADC, ``numRowMuxedWG`` = 8, in [2, 256]; static because it
         sets the mux decoder's structure.
-      neurosim_unset_write_activity: the quirk flag of the module docstring (True as released).
-      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: the WL switch
-        matrix TGs, MLSA, encoder layout and shift-adder layout of the module docstring's
-        "March 2020 code").
+      version: flags read here ``wg_write_activity_unset`` (quirk), ``wg_switch_access_tg`` and
+        ``shift_adder_bounding_box`` (March 2020), and those of the MLSA and encoder (module
+        docstring).
     """
 
     max_windows: int = 900
     max_input_cols: int = 1024
     rows_muxed: int = 8
-    neurosim_unset_write_activity: bool = True
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_windows", 1)
         self._check_int("max_input_cols", 1)
         self._check_int("rows_muxed", 2, 256)
-        self._check_bool("neurosim_unset_write_activity")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 class WeightGradientUnit(NamedTuple):
@@ -206,10 +199,6 @@ def out_precision(params: WeightGradientParams, config: WeightGradientConfig = W
     return jnp.log2(as_float(params.adc_levels)) + as_float(params.num_bit_input) + stages
 
 
-def _sub(config: WeightGradientConfig, cls=ComponentConfig, **kw):
-    return cls(roadmap=config.roadmap, mode=config.mode, temperature=config.temperature, **kw)
-
-
 def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike, load_capacitance: ArrayLike,
                               load_resistance: ArrayLike, r_tg: Optional[ArrayLike] = None) -> Array:
     """One TG operation of the WG array's WL switch matrix in the March 2020 code, s.
@@ -245,7 +234,7 @@ def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike
 
 def _array(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> _Array:
     """Costs of one WG array at input ``activity`` (module docstring)."""
-    c, cfg = params.circuit, _sub(config)
+    c, cfg = params.circuit, config.sub(ComponentConfig)
     t = circuit_technology(c, config)
     mode = config.mode
     rows, cols = as_float(params.array_rows), as_float(params.array_cols)
@@ -256,23 +245,23 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
     cell = sram.sram_cell(t, params.cell, mode)
     wires = sram.array_wires(c, t, params.cell, rows, cols)
     written_rows = rows * a
-    march = config.neurosim_code == "march2020"
+    march_tg = config.version.wg_switch_access_tg
     # Switch matrix (classic, rows), TGs sized from R_access.
-    if march:
+    if march_tg:
         # bf95f9c: TG widths R_on(1F)·F/(2·R_access), which the classic matrix gives for
         # res_tg = R_access·0.2/0.25; read energy on the activity set at ChipInitialize (unset: 0).
         sw_res = cell.r_access * (switch_matrix.LINEAR_REGION_RATIO / switch_matrix.IR_DROP_TOLERANCE)
-        sw_act = 0.0 if config.neurosim_unset_write_activity else a
+        sw_act = 0.0 if config.version.wg_write_activity_unset else a
     else:
         sw_res, sw_act = cell.r_access, a
     sw_params = switch_matrix.SwitchMatrixParams(
         c, rows, sw_res, wires.cap_row, wires.res_row, sw_act, a,
         read_voltage=params.read_voltage, num_reads=ops, num_writes=2.0 * written_rows, edge_length=wires.length_col,
     )
-    sw_config = _sub(config, switch_matrix.SwitchMatrixConfig, kind="classic", lines="row")
+    sw_config = config.sub(switch_matrix.SwitchMatrixConfig, kind="classic", lines="row")
     sw_read = switch_matrix.switch_matrix(sw_params, sw_config)
     sw_write = switch_matrix.switch_matrix_write(sw_params, sw_config)
-    if march:
+    if march_tg:
         # ... and its τ with R_TG = R_access itself (no IR-drop factor): shift each TG operation.
         dt = march2020_wl_switch_delay(t, mode, cell.r_access, wires.cap_row, wires.res_row) - (
             march2020_wl_switch_delay(t, mode, cell.r_access, wires.cap_row, wires.res_row,
@@ -280,7 +269,7 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         sw_read = sw_read._replace(latency=sw_read.latency + ops * dt)
         sw_write = sw_write._replace(latency=sw_write.latency + 2.0 * written_rows * dt)
     # Precharger and write driver across the array width.
-    col_write = 0.0 if config.neurosim_unset_write_activity else a
+    col_write = 0.0 if config.version.wg_write_activity_unset else a
     drv = sram.ColumnDriverParams(c, cols, wires.cap_col, wires.res_col, wires.length_row, col_write, cols)
     pre = sram.precharger(drv, cfg)
     wd = sram.sram_write_driver(drv, cfg)
@@ -290,7 +279,7 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
     w_tg = jnp.maximum(t.node * r_lin / cell.r_access, 2.0 * t.node)
     tg = routing.gates.gate(t, "tg", mode=mode, widths=(w_tg, routing.gates.pn_size_ratio(t) * w_tg))
     dec = routing.decoder(
-        routing.DecoderParams(c, n_adc * tg.c_in), _sub(config, routing.DecoderConfig, num_outputs=config.rows_muxed)
+        routing.DecoderParams(c, n_adc * tg.c_in), config.sub(routing.DecoderConfig, num_outputs=config.rows_muxed)
     )
     # MLSA: average-trace column resistance; references of the forward arrays.
     r_wire = tech.wire_resistance_per_cell(c.wire_width_nm, params.fw_cell_size_f, c.temperature_k)
@@ -301,22 +290,20 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         c, levels, n_adc, ops, params.ref_rows, params.ref_resistance_on, params.ref_resistance_off,
         params.read_voltage, cols,
     )
-    code = config.neurosim_code
-    sa = mlsa.mlsa(sa_params, _sub(config, mlsa.MlsaConfig, neurosim_code=code), r_col)
-    enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row),
-                       _sub(config, mlsa.EncoderConfig, neurosim_code=code))
+    sa = mlsa.mlsa(sa_params, config.sub(mlsa.MlsaConfig), r_col)
+    enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row), config.sub(mlsa.EncoderConfig))
     shift_params = logic.ShiftAdderParams(
         c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width, num_read_pulse=bits
     )
     shift = logic.shift_adder(shift_params, cfg)
-    if march:  # bf95f9c charges the shift-adders' layout along the array width
-        layout = logic.shift_adder_layout_area(shift_params, wires.length_row, "width", cfg, neurosim_code=code)
+    if config.version.shift_adder_bounding_box:  # bf95f9c charges the shift-adders' layout along the array width
+        layout = logic.shift_adder_layout_area(shift_params, wires.length_row, "width", cfg)
         shift = shift._replace(area=layout)
     # Adder tree over the array rows (the whole farm's trees), accumulation_reads per call.
     in_row, in_col = _counts(params, config)
     tree = logic.adder_tree(
         logic.AdderTreeParams(c, in_row, jnp.log2(levels) + bits + 1.0, config.ceil(in_col * cols / muxed)),
-        _sub(config, logic.AdderTreeConfig),
+        config.sub(logic.AdderTreeConfig),
     )
     tree = tree._replace(latency=tree.latency * as_float(params.accumulation_reads))
 
@@ -331,7 +318,7 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         jnp.maximum(sw_read.latency, ops * (mux.latency + dec.latency)) + ops * pre.read.latency
         + bits * t_bitline + sa.latency + enc.latency + shift.latency + tree.latency
     )
-    if march:
+    if config.version.mlsa_column_energy_sum:
         # The March MLSA energy already holds its ``numRead = ops`` evaluations (mlsa.mlsa with
         # columns_per_adc = ops; bf95f9c ``CalculatePower(columnResistance, ops)``): not × ops again.
         read_energy = (
@@ -516,6 +503,6 @@ def gradient_accumulator(
     adders = as_float(num_array_write_parallel) * as_float(array_cells)
     weights = as_float(num_weights)
     ops = config.ceil(weights / adders)
-    active = logic.adder(logic.AdderParams(params.circuit, bits, jnp.minimum(weights, adders)), _sub(config))
-    total = logic.adder(logic.AdderParams(params.circuit, bits, adders), _sub(config))
+    active = logic.adder(logic.AdderParams(params.circuit, bits, jnp.minimum(weights, adders)), config.sub(ComponentConfig))
+    total = logic.adder(logic.AdderParams(params.circuit, bits, adders), config.sub(ComponentConfig))
     return Cost(total.area, ops * active.energy, ops * active.latency, total.leakage)
