@@ -215,72 +215,44 @@ def test_buffer_sizing_jit_vmap_grad():
         assert np.isfinite(grad) and abs(grad - fd) <= 1e-4 * abs(fd)
 
 
-# ----------------------------------------------------------------------------- technology memo
+# ----------------------------------------------------------------------------- technology once
 
 
-def test_technology_scope_memoises_within_one_trace_only():
-    from cimjax.hw.components.params import (CircuitParams, ComponentConfig, circuit_technology,
-                                             technology_scope, with_technology_scope)
-
-    cfg = ComponentConfig()
-    c = CircuitParams(node_nm=jnp.asarray(32.0))
-    assert circuit_technology(c, cfg) is not circuit_technology(c, cfg)  # no scope: no memo
-    with technology_scope():
-        t1 = circuit_technology(c, cfg)
-        assert circuit_technology(c, cfg) is t1
-        assert circuit_technology(c._replace(node_nm=jnp.asarray(32.0)), cfg) is not t1  # another object
-        assert circuit_technology(c, ComponentConfig(roadmap="HP")) is not t1
-        with technology_scope():
-            assert circuit_technology(c, cfg) is not t1  # nested scopes have their own memo
-
-    def two_looks(node):
-        circuit = CircuitParams(node_nm=node)
-        # An inner jit and a vmap closing over the circuit look it up first: each must
-        # compute in its own trace, and the outer look-ups after them must not get their
-        # tracers (that would raise an escaped-tracer error).
-        inner = jax.jit(lambda: circuit_technology(circuit, cfg).i_on_n)()
-        batched = jax.vmap(lambda s: s * circuit_technology(circuit, cfg).k_eff)(jnp.ones(3))
-        outer = circuit_technology(circuit, cfg).vdd
-        return outer + inner + jnp.sum(batched) + circuit_technology(circuit, cfg).vdd
-
-    plain = two_looks(jnp.asarray(40.0))
-    scoped = jax.jit(with_technology_scope(two_looks))
-    np.testing.assert_allclose(scoped(jnp.asarray(40.0)), plain, rtol=1e-6)
-    np.testing.assert_allclose(jax.grad(scoped)(jnp.asarray(40.0)), jax.grad(two_looks)(jnp.asarray(40.0)), rtol=1e-5)
-    np.testing.assert_allclose(jax.vmap(scoped)(jnp.asarray([30.0, 45.0])),
-                               [two_looks(jnp.asarray(30.0)), two_looks(jnp.asarray(45.0))], rtol=1e-6)
-
-
-def test_memo_entries_reach_nested_traces_and_static_gates():
-    """An entry made in the jit trace is reused inside a vmap nested in it (a closed-over
-    value); a gate of static size is built once per technology, a traced size every time."""
+def test_technology_derived_once_and_passed_down():
+    """``with_standard_cells`` puts the technology and its standard cells into the circuit; the
+    components then look them up (the same objects) instead of re-deriving them, with the same
+    values, inside ``jit``, ``vmap`` and ``grad`` alike."""
     from cimjax.hw import tech
     from cimjax.hw.components import gates
-    from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology, technology_scope
+    from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
 
     cfg = ComponentConfig()
-    seen = {}
+    plain = CircuitParams(node_nm=jnp.asarray(32.0))
+    assert circuit_technology(plain, cfg) is not circuit_technology(plain, cfg)  # derived on each use
+    bound = gates.with_standard_cells(plain, cfg)
+    t = circuit_technology(bound, cfg)
+    assert t is bound.technology
+    assert gates.gate(t, "inv", size=3.0) is gates.gate(t, "inv", size=3.0)
+    assert gates.gate(t, "nand", 2) is t.cells["gate:nand:2:1.0:exact"]
+    assert gates.gate(t, "inv", size=2.0) is not gates.gate(t, "inv", size=2.0)  # not a standard gate
+    assert gates.gate(t, "inv", mode="relaxed") is not gates.gate(t, "inv", mode="relaxed")
+    # Rebinding replaces a technology derived at another node.
+    moved = gates.with_standard_cells(bound._replace(node_nm=jnp.asarray(45.0)), cfg)
+    np.testing.assert_allclose(moved.technology.node, 45e-9, rtol=1e-6)
 
-    def f(node):
-        circuit = CircuitParams(node_nm=node)
-        t = seen["outer"] = circuit_technology(circuit, cfg)
-        seen["inv"] = gates.gate(t, "inv", size=3.0)
-        seen["inv_again"] = gates.gate(t, "inv", size=3.0)
-        seen["nand"] = gates.gate(t, "nand", 2)
-        seen["traced"] = [gates.gate(t, "inv", size=node / 32.0) for _ in range(2)]
+    def energy(node):
+        circuit = gates.with_standard_cells(CircuitParams(node_nm=node), cfg)
+        t = circuit_technology(circuit, cfg)
+        batched = jax.vmap(lambda s: s * gates.gate(t, "inv", size=3.0).c_in)(jnp.ones(3))
+        inner = jax.jit(lambda c: gates.gate(circuit_technology(c, cfg), "nand", 2).c_out)(circuit)
+        return jnp.sum(batched) + inner
 
-        def inner(s):
-            seen["inner"] = circuit_technology(circuit, cfg)
-            seen["inner_inv"] = gates.gate(seen["inner"], "inv", size=3.0)
-            return s * seen["inner_inv"].c_in
-        return jnp.sum(jax.vmap(inner)(jnp.ones(2))) + seen["nand"].c_out
+    def reference(node):
+        t = tech.technology(node)
+        return 3 * gates.gate(t, "inv", size=3.0).c_in + gates.gate(t, "nand", 2).c_out
 
-    with technology_scope():
-        value = jax.jit(f)(jnp.asarray(32.0))
-    assert seen["inner"] is seen["outer"]
-    assert seen["inv_again"] is seen["inv"] and seen["inner_inv"] is seen["inv"]
-    assert seen["nand"] is not seen["inv"]
-    assert seen["traced"][0] is not seen["traced"][1]
-    t = tech.technology(32.0)
-    expected = 2 * gates.gate(t, "inv", size=3.0).c_in + gates.gate(t, "nand", 2).c_out
-    np.testing.assert_allclose(value, expected, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(energy)(jnp.asarray(40.0)), reference(jnp.asarray(40.0)), rtol=1e-6)
+    np.testing.assert_allclose(jax.grad(energy)(jnp.asarray(40.0)), jax.grad(reference)(jnp.asarray(40.0)),
+                               rtol=1e-5)
+    np.testing.assert_allclose(jax.vmap(energy)(jnp.asarray([30.0, 45.0])),
+                               [reference(jnp.asarray(30.0)), reference(jnp.asarray(45.0))], rtol=1e-6)

@@ -239,9 +239,9 @@ def test_repeater_tolerance_search(t32):
 def test_htree_quirk_and_fix():
     # NeuroSim's wire class: ×2 width below 1e5F, (2.30, 2.73e−8) whatever the width.
     w = jnp.array([80.0, 160.0])
-    quirk = routing._wire_resistance(w, 300.0, True)
+    quirk = routing.wire_resistance(w, 300.0, True)
     np.testing.assert_allclose(quirk, 2.73e-8 / ((w * 1e-9) ** 2 * 2.30), rtol=1e-5)
-    fixed = routing._wire_resistance(jnp.array([40.0]), 300.0, False)
+    fixed = routing.wire_resistance(jnp.array([40.0]), 300.0, False)
     np.testing.assert_allclose(fixed, tech.wire_resistance_per_length(40.0), rtol=1e-5)
     # A 4×4 tree of 5 µm units: D = 20 µm, every stage < 1e4F = 320 µm. Fixed: ×1 wires, the
     # same repeated wire as a bus; path = D/2 (main bus) + Σ_{i=0..4} D/2^(i+1) = 29.375 µm,
@@ -544,12 +544,13 @@ def test_partial_buffer_core_by_hand(t32):
 
 def test_tile_buffer_plan_default_run():
     """TileInitialize at the V2.0 defaults: CM 544-bit/34-wide output core, shared CM core counts."""
-    from cimjax.hw import tile
+    from cimjax.hw.tile_geometry import tile_buffer_plan
+    from cimjax.hw.tile_types import RollupSizes
 
-    sizes = tile.RollupSizes(*(jnp.asarray(x) for x in (128.0, 128.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
+    sizes = RollupSizes(*(jnp.asarray(x) for x in (128.0, 128.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
     # PEs of 4 × 4 sub-arrays (512 cells): accumulator bits 6 + 8 + 1 + 2 = 17.
-    cm = tile.tile_buffer_plan(CFG, sizes, 2.0, 512.0, 2.0, 512.0)
-    nm = tile.tile_buffer_plan(CFG, sizes, 9.0, 512.0, 2.0, 512.0)
+    cm = tile_buffer_plan(CFG, sizes, 2.0, 512.0, 2.0, 512.0)
+    nm = tile_buffer_plan(CFG, sizes, 9.0, 512.0, 2.0, 512.0)
     assert (f(cm.in_cores), f(cm.out_cores), f(nm.in_cores), f(nm.out_cores)) == (2.0, 1.0, 2.0, 1.0)
     assert not bool(cm.in_partial) and bool(cm.out_partial)
     assert (f(cm.out_core_bits), f(cm.out_width)) == (544.0, 34.0)  # 17-bit sums of 2 PEs, 16 lines

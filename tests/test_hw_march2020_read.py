@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import mlsa as ml, subarray as sa
+from cimjax.hw.components import mlsa as ml, subarray as sa, subarray_geometry
 from cimjax.hw.components.params import CircuitParams, circuit_technology
 from cimjax.hw import neurosim_version as nv
 
@@ -107,7 +107,7 @@ def test_march_mlsa_reads_per_action_and_empty_reads(occ):
 def test_march_encoder_layout_rule():
     """⌊edge/w_enc⌋ encoders per row (≥ 1), the row exactly ``edge`` long (current: ⌈·⌉, max)."""
     t = circuit_technology(CircuitParams(), ml.EncoderConfig())
-    parts = ml._encoder_gates(t, jnp.asarray(64.0), "exact")
+    parts = ml.encoder_gates(t, jnp.asarray(64.0), "exact")
     inv, nand, _, wide_width, _, _ = parts
     w_enc = float(2 * inv.width + nand.width + wide_width)
     h_enc = 63 * float(jnp.maximum(inv.height, nand.height))
@@ -127,7 +127,7 @@ def test_march_subarray_differs_only_where_the_code_did():
     SL TG τ at R_on,cell/2; MLSA area and energy changed; the row/col wire geometry kept."""
     p = sa.SubArrayParams(r_on=500e3, r_off=50e6, cell_width_f=4.0)
     cur, mar = sa.SubArrayConfig(cell="fefet"), sa.SubArrayConfig(cell="fefet", version=nv.march2020())
-    g_c, g_m = sa._geometry(p, cur), sa._geometry(p, mar)
+    g_c, g_m = subarray_geometry.geometry(p, cur), subarray_geometry.geometry(p, mar)
     np.testing.assert_allclose(float(g_m.access_width_f) / float(g_c.access_width_f), 2.5, rtol=1e-6)
     assert float(g_m.len_row) == float(g_c.len_row) and float(g_m.cap_row1) == float(g_c.cap_row1)
     rc = sa.subarray_read(p, cur, row_activity=0.3, weight_level=0.5)

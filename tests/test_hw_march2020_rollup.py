@@ -32,7 +32,9 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw import tile as tile_mod
+from cimjax.hw.tile import tile_performance
+from cimjax.hw.tile_geometry import tile_geometry
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures
 from cimjax.hw.components import gates, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
 from cimjax.hw import tech
@@ -150,7 +152,7 @@ def test_current_htree_unchanged():
 
 
 def _synthetic_rollup_args():
-    """A small synthetic floorplan and sub-array figures for :func:`tile_mod.tile_performance`."""
+    """A small synthetic floorplan and sub-array figures for :func:`cimjax.hw.tile.tile_performance`."""
     from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
     from cimjax.hw.network import LayerShape
 
@@ -159,9 +161,9 @@ def _synthetic_rollup_args():
     fp = floorplan(FloorplanParams(32.0, 32.0, 5.0, 5.0, 8.0), FloorplanConfig(layers))
     L = len(layers)
     one = jnp.ones(L)
-    sub = tile_mod.SubArrayFigures(*([jnp.asarray(1e-9), jnp.asarray(1e-5), jnp.asarray(1e-5)]
+    sub = SubArrayFigures(*([jnp.asarray(1e-9), jnp.asarray(1e-5), jnp.asarray(1e-5)]
                                      + [jnp.asarray(1e-10)] * 5 + [1e-9 * one] * 12))
-    sizes = tile_mod.RollupSizes(*(jnp.asarray(x) for x in (32.0, 32.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
+    sizes = RollupSizes(*(jnp.asarray(x) for x in (32.0, 32.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
     return fp, sub, sizes, layers
 
 
@@ -172,8 +174,8 @@ def test_current_rollup_program_unchanged():
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
     def run(cfg):
-        geo = tile_mod.tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, 2, 32, False)
-        return tile_mod.tile_performance(
+        geo = tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, 2, 32, False)
+        return tile_performance(
             circuit, cfg, fp, sub, sizes, geo, geo, num_in_vector=jnp.asarray([36.0 * 8, 36.0 * 8, 8.0]),
             out_channels=jnp.asarray([32.0, 32.0, 10.0]), tile_buffer_core=32)
 

@@ -45,7 +45,7 @@ def _fig34():
 
 
 def _wg_params(variant):
-    """The WG unit's params and config as ``chip._wg_figures`` builds them for the Fig. 34 chip."""
+    """The WG unit's params and config as ``cimjax.hw.chip_figures.wg_figures`` builds them for the Fig. 34 chip."""
     params, cc = _fig34().build_chip(variant)
     sp = params.subarray
     wp = params.wg._replace(

@@ -2,9 +2,9 @@
 
 Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipInitialize``, ``ChipCalculateArea``,
 ``ChipCalculatePerformance``) and ``main.cpp``, read for structure only. The public entry
-point is :func:`cimjax.hw.chip.estimate`; this module is its second half, split out for
-length. :func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so
-the roll-up itself can be tested on synthetic sub-array figures.
+point is :func:`cimjax.hw.chip.estimate`; this module is its second half.
+:func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so the
+roll-up itself can be tested on synthetic sub-array figures.
 
 ``ChipConfig.version`` flags follow NeuroSim's March 2020 code (commit bf95f9c, ``Chip.cpp``
 ``ChipCalculatePerformance``, read for its formulas) where it differs:
@@ -23,26 +23,28 @@ The WU roll-up (``numArrayWriteParallel``, per iteration, not × batch) is the s
 
 from __future__ import annotations
 
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw import tile as tile_mod
+from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
 from cimjax.hw.components import logic, misc, routing
-from cimjax.hw.components.params import as_float, with_technology_scope
+from cimjax.hw.components.params import as_float
+from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
+from cimjax.hw.tile import per_layer, static_side, tile_performance
+from cimjax.hw.tile_geometry import tile_geometry
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures
 
 Array = jax.Array
 
-
-# Jitted once per static signature; each body has its own technology memo.
-_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11))
-_perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
-                   static_argnames=("tile_buffer_core", "partial_lines"))
+#: The buffer model of each ``ChipConfig.global_buffer`` kind.
+BUFFERS = {"register_file": misc.register_file_buffer, "sram": sram_buffer}
 
 
-def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
+def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
     """Static-structure sizes of the chip-level units (``ChipInitialize``)."""
     c = config.component
     novel = fp.novel
@@ -66,7 +68,8 @@ def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
     )
 
 
-def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayFigures, trace, wg_fn):
+@functools.partial(jax.jit, static_argnames=("config", "wg_fn"))
+def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, trace, wg_fn) -> ChipEstimate:
     """The chip estimate from the floorplan and the sub-array figures (see ``chip.estimate``).
 
     Args:
@@ -82,13 +85,11 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     Returns:
       ``ChipEstimate``.
     """
-    from cimjax.hw import chip as ch
-
     cc = config.component
     circuit = params.circuit
     sp = params.subarray
     nb = as_float(params.num_bit_input)
-    sizes = tile_mod.RollupSizes(
+    sizes = RollupSizes(
         sub_rows=as_float(sp.rows),
         sub_cols=as_float(sp.cols),
         columns_per_adc=as_float(sp.columns_per_adc),
@@ -113,7 +114,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     windows = arr([l.valid_windows for l in layers])
     num_weights = arr([l.num_weights for l in layers])
     novel = fp.novel
-    side_nm_static = tile_mod.static_side(int(config.floorplan_config.num_pe_nm))
+    side_nm_static = static_side(int(config.floorplan_config.num_pe_nm))
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
     # ---- Tiles. ----
@@ -122,15 +123,13 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     version = config.version
     # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
     nm_tree_side = int(config.cm_pes_per_side) if version.shared_tile_objects else side_nm_static
-    geo_cm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core,
-        False, npe_cm, fp.pe_size_cm, partial_lines,
-    )
-    geo_nm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), nm_tree_side, config.tile_buffer_core,
-        True, npe_cm, fp.pe_size_cm, partial_lines,
-    )
-    tf = _perf_fn(
+    shared = dict(tile_buffer_core=config.tile_buffer_core, cm_pes_per_side=npe_cm, cm_pe_size=fp.pe_size_cm,
+                  partial_lines=partial_lines)
+    geo_cm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=config.cm_pes_per_side,
+                           novel=False, **shared)
+    geo_nm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), htree_side=nm_tree_side,
+                           novel=True, **shared)
+    tf = tile_performance(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
         tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
@@ -178,7 +177,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     g = _global_parts(params, config, fp, sizes)
     total_tiles = fp.total_tiles
     bus = fp.global_bus_width
-    gb_fn = ch._buffer_fn(config.global_buffer)
+    gb_fn = BUFFERS[config.global_buffer]
     gb_cfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core, core_cols=config.global_buffer_core)
 
     def gbuf(bits, share):
@@ -188,7 +187,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     relu_reads = cc.ceil(windows * c_out / g["units"])
     relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
     tree_cfg = cc.sub(logic.AdderTreeConfig)
-    gacc = tile_mod.per_layer(
+    gacc = per_layer(
         lambda n: logic.adder_tree(logic.AdderTreeParams(circuit, n, g["gacc_bits"], g["units"]), tree_cfg),
         g["tile_rows_l"],
     )
@@ -211,7 +210,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     else:
         bits_in = c_out * nb * windows / jnp.where(pool, 4.0, 1.0)
     share = cc.ceil(total_tiles / tiles)
-    gb = tile_mod.per_layer(lambda b, s: gbuf(b, s), bits_out + bits_in, share)
+    gb = per_layer(lambda b, s: gbuf(b, s), bits_out + bits_in, share)
     gb_t, gb_e = gb.latency, gb.energy  # read of bits_out + write of bits_in
 
     rows, cols = config.tile_grid
@@ -223,7 +222,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
         bus_l = cc.ceil(bus * tiles / total_tiles)
     unit_h = jnp.where(novel, geo_nm.height, geo_cm.height)
     unit_w = jnp.where(novel, geo_nm.width, geo_cm.width)
-    ght = tile_mod.per_layer(
+    ght = per_layer(
         lambda h, w, b: routing.htree(routing.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
     )
     if version.global_htree_whole_bus:
@@ -260,7 +259,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
         # ---- WG. ----
         spill_bits = num_weights * wg.out_precision
         dram_spill = misc.dram(misc.DramParams(spill_bits), dram_cfg)
-        gb_spill = tile_mod.per_layer(lambda b: gbuf(b, 1.0), 2.0 * spill_bits)
+        gb_spill = per_layer(lambda b: gbuf(b, 1.0), 2.0 * spill_bits)
         wg_t = 2.0 * gb_t + 2.0 * dram_act.latency + wg.peak_latency + 2.0 * (dram_spill.latency + gb_spill.latency)
         wg_e = 2.0 * gb_e + 2.0 * dram_act.energy + wg.peak_energy + 2.0 * (dram_spill.energy + gb_spill.energy)
         pk_wg_t, pk_wg_e = wg.peak_latency, wg.peak_energy
@@ -295,14 +294,14 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
 
     def phase(t, e, pt, pe, per_image=True):
         s = bi if per_image else iters
-        return ch.Phase(t * s, e * s, pt * s, pe * s)
+        return Phase(t * s, e * s, pt * s, pe * s)
 
     fw = phase(fw_t, fw_e, pk_fw_t, pk_fw_e)
     ag = phase(ag_t, ag_e, pk_ag_t, pk_ag_e)
     wgp = phase(wg_t, wg_e, pk_wg_t, pk_wg_e)
     wu = phase(wu_t, wu_e, pk_wu_t, pk_wu_e, per_image=False)
-    le = ch.LatencyEnergy
-    breakdown = ch.Breakdown(
+    le = LatencyEnergy
+    breakdown = Breakdown(
         adc=le(adc_t * bi, adc_e * bi),
         accumulation=le(accu_t * bi, accu_e * bi),
         array=le(oth_t * bi, oth_e * bi),
@@ -317,10 +316,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     tile_leak = tf.leakage
     leak_power_l = tiles * tile_leak
     leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
-    layer_est = ch.LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
+    layer_est = LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
 
     def total(p):
-        return ch.Phase(*(jnp.sum(x, axis=-1) for x in p))
+        return Phase(*(jnp.sum(x, axis=-1) for x in p))
 
     tot = [total(p) for p in (fw, ag, wgp, wu)]
     bd_total = jax.tree.map(lambda x: jnp.sum(x, axis=-1), breakdown)
@@ -352,7 +351,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     wg_area = wg.area if config.training else 0.0
     tiles_area = n_nm * geo_nm.area + n_cm * geo_cm.area
     area_total = tiles_area + gbuf_area + ght_area.area + mp.area + gacc_area.area + relu.area + wg_area
-    area = ch.AreaBreakdown(
+    area = AreaBreakdown(
         total=area_total,
         adc=n_nm * geo_nm.adc + n_cm * geo_cm.adc,
         accumulation=n_nm * geo_nm.accumulation + n_cm * geo_cm.accumulation + gacc_area.area,
@@ -361,7 +360,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
         wg_unit=as_float(wg_area),
         other=n_nm * geo_nm.other + n_cm * geo_cm.other + gbuf_area + mp.area + relu.area,
     )
-    return ch.ChipEstimate(
+    return ChipEstimate(
         area=area,
         layers=layer_est,
         fw=tot[0],

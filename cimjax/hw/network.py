@@ -17,9 +17,7 @@ Counting conventions (spec §4.1–§4.2):
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
-
-from cimjax.config.schema import ModelConfig
+from typing import NamedTuple, Protocol
 
 VGG8_CONV_CHANNELS = (128, 128, 256, 256, 512, 512)
 VGG8_POOL_AFTER = (False, True, False, True, False, True)
@@ -80,7 +78,16 @@ def scaled_channels(channels: int, width: float) -> int:
     return max(1, round(channels * width))
 
 
-def network_layers(model: ModelConfig, input_shape: tuple[int, int, int]) -> list[LayerShape]:
+class ModelShape(Protocol):
+    """What the layer table reads of a model config (``cimjax.config.schema.ModelConfig``)."""
+
+    name: str  # "vgg8" or "mlp"
+    width: float  # VGG-8 channel multiplier
+    hidden: int  # MLP hidden units
+    num_classes: int
+
+
+def network_layers(model: ModelShape, input_shape: tuple[int, int, int]) -> list[LayerShape]:
     """The layer table of ``model`` for images of ``input_shape`` = (H, W, C)."""
     h, w, c = input_shape
     layers: list[LayerShape] = []

@@ -23,7 +23,7 @@ every output is SI (V, m, A/m, F/m, F, Ω, Ω/m, A, W, s).
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -125,6 +125,9 @@ class Technology(NamedTuple):
       finfet: bool, node < 22 nm.
       fin_pitch / fin_width / fin_height: fin geometry, m (interpolated over 7–14 nm and
         held at the 14-nm values up to 22 nm; 0 for planar nodes).
+      cells: None, or a dict of quantities derived from the fields above (standard-cell
+        layout values and gates, :func:`cimjax.hw.components.gates.with_standard_cells`),
+        computed once and looked up instead of re-derived.
     """
 
     node: Array
@@ -143,6 +146,7 @@ class Technology(NamedTuple):
     fin_pitch: Array
     fin_width: Array
     fin_height: Array
+    cells: Optional[dict] = None
 
 
 def _dtype():

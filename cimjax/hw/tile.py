@@ -36,7 +36,7 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
   config). A partial *input* buffer (``numPECM·numBitInput·rows`` < 1024, not at the
   defaults) gets the same static decoder lines, where NeuroSim's has ``numBitInput``.
 
-Released behaviour reproduced on purpose (quirks, :func:`tile_buffer_plan`):
+Released behaviour reproduced on purpose (quirks, :func:`cimjax.hw.tile_geometry.tile_buffer_plan`):
 
 * **Shared tile-buffer core counts.** ``TileInitialize`` stores the numbers of input and output
   buffer cores in one pair of globals, written first for the NM tile and then overwritten by
@@ -93,8 +93,9 @@ i·PE_NM)`` rows in the March code).
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -103,43 +104,10 @@ from cimjax.hw.components import logic, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.cost import Cost
 from cimjax.hw.floorplan import Floorplan
-from cimjax.hw.tile_geometry import (TILE_TREE_FOLDED_RATIO, RollupSizes, SubArrayFigures, TileBufferPlan,
-                                     TileGeometry, _adder_tree, _plan_buffer, tile_buffer_plan, tile_geometry)
-
-__all__ = [  # the geometry half's public names are re-exported from cimjax.hw.tile_geometry
-    "RollupSizes", "SubArrayFigures", "TILE_TREE_FOLDED_RATIO", "TileBufferPlan", "TileFigures",
-    "TileGeometry", "per_layer", "static_side", "tile_buffer_plan", "tile_geometry", "tile_performance",
-]
+from cimjax.hw.tile_geometry import adder_tree, plan_buffer
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileFigures, TileGeometry
 
 Array = jax.Array
-
-
-class TileFigures(NamedTuple):
-    """Per-image figures of one tile call of each layer, ``(L,)`` each (s, J)."""
-
-    fw_latency: Array
-    fw_energy: Array
-    ag_latency: Array
-    ag_energy: Array
-    peak_fw_latency: Array
-    peak_fw_energy: Array
-    peak_ag_latency: Array
-    peak_ag_energy: Array
-    wu_latency: Array
-    wu_energy: Array
-    peak_wu_latency: Array
-    peak_wu_energy: Array
-    buffer_latency: Array
-    buffer_energy: Array
-    ic_latency: Array
-    ic_energy: Array
-    adc_latency: Array
-    adc_energy: Array
-    accumulation_latency: Array
-    accumulation_energy: Array
-    other_latency: Array
-    other_energy: Array
-    leakage: Array
 
 
 def per_layer(fn: Callable[..., Cost], *args) -> Cost:
@@ -153,6 +121,7 @@ def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
     return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
 
 
+@functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines"))
 def tile_performance(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -234,7 +203,7 @@ def tile_performance(
     adder_bits = sizes.adc_bits + nb + 1.0
     reads_acc = jnp.floor(nv / nb) * sizes.columns_per_adc  # (numInVector/numBitInput)·numColMuxed
     trees_pe = c.ceil(grid_obj * sub_c / sizes.columns_per_adc)
-    pe_tree = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
+    pe_tree = per_layer(lambda n, b, t: adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
     tree_lat = jnp.where(case_b, 0.0, pe_tree.latency * reads_acc)
     tree_e = jnp.where(case_b, 0.0, pe_tree.energy * reads_acc) * jnp.where(case_a, n_sa, 1.0)
     sa_fw_t = nv * sub.fw_latency
@@ -320,7 +289,7 @@ def tile_performance(
         acc_trees = c.ceil(jnp.where(novel, npe_nm, npe_cm) * sub_c / sizes.columns_per_adc)
     # bf95f9c reads the tile accumulator numColMuxed times per image.
     reads_tile = sizes.columns_per_adc if version.tile_accumulation_col_muxed_reads else reads_acc
-    acc = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
+    acc = per_layer(lambda n, b, t: adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
     acc_t = jnp.where(use_acc, acc.latency * reads_tile, 0.0)
     acc_e = jnp.where(use_acc, acc.energy * reads_tile, 0.0)
     t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + acc_t, t_pk_fw + acc_t, t_pk_ag + acc_t
@@ -338,7 +307,7 @@ def tile_performance(
     else:
         bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
     plan = jax.tree.map(lambda a, b: jnp.where(novel, a, b), geometry_nm.buffers, geometry_cm.buffers)
-    buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
     in_buf = per_layer(
         lambda b, n, w, bw, cb, pa: buf(b, n, w, bw, cb, pa),
         bits_out, plan.in_cores, plan.in_width, bus_w, plan.in_core_bits, plan.in_partial,

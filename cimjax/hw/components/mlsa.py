@@ -439,7 +439,7 @@ class Footprint(NamedTuple):
     width: Array
 
 
-def _encoder_gates(t: tech.Technology, levels: Array, mode: str):
+def encoder_gates(t: tech.Technology, levels: Array, mode: str):
     f = t.node
     pn = gates.pn_size_ratio(t)
     inv = gates.gate(t, "inv", mode=mode)
@@ -462,10 +462,10 @@ def encoder_footprint(params: EncoderParams, config: EncoderConfig = EncoderConf
     (``along="width"``; transposed for ``"height"``). ``version.encoder_floor_tiling`` (bf95f9c):
     ``min(max(⌊edge/w_enc⌋, 1), n)`` per row, width ``edge``."""
     t = circuit_technology(params.circuit, config)
-    return _encoder_footprint(params, config, _encoder_gates(t, as_float(params.levels), config.mode))
+    return encoder_footprint_from_gates(params, config, encoder_gates(t, as_float(params.levels), config.mode))
 
 
-def _encoder_footprint(params: EncoderParams, config: EncoderConfig, parts) -> Footprint:
+def encoder_footprint_from_gates(params: EncoderParams, config: EncoderConfig, parts) -> Footprint:
     levels, n = as_float(params.levels), as_float(params.num_encoders)
     inv, nand, _, wide_width, _, _ = parts
     w_enc = 2.0 * inv.width + nand.width + wide_width
@@ -499,13 +499,13 @@ def encoder(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> C
       The :class:`~cimjax.hw.cost.Cost` of ``num_reads`` encodings on all encoders.
     """
     t = circuit_technology(params.circuit, config)
-    parts = _encoder_gates(t, as_float(params.levels), config.mode)
-    return encoder_cost_from_parts(params, config, t, parts, _encoder_footprint(params, config, parts))
+    parts = encoder_gates(t, as_float(params.levels), config.mode)
+    return encoder_cost_from_parts(params, config, t, parts, encoder_footprint_from_gates(params, config, parts))
 
 
 def encoder_cost_from_parts(params: EncoderParams, config: EncoderConfig, t: tech.Technology, parts,
                             footprint: Footprint) -> Cost:
-    """:func:`encoder` from precomputed gates (``_encoder_gates``) and a given footprint (used by
+    """:func:`encoder` from precomputed gates (:func:`encoder_gates`) and a given footprint (used by
     the sub-array to share one gate model between the forward and transposed encoders)."""
     levels, n, reads = as_float(params.levels), as_float(params.num_encoders), as_float(params.num_reads)
     inv, nand, k, _, wide_c_out, wide_leak = parts

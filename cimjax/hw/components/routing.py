@@ -348,7 +348,7 @@ class HTreeConfig(BusConfig):
             raise ValueError(f"latency_rule = {self.latency_rule!r}: expected one of {HTREE_LATENCY_RULES}")
 
 
-def _wire_resistance(width_nm: Array, temperature_k: ArrayLike, quirk: bool) -> Array:
+def wire_resistance(width_nm: Array, temperature_k: ArrayLike, quirk: bool) -> Array:
     """Unit resistance ``ρ(T)/(w²·AR)`` of a widened H-tree wire, Ω/m."""
     if quirk:
         aspect_ratio, rho = HTREE_QUIRK_WIRE_CLASS
@@ -393,7 +393,7 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
     span = jnp.maximum(config.num_rows * height, config.num_cols * width)
     lengths = 0.5 * span / counts  # main bus (D/2), then stage i: D/2^(i+1) in 2^i segments
     width_nm = _stage_width_nm(c, config, lengths / t.node)
-    r_w = _wire_resistance(width_nm, c.temperature_k, config.version.htree_wire_sizing_quirk)
+    r_w = wire_resistance(width_nm, c.temperature_k, config.version.htree_wire_sizing_quirk)
     wire = repeated_wire(t, r_w, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
     routing = as_float(params.wire_pitch_factor) * width_nm * 1e-9
     cost = _wire_cost(wire, lengths, lengths * counts, as_float(params.bus_width), routing)
@@ -480,7 +480,7 @@ def _neurosim_latency(params: HTreeParams, config: HTreeConfig, t, rep, r_rep, s
     main = _main_bus_units(config) * width
 
     def stage(length):
-        r_w = _wire_resistance(_stage_width_nm(c, config, length / t.node), c.temperature_k,
+        r_w = wire_resistance(_stage_width_nm(c, config, length / t.node), c.temperature_k,
                                config.version.htree_wire_sizing_quirk)
         return length * _delay_per_length(rep, r_rep, r_w, c_w, spacing)
 
@@ -526,7 +526,7 @@ def bus(params: BusParams, config: BusConfig = BusConfig()) -> Cost:
     c = params.circuit
     t = circuit_technology(c, config)
     width_nm = jnp.clip(as_float(c.wire_width_nm), *tech.WIRE_WIDTH_RANGE_NM)
-    r_w = _wire_resistance(width_nm, c.temperature_k, quirk=False)
+    r_w = wire_resistance(width_nm, c.temperature_k, quirk=False)
     wire = repeated_wire(t, r_w, c.wire_capacitance, params.delay_tolerance, config, config.num_candidates)
     length = as_float(params.unit_length) * jnp.maximum(as_float(params.num_units) - 1.0, 0.0)
     routing = as_float(params.wire_pitch_factor) * width_nm * 1e-9

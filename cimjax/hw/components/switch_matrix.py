@@ -181,6 +181,7 @@ class SwitchMatrixCosts(NamedTuple):
     footprint: Footprint
 
 
+@jax.jit
 def switch_matrix_costs(params: SwitchMatrixParams, config: SwitchMatrixConfig = SwitchMatrixConfig()) -> SwitchMatrixCosts:
     """Read and write actions and footprint of a switch matrix, sharing one gate model
     (see :func:`switch_matrix`, :func:`switch_matrix_write`, :func:`switch_matrix_footprint`)."""
