@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import mlsa as ml, subarray as sa, subarray_geometry
+from cimjax.hw.components import encoder, mlsa as ml, subarray as sa, subarray_geometry
 from cimjax.hw.components.params import CircuitParams, circuit_technology
 from cimjax.hw import neurosim_version as nv
 
@@ -106,15 +106,15 @@ def test_march_mlsa_reads_per_action_and_empty_reads(occ):
 
 def test_march_encoder_layout_rule():
     """⌊edge/w_enc⌋ encoders per row (≥ 1), the row exactly ``edge`` long (current: ⌈·⌉, max)."""
-    t = circuit_technology(CircuitParams(), ml.EncoderConfig())
-    parts = ml.encoder_gates(t, jnp.asarray(64.0), "exact")
+    t = circuit_technology(CircuitParams(), encoder.EncoderConfig())
+    parts = encoder.encoder_gates(t, jnp.asarray(64.0), "exact")
     inv, nand, _, wide_width, _, _ = parts
     w_enc = float(2 * inv.width + nand.width + wide_width)
     h_enc = 63 * float(jnp.maximum(inv.height, nand.height))
     for edge in (3.4 * w_enc, 0.5 * w_enc):
-        p = ml.EncoderParams(levels=64.0, num_encoders=16.0, edge_length=edge)
-        march = ml.encoder_footprint(p, ml.EncoderConfig(version=nv.march2020()))
-        cur = ml.encoder_footprint(p, ml.EncoderConfig())
+        p = encoder.EncoderParams(levels=64.0, num_encoders=16.0, edge_length=edge)
+        march = encoder.encoder_footprint(p, encoder.EncoderConfig(version=nv.march2020()))
+        cur = encoder.encoder_footprint(p, encoder.EncoderConfig())
         per_row = max(math.floor(edge / w_enc), 1)
         np.testing.assert_allclose(float(march.width), edge, rtol=1e-6)
         np.testing.assert_allclose(float(march.height), h_enc * math.ceil(16 / per_row), rtol=1e-5)
@@ -165,9 +165,9 @@ def test_current_code_unchanged():
         for occ, want in want_mlsa.items():
             c = ml.mlsa(M, cfg, 40e3, occ)
             np.testing.assert_allclose([float(c.area), float(c.energy), float(c.latency)], want, rtol=1e-6)
-    ep = ml.EncoderParams(levels=64.0, num_encoders=16.0, num_reads=8.0, edge_length=16.384e-6)
+    ep = encoder.EncoderParams(levels=64.0, num_encoders=16.0, num_reads=8.0, edge_length=16.384e-6)
     for along, area in (("width", 3.6993756946657186e-09), ("height", 4.393008179448543e-09)):
-        c = ml.encoder(ep, ml.EncoderConfig(along=along, version=nv.current()))
+        c = encoder.encoder(ep, encoder.EncoderConfig(along=along, version=nv.current()))
         np.testing.assert_allclose([float(c.area), float(c.energy), float(c.latency), float(c.leakage)],
                                    [area, 7.581668799716557e-12, 3.5033820289243067e-09, 2.5581769591553893e-08],
                                    rtol=1e-6)
@@ -179,7 +179,7 @@ def test_current_code_unchanged():
 
 
 def test_version_validated():
-    for cls in (ml.MlsaConfig, ml.EncoderConfig, sa.SubArrayConfig):
+    for cls in (ml.MlsaConfig, encoder.EncoderConfig, sa.SubArrayConfig):
         with pytest.raises(ValueError, match="version"):
             cls(version="march2020")  # a name is not a version: by_name builds one
     with pytest.raises(ValueError, match="current.*march2020"):

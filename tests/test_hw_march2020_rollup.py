@@ -35,9 +35,9 @@ import helpers
 from cimjax.hw.tile import tile_performance
 from cimjax.hw.tile_geometry import tile_geometry
 from cimjax.hw.tile_types import RollupSizes, SubArrayFigures
-from cimjax.hw.components import gates, routing
+from cimjax.hw.components import gates, htree, routing, shift_adder
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
 from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,8 +45,8 @@ MARCH = "march2020"
 
 
 def _tree(n, h=300e-6, w=200e-6, bus=256.0, code="current", folded=16.0):
-    cfg = routing.HTreeConfig(num_rows=n, num_cols=n, version=nv.by_name(code))
-    return routing.htree(routing.HTreeParams(CircuitParams(), h, w, bus, 0.1, folded_ratio=folded), cfg)
+    cfg = htree.HTreeConfig(num_rows=n, num_cols=n, version=nv.by_name(code))
+    return htree.htree(htree.HTreeParams(CircuitParams(), h, w, bus, 0.1, folded_ratio=folded), cfg)
 
 
 # ----------------------------------------------------------------------------- by hand
@@ -58,7 +58,7 @@ def test_march_htree_by_hand(n):
     h, w, bus, folded = 300e-6, 200e-6, 256.0, 16.0
     c = CircuitParams()
     t = circuit_technology(c, ComponentConfig())
-    r0 = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
+    r0 = wiring.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
     design = routing.repeated_wire(t, r0, c.wire_capacitance, 0.1, ComponentConfig())
     size, d = float(design.size), float(design.spacing)
     inv = gates.gate(t, "inv", size=size)  # not clamped to 1 in bf95f9c
@@ -106,7 +106,6 @@ def test_march_htree_jit_grad():
 @pytest.mark.parametrize("along, code", [("width", "current"), ("height", "march2020"), ("height", "current")])
 def test_shift_adder_layout_by_hand(along, code):
     """``ShiftAdd::CalculateArea`` bounding box: 16 adders of 15 bits, 8 read pulses (368 DFFs)."""
-    from cimjax.hw.components import logic
 
     t = circuit_technology(CircuitParams(), ComponentConfig())
     nand, inv = gates.gate(t, "nand", 2), gates.gate(t, "inv")
@@ -123,14 +122,14 @@ def test_shift_adder_layout_by_hand(along, code):
         dff_cols = math.ceil(n_dff / min(math.floor(side / hi), n_dff))
         width = add_cols * 9 * bits * wn + dff_cols * 12 * wi
         want = (side + hc) * width if code == MARCH else side * (width + wi + wn)
-    p = logic.ShiftAdderParams(CircuitParams(), float(bits), float(units), 8.0, 10e-9, 1.0, float(pulses))
-    got = logic.shift_adder_layout_area(p, side, along, ComponentConfig(version=nv.by_name(code)))
+    p = shift_adder.ShiftAdderParams(CircuitParams(), float(bits), float(units), 8.0, 10e-9, 1.0, float(pulses))
+    got = shift_adder.shift_adder_layout_area(p, side, along, ComponentConfig(version=nv.by_name(code)))
     np.testing.assert_allclose(float(got), want, rtol=1e-5)
 
 
 def test_version_validated():
     with pytest.raises(ValueError, match="version"):
-        routing.HTreeConfig(version="2021")
+        htree.HTreeConfig(version="2021")
 
 
 # ----------------------------------------------------------------------------- current unaffected
@@ -146,8 +145,8 @@ def test_current_htree_unchanged():
     }
     for n, bus in ((2, 256.0), (3, 384.0), (4, 1512.0)):
         for code in (None, "current"):
-            cfg = routing.HTreeConfig(num_rows=n, num_cols=n, **({} if code is None else {"version": nv.by_name(code)}))
-            c = routing.htree(routing.HTreeParams(CircuitParams(), 500e-6, 500e-6, bus, 0.1, folded_ratio=16.0), cfg)
+            cfg = htree.HTreeConfig(num_rows=n, num_cols=n, **({} if code is None else {"version": nv.by_name(code)}))
+            c = htree.htree(htree.HTreeParams(CircuitParams(), 500e-6, 500e-6, bus, 0.1, folded_ratio=16.0), cfg)
             np.testing.assert_allclose([float(x) for x in c], want[n], rtol=1e-6)
 
 

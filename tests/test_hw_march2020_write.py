@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import subarray as sa, subarray_geometry, subarray_write
+from cimjax.hw.components import shift_adder, subarray as sa, subarray_geometry, subarray_write
 from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw import neurosim_version as nv
 
@@ -104,18 +104,17 @@ def test_march_write_jit_and_grad():
 def test_march_shift_adder_layout_area():
     """bf95f9c ``ShiftAdd::CalculateArea``: forward units across ``L_row``, AG units down ``L_col``;
     the current code keeps the gates' sum."""
-    from cimjax.hw.components import logic
 
     cfg = _cfg()
     g = subarray_geometry.geometry(P, cfg)
     # 64 levels, numReadPulse(BP) 8: log2 64 + 8 + 1 = 15 bits, 128/8 = 16 units, both sides.
-    sp = logic.ShiftAdderParams(P.circuit, 15.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0)
-    want = (logic.shift_adder_layout_area(sp, g.len_row, "width", cfg)
-            + logic.shift_adder_layout_area(sp, g.len_col, "height", cfg))
+    sp = shift_adder.ShiftAdderParams(P.circuit, 15.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0)
+    want = (shift_adder.shift_adder_layout_area(sp, g.len_row, "width", cfg)
+            + shift_adder.shift_adder_layout_area(sp, g.len_col, "height", cfg))
     np.testing.assert_allclose(float(sa.subarray_area(P, cfg).accumulation), float(want), rtol=1e-5)
     cur = sa.SubArrayConfig(cell="fefet")
-    gates_sum = logic.shift_adder(logic.ShiftAdderParams(P.circuit, 7.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0), cur)
-    gates_ag = logic.shift_adder(sp, cur)
+    gates_sum = shift_adder.shift_adder(shift_adder.ShiftAdderParams(P.circuit, 7.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0), cur)
+    gates_ag = shift_adder.shift_adder(sp, cur)
     np.testing.assert_allclose(float(sa.subarray_area(P, cur).accumulation), float(gates_sum.area + gates_ag.area),
                                rtol=1e-5)
 

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 
 from cimjax.hw import relax
 from cimjax.hw.components import subarray as sa
-from cimjax.hw.components import wg_unit
+from cimjax.hw.components import wg_layers, wg_unit
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.subarray_types import SubArrayConfig
 from cimjax.hw.floorplan import Floorplan
@@ -124,7 +124,7 @@ class WgFigures(NamedTuple):
     leakage: Array
 
 
-_wg_layers = jax.jit(wg_unit.weight_gradient_layers,
+_wg_layers = jax.jit(wg_layers.weight_gradient_layers,
                      static_argnames=("config", "windows", "in_channels", "kernel_size", "out_channels"))
 
 
@@ -164,7 +164,7 @@ def wg_figures(params, config, trace, num_array_write_parallel) -> WgFigures:
         out_channels=tuple(l.out_channels for l in layers),
         activity=act,
     )
-    acc = wg_unit.gradient_accumulator(
+    acc = wg_layers.gradient_accumulator(
         wp, wcfg, num_weights=jnp.asarray([float(l.num_weights) for l in layers], act.dtype),
         num_array_write_parallel=num_array_write_parallel, array_cells=cells,
     )

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
-from cimjax.hw.components import logic, misc, routing
+from cimjax.hw.components import htree, logic, misc
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
@@ -214,7 +214,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     gb_t, gb_e = gb.latency, gb.energy  # read of bits_out + write of bits_in
 
     rows, cols = config.tile_grid
-    htree_cfg = cc.sub(routing.HTreeConfig, num_rows=rows, num_cols=cols)
+    htree_cfg = cc.sub(htree.HTreeConfig, num_rows=rows, num_cols=cols)
     tol = as_float(params.global_delay_tolerance)
     if version.global_htree_whole_bus:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers
         bus_l = bus * jnp.ones_like(tiles)
@@ -223,7 +223,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     unit_h = jnp.where(novel, geo_nm.height, geo_cm.height)
     unit_w = jnp.where(novel, geo_nm.width, geo_cm.width)
     ght = per_layer(
-        lambda h, w, b: routing.htree(routing.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
+        lambda h, w, b: htree.htree(htree.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
     )
     if version.global_htree_whole_bus:
         ght_cyc = (bits_out + bits_in) / bus_l
@@ -336,8 +336,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     n_nm = jnp.sum(jnp.where(novel, tiles, 0.0))
     n_cm = jnp.sum(jnp.where(novel, 0.0, tiles))
     gbuf_area = gbuf(1.0, 1.0).area
-    ght_area = routing.htree(
-        routing.HTreeParams(
+    ght_area = htree.htree(
+        htree.HTreeParams(
             circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus, tol
         ),
         htree_cfg,

@@ -85,6 +85,13 @@ class Cost(NamedTuple):
         return cls(_as_float(area), _as_float(energy), _as_float(latency), _as_float(leakage))
 
 
+class Footprint(NamedTuple):
+    """Layout height and width of a block, m (where a component has a layout rule)."""
+
+    height: Array
+    width: Array
+
+
 def _fold(op, fields):
     return functools.reduce(op, fields)
 

@@ -14,7 +14,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from cimjax.hw.components import logic, misc, routing
+from cimjax.hw.components import htree, logic, misc
 from cimjax.hw.components.params import CircuitParams, ComponentConfig
 from cimjax.hw.cost import Cost
 from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileBufferPlan, TileGeometry
@@ -95,10 +95,10 @@ TILE_TREE_FOLDED_RATIO = 16.0  #: channel folding of a tile's H-tree (NeuroSim `
 
 
 def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
-    tree_cfg = cfg.sub(routing.HTreeConfig, num_rows=side, num_cols=side)
+    tree_cfg = cfg.sub(htree.HTreeConfig, num_rows=side, num_cols=side)
     # Tile trees fold their channel 16× (TileCalculateArea), the chip tree 4× (treeFoldedRatio).
-    params = routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
-    return routing.htree(params, tree_cfg)
+    params = htree.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
+    return htree.htree(params, tree_cfg)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "htree_side", "tile_buffer_core", "novel", "partial_lines"))

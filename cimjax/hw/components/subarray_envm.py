@@ -5,7 +5,7 @@ Source: spec §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, 
 ``GetRowResistance`` (``ProcessingUnit.cpp``) and ``Param.cpp`` wire values — facts and formulas
 only. The geometry is :mod:`~cimjax.hw.components.subarray_geometry`, the periphery chains
 :mod:`~cimjax.hw.components.subarray_periphery`. Built from :mod:`~cimjax.hw.components.mlsa`, :mod:`~cimjax.hw.components.switch_matrix`,
-:mod:`~cimjax.hw.components.routing` (mux, mux decoder) and :mod:`~cimjax.hw.components.logic`
+:mod:`~cimjax.hw.components.routing` (mux, mux decoder) and :mod:`~cimjax.hw.components.shift_adder`
 (shift-adder). Valid for nodes in [7, 130] nm, 1T1R RRAM (default) and FeFET cells, ADCs of
 2–256 levels. ``SubArrayConfig(cell="sram")`` dispatches :func:`subarray_area`,
 :func:`subarray_read`, :func:`subarray_write` and :func:`check_subarray_params` to
@@ -59,7 +59,7 @@ formulas only). Same valid range. In the read path it differs from the current c
 * the forward shift-adder (``forward_shift_adder_input_bits``) of ``log2 L + numReadPulse + 1`` bits (the current code ``log2 L + 1``;
   the AG shift-adder has ``numReadPulseBP + 1`` extra bits in both);
 * the shift-adders' area (``shift_adder_bounding_box``): ``ShiftAdd::CalculateArea``'s bounding box
-  (:func:`~cimjax.hw.components.logic.shift_adder_layout_area`), the forward units across the
+  (:func:`~cimjax.hw.components.shift_adder.shift_adder_layout_area`), the forward units across the
   array width ``L_row``, the AG units down its height ``L_col`` (the current code: the gates'
   sum; Fig. 34 accumulation area 0.88× → 0.99× of the March code's); the layout extents stay
   ``area/L_row`` and ``area/L_col`` (the AG box is ``L_col + h_cell`` tall, a ~2 % wider extent);

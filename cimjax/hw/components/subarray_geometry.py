@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw import relax, tech
+from cimjax.hw import relax, tech, wiring
 from cimjax.hw.components import gates
 from cimjax.hw.components import switch_matrix as sm
 from cimjax.hw.components.params import as_float, circuit_technology
@@ -117,7 +117,7 @@ def geometry(p: SubArrayParams, config: SubArrayConfig) -> Geometry:
     len_row = cols * as_float(p.cell_width_f) * t.node
     len_col = rows * as_float(p.cell_height_f) * t.node
     c_w = as_float(p.circuit.wire_capacitance)
-    r_w = tech.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
+    r_w = wiring.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
     r_acc = as_float(p.r_on) * sm.IR_DROP_TOLERANCE
     # bf95f9c sized the access transistor with 2·IR_DROP_TOLERANCE (0.5) where d4de5bc has 0.2.
     ratio = 2.0 * sm.IR_DROP_TOLERANCE if config.version.access_width_ir_drop else sm.LINEAR_REGION_RATIO
@@ -138,7 +138,7 @@ def column_resistance(p, config, g, active_lines, weight_level, across, along):
     """Average line resistance with ``active_lines`` active cells (module docstring), Ω."""
     g_max, g_min = 1.0 / as_float(p.r_on), 1.0 / as_float(p.r_off)
     g_cell = g_min + as_float(weight_level) * (g_max - g_min)
-    r_w = tech.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
+    r_w = wiring.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
     wire_nm = as_float(p.circuit.wire_width_nm) * 1e-9
     r_wire_row = r_w * wire_nm * as_float(p.cell_height_f)
     r_wire_col = r_w * wire_nm * as_float(p.cell_width_f)

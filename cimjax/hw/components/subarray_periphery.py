@@ -11,7 +11,7 @@ those of the plain functions).
 
 The encoders of the forward side are tiled along the array width, the transposed (AG) side's
 along its height; with ``version.shift_adder_bounding_box`` (March 2020) the shift-adders are
-charged their layout along the same edge (:func:`~cimjax.hw.components.logic.shift_adder_layout_area`).
+charged their layout along the same edge (:func:`~cimjax.hw.components.shift_adder.shift_adder_layout_area`).
 NeuroSim builds no shift-adder for one read pulse. With more than one line per ADC the mux is
 at least as tall (wide, AG) as its decoder, whose footprint is ``num_outputs`` cell heights by
 ``area/that``.
@@ -26,10 +26,10 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.hw import tech
-from cimjax.hw.components import gates, logic, routing
+from cimjax.hw.components import encoder, gates, routing, shift_adder
 from cimjax.hw.components import mlsa as ml
 from cimjax.hw.components.params import as_float
-from cimjax.hw.cost import Cost
+from cimjax.hw.cost import Cost, Footprint
 
 Array = jax.Array
 
@@ -42,7 +42,7 @@ class Side(NamedTuple):
     sa: Cost
     mux: Cost
     dec: Cost
-    enc_fp: ml.Footprint
+    enc_fp: Footprint
     dec_extent: Array  # decoder height (FW) or width (AG) after the num_outputs-cells rule
 
 
@@ -71,20 +71,20 @@ def side(p, config, g, x: SideInputs, static_mux: int) -> Side:
     edge = jnp.where(fw, g.len_row, g.len_col)
     m = ml.MlsaParams(p.circuit, levels, n_adc, per_adc, p.rows, p.r_on, p.r_off, p.read_voltage, x.n_columns)
     mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance, x.occupancy)
-    enc_p = ml.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
-    parts = ml.encoder_gates(g.t, levels, config.mode)
-    fp_w = ml.encoder_footprint_from_gates(enc_p, config.sub(ml.EncoderConfig, along="width"), parts)
-    fp_h = ml.encoder_footprint_from_gates(enc_p, config.sub(ml.EncoderConfig, along="height"), parts)
-    enc_fp = ml.Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
-    enc = ml.encoder_cost_from_parts(enc_p, config.sub(ml.EncoderConfig), g.t, parts, enc_fp)
-    sa_p = logic.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc, p.read_pulse_width,
+    enc_p = encoder.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
+    parts = encoder.encoder_gates(g.t, levels, config.mode)
+    fp_w = encoder.encoder_footprint_from_gates(enc_p, config.sub(encoder.EncoderConfig, along="width"), parts)
+    fp_h = encoder.encoder_footprint_from_gates(enc_p, config.sub(encoder.EncoderConfig, along="height"), parts)
+    enc_fp = Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
+    enc = encoder.encoder_cost_from_parts(enc_p, config.sub(encoder.EncoderConfig), g.t, parts, enc_fp)
+    sa_p = shift_adder.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc, p.read_pulse_width,
                                   1.0, x.n_reads)
-    sa = logic.shift_adder(sa_p, config)
+    sa = shift_adder.shift_adder(sa_p, config)
     if config.version.shift_adder_bounding_box:
         # bf95f9c ShiftAdd::CalculateArea: the forward units laid out across the array width
         # (CalculateArea(NULL, widthArray)), the AG units down its height (heightArray, NULL).
-        lay_w = logic.shift_adder_layout_area(sa_p, g.len_row, "width", config)
-        lay_h = logic.shift_adder_layout_area(sa_p, g.len_col, "height", config)
+        lay_w = shift_adder.shift_adder_layout_area(sa_p, g.len_row, "width", config)
+        lay_h = shift_adder.shift_adder_layout_area(sa_p, g.len_col, "height", config)
         sa = sa._replace(area=jnp.where(fw, lay_w, lay_h))
     on = jnp.where(x.n_reads > 1, 1.0, 0.0)  # NeuroSim builds no shift-adder for one read pulse
     sa = sa._replace(latency=sa.latency * on, energy=sa.energy * on)

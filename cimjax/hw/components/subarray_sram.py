@@ -104,13 +104,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
 from cimjax.hw.components import sram
 from cimjax.hw.components import switch_matrix as sm
 from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw.components.params import ComponentConfig, as_float, circuit_technology
 from cimjax.hw.components.subarray_periphery import SideInputs, both_sides, side
-from cimjax.hw.components.subarray_types import (COLUMN_ACTIVITY_AG, SENSE_SWING, ReadCost, SubArrayArea,
+from cimjax.hw.components.subarray_types import (COLUMN_ACTIVITY_AG, ReadCost, SubArrayArea,
                                                  SubArrayConfig, SubArrayParams, SubArrayRead)
 from cimjax.hw.cost import Cost
 
@@ -141,7 +141,7 @@ def _geometry(p: SubArrayParams, config: SubArrayConfig, cell: sram.SramCellPara
     t = circuit_technology(p.circuit, config)
     c = sram.sram_cell(t, cell, config.mode)
     wires = sram.array_wires(p.circuit, t, cell, p.rows, p.cols)
-    r_wire = tech.wire_resistance_per_cell(p.circuit.wire_width_nm, cell.width_f, p.circuit.temperature_k)
+    r_wire = wiring.wire_resistance_per_cell(p.circuit.wire_width_nm, cell.width_f, p.circuit.temperature_k)
     return _Geometry(t, wires.length_row, wires.length_col, c, wires, c.r_access + r_wire)
 
 

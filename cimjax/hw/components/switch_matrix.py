@@ -49,9 +49,8 @@ import jax.numpy as jnp
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates, logic
-from cimjax.hw.components.mlsa import Footprint
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
-from cimjax.hw.cost import Cost
+from cimjax.hw.cost import Cost, Footprint
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
