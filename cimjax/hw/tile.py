@@ -12,9 +12,9 @@ Inputs are the sub-array figures of :class:`SubArrayFigures` (one read of one in
 bit-vector, one weight update of one sub-array) and the floorplan; outputs are per-image
 figures of *one tile call* (``TileFigures``): the chip multiplies energies by the layer's
 tiles and takes latencies of the (largest) first tile.
-The static structure (:func:`tile_geometry`: areas, sizes, leakage, buffer plan) and the
-shared input types are in :mod:`cimjax.hw.tile_geometry` (re-exported here); this module has the
-per-image performance (:func:`tile_performance`).
+The static structure (:func:`cimjax.hw.tile_geometry.tile_geometry`: areas, sizes, leakage,
+buffer plan) is :mod:`cimjax.hw.tile_geometry`, the types :mod:`cimjax.hw.tile_types`; this
+module has the per-image performance (:func:`tile_performance`).
 
 Where cimjax departs from (or simplifies) the released code, on purpose:
 
@@ -144,12 +144,12 @@ def tile_performance(
       fp: the floorplan.
       sub: sub-array figures (per layer reads, per sub-array write).
       sizes: shared traced sizes.
-      geometry_cm, geometry_nm: :func:`tile_geometry` of the CM and NM tiles.
+      geometry_cm, geometry_nm: :func:`~cimjax.hw.tile_geometry.tile_geometry` of the CM and NM tiles.
       num_in_vector: ``(L,)`` input bit-vectors per image (valid windows × input bits).
       out_channels: ``(L,)`` ``C_out``.
       tile_buffer_core: static tile buffer core side (32).
       partial_lines: static decoder lines of a tile buffer smaller than one core (default
-        ``tile_buffer_core``; :func:`tile_geometry`).
+        ``tile_buffer_core``; :func:`~cimjax.hw.tile_geometry.tile_geometry`).
 
     Returns:
       :class:`TileFigures`.

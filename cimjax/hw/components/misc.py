@@ -67,8 +67,7 @@ class ReluParams(NamedTuple):
 def relu(params: ReluParams, config: ComponentConfig = ComponentConfig()) -> Cost:
     """ReLU "BitShifter" units, one operation (spec §5.6): ``numUnit·numBit`` DFFs.
 
-    Latency = one DFF operation (the caller multiplies by the reads with
-    :func:`~cimjax.hw.cost.repeat_actions`).
+    Latency = one DFF operation (the caller multiplies latency and energy by the reads).
 
     Args:
       params: :class:`ReluParams` (scalars).
