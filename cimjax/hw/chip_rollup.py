@@ -76,7 +76,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
       params: ``ChipParams``.
       config: ``ChipConfig``.
       fp: the floorplan of ``config.layers`` at ``params``.
-      sub: :class:`cimjax.hw.tile.SubArrayFigures` (per-layer reads and writes).
+      sub: :class:`cimjax.hw.tile_types.SubArrayFigures` (per-layer reads and writes).
       trace: the ``Trace``.
       wg_fn: ``wg_fn(params, config, trace, num_array_write_parallel)`` → the WG-unit figures
         (``area``, ``peak_latency``/``peak_energy`` per layer and image, ``out_precision``,
