@@ -173,7 +173,8 @@ def test_current_rollup_program_unchanged():
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
     def run(cfg):
-        geo = tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, 2, 32, False)
+        geo = tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=2, tile_buffer_core=32,
+                            novel=False)
         return tile_performance(
             circuit, cfg, fp, sub, sizes, geo, geo, num_in_vector=jnp.asarray([36.0 * 8, 36.0 * 8, 8.0]),
             out_channels=jnp.asarray([32.0, 32.0, 10.0]), tile_buffer_core=32)

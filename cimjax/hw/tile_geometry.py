@@ -109,6 +109,7 @@ def tile_geometry(
     sizes: RollupSizes,
     pe_size: Array,
     pes_per_side: Array,
+    *,
     htree_side: int,
     tile_buffer_core: int,
     novel: bool = False,
