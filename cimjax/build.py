@@ -230,7 +230,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         layers=f.layers, cell=knobs["cell_type"], roadmap=knobs["roadmap"], novel_mapping=novel,
         global_buffer=knobs["global_buffer"], tile_buffer=knobs["tile_buffer"], dram=knobs["dram"],
         reference_subarray=reference, wg_input_bits=f.input_bits, columns_per_adc=int(knobs["columns_per_adc"]),
-        neurosim_code=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side,
+        version=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side,
     )
 
 
@@ -239,19 +239,13 @@ _GRIDS: dict = {}
 
 def static_grid(layers: tuple, novel: bool, cell: str, reference: tuple) -> tuple[tuple[int, int], int]:
     """The chip's tile grid ``(rows, cols)`` and a CM tile's PEs per side on the reference
-    sub-array ``(rows, cols, cell_bits, synapse_bits)``: the hardware's floorplan
-    (:func:`cimjax.hw.chip.floorplan_inputs`) evaluated on the host (no XLA compile), remembered
-    per network and reference."""
+    sub-array ``(rows, cols, cell_bits, synapse_bits)``: the hardware's reference floorplan
+    (:func:`cimjax.hw.chip.reference_floorplan`) evaluated on the host (no XLA compile),
+    remembered per network and reference."""
     key = (layers, novel, cell, reference)
     if key not in _GRIDS:
-        rows, cols, cell_bits, syn = (float(x) for x in reference)
-        params = chip.default_params()
-        params = params._replace(
-            subarray=params.subarray._replace(rows=rows, cols=cols),
-            floorplan=params.floorplan._replace(cell_bits=cell_bits), synapse_bits=syn)
-        probe = chip.ChipConfig(layers=layers, cell=cell, novel_mapping=novel, tile_grid=(1, 1), cm_pes_per_side=1)
-        fp = evaluate_floorplan(params, probe)
-        _GRIDS[key] = ((int(fp.tile_rows), int(fp.tile_cols)), int(round(float(fp.tile_size_cm / fp.pe_size_cm))))
+        params, fp_config = chip.reference_floorplan(layers, novel, cell, reference)
+        _GRIDS[key] = chip.static_grid(host_eval.call(lambda p: floorplan(p, fp_config), params))
     return _GRIDS[key]
 
 

@@ -8,48 +8,54 @@ relative. Hand-computed values, monotonicity and config errors are in
 """
 
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from helpers import x64
-from cimjax.hw import components as C
+from cimjax.hw.components import htree, logic, misc, routing, shift_adder
+from cimjax.hw.components.params import CircuitParams, ComponentConfig
 from cimjax.hw.cost import Cost
+from cimjax.hw import neurosim_version as nv
+
+FIXED_WIRES = dataclasses.replace(nv.CURRENT, htree_wire_sizing_quirk=False)
+SPEC_OUT_PRECISION = dataclasses.replace(nv.CURRENT, wg_out_precision_unset=False)
 
 
 
 
 # name → (function, params factory taking CircuitParams, config factory taking kwargs).
 TABLE = {
-    "adder": (C.adder, lambda c: C.AdderParams(c, 8.0, 4.0), C.ComponentConfig),
-    "adder_tree": (C.adder_tree, lambda c: C.AdderTreeParams(c, 6.0, 8.0, 2.0), C.AdderTreeConfig),
-    "dff": (C.dff, lambda c: C.DffParams(c, 16.0, 0.5), C.ComponentConfig),
+    "adder": (logic.adder, lambda c: logic.AdderParams(c, 8.0, 4.0), ComponentConfig),
+    "adder_tree": (logic.adder_tree, lambda c: logic.AdderTreeParams(c, 6.0, 8.0, 2.0), logic.AdderTreeConfig),
+    "dff": (logic.dff, lambda c: logic.DffParams(c, 16.0, 0.5), ComponentConfig),
     "shift_adder": (
-        C.shift_adder,
-        lambda c: C.ShiftAdderParams(c, 7.0, 16.0, 8.0, 0.2e-9),
-        C.ComponentConfig,
+        shift_adder.shift_adder,
+        lambda c: shift_adder.ShiftAdderParams(c, 7.0, 16.0, 8.0, 0.2e-9),
+        ComponentConfig,
     ),
-    "mux": (C.mux, lambda c: C.MuxParams(c, 8.0, 16.0, 2e3, 5e-15, 0.5), C.ComponentConfig),
-    "decoder": (C.decoder, lambda c: C.DecoderParams(c, 20e-15), C.DecoderConfig),
+    "mux": (routing.mux, lambda c: routing.MuxParams(c, 8.0, 16.0, 2e3, 5e-15, 0.5), ComponentConfig),
+    "decoder": (routing.decoder, lambda c: routing.DecoderParams(c, 20e-15), routing.DecoderConfig),
     "decoder_parallel": (
-        C.decoder,
-        lambda c: C.DecoderParams(c, 5e-15),
-        lambda **kw: C.DecoderConfig(num_outputs=8, parallel=True, **kw),
+        routing.decoder,
+        lambda c: routing.DecoderParams(c, 5e-15),
+        lambda **kw: routing.DecoderConfig(num_outputs=8, parallel=True, **kw),
     ),
-    "htree": (C.htree, lambda c: C.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1), C.HTreeConfig),
+    "htree": (htree.htree, lambda c: htree.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1), htree.HTreeConfig),
     "htree_fixed": (
-        C.htree,
-        lambda c: C.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1, 1.0),
-        lambda **kw: C.HTreeConfig(num_rows=3, num_cols=5, neurosim_wire_sizing=False, **kw),
+        htree.htree,
+        lambda c: htree.HTreeParams(c, 300e-6, 250e-6, 128.0, 0.1, 1.0),
+        lambda **kw: htree.HTreeConfig(num_rows=3, num_cols=5, version=FIXED_WIRES, **kw),
     ),
-    "bus": (C.bus, lambda c: C.BusParams(c, 4.0, 150e-6, 64.0, 0.1), C.BusConfig),
-    "relu": (C.relu, lambda c: C.ReluParams(c, 8.0, 32.0, 0.3), C.ComponentConfig),
-    "max_pool": (C.max_pool, lambda c: C.MaxPoolParams(c, 8.0, 4.0, 4.0), C.ComponentConfig),
+    "bus": (routing.bus, lambda c: routing.BusParams(c, 4.0, 150e-6, 64.0, 0.1), routing.BusConfig),
+    "relu": (misc.relu, lambda c: misc.ReluParams(c, 8.0, 32.0, 0.3), ComponentConfig),
+    "max_pool": (misc.max_pool, lambda c: misc.MaxPoolParams(c, 8.0, 4.0, 4.0), ComponentConfig),
     "buffer": (
-        C.register_file_buffer,
-        lambda c: C.BufferParams(c, 5000.0, 4.0, 32.0, 64.0, 2.0, 0.5),
-        lambda **kw: C.BufferConfig(core_rows=32, core_cols=32, **kw),
+        misc.register_file_buffer,
+        lambda c: misc.BufferParams(c, 5000.0, 4.0, 32.0, 64.0, 2.0, 0.5),
+        lambda **kw: misc.BufferConfig(core_rows=32, core_cols=32, **kw),
     ),
 }
 #: Config variants: jit == eager only (same code as their base component).
@@ -59,7 +65,7 @@ NAMES = [name for name in TABLE if name not in VARIANTS]
 
 def build(name, mode="exact", **circuit_kw):
     fn, make_params, make_config = TABLE[name]
-    return fn, make_params(C.CircuitParams(**circuit_kw)), make_config(mode=mode)
+    return fn, make_params(CircuitParams(**circuit_kw)), make_config(mode=mode)
 
 
 def assert_cost_close(a: Cost, b: Cost, rtol=1e-5):
@@ -153,13 +159,13 @@ def test_config_variants_jit_equals_eager(name):
 
 
 def test_dram_jit_vmap():
-    params = C.DramParams(jnp.array([1.0, 1e3, 1e9]))
+    params = misc.DramParams(jnp.array([1.0, 1e3, 1e9]))
     for kind in ("hbm2", "gddr5"):
-        config = C.DramConfig(kind=kind)
-        batched = jax.vmap(C.dram, in_axes=(0, None))(params, config)
-        assert_cost_close(jax.jit(C.dram)(params, config), batched)
+        config = misc.DramConfig(kind=kind)
+        batched = jax.vmap(misc.dram, in_axes=(0, None))(params, config)
+        assert_cost_close(jax.jit(misc.dram)(params, config), batched)
         for i, bits in enumerate([1.0, 1e3, 1e9]):
-            assert_cost_close(jax.tree.map(lambda x: x[i], batched), C.dram(C.DramParams(bits), config))
+            assert_cost_close(jax.tree.map(lambda x: x[i], batched), misc.dram(misc.DramParams(bits), config))
 
 
 def test_ste_gradients_are_finite_and_nonzero():
@@ -184,24 +190,24 @@ def test_grad_of_vmap_equals_vmap_of_grad():
 
 
 def test_buffer_sizing_jit_vmap_grad():
-    params = C.BufferSizingParams()
+    params = misc.BufferSizingParams()
     for flag in (True, False):
-        config = C.BufferSizingConfig(neurosim_unset_out_precision=flag)
-        eager = C.buffer_sizing(params, config)
-        for a, b in zip(jax.jit(C.buffer_sizing)(params, config), eager):
+        config = misc.BufferSizingConfig(version=dataclasses.replace(nv.CURRENT, wg_out_precision_unset=flag))
+        eager = misc.buffer_sizing(params, config)
+        for a, b in zip(jax.jit(misc.buffer_sizing)(params, config), eager):
             np.testing.assert_allclose(a, b, rtol=1e-6)
         batches = [100.0, 200.0, 1000.0]
         axes = jax.tree.map(lambda _: None, params)._replace(batch_size=0)
         batch = params._replace(batch_size=jnp.array(batches))
-        batched = jax.vmap(C.buffer_sizing, in_axes=(axes, None))(batch, config)
+        batched = jax.vmap(misc.buffer_sizing, in_axes=(axes, None))(batch, config)
         for i, b in enumerate(batches):
-            for a, e in zip(batched, C.buffer_sizing(params._replace(batch_size=b), config)):
+            for a, e in zip(batched, misc.buffer_sizing(params._replace(batch_size=b), config)):
                 np.testing.assert_allclose(a[i], e, rtol=1e-6)
     with x64():
-        config = C.BufferSizingConfig(mode="relaxed", neurosim_unset_out_precision=False)
+        config = misc.BufferSizingConfig(mode="relaxed", version=SPEC_OUT_PRECISION)
 
         def total(x):
-            return C.buffer_sizing(params._replace(max_input_size=x), config).total_bits
+            return misc.buffer_sizing(params._replace(max_input_size=x), config).total_bits
 
         x0 = 100000.0
         grad = float(jax.grad(total)(jnp.float64(x0)))
@@ -210,72 +216,44 @@ def test_buffer_sizing_jit_vmap_grad():
         assert np.isfinite(grad) and abs(grad - fd) <= 1e-4 * abs(fd)
 
 
-# ----------------------------------------------------------------------------- technology memo
+# ----------------------------------------------------------------------------- technology once
 
 
-def test_technology_scope_memoises_within_one_trace_only():
-    from cimjax.hw.components.params import (CircuitParams, ComponentConfig, circuit_technology,
-                                             technology_scope, with_technology_scope)
-
-    cfg = ComponentConfig()
-    c = CircuitParams(node_nm=jnp.asarray(32.0))
-    assert circuit_technology(c, cfg) is not circuit_technology(c, cfg)  # no scope: no memo
-    with technology_scope():
-        t1 = circuit_technology(c, cfg)
-        assert circuit_technology(c, cfg) is t1
-        assert circuit_technology(c._replace(node_nm=jnp.asarray(32.0)), cfg) is not t1  # another object
-        assert circuit_technology(c, ComponentConfig(roadmap="HP")) is not t1
-        with technology_scope():
-            assert circuit_technology(c, cfg) is not t1  # nested scopes have their own memo
-
-    def two_looks(node):
-        circuit = CircuitParams(node_nm=node)
-        # An inner jit and a vmap closing over the circuit look it up first: each must
-        # compute in its own trace, and the outer look-ups after them must not get their
-        # tracers (that would raise an escaped-tracer error).
-        inner = jax.jit(lambda: circuit_technology(circuit, cfg).i_on_n)()
-        batched = jax.vmap(lambda s: s * circuit_technology(circuit, cfg).k_eff)(jnp.ones(3))
-        outer = circuit_technology(circuit, cfg).vdd
-        return outer + inner + jnp.sum(batched) + circuit_technology(circuit, cfg).vdd
-
-    plain = two_looks(jnp.asarray(40.0))
-    scoped = jax.jit(with_technology_scope(two_looks))
-    np.testing.assert_allclose(scoped(jnp.asarray(40.0)), plain, rtol=1e-6)
-    np.testing.assert_allclose(jax.grad(scoped)(jnp.asarray(40.0)), jax.grad(two_looks)(jnp.asarray(40.0)), rtol=1e-5)
-    np.testing.assert_allclose(jax.vmap(scoped)(jnp.asarray([30.0, 45.0])),
-                               [two_looks(jnp.asarray(30.0)), two_looks(jnp.asarray(45.0))], rtol=1e-6)
-
-
-def test_memo_entries_reach_nested_traces_and_static_gates():
-    """An entry made in the jit trace is reused inside a vmap nested in it (a closed-over
-    value); a gate of static size is built once per technology, a traced size every time."""
+def test_technology_derived_once_and_passed_down():
+    """``with_standard_cells`` puts the technology and its standard cells into the circuit; the
+    components then look them up (the same objects) instead of re-deriving them, with the same
+    values, inside ``jit``, ``vmap`` and ``grad`` alike."""
     from cimjax.hw import tech
     from cimjax.hw.components import gates
-    from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology, technology_scope
+    from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
 
     cfg = ComponentConfig()
-    seen = {}
+    plain = CircuitParams(node_nm=jnp.asarray(32.0))
+    assert circuit_technology(plain, cfg) is not circuit_technology(plain, cfg)  # derived on each use
+    bound = gates.with_standard_cells(plain, cfg)
+    t = circuit_technology(bound, cfg)
+    assert t is bound.technology
+    assert gates.gate(t, "inv", size=3.0) is gates.gate(t, "inv", size=3.0)
+    assert gates.gate(t, "nand", 2) is t.cells["gate:nand:2:1.0:exact"]
+    assert gates.gate(t, "inv", size=2.0) is not gates.gate(t, "inv", size=2.0)  # not a standard gate
+    assert gates.gate(t, "inv", mode="relaxed") is not gates.gate(t, "inv", mode="relaxed")
+    # Rebinding replaces a technology derived at another node.
+    moved = gates.with_standard_cells(bound._replace(node_nm=jnp.asarray(45.0)), cfg)
+    np.testing.assert_allclose(moved.technology.node, 45e-9, rtol=1e-6)
 
-    def f(node):
-        circuit = CircuitParams(node_nm=node)
-        t = seen["outer"] = circuit_technology(circuit, cfg)
-        seen["inv"] = gates.gate(t, "inv", size=3.0)
-        seen["inv_again"] = gates.gate(t, "inv", size=3.0)
-        seen["nand"] = gates.gate(t, "nand", 2)
-        seen["traced"] = [gates.gate(t, "inv", size=node / 32.0) for _ in range(2)]
+    def energy(node):
+        circuit = gates.with_standard_cells(CircuitParams(node_nm=node), cfg)
+        t = circuit_technology(circuit, cfg)
+        batched = jax.vmap(lambda s: s * gates.gate(t, "inv", size=3.0).c_in)(jnp.ones(3))
+        inner = jax.jit(lambda c: gates.gate(circuit_technology(c, cfg), "nand", 2).c_out)(circuit)
+        return jnp.sum(batched) + inner
 
-        def inner(s):
-            seen["inner"] = circuit_technology(circuit, cfg)
-            seen["inner_inv"] = gates.gate(seen["inner"], "inv", size=3.0)
-            return s * seen["inner_inv"].c_in
-        return jnp.sum(jax.vmap(inner)(jnp.ones(2))) + seen["nand"].c_out
+    def reference(node):
+        t = tech.technology(node)
+        return 3 * gates.gate(t, "inv", size=3.0).c_in + gates.gate(t, "nand", 2).c_out
 
-    with technology_scope():
-        value = jax.jit(f)(jnp.asarray(32.0))
-    assert seen["inner"] is seen["outer"]
-    assert seen["inv_again"] is seen["inv"] and seen["inner_inv"] is seen["inv"]
-    assert seen["nand"] is not seen["inv"]
-    assert seen["traced"][0] is not seen["traced"][1]
-    t = tech.technology(32.0)
-    expected = 2 * gates.gate(t, "inv", size=3.0).c_in + gates.gate(t, "nand", 2).c_out
-    np.testing.assert_allclose(value, expected, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(energy)(jnp.asarray(40.0)), reference(jnp.asarray(40.0)), rtol=1e-6)
+    np.testing.assert_allclose(jax.grad(energy)(jnp.asarray(40.0)), jax.grad(reference)(jnp.asarray(40.0)),
+                               rtol=1e-5)
+    np.testing.assert_allclose(jax.vmap(energy)(jnp.asarray([30.0, 45.0])),
+                               [reference(jnp.asarray(30.0)), reference(jnp.asarray(45.0))], rtol=1e-6)

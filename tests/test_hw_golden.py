@@ -23,6 +23,7 @@ the comparison table; :func:`golden_comparison` returns it for reports.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import jax
@@ -35,6 +36,7 @@ from cimjax.estimate import figure
 from cimjax.hw import chip
 from cimjax import trace as trace_lib
 from cimjax.hw.network import network_layers
+from cimjax.hw import neurosim_version as nv
 
 MM2 = 1e-6  # m² per mm²
 
@@ -144,7 +146,7 @@ def vgg8_layers():
 def default_estimate(unset_out_precision: bool = True) -> chip.ChipEstimate:
     """The estimate of the V2.0 default chip on the default-run trace (eager, cached)."""
     layers = vgg8_layers()
-    config = chip.ChipConfig(layers, neurosim_unset_out_precision=unset_out_precision)
+    config = chip.ChipConfig(layers, version=dataclasses.replace(nv.CURRENT, wg_out_precision_unset=unset_out_precision))
     return jax.device_get(chip.estimate(chip.default_params(), config, default_write_trace(layers)))
 
 

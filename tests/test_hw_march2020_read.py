@@ -1,4 +1,4 @@
-"""The sub-array read path of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""The sub-array read path of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``MultilevelSenseAmp.cpp`` / ``CurrentSenseAmp.cpp``
 (MLSA area and column energy), ``MultilevelSAEncoder.cpp`` (encoder layout) and ``SubArray.cpp``
@@ -23,15 +23,16 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import mlsa as ml, subarray as sa
+from cimjax.hw.components import encoder, mlsa as ml, subarray as sa, subarray_geometry
 from cimjax.hw.components.params import CircuitParams, circuit_technology
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Fig. 34 sub-array (FeFET, R_on 500 kΩ + 125 kΩ access, on/off 100, 128 rows, 6-bit ADC).
 M = ml.MlsaParams(levels=64.0, num_adc=16.0, columns_per_adc=8.0, num_rows=128.0, r_on=625e3,
                   r_off=50.125e6, read_voltage=0.4)
-MARCH = ml.MlsaConfig(neurosim_code="march2020")
+MARCH = ml.MlsaConfig(version=nv.march2020())
 
 
 def _t_ref(ratio, t_max, cubic, quartic):
@@ -66,7 +67,7 @@ def test_march_column_energy_by_hand_32nm_lstp(r):
 def test_march_column_energy_hp_small_nodes_and_open_column():
     """HP: P·1 ns·(L − 1); LSTP ≤ 22 nm: P(22 nm fit)·1 ns; an open column costs 0."""
     r, levels = 50e3, 64.0
-    hp = ml.MlsaConfig(roadmap="HP", neurosim_code="march2020")
+    hp = ml.MlsaConfig(roadmap="HP", version=nv.march2020())
     p32 = ml.MlsaParams(levels=levels)
     want_hp = (0.0064 * math.log(r / 1e3) + 7.9648) * 1e-6 * 1e-9 * (levels - 1)
     np.testing.assert_allclose(float(ml.march2020_column_energy(p32, hp, r)), want_hp, rtol=1e-5)
@@ -105,15 +106,15 @@ def test_march_mlsa_reads_per_action_and_empty_reads(occ):
 
 def test_march_encoder_layout_rule():
     """⌊edge/w_enc⌋ encoders per row (≥ 1), the row exactly ``edge`` long (current: ⌈·⌉, max)."""
-    t = circuit_technology(CircuitParams(), ml.EncoderConfig())
-    parts = ml._encoder_gates(t, jnp.asarray(64.0), "exact")
+    t = circuit_technology(CircuitParams(), encoder.EncoderConfig())
+    parts = encoder.encoder_gates(t, jnp.asarray(64.0), "exact")
     inv, nand, _, wide_width, _, _ = parts
     w_enc = float(2 * inv.width + nand.width + wide_width)
     h_enc = 63 * float(jnp.maximum(inv.height, nand.height))
     for edge in (3.4 * w_enc, 0.5 * w_enc):
-        p = ml.EncoderParams(levels=64.0, num_encoders=16.0, edge_length=edge)
-        march = ml.encoder_footprint(p, ml.EncoderConfig(neurosim_code="march2020"))
-        cur = ml.encoder_footprint(p, ml.EncoderConfig())
+        p = encoder.EncoderParams(levels=64.0, num_encoders=16.0, edge_length=edge)
+        march = encoder.encoder_footprint(p, encoder.EncoderConfig(version=nv.march2020()))
+        cur = encoder.encoder_footprint(p, encoder.EncoderConfig())
         per_row = max(math.floor(edge / w_enc), 1)
         np.testing.assert_allclose(float(march.width), edge, rtol=1e-6)
         np.testing.assert_allclose(float(march.height), h_enc * math.ceil(16 / per_row), rtol=1e-5)
@@ -125,8 +126,8 @@ def test_march_subarray_differs_only_where_the_code_did():
     """Sub-array: access transistor 0.5/0.2 × wider, forward shift-adder of log2 L + 9 bits,
     SL TG τ at R_on,cell/2; MLSA area and energy changed; the row/col wire geometry kept."""
     p = sa.SubArrayParams(r_on=500e3, r_off=50e6, cell_width_f=4.0)
-    cur, mar = sa.SubArrayConfig(cell="fefet"), sa.SubArrayConfig(cell="fefet", neurosim_code="march2020")
-    g_c, g_m = sa._geometry(p, cur), sa._geometry(p, mar)
+    cur, mar = sa.SubArrayConfig(cell="fefet"), sa.SubArrayConfig(cell="fefet", version=nv.march2020())
+    g_c, g_m = subarray_geometry.geometry(p, cur), subarray_geometry.geometry(p, mar)
     np.testing.assert_allclose(float(g_m.access_width_f) / float(g_c.access_width_f), 2.5, rtol=1e-6)
     assert float(g_m.len_row) == float(g_c.len_row) and float(g_m.cap_row1) == float(g_c.cap_row1)
     rc = sa.subarray_read(p, cur, row_activity=0.3, weight_level=0.5)
@@ -156,31 +157,33 @@ def test_march_path_is_differentiable():
 
 
 def test_current_code_unchanged():
-    """Values of the MLSA and encoder of the code before ``neurosim_code`` existed (exact floats
-    of a float32 run), for the default config and an explicit ``neurosim_code="current"``."""
+    """Values of the MLSA and encoder of the code before NeuroSim versions existed (exact floats
+    of a float32 run), for the default config and an explicit ``version=current()``."""
     want_mlsa = {1.0: (1.5814832110550014e-08, 2.590468985153027e-11, 8.266960449532235e-09),
                  0.8: (1.5814832110550014e-08, 2.0749351889448597e-11, 8.213568492010381e-09)}
-    for cfg in (ml.MlsaConfig(), ml.MlsaConfig(neurosim_code="current")):
+    for cfg in (ml.MlsaConfig(), ml.MlsaConfig(version=nv.current())):
         for occ, want in want_mlsa.items():
             c = ml.mlsa(M, cfg, 40e3, occ)
             np.testing.assert_allclose([float(c.area), float(c.energy), float(c.latency)], want, rtol=1e-6)
-    ep = ml.EncoderParams(levels=64.0, num_encoders=16.0, num_reads=8.0, edge_length=16.384e-6)
+    ep = encoder.EncoderParams(levels=64.0, num_encoders=16.0, num_reads=8.0, edge_length=16.384e-6)
     for along, area in (("width", 3.6993756946657186e-09), ("height", 4.393008179448543e-09)):
-        c = ml.encoder(ep, ml.EncoderConfig(along=along, neurosim_code="current"))
+        c = encoder.encoder(ep, encoder.EncoderConfig(along=along, version=nv.current()))
         np.testing.assert_allclose([float(c.area), float(c.energy), float(c.latency), float(c.leakage)],
                                    [area, 7.581668799716557e-12, 3.5033820289243067e-09, 2.5581769591553893e-08],
                                    rtol=1e-6)
     p = sa.SubArrayParams(r_on=500e3, r_off=50e6)
     d = sa.subarray_read(p, sa.SubArrayConfig(cell="fefet"), row_activity=0.3, weight_level=0.5)
-    e = sa.subarray_read(p, sa.SubArrayConfig(cell="fefet", neurosim_code="current"), row_activity=0.3,
+    e = sa.subarray_read(p, sa.SubArrayConfig(cell="fefet", version=nv.current()), row_activity=0.3,
                          weight_level=0.5)
     assert all(np.array_equal(x, y) for x, y in zip(jax.tree.leaves(d), jax.tree.leaves(e)))
 
 
-def test_neurosim_code_validated():
-    for cls in (ml.MlsaConfig, ml.EncoderConfig, sa.SubArrayConfig):
-        with pytest.raises(ValueError, match="neurosim_code"):
-            cls(neurosim_code="2021")
+def test_version_validated():
+    for cls in (ml.MlsaConfig, encoder.EncoderConfig, sa.SubArrayConfig):
+        with pytest.raises(ValueError, match="version"):
+            cls(version="march2020")  # a name is not a version: by_name builds one
+    with pytest.raises(ValueError, match="current.*march2020"):
+        nv.by_name("2021")
 
 
 # ----------------------------------------------------------------------------- Fig. 34 chip

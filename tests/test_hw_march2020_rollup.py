@@ -1,4 +1,4 @@
-"""H-trees and the PE/tile roll-up of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""H-trees and the PE/tile roll-up of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``HTree.cpp`` (stage count, repeater, per-stage wire
 resistance), ``Tile.cpp``/``ProcessingUnit.cpp`` (one set of tile/PE objects, the CM tile's, used
@@ -32,18 +32,21 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw import tile as tile_mod
-from cimjax.hw.components import gates, routing
+from cimjax.hw.tile import tile_performance
+from cimjax.hw.tile_geometry import tile_geometry
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures
+from cimjax.hw.components import gates, htree, routing, shift_adder
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARCH = "march2020"
 
 
 def _tree(n, h=300e-6, w=200e-6, bus=256.0, code="current", folded=16.0):
-    cfg = routing.HTreeConfig(num_rows=n, num_cols=n, neurosim_code=code)
-    return routing.htree(routing.HTreeParams(CircuitParams(), h, w, bus, 0.1, folded_ratio=folded), cfg)
+    cfg = htree.HTreeConfig(num_rows=n, num_cols=n, version=nv.by_name(code))
+    return htree.htree(htree.HTreeParams(CircuitParams(), h, w, bus, 0.1, folded_ratio=folded), cfg)
 
 
 # ----------------------------------------------------------------------------- by hand
@@ -55,7 +58,7 @@ def test_march_htree_by_hand(n):
     h, w, bus, folded = 300e-6, 200e-6, 256.0, 16.0
     c = CircuitParams()
     t = circuit_technology(c, ComponentConfig())
-    r0 = tech.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
+    r0 = wiring.wire_resistance_per_length(c.wire_width_nm, c.temperature_k)
     design = routing.repeated_wire(t, r0, c.wire_capacitance, 0.1, ComponentConfig())
     size, d = float(design.size), float(design.spacing)
     inv = gates.gate(t, "inv", size=size)  # not clamped to 1 in bf95f9c
@@ -103,7 +106,6 @@ def test_march_htree_jit_grad():
 @pytest.mark.parametrize("along, code", [("width", "current"), ("height", "march2020"), ("height", "current")])
 def test_shift_adder_layout_by_hand(along, code):
     """``ShiftAdd::CalculateArea`` bounding box: 16 adders of 15 bits, 8 read pulses (368 DFFs)."""
-    from cimjax.hw.components import logic
 
     t = circuit_technology(CircuitParams(), ComponentConfig())
     nand, inv = gates.gate(t, "nand", 2), gates.gate(t, "inv")
@@ -120,22 +122,22 @@ def test_shift_adder_layout_by_hand(along, code):
         dff_cols = math.ceil(n_dff / min(math.floor(side / hi), n_dff))
         width = add_cols * 9 * bits * wn + dff_cols * 12 * wi
         want = (side + hc) * width if code == MARCH else side * (width + wi + wn)
-    p = logic.ShiftAdderParams(CircuitParams(), float(bits), float(units), 8.0, 10e-9, 1.0, float(pulses))
-    got = logic.shift_adder_layout_area(p, side, along, ComponentConfig(), code)
+    p = shift_adder.ShiftAdderParams(CircuitParams(), float(bits), float(units), 8.0, 10e-9, 1.0, float(pulses))
+    got = shift_adder.shift_adder_layout_area(p, side, along, ComponentConfig(version=nv.by_name(code)))
     np.testing.assert_allclose(float(got), want, rtol=1e-5)
 
 
-def test_neurosim_code_validated():
-    with pytest.raises(ValueError, match="neurosim_code"):
-        routing.HTreeConfig(neurosim_code="2021")
+def test_version_validated():
+    with pytest.raises(ValueError, match="version"):
+        htree.HTreeConfig(version="2021")
 
 
 # ----------------------------------------------------------------------------- current unaffected
 
 
 def test_current_htree_unchanged():
-    """H-tree values of the code before ``neurosim_code`` existed (float32), for the default
-    config and an explicit ``neurosim_code="current"``."""
+    """H-tree values of the code before NeuroSim versions existed (float32), for the default
+    config and an explicit ``version=current()``."""
     want = {
         2: (7.1679999713580855e-09, 1.9533668085824907e-11, 7.475281504909503e-10, 8.871605245985847e-07),
         3: (2.2694399248734953e-08, 4.69473938891074e-11, 1.7442323141381166e-09, 2.9941666070953943e-06),
@@ -143,13 +145,13 @@ def test_current_htree_unchanged():
     }
     for n, bus in ((2, 256.0), (3, 384.0), (4, 1512.0)):
         for code in (None, "current"):
-            cfg = routing.HTreeConfig(num_rows=n, num_cols=n, **({} if code is None else {"neurosim_code": code}))
-            c = routing.htree(routing.HTreeParams(CircuitParams(), 500e-6, 500e-6, bus, 0.1, folded_ratio=16.0), cfg)
+            cfg = htree.HTreeConfig(num_rows=n, num_cols=n, **({} if code is None else {"version": nv.by_name(code)}))
+            c = htree.htree(htree.HTreeParams(CircuitParams(), 500e-6, 500e-6, bus, 0.1, folded_ratio=16.0), cfg)
             np.testing.assert_allclose([float(x) for x in c], want[n], rtol=1e-6)
 
 
 def _synthetic_rollup_args():
-    """A small synthetic floorplan and sub-array figures for :func:`tile_mod.tile_performance`."""
+    """A small synthetic floorplan and sub-array figures for :func:`cimjax.hw.tile.tile_performance`."""
     from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan
     from cimjax.hw.network import LayerShape
 
@@ -158,25 +160,27 @@ def _synthetic_rollup_args():
     fp = floorplan(FloorplanParams(32.0, 32.0, 5.0, 5.0, 8.0), FloorplanConfig(layers))
     L = len(layers)
     one = jnp.ones(L)
-    sub = tile_mod.SubArrayFigures(*([jnp.asarray(1e-9), jnp.asarray(1e-5), jnp.asarray(1e-5)]
+    sub = SubArrayFigures(*([jnp.asarray(1e-9), jnp.asarray(1e-5), jnp.asarray(1e-5)]
                                      + [jnp.asarray(1e-10)] * 5 + [1e-9 * one] * 12))
-    sizes = tile_mod.RollupSizes(*(jnp.asarray(x) for x in (32.0, 32.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
+    sizes = RollupSizes(*(jnp.asarray(x) for x in (32.0, 32.0, 8.0, 6.0, 8.0, 1024.0, 32.0, 0.1)))
     return fp, sub, sizes, layers
 
 
 def test_current_rollup_program_unchanged():
-    """The tile roll-up traced with ``code="current"`` is the program traced without it."""
+    """The tile roll-up traced with an explicit current version is the program traced without it."""
     fp, sub, sizes, layers = _synthetic_rollup_args()
-    cfg, circuit = ComponentConfig(), CircuitParams()
+    circuit = CircuitParams()
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
-    def run(**code):
-        geo = tile_mod.tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, 2, 32, False, **code)
-        return tile_mod.tile_performance(
+    def run(cfg):
+        geo = tile_geometry(circuit, cfg, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=2, tile_buffer_core=32,
+                            novel=False)
+        return tile_performance(
             circuit, cfg, fp, sub, sizes, geo, geo, num_in_vector=jnp.asarray([36.0 * 8, 36.0 * 8, 8.0]),
-            out_channels=jnp.asarray([32.0, 32.0, 10.0]), tile_buffer_core=32, **code)
+            out_channels=jnp.asarray([32.0, 32.0, 10.0]), tile_buffer_core=32)
 
-    assert str(jax.make_jaxpr(lambda: run())()) == str(jax.make_jaxpr(lambda: run(code="current"))())
+    explicit = ComponentConfig(version=nv.current())
+    assert str(jax.make_jaxpr(lambda: run(ComponentConfig()))()) == str(jax.make_jaxpr(lambda: run(explicit))())
 
 
 # ----------------------------------------------------------------------------- Fig. 34 chip

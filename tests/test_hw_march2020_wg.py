@@ -1,4 +1,4 @@
-"""The weight-gradient (WG) unit of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""The weight-gradient (WG) unit of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``WeightGradientUnit.cpp`` (``parallelBP`` branch) on
 ``SwitchMatrix.cpp`` (TG sizing and resistance), ``MultilevelSenseAmp.cpp`` /
@@ -31,8 +31,10 @@ import pytest
 
 import helpers
 from cimjax.hw import tech
-from cimjax.hw.components import gates, sram, wg_unit as W
+from cimjax.hw.components import gates, sram, wg_layers
+from cimjax.hw.components import wg_unit as W
 from cimjax.hw.components.params import circuit_technology
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANTS = ("march2020_wg64", "march2020")
@@ -44,7 +46,7 @@ def _fig34():
 
 
 def _wg_params(variant):
-    """The WG unit's params and config as ``chip._wg_figures`` builds them for the Fig. 34 chip."""
+    """The WG unit's params and config as ``cimjax.hw.chip_figures.wg_figures`` builds them for the Fig. 34 chip."""
     params, cc = _fig34().build_chip(variant)
     sp = params.subarray
     wp = params.wg._replace(
@@ -56,7 +58,7 @@ def _wg_params(variant):
 
 def _config(cc, code):
     return W.WeightGradientConfig(
-        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature, neurosim_code=code
+        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature, version=nv.by_name(code)
     )
 
 
@@ -100,7 +102,7 @@ NEUROSIM_ARRAY = {
 def test_one_array_against_neurosim(code, levels):
     wp, cc = _wg_params("march2020")
     wp = wp._replace(adc_levels=levels)
-    arr = W._array(wp, _config(cc, code), 0.3)
+    arr = W.wg_array(wp, _config(cc, code), 0.3)
     t_read, t_write, e_read, e_write = NEUROSIM_ARRAY[(code, levels)]
     got = (float(arr.read.latency - arr.tree.latency), float(arr.write.latency), float(arr.read.energy),
            float(arr.write.energy))
@@ -112,23 +114,23 @@ def test_march_switch_matrix_shift_matches_neurosim():
     42.4 ns per write in NeuroSim at 64 levels); the MLSA's March energy is not multiplied by the
     64 operations twice (it would be 64× the read energy)."""
     wp, cc = _wg_params("march2020_wg64")
-    new, old = (W._array(wp, _config(cc, c), 0.3) for c in ("march2020", "current"))
+    new, old = (W.wg_array(wp, _config(cc, c), 0.3) for c in ("march2020", "current"))
     np.testing.assert_allclose(float(new.read.latency - old.read.latency), 225.37e-9 - 190.08e-9, rtol=0.03)
     np.testing.assert_allclose(float(new.write.latency - old.write.latency), 101.51e-9 - 59.16e-9, rtol=0.03)
     assert float(new.read.energy) < 1.5 * float(old.read.energy)
 
 
 def test_current_code_unaffected():
-    """``neurosim_code="current"`` is the default (the same values), and the flag reaches the array."""
+    """The current version is the default (the same values), and the flag reaches the array."""
     wp, cc = _wg_params("march2020_wg64")
     base = W.WeightGradientConfig(roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
-    a, b = W._array(wp, base, 0.3), W._array(wp, _config(cc, "current"), 0.3)
+    a, b = W.wg_array(wp, base, 0.3), W.wg_array(wp, _config(cc, "current"), 0.3)
     for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
         assert np.array_equal(np.asarray(x), np.asarray(y))
-    m = W._array(wp, _config(cc, "march2020"), 0.3)
+    m = W.wg_array(wp, _config(cc, "march2020"), 0.3)
     assert float(m.read.latency) != float(a.read.latency)
-    with pytest.raises(ValueError, match="neurosim_code"):
-        W.WeightGradientConfig(neurosim_code="2019")
+    with pytest.raises(ValueError, match="version"):
+        W.WeightGradientConfig(version="2019")
 
 
 def test_march_path_jits_and_differentiates():
@@ -136,7 +138,7 @@ def test_march_path_jits_and_differentiates():
     cfg = _config(cc, "march2020")
 
     def energy(act):
-        return W.weight_gradient_layer(wp, cfg, windows=900, in_channels=128, kernel_size=3, out_channels=128,
+        return wg_layers.weight_gradient_layer(wp, cfg, windows=900, in_channels=128, kernel_size=3, out_channels=128,
                                        activity=act).energy
 
     e_eager = energy(0.3)

@@ -1,4 +1,4 @@
-"""The weight-update (WU) phase of NeuroSim's March 2020 code (``neurosim_code="march2020"``).
+"""The weight-update (WU) phase of NeuroSim's March 2020 code (``neurosim_version.march2020()``).
 
 NeuroSim V2.0 commit bf95f9c (2020-03-15): ``GetWriteUpdateEstimation`` (``ProcessingUnit.cpp``:
 the ``V_w²/R̄·t`` energy of every updated cell, FeFET included; line energy once per selected
@@ -14,7 +14,7 @@ both codes. Checked:
 * the whole Fig. 34 chip (``benchmarks/fig34.py``'s ``march2020_wg64`` on its trace) against the
   March code run on the same trace (``fig34.NEUROSIM_MARCH2020``). Measured (2026-11-26):
   WU energy 1.005×, peak WU energy 1.012×, WU latency 0.9995×, peak WU latency 1.000×
-  (before: 0.354×, 0.077×, 1.109×, 1.115×). Tested at ±5 %. ``chip._subarray_figures`` hands
+  (before: 0.354×, 0.077×, 1.109×, 1.115×). Tested at ±5 %. ``cimjax.hw.chip_figures.subarray_figures`` hands
   the write its ``row_fraction``/``stat_rows`` (the NM PE's rows; left at their defaults the
   totals are 1.29×, 1.20×, 1.11×, 1.12×).
 * the March ``ShiftAdd::CalculateArea`` layout of the sub-array's shift-adders, by hand and on
@@ -32,7 +32,9 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import subarray as sa
+from cimjax.hw.components import shift_adder, subarray as sa, subarray_geometry, subarray_write
+from cimjax.hw.components.switch_matrix import switch_matrix_costs
+from cimjax.hw import neurosim_version as nv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARCH = "march2020"
@@ -45,7 +47,7 @@ STATS = dict(write_pulses=255.75, cell_pulse_energy_sum=352.93 * 1.01e-6, row_wr
 
 
 def _cfg(code=MARCH, **kw):
-    return sa.SubArrayConfig(cell="fefet", neurosim_code=code, **kw)
+    return sa.SubArrayConfig(cell="fefet", version=nv.by_name(code), **kw)
 
 
 # ----------------------------------------------------------------------------- by hand
@@ -56,12 +58,12 @@ def test_march_write_by_hand(frac, stat_rows):
     """bf95f9c: cells ``V_w²·t·Σn/R̄``, lines per selected row, SL matrix with a_col unset (0)."""
     cfg = _cfg()
     w = sa.subarray_write(P, cfg, **STATS, row_fraction=frac, stat_rows=stat_rows)
-    g = sa._geometry(P, cfg)
+    g = subarray_geometry.geometry(P, cfg)
     rows, cols, vw2, vdd2, t = 128.0, 128.0, 2 * 3.3**2, float(g.t.vdd) ** 2, 75e-9
     a_row, a_col = STATS["row_write_activity"], STATS["col_write_activity"]
     n_ops = 2.0 * 1.0 * rows * a_row  # ⌈a_col⌉ = 1
-    wl = sa._switch_costs(*sa._switch(P, cfg, g, which="wl", num_reads=8.0, num_writes=n_ops)).write
-    sl = sa._switch_costs(*sa._switch(P, cfg, g, which="sl", num_reads=8.0, num_writes=n_ops, col_act=0.0)).write
+    wl = switch_matrix_costs(*subarray_geometry.switch_params(P, cfg, g, which="wl", num_reads=8.0, num_writes=n_ops)).write
+    sl = switch_matrix_costs(*subarray_geometry.switch_params(P, cfg, g, which="sl", num_reads=8.0, num_writes=n_ops, col_act=0.0)).write
     cells = vw2 * t * STATS["cell_pulse_energy_sum"] * frac
     sel = frac * (rows if stat_rows is None else stat_rows) * 2.0 * a_row
     n_set = sel * (1.0 - 0.5 ** (a_col * cols))
@@ -80,9 +82,9 @@ def test_march_write_by_hand(frac, stat_rows):
 def test_set_row_share():
     """``1 − 2^(−max(a_col·cols, 1))``: ½ for one cell per row; FC1 of the Fig. 34 trace 0.68
     (NeuroSim counts 64.2 SET of 96.2 selected rows, 0.667)."""
-    np.testing.assert_allclose(float(sa.set_row_share_march2020(0.0, 128.0)), 0.5)
-    np.testing.assert_allclose(float(sa.set_row_share_march2020(0.1, 10.0)), 0.5)
-    np.testing.assert_allclose(float(sa.set_row_share_march2020(STATS["col_write_activity"], 128.0)), 0.681, atol=2e-3)
+    np.testing.assert_allclose(float(subarray_write.set_row_share_march2020(0.0, 128.0)), 0.5)
+    np.testing.assert_allclose(float(subarray_write.set_row_share_march2020(0.1, 10.0)), 0.5)
+    np.testing.assert_allclose(float(subarray_write.set_row_share_march2020(STATS["col_write_activity"], 128.0)), 0.681, atol=2e-3)
 
 
 def test_march_write_jit_and_grad():
@@ -102,18 +104,17 @@ def test_march_write_jit_and_grad():
 def test_march_shift_adder_layout_area():
     """bf95f9c ``ShiftAdd::CalculateArea``: forward units across ``L_row``, AG units down ``L_col``;
     the current code keeps the gates' sum."""
-    from cimjax.hw.components import logic
 
     cfg = _cfg()
-    g = sa._geometry(P, cfg)
+    g = subarray_geometry.geometry(P, cfg)
     # 64 levels, numReadPulse(BP) 8: log2 64 + 8 + 1 = 15 bits, 128/8 = 16 units, both sides.
-    sp = logic.ShiftAdderParams(P.circuit, 15.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0)
-    want = (logic.shift_adder_layout_area(sp, g.len_row, "width", cfg, MARCH)
-            + logic.shift_adder_layout_area(sp, g.len_col, "height", cfg, MARCH))
+    sp = shift_adder.ShiftAdderParams(P.circuit, 15.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0)
+    want = (shift_adder.shift_adder_layout_area(sp, g.len_row, "width", cfg)
+            + shift_adder.shift_adder_layout_area(sp, g.len_col, "height", cfg))
     np.testing.assert_allclose(float(sa.subarray_area(P, cfg).accumulation), float(want), rtol=1e-5)
     cur = sa.SubArrayConfig(cell="fefet")
-    gates_sum = logic.shift_adder(logic.ShiftAdderParams(P.circuit, 7.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0), cur)
-    gates_ag = logic.shift_adder(sp, cur)
+    gates_sum = shift_adder.shift_adder(shift_adder.ShiftAdderParams(P.circuit, 7.0, 16.0, 8.0, P.read_pulse_width, 1.0, 8.0), cur)
+    gates_ag = shift_adder.shift_adder(sp, cur)
     np.testing.assert_allclose(float(sa.subarray_area(P, cur).accumulation), float(gates_sum.area + gates_ag.area),
                                rtol=1e-5)
 

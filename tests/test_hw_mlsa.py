@@ -5,16 +5,21 @@ float64 relaxed mode), hand-computed values at the V2.0 default (32 nm LSTP), th
 fit constants, monotonicity and the golden per-sub-array ADC area.
 """
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import helpers
+from cimjax.hw.components import encoder
 from cimjax.hw.components import mlsa as M
 from cimjax.hw.components import switch_matrix as S
 from cimjax.hw.components.params import CircuitParams
 from cimjax.hw.cost import Cost
+from cimjax.hw import neurosim_version as nv
+
+ALL_STAGES = dataclasses.replace(nv.CURRENT, encoder_two_stage_latency=False)
 
 F = 32e-9
 F2_UM2 = (F * 1e6) ** 2  # F² in µm²
@@ -55,13 +60,13 @@ CASES = {
         [NODE, ("num_columns",), ("r_off",)],
     ),
     "encoder": (
-        lambda p, mode: M.encoder(p, M.EncoderConfig(mode=mode)),
-        M.EncoderParams(CircuitParams(node_nm=40.0), edge_length=ARRAY_EDGE * 1.1),
+        lambda p, mode: encoder.encoder(p, encoder.EncoderConfig(mode=mode)),
+        encoder.EncoderParams(CircuitParams(node_nm=40.0), edge_length=ARRAY_EDGE * 1.1),
         [NODE, VDD, ("levels",), ("num_reads",), ("edge_length",)],
     ),
     "encoder_height": (
-        lambda p, mode: M.encoder(p, M.EncoderConfig(mode=mode, along="height", neurosim_latency=False)),
-        M.EncoderParams(CircuitParams(node_nm=40.0), edge_length=ARRAY_EDGE * 1.1),
+        lambda p, mode: encoder.encoder(p, encoder.EncoderConfig(mode=mode, along="height", version=ALL_STAGES)),
+        encoder.EncoderParams(CircuitParams(node_nm=40.0), edge_length=ARRAY_EDGE * 1.1),
         [NODE, ("levels",), ("num_encoders",)],
     ),
     "new_switch_read": (
@@ -131,10 +136,10 @@ def test_mlsa_area_by_hand():
 
 def test_encoder_layout_by_hand():
     # w_enc = 2 INV (2 pitches) + NAND2 (3) + NAND32 (33) = 40 pitches = 152F; h_enc = 63·28F.
-    fw = M.encoder_footprint(M.EncoderParams(edge_length=ARRAY_EDGE))
+    fw = encoder.encoder_footprint(encoder.EncoderParams(edge_length=ARRAY_EDGE))
     # Along a 512F width: ⌈512/152⌉ = 4 per row, 4 rows.
     assert float(fw.width) == pytest.approx(512 * F) and float(fw.height) == pytest.approx(4 * 63 * 28 * F)
-    ag = M.encoder_footprint(M.EncoderParams(edge_length=ARRAY_EDGE), M.EncoderConfig(along="height"))
+    ag = encoder.encoder_footprint(encoder.EncoderParams(edge_length=ARRAY_EDGE), encoder.EncoderConfig(along="height"))
     # Along a 512F height: 1 per column (h_enc > 512F), 16 columns of 152F.
     assert float(ag.height) == pytest.approx(63 * 28 * F) and float(ag.width) == pytest.approx(16 * 152 * F)
 
@@ -144,8 +149,8 @@ def test_golden_adc_area_per_subarray():
     (5.4022e7 µm² over 1360 sub-arrays = 39,722 µm²)."""
     edge = ARRAY_EDGE
     area = 2 * float(M.mlsa_area(M.MlsaParams()))
-    area += float(M.encoder(M.EncoderParams(edge_length=edge)).area)
-    area += float(M.encoder(M.EncoderParams(edge_length=edge), M.EncoderConfig(along="height")).area)
+    area += float(encoder.encoder(encoder.EncoderParams(edge_length=edge)).area)
+    area += float(encoder.encoder(encoder.EncoderParams(edge_length=edge), encoder.EncoderConfig(along="height")).area)
     golden = 5.4022e7 / 1360
     ratio = area * 1e12 / golden
     print(f"ADC area per sub-array {area * 1e12:.1f} µm² / golden {golden:.1f} = {ratio:.6f}")
@@ -196,7 +201,7 @@ def test_mlsa_ratio_branch_flag():
     p = M.MlsaParams()
     r = 1.0 / 1.0e-4  # 10 kΩ: some ladder ratios fall in (0.9, 1.1)
     quirk = float(M.column_latency(p, M.MlsaConfig(), r))
-    fixed = float(M.column_latency(p, M.MlsaConfig(neurosim_ratio_branch=False), r))
+    fixed = float(M.column_latency(p, M.MlsaConfig(version=dataclasses.replace(nv.CURRENT, mlsa_quartic_above_cubic=False)), r))
     assert fixed >= quirk  # T_max ≥ the quartic just above 0.9 at 32 nm
 
 
@@ -213,7 +218,7 @@ def test_monotonicity():
     c = M.MlsaConfig()
     assert float(M.mlsa(more, c, 9e3).area) > float(M.mlsa(base, c, 9e3).area)
     assert float(M.mlsa(more, c, 9e3).energy) > float(M.mlsa(base, c, 9e3).energy)
-    assert float(M.encoder(M.EncoderParams(levels=128.0)).area) > float(M.encoder(M.EncoderParams()).area)
+    assert float(encoder.encoder(encoder.EncoderParams(levels=128.0)).area) > float(encoder.encoder(encoder.EncoderParams()).area)
     # Lower column resistance (more active rows) → more sense power.
     assert float(M.column_power(base, c, 5e3)) > float(M.column_power(base, c, 20e3))
     # Larger node → larger area.
@@ -255,7 +260,7 @@ def test_config_errors():
     with pytest.raises(ValueError, match="lines"):
         S.SwitchMatrixConfig(kind="new", lines="col")
     with pytest.raises(ValueError, match="along"):
-        M.EncoderConfig(along="diagonal")
+        encoder.EncoderConfig(along="diagonal")
     with pytest.raises(ValueError, match="max_levels"):
         M.MlsaConfig(max_levels=1)
 

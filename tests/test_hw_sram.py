@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
 from cimjax.hw.components import gates, misc, sram
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
 from cimjax.hw.cost import Cost
@@ -55,7 +55,7 @@ def test_wires_and_delays_by_hand(t32):
     assert f(w.length_row) == pytest.approx(64 * 20 * F)
     assert f(w.length_col) == pytest.approx(128 * 8 * F)
     assert f(w.cap_col) == pytest.approx(128 * 8 * F * 0.2e-9, rel=1e-9)  # 0.2 fF/µm
-    r_unit = f(tech.wire_resistance_per_length(40.0))
+    r_unit = f(wiring.wire_resistance_per_length(40.0))
     assert f(w.res_col) == pytest.approx(r_unit * 128 * 8 * F, rel=1e-9)
     tau = (f(c.r_access) + f(c.r_pull_down)) * (f(c.c_access) + f(w.cap_col)) + f(w.res_col) * f(w.cap_col) / 2
     tau *= math.log(0.9 / (0.9 - 0.05))

@@ -5,14 +5,18 @@ golden per-sub-array areas of the V2.0 default run, hand values, bucket sums, mo
 quirk flags and config/param errors.
 """
 
+import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import subarray as SA
+from cimjax.hw.components import subarray as SA, subarray_envm, subarray_geometry
 from cimjax.hw.components.params import CircuitParams
+from cimjax.hw import neurosim_version as nv
+
+AG_FIXED = dataclasses.replace(nv.CURRENT, ag_column_resistance_forward=False, ag_mux_energy_as_latency=False)
 
 F = 32e-9
 GOLDEN_SUBARRAYS = 10 * 64 + 5 * 144  # CM tiles × 64 + NM tiles × 144 sub-arrays = 1360
@@ -107,12 +111,12 @@ def test_read_write_checklist():
 def test_quirk_flags_slow():
     """The AG quirk flags change the transposed read only (a separate compile per config)."""
     p = SA.SubArrayParams()
-    fixed = SA.SubArrayConfig(neurosim_ag_column_resistance=False, neurosim_ag_mux_quirk=False)
+    fixed = SA.SubArrayConfig(version=AG_FIXED)
     rf = SA.subarray_read(p, fixed, row_activity=ACT, weight_level=LEVEL)
     rq = SA.subarray_read(p, SA.SubArrayConfig(), row_activity=ACT, weight_level=LEVEL)
     assert float(rf.fw.energy) == pytest.approx(float(rq.fw.energy))
     assert float(rf.ag.adc_energy) != pytest.approx(float(rq.ag.adc_energy))
-    w0 = SA.subarray_write(p, SA.SubArrayConfig(neurosim_sl_pulse_unset=False), write_pulses=128.0,
+    w0 = SA.subarray_write(p, SA.SubArrayConfig(version=dataclasses.replace(nv.CURRENT, sl_write_pulses_unset=False)), write_pulses=128.0,
                            cell_pulse_energy_sum=1e-3, row_write_activity=0.5, col_write_activity=0.2)
     w1 = SA.subarray_write(p, write_pulses=128.0, cell_pulse_energy_sum=1e-3, row_write_activity=0.5,
                            col_write_activity=0.2)
@@ -151,7 +155,7 @@ def test_read_buckets_and_hand_values():
         assert float(rc.energy) == pytest.approx(float(rc.adc_energy + rc.accumulation_energy
                                                        + rc.array_energy + rc.other_energy), rel=1e-12)
     # Column delay 0.2·C_col·R_avg/(rows/2)·8/numReadPulse, R_avg = 25 kΩ + 550 kΩ.
-    g = SA._geometry(p, c)
+    g = subarray_geometry.geometry(p, c)
     expected = 0.2 * float(g.cap_col) * 575e3 / 64 * 8 / 8
     assert float(r.fw.array_latency) == pytest.approx(expected, rel=1e-12)
     # MLSA clamps at 1 ns here: 8 columns per ADC → 8 ns of the ADC latency.
@@ -164,7 +168,7 @@ def test_read_buckets_and_hand_values():
 
 def test_write_by_hand():
     p, c = SA.SubArrayParams(), SA.SubArrayConfig()
-    g = SA._geometry(p, c)
+    g = subarray_geometry.geometry(p, c)
     s = 1e-3
     w = SA.subarray_write(p, c, write_pulses=128.0, cell_pulse_energy_sum=s, row_write_activity=0.5,
                           col_write_activity=0.2)
@@ -188,9 +192,9 @@ def test_monotonicity():
     hi = SA.subarray_read(base, c, row_activity=0.4, weight_level=LEVEL)
     assert float(hi.fw.adc_energy) > float(lo.fw.adc_energy)  # lower R_col → more sense power
     assert float(hi.fw.other_energy) > float(lo.fw.other_energy)
-    g = SA._geometry(base, c)
-    r_lo = SA._column_resistance(base, c, g, 12.8, LEVEL, 128.0, 128.0)
-    r_hi = SA._column_resistance(base, c, g, 51.2, LEVEL, 128.0, 128.0)
+    g = subarray_geometry.geometry(base, c)
+    r_lo = subarray_geometry.column_resistance(base, c, g, 12.8, LEVEL, 128.0, 128.0)
+    r_hi = subarray_geometry.column_resistance(base, c, g, 51.2, LEVEL, 128.0, 128.0)
     assert float(r_hi) < float(r_lo)
     more = base._replace(adc_levels=128.0, adc_levels_ag=128.0)
     assert float(SA.subarray_area(more, c).adc) > float(SA.subarray_area(base, c).adc)
@@ -264,14 +268,14 @@ def test_read_occupancy():
         assert float(side_r.accumulation_energy) == pytest.approx(float(side_b.accumulation_energy), rel=1e-12)
         assert float(side_r.other_energy) == pytest.approx(float(side_b.other_energy), rel=1e-12)
     # The ADC energy drop is the MLSA's: occ·E(act/occ) + (1 − occ)·E_empty − E(act).
-    g, fw_b, _ = SA._sides(p, c, ACT, LEVEL)
-    _, fw_o, _ = SA._sides(p, c, ACT / occ, LEVEL)
+    g, fw_b, _ = subarray_envm.sides(p, c, ACT, LEVEL)
+    _, fw_o, _ = subarray_envm.sides(p, c, ACT / occ, LEVEL)
     empty = 128 * 1e-6 * 1e-9
     want = occ * float(fw_o.mlsa.energy) + (1 - occ) * empty - float(fw_b.mlsa.energy)
     assert float(r.fw.adc_energy - base.fw.adc_energy) == pytest.approx(want, rel=1e-9)
     assert float(r.ag.adc_energy - base.ag.adc_energy) == pytest.approx(want, rel=1e-9)  # same columns (quirk)
     # Without the quirk the AG MLSA reads rows at the hard-coded column activity: unaffected.
-    nq = SA.SubArrayConfig(neurosim_ag_column_resistance=False)
+    nq = SA.SubArrayConfig(version=dataclasses.replace(nv.CURRENT, ag_column_resistance_forward=False))
     a = SA.subarray_read(p, nq, row_activity=ACT, weight_level=LEVEL)
     b = SA.subarray_read(p, nq, row_activity=ACT, weight_level=LEVEL, read_occupancy=occ)
     assert float(b.ag.adc_energy) == pytest.approx(float(a.ag.adc_energy), rel=1e-12)
@@ -296,16 +300,16 @@ def test_access_drain_cap_and_write_match_neurosim():
     test's write trace (write pulses 255.834, activityRowWrite 0.375793, activityColWrite
     0.0128786, cell energy 3.10174e-9 J): latency 1.28195e-5 s, energy 1.18352e-8 J."""
     p, c = SA.SubArrayParams(), SA.SubArrayConfig()
-    g = SA._geometry(p, c)
+    g = subarray_geometry.geometry(p, c)
     assert float(g.cap_col) == pytest.approx(1.30645e-14, rel=1e-4)
     assert float(g.cap_row1) == pytest.approx(3.2768e-15, rel=1e-4)
     assert float(g.cap_row2) == pytest.approx(7.9006e-15, rel=0.01)  # W_acc 0.664F here vs 0.668F
     w_acc = g.access_width_f * g.t.node
-    c_d = SA.access_drain_capacitance(g.t, w_acc, 4 * g.t.node)
+    c_d = subarray_geometry.access_drain_capacitance(g.t, w_acc, 4 * g.t.node)
     assert float(c_d) == pytest.approx(7.6466e-17, rel=1e-3)
     # A region tall enough for one strip: the plain one-finger drain capacitance.
     from cimjax.hw.components import gates
-    assert float(SA.access_drain_capacitance(g.t, w_acc, 28 * g.t.node)) == pytest.approx(
+    assert float(subarray_geometry.access_drain_capacitance(g.t, w_acc, 28 * g.t.node)) == pytest.approx(
         float(gates.drain_capacitance(g.t, w_acc, 1.0)), rel=1e-12)
     w = SA.subarray_write(p, c, write_pulses=255.834, cell_pulse_energy_sum=3.10174e-9 / (32.0 * 50e-9),
                           row_write_activity=0.375793, col_write_activity=0.0128786)

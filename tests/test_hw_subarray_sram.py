@@ -6,6 +6,7 @@ write energy by component), buckets, monotonicity, the dispatch from ``subarray`
 estimate with SRAM cells against RRAM, and the config layer accepting SRAM for the estimator.
 """
 
+import dataclasses
 import functools
 
 import jax
@@ -22,6 +23,7 @@ from cimjax.hw.components import subarray_sram as SR
 from cimjax.hw.components import switch_matrix as sm
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
 from cimjax.hw.network import LayerShape
+from cimjax.hw import neurosim_version as nv
 
 F = 32e-9
 CFG = SA.SubArrayConfig(cell="sram")
@@ -185,7 +187,8 @@ def test_variants_and_errors():
     assert float(r.ag.latency) == 0.0 and float(r.ag.energy) == 0.0 and float(r.fw.latency) > 0
     assert float(SA.subarray_area(p, nobp).total) < float(SA.subarray_area(p, CFG).total)
     # The AG quirk flags change the transposed read only.
-    fixed = SA.SubArrayConfig(cell="sram", neurosim_ag_column_resistance=False, neurosim_ag_mux_quirk=False)
+    fixed = SA.SubArrayConfig(cell="sram", version=dataclasses.replace(
+        nv.CURRENT, ag_column_resistance_forward=False, ag_mux_energy_as_latency=False))
     rf = SA.subarray_read(p, fixed, row_activity=ACT, weight_level=0.5)
     rq = SA.subarray_read(p, CFG, row_activity=ACT, weight_level=0.5)
     assert float(rf.fw.energy) == pytest.approx(float(rq.fw.energy), rel=1e-6)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from helpers import x64
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
 
 NODES = [7.0, 10.0, 14.0, 22.0, 32.0, 45.0, 65.0, 90.0, 130.0]
 GRID = np.linspace(7.0, 130.0, 247)
@@ -81,29 +81,24 @@ def test_transistor_formulas_golden():
     cj, csw, cge = tech.junction_capacitance_coefficients(0.9)
     want = [1e-3 / 2**0.5, 2.5e-10 / 2**0.33, 0.5e-10 / 2**0.33]
     np.testing.assert_allclose([cj, csw, cge], want, rtol=1e-6)
-    # Nonlinear I–V: R at V_r; at V_w/2 the factor is (V/V_r)·NL^((V_r − V)/(V_w/2)).
-    assert float(tech.nonlinear_resistance(1e5, 0.5, 0.5, 4.0, 10.0)) == pytest.approx(1e5)
-    assert float(tech.nonlinear_resistance(1e5, 2.0, 0.5, 4.0, 10.0)) == pytest.approx(
-        1e5 * 4 * 10 ** (-1.5 / 2), rel=1e-5
-    )
 
 
 def test_wire_table_golden():
     # ρ/(w²·AR): about 13.3 Ω/µm at 40 nm (spec §5.3).
-    assert float(tech.wire_resistance_per_length(40.0)) == pytest.approx(4.03e-8 / (40e-9**2 * 1.9), rel=1e-6)
-    assert float(tech.wire_resistance_per_length(40.0)) * 1e-6 == pytest.approx(13.26, abs=0.01)
-    ar, rho = tech.wire_table(jnp.array([14.0, 22.0, 32.0, 40.0, 50.0, 100.0, 200.0]))
+    assert float(wiring.wire_resistance_per_length(40.0)) == pytest.approx(4.03e-8 / (40e-9**2 * 1.9), rel=1e-6)
+    assert float(wiring.wire_resistance_per_length(40.0)) * 1e-6 == pytest.approx(13.26, abs=0.01)
+    ar, rho = wiring.wire_table(jnp.array([14.0, 22.0, 32.0, 40.0, 50.0, 100.0, 200.0]))
     np.testing.assert_allclose(ar, [2.10, 2.00, 1.90, 1.90, 2.34, 2.30, 2.10], rtol=1e-6)
     want = [7.43e-8, 5.41e-8, 4.51e-8, 4.03e-8, 3.91e-8, 2.73e-8, 2.42e-8]
     np.testing.assert_allclose(rho, want, rtol=1e-6)
     # V2.1 temperature term ρ·(1 + 0.00451·(T − 300)).
-    r300 = float(tech.wire_resistance_per_length(40.0))
-    assert float(tech.wire_resistance_per_length(40.0, 301.0)) == pytest.approx(r300 * 1.00451, rel=1e-6)
-    assert float(tech.wire_resistance_per_length(40.0, 400.0)) == pytest.approx(r300 * 1.451, rel=1e-6)
+    r300 = float(wiring.wire_resistance_per_length(40.0))
+    assert float(wiring.wire_resistance_per_length(40.0, 301.0)) == pytest.approx(r300 * 1.00451, rel=1e-6)
+    assert float(wiring.wire_resistance_per_length(40.0, 400.0)) == pytest.approx(r300 * 1.451, rel=1e-6)
     # Per cell: unit R × wire width × cell size in F.
-    assert float(tech.wire_resistance_per_cell(40.0, 4.0)) == pytest.approx(r300 * 40e-9 * 4, rel=1e-6)
+    assert float(wiring.wire_resistance_per_cell(40.0, 4.0)) == pytest.approx(r300 * 40e-9 * 4, rel=1e-6)
     # Node → wire width pairing (V2.1 comments).
-    widths = tech.wire_width_for_node(jnp.array(NODES))
+    widths = wiring.wire_width_for_node(jnp.array(NODES))
     np.testing.assert_array_equal(widths, [14, 14, 22, 32, 40, 50, 100, 200, 200])
 
 
@@ -126,9 +121,9 @@ def test_monotonic_in_node():
     assert np.all(np.asarray(lstp.i_on_n) < np.asarray(hp.i_on_n))
     assert np.all(np.asarray(lstp.i_off_n) < np.asarray(hp.i_off_n))
     # Wider wires for older nodes; narrower wires have more resistance per length.
-    assert np.all(np.diff(np.asarray(tech.wire_width_for_node(GRID))) >= 0)
+    assert np.all(np.diff(np.asarray(wiring.wire_width_for_node(GRID))) >= 0)
     widths = np.linspace(14.0, 200.0, 187)
-    assert np.all(np.diff(np.asarray(tech.wire_resistance_per_length(widths))) < 0)
+    assert np.all(np.diff(np.asarray(wiring.wire_resistance_per_length(widths))) < 0)
     # Junction capacitances shrink with a larger reverse bias (V_dd).
     coeffs = tech.junction_capacitance_coefficients(jnp.linspace(0.5, 1.5, 11))
     assert all(np.all(np.diff(np.asarray(c)) < 0) for c in coeffs)
@@ -150,7 +145,7 @@ def _summary(node):
             tech.on_resistance(t, width) * 1e-3,
             tech.leakage_power(t, width) * 1e12,
             delay * 1e12,
-            tech.wire_resistance_per_length(tech.wire_width_for_node(node)) * 1e-6,
+            wiring.wire_resistance_per_length(wiring.wire_width_for_node(node)) * 1e-6,
         ]
     )
 
@@ -180,7 +175,7 @@ def test_grad_matches_finite_differences_float64():
                 assert np.isfinite(float(g[j]))
         for width in (18.0, 36.0, 45.0, 75.0, 150.0):
             for temperature in (300.0, 350.0):
-                f = lambda w, temp=temperature: tech.wire_resistance_per_length(w, temp)  # noqa: E731
+                f = lambda w, temp=temperature: wiring.wire_resistance_per_length(w, temp)  # noqa: E731
                 g = jax.grad(f)(jnp.float64(width))
                 np.testing.assert_allclose(float(g), central_difference(f, width), rtol=1e-4)
                 gt = jax.grad(lambda s, w=width: f(w, s))(jnp.float64(temperature))
@@ -219,10 +214,10 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="roadmap"):
         tech.technology(32.0, "ULP")
     with pytest.raises(ValueError, match="node_nm"):
-        tech.wire_width_for_node(140.0)
+        wiring.wire_width_for_node(140.0)
     for width in (10.0, 250.0):
         with pytest.raises(ValueError, match="wire_width_nm"):
-            tech.wire_resistance_per_length(width)
+            wiring.wire_resistance_per_length(width)
     with pytest.raises(ValueError, match="channel"):
         tech.on_resistance(tech.technology(32.0), 1e-6, "x")
     assert float(tech.technology(32.0, "lstp").vdd) == pytest.approx(0.9)  # case-insensitive
@@ -231,5 +226,5 @@ def test_bad_inputs_raise():
 def test_traced_out_of_range_is_clipped():
     vdd = jax.jit(lambda n: tech.technology(n, "HP").vdd)
     assert float(vdd(200.0)) == pytest.approx(1.3) and float(vdd(1.0)) == pytest.approx(0.7)
-    r = jax.jit(tech.wire_resistance_per_length)
-    assert float(r(500.0)) == pytest.approx(float(tech.wire_resistance_per_length(200.0)), rel=1e-6)
+    r = jax.jit(wiring.wire_resistance_per_length)
+    assert float(r(500.0)) == pytest.approx(float(wiring.wire_resistance_per_length(200.0)), rel=1e-6)

@@ -6,6 +6,7 @@ Golden values: neurosim_default_run.md (NeuroSim V2.0 as shipped, VGG-8, per epo
 accumulation per image × 50,000, Chip.cpp).
 """
 
+import dataclasses
 import math
 
 import jax
@@ -14,8 +15,10 @@ import numpy as np
 import pytest
 
 import helpers
-from cimjax.hw.components import logic, wg_unit as W
+from cimjax.hw.components import logic, wg_layers
+from cimjax.hw.components import wg_unit as W
 from cimjax.hw.components.params import CircuitParams
+from cimjax.hw import neurosim_version as nv
 
 P = W.WeightGradientParams()
 CFG = W.WeightGradientConfig()
@@ -42,15 +45,15 @@ def f(x):
 
 def layer_pk(i, params=P, config=CFG):
     windows, c_in, k, c_out = LAYERS[i]
-    wg = W.weight_gradient_layer(params, config, windows=windows, in_channels=c_in, kernel_size=k,
+    wg = wg_layers.weight_gradient_layer(params, config, windows=windows, in_channels=c_in, kernel_size=k,
                                  out_channels=c_out, activity=ACTIVITY[i])
-    acc = W.gradient_accumulator(params, config, num_weights=c_in * k * k * c_out,
+    acc = wg_layers.gradient_accumulator(params, config, num_weights=c_in * k * k * c_out,
                                  num_array_write_parallel=WRITE_PARALLEL)
     return wg, acc
 
 
 def test_structure_defaults():
-    u = W.weight_gradient_unit_area()
+    u = wg_layers.weight_gradient_unit_area()
     assert f(u.arrays_in_row) == 7 and f(u.arrays_in_col) == 8 and f(u.num_arrays) == 56
     assert f(u.out_precision) == 15  # log2 16 + 8 + ⌈log2 7⌉
     assert f(u.area) > 56 * 128 * 128 * 160 * (32e-9) ** 2 and f(u.leakage) > 0
@@ -58,8 +61,8 @@ def test_structure_defaults():
 
 def test_golden_area():
     """WG area bucket = unit + gradient accumulator (131072 adders of 23 bits): within 10 %."""
-    u = W.weight_gradient_unit_area()
-    acc = W.gradient_accumulator(P, CFG, num_weights=1, num_array_write_parallel=WRITE_PARALLEL)
+    u = wg_layers.weight_gradient_unit_area()
+    acc = wg_layers.gradient_accumulator(P, CFG, num_weights=1, num_array_write_parallel=WRITE_PARALLEL)
     ratio = (f(u.area) + f(acc.area)) / GOLDEN_AREA_WG
     assert 0.9 <= ratio <= 1.1, ratio
 
@@ -79,7 +82,7 @@ def test_all_layers_at_once_equal_a_loop():
     including the FC rule, in eager and jit, and with a batch axis on the activities."""
     cols = {name: tuple(l[j] for l in LAYERS)
             for j, name in enumerate(("windows", "in_channels", "kernel_size", "out_channels"))}
-    fn = jax.jit(W.weight_gradient_layers, static_argnames=("config",) + tuple(cols))
+    fn = jax.jit(wg_layers.weight_gradient_layers, static_argnames=("config",) + tuple(cols))
     for batched in (False, True):
         act = np.asarray([ACTIVITY, ACTIVITY[::-1]]) if batched else np.asarray(ACTIVITY)
         got = fn(P, config=CFG, activity=act, **cols)
@@ -87,27 +90,27 @@ def test_all_layers_at_once_equal_a_loop():
             for i in range(len(LAYERS)):
                 a = act[b, i] if batched else act[i]
                 windows, c_in, k, c_out = LAYERS[i]
-                ref = W.weight_gradient_layer(P, CFG, windows=windows, in_channels=c_in, kernel_size=k,
+                ref = wg_layers.weight_gradient_layer(P, CFG, windows=windows, in_channels=c_in, kernel_size=k,
                                               out_channels=c_out, activity=a)
                 idx = (b, i) if batched else (i,)
                 for field in ("area", "energy", "latency", "leakage"):
                     np.testing.assert_allclose(np.asarray(getattr(got, field))[idx], f(getattr(ref, field)),
                                                rtol=1e-12, err_msg=f"{field} layer {i}")
     with pytest.raises(ValueError, match="kernel_size"):
-        W.weight_gradient_layers(P, CFG, activity=np.ones(2), windows=(1, 1), in_channels=(3, 3),
+        wg_layers.weight_gradient_layers(P, CFG, activity=np.ones(2), windows=(1, 1), in_channels=(3, 3),
                                  kernel_size=(1,), out_channels=(8, 8))
     with pytest.raises(ValueError, match="activity"):
-        W.weight_gradient_layers(P, CFG, activity=np.ones(3), windows=(1, 1), in_channels=(3, 3),
+        wg_layers.weight_gradient_layers(P, CFG, activity=np.ones(3), windows=(1, 1), in_channels=(3, 3),
                                  kernel_size=(1, 1), out_channels=(8, 8))
 
 
 def test_layer_rules_by_hand():
-    arr = W._array(P, CFG, 0.2)
+    arr = W.wg_array(P, CFG, 0.2)
     t_r, t_w = f(arr.read.latency), f(arr.write.latency)
     e_r, e_w, e_t = f(arr.read.energy), f(arr.write.energy), f(arr.tree.energy)
 
     def layer(windows, c_in, k, c_out):
-        return W.weight_gradient_layer(P, CFG, windows=windows, in_channels=c_in, kernel_size=k,
+        return wg_layers.weight_gradient_layer(P, CFG, windows=windows, in_channels=c_in, kernel_size=k,
                                        out_channels=c_out, activity=0.2)
 
     # conv2: needRow ⌈900/128⌉ = 8 > 7 arrays → speed-up 1 × 1; used = 900·1024/(56·128²).
@@ -122,47 +125,48 @@ def test_layer_rules_by_hand():
     # FC 8192 → 1024: speed-up 7 × ⌊65536/128⌋ = 3584.
     assert f(layer(1, 8192, 1, 1024).latency) == pytest.approx(1024 * t_r / 3584 + t_w, rel=1e-9)
     # Same area and leakage for every layer: the whole unit.
-    u = W.weight_gradient_unit_area()
+    u = wg_layers.weight_gradient_unit_area()
     assert f(c.area) == pytest.approx(f(u.area), rel=1e-12)
 
 
 def test_gradient_accumulator_by_hand():
-    acc = W.gradient_accumulator(P, CFG, num_weights=8192 * 1024, num_array_write_parallel=8.0)
+    acc = wg_layers.gradient_accumulator(P, CFG, num_weights=8192 * 1024, num_array_write_parallel=8.0)
     one = logic.adder(logic.AdderParams(CircuitParams(), 23.0, 131072.0))
     assert f(acc.area) == pytest.approx(f(one.area), rel=1e-12)
     assert f(acc.latency) == pytest.approx(64 * f(one.latency), rel=1e-12)  # ⌈8388608/131072⌉
     assert f(acc.energy) == pytest.approx(64 * f(one.energy), rel=1e-12)
-    small = W.gradient_accumulator(P, CFG, num_weights=10240, num_array_write_parallel=8.0)
+    small = wg_layers.gradient_accumulator(P, CFG, num_weights=10240, num_array_write_parallel=8.0)
     few = logic.adder(logic.AdderParams(CircuitParams(), 23.0, 10240.0))
     assert f(small.energy) == pytest.approx(f(few.energy), rel=1e-12)
     assert f(small.latency) == pytest.approx(f(few.latency), rel=1e-12)
 
 
 def test_monotone():
-    base = W._array(P, CFG, 0.1)
-    busy = W._array(P, CFG, 0.4)
+    base = W.wg_array(P, CFG, 0.1)
+    busy = W.wg_array(P, CFG, 0.4)
     assert f(busy.write.latency) > f(base.write.latency)
     assert f(busy.write.energy) > f(base.write.energy)
     assert f(busy.read.energy) > f(base.read.energy)  # lower column resistance: more MLSA power
-    small = W.weight_gradient_unit_area(P, W.WeightGradientConfig(max_windows=400, max_input_cols=512))
-    assert f(small.num_arrays) == 12 and f(small.area) < f(W.weight_gradient_unit_area().area)
+    small = wg_layers.weight_gradient_unit_area(P, W.WeightGradientConfig(max_windows=400, max_input_cols=512))
+    assert f(small.num_arrays) == 12 and f(small.area) < f(wg_layers.weight_gradient_unit_area().area)
     assert f(small.out_precision) == 4 + 8 + 2
-    big_node = W.weight_gradient_unit_area(P._replace(circuit=CircuitParams(node_nm=45.0)))
-    assert f(big_node.area) > f(W.weight_gradient_unit_area().area)
+    big_node = wg_layers.weight_gradient_unit_area(P._replace(circuit=CircuitParams(node_nm=45.0)))
+    assert f(big_node.area) > f(wg_layers.weight_gradient_unit_area().area)
     # The released quirk drops the precharger and driver write energy.
-    fixed = W._array(P, W.WeightGradientConfig(neurosim_unset_write_activity=False), 0.4)
+    intended = dataclasses.replace(nv.CURRENT, wg_write_activity_unset=False)
+    fixed = W.wg_array(P, W.WeightGradientConfig(version=intended), 0.4)
     assert f(fixed.write.energy) > f(busy.write.energy)
 
 
 def test_config_errors():
     for kw, field in [({"max_windows": 0}, "max_windows"), ({"max_input_cols": 1.5}, "max_input_cols"),
-                      ({"rows_muxed": 1}, "rows_muxed"), ({"neurosim_unset_write_activity": 1}, "neurosim")]:
+                      ({"rows_muxed": 1}, "rows_muxed"), ({"version": 1}, "version")]:
         with pytest.raises(ValueError, match=field):
             W.WeightGradientConfig(**kw)
     with pytest.raises(ValueError, match="windows"):
-        W.weight_gradient_layer(P, CFG, windows=0, in_channels=3, kernel_size=3, out_channels=8, activity=0.5)
+        wg_layers.weight_gradient_layer(P, CFG, windows=0, in_channels=3, kernel_size=3, out_channels=8, activity=0.5)
     with pytest.raises(ValueError, match="kernel_size"):
-        W.weight_gradient_layer(P, CFG, windows=4, in_channels=3, kernel_size=2.0, out_channels=8, activity=0.5)
+        wg_layers.weight_gradient_layer(P, CFG, windows=4, in_channels=3, kernel_size=2.0, out_channels=8, activity=0.5)
 
 
 CONFIG_R = W.WeightGradientConfig(mode="relaxed")
@@ -172,9 +176,9 @@ def _g(x):
     """float64 function of the continuous params (relaxed): layer cost + accumulator."""
     params = P._replace(circuit=CircuitParams(vdd_scale=x[0], node_nm=x[1]), adc_levels=x[2],
                         batch_size=x[3], read_pulse_width=x[4])
-    wg = W.weight_gradient_layer(params, CONFIG_R, windows=196, in_channels=128, kernel_size=3,
+    wg = wg_layers.weight_gradient_layer(params, CONFIG_R, windows=196, in_channels=128, kernel_size=3,
                                  out_channels=256, activity=x[5])
-    acc = W.gradient_accumulator(params, CONFIG_R, num_weights=x[6], num_array_write_parallel=8.0)
+    acc = wg_layers.gradient_accumulator(params, CONFIG_R, num_weights=x[6], num_array_write_parallel=8.0)
     return jnp.concatenate([jnp.stack(wg), jnp.stack(acc)])
 
 
@@ -224,9 +228,9 @@ def test_exact_jit_vmap_equals_eager():
     """jit(vmap(layer + accumulator)) over two activities == an eager loop (exact mode)."""
 
     def run(a):
-        wg = W.weight_gradient_layer(P, CFG, windows=36, in_channels=256, kernel_size=3, out_channels=512,
+        wg = wg_layers.weight_gradient_layer(P, CFG, windows=36, in_channels=256, kernel_size=3, out_channels=512,
                                      activity=a)
-        acc = W.gradient_accumulator(P, CFG, num_weights=1179648, num_array_write_parallel=8.0)
+        acc = wg_layers.gradient_accumulator(P, CFG, num_weights=1179648, num_array_write_parallel=8.0)
         return jnp.concatenate([jnp.stack(wg), jnp.stack(acc)])
 
     activities = jnp.array([0.16, 0.45])

@@ -17,6 +17,7 @@ from typing import Optional
 from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.devices.presets import DEVICE_NAMES, PRESETS, DevicePreset
+from cimjax.hw import neurosim_version
 
 DATASETS = ("cifar10", "fashion_mnist", "fashion_mnist_embedded", "synthetic")
 CIFAR10_SOURCES = ("auto", "archive", "tfds")
@@ -30,7 +31,7 @@ MAPPINGS = ("conventional", "novel")
 BUFFER_TYPES = ("register_file", "sram")
 DRAM_TYPES = ("hbm2", "gddr5")
 #: NeuroSim V2.0 code versions the estimator can follow (``hardware.neurosim_code``).
-NEUROSIM_CODES = ("current", "march2020")
+NEUROSIM_CODES = neurosim_version.NAMES
 ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
 ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
 ARRAY_ADC_RANGES = ("dynamic", "full_scale")

@@ -1,26 +1,19 @@
 """Hardware estimator: pure, jittable functions of static layer shapes and circuit parameters.
 
-Never imports Flax. So far it holds:
-- :mod:`cimjax.hw.network`: the network's layer table (NeuroSim's NetWork.csv);
-- :mod:`cimjax.hw.cost`: ``Cost(area, energy, latency, leakage)`` and its composition rules;
-- :mod:`cimjax.hw.relax`: ceil/floor/round/⌈log2⌉ and best-candidate selection with an
-  ``"exact"`` / ``"relaxed"`` / ``"ste"`` gradient mode;
-- :mod:`cimjax.hw.floorplan`: NeuroSim's chip floorplan (spec §5.2) as ``jnp``;
-- :mod:`cimjax.hw.tech`: technology tables and simple transistor / wire formulas (spec §5.3,
-  §5.9), continuous in the node.
+A NeuroSim V2.0 chip estimate in ``jnp`` (github.com/neurosim/DNN_NeuroSim_V2.0). It never
+imports Flax, the experiment config or the runtime helpers (``host_eval``, ``compile_cache``).
 
-The component area / latency / energy models and the chip roll-up land with the rest of
-the estimator issue.
+- :mod:`cimjax.hw.chip`: the entry point, ``estimate(ChipParams, ChipConfig, Trace)``, and the
+  chip's params and static config; its results are :mod:`cimjax.hw.chip_types`;
+- :mod:`cimjax.hw.chip_figures` (per-layer sub-array and weight-gradient figures) and
+  :mod:`cimjax.hw.chip_rollup` (tile → chip), on :mod:`cimjax.hw.tile_geometry` and
+  :mod:`cimjax.hw.tile` (sub-array → PE → tile; types in :mod:`cimjax.hw.tile_types`);
+- :mod:`cimjax.hw.components`: the components, one shape for all (its docstring);
+- :mod:`cimjax.hw.floorplan`: NeuroSim's chip floorplan; :mod:`cimjax.hw.network`: the layer
+  table (NeuroSim's NetWork.csv);
+- :mod:`cimjax.hw.tech` and :mod:`cimjax.hw.wiring`: technology and wire tables;
+- :mod:`cimjax.hw.neurosim_version`: the NeuroSim code versions and quirks, as data
+  (``docs/neurosim_versions.md``);
+- :mod:`cimjax.hw.cost` (``Cost``, ``Footprint``) and :mod:`cimjax.hw.relax` (the ``"exact"`` /
+  ``"relaxed"`` / ``"ste"`` rounding rules).
 """
-
-from cimjax.hw.cost import Cost as Cost
-from cimjax.hw.cost import parallel as parallel
-from cimjax.hw.cost import repeat as repeat
-from cimjax.hw.cost import repeat_actions as repeat_actions
-from cimjax.hw.cost import serial as serial
-from cimjax.hw.floorplan import Floorplan as Floorplan
-from cimjax.hw.floorplan import FloorplanConfig as FloorplanConfig
-from cimjax.hw.floorplan import FloorplanParams as FloorplanParams
-from cimjax.hw.floorplan import floorplan as floorplan
-from cimjax.hw.tech import Technology as Technology
-from cimjax.hw.tech import technology as technology

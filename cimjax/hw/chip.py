@@ -29,7 +29,7 @@ Per layer ``l`` and image (then × batch, and everything × iterations), as rele
 Decisions where spec and source differ, or the source has a defect (config flags default to
 the released behaviour so the golden test reproduces NeuroSim's numbers):
 
-* ``neurosim_unset_out_precision`` (defect 2): ``ChipInitialize`` sizes the WG buffer overhead
+* ``version.wg_out_precision_unset`` (defect 2): ``ChipInitialize`` sizes the WG buffer overhead
   from ``outPrecision`` before it is set (reads 0): numArrayWriteParallel = 8 and 128 global
   buffer cores instead of spec §5.7's 16 and 156. True (default) reproduces it; False is the
   intended model. The gradient accumulator is sized after the WG unit is initialised in
@@ -54,13 +54,18 @@ from typing import NamedTuple, Optional, Union
 import jax
 import jax.numpy as jnp
 
-from cimjax import host_eval
-from cimjax.hw import relax, tile as tile_mod
+from cimjax.hw import relax
+from cimjax.hw.chip_figures import subarray_figures, wg_figures
+from cimjax.hw.chip_rollup import estimate_from_figures
+from cimjax.hw.chip_types import ChipEstimate
 from cimjax.hw.components import misc
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         with_technology_scope)
+from cimjax.hw.components.gates import with_standard_cells
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
+from cimjax.hw.components.subarray_types import SubArrayParams
+from cimjax.hw.components.wg_unit import WeightGradientParams
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
+from cimjax.hw.neurosim_version import CURRENT, NeuroSimVersion, as_version
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
@@ -69,17 +74,40 @@ CELLS = ("rram", "fefet", "sram")
 BUFFER_KINDS = ("register_file", "sram")
 
 
-# ----------------------------------------------------------------------------- API types
+# ----------------------------------------------------------------------------- static grid
+
+
+def reference_floorplan(layers: tuple, novel_mapping: bool, cell: str,
+                        reference: tuple) -> tuple[FloorplanParams, FloorplanConfig]:
+    """The floorplan inputs the chip's static grids come from: ``reference = (rows, cols,
+    cell_bits, synapse_bits)`` (``cell_bits`` taken as 1 for SRAM, as NeuroSim's ``Param.cpp``)."""
+    rows, cols, cell_bits, syn = (float(x) for x in reference)
+    return FloorplanParams(rows, cols, syn, stored_cell_bits(cell, cell_bits)), FloorplanConfig(tuple(layers),
+                                                                                                novel_mapping)
+
+
+def stored_cell_bits(cell: str, cell_bits):
+    """The bits one cell stores: ``cell_bits``, except that an SRAM cell stores one (NeuroSim's
+    ``Param.cpp`` forces ``cellBit = 1`` for SRAM). The one place of that rule."""
+    return jnp.ones_like(as_float(cell_bits)) if cell == "sram" else cell_bits
+
+
+def static_grid(fp: Floorplan) -> tuple[tuple[int, int], int]:
+    """``(tile_grid, cm_pes_per_side)`` of a concrete :class:`Floorplan`: the chip's tile rows
+    and columns and a CM tile's PEs per side."""
+    return (int(fp.tile_rows), int(fp.tile_cols)), int(round(float(fp.tile_size_cm / fp.pe_size_cm)))
 
 
 @functools.lru_cache(maxsize=64)
-def _static_grid(layers: tuple, novel_mapping: bool, reference: tuple) -> tuple[tuple[int, int], int]:
-    """The chip's tile grid and a CM tile's PEs per side at the reference sub-array (concrete
-    values, evaluated on the host: no XLA compile; remembered per network and reference)."""
-    rows, cols, cell_bits, syn = (float(x) for x in reference)
-    fp_config = FloorplanConfig(layers, novel_mapping)
-    fp = host_eval.call(lambda p: floorplan(p, fp_config), FloorplanParams(rows, cols, syn, cell_bits))
-    return (int(fp.tile_rows), int(fp.tile_cols)), int(round(float(fp.tile_size_cm / fp.pe_size_cm)))
+def _reference_grid(layers: tuple, novel_mapping: bool, cell: str, reference: tuple) -> tuple[tuple[int, int], int]:
+    """:func:`static_grid` of the :func:`reference_floorplan`, evaluated by one jitted call on
+    concrete values (also when a ``ChipConfig`` is built inside a trace); remembered."""
+    params, config = reference_floorplan(layers, novel_mapping, cell, reference)
+    with jax.ensure_compile_time_eval():
+        return static_grid(jax.jit(floorplan, static_argnums=1)(params, config))
+
+
+# ----------------------------------------------------------------------------- API types
 
 
 class ChipParams(NamedTuple):
@@ -93,7 +121,7 @@ class ChipParams(NamedTuple):
 
     Attributes:
       circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
-      subarray: :class:`~cimjax.hw.components.subarray.SubArrayParams`.
+      subarray: :class:`~cimjax.hw.components.subarray_types.SubArrayParams`.
       wg: :class:`~cimjax.hw.components.wg_unit.WeightGradientParams`.
       floorplan: :class:`~cimjax.hw.floorplan.FloorplanParams`.
       batch_size: images per iteration (``batchSize`` = 200).
@@ -105,8 +133,8 @@ class ChipParams(NamedTuple):
     """
 
     circuit: CircuitParams
-    subarray: "object"
-    wg: "object"
+    subarray: SubArrayParams
+    wg: WeightGradientParams
     floorplan: FloorplanParams
     batch_size: ArrayLike = 200.0
     num_iterations: ArrayLike = 250.0
@@ -134,11 +162,12 @@ class ChipConfig:
         Fig. 34 TOPS imply 1; spec §7.1).
       training: True = the four training phases (V2.0's ``trainingEstimation``); False =
         inference (FW only, image from DRAM).
-      neurosim_unset_out_precision: defect 2 (module docstring).
       global_buffer_core / tile_buffer_core: register-file core sides (128, 32), static.
       temperature: relaxed-mode staircase temperature.
       tile_grid: static chip tile grid ``(rows, cols)`` for the global H-tree; None = from the
-        floorplan at ``reference_subarray`` (128×128, 5-bit cells).
+        floorplan at ``reference_subarray`` (128×128, 5-bit cells), evaluated here with a jitted
+        call (:func:`reference_floorplan`, :func:`static_grid`; a builder that has evaluated that
+        floorplan another way passes both fields).
       cm_pes_per_side: static PEs per side of a CM tile (tile H-tree); None = floorplan.
       reference_subarray: ``(rows, cols, cell_bits, synapse_bits)`` for the two static
         grids above (``cell_bits`` taken as 1 for SRAM).
@@ -146,11 +175,15 @@ class ChipConfig:
         traced ``num_bit_input`` drives every other use).
       columns_per_adc / rows_per_adc_ag: static copies of the sub-array's mux ratios (sizing
         its mux decoders; keep equal to the traced ``subarray.columns_per_adc``/``rows_per_adc_ag``).
-      neurosim_ag_mux_quirk: True (as released) = the AG read latency adds the mux *energy*
-        where its latency belongs (effectively nothing); False = the mux latency.
-      neurosim_code: ``"current"`` (NeuroSim V2.0's present code, the golden run) or
-        ``"march2020"`` (its first public release, bf95f9c of 2020-03-15, which computed the
-        manual's Fig. 34); the components whose models differ branch on it statically.
+      version: the NeuroSim code the models follow, a
+        :class:`~cimjax.hw.neurosim_version.NeuroSimVersion` or its name (``"current"``, the
+        golden run; ``"march2020"``, the first public release, which computed the manual's
+        Fig. 34); handed to every component through :attr:`component`. Its quirk flags (e.g.
+        ``wg_out_precision_unset``, defect 2 of the module docstring) are True as released.
+      neurosim_code: init-only name of the version (``ChipConfig(layers,
+        neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
+        given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
+        back, it is ``version.name``.
     """
 
     layers: tuple
@@ -163,7 +196,6 @@ class ChipConfig:
     dram: str = "hbm2"
     ops_per_mac: int = 2
     training: bool = True
-    neurosim_unset_out_precision: bool = True
     global_buffer_core: int = 128
     tile_buffer_core: int = 32
     temperature: float = relax.DEFAULT_TEMPERATURE
@@ -173,10 +205,10 @@ class ChipConfig:
     wg_input_bits: int = 8
     columns_per_adc: int = 8
     rows_per_adc_ag: int = 8
-    neurosim_ag_mux_quirk: bool = True
-    neurosim_code: str = "current"
+    version: Union[NeuroSimVersion, str] = CURRENT
+    neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
-    def __post_init__(self):
+    def __post_init__(self, neurosim_code: Optional[str]):
         layers = tuple(LayerShape(*layer) for layer in self.layers)
         if not layers:
             raise ValueError("ChipConfig.layers is empty: expected at least one layer")
@@ -186,21 +218,20 @@ class ChipConfig:
             ("global_buffer", BUFFER_KINDS),
             ("tile_buffer", BUFFER_KINDS),
             ("dram", tuple(misc.DRAM_TYPES)),
-            ("neurosim_code", NEUROSIM_CODES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
         relax.check_mode(self.mode)
         if self.ops_per_mac not in (1, 2):
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
-        for name in ("novel_mapping", "training", "neurosim_unset_out_precision", "neurosim_ag_mux_quirk"):
+        object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
+        object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
+        for name in ("novel_mapping", "training"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
-        ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature)
+        self.component  # validates roadmap, mode and temperature
         if self.tile_grid is None or self.cm_pes_per_side is None:
-            rows, cols, cell_bits, syn = self.reference_subarray
-            cell_bits = 1 if self.cell == "sram" else cell_bits  # NeuroSim: SRAM forces cellBit = 1
-            grid, side = _static_grid(layers, self.novel_mapping, (rows, cols, cell_bits, syn))
+            grid, side = _reference_grid(layers, self.novel_mapping, self.cell, tuple(self.reference_subarray))
             if self.tile_grid is None:
                 object.__setattr__(self, "tile_grid", grid)
             if self.cm_pes_per_side is None:
@@ -209,8 +240,9 @@ class ChipConfig:
 
     @property
     def component(self) -> ComponentConfig:
-        """The shared component config (roadmap, mode, temperature)."""
-        return ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature)
+        """The shared component config (roadmap, mode, temperature, NeuroSim version)."""
+        return ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature,
+                               version=self.version)
 
     @property
     def floorplan_config(self) -> FloorplanConfig:
@@ -218,281 +250,29 @@ class ChipConfig:
         return FloorplanConfig(self.layers, self.novel_mapping, self.mode, self.temperature)
 
 
-class LatencyEnergy(NamedTuple):
-    """A latency (s) and an energy (J)."""
-
-    latency: Array
-    energy: Array
 
 
-class Phase(NamedTuple):
-    """One phase per epoch: average and NeuroSim's "PEAK" (core compute only) latency/energy."""
-
-    latency: Array
-    energy: Array
-    peak_latency: Array
-    peak_energy: Array
-
-
-class Breakdown(NamedTuple):
-    """NeuroSim's latency/energy breakdown per epoch (``array`` = synaptic array w/o ADC,
-    FW + AG, plus activation and pooling; ``wg_unit``/``wu`` = the peak WG/WU figures)."""
-
-    adc: LatencyEnergy
-    accumulation: LatencyEnergy
-    array: LatencyEnergy
-    buffer: LatencyEnergy
-    interconnect: LatencyEnergy
-    wg_unit: LatencyEnergy
-    wu: LatencyEnergy
-    dram: LatencyEnergy
-
-
-class AreaBreakdown(NamedTuple):
-    """Chip area and NeuroSim's area buckets, m²."""
-
-    total: Array
-    adc: Array
-    accumulation: Array
-    array: Array
-    interconnect: Array
-    wg_unit: Array
-    other: Array
-
-
-class LayerEstimate(NamedTuple):
-    """Per-layer figures (every leaf shape ``(L,)``), per epoch."""
-
-    fw: Phase
-    ag: Phase
-    wg: Phase
-    wu: Phase
-    breakdown: Breakdown
-    leakage_power: Array
-    leakage_energy: Array
-
-
-class ChipEstimate(NamedTuple):
-    """The whole estimate, per epoch (s, J, W, m²; TOPS in 1e12 op/s, TOPS/W in 1e12 op/J)."""
-
-    area: AreaBreakdown
-    layers: LayerEstimate
-    fw: Phase
-    ag: Phase
-    wg: Phase
-    wu: Phase
-    breakdown: Breakdown
-    leakage_power: Array
-    leakage_energy: Array
-    num_ops: Array
-    tops: Array
-    tops_per_w: Array
-    peak_tops: Array
-    peak_tops_per_w: Array
-    epochs_per_s: Array
-
-
-# ----------------------------------------------------------------------------- defaults
-
-
-def _subarray_module():
-    from cimjax.hw.components import subarray
-
-    return subarray
-
-
-def _wg_module():
-    from cimjax.hw.components import wg_unit
-
-    return wg_unit
+# ----------------------------------------------------------------------------- estimate
 
 
 def default_params() -> ChipParams:
     """NeuroSim V2.0's ``Param.cpp`` defaults (spec §5.3): RRAM 1T1R, 32 nm LSTP, 128×128,
     6-bit ADC, 8:1 column mux, 5-bit cells and weights, 8-bit inputs, batch 200 × 250."""
     circuit = CircuitParams()
-    sub = _subarray_module().SubArrayParams(circuit)
-    wg = _wg_module().WeightGradientParams(circuit)
-    return ChipParams(circuit, sub, wg, FloorplanParams())
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def _buffer_fn(kind: str):
-    if kind == "sram":
-        from cimjax.hw.components.sram import sram_buffer
-
-        return sram_buffer
-    return misc.register_file_buffer
+    return ChipParams(circuit, SubArrayParams(circuit), WeightGradientParams(circuit), FloorplanParams())
 
 
 def floorplan_inputs(params: ChipParams, config: ChipConfig) -> tuple[FloorplanParams, FloorplanConfig]:
     """The floorplan's inputs of the chip: sub-array size, columns per ADC and synapse bits from
     ``params.subarray`` / ``params.synapse_bits``, the cell bits and bus width from
     ``params.floorplan``, and the layer table of ``config``. An SRAM cell stores one bit
-    (NeuroSim's ``Param.cpp`` forces ``cellBit = 1``): this is where that rule is applied."""
+    (:func:`stored_cell_bits`)."""
     s = params.subarray
     fp = params.floorplan._replace(
-        subarray_rows=s.rows, subarray_cols=s.cols, synapse_bits=params.synapse_bits, columns_per_adc=s.columns_per_adc
+        subarray_rows=s.rows, subarray_cols=s.cols, synapse_bits=params.synapse_bits, columns_per_adc=s.columns_per_adc,
+        cell_bits=stored_cell_bits(config.cell, params.floorplan.cell_bits),
     )
-    if config.cell == "sram":
-        fp = fp._replace(cell_bits=jnp.ones_like(as_float(fp.cell_bits)))
     return fp, config.floorplan_config
-
-
-def _subarray_figures(params: ChipParams, config: ChipConfig, trace, fp: Floorplan) -> tile_mod.SubArrayFigures:
-    """Sub-array area (scalars) and per-layer read/write figures from the sub-array model."""
-    sa = _subarray_module()
-    sp = params.subarray._replace(circuit=params.circuit, num_bit_input=params.num_bit_input)
-    scfg = sa.SubArrayConfig(
-        cell=config.cell,
-        roadmap=config.roadmap,
-        mode=config.mode,
-        temperature=config.temperature,
-        parallel_bp=config.training,
-        num_col_muxed=config.columns_per_adc,
-        num_row_muxed_ag=config.rows_per_adc_ag,
-        neurosim_ag_mux_quirk=config.neurosim_ag_mux_quirk,
-        neurosim_code=config.neurosim_code,
-    )
-    area = sa.subarray_area(sp, scfg)
-    # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.
-    novel = fp.novel
-    if config.neurosim_code == "march2020":
-        # bf95f9c Chip.cpp/Tile.cpp (novel mapping): a tile takes min(PE_NM, R) rows and each of
-        # its numPENM PEs the integer quotient of that by numPENM (56 of 512 rows for 3×3 kernels).
-        rows_nm = relax.floor(jnp.minimum(fp.pe_size_nm, fp.weight_rows) / fp.num_pe_nm, config.mode,
-                              temperature=config.temperature)
-    else:
-        rows_nm = jnp.minimum(fp.pe_size_nm, fp.weight_rows / fp.num_pe_nm)
-    rows_pe = jnp.where(novel, rows_nm, jnp.minimum(fp.pe_size_cm, fp.weight_rows))
-    used = jnp.minimum(rows_pe, as_float(sp.rows)) / as_float(sp.rows)
-    act = as_float(trace.input_activity) * used
-
-    def read(a, w, o):
-        return sa.subarray_read(sp, scfg, row_activity=a, weight_level=w, read_occupancy=o)
-
-    # The read occupancy is measured on the layer's own rows (a partial block counts as a read),
-    # so it carries over unscaled; the occupied read has ``act/occ`` of the sub-array's rows on.
-    occ = jnp.broadcast_to(as_float(trace.read_occupancy), jnp.shape(act))
-    r = jax.vmap(read)(act, as_float(trace.weight_level), occ)
-
-    def write(p, e, ra, ca, *march):
-        extra = dict(zip(("row_fraction", "stat_rows"), march))
-        return sa.subarray_write(sp, scfg, write_pulses=p, cell_pulse_energy_sum=e, row_write_activity=ra,
-                                 col_write_activity=ca, **extra)
-
-    # Σ n/R̄ over written cells ≈ (Σ n)·G at the layer's mean conductance (R̄ = the mean of the
-    # old and new resistances; the update is small against the range).
-    g_min, g_max = 1.0 / as_float(sp.r_off), 1.0 / as_float(sp.r_on)
-    g_mean = g_min + as_float(trace.weight_level) * (g_max - g_min)
-    write_args = [
-        as_float(trace.write_pulses),
-        as_float(trace.cell_pulses) * g_mean,
-        as_float(trace.row_write_activity),
-        as_float(trace.col_write_activity),
-    ]
-    if config.neurosim_code == "march2020":
-        # bf95f9c: a sub-array writes only the rows its PE holds (rows_pe of a block; 56 of 128 for
-        # 3×3 NM kernels) of the rows the write statistics describe (a layer's block, R if R < 128).
-        sub_rows = as_float(sp.rows)
-        stat_rows = fp.weight_rows / relax.ceil(fp.weight_rows / sub_rows, config.mode, temperature=config.temperature)
-        frac = jnp.minimum(jnp.minimum(rows_pe, sub_rows) / stat_rows, 1.0)
-        write_args += [jnp.broadcast_to(frac, jnp.shape(act)), jnp.broadcast_to(stat_rows, jnp.shape(act))]
-    w = jax.vmap(write)(*write_args)
-    fw, ag = r.fw, r.ag
-    return tile_mod.SubArrayFigures(
-        area=area.total,
-        height=area.height,
-        width=area.width,
-        area_adc=area.adc,
-        area_accumulation=area.accumulation,
-        area_array=area.array,
-        area_other=area.other,
-        leakage=area.leakage,
-        fw_latency=fw.latency,
-        fw_energy=fw.energy,
-        ag_latency=ag.latency,
-        ag_energy=ag.energy,
-        adc_latency=fw.adc_latency + ag.adc_latency,
-        adc_energy=fw.adc_energy + ag.adc_energy,
-        accumulation_latency=fw.accumulation_latency + ag.accumulation_latency,
-        accumulation_energy=fw.accumulation_energy + ag.accumulation_energy,
-        other_latency=fw.array_latency + fw.other_latency + ag.array_latency + ag.other_latency,
-        other_energy=fw.array_energy + fw.other_energy + ag.array_energy + ag.other_energy,
-        write_latency=w.latency,
-        write_energy=w.energy,
-    )
-
-
-class _WG(NamedTuple):
-    area: Array  # WG unit + gradient accumulator, m²
-    peak_latency: Array  # (L,) per image: WG unit + gradient accumulation
-    peak_energy: Array
-    out_precision: Array
-    leakage: Array
-
-
-@functools.cache
-def _wg_layers_jit():
-    return jax.jit(with_technology_scope(_wg_module().weight_gradient_layers), static_argnames=(
-        "config", "windows", "in_channels", "kernel_size", "out_channels"))
-
-
-def _wg_figures(params: ChipParams, config: ChipConfig, trace, num_array_write_parallel) -> _WG:
-    """WG unit and gradient accumulator: area and per-image peak WG of every layer (§5.8 step 5).
-
-    The unit is sized for the layer of largest ``IFM_h·IFM_w·C_in`` (``ChipInitialize``); its
-    circuit, input bits and batch size are the chip's, its MLSA reference ladder the forward
-    sub-array's (``R_on``, ``R_off``, rows).
-    """
-    wgm = _wg_module()
-    layers = config.layers
-    big = max(layers, key=lambda l: l.ifm_h * l.ifm_w * l.in_channels)
-    wcfg = wgm.WeightGradientConfig(
-        max_windows=(big.ifm_h - big.kernel_h + 1) * (big.ifm_w - big.kernel_w + 1),
-        max_input_cols=big.in_channels * config.wg_input_bits,
-        roadmap=config.roadmap,
-        mode=config.mode,
-        temperature=config.temperature,
-        neurosim_code=config.neurosim_code,
-    )
-    sp = params.subarray
-    wp = params.wg._replace(
-        circuit=params.circuit,
-        num_bit_input=params.num_bit_input,
-        batch_size=params.batch_size,
-        ref_resistance_on=sp.r_on,
-        ref_resistance_off=sp.r_off,
-        ref_rows=sp.rows,
-    )
-    act = as_float(trace.input_activity)
-    cells = as_float(sp.rows) * as_float(sp.cols)
-    # All layers in one call: the WG array is traced once and vmapped over the activities.
-    cost = _wg_layers_jit()(
-        wp,
-        config=wcfg,
-        windows=tuple(l.valid_windows for l in layers),
-        in_channels=tuple(l.in_channels for l in layers),
-        kernel_size=tuple(l.kernel_h for l in layers),
-        out_channels=tuple(l.out_channels for l in layers),
-        activity=act,
-    )
-    acc = wgm.gradient_accumulator(
-        wp, wcfg, num_weights=jnp.asarray([float(l.num_weights) for l in layers], act.dtype),
-        num_array_write_parallel=num_array_write_parallel, array_cells=cells,
-    )
-    return _WG(
-        area=cost.area[..., 0] + acc.area,  # the whole unit (same in every layer entry) + the accumulator
-        peak_latency=cost.latency + acc.latency,
-        peak_energy=cost.energy + acc.energy,
-        out_precision=wgm.out_precision(wp, wcfg),
-        leakage=cost.leakage[..., 0] + acc.leakage,
-    )
-
-
-# ----------------------------------------------------------------------------- estimate
 
 
 def estimate(params: ChipParams, config: ChipConfig, trace) -> ChipEstimate:
@@ -505,29 +285,12 @@ def estimate(params: ChipParams, config: ChipConfig, trace) -> ChipEstimate:
         write statistics and read occupancy; shape ``(L,)`` each).
 
     Returns:
-      The :class:`ChipEstimate` (per epoch).
+      The :class:`~cimjax.hw.chip_types.ChipEstimate` (per epoch).
     """
-    # The parts are traced as nested jits: same values, and each component's concrete-value
-    # checks search a small jaxpr instead of the whole estimate's (tracing time).
+    # The technology and its standard cells are derived once here and handed to every component
+    # in the params; the sub-array figures and the roll-up are jitted on their own (their graphs
+    # are traced once per chip structure).
+    params = params._replace(circuit=with_standard_cells(params.circuit, config.component))
     fp = floorplan(*floorplan_inputs(params, config))
-    sub = _jit_subarray_figures(params, config, trace, fp)
-    return _jit_rollup(params, config, fp, sub, trace)
-
-
-_jit_subarray_figures = jax.jit(with_technology_scope(_subarray_figures), static_argnums=1)
-
-
-def _jit_wg_figures(params, config, trace, num_array_write_parallel):
-    return _jit_wg(params, config, trace, num_array_write_parallel)
-
-
-_jit_wg = jax.jit(with_technology_scope(_wg_figures), static_argnums=1)
-
-
-def _rollup(params, config, fp, sub, trace):
-    from cimjax.hw.chip_rollup import estimate_from_figures
-
-    return estimate_from_figures(params, config, fp, sub, trace, _jit_wg_figures)
-
-
-_jit_rollup = jax.jit(with_technology_scope(_rollup), static_argnums=1)
+    sub = subarray_figures(params, config, trace, fp)
+    return estimate_from_figures(params, config, fp, sub, trace, wg_figures)

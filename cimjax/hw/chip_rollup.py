@@ -2,48 +2,49 @@
 
 Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipInitialize``, ``ChipCalculateArea``,
 ``ChipCalculatePerformance``) and ``main.cpp``, read for structure only. The public entry
-point is :func:`cimjax.hw.chip.estimate`; this module is its second half, split out for
-length. :func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so
-the roll-up itself can be tested on synthetic sub-array figures.
+point is :func:`cimjax.hw.chip.estimate`; this module is its second half.
+:func:`estimate_from_figures` takes the sub-array figures and a WG-unit callback, so the
+roll-up itself can be tested on synthetic sub-array figures.
 
-``ChipConfig.neurosim_code = "march2020"`` follows NeuroSim's March 2020 code (commit bf95f9c,
-``Chip.cpp`` ``ChipCalculatePerformance``, read for its formulas) where it differs:
+``ChipConfig.version`` flags follow NeuroSim's March 2020 code (commit bf95f9c, ``Chip.cpp``
+``ChipCalculatePerformance``, read for its formulas) where it differs:
 
-* the global H-tree carries a layer's ``bits_out + bits_in`` over the **whole** global bus,
+* ``global_htree_whole_bus``: the global H-tree carries a layer's ``bits_out + bits_in`` over the **whole** global bus,
   ``(bits_out + bits_in)/busWidth`` transfers of ``busWidth`` bits (``busWidth/⌈tiles_l/
   totalTiles⌉`` with the ratio below 1); the later code uses ``⌈busWidth·tiles_l/totalTiles⌉``
   wires and whole transfers;
-* an NM layer's ``bits_in`` is ``Ccol·numBitInput·windows/K`` (÷4 if pooled), ÷K as its
+* ``nm_global_bits_in_per_kernel``: an NM layer's ``bits_in`` is ``Ccol·numBitInput·windows/K`` (÷4 if pooled), ÷K as its
   ``bits_out`` (the later code drops the ÷K); it feeds the global buffer and the H-tree;
 * the tiles and H-trees of :mod:`cimjax.hw.tile` and :mod:`cimjax.hw.components.routing` with
-  the same code (the NM tile built from the CM tile's objects).
+  the same version (``shared_tile_objects``: the NM tile built from the CM tile's objects).
 
 The WU roll-up (``numArrayWriteParallel``, per iteration, not × batch) is the same in both codes.
 """
 
 from __future__ import annotations
 
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw import tile as tile_mod
-from cimjax.hw.components import logic, misc, routing
-from cimjax.hw.components.params import as_float, with_technology_scope
+from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
+from cimjax.hw.components import htree, logic, misc
+from cimjax.hw.components.params import as_float
+from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
+from cimjax.hw.tile import per_layer, static_side, tile_performance
+from cimjax.hw.tile_geometry import tile_geometry
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures
 
 Array = jax.Array
 
-
-# Jitted once per static signature; each body has its own technology memo.
-_geo_fn = jax.jit(with_technology_scope(tile_mod.tile_geometry), static_argnums=(1, 6, 7, 8, 11),
-                  static_argnames=("code",))
-_perf_fn = jax.jit(with_technology_scope(tile_mod.tile_performance), static_argnums=(1,),
-                   static_argnames=("tile_buffer_core", "partial_lines", "code"))
+#: The buffer model of each ``ChipConfig.global_buffer`` kind.
+BUFFERS = {"register_file": misc.register_file_buffer, "sram": sram_buffer}
 
 
-def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
+def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
     """Static-structure sizes of the chip-level units (``ChipInitialize``)."""
     c = config.component
     novel = fp.novel
@@ -67,14 +68,15 @@ def _global_parts(params, config, fp: Floorplan, sizes: tile_mod.RollupSizes):
     )
 
 
-def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayFigures, trace, wg_fn):
+@functools.partial(jax.jit, static_argnames=("config", "wg_fn"))
+def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, trace, wg_fn) -> ChipEstimate:
     """The chip estimate from the floorplan and the sub-array figures (see ``chip.estimate``).
 
     Args:
       params: ``ChipParams``.
       config: ``ChipConfig``.
       fp: the floorplan of ``config.layers`` at ``params``.
-      sub: :class:`cimjax.hw.tile.SubArrayFigures` (per-layer reads and writes).
+      sub: :class:`cimjax.hw.tile_types.SubArrayFigures` (per-layer reads and writes).
       trace: the ``Trace``.
       wg_fn: ``wg_fn(params, config, trace, num_array_write_parallel)`` → the WG-unit figures
         (``area``, ``peak_latency``/``peak_energy`` per layer and image, ``out_precision``,
@@ -83,13 +85,11 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     Returns:
       ``ChipEstimate``.
     """
-    from cimjax.hw import chip as ch
-
     cc = config.component
     circuit = params.circuit
     sp = params.subarray
     nb = as_float(params.num_bit_input)
-    sizes = tile_mod.RollupSizes(
+    sizes = RollupSizes(
         sub_rows=as_float(sp.rows),
         sub_cols=as_float(sp.cols),
         columns_per_adc=as_float(sp.columns_per_adc),
@@ -114,28 +114,25 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     windows = arr([l.valid_windows for l in layers])
     num_weights = arr([l.num_weights for l in layers])
     novel = fp.novel
-    side_nm_static = tile_mod.static_side(int(config.floorplan_config.num_pe_nm))
+    side_nm_static = static_side(int(config.floorplan_config.num_pe_nm))
     npe_cm = fp.tile_size_cm / fp.pe_size_cm
 
     # ---- Tiles. ----
     # Decoder lines of a tile output buffer smaller than one core: cols/numColMuxed (static).
     partial_lines = max(2, int(config.reference_subarray[1]) // int(config.columns_per_adc))
-    march = config.neurosim_code == "march2020"
-    code = dict(code=config.neurosim_code)
+    version = config.version
     # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
-    nm_tree_side = int(config.cm_pes_per_side) if march else side_nm_static
-    geo_cm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, config.cm_pes_per_side, config.tile_buffer_core,
-        False, npe_cm, fp.pe_size_cm, partial_lines, **code,
-    )
-    geo_nm = _geo_fn(
-        circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), nm_tree_side, config.tile_buffer_core,
-        True, npe_cm, fp.pe_size_cm, partial_lines, **code,
-    )
-    tf = _perf_fn(
+    nm_tree_side = int(config.cm_pes_per_side) if version.shared_tile_objects else side_nm_static
+    shared = dict(tile_buffer_core=config.tile_buffer_core, cm_pes_per_side=npe_cm, cm_pe_size=fp.pe_size_cm,
+                  partial_lines=partial_lines)
+    geo_cm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=config.cm_pes_per_side,
+                           novel=False, **shared)
+    geo_nm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), htree_side=nm_tree_side,
+                           novel=True, **shared)
+    tf = tile_performance(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
-        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, **code,
+        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
     )
     tiles = fp.tiles
 
@@ -156,13 +153,11 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
             core_rows=gcore,
             core_cols=gcore,
         ),
-        misc.BufferSizingConfig(
-            neurosim_unset_out_precision=True, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
-        ),
+        cc.sub(misc.BufferSizingConfig),
     )
     nawp_unset = sizing.num_array_write_parallel
     wg0 = wg_fn(params, config, trace, nawp_unset)  # out_precision does not depend on nawp
-    if config.neurosim_unset_out_precision:
+    if version.wg_out_precision_unset:
         nawp, n_cores = nawp_unset, sizing.num_cores
         wg = wg0
     else:
@@ -171,9 +166,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
                 nb, float(max_input), fp.num_col_per_synapse, wg0.out_precision, params.batch_size,
                 params.synapse_bits, sizes.sub_rows, sizes.sub_cols, params.buffer_overhead_constraint, gcore, gcore,
             ),
-            misc.BufferSizingConfig(
-                neurosim_unset_out_precision=False, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature
-            ),
+            cc.sub(misc.BufferSizingConfig),
         )
         nawp, n_cores = fixed.num_array_write_parallel, fixed.num_cores
         wg = wg_fn(params, config, trace, nawp)
@@ -184,11 +177,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     g = _global_parts(params, config, fp, sizes)
     total_tiles = fp.total_tiles
     bus = fp.global_bus_width
-    gb_fn = ch._buffer_fn(config.global_buffer)
-    gb_cfg = misc.BufferConfig(
-        core_rows=config.global_buffer_core, core_cols=config.global_buffer_core,
-        roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
-    )
+    gb_fn = BUFFERS[config.global_buffer]
+    gb_cfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core, core_cols=config.global_buffer_core)
 
     def gbuf(bits, share):
         return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
@@ -196,8 +186,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
     relu_reads = cc.ceil(windows * c_out / g["units"])
     relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
-    tree_cfg = logic.AdderTreeConfig(roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
-    gacc = tile_mod.per_layer(
+    tree_cfg = cc.sub(logic.AdderTreeConfig)
+    gacc = per_layer(
         lambda n: logic.adder_tree(logic.AdderTreeParams(circuit, n, g["gacc_bits"], g["units"]), tree_cfg),
         g["tile_rows_l"],
     )
@@ -215,35 +205,32 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     mp_e = jnp.where(pool, mp_reads * mp.energy, 0.0)
 
     bits_out = fp.weight_rows * nb * windows / jnp.where(novel, k, 1.0)
-    if march:  # bf95f9c: an NM layer's bits_in is ÷K too
+    if version.nm_global_bits_in_per_kernel:  # bf95f9c: an NM layer's bits_in is ÷K too
         bits_in = jnp.where(novel, fp.weight_cols / k, c_out) * nb * windows / jnp.where(pool, 4.0, 1.0)
     else:
         bits_in = c_out * nb * windows / jnp.where(pool, 4.0, 1.0)
     share = cc.ceil(total_tiles / tiles)
-    gb = tile_mod.per_layer(lambda b, s: gbuf(b, s), bits_out + bits_in, share)
+    gb = per_layer(lambda b, s: gbuf(b, s), bits_out + bits_in, share)
     gb_t, gb_e = gb.latency, gb.energy  # read of bits_out + write of bits_in
 
     rows, cols = config.tile_grid
-    htree_cfg = routing.HTreeConfig(
-        num_rows=rows, num_cols=cols, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature,
-        neurosim_code=config.neurosim_code,
-    )
+    htree_cfg = cc.sub(htree.HTreeConfig, num_rows=rows, num_cols=cols)
     tol = as_float(params.global_delay_tolerance)
-    if march:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers
+    if version.global_htree_whole_bus:  # bf95f9c: the whole bus, (bits_out + bits_in)/busWidth transfers
         bus_l = bus * jnp.ones_like(tiles)
     else:
         bus_l = cc.ceil(bus * tiles / total_tiles)
     unit_h = jnp.where(novel, geo_nm.height, geo_cm.height)
     unit_w = jnp.where(novel, geo_nm.width, geo_cm.width)
-    ght = tile_mod.per_layer(
-        lambda h, w, b: routing.htree(routing.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
+    ght = per_layer(
+        lambda h, w, b: htree.htree(htree.HTreeParams(circuit, h, w, b, tol), htree_cfg), unit_h, unit_w, bus_l
     )
-    if march:
+    if version.global_htree_whole_bus:
         ght_cyc = (bits_out + bits_in) / bus_l
     else:
         ght_cyc = cc.ceil((bits_out + bits_in) / bus_l)
     ght_t, ght_e = ght_cyc * ght.latency, ght_cyc * ght.energy
-    dram_cfg = misc.DramConfig(kind=config.dram, roadmap=cc.roadmap, mode=cc.mode, temperature=cc.temperature)
+    dram_cfg = cc.sub(misc.DramConfig, kind=config.dram)
     dram_act = misc.dram(misc.DramParams(ifm_h * ifm_w * nb), dram_cfg)
 
     batch, iters = as_float(params.batch_size), as_float(params.num_iterations)
@@ -272,7 +259,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
         # ---- WG. ----
         spill_bits = num_weights * wg.out_precision
         dram_spill = misc.dram(misc.DramParams(spill_bits), dram_cfg)
-        gb_spill = tile_mod.per_layer(lambda b: gbuf(b, 1.0), 2.0 * spill_bits)
+        gb_spill = per_layer(lambda b: gbuf(b, 1.0), 2.0 * spill_bits)
         wg_t = 2.0 * gb_t + 2.0 * dram_act.latency + wg.peak_latency + 2.0 * (dram_spill.latency + gb_spill.latency)
         wg_e = 2.0 * gb_e + 2.0 * dram_act.energy + wg.peak_energy + 2.0 * (dram_spill.energy + gb_spill.energy)
         pk_wg_t, pk_wg_e = wg.peak_latency, wg.peak_energy
@@ -307,14 +294,14 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
 
     def phase(t, e, pt, pe, per_image=True):
         s = bi if per_image else iters
-        return ch.Phase(t * s, e * s, pt * s, pe * s)
+        return Phase(t * s, e * s, pt * s, pe * s)
 
     fw = phase(fw_t, fw_e, pk_fw_t, pk_fw_e)
     ag = phase(ag_t, ag_e, pk_ag_t, pk_ag_e)
     wgp = phase(wg_t, wg_e, pk_wg_t, pk_wg_e)
     wu = phase(wu_t, wu_e, pk_wu_t, pk_wu_e, per_image=False)
-    le = ch.LatencyEnergy
-    breakdown = ch.Breakdown(
+    le = LatencyEnergy
+    breakdown = Breakdown(
         adc=le(adc_t * bi, adc_e * bi),
         accumulation=le(accu_t * bi, accu_e * bi),
         array=le(oth_t * bi, oth_e * bi),
@@ -329,10 +316,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     tile_leak = tf.leakage
     leak_power_l = tiles * tile_leak
     leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
-    layer_est = ch.LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
+    layer_est = LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
 
     def total(p):
-        return ch.Phase(*(jnp.sum(x, axis=-1) for x in p))
+        return Phase(*(jnp.sum(x, axis=-1) for x in p))
 
     tot = [total(p) for p in (fw, ag, wgp, wu)]
     bd_total = jax.tree.map(lambda x: jnp.sum(x, axis=-1), breakdown)
@@ -349,8 +336,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     n_nm = jnp.sum(jnp.where(novel, tiles, 0.0))
     n_cm = jnp.sum(jnp.where(novel, 0.0, tiles))
     gbuf_area = gbuf(1.0, 1.0).area
-    ght_area = routing.htree(
-        routing.HTreeParams(
+    ght_area = htree.htree(
+        htree.HTreeParams(
             circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus, tol
         ),
         htree_cfg,
@@ -364,7 +351,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
     wg_area = wg.area if config.training else 0.0
     tiles_area = n_nm * geo_nm.area + n_cm * geo_cm.area
     area_total = tiles_area + gbuf_area + ght_area.area + mp.area + gacc_area.area + relu.area + wg_area
-    area = ch.AreaBreakdown(
+    area = AreaBreakdown(
         total=area_total,
         adc=n_nm * geo_nm.adc + n_cm * geo_cm.adc,
         accumulation=n_nm * geo_nm.accumulation + n_cm * geo_cm.accumulation + gacc_area.area,
@@ -373,7 +360,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: tile_mod.SubArrayF
         wg_unit=as_float(wg_area),
         other=n_nm * geo_nm.other + n_cm * geo_cm.other + gbuf_area + mp.area + relu.area,
     )
-    return ch.ChipEstimate(
+    return ChipEstimate(
         area=area,
         layers=layer_est,
         fw=tot[0],

@@ -17,8 +17,7 @@ Counting conventions (spec §4.1–§4.2):
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
-
+from typing import NamedTuple, Protocol
 
 VGG8_CONV_CHANNELS = (128, 128, 256, 256, 512, 512)
 VGG8_POOL_AFTER = (False, True, False, True, False, True)
@@ -79,12 +78,17 @@ def scaled_channels(channels: int, width: float) -> int:
     return max(1, round(channels * width))
 
 
-def network_layers(model, input_shape: tuple[int, int, int]) -> list[LayerShape]:
-    """The layer table of ``model`` for images of ``input_shape`` = (H, W, C).
+class ModelShape(Protocol):
+    """What the layer table reads of a model config (``cimjax.config.schema.ModelConfig``)."""
 
-    ``model`` is anything with the fields of the experiment's ``ModelConfig`` that shape the
-    network: ``name`` (``vgg8`` or ``mlp``), ``width``, ``hidden`` and ``num_classes`` (hw reads
-    plain values; it does not import the experiment config)."""
+    name: str  # "vgg8" or "mlp"
+    width: float  # VGG-8 channel multiplier
+    hidden: int  # MLP hidden units
+    num_classes: int
+
+
+def network_layers(model: ModelShape, input_shape: tuple[int, int, int]) -> list[LayerShape]:
+    """The layer table of ``model`` for images of ``input_shape`` = (H, W, C)."""
     h, w, c = input_shape
     layers: list[LayerShape] = []
     if model.name == "vgg8":

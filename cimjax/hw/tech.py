@@ -1,8 +1,8 @@
 """Technology tables and simple transistor formulas (spec §5.3 and §5.9) as pure ``jnp``.
 
 Source: DNN+NeuroSim V2.0 ``Technology.cpp`` (PTM-based conventional CMOS, values at
-300 K), ``formula.cpp`` and ``Param.cpp`` (wire table), as tabulated in spec §5.9 and §5.3;
-the wire temperature factor is V2.1's. Nothing here is fitted by cimjax.
+300 K) and ``formula.cpp``, as tabulated in spec §5.9. Nothing here is fitted by cimjax. The
+wire table is :mod:`cimjax.hw.wiring`.
 
 The technology node is a *continuous* parameter: every table column is interpolated
 linearly in the node with ``jnp.interp`` over the tabulated nodes 7, 10, 14, 22, 32, 45,
@@ -12,18 +12,18 @@ table has no such points). Nodes below 22 nm are FinFETs (spec §5.9), so quanti
 change definition there (effective width, overlap capacitance) jump at 22 nm, and between
 14 and 22 nm the interpolated per-width values mix the planar and FinFET tables.
 
-Valid ranges: node in [7, 130] nm, wire width in [14, 200] nm. Python (concrete) inputs
+Valid range: node in [7, 130] nm. Python (concrete) inputs
 outside raise ``ValueError``; traced inputs (inside ``jit``/``vmap``/``grad``) are clipped to
 the range instead (gradient 0 outside). Roadmaps are static strings, ``"HP"`` or ``"LSTP"``
 (NeuroSim's ``deviceroadmap`` 1 / 2; LSTP is the V2.0 default).
 
-Units: inputs are named with their unit (``node_nm``, ``wire_width_nm``, ``temperature_k``);
-every output is SI (V, m, A/m, F/m, F, Ω, Ω/m, A, W, s).
+Units: inputs are named with their unit (``node_nm``); every output is SI (V, m, A/m, F/m, F,
+Ω, A, W, s).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -42,12 +42,6 @@ NODES_NM = (7.0, 10.0, 14.0, 22.0, 32.0, 45.0, 65.0, 90.0, 130.0)
 NODE_RANGE_NM = (7.0, 130.0)
 #: Nodes strictly below this are FinFETs (spec §5.9).
 FINFET_BELOW_NM = 22.0
-#: Tabulated wire widths, nm (ascending), spec §5.3.
-WIRE_WIDTHS_NM = (14.0, 22.0, 32.0, 40.0, 50.0, 100.0, 200.0)
-#: Valid wire-width range, nm.
-WIRE_WIDTH_RANGE_NM = (14.0, 200.0)
-#: V2.1 wire resistivity temperature coefficient, 1/K (spec §5.3, §6).
-WIRE_TEMPERATURE_COEFFICIENT = 0.00451
 #: Reference temperature of every table, K.
 REFERENCE_TEMPERATURE_K = 300.0
 
@@ -97,11 +91,6 @@ _I_OFF_SI = {"HP": 1e-3, "LSTP": 1e-6}
 _FIN_NODES_NM = (7.0, 10.0, 14.0)
 _FIN = dict(pitch=(22, 28, 32), width=(7, 9, 10), height=(18, 21, 23))
 
-# Wire table (spec §5.3): wire width → aspect ratio, resistivity (Ω·m), in WIRE_WIDTHS_NM order.
-_WIRE_ASPECT_RATIO = (2.10, 2.00, 1.90, 1.90, 2.34, 2.30, 2.10)
-_WIRE_RESISTIVITY = (7.43e-8, 5.41e-8, 4.51e-8, 4.03e-8, 3.91e-8, 2.73e-8, 2.42e-8)
-# V2.1's node → wire width pairing (spec §5.3), in NODES_NM order.
-_NODE_WIRE_WIDTH_NM = (14, 14, 22, 32, 40, 50, 100, 200, 200)
 
 
 class Technology(NamedTuple):
@@ -125,6 +114,9 @@ class Technology(NamedTuple):
       finfet: bool, node < 22 nm.
       fin_pitch / fin_width / fin_height: fin geometry, m (interpolated over 7–14 nm and
         held at the 14-nm values up to 22 nm; 0 for planar nodes).
+      cells: None, or a dict of quantities derived from the fields above (standard-cell
+        layout values and gates, :func:`cimjax.hw.components.gates.with_standard_cells`),
+        computed once and looked up instead of re-derived.
     """
 
     node: Array
@@ -143,6 +135,7 @@ class Technology(NamedTuple):
     fin_pitch: Array
     fin_width: Array
     fin_height: Array
+    cells: Optional[dict] = None
 
 
 def _dtype():
@@ -159,7 +152,7 @@ def _concrete(x: ArrayLike):
         return None
 
 
-def _check_range(name: str, x: ArrayLike, lo: float, hi: float) -> Array:
+def check_range(name: str, x: ArrayLike, lo: float, hi: float) -> Array:
     """Raise ValueError for a concrete ``x`` outside [lo, hi]; clip a traced one."""
     v = _concrete(x)
     if v is not None and not np.all(np.isfinite(v) & (v >= lo) & (v <= hi)):
@@ -197,7 +190,7 @@ def _ramps(x: Array, xp) -> Array:
     return jnp.clip((xe - xp[:-1].astype(xe.dtype)) / np.diff(xp).astype(xe.dtype), 0.0, 1.0)
 
 
-def _interp(x: Array, xp, fp) -> Array:
+def interp(x: Array, xp, fp) -> Array:
     """``jnp.interp(x, xp, fp)`` for static ``xp``/``fp`` (see :func:`_ramps`)."""
     x = jnp.asarray(x).astype(_dtype())
     fp = np.asarray(fp, float)
@@ -223,15 +216,15 @@ def technology(node_nm: ArrayLike, roadmap: str = "LSTP") -> Technology:
       ValueError: unknown roadmap, or a concrete node outside [7, 130] nm.
     """
     roadmap = check_roadmap(roadmap)
-    node = _check_range("node_nm", node_nm, *NODE_RANGE_NM)
+    node = check_range("node_nm", node_nm, *NODE_RANGE_NM)
     table = _TABLE[roadmap]
-    col = {name: _interp(node, NODES_NM, np.asarray(table[name], float) * si) for name, si in _SI.items()}
+    col = {name: interp(node, NODES_NM, np.asarray(table[name], float) * si) for name, si in _SI.items()}
     i_off_si = _I_OFF_SI[roadmap]
-    i_off_n = _interp(node, NODES_NM, np.asarray(table["i_off_n"], float) * i_off_si)
-    i_off_n_400k = _interp(node, NODES_NM, np.asarray(table["i_off_n_400k"], float) * i_off_si)
+    i_off_n = interp(node, NODES_NM, np.asarray(table["i_off_n"], float) * i_off_si)
+    i_off_n_400k = interp(node, NODES_NM, np.asarray(table["i_off_n_400k"], float) * i_off_si)
     finfet = node < FINFET_BELOW_NM
     fin = {
-        k: jnp.where(finfet, _interp(node, _FIN_NODES_NM, np.asarray(v, float) * 1e-9), 0.0)
+        k: jnp.where(finfet, interp(node, _FIN_NODES_NM, np.asarray(v, float) * 1e-9), 0.0)
         for k, v in _FIN.items()
     }
     return Technology(
@@ -388,116 +381,3 @@ def horowitz(
     alpha = 1.0 / (tau * jnp.asarray(ramp_input).astype(dtype))
     delay = tau * jnp.sqrt(np.log(v_s) ** 2 + 2.0 * alpha * beta * (1.0 - v_s))
     return delay, (1.0 - v_s) / delay
-
-
-def nonlinear_resistance(
-    resistance: ArrayLike,
-    voltage: ArrayLike,
-    read_voltage: ArrayLike,
-    write_voltage: ArrayLike,
-    nonlinearity: ArrayLike,
-) -> Array:
-    """Voltage-dependent cell resistance (cross-point cells only), spec §5.9.
-
-    ``R(V) = R·(V/V_r)·NL^((V_r − V)/(V_w/2))``: ``R`` at ``V = V_r``; ``NL`` is the I–V
-    nonlinearity (current ratio at ``V_w`` vs ``V_w/2``, 10 by default, spec §5.3).
-
-    Args:
-      resistance: resistance at the read voltage, Ω.
-      voltage: applied voltage V, V.
-      read_voltage: V_r, V.
-      write_voltage: V_w, V.
-      nonlinearity: NL, 1 (> 0).
-
-    Returns:
-      ``R(V)``, Ω.
-    """
-    dtype = _dtype()
-    r, v, v_r, v_w, nl = (
-        jnp.asarray(a).astype(dtype) for a in (resistance, voltage, read_voltage, write_voltage, nonlinearity)
-    )
-    return r * (v / v_r) * nl ** ((v_r - v) / (v_w / 2.0))
-
-
-def wire_width_for_node(node_nm: ArrayLike) -> Array:
-    """Wire width paired with a node (V2.1's ``Param.cpp`` comments, spec §5.3), nm.
-
-    130/90 → 200; 65 → 100; 45 → 50; 32 → 40; 22 → 32; 14 → 22; 10/7 → 14, linear in the
-    node between tabulated nodes. Valid for [7, 130] nm.
-
-    Args:
-      node_nm: technology node, nm, any shape.
-
-    Returns:
-      Wire width, **nm** (the unit :func:`wire_resistance_per_length` takes).
-
-    Raises:
-      ValueError: a concrete node outside [7, 130] nm.
-    """
-    node = _check_range("node_nm", node_nm, *NODE_RANGE_NM)
-    return _interp(node, NODES_NM, _NODE_WIRE_WIDTH_NM)
-
-
-def wire_table(wire_width_nm: ArrayLike) -> tuple[Array, Array]:
-    """Aspect ratio and resistivity (at 300 K) of a wire width, spec §5.3.
-
-    Linear in the wire width between the tabulated widths 14, 22, 32, 40, 50, 100, 200 nm.
-
-    Args:
-      wire_width_nm: wire width, nm, in [14, 200]; any shape.
-
-    Returns:
-      ``(aspect ratio, resistivity in Ω·m)``.
-
-    Raises:
-      ValueError: a concrete width outside [14, 200] nm.
-    """
-    width = _check_range("wire_width_nm", wire_width_nm, *WIRE_WIDTH_RANGE_NM)
-    aspect_ratio = _interp(width, WIRE_WIDTHS_NM, _WIRE_ASPECT_RATIO)
-    return aspect_ratio, _interp(width, WIRE_WIDTHS_NM, _WIRE_RESISTIVITY)
-
-
-def wire_resistance_per_length(wire_width_nm: ArrayLike, temperature_k: ArrayLike = 300.0) -> Array:
-    """Unit wire resistance ``ρ(T)/(w²·AR)``, spec §5.3 (about 13.3 Ω/µm at 40 nm, 300 K).
-
-    ``ρ(T) = ρ·(1 + 0.00451·(T − 300))`` is V2.1's temperature term (spec §6 writes
-    ``|T − 300|``; the signed form is used, so resistivity falls below 300 K). V2.0 has no
-    temperature term: pass ``temperature_k = 300`` to reproduce it.
-
-    Args:
-      wire_width_nm: wire width w, nm, in [14, 200]; any shape.
-      temperature_k: temperature, K (broadcast against the width).
-
-    Returns:
-      Resistance per length, Ω/m.
-
-    Raises:
-      ValueError: a concrete width outside [14, 200] nm.
-    """
-    width = _check_range("wire_width_nm", wire_width_nm, *WIRE_WIDTH_RANGE_NM)
-    aspect_ratio, resistivity = wire_table(width)
-    temperature = jnp.asarray(temperature_k).astype(_dtype())
-    resistivity = resistivity * (1.0 + WIRE_TEMPERATURE_COEFFICIENT * (temperature - REFERENCE_TEMPERATURE_K))
-    w = width * 1e-9
-    return resistivity / (w * w * aspect_ratio)
-
-
-def wire_resistance_per_cell(
-    wire_width_nm: ArrayLike, cell_size_f: ArrayLike, temperature_k: ArrayLike = 300.0
-) -> Array:
-    """Wire resistance across one cell, spec §5.3: unit R × wire width × cell size in F.
-
-    As the spec states it, the length of a cell's wire is its height (or width) in F times
-    the *wire width* (not the node).
-
-    Args:
-      wire_width_nm: wire width, nm, in [14, 200].
-      cell_size_f: cell height (for a column wire) or width (row wire), in F.
-      temperature_k: temperature, K.
-
-    Returns:
-      Resistance per cell, Ω.
-    """
-    width = _check_range("wire_width_nm", wire_width_nm, *WIRE_WIDTH_RANGE_NM)
-    length = width * 1e-9 * jnp.asarray(cell_size_f).astype(_dtype())
-    return wire_resistance_per_length(width, temperature_k) * length

@@ -12,9 +12,9 @@ Inputs are the sub-array figures of :class:`SubArrayFigures` (one read of one in
 bit-vector, one weight update of one sub-array) and the floorplan; outputs are per-image
 figures of *one tile call* (``TileFigures``): the chip multiplies energies by the layer's
 tiles and takes latencies of the (largest) first tile.
-The static structure (:func:`tile_geometry`: areas, sizes, leakage, buffer plan) and the
-shared input types are in :mod:`cimjax.hw.tile_geometry` (re-exported here); this module has the
-per-image performance (:func:`tile_performance`).
+The static structure (:func:`cimjax.hw.tile_geometry.tile_geometry`: areas, sizes, leakage,
+buffer plan) is :mod:`cimjax.hw.tile_geometry`, the types :mod:`cimjax.hw.tile_types`; this
+module has the per-image performance (:func:`tile_performance`).
 
 Where cimjax departs from (or simplifies) the released code, on purpose:
 
@@ -36,7 +36,7 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
   config). A partial *input* buffer (``numPECM·numBitInput·rows`` < 1024, not at the
   defaults) gets the same static decoder lines, where NeuroSim's has ``numBitInput``.
 
-Released behaviour reproduced on purpose (quirks, :func:`tile_buffer_plan`):
+Released behaviour reproduced on purpose (quirks, :func:`cimjax.hw.tile_geometry.tile_buffer_plan`):
 
 * **Shared tile-buffer core counts.** ``TileInitialize`` stores the numbers of input and output
   buffer cores in one pair of globals, written first for the NM tile and then overwritten by
@@ -54,11 +54,11 @@ Released behaviour reproduced on purpose (quirks, :func:`tile_buffer_plan`):
   (:func:`cimjax.hw.components.logic.row_layout_area`); PE and tile are squares of their
   summed areas.
 
-NeuroSim's March 2020 code (``code="march2020"``; neurosim/DNN_NeuroSim_V2.0 commit bf95f9c,
+NeuroSim's March 2020 code (``cfg.version`` flags; neurosim/DNN_NeuroSim_V2.0 commit bf95f9c,
 ``Tile.cpp``, ``ProcessingUnit.cpp``, ``Chip.cpp``, read for their formulas; the manual's
 Fig. 34 run). Where it differs from the current code (d4de5bc), cimjax follows it:
 
-* **One set of tile and PE objects.** ``TileInitialize`` and ``ProcessingUnitInitialize`` keep
+* **One set of tile and PE objects** (``shared_tile_objects``). ``TileInitialize`` and ``ProcessingUnitInitialize`` keep
   the accumulator, tile buffers, tile H-tree and PE adder tree/buses/DFFs in single globals,
   initialised for the NM tile and then overwritten by the CM tile's. NM tiles therefore use the
   CM tile's: accumulator (``numPECM`` per side inputs, ``numPECM·cols/numColMuxed`` trees,
@@ -67,15 +67,15 @@ Fig. 34 run). Where it differs from the current code (d4de5bc), cimjax follows i
   ``numPECM·rows`` bits wide, at the NM PE's size) and PE adder tree/buses/output DFFs (sized
   on the CM PE's sub-array grid). The PE objects match the NM PE's own when both PEs have the
   same sub-array grid (Fig. 34: 4×4); the accumulator, buffers and H-tree do not.
-* **Tile accumulation** reads ``numColMuxed`` times per image (``accumulation->
+* **Tile accumulation** (``tile_accumulation_col_muxed_reads``) reads ``numColMuxed`` times per image (``accumulation->
   CalculateLatency(numColMuxed, …)``), not ``(numInVector/numBitInput)·numColMuxed``; every
   branch (CM and NM).
-* **NM row count.** ``ChipCalculatePerformance`` hands each NM tile ``min(PE_NM, R)`` weight
+* **NM row count** (``nm_tile_rows_per_pe``). ``ChipCalculatePerformance`` hands each NM tile ``min(PE_NM, R)`` weight
   rows (the later code ``min(PE_NM·numPENM, R)``), and each PE gets ``⌊rows/numPENM⌋``.
-* **NM tile traffic**: ``rows·numInVector/numPENM`` input bits (the later code ÷√numPENM) over
-  the CM tree's ``numPECM·rows``-bit bus; the tile H-tree is the March one
+* **NM tile traffic**: ``rows·numInVector/numPENM`` input bits (``nm_tile_input_bits_per_pe``;
+  the later code ÷√numPENM) over the CM tree's ``numPECM·rows``-bit bus (``shared_tile_objects``); the tile H-tree is the March one
   (:mod:`cimjax.hw.components.routing`).
-* **PE buses** at delay tolerance 0 (``ProcessingUnitInitialize`` passes 0 to
+* **PE buses** (``pe_bus_optimal_repeater``) at delay tolerance 0 (``ProcessingUnitInitialize`` passes 0 to
   ``Bus::Initialize``: the optimal repeater). The later code does the same; cimjax's current
   model keeps ``localBusDelayTolerance`` there, unchanged.
 
@@ -93,8 +93,9 @@ i·PE_NM)`` rows in the March code).
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -103,43 +104,10 @@ from cimjax.hw.components import logic, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.cost import Cost
 from cimjax.hw.floorplan import Floorplan
-from cimjax.hw.tile_geometry import (TILE_TREE_FOLDED_RATIO, RollupSizes, SubArrayFigures, TileBufferPlan,
-                                     TileGeometry, _adder_tree, _plan_buffer, tile_buffer_plan, tile_geometry)
-
-__all__ = [  # the geometry half's public names are re-exported from cimjax.hw.tile_geometry
-    "RollupSizes", "SubArrayFigures", "TILE_TREE_FOLDED_RATIO", "TileBufferPlan", "TileFigures",
-    "TileGeometry", "per_layer", "static_side", "tile_buffer_plan", "tile_geometry", "tile_performance",
-]
+from cimjax.hw.tile_geometry import adder_tree, plan_buffer
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileFigures, TileGeometry
 
 Array = jax.Array
-
-
-class TileFigures(NamedTuple):
-    """Per-image figures of one tile call of each layer, ``(L,)`` each (s, J)."""
-
-    fw_latency: Array
-    fw_energy: Array
-    ag_latency: Array
-    ag_energy: Array
-    peak_fw_latency: Array
-    peak_fw_energy: Array
-    peak_ag_latency: Array
-    peak_ag_energy: Array
-    wu_latency: Array
-    wu_energy: Array
-    peak_wu_latency: Array
-    peak_wu_energy: Array
-    buffer_latency: Array
-    buffer_energy: Array
-    ic_latency: Array
-    ic_energy: Array
-    adc_latency: Array
-    adc_energy: Array
-    accumulation_latency: Array
-    accumulation_energy: Array
-    other_latency: Array
-    other_energy: Array
-    leakage: Array
 
 
 def per_layer(fn: Callable[..., Cost], *args) -> Cost:
@@ -149,10 +117,11 @@ def per_layer(fn: Callable[..., Cost], *args) -> Cost:
 
 
 def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
-    bus_cfg = routing.BusConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
+    bus_cfg = cfg.sub(routing.BusConfig)
     return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
 
 
+@functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines"))
 def tile_performance(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -166,29 +135,27 @@ def tile_performance(
     out_channels: Array,
     tile_buffer_core: int,
     partial_lines: int | None = None,
-    code: str = "current",
 ) -> TileFigures:
     """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
 
     Args:
-      circuit, cfg: shared circuit params and component config.
+      circuit, cfg: shared circuit params and component config (its ``version`` flags select
+        the March 2020 rules of the module docstring; ``geometry_nm`` must be built with it).
       fp: the floorplan.
       sub: sub-array figures (per layer reads, per sub-array write).
       sizes: shared traced sizes.
-      geometry_cm, geometry_nm: :func:`tile_geometry` of the CM and NM tiles.
+      geometry_cm, geometry_nm: :func:`~cimjax.hw.tile_geometry.tile_geometry` of the CM and NM tiles.
       num_in_vector: ``(L,)`` input bit-vectors per image (valid windows × input bits).
       out_channels: ``(L,)`` ``C_out``.
       tile_buffer_core: static tile buffer core side (32).
       partial_lines: static decoder lines of a tile buffer smaller than one core (default
-        ``tile_buffer_core``; :func:`tile_geometry`).
-      code: static NeuroSim code version, ``"current"`` or ``"march2020"`` (module docstring;
-        ``geometry_nm`` must then be built with the same code).
+        ``tile_buffer_core``; :func:`~cimjax.hw.tile_geometry.tile_geometry`).
 
     Returns:
       :class:`TileFigures`.
     """
     c = cfg
-    march = code == "march2020"
+    version = cfg.version
     partial_lines = tile_buffer_core if partial_lines is None else partial_lines
     nv = as_float(num_in_vector)
     nb = sizes.num_bit_input
@@ -199,7 +166,7 @@ def tile_performance(
     side_nm = jnp.sqrt(npe_nm)
     npe_cm = T / P  # PEs per side of a CM tile
     R, C = fp.weight_rows, fp.weight_cols
-    if march:  # Chip.cpp (bf95f9c): an NM tile gets min(PE_NM, R) rows
+    if version.nm_tile_rows_per_pe:  # Chip.cpp (bf95f9c): an NM tile gets min(PE_NM, R) rows
         rows_t = jnp.where(novel, jnp.minimum(Pn, R), jnp.minimum(T, R))
     else:
         rows_t = jnp.where(novel, jnp.minimum(Pn * npe_nm, R), jnp.minimum(T, R))
@@ -212,7 +179,7 @@ def tile_performance(
     full_dup = (~novel) & (speedup > 1) & (sr >= npe_cm) & (sc >= npe_cm)
     part_dup = (~novel) & (speedup > 1) & ~full_dup
     # PE call: matrix size and sub-array duplication handed to the PE.
-    rows_nm = c.floor(rows_t / npe_nm) if march else rows_t / npe_nm  # March: an int argument
+    rows_nm = c.floor(rows_t / npe_nm) if version.nm_tile_rows_per_pe else rows_t / npe_nm  # March: an int
     rows_p = jnp.where(novel, rows_nm, jnp.where(full_dup, rows_t, jnp.minimum(P, rows_t)))
     cols_p = jnp.where(full_dup, cols_t, jnp.minimum(jnp.where(novel, Pn, P), cols_t))
     dup_r = jnp.where(full_dup, c.ceil(sr / npe_cm), 1.0)
@@ -222,7 +189,7 @@ def tile_performance(
     grid = c.ceil(pe_size / sub_r)  # numSubArrayRow (= Col) of the PE
     # The sub-array grid the PE's adder tree, buses and output DFFs were initialised for: the
     # PE's own, or (March 2020: one set of PE objects, the CM PE's last) the CM PE's.
-    grid_obj = c.ceil(P / sub_r) + jnp.zeros_like(grid) if march else grid
+    grid_obj = c.ceil(P / sub_r) + jnp.zeros_like(grid) if version.shared_tile_objects else grid
     n_sa_r = jnp.maximum(c.ceil(rows_p / sub_r), 1.0)
     n_sa_c = jnp.maximum(c.ceil(cols_p / sub_c), 1.0)
     n_sa = n_sa_r * n_sa_c
@@ -236,7 +203,7 @@ def tile_performance(
     adder_bits = sizes.adc_bits + nb + 1.0
     reads_acc = jnp.floor(nv / nb) * sizes.columns_per_adc  # (numInVector/numBitInput)·numColMuxed
     trees_pe = c.ceil(grid_obj * sub_c / sizes.columns_per_adc)
-    pe_tree = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
+    pe_tree = per_layer(lambda n, b, t: adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
     tree_lat = jnp.where(case_b, 0.0, pe_tree.latency * reads_acc)
     tree_e = jnp.where(case_b, 0.0, pe_tree.energy * reads_acc) * jnp.where(case_a, n_sa, 1.0)
     sa_fw_t = nv * sub.fw_latency
@@ -275,7 +242,7 @@ def tile_performance(
     buf_out_e = jnp.floor(nv / nb) * dff_out.energy
     # March 2020: ProcessingUnitInitialize builds the PE buses with delay tolerance 0 (the
     # optimal repeater, Bus::Initialize skips its search).
-    tol = jnp.zeros_like(sizes.local_delay_tolerance) if march else sizes.local_delay_tolerance
+    tol = jnp.zeros_like(sizes.local_delay_tolerance) if version.pe_bus_optimal_repeater else sizes.local_delay_tolerance
     bus_in = per_layer(lambda n: _bus(circuit, cfg, n, sub.width, sub_r, tol), grid_obj)
     bus_out = per_layer(lambda n: _bus(circuit, cfg, n, sub.height, n * sub_c, tol), grid_obj)
     cyc_in = rows_p * nv / sub_r
@@ -314,16 +281,15 @@ def tile_performance(
     pe_rows_cm = c.ceil(rows_t / P)
     acc_inputs = jnp.where(novel, npe_nm, jnp.where(part_dup, pe_rows_cm, npe_cm))
     use_acc = jnp.where(novel, True, jnp.where(part_dup, pe_rows_cm > 1, ~full_dup))
-    if march:
-        # bf95f9c: one (the CM tile's) accumulator for every tile, read numColMuxed times.
+    if version.shared_tile_objects:  # bf95f9c: one (the CM tile's) accumulator for every tile
         acc_bits = adder_bits + c.log2ceil(P / sub_r)
         acc_trees = c.ceil(npe_cm * sub_c / sizes.columns_per_adc)
-        reads_tile = sizes.columns_per_adc
     else:
         acc_bits = adder_bits + c.log2ceil(pe_size / sub_r)
         acc_trees = c.ceil(jnp.where(novel, npe_nm, npe_cm) * sub_c / sizes.columns_per_adc)
-        reads_tile = reads_acc
-    acc = per_layer(lambda n, b, t: _adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
+    # bf95f9c reads the tile accumulator numColMuxed times per image.
+    reads_tile = sizes.columns_per_adc if version.tile_accumulation_col_muxed_reads else reads_acc
+    acc = per_layer(lambda n, b, t: adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
     acc_t = jnp.where(use_acc, acc.latency * reads_tile, 0.0)
     acc_e = jnp.where(use_acc, acc.energy * reads_tile, 0.0)
     t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + acc_t, t_pk_fw + acc_t, t_pk_ag + acc_t
@@ -331,17 +297,17 @@ def tile_performance(
     t_acc, e_acc = t_acc + 2.0 * acc_t, e_acc + 2.0 * acc_e
 
     # Tile input/output buffers and H-tree (FW and AG; breakdown ×2).
-    if march:  # bf95f9c: NM input bits ÷numPENM, over the (CM) tile tree's numPECM·rows bus
+    if version.nm_tile_input_bits_per_pe:  # bf95f9c: NM input bits ÷numPENM
         bits_out = jnp.where(novel, rows_t * nv / npe_nm, rows_t * nv)
     else:
         bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
     bits_in = jnp.floor(cols_t) * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
-    if march:
+    if version.shared_tile_objects:  # bf95f9c: over the (CM) tile tree's numPECM·rows bus
         bus_w = npe_cm * sub_r + jnp.zeros_like(rows_t)
     else:
         bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
     plan = jax.tree.map(lambda a, b: jnp.where(novel, a, b), geometry_nm.buffers, geometry_cm.buffers)
-    buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
     in_buf = per_layer(
         lambda b, n, w, bw, cb, pa: buf(b, n, w, bw, cb, pa),
         bits_out, plan.in_cores, plan.in_width, bus_w, plan.in_core_bits, plan.in_partial,

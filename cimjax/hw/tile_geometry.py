@@ -2,118 +2,32 @@
 
 Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` (``ProcessingUnitInitialize``,
 ``ProcessingUnitCalculateArea``) and ``Tile.cpp`` (``TileInitialize``, ``TileCalculateArea``),
-read for their structure only. The static-structure half of the sub-array → PE → tile roll-up
-of :mod:`cimjax.hw.tile` (which has the per-image performance, re-exports every public name
-here, and whose docstring describes the departures, quirks and March 2020 code both halves
-follow). Also holds the roll-up's shared input types, :class:`SubArrayFigures` and
-:class:`RollupSizes`.
+read for their structure only. The static-structure half of the sub-array → PE → tile roll-up;
+:mod:`cimjax.hw.tile` has the per-image performance, and its docstring describes the departures,
+quirks and March 2020 code both halves follow. The types are :mod:`cimjax.hw.tile_types`.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import functools
 
 import jax
 import jax.numpy as jnp
 
-from cimjax.hw.components import logic, misc, routing
+from cimjax.hw.components import htree, logic, misc
 from cimjax.hw.components.params import CircuitParams, ComponentConfig
 from cimjax.hw.cost import Cost
+from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileBufferPlan, TileGeometry
 
 Array = jax.Array
 
 
-class SubArrayFigures(NamedTuple):
-    """What the roll-up needs from the sub-array model.
-
-    Area fields are scalars (one sub-array, m²; ``height``/``width`` in m); read fields are
-    per layer ``(L,)`` for ONE read (one input bit-vector); the ``adc``/``accumulation``/
-    ``other`` read fields are the forward plus the transposed (AG) read, as NeuroSim's
-    breakdown counters; ``write_*`` is one weight update of one sub-array.
-    """
-
-    area: Array
-    height: Array
-    width: Array
-    area_adc: Array
-    area_accumulation: Array
-    area_array: Array
-    area_other: Array
-    leakage: Array
-    fw_latency: Array
-    fw_energy: Array
-    ag_latency: Array
-    ag_energy: Array
-    adc_latency: Array
-    adc_energy: Array
-    accumulation_latency: Array
-    accumulation_energy: Array
-    other_latency: Array
-    other_energy: Array
-    write_latency: Array
-    write_energy: Array
-
-
-class TileGeometry(NamedTuple):
-    """Static-structure figures of the CM and NM tiles (scalars): areas by bucket, sizes, leakage,
-    and the tile buffers' plan (:class:`TileBufferPlan`)."""
-
-    area: Array
-    ic: Array
-    adc: Array
-    accumulation: Array
-    other: Array
-    array: Array
-    height: Array
-    width: Array
-    pe_height: Array
-    pe_width: Array
-    leakage_pe: Array
-    leakage_periphery: Array
-    buffers: "TileBufferPlan"
-    leakage_pe_tree: Array  # the PE adder tree's share of leakage_pe (full sub-array grid)
-    leakage_acc: Array  # the tile accumulator's share of leakage_periphery
-    htree_latency: Array  # one transfer through the tile H-tree, s
-    htree_energy: Array  # one transfer through the tile H-tree, J
-
-
-class TileBufferPlan(NamedTuple):
-    """How NeuroSim sizes a tile's input and output register-file buffers (scalars).
-
-    ``*_core_bits``/``*_width``: bits of one core and its interface; ``*_partial``: the tile
-    needs less than one full core (then ``core_bits`` is what it needs); ``*_cores``: the core
-    counts, the CM tile's for both tile kinds as released (:mod:`cimjax.hw.tile` docstring).
-    """
-
-    in_core_bits: Array
-    in_width: Array
-    in_partial: Array
-    in_cores: Array
-    out_core_bits: Array
-    out_width: Array
-    out_partial: Array
-    out_cores: Array
-
-
-class RollupSizes(NamedTuple):
-    """Traced sizes shared by the roll-up (scalars)."""
-
-    sub_rows: Array
-    sub_cols: Array
-    columns_per_adc: Array
-    adc_bits: Array  # log2(levelOutput)
-    num_bit_input: Array
-    tile_buffer_bits: Array  # tile buffer core bits (32·32)
-    tile_buffer_width: Array  # tile buffer core interface (32)
-    local_delay_tolerance: Array
-
-
-def _adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
-    tree_cfg = logic.AdderTreeConfig(roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature)
+def adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
+    tree_cfg = cfg.sub(logic.AdderTreeConfig)
     return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees, layout_width), tree_cfg)
 
 
-def tile_buffer_plan(cfg: ComponentConfig, sizes: "RollupSizes", acc_inputs, pe_size, cm_pes_per_side,
+def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_size, cm_pes_per_side,
                      cm_pe_size) -> TileBufferPlan:
     """The tile's input/output buffer plan as ``TileInitialize`` makes it (:mod:`cimjax.hw.tile` docstring).
 
@@ -151,15 +65,12 @@ def tile_buffer_plan(cfg: ComponentConfig, sizes: "RollupSizes", acc_inputs, pe_
     )
 
 
-def _plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
+def plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
     """``fn(bits, cores, width, bus_width, core_bits, partial)`` → the register-file buffer
     :class:`Cost`: a full ``tile_buffer_core²`` core, or (``partial``) one of ``core_bits``
     with ``partial_lines`` decoder lines."""
     full_fn = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
-    part_cfg = misc.BufferConfig(
-        core_rows=partial_lines, core_cols=tile_buffer_core, roadmap=cfg.roadmap, mode=cfg.mode,
-        temperature=cfg.temperature,
-    )
+    part_cfg = cfg.sub(misc.BufferConfig, core_rows=partial_lines, core_cols=tile_buffer_core)
 
     def fn(bits, cores, width, bus_width, core_bits, partial):
         full = full_fn(bits, cores, width, bus_width)
@@ -172,9 +83,7 @@ def _plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
 
 
 def _tile_buffer(circuit, cfg, core_rows, core_cols):
-    buf_cfg = misc.BufferConfig(
-        core_rows=core_rows, core_cols=core_cols, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature
-    )
+    buf_cfg = cfg.sub(misc.BufferConfig, core_rows=core_rows, core_cols=core_cols)
 
     def fn(bits, cores, width, bus_width):
         return misc.register_file_buffer(misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0), buf_cfg)
@@ -185,16 +94,14 @@ def _tile_buffer(circuit, cfg, core_rows, core_cols):
 TILE_TREE_FOLDED_RATIO = 16.0  #: channel folding of a tile's H-tree (NeuroSim ``TileCalculateArea``)
 
 
-def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance, code: str = "current") -> Cost:
-    tree_cfg = routing.HTreeConfig(
-        num_rows=side, num_cols=side, roadmap=cfg.roadmap, mode=cfg.mode, temperature=cfg.temperature,
-        neurosim_code=code,
-    )
+def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
+    tree_cfg = cfg.sub(htree.HTreeConfig, num_rows=side, num_cols=side)
     # Tile trees fold their channel 16× (TileCalculateArea), the chip tree 4× (treeFoldedRatio).
-    params = routing.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
-    return routing.htree(params, tree_cfg)
+    params = htree.HTreeParams(circuit, unit_h, unit_w, width, tolerance, folded_ratio=TILE_TREE_FOLDED_RATIO)
+    return htree.htree(params, tree_cfg)
 
 
+@functools.partial(jax.jit, static_argnames=("cfg", "htree_side", "tile_buffer_core", "novel", "partial_lines"))
 def tile_geometry(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -202,13 +109,13 @@ def tile_geometry(
     sizes: RollupSizes,
     pe_size: Array,
     pes_per_side: Array,
+    *,
     htree_side: int,
     tile_buffer_core: int,
     novel: bool = False,
     cm_pes_per_side: Array | None = None,
     cm_pe_size: Array | None = None,
     partial_lines: int | None = None,
-    code: str = "current",
 ) -> TileGeometry:
     """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
 
@@ -222,13 +129,13 @@ def tile_geometry(
     tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
     ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
     counts; ``partial_lines`` (static, default ``tile_buffer_core``) the decoder lines of an
-    output buffer smaller than one core (``cols/numColMuxed``); ``code`` (static) the NeuroSim
-    code version (``"march2020"``: an NM tile built from the CM tile's accumulator, buffer plan,
-    H-tree and PE adder tree, and the March H-tree; :mod:`cimjax.hw.tile` docstring). With ``"march2020"`` the
-    caller passes the CM tile's PE grid as ``htree_side`` of an NM tile.
+    output buffer smaller than one core (``cols/numColMuxed``). ``cfg.version.shared_tile_objects``
+    (March 2020): an NM tile built from the CM tile's accumulator, buffer plan, H-tree and PE
+    adder tree (:mod:`cimjax.hw.tile` docstring); the caller then passes the CM tile's PE grid
+    as ``htree_side`` of an NM tile.
     """
     c = cfg
-    march = code == "march2020"
+    shared_cm = cfg.version.shared_tile_objects and novel
     cm_pes_per_side = pes_per_side if cm_pes_per_side is None else cm_pes_per_side
     cm_pe_size = pe_size if cm_pe_size is None else cm_pe_size
     partial_lines = tile_buffer_core if partial_lines is None else partial_lines
@@ -237,12 +144,12 @@ def tile_geometry(
     n_sub = grid * grid_c
     adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
     adc_per_row = sizes.sub_cols / sizes.columns_per_adc
-    if march and novel:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
+    if shared_cm:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
         grid_obj = jnp.maximum(c.ceil(cm_pe_size / sizes.sub_rows), 1.0)
-        pe_tree = _adder_tree(circuit, cfg, grid_obj, adder_bits, c.ceil(grid_obj * adc_per_row), sub.width)
+        pe_tree = adder_tree(circuit, cfg, grid_obj, adder_bits, c.ceil(grid_obj * adc_per_row), sub.width)
         stages = jnp.maximum(c.log2ceil(grid_obj), 0.0)
     else:
-        pe_tree = _adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
+        pe_tree = adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
         stages = jnp.maximum(c.log2ceil(grid), 0.0)
     n_in = sizes.num_bit_input * sizes.sub_rows
     n_out = adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)
@@ -251,7 +158,7 @@ def tile_geometry(
     pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
     pe_side = jnp.sqrt(pe_area)
     num_pe = pes_per_side * pes_per_side
-    if march and novel:  # TileInitialize's last (CM) accumulator, buffers and H-tree
+    if shared_cm:  # TileInitialize's last (CM) accumulator, buffers and H-tree
         acc_inputs = cm_pes_per_side
         acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
         plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size)
@@ -261,13 +168,13 @@ def tile_geometry(
         acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
         plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
         tree_bus = pes_per_side * sizes.sub_rows
-    acc = _adder_tree(
+    acc = adder_tree(
         circuit, cfg, acc_inputs, acc_bits, c.ceil(acc_inputs * adc_per_row), c.ceil(pes_per_side) * pe_side
     )
-    buf = _plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
     in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
     out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
-    tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance, code)
+    tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance)
     area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
     pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
     # Leakage: one core of each buffer (TileCalculatePerformance; the area counts all cores).

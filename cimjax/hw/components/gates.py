@@ -40,7 +40,7 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.hw import relax, tech
-from cimjax.hw.components.params import as_float, memoised
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
@@ -90,12 +90,12 @@ class Gate(NamedTuple):
 
 def pn_size_ratio(t: tech.Technology) -> Array:
     """``pnSizeRatio = I_on,n/I_on,p`` (spec §5.6): PMOS/NMOS width ratio of equal drive."""
-    return memoised(("pn_size_ratio",), (t,), lambda: t.i_on_n / t.i_on_p)
+    return _cell(t, "pn_size_ratio", lambda: t.i_on_n / t.i_on_p)
 
 
 def cell_height(t: tech.Technology) -> Array:
     """Standard-cell height: 28F, or 34F for FinFET nodes (spec §5.6), m."""
-    return memoised(("cell_height",), (t,), lambda: jnp.where(t.finfet, CELL_HEIGHT_FINFET_F, CELL_HEIGHT_F) * t.node)
+    return _cell(t, "cell_height", lambda: jnp.where(t.finfet, CELL_HEIGHT_FINFET_F, CELL_HEIGHT_F) * t.node)
 
 
 def _layout(t: tech.Technology) -> tuple[Array, Array]:
@@ -104,11 +104,11 @@ def _layout(t: tech.Technology) -> tuple[Array, Array]:
         spacing = jnp.where(t.finfet, GATE_POLY_SPACING_F[1], GATE_POLY_SPACING_F[0]) * t.node
         return poly + spacing, spacing
 
-    return memoised(("layout",), (t,), compute)
+    return _cell(t, "layout", compute)
 
 
 def _junction(t: tech.Technology) -> tuple[Array, Array, Array]:
-    return memoised(("junction",), (t,), lambda: tech.junction_capacitance_coefficients(t.vdd))
+    return _cell(t, "junction", lambda: tech.junction_capacitance_coefficients(t.vdd))
 
 
 def fingers(t: tech.Technology, w_n: ArrayLike, w_p: ArrayLike, mode: str = "exact") -> Array:
@@ -176,16 +176,55 @@ def gate(
     k = num_inputs if kind in ("nand", "nor") else 1
     if k == 1 and kind in ("nand", "nor"):
         kind = "inv"
-    if _static(size) and (widths is None or all(_static(w) for w in widths)):
-        # The same static gate of the same technology is asked for many times in one chip
-        # estimate: build it once per trace (params.memoised), a smaller graph to trace.
-        key = ("gate", kind, k, float(size), mode, None if widths is None else tuple(map(float, widths)))
-        return memoised(key, (t,), lambda: _build_gate(t, kind, k, size, mode, widths))
+    if widths is None and _static(size):
+        return _cell(t, _gate_key(kind, k, float(size), mode), lambda: _build_gate(t, kind, k, size, mode, widths))
     return _build_gate(t, kind, k, size, mode, widths)
 
 
 def _static(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+#: The static gates ``(kind, inputs, size)`` a chip estimate asks for many times (about 250
+#: look-ups of these 7 in the default estimate): :func:`with_standard_cells` builds them once.
+STANDARD_GATES = (("inv", 1, 1.0), ("inv", 1, 3.0), ("nand", 2, 1.0), ("nor", 2, 1.0), ("nor", 3, 1.0),
+                  ("nor", 4, 1.0), ("tg", 1, 1.0))
+
+
+def _gate_key(kind: str, k: int, size: float, mode: str) -> str:
+    return f"gate:{kind}:{k}:{size!r}:{mode}"
+
+
+def _cell(t: tech.Technology, key: str, compute):
+    """``t.cells[key]`` when :func:`with_standard_cells` computed it, else ``compute()``."""
+    if t.cells is not None and key in t.cells:
+        return t.cells[key]
+    return compute()
+
+
+@jax.jit
+def with_standard_cells(circuit: CircuitParams, config: ComponentConfig) -> CircuitParams:
+    """``circuit`` with its technology derived once: ``circuit.technology`` set to the
+    technology of ``node_nm``/``vdd_scale`` at ``config.roadmap`` (any technology it held is
+    replaced), its ``cells`` holding the layout quantities and the :data:`STANDARD_GATES` at
+    ``config.mode``.
+
+    The chip estimate asks for these about 1,000 times; each derivation is a few dozen traced
+    operations (the technology alone interpolates some 20 table columns). Derived once and
+    passed down in the params, they keep the traced graph small (the values are those the
+    components compute without it). Every component of the chip must then share
+    ``config.roadmap``; a gate of another relax mode is built on use. Jitted (``config`` is a
+    static pytree): traced once per config.
+    """
+    t = circuit_technology(circuit._replace(technology=None), config)
+    cells: dict = {}
+    for key, fn in (("pn_size_ratio", pn_size_ratio), ("cell_height", cell_height), ("layout", _layout),
+                    ("junction", _junction)):
+        cells[key] = fn(t._replace(cells=dict(cells)))
+    t = t._replace(cells=cells)
+    for kind, k, size in STANDARD_GATES:
+        cells[_gate_key(kind, k, size, config.mode)] = _build_gate(t, kind, k, size, config.mode, None)
+    return circuit._replace(technology=t._replace(cells=dict(cells)))
 
 
 def _build_gate(t: tech.Technology, kind: str, k: int, size: ArrayLike, mode: str,

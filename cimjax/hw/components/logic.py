@@ -1,7 +1,7 @@
-"""Digital logic: ripple-carry adder, adder tree, DFF register, shift-adder (spec §5.6).
+"""Digital logic: ripple-carry adder, adder tree, DFF register (spec §5.6).
 
-Source: spec §5.6 (NeuroSim V2.0 ``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp``,
-``ShiftAdd.cpp`` as summarised there), on the standard cells of
+Source: spec §5.6 (NeuroSim V2.0 ``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp`` as summarised
+there), on the standard cells of
 :mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm and adders of ≥ 2 bits
 (a 1-bit adder is costed with the 2-bit critical path). Each function returns the
 :class:`~cimjax.hw.cost.Cost` of one action of all its instances (area, leakage) and is pure,
@@ -24,8 +24,6 @@ Choices where spec §5.6 gives no equation (cimjax's, documented here):
   ``2·(C_in,INV + C_out,INV + 2·C_d,TG)·V_dd²``.
   Leakage: 8 minimum INVs (NeuroSim ``DFF.cpp``'s rule; the TGs' supply-less paths and the
   clock INV's share folded in).
-* **Shift-adder** register: ``numBit + numReadPulse`` DFFs per unit (the adder's ``numBit + 1``
-  output bits and ``numReadPulse − 1`` of shift extension, NeuroSim ``ShiftAdd.cpp``).
 
 NeuroSim layout rules reproduced (``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp``
 ``CalculateArea``): a block given one side of its bounding box fills rows (or columns) of that
@@ -45,8 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         circuit_technology)
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
 from cimjax.hw.tech import Technology
 
@@ -95,7 +92,7 @@ def adder_stage_delays(nand2: gates.Gate) -> tuple[Array, Array, Array]:
     return t_first, t_mid, t_last
 
 
-def _adder_cost(t: Technology, nand2: gates.Gate, num_bits: Array, num_adders: Array) -> Cost:
+def adder_cost(t: Technology, nand2: gates.Gate, num_bits: Array, num_adders: Array) -> Cost:
     """Cost of ``num_adders`` ripple-carry adders of ``num_bits`` (broadcasting arrays)."""
     t_first, t_mid, t_last = adder_stage_delays(nand2)
     latency = t_first + jnp.maximum(num_bits - 2.0, 0.0) * t_mid + t_last
@@ -133,7 +130,7 @@ def adder(params: AdderParams, config: ComponentConfig = ComponentConfig()) -> C
     """
     t = circuit_technology(params.circuit, config)
     nand2 = gates.gate(t, "nand", 2, mode=config.mode)
-    return _adder_cost(t, nand2, as_float(params.num_bits), as_float(params.num_adders))
+    return adder_cost(t, nand2, as_float(params.num_bits), as_float(params.num_adders))
 
 
 class AdderTreeParams(NamedTuple):
@@ -163,19 +160,18 @@ class AdderTreeConfig(ComponentConfig):
 
     Attributes:
       max_stages: stages evaluated (static bound on ``⌈log2 N⌉``; 24 covers 16 M inputs).
-      neurosim_floor_halving: True (as released) = stage ``k`` has ``⌊N/2^(k+1)⌋`` adders:
-        ``AdderTree.cpp`` halves the integer input count with ``ceil(j/2)`` on an ``int j``,
-        i.e. a floor, so an odd input is dropped (9 inputs: 4, 2, 1, 0 adders in 4 stages);
-        False = ``⌈N/2^(k+1)⌉`` (every input added: 5, 3, 2, 1). Same for powers of two.
+
+    ``version.adder_tree_floor_halving`` (True, as released): stage ``k`` has ``⌊N/2^(k+1)⌋``
+    adders: ``AdderTree.cpp`` halves the integer input count with ``ceil(j/2)`` on an ``int j``,
+    i.e. a floor, so an odd input is dropped (9 inputs: 4, 2, 1, 0 adders in 4 stages); False
+    = ``⌈N/2^(k+1)⌉`` (every input added: 5, 3, 2, 1). Same for powers of two.
     """
 
     max_stages: int = 24
-    neurosim_floor_halving: bool = True
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_stages", 1, 64)
-        self._check_bool("neurosim_floor_halving")
 
 
 def row_layout_area(cell_along: ArrayLike, cell_across: ArrayLike, count: ArrayLike, side: ArrayLike,
@@ -196,7 +192,7 @@ def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfi
     """Adder trees, one reduction of ``N`` inputs each (spec §5.6 "Adder tree").
 
     ``S = ⌈log2 N⌉`` stages; stage ``k = 0 … S−1`` has ``⌊N/2^(k+1)⌋`` adders as released
-    (``⌈N/2^(k+1)⌉`` with ``neurosim_floor_halving=False``, the spec's ``⌈j/2⌉``; see
+    (``⌈N/2^(k+1)⌉`` with ``version.adder_tree_floor_halving=False``, the spec's ``⌈j/2⌉``; see
     :class:`AdderTreeConfig`) of ``numAdderBit + k`` bits. Area, energy and leakage are summed
     over the stages, and so is latency (the stages are in series). Stages ``k ≥ max_stages``
     are dropped. In the relaxed mode stage ``k`` is weighted by ``clip(S − k, 0, 1)`` with the
@@ -219,10 +215,10 @@ def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfi
     weight = jnp.clip(stages - k, 0.0, 1.0)
     # Powers of two from numpy: exact (jnp.exp2 is not exact at integers in float64 on CPU).
     pow2 = jnp.asarray(2.0 ** np.arange(1, config.max_stages + 1), n.dtype)
-    per_tree = config.floor(n / pow2) if config.neurosim_floor_halving else config.ceil(n / pow2)
+    per_tree = config.floor(n / pow2) if config.version.adder_tree_floor_halving else config.ceil(n / pow2)
     trees = as_float(params.num_trees)
     bits = as_float(params.num_bits) + k
-    stage = _adder_cost(t, nand2, bits, per_tree * trees)
+    stage = adder_cost(t, nand2, bits, per_tree * trees)
     cost = Cost(*(jnp.sum(weight * field) for field in stage))
     width = as_float(params.layout_width)
     tree_bits = jnp.sum(weight * per_tree * bits)  # adder bits of one tree
@@ -326,119 +322,3 @@ def dff(params: DffParams, config: ComponentConfig = ComponentConfig()) -> Cost:
     by_w = row_layout_area(w_dff, h_dff, num, jnp.where(wid > 0, wid, 1.0), config)
     area = jnp.where(hgt > 0, by_h, jnp.where(wid > 0, by_w, bank.area))
     return bank._replace(area=area)
-
-
-class ShiftAdderParams(NamedTuple):
-    """Shift-adders accumulating ``num_reads`` partial sums (traced).
-
-    Attributes:
-      circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
-      num_bits: adder bits (``log2(levelOutput) + 1`` = 7 in a V2.0 sub-array, spec §5.4).
-      num_units: shift-adders working in parallel.
-      num_reads: reads accumulated (``numReadPulse``, e.g. the 8 input bits).
-      read_pulse_width: duration of one read, s (``readPulseWidth`` = 10 ns).
-      activity: DFF data activity, in [0, 1].
-      num_read_pulse: input bits shifted in (``numReadPulse``): each unit's register holds
-        ``num_bits + num_read_pulse`` DFFs, the adder's ``num_bits + 1`` plus ``numReadPulse − 1``
-        of shift extension (NeuroSim ``ShiftAdd::Initialize``); 1 = the adder's bits only.
-    """
-
-    circuit: CircuitParams = CircuitParams()
-    num_bits: ArrayLike = 7.0
-    num_units: ArrayLike = 1.0
-    num_reads: ArrayLike = 8.0
-    read_pulse_width: ArrayLike = 10e-9
-    activity: ArrayLike = 1.0
-    num_read_pulse: ArrayLike = 1.0
-
-
-def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """Shift-adders (adder + DFF register), one accumulation of ``numRead`` reads (spec §5.6).
-
-    Latency ``t_sa + max(0, t_sa − t_readPulse)·(numRead − 1)`` with ``t_sa = t_adder + t_DFF``
-    (the shift-add hides under the next read pulse when it fits); energy ``numRead`` adds and
-    register operations; area and leakage of the adders and ``numBit + numReadPulse`` DFFs per unit.
-
-    Args:
-      params: :class:`ShiftAdderParams` (scalars).
-      config: :class:`~cimjax.hw.components.params.ComponentConfig` (static).
-
-    Returns:
-      The :class:`~cimjax.hw.cost.Cost` of one accumulation on all units.
-    """
-    t = circuit_technology(params.circuit, config)
-    bits, units, reads = (as_float(x) for x in (params.num_bits, params.num_units, params.num_reads))
-    add = _adder_cost(t, gates.gate(t, "nand", 2, mode=config.mode), bits, units)
-    num_dff = (bits + as_float(params.num_read_pulse)) * units
-    reg = dff_bank(dff_unit(t, config.mode), as_float(params.circuit.clock_hz), num_dff, params.activity)
-    t_sa = add.latency + reg.latency
-    latency = t_sa + jnp.maximum(0.0, t_sa - as_float(params.read_pulse_width)) * (reads - 1.0)
-    return Cost(
-        area=add.area + reg.area,
-        energy=reads * (add.energy + reg.energy),
-        latency=latency,
-        leakage=add.leakage + reg.leakage,
-    )
-
-
-SHIFT_ADDER_LAYOUTS = ("width", "height")
-
-
-def _rows_of(cell_along: Array, count: Array, side: Array, config: ComponentConfig) -> Array:
-    """Rows (or columns) of ``count`` cells laid along ``side``: ``⌈count/n⌉``, ``n =
-    min(⌊side/cell_along⌋, count)`` (at least 1), as :func:`row_layout_area`."""
-    per_row = jnp.clip(config.floor(side / cell_along), 1.0, jnp.maximum(count, 1.0))
-    return config.ceil(count / per_row)
-
-
-def shift_adder_layout_area(params: ShiftAdderParams, side: ArrayLike, along: str = "width",
-                            config: ComponentConfig = ComponentConfig(), neurosim_code: str = "current") -> Array:
-    """Bounding-box area of :func:`shift_adder`'s units laid out along one given side, m².
-
-    NeuroSim ``ShiftAdd::CalculateArea`` (non-spiking; read for its formula; commits bf95f9c,
-    March 2020, and d4de5bc, current), with ``Adder``/``DFF::CalculateArea``'s row rule
-    (:func:`row_layout_area`): ``num_units`` adders of ``num_bits`` (cell ``9·w_NAND2`` ×
-    ``num_bits·h_NAND2`` across a width, ``9·num_bits·w_NAND2`` × ``h_NAND2`` down a height) and
-    ``(num_bits + num_read_pulse)·num_units`` DFFs (``12·w_INV`` × ``h_INV``), and a row of the
-    INV/NAND2 control cells, ``h_cell`` = :func:`~.gates.cell_height`:
-
-    * ``along="width"`` (``CalculateArea(NULL, side)``), both versions: width ``side``, height
-      ``adder rows·num_bits·h_NAND2 + h_cell + DFF rows·h_INV``.
-    * ``along="height"`` (``CalculateArea(side, NULL)``): March 2020: height ``side + h_cell``,
-      width ``adder columns·9·num_bits·w_NAND2 + DFF columns·12·w_INV``; current: height
-      ``side``, width the same plus ``w_INV + w_NAND2``.
-
-    :func:`shift_adder`'s own area is the gates' sum; this is the layout NeuroSim charges
-    (e.g. the sub-array's accumulation area). Valid for sides at least one cell long (NeuroSim
-    aborts otherwise; here at least one cell per row).
-
-    Args:
-      params: :class:`ShiftAdderParams` (``num_bits``, ``num_units``, ``num_read_pulse`` used).
-      side: the given side, m.
-      along: ``"width"`` or ``"height"`` (static).
-      config: component config (static).
-      neurosim_code: ``"current"`` or ``"march2020"`` (static).
-
-    Returns:
-      The area, m².
-    """
-    if along not in SHIFT_ADDER_LAYOUTS:
-        raise ValueError(f"along = {along!r}: expected one of {SHIFT_ADDER_LAYOUTS}")
-    if neurosim_code not in NEUROSIM_CODES:
-        raise ValueError(f"neurosim_code = {neurosim_code!r}: expected one of {NEUROSIM_CODES}")
-    t = circuit_technology(params.circuit, config)
-    nand = gates.gate(t, "nand", 2, mode=config.mode)
-    inv = gates.gate(t, "inv", mode=config.mode)
-    bits, units = as_float(params.num_bits), as_float(params.num_units)
-    n_dff = (bits + as_float(params.num_read_pulse)) * units
-    side = as_float(side)
-    h_cell = gates.cell_height(t)
-    if along == "width":
-        adder_h = _rows_of(NAND2_PER_ADDER_BIT * nand.width, units, side, config) * bits * nand.height
-        dff_h = _rows_of(DFF_AREA_INV * inv.width, n_dff, side, config) * inv.height
-        return side * (adder_h + h_cell + dff_h)
-    adder_w = _rows_of(nand.height, units, side, config) * NAND2_PER_ADDER_BIT * bits * nand.width
-    dff_w = _rows_of(inv.height, n_dff, side, config) * DFF_AREA_INV * inv.width
-    if neurosim_code == "march2020":
-        return (side + h_cell) * (adder_w + dff_w)
-    return side * (adder_w + inv.width + nand.width + dff_w)

@@ -67,8 +67,7 @@ class ReluParams(NamedTuple):
 def relu(params: ReluParams, config: ComponentConfig = ComponentConfig()) -> Cost:
     """ReLU "BitShifter" units, one operation (spec §5.6): ``numUnit·numBit`` DFFs.
 
-    Latency = one DFF operation (the caller multiplies by the reads with
-    :func:`~cimjax.hw.cost.repeat_actions`).
+    Latency = one DFF operation (the caller multiplies latency and energy by the reads).
 
     Args:
       params: :class:`ReluParams` (scalars).
@@ -283,9 +282,7 @@ def register_file_buffer(params: BufferParams, config: BufferConfig = BufferConf
     t = circuit_technology(params.circuit, config)
     width = as_float(params.interface_width)
     inv = gates.gate(t, "inv", mode=config.mode)
-    dec_config = routing.DecoderConfig(
-        num_outputs=config.core_rows, roadmap=config.roadmap, mode=config.mode, temperature=config.temperature
-    )
+    dec_config = config.sub(routing.DecoderConfig, num_outputs=config.core_rows)
     dec = routing.decoder(routing.DecoderParams(params.circuit, width * inv.c_in), dec_config)
     unit = logic.dff_unit(t, config.mode)
     line = logic.dff_bank(unit, params.circuit.clock_hz, width, params.activity)
@@ -349,18 +346,11 @@ class BufferSizing(NamedTuple):
 class BufferSizingConfig(ComponentConfig):
     """Static options of :func:`buffer_sizing`.
 
-    Attributes:
-      neurosim_unset_out_precision: True (as released, the default) reproduces "Upstream
-        defect 2": ``ChipInitialize`` reads ``outPrecision`` before it is set, as 0 (VGG-8:
-        overhead 131072 → 1048576 bits, numArrayWriteParallel 1 → 8, 128 cores). False uses
-        ``params.out_precision`` as spec §5.7 intends (376832 → 1507328 bits, 4 → 16, 156 cores).
+    ``version.wg_out_precision_unset`` (True, as released) reproduces "Upstream defect 2":
+    ``ChipInitialize`` reads ``outPrecision`` before it is set, as 0 (VGG-8: overhead 131072 →
+    1048576 bits, numArrayWriteParallel 1 → 8, 128 cores). False uses ``params.out_precision``
+    as spec §5.7 intends (376832 → 1507328 bits, 4 → 16, 156 cores).
     """
-
-    neurosim_unset_out_precision: bool = True
-
-    def __post_init__(self):
-        super().__post_init__()
-        self._check_bool("neurosim_unset_out_precision")
 
 
 def buffer_sizing(
@@ -381,7 +371,7 @@ def buffer_sizing(
     Returns:
       The :class:`BufferSizing`.
     """
-    p = params._replace(out_precision=0.0) if config.neurosim_unset_out_precision else params
+    p = params._replace(out_precision=0.0) if config.version.wg_out_precision_unset else params
     p = type(p)(*(as_float(x) for x in p))
     array_bits = p.wg_rows * p.wg_cols
     buffer_bits = p.num_bit_input * p.max_input_size

@@ -1,9 +1,8 @@
-"""Multilevel sense amplifier (MLSA, a current-mode flash ADC) and its thermometer encoder.
+"""Multilevel sense amplifier (MLSA, a current-mode flash ADC).
 
 Source: spec §5.4 "MLSA model" and Appendix A (NeuroSim V2.0 ``MultilevelSenseAmp.cpp``, whose
 latency and power are fits to Cadence simulations of a current-sense amplifier; the fit
-constants below are NeuroSim V2.0's, attributed, not re-derived), spec §5.6 "MLSA encoder"
-(NeuroSim V2.0 ``MultilevelSAEncoder.cpp``), on the standard cells of
+constants below are NeuroSim V2.0's, attributed, not re-derived), on the standard cells of
 :mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm, 2–256 levels, column
 resistances > 0 (``inf`` = a column with no active row).
 
@@ -16,7 +15,7 @@ sense ``columns_per_adc`` columns one after another.
 * Column latency, LSTP, fitted nodes 130/90/65/45/32 nm: ``T_max = (p·ln(R/1 kΩ) + q)`` ns and,
   over ``i = 1 … L−2`` with ``r = R_ref,i/R``, the maximum of 1 ns if ``r ≥ 20`` or ``r ≤ 0.05``,
   ``T_max·cubic(r)`` if ``r ≤ 0.9``, else ``T_max·quartic(r)`` (NeuroSim's chained comparison
-  makes the quartic branch always taken above 0.9; ``MlsaConfig.neurosim_ratio_branch=False``
+  makes the quartic branch always taken above 0.9; ``version.mlsa_quartic_above_cubic=False``
   uses ``T_max`` on ``(0.9, 1.1)`` as the code evidently intended). HP roadmap, or nodes ≤ 22 nm:
   1 ns. A column with ``R = inf`` takes 0.
 * Sub-array MLSA latency ``clamp(max_j T_j, 1 ns, 10 ns)·columns_per_adc``.
@@ -40,39 +39,30 @@ are evaluated with each tabulated node's fit and interpolated *linearly in the n
 over the nine nodes of Appendix A. Exact at tabulated nodes, continuous and differentiable in
 between (NeuroSim itself falls through to the 7-nm/≤22-nm branch for untabulated nodes).
 
-**Encoder** (per ADC): ``L − 1`` rows of INV → NAND2 → wide NAND (``L/2`` inputs) → INV;
-NeuroSim's sizes (INV 2F/2F·pn, NAND 4F/2F·pn, also for the wide NAND). Per encoder
-``log2 L`` output gates; energy ``[(C_inv,in + C_inv,out + C_nand,in + C_nand,out)·(L + log2 L)
-+ (C_wide,in + C_wide,out)·log2 L]·V_dd²`` per read; leakage likewise. Latency: Horowitz
-stages INV→NAND2 (``2·R_n(INV)``, ``C_inv,out + 2·C_nand,in``) and NAND2→wide NAND
-(``R_p(NAND)``, ``C_nand,out + (L/2)·C_wide,in``); NeuroSim V2.0 computes the last two stages
-(wide NAND→INV, INV) into an unused variable, so they count only with
-``EncoderConfig.neurosim_latency=False``. Layout: a ``(L − 1)·H_cell × (2·w_INV + w_NAND2 +
-w_wide)`` block per encoder, tiled along the array edge it abuts (``along``).
-
-**March 2020 code** (``MlsaConfig.neurosim_code = "march2020"`` / ``EncoderConfig``): NeuroSim
+**March 2020 code** (the ``version`` flags named below; :mod:`cimjax.hw.neurosim_version`): NeuroSim
 V2.0's first public release, commit bf95f9c (2020-03-15), ``MultilevelSenseAmp.cpp``,
-``CurrentSenseAmp.cpp`` and ``MultilevelSAEncoder.cpp`` (facts and formulas only; the model the
+``CurrentSenseAmp.cpp`` (facts and formulas only; the model the
 manual's Fig. 34 was computed with). Valid range as above. It differs from the current code in:
 
-* **Area.** Each comparator level is a ``CurrentSenseAmp`` layout of 16 NMOS (4 of 6×, 8 of 1×
+* **Area** (``mlsa_current_sense_amp_area``). Each comparator level is a ``CurrentSenseAmp`` layout of 16 NMOS (4 of 6×, 8 of 1×
   and 4 of 2× the minimum width ``2F``), each an NMOS-only inverter cell
   (:func:`march2020_mlsa_area`): ``Σ n_k·A_inv(k·2F, 0)·(L − 1)·num_adc``.
-* **Column energy** (``GetColumnPower`` returned an *energy*): LSTP, fitted nodes 130 … 32 nm,
+* **Column energy** (``mlsa_column_energy_sum``; ``GetColumnPower`` returned an *energy*): LSTP, fitted nodes 130 … 32 nm,
   ``E(R) = P(R)·Σ_{i=1}^{L−2} T_i(R)`` with ``P(R) = (α·ln(R/1 kΩ) + β)`` µW and ``T_i`` the
   unclamped latency of reference ``i`` (the ladder of the latency fit above); nodes ≤ 22 nm
   ``E = P·1 ns``; HP ``E = P·1 ns·(L − 1)``. An open column (``R = inf``) costs 0. Nodes between
   fits are interpolated linearly in the node, as above (the power fits over 22 … 130 nm, 22 nm
   standing for ≤ 22 nm).
-* **Reads per action.** The sub-array called ``CalculatePower`` with ``numRead = numColMuxed``
+* **Reads per action** (``mlsa_column_energy_sum``). The sub-array called ``CalculatePower`` with ``numRead = numColMuxed``
   (forward) / ``numRowMuxedBP`` (transposed) on the vector of *all* columns: :func:`mlsa`'s energy
   is ``columns_per_adc·Σ_j E(R_j)`` (the current code: ``numRead = 1``).
-* No ``0.5/V_read`` rescaling of the column resistance (in latency and energy).
-* **Encoder layout**: ``max(⌊edge/w_enc⌋, 1)`` encoders per line (capped at ``n``), the line
-  exactly ``edge`` long (the current code: ``⌈edge/w_enc⌉`` and ``max(edge, w_enc)``).
+* No ``0.5/V_read`` rescaling of the column resistance (in latency and energy;
+  ``mlsa_unscaled_read_voltage``).
 
 Levels enter as ``log2 L`` and ``L/2`` unrounded (exact for powers of two; NeuroSim's
 ``ceil``/integer division differ only for other ``L``).
+
+Its thermometer encoder is :mod:`cimjax.hw.components.encoder`.
 """
 
 from __future__ import annotations
@@ -86,7 +76,7 @@ import numpy as np
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
+from cimjax.hw.components.params import (CircuitParams, ComponentConfig, as_float,
                                          circuit_technology)
 from cimjax.hw.cost import Cost
 
@@ -204,28 +194,23 @@ class MlsaConfig(ComponentConfig):
 
     Attributes:
       max_levels: static bound on ``L`` (the reference ladder is evaluated up to it), in [2, 4096].
-      neurosim_ratio_branch: True (as released): quartic fit for every ratio in (0.9, 20);
-        False: ``T_max`` on (0.9, 1.1) (module docstring).
-      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: area,
-        column energy, reads per action; module docstring).
+
+    ``version`` flags read: ``mlsa_quartic_above_cubic`` (quirk), ``mlsa_current_sense_amp_area``,
+    ``mlsa_column_energy_sum`` and ``mlsa_unscaled_read_voltage`` (March 2020; module docstring).
     """
 
     max_levels: int = 256
-    neurosim_ratio_branch: bool = True
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_levels", 2, 4096)
-        self._check_bool("neurosim_ratio_branch")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 def _safe_resistance(params: MlsaParams, config: ComponentConfig, column_resistance: ArrayLike) -> tuple[Array, Array]:
-    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``; the March 2020 code
-    does not rescale."""
+    """``(R scaled by 0.5/V_read with inf replaced by 1, open-column mask)``; no rescaling with
+    ``version.mlsa_unscaled_read_voltage``."""
     r = as_float(column_resistance)
-    if getattr(config, "neurosim_code", "current") != "march2020":
+    if not config.version.mlsa_unscaled_read_voltage:
         r = r * (FIT_READ_VOLTAGE / as_float(params.read_voltage))
     open_col = ~jnp.isfinite(r)
     return jnp.where(open_col, 1.0, r), open_col
@@ -246,7 +231,7 @@ def _ladder_latencies(params: MlsaParams, config: MlsaConfig, r: Array):
             t_max = (p * jnp.log(r / 1e3) + q) * 1e-9
             t_cubic = jnp.polyval(jnp.asarray(cubic, r.dtype), ratio)
             t_quartic = jnp.polyval(jnp.asarray(quartic, r.dtype), ratio)
-            upper = t_quartic if config.neurosim_ratio_branch else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
+            upper = t_quartic if config.version.mlsa_quartic_above_cubic else jnp.where(ratio < MID_BOUND, 1.0, t_quartic)
             t = t_max[..., None] * jnp.where(ratio <= CUBIC_MAX, t_cubic, upper)
             yield jnp.where((ratio >= RATIO_HIGH) | (ratio <= RATIO_LOW), LATENCY_MIN, t)
 
@@ -307,7 +292,7 @@ def march2020_column_energy(params: MlsaParams, config: MlsaConfig, column_resis
 
     Args:
       params: :class:`MlsaParams` (scalars).
-      config: :class:`MlsaConfig` (static; its ``neurosim_code`` is not consulted).
+      config: :class:`MlsaConfig` (static; its version's flags are not consulted).
       column_resistance: column resistance(s), Ω (``inf`` = open column).
 
     Returns:
@@ -349,8 +334,8 @@ def march2020_mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentC
 
 def mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -> Array:
     """MLSA area ``(48·A_n,min + 24·A_p,min)·(L − 1)·num_adc``, m² (module docstring); with
-    ``config.neurosim_code = "march2020"`` :func:`march2020_mlsa_area`."""
-    if getattr(config, "neurosim_code", "current") == "march2020":
+    ``config.version.mlsa_current_sense_amp_area`` :func:`march2020_mlsa_area`."""
+    if config.version.mlsa_current_sense_amp_area:
         return march2020_mlsa_area(params, config)
     t = circuit_technology(params.circuit, config)
     a_min = gates.gate(t, "inv", mode=config.mode).area  # one minimum transistor's cell region
@@ -366,8 +351,9 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     area ``(48·A_n + 24·A_p)·(L−1)·num_adc``; no leakage (module docstring). With
     ``read_occupancy < 1`` the mean over reads, the others being empty (every column open:
     1 µW for 1 ns per column, latency ``1 ns·columns_per_adc``; module docstring).
-    ``config.neurosim_code = "march2020"``: energy ``columns_per_adc·Σ_j E(R_j)``
-    (:func:`march2020_column_energy`; an empty read costs 0), area :func:`march2020_mlsa_area`.
+    ``config.version.mlsa_column_energy_sum``: energy ``columns_per_adc·Σ_j E(R_j)``
+    (:func:`march2020_column_energy`; an empty read costs 0); the area follows
+    ``mlsa_current_sense_amp_area`` (:func:`mlsa_area`).
 
     Args:
       params: :class:`MlsaParams` (scalars).
@@ -383,7 +369,7 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     """
     r = as_float(column_resistance)
     t_col = jnp.clip(jnp.max(column_latency(params, config, r)), LATENCY_MIN, LATENCY_MAX)
-    if config.neurosim_code == "march2020":
+    if config.version.mlsa_column_energy_sum:
         return _march2020_mlsa(params, config, r, t_col, read_occupancy)
     power = column_power(params, config, r)
     n_col = as_float(params.num_columns) if r.ndim == 0 else float(r.size)
@@ -406,126 +392,3 @@ def _march2020_mlsa(params: MlsaParams, config: MlsaConfig, r: Array, t_col: Arr
     area = mlsa_area(params, config)
     t_col = occ * t_col + (1.0 - occ) * LATENCY_MIN
     return Cost(area, occ * energy, t_col * as_float(params.columns_per_adc), jnp.zeros_like(area))
-
-
-class EncoderParams(NamedTuple):
-    """MLSA encoders (traced): ``levels`` ``L``, ``num_encoders`` (one per ADC), ``num_reads``
-    per action (``numColMuxed`` = 8), ``edge_length`` (m) of the array edge the encoders are tiled
-    along (array width for the forward periphery, height for the transposed one; 0 = one row)."""
-
-    circuit: CircuitParams = CircuitParams()
-    levels: ArrayLike = 64.0
-    num_encoders: ArrayLike = 16.0
-    num_reads: ArrayLike = 8.0
-    edge_length: ArrayLike = 0.0
-
-
-@jax.tree_util.register_static
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class EncoderConfig(ComponentConfig):
-    """Static options of :func:`encoder`: ``along`` ``"width"`` (encoders in rows under the
-    array, forward) or ``"height"`` (in columns beside it, transposed); ``neurosim_latency``
-    (True, as released: the first two stages only; module docstring); ``neurosim_code``
-    (``"current"``, or ``"march2020"``: bf95f9c's layout rule, module docstring)."""
-
-    along: str = "width"
-    neurosim_latency: bool = True
-    neurosim_code: str = "current"
-
-    def __post_init__(self):
-        super().__post_init__()
-        self._check_choice("along", ("width", "height"))
-        self._check_bool("neurosim_latency")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
-
-
-class Footprint(NamedTuple):
-    """Layout height and width of a block, m."""
-
-    height: Array
-    width: Array
-
-
-def _encoder_gates(t: tech.Technology, levels: Array, mode: str):
-    f = t.node
-    pn = gates.pn_size_ratio(t)
-    inv = gates.gate(t, "inv", mode=mode)
-    nand = gates.gate(t, "nand", 2, mode=mode, widths=(4.0 * f, 2.0 * pn * f))
-    k = levels / 2.0  # inputs of the wide NAND
-    n_f = gates.fingers(t, nand.w_n, nand.w_p, mode)
-    pitch = nand.width / (2.0 * n_f + 1.0)
-    wide_width = (k * n_f + 1.0) * pitch
-    wide_c_out = gates.drain_capacitance(t, nand.w_n, n_f, mode) + gates.drain_capacitance(
-        t, k * nand.w_p, k * n_f, mode
-    )
-    # k parallel PMOS, × the 3+-input factor (as gates.gate; NeuroSim's CalculateGateLeakage).
-    wide_leak = gates.NAND_LEAKAGE_FACTOR[3] * k * tech.leakage_current(t, nand.w_p, mode) * t.vdd
-    return inv, nand, k, wide_width, wide_c_out, wide_leak
-
-
-def encoder_footprint(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> Footprint:
-    """Layout of the encoders tiled along ``edge_length`` (NeuroSim V2.0 MultilevelSAEncoder.cpp
-    rule): per row ``min(⌈edge/w_enc⌉, n)`` encoders, ``⌈n/that⌉`` rows, width ``max(edge, w_enc)``
-    (``along="width"``; transposed for ``"height"``). ``neurosim_code="march2020"`` (bf95f9c):
-    ``min(max(⌊edge/w_enc⌋, 1), n)`` per row, width ``edge``."""
-    t = circuit_technology(params.circuit, config)
-    return _encoder_footprint(params, config, _encoder_gates(t, as_float(params.levels), config.mode))
-
-
-def _encoder_footprint(params: EncoderParams, config: EncoderConfig, parts) -> Footprint:
-    levels, n = as_float(params.levels), as_float(params.num_encoders)
-    inv, nand, _, wide_width, _, _ = parts
-    w_enc = 2.0 * inv.width + nand.width + wide_width
-    h_enc = (levels - 1.0) * jnp.maximum(inv.height, nand.height)
-    edge = as_float(params.edge_length)
-    unit_along, unit_across = (w_enc, h_enc) if config.along == "width" else (h_enc, w_enc)
-    safe_edge = jnp.where(edge > 0, edge, unit_along)
-    if config.neurosim_code == "march2020":  # bf95f9c: max(⌊edge/w⌋, 1) per line, line = edge
-        per_line = jnp.minimum(jnp.maximum(config.floor(safe_edge / unit_along), 1.0), n)
-        along_size = jnp.where(edge > 0, edge, n * unit_along)
-    else:
-        per_line = jnp.minimum(config.ceil(safe_edge / unit_along), n)
-        along_size = jnp.where(edge > 0, jnp.maximum(edge, unit_along), n * unit_along)
-    per_line = jnp.where(edge > 0, per_line, n)
-    lines = config.ceil(n / per_line)
-    across_size = unit_across * lines
-    if config.along == "width":
-        return Footprint(height=across_size, width=along_size)
-    return Footprint(height=along_size, width=across_size)
-
-
-def encoder(params: EncoderParams, config: EncoderConfig = EncoderConfig()) -> Cost:
-    """MLSA encoders, ``num_reads`` encodings each (module docstring; NeuroSim V2.0
-    MultilevelSAEncoder.cpp). Area = the :func:`encoder_footprint` rectangle.
-
-    Args:
-      params: :class:`EncoderParams` (scalars).
-      config: :class:`EncoderConfig` (static).
-
-    Returns:
-      The :class:`~cimjax.hw.cost.Cost` of ``num_reads`` encodings on all encoders.
-    """
-    t = circuit_technology(params.circuit, config)
-    parts = _encoder_gates(t, as_float(params.levels), config.mode)
-    return encoder_cost_from_parts(params, config, t, parts, _encoder_footprint(params, config, parts))
-
-
-def encoder_cost_from_parts(params: EncoderParams, config: EncoderConfig, t: tech.Technology, parts,
-                            footprint: Footprint) -> Cost:
-    """:func:`encoder` from precomputed gates (``_encoder_gates``) and a given footprint (used by
-    the sub-array to share one gate model between the forward and transposed encoders)."""
-    levels, n, reads = as_float(params.levels), as_float(params.num_encoders), as_float(params.num_reads)
-    inv, nand, k, _, wide_c_out, wide_leak = parts
-    gates_out = jnp.log2(levels)
-    r_inv_n = tech.on_resistance(t, inv.w_n, "n", config.mode)
-    r_nand_p = tech.on_resistance(t, nand.w_p, "p", config.mode)
-    stages = [(2.0 * r_inv_n, inv.c_out + 2.0 * nand.c_in), (r_nand_p, nand.c_out + k * nand.c_in)]
-    if not config.neurosim_latency:
-        r_nand_n = tech.on_resistance(t, nand.w_n, "n", config.mode)
-        r_inv_p = tech.on_resistance(t, inv.w_p, "p", config.mode)
-        stages += [(2.0 * r_nand_n, wide_c_out + inv.c_in), (r_inv_p, inv.c_out)]
-    latency, _ = gates.horowitz_chain(stages)
-    small = (inv.c_in + inv.c_out + nand.c_in + nand.c_out) * (levels + gates_out)
-    energy = (small + (nand.c_in + wide_c_out) * gates_out) * t.vdd**2 * n * reads
-    leakage = ((inv.leakage + nand.leakage) * (levels + gates_out) + wide_leak * gates_out) * n
-    return Cost(footprint.height * footprint.width, energy, latency * reads, leakage)

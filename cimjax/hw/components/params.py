@@ -16,21 +16,16 @@ set the structure (decoder outputs, H-tree grid) are static config fields.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import functools
-import threading
-from typing import Callable, NamedTuple, TypeVar, Union
+from typing import NamedTuple, Optional, TypeVar, Union
 
 import jax
 import jax.numpy as jnp
 
-from cimjax.config import schema as _schema
 from cimjax.hw import relax, tech
+from cimjax.hw.neurosim_version import CURRENT, NeuroSimVersion
 
-#: NeuroSim V2.0 code versions the components follow (``hardware.neurosim_code``; one list).
-NEUROSIM_CODES = _schema.NEUROSIM_CODES
-
+C = TypeVar("C", bound="ComponentConfig")
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
@@ -57,6 +52,9 @@ class CircuitParams(NamedTuple):
       wire_capacitance: wire capacitance per length, F/m (0.2 fF/µm).
       temperature_k: wire temperature, K, for V2.1's resistivity term only (300 = V2.0,
         which has none; the transistor tables are at 300 K).
+      technology: None, or the technology of ``node_nm``/``vdd_scale`` at one roadmap, with
+        its standard cells, derived once and handed to every component
+        (:func:`cimjax.hw.components.gates.with_standard_cells`; :func:`circuit_technology`).
     """
 
     node_nm: ArrayLike = 32.0
@@ -65,6 +63,7 @@ class CircuitParams(NamedTuple):
     wire_width_nm: ArrayLike = 40.0
     wire_capacitance: ArrayLike = WIRE_CAPACITANCE
     temperature_k: ArrayLike = 300.0
+    technology: Optional[tech.Technology] = None
 
 
 @jax.tree_util.register_static
@@ -79,11 +78,14 @@ class ComponentConfig:
       temperature: staircase temperature of the relaxed mode for the component's own counts
         (count units); gate-level fin and finger counts use :mod:`cimjax.hw.relax`'s default,
         as :mod:`cimjax.hw.tech` does.
+      version: the NeuroSim code the models follow and its quirks
+        (:class:`~cimjax.hw.neurosim_version.NeuroSimVersion`; default the current code).
     """
 
     roadmap: str = "LSTP"
     mode: str = "exact"
     temperature: float = relax.DEFAULT_TEMPERATURE
+    version: NeuroSimVersion = CURRENT
 
     def __post_init__(self):
         name = type(self).__name__
@@ -96,6 +98,13 @@ class ComponentConfig:
             raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
         if not self.temperature > 0:
             raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
+        if not isinstance(self.version, NeuroSimVersion):
+            raise ValueError(f"{name}.version = {self.version!r}: expected a NeuroSimVersion")
+
+    def sub(self, cls: type[C], **kw) -> C:
+        """A component config of type ``cls`` sharing this config's roadmap, relax mode,
+        temperature and NeuroSim version (``kw``: its own fields)."""
+        return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, version=self.version, **kw)
 
     def _check_int(self, field: str, lo: int, hi: int | None = None) -> None:
         """Raise ValueError naming ``field`` unless it is an int in [lo, hi]."""
@@ -132,112 +141,20 @@ class ComponentConfig:
         return relax.log2ceil(x, self.mode, temperature=self.temperature)
 
 
-_memo = threading.local()
-F = TypeVar("F", bound=Callable)
-T = TypeVar("T")
-
-try:  # the current trace, so that a memo entry is only reused in the trace that made it
-    from jax._src.core import trace_ctx as _trace_ctx
-except ImportError:  # pragma: no cover - a JAX without it: no memo (same values, bigger graph)
-    _trace_ctx = None
-
-
-def _current_trace():
-    return getattr(_trace_ctx, "trace", None) if _trace_ctx is not None else None
-
-
-def _usable_here(value, trace) -> bool:
-    """Whether every tracer in ``value`` belongs to ``trace`` or one of its parents.
-
-    A value traced in an enclosing trace may be used in a nested ``jit``/``vmap``/``grad``
-    trace (JAX lifts it, as for any closed-over value); one traced in a nested or a sibling
-    trace may not (an escaped tracer). JAX's traces link to their parent (``parent_trace``).
-    """
-    chain = []
-    while trace is not None:
-        chain.append(trace)
-        trace = getattr(trace, "parent_trace", None)
-    for leaf in jax.tree_util.tree_leaves(value):
-        if isinstance(leaf, jax.core.Tracer):
-            owner = getattr(leaf, "_trace", None)
-            if owner is None or not any(owner is a for a in chain):
-                return False
-    return True
-
-
-def memoised(key: tuple, held: tuple, compute: Callable[[], T]) -> T:
-    """``compute()``, memoised in the innermost :func:`technology_scope` under ``key``.
-
-    ``key`` holds static, hashable values; ``held`` the traced inputs (by identity: they are
-    kept alive with the entry, so their ids cannot be reused). An entry is reused only where
-    its tracers are valid (:func:`_usable_here`): in the trace that made it and in traces
-    nested in that one. Outside a scope, or where the current trace cannot be read, it
-    computes every time.
-    """
-    stack = getattr(_memo, "stack", None)
-    trace = _current_trace()
-    if not stack or trace is None:
-        return compute()
-    memo = stack[-1]
-    full_key = key + tuple(map(id, held))
-    hit = memo.get(full_key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], held)) and _usable_here(hit[1], trace):
-        return hit[1]
-    value = compute()
-    memo[full_key] = (held, value)
-    return value
-
-
-@contextlib.contextmanager
-def technology_scope():
-    """Within this block, :func:`circuit_technology` returns one ``Technology`` per circuit.
-
-    The chip estimate asks for the technology of the same ``CircuitParams`` about 75 times;
-    each look-up interpolates some 20 table columns, about a fifth of the traced graph. In a
-    scope the first result is kept, keyed by the identity of the ``node_nm`` and ``vdd_scale``
-    objects and of the current JAX trace (all held, so their ids cannot be reused) and the
-    roadmap, and returned for later calls in the same trace: the same values, a smaller
-    graph, faster tracing and compiling. A value is never handed to another trace (an inner
-    ``jit``, ``vmap`` or ``grad`` recomputes it once). Scopes nest, each with its own memo,
-    which ends with the scope; :func:`with_technology_scope` gives every function that is
-    jitted on its own one.
-    """
-    stack = getattr(_memo, "stack", None)
-    if stack is None:
-        stack = _memo.stack = []
-    stack.append({})
-    try:
-        yield
-    finally:
-        stack.pop()
-
-
-def with_technology_scope(fn: F) -> F:
-    """``fn`` run inside its own :func:`technology_scope` (a decorator)."""
-
-    @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
-        with technology_scope():
-            return fn(*args, **kwargs)
-
-    return wrapped  # type: ignore[return-value]
-
-
 def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.Technology:
     """The :class:`~cimjax.hw.tech.Technology` of ``circuit`` with its supply scaled.
 
-    Memoised inside a :func:`technology_scope`.
+    ``circuit.technology`` when it is set (the chip estimate sets it once for all its
+    components: :func:`cimjax.hw.components.gates.with_standard_cells`), else computed here.
 
     Args:
       circuit: :class:`CircuitParams` (traced).
-      config: any :class:`ComponentConfig` (its roadmap is used).
+      config: any :class:`ComponentConfig` (its roadmap is used when the technology is computed).
 
     Returns:
       ``tech.technology(node_nm, roadmap)`` with ``vdd`` multiplied by ``vdd_scale``.
     """
-
-    def compute() -> tech.Technology:
-        t = tech.technology(circuit.node_nm, config.roadmap)
-        return t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))
-
-    return memoised(("technology", config.roadmap), (circuit.node_nm, circuit.vdd_scale), compute)
+    if circuit.technology is not None:
+        return circuit.technology
+    t = tech.technology(circuit.node_nm, config.roadmap)
+    return t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))

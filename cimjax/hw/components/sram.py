@@ -53,7 +53,7 @@ from typing import NamedTuple, Union
 import jax
 import jax.numpy as jnp
 
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
 from cimjax.hw.components import gates, misc, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
@@ -160,7 +160,7 @@ def array_wires(
     length_row = as_float(num_cols) * as_float(cell.width_f) * t.node
     length_col = as_float(num_rows) * as_float(cell.height_f) * t.node
     c_w = as_float(circuit.wire_capacitance)
-    r_w = tech.wire_resistance_per_length(circuit.wire_width_nm, circuit.temperature_k)
+    r_w = wiring.wire_resistance_per_length(circuit.wire_width_nm, circuit.temperature_k)
     return ArrayWires(length_row, length_col, length_row * c_w, length_col * c_w, length_row * r_w, length_col * r_w)
 
 
@@ -331,9 +331,7 @@ def sram_buffer(
     width = as_float(params.interface_width)
     sc = sram_cell(t, cell, mode)
     wires = array_wires(c, t, cell, float(config.core_rows), float(config.core_cols))
-    dec_config = routing.DecoderConfig(
-        num_outputs=config.core_rows, roadmap=config.roadmap, mode=mode, temperature=config.temperature
-    )
+    dec_config = config.sub(routing.DecoderConfig, num_outputs=config.core_rows)
     dec = routing.decoder(routing.DecoderParams(c, wires.cap_row), dec_config)
     written = as_float(params.activity) * width / config.core_cols  # line: activity·interface_width columns
     driver = ColumnDriverParams(

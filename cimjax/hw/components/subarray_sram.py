@@ -18,7 +18,7 @@ write driver, column layout), the MLSA/encoder/shift-adder/mux chain of
 through :func:`cimjax.hw.components.subarray.subarray_area` / ``subarray_read`` /
 ``subarray_write`` with ``SubArrayConfig(cell="sram")``; returns the same types and buckets.
 
-Of :class:`~cimjax.hw.components.subarray.SubArrayParams` the SRAM model uses ``circuit``,
+Of :class:`~cimjax.hw.components.subarray_types.SubArrayParams` the SRAM model uses ``circuit``,
 ``rows``/``cols``, the ADC and mux sizes, ``num_bit_input``, ``num_read_pulse_bp``,
 ``read_voltage``, ``read_pulse_width`` and ``r_on``/``r_off`` (only as NeuroSim's MLSA reference
 ladder, ``param->resistanceOn/Off``, which it keeps for SRAM). The cell is the ``cell``
@@ -46,9 +46,9 @@ switch matrix (``cols`` lines, ``R_TG`` from ``resCol``, load ``C_col``/``R_col`
 ``numRowMuxedAG`` reads at the *forward* row activity, as released), a precharger and write
 driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``R_acc/cols/2``, MLSA of
 ``levelOutputAG``, encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; bit-line
-delay with ``C_row``/``R_row``. The quirk flags ``neurosim_ag_column_resistance`` (AG MLSA on the
+delay with ``C_row``/``R_row``. The quirk flags ``ag_column_resistance_forward`` (AG MLSA on the
 forward column resistances; False: ``(R_acc + r_w)/(cols/2)`` on ``rows`` lines) and
-``neurosim_ag_mux_quirk`` (mux *energies* in the latency max) act as for eNVM.
+``ag_mux_energy_as_latency`` (mux *energies* in the latency max) act as for eNVM.
 
 **Write** (one update of the sub-array; NeuroSim's SRAM ``GetWriteUpdateEstimation`` leaves only
 ``activityRowWrite``/``activityColWrite``): ``n = ⌈a_col⌉·rows·a_row`` row writes, each through
@@ -69,7 +69,7 @@ other = WL switch matrices + write drivers + muxes + decoders. Leakage, as relea
 mux + decoder + encoder + shift-adder (NeuroSim adds neither the forward mux decoder's nor the
 BP write driver's leakage; the MLSA has none).
 
-**Read buckets** (:class:`~cimjax.hw.components.subarray.ReadCost`), NeuroSim's SRAM booking:
+**Read buckets** (:class:`~cimjax.hw.components.subarray_types.ReadCost`), NeuroSim's SRAM booking:
 ADC = precharge + bit-line delay + MLSA + encoder; accumulation = shift-adder; other = the
 switch-matrix/mux ``max`` term; array = 0 (the eNVM sub-array books its column RC delay there).
 
@@ -104,17 +104,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw import tech
+from cimjax.hw import tech, wiring
 from cimjax.hw.components import sram
-from cimjax.hw.components import subarray as sa
 from cimjax.hw.components import switch_matrix as sm
+from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw.components.params import ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.subarray_periphery import SideInputs, both_sides, side
+from cimjax.hw.components.subarray_types import (COLUMN_ACTIVITY_AG, ReadCost, SubArrayArea,
+                                                 SubArrayConfig, SubArrayParams, SubArrayRead)
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
-DEFAULT_CONFIG = sa.SubArrayConfig(cell="sram")
+DEFAULT_CONFIG = SubArrayConfig(cell="sram")
 
 
 class _Geometry(NamedTuple):
@@ -129,16 +132,16 @@ class _Geometry(NamedTuple):
     r_path: Array
 
 
-def _check_config(config: sa.SubArrayConfig) -> None:
+def _check_config(config: SubArrayConfig) -> None:
     if config.cell != "sram":
         raise ValueError(f"subarray_sram: SubArrayConfig.cell = {config.cell!r}; expected 'sram'")
 
 
-def _geometry(p: sa.SubArrayParams, config: sa.SubArrayConfig, cell: sram.SramCellParams) -> _Geometry:
+def _geometry(p: SubArrayParams, config: SubArrayConfig, cell: sram.SramCellParams) -> _Geometry:
     t = circuit_technology(p.circuit, config)
     c = sram.sram_cell(t, cell, config.mode)
     wires = sram.array_wires(p.circuit, t, cell, p.rows, p.cols)
-    r_wire = tech.wire_resistance_per_cell(p.circuit.wire_width_nm, cell.width_f, p.circuit.temperature_k)
+    r_wire = wiring.wire_resistance_per_cell(p.circuit.wire_width_nm, cell.width_f, p.circuit.temperature_k)
     return _Geometry(t, wires.length_row, wires.length_col, c, wires, c.r_access + r_wire)
 
 
@@ -152,22 +155,22 @@ def _sides(p, config, g: _Geometry, row_activity):
     """Forward and (``parallel_bp``) transposed MLSA/encoder/shift-adder/mux chains."""
     rows, cols = as_float(p.rows), as_float(p.cols)
     r_col = _line_resistance(g, as_float(row_activity) * rows)
-    x_fw = sa._SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
+    x_fw = SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
                           g.cell.r_access / rows / 2.0)
-    x_fw = sa._SideInputs(*(as_float(v) for v in x_fw))
+    x_fw = SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
-        return sa._side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed), None
-    if config.neurosim_ag_column_resistance:
+        return side(p, config, g, x_fw, static_mux=config.num_col_muxed), None
+    if config.version.ag_column_resistance_forward:
         r_ag, n_ag = r_col, cols
     else:
-        r_ag, n_ag = _line_resistance(g, sa.COLUMN_ACTIVITY_AG * cols), rows
-    x_ag = sa._SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
+        r_ag, n_ag = _line_resistance(g, COLUMN_ACTIVITY_AG * cols), rows
+    x_ag = SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
                           as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.cell.r_access / cols / 2.0)
-    x_ag = sa._SideInputs(*(as_float(v) for v in x_ag))
+    x_ag = SideInputs(*(as_float(v) for v in x_ag))
     if config.num_col_muxed == config.num_row_muxed_ag:
-        return sa._both_sides(p, config, g, x_fw, x_ag)
-    fw = sa._side_jit(p, config, g, x_fw, static_mux=config.num_col_muxed)
-    return fw, sa._side_jit(p, config, g, x_ag, static_mux=config.num_row_muxed_ag)
+        return both_sides(p, config, g, x_fw, x_ag)
+    fw = side(p, config, g, x_fw, static_mux=config.num_col_muxed)
+    return fw, side(p, config, g, x_ag, static_mux=config.num_row_muxed_ag)
 
 
 def _drivers(p, config, g: _Geometry, col_write, transposed: bool):
@@ -190,20 +193,20 @@ def _wl_switch(p, config, g: _Geometry, *, transposed: bool, activity=1.0, num_r
         lines, cap, res, edge = p.rows, w.cap_row, w.res_row, w.length_col
     sp = sm.SwitchMatrixParams(p.circuit, lines, res, cap, res, activity, 1.0, p.access_voltage, p.read_voltage,
                                0.0, 0.0, num_reads, num_writes, edge)
-    return sa._switch_costs(sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="row"))
+    return switch_matrix_costs(sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="row"))
 
 
-def subarray_area(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG, *,
-                  cell: sram.SramCellParams = sram.SramCellParams()) -> sa.SubArrayArea:
+def subarray_area(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
+                  cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayArea:
     """Area of one SRAM sub-array by bucket, its layout height and width, and its leakage.
 
     Args:
-      params: :class:`~cimjax.hw.components.subarray.SubArrayParams` (scalars).
-      config: :class:`~cimjax.hw.components.subarray.SubArrayConfig` with ``cell="sram"``.
+      params: :class:`~cimjax.hw.components.subarray_types.SubArrayParams` (scalars).
+      config: :class:`~cimjax.hw.components.subarray_types.SubArrayConfig` with ``cell="sram"``.
       cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
 
     Returns:
-      The :class:`~cimjax.hw.components.subarray.SubArrayArea` (module docstring).
+      The :class:`~cimjax.hw.components.subarray_types.SubArrayArea` (module docstring).
     """
     _check_config(config)
     p = params
@@ -233,16 +236,16 @@ def subarray_area(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT
         leakage = (leakage + wl_bp.leakage + pre_bp.read.leakage + ag.mlsa.leakage + ag.enc.leakage
                    + ag.mux.leakage + ag.dec.leakage + ag.sa.leakage)
     array = len_row * len_col
-    return sa.SubArrayArea(adc + accumulation + array + other, height, width, adc, accumulation, array, other,
+    return SubArrayArea(adc + accumulation + array + other, height, width, adc, accumulation, array, other,
                            leakage)
 
 
-def _read_cost(other_t, other_e, side, sense_t, sense_e) -> sa.ReadCost:
+def _read_cost(other_t, other_e, side, sense_t, sense_e) -> ReadCost:
     """A :class:`~.subarray.ReadCost` with precharge + bit-line (``sense_*``) under ADC."""
     adc_t = sense_t + side.mlsa.latency + side.enc.latency
     adc_e = sense_e + side.mlsa.energy + side.enc.energy
     zero = jnp.zeros_like(adc_e)
-    return sa.ReadCost(
+    return ReadCost(
         latency=other_t + adc_t + side.sa.latency, energy=other_e + adc_e + side.sa.energy,
         adc_latency=adc_t, adc_energy=adc_e, accumulation_latency=side.sa.latency,
         accumulation_energy=side.sa.energy, array_latency=jnp.zeros_like(adc_t), array_energy=zero,
@@ -250,14 +253,14 @@ def _read_cost(other_t, other_e, side, sense_t, sense_e) -> sa.ReadCost:
     )
 
 
-def subarray_read(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG, *,
+def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
                   row_activity: ArrayLike, weight_level: ArrayLike = 0.5,
-                  cell: sram.SramCellParams = sram.SramCellParams()) -> sa.SubArrayRead:
+                  cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayRead:
     """One read (one input bit-vector) forward and transposed (module docstring).
 
     Args:
-      params: :class:`~cimjax.hw.components.subarray.SubArrayParams` (scalars).
-      config: :class:`~cimjax.hw.components.subarray.SubArrayConfig` with ``cell="sram"``.
+      params: :class:`~cimjax.hw.components.subarray_types.SubArrayParams` (scalars).
+      config: :class:`~cimjax.hw.components.subarray_types.SubArrayConfig` with ``cell="sram"``.
       row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
       weight_level: unused (the stored bits do not change an SRAM read; kept for the common API).
       cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
@@ -278,29 +281,29 @@ def subarray_read(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT
     other_e = wl.energy + (fw.mux.energy + fw.dec.energy) / n_in
     fw_cost = _read_cost(other_t, other_e, fw, per_adc * pre.read.latency + t_bl, per_adc * pre.read.energy)
     if ag is None:
-        return sa.SubArrayRead(fw_cost, sa.ReadCost(*(jnp.zeros_like(x) for x in fw_cost)))
+        return SubArrayRead(fw_cost, ReadCost(*(jnp.zeros_like(x) for x in fw_cost)))
     n_bp, per_ag = as_float(p.num_read_pulse_bp), as_float(p.rows_per_adc_ag)
     pre_bp, _ = _drivers(p, config, g, 0.0, transposed=True)
     wl_bp = _wl_switch(p, config, g, transposed=True, activity=row_activity, num_reads=per_ag).read
     rows_as_cols = g.wires._replace(cap_col=g.wires.cap_row, res_col=g.wires.res_row)
     t_bl_ag = sram.bitline_read_delay(g.t, g.cell, rows_as_cols, cell.min_sense_voltage)
-    mux_term = (ag.mux.energy + ag.dec.energy) if config.neurosim_ag_mux_quirk else (ag.mux.latency + ag.dec.latency)
+    mux_term = (ag.mux.energy + ag.dec.energy) if config.version.ag_mux_energy_as_latency else (ag.mux.latency + ag.dec.latency)
     other_t_ag = jnp.maximum(wl_bp.latency, mux_term / n_bp)
     other_e_ag = wl_bp.energy + (ag.mux.energy + ag.dec.energy) / n_bp
     ag_cost = _read_cost(other_t_ag, other_e_ag, ag, per_ag * pre_bp.read.latency + t_bl_ag,
                          per_ag * pre_bp.read.energy)
-    return sa.SubArrayRead(fw_cost, ag_cost)
+    return SubArrayRead(fw_cost, ag_cost)
 
 
-def subarray_write(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG, *,
+def subarray_write(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
                    write_pulses: ArrayLike = 0.0, cell_pulse_energy_sum: ArrayLike = 0.0,
                    row_write_activity: ArrayLike, col_write_activity: ArrayLike, set_fraction: ArrayLike = 0.5,
                    cell: sram.SramCellParams = sram.SramCellParams()) -> Cost:
     """One weight update of one SRAM sub-array (module docstring; area and leakage 0).
 
     Args:
-      params: :class:`~cimjax.hw.components.subarray.SubArrayParams` (scalars).
-      config: :class:`~cimjax.hw.components.subarray.SubArrayConfig` with ``cell="sram"``.
+      params: :class:`~cimjax.hw.components.subarray_types.SubArrayParams` (scalars).
+      config: :class:`~cimjax.hw.components.subarray_types.SubArrayConfig` with ``cell="sram"``.
       write_pulses / cell_pulse_energy_sum / set_fraction: unused (eNVM pulse statistics; kept
         for the common API).
       row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``
@@ -326,7 +329,7 @@ def subarray_write(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAUL
     return Cost(zero, energy, latency, zero)
 
 
-def check_subarray_params(params: sa.SubArrayParams, config: sa.SubArrayConfig = DEFAULT_CONFIG) -> None:
+def check_subarray_params(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG) -> None:
     """Eager checks (concrete params): the static mux sizes equal the traced ones.
 
     Raises:

@@ -1,13 +1,12 @@
 """The eNVM sub-array's weight update: one write of one sub-array, current and March 2020 code.
 
 Source: spec §5.5 (NeuroSim V2.0 ``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``) — facts
-and formulas only. The write path of :mod:`~cimjax.hw.components.subarray`, which keeps the
-sub-array's types, geometry, switch matrices, area and read (its docstring: geometry, quirk
-flags, the read path's "March 2020 code") and re-exports :func:`subarray_write` and
-:func:`set_row_share_march2020`. ``SubArrayConfig(cell="sram")`` dispatches :func:`subarray_write`
-to :mod:`~cimjax.hw.components.subarray_sram`.
+and formulas only. The write path of the eNVM sub-array: its geometry and switch matrices are
+:mod:`~cimjax.hw.components.subarray_geometry`, its area and read (quirk flags, the read path's
+"March 2020 code") :mod:`~cimjax.hw.components.subarray_envm`; :mod:`~cimjax.hw.components.subarray`
+dispatches the cell types (SRAM: :mod:`~cimjax.hw.components.subarray_sram`).
 
-**March 2020 code** (``SubArrayConfig.neurosim_code = "march2020"``; NeuroSim V2.0 commit bf95f9c).
+**March 2020 code** (``SubArrayConfig.version.write_per_selected_row``; NeuroSim V2.0 commit bf95f9c).
 In the write path (:func:`subarray_write`; bf95f9c ``ProcessingUnit.cpp``
 ``GetWriteUpdateEstimation``, ``SwitchMatrix.cpp``, ``SubArray.cpp``) the March code differs in:
 
@@ -20,7 +19,7 @@ In the write path (:func:`subarray_write`; bf95f9c ``ProcessingUnit.cpp``
   of the rows; the split (NeuroSim: a row with any SET cell is a SET row) is modelled by
   :func:`set_row_share_march2020`, and ``m = a_col·cols`` for both phases;
 * the SL switch matrix's write energy takes ``activityColWrite`` from ``Initialize``, before an
-  update sets it (0: every column unselected), with ``neurosim_sl_pulse_unset``.
+  update sets it (0: every column unselected), with ``sl_write_pulses_unset``.
 * Rows: the March novel-mapping PE holds ``⌊min(PE_NM, R)/numPENM⌋`` rows (56 of a 128-row
   block for 3×3 kernels), so its sub-arrays write that share of a block: ``row_fraction``
   scales the pulses (and the write latency ``pulses·t_pulse``), the cells and the selected rows;
@@ -39,10 +38,15 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+import jax
+
 from cimjax.hw.components.params import as_float
-from cimjax.hw.components.subarray import (Array, ArrayLike, SubArrayConfig, SubArrayParams, _geometry, _sram,
-                                           _switch, _switch_costs)
+from cimjax.hw.components.subarray_geometry import geometry, switch_params
+from cimjax.hw.components.subarray_types import ArrayLike, SubArrayConfig, SubArrayParams
+from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw.cost import Cost
+
+Array = jax.Array
 
 
 def set_row_share_march2020(col_write_activity: ArrayLike, cols: ArrayLike) -> Array:
@@ -78,12 +82,12 @@ def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, r
     # share of the pulses (Σ over rows) and of the cells; activities are of its own rows.
     pulses = pulses * frac
     n_ops = 2.0 * config.ceil(a_col) * rows * a_row  # numRow·activityRowWrite: the full row count
-    sl_pulses = 0.0 if config.neurosim_sl_pulse_unset else pulses / rows
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else pulses / rows
     # SwitchMatrix (bf95f9c) reads activityColWrite from Initialize, before any update sets it.
-    sl_col = 0.0 if config.neurosim_sl_pulse_unset else a_col
-    wl = _switch_costs(*_switch(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
+    sl_col = 0.0 if config.version.sl_write_pulses_unset else a_col
+    wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
     sl_reads = as_float(p.rows_per_adc_ag) if config.parallel_bp else 0.0
-    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
+    sl = switch_matrix_costs(*switch_params(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
                                 pulses=sl_pulses, col_act=sl_col)).write
     sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
     # GetWriteUpdateEstimation (bf95f9c): every updated cell, FeFET included, V_w²/R̄·t per pulse.
@@ -124,39 +128,35 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
       cell_pulse_energy_sum: Σ over updated cells of ``n_pulses/R̄``, 1/Ω.
       row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``.
       set_fraction: share of ``write_pulses`` in the SET phase (traced; ½ by default; not used
-        by ``neurosim_code="march2020"``).
+        with ``version.write_per_selected_row``).
       row_fraction: share of the ``stat_rows`` rows the statistics describe that this
         sub-array holds (traced, in (0, 1]): the March 2020 code's novel-mapping PEs hold
         ``⌊min(PE_NM, R)/numPENM⌋`` rows of a block the trace took whole.
       stat_rows: rows the write statistics describe (traced; default ``rows``; a layer with
         ``R < rows`` has ``R``).
-      ``row_fraction`` and ``stat_rows`` are used by ``neurosim_code="march2020"`` only
+      ``row_fraction`` and ``stat_rows`` are used with ``version.write_per_selected_row`` only
       (module docstring).
 
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the update.
     """
-    if config.cell == "sram":
-        return _sram().subarray_write(params, config, write_pulses=write_pulses,
-                                      cell_pulse_energy_sum=cell_pulse_energy_sum, row_write_activity=row_write_activity,
-                                      col_write_activity=col_write_activity, set_fraction=set_fraction)
-    if config.neurosim_code == "march2020":
-        return _subarray_write_march2020(params, config, _geometry(params, config), pulses=as_float(write_pulses),
+    if config.version.write_per_selected_row:
+        return _subarray_write_march2020(params, config, geometry(params, config), pulses=as_float(write_pulses),
                                          cell_sum=cell_pulse_energy_sum, a_row=as_float(row_write_activity),
                                          a_col=as_float(col_write_activity), row_fraction=row_fraction,
                                          stat_rows=stat_rows)
-    p, g = params, _geometry(params, config)
+    p, g = params, geometry(params, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
     pulses, a_row, a_col = as_float(write_pulses), as_float(row_write_activity), as_float(col_write_activity)
     vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
     t_pulse = as_float(p.write_pulse_width)
     n_ops = 2.0 * config.ceil(a_col) * rows * a_row
-    sl_pulses = 0.0 if config.neurosim_sl_pulse_unset else pulses / rows
-    wl = _switch_costs(*_switch(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else pulses / rows
+    wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
     # SL: NeuroSim's write energy reuses the DFF figures of its last (AG) read call, its write
     # latency those of the forward call (no DFF reads): one evaluation, DFF latency removed.
     sl_reads = as_float(p.rows_per_adc_ag) if config.parallel_bp else 0.0
-    sl = _switch_costs(*_switch(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
+    sl = switch_matrix_costs(*switch_params(p, config, g, which="sl", num_reads=sl_reads, num_writes=n_ops,
                                 pulses=sl_pulses, col_act=a_col)).write
     sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
     p_set = as_float(set_fraction) * pulses

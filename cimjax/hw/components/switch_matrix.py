@@ -49,9 +49,8 @@ import jax.numpy as jnp
 
 from cimjax.hw import tech
 from cimjax.hw.components import gates, logic
-from cimjax.hw.components.mlsa import Footprint
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
-from cimjax.hw.cost import Cost
+from cimjax.hw.cost import Cost, Footprint
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
@@ -181,6 +180,7 @@ class SwitchMatrixCosts(NamedTuple):
     footprint: Footprint
 
 
+@jax.jit
 def switch_matrix_costs(params: SwitchMatrixParams, config: SwitchMatrixConfig = SwitchMatrixConfig()) -> SwitchMatrixCosts:
     """Read and write actions and footprint of a switch matrix, sharing one gate model
     (see :func:`switch_matrix`, :func:`switch_matrix_write`, :func:`switch_matrix_footprint`)."""

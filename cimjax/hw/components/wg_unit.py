@@ -1,4 +1,4 @@
-"""Weight-gradient (WG) unit and gradient accumulator (spec §5.6, §5.8 step 5).
+"""Weight-gradient (WG) unit: its params, config and one SRAM array of its farm (spec §5.6).
 
 Source: spec §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
 NeuroSim V2.0 ``WeightGradientUnit.cpp`` (``parallelBP = true`` branch) and ``Chip.cpp``
@@ -27,34 +27,19 @@ reference ladder of the *forward* arrays (``ref_resistance_on/off``, ``ref_rows`
 latency ``w·t_flip + t_switch,write(2w) + w·(t_precharge + t_driver)``; energy per array
 ``E_switch,write + w·(E_precharge,write + E_driver) + (cols·activity)·w·E_flip``.
 
-**Per layer** (:func:`weight_gradient_layer`, Chip.cpp): with the ``windows × C_in·bits``
-activation matrix, ``needRow = ⌈windows/rows⌉``, ``needCol = ⌈C_in·bits/cols⌉``, speed-ups
-``max(1, ⌊numArrayInRow/needRow⌋)`` and ``max(1, ⌊numArrayInCol/needCol⌋)`` (one window, i.e. FC:
-``numArrayInRow`` and ``max(1, ⌊C_in·bits/cols⌋)``), ``used = windows·C_in·bits/(numArrays·rows·
-cols)``: ``T = (C_out·t_read/(sUR·sUC) + t_write)·K²``, ``E = (numArrays·(C_out·E_read + E_write)
-+ C_out·E_tree)·used·K²``. Activity = the layer's input activity (row read, row write and
-column write alike: a pseudo-trace).
-
-**Quirks** (``WeightGradientConfig``): ``neurosim_unset_write_activity`` (True, as released):
+**Quirks** (``WeightGradientConfig.version``): ``wg_write_activity_unset`` (True, as released):
 the precharger and write driver keep the column-write activity they had when
 ``ChipInitialize`` ran, before any layer's activity was read, i.e. 0 in a normal build, so
 their write energy is 0; False uses the layer's activity.
 
-**Gradient accumulator** (:func:`gradient_accumulator`): ``numArrayWriteParallel·cells``
-ripple-carry adders of ``outPrecision + ⌈log2 batch⌉`` bits; per image
-``⌈#weights/#adders⌉`` sequential additions on ``min(#weights, #adders)`` adders. Note
-NeuroSim sizes it with its defect-2 ``numArrayWriteParallel`` (8, not 16, for VGG-8): pass
-:func:`~cimjax.hw.components.misc.buffer_sizing`'s value.
-
-**March 2020 code** (``WeightGradientConfig.neurosim_code = "march2020"``; ``chip._wg_figures``
-passes the chip's): NeuroSim V2.0's first public release, commit bf95f9c (2020-03-15),
+**March 2020 code** (``WeightGradientConfig.version``; the chip passes its own): NeuroSim V2.0's first public release, commit bf95f9c (2020-03-15),
 ``WeightGradientUnit.cpp`` with ``SwitchMatrix.cpp``, ``MultilevelSenseAmp.cpp``,
 ``CurrentSenseAmp.cpp``, ``MultilevelSAEncoder.cpp`` and ``ShiftAdd.cpp`` (facts and formulas
 only). ``WeightGradientUnit.cpp`` itself and Chip.cpp's WG roll-up and gradient accumulator are
 the same as in the current code but for the switch matrix's ``CalculatePower`` arguments; its
 components differ in:
 
-* **WL switch matrix TGs** (:func:`march2020_wl_switch_delay`): ``_resTg = R_access`` is the TG
+* **WL switch matrix TGs** (``wg_switch_access_tg``; :func:`march2020_wl_switch_delay`): ``_resTg = R_access`` is the TG
   resistance itself (no ``IR_DROP_TOLERANCE``) and the widths ``R_on(1F)·F/(2·R_access)`` (no
   ``LINEAR_REGION_RATIO``), so ``τ = R_access·(3·C_d + C_L) + R_L·C_L/2``: on the Fig. 34 chip
   a read call 35 ns (of 190) and a write 42 ns (of 59) longer. Emulated as the classic matrix at
@@ -62,13 +47,13 @@ components differ in:
   difference between ``R_TG = R_access`` and the classic matrix's ``0.2·R_access``.
 * **WL switch read energy** on the row activity the matrix was initialised with (in
   ``ChipInitialize``, before any layer's activity is read: 0 in a normal build) with
-  ``neurosim_unset_write_activity``: only its DFFs (the current code passes the layer's).
+  ``wg_write_activity_unset``: only its DFFs (the current code passes the layer's).
 * **MLSA**: the March area and column energy (:mod:`~cimjax.hw.components.mlsa`, "March 2020
   code"); its energy already holds the ``numRead = rows_muxed·numBitInput`` evaluations of all
   ``cols`` columns, so a read call costs ``ops·Σ_j E(R_j)`` (not × ``ops`` again); no
   ``0.5/V_read`` rescaling. With 64 levels 1.24× the current code's, with 16 levels 0.77×.
 * **Layouts**: the encoders' March rule, and the shift-adders charged as their layout along the
-  array width (:func:`~cimjax.hw.components.logic.shift_adder_layout_area`; the current path
+  array width (:func:`~cimjax.hw.components.shift_adder.shift_adder_layout_area`; the current path
   keeps the gates' sum).
 
 Precharger, write driver, mux, mux decoder, bit-line delay, adder tree, the layer roll-up and the
@@ -80,21 +65,21 @@ layout along the global buffer and the mux area, as in the current path).
 
 Components are cimjax's (:mod:`~cimjax.hw.components.logic`, ``routing``, ``mlsa``,
 ``switch_matrix``, ``sram``), not NeuroSim's gate-level figures; see those modules.
+
+The unit over a layer and the gradient accumulator are :mod:`cimjax.hw.components.wg_layers`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple, Optional, Sequence, Union
+from typing import NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from cimjax.hw import tech
-from cimjax.hw.components import logic, mlsa, routing, sram, switch_matrix
-from cimjax.hw.components.params import (NEUROSIM_CODES, CircuitParams, ComponentConfig, as_float,
-                                         circuit_technology)
+from cimjax.hw import tech, wiring
+from cimjax.hw.components import encoder, logic, mlsa, routing, shift_adder, sram, switch_matrix
+from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -148,25 +133,20 @@ class WeightGradientConfig(ComponentConfig):
       max_input_cols: ``C_in·numBitInput`` of that layer (128·8 = 1024), ≥ 1.
       rows_muxed: rows (columns) per ADC, ``numRowMuxedWG`` = 8, in [2, 256]; static because it
         sets the mux decoder's structure.
-      neurosim_unset_write_activity: the quirk flag of the module docstring (True as released).
-      neurosim_code: ``"current"`` (NeuroSim d4de5bc) or ``"march2020"`` (bf95f9c: the WL switch
-        matrix TGs, MLSA, encoder layout and shift-adder layout of the module docstring's
-        "March 2020 code").
+      version: flags read here ``wg_write_activity_unset`` (quirk), ``wg_switch_access_tg`` and
+        ``shift_adder_bounding_box`` (March 2020), and those of the MLSA and encoder (module
+        docstring).
     """
 
     max_windows: int = 900
     max_input_cols: int = 1024
     rows_muxed: int = 8
-    neurosim_unset_write_activity: bool = True
-    neurosim_code: str = "current"
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_windows", 1)
         self._check_int("max_input_cols", 1)
         self._check_int("rows_muxed", 2, 256)
-        self._check_bool("neurosim_unset_write_activity")
-        self._check_choice("neurosim_code", NEUROSIM_CODES)
 
 
 class WeightGradientUnit(NamedTuple):
@@ -181,7 +161,7 @@ class WeightGradientUnit(NamedTuple):
     num_arrays: Array
 
 
-class _Array(NamedTuple):
+class WgArray(NamedTuple):
     """One WG array: ``read`` (one call), ``write`` (one write) with its area and leakage."""
 
     read: Cost
@@ -189,7 +169,7 @@ class _Array(NamedTuple):
     tree: Cost  # the adder tree, one read call (all trees)
 
 
-def _counts(params: WeightGradientParams, config: WeightGradientConfig) -> tuple[Array, Array]:
+def farm_counts(params: WeightGradientParams, config: WeightGradientConfig) -> tuple[Array, Array]:
     """Arrays in a row / column of the farm: ``⌊windows/rows⌋ × ⌊C_in·bits/cols⌋``, at least
     one each (NeuroSim's floor gives an empty farm, and NaNs, for networks whose largest
     input is smaller than one array, e.g. a fully connected network: cimjax keeps one)."""
@@ -201,13 +181,9 @@ def _counts(params: WeightGradientParams, config: WeightGradientConfig) -> tuple
 
 def out_precision(params: WeightGradientParams, config: WeightGradientConfig = WeightGradientConfig()) -> Array:
     """``outPrecision = log2 L + numBitInput + ⌈log2 numArrayInRow⌉`` bits (15 at the defaults)."""
-    in_row, _ = _counts(params, config)
+    in_row, _ = farm_counts(params, config)
     stages = jnp.maximum(config.log2ceil(jnp.maximum(in_row, 1.0)), 0.0)
     return jnp.log2(as_float(params.adc_levels)) + as_float(params.num_bit_input) + stages
-
-
-def _sub(config: WeightGradientConfig, cls=ComponentConfig, **kw):
-    return cls(roadmap=config.roadmap, mode=config.mode, temperature=config.temperature, **kw)
 
 
 def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike, load_capacitance: ArrayLike,
@@ -243,9 +219,9 @@ def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike
     return tech.horowitz(tau, switch_matrix.STEP_RAMP)[0]
 
 
-def _array(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> _Array:
+def wg_array(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> WgArray:
     """Costs of one WG array at input ``activity`` (module docstring)."""
-    c, cfg = params.circuit, _sub(config)
+    c, cfg = params.circuit, config.sub(ComponentConfig)
     t = circuit_technology(c, config)
     mode = config.mode
     rows, cols = as_float(params.array_rows), as_float(params.array_cols)
@@ -256,23 +232,23 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
     cell = sram.sram_cell(t, params.cell, mode)
     wires = sram.array_wires(c, t, params.cell, rows, cols)
     written_rows = rows * a
-    march = config.neurosim_code == "march2020"
+    march_tg = config.version.wg_switch_access_tg
     # Switch matrix (classic, rows), TGs sized from R_access.
-    if march:
+    if march_tg:
         # bf95f9c: TG widths R_on(1F)·F/(2·R_access), which the classic matrix gives for
         # res_tg = R_access·0.2/0.25; read energy on the activity set at ChipInitialize (unset: 0).
         sw_res = cell.r_access * (switch_matrix.LINEAR_REGION_RATIO / switch_matrix.IR_DROP_TOLERANCE)
-        sw_act = 0.0 if config.neurosim_unset_write_activity else a
+        sw_act = 0.0 if config.version.wg_write_activity_unset else a
     else:
         sw_res, sw_act = cell.r_access, a
     sw_params = switch_matrix.SwitchMatrixParams(
         c, rows, sw_res, wires.cap_row, wires.res_row, sw_act, a,
         read_voltage=params.read_voltage, num_reads=ops, num_writes=2.0 * written_rows, edge_length=wires.length_col,
     )
-    sw_config = _sub(config, switch_matrix.SwitchMatrixConfig, kind="classic", lines="row")
+    sw_config = config.sub(switch_matrix.SwitchMatrixConfig, kind="classic", lines="row")
     sw_read = switch_matrix.switch_matrix(sw_params, sw_config)
     sw_write = switch_matrix.switch_matrix_write(sw_params, sw_config)
-    if march:
+    if march_tg:
         # ... and its τ with R_TG = R_access itself (no IR-drop factor): shift each TG operation.
         dt = march2020_wl_switch_delay(t, mode, cell.r_access, wires.cap_row, wires.res_row) - (
             march2020_wl_switch_delay(t, mode, cell.r_access, wires.cap_row, wires.res_row,
@@ -280,7 +256,7 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         sw_read = sw_read._replace(latency=sw_read.latency + ops * dt)
         sw_write = sw_write._replace(latency=sw_write.latency + 2.0 * written_rows * dt)
     # Precharger and write driver across the array width.
-    col_write = 0.0 if config.neurosim_unset_write_activity else a
+    col_write = 0.0 if config.version.wg_write_activity_unset else a
     drv = sram.ColumnDriverParams(c, cols, wires.cap_col, wires.res_col, wires.length_row, col_write, cols)
     pre = sram.precharger(drv, cfg)
     wd = sram.sram_write_driver(drv, cfg)
@@ -290,10 +266,10 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
     w_tg = jnp.maximum(t.node * r_lin / cell.r_access, 2.0 * t.node)
     tg = routing.gates.gate(t, "tg", mode=mode, widths=(w_tg, routing.gates.pn_size_ratio(t) * w_tg))
     dec = routing.decoder(
-        routing.DecoderParams(c, n_adc * tg.c_in), _sub(config, routing.DecoderConfig, num_outputs=config.rows_muxed)
+        routing.DecoderParams(c, n_adc * tg.c_in), config.sub(routing.DecoderConfig, num_outputs=config.rows_muxed)
     )
     # MLSA: average-trace column resistance; references of the forward arrays.
-    r_wire = tech.wire_resistance_per_cell(c.wire_width_nm, params.fw_cell_size_f, c.temperature_k)
+    r_wire = wiring.wire_resistance_per_cell(c.wire_width_nm, params.fw_cell_size_f, c.temperature_k)
     on_rows = config.ceil(rows * a)
     r_col = (cell.r_access + r_wire) / jnp.where(on_rows > 0, on_rows, 1.0)
     r_col = jnp.where(on_rows > 0, r_col, jnp.inf)
@@ -301,22 +277,21 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         c, levels, n_adc, ops, params.ref_rows, params.ref_resistance_on, params.ref_resistance_off,
         params.read_voltage, cols,
     )
-    code = config.neurosim_code
-    sa = mlsa.mlsa(sa_params, _sub(config, mlsa.MlsaConfig, neurosim_code=code), r_col)
-    enc = mlsa.encoder(mlsa.EncoderParams(c, levels, n_adc, ops, wires.length_row),
-                       _sub(config, mlsa.EncoderConfig, neurosim_code=code))
-    shift_params = logic.ShiftAdderParams(
+    sa = mlsa.mlsa(sa_params, config.sub(mlsa.MlsaConfig), r_col)
+    enc = encoder.encoder(encoder.EncoderParams(c, levels, n_adc, ops, wires.length_row),
+                          config.sub(encoder.EncoderConfig))
+    shift_params = shift_adder.ShiftAdderParams(
         c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width, num_read_pulse=bits
     )
-    shift = logic.shift_adder(shift_params, cfg)
-    if march:  # bf95f9c charges the shift-adders' layout along the array width
-        layout = logic.shift_adder_layout_area(shift_params, wires.length_row, "width", cfg, neurosim_code=code)
+    shift = shift_adder.shift_adder(shift_params, cfg)
+    if config.version.shift_adder_bounding_box:  # bf95f9c charges the shift-adders' layout along the array width
+        layout = shift_adder.shift_adder_layout_area(shift_params, wires.length_row, "width", cfg)
         shift = shift._replace(area=layout)
     # Adder tree over the array rows (the whole farm's trees), accumulation_reads per call.
-    in_row, in_col = _counts(params, config)
+    in_row, in_col = farm_counts(params, config)
     tree = logic.adder_tree(
         logic.AdderTreeParams(c, in_row, jnp.log2(levels) + bits + 1.0, config.ceil(in_col * cols / muxed)),
-        _sub(config, logic.AdderTreeConfig),
+        config.sub(logic.AdderTreeConfig),
     )
     tree = tree._replace(latency=tree.latency * as_float(params.accumulation_reads))
 
@@ -331,7 +306,7 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         jnp.maximum(sw_read.latency, ops * (mux.latency + dec.latency)) + ops * pre.read.latency
         + bits * t_bitline + sa.latency + enc.latency + shift.latency + tree.latency
     )
-    if march:
+    if config.version.mlsa_column_energy_sum:
         # The March MLSA energy already holds its ``numRead = ops`` evaluations (mlsa.mlsa with
         # columns_per_adc = ops; bf95f9c ``CalculatePower(columnResistance, ops)``): not × ops again.
         read_energy = (
@@ -350,172 +325,8 @@ def _array(params: WeightGradientParams, config: WeightGradientConfig, activity:
         sw_write.energy + written_rows * (pre.write.energy + wd.energy)
         + cols * a * written_rows * sram.cell_write_energy(t, cell)
     )
-    return _Array(
+    return WgArray(
         read=Cost(area, read_energy, read_latency, leakage),
         write=Cost(area, write_energy, write_latency, leakage),
         tree=tree,
     )
-
-
-def weight_gradient_unit_area(
-    params: WeightGradientParams = WeightGradientParams(), config: WeightGradientConfig = WeightGradientConfig()
-) -> WeightGradientUnit:
-    """Area, leakage and output precision of the WG unit (module docstring).
-
-    Args:
-      params: :class:`WeightGradientParams` (scalars).
-      config: :class:`WeightGradientConfig` (static).
-
-    Returns:
-      The :class:`WeightGradientUnit` (area = arrays + adder tree; leakage likewise).
-    """
-    arr = _array(params, config, 0.5)  # area and leakage do not depend on the activity
-    in_row, in_col = _counts(params, config)
-    n = in_row * in_col
-    return WeightGradientUnit(
-        area=n * arr.read.area + arr.tree.area,
-        leakage=n * arr.read.leakage + arr.tree.leakage,
-        out_precision=out_precision(params, config),
-        arrays_in_row=in_row,
-        arrays_in_col=in_col,
-        num_arrays=n,
-    )
-
-
-def weight_gradient_layer(
-    params: WeightGradientParams,
-    config: WeightGradientConfig,
-    *,
-    windows: int,
-    in_channels: int,
-    kernel_size: int,
-    out_channels: int,
-    activity: ArrayLike,
-    is_fc: Optional[bool] = None,
-) -> Cost:
-    """Peak weight-gradient cost of one layer for one image (spec §5.8 step 5, Chip.cpp).
-
-    Args:
-      params: :class:`WeightGradientParams` (scalars).
-      config: :class:`WeightGradientConfig` (static).
-      windows: valid windows of the layer (``numInVector/numBitInput``; 1 for FC), ≥ 1.
-      in_channels: ``C_in`` (FC: input features).
-      kernel_size: ``K`` (K² kernel positions; FC: 1).
-      out_channels: ``C_out`` (the read calls).
-      activity: the layer's input activity in [0, 1] (traced).
-      is_fc: use the FC speed-up rule; None = ``windows == 1`` (NeuroSim's test).
-
-    Returns:
-      The :class:`~cimjax.hw.cost.Cost`: energy and latency of the layer's peak WG (without
-      gradient accumulation: :func:`gradient_accumulator`); area and leakage of the whole unit.
-    """
-    for name, v in (("windows", windows), ("in_channels", in_channels), ("kernel_size", kernel_size),
-                    ("out_channels", out_channels)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"weight_gradient_layer: {name} = {v!r}: expected an int ≥ 1")
-    fc = windows == 1 if is_fc is None else bool(is_fc)
-    arr = _array(params, config, activity)
-    return _layer_cost(params, config, arr, float(windows), float(in_channels), float(kernel_size),
-                       float(out_channels), fc)
-
-
-def weight_gradient_layers(
-    params: WeightGradientParams,
-    config: WeightGradientConfig,
-    *,
-    windows: Sequence[int],
-    in_channels: Sequence[int],
-    kernel_size: Sequence[int],
-    out_channels: Sequence[int],
-    activity: ArrayLike,
-) -> Cost:
-    """:func:`weight_gradient_layer` of ``L`` layers at once, the last axis indexing them.
-
-    The same values as ``L`` calls, but the WG array is traced once and vmapped over the
-    layers' activities, so a network's compiled graph does not grow with its depth.
-
-    Args:
-      params: :class:`WeightGradientParams` (scalars).
-      config: :class:`WeightGradientConfig` (static).
-      windows, in_channels, kernel_size, out_channels: per layer (static ints ≥ 1, length ``L``).
-      activity: the layers' input activities, shape ``(..., L)`` (traced).
-
-    Returns:
-      The :class:`~cimjax.hw.cost.Cost` with a trailing axis of ``L`` (area and leakage of
-      the whole unit, repeated).
-    """
-    table = {"windows": windows, "in_channels": in_channels, "kernel_size": kernel_size,
-             "out_channels": out_channels}
-    n = len(windows)
-    for name, vs in table.items():
-        if len(vs) != n or n == 0:
-            raise ValueError(f"weight_gradient_layers: {name} has {len(vs)} entries; expected {n} ≥ 1")
-        for v in vs:
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"weight_gradient_layers: {name} = {v!r}: expected ints ≥ 1")
-    act = as_float(activity)
-    if act.shape[-1:] != (n,):
-        raise ValueError(f"weight_gradient_layers: activity has shape {act.shape}; expected (..., {n})")
-    lead = act.shape[:-1]
-    flat = act.reshape((-1,))
-    arr = jax.vmap(lambda a: _array(params, config, a))(flat)
-    arr = jax.tree.map(lambda x: jnp.reshape(x, lead + (n,)), arr)
-    f = lambda x: jnp.asarray(np.asarray(x, np.float64), act.dtype)  # noqa: E731
-    return _layer_cost(params, config, arr, f(windows), f(in_channels), f(kernel_size), f(out_channels),
-                       np.asarray(windows) == 1)
-
-
-def _layer_cost(params, config, arr: _Array, windows, in_channels, kernel_size, out_channels, fc) -> Cost:
-    """Peak WG of a layer from the WG array's costs (``fc``: NeuroSim's FC speed-up rule)."""
-    in_row, in_col = _counts(params, config)
-    n = in_row * in_col
-    rows, cols = as_float(params.array_rows), as_float(params.array_cols)
-    matrix_cols = in_channels * as_float(params.num_bit_input)
-    fc_row = in_row
-    fc_col = jnp.maximum(config.floor(matrix_cols / cols), 1.0)
-    need_row = jnp.maximum(config.ceil(windows / rows), 1.0)
-    need_col = jnp.maximum(config.ceil(matrix_cols / cols), 1.0)
-    conv_row = jnp.maximum(config.floor(in_row / need_row), 1.0)
-    conv_col = jnp.maximum(config.floor(in_col / need_col), 1.0)
-    speed_row = jnp.where(fc, fc_row, conv_row)
-    speed_col = jnp.where(fc, fc_col, conv_col)
-    used = windows * matrix_cols / (n * rows * cols)
-    k2 = kernel_size * kernel_size
-    c_out = out_channels
-    latency = (c_out * arr.read.latency / (speed_row * speed_col) + arr.write.latency) * k2
-    energy = (n * (c_out * arr.read.energy + arr.write.energy) + c_out * arr.tree.energy) * used * k2
-    area = n * arr.read.area + arr.tree.area
-    leakage = n * arr.read.leakage + arr.tree.leakage
-    shape = jnp.shape(latency)
-    return Cost(jnp.broadcast_to(area, shape), energy, latency, jnp.broadcast_to(leakage, shape))
-
-
-def gradient_accumulator(
-    params: WeightGradientParams,
-    config: WeightGradientConfig,
-    *,
-    num_weights: ArrayLike,
-    num_array_write_parallel: ArrayLike,
-    array_cells: ArrayLike = 128.0 * 128.0,
-) -> Cost:
-    """Gradient accumulation of one layer for one image (module docstring; Chip.cpp).
-
-    Args:
-      params: :class:`WeightGradientParams` (scalars; ``batch_size`` and the out precision).
-      config: :class:`WeightGradientConfig` (static).
-      num_weights: the layer's ``C_in·K·K·C_out``.
-      num_array_write_parallel: ``numArrayWriteParallel`` (:func:`~cimjax.hw.components.misc.
-        buffer_sizing`; NeuroSim V2.0 as released: 8 for VGG-8).
-      array_cells: cells of one forward sub-array, ``numRowSubArray·numColSubArray`` (16384).
-
-    Returns:
-      The :class:`~cimjax.hw.cost.Cost`: ``⌈#w/#adders⌉`` additions in sequence; area and leakage
-      of all the adders.
-    """
-    bits = out_precision(params, config) + config.log2ceil(as_float(params.batch_size))
-    adders = as_float(num_array_write_parallel) * as_float(array_cells)
-    weights = as_float(num_weights)
-    ops = config.ceil(weights / adders)
-    active = logic.adder(logic.AdderParams(params.circuit, bits, jnp.minimum(weights, adders)), _sub(config))
-    total = logic.adder(logic.AdderParams(params.circuit, bits, adders), _sub(config))
-    return Cost(total.area, ops * active.energy, ops * active.latency, total.leakage)

@@ -1,0 +1,129 @@
+"""Types of the memory sub-array model (:mod:`cimjax.hw.components.subarray`): its traced params,
+static config and results, shared by the eNVM (:mod:`~cimjax.hw.components.subarray_envm`,
+:mod:`~cimjax.hw.components.subarray_write`) and SRAM (:mod:`~cimjax.hw.components.subarray_sram`)
+cell models. Defaults: NeuroSim V2.0 ``Param.cpp`` (spec §5.3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Union
+
+import jax
+
+from cimjax.hw.components.params import CircuitParams, ComponentConfig
+
+Array = jax.Array
+ArrayLike = Union[jax.Array, float, int]
+
+CELLS = ("rram", "fefet", "sram")
+COLUMN_ACTIVITY_AG = 0.5  #: NeuroSim's hard-coded transposed-read column activity.
+SENSE_SWING = 0.2  #: Fraction of τ taken as enough to sense (15–20 % swing), spec §5.4.
+
+
+class SubArrayParams(NamedTuple):
+    """Traced parameters of one sub-array (defaults: NeuroSim V2.0, spec §5.3).
+
+    Attributes: ``circuit``; ``rows``/``cols`` (128); ``columns_per_adc`` (``numColMuxed`` 8);
+    ``adc_levels`` (``levelOutput`` 64); ``rows_per_adc_ag`` / ``adc_levels_ag`` (AG, 8 / 64);
+    ``num_bit_input`` (``numReadPulse`` 8); ``num_read_pulse_bp`` (8); ``r_on``/``r_off`` (Ω);
+    ``read_voltage``, ``read_pulse_width``, ``access_voltage``; ``write_voltage`` per polarity
+    (the cell sees ``sqrt(V_LTP² + V_LTD²) = √2·V``); ``write_pulse_width``; ``max_levels``
+    (``maxNumLevelLTP/LTD``); ``cell_height_f``/``cell_width_f`` (1T1R 4F × 4F);
+    ``access_resistance`` (``resistanceAccess`` 15 kΩ, used only in the column resistance);
+    ``gate_cap_fefet`` (F, FeFET write lines).
+    """
+
+    circuit: CircuitParams = CircuitParams()
+    rows: ArrayLike = 128.0
+    cols: ArrayLike = 128.0
+    columns_per_adc: ArrayLike = 8.0
+    adc_levels: ArrayLike = 64.0
+    rows_per_adc_ag: ArrayLike = 8.0
+    adc_levels_ag: ArrayLike = 64.0
+    num_bit_input: ArrayLike = 8.0
+    num_read_pulse_bp: ArrayLike = 8.0
+    r_on: ArrayLike = 100e3
+    r_off: ArrayLike = 1e6
+    read_voltage: ArrayLike = 0.5
+    read_pulse_width: ArrayLike = 10e-9
+    access_voltage: ArrayLike = 1.1
+    write_voltage: ArrayLike = 4.0
+    write_pulse_width: ArrayLike = 50e-9
+    max_levels: ArrayLike = 32.0
+    cell_height_f: ArrayLike = 4.0
+    cell_width_f: ArrayLike = 4.0
+    access_resistance: ArrayLike = 15e3
+    gate_cap_fefet: ArrayLike = 2.1717e-18
+
+
+@jax.tree_util.register_static
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SubArrayConfig(ComponentConfig):
+    """Static structure of a sub-array.
+
+    Attributes:
+      cell: ``"rram"`` (1T1R eNVM), ``"fefet"`` (both :mod:`~cimjax.hw.components.subarray_envm`)
+        or ``"sram"`` (the transposable SRAM sub-array of :mod:`~cimjax.hw.components.subarray_sram`).
+      parallel_bp: transposed (AG) read periphery for training.
+      num_col_muxed / num_row_muxed_ag: static copies of ``columns_per_adc`` /
+        ``rows_per_adc_ag`` sizing the mux decoders (ints in [1, 2^16]; 1 = no mux).
+      mlsa_max_levels: static bound on the ADC levels (:class:`~.mlsa.MlsaConfig`).
+      version: the NeuroSim code (:mod:`cimjax.hw.neurosim_version`): the quirk flags and the
+        "March 2020 code" flags of :mod:`~cimjax.hw.components.subarray_envm`.
+    """
+
+    cell: str = "rram"
+    parallel_bp: bool = True
+    num_col_muxed: int = 8
+    num_row_muxed_ag: int = 8
+    mlsa_max_levels: int = 256
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_choice("cell", CELLS)
+        self._check_bool("parallel_bp")
+        self._check_int("num_col_muxed", 1, 2**16)
+        self._check_int("num_row_muxed_ag", 1, 2**16)
+        self._check_int("mlsa_max_levels", 2, 4096)
+
+
+class SubArrayArea(NamedTuple):
+    """Area of one sub-array (m²; ``height``/``width`` in m) by NeuroSim bucket, and its leakage (W).
+
+    ``total = adc + accumulation + array + other`` is NeuroSim's ``usedArea``, the figure its PE
+    area sums. ``height``/``width`` are the layout bounding box (the MLSAs stretched along the
+    array edge make it far larger than ``total``: about 1.28 mm × 1.18 mm at the V2.0 default);
+    NeuroSim uses them only to size the PE buses.
+    """
+
+    total: Array
+    height: Array
+    width: Array
+    adc: Array
+    accumulation: Array
+    array: Array
+    other: Array
+    leakage: Array
+
+
+class ReadCost(NamedTuple):
+    """One read (one input bit-vector through the sub-array), s and J; buckets sum to the totals."""
+
+    latency: Array
+    energy: Array
+    adc_latency: Array
+    adc_energy: Array
+    accumulation_latency: Array
+    accumulation_energy: Array
+    array_latency: Array
+    array_energy: Array
+    other_latency: Array
+    other_energy: Array
+
+
+class SubArrayRead(NamedTuple):
+    """Forward read and transposed (AG) read (zeros when not ``parallel_bp``)."""
+
+    fw: ReadCost
+    ag: ReadCost
