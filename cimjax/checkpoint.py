@@ -12,6 +12,8 @@ import os
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 import orbax.checkpoint as ocp
 
 PyTree = Any
@@ -62,3 +64,44 @@ class Checkpointer:
 
     def close(self) -> None:
         self._manager.close()
+
+
+def _strip_value(tree):
+    """``{'kernel': {'value': a}}`` (an ``nnx.Variable`` as orbax stores it) → ``{'kernel': a}``."""
+    if isinstance(tree, dict):
+        if set(tree) == {"value"}:
+            return tree["value"]
+        return {k: _strip_value(v) for k, v in tree.items()}
+    return tree
+
+
+def restore_params(ckpt_dir: str, like) -> tuple[Any, int]:
+    """The trained parameters of the latest checkpoint, filled into the state ``like``.
+
+    Only ``params`` is read (as saved, without a target structure), so checkpoints of other
+    training-state layouts (e.g. before or after a field was added to ``TrainState``) load
+    (``cimjax evaluate``).
+    """
+    from flax import nnx
+
+    mgr = ocp.CheckpointManager(os.path.abspath(ckpt_dir))
+    try:
+        step = mgr.latest_step()
+        if step is None:
+            raise FileNotFoundError(f"no checkpoint in {ckpt_dir}")
+        raw = mgr.restore(step, args=ocp.args.StandardRestore())
+    finally:
+        mgr.close()
+    if not isinstance(raw, dict) or "params" not in raw:
+        raise FileNotFoundError(f"checkpoint {step} in {ckpt_dir} holds no 'params'")
+    pure = _strip_value(raw["params"])
+    want = nnx.to_pure_dict(like)
+    got_shapes = jax.tree.map(lambda a: tuple(np.shape(a)), pure)
+    want_shapes = jax.tree.map(lambda a: tuple(np.shape(a)), want)
+    if got_shapes != want_shapes:
+        from cimjax.config import ConfigError
+
+        raise ConfigError(f"checkpoint {step} in {ckpt_dir} does not fit the run's config.json: "
+                          f"parameters {got_shapes} vs the model's {want_shapes}")
+    nnx.replace_by_pure_dict(like, jax.tree.map(jnp.asarray, pure))
+    return like, int(step)

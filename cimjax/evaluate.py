@@ -44,7 +44,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import logging
 import math
 import os
 import time
@@ -57,6 +56,7 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from cimjax import data as data_lib
+from cimjax.checkpoint import restore_params
 from cimjax import nn as nn_lib
 from cimjax.analog import stats as stats_lib
 from cimjax.dse import params as P
@@ -138,45 +138,6 @@ def load_run(run_dir: str) -> tuple[Config, str]:
             "epoch; train at least one epoch first)"
         )
     return load_config(cfg_path), ckpt_dir
-
-
-def _strip_value(tree):
-    """``{'kernel': {'value': a}}`` (an ``nnx.Variable`` as orbax stores it) → ``{'kernel': a}``."""
-    if isinstance(tree, dict):
-        if set(tree) == {"value"}:
-            return tree["value"]
-        return {k: _strip_value(v) for k, v in tree.items()}
-    return tree
-
-
-def _restore_params(ckpt_dir: str, like) -> tuple[Any, int]:
-    """The trained parameters of the latest checkpoint, filled into the state ``like``.
-
-    Only ``params`` is read (as saved, without a target structure), so checkpoints of other
-    training-state layouts (e.g. before or after a field was added to ``TrainState``) load.
-    """
-    import orbax.checkpoint as ocp
-
-    logging.getLogger("absl").setLevel(logging.ERROR)  # orbax logs every restore
-    mgr = ocp.CheckpointManager(os.path.abspath(ckpt_dir))
-    try:
-        step = mgr.latest_step()
-        if step is None:
-            raise FileNotFoundError(f"no checkpoint in {ckpt_dir}")
-        raw = mgr.restore(step, args=ocp.args.StandardRestore())
-    finally:
-        mgr.close()
-    if not isinstance(raw, dict) or "params" not in raw:
-        raise FileNotFoundError(f"checkpoint {step} in {ckpt_dir} holds no 'params'")
-    pure = _strip_value(raw["params"])
-    want = nnx.to_pure_dict(like)
-    got_shapes = jax.tree.map(lambda a: tuple(np.shape(a)), pure)
-    want_shapes = jax.tree.map(lambda a: tuple(np.shape(a)), want)
-    if got_shapes != want_shapes:
-        raise ConfigError(f"checkpoint {step} in {ckpt_dir} does not fit the run's config.json: "
-                          f"parameters {got_shapes} vs the model's {want_shapes}")
-    nnx.replace_by_pure_dict(like, jax.tree.map(jnp.asarray, pure))
-    return like, int(step)
 
 
 def _effective_variation(layer, eps: jax.Array, sign, sigma, t, drift_v: float) -> jax.Array:
@@ -361,7 +322,7 @@ def evaluate_run(
     ds = data_lib.load_dataset(base.data, key=make_keys(saved.run.seed).data)
     input_shape = tuple(int(d) for d in ds.test_images.shape[1:])
     like = nnx.state(nn_lib.create_model(saved.model, saved.quant, input_shape, rngs=nnx.Rngs(params=0)), nnx.Param)
-    params, step = _restore_params(ckpt_dir, like)
+    params, step = restore_params(ckpt_dir, like)
     out_dir = out_dir or os.path.join(run_dir, "evaluate")
     os.makedirs(out_dir, exist_ok=True)
     bs, n = base.data.eval_batch_size, len(ds.test_labels)

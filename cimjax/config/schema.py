@@ -14,10 +14,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.devices.presets import DEVICE_NAMES, PRESETS, DevicePreset
-from cimjax.hw import neurosim_version
+from cimjax.config.hardware import ESTIMATOR_CELL_TYPES, ArraySection, HardwareConfig, check_analog_read
 
 DATASETS = ("cifar10", "fashion_mnist", "fashion_mnist_embedded", "synthetic")
 CIFAR10_SOURCES = ("auto", "archive", "tfds")
@@ -26,23 +25,6 @@ LOSSES = ("sse", "cross_entropy")
 INPUT_NORMALISATIONS = ("neurosim", "none")
 OPTIMIZERS = ("neurosim", "sgd")
 C2C_MODES = ("per_update", "per_pulse")
-CELL_TYPES = ("sram", "rram", "fefet")
-MAPPINGS = ("conventional", "novel")
-BUFFER_TYPES = ("register_file", "sram")
-DRAM_TYPES = ("hbm2", "gddr5")
-#: NeuroSim V2.0 code versions the estimator can follow (``hardware.neurosim_code``).
-NEUROSIM_CODES = neurosim_version.NAMES
-ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
-ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
-ARRAY_ADC_RANGES = ("dynamic", "full_scale")
-ARRAY_MAPPINGS = ("dummy", "differential")
-ARRAY_DRIFT_MODES = ("target", "random")
-# Cell types the hardware estimator models (cimjax.hw.components.subarray; SRAM in subarray_sram).
-ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
-# Technology nodes NeuroSim tabulates (spec §5.9); values in between are interpolated.
-TECH_NODE_RANGE_NM = (7, 130)
-#: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
-ROADMAPS = ("LSTP", "HP")
 
 
 def _frozen(cls):
@@ -261,149 +243,6 @@ class TrainConfig:
 
 
 @_frozen
-class HardwareConfig:
-    """The chip the estimator costs (spec §5.3; defaults = NeuroSim V2.0 ``Param.cpp``).
-
-    Attributes:
-      cell_type: ``rram`` (1T1R eNVM), ``fefet`` or ``sram``.
-      technology_node_nm: CMOS node in nm, [7, 130].
-      subarray_rows / subarray_cols: sub-array size, a power of two in [16, 2048].
-      adc_bits: ADC (multilevel sense amplifier) precision, [1, 12].
-      cell_bits: bits per cell, [1, 8] (SRAM forces 1).
-      columns_per_adc: columns sharing one ADC through the mux, a power of two in [1, 256].
-      r_on / on_off_ratio: cell resistance in ohm and R_off/R_on for the estimator.
-      read_voltage / write_voltage: volts, (0, 10].
-      read_pulse_width / write_pulse_width: seconds, (0, 1].
-      clock_hz: (0, 1e11].
-      temperature_k: [200, 450].
-      mapping: ``conventional`` or ``novel`` (NeuroSim's novelMapping).
-      global_buffer / tile_buffer: ``register_file`` or ``sram``.
-      dram: ``hbm2`` or ``gddr5``.
-      wg_adc_bits: precision of the weight-gradient unit's ADC (NeuroSim's ``levelOutputWG =
-        2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
-      global_bus_width: the widest global bus, wires (NeuroSim's ``maxGlobalBusWidth``: 8192 in
-        V2.0, 2048 in the first public ``Param.cpp`` of March 2020), [1, 65536].
-      roadmap: transistor roadmap, ``LSTP`` (NeuroSim V2.0's) or ``HP`` (``deviceroadmap``).
-      vdd_scale: multiplier on the node's supply voltage, [0.5, 2] (1 = NeuroSim's table).
-      wire_width_nm: local wire width in nm, [14, 200] (40 = cimjax's default at every node).
-      neurosim_code: which NeuroSim V2.0 code the estimator's models follow: ``current`` (the
-        repository's present code, checked against its default run) or ``march2020`` (the
-        first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
-        in the models its docstrings name: sense amplifier, H-trees, PE/tile roll-up).
-    """
-
-    cell_type: str = "rram"
-    technology_node_nm: float = 32.0
-    subarray_rows: int = 128
-    subarray_cols: int = 128
-    adc_bits: int = 6
-    cell_bits: int = 5
-    columns_per_adc: int = 8
-    r_on: float = 100e3
-    on_off_ratio: float = 10.0
-    read_voltage: float = 0.5
-    write_voltage: float = 4.0
-    read_pulse_width: float = 10e-9
-    write_pulse_width: float = 50e-9
-    clock_hz: float = 1e9
-    temperature_k: float = 301.0
-    mapping: str = "novel"
-    global_buffer: str = "register_file"
-    tile_buffer: str = "register_file"
-    dram: str = "hbm2"
-    wg_adc_bits: int = 4
-    global_bus_width: int = 8192
-    roadmap: str = "LSTP"
-    vdd_scale: float = 1.0
-    wire_width_nm: float = 40.0
-    neurosim_code: str = "current"
-
-    def __post_init__(self):
-        v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
-        lo, hi = TECH_NODE_RANGE_NM
-        v.check_float("hardware.technology_node_nm", self.technology_node_nm, lo, hi)
-        v.check_power_of_two("hardware.subarray_rows", self.subarray_rows, 16, 2048)
-        v.check_power_of_two("hardware.subarray_cols", self.subarray_cols, 16, 2048)
-        v.check_int("hardware.adc_bits", self.adc_bits, 1, 12)
-        v.check_int("hardware.cell_bits", self.cell_bits, 1, 8)
-        v.check_power_of_two("hardware.columns_per_adc", self.columns_per_adc, 1, 256)
-        v.check_float("hardware.r_on", self.r_on, 0.0, 1e12, lo_open=True)
-        v.check_float("hardware.on_off_ratio", self.on_off_ratio, 1.0, 1e9, lo_open=True)
-        v.check_float("hardware.read_voltage", self.read_voltage, 0.0, 10.0, lo_open=True)
-        v.check_float("hardware.write_voltage", self.write_voltage, 0.0, 10.0, lo_open=True)
-        v.check_float("hardware.read_pulse_width", self.read_pulse_width, 0.0, 1.0, lo_open=True)
-        v.check_float("hardware.write_pulse_width", self.write_pulse_width, 0.0, 1.0, lo_open=True)
-        v.check_float("hardware.clock_hz", self.clock_hz, 0.0, 1e11, lo_open=True)
-        v.check_float("hardware.temperature_k", self.temperature_k, 200.0, 450.0)
-        v.check_choice("hardware.mapping", self.mapping, MAPPINGS)
-        v.check_choice("hardware.global_buffer", self.global_buffer, BUFFER_TYPES)
-        v.check_choice("hardware.tile_buffer", self.tile_buffer, BUFFER_TYPES)
-        v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
-        v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, 1, 12)
-        v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)
-        v.check_choice("hardware.roadmap", self.roadmap, ROADMAPS)
-        v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
-        v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
-        v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
-        if self.columns_per_adc > self.subarray_cols:
-            v.fail(
-                "hardware.columns_per_adc",
-                self.columns_per_adc,
-                f"at most hardware.subarray_cols = {self.subarray_cols}",
-            )
-
-
-@_frozen
-class ArraySection:
-    """How the training forward (and backward) products run on the analog arrays.
-
-    Only the read model lives here; the array geometry and resolutions come from one
-    source each: sub-array rows, ADC bits, cell bits and on/off ratio from ``hardware``
-    (``subarray_rows``, ``adc_bits``, ``cell_bits``, ``on_off_ratio``), input bits from
-    ``quant.activation_bits`` and weight bits from ``quant.weight_bits``.
-    :func:`cimjax.nn.models.layer_arrays` combines them; :class:`Config` checks the cross-section
-    rules (e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
-
-    Attributes:
-      mode: ``ideal`` (float product of the WAGE weights, today's path), ``hw_forward``
-        (forward product through the analog array read, straight-through gradients) or
-        ``hw_full`` (forward product and activation gradient through the array).
-      adc_mode: ``linear`` (NeuroSim's ``LinearQuantizeOut``), ``nonlinear``
-        (``NonLinearQuantizeOut``, needs ``hardware.adc_bits`` in 3..5) or ``none``.
-      adc_range: ``dynamic`` (min/max of each partial-sum tensor, NeuroSim) or
-        ``full_scale`` (the column's physical full scale).
-      mapping: ``dummy`` (one dummy column, NeuroSim) or ``differential`` (G+/G− pairs).
-      variation_sigma: relative σ of the static device-to-device conductance variation,
-        [0, 10]; drawn once per layer from the seed.
-      retention_time: time since programming in seconds, (0, 1e12]; 1.0 (= t0) is no drift.
-      drift_v: retention drift exponent ``v`` of ``G(t) = G0·(t/t0)^(v·s)``, [−10, 10];
-        0 is no drift.
-      drift_mode: direction ``s`` of the drift: ``target`` (every cell towards the middle
-        conductance, NeuroSim's ``detect=1``) or ``random`` (``s`` uniform in {−1, 0, +1}
-        per cell, drawn once per layer from the seed, NeuroSim's ``detect=0``).
-    """
-
-    mode: str = "ideal"
-    adc_mode: str = "linear"
-    adc_range: str = "dynamic"
-    mapping: str = "dummy"
-    variation_sigma: float = 0.0
-    retention_time: float = 1.0
-    drift_v: float = 0.0
-    drift_mode: str = "target"
-
-    def __post_init__(self):
-        v.check_choice("array.mode", self.mode, ARRAY_MODES)
-        v.check_choice("array.adc_mode", self.adc_mode, ARRAY_ADC_MODES)
-        v.check_choice("array.adc_range", self.adc_range, ARRAY_ADC_RANGES)
-        v.check_choice("array.mapping", self.mapping, ARRAY_MAPPINGS)
-        v.check_float("array.variation_sigma", self.variation_sigma, 0.0, 10.0)
-        v.check_float("array.retention_time", self.retention_time, 0.0, 1e12, lo_open=True)
-        v.check_float("array.drift_v", self.drift_v, -10.0, 10.0)
-        v.check_choice("array.drift_mode", self.drift_mode, ARRAY_DRIFT_MODES)
-
-
-@_frozen
 class RunConfig:
     """Seed and where outputs go.
 
@@ -447,36 +286,13 @@ class Config:
             if not isinstance(value, SECTIONS[f.name]):
                 v.fail(f.name, value, f"a {SECTIONS[f.name].__name__}")
         if self.array.mode != "ideal":
-            _check_analog_read(self.array, self.hardware, self.quant)
+            check_analog_read(self.array, self.hardware, self.quant)
         if self.run.estimate_each_epoch and self.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
             raise v.ConfigError(
                 f"run.estimate_each_epoch = True with hardware.cell_type = {self.hardware.cell_type!r}: the "
                 f"estimator models {', '.join(ESTIMATOR_CELL_TYPES)} sub-arrays only; "
                 "set run.estimate_each_epoch=false or another cell type"
             )
-
-
-def _check_analog_read(array: ArraySection, hardware: HardwareConfig, quant: QuantConfig) -> None:
-    """The rules across sections of an analog read (``array.mode`` hw_forward / hw_full):
-    integer weight and activation bits, weights split into whole cells, and an ADC width the
-    nonlinear ADC has tables for (:data:`cimjax.analog.config.NONLINEAR_ADC_BITS`)."""
-    for path, bits in (("quant.weight_bits", quant.weight_bits), ("quant.activation_bits", quant.activation_bits)):
-        if QuantConfig.is_float(bits):
-            raise v.ConfigError(
-                f"{path} = {bits!r} is invalid with array.mode = {array.mode!r}: the analog array needs an "
-                "integer bit width in [1, 16], not float"
-            )
-    if quant.weight_bits % hardware.cell_bits:
-        raise v.ConfigError(
-            f"quant.weight_bits = {quant.weight_bits} is invalid with hardware.cell_bits = {hardware.cell_bits}: "
-            "expected quant.weight_bits divisible by hardware.cell_bits (each weight is split into "
-            "weight_bits / cell_bits cells)"
-        )
-    if array.adc_mode == "nonlinear" and hardware.adc_bits not in NONLINEAR_ADC_BITS:
-        raise v.ConfigError(
-            f"hardware.adc_bits = {hardware.adc_bits} is invalid with array.adc_mode = 'nonlinear': "
-            f"expected one of {NONLINEAR_ADC_BITS} (or array.adc_mode = 'none' / 'linear')"
-        )
 
 
 SECTIONS = {

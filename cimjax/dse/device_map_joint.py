@@ -85,7 +85,7 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
       ConfigError: a cell type the estimator does not model;
       ValueError: ``result.trace`` without a row per :class:`~cimjax.trace.Trace` field.
     """
-    from cimjax.config.schema import ESTIMATOR_CELL_TYPES
+    from cimjax.config.hardware import ESTIMATOR_CELL_TYPES
     from cimjax.dse.sweep import metrics_of
     from cimjax import build as build_lib
     from cimjax.hw import chip

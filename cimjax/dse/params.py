@@ -27,7 +27,7 @@ import jax.numpy as jnp
 
 from cimjax.build import KNOBS
 from cimjax.config import ConfigError, apply_overrides
-from cimjax.config import schema as S
+from cimjax.config import hardware as S
 
 Array = jax.Array
 
