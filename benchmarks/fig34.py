@@ -19,13 +19,13 @@ these ``hardware`` overrides (:data:`VARIANTS`):
   WG, DRAM, buffer, interconnect, leakage and total figures within 1 %
   (:data:`NEUROSIM_MARCH2020`); with 16 levels the WG unit, DRAM and WG figures miss.
 * ``current_code_wg64`` — ``march2020_wg64`` with the current code's models
-  (``neurosim_code = "current"``, the models ``tests/test_hw_golden.py`` checks), to show how far
+  (``neurosim_code = "current"``, the models ``tests/hw/test_hw_golden.py`` checks), to show how far
   NeuroSim's own model changes since March 2020 move the figures
   (``benchmarks/results/fig34_comparison.md``).
 
 Trace: NeuroSim's default-run read trace (its input activities, weight level 0.5; the manual's
 run used real CIFAR-10 and its trace files are not published) and the synthetic write trace of
-``tests/test_hw_golden.py`` (5-bit WAGE weights against the unquantised weight plus a
+``tests/hw/test_hw_golden.py`` (5-bit WAGE weights against the unquantised weight plus a
 N(0, 0.02²) gradient, seed 117).
 
 Operation count: NeuroSim's code counts 2 operations per MAC; the manual's TOPS and TOPS/W
@@ -239,7 +239,7 @@ def build_chip(variant: str = PRIMARY) -> tuple[chip.ChipParams, chip.ChipConfig
 
 def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128,
                           max_levels: int = 32) -> trace_lib.Trace:
-    """Default-run read trace + synthetic write trace (the recipe of ``tests/test_hw_golden.py``).
+    """Default-run read trace + synthetic write trace (the recipe of ``tests/hw/test_hw_golden.py``).
 
     Per layer, seeded: ``p ~ U(−1.5, 1.5)`` clipped to ±(1 − 1/16), ``new = Q5(p)``, ``old = p + g``
     with ``g ~ N(0, grad_std²)``, reduced by :func:`cimjax.trace.weight_update_stats`.

@@ -377,7 +377,7 @@ def weight_update_stats(new_w: jax.Array, old_w: jax.Array, *, max_levels: int =
     rows_set = jnp.sum(row_set, axis=1).astype(pulses.dtype)  # (nr, nc)
     rows_reset = jnp.sum(row_reset, axis=1).astype(pulses.dtype)
     # ``ceil(numSelectedColSet/numSelectedRowSet)`` of two ints in the source: C++ integer
-    # division truncates first (NeuroSim V2.0 on layer 1 of tests/test_hw_golden.py's write
+    # division truncates first (NeuroSim V2.0 on layer 1 of tests/hw/test_hw_golden.py's write
     # trace: 21 SET cells in 15 SET rows, 23 RESET cells in 11 RESET-only rows → colSet = 1,
     # colReset = 2, where ``ceil`` of the real quotients 1.4 and 2.09 would give 2 and 3).
     cols_set = jnp.where(rows_set > 0, jnp.floor(jnp.sum(n_set, axis=1) / jnp.maximum(rows_set, 1.0)), 0.0)

@@ -3,7 +3,12 @@
 import atexit
 import os
 import shutil
+import sys
 import tempfile
+
+# The tests mirror the package (tests/hw/, tests/dse/, ...); their shared modules (helpers,
+# estimate_golden, analog_reference) live here, importable from every folder.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 # One persistent XLA cache for the whole session (this process and the CLI subprocesses the

@@ -1,7 +1,7 @@
 """The configurations whose ``estimate.json`` figures are pinned (float64) across refactors.
 
 ``python -m tests.estimate_golden`` (from the repository root) re-writes
-``tests/data/estimate_golden/<name>.json``: run it only when a change is *meant* to move the
+``tests/fixtures/estimate_golden/<name>.json``: run it only when a change is *meant* to move the
 numbers, and say so in the commit. ``tests/test_estimate_unchanged.py`` checks every figure of
 every configuration against the stored files to 1e-9 relative.
 """
@@ -13,7 +13,7 @@ import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-DATA = os.path.join(HERE, "data", "estimate_golden")
+DATA = os.path.join(HERE, "fixtures", "estimate_golden")
 #: ``hardware_trace.csv`` of ``cimjax train --config configs/synthetic_smoke.py --set train.epochs=1``.
 RUN_TRACE_DIR = DATA  # holds smoke_hardware_trace.csv (copied as hardware_trace.csv on use)
 

@@ -1,8 +1,12 @@
 """Small helpers shared by the tests."""
 
 import contextlib
+import os
 
 import jax
+
+#: The repository root (tests live one or two folders below it).
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @contextlib.contextmanager

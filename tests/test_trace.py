@@ -293,7 +293,7 @@ def test_col_write_activity_truncates_like_neurosim():
 
 def test_write_stats_match_neurosim_on_golden_write_trace():
     """NeuroSim V2.0 (d4de5bc, instrumented GetWriteUpdateEstimation) run on the very weights of
-    tests/test_hw_golden.py's ``default_write_trace`` (written as its weight CSVs, ``%10.5f``):
+    tests/hw/test_hw_golden.py's ``default_write_trace`` (written as its weight CSVs, ``%10.5f``):
     layer 1 (27×128, one sub-array): total write pulses 66 (30 SET + 36 RESET), 15 SET rows,
     11 RESET-only rows, colSet 1, colReset 2; layer 8 (1024×10, 8 sub-arrays): mean pulses 23.5,
     activityRowWrite 0.04346, activityColWrite 0.1."""

@@ -5,7 +5,7 @@ knobs it sets (:data:`cimjax.build.KNOBS`; ``subarray_size`` sets both sub-array
 knob names the config field it stands for, so a grid value is validated by the config's own
 checks, and a design point reaches the estimator through the one build of the chip
 (:func:`cimjax.build.chip_params` / :func:`cimjax.build.chip_config`): the chip of a design
-is the chip ``cimjax estimate --set field=value`` builds (``tests/test_dse_sweep.py``).
+is the chip ``cimjax estimate --set field=value`` builds (``tests/dse/test_dse_sweep.py``).
 
 Kinds: ``float`` (continuous), ``int``, ``pow2`` (a power of two; continuous in its log2 for
 gradients) and ``choice`` (a string). Numeric parameters are *traced*: they enter the

@@ -3,9 +3,9 @@
 The estimator follows NeuroSim V2.0 (github.com/neurosim/DNN_NeuroSim_V2.0). Two versions of
 that code are modelled:
 
-* ``current`` — commit d4de5bc, the code the golden run (``tests/test_hw_golden.py``) checks;
+* ``current`` — commit d4de5bc, the code the golden run (``tests/hw/test_hw_golden.py``) checks;
 * ``march2020`` — commit bf95f9c (2020-03-15), the first public release, which computed the
-  manual's Fig. 34 (``tests/test_hw_fig34.py``).
+  manual's Fig. 34 (``tests/hw/test_hw_fig34.py``).
 
 A :class:`NeuroSimVersion` holds two kinds of boolean flags, every one read by exactly the
 models its comment names:

@@ -150,7 +150,7 @@ def device_update(
     keep the original path (``max_level`` and ``c2c_sigma`` static); an array
     ``max_level`` is used as a float (it only scales ``ΔP`` and the curve), an array
     ``c2c_sigma`` always adds the c2c term (zero noise for σ = 0). Both paths give the
-    same numbers for the same values (``tests/test_dse_device_map.py``).
+    same numbers for the same values (``tests/dse/test_dse_device_map.py``).
 
     Args:
       learning_rate: NeuroSim's ``grad_scale`` (``lr`` of QG): a float or an optax

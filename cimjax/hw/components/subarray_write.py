@@ -30,7 +30,7 @@ Write-path details not modelled: the March SL TG widths (5×, +4 % on the SL dra
 capacitance, under 0.2 % of the Fig. 34 write energy) and the March WL new switch matrix's TG
 resistance (never set in bf95f9c; its write latency is below the SL matrix's, which the write
 latency takes). Fig. 34 chip against the March code on the same trace (wired as
-``tests/test_hw_march2020_write.py`` describes): WU energy 1.005×, peak WU energy 1.012×, WU
+``tests/hw/test_hw_march2020_write.py`` describes): WU energy 1.005×, peak WU energy 1.012×, WU
 latency 1.000×, peak WU latency 1.000× (before: 0.354×, 0.077×, 1.109×, 1.115×).
 """
 

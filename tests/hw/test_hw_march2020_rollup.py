@@ -16,7 +16,7 @@ by NM tiles too; tile accumulation read ``numColMuxed`` times; NM tile traffic) 
   interconnect latency 0.983, energy 0.977, area 0.953 (the tile sizes: "other" and
   accumulation area are low); accumulation latency 1.081 (the sub-array shift-adders', 1.08 in
   every layer), energy 0.984, area 0.988 (with the sub-array shift-adders' March layout; 0.881
-  without, tests/test_hw_march2020_write.py); FW/AG/peak-FW latency 0.99, buffer latency 0.99; per layer IC latency 0.98,
+  without, tests/hw/test_hw_march2020_write.py); FW/AG/peak-FW latency 0.99, buffer latency 0.99; per layer IC latency 0.98,
   IC energy 0.97–0.98, accumulation latency 1.08–1.09, FW/AG latency 0.98–1.06. Tested at
   ±5 % (interconnect area ±7 %, accumulation latency ±10 %, per-layer FW/AG ±8 %).
 """
@@ -40,7 +40,7 @@ from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_
 from cimjax.hw import tech, wiring
 from cimjax.hw import neurosim_version as nv
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = helpers.ROOT
 MARCH = "march2020"
 
 

@@ -12,7 +12,7 @@ NeuroSim V2.0 commit bf95f9c (2020-03-15): ``WeightGradientUnit.cpp`` (``paralle
   ``CalculateLatency/CalculatePower(1, 0)``, ``param->activity*WG = 0.3`` set after
   ``Initialize``; its component figures were printed and summed; values below);
 * the current code unaffected (the same driver on d4de5bc; the estimator's current-code figures
-  are also pinned bit for bit by ``tests/test_hw_golden.py`` and ``tests/test_hw_wg_unit.py``);
+  are also pinned bit for bit by ``tests/hw/test_hw_golden.py`` and ``tests/hw/test_hw_wg_unit.py``);
 * the whole Fig. 34 chip (``benchmarks/fig34.py``'s ``march2020`` and ``march2020_wg64``, host
   evaluated) against the March code run on the same trace (``fig34.NEUROSIM_MARCH2020``): WG
   latency, energy and their peaks ±3 %, per layer ±2 %, WG unit area ±3 %;
@@ -36,7 +36,7 @@ from cimjax.hw.components import wg_unit as W
 from cimjax.hw.components.params import circuit_technology
 from cimjax.hw import neurosim_version as nv
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = helpers.ROOT
 VARIANTS = ("march2020_wg64", "march2020")
 LEVELS = {"march2020_wg64": 64.0, "march2020": 16.0}
 

@@ -36,7 +36,7 @@ from cimjax.hw.components import shift_adder, subarray as sa, subarray_geometry,
 from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw import neurosim_version as nv
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = helpers.ROOT
 MARCH = "march2020"
 
 # Fig. 34's sub-array (FeFET, 32 nm, 128×128, R_on 500 kΩ, 3.3 V / 75 ns) and FC1's mean write

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import helpers
+
 from cimjax.config import Config, ConfigError
 from cimjax.dse import grid as G
 
@@ -84,7 +86,7 @@ def test_sampling_is_seeded_and_in_range(sample):
 def test_load_py_and_toml_examples(tmp_path):
     import os
 
-    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "sweeps")
+    root = os.path.join(helpers.ROOT, "configs", "sweeps")
     for name in sorted(os.listdir(root)):
         g = G.load_grid(os.path.join(root, name), Config())
         assert g.size() >= 1

@@ -27,7 +27,7 @@ from cimjax.hw.components import encoder, mlsa as ml, subarray as sa, subarray_g
 from cimjax.hw.components.params import CircuitParams, circuit_technology
 from cimjax.hw import neurosim_version as nv
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = helpers.ROOT
 
 # Fig. 34 sub-array (FeFET, R_on 500 kΩ + 125 kΩ access, on/off 100, 128 rows, 6-bit ADC).
 M = ml.MlsaParams(levels=64.0, num_adc=16.0, columns_per_adc=8.0, num_rows=128.0, r_on=625e3,

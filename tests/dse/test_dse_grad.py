@@ -12,7 +12,7 @@ from cimjax.dse import grid as G
 from cimjax.dse import sensitivity as SE
 from cimjax.dse import sweep as S
 from tests.helpers import x64
-from tests.test_dse_sweep import TINY
+from tests.dse.test_dse_sweep import TINY
 
 METRICS = ("energy", "latency", "area", "edp", "tops_per_w")
 NAMES = ("r_on", "on_off_ratio", "read_voltage", "read_pulse_width", "clock_hz", "technology_node_nm")

@@ -5,6 +5,7 @@ A small two-layer chip keeps the XLA compiles few (each is tens of seconds on a 
 the assertions are invariants, not estimate values.
 """
 
+import helpers
 import dataclasses
 import json
 import os
@@ -26,7 +27,7 @@ from cimjax.hw.network import LayerShape
 TINY = (LayerShape(16, 16, 16, 3, 3, 16, True), LayerShape(1, 1, 1024, 1, 1, 10, False))
 GRID = {"parameters": {"adc_bits": [4, 6], "r_on": {"min": 1e4, "max": 1e6, "num": 3},
                        "read_voltage": [0.3, 0.5], "technology_node_nm": [22, 45], "batch_size": [100, 200]}}
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = helpers.ROOT
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ SHARD_SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     from cimjax.config import Config
     from cimjax.dse import grid as G, sweep as S
-    from tests.test_dse_sweep import GRID, TINY
+    from tests.dse.test_dse_sweep import GRID, TINY
     assert len(jax.devices()) == 2, jax.devices()
     base = S.prepare(Config(), layers=TINY)
     pts = G.points(G.parse_grid(GRID, Config()))
