@@ -1,5 +1,5 @@
 """Device-spec accuracy maps: which NL, c2c, d2d and number of states keep on-chip training
-near the ideal device (NeuroSim V2.0's device-spec study, spec §7.3), plus an
+near the ideal device (NeuroSim V2.0's device-spec study, docs/model.md §7.3), plus an
 accuracy + λ·energy objective over the same devices.
 
     python benchmarks/device_spec_map.py             # the study in benchmarks/results/ (~10 min, 2-core CPU)

@@ -1,4 +1,4 @@
-"""cimjax's chip estimate against the DNN+NeuroSim V2.0 manual's Fig. 34 (spec §7.1).
+"""cimjax's chip estimate against the DNN+NeuroSim V2.0 manual's Fig. 34 (docs/model.md §7.1).
 
     python benchmarks/fig34.py            # prints the comparison tables (host-evaluated: no compile)
 
@@ -29,7 +29,7 @@ run used real CIFAR-10 and its trace files are not published) and the synthetic 
 N(0, 0.02²) gradient, seed 117).
 
 Operation count: NeuroSim's code counts 2 operations per MAC; the manual's TOPS and TOPS/W
-imply 1 (spec §7.1). Fig. 34's rates are compared at 1 op/MAC; the 2-op figures are printed too.
+imply 1 (docs/model.md §7.1). Fig. 34's rates are compared at 1 op/MAC; the 2-op figures are printed too.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def _rate(attr, ops_per_mac):
     return lambda e: getattr(e, attr) * ops_per_mac / 2.0
 
 
-#: Fig. 34 (spec §7.1): name → (value, unit[, getter on a ChipEstimate]). Per epoch, SI units.
+#: Fig. 34 (docs/model.md §7.1): name → (value, unit[, getter on a ChipEstimate]). Per epoch, SI units.
 FIG34 = {
     "area.total": (48.2939 * MM2, "m²"),
     "area.adc": (18.84 * MM2, "m²"),
@@ -127,7 +127,7 @@ FIG34 = {
 FIG34 = {k: v if len(v) == 3 else (*v, functools.partial(figure, name=k)) for k, v in FIG34.items()}
 
 #: The printed rates read as the released code's 2 ops/MAC (cimjax's ``num_ops``): if the
-#: manual had counted 2 ops, these ratios would be the ones to meet (spec §7.1's counting caveat).
+#: manual had counted 2 ops, these ratios would be the ones to meet (docs/model.md §7.1's counting caveat).
 FIG34_2OP = {
     "tops_per_w@2op": (0.773, "TOPS/W", _rate("tops_per_w", 2)),
     "tops@2op": (0.521, "TOPS", _rate("tops", 2)),
@@ -135,7 +135,7 @@ FIG34_2OP = {
     "peak_tops@2op": (1.77, "TOPS", _rate("peak_tops", 2)),
 }
 
-#: Fig. 34's layer-1 figures (spec §7.1), per epoch: name → (value, getter on ChipEstimate.layers).
+#: Fig. 34's layer-1 figures (docs/model.md §7.1), per epoch: name → (value, getter on ChipEstimate.layers).
 FIG34_LAYER1 = {
     "L1 fw.latency": (8.698, lambda l: l.fw.latency),
     "L1 ag.latency": (8.766, lambda l: l.ag.latency),
@@ -299,7 +299,7 @@ def within(ratio: float, tol: float = TOLERANCE) -> bool:
 
 
 def dominant_terms(est) -> dict[str, tuple[str, bool]]:
-    """Fig. 34's dominant terms (spec §7.1): name → (what cimjax has, holds?)."""
+    """Fig. 34's dominant terms (docs/model.md §7.1): name → (what cimjax has, holds?)."""
     bd = est.breakdown
     energies = {k: float(v.energy) for k, v in bd._asdict().items()}
     latencies = {k: float(v.latency) for k, v in bd._asdict().items()}

@@ -3,7 +3,7 @@
 Compiles the jitted training step (:meth:`cimjax.trainer.Trainer.train_step`: forward,
 WAGE backward, NeuroSim momentum and device update) of one network for
 ``array.mode = ideal``, ``hw_forward`` (forward product through the analog array read,
-spec §3.2–§3.3) and ``hw_full`` (also the activation gradient through the transposed read),
+docs/model.md §3.2–§3.3) and ``hw_full`` (also the activation gradient through the transposed read),
 on the same batch of real images, and reports per mode:
 
 * **step time**: the median of ``--steps × --rounds`` timed steps after compilation, the

@@ -2,7 +2,7 @@
 
 Loads a run directory (its ``config.json`` and latest checkpoint, :mod:`cimjax.train`),
 rebuilds the network with ``array.mode = 'hw_forward'`` (the forward product read through
-the analog array, spec §3.2–§3.3; ``--set array.mode=ideal`` gives the float product) and
+the analog array, docs/model.md §3.2–§3.3; ``--set array.mode=ideal`` gives the float product) and
 measures the test accuracy for a base setting and for sweeps of the read's parameters.
 
 **Static and traced settings.** The ADC width, sub-array rows, cell bits, on/off ratio,
@@ -16,7 +16,7 @@ and the draw seed are traced: all their combinations of one static setting run a
   draws it (:class:`cimjax.nn.layers.CellVariation`, σ = 1) and scaled by the traced σ
   (``draw_variation`` is ``σ·N(0, 1)``, so at the training seed and σ the cells are the
   training run's);
-* retention (spec §2.7) is folded into the variation: with ``g0`` the undrifted cell
+* retention (docs/model.md §2.7) is folded into the variation: with ``g0`` the undrifted cell
   conductance, ``g(t) = clip(g0·(t/t0)^(v·s))`` from
   :func:`cimjax.analog.cells.apply_retention` (traced ``time``) and the read is given
   ``ε' = g(t)/g0·(1 + ε) − 1``, so that ``g0·(1 + ε') = g(t)·(1 + ε)``, the analog read's
@@ -30,7 +30,7 @@ default 0 is no drift, whatever ``t``).
 
 **Batches.** The test set is read in ``data.eval_batch_size`` batches with the last one
 zero-padded, as :meth:`cimjax.trainer.Trainer.evaluate` does: the ADC's dynamic range spans
-the batch (NeuroSim, spec §3.3), so the batch size is part of the setting, and with the
+the batch (NeuroSim, docs/model.md §3.3), so the batch size is part of the setting, and with the
 run's settings the accuracy is the training run's.
 
 Outputs in ``--out`` (default ``RUN_DIR/evaluate``): ``evaluate.csv`` / ``evaluate.json``

@@ -1,4 +1,4 @@
-"""WAGE quantisation primitives: ``S``, ``shift``, ``C``, ``Q``, ``SR`` (spec §1.1).
+"""WAGE quantisation primitives: ``S``, ``shift``, ``C``, ``Q``, ``SR`` (docs/model.md §1.1).
 
 Pure ``jax.numpy``, element-wise unless stated; shared by the Flax layers
 (:mod:`cimjax.nn`) and the device-aware optimiser (:mod:`cimjax.optim`).
@@ -8,7 +8,7 @@ quantisation": ``None`` or 32 (cimjax's config convention) or −1 (NeuroSim's).
 checked at call (trace) time, never inside jit. Rounding is round-half-to-even
 (``jnp.round``, as torch).
 
-Short aliases follow the spec's names: :data:`s` = :func:`scale_s`, :data:`c` =
+Short aliases follow docs/model.md's names: :data:`s` = :func:`scale_s`, :data:`c` =
 :func:`clip_c`, :data:`q` = :func:`quantize_q`, :data:`sr` = :func:`stochastic_round`.
 """
 
@@ -43,7 +43,7 @@ def _check_bits(bits: Bits) -> Bits:
 
 
 def scale_s(bits: int) -> float:
-    """``S(b) = 2^(b−1)``, the number of quantisation steps per unit (spec §1.1).
+    """``S(b) = 2^(b−1)``, the number of quantisation steps per unit (docs/model.md §1.1).
 
     Args:
       bits: an int bit width in [1, 16] (b = 5 → 16, b = 8 → 128).
@@ -62,9 +62,9 @@ def scale_s(bits: int) -> float:
 
 
 def shift(x: ArrayLike) -> Array:
-    """Nearest power of two in the log domain: ``2^round(log2 x)`` (spec §1.1).
+    """Nearest power of two in the log domain: ``2^round(log2 x)`` (docs/model.md §1.1).
 
-    Used on ``max|x|`` to normalise a tensor to a maximum in [0.71, 1.41]. The spec
+    Used on ``max|x|`` to normalise a tensor to a maximum in [0.71, 1.41]. docs/model.md
     leaves ``x ≤ 0`` undefined (NeuroSim asserts the maximum is non-zero); here ``x ≤ 0``
     returns 1 (so an all-zero tensor divided by ``shift`` stays zero, with no NaN), and
     ``x = inf`` returns ``inf``.
@@ -84,7 +84,7 @@ def shift(x: ArrayLike) -> Array:
 
 
 def clip_c(x: ArrayLike, bits: Bits) -> Array:
-    """``C(x, b)``: clip to ``[−1 + δ, 1 − δ]`` (spec §1.1).
+    """``C(x, b)``: clip to ``[−1 + δ, 1 − δ]`` (docs/model.md §1.1).
 
     ``δ = 1/S(b)`` for 2 ≤ b ≤ 15 (±15/16 for 5 bits), ``δ = 0`` for b = 1 and b = 16.
 
@@ -104,7 +104,7 @@ def clip_c(x: ArrayLike, bits: Bits) -> Array:
 
 
 def quantize_q(x: ArrayLike, bits: Bits) -> Array:
-    """``Q(x, b)``: uniform quantiser (spec §1.1).
+    """``Q(x, b)``: uniform quantiser (docs/model.md §1.1).
 
     b = 1: ``sign(x)``; b = 16: identity; otherwise ``round(x·S(b))/S(b)`` with
     round-half-to-even. No clipping (compose with :func:`clip_c`).
@@ -127,7 +127,7 @@ def quantize_q(x: ArrayLike, bits: Bits) -> Array:
 
 
 def quantize_e(x: ArrayLike, bits: Bits) -> Array:
-    """``QE(x, b)``: error quantiser ``Q(C(x/shift(max|x|), b), b)`` (spec §1.1).
+    """``QE(x, b)``: error quantiser ``Q(C(x/shift(max|x|), b), b)`` (docs/model.md §1.1).
 
     The maximum is taken over the whole tensor. A float marker returns ``x`` unchanged.
 
@@ -146,7 +146,7 @@ def quantize_e(x: ArrayLike, bits: Bits) -> Array:
 
 
 def stochastic_round(key: jax.Array, x: ArrayLike) -> Array:
-    """``SR(x) = floor(x + u)``, ``u ~ U[0, 1)`` fresh per element (spec §1.1).
+    """``SR(x) = floor(x + u)``, ``u ~ U[0, 1)`` fresh per element (docs/model.md §1.1).
 
     Unbiased: ``E[SR(x)] = x``; the result is ``floor(x)`` or ``floor(x) + 1``.
 

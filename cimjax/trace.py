@@ -1,8 +1,8 @@
 """What the estimator takes from training: the per-layer :class:`Trace` and how it is measured.
 
 NeuroSim V2.0 reads, per layer and per epoch, the first test image's bit-serial input, the
-layer's new and old weight matrices, and an input-activity number (spec §4.3–§4.5,
-``neurosim_default_run.md`` §1). cimjax reduces those files to a few per-layer statistics,
+layer's new and old weight matrices, and an input-activity number (docs/model.md §4.3–§4.5,
+``docs/neurosim_default_run.md`` §1). cimjax reduces those files to a few per-layer statistics,
 computed in ``jnp`` (so the training step can fill them) and passed to
 :func:`cimjax.hw.chip.estimate`. Only JAX and NumPy are imported here: training and ``hw`` share it.
 
@@ -13,7 +13,7 @@ computed in ``jnp`` (so the training step can fill them) and passed to
   layer's cells (:func:`weight_level`; 0.5 for zero-mean weights on NeuroSim's linear map
   ``G = G_min + (w + 1)/2·(G_max − G_min)``); sets the average column resistance of reads;
 - four write statistics of one weight update per sub-array (:func:`weight_update_stats`,
-  NeuroSim's ``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``, spec §5.5), averaged over
+  NeuroSim's ``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``, docs/model.md §5.5), averaged over
   the layer's sub-arrays: ``write_pulses`` (Σ over rows of the row's largest SET pulse count
   plus its largest RESET pulse count), ``cell_pulses`` (Σ over cells of their pulse counts),
   ``row_write_activity`` (``(rows with a SET + rows with only RESETs)/2 / rows``) and
@@ -61,7 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 
 #: Input activities of NeuroSim V2.0's default VGG-8 run, layers 1–8
-#: (``neurosim_default_run.md`` §2; synthetic CIFAR-like inputs, trained 7 steps).
+#: (``docs/neurosim_default_run.md`` §2; synthetic CIFAR-like inputs, trained 7 steps).
 DEFAULT_RUN_ACTIVITIES = (0.4923, 0.1717, 0.1777, 0.1164, 0.1607, 0.1120, 0.1100, 0.0562)
 
 #: Read occupancy (:func:`read_occupancy`) of the default run's layers 1–8 *as estimated on
@@ -340,7 +340,7 @@ def weight_update_stats(new_w: jax.Array, old_w: jax.Array, *, max_levels: int =
                         subarray_cols: int = 128, w_min: float = -1.0, w_max: float = 1.0) -> WriteStats:
     """NeuroSim's per-sub-array write statistics of one update of a layer's weight matrix.
 
-    Source: ``GetWriteUpdateEstimation`` (NeuroSim V2.0 ``ProcessingUnit.cpp``; spec §5.5),
+    Source: ``GetWriteUpdateEstimation`` (NeuroSim V2.0 ``ProcessingUnit.cpp``; docs/model.md §5.5),
     for eNVM cells on the linear weight→conductance map. The matrix is cut into sub-arrays
     of ``subarray_rows × subarray_cols`` (the last ones partial, as NeuroSim's
     ``CopySubArray`` does, padded here with unchanged cells), each sub-array's statistics

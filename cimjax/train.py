@@ -40,7 +40,7 @@ def _estimate(config: Config, trainer: Trainer, trace: trace_lib.Trace):
 
 
 def _write_estimate(config: Config, trainer: Trainer, est, epoch: int, csv: EpochCsv, log) -> None:
-    """NeuroSim's per-epoch outputs (spec §4.5): a ``NeuroSim_Output.csv`` row and the epoch's
+    """NeuroSim's per-epoch outputs (docs/model.md §4.5): a ``NeuroSim_Output.csv`` row and the epoch's
     breakdown file."""
     folder = os.path.join(config.run.out_dir, "NeuroSim_Results_Each_Epoch")
     os.makedirs(folder, exist_ok=True)
@@ -52,7 +52,7 @@ def _write_estimate(config: Config, trainer: Trainer, est, epoch: int, csv: Epoc
 
 
 def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
-    """NeuroSim's per-epoch files (spec §4.5), one column per layer where per-layer."""
+    """NeuroSim's per-epoch files (docs/model.md §4.5), one column per layer where per-layer."""
     means = [f"mean_{n}" for n in layer_names]
     stds = [f"std_{n}" for n in layer_names]
     return {
@@ -115,7 +115,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
       epoch's last update: write pulses, cell pulses, row and column write activity; and the
       read occupancy of the first test image's input);
     - with ``run.estimate_each_epoch``: ``NeuroSim_Output.csv`` (per epoch: average and peak
-      latency and energy of FW, AG, WG, WU, then TOPS/W, TOPS and their peaks, spec §4.5)
+      latency and energy of FW, AG, WG, WU, then TOPS/W, TOPS and their peaks, docs/model.md §4.5)
       and ``NeuroSim_Results_Each_Epoch/NeuroSim_Breakdown_Epoch_<epoch>.csv`` (area row,
       per-layer phases and component breakdown, total row; upstream spells it "Epock");
     - ``summary.json`` and ``training_curve.png``;

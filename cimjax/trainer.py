@@ -118,7 +118,7 @@ class Trainer:
         return TrainState(state.step + 1, params, opt_state, last_delta, write_stats), loss
 
     def _write_stats(self, new_params: PyTree, old_params: PyTree) -> jax.Array:
-        """(4, layers): NeuroSim's per-sub-array write statistics of this update (spec §5.5).
+        """(4, layers): NeuroSim's per-sub-array write statistics of this update (docs/model.md §5.5).
 
         Each kernel is laid out as NeuroSim's weight matrix, ``C_in·K·K`` rows (input channel
         outermost) by ``C_out`` columns, cut into the hardware's sub-arrays; one conductance

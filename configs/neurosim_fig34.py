@@ -1,6 +1,6 @@
 """The DNN+NeuroSim V2.0 user manual's example run (Figs. 32–34): VGG-8 on CIFAR-10, epoch 0.
 
-Wrapper side (spec §7.1, the saved-model path printed in Fig. 32): wl_weight 5, wl_activate 8,
+Wrapper side (docs/model.md §7.1, the saved-model path printed in Fig. 32): wl_weight 5, wl_activate 8,
 wl_grad 5, wl_error 8, cellBit 5, max_level 32, NL_LTP 1.75 / NL_LTD 1.46, c2cVari 0.003,
 d2dVari 0, batch 200, grad_scale 1 with lr drops at 200 and 250, seed 117, inference 0. The
 wrapper's ``ADCprecision 5`` and ``onoff 10`` only act in its inference emulation (inference
@@ -8,7 +8,7 @@ wrapper's ``ADCprecision 5`` and ``onoff 10`` only act in its inference emulatio
 ``Param.cpp``'s (``array.mode`` stays ``ideal``, so ``hardware.on_off_ratio`` reaches only the
 estimator).
 
-Hardware side: the manual does not print its ``Param.cpp``. We use the one spec §7.1 names as
+Hardware side: the manual does not print its ``Param.cpp``. We use the one docs/model.md §7.1 names as
 most likely, which is the first public ``Param.cpp`` — neurosim/DNN_NeuroSim_V2.0 commit
 bf95f9c (2020-03-15), read in the repository's history: ``memcelltype = 3`` (FeFET, on the
 1T1R 4F × 4F cell), R_on 500 kΩ, R_off = 100·R_on, 32 levels LTP/LTD, write 3.3 V / 75 ns,

@@ -1,6 +1,6 @@
 """DNN+NeuroSim V2.0 defaults: VGG-8 on CIFAR-10 with the HZO FeFET device.
 
-Spec §1 and §5.3: WAGE 5/8/5/8 bits, SSE loss, momentum γ=0.9 α=0.1, grad_scale 1 divided
+docs/model.md §1 and §5.3: WAGE 5/8/5/8 bits, SSE loss, momentum γ=0.9 α=0.1, grad_scale 1 divided
 by 8 at epochs 200 and 250, batch 200, 257 epochs, seed 117; the chip is NeuroSim's shipped
 Param.cpp (RRAM 1T1R, 32 nm, 128×128 sub-arrays, 6-bit ADC).
 """

@@ -1,12 +1,12 @@
-"""Test-only Python-loop reference of the analog array read (spec §3.2 steps 1–9).
+"""Test-only Python-loop reference of the analog array read (docs/model.md §3.2 steps 1–9).
 
-Written literally after the spec, independently of :mod:`cimjax.analog`: numpy, float64,
+Written literally after docs/model.md, independently of :mod:`cimjax.analog`: numpy, float64,
 explicit loops over kernel positions, sub-arrays, cells and input bits, one masked
 convolution (or matmul) per combination for the real columns and one for the dummy
 column, each through the ADC. Only the two roundings that turn floats into integers
 (``X`` and ``I``) are done in float32, in the same operation order as cimjax, so both
 start from the same integers. Nonlinear ADC bins are decided with exact rational
-arithmetic (``fractions.Fraction``) on the spec's decimal edges.
+arithmetic (``fractions.Fraction``) on docs/model.md's decimal edges.
 
 Tiny shapes only: it is slow by design.
 """
@@ -23,7 +23,7 @@ import numpy as np
 from cimjax.analog.adc import NONLINEAR_EDGES, NONLINEAR_LEVELS
 
 
-# ---- ADC (spec §3.3) ---------------------------------------------------------------------
+# ---- ADC (docs/model.md §3.3) ---------------------------------------------------------------------
 
 
 def _range(x: np.ndarray, fixed: Optional[tuple]) -> tuple[float, float]:
@@ -104,7 +104,7 @@ def input_bits(x: np.ndarray, bits: int) -> list[np.ndarray]:
 
 
 def unit(cfg) -> float:
-    """Conductance unit: the spec's g (upper = 1) times on/off (1 if infinite).
+    """Conductance unit: docs/model.md's g (upper = 1) times on/off (1 if infinite).
 
     ``on_off·((1 − lower)·r + (cellRange − 1)·lower) = (on_off − 1)·r + (cellRange − 1)``:
     an integer for an integer ratio, so the float64 partial sums below are exact and the

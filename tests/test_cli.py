@@ -58,7 +58,7 @@ def test_estimate_prints_vgg8_mapping_and_writes_it_to_json(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "32,32,3,3,3,128,0,1" in out and "1,1,1024,1,1,10,0,1" in out
     assert "12.97M" in out  # weights
-    # NeuroSim V2.0's floorplan (spec §5.2): 15 tiles, 88.59 % utilisation.
+    # NeuroSim V2.0's floorplan (docs/model.md §5.2): 15 tiles, 88.59 % utilisation.
     assert "88.59 %" in out and "4x4 tile grid" in out
     # The estimate of the V2.0 default chip: ADC area 54.02 mm² (NeuroSim: 54.022), 50,000 images.
     assert "adc           54.02" in out and "50000 images per epoch" in out

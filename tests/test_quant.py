@@ -1,4 +1,4 @@
-"""WAGE quantisation primitives (spec §1.1): hand-computed values."""
+"""WAGE quantisation primitives (docs/model.md §1.1): hand-computed values."""
 
 import jax
 import jax.numpy as jnp

@@ -14,7 +14,7 @@ from cimjax.trace import bit_ones, bit_planes, input_activity, read_occupancy
 
 
 def neurosim_bits(x, n):
-    """Literal greedy decomposition of spec §4.3 for one value: [sign, 2^(n-2), ..., 1]."""
+    """Literal greedy decomposition of docs/model.md §4.3 for one value: [sign, 2^(n-2), ..., 1]."""
     x_int = x * 2 ** (n - 1)
     sign = 1 if x < 0 else 0
     rest = x_int + sign * 2 ** (n - 1)

@@ -1,4 +1,4 @@
-"""Vectorised analog compute-in-memory array math (spec §2.7, §2.8, §3.2–§3.4).
+"""Vectorised analog compute-in-memory array math (docs/model.md §2.7, §2.8, §3.2–§3.4).
 
 Pure ``jax.numpy`` (no Flax): everything here can be jitted, vmapped and differentiated
 on its own. The layers (:mod:`cimjax.nn`) wire it into the hardware-in-the-loop modes.

@@ -1,11 +1,11 @@
-"""ADC models of the per-column partial-sum read (spec §3.3), pure ``jax.numpy``.
+"""ADC models of the per-column partial-sum read (docs/model.md §3.3), pure ``jax.numpy``.
 
 * :func:`linear_quantize_out` is NeuroSim's ``LinearQuantizeOut``: ``2^b`` floor-type
   levels over the range ``[m, m + Δ)``, ``idx = clip(floor((x − m)/step), 0, 2^b − 1)``,
   ``y = m + idx·step``, ``step = Δ·2^−b``. The top level is ``m + Δ − step``: the maximum
   itself is always read one step low, so this ADC is never lossless, whatever ``b``.
 * :func:`nonlinear_quantize_out` is ``NonLinearQuantizeOut``: non-uniform bins whose
-  edges ``e_i`` and output levels ``o_i`` are fractions of the range (tables below, spec
+  edges ``e_i`` and output levels ``o_i`` are fractions of the range (tables below, docs/model.md
   §3.3). A value in ``[m + e_{i−1}Δ, m + e_iΔ)`` (``e_0 = 0``) reads ``m + o_iΔ``; a value
   at or above ``m + e_last·Δ`` passes unchanged (the last edge is 1, so only the maximum
   of a dynamic range does); a value below ``m`` (possible only with a fixed range) reads
@@ -42,7 +42,7 @@ Array = jax.Array
 Axis = Optional[Union[int, Sequence[int]]]
 ValueRange = Optional[tuple]
 
-#: Bin edges ``e_i`` of ``NonLinearQuantizeOut`` as fractions of the range (spec §3.3).
+#: Bin edges ``e_i`` of ``NonLinearQuantizeOut`` as fractions of the range (docs/model.md §3.3).
 NONLINEAR_EDGES: dict[int, tuple[str, ...]] = {
     3: (".02", ".08", ".12", ".18", ".30", ".50", ".70", "1"),
     4: (".02", ".05", ".08", ".12", ".16", ".20", ".25", ".30", ".35", ".40", ".45", ".50",
@@ -51,7 +51,7 @@ NONLINEAR_EDGES: dict[int, tuple[str, ...]] = {
         ".14", ".16", ".18", ".20", ".22", ".24", ".26", ".28", ".30", ".35", ".40", ".45",
         ".50", ".55", ".60", ".65", ".70", ".80", ".90", "1"),
 }
-#: Output levels ``o_i`` of ``NonLinearQuantizeOut`` as fractions of the range (spec §3.3).
+#: Output levels ``o_i`` of ``NonLinearQuantizeOut`` as fractions of the range (docs/model.md §3.3).
 NONLINEAR_LEVELS: dict[int, tuple[str, ...]] = {
     3: (".01", ".05", ".10", ".15", ".24", ".40", ".60", ".85"),
     4: (".01", ".035", ".065", ".10", ".14", ".18", ".225", ".275", ".325", ".375", ".425",
@@ -172,7 +172,7 @@ def nonlinear_value(x: Array, bits: int, *, axis: Axis = None, range_mode: str =
 @functools.partial(jax.jit, static_argnames=("bits", "axis", "range_mode"))
 def linear_quantize_out(x: Array, bits: int, *, axis: Axis = None, range_mode: str = "dynamic",
                         value_range: ValueRange = None) -> Array:
-    """NeuroSim's ``LinearQuantizeOut``: ``2^bits`` floor-type levels (spec §3.3).
+    """NeuroSim's ``LinearQuantizeOut``: ``2^bits`` floor-type levels (docs/model.md §3.3).
 
     Args:
       x: partial sums, any shape, floating.
@@ -194,7 +194,7 @@ def linear_quantize_out(x: Array, bits: int, *, axis: Axis = None, range_mode: s
 @functools.partial(jax.jit, static_argnames=("bits", "axis", "range_mode"))
 def nonlinear_quantize_out(x: Array, bits: int, *, axis: Axis = None, range_mode: str = "dynamic",
                            value_range: ValueRange = None) -> Array:
-    """NeuroSim's ``NonLinearQuantizeOut``: tabled bins (spec §3.3).
+    """NeuroSim's ``NonLinearQuantizeOut``: tabled bins (docs/model.md §3.3).
 
     Args:
       x: partial sums, any shape, floating.

@@ -1,4 +1,4 @@
-"""Vectorised analog-array read of a dense or conv layer (spec §3.2), pure ``jax.numpy``.
+"""Vectorised analog-array read of a dense or conv layer (docs/model.md §3.2), pure ``jax.numpy``.
 
 NeuroSim's inference path loops in Python over kernel positions, sub-arrays, cells and
 input bits, running two convolutions (real + dummy) per combination. Here those loops
@@ -11,7 +11,7 @@ separately for every ``(z, p, c, s)`` slice, exactly as NeuroSim's per-call
 over bits and positions, the default) to bound memory; the three give the same result up
 to float round-off of the summation order.
 
-Pipeline (spec §3.2), for the input ``x`` (unsigned, [0, 1]) and weight ``w`` ([−1, 1]):
+Pipeline (docs/model.md §3.2), for the input ``x`` (unsigned, [0, 1]) and weight ``w`` ([−1, 1]):
 
 1. ``X = round((2^b_W − 1)/2·(w + 1))`` split into ``b_W/cellBit`` digits ``r_k`` (LSB
    first), conductance ``g_k = (1 − lower)·r_k + (cellRange − 1)·lower``, retention and
@@ -45,7 +45,7 @@ temporaries in all); ``'bits'`` holds all kernel positions of one bit (about 3.6
 functions. The forward rounding (``X``, ``I``), the bit split and the ADC have no useful
 derivative; ``backward='ste'`` is straight-through over the whole read, i.e. the
 gradients of the float product ``x @ w`` (or ``conv(x, w)``): ``∂x = g @ wᵀ``,
-``∂w = xᵀ @ g``. That is NeuroSim's training backward (spec §3.4). ``backward='analog'``
+``∂w = xᵀ @ g``. That is NeuroSim's training backward (docs/model.md §3.4). ``backward='analog'``
 computes ``∂x`` with the transposed array read (:func:`analog_dense_transposed`,
 NeuroSim's ``parallelBP`` read of the same cells through the same ADC model) and keeps
 the float ``∂w`` (the weight gradient is a separate digital unit in NeuroSim). No
@@ -130,12 +130,12 @@ def analog_conv(
     loop: str = "all",
     precision=HIGHEST,
 ) -> Array:
-    """Analog-array read of ``conv(x, w)``, stride 1, 'SAME' (spec §3.2).
+    """Analog-array read of ``conv(x, w)``, stride 1, 'SAME' (docs/model.md §3.2).
 
     Args:
       x: input ``(N, H, W, Ci)``, unsigned in [0, 1] for a bit-serial read.
       w: weight ``(KH, KW, Ci, O)`` in [−1, 1] (the WAGE ``wq``; divide the result by the
-        layer scale yourself, spec §3.2 step 9).
+        layer scale yourself, docs/model.md §3.2 step 9).
       cfg: the array configuration.
       variation: static conductance variation ``ε``, :func:`cimjax.analog.cell_shape` of
         ``w`` (from :func:`cimjax.analog.draw_variation`), or None.
@@ -168,7 +168,7 @@ def analog_dense(
     loop: str = "all",
     precision=HIGHEST,
 ) -> Array:
-    """Analog-array read of ``x @ w`` (spec §3.2, QLinear: sub-arrays slice ``Fi``).
+    """Analog-array read of ``x @ w`` (docs/model.md §3.2, QLinear: sub-arrays slice ``Fi``).
 
     Args:
       x: input ``(..., Fi)``, unsigned in [0, 1] for a bit-serial read; the ADC's dynamic

@@ -1,6 +1,6 @@
-"""Weights → cell conductances, inputs → bit planes (spec §2.7, §2.8, §3.2 steps 3–6).
+"""Weights → cell conductances, inputs → bit planes (docs/model.md §2.7, §2.8, §3.2 steps 3–6).
 
-The spec's cell conductance for digit ``r ∈ [0, cellRange − 1]`` is
+docs/model.md's cell conductance for digit ``r ∈ [0, cellRange − 1]`` is
 ``g = (1 − lower)·r + (cellRange − 1)·lower`` with ``lower = 1/on_off_ratio`` (``upper =
 1``), so ``G_min = (cellRange − 1)·lower`` (digit 0 is not 0) and ``G_max = cellRange −
 1``. Internally every conductance is multiplied by :attr:`ArrayConfig.conductance_unit`
@@ -22,7 +22,7 @@ Array = jax.Array
 
 
 def weight_levels(w: Array, cfg: ArrayConfig) -> Array:
-    """``X = clip(round((2^b_W − 1)/2·(w + 1)), 0, 2^b_W − 1)`` (spec §3.2 step 3).
+    """``X = clip(round((2^b_W − 1)/2·(w + 1)), 0, 2^b_W − 1)`` (docs/model.md §3.2 step 3).
 
     Round is half-to-even. The clip is cimjax's: NeuroSim's training forward does not clip
     the weights (|w| can exceed 1 early in training) and never guards X.
@@ -42,7 +42,7 @@ def weight_levels(w: Array, cfg: ArrayConfig) -> Array:
 def effective_weight(w: Array, cfg: ArrayConfig) -> Array:
     """The weight an ideal array computes with: ``(2X − (2^b_W − 1))/2^b_W``.
 
-    This is what the recombination of spec §3.2 step 8 reproduces exactly with ideal cells
+    This is what the recombination of docs/model.md §3.2 step 8 reproduces exactly with ideal cells
     and no ADC. Note the gain ``(2^b_W − 1)/2^b_W`` and the odd grid: WAGE's ``w = 0``
     becomes ``+1/2^b_W`` (``X`` rounds 15.5 to 16 for 5 bits).
 
@@ -58,7 +58,7 @@ def effective_weight(w: Array, cfg: ArrayConfig) -> Array:
 
 
 def input_levels(x: Array, cfg: ArrayConfig) -> Array:
-    """``I = clip(round((2^b_A − 1)·x), 0, 2^b_A − 1)`` (spec §3.2 step 6).
+    """``I = clip(round((2^b_A − 1)·x), 0, 2^b_A − 1)`` (docs/model.md §3.2 step 6).
 
     The clip is cimjax's (NeuroSim feeds ReLU/WAGE outputs, already in [0, 1)).
 
@@ -117,7 +117,7 @@ def cell_shape(w_shape: Sequence[int], cfg: ArrayConfig) -> tuple[int, ...]:
 
 def draw_variation(key: jax.Array, shape: Sequence[int], sigma: float,
                    dtype: jnp.dtype = jnp.float32) -> Array:
-    """Static device-to-device conductance variation ``ε ~ N(0, σ)`` (spec §2.8).
+    """Static device-to-device conductance variation ``ε ~ N(0, σ)`` (docs/model.md §2.8).
 
     Draw once per programmed array and pass it to every read: the cell conductance becomes
     ``g·(1 + ε)``. (NeuroSim V2.0 redraws with numpy at every call, so its "variation"
@@ -206,7 +206,7 @@ def cell_conductances(
 ) -> tuple[Array, Array]:
     """The conductance of every cell column of every weight, and how to recombine them.
 
-    Steps 3–4 of spec §3.2, then retention, then variation ``g·(1 + ε)`` (no clip: a
+    Steps 3–4 of docs/model.md §3.2, then retention, then variation ``g·(1 + ε)`` (no clip: a
     large σ can make a conductance negative, as in NeuroSim).
 
     Args:

@@ -1,4 +1,4 @@
-"""``ArrayConfig``: the static description of an analog CIM array read (spec §3.2).
+"""``ArrayConfig``: the static description of an analog CIM array read (docs/model.md §3.2).
 
 A frozen (hashable) dataclass, so it can be a static argument of ``jax.jit`` and a
 non-differentiable argument of ``jax.custom_vjp``. Every field is checked at construction
@@ -19,7 +19,7 @@ ADC_RANGES = ("dynamic", "full_scale")
 MAPPINGS = ("dummy", "differential")
 #: Retention drift direction: towards a target conductance, or a random sign per cell.
 DRIFT_MODES = ("target", "random")
-#: ADC bit widths for which the spec gives nonlinear edge/level tables.
+#: ADC bit widths for which docs/model.md gives nonlinear edge/level tables.
 NONLINEAR_ADC_BITS = (3, 4, 5)
 
 
@@ -164,7 +164,7 @@ class ArrayConfig:
 
     @property
     def conductance_unit(self) -> float:
-        """Factor from the spec's conductance units (``upper = 1``) to cimjax's internal ones.
+        """Factor from docs/model.md's conductance units (``upper = 1``) to cimjax's internal ones.
 
         ``on_off_ratio`` when finite, else 1. Internally a cell with digit ``r`` has
         ``g = (on_off − 1)·r + (cellRange − 1)`` (``= on_off·((1 − lower)·r +

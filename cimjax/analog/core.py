@@ -1,4 +1,4 @@
-"""The vectorised analog read itself (spec §3.2): one function for conv and dense layers.
+"""The vectorised analog read itself (docs/model.md §3.2): one function for conv and dense layers.
 
 :func:`_core` is shared by the forward read (:mod:`cimjax.analog.array`) and the
 transposed read (:mod:`cimjax.analog.transposed`); see :mod:`cimjax.analog.array` for

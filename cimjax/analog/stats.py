@@ -1,7 +1,7 @@
 """Per-layer read statistics of the analog array: ADC conversions, input-bit density and
-sub-array activations (issue 6 traces; the estimator's activity inputs, spec §4.3, §5.4).
+sub-array activations (issue 6 traces; the estimator's activity inputs, docs/model.md §4.3, §5.4).
 
-Counts follow the read that :mod:`cimjax.analog.core` performs (spec §3.2), per image:
+Counts follow the read that :mod:`cimjax.analog.core` performs (docs/model.md §3.2), per image:
 
 * A **read cycle** is one input-bit plane ``z`` (``input_bits`` planes bit-serially, one for
   a float read) at one kernel position ``p`` (``KH·KW``; 1 for a dense layer) for one output

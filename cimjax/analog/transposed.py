@@ -1,6 +1,6 @@
 """Transposed (backward) read of an analog array: the activation gradient (parallelBP).
 
-NeuroSim V2.0 emulates no array effect in the backward pass (spec §3.4); its core costs
+NeuroSim V2.0 emulates no array effect in the backward pass (docs/model.md §3.4); its core costs
 the activation-gradient phase as a transposed read of the same array. These functions
 compute that read on the same cells and ADC model as the forward read
 (:mod:`cimjax.analog.array`), for use in a ``custom_vjp`` (``backward='analog'``).
@@ -57,7 +57,7 @@ def analog_conv_transposed(
     The error drives the array's columns and the rows are read: for a stride-1 'SAME'
     conv this is a conv of ``e`` with the spatially flipped kernel, input/output channels
     swapped, on the *same* cells (digits, retention, variation) and the same ADC model.
-    Modelling choices (NeuroSim has no transposed emulation, spec §3.4): the signed error
+    Modelling choices (NeuroSim has no transposed emulation, docs/model.md §3.4): the signed error
     is normalised by ``max|e|`` (``normalize``), split into ``e⁺`` and ``e⁻`` read
     bit-serially with ``cfg.input_bits`` and subtracted; sub-arrays cut the output
     channels ``O`` into ``subarray_rows`` slices; the dummy is a reference line at the

@@ -23,7 +23,7 @@ ARRAY_MAPPINGS = ("dummy", "differential")
 ARRAY_DRIFT_MODES = ("target", "random")
 # Cell types the hardware estimator models (cimjax.hw.components.subarray; SRAM in subarray_sram).
 ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
-# Technology nodes NeuroSim tabulates (spec §5.9); values in between are interpolated.
+# Technology nodes NeuroSim tabulates (docs/model.md §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = ("LSTP", "HP")
@@ -35,7 +35,7 @@ def _frozen(cls):
 
 @_frozen
 class HardwareConfig:
-    """The chip the estimator costs (spec §5.3; defaults = NeuroSim V2.0 ``Param.cpp``).
+    """The chip the estimator costs (docs/model.md §5.3; defaults = NeuroSim V2.0 ``Param.cpp``).
 
     Attributes:
       cell_type: ``rram`` (1T1R eNVM), ``fefet`` or ``sram``.

@@ -87,7 +87,7 @@ class ModelConfig:
     """The network.
 
     Attributes:
-      name: ``vgg8`` (spec §4.1; conv 128,128,M,256,256,M,512,512,M, FC 1024, 10) or
+      name: ``vgg8`` (docs/model.md §4.1; conv 128,128,M,256,256,M,512,512,M, FC 1024, 10) or
         ``mlp`` (one hidden layer of ``hidden`` units, for quick tests).
       width: channel multiplier applied to every hidden layer (1.0 = NeuroSim's VGG-8).
       hidden: hidden units of the ``mlp`` model.
@@ -116,7 +116,7 @@ class ModelConfig:
 
 @_frozen
 class QuantConfig:
-    """WAGE bit widths (spec §1.1). Each is an int in [1, 16], or 32 / None for float.
+    """WAGE bit widths (docs/model.md §1.1). Each is an int in [1, 16], or 32 / None for float.
 
     Defaults are NeuroSim V2.0's: 5-bit weights and gradients, 8-bit activations and errors.
     """
@@ -139,7 +139,7 @@ class QuantConfig:
 
 @_frozen
 class DeviceConfig:
-    """The synaptic device used for the weight update (spec §2).
+    """The synaptic device used for the weight update (docs/model.md §2).
 
     ``name`` picks a preset from :mod:`cimjax.devices.presets`; every other field left at
     None takes the preset's value, and a value given overrides it. :meth:`resolved`
@@ -196,7 +196,7 @@ class DeviceConfig:
 
 @_frozen
 class TrainConfig:
-    """Training schedule and optimiser (spec §1.5).
+    """Training schedule and optimiser (docs/model.md §1.5).
 
     Attributes:
       epochs: number of epochs (NeuroSim: 257).

@@ -85,7 +85,7 @@ def iterate_batches(
 
 
 def augment_batch(key: jax.Array, images: jax.Array, *, pad: int = AUGMENT_PAD) -> jax.Array:
-    """NeuroSim's CIFAR-10 train augmentation on a batch (spec §1.6).
+    """NeuroSim's CIFAR-10 train augmentation on a batch (docs/model.md §1.6).
 
     Each image is zero-padded by ``pad`` pixels per side, cropped back to ``H × W`` at an
     independent uniformly random offset in ``[0, 2·pad]²``, and flipped left–right with

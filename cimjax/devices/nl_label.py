@@ -1,9 +1,9 @@
-"""Nonlinearity label → normalised curve parameter ``A_n`` (spec §2.2), from a closed form.
+"""Nonlinearity label → normalised curve parameter ``A_n`` (docs/model.md §2.2), from a closed form.
 
 NeuroSim labels a device's conductance-versus-pulse curve with a *nonlinearity label* NL
 (e.g. 1.75) and converts it to the normalised curve constant ``A_n`` with a 900-entry
 lookup table. cimjax does not copy that table: it solves the closed form derived in
-``shared/spec/neurosim.md`` §2.2 instead.
+``docs/model.md`` §2.2 instead.
 
 The normalised curve is ``g(x) = (1 − e^(−x/A_n)) / (1 − e^(−1/A_n))`` on ``x ∈ [0, 1]``.
 Its largest vertical deviation above the diagonal is
@@ -38,7 +38,7 @@ import jax.numpy as jnp
 Array = jax.Array
 ArrayLike = Union[jax.Array, float]
 
-#: ``D(A_n) = LABEL_TO_DEVIATION · |NL|`` (spec §2.2): 0.07·√2.
+#: ``D(A_n) = LABEL_TO_DEVIATION · |NL|`` (docs/model.md §2.2): 0.07·√2.
 LABEL_TO_DEVIATION = 0.07 * math.sqrt(2.0)
 
 #: NeuroSim's label grid: |NL| = 0.01, 0.02, …, 9.00 (900 entries).
@@ -72,7 +72,7 @@ _SERIES = (
 def max_deviation(k: ArrayLike) -> Array:
     """Largest vertical deviation ``D`` of the normalised curve above the diagonal.
 
-    Source: spec §2.2 (closed form derived there), written in ``k = 1/A_n``.
+    Source: docs/model.md §2.2 (closed form derived there), written in ``k = 1/A_n``.
 
     Args:
       k: ``1/A_n`` (dimensionless, > 0); any shape. Valid for ``0 < k ≲ 1e30``; ``k = 0``
@@ -116,7 +116,7 @@ def _solve_k(d_target: Array, n_iter: int) -> Array:
 def nl_to_a_norm_continuous(nl: ArrayLike, *, n_iter: int = DEFAULT_ITERATIONS) -> Array:
     """Normalised ``A_n`` for any real label, solving ``D(A_n) = 0.07·√2·|NL|`` exactly.
 
-    Source: spec §2.2 (closed form; NeuroSim's table is this function on the 0.01 grid,
+    Source: docs/model.md §2.2 (closed form; NeuroSim's table is this function on the 0.01 grid,
     rounded to 6 decimals).
 
     Args:
@@ -144,8 +144,8 @@ def nl_to_a_norm_continuous(nl: ArrayLike, *, n_iter: int = DEFAULT_ITERATIONS) 
 def nl_grid_table(dtype=None, *, n_iter: int = DEFAULT_ITERATIONS) -> Array:
     """``A_n`` for |NL| = 0.01 … 9.00 (900 entries), regenerated from the closed form.
 
-    Source: spec §2.2. Each entry is rounded to 6 decimals, as NeuroSim's table is; in
-    float64 the result reproduces that table (spec: all 900 entries match).
+    Source: docs/model.md §2.2. Each entry is rounded to 6 decimals, as NeuroSim's table is; in
+    float64 the result reproduces that table (docs/model.md §2.2: all 900 entries match).
 
     The table is computed once per dtype (at compile-time evaluation, also when called
     inside ``jit``) and cached as a host constant.
@@ -175,7 +175,7 @@ def _grid_table_host(dtype_name: str, n_iter: int) -> np.ndarray:
 def floor_label_to_grid(nl: ArrayLike) -> Array:
     """NeuroSim's label flooring: ``|NL|`` down to the 0.01 grid, clamped to [0.01, 9.00].
 
-    Source: spec §2.2 (``index = int(|NL|·100) − 1`` clamped to [0, 899]). A tolerance of
+    Source: docs/model.md §2.2 (``index = int(|NL|·100) − 1`` clamped to [0, 899]). A tolerance of
     1e-4 grid steps lets a decimal label that float arithmetic puts just below its grid
     point (0.29·100 = 28.999…) floor to itself; NeuroSim's float64 truncation maps 0.29,
     0.57, 1.13 … to the entry below. No preset label is affected.
@@ -200,9 +200,9 @@ def floor_label_to_grid(nl: ArrayLike) -> Array:
 def nl_to_a_norm(
     nl: ArrayLike, *, floor_to_grid: bool = True, n_iter: int = DEFAULT_ITERATIONS
 ) -> Array:
-    """Nonlinearity label(s) → signed normalised curve constant ``A_n`` (spec §2.2).
+    """Nonlinearity label(s) → signed normalised curve constant ``A_n`` (docs/model.md §2.2).
 
-    Source: spec §2.2; NeuroSim's ``GetParamA`` behaviour with ``floor_to_grid=True``.
+    Source: docs/model.md §2.2; NeuroSim's ``GetParamA`` behaviour with ``floor_to_grid=True``.
 
     NL = 0 handling: an exactly zero label (and, in continuous mode, any ``|NL| <
     NL_LINEAR_BELOW``) returns ``+inf``, which the curve functions treat as the linear

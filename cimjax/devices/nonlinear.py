@@ -1,9 +1,9 @@
-"""NeuroSim's nonlinear conductance-versus-pulse device, in weight units (spec §2.1–§2.6).
+"""NeuroSim's nonlinear conductance-versus-pulse device, in weight units (docs/model.md §2.1–§2.6).
 
 Pure ``jax.numpy``; every function is element-wise and written for one cell (scalars),
 so arrays, layers and device-to-device populations come from broadcasting.
 
-Conventions (spec §2.1):
+Conventions (docs/model.md §2.1):
 
 * A weight ``w ∈ [−1, 1]`` maps onto the conductance range (``w = −1`` at ``G_min``,
   ``+1`` at ``G_max``); a pulse position ``p ∈ [0, L]`` counts pulses from ``G_min``, with
@@ -20,7 +20,7 @@ p/L``, ``k = L/|A|``. For ``A < 0`` the curve is the point reflection of the ``|
 curve through (½, ½): ``y_A(x) = 1 − y_|A|(1 − x)``, which keeps every exponential's
 argument small. The forward curve uses ``expm1`` ratios; its exponent is clamped at
 :data:`EXP_ARG_MAX` so an extrapolated weight far outside the range stays finite. The
-inverse takes ``ln(1 − y·(1 − e^(−k)))`` (spec §2.4 step 5); that argument is evaluated
+inverse takes ``ln(1 − y·(1 − e^(−k)))`` (docs/model.md §2.4 step 5); that argument is evaluated
 without cancellation inside the range and floored at :data:`LOG_ARG_FLOOR` outside it
 (see :func:`pulses_from_weight`), so no function here ever returns NaN for finite input.
 """
@@ -38,7 +38,7 @@ from cimjax.devices.nl_label import nl_to_a_norm
 Array = jax.Array
 ArrayLike = Union[jax.Array, float]
 
-#: Floor on the logarithm's argument ``1 − (w+1)/B`` of the inverse curve (spec §2.4
+#: Floor on the logarithm's argument ``1 − (w+1)/B`` of the inverse curve (docs/model.md §2.4
 #: numerical caveat). The argument is ≥ ``e^(−L/A)`` ≥ 9.5e-20 for every weight inside
 #: [−1, 1] and every |NL| ≤ 9, so the floor only acts on weights beyond the curve's
 #: asymptote (``w ≥ B − 1`` for ``A > 0``, ``w ≤ B − 1 < −1`` for ``A < 0``), where
@@ -51,7 +51,7 @@ LOG_ARG_FLOOR = 1e-30
 #: outside [−1, 1] instead of ``inf``.
 EXP_ARG_MAX = 60.0
 
-#: NeuroSim's label range for device-to-device draws (spec §2.6; the table's range).
+#: NeuroSim's label range for device-to-device draws (docs/model.md §2.6; the table's range).
 NL_CLIP = 9.0
 
 
@@ -90,9 +90,9 @@ def _x_of_y(y: Array, k: Array) -> Array:
 
 @jax.jit
 def curve_b(a: ArrayLike, max_level: ArrayLike) -> Array:
-    """Curve amplitude ``B = 2/(1 − e^(−L/A))`` in weight units (spec §2.1, ``GetParamB``).
+    """Curve amplitude ``B = 2/(1 − e^(−L/A))`` in weight units (docs/model.md §2.1, ``GetParamB``).
 
-    Source: NeuroSim manual eq. 8.3 written in weight units (spec §2.1).
+    Source: NeuroSim manual eq. 8.3 written in weight units (docs/model.md §2.1).
 
     Args:
       a: signed curve constant ``A`` in pulses (``A_n·max_level``), any shape.
@@ -110,7 +110,7 @@ def curve_b(a: ArrayLike, max_level: ArrayLike) -> Array:
 
 @jax.jit
 def weight_from_pulses(p: ArrayLike, a: ArrayLike, max_level: ArrayLike) -> Array:
-    """Weight at pulse position ``p``: ``w = B·(1 − e^(−p/A)) − 1`` (spec §2.1).
+    """Weight at pulse position ``p``: ``w = B·(1 − e^(−p/A)) − 1`` (docs/model.md §2.1).
 
     Source: NeuroSim manual eqs. 8.1–8.3 in weight units (``NonlinearWeight``).
 
@@ -134,11 +134,11 @@ def weight_from_pulses(p: ArrayLike, a: ArrayLike, max_level: ArrayLike) -> Arra
 
 @jax.jit
 def pulses_from_weight(w: ArrayLike, a: ArrayLike, max_level: ArrayLike) -> Array:
-    """Pulse position of weight ``w``: ``p = −A·ln(1 − (w+1)/B)`` (spec §2.1, §2.4 step 5).
+    """Pulse position of weight ``w``: ``p = −A·ln(1 − (w+1)/B)`` (docs/model.md §2.1, §2.4 step 5).
 
     Source: inverse of NeuroSim manual eq. 8.1 (``InvNonlinearWeight``).
 
-    Log-argument clip (spec §2.4 numerical caveat): the argument ``1 − (w+1)/B`` is
+    Log-argument clip (docs/model.md §2.4 numerical caveat): the argument ``1 − (w+1)/B`` is
     floored at :data:`LOG_ARG_FLOOR` = 1e-30. Inside ``w ∈ [−1, 1]`` the argument never
     reaches the floor for ``|NL| ≤ 9``; a weight beyond the curve's asymptote (possible
     after NeuroSim's ±1.5 initialisation: ``w ≥ B − 1`` for ``A > 0``, ``w ≤ B − 1`` for
@@ -175,7 +175,7 @@ def device_step_cell(
 ) -> Array:
     """One programming event of one cell: apply ``−ΔP`` pulses along the device curve.
 
-    Source: spec §2.3 and §2.4 steps 4–6 (NeuroSim ``QG``, device part).
+    Source: docs/model.md §2.3 and §2.4 steps 4–6 (NeuroSim ``QG``, device part).
 
     * ``ΔP < 0`` moves the weight up (potentiation) along the ``A_LTP`` curve;
       ``ΔP ≥ 0`` uses ``A_LTD`` (same-sign labels retrace one curve: symmetric; opposite
@@ -225,7 +225,7 @@ def sample_d2d_a(
 ) -> tuple[Array, Array]:
     """Per-weight ``(A_LTP, A_LTD)`` in pulses, with device-to-device variation.
 
-    Source: spec §2.6 (NeuroSim ``train.py``): ``NL_dev = NL + N(0, σ_d2d)`` per weight,
+    Source: docs/model.md §2.6 (NeuroSim ``train.py``): ``NL_dev = NL + N(0, σ_d2d)`` per weight,
     the **same** Gaussian draw added to the LTP and the LTD label, then ``A =
     GetParamA(NL_dev)·max_level``. Labels are clipped to [−9, 9] (NeuroSim's axis); a
     draw that flips a label's sign flips the curvature, and one landing exactly on 0 is a
@@ -274,7 +274,7 @@ def c2c_noise(
 ) -> Array:
     """Cycle-to-cycle write noise ``ε·[Δ ≠ 0]`` in weight units.
 
-    Source: spec §2.5 (NeuroSim ``W``): ``ε ~ N(0, (2σ)²)`` per element per update, added
+    Source: docs/model.md §2.5 (NeuroSim ``W``): ``ε ~ N(0, (2σ)²)`` per element per update, added
     only where the update ``Δ`` is non-zero; the 2 converts a fraction of the conductance
     range into weight units (range 2). ``per_pulse`` scales the σ by ``√|ΔP|``
     (MLP+NeuroSim, and the manual's "at every programming pulse").

@@ -1,11 +1,11 @@
 """Named synaptic-device presets (the NeuroSim family's device table).
 
 Source: MLP+NeuroSim V3.0 user manual, Table II (32 nm; Chen & Yu, IEEE Design & Test
-2019), as summarised in ``shared/spec/neurosim.md`` §7.4. The HZO FeFET row is the
+2019), as summarised in ``docs/model.md`` §7.4. The HZO FeFET row is the
 DNN+NeuroSim V2.0 default device (``train.py``: NL 1.75/1.46, 32 levels, c2c 0.003).
 
 Conventions (NeuroSim's):
-- ``nl_ltp`` / ``nl_ltd`` are nonlinearity *labels* on NeuroSim's −9…+9 axis (spec §2.2);
+- ``nl_ltp`` / ``nl_ltd`` are nonlinearity *labels* on NeuroSim's −9…+9 axis (docs/model.md §2.2);
   a negative LTD label marks an asymmetric device. A label of 0 means a linear curve.
 - ``max_level`` is the number of pulses across the full conductance range (P_max).
   Where LTP and LTD differ (Ag:a-Si 97/100) the smaller is used.

@@ -1,6 +1,6 @@
 """Accuracy maps of device specs: one vmapped short training over a batch of devices (issue 5, item 5).
 
-NeuroSim's device-spec study (spec §7.3) asks which nonlinearity, cycle-to-cycle noise,
+NeuroSim's device-spec study (docs/model.md §7.3) asks which nonlinearity, cycle-to-cycle noise,
 device-to-device spread and number of states keep on-chip training within a few points
 of the ideal device. Here every (device setting, population seed) pair is one *member* of
 a flat batch, and the whole batch is trained by one jitted, ``vmap``-ped program
@@ -15,7 +15,7 @@ feeds those traces, and the member's ``max_level``, into one ``vmap``-ped
 :func:`cimjax.hw.chip.estimate` (one compile) and ranks the settings by
 ``error + λ·energy/energy_ref``.
 
-Validity: the accuracy model is NeuroSim V2.0's training path (spec §1, §2.4–§2.6) for the
+Validity: the accuracy model is NeuroSim V2.0's training path (docs/model.md §1, §2.4–§2.6) for the
 config's network; short trainings of width-scaled networks show the *ranking* of device
 specs and their trends, not the paper's absolute VGG-8/CIFAR-10 accuracies.
 """
@@ -154,7 +154,7 @@ def run_device_map(
         and update noise differ between seeds).
       bits_from_levels: give each member the weight and gradient bits (and cell bits)
         ``floor(log2(max_level))`` of its device (:func:`config_for_bits`), as NeuroSim
-        requires (one device per weight, spec §2.6); members are grouped by that static
+        requires (one device per weight, docs/model.md §2.6); members are grouped by that static
         value, one compile per group. The ideal baseline keeps the config's bits. Off: every
         member uses the config's bits (``max_level`` then only sets the pulse arithmetic).
       keep_params: keep every member's final parameters (``result.params[i][j]``).
@@ -277,7 +277,7 @@ def run_device_map(
 
 
 def bits_of_levels(levels) -> np.ndarray:
-    """NeuroSim's ``cellBit = floor(log2(max_level))`` (spec §2.6), as weight and gradient
+    """NeuroSim's ``cellBit = floor(log2(max_level))`` (docs/model.md §2.6), as weight and gradient
     bits of a device with ``levels`` states (clipped to [1, 8], the cell-bit range)."""
     levels = np.asarray(levels, np.int64)
     return np.clip(np.floor(np.log2(np.maximum(levels, 2)) + 1e-9).astype(np.int64), 1, 8)
@@ -285,7 +285,7 @@ def bits_of_levels(levels) -> np.ndarray:
 
 def config_for_bits(config: Config, bits: int) -> Config:
     """``config`` with weight and gradient bits and the cell bits set to ``bits`` (one
-    device per weight, NeuroSim's ``wl_weight = wl_grad = cellBit``, spec §2.6)."""
+    device per weight, NeuroSim's ``wl_weight = wl_grad = cellBit``, docs/model.md §2.6)."""
     from cimjax.config import replace
 
     return replace(config, quant={"weight_bits": int(bits), "gradient_bits": int(bits)},

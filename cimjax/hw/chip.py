@@ -1,4 +1,4 @@
-"""The chip estimate: PE → tile → chip roll-up per phase, per epoch (spec §5.1, §5.7, §5.8).
+"""The chip estimate: PE → tile → chip roll-up per phase, per epoch (docs/model.md §5.1, §5.7, §5.8).
 
 Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipInitialize``, ``ChipCalculateArea``,
 ``ChipCalculatePerformance``) and ``main.cpp`` (chip totals, leakage, TOPS), read for their
@@ -26,12 +26,12 @@ Per layer ``l`` and image (then × batch, and everything × iterations), as rele
   power = Σ_l tiles_l·tileLeakage_l. TOPS/W divides ``numComputation`` by the dynamic energy
   plus leakage; peak figures use peak energies/latencies without leakage.
 
-Decisions where spec and source differ, or the source has a defect (config flags default to
+Decisions where docs/model.md and the source differ, or the source has a defect (config flags default to
 the released behaviour so the golden test reproduces NeuroSim's numbers):
 
 * ``version.wg_out_precision_unset`` (defect 2): ``ChipInitialize`` sizes the WG buffer overhead
   from ``outPrecision`` before it is set (reads 0): numArrayWriteParallel = 8 and 128 global
-  buffer cores instead of spec §5.7's 16 and 156. True (default) reproduces it; False is the
+  buffer cores instead of docs/model.md §5.7's 16 and 156. True (default) reproduces it; False is the
   intended model. The gradient accumulator is sized after the WG unit is initialised in
   both (23-bit adders, ``numArrayWriteParallel·128·128`` of them).
 * The global buffer latency of the FW/AG/WG traffic is divided by
@@ -159,7 +159,7 @@ class ChipConfig:
       global_buffer / tile_buffer: ``"register_file"`` (V2.0) or ``"sram"``.
       dram: ``"hbm2"`` (V2.0) or ``"gddr5"``.
       ops_per_mac: operations per MAC in ``numComputation`` (2 as released; the manual's
-        Fig. 34 TOPS imply 1; spec §7.1).
+        Fig. 34 TOPS imply 1; docs/model.md §7.1).
       training: True = the four training phases (V2.0's ``trainingEstimation``); False =
         inference (FW only, image from DRAM).
       global_buffer_core / tile_buffer_core: register-file core sides (128, 32), static.
@@ -256,7 +256,7 @@ class ChipConfig:
 
 
 def default_params() -> ChipParams:
-    """NeuroSim V2.0's ``Param.cpp`` defaults (spec §5.3): RRAM 1T1R, 32 nm LSTP, 128×128,
+    """NeuroSim V2.0's ``Param.cpp`` defaults (docs/model.md §5.3): RRAM 1T1R, 32 nm LSTP, 128×128,
     6-bit ADC, 8:1 column mux, 5-bit cells and weights, 8-bit inputs, batch 200 × 250."""
     circuit = CircuitParams()
     return ChipParams(circuit, SubArrayParams(circuit), WeightGradientParams(circuit), FloorplanParams())

@@ -1,7 +1,7 @@
 """The chip's per-layer sub-array and weight-gradient figures, the inputs of its roll-up.
 
 Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipCalculatePerformance``: the sub-array read and write
-calls per layer, §5.8 step 5's WG unit and gradient accumulator), read for structure only. The
+calls per layer, docs/model.md §5.8 step 5: the WG unit and gradient accumulator), read for structure only. The
 sub-array and WG models are :mod:`cimjax.hw.components.subarray` and
 :mod:`cimjax.hw.components.wg_unit`; :func:`cimjax.hw.chip.estimate` hands these figures to
 :func:`cimjax.hw.chip_rollup.estimate_from_figures`. Both functions are jitted on their own

@@ -1,4 +1,4 @@
-"""Tile → chip roll-up per layer and phase, chip totals, leakage, TOPS and area (spec §5.8).
+"""Tile → chip roll-up per layer and phase, chip totals, leakage, TOPS and area (docs/model.md §5.8).
 
 Source: NeuroSim V2.0 ``Chip.cpp`` (``ChipInitialize``, ``ChipCalculateArea``,
 ``ChipCalculatePerformance``) and ``main.cpp``, read for structure only. The public entry

@@ -9,7 +9,7 @@ axis under ``vmap``). ``Cost`` is a NamedTuple, hence a pytree: it passes throug
 
 Components compose costs by their own rules, each written where NeuroSim states it (the
 sub-array's buckets, the tile and chip roll-ups per phase); leakage *energy* is
-``leakage × (time powered)``, a chip-level quantity (spec §5.8).
+``leakage × (time powered)``, a chip-level quantity (docs/model.md §5.8).
 """
 
 from __future__ import annotations

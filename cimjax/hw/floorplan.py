@@ -1,7 +1,7 @@
-"""NeuroSim's chip floorplan (spec §5.2) as pure ``jnp``: ``floorplan(params, config)``.
+"""NeuroSim's chip floorplan (docs/model.md §5.2) as pure ``jnp``: ``floorplan(params, config)``.
 
 Source: DNN+NeuroSim V2.0 ``Chip.cpp`` (``ChipDesignInitialize``, ``ChipFloorPlan``,
-``ChipInitialize``), as described in spec §5.2; validated against the worked V2.0 result
+``ChipInitialize``), as described in docs/model.md §5.2; validated against the worked V2.0 result
 (manual Fig. 33) for VGG-8 / CIFAR-10 with 128×128 sub-arrays. Layer-by-layer mode only
 (``pipeline = false``, the V2.0 default).
 
@@ -32,15 +32,15 @@ rows; ``numRowPerSynapse = 1``), ``Ccol = C_out·⌈synapse_bits/cell_bits⌉``:
    ``Σ_CM R·Ccol / (T²·Σ_CM tiles)`` with ``⌈R/T⌉·⌈Ccol/T⌉`` tiles per CM layer.
 6. CM PE size: candidates ``T/2``, ``T/4``, … while ``> 2·sub`` (``T/2`` alone otherwise),
    utilisation ``Σ_CM R·Ccol / (P²·Σ_CM ⌈R/P⌉·⌈Ccol/P⌉)``.
-7.–9. Duplication, tiles, speed-up, utilisation per layer as in spec §5.2.
+7.–9. Duplication, tiles, speed-up, utilisation per layer as in docs/model.md §5.2.
 10. Chip grid ``⌈√N⌉ × ⌈N/⌈√N⌉⌉`` for ``N`` tiles; global bus width (``ChipInitialize``).
 
-Interpretations where spec §5.2 is silent (none changes the V2.0 worked result):
+Interpretations where docs/model.md §5.2 is silent (none changes the V2.0 worked result):
 - "Keep the highest utilisation" uses the ratio of sums (total weights over total
   capacity); ties keep the first, i.e. the largest, candidate (a strict ``>`` update).
 - Step 6 names no criterion; it uses the same utilisation rule as steps 4–5.
 - NM tiles and NM sub-array column duplication use ``Ccol`` (``C_out`` times cells per
-  weight) where the spec writes ``C_out``; the two agree at the default one cell per weight.
+  weight) where docs/model.md writes ``C_out``; the two agree at the default one cell per weight.
 - Column duplication divides by sub-array *columns*, row duplication and the size
   thresholds (2·sub, 4·sub, layer marking) use sub-array *rows*; equal for square arrays.
 - The NM bus term ``PE_NM·3`` is ``PE_NM·√numPENM`` (the NM tile is √numPENM PEs wide;
@@ -71,7 +71,7 @@ ArrayLike = Union[jax.Array, float, int]
 #: Number of halvings evaluated for each size search (static): covers a start size up to
 #: 2^31 times the threshold.
 NUM_CANDIDATES = 32
-#: NeuroSim's ``maxGlobalBusWidth`` (spec §5.3).
+#: NeuroSim's ``maxGlobalBusWidth`` (docs/model.md §5.3).
 MAX_GLOBAL_BUS_WIDTH = 8192
 
 
@@ -143,7 +143,7 @@ class FloorplanConfig:
 
 
 class Floorplan(NamedTuple):
-    """The floorplan of a network (spec §5.2). ``L`` = number of layers.
+    """The floorplan of a network (docs/model.md §5.2). ``L`` = number of layers.
 
     Sizes are in cells (a "tile size" ``T`` means a ``T × T`` tile). Counts are floats
     holding integers in exact mode.
@@ -219,7 +219,7 @@ def _size_search(start, threshold, tiles_fn, weights, capacity_per_tile_fn, mode
 
 
 def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
-    """NeuroSim V2.0's floorplan of ``config.layers`` for the circuit ``params`` (spec §5.2).
+    """NeuroSim V2.0's floorplan of ``config.layers`` for the circuit ``params`` (docs/model.md §5.2).
 
     Pure and jittable; ``vmap`` over any leaf of ``params`` (e.g. sub-array sizes 64, 128,
     256). Valid for positive parameters; sub-array sizes are powers of two in NeuroSim

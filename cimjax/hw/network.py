@@ -1,15 +1,15 @@
 """The network as the hardware estimator sees it: one row of static layer shapes per layer.
 
-This is NeuroSim's ``NetWork.csv`` (spec §4.2): per layer the input feature-map size,
+This is NeuroSim's ``NetWork.csv`` (docs/model.md §4.2): per layer the input feature-map size,
 kernel size, output channels, whether a 2×2 max-pool follows, and the stride. Fully
 connected layers are 1×1 convolutions on a 1×1 input. It is the only static input of the
 estimator; it is derived from the model config, never written by hand.
 
-Counting conventions (spec §4.1–§4.2):
+Counting conventions (docs/model.md §4.1–§4.2):
 - ``macs`` counts every output position of the padded ('same') convolution, as the network
   computes it: 615,917,568 per 32×32 image for VGG-8.
 - ``valid_windows`` is NeuroSim's ``numInVector``, the number of *valid* (unpadded) windows
-  ((H − K + 1)/stride)², which the core uses although the network pads (spec §8 quirk).
+  ((H − K + 1)/stride)², which the core uses although the network pads (docs/model.md §8 quirk).
 - The weight matrix of a layer is ``(C_in·K·K) × C_out``; :mod:`cimjax.hw.floorplan` maps
   it onto sub-arrays, PEs and tiles.
 """

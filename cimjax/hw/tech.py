@@ -1,14 +1,14 @@
-"""Technology tables and simple transistor formulas (spec §5.3 and §5.9) as pure ``jnp``.
+"""Technology tables and simple transistor formulas (docs/model.md §5.3 and §5.9) as pure ``jnp``.
 
 Source: DNN+NeuroSim V2.0 ``Technology.cpp`` (PTM-based conventional CMOS, values at
-300 K) and ``formula.cpp``, as tabulated in spec §5.9. Nothing here is fitted by cimjax. The
+300 K) and ``formula.cpp``, as tabulated in docs/model.md §5.9. Nothing here is fitted by cimjax. The
 wire table is :mod:`cimjax.hw.wiring`.
 
 The technology node is a *continuous* parameter: every table column is interpolated
 linearly in the node with ``jnp.interp`` over the tabulated nodes 7, 10, 14, 22, 32, 45,
 65, 90, 130 nm, so the node can be ``vmap``-ped and differentiated. At tabulated nodes the
 values are the table's exactly; between them they are an interpolation cimjax chose (the
-table has no such points). Nodes below 22 nm are FinFETs (spec §5.9), so quantities that
+table has no such points). Nodes below 22 nm are FinFETs (docs/model.md §5.9), so quantities that
 change definition there (effective width, overlap capacitance) jump at 22 nm, and between
 14 and 22 nm the interpolated per-width values mix the planar and FinFET tables.
 
@@ -40,12 +40,12 @@ ROADMAPS = ("HP", "LSTP")
 NODES_NM = (7.0, 10.0, 14.0, 22.0, 32.0, 45.0, 65.0, 90.0, 130.0)
 #: Valid node range, nm.
 NODE_RANGE_NM = (7.0, 130.0)
-#: Nodes strictly below this are FinFETs (spec §5.9).
+#: Nodes strictly below this are FinFETs (docs/model.md §5.9).
 FINFET_BELOW_NM = 22.0
 #: Reference temperature of every table, K.
 REFERENCE_TEMPERATURE_K = 300.0
 
-# Spec §5.9 technology table, columns in the order of NODES_NM (7 → 130 nm), in the
+# docs/model.md §5.9 technology table, columns in the order of NODES_NM (7 → 130 nm), in the
 # table's units: V; V; nm; µA/µm (= A/m); nA/µm (HP) or pA/µm (LSTP); fF/µm; fF/µm; 1.
 _TABLE = {
     "HP": dict(
@@ -68,7 +68,7 @@ _TABLE = {
         i_on_p=(737, 775, 820, 600, 400, 300, 239, 200, 151),
         i_off_n=(100, 100, 100, 100, 100, 100, 100, 100, 100),
         i_off_n_400k=(12803, 12525, 12433, 2139, 1774, 1511, 1273, 1141, 1111),
-        # 90 nm: 0.154 as the spec's table gives it (out of line with its neighbours).
+        # 90 nm: 0.154 as docs/model.md's table gives it (out of line with its neighbours).
         c_ideal=(0.849, 0.942, 1.057, 0.525, 0.838, 0.893, 1.193, 0.154, 1.857),
         c_fringe=(0, 0, 0, 0.800, 0.686, 0.885, 0.962, 0.960, 0.953),
         k_eff=(1.73, 1.73, 1.76, 1.77, 1.77, 1.77, 1.77, 1.77, 1.54),
@@ -87,14 +87,14 @@ _SI = {
 }
 _I_OFF_SI = {"HP": 1e-3, "LSTP": 1e-6}
 
-# Fin geometry (pitch, width, height), nm, at the FinFET nodes 7, 10, 14 (spec §5.9).
+# Fin geometry (pitch, width, height), nm, at the FinFET nodes 7, 10, 14 (docs/model.md §5.9).
 _FIN_NODES_NM = (7.0, 10.0, 14.0)
 _FIN = dict(pitch=(22, 28, 32), width=(7, 9, 10), height=(18, 21, 23))
 
 
 
 class Technology(NamedTuple):
-    """Device parameters of one node and roadmap (spec §5.9), SI units, at 300 K.
+    """Device parameters of one node and roadmap (docs/model.md §5.9), SI units, at 300 K.
 
     Per-width quantities are per metre of *effective* width (FinFET: of fin perimeter).
     Fields are arrays with the node's shape (scalars for a scalar node).
@@ -199,7 +199,7 @@ def interp(x: Array, xp, fp) -> Array:
 
 
 def technology(node_nm: ArrayLike, roadmap: str = "LSTP") -> Technology:
-    """Device parameters at a (continuous) technology node, spec §5.9.
+    """Device parameters at a (continuous) technology node, docs/model.md §5.9.
 
     Every column of the §5.9 table interpolated linearly in the node (exact at the
     tabulated nodes). Valid for ``node_nm`` in [7, 130] (see the module docstring for
@@ -253,7 +253,7 @@ _FIN_COUNT_TOLERANCE = 1e-5
 
 
 def effective_width(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
-    """Effective channel width ``W_eff``, spec §5.9 (``CalculateGateCap``'s FinFET rule).
+    """Effective channel width ``W_eff``, docs/model.md §5.9 (``CalculateGateCap``'s FinFET rule).
 
     Planar (node ≥ 22 nm): ``W_eff = W``. FinFET: ``W' = W·PitchFin/(2F)`` and
     ``W_eff = ⌈W'/PitchFin⌉·(2·H_fin + W_fin)``, i.e. ``⌈W/(2F)⌉`` fins. The fin count uses
@@ -273,7 +273,7 @@ def effective_width(tech: Technology, width: ArrayLike, mode: str = "exact") -> 
 
 
 def gate_capacitance(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
-    """Gate capacitance of a transistor of width ``W``, spec §5.9.
+    """Gate capacitance of a transistor of width ``W``, docs/model.md §5.9.
 
     ``C_g = (C_ideal + C_overlap + C_fringe)·W_eff + L_phys·C_polywire`` with
     ``C_overlap = 0.2·C_ideal`` (planar) or 0 (FinFET) and ``C_polywire = 0``.
@@ -291,7 +291,7 @@ def gate_capacitance(tech: Technology, width: ArrayLike, mode: str = "exact") ->
 
 
 def on_resistance(tech: Technology, width: ArrayLike, channel: str = "n", mode: str = "exact") -> Array:
-    """On-resistance ``R_on = k_eff·V_dd/(I_on·W_eff)`` at 300 K, spec §5.9.
+    """On-resistance ``R_on = k_eff·V_dd/(I_on·W_eff)`` at 300 K, docs/model.md §5.9.
 
     Args:
       tech: :class:`Technology`.
@@ -312,9 +312,9 @@ def on_resistance(tech: Technology, width: ArrayLike, channel: str = "n", mode: 
 
 
 def leakage_current(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
-    """NMOS off-state leakage ``I_off·W_eff`` at 300 K, spec §5.9.
+    """NMOS off-state leakage ``I_off·W_eff`` at 300 K, docs/model.md §5.9.
 
-    Only the NMOS off-current is tabulated in the spec (PMOS I_off and the INV/NAND/NOR
+    Only the NMOS off-current is tabulated in docs/model.md (PMOS I_off and the INV/NAND/NOR
     combinations are not implemented).
 
     Args:
@@ -329,7 +329,7 @@ def leakage_current(tech: Technology, width: ArrayLike, mode: str = "exact") -> 
 
 
 def leakage_power(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
-    """NMOS leakage power ``I_off·W_eff·V_dd`` at 300 K, spec §5.9 ("Power = I·V_dd").
+    """NMOS leakage power ``I_off·W_eff·V_dd`` at 300 K, docs/model.md §5.9 ("Power = I·V_dd").
 
     Args:
       tech: :class:`Technology`.
@@ -343,11 +343,11 @@ def leakage_power(tech: Technology, width: ArrayLike, mode: str = "exact") -> Ar
 
 
 def junction_capacitance_coefficients(vdd: ArrayLike) -> tuple[Array, Array, Array]:
-    """Drain-junction capacitance coefficients at supply ``V_dd``, spec §5.9.
+    """Drain-junction capacitance coefficients at supply ``V_dd``, docs/model.md §5.9.
 
     ``C_j = 1e−3/(1 + V_dd/0.9)^0.5`` F/m² (bottom), ``C_sw = 2.5e−10/(1 + V_dd/0.9)^0.33``
     F/m (side wall), ``C_gate-edge = 0.5e−10/(1 + V_dd/0.9)^0.33`` F/m. The drain capacitance
-    itself needs the folded standard-cell layout, which spec §5.9 does not fully give.
+    itself needs the folded standard-cell layout, which docs/model.md §5.9 does not fully give.
 
     Args:
       vdd: supply voltage, V (> 0), any shape.
@@ -362,7 +362,7 @@ def junction_capacitance_coefficients(vdd: ArrayLike) -> tuple[Array, Array, Arr
 def horowitz(
     tau: ArrayLike, ramp_input: ArrayLike, *, beta: float = 0.5, v_s: float = 0.5
 ) -> tuple[Array, Array]:
-    """Horowitz gate delay, as in CACTI (spec §5.9).
+    """Horowitz gate delay, as in CACTI (docs/model.md §5.9).
 
     ``t = τ·sqrt(ln(v_s)² + 2·α·β·(1 − v_s))`` with ``α = 1/(τ·ramp_input)``; the output
     ramp is ``(1 − v_s)/t``. A step input (``ramp_input = inf``) gives ``t = τ·ln 2``.

@@ -1,4 +1,4 @@
-"""Sub-array → PE → tile roll-up of one image, vectorised over the layers (spec §5.8).
+"""Sub-array → PE → tile roll-up of one image, vectorised over the layers (docs/model.md §5.8).
 
 Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` (``ProcessingUnitInitialize``,
 ``ProcessingUnitCalculateArea``, ``ProcessingUnitCalculatePerformance``) and ``Tile.cpp``

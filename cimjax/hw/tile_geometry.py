@@ -1,4 +1,4 @@
-"""Tile geometry: area, size and leakage of one CM or NM tile and its buffer plan (spec §5.8).
+"""Tile geometry: area, size and leakage of one CM or NM tile and its buffer plan (docs/model.md §5.8).
 
 Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` (``ProcessingUnitInitialize``,
 ``ProcessingUnitCalculateArea``) and ``Tile.cpp`` (``TileInitialize``, ``TileCalculateArea``),

@@ -1,4 +1,4 @@
-"""WAGE-quantised compute-in-memory layers and networks (Flax NNX), spec §1 and §4.1.
+"""WAGE-quantised compute-in-memory layers and networks (Flax NNX), docs/model.md §1 and §4.1.
 
 The quantiser math is pure ``jax.numpy`` in :mod:`cimjax.nn.wage`; the layers in
 :mod:`cimjax.nn.layers` are thin NNX shells around it; :mod:`cimjax.nn.models` builds

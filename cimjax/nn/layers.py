@@ -2,7 +2,7 @@
 
 Each layer is a thin Flax NNX shell around :mod:`cimjax.nn.wage`: it owns the stored
 float weight (a :class:`CIMWeight`, named ``kernel``) and the static WAGE scale, and
-computes ``WAGEQuantizer_f(op(x, wq) / s, b_A, b_E)`` (spec §1.3). There is no bias.
+computes ``WAGEQuantizer_f(op(x, wq) / s, b_A, b_E)`` (docs/model.md §1.3). There is no bias.
 
 With an analog :class:`cimjax.analog.ArrayConfig` (``array=``), the product ``op(x, wq)``
 is the analog array read (:func:`cimjax.analog.analog_dense` / ``analog_conv``) instead
@@ -120,7 +120,7 @@ class CIMConv(nnx.Module):
         variation_sigma: float = 0.0,
         rngs: nnx.Rngs,
     ):
-        """Builds the layer with the WAGE initialiser (spec §1.2).
+        """Builds the layer with the WAGE initialiser (docs/model.md §1.2).
 
         Args:
           in_ch: input channels.
@@ -207,7 +207,7 @@ class CIMDense(nnx.Module):
         variation_sigma: float = 0.0,
         rngs: nnx.Rngs,
     ):
-        """Builds the layer with the WAGE initialiser (spec §1.2).
+        """Builds the layer with the WAGE initialiser (docs/model.md §1.2).
 
         Args:
           in_f: input features.

@@ -1,4 +1,4 @@
-"""Training losses: NeuroSim's SSE (spec §1.4) and softmax cross-entropy.
+"""Training losses: NeuroSim's SSE (docs/model.md §1.4) and softmax cross-entropy.
 
 Every loss has the signature ``loss(logits, labels, num_classes=None) -> scalar`` with
 ``logits`` of shape ``(N, K)`` and integer ``labels`` of shape ``(N,)``.
@@ -25,7 +25,7 @@ def _num_classes(logits: jax.Array, num_classes: Optional[int]) -> int:
 def sse_loss(logits: jax.Array, labels: jax.Array, num_classes: Optional[int] = None) -> jax.Array:
     """NeuroSim's loss: ``0.5 · Σ_batch Σ_classes (logits − onehot(labels))²``.
 
-    Summed over the batch, not averaged, and no softmax (spec §1.4).
+    Summed over the batch, not averaged, and no softmax (docs/model.md §1.4).
 
     Args:
       logits: ``(N, K)``.

@@ -1,8 +1,8 @@
-"""Networks built from CIM layers: NeuroSim's VGG-8 (spec §4.1) and a small MLP.
+"""Networks built from CIM layers: NeuroSim's VGG-8 (docs/model.md §4.1) and a small MLP.
 
 Inputs are NHWC float images. **Input normalisation is not the model's job**: the
 training loop maps [0, 1] pixels to [−1, 1] (``model.input_normalisation``), and the
-first layer's input is not quantised (spec §1.6), so the model takes the normalised
+first layer's input is not quantised (docs/model.md §1.6), so the model takes the normalised
 float image as is.
 """
 
@@ -128,7 +128,7 @@ class CIMNetwork(nnx.Module):
 
 
 class VGG8(CIMNetwork):
-    """NeuroSim V2.0's VGG-8 for CIFAR-10 with WAGE-quantised CIM layers (spec §4.1).
+    """NeuroSim V2.0's VGG-8 for CIFAR-10 with WAGE-quantised CIM layers (docs/model.md §4.1).
 
     conv 128, 128, M, 256, 256, M, 512, 512, M (3×3, stride 1, 'SAME', no bias), then
     FC 1024 and FC ``num_classes``; hidden widths scaled by ``width``. Layers are named

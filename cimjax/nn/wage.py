@@ -1,4 +1,4 @@
-"""WAGE quantisation in the training path of a CIM layer (spec §1.1–§1.3).
+"""WAGE quantisation in the training path of a CIM layer (docs/model.md §1.1–§1.3).
 
 This module holds all the quantiser math the layers in :mod:`cimjax.nn.layers` use, as
 pure ``jax.numpy`` functions on arrays; the primitives ``S``, ``shift``, ``C``, ``Q`` come
@@ -31,7 +31,7 @@ from cimjax import quant
 
 
 #: The β NeuroSim V2.0 uses, edited by hand in ``wage_initializer.py`` for each weight
-#: precision (spec §1.2); :func:`wage_beta` uses them where they exist.
+#: precision (docs/model.md §1.2); :func:`wage_beta` uses them where they exist.
 NEUROSIM_HAND_BETA: dict[int, float] = {2: 1.5, 5: 24.0, 8: 96.0}
 
 Bits = Optional[int]
@@ -118,7 +118,7 @@ _act_quant.defvjp(_act_quant_fwd, _act_quant_bwd)
 
 
 def wage_quantize_activation(x: jax.Array, act_bits: Bits, err_bits: Bits) -> jax.Array:
-    """NeuroSim's ``WAGEQuantizer_f``, applied to every CIM layer output (spec §1.1).
+    """NeuroSim's ``WAGEQuantizer_f``, applied to every CIM layer output (docs/model.md §1.1).
 
     Forward: ``y = Q(C(x, b_A), b_A)`` (``y = x`` for float ``b_A``).
     Backward: the incoming error ``e`` becomes ``QE(e, b_E)`` (unchanged for float
@@ -142,14 +142,14 @@ def wage_quantize_activation(x: jax.Array, act_bits: Bits, err_bits: Bits) -> ja
 
 
 # --------------------------------------------------------------------------------------
-# Weight path (spec §1.3)
+# Weight path (docs/model.md §1.3)
 # --------------------------------------------------------------------------------------
 
 
 def wage_quantize_weight(w: jax.Array, scale: float, weight_bits: Bits, *, clip: bool = False) -> jax.Array:
     """The weight as the CIM array sees it in the training forward pass.
 
-    Two detach tricks (spec §1.3):
+    Two detach tricks (docs/model.md §1.3):
 
     1. ``w1`` has the value ``w`` and the gradient ``s`` times the incoming one.
        NeuroSim writes ``w1 = w·s + stop_gradient(w − w·s)``, whose float32 value can be
@@ -161,7 +161,7 @@ def wage_quantize_weight(w: jax.Array, scale: float, weight_bits: Bits, *, clip:
        gradient passes straight through.
 
     NeuroSim applies **no clip** here (the update step clips the stored weights);
-    ``clip=True`` is the "forward weight clip" variant of spec §9 and uses ``Q(C(w1))``.
+    ``clip=True`` is the "forward weight clip" variant of docs/model.md §9 and uses ``Q(C(w1))``.
 
     Args:
       w: the stored float weight, any shape.
@@ -247,17 +247,17 @@ def wage_dense(
 
 
 # --------------------------------------------------------------------------------------
-# WAGE initialiser (spec §1.2)
+# WAGE initialiser (docs/model.md §1.2)
 # --------------------------------------------------------------------------------------
 
 
 def wage_beta(weight_bits: int) -> float:
-    """β of the WAGE initialiser (spec §1.2), so that ``W_m = β / 2^(b_W − 1)``.
+    """β of the WAGE initialiser (docs/model.md §1.2), so that ``W_m = β / 2^(b_W − 1)``.
 
     NeuroSim V2.0 does not derive β: it is a constant edited by hand in
     ``wage_initializer.py`` for each weight precision: ``β = 24`` for 5 bit (the default,
     ``W_m = 1.5``), ``96`` for 8 bit and ``1.5`` for 2 bit (both ``W_m = 0.75``; the
-    8-bit scale table 2, 16, 16, 16, 16, 32, 32, 16 of spec §1.2). Those hand values are
+    8-bit scale table 2, 16, 16, 16, 16, 32, 32, 16 of docs/model.md §1.2). Those hand values are
     used where NeuroSim has one (:data:`NEUROSIM_HAND_BETA`); other precisions get
     ``β = 1.5 · 2^(b_W − 1)`` (``W_m = 1.5``, the 5-bit choice), which is cimjax's
     extrapolation, not NeuroSim's.

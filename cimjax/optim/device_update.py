@@ -1,7 +1,7 @@
-"""NeuroSim's device-aware weight update as optax transformations (spec §1.5, §2.4–§2.6).
+"""NeuroSim's device-aware weight update as optax transformations (docs/model.md §1.5, §2.4–§2.6).
 
 * :func:`cimjax.optim.momentum.neurosim_momentum` is NeuroSim's velocity ``v ← γ·v + α·g`` (with the
-  as-released in-place renormalisation, spec §1.5 "momentum subtlety", or plain).
+  as-released in-place renormalisation, docs/model.md §1.5 "momentum subtlety", or plain).
 * :func:`device_update` turns that velocity into the weight change a nonlinear,
   asymmetric, noisy synaptic device achieves (``QG`` then ``W`` on every tensor,
   :mod:`cimjax.optim.weight_change`), and returns
@@ -124,7 +124,7 @@ def device_update(
 ) -> optax.GradientTransformationExtraArgs:
     """NeuroSim's device-aware update ``QG`` + ``W`` as an optax transformation.
 
-    Source: spec §2.4 (QG), §2.5 (W), §2.6 (d2d); defaults = the DNN+NeuroSim V2.0 HZO
+    Source: docs/model.md §2.4 (QG), §2.5 (W), §2.6 (d2d); defaults = the DNN+NeuroSim V2.0 HZO
     FeFET run (NL 1.75/1.46, 32 levels, c2c 0.003, 5-bit weights and gradients).
 
     ``update(updates, state, params)`` takes the (momentum-processed) velocity ``x`` as
@@ -244,7 +244,7 @@ def neurosim_optimizer(
 ) -> optax.GradientTransformationExtraArgs:
     """NeuroSim V2.0's optimiser: ``optax.chain(neurosim_momentum, device_update)``.
 
-    Source: spec §1.5 (per-batch flow) and §2.4–§2.6.
+    Source: docs/model.md §1.5 (per-batch flow) and §2.4–§2.6.
 
     Args:
       device: the device section (preset + overrides, ``d2d_sigma``, ``c2c_mode``);

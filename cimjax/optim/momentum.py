@@ -1,7 +1,7 @@
-"""NeuroSim's momentum and learning-rate schedule as optax pieces (spec §1.5).
+"""NeuroSim's momentum and learning-rate schedule as optax pieces (docs/model.md §1.5).
 
 * :func:`neurosim_momentum`: the velocity ``v ← γ·v + α·g`` with the as-released in-place
-  renormalisation (spec §1.5 "momentum subtlety"), or plain;
+  renormalisation (docs/model.md §1.5 "momentum subtlety"), or plain;
 * :func:`reset_momentum`: NeuroSim zeroes the velocity at the start of every epoch;
 * :func:`step_decay_schedule`: ``grad_scale`` divided by a factor at given epochs.
 """
@@ -41,7 +41,7 @@ def neurosim_momentum(
 ) -> optax.GradientTransformation:
     """NeuroSim's velocity ``v_t = γ·v_{t−1}' + α·g_t``; the output is ``v_t``.
 
-    Source: spec §1.5 (``train.py``; γ = 0.9, α = 0.1).
+    Source: docs/model.md §1.5 (``train.py``; γ = 0.9, α = 0.1).
 
     * ``renorm=True`` (NeuroSim *as released*; the default): QG divides the velocity
       tensor in place by ``shift(max|v|)``, so the history term is the renormalised
@@ -82,7 +82,7 @@ def neurosim_momentum(
 def reset_momentum(opt_state: Any) -> Any:
     """Zeroes every :class:`NeuroSimMomentumState` velocity found in ``opt_state``.
 
-    NeuroSim resets the velocity at the start of every epoch (spec §1.5). Other states
+    NeuroSim resets the velocity at the start of every epoch (docs/model.md §1.5). Other states
     (the device population, counters, keys) are left untouched.
 
     Args:
@@ -106,7 +106,7 @@ def step_decay_schedule(
 ) -> optax.Schedule:
     """``learning_rate`` divided by ``factor`` at each epoch of ``decay_epochs``.
 
-    Source: spec §1.5 (``grad_scale`` 1 → 1/8 → 1/64 at epochs 200 and 250). Epoch ``e``
+    Source: docs/model.md §1.5 (``grad_scale`` 1 → 1/8 → 1/64 at epochs 200 and 250). Epoch ``e``
     (0-based) starts at update count ``e·steps_per_epoch``; the division applies from
     that count on. The values equal ``optax.piecewise_constant_schedule(learning_rate,
     {e·steps_per_epoch: 1/factor})``; this version also works under

@@ -1,4 +1,4 @@
-"""One tensor's device-aware weight change: NeuroSim's ``QG`` then ``W`` (spec §2.4–§2.6).
+"""One tensor's device-aware weight change: NeuroSim's ``QG`` then ``W`` (docs/model.md §2.4–§2.6).
 
 :func:`device_weight_change` is the deterministic part of ``QG`` (steps 1–7: scale the
 velocity, count pulses, move along the device curve, clip); :func:`tensor_update` adds the
@@ -54,7 +54,7 @@ def device_weight_change(
 ) -> tuple[Array, Array]:
     """Deterministic part of QG for one tensor: the device's weight change ``d`` (pre-SR).
 
-    Source: spec §2.4 steps 1–7.
+    Source: docs/model.md §2.4 steps 1–7.
 
     1. ``x̂ = x/shift(max|x|)`` over the whole tensor; 2. ``gr = lr·x̂``;
     3. ``ΔP = round(gr/2·L)``; 4–6. ``w_new`` from the device curve
@@ -62,7 +62,7 @@ def device_weight_change(
     7. ``d = w − C(w_new, b_W)``.
 
     With ``ideal=True`` the device is skipped and ``d = gr = lr·x̂`` exactly: WAGE's
-    gradient (spec §2.4 "why step 8 gives sensible steps"). A linear device (``A = ±inf``,
+    gradient (docs/model.md §2.4 "why step 8 gives sensible steps"). A linear device (``A = ±inf``,
     NL = 0) instead gives the pulse-quantised ``d = w − C(w − 2ΔP/L)``, which equals
     ``2ΔP/L`` (within ``|lr·x̂ − d| ≤ 1/L``) wherever the clip does not act.
 

@@ -1,4 +1,4 @@
-"""Vectorised analog-array math (cimjax.analog) against a Python-loop reference (spec §3.2).
+"""Vectorised analog-array math (cimjax.analog) against a Python-loop reference (docs/model.md §3.2).
 
 Exactness: with integer on/off ratios (and ∞) every ideal partial sum is an exact integer
 in cimjax's conductance units, so the ADC decisions of the vectorised float32 path and the

@@ -1,4 +1,4 @@
-"""Device physics (spec §2.1–§2.6): NL label → A, the curve, the cell step, d2d and c2c."""
+"""Device physics (docs/model.md §2.1–§2.6): NL label → A, the curve, the cell step, d2d and c2c."""
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +10,7 @@ from cimjax.devices import PRESETS, nl_label
 from cimjax.devices import nonlinear as nlin
 from cimjax.devices.nl_label import LABEL_TO_DEVIATION, max_deviation, nl_grid_table, nl_to_a_norm
 
-# Spec §2.2: NeuroSim's table values at ten labels (6 decimals).
+# docs/model.md §2.2: NeuroSim's table values at ten labels (6 decimals).
 CHECKPOINTS = {
     0.01: 126.268958,
     0.5: 2.519877,
@@ -146,7 +146,7 @@ def test_curve_b():
     np.testing.assert_allclose(b, 2 / (1 - np.exp(-1 / 0.702081)), rtol=1e-6)
     assert float(nlin.curve_b(-0.2 * L, L)) < 0
     assert np.isposinf(float(nlin.curve_b(jnp.inf, L)))
-    # FeFET default (spec §2.4): B_LTP = 2.634, B_LTD = 2.889 at L = 32.
+    # FeFET default (docs/model.md §2.4): B_LTP = 2.634, B_LTD = 2.889 at L = 32.
     a = nl_to_a_norm(jnp.array([1.75, 1.46])) * L
     np.testing.assert_allclose(nlin.curve_b(a, L), [2.634, 2.889], atol=1e-3)
 

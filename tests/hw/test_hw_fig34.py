@@ -1,4 +1,4 @@
-"""cimjax's chip estimate against the DNN+NeuroSim V2.0 manual's Fig. 34 run (spec §7.1).
+"""cimjax's chip estimate against the DNN+NeuroSim V2.0 manual's Fig. 34 run (docs/model.md §7.1).
 
 The chip, trace and Fig. 34 table are ``benchmarks/fig34.py``'s (see its docstring): the
 manual's wrapper settings with the first public ``Param.cpp`` (FeFET, March 2020, global bus

@@ -1,4 +1,4 @@
-"""NeuroSim's floorplan (spec §5.2) as jnp, and the relax helpers it is built on."""
+"""NeuroSim's floorplan (docs/model.md §5.2) as jnp, and the relax helpers it is built on."""
 
 import math
 
@@ -117,7 +117,7 @@ def test_relax_bad_arguments():
 
 
 # ---------------------------------------------------------------------------------------
-# floorplan: the V2.0 worked result (spec §5.2, manual Fig. 33)
+# floorplan: the V2.0 worked result (docs/model.md §5.2, manual Fig. 33)
 
 
 @pytest.mark.parametrize("double", [False, True], ids=["float32", "float64"])

@@ -1,6 +1,6 @@
 """Golden test: cimjax's chip estimate against NeuroSim V2.0's default VGG-8 run.
 
-Reference: ``/work/shared/spec/neurosim_default_run.md`` §3 (the released C++ estimator with
+Reference: ``docs/neurosim_default_run.md`` §3 (the released C++ estimator with
 its shipped ``Param.cpp``: RRAM 1T1R, 32 nm LSTP, 128×128, 6-bit ADC, 5-bit cells and weights,
 8-bit inputs, batch 200 × 250 iterations; the run's input activities, weight level 0.5).
 

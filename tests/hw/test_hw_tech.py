@@ -1,4 +1,4 @@
-"""Technology tables and transistor formulas (spec §5.3, §5.9; cimjax.hw.tech)."""
+"""Technology tables and transistor formulas (docs/model.md §5.3, §5.9; cimjax.hw.tech)."""
 
 
 import jax
@@ -21,7 +21,7 @@ def central_difference(f, x, rel_step=1e-6):
 
 
 # ---------------------------------------------------------------------------------------
-# Golden values: rows of the spec §5.9 table, typed from the spec, in SI units.
+# Golden values: rows of the docs/model.md §5.9 table, in SI units.
 
 GOLDEN = {
     # (node, roadmap): vdd, vth, l_phys, i_on_n, i_on_p, i_off_n (300 K), i_off_n (400 K),
@@ -84,7 +84,7 @@ def test_transistor_formulas_golden():
 
 
 def test_wire_table_golden():
-    # ρ/(w²·AR): about 13.3 Ω/µm at 40 nm (spec §5.3).
+    # ρ/(w²·AR): about 13.3 Ω/µm at 40 nm (docs/model.md §5.3).
     assert float(wiring.wire_resistance_per_length(40.0)) == pytest.approx(4.03e-8 / (40e-9**2 * 1.9), rel=1e-6)
     assert float(wiring.wire_resistance_per_length(40.0)) * 1e-6 == pytest.approx(13.26, abs=0.01)
     ar, rho = wiring.wire_table(jnp.array([14.0, 22.0, 32.0, 40.0, 50.0, 100.0, 200.0]))

@@ -1,6 +1,6 @@
 """Weight-gradient unit and gradient accumulator (cimjax.hw.components.wg_unit).
 
-Golden values: neurosim_default_run.md (NeuroSim V2.0 as shipped, VGG-8, per epoch =
+Golden values: docs/neurosim_default_run.md (NeuroSim V2.0 as shipped, VGG-8, per epoch =
 50,000 images): WG area bucket 9.66812e6 µm² (= WG unit + gradient accumulator, Chip.cpp
 ``areaWG``) and the per-layer "pk L_WG"/"pk E_WG" columns (= peak WG unit + gradient
 accumulation per image × 50,000, Chip.cpp).
@@ -23,7 +23,7 @@ from cimjax.hw import neurosim_version as nv
 P = W.WeightGradientParams()
 CFG = W.WeightGradientConfig()
 IMAGES = 50_000
-# VGG-8 (spec §4.2): (valid windows, C_in, K, C_out) and the default run's input activities.
+# VGG-8 (docs/model.md §4.2): (valid windows, C_in, K, C_out) and the default run's input activities.
 LAYERS = [(900, 3, 3, 128), (900, 128, 3, 128), (196, 128, 3, 256), (196, 256, 3, 256),
           (36, 256, 3, 512), (36, 512, 3, 512), (1, 8192, 1, 1024), (1, 1024, 1, 10)]
 ACTIVITY = [0.4923, 0.1717, 0.1777, 0.1164, 0.1607, 0.1120, 0.1100, 0.0562]

@@ -1,7 +1,7 @@
 """Tests of cimjax.nn: WAGE quantisers, CIM layers, VGG-8 / MLP, losses, labels.
 
 References are written independently in numpy (float32, round half to even) from the
-spec's formulas (§1.1–§1.4, §4.1), not with cimjax.quant.
+formulas of docs/model.md §1.1–§1.4 and §4.1, not with cimjax.quant.
 """
 
 import math

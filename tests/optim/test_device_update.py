@@ -1,4 +1,4 @@
-"""The device-aware update as optax transformations (spec §1.5, §2.4–§2.6)."""
+"""The device-aware update as optax transformations (docs/model.md §1.5, §2.4–§2.6)."""
 
 import jax
 import jax.numpy as jnp

@@ -22,7 +22,7 @@ Modules, from the standard cells up:
 - ``params``: the shared params and config; ``gates``: INV, NAND, NOR, TG and the standard
   cells derived once per chip; ``logic``: adder, adder tree, DFF; ``shift_adder``;
 - ``routing``: mux, decoder, repeated wire, bus; ``htree``: the chip and tile H-trees;
-- ``misc``: ReLU, max-pool, DRAM, register-file buffer, §5.7 buffer sizing; ``sram``: SRAM
+- ``misc``: ReLU, max-pool, DRAM, register-file buffer, buffer sizing (docs/model.md §5.7); ``sram``: SRAM
   cells, arrays and buffers; ``switch_matrix``;
 - ``mlsa`` and ``encoder``: the multilevel sense amplifier and its encoder;
 - the sub-array: ``subarray`` (dispatch on the cell type), ``subarray_types``,

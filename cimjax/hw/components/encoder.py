@@ -1,6 +1,6 @@
-"""The MLSA's thermometer encoder: one per ADC, ``L − 1`` sense outputs to ``log2 L`` bits (spec §5.6).
+"""The MLSA's thermometer encoder: one per ADC, ``L − 1`` sense outputs to ``log2 L`` bits (docs/model.md §5.6).
 
-Source: spec §5.6 "MLSA encoder" (NeuroSim V2.0 ``MultilevelSAEncoder.cpp``), on the standard
+Source: docs/model.md §5.6 "MLSA encoder" (NeuroSim V2.0 ``MultilevelSAEncoder.cpp``), on the standard
 cells of :mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm, 2–256 levels.
 
 **Encoder** (per ADC): ``L − 1`` rows of INV → NAND2 → wide NAND (``L/2`` inputs) → INV;

@@ -1,12 +1,12 @@
 """Standard cells (INV, NAND_k, NOR_k, transmission gate): geometry, capacitance, drive, leakage.
 
-Source: spec §5.6 (cell height 28F, 34F FinFET; minimum width 2F; ``pnSizeRatio =
+Source: docs/model.md §5.6 (cell height 28F, 34F FinFET; minimum width 2F; ``pnSizeRatio =
 I_on,n/I_on,p``) and §5.9 (``CalculateGateArea`` layout constants, junction coefficients,
 the leakage rules), on top of :mod:`cimjax.hw.tech`. Valid for nodes in [7, 130] nm and
 gates of 1–8 inputs.
 
-The spec gives the ingredients of NeuroSim's gate layout but not its equations; the rules
-below are cimjax's, built only from the spec's constants (F = node):
+docs/model.md gives the ingredients of NeuroSim's gate layout but not its equations; the rules
+below are cimjax's, built only from docs/model.md's constants (F = node):
 
 * **Sizing** (logical-effort style, ``s`` = size multiplier): INV and TG ``W_n = s·2F``,
   ``W_p = pnSizeRatio·W_n``; NAND_k widens its series NMOS stack ×k, NOR_k its series PMOS
@@ -24,7 +24,7 @@ below are cimjax's, built only from the spec's constants (F = node):
 * **Leakage** (§5.9): INV ``(I_off,n·W_n + I_off,p·W_p)/2``; NAND_k ``f_k·k·I_off,p·W_p`` (its
   k parallel PMOS) with ``f_2, f_3 = 0.48, 0.31``; NOR_k ``f_k·k·I_off,n·W_n`` (k parallel NMOS)
   with ``f_2, f_3 = 0.95, 0.62`` (the ``k`` as in NeuroSim's ``CalculateGateLeakage``); power
-  ``= I·V_dd``. A TG connects no supply and does not leak. *Placeholders*: the spec tabulates
+  ``= I·V_dd``. A TG connects no supply and does not leak. *Placeholders*: docs/model.md tabulates
   no PMOS ``I_off``, so ``I_off,p = I_off,n`` per effective width; for k ≥ 4 inputs ``f_k`` is
   held at ``f_3``.
 * **Drive resistance** (the worst edge, for Horowitz stages): INV ``max(R_n, R_p)``; NAND_k
@@ -47,15 +47,15 @@ ArrayLike = Union[jax.Array, float, int]
 
 #: Gate kinds.
 KINDS = ("inv", "nand", "nor", "tg")
-#: Standard-cell height, F (planar / FinFET), spec §5.6.
+#: Standard-cell height, F (planar / FinFET), docs/model.md §5.6.
 CELL_HEIGHT_F = 28.0
 CELL_HEIGHT_FINFET_F = 34.0
-#: Minimum transistor width, F, spec §5.6.
+#: Minimum transistor width, F, docs/model.md §5.6.
 MIN_WIDTH_F = 2.0
-#: Layout constants, F (spec §5.9): poly width, gate–poly spacing (planar / FinFET).
+#: Layout constants, F (docs/model.md §5.9): poly width, gate–poly spacing (planar / FinFET).
 POLY_WIDTH_F = (1.0, 1.4)
 GATE_POLY_SPACING_F = (2.8, 3.9)
-#: P–N diffusion gap and poly extension, F (spec §5.9).
+#: P–N diffusion gap and poly extension, F (docs/model.md §5.9).
 PN_GAP_F = 3.5
 POLY_EXTENSION_F = 1.0
 #: Leakage factors of §5.9 by input count (k ≥ 4: held at k = 3, a placeholder).
@@ -89,12 +89,12 @@ class Gate(NamedTuple):
 
 
 def pn_size_ratio(t: tech.Technology) -> Array:
-    """``pnSizeRatio = I_on,n/I_on,p`` (spec §5.6): PMOS/NMOS width ratio of equal drive."""
+    """``pnSizeRatio = I_on,n/I_on,p`` (docs/model.md §5.6): PMOS/NMOS width ratio of equal drive."""
     return _cell(t, "pn_size_ratio", lambda: t.i_on_n / t.i_on_p)
 
 
 def cell_height(t: tech.Technology) -> Array:
-    """Standard-cell height: 28F, or 34F for FinFET nodes (spec §5.6), m."""
+    """Standard-cell height: 28F, or 34F for FinFET nodes (docs/model.md §5.6), m."""
     return _cell(t, "cell_height", lambda: jnp.where(t.finfet, CELL_HEIGHT_FINFET_F, CELL_HEIGHT_F) * t.node)
 
 
@@ -277,7 +277,7 @@ def _build_gate(t: tech.Technology, kind: str, k: int, size: ArrayLike, mode: st
 def horowitz_chain(
     stages: list[tuple[ArrayLike, ArrayLike]], ramp_input: Optional[ArrayLike] = None
 ) -> tuple[Array, Array]:
-    """Delay of a chain of gate stages, each a Horowitz delay with ``τ = R·C`` (spec §5.9).
+    """Delay of a chain of gate stages, each a Horowitz delay with ``τ = R·C`` (docs/model.md §5.9).
 
     A step input (``ramp_input=None``) gives the first stage ``τ·ln 2``, Horowitz's limit,
     computed directly so that its gradient stays finite.

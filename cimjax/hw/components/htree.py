@@ -1,6 +1,6 @@
-"""H-tree: the chip's and a tile's tree of repeated wires over a grid of units (spec §5.6).
+"""H-tree: the chip's and a tile's tree of repeated wires over a grid of units (docs/model.md §5.6).
 
-Source: spec §5.6 (NeuroSim V2.0 ``HTree.cpp`` as summarised there, read for its formulas), on the
+Source: docs/model.md §5.6 (NeuroSim V2.0 ``HTree.cpp`` as summarised there, read for its formulas), on the
 repeated wires of :mod:`cimjax.hw.components.routing`. Valid as there. :func:`htree` returns the
 :class:`~cimjax.hw.cost.Cost` of one root-to-leaf transfer of ``bus_width`` bits (latency,
 energy) with the area and leakage of the whole tree.
@@ -24,7 +24,7 @@ H-tree area (``HTreeConfig.area_rule``):
   trees). The repeaters sit inside the channel, so their own area is not added.
 * ``"repeaters"``: the repeaters' area only (plus ``wire_pitch_factor``), cimjax's earlier rule.
 
-H-tree quirks (spec §5.6, §8), behind ``version.htree_wire_sizing_quirk``:
+H-tree quirks (docs/model.md §5.6, §8), behind ``version.htree_wire_sizing_quirk``:
 
 * ``True`` (as released): wire width ×4 above 10⁵F and ×2 for every shorter stage (the
   chained comparison), resistivity always the (AR 2.30, ρ 2.73e−8 Ω·m) class.
@@ -43,7 +43,7 @@ H-tree latency (``HTreeConfig.latency_rule``):
   main bus ``min(cols − x_c, x_c)·w`` (as the channel area). NeuroSim's code reads the stage
   resistance before assigning it (undefined behaviour: the first stage gets a register's
   leftover, ≈ 0, later stages the previous stage's value); cimjax uses each piece's own, as
-  spec §8 advises, which measures +2 % (chip tree) to +6.5 % (2×2 tile tree) slower than
+  docs/model.md §8 advises, which measures +2 % (chip tree) to +6.5 % (2×2 tile tree) slower than
   NeuroSim's binary. Latency then grows linearly with distance: the repeaters are sized
   for a thin wire and the delay is dominated by their RC.
 * ``"per_stage"``: cimjax's earlier rule: every stage of the ``D``-geometry above with its own
@@ -148,7 +148,7 @@ class HTreeConfig(BusConfig):
 
 
 def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
-    """An H-tree (chip or tile), one transfer of ``bus_width`` bits (spec §5.6 "H-tree").
+    """An H-tree (chip or tile), one transfer of ``bus_width`` bits (docs/model.md §5.6 "H-tree").
 
     ``2·⌈log2 max(rows, cols)⌉ + 1`` stages halving in length plus the main bus; repeated
     wires per stage (widths and quirks in the module docstring). Latency and energy of one

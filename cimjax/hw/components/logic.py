@@ -1,23 +1,23 @@
-"""Digital logic: ripple-carry adder, adder tree, DFF register (spec §5.6).
+"""Digital logic: ripple-carry adder, adder tree, DFF register (docs/model.md §5.6).
 
-Source: spec §5.6 (NeuroSim V2.0 ``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp`` as summarised
+Source: docs/model.md §5.6 (NeuroSim V2.0 ``Adder.cpp``, ``AdderTree.cpp``, ``DFF.cpp`` as summarised
 there), on the standard cells of
 :mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm and adders of ≥ 2 bits
 (a 1-bit adder is costed with the 2-bit critical path). Each function returns the
 :class:`~cimjax.hw.cost.Cost` of one action of all its instances (area, leakage) and is pure,
 jittable and vmappable over its (scalar) params.
 
-Choices where spec §5.6 gives no equation (cimjax's, documented here):
+Choices where docs/model.md §5.6 gives no equation (cimjax's, documented here):
 
 * **Adder latency.** The 9-NAND2 full adder (``n1 = ¬(AB)``, ``n2 = ¬(A·n1)``, ``n3 = ¬(B·n1)``,
   ``P = ¬(n2·n3)``, ``n5 = ¬(P·C)``, ``n6 = ¬(P·n5)``, ``n7 = ¬(C·n5)``, ``S = ¬(n6·n7)``,
-  ``C_out = ¬(n1·n5)``) on the spec's critical path (A = 1…1, B = 10…0, C_in = 1): bit 0
+  ``C_out = ¬(n1·n5)``) on docs/model.md's critical path (A = 1…1, B = 10…0, C_in = 1): bit 0
   ``A→n1→n2→P→n5→C_out`` (5 stages), ``numBit − 2`` middle bits ``C→n5→C_out`` (2 stages,
-  computed once and repeated, as the spec says), the last bit ``C→n5→n6→S``. Each stage is a
+  computed once and repeated, as docs/model.md says), the last bit ``C→n5→n6→S``. Each stage is a
   Horowitz delay ``τ = R_NAND2·(C_out + fan-out·C_in)`` with the netlist's fan-outs; the sum
-  output drives one NAND2 input. The spec's "hidden transitions" energy is not modelled.
+  output drives one NAND2 input. docs/model.md's "hidden transitions" energy is not modelled.
 * **DFF** = transmission-gate master–slave flip-flop (4 TG, 4 latch INV, 1 clock INV, all
-  minimum size); area 12 minimum INVs (the spec's register-file figure). Per clocked operation
+  minimum size); area 12 minimum INVs (docs/model.md's register-file figure). Per clocked operation
   every DFF charges its clock nodes, ``(4·(C_in,INV + C_out,INV) + 2·(C_g,TGn + C_g,TGp))·V_dd²``
   (NeuroSim V2.0 ``DFF.cpp`` and the DFF ``Buffer.cpp``: clock INVs ×4, clock TG gates ×2);
   each *active* DFF (``activity``) charges two latch nodes,
@@ -50,9 +50,9 @@ from cimjax.hw.tech import Technology
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
-#: NAND2 per adder bit (spec §5.6).
+#: NAND2 per adder bit (docs/model.md §5.6).
 NAND2_PER_ADDER_BIT = 9
-#: Register-file / DFF area per bit in minimum inverters (spec §5.6).
+#: Register-file / DFF area per bit in minimum inverters (docs/model.md §5.6).
 DFF_AREA_INV = 12
 #: DFF leakage in minimum inverters (NeuroSim V2.0 ``DFF.cpp``).
 DFF_LEAKAGE_INV = 8.0
@@ -112,7 +112,7 @@ def adder_cost(t: Technology, nand2: gates.Gate, num_bits: Array, num_adders: Ar
 
 
 def adder(params: AdderParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """Ripple-carry adders, one addition each (spec §5.6 "Adder").
+    """Ripple-carry adders, one addition each (docs/model.md §5.6 "Adder").
 
     Area ``9·numBit·numAdder`` NAND2; energy per add
     ``[(6C_in + 2C_out) + (numBit − 1)(7C_in + 3C_out)]·V_dd²`` per adder for the counted
@@ -189,10 +189,10 @@ def row_layout_area(cell_along: ArrayLike, cell_across: ArrayLike, count: ArrayL
 
 
 def adder_tree(params: AdderTreeParams, config: AdderTreeConfig = AdderTreeConfig()) -> Cost:
-    """Adder trees, one reduction of ``N`` inputs each (spec §5.6 "Adder tree").
+    """Adder trees, one reduction of ``N`` inputs each (docs/model.md §5.6 "Adder tree").
 
     ``S = ⌈log2 N⌉`` stages; stage ``k = 0 … S−1`` has ``⌊N/2^(k+1)⌋`` adders as released
-    (``⌈N/2^(k+1)⌉`` with ``version.adder_tree_floor_halving=False``, the spec's ``⌈j/2⌉``; see
+    (``⌈N/2^(k+1)⌉`` with ``version.adder_tree_floor_halving=False``, docs/model.md's ``⌈j/2⌉``; see
     :class:`AdderTreeConfig`) of ``numAdderBit + k`` bits. Area, energy and leakage are summed
     over the stages, and so is latency (the stages are in series). Stages ``k ≥ max_stages``
     are dropped. In the relaxed mode stage ``k`` is weighted by ``clip(S − k, 0, 1)`` with the
@@ -300,7 +300,7 @@ def dff_bank(unit: DffUnit, clock_hz: ArrayLike, num_dff: ArrayLike, activity: A
 
 
 def dff(params: DffParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """A DFF register, one clocked operation (spec §5.6 "DFF").
+    """A DFF register, one clocked operation (docs/model.md §5.6 "DFF").
 
     Latency: half a clock cycle. Energy: clock switching for all DFFs plus data-path
     switching for the active ones (module docstring). Area 12 minimum INVs per DFF.

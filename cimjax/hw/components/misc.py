@@ -1,15 +1,15 @@
 """ReLU, max-pooling, DRAM, register-file buffer and the §5.7 buffer sizing.
 
-Source: spec §5.6 (NeuroSim V2.0 ``BitShifter.cpp``, ``MaxPooling.cpp``, ``DRAM.cpp``,
-``Buffer.cpp`` as summarised there) and §5.7 (``ChipInitialize``); ``neurosim_default_run.md``
+Source: docs/model.md §5.6 (NeuroSim V2.0 ``BitShifter.cpp``, ``MaxPooling.cpp``, ``DRAM.cpp``,
+``Buffer.cpp`` as summarised there) and §5.7 (``ChipInitialize``); ``docs/neurosim_default_run.md``
 "Upstream defect 2". Valid for nodes in [7, 130] nm. Each cost function returns the
 :class:`~cimjax.hw.cost.Cost` of one action with area and leakage.
 
-Choices where the spec is silent (cimjax's):
+Choices where docs/model.md is silent (cimjax's):
 
 * **Max-pool comparator** = a ripple-carry subtractor (the 9-NAND2 adder of
   :mod:`~cimjax.hw.components.logic` plus one INV per bit on B), whose carry stage costs the
-  adder's middle-bit delay and the spec's per-bit energy ``(7C_in + 3C_out)·V_dd²``; the
+  adder's middle-bit delay and docs/model.md's per-bit energy ``(7C_in + 3C_out)·V_dd²``; the
   "stops half-way" rule scales both by ``numBit/2``. The winner is selected by a NOR2 → INV
   select driving ``numBit`` 2:1 TG muxes (2 TGs per bit) into the next stage's two NAND2 inputs
   per bit; the select nodes charge once and half the data bits toggle per comparison.
@@ -24,7 +24,7 @@ Choices where the spec is silent (cimjax's):
   here no doubling is applied.
 
 Not covered here: the SRAM buffer variant, the sigmoid look-up table, the MLSA encoder, the
-weight-gradient unit (spec §5.6).
+weight-gradient unit (docs/model.md §5.6).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from cimjax.hw.cost import Cost
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
-#: DRAM kinds → (bandwidth in bit/s, energy per bit in J), spec §5.6.
+#: DRAM kinds → (bandwidth in bit/s, energy per bit in J), docs/model.md §5.6.
 DRAM_TYPES = {"hbm2": (15.2e12, 3.9e-12), "gddr5": (4.288e12, 14e-12)}
 
 
@@ -65,7 +65,7 @@ class ReluParams(NamedTuple):
 
 
 def relu(params: ReluParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """ReLU "BitShifter" units, one operation (spec §5.6): ``numUnit·numBit`` DFFs.
+    """ReLU "BitShifter" units, one operation (docs/model.md §5.6): ``numUnit·numBit`` DFFs.
 
     Latency = one DFF operation (the caller multiplies latency and energy by the reads).
 
@@ -97,7 +97,7 @@ class MaxPoolParams(NamedTuple):
 
 
 def max_pool(params: MaxPoolParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """Max-pooling units, one window each (spec §5.6 "Max-pooling").
+    """Max-pooling units, one window each (docs/model.md §5.6 "Max-pooling").
 
     A comparator tree per unit: ``window − 1`` comparators in ``⌈log2 window⌉`` stages (2×2:
     3 in 2). Latency per stage: comparator ``× numBit/2`` plus the NOR/INV/TG select; energy
@@ -156,7 +156,7 @@ class DramConfig(ComponentConfig):
 
 
 def dram(params: DramParams, config: DramConfig = DramConfig()) -> Cost:
-    """DRAM transfer of ``num_bits`` bits (spec §5.6): ``latency = bits/bandwidth``,
+    """DRAM transfer of ``num_bits`` bits (docs/model.md §5.6): ``latency = bits/bandwidth``,
     ``energy = bits·E_bit`` (HBM2 15.2e12 bit/s, 3.9 pJ/bit; GDDR5 4.288e12 bit/s, 14 pJ/bit).
     Off chip: no area, no leakage.
 
@@ -264,7 +264,7 @@ def wordline_decoder_latency(t, num_lines: int, load: ArrayLike, mode: str = "ex
 
 
 def register_file_buffer(params: BufferParams, config: BufferConfig = BufferConfig()) -> Cost:
-    """A register-file buffer moving ``num_bits`` bits (spec §5.6 "Buffer", default variant).
+    """A register-file buffer moving ``num_bits`` bits (docs/model.md §5.6 "Buffer", default variant).
 
     ``n = ⌈num_bits/interface_width⌉`` line accesses, each a word-line decode
     (:func:`wordline_decoder_latency` on the line's wire) plus half a clock; latency
@@ -349,14 +349,14 @@ class BufferSizingConfig(ComponentConfig):
     ``version.wg_out_precision_unset`` (True, as released) reproduces "Upstream defect 2":
     ``ChipInitialize`` reads ``outPrecision`` before it is set, as 0 (VGG-8: overhead 131072 →
     1048576 bits, numArrayWriteParallel 1 → 8, 128 cores). False uses ``params.out_precision``
-    as spec §5.7 intends (376832 → 1507328 bits, 4 → 16, 156 cores).
+    as docs/model.md §5.7 intends (376832 → 1507328 bits, 4 → 16, 156 cores).
     """
 
 
 def buffer_sizing(
     params: BufferSizingParams, config: BufferSizingConfig = BufferSizingConfig()
 ) -> BufferSizing:
-    """Global-buffer size and weight-update parallelism (spec §5.7, ``ChipInitialize``).
+    """Global-buffer size and weight-update parallelism (docs/model.md §5.7, ``ChipInitialize``).
 
     ``bufferSize = numBitInput·maxInput``; ``overhead = wgRows·wgCols·numColPerSynapse·
     (outPrecision + ⌈log2 batch⌉)``; ``numArrayWriteParallel = ⌊overhead/(wgRows·wgCols·

@@ -1,6 +1,6 @@
 """Multilevel sense amplifier (MLSA, a current-mode flash ADC).
 
-Source: spec §5.4 "MLSA model" and Appendix A (NeuroSim V2.0 ``MultilevelSenseAmp.cpp``, whose
+Source: docs/model.md §5.4 "MLSA model" and its Appendix A (NeuroSim V2.0 ``MultilevelSenseAmp.cpp``, whose
 latency and power are fits to Cadence simulations of a current-sense amplifier; the fit
 constants below are NeuroSim V2.0's, attributed, not re-derived), on the standard cells of
 :mod:`cimjax.hw.components.gates`. Valid for nodes in [7, 130] nm, 2–256 levels, column

@@ -29,7 +29,7 @@ C = TypeVar("C", bound="ComponentConfig")
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
-#: NeuroSim's wire capacitance per length, 0.2 fF/µm (spec §5.4, §5.6), in F/m.
+#: NeuroSim's wire capacitance per length, 0.2 fF/µm (docs/model.md §5.4, §5.6), in F/m.
 WIRE_CAPACITANCE = 0.2e-15 / 1e-6
 
 
@@ -39,7 +39,7 @@ def as_float(x: ArrayLike) -> Array:
 
 
 class CircuitParams(NamedTuple):
-    """Traced circuit parameters shared by all components (defaults: NeuroSim V2.0, spec §5.3).
+    """Traced circuit parameters shared by all components (defaults: NeuroSim V2.0, docs/model.md §5.3).
 
     Attributes:
       node_nm: technology node, nm, in [7, 130] (``technode`` = 32).

@@ -1,18 +1,18 @@
-"""Routing: transmission-gate mux, row/mux decoder, repeated wires and bus (spec §5.6).
+"""Routing: transmission-gate mux, row/mux decoder, repeated wires and bus (docs/model.md §5.6).
 
-Source: spec §5.6 (NeuroSim V2.0 ``Mux.cpp``, ``RowDecoder.cpp``, ``Bus.cpp``
+Source: docs/model.md §5.6 (NeuroSim V2.0 ``Mux.cpp``, ``RowDecoder.cpp``, ``Bus.cpp``
 as summarised there; repeater insertion after Weste & Harris), §5.3 (wire table), §5.4
 (``LINEAR_REGION_RATIO``), on :mod:`cimjax.hw.components.gates`. Valid for nodes in
 [7, 130] nm and wire widths whose table class lies in [14, 200] nm. Functions return the
 :class:`~cimjax.hw.cost.Cost` of one action (one selection, one decode, one bus transfer
 of ``bus_width`` bits) with area and leakage.
 
-Choices where spec §5.6 is silent (cimjax's):
+Choices where docs/model.md §5.6 is silent (cimjax's):
 
 * **Mux.** TG ``W_n = max(F·R_min·0.2/resTg, 2F)``, ``W_p = pnSizeRatio·W_n`` (``R_min`` = R_on
   of a 1F NMOS: §5.4's access-transistor rule, clamped at 2F); TG resistance ``R_min·0.2·F/W_n``;
   the output node carries the load and the drains of all inputs' TGs. *Placeholder*: default
-  ``res_tg`` = 25 kΩ (the spec's default ``R_on·IR_DROP_TOLERANCE``); callers pass their own.
+  ``res_tg`` = 25 kΩ (docs/model.md's default ``R_on·IR_DROP_TOLERANCE``); callers pass their own.
 * **Decoder.** ``n = ⌈log2 numOutput⌉`` address bits with complement INVs; ``⌊n/2⌋`` 2-to-4
   NAND2 predecoders (an odd bit feeds the NORs directly); per output a NOR_{⌈n/2⌉} and an INV
   driver; minimum gates, all ×8 when ``parallel``. Latency: the slowest Horowitz path; energy:
@@ -20,8 +20,8 @@ Choices where spec §5.6 is silent (cimjax's):
 * **Repeaters** (``HTree``/``Bus::Initialize``): the INV's drive is ``R_on,n + R_on,p`` (NeuroSim's
   ``resOnRep``), and a sized repeater's delay and energy use that size's own capacitances.
 * **Bus area** = repeaters, plus ``wire_pitch_factor·w`` per bit and metre of routing (0 by
-  default: the spec gives no rule). **Tolerance**: of ``s_opt/2^k``, ``0.9^k·d_opt``
-  (``k < num_candidates``) the first with delay ≥ (1 + tolerance)·optimum (the spec's "until";
+  default: docs/model.md gives no rule). **Tolerance**: of ``s_opt/2^k``, ``0.9^k·d_opt``
+  (``k < num_candidates``) the first with delay ≥ (1 + tolerance)·optimum (docs/model.md's "until";
   the last if none); a hard choice in every mode, gradients flow through its values.
 
 The H-tree, built on the repeated wires here, is :mod:`cimjax.hw.components.htree`.
@@ -64,7 +64,7 @@ class MuxParams(NamedTuple):
 
 
 def mux(params: MuxParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """TG muxes, one selection (spec §5.6 "Mux").
+    """TG muxes, one selection (docs/model.md §5.6 "Mux").
 
     Latency ``2.3·R·C`` (0 → 90 %); energy ``(C_g·V_dd² + 2·C_d·V_read²)`` per mux (the
     selected input's TG); area ``numInput·numMux`` TGs; no leakage.
@@ -98,7 +98,7 @@ class DecoderParams(NamedTuple):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DecoderConfig(ComponentConfig):
     """Static structure of :func:`decoder`: ``num_outputs`` lines (rows or mux selects), in
-    [2, 2^16]; ``parallel``: the "parallel" mux decoder, every gate sized ×8 (spec §5.6)."""
+    [2, 2^16]; ``parallel``: the "parallel" mux decoder, every gate sized ×8 (docs/model.md §5.6)."""
 
     num_outputs: int = 128
     parallel: bool = False
@@ -110,7 +110,7 @@ class DecoderConfig(ComponentConfig):
 
 
 def decoder(params: DecoderParams, config: DecoderConfig = DecoderConfig()) -> Cost:
-    """A row/mux decoder, one decode (spec §5.6: 2-bit NAND2 predecode, NOR, output INV).
+    """A row/mux decoder, one decode (docs/model.md §5.6: 2-bit NAND2 predecode, NOR, output INV).
 
     Args:
       params: :class:`DecoderParams` (scalars).
@@ -165,7 +165,7 @@ def repeater(t: tech.Technology, size: ArrayLike, mode: str) -> tuple[gates.Gate
 
 
 def delay_per_length(rep: gates.Gate, r_rep: Array, r_w: Array, c_w: Array, d: Array) -> Array:
-    """``0.7·[R_rep(C_in + C_out + c_w·d) + 0.5·r_w·c_w·d² + r_w·d·C_in]/d`` (spec §5.6), s/m."""
+    """``0.7·[R_rep(C_in + C_out + c_w·d) + 0.5·r_w·c_w·d² + r_w·d·C_in]/d`` (docs/model.md §5.6), s/m."""
     return 0.7 * (r_rep * (rep.c_in + rep.c_out + c_w * d) + 0.5 * r_w * c_w * d * d + r_w * d * rep.c_in) / d
 
 
@@ -177,7 +177,7 @@ def repeated_wire(
     config: ComponentConfig,
     num_candidates: int = 16,
 ) -> RepeatedWire:
-    """Repeater insertion (spec §5.6, Weste & Harris) with a delay tolerance.
+    """Repeater insertion (docs/model.md §5.6, Weste & Harris) with a delay tolerance.
 
     As NeuroSim's ``HTree::Initialize``/``Bus::Initialize`` (read for the formulas): with the
     minimum INV's ``R = R_on,n + R_on,p`` (both transistors in series over a cycle) and input and
@@ -267,7 +267,7 @@ class BusParams(NamedTuple):
 
 
 def bus(params: BusParams, config: BusConfig = BusConfig()) -> Cost:
-    """A PE bus, one transfer of ``bus_width`` bits (spec §5.6 "Bus"): the H-tree's repeater
+    """A PE bus, one transfer of ``bus_width`` bits (docs/model.md §5.6 "Bus"): the H-tree's repeater
     design over ``unit_length·(num_units − 1)`` at the local wire width (§5.3 table, ×1).
 
     Args:

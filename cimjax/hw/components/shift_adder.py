@@ -1,6 +1,6 @@
-"""Shift-adder: adder plus DFF register accumulating the partial sums of a read (spec §5.6).
+"""Shift-adder: adder plus DFF register accumulating the partial sums of a read (docs/model.md §5.6).
 
-Source: spec §5.6 (NeuroSim V2.0 ``ShiftAdd.cpp`` as summarised there), on the adder and DFF
+Source: docs/model.md §5.6 (NeuroSim V2.0 ``ShiftAdd.cpp`` as summarised there), on the adder and DFF
 of :mod:`cimjax.hw.components.logic`. Valid as there. The register holds ``numBit +
 numReadPulse`` DFFs per unit (the adder's ``numBit + 1`` output bits and ``numReadPulse − 1`` of
 shift extension, NeuroSim ``ShiftAdd.cpp``). :func:`shift_adder_layout_area` is the layout
@@ -28,7 +28,7 @@ class ShiftAdderParams(NamedTuple):
 
     Attributes:
       circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
-      num_bits: adder bits (``log2(levelOutput) + 1`` = 7 in a V2.0 sub-array, spec §5.4).
+      num_bits: adder bits (``log2(levelOutput) + 1`` = 7 in a V2.0 sub-array, docs/model.md §5.4).
       num_units: shift-adders working in parallel.
       num_reads: reads accumulated (``numReadPulse``, e.g. the 8 input bits).
       read_pulse_width: duration of one read, s (``readPulseWidth`` = 10 ns).
@@ -48,7 +48,7 @@ class ShiftAdderParams(NamedTuple):
 
 
 def shift_adder(params: ShiftAdderParams, config: ComponentConfig = ComponentConfig()) -> Cost:
-    """Shift-adders (adder + DFF register), one accumulation of ``numRead`` reads (spec §5.6).
+    """Shift-adders (adder + DFF register), one accumulation of ``numRead`` reads (docs/model.md §5.6).
 
     Latency ``t_sa + max(0, t_sa − t_readPulse)·(numRead − 1)`` with ``t_sa = t_adder + t_DFF``
     (the shift-add hides under the next read pulse when it fits); energy ``numRead`` adds and

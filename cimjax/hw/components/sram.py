@@ -1,6 +1,6 @@
 """SRAM primitives: 6T cell, bit-line read delay, precharger, write driver, SRAM buffer.
 
-Source: spec §5.3 (SRAM cell 8F × 20F; NMOS 2.08F, PMOS 1.23F, access 1.31F;
+Source: docs/model.md §5.3 (SRAM cell 8F × 20F; NMOS 2.08F, PMOS 1.23F, access 1.31F;
 ``minSenseVoltage`` 0.1 V), §5.6 "Buffer (global/tile)" (SRAM variant) and "Weight-gradient
 unit", §5.9 (Horowitz, drain capacitance); the structure of NeuroSim V2.0's
 ``Precharger.cpp``, ``SRAMWriteDriver.cpp``, ``Buffer.cpp`` and ``WeightGradientUnit.cpp``
@@ -68,7 +68,7 @@ EQUALISE_WIDTH_F = 2.0
 
 
 class SramCellParams(NamedTuple):
-    """6T SRAM cell (traced; defaults: NeuroSim V2.0 ``Param.cpp``, spec §5.3).
+    """6T SRAM cell (traced; defaults: NeuroSim V2.0 ``Param.cpp``, docs/model.md §5.3).
 
     Attributes:
       height_f / width_f: cell height and width, F (8, 20).
@@ -146,7 +146,7 @@ class ArrayWires(NamedTuple):
 def array_wires(
     circuit: CircuitParams, t: tech.Technology, cell: SramCellParams, num_rows: ArrayLike, num_cols: ArrayLike
 ) -> ArrayWires:
-    """Word-line and bit-line wires of a ``num_rows × num_cols`` SRAM array (spec §5.4 geometry).
+    """Word-line and bit-line wires of a ``num_rows × num_cols`` SRAM array (docs/model.md §5.4 geometry).
 
     Args:
       circuit: :class:`~cimjax.hw.components.params.CircuitParams` (wire width, capacitance).
@@ -306,7 +306,7 @@ def sram_buffer(
     write: bool = False,
     cell: SramCellParams = SramCellParams(),
 ) -> Cost:
-    """An SRAM buffer moving ``num_bits`` bits (spec §5.6 "Buffer", SRAM variant; NeuroSim
+    """An SRAM buffer moving ``num_bits`` bits (docs/model.md §5.6 "Buffer", SRAM variant; NeuroSim
     ``Buffer.cpp`` with ``SRAM = true``).
 
     Same contract as :func:`~cimjax.hw.components.misc.register_file_buffer`:

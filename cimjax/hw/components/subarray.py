@@ -11,7 +11,7 @@ Every cell type has the same four functions, with the same types
 * ``"sram"``: the transposable SRAM sub-array, :mod:`~cimjax.hw.components.subarray_sram`.
 
 Both build their read periphery from :mod:`~cimjax.hw.components.subarray_periphery`. Source:
-spec §5.4–§5.5 (NeuroSim V2.0 ``SubArray.cpp``, ``ProcessingUnit.cpp``); the cell models'
+docs/model.md §5.4–§5.5 (NeuroSim V2.0 ``SubArray.cpp``, ``ProcessingUnit.cpp``); the cell models'
 docstrings hold the formulas, quirks and March 2020 differences.
 """
 

@@ -1,6 +1,6 @@
 """The eNVM (1T1R RRAM, FeFET) sub-array: area and one read, forward and transposed.
 
-Source: spec §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, ``parallelBP``),
+Source: docs/model.md §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, ``parallelBP``),
 §5.5 (``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``), ``GetColumnResistance`` /
 ``GetRowResistance`` (``ProcessingUnit.cpp``) and ``Param.cpp`` wire values — facts and formulas
 only. The geometry is :mod:`~cimjax.hw.components.subarray_geometry`, the periphery chains

@@ -1,6 +1,6 @@
 """Geometry of the eNVM (1T1R RRAM, FeFET) sub-array: line lengths, capacitances and resistances.
 
-Source: spec §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, ``parallelBP``),
+Source: docs/model.md §5.4 (NeuroSim V2.0 ``SubArray.cpp``, conventional parallel mode, ``parallelBP``),
 §5.5 (``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``), ``GetColumnResistance`` /
 ``GetRowResistance`` (``ProcessingUnit.cpp``) and ``Param.cpp`` wire values — facts and formulas
 only. The read path built on it uses :mod:`~cimjax.hw.components.mlsa`, :mod:`~cimjax.hw.components.switch_matrix`,
@@ -65,7 +65,7 @@ class Geometry(NamedTuple):
     r_cell_avg: Array
 
 
-#: Field-poly gap, F (spec §5.9 layout constants): with the poly extension it bounds the
+#: Field-poly gap, F (docs/model.md §5.9 layout constants): with the poly extension it bounds the
 #: diffusion a transistor region of a given height leaves.
 FIELD_POLY_GAP_F = 1.6
 
@@ -76,7 +76,7 @@ def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height
 
     Source: NeuroSim V2.0 ``SubArray::Initialize`` sizes ``C_col`` (and the transposed row) with
     ``CalculateDrainCap(W_acc, NMOS, widthInFeatureSize·F)`` (``formula.cpp``): an NMOS-only
-    standard-cell layout in the cell's ``w_cell·F`` height, i.e. spec §5.9's folding rule with
+    standard-cell layout in the cell's ``w_cell·F`` height, i.e. docs/model.md §5.9's folding rule with
     the field-poly gap and poly extension (no P–N gap, no PMOS). The diffusion available is
     ``h = H − (1.0 + 1.6/2)·2F`` (``H`` = region height). ``W ≤ h``: one strip, ``C_j·s_d·W +
     C_sw·(W + 2·s_d) + C_edge·W`` (:func:`gates.drain_capacitance` with one finger). ``W > h``:

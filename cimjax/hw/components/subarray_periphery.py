@@ -1,6 +1,6 @@
 """The periphery chain of one sub-array read direction: MLSA, encoder, shift-adder, mux and decoder.
 
-Source: spec §5.4 (NeuroSim V2.0 ``SubArray.cpp``, ``Initialize``/``CalculateArea`` of the
+Source: docs/model.md §5.4 (NeuroSim V2.0 ``SubArray.cpp``, ``Initialize``/``CalculateArea`` of the
 forward and transposed peripheries), built from :mod:`~cimjax.hw.components.mlsa`,
 :mod:`~cimjax.hw.components.logic` (shift-adder) and :mod:`~cimjax.hw.components.routing` (mux,
 mux decoder); shared by the eNVM (:mod:`~cimjax.hw.components.subarray_envm`) and SRAM

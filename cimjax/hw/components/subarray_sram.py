@@ -1,7 +1,7 @@
 """The SRAM memory sub-array (transposable cells) with its periphery: area, one read (forward
 and transposed), one update.
 
-Source: spec §5.3 (SRAM cell 8F × 20F, NMOS 2.08F, PMOS 1.23F, access 1.31F, ``minSenseVoltage``
+Source: docs/model.md §5.3 (SRAM cell 8F × 20F, NMOS 2.08F, PMOS 1.23F, access 1.31F, ``minSenseVoltage``
 0.1 V; SRAM forces ``cellBit = 1``), §5.4 ("SRAM in training uses 8T transposable cells. It
 duplicates the periphery for the transposed direction") and §5.5 (SRAM: any changed bit is one
 write; energy from the write-driver and cell-flip models). NeuroSim V2.0 files read for the
@@ -22,7 +22,7 @@ Of :class:`~cimjax.hw.components.subarray_types.SubArrayParams` the SRAM model u
 ``rows``/``cols``, the ADC and mux sizes, ``num_bit_input``, ``num_read_pulse_bp``,
 ``read_voltage``, ``read_pulse_width`` and ``r_on``/``r_off`` (only as NeuroSim's MLSA reference
 ladder, ``param->resistanceOn/Off``, which it keeps for SRAM). The cell is the ``cell``
-argument (:class:`~cimjax.hw.components.sram.SramCellParams`, spec defaults); ``cell_height_f``/
+argument (:class:`~cimjax.hw.components.sram.SramCellParams`, docs/model.md defaults); ``cell_height_f``/
 ``cell_width_f``, write voltage/pulse, ``access_resistance`` and the FeFET fields describe
 eNVM cells and are ignored.
 
@@ -76,7 +76,7 @@ switch-matrix/mux ``max`` term; array = 0 (the eNVM sub-array books its column R
 Modelling choices where NeuroSim's code is ambiguous or not reproducible here:
 
 * **Cell.** NeuroSim's SRAM cell is the 6T figure (160F², 6T capacitances and leakage) even in
-  training, where spec §5.4 calls it an 8T transposable cell: kept (no extra area for the two
+  training, where docs/model.md §5.4 calls it an 8T transposable cell: kept (no extra area for the two
   transposed access transistors).
 * **BP layout.** NeuroSim hands the BP WL switch matrix (row mode) an array *width* it ignores,
   stacking all ``cols`` pass gates in one column (adding ``cols`` cell heights to the sub-array
@@ -86,7 +86,7 @@ Modelling choices where NeuroSim's code is ambiguous or not reproducible here:
   used area, a sensible bounding box.
 * **Write column activity.** The precharger and write driver take ``activityColWrite`` at
   ``SubArray::Initialize``, before any layer's update is estimated (0 in a normal build), so
-  their write energy is 0 as released; cimjax uses the layer's ``col_write_activity`` (spec
+  their write energy is 0 as released; cimjax uses the layer's ``col_write_activity`` (docs/model.md
   §5.5: the energy comes from the write-driver model).
 * **Row writes.** ``⌈a_col⌉`` write operations per written row for latency *and* energy
   (NeuroSim's energy uses its average count, 1, equal whenever a row is written).

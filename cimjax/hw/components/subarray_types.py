@@ -1,7 +1,7 @@
 """Types of the memory sub-array model (:mod:`cimjax.hw.components.subarray`): its traced params,
 static config and results, shared by the eNVM (:mod:`~cimjax.hw.components.subarray_envm`,
 :mod:`~cimjax.hw.components.subarray_write`) and SRAM (:mod:`~cimjax.hw.components.subarray_sram`)
-cell models. Defaults: NeuroSim V2.0 ``Param.cpp`` (spec §5.3).
+cell models. Defaults: NeuroSim V2.0 ``Param.cpp`` (docs/model.md §5.3).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
 COLUMN_ACTIVITY_AG = 0.5  #: NeuroSim's hard-coded transposed-read column activity.
-SENSE_SWING = 0.2  #: Fraction of τ taken as enough to sense (15–20 % swing), spec §5.4.
+SENSE_SWING = 0.2  #: Fraction of τ taken as enough to sense (15–20 % swing), docs/model.md §5.4.
 
 
 class SubArrayParams(NamedTuple):
-    """Traced parameters of one sub-array (defaults: NeuroSim V2.0, spec §5.3).
+    """Traced parameters of one sub-array (defaults: NeuroSim V2.0, docs/model.md §5.3).
 
     Attributes: ``circuit``; ``rows``/``cols`` (128); ``columns_per_adc`` (``numColMuxed`` 8);
     ``adc_levels`` (``levelOutput`` 64); ``rows_per_adc_ag`` / ``adc_levels_ag`` (AG, 8 / 64);

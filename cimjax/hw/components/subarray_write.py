@@ -1,6 +1,6 @@
 """The eNVM sub-array's weight update: one write of one sub-array, current and March 2020 code.
 
-Source: spec §5.5 (NeuroSim V2.0 ``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``) — facts
+Source: docs/model.md §5.5 (NeuroSim V2.0 ``GetWriteUpdateEstimation`` in ``ProcessingUnit.cpp``) — facts
 and formulas only. The write path of the eNVM sub-array: its geometry and switch matrices are
 :mod:`~cimjax.hw.components.subarray_geometry`, its area and read (quirk flags, the read path's
 "March 2020 code") :mod:`~cimjax.hw.components.subarray_envm`; :mod:`~cimjax.hw.components.subarray`
@@ -111,7 +111,7 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
                    set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
                    stat_rows: ArrayLike | None = None) -> Cost:
-    """One weight update of one sub-array (spec §5.5; area and leakage 0).
+    """One weight update of one sub-array (docs/model.md §5.5; area and leakage 0).
 
     Latency ``write_pulses·t_pulse + max(t_WLsw,write, t_SLsw,write)`` with ``2·⌈a_col⌉·rows·a_row``
     switch write operations. Energy: cells ``V_w²·t_pulse·cell_pulse_energy_sum`` (not FeFET;

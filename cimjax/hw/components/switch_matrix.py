@@ -1,6 +1,6 @@
 """Switch matrices of a 1T1R sub-array: the "new" WL/BL matrix and the classic SL/WL matrix.
 
-Source: spec §5.4 "Switch matrix energy", §5.5 (write latency) and NeuroSim V2.0
+Source: docs/model.md §5.4 "Switch matrix energy", §5.5 (write latency) and NeuroSim V2.0
 ``NewSwitchMatrix.cpp`` / ``SwitchMatrix.cpp`` / ``DFF.cpp`` (facts and formulas only), on the
 standard cells of :mod:`cimjax.hw.components.gates` and the DFF of
 :mod:`cimjax.hw.components.logic`. Valid for nodes in [7, 130] nm, 1T1R (CMOS-access) cells in
@@ -55,8 +55,8 @@ from cimjax.hw.cost import Cost, Footprint
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
-IR_DROP_TOLERANCE = 0.25  #: NeuroSim's ``IR_DROP_TOLERANCE`` (spec §5.4).
-LINEAR_REGION_RATIO = 0.2  #: NeuroSim's ``LINEAR_REGION_RATIO`` (spec §5.4).
+IR_DROP_TOLERANCE = 0.25  #: NeuroSim's ``IR_DROP_TOLERANCE`` (docs/model.md §5.4).
+LINEAR_REGION_RATIO = 0.2  #: NeuroSim's ``LINEAR_REGION_RATIO`` (docs/model.md §5.4).
 PASS_GATE_OVERHEAD_F = 3.5 + 2.0 * (1.0 + 1.6 / 2.0)  #: P–N gap + poly extensions + field gap, F.
 STEP_RAMP = 1e20  #: NeuroSim's "step" input ramp, 1/s.
 

@@ -1,6 +1,6 @@
-"""The weight-gradient (WG) unit over a layer, and the gradient accumulator (spec §5.6, §5.8 step 5).
+"""The weight-gradient (WG) unit over a layer, and the gradient accumulator (docs/model.md §5.6, §5.8 step 5).
 
-Source: spec §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
+Source: docs/model.md §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
 NeuroSim V2.0 ``WeightGradientUnit.cpp`` (``parallelBP = true`` branch) and ``Chip.cpp``
 (``ChipInitialize``, ``ChipCalculateArea``, ``ChipCalculatePerformance``), read for the
 model, not copied. Valid for nodes in [7, 130] nm and 2–256 ADC levels.
@@ -76,7 +76,7 @@ def weight_gradient_layer(
     activity: ArrayLike,
     is_fc: Optional[bool] = None,
 ) -> Cost:
-    """Peak weight-gradient cost of one layer for one image (spec §5.8 step 5, Chip.cpp).
+    """Peak weight-gradient cost of one layer for one image (docs/model.md §5.8 step 5, Chip.cpp).
 
     Args:
       params: :class:`~.wg_unit.WeightGradientParams` (scalars).

@@ -1,6 +1,6 @@
-"""Weight-gradient (WG) unit: its params, config and one SRAM array of its farm (spec §5.6).
+"""Weight-gradient (WG) unit: its params, config and one SRAM array of its farm (docs/model.md §5.6).
 
-Source: spec §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
+Source: docs/model.md §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
 NeuroSim V2.0 ``WeightGradientUnit.cpp`` (``parallelBP = true`` branch) and ``Chip.cpp``
 (``ChipInitialize``, ``ChipCalculateArea``, ``ChipCalculatePerformance``), read for the
 model, not copied. Valid for nodes in [7, 130] nm and 2–256 ADC levels.
@@ -87,7 +87,7 @@ ArrayLike = Union[jax.Array, float, int]
 
 
 class WeightGradientParams(NamedTuple):
-    """Traced parameters of the WG unit (defaults: NeuroSim V2.0, spec §5.3).
+    """Traced parameters of the WG unit (defaults: NeuroSim V2.0, docs/model.md §5.3).
 
     Attributes:
       circuit: :class:`~cimjax.hw.components.params.CircuitParams`.
