@@ -98,15 +98,6 @@ def _cmd_config(args) -> int:
     return 0
 
 
-def _not_yet(name: str, issue: int):
-    def run(args) -> int:
-        _build_config(args)
-        print(f"cimjax {name}: not yet implemented (issue {issue}); the config is valid.", file=sys.stderr)
-        return 2
-
-    return run
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cimjax",
@@ -125,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", default=None, metavar="RUN_DIR",
                    help="a training run directory whose per-epoch traces to use (default: NeuroSim's default-run activities)")
     p.add_argument("--epoch", type=int, default=None, help="with --trace: the epoch whose trace to use (default: the last)")
-    p.add_argument("--sensitivity", action="store_true",  # issue 5 (cimjax/dse/sensitivity.py)
+    p.add_argument("--sensitivity", action="store_true",
                    help="also print the ranked elasticities ∂log(metric)/∂log(parameter) (ste gradients)")
     p.set_defaults(func=_cmd_estimate)
 
@@ -144,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_evaluate)
 
-    # ---- sweep / optimize (issue 5): arguments and commands live in cimjax/dse/cli.py ----
+    # sweep / optimize: their arguments and commands live in cimjax/dse/cli.py
     from cimjax.dse import cli as dse_cli
 
     p = sub.add_parser("sweep", help="vmapped design-space sweep over a grid of hardware parameters, with Pareto front")
@@ -156,7 +147,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     dse_cli.add_optimize_args(p)
     p.set_defaults(func=lambda args: dse_cli.cmd_optimize(args, _build_config(args)))
-    # ---- end sweep / optimize ----
 
     p = sub.add_parser("config", help="print the resolved config (file + overrides) as JSON")
     _add_config_args(p)

@@ -1,4 +1,4 @@
-"""``cimjax evaluate``: test accuracy of a trained run under analog-array effects (issue 6).
+"""``cimjax evaluate``: test accuracy of a trained run under analog-array effects.
 
 Loads a run directory (its ``config.json`` and latest checkpoint, :mod:`cimjax.train`),
 rebuilds the network with ``array.mode = 'hw_forward'`` (the forward product read through

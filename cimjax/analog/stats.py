@@ -1,5 +1,5 @@
 """Per-layer read statistics of the analog array: ADC conversions, input-bit density and
-sub-array activations (issue 6 traces; the estimator's activity inputs, docs/model.md §4.3, §5.4).
+sub-array activations (the estimator's activity inputs, docs/model.md §4.3, §5.4).
 
 Counts follow the read that :mod:`cimjax.analog.core` performs (docs/model.md §3.2), per image:
 

@@ -1,4 +1,4 @@
-"""Design-space exploration of the chip estimate and of device specs (issue 5).
+"""Design-space exploration of the chip estimate and of device specs.
 
 - :mod:`cimjax.dse.params`: the parameters a design may vary, their ranges and setters;
 - :mod:`cimjax.dse.grid`: grid files (``configs/sweeps/*.py`` / ``.toml``), validation, sampling;

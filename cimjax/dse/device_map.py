@@ -1,4 +1,4 @@
-"""Accuracy maps of device specs: one vmapped short training over a batch of devices (issue 5, item 5).
+"""Accuracy maps of device specs: one vmapped short training over a batch of devices.
 
 NeuroSim's device-spec study (docs/model.md §7.3) asks which nonlinearity, cycle-to-cycle noise,
 device-to-device spread and number of states keep on-chip training within a few points

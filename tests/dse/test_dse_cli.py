@@ -1,7 +1,4 @@
-"""`cimjax sweep` / `cimjax optimize`: invalid grids and constraints fail at once, naming them.
-
-(Replaces test_cli.py::test_not_yet_implemented_commands_say_so, which these commands outgrew.)
-"""
+"""`cimjax sweep` / `cimjax optimize`: invalid grids and constraints fail at once, naming them."""
 
 import time
 
