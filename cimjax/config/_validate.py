@@ -7,10 +7,16 @@ anything is traced by JAX.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Iterable
 
 FLOAT_BITS = 32  # a bit width of 32 (or None) means "no quantisation, keep float"
+
+
+def frozen(cls):
+    """A config section: a frozen (hashable) dataclass whose ``__post_init__`` checks its fields."""
+    return dataclasses.dataclass(frozen=True)(cls)
 
 
 class ConfigError(ValueError):

@@ -4,8 +4,6 @@ costs and how a trained network's products run on its analog arrays (the rest of
 
 from __future__ import annotations
 
-import dataclasses
-
 from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.hw import neurosim_version
@@ -29,11 +27,7 @@ TECH_NODE_RANGE_NM = (7, 130)
 ROADMAPS = ("LSTP", "HP")
 
 
-def _frozen(cls):
-    return dataclasses.dataclass(frozen=True)(cls)
-
-
-@_frozen
+@v.frozen
 class HardwareConfig:
     """The chip the estimator costs (docs/model.md §5.3; defaults = NeuroSim V2.0 ``Param.cpp``).
 
@@ -126,7 +120,7 @@ class HardwareConfig:
             )
 
 
-@_frozen
+@v.frozen
 class ArraySection:
     """How the training forward (and backward) products run on the analog arrays.
 

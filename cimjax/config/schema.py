@@ -27,11 +27,7 @@ OPTIMIZERS = ("neurosim", "sgd")
 C2C_MODES = ("per_update", "per_pulse")
 
 
-def _frozen(cls):
-    return dataclasses.dataclass(frozen=True)(cls)
-
-
-@_frozen
+@v.frozen
 class DataConfig:
     """Which dataset, how it is batched and shaped.
 
@@ -82,7 +78,7 @@ class DataConfig:
         v.check_float("data.synthetic_noise", self.synthetic_noise, 0.0, 10.0)
 
 
-@_frozen
+@v.frozen
 class ModelConfig:
     """The network.
 
@@ -114,7 +110,7 @@ class ModelConfig:
         v.check_choice("model.input_normalisation", self.input_normalisation, INPUT_NORMALISATIONS)
 
 
-@_frozen
+@v.frozen
 class QuantConfig:
     """WAGE bit widths (docs/model.md §1.1). Each is an int in [1, 16], or 32 / None for float.
 
@@ -137,7 +133,7 @@ class QuantConfig:
         return bits is None or bits == v.FLOAT_BITS
 
 
-@_frozen
+@v.frozen
 class DeviceConfig:
     """The synaptic device used for the weight update (docs/model.md §2).
 
@@ -194,7 +190,7 @@ class DeviceConfig:
         )
 
 
-@_frozen
+@v.frozen
 class TrainConfig:
     """Training schedule and optimiser (docs/model.md §1.5).
 
@@ -242,7 +238,7 @@ class TrainConfig:
         v.check_optional_int("train.steps_per_epoch", self.steps_per_epoch, 1)
 
 
-@_frozen
+@v.frozen
 class RunConfig:
     """Seed and where outputs go.
 
@@ -267,7 +263,7 @@ class RunConfig:
         v.check_bool("run.estimate_each_epoch", self.estimate_each_epoch)
 
 
-@_frozen
+@v.frozen
 class Config:
     """The whole experiment: one section per concern (see the module docstring)."""
 
