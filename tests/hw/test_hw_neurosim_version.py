@@ -6,11 +6,13 @@ import pathlib
 
 import pytest
 
+import helpers
+
 from cimjax.hw import neurosim_version as nv
 from cimjax.hw.chip import ChipConfig
 from cimjax.hw.network import LayerShape
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(helpers.ROOT)
 LAYERS = (LayerShape(8, 8, 16, 3, 3, 32, False), LayerShape(1, 1, 128, 1, 1, 10, False))
 
 
