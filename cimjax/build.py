@@ -99,9 +99,10 @@ KNOBS: dict[str, Knob] = {
 }
 
 
-def traced_knobs(knobs: Mapping[str, Any]) -> dict[str, Any]:
-    """The traced knobs of ``knobs`` (the pytree :func:`chip_params` differentiates)."""
-    return {name: knobs[name] for name, k in KNOBS.items() if k.traced}
+def traced_knobs(knobs: Mapping[str, Any]) -> dict[str, jax.Array]:
+    """The traced knobs of ``knobs`` as float arrays of the default dtype: the pytree
+    :func:`chip_params` takes (and a sweep vmaps, an optimiser differentiates)."""
+    return {name: _f(knobs[name]) for name, k in KNOBS.items() if k.traced}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +191,12 @@ def _pow2(bits) -> jax.Array:
     return relax.pow2(_f(bits))
 
 
+def stored_bits(cell_bits, synapse_bits):
+    """``hardware.cell_bits`` lowered to the weight bits (a cell holds at most a whole weight,
+    NeuroSim's ``main.cpp``); works on numbers and traced arrays alike."""
+    return jnp.minimum(cell_bits, synapse_bits)
+
+
 def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     """The traced :class:`~cimjax.hw.chip.ChipParams` of knob values ``knobs`` (every traced
     knob of :data:`KNOBS`; scalars or tracers) and facts ``f``. Pure and jittable."""
@@ -207,7 +214,7 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     )
     fp = defaults.floorplan._replace(
         subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,
-        cell_bits=jnp.minimum(k["cell_bits"], synapse_bits), columns_per_adc=k["columns_per_adc"],
+        cell_bits=stored_bits(k["cell_bits"], synapse_bits), columns_per_adc=k["columns_per_adc"],
         max_global_bus_width=k["global_bus_width"],
     )
     batch = k["batch_size"]
@@ -222,7 +229,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
     """The static :class:`~cimjax.hw.chip.ChipConfig` of the static and grid knobs in ``knobs``
     (concrete values) and facts ``f``; the tile grid of the reference sub-array is host-evaluated once per
     network and reference (:func:`static_grid`)."""
-    cell_bits = min(int(knobs["cell_bits"]), f.synapse_bits)
+    cell_bits = int(stored_bits(int(knobs["cell_bits"]), f.synapse_bits))
     novel = knobs["mapping"] == "novel"
     reference = (int(knobs["subarray_rows"]), int(knobs["subarray_cols"]), cell_bits, f.synapse_bits)
     grid, side = static_grid(f.layers, novel, knobs["cell_type"], reference)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
-from cimjax.hw import neurosim_version
+from cimjax.hw import neurosim_version, tech
 
 CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
@@ -24,7 +24,7 @@ ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (docs/model.md §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
-ROADMAPS = ("LSTP", "HP")
+ROADMAPS = tech.ROADMAPS
 
 
 @v.frozen

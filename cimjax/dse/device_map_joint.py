@@ -104,7 +104,7 @@ def member_metrics(config: Config, result: DeviceMapResult) -> tuple[dict, dict]
     chips = {}  # bits -> (traced knobs as floats, facts, static config)
     for b in sorted(set(bits.tolist())):
         built = build_lib.build(config if b < 0 else config_for_bits(config, int(b)), layers=layers)
-        chips[b] = ({k: jnp.asarray(float(v), dtype) for k, v in build_lib.traced_knobs(built.knobs).items()},
+        chips[b] = (build_lib.traced_knobs(built.knobs),
                     built.facts, built.chip)
     out = np.full((n, s, len(names)), np.nan)
     t_compile = t_eval = 0.0

@@ -79,7 +79,7 @@ def ppa_function(base: build_lib.ChipBuild, names: Sequence[str], *, mode: str =
 
     names = _check_names(names, allow_static=chip_config is not None)
     cc = dataclasses.replace(chip_config or base.chip, mode=mode)
-    knobs = _as_float(build_lib.traced_knobs(base.knobs))
+    knobs = build_lib.traced_knobs(base.knobs)
 
     def f(x):
         params = build_lib.chip_params(P.apply_values(knobs, names, x), base.facts)

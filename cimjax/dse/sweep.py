@@ -180,12 +180,6 @@ class SweepResult:
         return len(self.pareto)
 
 
-def _float_knobs(base: build_lib.ChipBuild) -> dict:
-    """The base design's traced knobs as float arrays (the vmapped program's first argument)."""
-    dtype = jnp.result_type(float)
-    return {k: jnp.asarray(float(v), dtype) for k, v in build_lib.traced_knobs(base.knobs).items()}
-
-
 def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: str = "exact", shard: bool = True,
              progress: bool = True, fixed_chunk: bool = False) -> tuple[dict, np.ndarray, dict]:
     """Metrics of every design in ``pts`` (name → array of values).
@@ -209,7 +203,7 @@ def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: s
     numeric = [k for k in names if P.PARAMS[k].numeric]
     values = np.stack([np.asarray(pts[k], float) for k in numeric], axis=1) if numeric else np.zeros((n, 0))
     group, configs = group_configs(base, pts)
-    knobs = _float_knobs(base)
+    knobs = build_lib.traced_knobs(base.knobs)
     devices = tuple(jax.devices()) if shard and len(jax.devices()) > 1 else None
     ndev = len(devices) if devices else 1
     chunk = max(ndev, -(-int(chunk) // ndev) * ndev)
