@@ -15,11 +15,13 @@ so a bad value stops the run at once with a message naming the field.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 
 from cimjax import compile_cache
-from cimjax.config import Config, ConfigError, apply_overrides, load_config, replace, to_dict
+from cimjax.config import Config, apply_overrides, load_config, replace, to_dict
+from cimjax.errors import CimjaxError
 
 
 def _add_config_args(p: argparse.ArgumentParser, *, out: bool = True) -> None:
@@ -98,12 +100,24 @@ def _cmd_config(args) -> int:
     return 0
 
 
+DEBUG_HELP = "show the full traceback of an error instead of one line"
+
+
+def _debug_parent() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cimjax",
         description="Differentiable simulator of compute-in-memory accelerators for on-chip training.",
     )
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # every subcommand takes --debug too (``cimjax train --debug ...``)
+    sub.add_parser = functools.partial(sub.add_parser, parents=[_debug_parent()])
 
     p = sub.add_parser("train", help="train a network with hardware non-idealities, then print accuracy and the hardware mapping")
     _add_config_args(p)
@@ -154,15 +168,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure becomes one line on stderr and an exit status.
+
+    Exit status: 0 success; 2 bad input (config, argument, damaged or missing file), found before
+    any work; 1 a failure during the run (divergence, full disk, an unexpected error); 130
+    interrupted (Ctrl-C or SIGTERM, after saving). ``--debug`` re-raises, so the traceback shows.
+    """
     args = build_parser().parse_args(argv)
     compile_cache.enable(min_compile_seconds=0.05)  # later runs of the same estimate/training load their compiled code
+    prefix = f"cimjax {args.command}: error:"
     try:
         return args.func(args)
-    except (ConfigError, FileNotFoundError) as err:
-        # Config errors and missing files/data are the user's to fix: one clear line, no traceback.
-        print(f"cimjax {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 -- the one place a failure meets the user
+        if getattr(args, "debug", False):
+            raise
+        if isinstance(err, CimjaxError):
+            print(f"{prefix} {_one_line(err)}", file=sys.stderr)
+            return err.exit_code
+        if isinstance(err, FileNotFoundError):
+            print(f"{prefix} {_one_line(err)}", file=sys.stderr)
+            return 2
+        if isinstance(err, OSError):
+            # Disk full, read-only file system, permission denied: the OS names the path.
+            where = f" ({err.filename})" if getattr(err, "filename", None) and str(err.filename) not in str(err) else ""
+            print(f"{prefix} {_one_line(err)}{where}", file=sys.stderr)
+            return 1
+        print(f"{prefix} unexpected {type(err).__name__}: {_one_line(err)}\n"
+              f"  (this is a bug in cimjax or an unchecked input; run again with --debug for the traceback)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

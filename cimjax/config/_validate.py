@@ -11,6 +11,8 @@ import dataclasses
 import math
 from typing import Any, Iterable
 
+from cimjax.errors import InputError
+
 FLOAT_BITS = 32  # a bit width of 32 (or None) means "no quantisation, keep float"
 
 
@@ -19,7 +21,7 @@ def frozen(cls):
     return dataclasses.dataclass(frozen=True)(cls)
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config field has a bad value; the message names the field and the allowed range."""
 
 

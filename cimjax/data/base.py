@@ -23,6 +23,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from cimjax.config import ConfigError
+from cimjax.errors import InputError
 
 DATA_DIR_ENV = "CIMJAX_DATA_DIR"
 TFDS_DATA_DIR_ENV = "TFDS_DATA_DIR"
@@ -50,7 +51,7 @@ class Dataset(NamedTuple):
     description: str
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(InputError, FileNotFoundError):
     """The dataset's files are not where cimjax looked; the message says how to get them."""
 
 
