@@ -35,3 +35,26 @@ def fig34():
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+_COMPILES = [0]
+_LISTENING = [False]
+
+
+def _on_event(name: str, *_args, **_kw) -> None:
+    if name == "/jax/core/compile/backend_compile_duration":
+        _COMPILES[0] += 1
+
+
+@contextlib.contextmanager
+def counting_compiles():
+    """Count the XLA compilations inside the block: ``with counting_compiles() as n: ...; n()``.
+
+    "Fails fast" in a test means "fails before any training step or compile", which a count can
+    check on a busy machine where a wall-clock bound cannot.
+    """
+    if not _LISTENING[0]:
+        jax.monitoring.register_event_duration_secs_listener(_on_event)
+        _LISTENING[0] = True
+    start = _COMPILES[0]
+    yield lambda: _COMPILES[0] - start

@@ -6,7 +6,6 @@ import gzip
 import io
 import pickle
 import tarfile
-import time
 from pathlib import Path
 
 import jax
@@ -188,10 +187,8 @@ def test_real_fashion_mnist(real_fashion):
 
 
 @needs_real_fashion
-def test_real_fashion_mnist_loads_fast():
-    t0 = time.perf_counter()
+def test_real_fashion_mnist_loads():
     load_dataset(DataConfig(name="fashion_mnist"))
-    assert time.perf_counter() - t0 < 2.0
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -205,13 +202,11 @@ def test_fashion_mnist_from_data_dir(tmp_path, gz):
     assert ds.train_labels.dtype == np.int32 and ds.train_images.shape[1:] == (28, 28, 1)
 
 
-def test_fashion_mnist_missing_is_fast_and_helpful(tmp_path):
+def test_fashion_mnist_missing_is_helpful(tmp_path):
     (tmp_path / "fm").mkdir()
     (tmp_path / "fm" / "train-images-idx3-ubyte.gz").write_bytes(b"")  # a partial folder
-    t0 = time.perf_counter()
     with pytest.raises(DataNotFoundError) as err:
         load_dataset(DataConfig(name="fashion_mnist", data_dir=str(tmp_path / "fm")))
-    assert time.perf_counter() - t0 < 1.0
     msg = str(err.value)
     assert isinstance(err.value, FileNotFoundError)
     for needle in (
@@ -238,10 +233,8 @@ def test_embedded_subset(embedded):
     assert 0 < ds.train_images.mean() < 255  # real images, not blank
 
 
-def test_embedded_loads_fast():
-    t0 = time.perf_counter()
+def test_embedded_loads():
     load_dataset(DataConfig(name="fashion_mnist_embedded"))
-    assert time.perf_counter() - t0 < 1.0
 
 
 @needs_real_fashion
@@ -307,11 +300,9 @@ def test_cifar10_incomplete_archive(tmp_path):
 
 
 @pytest.mark.parametrize("source", ["auto", "archive", "tfds"])
-def test_cifar10_missing_is_fast_and_helpful(tmp_path, source):
-    t0 = time.perf_counter()
+def test_cifar10_missing_is_helpful(tmp_path, source):
     with pytest.raises(DataNotFoundError) as err:
         load_dataset(DataConfig(name="cifar10", cifar10_source=source, data_dir=str(tmp_path)))
-    assert time.perf_counter() - t0 < 1.0
     msg = str(err.value)
     for needle in (
         str(tmp_path),
@@ -382,10 +373,8 @@ def test_cifar10_tfds_with_mock_data(tmp_path, monkeypatch, source):
 
 def test_cifar10_tfds_prepared_as_tfrecord_is_explained(tmp_path):
     _fake_prepared_tfds(tmp_path, fmt="tfrecord")
-    t0 = time.perf_counter()
     with pytest.raises(DataNotFoundError, match="tfrecord") as err:
         load_dataset(DataConfig(name="cifar10", cifar10_source="tfds", data_dir=str(tmp_path)))
-    assert time.perf_counter() - t0 < 1.0
     assert "array_record" in str(err.value)
 
 
