@@ -27,6 +27,10 @@ def weight_levels(w: Array, cfg: ArrayConfig) -> Array:
     Round is half-to-even. The clip is cimjax's: NeuroSim's training forward does not clip
     the weights (|w| can exceed 1 early in training) and never guards X.
 
+    With ``cfg.level_mapping = 'exact'``: ``X = clip(round(w·2^(b_W−1)) + 2^(b_W−1), 1,
+    2^b_W − 1)``, the zero-centred grid that holds WAGE's ``k/2^(b_W−1)`` exactly (symmetric:
+    ``|w| ≤ 1 − 2^(1−b_W)``, WAGE's own clip range).
+
     Args:
       w: weights in [−1, 1] (the WAGE-quantised ``wq``), any shape.
       cfg: the array configuration (``weight_bits``).
@@ -36,6 +40,9 @@ def weight_levels(w: Array, cfg: ArrayConfig) -> Array:
     """
     top = 2.0**cfg.weight_bits - 1.0
     w = jnp.asarray(w)
+    if cfg.level_mapping == "exact":
+        half = 2.0 ** (cfg.weight_bits - 1)
+        return jnp.clip(jnp.round(w * jnp.asarray(half, w.dtype)) + half, 1.0, top)
     return jnp.clip(jnp.round((w + 1.0) * jnp.asarray(top / 2.0, w.dtype)), 0.0, top)
 
 
@@ -44,7 +51,8 @@ def effective_weight(w: Array, cfg: ArrayConfig) -> Array:
 
     This is what the recombination of docs/model.md §3.2 step 8 reproduces exactly with ideal cells
     and no ADC. Note the gain ``(2^b_W − 1)/2^b_W`` and the odd grid: WAGE's ``w = 0``
-    becomes ``+1/2^b_W`` (``X`` rounds 15.5 to 16 for 5 bits).
+    becomes ``+1/2^b_W`` (``X`` rounds 15.5 to 16 for 5 bits). With
+    ``level_mapping = 'exact'`` it is ``(X − 2^(b_W−1))/2^(b_W−1)``, WAGE's weight itself.
 
     Args:
       w: weights, any shape.
@@ -53,6 +61,9 @@ def effective_weight(w: Array, cfg: ArrayConfig) -> Array:
     Returns:
       Same shape and dtype as ``w``.
     """
+    if cfg.level_mapping == "exact":
+        half = 2.0 ** (cfg.weight_bits - 1)
+        return (weight_levels(w, cfg) - half) * (1.0 / half)
     top = 2.0**cfg.weight_bits - 1.0
     return (2.0 * weight_levels(w, cfg) - top) * (2.0**-cfg.weight_bits)
 
@@ -61,6 +72,10 @@ def input_levels(x: Array, cfg: ArrayConfig) -> Array:
     """``I = clip(round((2^b_A − 1)·x), 0, 2^b_A − 1)`` (docs/model.md §3.2 step 6).
 
     The clip is cimjax's (NeuroSim feeds ReLU/WAGE outputs, already in [0, 1)).
+
+    With ``cfg.level_mapping = 'exact'``: ``I = clip(round(2^b_A·x), 0, 2^b_A − 1)``, read back
+    as ``I/2^b_A``, so WAGE's ``b_A``-bit activations ``k/2^(b_A−1) ∈ [0, 1)`` are read exactly
+    (NeuroSim's ``(2^b_A − 1)·x`` reads ``127/128`` as ``253/256``).
 
     Args:
       x: unsigned activations in [0, 1], any shape.
@@ -71,7 +86,8 @@ def input_levels(x: Array, cfg: ArrayConfig) -> Array:
     """
     top = 2.0**cfg.input_bits - 1.0
     x = jnp.asarray(x)
-    return jnp.clip(jnp.round(x * jnp.asarray(top, x.dtype)), 0.0, top)
+    gain = 2.0**cfg.input_bits if cfg.level_mapping == "exact" else top
+    return jnp.clip(jnp.round(x * jnp.asarray(gain, x.dtype)), 0.0, top)
 
 
 def effective_input(x: Array, cfg: ArrayConfig) -> Array:
@@ -225,9 +241,14 @@ def cell_conductances(
       coefficient ``sum(coef)``.
     """
     w = jnp.asarray(w)
-    digits = cell_digits(weight_levels(w, cfg), cfg)
+    levels = weight_levels(w, cfg)
+    digits = cell_digits(levels, cfg)
     if cfg.mapping == "differential":
-        digits = jnp.concatenate([digits, (cfg.cell_range - 1) - digits], axis=0)
+        if cfg.level_mapping == "exact":  # G− holds 2^b_W − X (X ≥ 1, so it fits the digits)
+            negative = cell_digits(2.0**cfg.weight_bits - levels, cfg)
+        else:  # G− holds 2^b_W − 1 − X: digit by digit the complement
+            negative = (cfg.cell_range - 1) - digits
+        digits = jnp.concatenate([digits, negative], axis=0)
     if cfg.on_off_ratio == float("inf"):
         g = digits
     else:
@@ -257,6 +278,16 @@ def conductance_window(cfg: ArrayConfig) -> tuple[float, float]:
 
 
 def dummy_conductance(cfg: ArrayConfig) -> float:
-    """The dummy cell's conductance, ``(cellRange − 1)·(1 + lower)/2`` (step 5), internal units."""
+    """The dummy cell's conductance, ``(cellRange − 1)·(1 + lower)/2`` (step 5), internal units.
+
+    That is the digit ``(cellRange − 1)/2`` in every cell, the level ``(2^b_W − 1)/2`` of
+    NeuroSim's mapping. With ``level_mapping = 'exact'`` the reference is the zero level
+    ``2^(b_W−1)``: one column read with the summed coefficients gives it when each dummy cell
+    stands for the digit ``d = 2^(b_W−1)·(cellRange − 1)/(2^b_W − 1)`` (``Σ_k cellRange^k·d =
+    2^(b_W−1)``), an analog conductance between two digit levels, as NeuroSim's middle one is.
+    """
     g_min, g_max = conductance_window(cfg)
+    if cfg.level_mapping == "exact":
+        d = 2.0 ** (cfg.weight_bits - 1) * (cfg.cell_range - 1) / (2.0**cfg.weight_bits - 1.0)
+        return g_min + (g_max - g_min) * d / (cfg.cell_range - 1)
     return (g_min + g_max) / 2.0

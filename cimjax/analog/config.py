@@ -17,6 +17,9 @@ ADC_RANGES = ("dynamic", "full_scale")
 #: Weight mappings: one cell column per digit plus a shared dummy column (NeuroSim), or
 #: a differential pair (G+, G−) per digit.
 MAPPINGS = ("dummy", "differential")
+#: Weight → level mappings: NeuroSim's ``round((2^b_W − 1)/2·(w + 1))`` with the reference at the
+#: middle level, or the exact (zero-centred) grid ``w·2^(b_W−1) + 2^(b_W−1)`` of WAGE's weights.
+LEVEL_MAPPINGS = ("neurosim", "exact")
 #: Retention drift direction: towards a target conductance, or a random sign per cell.
 DRIFT_MODES = ("target", "random")
 #: ADC bit widths for which docs/model.md gives nonlinear edge/level tables.
@@ -70,6 +73,18 @@ class ArrayConfig:
         middle conductance subtracted after the ADC) or ``'differential'`` (each digit on
         a pair G+ = digit of X, G− = digit of ``2^b_W − 1 − X``, both read through the
         ADC and subtracted; no dummy).
+      level_mapping: how a weight becomes the level ``X`` the cells store (docs/model.md §3.2).
+        ``'neurosim'``: ``X = round((2^b_W − 1)/2·(w + 1))``, read back as
+        ``(2X − (2^b_W − 1))/2^b_W`` (NeuroSim V2.0 ``quantization_cpu_np_infer.py``
+        ``QConv2d.forward``/``QLinear.forward`` with ``inference = 1``). WAGE's weights lie on
+        ``k/2^(b_W−1)``, which this grid of ``2^b_W`` levels centred on a half level does not
+        contain: ``w = 0`` reads as ``+1/2^b_W`` and small weights shrink (5-bit ``1/16`` reads as
+        ``1/32``), so a layer's product loses 10–20 % of its magnitude at WAGE's initial weights.
+        ``'exact'``: ``X = round(w·2^(b_W−1)) + 2^(b_W−1)`` clipped to ``[1, 2^b_W − 1]``, read
+        back as ``(X − 2^(b_W−1))/2^(b_W−1)``: every WAGE weight exactly, so with ideal cells and
+        no ADC the read is the WAGE product itself. The reference is the zero level
+        ``2^(b_W−1)``: a dummy column at the conductance that stands for it
+        (:func:`cimjax.analog.cells.dummy_conductance`), or G− = the digits of ``2^b_W − X``.
       retention_time: time since programming ``t`` in seconds, ≥ 0 (``t0`` = 1 s, so
         ``t = 1`` is no drift). ``t = 0`` is only allowed with ``drift_v = 0``; NeuroSim
         would collapse every cell to the lower clip there.
@@ -94,6 +109,7 @@ class ArrayConfig:
     adc_range: str = "dynamic"
     on_off_ratio: float = 10.0
     mapping: str = "dummy"
+    level_mapping: str = "neurosim"
     retention_time: float = 1.0
     drift_v: float = 0.0
     drift_mode: str = "target"
@@ -124,6 +140,7 @@ class ArrayConfig:
         if not ratio > 1.0:
             raise ValueError(f"ArrayConfig.on_off_ratio must be in (1, inf]; got {self.on_off_ratio!r}")
         _choice("mapping", self.mapping, MAPPINGS)
+        _choice("level_mapping", self.level_mapping, LEVEL_MAPPINGS)
         t = _real("retention_time", self.retention_time)
         if not 0.0 <= t < math.inf:
             raise ValueError(f"ArrayConfig.retention_time must be in [0, inf) seconds; got {t!r}")

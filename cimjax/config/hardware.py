@@ -4,6 +4,11 @@ costs and how a trained network's products run on its analog arrays (the rest of
 
 from __future__ import annotations
 
+from cimjax.analog.config import ADC_MODES as ARRAY_ADC_MODES
+from cimjax.analog.config import ADC_RANGES as ARRAY_ADC_RANGES
+from cimjax.analog.config import DRIFT_MODES as ARRAY_DRIFT_MODES
+from cimjax.analog.config import LEVEL_MAPPINGS as ARRAY_LEVEL_MAPPINGS
+from cimjax.analog.config import MAPPINGS as ARRAY_MAPPINGS
 from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.hw import neurosim_version, tech
@@ -15,10 +20,6 @@ DRAM_TYPES = ("hbm2", "gddr5")
 #: NeuroSim V2.0 code versions the estimator can follow (``hardware.neurosim_code``).
 NEUROSIM_CODES = neurosim_version.NAMES
 ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
-ARRAY_ADC_MODES = ("linear", "nonlinear", "none")
-ARRAY_ADC_RANGES = ("dynamic", "full_scale")
-ARRAY_MAPPINGS = ("dummy", "differential")
-ARRAY_DRIFT_MODES = ("target", "random")
 # Cell types the hardware estimator models (cimjax.hw.components.subarray; SRAM in subarray_sram).
 ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (docs/model.md §5.9); values in between are interpolated.
@@ -140,6 +141,12 @@ class ArraySection:
       adc_range: ``dynamic`` (min/max of each partial-sum tensor, NeuroSim) or
         ``full_scale`` (the column's physical full scale).
       mapping: ``dummy`` (one dummy column, NeuroSim) or ``differential`` (G+/G− pairs).
+      level_mapping: how a WAGE weight becomes the level the cells store: ``neurosim``
+        (``round((2^b_W − 1)/2·(w + 1))``, NeuroSim's inference emulation: WAGE's grid is not
+        on it, so each layer's product shrinks by 10–20 % and the network's logits by far more)
+        or ``exact`` (the zero-centred grid that holds every WAGE weight: with a fine ADC the
+        read equals the ideal product). See docs/model.md §3.2 and
+        :attr:`cimjax.analog.ArrayConfig.level_mapping`.
       variation_sigma: relative σ of the static device-to-device conductance variation,
         [0, 10]; drawn once per layer from the seed.
       retention_time: time since programming in seconds, (0, 1e12]; 1.0 (= t0) is no drift.
@@ -154,6 +161,7 @@ class ArraySection:
     adc_mode: str = "linear"
     adc_range: str = "dynamic"
     mapping: str = "dummy"
+    level_mapping: str = "neurosim"
     variation_sigma: float = 0.0
     retention_time: float = 1.0
     drift_v: float = 0.0
@@ -164,6 +172,7 @@ class ArraySection:
         v.check_choice("array.adc_mode", self.adc_mode, ARRAY_ADC_MODES)
         v.check_choice("array.adc_range", self.adc_range, ARRAY_ADC_RANGES)
         v.check_choice("array.mapping", self.mapping, ARRAY_MAPPINGS)
+        v.check_choice("array.level_mapping", self.level_mapping, ARRAY_LEVEL_MAPPINGS)
         v.check_float("array.variation_sigma", self.variation_sigma, 0.0, 10.0)
         v.check_float("array.retention_time", self.retention_time, 0.0, 1e12, lo_open=True)
         v.check_float("array.drift_v", self.drift_v, -10.0, 10.0)
