@@ -159,6 +159,8 @@ PARAMS: dict[str, ParamSpec] = {
            doc="ADC range: dynamic (per tensor) or full_scale"),
         _p("array_mapping", "choice", choices=S.ARRAY_MAPPINGS, read_fields=("array.mapping",), read=True,
            doc="weights on cells: dummy column or differential pairs"),
+        _p("level_mapping", "choice", choices=S.ARRAY_LEVEL_MAPPINGS, read_fields=("array.level_mapping",), read=True,
+           doc="weight/input levels: NeuroSim's grid or the exact WAGE grid (docs/model.md §3.5)"),
         _p("drift_v", "float", -10, 10, read_fields=("array.drift_v",), read=True,
            doc="retention drift exponent v of G(t) = G0 (t/t0)^(v s)"),
         _p("drift_mode", "choice", choices=S.ARRAY_DRIFT_MODES, read_fields=("array.drift_mode",), read=True,
