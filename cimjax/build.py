@@ -233,7 +233,9 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     ADC levels: forward ``levelOutput = 2^adc_bits``, transposed ``levelOutputAG =
     2^ag_adc_bits`` (NeuroSim ``ProcessingUnit.cpp`` ``ProcessingUnitInitialize`` hands them to
     the sub-array as ``levelOutput`` / ``levelOutputBP``), weight-gradient ``levelOutputWG =
-    2^wg_adc_bits`` (``WeightGradientUnit.cpp`` ``Initialize``)."""
+    2^wg_adc_bits`` (``WeightGradientUnit.cpp`` ``Initialize``). The WG unit's adder tree runs
+    the forward ``numColMuxed`` operations per read call (``WeightGradientUnit.cpp``
+    ``CalculateLatency``), so ``columns_per_adc`` sets it too."""
     knobs = resolve(knobs)
     k = {name: _f(knobs[name]) for name, spec in KNOBS.items() if spec.traced}
     synapse_bits, input_bits = _f(float(f.synapse_bits)), _f(float(f.input_bits))
@@ -256,7 +258,7 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     batch = k["batch_size"]
     wg = defaults.wg._replace(circuit=circuit, num_bit_input=input_bits, batch_size=batch,
                               adc_levels=_pow2(k["wg_adc_bits"]), array_rows=k["wg_subarray_rows"],
-                              array_cols=k["wg_subarray_cols"])
+                              array_cols=k["wg_subarray_cols"], accumulation_reads=k["columns_per_adc"])
     iterations = _f(iterations_per_epoch(_f(float(f.train_size)), batch, f.max_iterations))
     return defaults._replace(circuit=circuit, subarray=sub, wg=wg, floorplan=fp, batch_size=batch,
                              num_iterations=iterations, num_bit_input=input_bits, synapse_bits=synapse_bits,

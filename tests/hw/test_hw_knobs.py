@@ -130,6 +130,15 @@ def test_wg_unit_knobs_move_the_weight_gradient_only(setting):
     assert not moved & (FW_CORE | AG_CORE | {".area.adc", ".area.array"})
 
 
+def test_columns_per_adc_sets_the_wg_adder_tree_reads():
+    """NeuroSim's WG unit runs its adder tree ``numColMuxed`` (the forward mux) times per read
+    call (``WeightGradientUnit.cpp`` ``CalculateLatency``), so ``columns_per_adc`` reaches it."""
+    assert float(chip(["hardware.columns_per_adc=16"]).params.wg.accumulation_reads) == 16.0
+    assert float(chip().params.wg.accumulation_reads) == 8.0
+    a, b = est(layers=BIG), est(["hardware.columns_per_adc=16"], layers=BIG)
+    assert b[".wg.peak_latency"] > a[".wg.peak_latency"]
+
+
 def test_delay_tolerances_move_the_wires_not_the_arrays():
     base = est()
     for which in ("global", "local"):
