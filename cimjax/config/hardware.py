@@ -183,7 +183,8 @@ class ArraySection:
 
     Only the read model lives here; the array geometry and resolutions come from one
     source each: sub-array rows, ADC bits, cell bits and on/off ratio from ``hardware``
-    (``subarray_rows``, ``adc_bits``, ``cell_bits``, ``on_off_ratio``), input bits from
+    (``subarray_rows``, ``adc_bits`` (the transposed read of ``hw_full``: ``ag_adc_bits``),
+    ``cell_bits``, ``on_off_ratio``), input bits from
     ``quant.activation_bits`` and weight bits from ``quant.weight_bits``.
     :func:`cimjax.nn.models.layer_arrays` combines them; :class:`Config` checks the cross-section
     rules (e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
