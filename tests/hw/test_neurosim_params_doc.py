@@ -75,3 +75,21 @@ def test_no_parameter_is_listed_twice():
     names = [c[0] for c in table_rows() if c[0].startswith("`") and c[0] != "`hardware.vdd_scale`"]
     names = [n for n in names if not FIELD.match(n)]
     assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_the_param_cpp_reader_maps_as_the_table_says():
+    """``cimjax config --from-neurosim`` (:mod:`cimjax.config.neurosim_param`) maps every
+    parameter onto the field the table names, and knows every parameter the table lists."""
+    from cimjax.config import neurosim_param as NP
+
+    listed = {}
+    for cells in table_rows():
+        if len(cells) == 6 and cells[0].startswith("`") and "main.cpp" not in cells[0]:
+            listed[cells[0].strip("`")] = cells[3]
+    for name, field in listed.items():
+        if FIELD.match(field):
+            assert name in NP.FIELDS and NP.FIELDS[name][0] == field.strip("`"), name
+        else:
+            assert name in NP.MODELLED_AS or name in NP.DERIVED_IN_CIMJAX or name in NP.DERIVED, name
+    known = set(NP.FIELDS) | set(NP.MODELLED_AS) | set(NP.DERIVED_IN_CIMJAX)
+    assert known == set(listed) - NP.DERIVED, known ^ (set(listed) - NP.DERIVED)
