@@ -11,8 +11,8 @@ Everything that turns config fields into estimator inputs is here, once:
   knob values and the config's :class:`Facts`. Each rule is written once here: float
   precisions fall back to NeuroSim's command-line 5-bit weights and 8-bit activations, cells
   hold at most the weight bits (``hardware.cell_bits`` is lowered to ``synapse_bits``, as
-  NeuroSim's ``main.cpp``), ``R_off = R_on·on_off_ratio``, ``levelOutput = 2^adc_bits`` (``levelOutputAG`` the same
-  unless ``hardware.ag_adc_bits`` is set), and the
+  NeuroSim's ``main.cpp``), ``R_off = R_on·on_off_ratio``, ``levelOutput = 2^adc_bits``
+  (``levelOutputAG`` the same unless ``hardware.ag_adc_bits`` is set: :func:`resolve`), and the
   iterations per epoch are :func:`iterations_per_epoch`. (An SRAM cell stores one bit: that
   rule is the hardware's, :func:`cimjax.hw.chip.floorplan_inputs`.)
 * :func:`build` / :func:`build_run` return a :class:`ChipBuild`: the traced params, the static
