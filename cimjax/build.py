@@ -11,7 +11,8 @@ Everything that turns config fields into estimator inputs is here, once:
   knob values and the config's :class:`Facts`. Each rule is written once here: float
   precisions fall back to NeuroSim's command-line 5-bit weights and 8-bit activations, cells
   hold at most the weight bits (``hardware.cell_bits`` is lowered to ``synapse_bits``, as
-  NeuroSim's ``main.cpp``), ``R_off = R_on·on_off_ratio``, ``levelOutput = 2^adc_bits``, and the
+  NeuroSim's ``main.cpp``), ``R_off = R_on·on_off_ratio``, ``levelOutput = 2^adc_bits``
+  (``levelOutputAG`` the same unless ``hardware.ag_adc_bits`` is set: :func:`resolve`), and the
   iterations per epoch are :func:`iterations_per_epoch`. (An SRAM cell stores one bit: that
   rule is the hardware's, :func:`cimjax.hw.chip.floorplan_inputs`.)
 * :func:`build` / :func:`build_run` return a :class:`ChipBuild`: the traced params, the static
@@ -58,12 +59,16 @@ class Knob(NamedTuple):
       static: it is a field of the static :class:`~cimjax.hw.chip.ChipConfig` (choices, the mux
         ratio that sizes the mux decoders); must be concrete there.
       grid: it sets the static tile grid (:func:`static_grid`: sub-array size, cell bits).
+      follows: the knob whose value it takes while its config field is None (``ag_adc_bits``
+        unset = ``adc_bits``). :func:`resolve` applies it inside :func:`chip_params` /
+        :func:`chip_config`, so a sweep of the followed knob moves both, as ``--set`` does.
     """
 
     field: str
     traced: bool = True
     static: bool = False
     grid: bool = False
+    follows: Optional[str] = None
 
 
 #: Every knob, by name: traced knobs enter :class:`~cimjax.hw.chip.ChipParams`, static and grid
@@ -72,10 +77,20 @@ KNOBS: dict[str, Knob] = {
     "subarray_rows": Knob("hardware.subarray_rows", grid=True),
     "subarray_cols": Knob("hardware.subarray_cols", grid=True),
     "adc_bits": Knob("hardware.adc_bits"),
+    "ag_adc_bits": Knob("hardware.ag_adc_bits", follows="adc_bits"),
     "wg_adc_bits": Knob("hardware.wg_adc_bits"),
     "global_bus_width": Knob("hardware.global_bus_width"),
     "cell_bits": Knob("hardware.cell_bits", grid=True),
     "columns_per_adc": Knob("hardware.columns_per_adc", static=True),
+    "ag_rows_per_adc": Knob("hardware.ag_rows_per_adc", static=True),
+    "wg_subarray_rows": Knob("hardware.wg_subarray_rows"),
+    "wg_subarray_cols": Knob("hardware.wg_subarray_cols"),
+    "wg_rows_per_adc": Knob("hardware.wg_rows_per_adc", traced=False, static=True),
+    "global_bus_delay_tolerance": Knob("hardware.global_bus_delay_tolerance"),
+    "local_bus_delay_tolerance": Knob("hardware.local_bus_delay_tolerance"),
+    "buffer_overhead_constraint": Knob("hardware.buffer_overhead_constraint"),
+    "access_voltage": Knob("hardware.access_voltage"),
+    "access_resistance": Knob("hardware.access_resistance"),
     "technology_node_nm": Knob("hardware.technology_node_nm"),
     "r_on": Knob("hardware.r_on"),
     "on_off_ratio": Knob("hardware.on_off_ratio"),
@@ -101,8 +116,21 @@ KNOBS: dict[str, Knob] = {
 
 def traced_knobs(knobs: Mapping[str, Any]) -> dict[str, jax.Array]:
     """The traced knobs of ``knobs`` as float arrays of the default dtype: the pytree
-    :func:`chip_params` takes (and a sweep vmaps, an optimiser differentiates)."""
-    return {name: _f(knobs[name]) for name, k in KNOBS.items() if k.traced}
+    :func:`chip_params` takes (and a sweep vmaps, an optimiser differentiates). A knob that
+    follows another (:attr:`Knob.follows`) and is None is left out: :func:`chip_params` gives
+    it the followed knob's (traced) value."""
+    return {name: _f(knobs[name]) for name, k in KNOBS.items() if k.traced and knobs.get(name) is not None}
+
+
+def resolve(knobs: Mapping[str, Any]) -> dict[str, Any]:
+    """``knobs`` with every following knob (:attr:`Knob.follows`) that is None or absent set
+    to the value of the knob it follows (``ag_adc_bits`` unset = ``adc_bits``): the one place
+    of that rule."""
+    out = dict(knobs)
+    for name, spec in KNOBS.items():
+        if spec.follows is not None and out.get(name) is None:
+            out[name] = out[spec.follows]
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,18 +227,28 @@ def stored_bits(cell_bits, synapse_bits):
 
 def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     """The traced :class:`~cimjax.hw.chip.ChipParams` of knob values ``knobs`` (every traced
-    knob of :data:`KNOBS`; scalars or tracers) and facts ``f``. Pure and jittable."""
+    knob of :data:`KNOBS`; scalars or tracers; a following knob may be None or absent,
+    :func:`resolve`) and facts ``f``. Pure and jittable.
+
+    ADC levels: forward ``levelOutput = 2^adc_bits``, transposed ``levelOutputAG =
+    2^ag_adc_bits`` (NeuroSim ``ProcessingUnit.cpp`` ``ProcessingUnitInitialize`` hands them to
+    the sub-array as ``levelOutput`` / ``levelOutputBP``), weight-gradient ``levelOutputWG =
+    2^wg_adc_bits`` (``WeightGradientUnit.cpp`` ``Initialize``). The WG unit's adder tree runs
+    the forward ``numColMuxed`` operations per read call (``WeightGradientUnit.cpp``
+    ``CalculateLatency``), so ``columns_per_adc`` sets it too."""
+    knobs = resolve(knobs)
     k = {name: _f(knobs[name]) for name, spec in KNOBS.items() if spec.traced}
     synapse_bits, input_bits = _f(float(f.synapse_bits)), _f(float(f.input_bits))
     defaults = chip.default_params()
     circuit = CircuitParams(node_nm=k["technology_node_nm"], vdd_scale=k["vdd_scale"], clock_hz=k["clock_hz"],
                             wire_width_nm=k["wire_width_nm"], temperature_k=k["temperature_k"])
-    levels = _pow2(k["adc_bits"])
     sub = defaults.subarray._replace(
         circuit=circuit, rows=k["subarray_rows"], cols=k["subarray_cols"], columns_per_adc=k["columns_per_adc"],
-        adc_levels=levels, adc_levels_ag=levels, num_bit_input=input_bits, r_on=k["r_on"],
+        adc_levels=_pow2(k["adc_bits"]), rows_per_adc_ag=k["ag_rows_per_adc"], adc_levels_ag=_pow2(k["ag_adc_bits"]),
+        num_bit_input=input_bits, r_on=k["r_on"],
         r_off=k["r_on"] * k["on_off_ratio"], read_voltage=k["read_voltage"], read_pulse_width=k["read_pulse_width"],
         write_voltage=k["write_voltage"], write_pulse_width=k["write_pulse_width"], max_levels=k["max_levels"],
+        access_voltage=k["access_voltage"], access_resistance=k["access_resistance"],
     )
     fp = defaults.floorplan._replace(
         subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,
@@ -219,16 +257,21 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     )
     batch = k["batch_size"]
     wg = defaults.wg._replace(circuit=circuit, num_bit_input=input_bits, batch_size=batch,
-                              adc_levels=_pow2(k["wg_adc_bits"]))
+                              adc_levels=_pow2(k["wg_adc_bits"]), array_rows=k["wg_subarray_rows"],
+                              array_cols=k["wg_subarray_cols"], accumulation_reads=k["columns_per_adc"])
     iterations = _f(iterations_per_epoch(_f(float(f.train_size)), batch, f.max_iterations))
     return defaults._replace(circuit=circuit, subarray=sub, wg=wg, floorplan=fp, batch_size=batch,
-                             num_iterations=iterations, num_bit_input=input_bits, synapse_bits=synapse_bits)
+                             num_iterations=iterations, num_bit_input=input_bits, synapse_bits=synapse_bits,
+                             global_delay_tolerance=k["global_bus_delay_tolerance"],
+                             local_delay_tolerance=k["local_bus_delay_tolerance"],
+                             buffer_overhead_constraint=k["buffer_overhead_constraint"])
 
 
 def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
     """The static :class:`~cimjax.hw.chip.ChipConfig` of the static and grid knobs in ``knobs``
     (concrete values) and facts ``f``; the tile grid of the reference sub-array is host-evaluated once per
     network and reference (:func:`static_grid`)."""
+    knobs = resolve(knobs)
     cell_bits = int(stored_bits(int(knobs["cell_bits"]), f.synapse_bits))
     novel = knobs["mapping"] == "novel"
     reference = (int(knobs["subarray_rows"]), int(knobs["subarray_cols"]), cell_bits, f.synapse_bits)
@@ -237,6 +280,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         layers=f.layers, cell=knobs["cell_type"], roadmap=knobs["roadmap"], novel_mapping=novel,
         global_buffer=knobs["global_buffer"], tile_buffer=knobs["tile_buffer"], dram=knobs["dram"],
         reference_subarray=reference, wg_input_bits=f.input_bits, columns_per_adc=int(knobs["columns_per_adc"]),
+        rows_per_adc_ag=int(knobs["ag_rows_per_adc"]), wg_rows_per_adc=int(knobs["wg_rows_per_adc"]),
         version=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side,
     )
 

@@ -7,6 +7,7 @@
     cimjax sweep    --config CFG --grid configs/sweeps/adc_subarray.py [--chunk 4096] [--out DIR]   (cimjax/dse/cli.py)
     cimjax optimize --config CFG --grid configs/sweeps/co_opt_space.py --objective edp [--constraint 'area<=1.0x']
     cimjax config   --config configs/quickstart.py [--set ...]   print the resolved config as JSON
+    cimjax config   --config configs/vgg8_cifar10.py --from-neurosim PATH/Param.cpp [--set ...]
 
 Every subcommand validates the config (file plus ``--set`` overrides) before doing any work,
 so a bad value stops the run at once with a message naming the field.
@@ -96,7 +97,22 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_config(args) -> int:
-    print(json.dumps(to_dict(_build_config(args)), indent=2, sort_keys=True))
+    if args.from_neurosim is None:
+        config = _build_config(args)
+    else:
+        # Param.cpp first, then --set (an explicit --set wins); what is not applied is listed by name.
+        from cimjax.config.neurosim_param import apply_param_cpp
+
+        with open(args.from_neurosim, encoding="utf-8") as f:
+            text = f.read()
+        config, translation = apply_param_cpp(load_config(args.config), text)
+        config = apply_overrides(config, args.overrides)
+        if args.out:
+            config = replace(config, run={"out_dir": args.out})
+        print(f"{args.from_neurosim}: " + " ".join(f"--set {item}" for item in translation.sets), file=sys.stderr)
+        if translation.report():
+            print(translation.report(), file=sys.stderr)
+    print(json.dumps(to_dict(config), indent=2, sort_keys=True))
     return 0
 
 
@@ -164,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="print the resolved config (file + overrides) as JSON")
     _add_config_args(p)
+    p.add_argument("--from-neurosim", default=None, metavar="PARAM_CPP",
+                   help="a NeuroSim V2.0 Param.cpp: its parameters become --set overrides (before --set; "
+                        "docs/neurosim_params.md); those not applied are listed by name on stderr")
     p.set_defaults(func=_cmd_config)
     return parser
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Optional
 
 #: ADC models: NeuroSim's ``LinearQuantizeOut`` / ``NonLinearQuantizeOut``, or no ADC.
 ADC_MODES = ("linear", "nonlinear", "none")
@@ -225,9 +226,13 @@ class LayerArrays:
         uses ``'ste'``: its activation gradient (w.r.t. the image) is never used, so a
         transposed read there would cost time and change nothing.
       variation_sigma: σ of the static conductance variation of every layer (0: none).
+      later_transposed: :class:`ArrayConfig` of the later layers' transposed read
+        (``backward = 'analog'``): the same cells read through the transposed-read ADC
+        (NeuroSim's ``levelOutputAG``); None = ``later``.
     """
 
     first: ArrayConfig
     later: ArrayConfig
     backward: str
     variation_sigma: float
+    later_transposed: Optional[ArrayConfig] = None

@@ -54,6 +54,37 @@ class HardwareConfig:
       roadmap: transistor roadmap, ``LSTP`` (NeuroSim V2.0's) or ``HP`` (``deviceroadmap``).
       vdd_scale: multiplier on the node's supply voltage, [0.5, 2] (1 = NeuroSim's table).
       wire_width_nm: local wire width in nm, [14, 200] (40 = cimjax's default at every node).
+      ag_adc_bits: precision of the transposed-read (AG, activation-gradient) ADC: NeuroSim's
+        ``levelOutputAG = 2^ag_adc_bits`` (64 levels in V2.0's ``Param.cpp``; ``ProcessingUnit.cpp``
+        ``ProcessingUnitInitialize`` hands it to the sub-array as ``levelOutputBP``), [1, 12], or
+        None (default) = the same as ``adc_bits``, so ``--set hardware.adc_bits=B`` moves both
+        ADCs. NeuroSim's run with ``levelOutput = 16`` alone is ``adc_bits = 4, ag_adc_bits = 6``.
+        In training with ``array.mode = hw_full`` the transposed read of the analog emulation
+        uses it too.
+      ag_rows_per_adc: rows sharing one ADC of the transposed read (NeuroSim's ``numRowMuxedAG``,
+        8), a power of two in [1, 256], at most ``subarray_rows``; independent of
+        ``columns_per_adc`` (``numColMuxed``), as in NeuroSim.
+      wg_subarray_rows / wg_subarray_cols: rows and columns of one SRAM array of the
+        weight-gradient unit (NeuroSim's ``numRowSubArrayWG`` / ``numColSubArrayWG``, 128 each;
+        ``WeightGradientUnit.cpp`` ``Initialize``), a power of two in [16, 2048]; independent of
+        the forward sub-array size.
+      wg_rows_per_adc: columns sharing one ADC in the weight-gradient unit (NeuroSim's
+        ``numRowMuxedWG``, 8), a power of two in [2, 256], at most ``wg_subarray_cols``.
+      global_bus_delay_tolerance / local_bus_delay_tolerance: accepted extra delay of the
+        repeated wires of the chip-level H-tree (tiles) and of the tile-level H-tree and buses
+        (PEs): the repeater is relaxed until the wire is ``(1 + tolerance)`` times the optimal
+        delay, saving energy (NeuroSim's ``globalBusDelayTolerance`` / ``localBusDelayTolerance``,
+        0.1 each; ``HTree.cpp``/``Bus.cpp`` ``Initialize``), [0, 10] (0 = the optimal repeater).
+      buffer_overhead_constraint: NeuroSim's ``bufferOverHeadConstraint`` (1): the global
+        buffer's weight-gradient overhead (and ``numArrayWriteParallel``) is doubled while the
+        buffer is below ``(1 + N)`` times its inference size (``Chip.cpp`` ``ChipInitialize``),
+        [0, 1024].
+      access_voltage: gate voltage of the 1T1R access transistor, V (NeuroSim's
+        ``accessVoltage``, 1.1; the energy of the TGs that pass it to the access gates,
+        ``NewSwitchMatrix.cpp`` ``CalculatePower``), (0, 10].
+      access_resistance: on-resistance of the 1T1R access transistor, ohm (NeuroSim's
+        ``resistanceAccess``, 15 kΩ; added to an RRAM cell's path in the column resistance the
+        sense amplifier sees, ``ProcessingUnit.cpp`` ``GetColumnResistance``), [0, 1e9].
       neurosim_code: which NeuroSim V2.0 code the estimator's models follow: ``current`` (the
         repository's present code, checked against its default run) or ``march2020`` (the
         first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
@@ -85,6 +116,16 @@ class HardwareConfig:
     vdd_scale: float = 1.0
     wire_width_nm: float = 40.0
     neurosim_code: str = "current"
+    ag_adc_bits: int | None = None
+    ag_rows_per_adc: int = 8
+    wg_subarray_rows: int = 128
+    wg_subarray_cols: int = 128
+    wg_rows_per_adc: int = 8
+    global_bus_delay_tolerance: float = 0.1
+    local_bus_delay_tolerance: float = 0.1
+    buffer_overhead_constraint: float = 1.0
+    access_voltage: float = 1.1
+    access_resistance: float = 15e3
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -113,6 +154,22 @@ class HardwareConfig:
         v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
         v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
         v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
+        v.check_optional_int("hardware.ag_adc_bits", self.ag_adc_bits, 1, 12)
+        v.check_power_of_two("hardware.ag_rows_per_adc", self.ag_rows_per_adc, 1, 256)
+        v.check_power_of_two("hardware.wg_subarray_rows", self.wg_subarray_rows, 16, 2048)
+        v.check_power_of_two("hardware.wg_subarray_cols", self.wg_subarray_cols, 16, 2048)
+        v.check_power_of_two("hardware.wg_rows_per_adc", self.wg_rows_per_adc, 2, 256)
+        v.check_float("hardware.global_bus_delay_tolerance", self.global_bus_delay_tolerance, 0.0, 10.0)
+        v.check_float("hardware.local_bus_delay_tolerance", self.local_bus_delay_tolerance, 0.0, 10.0)
+        v.check_float("hardware.buffer_overhead_constraint", self.buffer_overhead_constraint, 0.0, 1024.0)
+        v.check_float("hardware.access_voltage", self.access_voltage, 0.0, 10.0, lo_open=True)
+        v.check_float("hardware.access_resistance", self.access_resistance, 0.0, 1e9)
+        if self.ag_rows_per_adc > self.subarray_rows:
+            v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
+                   f"at most hardware.subarray_rows = {self.subarray_rows}")
+        if self.wg_rows_per_adc > self.wg_subarray_cols:
+            v.fail("hardware.wg_rows_per_adc", self.wg_rows_per_adc,
+                   f"at most hardware.wg_subarray_cols = {self.wg_subarray_cols}")
         if self.columns_per_adc > self.subarray_cols:
             v.fail(
                 "hardware.columns_per_adc",
@@ -127,7 +184,8 @@ class ArraySection:
 
     Only the read model lives here; the array geometry and resolutions come from one
     source each: sub-array rows, ADC bits, cell bits and on/off ratio from ``hardware``
-    (``subarray_rows``, ``adc_bits``, ``cell_bits``, ``on_off_ratio``), input bits from
+    (``subarray_rows``, ``adc_bits`` (the transposed read of ``hw_full``: ``ag_adc_bits``),
+    ``cell_bits``, ``on_off_ratio``), input bits from
     ``quant.activation_bits`` and weight bits from ``quant.weight_bits``.
     :func:`cimjax.nn.models.layer_arrays` combines them; :class:`Config` checks the cross-section
     rules (e.g. ``quant.weight_bits`` divisible by ``hardware.cell_bits``).
@@ -181,8 +239,9 @@ class ArraySection:
 
 def check_analog_read(array: ArraySection, hardware: HardwareConfig, quant) -> None:  # quant: a QuantConfig
     """The rules across sections of an analog read (``array.mode`` hw_forward / hw_full):
-    integer weight and activation bits, weights split into whole cells, and an ADC width the
-    nonlinear ADC has tables for (:data:`cimjax.analog.config.NONLINEAR_ADC_BITS`)."""
+    integer weight and activation bits, weights split into whole cells, and ADC widths (forward,
+    and with ``hw_full`` the transposed read's) the nonlinear ADC has tables for
+    (:data:`cimjax.analog.config.NONLINEAR_ADC_BITS`)."""
     for path, bits in (("quant.weight_bits", quant.weight_bits), ("quant.activation_bits", quant.activation_bits)):
         if bits is None or bits == v.FLOAT_BITS:
             raise v.ConfigError(
@@ -199,4 +258,11 @@ def check_analog_read(array: ArraySection, hardware: HardwareConfig, quant) -> N
         raise v.ConfigError(
             f"hardware.adc_bits = {hardware.adc_bits} is invalid with array.adc_mode = 'nonlinear': "
             f"expected one of {NONLINEAR_ADC_BITS} (or array.adc_mode = 'none' / 'linear')"
+        )
+    # hw_full reads the activation gradient through the AG ADC (unset: adc_bits, checked above).
+    ag = hardware.ag_adc_bits
+    if array.mode == "hw_full" and array.adc_mode == "nonlinear" and ag is not None and ag not in NONLINEAR_ADC_BITS:
+        raise v.ConfigError(
+            f"hardware.ag_adc_bits = {ag} is invalid with array.mode = 'hw_full' and array.adc_mode = 'nonlinear': "
+            f"expected one of {NONLINEAR_ADC_BITS} or None (the transposed read uses the nonlinear ADC too)"
         )

@@ -25,7 +25,7 @@ from typing import Mapping, Optional, Sequence
 import jax
 import jax.numpy as jnp
 
-from cimjax.build import KNOBS
+from cimjax.build import KNOBS, resolve
 from cimjax.config import ConfigError, apply_overrides
 from cimjax.config import hardware as S
 
@@ -123,13 +123,24 @@ PARAMS: dict[str, ParamSpec] = {
         _p("subarray_rows", "pow2", 16, 2048, log=True, unit="cells", read=True, doc="sub-array rows"),
         _p("subarray_cols", "pow2", 16, 2048, log=True, unit="cells", doc="sub-array columns"),
         _p("adc_bits", "int", 1, 8, unit="bit", read=True,
-           doc="ADC (MLSA) precision, forward and AG (the estimator's ladder stops at 8 bits)"),
+           doc="forward ADC (MLSA) precision, and the AG ADC's while hardware.ag_adc_bits is unset "
+               "(the estimator's ladder stops at 8 bits)"),
+        _p("ag_adc_bits", "int", 1, 8, unit="bit",
+           doc="transposed-read (AG) ADC precision (levelOutputAG = 2^bits; the ladder stops at 8 bits)"),
         _p("wg_adc_bits", "int", 1, 8, unit="bit",
            doc="weight-gradient unit's ADC precision (levelOutputWG = 2^bits; the ladder stops at 8 bits)"),
         _p("global_bus_width", "int", 1, 65536, log=True, unit="wires", doc="widest global bus (maxGlobalBusWidth)"),
         _p("cell_bits", "int", 1, 8, unit="bit", read=True, doc="bits per cell (lowered to the weight bits)"),
         _p("columns_per_adc", "pow2", 1, 256, log=True,
            doc="columns sharing one ADC (column-mux ratio; static mux decoders)"),
+        _p("ag_rows_per_adc", "pow2", 1, 256, log=True,
+           doc="rows sharing one ADC in the transposed read (numRowMuxedAG; static mux decoders)"),
+        _p("wg_subarray_rows", "pow2", 16, 2048, log=True, unit="cells",
+           doc="rows of one weight-gradient SRAM array (numRowSubArrayWG)"),
+        _p("wg_subarray_cols", "pow2", 16, 2048, log=True, unit="cells",
+           doc="columns of one weight-gradient SRAM array (numColSubArrayWG)"),
+        _p("wg_rows_per_adc", "pow2", 2, 256, log=True,
+           doc="columns sharing one ADC in the weight-gradient unit (numRowMuxedWG; static mux decoder)"),
         _p("technology_node_nm", "float", 7, 130, unit="nm", doc="CMOS node (continuous: the tables are interpolated)"),
         _p("r_on", "float", 0, 1e12, lo_open=True, log=True, unit="ohm", doc="cell on-resistance (keeps the on/off ratio)"),
         _p("on_off_ratio", "float", 1, 1e9, lo_open=True, log=True, read=True, doc="R_off / R_on"),
@@ -141,6 +152,14 @@ PARAMS: dict[str, ParamSpec] = {
         _p("temperature_k", "float", 200, 450, unit="K", doc="operating temperature (wire resistivity)"),
         _p("vdd_scale", "float", 0.5, 2.0, doc="multiplier on the node's supply voltage"),
         _p("wire_width_nm", "float", 14, 200, unit="nm", doc="local wire width"),
+        _p("global_bus_delay_tolerance", "float", 0, 10,
+           doc="chip H-tree repeaters relaxed to (1 + tolerance) x the optimal delay (globalBusDelayTolerance)"),
+        _p("local_bus_delay_tolerance", "float", 0, 10,
+           doc="tile H-tree and bus repeaters relaxed to (1 + tolerance) x the optimal delay (localBusDelayTolerance)"),
+        _p("buffer_overhead_constraint", "float", 0, 1024,
+           doc="global buffer grown for weight gradients up to (1 + N) x its inference size (bufferOverHeadConstraint)"),
+        _p("access_voltage", "float", 0, 10, lo_open=True, unit="V", doc="1T1R access-transistor gate voltage"),
+        _p("access_resistance", "float", 0, 1e9, unit="ohm", doc="1T1R access-transistor on-resistance"),
         _p("batch_size", "int", 1, 1 << 16, log=True, unit="images",
            doc="training batch (iterations = ⌊train images / batch⌋, capped by train.steps_per_epoch)"),
         _p("cell_type", "choice", choices=S.ESTIMATOR_CELL_TYPES,
@@ -271,7 +290,7 @@ def static_knobs(knobs: Mapping, point: Mapping) -> dict:
 
 def get_values(knobs: Mapping, names: Sequence[str]) -> list[float]:
     """The base design's value of each (numeric) parameter in ``names``."""
-    out = []
+    out, knobs = [], resolve(knobs)
     for name in names:
         s = spec(name)
         if not s.numeric:

@@ -175,6 +175,9 @@ class ChipConfig:
         traced ``num_bit_input`` drives every other use).
       columns_per_adc / rows_per_adc_ag: static copies of the sub-array's mux ratios (sizing
         its mux decoders; keep equal to the traced ``subarray.columns_per_adc``/``rows_per_adc_ag``).
+      wg_rows_per_adc: columns per ADC of the weight-gradient unit (NeuroSim's ``numRowMuxedWG``,
+        8; static: it sets the WG mux decoder), handed to
+        :class:`~cimjax.hw.components.wg_unit.WeightGradientConfig` ``rows_muxed``.
       version: the NeuroSim code the models follow, a
         :class:`~cimjax.hw.neurosim_version.NeuroSimVersion` or its name (``"current"``, the
         golden run; ``"march2020"``, the first public release, which computed the manual's
@@ -205,6 +208,7 @@ class ChipConfig:
     wg_input_bits: int = 8
     columns_per_adc: int = 8
     rows_per_adc_ag: int = 8
+    wg_rows_per_adc: int = 8
     version: Union[NeuroSimVersion, str] = CURRENT
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 

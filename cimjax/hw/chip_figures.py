@@ -142,6 +142,7 @@ def wg_figures(params, config, trace, num_array_write_parallel) -> WgFigures:
         wg_unit.WeightGradientConfig,
         max_windows=(big.ifm_h - big.kernel_h + 1) * (big.ifm_w - big.kernel_w + 1),
         max_input_cols=big.in_channels * config.wg_input_bits,
+        rows_muxed=config.wg_rows_per_adc,
     )
     sp = params.subarray
     wp = params.wg._replace(

@@ -60,15 +60,20 @@ def _setup_array(
     variation_sigma: float,
     w_shape: tuple[int, ...],
     rngs: nnx.Rngs,
+    backward_array: Optional[ArrayConfig] = None,
 ) -> None:
     """Checks and stores a layer's analog read settings; draws its variation."""
     if array is not None and not isinstance(array, ArrayConfig):
         raise ValueError(f"{owner}.array must be a cimjax.analog.ArrayConfig or None; got {type(array).__name__}")
+    if backward_array is not None and not isinstance(backward_array, ArrayConfig):
+        raise ValueError(f"{owner}.backward_array must be a cimjax.analog.ArrayConfig or None; "
+                         f"got {type(backward_array).__name__}")
     if backward not in BACKWARDS:
         raise ValueError(f"{owner}.backward must be one of {BACKWARDS}; got {backward!r}")
     if isinstance(variation_sigma, bool) or not isinstance(variation_sigma, (int, float)) or not variation_sigma >= 0:
         raise ValueError(f"{owner}.variation_sigma must be a number >= 0; got {variation_sigma!r}")
     layer.array = array
+    layer.backward_array = backward_array
     layer.backward = backward
     layer.variation_sigma = float(variation_sigma)
     if array is not None and variation_sigma > 0:
@@ -118,6 +123,7 @@ class CIMConv(nnx.Module):
         array: Optional[ArrayConfig] = None,
         backward: str = "ste",
         variation_sigma: float = 0.0,
+        backward_array: Optional[ArrayConfig] = None,
         rngs: nnx.Rngs,
     ):
         """Builds the layer with the WAGE initialiser (docs/model.md §1.2).
@@ -135,6 +141,8 @@ class CIMConv(nnx.Module):
           array: analog read of ``conv(x, wq)`` (None: the float product).
           backward: ``'ste'`` or ``'analog'`` (see :func:`cimjax.analog.analog_conv`).
           variation_sigma: σ of the static conductance variation (analog read only).
+          backward_array: the transposed read's configuration with ``backward = 'analog'``
+            (its ADC: NeuroSim's ``levelOutputAG``); None = ``array``.
           rngs: the ``params`` stream draws the initial weight, then the variation.
         """
         for name, value in (("in_ch", in_ch), ("out_ch", out_ch), ("kernel", kernel)):
@@ -151,7 +159,7 @@ class CIMConv(nnx.Module):
         self.scale, limit = wage.wage_scale_limit(in_ch * kernel * kernel, self.weight_bits, beta)
         shape = (kernel, kernel, in_ch, out_ch)
         self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), shape, limit))
-        _setup_array(self, "CIMConv", array, backward, variation_sigma, shape, rngs)
+        _setup_array(self, "CIMConv", array, backward, variation_sigma, shape, rngs, backward_array)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Applies the layer.
@@ -165,7 +173,7 @@ class CIMConv(nnx.Module):
         if self.array is not None:
             wq = wage.wage_quantize_weight(self.kernel[...], self.scale, self.weight_bits, clip=self.clip_weight)
             y = analog_conv(x, wq, self.array, variation=_variation(self), drift_sign=_drift_sign(self),
-                            backward=self.backward)
+                            backward=self.backward, backward_cfg=self.backward_array)
             y = y / jnp.asarray(self.scale, dtype=y.dtype)
             return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
         y = wage.wage_conv(
@@ -205,6 +213,7 @@ class CIMDense(nnx.Module):
         array: Optional[ArrayConfig] = None,
         backward: str = "ste",
         variation_sigma: float = 0.0,
+        backward_array: Optional[ArrayConfig] = None,
         rngs: nnx.Rngs,
     ):
         """Builds the layer with the WAGE initialiser (docs/model.md §1.2).
@@ -221,6 +230,8 @@ class CIMDense(nnx.Module):
           array: analog read of ``x @ wq`` (None: the float product).
           backward: ``'ste'`` or ``'analog'`` (see :func:`cimjax.analog.analog_dense`).
           variation_sigma: σ of the static conductance variation (analog read only).
+          backward_array: the transposed read's configuration with ``backward = 'analog'``
+            (its ADC: NeuroSim's ``levelOutputAG``); None = ``array``.
           rngs: the ``params`` stream draws the initial weight, then the variation.
         """
         for name, value in (("in_f", in_f), ("out_f", out_f)):
@@ -235,7 +246,7 @@ class CIMDense(nnx.Module):
         self.precision = precision
         self.scale, limit = wage.wage_scale_limit(in_f, self.weight_bits, beta)
         self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), (in_f, out_f), limit))
-        _setup_array(self, "CIMDense", array, backward, variation_sigma, (in_f, out_f), rngs)
+        _setup_array(self, "CIMDense", array, backward, variation_sigma, (in_f, out_f), rngs, backward_array)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         """Applies the layer.
@@ -249,7 +260,7 @@ class CIMDense(nnx.Module):
         if self.array is not None:
             wq = wage.wage_quantize_weight(self.kernel[...], self.scale, self.weight_bits, clip=self.clip_weight)
             y = analog_dense(x, wq, self.array, variation=_variation(self), drift_sign=_drift_sign(self),
-                             backward=self.backward)
+                             backward=self.backward, backward_cfg=self.backward_array)
             y = y / jnp.asarray(self.scale, dtype=y.dtype)
             return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
         y = wage.wage_dense(

@@ -17,6 +17,7 @@ from flax import nnx
 
 from cimjax.config.schema import Config, ModelConfig, QuantConfig
 from cimjax.hw.network import network_layers
+from cimjax.build import resolve
 from cimjax.analog.config import ArrayConfig, LayerArrays
 from cimjax.nn.layers import CIMConv, CIMDense
 
@@ -76,6 +77,7 @@ class CIMNetwork(nnx.Module):
                     array=arrays.first if i == 0 else arrays.later,
                     backward="ste" if i == 0 else arrays.backward,
                     variation_sigma=arrays.variation_sigma,
+                    backward_array=None if i == 0 else arrays.later_transposed,
                 )
             if row.ifm_h * row.ifm_w > 1 or row.kernel_h > 1:
                 name = f"conv{sum(n.startswith('conv') for n in names) + 1}"
@@ -241,6 +243,9 @@ def layer_arrays(config: Config) -> Optional[LayerArrays]:
     (NeuroSim's conv1 path); later layers read the ReLU'd activations bit-serially through the
     configured ADC. Sub-array rows, ADC bits, cell bits and on/off ratio come from ``hardware``,
     input and weight bits from ``quant`` (the config checked they fit together when it was built).
+    The transposed read of ``hw_full`` reads through the AG ADC: ``hardware.ag_adc_bits``
+    (unset: ``adc_bits``; NeuroSim's ``levelOutputAG``), resolved by the build's one rule
+    (:func:`cimjax.build.resolve`).
     """
     array, hw, q = config.array, config.hardware, config.quant
     if array.mode == "ideal":
@@ -254,4 +259,7 @@ def layer_arrays(config: Config) -> Optional[LayerArrays]:
     )
     first = dataclasses.replace(later, bit_serial=False, adc_mode="none")
     backward = {"hw_forward": "ste", "hw_full": "analog"}[array.mode]
-    return LayerArrays(first=first, later=later, backward=backward, variation_sigma=float(array.variation_sigma))
+    ag_bits = int(resolve({"adc_bits": hw.adc_bits, "ag_adc_bits": hw.ag_adc_bits})["ag_adc_bits"])
+    transposed = later if ag_bits == later.adc_bits else dataclasses.replace(later, adc_bits=ag_bits)
+    return LayerArrays(first=first, later=later, backward=backward, variation_sigma=float(array.variation_sigma),
+                       later_transposed=transposed)

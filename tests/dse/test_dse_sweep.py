@@ -83,7 +83,10 @@ OTHER = dict(subarray_size=64, subarray_rows=256, subarray_cols=64, adc_bits=4, 
              on_off_ratio=30.0, read_voltage=0.3, write_voltage=3.0, read_pulse_width=5e-9,
              write_pulse_width=1e-7, clock_hz=5e8, temperature_k=350.0, vdd_scale=0.9, wire_width_nm=60.0,
              batch_size=64, cell_type="sram", mapping="conventional", global_buffer="sram", tile_buffer="sram",
-             dram="gddr5", roadmap="HP")
+             dram="gddr5", roadmap="HP", ag_adc_bits=4, ag_rows_per_adc=16, wg_subarray_rows=64,
+             wg_subarray_cols=256, wg_rows_per_adc=16, global_bus_delay_tolerance=0.3,
+             local_bus_delay_tolerance=0.0, buffer_overhead_constraint=3.0, access_voltage=1.3,
+             access_resistance=30e3)
 
 
 def _design_chip(base, point):

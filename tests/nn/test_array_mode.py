@@ -201,3 +201,29 @@ def test_hw_forward_training_learns(tmp_path):
     assert summary["epochs_completed"] == 1 and not summary["interrupted"]
     assert summary["final_accuracy"] > 30.0  # 10 classes: chance is 10 %
     assert load_config(cfg.run.out_dir).array == cfg.array
+
+
+def test_hw_full_transposed_read_uses_the_ag_adc():
+    """``hardware.ag_adc_bits`` (NeuroSim's ``levelOutputAG``) is the ADC of the transposed
+    read in ``hw_full``: the forward read keeps ``adc_bits``; unset, or equal to ``adc_bits``,
+    the network is exactly today's."""
+    x = images()
+    quant = QuantConfig(weight_bits=8, error_bits=32)
+
+    def run(**hw):
+        model = build(quant=quant, hardware=HardwareConfig(cell_bits=4, adc_bits=6, **hw), mode="hw_full")
+        grads = jax.tree.leaves(nnx.state(nnx.grad(lambda m: jnp.sum(m(x) ** 2))(model), nnx.Param))
+        return model, model(x), grads
+
+    unset, y0, g0 = run()
+    assert unset.fc2.backward_array == unset.fc2.array and unset.fc2.array.adc_bits == 6
+    same, y1, g1 = run(ag_adc_bits=6)
+    coarse, y2, g2 = run(ag_adc_bits=2)
+    assert (coarse.fc2.array.adc_bits, coarse.fc2.backward_array.adc_bits) == (6, 2)
+    assert coarse.fc1.backward == "ste"  # the first layer's transposed read is never made
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_array_equal(y2, y0)  # the forward read does not see the AG ADC
+    for a, b in zip(g1, g0):
+        np.testing.assert_array_equal(a, b)
+    # fc1's weight gradient flows through fc2's transposed read: a 2-bit AG ADC moves it
+    assert max(rel(a, b) for a, b in zip(g2, g0)) > 0.01

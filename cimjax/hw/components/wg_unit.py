@@ -103,7 +103,8 @@ class WeightGradientParams(NamedTuple):
       fw_cell_size_f: forward-cell size in F whose wire (``wireResistanceCol``) is added to the
         column path (1T1R: 4).
       accumulation_reads: adder-tree operations per read call (NeuroSim: the forward
-        ``numColMuxed`` = 8).
+        ``numColMuxed`` = 8, ``WeightGradientUnit.cpp`` ``CalculateLatency``; the build sets it
+        from ``hardware.columns_per_adc``).
     """
 
     circuit: CircuitParams = CircuitParams()
