@@ -322,7 +322,7 @@ def evaluate_run(
     ds = data_lib.load_dataset(base.data, key=make_keys(saved.run.seed).data)
     input_shape = tuple(int(d) for d in ds.test_images.shape[1:])
     like = nnx.state(nn_lib.create_model(saved.model, saved.quant, input_shape, rngs=nnx.Rngs(params=0)), nnx.Param)
-    params, step = restore_params(ckpt_dir, like)
+    params, step = restore_params(ckpt_dir, like, log=log)
     out_dir = out_dir or os.path.join(run_dir, "evaluate")
     os.makedirs(out_dir, exist_ok=True)
     bs, n = base.data.eval_batch_size, len(ds.test_labels)
