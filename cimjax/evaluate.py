@@ -355,7 +355,14 @@ def evaluate_run(
     bar.close()
 
     summary_path = os.path.join(run_dir, "summary.json")
-    trained = json.load(open(summary_path)).get("final_accuracy") if os.path.isfile(summary_path) else None
+    trained = None
+    if os.path.isfile(summary_path):
+        with open(summary_path) as f:
+            run_summary = json.load(f)
+        # The run's final accuracy belongs to its last checkpoint, not to an older one evaluated
+        # because the newer did not restore.
+        if run_summary.get("steps") in (None, step):
+            trained = run_summary.get("final_accuracy")
     report = {
         "run_dir": run_dir,
         "checkpoint_step": step,

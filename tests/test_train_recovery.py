@@ -184,6 +184,13 @@ def test_evaluate_restores_the_newest_checkpoint_that_restores(tmp_path, referen
     ck.close()
     for a, b in zip(jax.tree.leaves(nnx.to_pure_dict(params)), jax.tree.leaves(want)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # cimjax evaluate says so, and does not claim the run's final accuracy for step 40.
+    from cimjax.evaluate import evaluate_run
+
+    log = Log()
+    report = evaluate_run(out, progress=False, log=log)
+    assert report["checkpoint_step"] == 40 and report["trained_accuracy"] is None
+    assert "step 60 skipped" in log[0] and "evaluating checkpoint step 40" in log[1], log
 
 
 def test_train_step_records_the_first_nonfinite_step(tmp_path):
