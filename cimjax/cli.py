@@ -51,8 +51,8 @@ def _cmd_train(args) -> int:
 
     config = _build_config(args)
     summary = train_and_evaluate(config, resume=args.resume, progress=not args.no_progress)
-    if summary["interrupted"]:
-        return 130
+    if summary["interrupted"]:  # a checkpoint was saved: 143 (128 + SIGTERM) after SIGTERM, 130 after Ctrl-C
+        return 143 if summary["signal"] == "SIGTERM" else 130
     print(f"\nfinal test accuracy: {summary['final_accuracy']:.2f} % after {summary['epochs_completed']} epoch(s); "
           f"outputs in {config.run.out_dir}")
     return 0
@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
 
     Exit status: 0 success; 2 bad input (config, argument, damaged or missing file), found before
     any work; 1 a failure during the run (divergence, full disk, an unexpected error); 130
-    interrupted (Ctrl-C or SIGTERM, after saving). ``--debug`` re-raises, so the traceback shows.
+    interrupted by Ctrl-C and 143 by SIGTERM (128 + the signal's number), after saving a
+    checkpoint. ``--debug`` re-raises, so the traceback shows.
     """
     args = build_parser().parse_args(argv)
     compile_cache.enable(min_compile_seconds=0.05)  # later runs of the same estimate/training load their compiled code

@@ -322,7 +322,7 @@ def evaluate_run(
     ds = data_lib.load_dataset(base.data, key=make_keys(saved.run.seed).data)
     input_shape = tuple(int(d) for d in ds.test_images.shape[1:])
     like = nnx.state(nn_lib.create_model(saved.model, saved.quant, input_shape, rngs=nnx.Rngs(params=0)), nnx.Param)
-    params, step = restore_params(ckpt_dir, like)
+    params, step = restore_params(ckpt_dir, like, log=log)
     out_dir = out_dir or os.path.join(run_dir, "evaluate")
     os.makedirs(out_dir, exist_ok=True)
     bs, n = base.data.eval_batch_size, len(ds.test_labels)
@@ -355,7 +355,14 @@ def evaluate_run(
     bar.close()
 
     summary_path = os.path.join(run_dir, "summary.json")
-    trained = json.load(open(summary_path)).get("final_accuracy") if os.path.isfile(summary_path) else None
+    trained = None
+    if os.path.isfile(summary_path):
+        with open(summary_path) as f:
+            run_summary = json.load(f)
+        # The run's final accuracy belongs to its last checkpoint, not to an older one evaluated
+        # because the newer did not restore.
+        if run_summary.get("steps") in (None, step):
+            trained = run_summary.get("final_accuracy")
     report = {
         "run_dir": run_dir,
         "checkpoint_step": step,

@@ -9,7 +9,7 @@ replays exactly the numbers of an uninterrupted run.
 from __future__ import annotations
 
 import os
-import signal
+import re
 import time
 
 import jax
@@ -22,14 +22,16 @@ from cimjax import optim as optim_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, load_config, save_config
 from cimjax.config.schema import SECTIONS
+from cimjax.errors import RunError
 from cimjax.hw.network import network_layers
+from cimjax.interrupt import GracefulStop
 from cimjax.report import plots
 from cimjax.report.files import (NEUROSIM_OUTPUT_HEADER, EpochCsv, breakdown_rows, neurosim_output_row, write_csv,
                                  write_json)
 from cimjax.report.mapping import mapping
 from cimjax.report.tables import mapping_table
 from cimjax import trace as trace_lib
-from cimjax.trainer import Trainer, layer_stats, make_keys, steps_per_epoch
+from cimjax.trainer import Health, Trainer, healthy, layer_stats, make_keys, steps_per_epoch
 
 
 def _estimate(config: Config, trainer: Trainer, trace: trace_lib.Trace):
@@ -66,6 +68,41 @@ def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
         ),
         "neurosim": EpochCsv(os.path.join(out, "NeuroSim_Output.csv"), ["epoch", *NEUROSIM_OUTPUT_HEADER]),
     }
+
+
+def _drop_breakdowns(out: str, first_epoch: int) -> None:
+    """Remove the breakdown files of epochs ``>= first_epoch`` (a resume that fell back to an
+    older checkpoint redoes them; until then no row names them)."""
+    folder = os.path.join(out, "NeuroSim_Results_Each_Epoch")
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        m = re.fullmatch(r"NeuroSim_Breakdown_Epoch_(\d+)\.csv", name)
+        if m and int(m.group(1)) >= first_epoch:
+            os.remove(os.path.join(folder, name))
+
+
+def _divergence(health: Health, n_steps: int, epochs: int, ckpt: Checkpointer) -> RunError | None:
+    """The error to stop with if ``health`` (fetched here: once per epoch) recorded a non-finite step."""
+    h = jax.device_get(health)
+    step = int(h.bad_step)
+    if step < 0:
+        return None
+    epoch = (step - 1) // n_steps + 1
+    weights = "" if bool(h.weights_finite) else ", weights not finite"
+    last = ckpt.latest_step()
+    kept = (f"checkpoint step {last} in {ckpt.directory} holds the last good state" if last is not None
+            else "no checkpoint was saved before it")
+    return RunError(f"training diverged at step {step} (loss = {float(h.bad_loss):.6g}{weights}) in epoch "
+                    f"{epoch}/{epochs}: nothing of that epoch is written, {kept}; start again with a lower "
+                    "train.learning_rate")
+
+
+def _nonfinite(rows: dict[str, list[float]], epoch: int, epochs: int) -> RunError | None:
+    bad = [name for name, values in rows.items() if not np.all(np.isfinite(np.asarray(values, np.float64)))]
+    if not bad:
+        return None
+    return RunError(f"training diverged in epoch {epoch + 1}/{epochs}: non-finite {', '.join(bad)} values "
+                    "with finite weights; nothing of that epoch is written; start again with a lower "
+                    "train.learning_rate")
 
 
 # Fields a resumed run may change; everything else must match the saved config.
@@ -119,11 +156,16 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
       and ``NeuroSim_Results_Each_Epoch/NeuroSim_Breakdown_Epoch_<epoch>.csv`` (area row,
       per-layer phases and component breakdown, total row; upstream spells it "Epock");
     - ``summary.json`` and ``training_curve.png``;
-    - ``checkpoints/``: orbax, one per epoch, written atomically.
+    - ``checkpoints/``: orbax, one per epoch, written atomically (the last two are kept).
 
-    With ``resume``, training continues from the latest checkpoint and reproduces an
-    uninterrupted run exactly. Ctrl-C saves a checkpoint at the current step and returns
-    with ``summary["interrupted"] = True``.
+    With ``resume``, training continues from the newest checkpoint that restores (a damaged
+    newer one is skipped with a line saying why, and moved to ``checkpoints_damaged/``), the
+    per-epoch files are cut back to that checkpoint, and the run reproduces an uninterrupted
+    one exactly. Ctrl-C or SIGTERM saves a checkpoint at the current step (never inside a step
+    or between an epoch's rows, :mod:`cimjax.interrupt`) and returns with
+    ``summary["interrupted"] = True`` and ``summary["signal"]``. The loss and weights are checked
+    on the device every step and read once per epoch: a non-finite one raises
+    :class:`cimjax.errors.RunError` before anything of that epoch is written or saved.
     """
     t0 = time.perf_counter()
     keys = make_keys(config.run.seed)
@@ -142,19 +184,25 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     ckpt = Checkpointer(os.path.join(out, "checkpoints"))
     logs = _epoch_logs(out, trainer.layer_names)
     state = trainer.initial_state
-    if resume and ckpt.latest_step() is not None:
-        state = ckpt.restore(state)
-        log(f"resumed from step {int(state.step)} (epoch {int(state.step) // n_steps})")
-    for f in logs.values():
+    restored = ckpt.restore_newest(state, log=log) if resume else None
+    if restored is not None:
+        state, step = restored
+        log(f"resumed from step {step} (epoch {step // n_steps})")
+    for f in logs.values():  # cut back to the checkpoint (rows of later epochs are redone)
         f.load(before_epoch=int(state.step) // n_steps)
         f.write()
     # Epochs logged so far; one less than the steps imply if Ctrl-C came during evaluation.
     first_epoch = len(logs["accuracy"].rows)
+    _drop_breakdowns(out, first_epoch)
 
     first_test_image = ds.test_images[0].astype(np.float32) / 255.0  # (H, W, C)
     epoch_times = []
     interrupted = False
+    failure = None  # the RunError of a divergence
+    health = healthy()
+    stop = GracefulStop()  # SIGINT and SIGTERM → KeyboardInterrupt at a whole state (entered here, left in finally)
     try:
+        stop.__enter__()
         for epoch in range(first_epoch, config.train.epochs):
             offset = int(state.step) - epoch * n_steps  # > 0 only for the epoch a resume lands in
             if offset == 0 and config.train.reset_momentum_each_epoch:
@@ -171,11 +219,15 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
                     break
                 if i < offset:
                     continue
-                state, loss = trainer.train_step(state, batch)
+                with stop.critical():  # a signal is held until the new state is assigned
+                    state, loss, health = trainer.train_step_checked(state, batch, health)
                 bar.update(1)
                 if i % 10 == 0:
                     bar.set_postfix(loss=f"{float(loss):.3g}")
             bar.close()
+            failure = _divergence(health, n_steps, config.train.epochs, ckpt)
+            if failure is not None:
+                break
             test_loss, acc = trainer.evaluate(state.params, ds.test_images, ds.test_labels)
             epoch_times.append(time.perf_counter() - te)
             trace = trainer.hardware_trace(state, first_test_image)
@@ -183,26 +235,39 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             # leaves the epoch unlogged, and a resume redoes its evaluation and estimate.
             est = _estimate(config, trainer, trace) if config.run.estimate_each_epoch else None
             w_mean, w_std = layer_stats(state.params, trainer.layer_names)
-            logs["accuracy"].append(epoch, [test_loss, acc])
-            logs["weight"].append(epoch, [*np.asarray(w_mean), *np.asarray(w_std)])
-            logs["delta"].append(epoch, list(np.asarray(state.last_delta).ravel()))
-            logs["activity"].append(epoch, list(np.asarray(trace.input_activity)))
-            logs["trace"].append(epoch, list(trace_lib.to_row(trace)))
-            log(f"epoch {epoch + 1}/{config.train.epochs}: test loss {test_loss:.4f}, accuracy {acc:.2f} %, "
-                f"{epoch_times[-1]:.1f} s")
-            if est is not None:
-                _write_estimate(config, trainer, est, epoch, logs["neurosim"], log)
-            ckpt.save(int(state.step), state)
+            rows = {
+                "accuracy": [test_loss, acc],
+                "weight": [*np.asarray(w_mean), *np.asarray(w_std)],
+                "delta": list(np.asarray(state.last_delta).ravel()),
+                "activity": list(np.asarray(trace.input_activity)),
+                "trace": list(trace_lib.to_row(trace)),
+            }
+            estimate_row = {"neurosim": neurosim_output_row(est)} if est is not None else {}
+            failure = _nonfinite({**rows, **estimate_row}, epoch, config.train.epochs)
+            if failure is not None:
+                break
+            with stop.critical():  # a signal waits for the epoch's rows and checkpoint
+                for name, values in rows.items():
+                    logs[name].append(epoch, values)
+                log(f"epoch {epoch + 1}/{config.train.epochs}: test loss {test_loss:.4f}, accuracy {acc:.2f} %, "
+                    f"{epoch_times[-1]:.1f} s")
+                if est is not None:
+                    _write_estimate(config, trainer, est, epoch, logs["neurosim"], log)
+                ckpt.save(int(state.step), state)
     except KeyboardInterrupt:
         interrupted = True
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the save
-        try:
-            jax.block_until_ready(state)
-            ckpt.save(int(state.step), state)
-        finally:
-            signal.signal(signal.SIGINT, old)
-        log(f"interrupted: checkpoint saved at step {int(state.step)}; continue with --resume")
+        with stop.ignored():  # a second signal must not break the save
+            failure = _divergence(health, n_steps, config.train.epochs, ckpt)
+            if failure is None and not any(x.is_deleted() for x in jax.tree.leaves(state)):
+                jax.block_until_ready(state)
+                ckpt.save(int(state.step), state)
+                log(f"interrupted: checkpoint saved at step {int(state.step)}; continue with --resume")
+            elif failure is None:  # a second signal inside a step: its input state was donated
+                log(f"interrupted inside a step: the last checkpoint is step {ckpt.latest_step()}; "
+                    "continue with --resume")
     finally:
+        stop.__exit__(None, None, None)
+        last_step = ckpt.latest_step()
         ckpt.close()
 
     acc_log = logs["accuracy"]
@@ -212,9 +277,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     summary = {
         "config": config.run.name,
         "epochs_completed": len(epochs),
-        "steps": int(state.step),
+        "steps": last_step or 0,
         "steps_total": config.train.epochs * n_steps,
-        "interrupted": interrupted,
+        "interrupted": interrupted and failure is None,
+        "signal": stop.signal_name if interrupted else None,
         "final_accuracy": accs[-1] if accs else None,
         "best_accuracy": max(accs, default=None),
         "final_test_loss": losses[-1] if losses else None,
@@ -225,7 +291,11 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
         "num_weights": n_params,
         "input_shape": list(input_shape),
     }
+    if failure is not None:
+        summary["diverged"] = str(failure)
     write_json(os.path.join(out, "summary.json"), summary)
+    if failure is not None:
+        raise failure
     if not interrupted:
         log("\nhardware: NeuroSim floorplan of this network:")
         log(mapping_table(mapping(build_lib.build(config, layers=network_layers(config.model, input_shape))),

@@ -37,6 +37,20 @@ class TrainState(NamedTuple):
     write_stats: jax.Array  # (4, layers): NeuroSim's write statistics of the last update (trace.WriteStats)
 
 
+class Health(NamedTuple):
+    """The on-device record of divergence, carried through :meth:`Trainer.train_step_checked`
+    and read once per epoch (no host sync per step)."""
+
+    # int32: the global step count after the first step whose loss or new weights were not finite; -1 while none
+    bad_step: jax.Array
+    bad_loss: jax.Array  # float32: that step's loss
+    weights_finite: jax.Array  # bool: whether that step's new weights were all finite
+
+
+def healthy() -> Health:
+    return Health(jnp.array(-1, jnp.int32), jnp.array(0.0, jnp.float32), jnp.array(True))
+
+
 class Keys(NamedTuple):
     data: jax.Array
     init: jax.Array
@@ -89,6 +103,7 @@ class Trainer:
         self.step_key = keys.step
         self.kernels = {n: getattr(getattr(model, n), "kernel_size", None) for n in self.layer_names}
         self.train_step = jax.jit(self._train_step, donate_argnums=0)
+        self.train_step_checked = jax.jit(self._train_step_checked, donate_argnums=0)
         self.eval_step = jax.jit(self._eval_step)
         self.input_stats = jax.jit(self._input_stats)
 
@@ -116,6 +131,19 @@ class Trainer:
         last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates), self.layer_names))
         write_stats = self._write_stats(params, state.params)
         return TrainState(state.step + 1, params, opt_state, last_delta, write_stats), loss
+
+    def _train_step_checked(self, state: TrainState, batch: dict[str, jax.Array],
+                            health: Health) -> tuple[TrainState, jax.Array, Health]:
+        """:meth:`_train_step`, recording in ``health`` the first step whose loss or new weights
+        are not finite (one reduction over the weights, fused into the step)."""
+        state, loss = self._train_step(state, batch)
+        weights_finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(state.params)]))
+        first = (health.bad_step < 0) & ~(jnp.isfinite(loss) & weights_finite)
+        return state, loss, Health(
+            jnp.where(first, state.step, health.bad_step),
+            jnp.where(first, loss.astype(jnp.float32), health.bad_loss),
+            jnp.where(first, weights_finite, health.weights_finite),
+        )
 
     def _write_stats(self, new_params: PyTree, old_params: PyTree) -> jax.Array:
         """(4, layers): NeuroSim's per-sub-array write statistics of this update (docs/model.md §5.5).

@@ -104,15 +104,15 @@ def test_ctrl_c_saves_and_resume_is_identical(tmp_path, monkeypatch, reference, 
 
     def init_with_interrupt(self, *a, **k):
         real_init(self, *a, **k)
-        step = self.train_step
+        step = self.train_step_checked
 
-        def interrupting(state, batch):
+        def interrupting(state, batch, health):
             calls["steps"] += 1
             if calls["steps"] == 27:  # the smoke config has 20 steps per epoch
                 raise KeyboardInterrupt
-            return step(state, batch)
+            return step(state, batch, health)
 
-        self.train_step = interrupting
+        self.train_step_checked = interrupting
 
     def eval_with_interrupt(self, *a, **k):
         calls["evals"] += 1
