@@ -23,6 +23,10 @@ ARRAY_DRIFT_MODES = ("target", "random")
 ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (docs/model.md §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
+#: ADC precisions (``hardware.adc_bits``, ``hardware.wg_adc_bits``): the estimator's MLSA and
+#: encoder models hold for 2–256 levels. The one rule for the config and the sweep grid
+#: (:mod:`cimjax.dse.params`).
+ADC_BITS_RANGE = (1, 8)
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
 
@@ -35,7 +39,7 @@ class HardwareConfig:
       cell_type: ``rram`` (1T1R eNVM), ``fefet`` or ``sram``.
       technology_node_nm: CMOS node in nm, [7, 130].
       subarray_rows / subarray_cols: sub-array size, a power of two in [16, 2048].
-      adc_bits: ADC (multilevel sense amplifier) precision, [1, 12].
+      adc_bits: ADC (multilevel sense amplifier) precision, [1, 8] (:data:`ADC_BITS_RANGE`).
       cell_bits: bits per cell, [1, 8] (SRAM forces 1).
       columns_per_adc: columns sharing one ADC through the mux, a power of two in [1, 256].
       r_on / on_off_ratio: cell resistance in ohm and R_off/R_on for the estimator.
@@ -47,7 +51,7 @@ class HardwareConfig:
       global_buffer / tile_buffer: ``register_file`` or ``sram``.
       dram: ``hbm2`` or ``gddr5``.
       wg_adc_bits: precision of the weight-gradient unit's ADC (NeuroSim's ``levelOutputWG =
-        2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
+        2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 8].
       global_bus_width: the widest global bus, wires (NeuroSim's ``maxGlobalBusWidth``: 8192 in
         V2.0, 2048 in the first public ``Param.cpp`` of March 2020), [1, 65536].
       roadmap: transistor roadmap, ``LSTP`` (NeuroSim V2.0's) or ``HP`` (``deviceroadmap``).
@@ -91,7 +95,7 @@ class HardwareConfig:
         v.check_float("hardware.technology_node_nm", self.technology_node_nm, lo, hi)
         v.check_power_of_two("hardware.subarray_rows", self.subarray_rows, 16, 2048)
         v.check_power_of_two("hardware.subarray_cols", self.subarray_cols, 16, 2048)
-        v.check_int("hardware.adc_bits", self.adc_bits, 1, 12)
+        v.check_int("hardware.adc_bits", self.adc_bits, *ADC_BITS_RANGE)
         v.check_int("hardware.cell_bits", self.cell_bits, 1, 8)
         v.check_power_of_two("hardware.columns_per_adc", self.columns_per_adc, 1, 256)
         v.check_float("hardware.r_on", self.r_on, 0.0, 1e12, lo_open=True)
@@ -106,7 +110,7 @@ class HardwareConfig:
         v.check_choice("hardware.global_buffer", self.global_buffer, BUFFER_TYPES)
         v.check_choice("hardware.tile_buffer", self.tile_buffer, BUFFER_TYPES)
         v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
-        v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, 1, 12)
+        v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, *ADC_BITS_RANGE)
         v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)
         v.check_choice("hardware.roadmap", self.roadmap, ROADMAPS)
         v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
