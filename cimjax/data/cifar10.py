@@ -26,11 +26,13 @@ from __future__ import annotations
 import io
 import pickle
 import tarfile
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
+from cimjax.errors import InputError
 from cimjax.data.base import DATA_DIR_ENV, DataNotFoundError, Dataset, data_root, tfds_data_dir
 
 NUM_CLASSES = 10
@@ -171,16 +173,25 @@ def read_archive(fmt: str, layout: str, path: Path) -> Dataset:
     Returns:
       The full dataset (50 000 train and 10 000 test images for the real archive).
     """
-    files = _read_batch_files(fmt, layout, path)
     decode = _decode_python_batch if fmt == "python" else _decode_binary_batch
     names = _batch_names(fmt)
-    parts = [decode(files[n], str(path / n)) for n in names]
+    try:
+        files = _read_batch_files(fmt, layout, path)
+        parts = [decode(files[n], str(path / n)) for n in names]
+    except (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError, ValueError) as err:
+        if isinstance(err, (DataNotFoundError, FileNotFoundError)):
+            raise
+        raise InputError(
+            f"{path}: damaged CIFAR-10 {'archive' if layout == 'tar' else 'batch file'} "
+            f"({type(err).__name__}: {(str(err).strip() or 'unreadable').splitlines()[0].rstrip(':')}); "
+            f"download a fresh {PYTHON_TAR if fmt == 'python' else BINARY_TAR} from {URL}"
+        ) from err
     train_images = np.concatenate([p[0] for p in parts[:-1]])
     train_labels = np.concatenate([p[1] for p in parts[:-1]])
     test_images, test_labels = parts[-1]
     for split, labels in (("train", train_labels), ("test", test_labels)):
         if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-            raise ValueError(f"{path}: {split} labels outside [0, {NUM_CLASSES})")
+            raise InputError(f"{path}: {split} labels outside [0, {NUM_CLASSES})")
     return Dataset(
         train_images,
         train_labels,
