@@ -3,7 +3,8 @@ file (and the row and column) and what is wrong (issue 19).
 
 - :func:`parse_number` / :func:`parse_int`: the one number syntax of cimjax's text inputs
   (``--set`` values, CSV cells): ASCII digits only; no underscores (``1_0``) and no digits of
-  other scripts (``１２``, ``٠.٥``), which Python's ``int``/``float`` accept silently.
+  other scripts (``１２``, ``٠.٥``), which Python's ``int``/``float`` accept silently;
+  :func:`number_arg`, the ``argparse`` type of a numeric argument (checked at parse time).
 - :func:`read_csv`: a numeric CSV file (header row, then rows of numbers), read with errors
   naming ``PATH: row N, column NAME`` for a cell that is no number or not finite, and ``PATH:
   ...`` for an empty, binary or ragged file.
