@@ -23,10 +23,10 @@ ARRAY_DRIFT_MODES = ("target", "random")
 ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (docs/model.md §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
-#: ADC precisions (``hardware.adc_bits``, ``hardware.wg_adc_bits``): the estimator's MLSA and
-#: encoder models hold for 2–256 levels. The one rule for the config and the sweep grid
-#: (:mod:`cimjax.dse.params`).
-ADC_BITS_RANGE = (1, 8)
+#: ADC precisions (``hardware.adc_bits``, ``hardware.wg_adc_bits``): the one rule for the config
+#: and the sweep grid (:mod:`cimjax.dse.params`). The MLSA ladder is evaluated up to 4096 levels;
+#: its fits were made on 2–256 levels (8 bits), beyond which the estimate extrapolates.
+ADC_BITS_RANGE = (1, 12)
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
 
@@ -39,7 +39,7 @@ class HardwareConfig:
       cell_type: ``rram`` (1T1R eNVM), ``fefet`` or ``sram``.
       technology_node_nm: CMOS node in nm, [7, 130].
       subarray_rows / subarray_cols: sub-array size, a power of two in [16, 2048].
-      adc_bits: ADC (multilevel sense amplifier) precision, [1, 8] (:data:`ADC_BITS_RANGE`).
+      adc_bits: ADC (multilevel sense amplifier) precision, [1, 12] (:data:`ADC_BITS_RANGE`).
       cell_bits: bits per cell, [1, 8] (SRAM forces 1).
       columns_per_adc: columns sharing one ADC through the mux, a power of two in [1, 256].
       r_on / on_off_ratio: cell resistance in ohm and R_off/R_on for the estimator.
@@ -51,7 +51,7 @@ class HardwareConfig:
       global_buffer / tile_buffer: ``register_file`` or ``sram``.
       dram: ``hbm2`` or ``gddr5``.
       wg_adc_bits: precision of the weight-gradient unit's ADC (NeuroSim's ``levelOutputWG =
-        2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 8].
+        2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
       global_bus_width: the widest global bus, wires (NeuroSim's ``maxGlobalBusWidth``: 8192 in
         V2.0, 2048 in the first public ``Param.cpp`` of March 2020), [1, 65536].
       roadmap: transistor roadmap, ``LSTP`` (NeuroSim V2.0's) or ``HP`` (``deviceroadmap``).

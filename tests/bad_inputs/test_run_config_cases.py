@@ -67,10 +67,10 @@ CASES = [
     Case("constraint-nan", argv=optimize("--constraint", "area<=nan"), words=("'area<=nan'",)),
     Case("objective-unknown", argv=optimize("--objective", "power"), words=("objective 'power'",)),
     # one range for the ADC bits: the config's, which the sweep grid takes
-    Case("sweep-adc-bits-beyond-config", argv=["sweep", "--config", SMOKE, "--sweep", "adc_bits=4,12"],
-         words=("hardware.adc_bits = 12", "[1, 8]")),
-    Case("set-adc-bits-beyond-estimator", argv=["estimate", "--config", SMOKE, "--set", "hardware.adc_bits=12"],
-         words=("hardware.adc_bits = 12", "[1, 8]")),
+    Case("sweep-adc-bits-beyond-config", argv=["sweep", "--config", SMOKE, "--sweep", "adc_bits=4,13"],
+         words=("hardware.adc_bits = 13", "[1, 12]")),
+    Case("set-adc-bits-beyond-config", argv=["estimate", "--config", SMOKE, "--set", "hardware.adc_bits=13"],
+         words=("hardware.adc_bits = 13", "[1, 12]")),
     # --set numbers: ASCII digits only
     Case("set-fullwidth-digits", argv=["config", "--config", SMOKE, "--set", "train.epochs=１２"],
          words=("train.epochs = '１２'", "ASCII digits")),

@@ -74,7 +74,7 @@ BAD_FIELDS = [
     (HardwareConfig, "technology_node_nm", 180, "[7, 130]"),
     (HardwareConfig, "subarray_rows", 100, "power of two"),
     (HardwareConfig, "subarray_cols", 4096, "power of two"),
-    (HardwareConfig, "adc_bits", 0, "[1, 8]"),
+    (HardwareConfig, "adc_bits", 0, "[1, 12]"),
     (HardwareConfig, "cell_bits", 0, "[1, 8]"),
     (HardwareConfig, "read_voltage", -0.5, "(0.0, 10.0]"),
     (HardwareConfig, "write_pulse_width", 0.0, "(0.0, 1.0]"),
