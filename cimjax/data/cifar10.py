@@ -162,6 +162,16 @@ def _read_batch_files(fmt: str, layout: str, path: Path) -> dict[str, bytes]:
     return found
 
 
+_DAMAGED = (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError, ValueError)
+
+
+def _damaged(where: str, fmt: str, what: str, err: Exception) -> InputError:
+    """The error of a damaged CIFAR-10 archive, folder or batch file ``where``."""
+    text = (str(err).strip() or "unreadable").splitlines()[0].rstrip(":")
+    return InputError(f"{where}: damaged CIFAR-10 {what} ({type(err).__name__}: {text}); "
+                      f"download a fresh {PYTHON_TAR if fmt == 'python' else BINARY_TAR} from {URL}")
+
+
 def read_archive(fmt: str, layout: str, path: Path) -> Dataset:
     """Reads a CIFAR-10 archive located by :func:`find_archive`.
 
@@ -172,20 +182,26 @@ def read_archive(fmt: str, layout: str, path: Path) -> Dataset:
 
     Returns:
       The full dataset (50 000 train and 10 000 test images for the real archive).
+
+    Raises:
+      InputError: a damaged archive or batch file (naming it).
+      DataNotFoundError: batch files missing from it.
     """
     decode = _decode_python_batch if fmt == "python" else _decode_binary_batch
     names = _batch_names(fmt)
     try:
         files = _read_batch_files(fmt, layout, path)
-        parts = [decode(files[n], str(path / n)) for n in names]
-    except (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError, ValueError) as err:
-        if isinstance(err, (DataNotFoundError, FileNotFoundError)):
+    except _DAMAGED as err:
+        if isinstance(err, FileNotFoundError):  # DataNotFoundError: an incomplete archive says what is missing
             raise
-        raise InputError(
-            f"{path}: damaged CIFAR-10 {'archive' if layout == 'tar' else 'batch file'} "
-            f"({type(err).__name__}: {(str(err).strip() or 'unreadable').splitlines()[0].rstrip(':')}); "
-            f"download a fresh {PYTHON_TAR if fmt == 'python' else BINARY_TAR} from {URL}"
-        ) from err
+        raise _damaged(str(path), fmt, "archive" if layout == "tar" else "folder", err) from err
+    parts = []
+    for n in names:
+        try:
+            parts.append(decode(files[n], str(path / n)))
+        except _DAMAGED as err:
+            where = str(path / n) if layout == "dir" else f"{path} (member {n})"
+            raise _damaged(where, fmt, "batch file", err) from err
     train_images = np.concatenate([p[0] for p in parts[:-1]])
     train_labels = np.concatenate([p[1] for p in parts[:-1]])
     test_images, test_labels = parts[-1]
