@@ -309,9 +309,9 @@ def check_finite(data: Any, what: str) -> None:
             bad = np.flatnonzero(~np.isfinite(arr.ravel()))
             if bad.size:
                 i = int(bad[0])
-                at = "" if arr.ndim == 0 else str(list(np.unravel_index(i, arr.shape)))
-                raise RunError(f"{what}: the figure {where}{at} = {arr.ravel()[i]} is not finite; "
-                               f"nothing was written (run again with --debug, and report it if the inputs are valid)")
+                at = "" if arr.ndim == 0 else str([int(j) for j in np.unravel_index(i, arr.shape)])
+                raise RunError(f"{what}: the figure {where}{at} = {arr.ravel()[i]} is not finite, so it is not "
+                               f"written (run again with --debug; with valid inputs this is a bug in cimjax)")
 
     walk(data, "")
 
