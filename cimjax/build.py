@@ -23,7 +23,6 @@ Everything that turns config fields into estimator inputs is here, once:
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import os
@@ -33,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax import host_eval
+from cimjax import fileio, host_eval
 from cimjax.config import ConfigError, load_config
 from cimjax.config.schema import Config
 from cimjax.hw import chip
@@ -379,20 +378,46 @@ def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[tra
 # Run directories
 
 
-def _last_row(path: str, epoch: Optional[int]) -> tuple[list[str], list[float]]:
+def _last_row(path: str, epoch: Optional[int], what: str = "CSV file",
+              check_header=None) -> tuple[list[str], list[float], int]:
+    """``(header, values, row number)`` of the row of ``epoch`` (the last if None) of a run's
+    per-epoch CSV file, read by :func:`cimjax.fileio.read_csv` (errors name the row and column)."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: not found (is this a cimjax training run directory?)")
-    with open(path) as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], [[float(v) for v in r] for r in rows[1:] if r]
+    header, body = fileio.read_csv(path, what=what, check_header=check_header)
     if not body:
         raise ConfigError(f"{path}: no finished epoch recorded yet")
+    # rows as numbered in the file (header = row 1, blank lines skipped by the reader but counted)
+    numbers = _row_numbers(path)
     if epoch is None:
-        return header, body[-1]
-    for r in body:
+        return header, body[-1], numbers[len(body) - 1]
+    for i, r in enumerate(body):
         if int(r[0]) == epoch:
-            return header, r
+            return header, r, numbers[i]
     raise ConfigError(f"{path}: no row for epoch {epoch} (epochs recorded: {[int(r[0]) for r in body]})")
+
+
+def _row_numbers(path: str) -> list[int]:
+    """The line numbers of the non-blank lines after the header (the rows of a CSV file)."""
+    with open(path, encoding="utf-8") as f:
+        numbers = [i for i, line in enumerate(f, 1) if line.strip()]
+    return numbers[1:]
+
+
+def _trace_header_problem(header: list[str]) -> Optional[str]:
+    """What is wrong with the header of ``hardware_trace.csv`` (None if nothing)."""
+    fields = trace_lib.Trace._fields
+    if header[0] != "epoch":
+        return f"expected 'epoch' first, got {header[0][:40]!r}"
+    for name in header[1:]:
+        if not any(name.startswith(f + "_") for f in fields):
+            return f"column {name[:40]!r} is no trace field (expected FIELD_LAYER with FIELD one of {', '.join(fields)})"
+    return None
+
+
+def _trace_field(column: str) -> str:
+    """The :class:`~cimjax.trace.Trace` field of a ``hardware_trace.csv`` column (``write_pulses_fc1``)."""
+    return max((f for f in trace_lib.Trace._fields if column.startswith(f + "_")), key=len)
 
 
 def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> trace_lib.Trace:
@@ -406,20 +431,28 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     the level (the per-layer weight mean ``m`` gives ``(m + 1)/2``), with no weight update
     and occupancy 1.
 
+    Every value is checked on load: a number, finite, and in its field's range
+    (:func:`cimjax.trace.field_range`); an error names the file, the row and the column.
+
     Raises:
       FileNotFoundError: neither file is there;
-      ConfigError: no (such) epoch, a row whose value count is neither 7 nor 6 per layer, or
-        values outside a field's range (naming the field).
+      InputError: an empty, binary or garbled file; a value that is no finite number or outside
+        its field's range (naming the row and the column); no (such) epoch; a row whose value
+        count is neither 7 nor 6 per layer.
     """
     path = os.path.join(run_dir, "hardware_trace.csv")
     if os.path.exists(path):
-        _, row = _last_row(path, epoch)
+        header, row, n = _last_row(path, epoch, "hardware trace", _trace_header_problem)
+        for name, value in zip(header[1:], row[1:]):
+            lo, hi = trace_lib.field_range(_trace_field(name))
+            if not lo <= value <= hi:
+                raise ConfigError(f"{path}: row {n}, column {name}: {value!r} is outside [{lo:g}, {hi:g}]")
         try:
             return trace_lib.from_row(row[1:], num_layers)
         except ValueError as e:
-            raise ConfigError(f"{path}: {e}") from e
-    _, act = _last_row(os.path.join(run_dir, "input_activity.csv"), epoch)
-    _, wd = _last_row(os.path.join(run_dir, "weight_dist.csv"), epoch)
+            raise ConfigError(f"{path}: row {n}: {e}") from e
+    _, act, _ = _last_row(os.path.join(run_dir, "input_activity.csv"), epoch)
+    _, wd, _ = _last_row(os.path.join(run_dir, "weight_dist.csv"), epoch)
     activity = act[1:]
     if len(activity) != num_layers:
         raise ConfigError(f"{run_dir}: the trace has {len(activity)} layers, the config's network {num_layers}")

@@ -20,9 +20,9 @@ import functools
 import json
 import sys
 
-from cimjax import compile_cache
+from cimjax import compile_cache, fileio
 from cimjax.config import Config, apply_overrides, load_config, replace, to_dict
-from cimjax.errors import CimjaxError
+from cimjax.errors import CimjaxError, InputError
 
 
 def _add_config_args(p: argparse.ArgumentParser, *, out: bool = True) -> None:
@@ -41,9 +41,16 @@ def _add_config_args(p: argparse.ArgumentParser, *, out: bool = True) -> None:
 
 def _build_config(args) -> Config:
     config = apply_overrides(load_config(args.config), args.overrides)
-    if getattr(args, "out", None):
-        config = replace(config, run={"out_dir": args.out})
+    if getattr(args, "out", None) is not None:
+        config = replace(config, run={"out_dir": check_out_arg(args.out)})
     return config
+
+
+def check_out_arg(out: str, flag: str = "--out") -> str:
+    """A given ``--out``: not empty (an empty one was silently ignored before)."""
+    if not out.strip():
+        raise InputError(f"{flag} = {out!r} is invalid: expected a directory path")
+    return out
 
 
 def _cmd_train(args) -> int:
@@ -69,6 +76,7 @@ def _cmd_estimate(args) -> int:
 
     t0 = time.perf_counter()
     config = _build_config(args)
+    out = fileio.check_output_dir(args.out or config.run.out_dir)  # writable, before any work
     b = build_lib.build_run(args.trace, epoch=args.epoch, config=config) if args.trace else build_lib.build(config)
     chip_mapping = mapping(b)
     print(mapping_table(chip_mapping, config.hardware))
@@ -77,7 +85,6 @@ def _cmd_estimate(args) -> int:
     images = float(b.images_per_epoch)
     print(f"\nestimate ({b.trace_source}); per epoch = {images:g} training images:\n")
     print(estimate_table(est, names, images))
-    out = args.out or config.run.out_dir
     title = f"{config.run.name}: {config.hardware.cell_type.upper()} {config.hardware.technology_node_nm:g} nm"
     paths = write_estimate(out, est, names, images, chip_mapping, title)
     print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
@@ -91,7 +98,8 @@ def _cmd_estimate(args) -> int:
 def _cmd_evaluate(args) -> int:
     from cimjax.evaluate import evaluate_run
 
-    evaluate_run(args.checkpoint, args.overrides, args.sweeps, args.out, vmap_size=args.vmap_size,
+    out = check_out_arg(args.out) if args.out is not None else None
+    evaluate_run(args.checkpoint, args.overrides, args.sweeps, out, vmap_size=args.vmap_size,
                  progress=not args.no_progress)
     return 0
 
@@ -145,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.add_argument("--trace", default=None, metavar="RUN_DIR",
                    help="a training run directory whose per-epoch traces to use (default: NeuroSim's default-run activities)")
-    p.add_argument("--epoch", type=int, default=None, help="with --trace: the epoch whose trace to use (default: the last)")
+    p.add_argument("--epoch", type=fileio.number_arg(int, 0), default=None, help="with --trace: the epoch whose trace to use (default: the last)")
     p.add_argument("--sensitivity", action="store_true",
                    help="also print the ranked elasticities ∂log(metric)/∂log(parameter) (ste gradients)")
     p.set_defaults(func=_cmd_estimate)
@@ -161,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "array.variation_sigma=0,0.05,0.1 (repeatable: the cartesian product; the language of "
                         "'cimjax sweep --sweep')")
     p.add_argument("--out", default=None, help="output directory (default RUN_DIR/evaluate)")
-    p.add_argument("--vmap-size", type=int, default=8, help="most traced settings (sigma, t, seed) read in one vmapped pass")
+    p.add_argument("--vmap-size", type=fileio.number_arg(int, 1), default=8, help="most traced settings (sigma, t, seed) read in one vmapped pass")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_evaluate)
 

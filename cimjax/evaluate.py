@@ -56,6 +56,7 @@ from flax import nnx
 from tqdm.auto import tqdm
 
 from cimjax import data as data_lib
+from cimjax import fileio
 from cimjax.checkpoint import restore_params
 from cimjax import nn as nn_lib
 from cimjax.analog import stats as stats_lib
@@ -319,12 +320,11 @@ def evaluate_run(
             raise ConfigError(f"--sweep {', '.join(s)} has no effect with array.mode = 'ideal' "
                               "(the float product): drop it or set array.mode=hw_forward")
 
+    out_dir = fileio.check_output_dir(out_dir or os.path.join(run_dir, "evaluate"))  # writable, before any work
     ds = data_lib.load_dataset(base.data, key=make_keys(saved.run.seed).data)
     input_shape = tuple(int(d) for d in ds.test_images.shape[1:])
     like = nnx.state(nn_lib.create_model(saved.model, saved.quant, input_shape, rngs=nnx.Rngs(params=0)), nnx.Param)
     params, step = restore_params(ckpt_dir, like, log=log)
-    out_dir = out_dir or os.path.join(run_dir, "evaluate")
-    os.makedirs(out_dir, exist_ok=True)
     bs, n = base.data.eval_batch_size, len(ds.test_labels)
 
     # Group the settings by their static part; each group is one compilation and pass.

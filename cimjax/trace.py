@@ -53,7 +53,6 @@ image with a 1×1 kernel): the exact count of the unfolded ``(rows, reads)`` mat
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple, Sequence
 
 import jax
@@ -81,9 +80,18 @@ OCCUPANCY_TOLERANCE = 1e-6
 
 _Values = float | Sequence[float] | jax.Array
 #: The valid range of every :class:`Trace` field.
-_RANGES = {"input_activity": (0.0, 1.0), "weight_level": (0.0, 1.0), "write_pulses": (0.0, math.inf),
-           "cell_pulses": (0.0, math.inf), "row_write_activity": (0.0, 1.0), "col_write_activity": (0.0, 1.0),
+#: The most pulses one update can give a sub-array: 2048 × 2048 cells (the largest sub-array of
+#: the config) × 65536 pulses each (``device.max_level``'s bound); a larger count is no trace.
+MAX_PULSES = 2.0**38
+
+_RANGES = {"input_activity": (0.0, 1.0), "weight_level": (0.0, 1.0), "write_pulses": (0.0, MAX_PULSES),
+           "cell_pulses": (0.0, MAX_PULSES), "row_write_activity": (0.0, 1.0), "col_write_activity": (0.0, 1.0),
            "read_occupancy": (0.0, 1.0)}
+
+
+def field_range(name: str) -> tuple[float, float]:
+    """The closed range ``(lo, hi)`` of :class:`Trace` field ``name`` (every value is finite)."""
+    return _RANGES[name]
 
 
 class Trace(NamedTuple):
@@ -111,7 +119,7 @@ def make_trace(input_activity: Sequence[float] | jax.Array, weight_level: _Value
     Args:
       input_activity: per-layer input-bit activity in [0, 1]; sets the number of layers.
       weight_level: mean normalised conductance in [0, 1] (scalar or per layer).
-      write_pulses, cell_pulses: ≥ 0 (scalar or per layer).
+      write_pulses, cell_pulses: in [0, MAX_PULSES] (scalar or per layer).
       row_write_activity, col_write_activity: in [0, 1] (scalar or per layer).
       read_occupancy: in [0, 1] (scalar or per layer; 1, the default, is i.i.d.-like input
         bits), and at least ``input_activity/2`` (:data:`OCCUPANCY_ACTIVITY_RATIO`): a read set's
@@ -146,8 +154,9 @@ def make_trace(input_activity: Sequence[float] | jax.Array, weight_level: _Value
         values = _concrete(arr)
         if values is None:
             continue
-        if not np.all(np.isfinite(values) | np.isinf(hi)) or np.any(values < lo) or np.any(values > hi):
-            raise ValueError(f"Trace.{name} = {values.tolist()}: expected values in [{lo}, {hi}]")
+        # NaN fails every comparison: the finiteness check must stand on its own.
+        if not np.all(np.isfinite(values)) or np.any(values < lo) or np.any(values > hi):
+            raise ValueError(f"Trace.{name} = {values.tolist()}: expected finite values in [{lo:g}, {hi:g}]")
     act_v, occ_v = _concrete(fields["input_activity"]), _concrete(fields["read_occupancy"])
     if act_v is not None and occ_v is not None:
         low = OCCUPANCY_ACTIVITY_RATIO * occ_v + OCCUPANCY_TOLERANCE < act_v

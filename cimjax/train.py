@@ -8,6 +8,7 @@ replays exactly the numbers of an uninterrupted run.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -18,11 +19,12 @@ from tqdm.auto import tqdm
 
 from cimjax import build as build_lib
 from cimjax import data as data_lib
+from cimjax import fileio
 from cimjax import optim as optim_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, load_config, save_config
 from cimjax.config.schema import SECTIONS
-from cimjax.errors import RunError
+from cimjax.errors import InputError, RunError
 from cimjax.hw.network import network_layers
 from cimjax.interrupt import GracefulStop
 from cimjax.report import plots
@@ -109,35 +111,71 @@ def _nonfinite(rows: dict[str, list[float]], epoch: int, epochs: int) -> RunErro
 _RESUMABLE_CHANGES = {("train", "epochs"), ("run", "out_dir"), ("run", "name")}
 
 
-def _prepare_out_dir(config: Config, resume: bool, log) -> None:
-    """Create the output directory. A fresh run never overwrites an earlier one: an existing
-    run there is moved aside to ``<out_dir>.prev-<time>``. A resume checks that the config
-    matches the saved one (only the fields in ``_RESUMABLE_CHANGES`` may differ)."""
+def _check_resume(config: Config, resume: bool) -> None:
+    """Before any work: a resume needs a run in the output directory, with the same config
+    (only the fields in ``_RESUMABLE_CHANGES`` may differ)."""
+    if not resume:
+        return
     out = config.run.out_dir
     saved = os.path.join(out, "config.json")
-    if resume and os.path.exists(saved):
-        old = load_config(saved)
-        diffs = [
-            f"{section}.{name}: saved {getattr(getattr(old, section), name)!r}, now {value!r}"
-            for section in SECTIONS
-            for name, value in vars(getattr(config, section)).items()
-            if (section, name) not in _RESUMABLE_CHANGES and getattr(getattr(old, section), name) != value
-        ]
-        if diffs:
-            raise ConfigError(
-                f"cannot resume the run in {out}: the config differs from the saved one ("
-                + "; ".join(diffs) + "). Resume with the saved config (--config " + out + ") or use another --out."
-            )
-    elif not resume and os.path.isdir(out) and os.listdir(out):
+    if not os.path.isfile(saved):
+        raise InputError(f"--resume: {out} holds no run to resume (no config.json there); "
+                         f"drop --resume to start a fresh run, or give the run's directory as --out")
+    old = load_config(saved)
+    diffs = [
+        f"{section}.{name}: saved {getattr(getattr(old, section), name)!r}, now {value!r}"
+        for section in SECTIONS
+        for name, value in vars(getattr(config, section)).items()
+        if (section, name) not in _RESUMABLE_CHANGES and getattr(getattr(old, section), name) != value
+    ]
+    if diffs:
+        raise ConfigError(
+            f"cannot resume the run in {out}: the config differs from the saved one ("
+            + "; ".join(diffs) + "). Resume with the saved config (--config " + out + ") or use another --out."
+        )
+
+
+def _check_data(config: Config, ds: data_lib.Dataset) -> int:
+    """The config's rules that need the data (its class count, its size); returns the steps
+    per epoch. Checked before the output directory is touched."""
+    if config.model.num_classes != ds.num_classes:
+        raise ConfigError(f"model.num_classes = {config.model.num_classes} is invalid: the data "
+                          f"(data.name = {config.data.name!r}) has {ds.num_classes} classes")
+    return steps_per_epoch(config, len(ds.train_labels))
+
+
+def _releases_run_lock(fn):
+    """``fn(config, ...)`` releases the lock of ``config.run.out_dir`` (:func:`cimjax.fileio.lock_run_dir`)
+    when it returns or fails."""
+    @functools.wraps(fn)
+    def wrapper(config, *args, **kwargs):
+        try:
+            return fn(config, *args, **kwargs)
+        finally:
+            fileio.unlock_run_dir(config.run.out_dir)
+    return wrapper
+
+
+def _prepare_out_dir(config: Config, resume: bool, log) -> None:
+    """Take the output directory (checked by :func:`_check_resume`, probed writable, locked
+    against a second run). A fresh run never overwrites an earlier one: an existing run there
+    is moved aside to ``<out_dir>.prev-<time>``."""
+    out = config.run.out_dir
+    fileio.check_output_dir(out)
+    fileio.lock_run_dir(out)
+    if not resume and fileio.run_entries(out):
         stem = f"{out.rstrip(os.sep)}.prev-{time.strftime('%Y%m%d-%H%M%S')}"
         moved, n = stem, 1
         while os.path.exists(moved):
             moved, n = f"{stem}-{n}", n + 1
         os.replace(out, moved)
+        os.makedirs(out, exist_ok=True)
+        fileio.lock_run_dir(out, moved_from=moved)
         log(f"an earlier run in {out} was moved to {moved}")
     os.makedirs(out, exist_ok=True)
 
 
+@_releases_run_lock
 def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool = True, log=print) -> dict:
     """Train ``config`` and evaluate after every epoch; returns the summary dict.
 
@@ -158,6 +196,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     - ``summary.json`` and ``training_curve.png``;
     - ``checkpoints/``: orbax, one per epoch, written atomically (the last two are kept).
 
+    Before any work (and before the output directory is touched) the resume, the data and the
+    rules that need it are checked; the output directory is then probed writable and locked
+    (``.cimjax.lock``: a second run on it stops with exit status 2, naming this one's PID).
+
     With ``resume``, training continues from the newest checkpoint that restores (a damaged
     newer one is skipped with a line saying why, and moved to ``checkpoints_damaged/``), the
     per-epoch files are cut back to that checkpoint, and the run reproduces an uninterrupted
@@ -169,13 +211,16 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     """
     t0 = time.perf_counter()
     keys = make_keys(config.run.seed)
-    ds = data_lib.load_dataset(config.data, key=keys.data)  # missing data fails before any file is written
+    # Everything is checked before the output directory is touched: the resume, the data
+    # (missing, too large for memory), the rules that need it (classes, batch size).
+    _check_resume(config, resume)
+    ds = data_lib.load_dataset(config.data, key=keys.data)
+    n_steps = _check_data(config, ds)
     out = config.run.out_dir
     _prepare_out_dir(config, resume, log)
     save_config(config, os.path.join(out, "config.json"))
     log(f"data: {ds.description}")
     input_shape = tuple(int(s) for s in ds.train_images.shape[1:])
-    n_steps = steps_per_epoch(config, len(ds.train_labels))
     trainer = Trainer(config, input_shape, n_steps, keys)
     n_params = sum(int(np.prod(p.shape)) for p in jax.tree.leaves(trainer.initial_state.params))
     log(f"model: {config.model.name} width {config.model.width:g}, {n_params:,} weights; "

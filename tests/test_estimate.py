@@ -9,6 +9,7 @@ import pytest
 from cimjax import cli
 from cimjax.config import ConfigError, apply_overrides, load_config, replace
 from cimjax.build import trace_from_run
+from cimjax.errors import InputError
 from cimjax.estimate import estimate_config
 from cimjax import trace as trace_lib
 from cimjax.report.files import NEUROSIM_OUTPUT_HEADER, breakdown_rows, neurosim_output_row
@@ -89,8 +90,12 @@ def test_trace_from_run_reads_runs_before_the_read_occupancy(tmp_path):
     np.testing.assert_allclose(np.asarray(t.col_write_activity), [0.05, 0.06], rtol=1e-6)
     np.testing.assert_allclose(np.asarray(t.read_occupancy), [1.0, 1.0])
     # Neither 7 nor 6 fields per layer, or an occupancy out of range: a ConfigError naming it.
-    _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1]], fields=old)
+    _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2]], fields=old[:5])
     with pytest.raises(ConfigError, match="expected 7 per layer .or 6"):
+        trace_from_run(str(tmp_path), 2)
+    # A row shorter than its header: an InputError naming the row.
+    _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1]], fields=old)
+    with pytest.raises(InputError, match="row 2 has 10 values, expected 13"):
         trace_from_run(str(tmp_path), 2)
     _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2, 0.05, 0.06, 1.5, 0.8]])
     with pytest.raises(ConfigError, match="read_occupancy"):

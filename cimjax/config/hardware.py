@@ -24,6 +24,10 @@ ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
 ESTIMATOR_CELL_TYPES = ("rram", "fefet", "sram")
 # Technology nodes NeuroSim tabulates (docs/model.md §5.9); values in between are interpolated.
 TECH_NODE_RANGE_NM = (7, 130)
+#: ADC precisions (``hardware.adc_bits``, ``hardware.wg_adc_bits``): the one rule for the config
+#: and the sweep grid (:mod:`cimjax.dse.params`). The MLSA ladder is evaluated up to 4096 levels;
+#: its fits were made on 2–256 levels (8 bits), beyond which the estimate extrapolates.
+ADC_BITS_RANGE = (1, 12)
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
 
@@ -36,7 +40,7 @@ class HardwareConfig:
       cell_type: ``rram`` (1T1R eNVM), ``fefet`` or ``sram``.
       technology_node_nm: CMOS node in nm, [7, 130].
       subarray_rows / subarray_cols: sub-array size, a power of two in [16, 2048].
-      adc_bits: ADC (multilevel sense amplifier) precision, [1, 12].
+      adc_bits: ADC (multilevel sense amplifier) precision, [1, 12] (:data:`ADC_BITS_RANGE`).
       cell_bits: bits per cell, [1, 8] (SRAM forces 1).
       columns_per_adc: columns sharing one ADC through the mux, a power of two in [1, 256].
       r_on / on_off_ratio: cell resistance in ohm and R_off/R_on for the estimator.
@@ -133,7 +137,7 @@ class HardwareConfig:
         v.check_float("hardware.technology_node_nm", self.technology_node_nm, lo, hi)
         v.check_power_of_two("hardware.subarray_rows", self.subarray_rows, 16, 2048)
         v.check_power_of_two("hardware.subarray_cols", self.subarray_cols, 16, 2048)
-        v.check_int("hardware.adc_bits", self.adc_bits, 1, 12)
+        v.check_int("hardware.adc_bits", self.adc_bits, *ADC_BITS_RANGE)
         v.check_int("hardware.cell_bits", self.cell_bits, 1, 8)
         v.check_power_of_two("hardware.columns_per_adc", self.columns_per_adc, 1, 256)
         v.check_float("hardware.r_on", self.r_on, 0.0, 1e12, lo_open=True)
@@ -148,13 +152,13 @@ class HardwareConfig:
         v.check_choice("hardware.global_buffer", self.global_buffer, BUFFER_TYPES)
         v.check_choice("hardware.tile_buffer", self.tile_buffer, BUFFER_TYPES)
         v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
-        v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, 1, 12)
+        v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, *ADC_BITS_RANGE)
         v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)
         v.check_choice("hardware.roadmap", self.roadmap, ROADMAPS)
         v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
         v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
         v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
-        v.check_optional_int("hardware.ag_adc_bits", self.ag_adc_bits, 1, 12)
+        v.check_optional_int("hardware.ag_adc_bits", self.ag_adc_bits, *ADC_BITS_RANGE)
         v.check_power_of_two("hardware.ag_rows_per_adc", self.ag_rows_per_adc, 1, 256)
         v.check_power_of_two("hardware.wg_subarray_rows", self.wg_subarray_rows, 16, 2048)
         v.check_power_of_two("hardware.wg_subarray_cols", self.wg_subarray_cols, 16, 2048)

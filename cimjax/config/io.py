@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from cimjax.config._validate import ConfigError
+from cimjax.errors import CimjaxError
+from cimjax.fileio import NUMBER_SYNTAX, parse_int, parse_number, write_failure
 from cimjax.config.schema import SECTIONS, Config
 
 _NONE_WORDS = ("none", "null")
@@ -66,16 +68,18 @@ def _parse_scalar(path: str, text: str, tp) -> Any:
         if t.lower() in _FALSE_WORDS:
             return False
         raise ConfigError(f"{path} = {text!r} is invalid: expected true or false")
+    # Numbers: ASCII digits only (cimjax.fileio.parse_number); Python's int()/float() would also
+    # take '1_0' and other scripts' digits ('１２', '٠.٥'), which are refused here.
     if inner is int:
-        try:
-            return int(t)
-        except ValueError:
-            raise ConfigError(f"{path} = {text!r} is invalid: expected an integer") from None
+        value = parse_int(t)
+        if value is None:
+            raise ConfigError(f"{path} = {text!r} is invalid: expected an integer ({NUMBER_SYNTAX})")
+        return value
     if inner is float:
-        try:
-            return float(t)
-        except ValueError:
-            raise ConfigError(f"{path} = {text!r} is invalid: expected a number") from None
+        number = parse_number(t)
+        if number is None:
+            raise ConfigError(f"{path} = {text!r} is invalid: expected a number ({NUMBER_SYNTAX})")
+        return number
     if typing.get_origin(inner) is tuple:
         body = t.strip("()[] ")
         if not body:
@@ -158,30 +162,72 @@ def load_config(path: str | os.PathLike) -> Config:
     if not path.is_file():
         raise FileNotFoundError(f"config file {str(path)!r} not found")
     if path.suffix == ".json":
-        return from_dict(json.loads(path.read_text()))
+        data = _read_json(path)
+        try:
+            return from_dict(data)
+        except ConfigError as err:
+            raise ConfigError(f"{path}: {err}") from None
     if path.suffix == ".py":
         spec = importlib.util.spec_from_file_location(f"cimjax_config_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        if not hasattr(module, "get_config"):
-            raise ConfigError(f"config file {str(path)!r} defines no get_config()")
-        config = module.get_config()
+        try:
+            spec.loader.exec_module(module)
+            if not hasattr(module, "get_config"):
+                raise ConfigError(f"config file {str(path)!r} defines no get_config()")
+            config = module.get_config()
+        except CimjaxError:
+            raise
+        except Exception as err:  # noqa: BLE001 -- any failure of the user's file is an input error
+            raise ConfigError(f"{path}: the config file fails: {type(err).__name__}: {err}") from err
         if not isinstance(config, Config):
             raise ConfigError(f"get_config() in {str(path)!r} returned {type(config).__name__}, expected cimjax Config")
         return config
     raise ConfigError(f"config file {str(path)!r}: expected a .py or .json file")
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write via a temporary file in the same directory and an atomic rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def _read_json(path: Path) -> Any:
+    """The JSON of a saved config; a damaged file (empty, truncated, binary) is a
+    :class:`ConfigError` naming it, and the line and column where it breaks."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ConfigError(f"{path}: empty config file (expected the JSON a cimjax run saves)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a JSON config file (binary data at byte {err.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{path}: damaged config file: {err.msg} (line {err.lineno}, column {err.colno}); "
+                          f"it is not the JSON a cimjax run saves") from None
+
+
+def _write_file(tmp: Path, text: str) -> None:
     with open(tmp, "w") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write via a temporary file in the same directory and an atomic rename.
+
+    Raises:
+      RunError: the write failed (a full disk, a read-only file system), naming ``path``; the
+        file is left as it was and the temporary file removed.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_file(tmp, text)
+        os.replace(tmp, path)
+    except OSError as err:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise write_failure(str(path), err) from err
 
 
 def save_config(config: Config, path: str | os.PathLike) -> None:

@@ -26,11 +26,13 @@ from __future__ import annotations
 import io
 import pickle
 import tarfile
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
+from cimjax.errors import InputError
 from cimjax.data.base import DATA_DIR_ENV, DataNotFoundError, Dataset, data_root, tfds_data_dir
 
 NUM_CLASSES = 10
@@ -160,6 +162,16 @@ def _read_batch_files(fmt: str, layout: str, path: Path) -> dict[str, bytes]:
     return found
 
 
+_DAMAGED = (tarfile.TarError, EOFError, zlib.error, OSError, pickle.UnpicklingError, ValueError)
+
+
+def _damaged(where: str, fmt: str, what: str, err: Exception) -> InputError:
+    """The error of a damaged CIFAR-10 archive, folder or batch file ``where``."""
+    text = (str(err).strip() or "unreadable").splitlines()[0].rstrip(":")
+    return InputError(f"{where}: damaged CIFAR-10 {what} ({type(err).__name__}: {text}); "
+                      f"download a fresh {PYTHON_TAR if fmt == 'python' else BINARY_TAR} from {URL}")
+
+
 def read_archive(fmt: str, layout: str, path: Path) -> Dataset:
     """Reads a CIFAR-10 archive located by :func:`find_archive`.
 
@@ -170,17 +182,32 @@ def read_archive(fmt: str, layout: str, path: Path) -> Dataset:
 
     Returns:
       The full dataset (50 000 train and 10 000 test images for the real archive).
+
+    Raises:
+      InputError: a damaged archive or batch file (naming it).
+      DataNotFoundError: batch files missing from it.
     """
-    files = _read_batch_files(fmt, layout, path)
     decode = _decode_python_batch if fmt == "python" else _decode_binary_batch
     names = _batch_names(fmt)
-    parts = [decode(files[n], str(path / n)) for n in names]
+    try:
+        files = _read_batch_files(fmt, layout, path)
+    except _DAMAGED as err:
+        if isinstance(err, FileNotFoundError):  # DataNotFoundError: an incomplete archive says what is missing
+            raise
+        raise _damaged(str(path), fmt, "archive" if layout == "tar" else "folder", err) from err
+    parts = []
+    for n in names:
+        try:
+            parts.append(decode(files[n], str(path / n)))
+        except _DAMAGED as err:
+            where = str(path / n) if layout == "dir" else f"{path} (member {n})"
+            raise _damaged(where, fmt, "batch file", err) from err
     train_images = np.concatenate([p[0] for p in parts[:-1]])
     train_labels = np.concatenate([p[1] for p in parts[:-1]])
     test_images, test_labels = parts[-1]
     for split, labels in (("train", train_labels), ("test", test_labels)):
         if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
-            raise ValueError(f"{path}: {split} labels outside [0, {NUM_CLASSES})")
+            raise InputError(f"{path}: {split} labels outside [0, {NUM_CLASSES})")
     return Dataset(
         train_images,
         train_labels,

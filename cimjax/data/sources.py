@@ -16,11 +16,14 @@ from typing import Optional
 import jax
 import numpy as np
 
+from cimjax import fileio
 from cimjax.config.schema import DataConfig
 from cimjax.data.base import Dataset, fit_image_shape, take_first
 from cimjax.data.cifar10 import load_cifar10
 from cimjax.data.fashion_mnist import load_fashion_mnist, load_fashion_mnist_embedded
-from cimjax.data.synthetic import SYNTHETIC_DEFAULT_SHAPE, make_synthetic
+from cimjax.data.synthetic import NUM_CLASSES as SYNTHETIC_NUM_CLASSES
+from cimjax.data.synthetic import _SYNTHETIC_CHUNK as SYNTHETIC_CHUNK
+from cimjax.data.synthetic import SYNTHETIC_DEFAULT_SHAPE, SYNTHETIC_MAX_SHIFT, make_synthetic
 
 
 # The shape each dataset's images have before ``data.image_shape`` is applied.
@@ -49,6 +52,53 @@ def dataset_image_shape(cfg: DataConfig) -> tuple[int, int, int]:
     return NATIVE_IMAGE_SHAPES[cfg.name]
 
 
+#: ``(train, test)`` examples of each dataset's full splits (synthetic: the config's sizes).
+SPLIT_SIZES: dict[str, tuple[int, int]] = {
+    "cifar10": (50000, 10000),
+    "fashion_mnist": (60000, 10000),
+    "fashion_mnist_embedded": (6000, 1000),
+}
+
+
+def memory_needed(cfg: DataConfig) -> list[tuple[str, float]]:
+    """A cheap pre-flight estimate of the host memory the data of ``cfg`` takes, in bytes, by
+    part: the uint8 dataset as loaded (native shape) and as reshaped, the synthetic generator's
+    float32 working set (every class template at every shift, one chunk of noise), and one
+    training and one test batch as float32."""
+    h, w, c = dataset_image_shape(cfg)
+    pixels = float(h * w * c)
+    if cfg.name == "synthetic":
+        n_train, n_test = cfg.synthetic_train_size, cfg.synthetic_test_size
+        native = 0.0
+        span = 2 * SYNTHETIC_MAX_SHIFT + 1
+        work = (SYNTHETIC_NUM_CLASSES * span * span + 2 * min(SYNTHETIC_CHUNK, max(n_train, n_test))) * pixels * 4
+    else:
+        n_train, n_test = SPLIT_SIZES.get(cfg.name, (0, 0))
+        nh, nw, nc = NATIVE_IMAGE_SHAPES.get(cfg.name, (h, w, c))
+        native = float(n_train + n_test) * nh * nw * nc if (nh, nw, nc) != (h, w, c) else 0.0
+        n_train, n_test = cfg.num_train or n_train, cfg.num_test or n_test
+        work = 0.0
+    parts = [("dataset", (n_train + n_test) * pixels + native)]
+    if work:
+        parts.append(("synthetic generator", work))
+    parts.append(("one batch", (cfg.batch_size + cfg.eval_batch_size) * pixels * 4))
+    return parts
+
+
+def check_memory(cfg: DataConfig) -> None:
+    """Refuse a data config whose images do not fit in memory (:func:`memory_needed`), before
+    allocating them (an out-of-memory kill otherwise)."""
+    h, w, c = dataset_image_shape(cfg)
+    sizes = (f"{cfg.synthetic_train_size} + {cfg.synthetic_test_size} synthetic images"
+             if cfg.name == "synthetic" else f"{cfg.name} images")
+    fileio.check_memory(
+        memory_needed(cfg),
+        f"the data ({sizes} of {h}×{w}×{c}, data.image_shape = {cfg.image_shape})",
+        "use a smaller data.image_shape, fewer images (data.synthetic_train_size / data.synthetic_test_size, "
+        "data.num_train / data.num_test) or a smaller data.batch_size",
+    )
+
+
 def load_dataset(cfg: DataConfig, *, key: Optional[jax.Array] = None) -> Dataset:
     """Loads the dataset a :class:`DataConfig` names, cut and reshaped as it says.
 
@@ -66,11 +116,13 @@ def load_dataset(cfg: DataConfig, *, key: Optional[jax.Array] = None) -> Dataset
       The dataset: uint8 NHWC images and int32 labels on the host.
 
     Raises:
+      InputError: the data would not fit in memory (:func:`check_memory`, before allocating).
       DataNotFoundError: the dataset's files are missing; the message says how to get them.
       ValueError: ``key`` missing for ``synthetic``, a count larger than the split, or an
         ``image_shape`` the images cannot be fitted to.
     """
     name = cfg.name
+    check_memory(cfg)
     if name == "synthetic":
         if key is None:
             raise ValueError(

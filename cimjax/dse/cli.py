@@ -14,7 +14,9 @@ import argparse
 import os
 import time
 
+from cimjax import fileio
 from cimjax.config import ConfigError
+from cimjax.fileio import number_arg
 
 
 def add_sweep_args(p: argparse.ArgumentParser) -> None:
@@ -24,12 +26,12 @@ def add_sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sweep", dest="sweeps", action="append", default=[], metavar="NAME=V1,V2,...",
                    help="a parameter's values, e.g. adc_bits=4,5,6 or hardware.subarray_rows=64,128 (repeatable; "
                         "with --grid, replaces or adds that axis; the language of 'cimjax evaluate --sweep')")
-    p.add_argument("--chunk", type=int, default=4096, help="designs per vmapped call (bounded memory)")
+    p.add_argument("--chunk", type=number_arg(int, 1), default=4096, help="designs per vmapped call (bounded memory)")
     p.add_argument("--objectives", default=None, help="Pareto objectives, comma-separated (default: the grid's)")
     p.add_argument("--color-by", default=None, help="grid parameter colouring the scatter plot")
     p.add_argument("--sample", choices=("grid", "random", "lhs"), default=None, help="override the grid's sampling")
-    p.add_argument("--num-samples", type=int, default=None, help="designs for --sample random / lhs")
-    p.add_argument("--seed", type=int, default=None, help="sampling seed (default: the grid's, else run.seed)")
+    p.add_argument("--num-samples", type=number_arg(int, 1), default=None, help="designs for --sample random / lhs")
+    p.add_argument("--seed", type=number_arg(int, 0), default=None, help="sampling seed (default: the grid's, else run.seed)")
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
     p.add_argument("--no-shard", action="store_true", help="do not shard over several JAX devices")
     p.add_argument("--no-plots", action="store_true", help="CSV + JSON only")
@@ -44,13 +46,13 @@ def add_optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--constraint", dest="constraints", action="append", default=[], metavar="METRIC<=VALUE",
                    help="e.g. 'area<=2e-5' (m²), 'latency<=30' (s/epoch), 'area<=1.0x' (× the config's design); "
                         "repeatable")
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--starts", type=int, default=8, help="descents run side by side (vmapped)")
-    p.add_argument("--lr", type=float, default=0.05, help="Adam learning rate on the bounded logits")
-    p.add_argument("--rho", type=float, default=10.0, help="augmented-Lagrangian penalty")
+    p.add_argument("--steps", type=number_arg(int, 1), default=300)
+    p.add_argument("--starts", type=number_arg(int, 1), default=8, help="descents run side by side (vmapped)")
+    p.add_argument("--lr", type=number_arg(float, 0, lo_open=True), default=0.05, help="Adam learning rate on the bounded logits")
+    p.add_argument("--rho", type=number_arg(float, 0, lo_open=True), default=10.0, help="augmented-Lagrangian penalty")
     p.add_argument("--grad-mode", choices=("ste", "relaxed"), default="ste", help="count mode during the descent")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--refine", type=int, default=3, metavar="SWEEPS",
+    p.add_argument("--seed", type=number_arg(int, 0), default=None)
+    p.add_argument("--refine", type=number_arg(int, 0), default=3, metavar="SWEEPS",
                    help="exact coordinate-search sweeps over the continuous parameters after rounding (0 = off)")
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
     p.add_argument("--no-progress", action="store_true")
@@ -73,6 +75,7 @@ def cmd_sweep(args, config) -> int:
     t0 = time.perf_counter()
     if not args.grid and not args.sweeps:
         raise ConfigError("cimjax sweep needs --grid FILE or at least one --sweep NAME=V1,V2,...")
+    out = fileio.check_output_dir(args.out or os.path.join(config.run.out_dir, "sweep"))  # before any work
     grid = G.load_grid(args.grid, config) if args.grid else None
     if args.sweeps:
         grid = _with_sweeps(grid, args.sweeps, config)
@@ -93,8 +96,6 @@ def cmd_sweep(args, config) -> int:
         d.update(changes)
         d = {k: v for k, v in d.items() if v is not None}
         grid = G.parse_grid({**d, "parameters": _axes_dict(grid)}, config, grid.source)
-    if args.chunk < 1:
-        raise ConfigError(f"--chunk = {args.chunk}: expected an integer ≥ 1")
     print(f"sweep {grid.source}: {grid.size():,} designs ({grid.sample}) of {', '.join(grid.names)}")
     result = sweep.run_sweep(config, G.designs(grid, config), grid.objectives, trace=_trace(args, config),
                              chunk=args.chunk, shard=not args.no_shard, progress=not args.no_progress)
@@ -102,7 +103,6 @@ def cmd_sweep(args, config) -> int:
     print(f"evaluated {result.num_designs:,} designs in {t['groups']} static group(s) on {result.devices} device(s): "
           f"{t['designs_per_s']:,.0f} designs/s after {t['compile_s']:.1f} s of compilation")
     print(f"Pareto front ({', '.join(result.objectives)}): {int(result.pareto.sum())} designs")
-    out = args.out or os.path.join(config.run.out_dir, "sweep")
     paths = write_sweep(out, result, grid, title=f"{config.run.name}: {os.path.basename(grid.source)}",
                         plots_too=not args.no_plots)
     print(f"wrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
@@ -146,9 +146,14 @@ def _axes_dict(grid) -> dict:
 def cmd_optimize(args, config) -> int:
     """Run ``cimjax optimize`` for the resolved ``config``."""
     from cimjax.dse import grid as G
-    from cimjax.dse.optimize import optimize
+    from cimjax.dse.optimize import check_objective, check_constraint, optimize
     from cimjax.report.files import write_optimize
 
+    # Before any work: the objective, every constraint as typed, the output directory.
+    check_objective(args.objective)
+    for c in args.constraints:
+        check_constraint(c)
+    out = fileio.check_output_dir(args.out or os.path.join(config.run.out_dir, "optimize"))
     grid = G.load_grid(args.grid, config)
     res = optimize(config, grid, args.objective, args.constraints, steps=args.steps, starts=args.starts,
                    learning_rate=args.lr, rho=args.rho, grad_mode=args.grad_mode, seed=args.seed,
@@ -161,7 +166,6 @@ def cmd_optimize(args, config) -> int:
     width = max(map(len, res.best))
     for k, v in res.best.items():
         print(f"  {k.ljust(width)} = {v if isinstance(v, str) else format(v, '.5g')}")
-    out = args.out or os.path.join(config.run.out_dir, "optimize")
     paths = write_optimize(out, res, title=f"{config.run.name}: {args.objective}")
     print(f"{res.evaluations:,} evaluations in {res.timing['total_s']:.1f} s; wrote {', '.join(paths)}")
     return 0 if res.feasible else 1

@@ -51,6 +51,7 @@ import numpy as np
 import optax
 
 from cimjax.config import Config, ConfigError
+from cimjax.fileio import parse_number
 from cimjax.dse import params as P
 from cimjax.dse.sensitivity import ppa_function
 from cimjax.dse.sweep import MAXIMISE, METRICS, evaluate, metrics_of, prepare
@@ -77,9 +78,16 @@ class Constraint:
         return max(0.0, float(r) - 1.0) if np.isfinite(r) else math.inf
 
 
-def parse_constraint(text: str, base_metrics: Optional[dict] = None) -> Constraint:
-    """``"area<=2e-5"``, ``"latency<=0.5"``, ``"tops_per_w>=5"`` or relative ``"area<=1.2x"``
-    (× the base design's value)."""
+def check_objective(objective: str) -> None:
+    """Raise :class:`ConfigError` for an unknown objective."""
+    if objective not in OBJECTIVES:
+        raise ConfigError(f"objective {objective!r} is unknown: expected one of {', '.join(OBJECTIVES)}")
+
+
+def check_constraint(text: str) -> tuple[str, bool, float, bool]:
+    """``(metric, upper, value, relative)`` of a constraint as typed, checked without any work
+    (so ``cimjax optimize`` refuses a bad one at once): a known metric, ``<=`` or ``>=``, a finite
+    bound > 0 (a relative one, ``1.2x``, too). Errors quote ``text`` as the user typed it."""
     m = _CONSTRAINT.match(text)
     if not m:
         raise ConfigError(f"constraint {text!r} is invalid: expected METRIC<=VALUE or METRIC>=VALUE "
@@ -87,17 +95,27 @@ def parse_constraint(text: str, base_metrics: Optional[dict] = None) -> Constrai
     name, op, value, rel = m.groups()
     if name not in METRICS:
         raise ConfigError(f"constraint {text!r}: unknown metric {name!r}: expected one of {', '.join(METRICS)}")
-    try:
-        bound = float(value)
-    except ValueError:
-        raise ConfigError(f"constraint {text!r}: {value!r} is not a number") from None
+    bound = parse_number(value)
+    if bound is None:
+        raise ConfigError(f"constraint {text!r}: {value!r} is not a number")
+    if not (math.isfinite(bound) and bound > 0):
+        raise ConfigError(f"constraint {text!r}: the bound {value}{rel} is invalid: expected a finite number > 0"
+                          + (" (times the config's design)" if rel else ""))
+    return name, op == "<=", bound, bool(rel)
+
+
+def parse_constraint(text: str, base_metrics: Optional[dict] = None) -> Constraint:
+    """``"area<=2e-5"``, ``"latency<=0.5"``, ``"tops_per_w>=5"`` or relative ``"area<=1.2x"``
+    (× the base design's value); checked by :func:`check_constraint`."""
+    name, upper, bound, rel = check_constraint(text)
     if rel:
         if base_metrics is None:
             raise ConfigError(f"constraint {text!r}: a relative bound needs the base design's metrics")
         bound *= float(base_metrics[name])
-    if not (np.isfinite(bound) and bound > 0):
-        raise ConfigError(f"constraint {text!r}: the bound must be a finite number > 0, got {bound!r}")
-    return Constraint(name, bound, op == "<=", text)
+        if not (np.isfinite(bound) and bound > 0):
+            raise ConfigError(f"constraint {text!r}: the config's design has {name} = {base_metrics[name]!r}, "
+                              f"so the relative bound is {bound!r}: expected a finite number > 0")
+    return Constraint(name, bound, upper, text)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,8 +185,12 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
     ``constraints`` (strings, :func:`parse_constraint`); see the module docstring. The last
     ``polish_fraction`` of the steps pins the discrete parameters at their nearest valid
     values and refines the continuous ones."""
-    if objective not in OBJECTIVES:
-        raise ConfigError(f"objective {objective!r} is unknown: expected one of {', '.join(OBJECTIVES)}")
+    check_objective(objective)
+    for c in constraints:  # every constraint as typed, before any work
+        check_constraint(c)
+    for name, v in (("learning_rate", learning_rate), ("rho", rho)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v > 0):
+            raise ConfigError(f"optimize: {name} = {v!r}: expected a finite number > 0")
     for name, v, least in (("steps", steps, 1), ("starts", starts, 1), ("inner", inner, 1),
                            ("refine", refine, 0), ("refine_points", refine_points, 3)):
         if isinstance(v, bool) or not isinstance(v, int) or v < least:

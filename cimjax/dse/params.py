@@ -39,8 +39,9 @@ class ParamSpec:
     Attributes:
       name: the name used in grid files and on the command line.
       kind: ``"float"``, ``"int"``, ``"pow2"`` or ``"choice"``.
-      lo, hi: valid range of a numeric parameter (beyond the config's own check, e.g. the
-        estimator's ADC ladder stops at 256 levels); ``lo_open``: ``lo`` excluded.
+      lo, hi: valid range of a numeric parameter: its config field's range (taken from the
+        config's constants where one exists, e.g. ``ADC_BITS_RANGE``; checked equal by
+        ``tests/dse/test_dse_param_ranges.py``); ``lo_open``: ``lo`` excluded.
       choices: the valid strings of a ``choice``.
       log: sample / optimise on a log scale by default.
       knobs: the :data:`cimjax.build.KNOBS` it sets (default: the knob of its own name; empty
@@ -122,13 +123,13 @@ PARAMS: dict[str, ParamSpec] = {
            doc="square sub-array rows = columns"),
         _p("subarray_rows", "pow2", 16, 2048, log=True, unit="cells", read=True, doc="sub-array rows"),
         _p("subarray_cols", "pow2", 16, 2048, log=True, unit="cells", doc="sub-array columns"),
-        _p("adc_bits", "int", 1, 8, unit="bit", read=True,
+        _p("adc_bits", "int", *S.ADC_BITS_RANGE, unit="bit", read=True,
            doc="forward ADC (MLSA) precision, and the AG ADC's while hardware.ag_adc_bits is unset "
-               "(the estimator's ladder stops at 8 bits)"),
-        _p("ag_adc_bits", "int", 1, 8, unit="bit",
-           doc="transposed-read (AG) ADC precision (levelOutputAG = 2^bits; the ladder stops at 8 bits)"),
-        _p("wg_adc_bits", "int", 1, 8, unit="bit",
-           doc="weight-gradient unit's ADC precision (levelOutputWG = 2^bits; the ladder stops at 8 bits)"),
+               "(the MLSA fits hold to 8 bits; beyond, extrapolated)"),
+        _p("ag_adc_bits", "int", *S.ADC_BITS_RANGE, unit="bit",
+           doc="transposed-read (AG) ADC precision (levelOutputAG = 2^bits; fits to 8 bits, then extrapolated)"),
+        _p("wg_adc_bits", "int", *S.ADC_BITS_RANGE, unit="bit",
+           doc="weight-gradient unit's ADC precision (levelOutputWG = 2^bits; fits to 8 bits, then extrapolated)"),
         _p("global_bus_width", "int", 1, 65536, log=True, unit="wires", doc="widest global bus (maxGlobalBusWidth)"),
         _p("cell_bits", "int", 1, 8, unit="bit", read=True, doc="bits per cell (lowered to the weight bits)"),
         _p("columns_per_adc", "pow2", 1, 256, log=True,

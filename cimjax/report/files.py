@@ -20,7 +20,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from cimjax import fileio
 from cimjax.config import atomic_write_text
+from cimjax.errors import InputError
 from cimjax.dse.sweep import MAXIMISE, METRICS, UNITS
 from cimjax.estimate import AREA_BUCKETS, BUCKETS, PHASES
 from cimjax.report import plots
@@ -76,14 +78,16 @@ class EpochCsv:
         self.rows = []
         if not os.path.exists(self.path):
             return
-        with open(self.path) as f:
-            header = next(f, "").strip().split(",")
-            if header != self.header:
-                return  # another layout (e.g. a different network): start afresh
-            for line in f:
-                values = [float(v) for v in line.strip().split(",")]
-                if int(values[0]) < before_epoch:
-                    self.rows.append([int(values[0])] + values[1:])
+        try:  # every cell a number (a diverged run's NaN loss included), naming row and column if not
+            header, rows = fileio.read_csv(self.path, finite=False, what="per-epoch log")
+        except InputError as err:
+            raise InputError(f"{err}; cannot resume from it: repair or delete the file, or start afresh "
+                             f"without --resume") from None
+        if header != self.header:
+            return  # another layout (e.g. a different network): start afresh
+        for values in rows:
+            if int(values[0]) < before_epoch:
+                self.rows.append([int(values[0])] + values[1:])
 
     def append(self, epoch: int, values: Sequence[float]) -> None:
         if len(values) != len(self.header) - 1:
@@ -116,7 +120,9 @@ def neurosim_output_row(est) -> list[float]:
     for p in PHASES:
         ph = getattr(est, p)
         row += [_f(ph.peak_latency), _f(ph.peak_energy)]
-    return row + [_f(est.tops_per_w), _f(est.tops), _f(est.peak_tops_per_w), _f(est.peak_tops)]
+    row += [_f(est.tops_per_w), _f(est.tops), _f(est.peak_tops_per_w), _f(est.peak_tops)]
+    fileio.check_finite(dict(zip(NEUROSIM_OUTPUT_HEADER, row)), "the chip estimate (NeuroSim_Output.csv row)")
+    return row
 
 
 def breakdown_rows(est, layer_names: Sequence[str]) -> list[list]:
@@ -147,6 +153,8 @@ def breakdown_rows(est, layer_names: Sequence[str]) -> list[list]:
     for i, name in enumerate(layer_names):
         rows.append([name] + phase_values(est.layers, i))
     rows.append(["total"] + phase_values(est))
+    fileio.check_finite({f"{r[0]}.{h}": v for r in rows[1:] for h, v in zip(header[1:], r[1:])},
+                        "the chip estimate (breakdown)")
     return rows
 
 
@@ -190,13 +198,19 @@ def write_estimate(out_dir: str, est, layer_names: Sequence[str], images_per_epo
                    title: str) -> list[str]:
     """Write ``estimate.json`` (:func:`estimate_dict` and, under ``"mapping"``, ``mapping``
     of :func:`cimjax.report.mapping.mapping` with the per-layer entries named as the layers),
-    ``estimate_layers.csv`` and ``estimate.png`` into ``out_dir``; return their paths."""
+    ``estimate_layers.csv`` and ``estimate.png`` into ``out_dir``; return their paths.
+
+    Raises:
+      RunError: a figure is not finite (naming it); nothing is written then.
+    """
     os.makedirs(out_dir, exist_ok=True)
     paths = [os.path.join(out_dir, n) for n in ("estimate.json", "estimate_layers.csv", "estimate.png")]
     data = estimate_dict(est, layer_names, images_per_epoch)
     data["mapping"] = {"layers": dict(zip(layer_names, mapping["layers"])), "chip": mapping["chip"]}
+    fileio.check_finite(data, paths[0])  # no estimate is written with a NaN or an infinity
+    rows = breakdown_rows(est, layer_names)
     write_json(paths[0], data)
-    write_csv(paths[1], breakdown_rows(est, layer_names))
+    write_csv(paths[1], rows)
     plots.estimate(paths[2], est, title)
     return paths
 
@@ -241,7 +255,11 @@ def write_sweep(out_dir: str, result, grid, *, title: str = "", plots_too: bool 
     os.makedirs(out_dir, exist_ok=True)
     names = list(result.points)
     header = names + ["group"] + list(METRICS) + ["pareto"]
-    cols = [result.points[k] for k in names] + [result.group] + [result.metrics[k] for k in METRICS]
+    # A design whose metric is not finite (outside the models) is never on the front; its cell is
+    # left empty, so no NaN or infinity is written (sweep.json counts them: finite_fraction).
+    metrics = [np.where(np.isfinite(np.asarray(result.metrics[k], float)), np.asarray(result.metrics[k], float), None)
+               for k in METRICS]
+    cols = [result.points[k] for k in names] + [result.group] + [[("" if v is None else v) for v in m] for m in metrics]
 
     def rows(mask: Optional[np.ndarray] = None):
         idx = range(result.num_designs) if mask is None else np.flatnonzero(mask)
@@ -300,7 +318,9 @@ def write_optimize(out_dir: str, res, *, title: str = "") -> list[str]:
     constraint metrics in the gradient mode) and ``trajectory.png``; return their paths."""
     os.makedirs(out_dir, exist_ok=True)
     paths = [os.path.join(out_dir, n) for n in ("optimize.json", "trajectory.csv", "trajectory.png")]
-    write_json(paths[0], optimize_dict(res))
+    summary = optimize_dict(res)
+    fileio.check_finite({k: summary[k] for k in ("best", "best_metrics", "base_metrics")}, paths[0])
+    write_json(paths[0], summary)
     steps, starts, _ = res.trajectory_x.shape
     cons = [c.metric for c in res.constraints]
     header = ["step", "start"] + list(res.names) + [res.objective] + [f"constraint_{m}" for m in cons]

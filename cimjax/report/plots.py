@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from cimjax import fileio
 from cimjax.dse.pareto import pareto_mask_2d
 from cimjax.dse.sweep import MAXIMISE
 from cimjax.estimate import AREA_BUCKETS, BUCKETS, PHASES
@@ -45,10 +46,17 @@ def figure(width: float, height: float, dpi: int = 110, layout: Optional[str] = 
 
 def save(fig, path: str) -> None:
     """Write ``fig`` as PNG to ``path`` atomically."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = path + f".tmp-{os.getpid()}.png"
-    fig.savefig(tmp)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        fig.savefig(tmp)
+        os.replace(tmp, path)
+    except OSError as err:  # a full disk during the run: name the file, keep what was written
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise fileio.write_failure(path, err) from err
 
 
 def metric_axis(name: str, values) -> tuple[AxisScale, str]:

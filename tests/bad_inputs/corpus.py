@@ -89,7 +89,10 @@ def check(case: Case, tmp_path: Path, capsys, *, inputs: Sequence[Path] = ()) ->
     """
     argv = list(case.prepare(tmp_path)) if case.prepare is not None else [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
     capsys.readouterr()
-    code = main(argv)
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse refuses an argument while parsing: usage + one error line
+        code = exit_.code
     out, err = capsys.readouterr()
     assert code == case.code, f"{case.name}: exit {code}, expected {case.code}\nstdout: {out[-2000:]}\nstderr: {err[-2000:]}"
     assert "Traceback" not in err and "Traceback" not in out, f"{case.name}: traceback\n{err[-3000:]}"

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from cimjax.config import DataConfig
+from cimjax.errors import InputError
 from cimjax.data import (
     DataNotFoundError,
     Dataset,
@@ -288,7 +289,7 @@ def test_cifar10_pickle_refuses_foreign_globals(tmp_path):
     write_cifar(tmp_path, batches, "python", "dir")
     evil = {b"data": collections.OrderedDict(), b"labels": []}
     (tmp_path / cifar10_mod.PYTHON_DIR / "test_batch").write_bytes(pickle.dumps(evil, protocol=2))
-    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+    with pytest.raises(InputError, match="test_batch: damaged CIFAR-10 batch file .UnpicklingError: refusing"):
         load_dataset(DataConfig(name="cifar10", cifar10_source="archive", data_dir=str(tmp_path)))
 
 
