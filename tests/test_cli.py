@@ -9,6 +9,7 @@ import pytest
 from helpers import counting_compiles
 
 from cimjax.cli import main
+from cimjax.trainer import make_keys
 
 
 def test_help_lists_subcommands():
@@ -81,8 +82,11 @@ def test_estimate_prints_vgg8_mapping_and_writes_it_to_json(tmp_path, capsys):
 
 def test_missing_dataset_fails_fast_without_writing(tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["train", "--config", "configs/vgg8_cifar10.py", "--set", f"data.data_dir={tmp_path}",
-                 "--out", str(out), "--no-progress"])
+    make_keys(117)  # the seed's keys compile once per process; nothing else may compile
+    with counting_compiles() as compiles:
+        code = main(["train", "--config", "configs/vgg8_cifar10.py", "--set", f"data.data_dir={tmp_path}",
+                     "--out", str(out), "--no-progress"])
+    assert compiles() == 0  # stopped before any model, step or estimate was compiled
     assert code == 2
     err = capsys.readouterr().err
     assert "CIFAR-10 not found" in err and "cifar-10-python.tar.gz" in err and "Traceback" not in err
