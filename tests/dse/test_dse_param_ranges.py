@@ -7,8 +7,12 @@ import pytest
 from cimjax.config import ConfigError, apply_overrides, load_config
 from cimjax.dse import params as P
 
-# a base where every range end is reachable (columns_per_adc up to 256 needs 256+ columns)
-BASE = apply_overrides(load_config("configs/quickstart.py"), ["hardware.subarray_cols=2048"])
+# a base where every range end is reachable: columns_per_adc up to 256 needs 256+ columns,
+# ag_rows_per_adc 256 needs 256+ rows, wg_rows_per_adc 256 needs a 256+-column WG sub-array
+BASE = apply_overrides(
+    load_config("configs/quickstart.py"),
+    ["hardware.subarray_cols=2048", "hardware.subarray_rows=2048", "hardware.wg_subarray_cols=2048"],
+)
 NUMERIC = [(name, field) for name, s in P.PARAMS.items() if s.numeric for field in s.fields]
 
 
