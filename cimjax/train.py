@@ -21,6 +21,7 @@ from cimjax import build as build_lib
 from cimjax import data as data_lib
 from cimjax import fileio
 from cimjax import optim as optim_lib
+from cimjax import parallel as parallel_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, load_config, save_config
 from cimjax.config.schema import SECTIONS
@@ -216,12 +217,14 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     _check_resume(config, resume)
     ds = data_lib.load_dataset(config.data, key=keys.data)
     n_steps = _check_data(config, ds)
+    parallel = parallel_lib.resolve(config.run.data_parallel, {
+        "data.batch_size": config.data.batch_size, "data.eval_batch_size": config.data.eval_batch_size})
     out = config.run.out_dir
     _prepare_out_dir(config, resume, log)
     save_config(config, os.path.join(out, "config.json"))
     log(f"data: {ds.description}")
     input_shape = tuple(int(s) for s in ds.train_images.shape[1:])
-    trainer = Trainer(config, input_shape, n_steps, keys)
+    trainer = Trainer(config, input_shape, n_steps, keys, parallel)
     n_params = sum(int(np.prod(p.shape)) for p in jax.tree.leaves(trainer.initial_state.params))
     log(f"model: {config.model.name} width {config.model.width:g}, {n_params:,} weights; "
         f"optimizer: {config.train.optimizer}; device: {config.device.name}")
@@ -232,6 +235,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
     restored = ckpt.restore_newest(state, log=log) if resume else None
     if restored is not None:
         state, step = restored
+        state = parallel.replicate(state)
         log(f"resumed from step {step} (epoch {step // n_steps})")
     for f in logs.values():  # cut back to the checkpoint (rows of later epochs are redone)
         f.load(before_epoch=int(state.step) // n_steps)
@@ -264,6 +268,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
                     break
                 if i < offset:
                     continue
+                batch = parallel.shard(batch)
                 with stop.critical():  # a signal is held until the new state is assigned
                     state, loss, health = trainer.train_step_checked(state, batch, health)
                 bar.update(1)
@@ -333,6 +338,7 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
         "seconds": time.perf_counter() - t0,
         "seconds_per_epoch": epoch_times,
         "device": jax.devices()[0].device_kind,
+        "data_parallel_devices": parallel.n,
         "num_weights": n_params,
         "input_shape": list(input_shape),
     }

@@ -10,7 +10,7 @@ or global step. The :class:`Trainer` holds the static pieces of a run and its ji
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +25,7 @@ from cimjax import optim as optim_lib
 from cimjax import trace as trace_lib
 from cimjax.config import Config, ConfigError
 from cimjax.hw.network import network_layers
+from cimjax.parallel import DataParallel
 
 PyTree = Any
 
@@ -86,8 +87,11 @@ def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> op
 class Trainer:
     """Holds the static pieces of a run (model graph, optimiser, jitted steps)."""
 
-    def __init__(self, config: Config, input_shape: tuple[int, int, int], n_steps_per_epoch: int, keys: Keys):
+    def __init__(self, config: Config, input_shape: tuple[int, int, int], n_steps_per_epoch: int, keys: Keys,
+                 parallel: Optional[DataParallel] = None):
         self.config = config
+        # Where the arrays live: one device, or a batch-sharded mesh (run.data_parallel).
+        self.parallel = parallel if parallel is not None else DataParallel()
         model = nn_lib.create_model(config.model, config.quant, input_shape, rngs=nnx.Rngs(params=keys.init),
                                     arrays=nn_lib.layer_arrays(config))
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
@@ -95,10 +99,10 @@ class Trainer:
         self.layer_names = tuple(model.layer_names)
         self.layers = tuple(network_layers(config.model, input_shape))
         n_layers = len(self.layer_names)
-        self.initial_state = TrainState(
+        self.initial_state = self.parallel.replicate(TrainState(
             jnp.zeros((), jnp.int32), params, self.tx.init(params),
             jnp.zeros((2, n_layers), jnp.float32), jnp.zeros((4, n_layers), jnp.float32),
-        )
+        ))
         self.loss = nn_lib.loss_fn(config.model.loss)
         self.step_key = keys.step
         self.kernels = {n: getattr(getattr(model, n), "kernel_size", None) for n in self.layer_names}
@@ -222,7 +226,7 @@ class Trainer:
                     "image": np.concatenate([batch["image"], np.zeros((pad,) + batch["image"].shape[1:], np.float32)]),
                     "label": np.concatenate([batch["label"], np.zeros((pad,), np.int32)]),
                 }
-            loss, corr = self.eval_step(params, batch, mask)
+            loss, corr = self.eval_step(params, self.parallel.shard(batch), self.parallel.shard(mask))
             total_loss += float(loss)
             correct += int(corr)
         return total_loss / max(1, -(-n // bs)), 100.0 * correct / n

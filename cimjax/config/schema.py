@@ -249,18 +249,24 @@ class RunConfig:
       estimate_each_epoch: after every epoch, estimate the chip (``hardware``) with the
         epoch's trace and append a ``NeuroSim_Output.csv`` row and a breakdown file, as
         NeuroSim does (costs one estimator compile per run, tens of seconds on a CPU).
+      data_parallel: local JAX devices the batch is split over (``cimjax.parallel``): 1 = one
+        device (default), 0 = every local device, n = the first n; the state is replicated.
+        ``data.batch_size`` and ``data.eval_batch_size`` must be multiples of the count
+        (checked when the run starts, since the count is the host's). [0, 4096].
     """
 
     seed: int = 117
     out_dir: str = "runs/default"
     name: str = "default"
     estimate_each_epoch: bool = True
+    data_parallel: int = 1
 
     def __post_init__(self):
         v.check_int("run.seed", self.seed, 0, 2**32 - 1)
         v.check_str("run.out_dir", self.out_dir)
         v.check_str("run.name", self.name)
         v.check_bool("run.estimate_each_epoch", self.estimate_each_epoch)
+        v.check_int("run.data_parallel", self.data_parallel, 0, 4096)
 
 
 @v.frozen
