@@ -126,3 +126,37 @@ def test_sharded_run_checkpoints_and_resumes_like_one_device(tmp_path):
     for a, b in zip(r["one"], r["two"]):
         assert b["accuracy"] == a["accuracy"]
         assert abs(b["loss"] - a["loss"]) <= 1e-5 * abs(a["loss"])
+
+
+MAP_CHILD = textwrap.dedent(r"""
+    import json
+    import jax, numpy as np
+    from cimjax.config import Config, DataConfig, DeviceConfig, ModelConfig, RunConfig, TrainConfig
+    from cimjax.dse import device_map as dm
+
+    cfg = Config(
+        data=DataConfig(name="synthetic", image_shape=(8, 8, 1), synthetic_train_size=160, synthetic_test_size=40,
+                        batch_size=40, eval_batch_size=40),
+        model=ModelConfig(name="mlp", hidden=16), device=DeviceConfig(name="fefet_hzo"),
+        train=TrainConfig(epochs=1, steps_per_epoch=4, lr_decay_epochs=()),
+        run=RunConfig(seed=5, estimate_each_epoch=False))
+    settings = {"nl_ltp": [1.75, 3.0, 0.0], "nl_ltd": [1.46, -3.0, 0.0], "max_level": [32, 64, 16],
+                "c2c_sigma": [0.003, 0.02, 0.0], "d2d_sigma": [0.0, 0.5, 0.0]}
+    out = {}
+    for shard in (False, True):
+        r = dm.run_device_map(cfg, settings, seeds=(0,), chunk=3, include_ideal=False, shard=shard, progress=False)
+        out[str(shard)] = dict(acc=r.accuracy.tolist(), trace=np.asarray(r.trace).tolist(),
+                               size=r.timing["chunks"][0]["size"], devices=r.timing["devices"])
+    print("RESULT " + json.dumps(out))
+""")
+
+
+@pytest.mark.slow  # two vmapped training compiles, about a minute on the 2-core VM
+def test_device_map_members_split_over_two_devices():
+    import numpy as np
+
+    r = _child(MAP_CHILD)
+    assert r["True"]["devices"] == 2 and r["False"]["devices"] == 1
+    assert r["False"]["size"] == 3 and r["True"]["size"] == 3  # 3 members, padded to 4 only inside
+    assert r["True"]["acc"] == r["False"]["acc"]
+    np.testing.assert_allclose(r["True"]["trace"], r["False"]["trace"], rtol=1e-6)

@@ -34,6 +34,7 @@ from cimjax import trace as trace_lib
 from cimjax.config import Config
 from cimjax.dse.device_grid import DEVICE_PARAMS, DeviceGrid, check_seeds, check_settings, concat_grids
 from cimjax.dse.device_train import batched_program, setup_for
+from cimjax.parallel import DataParallel
 
 
 @dataclasses.dataclass
@@ -134,6 +135,7 @@ def run_device_map(
     vary_init: bool = True,
     bits_from_levels: bool = False,
     keep_params: bool = False,
+    shard: bool = True,
     progress: bool = True,
     log=print,
 ) -> DeviceMapResult:
@@ -158,6 +160,9 @@ def run_device_map(
         value, one compile per group. The ideal baseline keeps the config's bits. Off: every
         member uses the config's bits (``max_level`` then only sets the pulse arithmetic).
       keep_params: keep every member's final parameters (``result.params[i][j]``).
+      shard: split each chunk's members over every local JAX device when there are several
+        (:mod:`cimjax.parallel`; a chunk is padded to a multiple of the device count). Each member
+        runs the same program on one device, so the numbers do not depend on the sharding.
       progress: log each chunk.
       log: where progress lines go.
 
@@ -198,6 +203,7 @@ def run_device_map(
     loss = np.zeros((n_set, n_seed, base_setup.epochs))
     trace = np.zeros((n_set, n_seed, len(trace_lib.Trace._fields), n_layers))
     dtype = jnp.result_type(float)
+    par = DataParallel(jax.local_devices()) if shard else DataParallel()
     if progress:
         log(f"device map: {n_set} settings × {n_seed} seeds = {len(members)} members, {base_setup.total_steps} "
             f"steps each ({base_setup.epochs} epochs × {base_setup.steps_per_epoch}), chunks of ≤ {chunk}"
@@ -207,12 +213,16 @@ def run_device_map(
         return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
 
     def run_chunk(setup, fn, rows, size):
-        """rows: list of (dev dict, seed); padded to ``size`` with the last row."""
+        """rows: list of (dev dict, seed); padded to ``size`` (rounded up to a multiple of the
+        device count) with the last row; the members are split over the devices."""
+        size = -(-size // par.n) * par.n
         pad = rows + [rows[-1]] * (size - len(rows))
         params0 = stack([setup.seed_params(s, vary_init) for _, s in pad])
         dev = {k: jnp.asarray([d[k] for d, _ in pad], jnp.int32 if k == "max_level" else dtype) for k in DEVICE_PARAMS}
         keys = jnp.stack([setup.member_keys(s, vary_init)[1] for _, s in pad])
-        out = jax.device_get(fn(params0, dev, keys, setup.data, jnp.asarray(setup.test_images[0])))
+        params0, dev, keys = par.shard((params0, dev, keys))
+        data, image = par.replicate((setup.data, jnp.asarray(setup.test_images[0])))
+        out = jax.device_get(fn(params0, dev, keys, data, image))
         return [jax.tree.map(lambda x: np.asarray(x)[: len(rows)], o) for o in out]
 
     chunks = []
@@ -258,7 +268,7 @@ def run_device_map(
     rate = (sum(c["size"] for c in steady) * base_setup.total_steps / sum(c["seconds"] for c in steady)
             if steady else None)
     timing = {"total_s": total, "train_s": sum(c["seconds"] for c in chunks), "ideal_s": t_ideal,
-              "members": len(members), "chunks": chunks, "member_steps_per_s_compiled": rate}
+              "members": len(members), "chunks": chunks, "member_steps_per_s_compiled": rate, "devices": par.n}
     info = {"data": base_setup.description, "model": dataclasses.asdict(config.model),
             "quant": dataclasses.asdict(config.quant), "train": dataclasses.asdict(config.train),
             "c2c_mode": config.device.c2c_mode, "seed": config.run.seed, "vary_init": vary_init,
