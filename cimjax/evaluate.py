@@ -66,6 +66,7 @@ from cimjax.config import Config, ConfigError, apply_overrides, load_config, rep
 from cimjax.config.io import _split_key
 from cimjax.hw.network import network_layers
 from cimjax.nn import wage
+from cimjax.parallel import DataParallel
 from cimjax.report.files import write_evaluate
 from cimjax.report.tables import evaluate_table
 
@@ -226,11 +227,15 @@ class _StaticEvaluator:
         return rows
 
 
-def _run_group(ev: _StaticEvaluator, params, traced: list[tuple], ds, bs: int, vmap_size: int, bar) -> list[dict]:
-    """Accuracy, loss and summed counts of every traced ``(σ, t, seed)`` of one static setting."""
+def _run_group(ev: _StaticEvaluator, params, traced: list[tuple], ds, bs: int, vmap_size: int, bar,
+               par: Optional[DataParallel] = None) -> list[dict]:
+    """Accuracy, loss and summed counts of every traced ``(σ, t, seed)`` of one static setting
+    (the settings of a pass split over ``par``'s devices, padded to a multiple of their count)."""
+    par = par or DataParallel()
     images, labels = ds.test_images, ds.test_labels
     n = len(labels)
-    size = min(vmap_size, len(traced))
+    size = -(-min(vmap_size, len(traced)) // par.n) * par.n
+    params = par.replicate(params)
     results: list[dict] = []
     for c0 in range(0, len(traced), size):
         chunk = traced[c0:c0 + size]
@@ -238,6 +243,7 @@ def _run_group(ev: _StaticEvaluator, params, traced: list[tuple], ds, bs: int, v
         sigmas = jnp.asarray([s for s, _, _ in padded], jnp.float32)
         times = jnp.asarray([t for _, t, _ in padded], jnp.float32)
         rest = jax.tree.map(lambda *xs: jnp.stack(xs), *[ev.rests[seed] for _, _, seed in padded])
+        rest, sigmas, times = par.shard((rest, sigmas, times))
         sums: dict[str, np.ndarray] = {}
         n_batches = 0
         for batch in data_lib.iterate_batches(images, labels, bs, key=None, drop_remainder=False):
@@ -274,6 +280,7 @@ def evaluate_run(
     out_dir: Optional[str] = None,
     *,
     vmap_size: int = 8,
+    shard: bool = True,
     progress: bool = True,
     log=print,
 ) -> dict[str, Any]:
@@ -287,6 +294,8 @@ def evaluate_run(
         :data:`cimjax.dse.params.PARAMS` that changes the read, or its config field.
       out_dir: output directory (default ``run_dir/evaluate``).
       vmap_size: most traced settings read in one vmapped pass.
+      shard: split each pass's settings over every local JAX device when there are several
+        (:mod:`cimjax.parallel`); each setting runs on one device, so the numbers do not change.
       progress: show a tqdm bar.
       log: where the table goes.
 
@@ -341,15 +350,16 @@ def evaluate_run(
     passes = 1 + sum(-(-len(ix) // vmap_size) for ix in groups.values())
     bar = tqdm(total=passes * n_batches, desc="evaluate", unit="batch", disable=not progress, leave=False)
     t0 = time.perf_counter()
+    par = DataParallel(jax.local_devices()) if shard else DataParallel()
     ev = _StaticEvaluator(base, input_shape, [base.run.seed], with_stats=True)
-    base_res = _run_group(ev, params, [traced_of(base)], ds, bs, 1, bar)[0]
+    base_res = _run_group(ev, params, [traced_of(base)], ds, bs, 1, bar, par)[0]
     trace = ev.trace_rows(base_res.pop("sums"), n) if ev.hw else []
     results: list[Optional[dict]] = [None] * len(configs)
     for static, idx in groups.items():
         bar.set_postfix_str(", ".join(f"{f}={settings[idx[0]][f]}" for f in fields if f not in TRACED))
         traced = [traced_of(configs[i]) for i in idx]
         ev = _StaticEvaluator(static, input_shape, sorted({t[2] for t in traced}), with_stats=False)
-        for i, r in zip(idx, _run_group(ev, params, traced, ds, bs, vmap_size, bar)):
+        for i, r in zip(idx, _run_group(ev, params, traced, ds, bs, vmap_size, bar, par)):
             r.pop("sums")
             results[i] = {**settings[i], **r}
     bar.close()

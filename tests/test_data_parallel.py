@@ -160,3 +160,35 @@ def test_device_map_members_split_over_two_devices():
     assert r["False"]["size"] == 3 and r["True"]["size"] == 3  # 3 members, padded to 4 only inside
     assert r["True"]["acc"] == r["False"]["acc"]
     np.testing.assert_allclose(r["True"]["trace"], r["False"]["trace"], rtol=1e-6)
+
+
+EVAL_CHILD = textwrap.dedent(r"""
+    import json, sys
+    from cimjax import train
+    from cimjax.config import apply_overrides, load_config
+    from cimjax.evaluate import evaluate_run
+
+    tmp = sys.argv[1]
+    cfg = apply_overrides(load_config("configs/synthetic_smoke.py"), [
+        "run.estimate_each_epoch=false", "train.epochs=1", f"run.out_dir={tmp}/run"])
+    train.train_and_evaluate(cfg, log=lambda *a: None, progress=False)
+    out = {}
+    for shard in (False, True):
+        r = evaluate_run(f"{tmp}/run", sweeps=["adc_bits=3,6", "variation_sigma=0,0.1,0.2"],
+                         out_dir=f"{tmp}/ev{shard}", shard=shard, progress=False, log=lambda *a: None)
+        out[str(shard)] = [(x["accuracy"], x["test_loss"]) for x in r["results"]]
+    print("RESULT " + json.dumps(out))
+""")
+
+
+@pytest.mark.slow  # a short training and two evaluations, about a minute on the 2-core VM
+def test_evaluate_settings_split_over_two_devices(tmp_path):
+    import numpy as np
+
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
+    proc = subprocess.run([sys.executable, "-c", EVAL_CHILD, str(tmp_path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads([x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1][len("RESULT "):])
+    assert len(r["True"]) == 6
+    np.testing.assert_allclose(r["True"], r["False"], rtol=1e-5)
