@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
 from typing import NamedTuple, Optional
 
 import jax
@@ -43,7 +44,8 @@ def _need(model: str, name: str, ok: bool, value, what: str) -> None:
 
 
 def _finite(model: str, name: str, value: float) -> None:
-    _need(model, name, isinstance(value, (int, float)) and math.isfinite(value), value, "must be a finite number")
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    _need(model, name, ok, value, "must be a finite number")
 
 
 def _nonneg(model: str, name: str, value: float) -> None:
@@ -110,7 +112,7 @@ class LinearStep:
         _nonneg(m, "gamma_down_dtod", self.gamma_down_dtod)
         if self.bound_reference is not None:
             ref = self.bound_reference
-            ok = len(ref) == 2 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in ref)
+            ok = len(ref) == 2 and all(isinstance(v, numbers.Real) and math.isfinite(v) for v in ref)
             _need(m, "bound_reference", ok and ref[0] < 0.0 < ref[1], ref, "must be (w_min < 0, w_max > 0)")
             object.__setattr__(self, "bound_reference", (float(ref[0]), float(ref[1])))
 

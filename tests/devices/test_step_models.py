@@ -546,6 +546,15 @@ def test_bad_parameters_raise_naming_the_field(make, field):
         make()
 
 
+def test_numpy_scalars_and_lists_are_accepted():
+    assert NeuroSimStep(np.float32(1.0), -1.0, np.int64(32)).max_level == 32
+    m = PiecewiseStep([1.0, 2.0], [2.0, 1.0])
+    assert m.piecewise_up == (1.0, 2.0)
+    hash(m)
+    with pytest.raises(ValueError, match=r"\.gamma_up = "):
+        LinearStep(gamma_up=True)
+
+
 def test_models_are_hashable_static_arguments():
     for model in MODEL_CASES.values():
         hash(noisy_device(model))
