@@ -17,3 +17,37 @@ from cimjax.devices.nonlinear import (
     sample_d2d_a as sample_d2d_a,
     weight_from_pulses as weight_from_pulses,
 )
+from cimjax.devices.protocol import (
+    Cells as Cells,
+    ConstantStep as ConstantStep,
+    PulsedDevice as PulsedDevice,
+    SoftBounds as SoftBounds,
+    StepModel as StepModel,
+    apply_pulses as apply_pulses,
+    expected_step as expected_step,
+    pulse as pulse,
+    read as read,
+    sample_cells as sample_cells,
+)
+from cimjax.devices.steps import (
+    MODELS as MODELS,
+    ExpShape as ExpShape,
+    ExpStep as ExpStep,
+    LinearShape as LinearShape,
+    LinearStep as LinearStep,
+    NeuroSimShape as NeuroSimShape,
+    NeuroSimStep as NeuroSimStep,
+    PiecewiseShape as PiecewiseShape,
+    PiecewiseStep as PiecewiseStep,
+    PowShape as PowShape,
+    PowStep as PowStep,
+    symmetry_point as symmetry_point,
+    with_symmetry_reference as with_symmetry_reference,
+)
+from cimjax.devices.aihwkit_presets import (
+    PULSED_PRESET_NAMES as PULSED_PRESET_NAMES,
+    PULSED_PRESETS as PULSED_PRESETS,
+    PulsedPreset as PulsedPreset,
+    neurosim_pulsed_device as neurosim_pulsed_device,
+    pulsed_preset as pulsed_preset,
+)

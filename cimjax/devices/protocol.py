@@ -20,7 +20,11 @@ Conventions follow aihwkit's pulsed devices (``PulsedDevice`` and the step model
 about ``[−1, 1]``, ``dw_min`` in weight units, ``dw_min_dtod`` / ``up_down_dtod`` /
 ``w_min_dtod`` / ``w_max_dtod`` relative device-to-device spreads (Gaussian, one draw per cell),
 ``dw_min_std`` the cycle-to-cycle spread of a step relative to the step. ``up_down`` sets the
-asymmetry: ``scale_up = (1 + up_down)``, ``scale_down = (1 − up_down)`` (aihwkit's convention).
+asymmetry one-sidedly, as aihwkit's C++ ``PulsedRPUDevice::populate`` does (its Python docstring's
+``1 ± up_down`` is not what it computes): ``up_down > 0`` shrinks the down step,
+``scale_up = 1``, ``scale_down = 1 − up_down``; ``up_down < 0`` shrinks the up step,
+``scale_up = 1 + up_down``, ``scale_down = 1``; the d2d term ``r = up_down_dtod·ξ`` is added to
+the up scale and subtracted from the down scale, and both are folded to their absolute value.
 
 Everything here is pure ``jax.numpy``, written for one cell, and never imports Flax or the
 experiment config. Valid range: the parameter ranges checked in :meth:`PulsedDevice.__post_init__`.
@@ -62,8 +66,8 @@ class Cells(NamedTuple):
     """One device draw per cell (every field broadcasts with the weight array)."""
 
     dw_min: Array  # step size per cell, weight units (d2d applied)
-    scale_up: Array  # (1 + up_down) per cell
-    scale_down: Array  # (1 − up_down) per cell
+    scale_up: Array  # up-step scale per cell (1 + min(up_down, 0) + r, one-sided; see module doc)
+    scale_down: Array  # down-step scale per cell (1 − max(up_down, 0) − r)
     w_min: Array  # lower bound per cell (< 0)
     w_max: Array  # upper bound per cell (> 0)
     alive: Array  # bool: False = dead (stuck) device, never moves
@@ -87,9 +91,18 @@ class PulsedDevice:
         piecewise, NeuroSim's exponential curve).
       dw_min: mean step of one pulse at the symmetry point, weight units (> 0).
       dw_min_dtod: device-to-device σ of ``dw_min``, relative (≥ 0).
-      dw_min_std: cycle-to-cycle σ of each step, relative to the step (≥ 0).
-      up_down: asymmetry; ``scale_up = 1 + up_down``, ``scale_down = 1 − up_down`` (in (−1, 1)).
-      up_down_dtod: device-to-device σ of ``up_down`` (absolute, ≥ 0).
+      dw_min_dtod_log_normal: draw ``dw_min`` log-normally, ``dw_min·e^(dw_min_dtod·ξ)``, instead
+        of ``dw_min·|1 + dw_min_dtod·ξ|`` (aihwkit's ``dw_min_dtod_log_normal``; the measured
+        ReRAM-array presets use it).
+      dw_min_std: cycle-to-cycle σ of each step (≥ 0): relative to the step itself with
+        ``mult_noise`` (the default), relative to the cell's ``dw_min·scale`` otherwise.
+      mult_noise: multiplicative step noise ``step·(1 + dw_min_std·ξ)`` (True) or additive
+        ``step + dw_min·scale·dw_min_std·ξ`` (False; aihwkit's ``mult_noise=False``, used by the
+        soft-bounds-reference, capacitor and ReRAM-array presets). Identical for a constant step.
+      up_down: asymmetry in (−1, 1), one-sided (module docstring): ``up_down > 0`` gives
+        ``scale_down = 1 − up_down``, ``up_down < 0`` gives ``scale_up = 1 + up_down``.
+      up_down_dtod: device-to-device σ of the up/down asymmetry (absolute, ≥ 0): ``+r`` on the up
+        scale, ``−r`` on the down scale.
       w_min, w_max: nominal bounds (``w_min < 0 < w_max``).
       w_min_dtod, w_max_dtod: device-to-device σ of the bounds, relative to them (≥ 0).
       dead_fraction: fraction of cells that never move (stuck), in [0, 1].
@@ -111,6 +124,8 @@ class PulsedDevice:
     dead_fraction: float = 0.0
     reference_std: float = 0.0
     reference_mean: float = 0.0
+    dw_min_dtod_log_normal: bool = False
+    mult_noise: bool = True
 
     def __post_init__(self):
         if not isinstance(self.model, StepModel):
@@ -139,9 +154,13 @@ class PulsedDevice:
 def sample_cells(device: PulsedDevice, key: Array, shape: tuple[int, ...], dtype=None) -> Cells:
     """Draw every cell's device parameters (d2d spreads, dead cells, reference offsets).
 
-    Spreads are Gaussian and relative as documented on :class:`PulsedDevice`; ``dw_min`` and the
-    bounds are kept positive in magnitude (a draw below 0 is folded to its absolute value, as
-    aihwkit does for ``dw_min``); a ``w_min`` draw stays below 0 and a ``w_max`` draw above 0.
+    Spreads are Gaussian and relative as documented on :class:`PulsedDevice` (``dw_min``
+    optionally log-normal); ``dw_min``, the scales and the bounds are kept positive in magnitude
+    (a draw below 0 is folded to its absolute value, as aihwkit's ``enforce_consistency`` does);
+    a ``w_min`` draw stays below 0 and a ``w_max`` draw above 0. The up/down scales follow
+    aihwkit's one-sided convention (module docstring); aihwkit adds the d2d gain and the
+    asymmetry (``dw_min·(gain + bias ± r)``) where this multiplies them
+    (``dw_min·gain·(1 + bias ± r)``), the same to first order in the spreads.
     """
     dtype = jnp.dtype(jnp.result_type(float) if dtype is None else dtype)
     shape = tuple(int(n) for n in shape)
@@ -150,16 +169,21 @@ def sample_cells(device: PulsedDevice, key: Array, shape: tuple[int, ...], dtype
     def normal(k):
         return jax.random.normal(k, shape, dtype)
 
-    dw = device.dw_min * jnp.abs(1.0 + device.dw_min_dtod * normal(k_dw))
-    ud = jnp.clip(device.up_down + device.up_down_dtod * normal(k_ud), -0.999, 0.999)
+    if device.dw_min_dtod_log_normal:
+        dw = device.dw_min * jnp.exp(device.dw_min_dtod * normal(k_dw))
+    else:
+        dw = device.dw_min * jnp.abs(1.0 + device.dw_min_dtod * normal(k_dw))
+    r = device.up_down_dtod * normal(k_ud)
+    up_bias = min(device.up_down, 0.0)
+    down_bias = -max(device.up_down, 0.0)
     w_min = device.w_min * jnp.abs(1.0 + device.w_min_dtod * normal(k_lo))
     w_max = device.w_max * jnp.abs(1.0 + device.w_max_dtod * normal(k_hi))
     alive = jax.random.uniform(k_dead, shape, dtype) >= device.dead_fraction
     reference = device.reference_mean + device.reference_std * normal(k_ref)
     return Cells(
         dw_min=dw.astype(dtype),
-        scale_up=(1.0 + ud).astype(dtype),
-        scale_down=(1.0 - ud).astype(dtype),
+        scale_up=jnp.abs(1.0 + up_bias + r).astype(dtype),
+        scale_down=jnp.abs(1.0 + down_bias - r).astype(dtype),
         w_min=w_min.astype(dtype),
         w_max=w_max.astype(dtype),
         alive=alive,
@@ -180,12 +204,18 @@ def expected_step(device: PulsedDevice, cells: Cells, w: Array, direction: Array
 def pulse(device: PulsedDevice, cells: Cells, w: Array, direction: Array, key: Array) -> Array:
     """Apply at most one pulse to every cell: ``direction`` ∈ {−1, 0, +1} per cell (broadcasts).
 
-    The step is ``expected_step·(1 + dw_min_std·ξ)``, then the weight is clipped to the cell's
-    bounds. Cells with direction 0 and dead cells return ``w`` exactly.
+    The step is ``expected_step·(1 + dw_min_std·ξ)`` (``mult_noise``) or
+    ``expected_step + sign·dw_min·scale·dw_min_std·ξ`` (additive), then the weight is clipped to
+    the cell's bounds. Cells with direction 0 and dead cells return ``w`` exactly.
     """
     dw = expected_step(device, cells, w, direction)
     if device.dw_min_std > 0.0:
-        dw = dw * (1.0 + device.dw_min_std * jax.random.normal(key, jnp.shape(dw), dw.dtype))
+        xi = jax.random.normal(key, jnp.shape(dw), dw.dtype)
+        if device.mult_noise:
+            dw = dw * (1.0 + device.dw_min_std * xi)
+        else:
+            scale = jnp.where(direction > 0, cells.scale_up, cells.scale_down)
+            dw = dw + jnp.sign(direction) * cells.dw_min * scale * device.dw_min_std * xi
     moved = jnp.clip(w + dw, cells.w_min, cells.w_max)
     return jnp.where((direction != 0) & cells.alive, moved, w)
 
