@@ -86,13 +86,14 @@ EMA_MOMENTUM = 0.99
 
 
 def _range(name: str, value, lo, hi, *, lo_open=False, integer=False) -> None:
-    if integer and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValueError(f"algorithm.{name} = {value!r} must be an integer in [{lo}, {hi}]")
-    if not integer and not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise ValueError(f"algorithm.{name} = {value!r} must be a number in {'(' if lo_open else '['}{lo}, {hi}]")
+    """A ValueError naming ``algorithm.<name>`` and its range unless ``value`` lies in it."""
+    bracket = "(" if lo_open else "["
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        kind = "an integer" if integer else "a number"
+        raise ValueError(f"algorithm.{name} = {value!r} must be {kind} in {bracket}{lo}, {hi}]")
     ok = (value > lo if lo_open else value >= lo) and value <= hi
     if not ok:
-        raise ValueError(f"algorithm.{name} = {value!r} is outside {'(' if lo_open else '['}{lo}, {hi}]")
+        raise ValueError(f"algorithm.{name} = {value!r} is outside {bracket}{lo}, {hi}]")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +147,8 @@ class AnalogAlgorithm:
         _range("agad_z", self.agad_z, 0.0, 1e3)
         _range("gamma", self.gamma, 0.0, 1e3)
         if self.name == "agad" and self.in_chop_prob == 0.0:
-            raise ValueError("algorithm.in_chop_prob = 0.0 is outside (0, 1] for 'agad' (the period is 1/in_chop_prob)")
+            raise ValueError("algorithm.in_chop_prob = 0.0 is outside (0, 1] for 'agad' "
+                             "(the period is 1/in_chop_prob)")
 
     @staticmethod
     def defaults(name: str, **changes) -> "AnalogAlgorithm":
@@ -298,7 +300,8 @@ def init_state(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[
     if alg.name == "agad":
         z = jnp.zeros_like(w0)
         # var_prev < 0 marks "no previous period yet" (no transfer at the first switch).
-        agad = AgadStats(z, z, jnp.zeros(w0.shape[1], w0.dtype), jnp.zeros(w0.shape[1], jnp.int32), z, z - 1.0)
+        n_in = w0.shape[1]
+        agad = AgadStats(z, z, jnp.zeros(n_in, w0.dtype), jnp.zeros(n_in, jnp.int32), z, z - 1.0)
     n_in = w0.shape[1]
     if alg.name in ("cttv2",) and alg.in_chop_prob > 0:
         chop = jnp.where(jax.random.bernoulli(k_chop, 0.5, (n_in,)), 1.0, -1.0).astype(w0.dtype)
@@ -509,7 +512,8 @@ def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Option
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)), state.count)
     state = state._replace(x_ema=x_ema, d_ema=jnp.ones_like(state.d_ema))
     lam = _fast_lr(alg, state, x_ema, 1.0)
-    a = _pulse_matrix(alg, device_a, state.cells_a, state.a, -lam * grad * state.chop[None, :], state.eps_a, k_upd)
+    update = -lam * grad * state.chop[None, :]
+    a = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
     return _after_update(alg, device_c, state, a, k_tr)
 
 
@@ -536,11 +540,13 @@ def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
     """
     if alg.update_mode == "stochastic":
         raise ValueError("algorithm.update_mode = 'stochastic' is not available in analog_optimizer "
-                         "(it needs the (x, d) vectors; use step()); use one of ('deterministic', 'expected')")
+                         "(it needs the (x, d) vectors; use step()); use one of "
+                         "('deterministic', 'expected')")
 
     def init_fn(params):
         leaves, treedef = jax.tree.flatten(params)
-        states = [init_state(alg, device_c, device_a, jax.random.fold_in(key, i), p) for i, p in enumerate(leaves)]
+        states = [init_state(alg, device_c, device_a, jax.random.fold_in(key, i), p)
+                  for i, p in enumerate(leaves)]
         return AnalogOptState(jax.tree.unflatten(treedef, states))
 
     def update_fn(grads, state, params=None):

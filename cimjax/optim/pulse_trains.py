@@ -154,7 +154,9 @@ def counts_from_update(update: Array, dw_min, bl: int, mode: str) -> Array:
     if mode == "stochastic":
         raise ValueError("update_mode = 'stochastic' needs the (x, d) vectors; from a gradient matrix "
                          "use one of ('deterministic', 'expected')")
-    return deterministic_counts(update, dw_min, bl) if mode == "deterministic" else mean_counts(update, dw_min, bl)
+    if mode == "deterministic":
+        return deterministic_counts(update, dw_min, bl)
+    return mean_counts(update, dw_min, bl)
 
 
 def apply_counts(device: PulsedDevice, cells: Cells, w: Array, n: Array, key: Array, *,

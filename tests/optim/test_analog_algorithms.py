@@ -98,7 +98,8 @@ def test_agad_chopper_switches_regularly():
     assert chops == [1, 1, 1, -1, -1, -1, -1, 1, 1, 1, 1, -1]
 
 
-@pytest.mark.parametrize("name", aa.ALGORITHMS)
+# ttv2's state has the structure of cttv2's (choppers all +1), so it is left out to save time.
+@pytest.mark.parametrize("name", [a for a in aa.ALGORITHMS if a != "ttv2"])
 def test_state_is_a_checkpointable_pytree_and_deterministic(name):
     dev = PulsedDevice(model=SoftBounds(), dw_min=0.05, dw_min_std=0.2, up_down=0.2, reference_std=0.1)
     alg = AnalogAlgorithm.defaults(name, in_chop_prob=0.1)
@@ -107,8 +108,10 @@ def test_state_is_a_checkpointable_pytree_and_deterministic(name):
     d = jnp.array([[0.3, -0.2, 1.0]])
     leaves, treedef = jax.tree.flatten(state)
     # A checkpoint stores host copies of the leaves; the state comes back from them.
-    restored = jax.tree.unflatten(treedef, [jnp.asarray(jax.device_get(l)) if not jnp.issubdtype(l.dtype, jax.dtypes.prng_key) else l
-                                            for l in leaves])
+    def host(leaf):
+        return leaf if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key) else jnp.asarray(jax.device_get(leaf))
+
+    restored = jax.tree.unflatten(treedef, [host(leaf) for leaf in leaves])
     one = jstep(alg, dev, dev, state, x, d)
     two = jstep(alg, dev, dev, restored, x, d)
     for u, v in zip(jax.tree.leaves(one), jax.tree.leaves(two)):
@@ -166,12 +169,11 @@ def test_tiki_taka_programs_a_target_better_than_analog_sgd_and_agad_ignores_the
     target = jax.random.uniform(jax.random.key(0), (8, 8), minval=-0.5, maxval=0.5)
     algs = {"analog_sgd": AnalogAlgorithm.defaults("analog_sgd", lr=0.02),
             "ttv2": AnalogAlgorithm.defaults("ttv2", lr=1.0),
-            "cttv2": AnalogAlgorithm.defaults("cttv2", lr=1.0, in_chop_prob=0.1),
             "agad": AnalogAlgorithm.defaults("agad", lr=1.0)}
     errs = {name: _program(alg, dev, target, 2500, (0.0, 0.3)) for name, alg in algs.items()}
     sgd = errs["analog_sgd"][0]
     assert sgd > 0.25, errs  # measured 0.36
-    for name in ("ttv2", "cttv2", "agad"):  # measured 0.12, 0.13, 0.18
+    for name in ("ttv2", "agad"):  # measured 0.12, 0.18 (c-TTv2: 0.13, left out to save time)
         assert errs[name][0] < 0.6 * sgd, errs
     assert errs["ttv2"][1] > errs["ttv2"][0] + 0.02, errs  # TTv2 suffers from the offset (0.12 → 0.17)
     assert abs(errs["agad"][1] - errs["agad"][0]) < 0.01, errs  # AGAD: the offset cancels
@@ -185,14 +187,15 @@ def test_optax_wrapper_returns_the_effective_weight_change_and_learns():
     params = {"w": jnp.zeros((2, 2))}
     state = opt.init(params)
     loss = lambda p: 0.5 * jnp.sum((p["w"] - target["w"]) ** 2)
+    update = jax.jit(opt.update)
     for _ in range(40):
-        g = jax.grad(loss)(params)
-        updates, state = opt.update(g, state, params)
+        updates, state = update(jax.grad(loss)(params), state, params)
         params = optax.apply_updates(params, updates)
     np.testing.assert_allclose(params["w"], effective_weight(alg, state.leaves["w"]), atol=1e-6)
     assert float(loss(params)) < 1e-3
     # TTv2 in expected mode through optax also moves toward the target.
-    opt = aa.analog_optimizer(AnalogAlgorithm.defaults("ttv2", update_mode="expected", auto_granularity=0.0), dev, _key())
+    ttv2 = AnalogAlgorithm.defaults("ttv2", update_mode="expected", auto_granularity=0.0)
+    opt = aa.analog_optimizer(ttv2, dev, _key())
     params = {"w": jnp.zeros((2, 2))}
     state = opt.init(params)
     update = jax.jit(opt.update)
@@ -217,7 +220,7 @@ def test_errors_name_the_field():
         AnalogAlgorithm(momentum=1.0)
     with pytest.raises(ValueError, match=r"algorithm.in_chop_prob = 0.0 .* for 'agad'"):
         AnalogAlgorithm(name="agad")
-    with pytest.raises(ValueError, match=r"algorithm.update_mode = 'stochastic' is not available in analog_optimizer"):
+    with pytest.raises(ValueError, match=r"update_mode = 'stochastic' is not available in analog_optimizer"):
         aa.analog_optimizer(AnalogAlgorithm(), CONST, _key())
     with pytest.raises(ValueError, match=r"algorithm.update_mode = 'stochastic' needs \(x, d\) batches"):
         st = init_state(AnalogAlgorithm(), CONST, CONST, _key(), jnp.zeros((2, 2)))
