@@ -1,4 +1,5 @@
-"""Device-aware optimisers: NeuroSim's momentum and weight update as optax transformations."""
+"""Device-aware optimisers: NeuroSim's momentum and weight update, and the in-situ training rules
+(analog SGD, Tiki-Taka family, mixed precision; docs/algorithms.md), as optax transformations."""
 
 from cimjax.optim.device_update import (
     NO_PARAMS_MSG as NO_PARAMS_MSG,
@@ -13,3 +14,9 @@ from cimjax.optim.momentum import (
     step_decay_schedule as step_decay_schedule,
 )
 from cimjax.optim.weight_change import device_weight_change as device_weight_change
+from cimjax.optim.analog_algorithms import (
+    ALGORITHMS as ANALOG_ALGORITHMS,
+    AnalogAlgorithm as AnalogAlgorithm,
+    AnalogState as AnalogState,
+    analog_optimizer as analog_optimizer,
+)

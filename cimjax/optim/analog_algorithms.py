@@ -1,0 +1,563 @@
+"""In-situ training algorithms for pulsed analog arrays, as pure step functions and optax transforms.
+
+Six rules (``ALGORITHMS``), each a setting of :class:`AnalogAlgorithm`. Notation: ``W`` is
+``(n_out, n_in)``, ``y = W x``; ``d = ∂L/∂y``; the gradient is ``G = Σ_b d_b ⊗ x_b``. ``C`` is the
+slow (weight) array, ``A`` the fast (gradient) array, ``H`` a digital buffer, ``c_j ∈ {±1}`` the
+input chopper of input line ``j``, ``ε_A``/``ε_C`` the arrays' granularities (the mean ``dw_min``
+of their cells). Pulses are applied through :mod:`cimjax.optim.pulse_trains` in one of the update
+modes ``deterministic`` / ``stochastic`` / ``expected``. The weight every forward and backward pass
+sees is ``W_eff = read(C) + γ·read(A)`` (``read`` subtracts each cell's reference device).
+
+* ``analog_sgd`` (Gokmen & Vlasov, Front. Neurosci. 10:333 (2016)): every sample's pulse trains
+  update ``C`` directly, ``ΔC ≈ −lr·d ⊗ x`` (aihwkit defaults: BL 31, update and bit-length
+  management on).
+* ``ttv1`` Tiki-Taka (Gokmen & Haensch, Front. Neurosci. 14:103 (2020); aihwkit
+  ``TransferCompound``): ``A ← A − λ_A·d ⊗ x`` by pulse trains; every ``transfer_every`` updates
+  one column ``j`` (cycling) is read, ``v = read(A)[:, j]``, and written to ``C[:, j]`` as an
+  outer-product pulse update with the one-hot ``e_j`` and ``lr·transfer_lr·v``
+  (``transfer_bl`` = 1 pulse at most).
+* ``ttv2`` (Gokmen, Front. Artif. Intell. 4:699148 (2021); aihwkit ``build_config('ttv2')``,
+  i.e. ``ChoppedTransferCompound`` with chopper probability 0): as TTv1, but the read goes into
+  the buffer, ``H[:, j] += lr·transfer_lr·v/(g·ε_A)`` (``H`` in pulses; ``g`` the buffer
+  granularity, below); where ``|H| ≥ 1``, ``n = trunc(H)`` cut to ``±transfer_bl`` pulses go to
+  ``C[:, j]``; then ``H ← momentum·H`` where pulses were sent (``forget_buffer``), or
+  ``H ← H − (1 − momentum)·n``.
+* ``cttv2`` chopped TTv2 (Rasch et al., Nat. Commun. 15:7133 (2024), arXiv 2303.04721; aihwkit
+  ``ChoppedTransferCompound``): as TTv2 with the input chopper: ``A ← A − λ_A·d ⊗ (c ⊙ x)``,
+  ``H[:, j] += c_j·lr·transfer_lr·v/(g·ε_A)``, and ``c_j`` flips with probability
+  ``in_chop_prob`` after each read of column ``j``. The chopper modulates the gradient but not
+  the reference offset of ``A``, so the offset averages out of ``H``.
+* ``agad`` (same paper, "AGAD"; aihwkit ``DynamicTransferCompound``): as c-TTv2, but the chopper
+  of a column switches regularly, every ``P = max(round(1/in_chop_prob), 2)`` reads of it, and
+  the reference of a read is dynamic: ``m_prev``, the mean of the column's reads over the
+  previous chopper period, weighted towards its end (read ``k`` of a period has weight
+  ``1 + (tail_weightening − 1)·k/(P − 1)``). Each read gives ``Δ = c_j·(v − m_prev)``, zeroed
+  where ``|Δ| < agad_z·SE`` with ``SE = s_prev/sqrt(P)`` from the previous period's weighted read
+  variance (the "not significant" gate) and before the first period has ended; then
+  ``H[:, j] += lr·transfer_lr·Δ/(g·ε_A)`` and the TTv2 commit. Neither the reference offset nor
+  the symmetry point of ``A`` enters ``C``. (Our paraphrase of aihwkit's docstring and the
+  paper's description; aihwkit's kernel was not read, so its exact weighting may differ.)
+* ``mixed_precision`` (Nandakumar et al., Front. Neurosci. 14:406 (2020); aihwkit
+  ``MixedPrecisionCompound``): ``χ ← χ − lr·G`` in digital floating point (``χ`` is ``H``, in
+  weight units); every update ``n = round(χ/ε_C)`` cut to ``±bl`` pulses go to ``C`` and
+  ``χ ← χ − n·ε_C``.
+
+Hyper-parameters shared by the TT family (aihwkit defaults, peers_turn2.md §2):
+
+* ``λ_A``: with ``auto_scale`` (default on) ``λ_A = fast_lr·bl·ε_A/(x̄·d̄)``, ``x̄``, ``d̄`` EMAs
+  (momentum 0.99) of ``max|x|``, ``max|d|`` per update (for a gradient matrix, ``x̄·d̄`` is the EMA
+  of ``max|G|``), so the largest update is about ``fast_lr·bl`` pulses; without it ``λ_A =
+  fast_lr``. Defaults: ``fast_lr`` 0.5 (aihwkit c-TTv2/AGAD presets), ``bl`` 5 (TT update BL).
+* ``g`` (buffer granularity): ``auto_granularity/(n_in·transfer_every)`` when
+  ``auto_granularity > 0`` (default 1000, the presets), else 1; ``thres_scale`` multiplies it.
+* ``transfer_every`` 1 update, one column per transfer, ``transfer_bl`` 1, ``momentum`` 0,
+  ``forget_buffer`` on, ``in_chop_prob`` 0.01 (c-TTv2) / 0.02 (AGAD; ``tail_weightening`` 5),
+  ``γ`` 0.
+* ``a_reference = 'symmetry_point'`` (default): ``A``'s reference device sits at each cell's
+  symmetry point (bisection on ``step_up − step_down``) plus the drawn reference offset, and
+  ``A`` starts at its symmetry point (aihwkit ``SoftBoundsReference`` with
+  ``subtract_symmetry_point``); ``'device'`` keeps the drawn reference as is and starts ``A`` at 0.
+
+The per-step functions (:func:`step`, :func:`step_gradient`) are pure functions of the state
+(everything, keys included, is in :class:`AnalogState`), jittable and vmappable: the device
+numbers that vary (granularity, asymmetry, bounds, reference offsets, dead cells) live in the
+state's :class:`~cimjax.devices.protocol.Cells`, so one compiled program serves a sweep.
+:func:`analog_optimizer` wraps them as an ``optax.GradientTransformation`` on 2-D parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from cimjax.devices.protocol import Cells, PulsedDevice, read, sample_cells
+from cimjax.optim import pulse_trains as pt
+
+Array = jax.Array
+
+ALGORITHMS = ("analog_sgd", "ttv1", "ttv2", "cttv2", "agad", "mixed_precision")
+TT_FAMILY = ("ttv1", "ttv2", "cttv2", "agad")
+A_REFERENCES = ("symmetry_point", "device")
+EMA_MOMENTUM = 0.99
+
+
+def _range(name: str, value, lo, hi, *, lo_open=False, integer=False) -> None:
+    """A ValueError naming ``algorithm.<name>`` and its range unless ``value`` lies in it."""
+    bracket = "(" if lo_open else "["
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        kind = "an integer" if integer else "a number"
+        raise ValueError(f"algorithm.{name} = {value!r} must be {kind} in {bracket}{lo}, {hi}]")
+    ok = (value > lo if lo_open else value >= lo) and value <= hi
+    if not ok:
+        raise ValueError(f"algorithm.{name} = {value!r} is outside {bracket}{lo}, {hi}]")
+
+
+@dataclasses.dataclass(frozen=True)
+class AnalogAlgorithm:
+    """One in-situ training rule and its hyper-parameters (the module docstring has the rules).
+
+    Numbers are Python floats/ints (hashable: the config is static under jit); ``defaults(name)``
+    gives the aihwkit-derived defaults of each rule.
+    """
+
+    name: str = "analog_sgd"
+    lr: float = 0.1  # SGD learning rate (C's lr for analog SGD / MP; scales transfer_lr for TT)
+    update_mode: str = "stochastic"
+    bl: int = 31  # pulse-train length of the gradient update (31 SGD, 5 TT family)
+    update_management: bool = True
+    bl_management: bool = True
+    fast_lr: float = 0.5
+    auto_scale: bool = True
+    transfer_lr: float = 1.0
+    transfer_every: int = 1
+    transfer_bl: int = 1
+    auto_granularity: float = 1000.0
+    thres_scale: float = 1.0
+    momentum: float = 0.0
+    forget_buffer: bool = True
+    in_chop_prob: float = 0.0
+    tail_weightening: float = 5.0
+    agad_z: float = 1.0
+    gamma: float = 0.0
+    a_reference: str = "symmetry_point"
+
+    def __post_init__(self):
+        if self.name not in ALGORITHMS:
+            raise ValueError(f"algorithm.name = {self.name!r} is not one of {ALGORITHMS}")
+        pt.check_mode(self.update_mode, "algorithm.update_mode")
+        if self.a_reference not in A_REFERENCES:
+            raise ValueError(f"algorithm.a_reference = {self.a_reference!r} is not one of {A_REFERENCES}")
+        _range("lr", self.lr, 0.0, 1e6, lo_open=True)
+        _range("bl", self.bl, 1, pt.MAX_BL, integer=True)
+        _range("transfer_bl", self.transfer_bl, 1, pt.MAX_BL, integer=True)
+        _range("transfer_every", self.transfer_every, 1, 10**9, integer=True)
+        _range("fast_lr", self.fast_lr, 0.0, 1e6, lo_open=True)
+        _range("transfer_lr", self.transfer_lr, 0.0, 1e6, lo_open=True)
+        _range("auto_granularity", self.auto_granularity, 0.0, 1e9)
+        _range("thres_scale", self.thres_scale, 0.0, 1e6, lo_open=True)
+        _range("momentum", self.momentum, 0.0, 1.0)
+        if self.momentum == 1.0:
+            raise ValueError("algorithm.momentum = 1.0 is outside [0, 1)")
+        _range("in_chop_prob", self.in_chop_prob, 0.0, 1.0)
+        _range("tail_weightening", self.tail_weightening, 1.0, 1e6)
+        _range("agad_z", self.agad_z, 0.0, 1e3)
+        _range("gamma", self.gamma, 0.0, 1e3)
+        if self.name == "agad" and self.in_chop_prob == 0.0:
+            raise ValueError("algorithm.in_chop_prob = 0.0 is outside (0, 1] for 'agad' "
+                             "(the period is 1/in_chop_prob)")
+
+    @staticmethod
+    def defaults(name: str, **changes) -> "AnalogAlgorithm":
+        """The aihwkit-derived defaults of ``name`` (module docstring), with ``changes`` applied."""
+        if name not in ALGORITHMS:
+            raise ValueError(f"algorithm.name = {name!r} is not one of {ALGORITHMS}")
+        base = dict(name=name)
+        if name in TT_FAMILY:
+            base.update(bl=5)
+        if name == "cttv2":
+            base.update(in_chop_prob=0.01)
+        if name == "agad":
+            base.update(in_chop_prob=0.02)
+        base.update(changes)
+        return AnalogAlgorithm(**base)
+
+    def replace(self, **changes) -> "AnalogAlgorithm":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def has_a(self) -> bool:
+        return self.name in TT_FAMILY
+
+    @property
+    def agad_period(self) -> int:
+        return max(int(round(1.0 / self.in_chop_prob)), 2) if self.in_chop_prob > 0 else 2
+
+
+class AgadStats(NamedTuple):
+    """AGAD's per-column read statistics (``m``/``q``: weighted mean of ``v`` and ``v²``)."""
+
+    m_cur: Array  # (n_out, n_in)
+    q_cur: Array
+    w_sum: Array  # (n_in,) summed weights of the current period
+    k: Array  # (n_in,) int32, reads of the column in the current period
+    m_prev: Array
+    var_prev: Array
+
+
+class AnalogState(NamedTuple):
+    """Everything one analog weight matrix's training needs (a pytree: checkpointable).
+
+    Attributes:
+      c: slow/weight array device weights ``(n_out, n_in)``.
+      a: fast/gradient array device weights (TT family), else None.
+      h: digital buffer (TT: pulses; mixed precision: χ in weight units), else None.
+      chop: input choppers ``(n_in,)`` in {−1, +1} (float).
+      agad: :class:`AgadStats` (AGAD only), else None.
+      pointer: int32, the next column to read.
+      count: int32, updates done.
+      key: ``jax.random`` key, split every update.
+      cells_c, cells_a: the arrays' per-cell device draws (``cells_a`` None without ``A``).
+      eps_c, eps_a: the arrays' granularities (mean ``dw_min`` of the cells; scalars).
+      x_ema, d_ema: EMAs of ``max|x|`` and ``max|d|`` (for a gradient matrix: ``max|G|`` and 1).
+    """
+
+    c: Array
+    a: Optional[Array]
+    h: Optional[Array]
+    chop: Array
+    agad: Optional[AgadStats]
+    pointer: Array
+    count: Array
+    key: Array
+    cells_c: Cells
+    cells_a: Optional[Cells]
+    eps_c: Array
+    eps_a: Array
+    x_ema: Array
+    d_ema: Array
+
+
+# ---------------------------------------------------------------------------------------------
+# Device helpers
+
+
+def symmetry_point(device: PulsedDevice, cells: Cells, iters: int = 40) -> Array:
+    """Each cell's symmetry point (``step_up(w) = step_down(w)``) by bisection on its bounds.
+
+    For a soft-bounds device this is ``(s_up − s_down)/(s_up/w_max − s_down/w_min)``. Where the
+    difference does not change sign in the bounds (an asymmetric constant step) the result is
+    the bound the cell drifts to; for a symmetric constant step it is the middle of the bounds.
+    """
+    lo = jnp.broadcast_to(cells.w_min, cells.dw_min.shape)
+    hi = jnp.broadcast_to(cells.w_max, cells.dw_min.shape)
+
+    def f(w):
+        return device.model.step_up(w, cells) - device.model.step_down(w, cells)
+
+    def body(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        drift = f(mid)  # > 0: the cell drifts up from mid, the point is above; 0: mid is the point
+        return jnp.where(drift < 0, lo, mid), jnp.where(drift > 0, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, iters, body, (lo, hi))
+    return 0.5 * (lo + hi)
+
+
+def place_a_reference(device: PulsedDevice, cells: Cells) -> tuple[Cells, Array]:
+    """``A``'s cells with the reference moved to symmetry point + drawn offset, and ``A``'s start."""
+    sp = symmetry_point(device, cells)
+    return cells._replace(reference=sp + cells.reference), sp
+
+
+def effective_weight(alg: AnalogAlgorithm, state: AnalogState) -> Array:
+    """``W_eff = read(C) + γ·read(A)``."""
+    w = read(state.cells_c, state.c)
+    if alg.gamma > 0.0 and state.a is not None:
+        w = w + alg.gamma * read(state.cells_a, state.a)
+    return w
+
+
+# ---------------------------------------------------------------------------------------------
+# State
+
+
+def init_state(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice], key: Array,
+               w0: Array, *, cells_c: Optional[Cells] = None, cells_a: Optional[Cells] = None) -> AnalogState:
+    """The state for a weight matrix ``w0`` ``(n_out, n_in)``.
+
+    ``C`` is programmed ideally so that ``read(C) = w0`` (clipped to the cells' bounds). The cells
+    are drawn from the devices with ``key`` unless given (pass traced draws to vmap a sweep over
+    device parameters). ``device_a`` defaults to ``device_c``.
+    """
+    w0 = jnp.asarray(w0)
+    if w0.ndim != 2:
+        raise ValueError(f"params leaf shape {w0.shape} is not a 2-D (n_out, n_in) weight matrix")
+    device_a = device_c if device_a is None else device_a
+    k_c, k_a, k_chop, key = jax.random.split(key, 4)
+    if cells_c is None:
+        cells_c = sample_cells(device_c, k_c, w0.shape, w0.dtype)
+    c = jnp.clip(w0 + cells_c.reference, cells_c.w_min, cells_c.w_max)
+    a = h = agad = None
+    eps_a = jnp.zeros((), w0.dtype)
+    if alg.has_a:
+        if cells_a is None:
+            cells_a = sample_cells(device_a, k_a, w0.shape, w0.dtype)
+        if alg.a_reference == "symmetry_point":
+            cells_a, a = place_a_reference(device_a, cells_a)
+        else:
+            a = jnp.zeros_like(w0)
+        eps_a = jnp.mean(cells_a.dw_min).astype(w0.dtype)
+        h = jnp.zeros_like(w0)
+    else:
+        cells_a = None
+    if alg.name == "mixed_precision":
+        h = jnp.zeros_like(w0)
+    if alg.name == "agad":
+        z = jnp.zeros_like(w0)
+        # var_prev < 0 marks "no previous period yet" (no transfer at the first switch).
+        n_in = w0.shape[1]
+        agad = AgadStats(z, z, jnp.zeros(n_in, w0.dtype), jnp.zeros(n_in, jnp.int32), z, z - 1.0)
+    n_in = w0.shape[1]
+    if alg.name in ("cttv2",) and alg.in_chop_prob > 0:
+        chop = jnp.where(jax.random.bernoulli(k_chop, 0.5, (n_in,)), 1.0, -1.0).astype(w0.dtype)
+    else:
+        chop = jnp.ones((n_in,), w0.dtype)
+    zero = jnp.zeros((), w0.dtype)
+    return AnalogState(c=c, a=a, h=h, chop=chop, agad=agad, pointer=jnp.zeros((), jnp.int32),
+                       count=jnp.zeros((), jnp.int32), key=key, cells_c=cells_c, cells_a=cells_a,
+                       eps_c=jnp.mean(cells_c.dw_min).astype(w0.dtype), eps_a=eps_a, x_ema=zero, d_ema=zero)
+
+
+# ---------------------------------------------------------------------------------------------
+# The gradient update onto the receiving array
+
+
+def _ema(old, new, count):
+    return jnp.where(count == 0, new, EMA_MOMENTUM * old + (1.0 - EMA_MOMENTUM) * new)
+
+
+def _fast_lr(alg, state, x_ema, d_ema):
+    """``λ_A`` (see the module docstring)."""
+    if not alg.auto_scale:
+        return jnp.asarray(alg.fast_lr, state.c.dtype)
+    tiny = jnp.finfo(state.c.dtype).tiny
+    return alg.fast_lr * alg.bl * state.eps_a / jnp.maximum(x_ema * d_ema, tiny)
+
+
+def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
+    """Apply every sample's pulse train in turn (a scan over the batch)."""
+    fractional = alg.update_mode == "expected"
+    kw = dict(update_management=alg.update_management, bl_management=alg.bl_management)
+
+    def body(w, inputs):
+        xi, di, k = inputs
+        k_train, k_pulse = jax.random.split(k)
+        if alg.update_mode == "stochastic":
+            n = pt.stochastic_counts(k_train, xi, di, lr, eps, alg.bl, **kw)
+        elif alg.update_mode == "expected":
+            n = pt.expected_counts(xi, di, lr, eps, alg.bl, **kw)
+        else:
+            n = pt.deterministic_counts(-lr * di[:, None] * xi[None, :], eps, alg.bl)
+        return pt.apply_counts(device, cells, w, n, k_pulse, max_pulses=alg.bl, fractional=fractional), None
+
+    keys = jax.random.split(key, x.shape[0])
+    w, _ = jax.lax.scan(body, w, (x, d, keys))
+    return w
+
+
+def _pulse_matrix(alg, device, cells, w, update, eps, key):
+    n = pt.counts_from_update(update, eps, alg.bl, alg.update_mode)
+    return pt.apply_counts(device, cells, w, n, key, max_pulses=alg.bl,
+                           fractional=alg.update_mode == "expected")
+
+
+# ---------------------------------------------------------------------------------------------
+# Transfer (TT family)
+
+
+def _commit(alg, device_c, state, c, h, onehot, key):
+    """TTv2's threshold commit of column ``j``'s buffer into ``C`` (``onehot`` selects ``j``)."""
+    n = jnp.clip(jnp.trunc(h), -alg.transfer_bl, alg.transfer_bl) * onehot[None, :]
+    c = pt.apply_counts(device_c, state.cells_c, c, n, key, max_pulses=alg.transfer_bl)
+    sent = n != 0
+    if alg.forget_buffer:
+        h = jnp.where(sent, alg.momentum * h, h)
+    else:
+        h = h - (1.0 - alg.momentum) * n
+    return c, h
+
+
+def _granularity(alg, n_in):
+    g = alg.auto_granularity / (n_in * alg.transfer_every) if alg.auto_granularity > 0 else 1.0
+    return g * alg.thres_scale
+
+
+def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
+    """One transfer event: read column ``pointer`` of ``A`` and move it (per rule) towards ``C``."""
+    n_out, n_in = a.shape
+    j = state.pointer
+    onehot = (jnp.arange(n_in) == j).astype(a.dtype)
+    v = jnp.take(read(state.cells_a, a), j, axis=1)  # (n_out,)
+    c_j = jnp.take(state.chop, j)
+    k_commit, k_chop = jax.random.split(key)
+    rate = alg.lr * alg.transfer_lr
+    c, h, chop, agad = state.c, state.h, state.chop, state.agad
+    if alg.name == "ttv1":
+        x = onehot
+        if alg.update_mode == "stochastic":
+            n = pt.stochastic_counts(k_chop, x, -v, rate, state.eps_c, alg.transfer_bl,
+                                     update_management=alg.update_management, bl_management=alg.bl_management)
+        elif alg.update_mode == "expected":
+            n = pt.expected_counts(x, -v, rate, state.eps_c, alg.transfer_bl,
+                                   update_management=alg.update_management, bl_management=alg.bl_management)
+        else:
+            n = pt.deterministic_counts(rate * v[:, None] * x[None, :], state.eps_c, alg.transfer_bl)
+        c = pt.apply_counts(device_c, state.cells_c, c, n, k_commit, max_pulses=alg.transfer_bl,
+                            fractional=alg.update_mode == "expected")
+        return state._replace(c=c)
+    scale = rate / (_granularity(alg, n_in) * state.eps_a)
+    if alg.name in ("ttv2", "cttv2"):
+        h = h + (scale * c_j * v)[:, None] * onehot[None, :]
+        c, h = _commit(alg, device_c, state, c, h, onehot, k_commit)
+        if alg.name == "cttv2" and alg.in_chop_prob > 0:
+            flip = jax.random.bernoulli(k_chop, alg.in_chop_prob) & (onehot > 0)
+            chop = jnp.where(flip, -chop, chop)
+        return state._replace(c=c, h=h, chop=chop)
+    # AGAD
+    period = alg.agad_period
+    k = jnp.take(agad.k, j)
+    col = onehot[None, :] > 0
+    m_prev = jnp.take(agad.m_prev, j, axis=1)
+    var_prev = jnp.take(agad.var_prev, j, axis=1)
+    first = var_prev < 0  # no previous period yet (see init_state): no transfer
+    delta = c_j * (v - m_prev)
+    se = jnp.sqrt(jnp.maximum(var_prev, 0.0) / period)
+    delta = jnp.where((jnp.abs(delta) >= alg.agad_z * se) & ~first, delta, 0.0)
+    h = h + (scale * delta)[:, None] * onehot[None, :]
+    c, h = _commit(alg, device_c, state, c, h, onehot, k_commit)
+    # The tail-weighted statistics of the current period; at its end they become the reference.
+    wk = 1.0 + (alg.tail_weightening - 1.0) * k.astype(a.dtype) / (period - 1)
+    m_old = jnp.take(agad.m_cur, j, axis=1)
+    q_old = jnp.take(agad.q_cur, j, axis=1)
+    ws_old = jnp.take(agad.w_sum, j)
+    ws = ws_old + wk
+    m = (ws_old * m_old + wk * v) / ws
+    q = (ws_old * q_old + wk * v * v) / ws
+    var = jnp.maximum(q - m * m, 0.0)
+    switch = k + 1 >= period
+    agad = AgadStats(
+        m_cur=jnp.where(col, jnp.where(switch, 0.0, m)[:, None], agad.m_cur),
+        q_cur=jnp.where(col, jnp.where(switch, 0.0, q)[:, None], agad.q_cur),
+        w_sum=jnp.where(onehot > 0, jnp.where(switch, 0.0, ws), agad.w_sum),
+        k=jnp.where(onehot > 0, jnp.where(switch, 0, k + 1), agad.k),
+        m_prev=jnp.where(col & switch, m[:, None], agad.m_prev),
+        var_prev=jnp.where(col & switch, var[:, None], agad.var_prev),
+    )
+    chop = jnp.where((onehot > 0) & switch, -chop, chop)
+    return state._replace(c=c, h=h, chop=chop, agad=agad)
+
+
+def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
+    """Transfer every ``transfer_every`` updates (TT family), then advance the counters."""
+    state = state._replace(a=a)
+    if alg.has_a:
+        do = (state.count + 1) % alg.transfer_every == 0
+        moved = _transfer(alg, device_c, state, a, key)
+        moved = moved._replace(pointer=(state.pointer + 1) % a.shape[1])
+        # Unchanged leaves (the key, the cells) are kept as they are (keys do not select).
+        state = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, state)
+    return state._replace(count=state.count + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps
+
+
+def step(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice], state: AnalogState,
+         x: Array, d: Array) -> AnalogState:
+    """One update from a batch of inputs ``x`` ``(batch, n_in)`` and output errors ``d``
+    ``(batch, n_out)`` (``∂L/∂W = Σ_b d_b ⊗ x_b``): the faithful pulse-train path.
+
+    Every sample's pulse train is applied in turn (up and down pulses do not cancel on an
+    asymmetric device); a TT transfer follows once per call.
+    """
+    device_a = device_c if device_a is None else device_a
+    x = jnp.atleast_2d(jnp.asarray(x, state.c.dtype))
+    d = jnp.atleast_2d(jnp.asarray(d, state.c.dtype))
+    key, k_upd, k_tr = jax.random.split(state.key, 3)
+    state = state._replace(key=key)
+    if alg.name == "mixed_precision":
+        chi = state.h - alg.lr * jnp.einsum("bi,bj->ij", d, x)
+        n = jnp.clip(jnp.round(chi / state.eps_c), -alg.bl, alg.bl)
+        c = pt.apply_counts(device_c, state.cells_c, state.c, n, k_upd, max_pulses=alg.bl)
+        return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
+    if alg.name == "analog_sgd":
+        c = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
+        return state._replace(c=c, count=state.count + 1)
+    x_ema = _ema(state.x_ema, jnp.max(jnp.abs(x)), state.count)
+    d_ema = _ema(state.d_ema, jnp.max(jnp.abs(d)), state.count)
+    state = state._replace(x_ema=x_ema, d_ema=d_ema)
+    lam = _fast_lr(alg, state, x_ema, d_ema)
+    a = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
+    return _after_update(alg, device_c, state, a, k_tr)
+
+
+def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice],
+                  state: AnalogState, grad: Array) -> AnalogState:
+    """One update from a gradient matrix ``G`` ``(n_out, n_in)`` (modes ``deterministic`` and
+    ``expected``: the desired change ``−lr·G`` becomes counts by :func:`pulse_trains.counts_from_update`).
+
+    For the TT family ``λ_A`` uses the EMA of ``max|G|`` for ``x̄·d̄`` (``d_ema`` stays 1).
+    """
+    device_a = device_c if device_a is None else device_a
+    if alg.update_mode == "stochastic":
+        raise ValueError("algorithm.update_mode = 'stochastic' needs (x, d) batches (use step); from a "
+                         "gradient matrix use one of ('deterministic', 'expected')")
+    grad = jnp.asarray(grad, state.c.dtype)
+    key, k_upd, k_tr = jax.random.split(state.key, 3)
+    state = state._replace(key=key)
+    if alg.name == "mixed_precision":
+        chi = state.h - alg.lr * grad
+        n = jnp.clip(jnp.round(chi / state.eps_c), -alg.bl, alg.bl)
+        c = pt.apply_counts(device_c, state.cells_c, state.c, n, k_upd, max_pulses=alg.bl)
+        return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
+    if alg.name == "analog_sgd":
+        c = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
+        return state._replace(c=c, count=state.count + 1)
+    x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)), state.count)
+    state = state._replace(x_ema=x_ema, d_ema=jnp.ones_like(state.d_ema))
+    lam = _fast_lr(alg, state, x_ema, 1.0)
+    update = -lam * grad * state.chop[None, :]
+    a = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
+    return _after_update(alg, device_c, state, a, k_tr)
+
+
+# ---------------------------------------------------------------------------------------------
+# optax
+
+
+class AnalogOptState(NamedTuple):
+    """State of :func:`analog_optimizer`: one :class:`AnalogState` per parameter leaf."""
+
+    leaves: Any  # a pytree like the params, of AnalogState
+
+
+def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
+                     device_a: Optional[PulsedDevice] = None) -> optax.GradientTransformation:
+    """``alg`` as an ``optax.GradientTransformation`` over 2-D weight leaves ``(n_out, n_in)``.
+
+    ``init(params)`` draws each leaf's cells (``key`` folded with the leaf index) and programs
+    ``C`` to the params; ``update(grads, state, params)`` runs :func:`step_gradient` on each leaf
+    and returns ``W_eff_new − W_eff_old`` (``W_eff_old`` is read from the state, so
+    ``optax.apply_updates`` keeps the params equal to the arrays' effective weights as long as
+    the params started from ``init``). Update modes ``deterministic`` and ``expected`` only; the
+    faithful ``stochastic`` mode needs the ``(x, d)`` vectors: call :func:`step` directly.
+    """
+    if alg.update_mode == "stochastic":
+        raise ValueError("algorithm.update_mode = 'stochastic' is not available in analog_optimizer "
+                         "(it needs the (x, d) vectors; use step()); use one of "
+                         "('deterministic', 'expected')")
+
+    def init_fn(params):
+        leaves, treedef = jax.tree.flatten(params)
+        states = [init_state(alg, device_c, device_a, jax.random.fold_in(key, i), p)
+                  for i, p in enumerate(leaves)]
+        return AnalogOptState(jax.tree.unflatten(treedef, states))
+
+    def update_fn(grads, state, params=None):
+        del params
+        g_leaves, treedef = jax.tree.flatten(grads)
+        s_leaves = treedef.flatten_up_to(state.leaves)
+        new_states, updates = [], []
+        for g, s in zip(g_leaves, s_leaves):
+            new = step_gradient(alg, device_c, device_a, s, g)
+            updates.append(effective_weight(alg, new) - effective_weight(alg, s))
+            new_states.append(new)
+        return jax.tree.unflatten(treedef, updates), AnalogOptState(jax.tree.unflatten(treedef, new_states))
+
+    return optax.GradientTransformation(init_fn, update_fn)
