@@ -447,8 +447,17 @@ def symmetry_point(
     n_pulses: Optional[int] = None,
     key: Optional[Array] = None,
     w0: float = 0.0,
+    *,
+    method: str = "pulses",
 ) -> Array:
-    """Each cell's symmetry point, where ``step_up(w) = step_down(w)``, by alternating pulses.
+    """Each cell's symmetry point, where ``step_up(w) = step_down(w)``.
+
+    ``method="bisection"``: 40 bisections of ``step_up − step_down`` on the cell's bounds (the
+    exact crossing, to float precision; cheap inside a vmapped program). Where the difference
+    does not change sign in the bounds the result is the bound the cell drifts to (the middle for
+    a symmetric constant step). ``n_pulses``, ``key`` and ``w0`` are not used.
+
+    ``method="pulses"`` (default), by alternating pulses:
 
     Starting from ``w0``, ``n_pulses`` up/down pulse pairs are applied (noise-free expected steps
     clipped to the bounds, or noisy :func:`~cimjax.devices.protocol.pulse` s when ``key`` is
@@ -460,6 +469,10 @@ def symmetry_point(
     versa; a dead cell returns ``w0``. For :class:`~cimjax.devices.protocol.SoftBounds` the
     closed form is in its docstring.
     """
+    if method == "bisection":
+        return _symmetry_bisection(device, cells)
+    if method != "pulses":
+        raise ValueError(f"method = {method!r} is invalid: expected 'pulses' or 'bisection'")
     n = _default_pairs(device) if n_pulses is None else int(n_pulses)
     shape = _cell_shape(cells)
     w = jnp.full(shape, w0, cells.dw_min.dtype)
@@ -482,6 +495,21 @@ def symmetry_point(
 
     w_b, w_a, _ = jax.lax.fori_loop(0, n, body, (w, w, key))
     return 0.5 * (w_a + w_b)
+
+
+def _symmetry_bisection(device: PulsedDevice, cells: Cells, iters: int = 40) -> Array:
+    shape = _cell_shape(cells)
+    lo = jnp.broadcast_to(cells.w_min, shape)
+    hi = jnp.broadcast_to(cells.w_max, shape)
+
+    def body(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        drift = device.model.step_up(mid, cells) - device.model.step_down(mid, cells)  # > 0: point above mid
+        return jnp.where(drift < 0, lo, mid), jnp.where(drift > 0, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, iters, body, (lo, hi))
+    return 0.5 * (lo + hi)
 
 
 def with_symmetry_reference(device: PulsedDevice, cells: Cells, n_pulses: Optional[int] = None) -> Cells:

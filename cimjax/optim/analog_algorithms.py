@@ -75,6 +75,7 @@ import jax.numpy as jnp
 import optax
 
 from cimjax.devices.protocol import Cells, PulsedDevice, read, sample_cells
+from cimjax.devices.steps import symmetry_point
 from cimjax.optim import pulse_trains as pt
 
 Array = jax.Array
@@ -225,32 +226,9 @@ class AnalogState(NamedTuple):
 # Device helpers
 
 
-def symmetry_point(device: PulsedDevice, cells: Cells, iters: int = 40) -> Array:
-    """Each cell's symmetry point (``step_up(w) = step_down(w)``) by bisection on its bounds.
-
-    For a soft-bounds device this is ``(s_up − s_down)/(s_up/w_max − s_down/w_min)``. Where the
-    difference does not change sign in the bounds (an asymmetric constant step) the result is
-    the bound the cell drifts to; for a symmetric constant step it is the middle of the bounds.
-    """
-    lo = jnp.broadcast_to(cells.w_min, cells.dw_min.shape)
-    hi = jnp.broadcast_to(cells.w_max, cells.dw_min.shape)
-
-    def f(w):
-        return device.model.step_up(w, cells) - device.model.step_down(w, cells)
-
-    def body(_, bounds):
-        lo, hi = bounds
-        mid = 0.5 * (lo + hi)
-        drift = f(mid)  # > 0: the cell drifts up from mid, the point is above; 0: mid is the point
-        return jnp.where(drift < 0, lo, mid), jnp.where(drift > 0, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, iters, body, (lo, hi))
-    return 0.5 * (lo + hi)
-
-
 def place_a_reference(device: PulsedDevice, cells: Cells) -> tuple[Cells, Array]:
     """``A``'s cells with the reference moved to symmetry point + drawn offset, and ``A``'s start."""
-    sp = symmetry_point(device, cells)
+    sp = symmetry_point(device, cells, method="bisection")
     return cells._replace(reference=sp + cells.reference), sp
 
 

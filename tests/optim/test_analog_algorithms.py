@@ -123,7 +123,9 @@ def test_state_is_a_checkpointable_pytree_and_deterministic(name):
 
 
 def test_analog_sgd_drifts_to_the_symmetry_point_on_an_asymmetric_device():
-    # Zero-mean random updates: an asymmetric soft-bounds device drifts to w* = up_down = 0.4.
+    # Zero-mean random updates: an asymmetric soft-bounds device drifts to its symmetry point,
+    # w* = (s_up − s_down)/(s_up/w_max − s_down/w_min) = (1 − 0.6)/(1 + 0.6) = 0.25 for up_down 0.4
+    # (aihwkit's one-sided asymmetry: scale_up 1, scale_down 0.6).
     dev = PulsedDevice(model=SoftBounds(), dw_min=0.02, up_down=0.4)
     alg = AnalogAlgorithm.defaults("analog_sgd", lr=0.05)
     state = init_state(alg, dev, dev, _key(), jnp.full((4, 4), -0.5))
@@ -131,7 +133,7 @@ def test_analog_sgd_drifts_to_the_symmetry_point_on_an_asymmetric_device():
     xs = jax.random.uniform(k1, (1500, 1, 4), minval=-1, maxval=1)
     ds = jax.random.uniform(k2, (1500, 1, 4), minval=-1, maxval=1)
     out = _run(alg, dev, state, xs, ds)
-    assert abs(float(out.c.mean()) - 0.4) < 0.1, out.c
+    assert abs(float(out.c.mean()) - 0.25) < 0.06, out.c
 
 
 def _program(alg, dev, target, steps, offsets):
