@@ -127,7 +127,7 @@ def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
     return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
 
 
-def _column_fill(cfg: ComponentConfig, fp: Floorplan, full_dup, cols_t, cols_p, n_sa_c, sub_c) -> Array:
+def _column_fill(fp: Floorplan, full_dup, cols_t, cols_p, sub_c) -> Array:
     """The layer's sub-array columns in use over those the roll-up costs (``≤ 1``).
 
     The roll-up costs every tile and PE of a layer as its first (full) one. NeuroSim hands the
@@ -137,16 +137,19 @@ def _column_fill(cfg: ComponentConfig, fp: Floorplan, full_dup, cols_t, cols_p, 
     ProcessingUnitCalculatePerformance loops over ``⌈C_PE/cols⌉`` sub-arrays), so a layer has
     ``Σ⌈C_piece/cols⌉`` sub-arrays along its columns. With one cell per weight VGG-8's pieces are
     full at the V2.0 defaults (factor 1); with five (SRAM) most are not (640 columns: 4 + 1
-    sub-arrays, not 2 × 4). Sub-array read and write figures are scaled by the ratio.
+    sub-arrays, not 2 × 4). Sub-array read and write figures are scaled by the ratio. Its
+    counts are exact in every relax mode and it carries no gradient: a ratio of piece counts
+    (a relaxed staircase would move it off 1 where every piece is full).
     """
-    C = fp.weight_cols
+    C = jnp.floor(fp.weight_cols)
     piece = jnp.where(fp.novel, fp.pe_size_nm, fp.pe_size_cm)  # the column pieces: PEs (T = k·P)
-    n_full = cfg.floor(C / piece)
-    exact = n_full * cfg.ceil(piece / sub_c) + cfg.ceil((C - n_full * piece) / sub_c)
-    tiles_c = jnp.where(fp.novel, cfg.ceil(C / fp.pe_size_nm), cfg.ceil(C / fp.tile_size_cm))
-    pes_c = jnp.where(fp.novel, 1.0, cfg.ceil(cols_t / fp.pe_size_cm))
-    costed = tiles_c * pes_c * n_sa_c
-    return jnp.where(full_dup, 1.0, jnp.minimum(exact / jnp.maximum(costed, 1.0), 1.0))
+    n_full = jnp.floor(C / piece)
+    exact = n_full * jnp.ceil(piece / sub_c) + jnp.ceil((C - n_full * piece) / sub_c)
+    tiles_c = jnp.where(fp.novel, jnp.ceil(C / fp.pe_size_nm), jnp.ceil(C / fp.tile_size_cm))
+    pes_c = jnp.where(fp.novel, 1.0, jnp.ceil(cols_t / fp.pe_size_cm))
+    costed = tiles_c * pes_c * jnp.maximum(jnp.ceil(cols_p / sub_c), 1.0)
+    fill = jnp.minimum(exact / jnp.maximum(costed, 1.0), 1.0)
+    return jax.lax.stop_gradient(jnp.where(full_dup, 1.0, fill))
 
 
 def _per_synapse(cfg: ComponentConfig, cols: Array, num_col_per_synapse: Array) -> Array:
@@ -233,7 +236,7 @@ def tile_performance(
     case_a = (pe_dup > 1) & ((dup_r < grid) | (dup_c < grid))
     case_b = (pe_dup > 1) & ~case_a
     n_sa = jnp.where(case_b, 1.0, n_sa)
-    fill_c = _column_fill(c, fp, full_dup, cols_t, cols_p, n_sa_c, sub_c)
+    fill_c = _column_fill(fp, full_dup, cols_t, cols_p, sub_c)
 
     # ---- PE: sub-arrays + adder tree over sub-array rows. ----
     adder_bits = sizes.adc_bits + nb + 1.0
@@ -379,8 +382,8 @@ def tile_performance(
     # cores, as released) and the tile H-tree; not in the peak figures.
     # Later tiles of a layer hold what is left of its columns (``_column_fill``); their
     # numDeltaWeightBit = rows·cols (Tile.cpp TileCalculatePerformance) is counted by the ratio.
-    tiles_c = jnp.where(novel, c.ceil(C / Pn), c.ceil(C / T))
-    fill_t = jnp.minimum(C / jnp.maximum(tiles_c * cols_t, 1.0), 1.0)
+    tiles_c = jnp.where(novel, jnp.ceil(C / Pn), jnp.ceil(C / T))  # exact, as _column_fill
+    fill_t = jax.lax.stop_gradient(jnp.minimum(C / jnp.maximum(tiles_c * cols_t, 1.0), 1.0))
     delta = rows_t * cols_t * fill_t
     one_core = per_layer(
         lambda b, w, cb, pa: buf(b, 1.0, w, w, cb, pa), delta, plan.in_width, plan.in_core_bits, plan.in_partial
