@@ -36,7 +36,7 @@ SCALE = {"area": 1e6}
 
 _7NM_AREA = ("the 7 nm FinFET area offsets are not SRAM's: NeuroSim's RRAM run at 7 nm (same files) "
              "differs alike (cimjax/NeuroSim area.total 1.20, ADC 1.21, accumulation 1.27, WG unit 1.11), "
-             "while the SRAM sub-array matches NeuroSim's component by component at 32 nm; at 7 nm its "
+             "while the SRAM sub-array's area, height and width equal NeuroSim's at 32 nm; at 7 nm its "
              "MLSA, encoder and precharger areas come out 1.214 = 34/28 (FinFET / planar cell height) "
              "times NeuroSim's, the FinFET standard-cell layout rule shared with eNVM, not yet traced")
 _WU = ("the trace's write statistics are eNVM conductance steps (cimjax.trace.weight_update_stats); "

@@ -46,7 +46,7 @@ energy ``E_WLsw + numColMuxed·E_pre + E_MLSA + E_enc + (E_mux + E_dec)/numReadP
 **Transposed read** (``parallel_bp``): the same chain on the other side — a second classic WL
 switch matrix (``cols`` lines, ``R_TG`` from ``resCol``, load ``C_col``/``R_col``,
 ``numRowMuxedAG`` reads at the *forward* row activity, as released), a precharger and write
-driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``R_acc/cols/2``, MLSA of
+driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``resTg = R_acc/cols/2``, MLSA of
 ``levelOutputAG``, encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; bit-line
 delay with ``C_row``/``R_row``. The quirk flags ``ag_column_resistance_forward`` (AG MLSA on the
 forward column resistances; False: ``(R_acc + r_w)/(cols/2)`` on ``rows`` lines) and
