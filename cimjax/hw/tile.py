@@ -22,10 +22,16 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
   real traces; here every sub-array of a layer reads with the layer's mean activity and mean
   conductance (:mod:`cimjax.trace`), so "max over sub-arrays" is the sub-array latency
   and energies are ``count × per-sub-array``.
-* **Partial pieces.** A layer's tiles, PEs and sub-arrays are costed as if full: energy
-  ``= count × full-piece energy``, latency of the first (full) piece. Exact when every piece
-  is full or there is only one (true for VGG-8 at the V2.0 defaults). A partial sub-array
-  reads with activity ``input_activity·rows_used/rows`` (the share of its rows that are on).
+* **Partial pieces.** A layer's tiles, PEs and sub-arrays are costed as its first (full) one:
+  latency of the first piece; energy ``= count × full-piece energy``, except that the
+  sub-array read/write figures and the delta-weight transfer are scaled by the share of
+  sub-array columns (tile columns) actually in use (``_column_fill``: NeuroSim hands later
+  tiles and PEs what is left of the columns). Exact when every piece is full or there is only
+  one (VGG-8 at the V2.0 defaults); with five cells per weight (SRAM) most layers are not. A
+  partial sub-array reads with activity ``input_activity·rows_used/rows`` (the share of its
+  rows that are on).
+* **Output data per weight.** PE output buffers and buses and the tile output buffer carry
+  ``⌊cols/numColPerSynapse⌋`` values (one per weight), not one per cell column.
 * **Stale-PE quirk not reproduced.** In the non-duplicated CM tile, the released loop over
   all ``numPE × numPE`` positions re-adds the last PE's figures for positions outside the
   weight matrix; cimjax counts only the PEs that hold weights.
@@ -121,6 +127,38 @@ def _bus(circuit, cfg, num_units, unit_length, width, tolerance) -> Cost:
     return routing.bus(routing.BusParams(circuit, num_units, unit_length, width, tolerance), bus_cfg)
 
 
+def _column_fill(fp: Floorplan, full_dup, cols_t, cols_p, sub_c) -> Array:
+    """The layer's sub-array columns in use over those the roll-up costs (``≤ 1``).
+
+    The roll-up costs every tile and PE of a layer as its first (full) one. NeuroSim hands the
+    later ones what is left (Chip.cpp ChipCalculatePerformance: tile ``j`` gets ``min(PE_NM,
+    C − j·PE_NM)`` columns with novel mapping, ``min(T, C − j·T)`` with conventional; Tile.cpp
+    TileCalculatePerformance: PE ``j`` ``min(P, C_tile − j·P)``; ProcessingUnit.cpp
+    ProcessingUnitCalculatePerformance loops over ``⌈C_PE/cols⌉`` sub-arrays), so a layer has
+    ``Σ⌈C_piece/cols⌉`` sub-arrays along its columns. With one cell per weight VGG-8's pieces are
+    full at the V2.0 defaults (factor 1); with five (SRAM) most are not (640 columns: 4 + 1
+    sub-arrays, not 2 × 4). Sub-array read and write figures are scaled by the ratio. Its
+    counts are exact in every relax mode and it carries no gradient: a ratio of piece counts
+    (a relaxed staircase would move it off 1 where every piece is full).
+    """
+    C = jnp.floor(fp.weight_cols)
+    piece = jnp.where(fp.novel, fp.pe_size_nm, fp.pe_size_cm)  # the column pieces: PEs (T = k·P)
+    n_full = jnp.floor(C / piece)
+    exact = n_full * jnp.ceil(piece / sub_c) + jnp.ceil((C - n_full * piece) / sub_c)
+    tiles_c = jnp.where(fp.novel, jnp.ceil(C / fp.pe_size_nm), jnp.ceil(C / fp.tile_size_cm))
+    pes_c = jnp.where(fp.novel, 1.0, jnp.ceil(cols_t / fp.pe_size_cm))
+    costed = tiles_c * pes_c * jnp.maximum(jnp.ceil(cols_p / sub_c), 1.0)
+    fill = jnp.minimum(exact / jnp.maximum(costed, 1.0), 1.0)
+    return jax.lax.stop_gradient(jnp.where(full_dup, 1.0, fill))
+
+
+def _per_synapse(cfg: ComponentConfig, cols: Array, num_col_per_synapse: Array) -> Array:
+    """``⌊cols/numColPerSynapse⌋``: the weights (output values) of ``cols`` cell columns; ``cols``
+    itself where a weight is one cell (so the eNVM default's figures are untouched)."""
+    n = as_float(num_col_per_synapse)
+    return jnp.where(n > 1.0, cfg.floor(cols / jnp.maximum(n, 1.0)), cols)
+
+
 @functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines"))
 def tile_performance(
     circuit: CircuitParams,
@@ -198,6 +236,7 @@ def tile_performance(
     case_a = (pe_dup > 1) & ((dup_r < grid) | (dup_c < grid))
     case_b = (pe_dup > 1) & ~case_a
     n_sa = jnp.where(case_b, 1.0, n_sa)
+    fill_c = _column_fill(fp, full_dup, cols_t, cols_p, sub_c)
 
     # ---- PE: sub-arrays + adder tree over sub-array rows. ----
     adder_bits = sizes.adc_bits + nb + 1.0
@@ -210,17 +249,17 @@ def tile_performance(
     sa_ag_t = nv * sub.ag_latency
     pe_fw_t = (sa_fw_t + tree_lat) / pe_dup
     pe_ag_t = (sa_ag_t + tree_lat) / pe_dup
-    pe_fw_e = n_sa * nv * sub.fw_energy + tree_e
-    pe_ag_e = n_sa * nv * sub.ag_energy + tree_e
+    pe_fw_e = fill_c * n_sa * nv * sub.fw_energy + tree_e
+    pe_ag_e = fill_c * n_sa * nv * sub.ag_energy + tree_e
     pe_adc_t = nv * sub.adc_latency / pe_dup
     pe_acc_t = (nv * sub.accumulation_latency + tree_lat) / pe_dup
     pe_oth_t = nv * sub.other_latency / pe_dup
-    pe_adc_e = n_sa * nv * sub.adc_energy
-    pe_acc_e = n_sa * nv * sub.accumulation_energy + tree_e
-    pe_oth_e = n_sa * nv * sub.other_energy
+    pe_adc_e = fill_c * n_sa * nv * sub.adc_energy
+    pe_acc_e = fill_c * n_sa * nv * sub.accumulation_energy + tree_e
+    pe_oth_e = fill_c * n_sa * nv * sub.other_energy
     # WU: sub-array writes summed (sequential); energy × the PE's duplication.
-    pe_wu_t = n_sa * sub.write_latency
-    pe_wu_e = n_sa * sub.write_energy * pe_dup
+    pe_wu_t = fill_c * n_sa * sub.write_latency
+    pe_wu_e = fill_c * n_sa * sub.write_energy * pe_dup
 
     # ---- PE buffers and buses (×1 FW, ×1 AG; the breakdown counts them twice). ----
     half_clock = 0.5 / as_float(circuit.clock_hz)
@@ -236,8 +275,15 @@ def tile_performance(
         act = jnp.minimum(n_active, n_dff) / n_dff
         return logic.dff(logic.DffParams(circuit, n_dff, act), cfg)
 
+    # Output data are counted per *weight*, not per cell: NeuroSim's PE (ProcessingUnit.cpp,
+    # ProcessingUnitCalculatePerformance: bufferOutput*->CalculatePower and busOutput*->
+    # CalculateLatency/Power) and tile (Tile.cpp, TileCalculatePerformance: numBitToLoadIn) take
+    # ``weightMatrixCol/numColPerSynapse`` (C++ integer division) output columns. The two differ
+    # where a weight spans several cells (SRAM: cellBit = 1, five cells per 5-bit weight).
+    cols_p_syn = _per_synapse(c, cols_p, fp.num_col_per_synapse)
+    cols_t_syn = _per_synapse(c, jnp.floor(cols_t), fp.num_col_per_synapse)
     dff_in = per_layer(lambda n: _pe_dff(n_dff_in, n), rows_p)
-    dff_out = per_layer(lambda n, m: _pe_dff(m, n), cols_p * adder_bits, n_dff_out)
+    dff_out = per_layer(lambda n, m: _pe_dff(m, n), cols_p_syn * adder_bits, n_dff_out)
     buf_in_e = nv * dff_in.energy
     buf_out_e = jnp.floor(nv / nb) * dff_out.energy
     # March 2020: ProcessingUnitInitialize builds the PE buses with delay tolerance 0 (the
@@ -246,7 +292,7 @@ def tile_performance(
     bus_in = per_layer(lambda n: _bus(circuit, cfg, n, sub.width, sub_r, tol), grid_obj)
     bus_out = per_layer(lambda n: _bus(circuit, cfg, n, sub.height, n * sub_c, tol), grid_obj)
     cyc_in = rows_p * nv / sub_r
-    cyc_out = (cols_p * sizes.adc_bits * nv / nb) / (grid_obj * sub_c)
+    cyc_out = (cols_p_syn * sizes.adc_bits * nv / nb) / (grid_obj * sub_c)
     bus_t = cyc_in * bus_in.latency + cyc_out * bus_out.latency
     bus_e = cyc_in * bus_in.energy + cyc_out * bus_out.energy
     pe_buf_t, pe_buf_e = buf_in_t + buf_out_t, buf_in_e + buf_out_e
@@ -301,7 +347,7 @@ def tile_performance(
         bits_out = jnp.where(novel, rows_t * nv / npe_nm, rows_t * nv)
     else:
         bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
-    bits_in = jnp.floor(cols_t) * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
+    bits_in = cols_t_syn * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
     if version.shared_tile_objects:  # bf95f9c: over the (CM) tile tree's numPECM·rows bus
         bus_w = npe_cm * sub_r + jnp.zeros_like(rows_t)
     else:
@@ -334,7 +380,11 @@ def tile_performance(
 
     # WU: delta-weight transfer (R·C bits) through the input buffer (not split over its
     # cores, as released) and the tile H-tree; not in the peak figures.
-    delta = rows_t * cols_t
+    # Later tiles of a layer hold what is left of its columns (``_column_fill``); their
+    # numDeltaWeightBit = rows·cols (Tile.cpp TileCalculatePerformance) is counted by the ratio.
+    tiles_c = jnp.where(novel, jnp.ceil(C / Pn), jnp.ceil(C / T))  # exact, as _column_fill
+    fill_t = jax.lax.stop_gradient(jnp.minimum(C / jnp.maximum(tiles_c * cols_t, 1.0), 1.0))
+    delta = rows_t * cols_t * fill_t
     one_core = per_layer(
         lambda b, w, cb, pa: buf(b, 1.0, w, w, cb, pa), delta, plan.in_width, plan.in_core_bits, plan.in_partial
     )

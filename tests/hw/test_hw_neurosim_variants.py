@@ -9,9 +9,9 @@ equivalent ``--set`` overrides. Every compared figure must be within ±10 %; a m
 
 Variants: ``levelOutput`` 16 and 32 alone (forward ADC only: ``hardware.ag_adc_bits`` keeps
 the AG ADC at 64 levels), ``levelOutputAG`` 16, ``numColMuxed`` 16, ``numRowMuxedAG`` 16, the
-WG sub-array at 64×64, ``levelOutputWG`` 64 and the HP roadmap. Not here yet: SRAM (cimjax's
-SRAM read and periphery differ by 1.3–2.4× in FW/AG latency, ADC and array energy at 32 nm),
-sequential read (not modelled), 7 nm and V2.1.
+WG sub-array at 64×64, ``levelOutputWG`` 64 and the HP roadmap. SRAM (32 and 7 nm, same files)
+is ``tests/hw/test_hw_sram_neurosim.py``. Not here yet: sequential read (not modelled), eNVM at
+7 nm and V2.1.
 """
 
 from __future__ import annotations

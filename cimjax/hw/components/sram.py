@@ -275,6 +275,14 @@ def precharger(params: ColumnDriverParams, config: ComponentConfig = ComponentCo
     )
 
 
+def column_unit_widths(t: tech.Technology, mode: str = "exact") -> tuple[Array, Array]:
+    """Widths of one precharger unit and one write-driver unit (module docstring), m: what
+    ``num_cols`` units in one row (``array_width = 0``) span, ``num_cols`` times this."""
+    _, wd_pre = _one_transistor_cell(t, PRECHARGE_WIDTH_F * t.node, mode)
+    _, wd_eq = _one_transistor_cell(t, EQUALISE_WIDTH_F * t.node, mode)
+    return jnp.maximum(wd_pre, wd_eq), gates.gate(t, "inv", mode=mode).width
+
+
 def sram_write_driver(params: ColumnDriverParams, config: ComponentConfig = ComponentConfig()) -> Cost:
     """SRAM write drivers, one write of the array (module docstring; NeuroSim
     ``SRAMWriteDriver.cpp``).

@@ -66,14 +66,11 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
       params / config: as :func:`subarray_area`.
       row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
       weight_level: traced mean normalised conductance ``(G − G_min)/(G_max − G_min)``, in [0, 1].
-      read_occupancy: traced fraction of reads with at least one active row (eNVM only; the
-        SRAM sub-array does not take it).
+      read_occupancy: traced fraction of reads with at least one active row.
 
     Returns:
       The mean :class:`~.subarray_types.SubArrayRead` of one read (s, J).
     """
-    if config.cell == "sram":
-        return MODELS["sram"].read(params, config, row_activity=row_activity, weight_level=weight_level)
     return MODELS[config.cell].read(params, config, row_activity=row_activity, weight_level=weight_level,
                                     read_occupancy=read_occupancy)
 

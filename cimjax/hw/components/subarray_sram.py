@@ -35,7 +35,9 @@ row mode, ``rows`` lines, ``R_TG`` from ``resRow`` (NeuroSim passes the row wire
 load ``C_row``/``R_row``, ``numColMuxed`` reads at the row activity. Column resistance for the
 MLSA: each active row adds one ``R_acc + wireResistanceCol`` path (``wireResistanceCol`` = unit
 wire R × wire width × 20F), ``R_col = (R_acc + r_w)/(a_row·rows)`` (the stored bit does not
-matter). Column mux ``R_TG = R_acc/rows/2``. Latency ``max(t_WLsw, (t_mux + t_dec)/numReadPulse)
+matter); reads with no active row (``read_occupancy``, the trace's share of reads with one)
+cost the MLSA almost nothing, as for eNVM. Column mux: NeuroSim's ``resTg`` argument
+``R_acc/rows/2`` (chain figure ``R_acc/rows/4``, :func:`_sides`). Latency ``max(t_WLsw, (t_mux + t_dec)/numReadPulse)
 + numColMuxed·t_pre + t_BL + t_MLSA + t_enc + t_SA`` with ``t_BL`` the bit-line delay of
 :func:`~cimjax.hw.components.sram.bitline_read_delay` (once: all bit-lines develop together);
 energy ``E_WLsw + numColMuxed·E_pre + E_MLSA + E_enc + (E_mux + E_dec)/numReadPulse + E_SA``
@@ -44,7 +46,7 @@ energy ``E_WLsw + numColMuxed·E_pre + E_MLSA + E_enc + (E_mux + E_dec)/numReadP
 **Transposed read** (``parallel_bp``): the same chain on the other side — a second classic WL
 switch matrix (``cols`` lines, ``R_TG`` from ``resCol``, load ``C_col``/``R_col``,
 ``numRowMuxedAG`` reads at the *forward* row activity, as released), a precharger and write
-driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``R_acc/cols/2``, MLSA of
+driver over ``rows`` lines (load ``C_row``/``R_row``), row mux ``resTg = R_acc/cols/2``, MLSA of
 ``levelOutputAG``, encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; bit-line
 delay with ``C_row``/``R_row``. The quirk flags ``ag_column_resistance_forward`` (AG MLSA on the
 forward column resistances; False: ``(R_acc + r_w)/(cols/2)`` on ``rows`` lines) and
@@ -58,11 +60,17 @@ the forward periphery. Latency ``n·(t_flip + t_pre + t_WD) + t_WLsw,write`` (sw
 driver energies for ``a_col·cols`` columns per row. ``write_pulses``, ``cell_pulse_energy_sum``
 and ``set_fraction`` do not enter (SRAM writes are single-shot).
 
-**Area.** ``height = pre + WD + L_col + mux + MLSA + encoder + shift-adder (+ WLsw_BP)``,
-``width = max(WLsw, mux decoder) + L_row (+ row mux + MLSA_AG + encoder_AG + shift-adder_AG +
-pre_BP + WD_BP)``; blocks stretched along the edge they abut as in the eNVM sub-array; the
-forward precharger and driver are laid out across ``L_row`` (and the BP ones across ``L_col``)
-by :func:`~cimjax.hw.components.sram.column_layout`. Buckets (NeuroSim's SRAM booking): ADC =
+**Area** (SubArray.cpp CalculateArea, SRAM conventionalParallel). ``height = pre + WD + L_col +
+mux + MLSA + encoder + shift-adder (+ WLsw_BP)``, ``width = max(WLsw, mux decoder) + L_row (+
+row mux + MLSA_AG + encoder_AG + shift-adder_AG + pre_BP + WD_BP)``; blocks stretched along the
+edge they abut as in the eNVM sub-array, except where NeuroSim lays them out otherwise, which
+cimjax follows: the shift-adders are charged their layout bounding box along ``L_row`` /
+``L_col`` (:func:`~cimjax.hw.components.shift_adder.shift_adder_layout_area`); the column muxes
+their folded / unfolded pass-gate layout (:func:`_mux_extents`); the BP WL switch matrix stacks
+its ``cols`` TG pairs in one column (``cols`` cell heights added to the height); the BP
+precharger and write driver sit in one row of ``rows`` units (their widths added to the width).
+The forward precharger and driver are laid out across ``L_row`` by
+:func:`~cimjax.hw.components.sram.column_layout`. Buckets (NeuroSim's SRAM booking): ADC =
 MLSAs + encoders + prechargers; accumulation = shift-adders; array = ``rows·cols·160F²``;
 other = WL switch matrices + write drivers + muxes + decoders. Leakage, as released: cells
 (two inverters each) + WLsw + pre + WD + encoder + shift-adder, and on the BP side WLsw + pre +
@@ -78,12 +86,6 @@ Modelling choices where NeuroSim's code is ambiguous or not reproducible here:
 * **Cell.** NeuroSim's SRAM cell is the 6T figure (160F², 6T capacitances and leakage) even in
   training, where docs/model.md §5.4 calls it an 8T transposable cell: kept (no extra area for the two
   transposed access transistors).
-* **BP layout.** NeuroSim hands the BP WL switch matrix (row mode) an array *width* it ignores,
-  stacking all ``cols`` pass gates in one column (adding ``cols`` cell heights to the sub-array
-  height), and lays the BP precharger/driver out unconstrained in one row (adding ``rows``
-  unit widths to the width). cimjax lays them along the array edge they drive (WLsw_BP across
-  ``L_row``, its thickness added to the height; pre/WD_BP across ``L_col``): nearly the same
-  used area, a sensible bounding box.
 * **Write column activity.** The precharger and write driver take ``activityColWrite`` at
   ``SubArray::Initialize``, before any layer's update is estimated (0 in a normal build), so
   their write energy is 0 as released; cimjax uses the layer's ``col_write_activity`` (docs/model.md
@@ -92,6 +94,10 @@ Modelling choices where NeuroSim's code is ambiguous or not reproducible here:
   (NeuroSim's energy uses its average count, 1, equal whenever a row is written).
 * **Ramps.** The bit-line delay uses a step input (NeuroSim feeds the switch matrix's output
   ramp, which :mod:`~cimjax.hw.components.switch_matrix` does not return).
+* **Breakdown buckets.** NeuroSim's SRAM ``CalculateLatency``/``CalculatePower`` *assign* the
+  transposed side's ADC/accumulation/other figures where the eNVM branch adds them, so its
+  chip breakdown of an SRAM chip holds the AG reads only (about half of cimjax's FW + AG,
+  which the phase totals of both include alike): not reproduced.
 * **Trace.** The write statistics are the trace's (computed on eNVM conductance steps); NeuroSim
   compares stored bits. ``weight_level`` does not enter the read.
 """
@@ -105,7 +111,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw import tech, wiring
-from cimjax.hw.components import sram
+from cimjax.hw.components import gates, shift_adder, sram
 from cimjax.hw.components import switch_matrix as sm
 from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw.components.params import ComponentConfig, as_float, circuit_technology
@@ -151,21 +157,33 @@ def _line_resistance(g: _Geometry, active: ArrayLike) -> Array:
     return jnp.where(n > 0, g.r_path / jnp.where(n > 0, n, 1.0), jnp.inf)
 
 
-def _sides(p, config, g: _Geometry, row_activity):
+def _sides(p, config, g: _Geometry, row_activity, read_occupancy=1.0):
     """Forward and (``parallel_bp``) transposed MLSA/encoder/shift-adder/mux chains."""
     rows, cols = as_float(p.rows), as_float(p.cols)
-    r_col = _line_resistance(g, as_float(row_activity) * rows)
+    # Empty reads: NeuroSim (ProcessingUnit.cpp GetColumnResistance, SRAM branch) gives a column
+    # with no active row zero conductance, and its MLSA (MultilevelSenseAmp.cpp CalculatePower)
+    # almost no energy; the mean-field read is that of an occupied read (``act/occ`` of the
+    # rows on) weighted by the occupancy, as for eNVM (:mod:`~cimjax.hw.components.mlsa`).
+    occ, act = as_float(read_occupancy), as_float(row_activity)
+    act_occupied = jnp.where(occ > 0, jnp.minimum(act / jnp.where(occ > 0, occ, 1.0), 1.0), 0.0)
+    r_col = _line_resistance(g, act_occupied * rows)
+    # The mux's target TG resistance as the shared chain takes it (the eNVM sub-array passes
+    # NeuroSim's ``resMemCellOn/numRow`` as ``r_on/rows/2``: Mux.cpp Initialize sizes the TG for
+    # ``IR_DROP_TOLERANCE·resTg`` with a factor 2, i.e. for half the argument). SubArray.cpp
+    # Initialize (SRAM, conventionalParallel) hands ``resCellAccess/numRow/2`` (BP:
+    # ``/numCol/2``), so the chain's figure is half of that: ``R_acc/rows/4``.
+    mux_fw, mux_ag = g.cell.r_access / rows / 4.0, g.cell.r_access / cols / 4.0
     x_fw = SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, 1.0, r_col, cols,
-                          g.cell.r_access / rows / 2.0)
+                          mux_fw, occ)
     x_fw = SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
         return side(p, config, g, x_fw, static_mux=config.num_col_muxed), None
     if config.version.ag_column_resistance_forward:
-        r_ag, n_ag = r_col, cols
+        r_ag, n_ag, occ_ag = r_col, cols, occ
     else:
-        r_ag, n_ag = _line_resistance(g, COLUMN_ACTIVITY_AG * cols), rows
+        r_ag, n_ag, occ_ag = _line_resistance(g, COLUMN_ACTIVITY_AG * cols), rows, 1.0
     x_ag = SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
-                          as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.cell.r_access / cols / 2.0)
+                          as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, mux_ag, occ_ag)
     x_ag = SideInputs(*(as_float(v) for v in x_ag))
     if config.num_col_muxed == config.num_row_muxed_ag:
         return both_sides(p, config, g, x_fw, x_ag)
@@ -178,7 +196,10 @@ def _drivers(p, config, g: _Geometry, col_write, transposed: bool):
     ``cols`` bit-lines across ``L_row``, transposed over the ``rows`` lines across ``L_col``."""
     w, cfg = g.wires, config.sub(ComponentConfig)
     if transposed:
-        d = sram.ColumnDriverParams(p.circuit, p.rows, w.cap_row, w.res_row, w.length_col, col_write, p.cols)
+        # SubArray.cpp CalculateArea (SRAM): prechargerBP/sramWriteDriverBP.CalculateArea(
+        # heightArray, NULL, NONE) read only a width (Precharger.cpp, SRAMWriteDriver.cpp
+        # CalculateArea): none is given, so their ``rows`` units sit in one row (array width 0).
+        d = sram.ColumnDriverParams(p.circuit, p.rows, w.cap_row, w.res_row, 0.0, col_write, p.cols)
     else:
         d = sram.ColumnDriverParams(p.circuit, p.cols, w.cap_col, w.res_col, w.length_row, col_write, p.cols)
     return sram.precharger(d, cfg), sram.sram_write_driver(d, cfg)
@@ -188,12 +209,72 @@ def _wl_switch(p, config, g: _Geometry, *, transposed: bool, activity=1.0, num_r
     """The classic row-mode WL switch matrix of one side (:class:`~.switch_matrix.SwitchMatrixCosts`)."""
     w = g.wires
     if transposed:
-        lines, cap, res, edge = p.cols, w.cap_col, w.res_col, w.length_row
+        # SubArray.cpp CalculateArea (SRAM): wlSwitchMatrixBP.CalculateArea(NULL, widthArray,
+        # NONE) in ROW_MODE, which reads only a height: none is given, so its ``cols`` TG pairs
+        # stack in one column, ``cols`` standard-cell heights tall (SwitchMatrix.cpp).
+        lines, cap, res = p.cols, w.cap_col, w.res_col
+        edge = as_float(p.cols) * gates.cell_height(g.t)
     else:
         lines, cap, res, edge = p.rows, w.cap_row, w.res_row, w.length_col
     sp = sm.SwitchMatrixParams(p.circuit, lines, res, cap, res, activity, 1.0, p.access_voltage, p.read_voltage,
                                0.0, 0.0, num_reads, num_writes, edge)
     return switch_matrix_costs(sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="row"))
+
+
+def _mux_tg_widths(g: _Geometry, mux_res: Array, mode: str) -> tuple[Array, Array]:
+    """(N, P) widths of one analog-mux TG for the chain's target resistance ``mux_res``
+    (Mux.cpp Initialize: ``R_on(F)·F·LINEAR_REGION_RATIO/(2·IR_DROP_TOLERANCE·resTg)`` for each
+    type; ``mux_res`` already carries the ``2·IR_DROP_TOLERANCE``, see :func:`_sides`)."""
+    f = g.t.node
+    w_n = tech.on_resistance(g.t, f, "n", mode) * sm.LINEAR_REGION_RATIO * f / mux_res
+    w_p = tech.on_resistance(g.t, f, "p", mode) * sm.LINEAR_REGION_RATIO * f / mux_res
+    return w_n, w_p
+
+
+def _mux_extents(p, config, g: _Geometry, fw_dec_extent, ag_dec_extent) -> tuple[Array, Array]:
+    """Height of the forward column mux and width of the transposed one, as NeuroSim lays
+    them out (SubArray.cpp CalculateArea, SRAM conventionalParallel; Mux.cpp CalculateArea;
+    formula.cpp CalculatePassGateArea), m.
+
+    Forward (``mux.CalculateArea(NULL, widthArray, NONE)``, then at least the decoder's height):
+    the ``cols`` TGs in rows across ``L_row``, ``⌊L_row/w_min⌋`` per row at most (``w_min = 2``
+    poly pitches), each TG folded ``⌊(L_row/per row)/(w_min/2)⌋ − 1`` times, height ``(W_n +
+    W_p)/folds`` plus the pass-gate overhead. Transposed (``muxBP.CalculateArea(heightArray,
+    NULL, NONE)``, then at least the decoder's width): ``rows`` unfolded TGs side by side, two
+    poly pitches each. The SRAM access transistor's low resistance makes these TGs wide; the
+    gates' summed area that the shared chain charges is far below this layout.
+    """
+    mode = config.mode
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    pitch_planar = (gates.POLY_WIDTH_F[0] + gates.GATE_POLY_SPACING_F[0]) * g.t.node
+    pitch = jnp.where(g.t.finfet, (gates.POLY_WIDTH_F[1] + gates.GATE_POLY_SPACING_F[1]) * g.t.node, pitch_planar)
+    min_w = 2.0 * pitch_planar  # Mux.cpp: the planar constants on every node
+    w_n, w_p = _mux_tg_widths(g, g.cell.r_access / rows / 4.0, mode)
+    per_row = jnp.maximum(config.floor(g.len_row / min_w), 1.0)
+    n_rows = config.ceil(cols / per_row)
+    per_row = config.ceil(cols / n_rows)
+    folds = jnp.maximum(config.floor(g.len_row / per_row / (0.5 * min_w)) - 1.0, 1.0)
+    h_fw = ((w_n + w_p) / folds + sm.PASS_GATE_OVERHEAD_F * g.t.node) * n_rows
+    w_ag = 2.0 * pitch * rows
+    return jnp.maximum(h_fw, fw_dec_extent), jnp.maximum(w_ag, ag_dec_extent)
+
+
+def _shift_adder_layouts(p, config, g: _Geometry) -> tuple[Array, Array]:
+    """Forward and transposed shift-adder areas as laid out along the array (SubArray.cpp
+    CalculateArea, SRAM: ``shiftAdd.CalculateArea(NULL, widthArray, NONE)``,
+    ``shiftAddBP.CalculateArea(heightArray, NULL, NONE)``; ShiftAdd.cpp CalculateArea charges
+    the bounding box), m²."""
+    cfg = config.sub(ComponentConfig)
+    fw = shift_adder.ShiftAdderParams(p.circuit, jnp.log2(as_float(p.adc_levels)) + 1.0,
+                                      as_float(p.cols) / as_float(p.columns_per_adc), p.columns_per_adc,
+                                      p.read_pulse_width, 1.0, p.num_bit_input)
+    ag = shift_adder.ShiftAdderParams(p.circuit, jnp.log2(as_float(p.adc_levels_ag)) + as_float(p.num_read_pulse_bp) + 1.0,
+                                      as_float(p.rows) / as_float(p.rows_per_adc_ag), p.rows_per_adc_ag,
+                                      p.read_pulse_width, 1.0, p.num_read_pulse_bp)
+    on_fw = jnp.where(as_float(p.num_bit_input) > 1, 1.0, 0.0)
+    on_ag = jnp.where(as_float(p.num_read_pulse_bp) > 1, 1.0, 0.0)
+    return (on_fw * shift_adder.shift_adder_layout_area(fw, g.len_row, "width", cfg),
+            on_ag * shift_adder.shift_adder_layout_area(ag, g.len_col, "height", cfg))
 
 
 def subarray_area(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
@@ -212,10 +293,15 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
     p = params
     g = _geometry(p, config, cell)
     fw, ag = _sides(p, config, g, 0.5)
+    sa_fw, sa_ag = _shift_adder_layouts(p, config, g)
+    fw = fw._replace(sa=fw.sa._replace(area=sa_fw))
     pre, wd = _drivers(p, config, g, 0.0, transposed=False)
     wl, _, wl_fp = _wl_switch(p, config, g, transposed=False)
     len_row, len_col = g.len_row, g.len_col
-    mux_h = jnp.maximum(fw.mux.area / len_row, fw.dec_extent)
+    has_fw_mux = 1.0 if config.num_col_muxed > 1 else 0.0
+    has_ag_mux = 1.0 if config.num_row_muxed_ag > 1 else 0.0
+    mux_h, mux_w_ag = _mux_extents(p, config, g, fw.dec_extent, 0.0 if ag is None else ag.dec_extent)
+    mux_h = has_fw_mux * mux_h
     height = (pre.read.area + wd.area + fw.mlsa.area + fw.sa.area) / len_row + len_col + mux_h + fw.enc_fp.height
     width = jnp.maximum(wl_fp.width, fw.dec.area / jnp.maximum(fw.dec_extent, 1e-30)) + len_row
     adc = fw.mlsa.area + fw.enc.area + pre.read.area
@@ -227,9 +313,12 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
     if ag is not None:
         pre_bp, wd_bp = _drivers(p, config, g, 0.0, transposed=True)
         wl_bp, _, wl_bp_fp = _wl_switch(p, config, g, transposed=True)
-        mux_w = jnp.maximum(ag.mux.area / len_col, ag.dec_extent)
-        height = height + wl_bp_fp.width  # laid along L_row: its thickness adds to the height
-        width = width + mux_w + (ag.mlsa.area + ag.sa.area + pre_bp.read.area + wd_bp.area) / len_col + ag.enc_fp.width
+        ag = ag._replace(sa=ag.sa._replace(area=sa_ag))
+        mux_w = has_ag_mux * mux_w_ag
+        height = height + wl_bp_fp.height  # SubArray.cpp: height += wlSwitchMatrixBP.height
+        w_pre, w_wd = sram.column_unit_widths(g.t, config.mode)
+        width = (width + mux_w + (ag.mlsa.area + ag.sa.area) / len_col + ag.enc_fp.width
+                 + as_float(p.rows) * (w_pre + w_wd))
         adc = adc + ag.mlsa.area + ag.enc.area + pre_bp.read.area
         accumulation = accumulation + ag.sa.area
         other = other + wl_bp.area + wd_bp.area + mux_w * len_col + ag.dec.area
@@ -254,7 +343,7 @@ def _read_cost(other_t, other_e, side, sense_t, sense_e) -> ReadCost:
 
 
 def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
-                  row_activity: ArrayLike, weight_level: ArrayLike = 0.5,
+                  row_activity: ArrayLike, weight_level: ArrayLike = 0.5, read_occupancy: ArrayLike = 1.0,
                   cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayRead:
     """One read (one input bit-vector) forward and transposed (module docstring).
 
@@ -263,6 +352,7 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
       config: :class:`~cimjax.hw.components.subarray_types.SubArrayConfig` with ``cell="sram"``.
       row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
       weight_level: unused (the stored bits do not change an SRAM read; kept for the common API).
+      read_occupancy: traced fraction of reads with at least one active row (module docstring).
       cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
 
     Returns:
@@ -272,7 +362,7 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
     del weight_level
     p = params
     g = _geometry(p, config, cell)
-    fw, ag = _sides(p, config, g, row_activity)
+    fw, ag = _sides(p, config, g, row_activity, read_occupancy)
     n_in, per_adc = as_float(p.num_bit_input), as_float(p.columns_per_adc)
     pre, _ = _drivers(p, config, g, 0.0, transposed=False)
     wl = _wl_switch(p, config, g, transposed=False, activity=row_activity, num_reads=per_adc).read

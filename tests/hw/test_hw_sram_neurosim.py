@@ -1,0 +1,92 @@
+"""SRAM chips against NeuroSim V2.0's own runs of the same configuration (issue 15, item 3).
+
+NeuroSim V2.0 (d4de5bc) was built and run outside this repository on the synthetic layer files
+of ``tests/fixtures/neurosim_variants`` with ``memcelltype = 1`` (SRAM; ``Param.cpp`` then forces
+``cellBit = 1``: five one-bit cells per 5-bit weight), at 32 nm and at 7 nm; only its printed
+figures are stored (``tests/fixtures/neurosim_sram/reference.json`` says how). cimjax estimates
+the same chip from the trace of the very same files (``neurosim_variants/hardware_trace.csv``)
+with ``hardware.cell_type=sram`` (and ``technology_node_nm=7``). Every compared figure must be
+within ±10 %; a miss is a strict ``xfail`` with the measured ratio and what is known of it.
+
+The causes found and fixed (NeuroSim file and function in the code's comments): output data
+counted per weight, not per cell (PE buffers and buses, tile output buffer); later tiles and
+PEs of a layer holding what is left of its columns; the SRAM mux's TG resistance; empty reads
+(no active row) in the SRAM MLSA; the SRAM sub-array's layout (shift-adders, column mux,
+transposed switch matrix, precharger and write driver as NeuroSim lays them out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from helpers import ROOT
+
+from cimjax import build as build_lib
+from cimjax.config import apply_overrides, load_config
+from cimjax.estimate import estimate_build, figure
+
+TRACE = os.path.join(ROOT, "tests", "fixtures", "neurosim_variants")
+REFERENCE = json.load(open(os.path.join(ROOT, "tests", "fixtures", "neurosim_sram", "reference.json")))
+TOLERANCE = 0.10
+# NeuroSim's units: areas in mm², latency in s, energy in J; cimjax's figures are SI.
+SCALE = {"area": 1e6}
+
+_7NM_AREA = ("the 7 nm FinFET area offsets are not SRAM's: NeuroSim's RRAM run at 7 nm (same files) "
+             "differs alike (cimjax/NeuroSim area.total 1.20, ADC 1.21, accumulation 1.27, WG unit 1.11), "
+             "while the SRAM sub-array's area, height and width equal NeuroSim's at 32 nm; at 7 nm its "
+             "MLSA, encoder and precharger areas come out 1.214 = 34/28 (FinFET / planar cell height) "
+             "times NeuroSim's, the FinFET standard-cell layout rule shared with eNVM, not yet traced")
+_WU = ("the trace's write statistics are eNVM conductance steps (cimjax.trace.weight_update_stats); "
+       "NeuroSim's SRAM write (ProcessingUnit.cpp GetWriteUpdateEstimation) counts changed bits of the "
+       "five one-bit cells of each weight, a different activityRow/ColWrite; WU energy is 0.003 % of "
+       "the epoch's energy")
+XFAIL = {
+    ("sram_32nm", "wu.energy"): "measured 1.231: " + _WU,
+    ("sram_7nm", "wu.energy"): "measured 1.279: " + _WU,
+    ("sram_7nm", "area.total"): "measured 1.188: " + _7NM_AREA,
+    ("sram_7nm", "area.adc"): "measured 1.214: " + _7NM_AREA,
+    ("sram_7nm", "area.accumulation"): "measured 1.229: " + _7NM_AREA,
+    ("sram_7nm", "area.wg_unit"): "measured 1.172: " + _7NM_AREA,
+    ("sram_7nm", "peak_tops"): ("measured 1.110: NeuroSim's RRAM run at 7 nm is 1.10 too (not SRAM's); "
+                                "its peak latency is the 7 nm periphery's"),
+}
+
+
+def _cases():
+    for name, run in REFERENCE["runs"].items():
+        for fig in run["figures"]:
+            marks = ()
+            if (name, fig) in XFAIL:
+                marks = pytest.mark.xfail(strict=True, reason=XFAIL[(name, fig)])
+            yield pytest.param(name, fig, marks=marks, id=f"{name}-{fig}")
+
+
+_ESTIMATES: dict = {}
+
+
+def _estimate(name: str):
+    if name not in _ESTIMATES:
+        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "vgg8_cifar10.py")),
+                                 REFERENCE["runs"][name]["cimjax_set"])
+        b = build_lib.build(config)
+        trace = build_lib.trace_from_run(TRACE, len(b.layers))
+        _ESTIMATES[name] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
+    return _ESTIMATES[name]
+
+
+@pytest.mark.parametrize("name,fig", list(_cases()))
+def test_sram_within_ten_percent_of_neurosim(name, fig):
+    expected = REFERENCE["runs"][name]["figures"][fig]
+    got = float(figure(_estimate(name), fig)) * SCALE.get(fig.split(".")[0], 1.0)
+    assert abs(got / expected - 1.0) <= TOLERANCE, f"{name} {fig}: cimjax/NeuroSim = {got / expected:.3f}"
+
+
+def test_reference_names_its_source():
+    assert REFERENCE["neurosim_commit"].startswith("d4de5bc")
+    assert {"sram_32nm", "sram_7nm"} <= set(REFERENCE["runs"])
+    for run in REFERENCE["runs"].values():
+        assert run["param_changes"]["memcelltype"] == 1
+        assert "hardware.cell_type=sram" in run["cimjax_set"]
