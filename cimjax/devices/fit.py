@@ -318,6 +318,7 @@ class FitModel:
         the per-device report values (e.g. the states from the mean step).
       penalty: ``penalty(th, n_seg)``: a weak prior added to the loss (normalised conductance²),
         for a direction the data may leave flat.
+      step_model: the protocol step model of an entry made by :func:`step_model_entry`.
     """
 
     name: str
@@ -333,7 +334,14 @@ class FitModel:
     device_free: Optional[tuple] = None
     nominal: Optional[Callable] = None
     penalty: Optional[Callable] = None
+    step_model: Optional[StepModel] = None
     doc: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of :attr:`doc`, on one line."""
+        text = " ".join(self.doc.replace("``", "").split())
+        return text.split(". ")[0].rstrip(".") if text else self.name
 
 
 def _shape_leaves(model: StepModel):
@@ -387,7 +395,7 @@ def step_model_entry(model: StepModel, *, margin: float = 0.1, doc: str = "") ->
 
     return FitModel(name=model.name, init=init, physical=physical, step=step, noise="relative",
                     states=lambda p: (p["w_max"] - p["w_min"]) / p["dw_min"], report=report, bounds=True,
-                    margin=margin, nominal=nominal_values, doc=doc or type(model).__doc__ or "")
+                    margin=margin, nominal=nominal_values, step_model=model, doc=doc or type(model).__doc__ or "")
 
 
 def a_norm_to_nl(a_norm):
@@ -399,7 +407,7 @@ def a_norm_to_nl(a_norm):
 
 
 def _neurosim_entry() -> FitModel:
-    """NeuroSim's exponential curve (docs/model.md §2.1): LTP moves the pulse position up the
+    """NeuroSim's exponential conductance-versus-pulse curve (docs/model.md §2.1). LTP moves the pulse position up the
     ``A_LTP`` curve, LTD down the ``A_LTD`` curve, ``L = max_level`` pulses across the range; the
     trajectory in closed form (:func:`~cimjax.devices.nonlinear.weight_from_pulses` of the
     first read's pulse position plus the pulses since). Fitted: ``log L`` and the signed
@@ -963,11 +971,11 @@ def compare(m: Measurements, names=None, options: FitOptions = FitOptions()) -> 
 def simulate(entry: FitModel, th, c2c, seqs: Seqs, key, *, n: int):
     """``n`` noisy runs of the model from each sequence's first read: (n, S, M) normalised
     conductance at the reads (relative c2c ``e·(1 + σξ)`` or additive ``+2σξ`` per pulse,
-    clipped to the range), for the c2c band of the plot."""
-    p = _physical_all(entry, th)
-    lo, hi = _bounds(p)
+    clipped to the bounds), for the c2c band of the plot. ``th``: :func:`per_sequence`."""
 
-    def run(s, k):
+    def run(t, s, k):
+        p = _physical_all(entry, t)
+        lo, hi = _bounds(p)
         w0 = jnp.clip(_to_w(p, s.y0), lo, hi)
         xi = jax.random.normal(k, s.dirs.shape)
 
@@ -979,8 +987,53 @@ def simulate(entry: FitModel, th, c2c, seqs: Seqs, key, *, n: int):
             return w1, w1
 
         _, ws = jax.lax.scan(body, w0, (s.dirs, xi))
-        return jnp.concatenate([w0[None], ws])[s.read_t]
+        w = jnp.concatenate([w0[None], ws])[s.read_t]
+        return p["g_min"] + 0.5 * (w + 1.0) * p["g_range"]
 
-    keys = jax.random.split(key, n * seqs.y.shape[0]).reshape(n, seqs.y.shape[0], -1)
-    w = jax.vmap(lambda kk: jax.vmap(run)(seqs, kk))(keys)
-    return p["g_min"] + 0.5 * (w + 1.0) * p["g_range"]
+    th_s = per_sequence(th, seqs)
+    S = seqs.y.shape[0]
+    keys = jax.random.split(key, n * S).reshape(n, S, -1)
+    return jax.vmap(lambda kk: jax.vmap(run)(th_s, seqs, kk))(keys)
+
+
+def curves(m: Measurements, result: "FitResult", n: int = 64, seed: int = 0) -> dict:
+    """What the plot draws, in siemens: the measured reads, the model's expected trajectory
+    from each cycle's first read (each device's own fit where there are several) and the
+    16th/84th percentiles of ``n`` noisy runs (the c2c band). Arrays (S, M); ``valid`` masks."""
+    entry = MODELS[result.model]
+    th = result.device_theta or result.theta
+    th = jax.tree_util.tree_map(jnp.asarray, th)
+    mean = np.asarray(predict(entry, th, m.seqs, "trajectory"))
+    runs = np.asarray(simulate(entry, th, jnp.float32(np.nan_to_num(result.c2c)), m.seqs, jax.random.PRNGKey(seed), n=n))
+    return {"t": np.asarray(m.seqs.read_t), "valid": np.asarray(m.seqs.valid), "measured": m.g(m.seqs.y),
+            "model": m.g(mean), "lo": m.g(np.percentile(runs, 16, axis=0)), "hi": m.g(np.percentile(runs, 84, axis=0))}
+
+
+def pulsed_device_fields(result: FitResult) -> Optional[dict]:
+    """The fitted :class:`~cimjax.devices.protocol.PulsedDevice` fields of a step-model fit
+    (weights normalised to the fitted range: nominal bounds ±1), or None for a model that is
+    not a protocol step model (NeuroSim's curve: its config fields instead)."""
+    entry = MODELS[result.model]
+    if entry.step_model is None:
+        return None
+    P = result.params
+    out = {"model": result.model, "dw_min": P["dw_min"].value, "dw_min_std": P["dw_min_std"].value,
+           "up_down": P["up_down"].value, "w_min": -1.0, "w_max": 1.0}
+    for k in ("dw_min_dtod", "up_down_dtod", "w_min_dtod", "w_max_dtod"):
+        out[k] = P[k].value if k in P else 0.0
+    return out
+
+
+def pulsed_device_from_dict(fields: dict) -> PulsedDevice:
+    """A :class:`PulsedDevice` from :func:`pulsed_device_fields` (a fitted preset's
+    ``pulsed_device``). Raises InputError for an unknown model or a field out of range."""
+    fields = dict(fields)
+    name = fields.pop("model", None)
+    entry = MODELS.get(name)
+    if entry is None or entry.step_model is None:
+        raise InputError(f"pulsed_device.model = {name!r} is not a fitted step model "
+                         f"(one of {', '.join(k for k, v in MODELS.items() if v.step_model is not None)})")
+    try:
+        return PulsedDevice(model=entry.step_model, **{k: float(v) for k, v in fields.items()})
+    except (TypeError, ValueError) as err:
+        raise InputError(f"pulsed_device: {err}") from None
