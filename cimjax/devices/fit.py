@@ -571,9 +571,10 @@ def _loss(entry, th, seqs: Seqs, weights, mode, n_seg=None):
 
 
 @functools.partial(jax.jit, static_argnames=("entry", "mode"))
-def _fit_batch(entry: FitModel, th0, seqs: Seqs, weights, free, n_steps, lr, mode, n_seg):
+def _fit_batch(entry: FitModel, th0, seqs: Seqs, weights, free, n_steps, lr, mode, n_seg, tie):
     """Adam from each start ``th0[b]`` on the data weighted by ``weights[b]`` (vmapped); only
-    the parameters with ``free[name] = 1`` move."""
+    the parameters with ``free[name] = 1`` move; ``tie = 1`` moves a per-device leaf by its mean
+    gradient (all devices alike: a pooled fit in the joint fit's shape, so both share one compile)."""
     adam = optax.scale_by_adam()
 
     def one(th, wts):
@@ -582,6 +583,8 @@ def _fit_batch(entry: FitModel, th0, seqs: Seqs, weights, free, n_steps, lr, mod
         def body(i, c):
             t, st = c
             g = jax.tree_util.tree_map(lambda x: jnp.where(jnp.isfinite(x), x, 0.0), grad(t))
+            g = jax.tree_util.tree_map(
+                lambda x: tie * jnp.broadcast_to(jnp.mean(x), x.shape) + (1.0 - tie) * x if x.ndim else x, g)
             upd, st = adam.update(g, st)
             rate = lr * jnp.power(0.02, i / n_steps)
             return jax.tree_util.tree_map(lambda a, u, f: a - rate * f * u, t, upd, free), st
@@ -593,7 +596,7 @@ def _fit_batch(entry: FitModel, th0, seqs: Seqs, weights, free, n_steps, lr, mod
     return jax.vmap(one)(th0, weights)
 
 
-def _chunked_fit(entry, th0, seqs, weights, free, n_steps, lr, chunk, mode):
+def _chunked_fit(entry, th0, seqs, weights, free, n_steps, lr, chunk, mode, tie=0.0):
     """:func:`_fit_batch` in batches of ``chunk`` (padded), so every call has one compiled shape."""
     n = weights.shape[0]
     ths, losses = [], []
@@ -602,7 +605,7 @@ def _chunked_fit(entry, th0, seqs, weights, free, n_steps, lr, chunk, mode):
         idx = np.minimum(np.arange(i, i + chunk), n - 1)
         t, l = _fit_batch(entry, jax.tree_util.tree_map(lambda x: jnp.asarray(np.asarray(x)[idx]), th0), seqs,
                           jnp.asarray(weights[idx]), free, n_steps, lr, mode,
-                          jnp.float32(_n_seg_of(seqs)))
+                          jnp.float32(_n_seg_of(seqs)), jnp.float32(tie))
         ths.append(jax.tree_util.tree_map(lambda x: np.asarray(x)[: min(chunk, n - i)], t))
         losses.append(np.asarray(l)[: min(chunk, n - i)])
     th = jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *ths)
@@ -631,16 +634,19 @@ def _device_free(entry, names) -> dict:
     return {"g_min": 0.0, "log_range": 0.0}
 
 
-def _device_starts(entry, m: Measurements, th):
+def _device_starts(entry, m: Measurements, th, weights):
     """(D,) starts of the per-device fits: ``th`` (pooled) for every device, with a model's
-    bounds at the device's measured extremes (± the entry's margin of the pooled range)."""
+    bounds at the device's measured extremes in the weighted sequences (± the entry's margin of
+    the pooled range)."""
     D = len(m.devices)
     out = _stack(th, D)
     if entry.bounds:
         y, valid = np.asarray(m.seqs.y, np.float64), np.asarray(m.seqs.valid)
         g0, rng = float(th["g_min"]), float(np.exp(th["log_range"]))
         for d in range(D):
-            yd = y[(m.seq_device == d)[:, None] & valid]
+            yd = y[((m.seq_device == d) & (np.asarray(weights) > 0))[:, None] & valid]
+            if yd.size == 0:
+                continue
             out["w_min"][d] = 2.0 * (yd.min() - g0) / rng - 1.0 - 2.0 * entry.margin
             out["w_max"][d] = 2.0 * (yd.max() - g0) / rng - 1.0 + 2.0 * entry.margin
     return out
@@ -742,9 +748,12 @@ class FitResult:
     noise: str
 
 
+_predict = jax.jit(predict, static_argnames=("entry", "mode"))
+
+
 def _rmse_si(entry, th, m: Measurements, weights, mode="one_step") -> float:
     th = jax.tree_util.tree_map(jnp.asarray, th)
-    r = np.asarray(predict(entry, th, m.seqs, mode) - m.seqs.y, np.float64)
+    r = np.asarray(_predict(entry, th, m.seqs, mode) - m.seqs.y, np.float64)
     mask = np.asarray(m.seqs.valid) & (np.arange(r.shape[1]) > 0)[None, :]
     wt = mask * np.asarray(weights, np.float64)[:, None]
     if wt.sum() == 0:
@@ -766,6 +775,12 @@ def _bootstrap_weights(m: Measurements, rng: np.random.Generator, n: int) -> np.
     return out
 
 
+def _seq_theta(th, m: Measurements):
+    """θ per sequence as NumPy (S,) leaves: a (D,) leaf by the sequence's device, a scalar shared."""
+    S = m.n_seqs
+    return {k: (np.asarray(v)[m.seq_device] if np.ndim(v) == 1 else np.full(S, np.asarray(v))) for k, v in th.items()}
+
+
 def _take(th, i):
     return jax.tree_util.tree_map(lambda x: np.asarray(x)[i], th)
 
@@ -785,14 +800,52 @@ def _n_seg(m: Measurements) -> float:
 
 
 def _pooled_fit(entry, m: Measurements, weights, key, options: FitOptions):
-    """Best of ``options.starts`` random starts on the sequences weighted by ``weights``."""
+    """Best of ``options.starts`` random starts on the sequences weighted by ``weights``. A
+    joint model (:attr:`FitModel.device_free`) is fitted with its per-device leaves tied first,
+    then untied from the best start (the same compiled function)."""
     K = max(int(options.starts), 1)
     th0 = _starts(entry, key, K, _n_seg(m))
-    th, loss = _chunked_fit(entry, th0, m.seqs, np.repeat(np.asarray(weights, np.float32)[None], K, 0),
-                            _pooled_free(entry), options.steps, options.lr, K, options.loss)
+    joint = entry.device_free is not None
+    if joint:  # these leaves one per device, from the same start
+        D = len(m.devices)
+        th0 = {k: (np.repeat(v[:, None], D, axis=1) if k in entry.device_free else v) for k, v in th0.items()}
+    w = np.repeat(np.asarray(weights, np.float32)[None], K, 0)
+    th, loss = _chunked_fit(entry, th0, m.seqs, w, _pooled_free(entry), options.steps, options.lr, K, options.loss,
+                            tie=1.0 if joint else 0.0)
     if not np.isfinite(loss).any():
         raise RunError(f"{m.path}: the {entry.name} fit failed: no start gave a finite loss")
-    return _take(th, int(np.argmin(loss)))
+    best = _take(th, int(np.argmin(loss)))
+    if joint:
+        th, _ = _chunked_fit(entry, _stack(best, 1), m.seqs, w[:1], _pooled_free(entry), options.steps, options.lr,
+                             K, options.loss)
+        best = _take(th, 0)
+    return best
+
+
+def _population_fit(entry, m: Measurements, weights, key, options: FitOptions):
+    """The pooled fit and, with several devices, each device's parameters: ``(best, dev_th)``,
+    ``dev_th`` None for one device, else (D,) leaves.
+
+    A joint model's per-device leaves come from its fit. Otherwise one fit per device, warm
+    started from the pooled fit: for a model with bounds, each device's bounds, step, asymmetry
+    and shape in the pooled weight units; then once more after the mapping is moved so that the
+    devices' mean bounds are ±1 (the protocol's nominal bounds)."""
+    best = _pooled_fit(entry, m, weights, key, options)
+    D = len(m.devices)
+    if D == 1:
+        return best, None
+    if entry.device_free is not None:
+        return best, {k: np.broadcast_to(v, (D,)).copy() for k, v in best.items()}
+    chunk = max(int(options.starts), 1)
+    masks = m.device_masks() * np.asarray(weights, np.float32)[None]
+    free = _device_free(entry, list(best))
+    dev_th, _ = _chunked_fit(entry, _device_starts(entry, m, best, weights), m.seqs, masks, free,
+                             options.warm_steps, options.lr * 0.3, chunk, options.loss)
+    if entry.bounds:
+        best, dev_th = _recentre(best, dev_th)
+        dev_th, _ = _chunked_fit(entry, dev_th, m.seqs, masks, free, options.warm_steps, options.lr * 0.1, chunk,
+                                 options.loss)
+    return best, dev_th
 
 
 def fit(m: Measurements, model: str, options: FitOptions = FitOptions(), *, heldout: bool = True,
@@ -813,38 +866,19 @@ def fit(m: Measurements, model: str, options: FitOptions = FitOptions(), *, held
     rng = np.random.default_rng(int(options.seed))
     ones = np.ones(S, np.float32)
 
-    # 1. pooled fit from random starts; the held-out error from a fit to alternate cycles
-    best = _pooled_fit(entry, m, ones, k_pool, options)
-    rmse = _rmse_si(entry, best, m, ones, options.loss)
-    rmse_traj = _rmse_si(entry, best, m, ones, "trajectory")
+    # 1. the fit (pooled, then per device); the held-out error of the same fit to alternate cycles
+    best, dev_th = _population_fit(entry, m, ones, k_pool, options)
+    fitted = dev_th if dev_th is not None else best
+    rmse = _rmse_si(entry, fitted, m, ones, options.loss)
+    rmse_traj = _rmse_si(entry, fitted, m, ones, "trajectory")
     heldout_rmse = float("nan")
     train, test = m.split()
     if heldout and test.sum() > 0:
-        heldout_rmse = _rmse_si(entry, _pooled_fit(entry, m, train, k_train, options), m, test, options.loss)
+        b, d = _population_fit(entry, m, train, k_train, options)
+        heldout_rmse = _rmse_si(entry, d if d is not None else b, m, test, options.loss)
 
-    # 2. per-device fits, warm-started from the pooled fit: for a model with bounds, each
-    # device's bounds, step, asymmetry and shape in the pooled weight units, then once more after
-    # the mapping is moved so the devices' mean bounds are ±1 (the protocol's nominal bounds)
-    dev_th = None
-    if D > 1 and entry.device_free is not None:
-        # a joint fit: the device_free parameters one per device, the others shared
-        th0 = {k: (np.repeat(np.asarray(v)[None], D) if k in entry.device_free else np.asarray(v))
-               for k, v in best.items()}
-        joint, _ = _chunked_fit(entry, _stack(th0, 1), seqs, ones[None], {}, options.steps, options.lr, 1,
-                                options.loss)
-        joint = _take(joint, 0)
-        best = {k: (best[k] if k in entry.device_free else joint[k]) for k in best}
-        dev_th = {k: np.broadcast_to(v, (D,)).copy() for k, v in joint.items()}
-    elif D > 1:
-        free = _device_free(entry, list(best))
-        dev_th, _ = _chunked_fit(entry, _device_starts(entry, m, best), seqs, m.device_masks(), free,
-                                 options.warm_steps, options.lr * 0.3, chunk, options.loss)
-        if entry.bounds:
-            best, dev_th = _recentre(best, dev_th)
-            dev_th, _ = _chunked_fit(entry, dev_th, seqs, m.device_masks(), free, options.warm_steps,
-                                     options.lr * 0.1, chunk, options.loss)
-    # c2c from the increments, each sequence with its own device's parameters
-    seq_th = _take(dev_th, m.seq_device) if dev_th is not None else _stack(best, S)
+    # 2. c2c from the increments, each sequence with its own device's parameters
+    seq_th = _seq_theta(dev_th if dev_th is not None else best, m)
     inc = [np.asarray(x) for x in _increments(entry, jax.tree_util.tree_map(jnp.asarray, seq_th), seqs)]
     inc[3] = inc[3].astype(bool)
     c2c = _c2c_from(entry.noise, inc, ones)
@@ -858,6 +892,10 @@ def fit(m: Measurements, model: str, options: FitOptions = FitOptions(), *, held
                                   options.lr * 0.3, chunk, options.loss)
         boot_c2c = np.array([_c2c_from(entry.noise, inc, w) for w in wb])
 
+    if D == 1:  # one device: its joint leaves are plain numbers
+        best = {k: np.asarray(v).reshape(-1)[0] if np.ndim(v) == 1 else v for k, v in best.items()}
+        if boot_th is not None:
+            boot_th = {k: np.asarray(v).reshape(R, -1)[:, 0] for k, v in boot_th.items()}
     params = _report_params(entry, m, best, boot_th, dev_th, c2c, boot_c2c)
     return FitResult(model=model, params=params, theta=best, device_theta=dev_th if dev_th is not None else {},
                      c2c=c2c, rmse=rmse, rmse_trajectory=rmse_traj, heldout_rmse=heldout_rmse,
@@ -947,8 +985,8 @@ def _d2d(entry, m: Measurements, best, dev_th) -> dict[str, Param]:
 
 
 def compare(m: Measurements, names=None, options: FitOptions = FitOptions()) -> list[tuple[str, float, float]]:
-    """Every model's held-out RMSE (fit on alternate cycles of each device, tested on the
-    others) and its RMSE on the fitted cycles: ``[(name, heldout_rmse, train_rmse)]`` in
+    """Every model's held-out RMSE (fitted as :func:`fit` does, pooled then per device, on
+    alternate cycles of each device, tested on the others) and its RMSE on the fitted cycles: ``[(name, heldout_rmse, train_rmse)]`` in
     siemens, best (lowest held-out RMSE) first.
 
     Raises:
@@ -962,8 +1000,9 @@ def compare(m: Measurements, names=None, options: FitOptions = FitOptions()) -> 
     rows = []
     for name in names or list(MODELS):
         entry = MODELS[name]
-        best = _pooled_fit(entry, m, train, key, options)
-        rows.append((name, _rmse_si(entry, best, m, test, options.loss), _rmse_si(entry, best, m, train, options.loss)))
+        best, dev = _population_fit(entry, m, train, key, options)
+        th = dev if dev is not None else best
+        rows.append((name, _rmse_si(entry, th, m, test, options.loss), _rmse_si(entry, th, m, train, options.loss)))
     return sorted(rows, key=lambda r: (not np.isfinite(r[1]), r[1]))
 
 
@@ -1003,7 +1042,7 @@ def curves(m: Measurements, result: "FitResult", n: int = 64, seed: int = 0) -> 
     entry = MODELS[result.model]
     th = result.device_theta or result.theta
     th = jax.tree_util.tree_map(jnp.asarray, th)
-    mean = np.asarray(predict(entry, th, m.seqs, "trajectory"))
+    mean = np.asarray(_predict(entry, th, m.seqs, "trajectory"))
     runs = np.asarray(simulate(entry, th, jnp.float32(np.nan_to_num(result.c2c)), m.seqs, jax.random.PRNGKey(seed), n=n))
     return {"t": np.asarray(m.seqs.read_t), "valid": np.asarray(m.seqs.valid), "measured": m.g(m.seqs.y),
             "model": m.g(mean), "lo": m.g(np.percentile(runs, 16, axis=0)), "hi": m.g(np.percentile(runs, 84, axis=0))}
