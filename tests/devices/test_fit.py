@@ -194,11 +194,21 @@ def test_ag_asi_labels_fit_back_within_0_05(tmp_path):
     assert abs(r.params["states"].value - 97) < 97 * 0.02
 
 
-@pytest.mark.parametrize("true", ["constant_step", pytest.param("soft_bounds", marks=pytest.mark.slow),
-                                  pytest.param("neurosim", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("true", ["constant_step", pytest.param("soft_bounds", marks=pytest.mark.slow)])
 def test_compare_ranks_the_true_model_first(data, true):
     ranking = F.compare(F.load_measurements(data[true][0]), options=FAST)
     assert ranking[0][0] == true, ranking
+
+
+@pytest.mark.slow
+def test_compare_ranks_neurosim_first_on_same_sign_labels(tmp_path):
+    """Same-sign labels (the LTD segment retraces the concave LTP curve: its steps grow towards
+    G_min) are what soft bounds cannot do. With opposite signs (Ag:a-Si's 2.40 / −4.88) both
+    segments saturate exponentially, as soft bounds do, and the two models' held-out errors tie
+    within the c2c noise (docs/device_fit.md, Limits)."""
+    rows, _ = synth_neurosim(jax.random.PRNGKey(9), nl=(2.4, 1.5), d2d=0.2)
+    ranking = F.compare(F.load_measurements(write_csv(tmp_path / "ns.csv", rows)), options=FAST)
+    assert ranking[0][0] == "neurosim", ranking
 
 
 # ------------------------------------------------------------------------------------ bad data
