@@ -894,8 +894,8 @@ def fit(m: Measurements, model: str, options: FitOptions = FitOptions(), *, held
 
     if D == 1:  # one device: its joint leaves are plain numbers
         best = {k: np.asarray(v).reshape(-1)[0] if np.ndim(v) == 1 else v for k, v in best.items()}
-        if boot_th is not None:
-            boot_th = {k: np.asarray(v).reshape(R, -1)[:, 0] for k, v in boot_th.items()}
+    if boot_th is not None:  # per-device leaves of a joint fit: their mean (their errors are over devices)
+        boot_th = {k: (np.asarray(v).mean(axis=1) if np.ndim(v) == 2 else v) for k, v in boot_th.items()}
     params = _report_params(entry, m, best, boot_th, dev_th, c2c, boot_c2c)
     return FitResult(model=model, params=params, theta=best, device_theta=dev_th if dev_th is not None else {},
                      c2c=c2c, rmse=rmse, rmse_trajectory=rmse_traj, heldout_rmse=heldout_rmse,
