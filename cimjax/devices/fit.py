@@ -5,16 +5,20 @@ pulse of one potentiation (LTP) segment and one depression (LTD) segment. This m
 
 * reads and checks such a file (:func:`load_measurements`; every problem is an
   :class:`~cimjax.errors.InputError` naming the file, the row and the column);
-* fits any registered model (:data:`MODELS`) to it: the model's *expected* trajectory from each
-  sequence's first read is compared with every later read (least squares in conductance), and
-  the parameters (the conductance range ``G_min``/``G_max``, the step size, i.e. the number of
-  states, the up/down asymmetry and the model's shape parameters) are fitted by Adam (optax) from
-  several seeded starts, all starts vmapped in one compiled loop;
+* fits any registered model (:data:`MODELS`) to it: every read is predicted from the measured
+  read before it by the model's expected step (the one-pulse-ahead loss, least squares in
+  conductance; ``FitOptions(loss="trajectory")`` predicts every read from its cycle's first read
+  instead), and the parameters (the conductance range ``G_min``/``G_max``, the step size, i.e. the
+  number of states, the up/down asymmetry and the model's shape parameters) are fitted by Adam
+  (optax) from several seeded starts, all starts vmapped in one compiled loop;
+* fits each device: a step model once per device (its bounds, step, asymmetry, shape; the
+  conductance mapping fixed), NeuroSim's curve jointly (one pair of labels per device, the range
+  and the number of states shared: NeuroSim's d2d model);
 * estimates the cycle-to-cycle noise from the residuals of the per-pulse increments (each
-  measured increment against the model's expected step from the measured previous weight), the
-  device-to-device spread from per-device fits (warm-started from the pooled fit), and each
-  parameter's uncertainty from a bootstrap over cycles (cycles resampled with replacement within
-  each device, every replicate refitted).
+  measured increment against the model's expected step from the measured previous weight, with
+  the device's own parameters), the device-to-device spread from the per-device values, and the
+  uncertainties: the standard error over devices of a per-device parameter, a bootstrap over
+  cycles (cycles resampled with replacement within each device, the fit repeated) otherwise.
 
 Model-agnostic: a registry entry (:class:`FitModel`) needs only a one-pulse step function; the
 trajectory is that step iterated with ``lax.scan``. Any :class:`~cimjax.devices.protocol.StepModel`
@@ -34,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
