@@ -396,7 +396,7 @@ def device_fit(path: str, curves: dict, seq_device: Sequence[int], devices: Sequ
             v = curves["valid"][i]
             x = curves["t"][i][v] + offset
             ax.fill_between(x, curves["lo"][i][v] / scale.scale, curves["hi"][i][v] / scale.scale, color="tab:orange",
-                            alpha=0.3, lw=0, label="model, 16–84 % with c2c" if offset == 0 else None)
+                            alpha=0.5, lw=0, label="model, 16–84 % with c2c" if offset == 0 else None)
             ax.plot(x, curves["measured"][i][v] / scale.scale, ".", ms=2.5, color="tab:blue",
                     label="measured" if offset == 0 else None)
             ax.plot(x, curves["model"][i][v] / scale.scale, "-", lw=1.0, color="tab:red",
