@@ -302,3 +302,14 @@ def test_cli_unknown_model_fails_before_reading(tmp_path, capsys):
     assert main(["device", "fit", str(tmp_path / "none.csv"), "--model", "nope", "--out", str(tmp_path / "o")]) == 2
     assert "--model = 'nope' is unknown" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "o")
+
+
+def test_cli_model_all_ranks_and_fits_the_best(data, tmp_path, capsys):
+    out = tmp_path / "all"
+    code = main(["device", "fit", data["constant_step"][0], "--model", "all", "--out", str(out), "--starts", "4",
+                 "--steps", "300", "--bootstrap", "0"])
+    text = capsys.readouterr().out
+    assert code == 0 and "models ranked by" in text and "best: constant_step" in text
+    preset = json.loads((out / "device_fit_constant_step.json").read_text())
+    assert [r["model"] for r in preset["ranking"]][0] == "constant_step" and len(preset["ranking"]) == len(F.MODELS)
+    assert preset["fit_error"]["heldout_rmse_S"] > 0
