@@ -8,6 +8,7 @@
     cimjax optimize --config CFG --grid configs/sweeps/co_opt_space.py --objective edp [--constraint 'area<=1.0x']
     cimjax config   --config configs/quickstart.py [--set ...]   print the resolved config as JSON
     cimjax config   --config configs/vgg8_cifar10.py --from-neurosim PATH/Param.cpp [--set ...]
+    cimjax device fit DATA.csv --model NAME|all [--out DIR] [--seed N] [--starts K]   (cimjax/device_fit.py)
 
 Every subcommand validates the config (file plus ``--set`` overrides) before doing any work,
 so a bad value stops the run at once with a message naming the field.
@@ -192,6 +193,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a NeuroSim V2.0 Param.cpp: its parameters become --set overrides (before --set; "
                         "docs/neurosim_params.md); those not applied are listed by name on stderr")
     p.set_defaults(func=_cmd_config)
+
+    # device fit: its arguments and command live in cimjax/device_fit.py
+    from cimjax import device_fit
+
+    p = sub.add_parser("device", help="synaptic-device tools: 'device fit' fits a device model to measured pulse data")
+    dsub = p.add_subparsers(dest="device_command", required=True, metavar="DEVICE_COMMAND")
+    q = dsub.add_parser("fit", parents=[_debug_parent()],
+                        help="fit a device model (or all, ranked) to measured conductance-versus-pulse data")
+    device_fit.add_fit_args(q)
+    q.set_defaults(func=device_fit.cmd_fit)
     return parser
 
 

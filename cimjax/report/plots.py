@@ -375,3 +375,40 @@ def trajectory(path: str, x_metric: str, y_metric: str, traj_x: np.ndarray, traj
     ax.set_title(title)
     fig.tight_layout()
     save(fig, path)
+
+
+def device_fit(path: str, curves: dict, seq_device: Sequence[int], devices: Sequence[str], title: str,
+               max_panels: int = 8) -> None:
+    """``device_fit_MODEL.png`` of ``cimjax device fit``: one panel per device (the first
+    ``max_panels``), its cycles one after another along the x axis; measured conductance (dots),
+    the fitted model's expected trajectory from each cycle's first read (line) and the 16–84 %
+    band of noisy runs with the fitted c2c (shaded)."""
+    seq_device = np.asarray(seq_device)
+    shown = list(range(min(len(devices), max_panels)))
+    cols = min(len(shown), 4)
+    rows = (len(shown) + cols - 1) // cols
+    fig = figure(3.6 * cols, 2.8 * rows + 0.6, dpi=100)
+    scale = axis_for(curves["measured"][curves["valid"]], "S")
+    for n, d in enumerate(shown):
+        ax = fig.add_subplot(rows, cols, n + 1)
+        offset = 0
+        for i in np.flatnonzero(seq_device == d):
+            v = curves["valid"][i]
+            x = curves["t"][i][v] + offset
+            ax.fill_between(x, curves["lo"][i][v] / scale.scale, curves["hi"][i][v] / scale.scale, color="tab:orange",
+                            alpha=0.5, lw=0, label="model, 16–84 % with c2c" if offset == 0 else None)
+            ax.plot(x, curves["measured"][i][v] / scale.scale, ".", ms=2.5, color="tab:blue",
+                    label="measured" if offset == 0 else None)
+            ax.plot(x, curves["model"][i][v] / scale.scale, "-", lw=1.0, color="tab:red",
+                    label="model (expected)" if offset == 0 else None)
+            offset = x[-1] + 1
+        ax.set_title(f"device {devices[d]}", fontsize=9)
+        ax.set_xlabel("pulse (cycles in sequence)", fontsize=8)
+        ax.set_ylabel(f"conductance ({scale.unit})", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if n == 0:
+            ax.legend(fontsize=7, loc="best")
+    more = f" (first {len(shown)} of {len(devices)} devices)" if len(devices) > len(shown) else ""
+    fig.suptitle(title + more, fontsize=10)
+    fig.tight_layout()
+    save(fig, path)

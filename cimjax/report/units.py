@@ -37,7 +37,7 @@ def prefix(largest: float, unit: str) -> tuple[float, str]:
     largest SI prefix not above ``largest`` (the smallest, femto, below that)."""
     if unit == AREA_UNIT:
         return 1e-6, "mm²"
-    if not unit or unit[0] not in "sJW":
+    if not unit or unit[0] not in "sJWS":
         return 1.0, unit
     largest = abs(float(largest))
     if largest == 0 or not math.isfinite(largest):

@@ -1,0 +1,98 @@
+"""Time of ``cimjax device fit`` on a 1,000-pulse, 10-device file (issue 20; target < 30 s on CPU).
+
+    python benchmarks/device_fit.py [--model neurosim] [--devices 10] [--pulses 50] [--cycles 1]
+
+Writes a synthetic measurement file (NeuroSim's curve, Ag:a-Si labels 2.40 / −4.88 with d2d 0.2,
+c2c 0.005; or a protocol soft-bounds device) to a temporary folder, then runs the command end to
+end in this process and prints its wall time (compilation included; ``CIMJAX_CACHE_DIR=off`` for a
+cold run without the persistent compile cache) and the recovered labels or step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def neurosim_weights(key, D, C, L):
+    from cimjax.devices import nonlinear as nlin
+
+    k_a, k_p = jax.random.split(key)
+    a_p, a_d = nlin.sample_d2d_a(k_a, (D,), 2.40, -4.88, 0.2, L, floor_to_grid=False)
+    dirs = jnp.array(([1.0] * L + [-1.0] * L) * C)
+
+    def body(w, x):
+        d, k = x
+        w = jnp.clip(nlin.device_step_cell(w, -d, a_p, a_d, L) + nlin.c2c_noise(k, jnp.ones_like(w), 0.005), -1.0, 1.0)
+        return w, w
+
+    w0 = -jnp.ones(D)
+    return np.asarray(w0), np.asarray(jax.lax.scan(body, w0, (dirs, jax.random.split(k_p, dirs.shape[0])))[1])
+
+
+def soft_bounds_weights(key, D, C, N):
+    from cimjax.devices.protocol import PulsedDevice, SoftBounds, pulse, sample_cells
+
+    device = PulsedDevice(model=SoftBounds(), dw_min=0.05, dw_min_dtod=0.1, dw_min_std=0.1, up_down=0.1,
+                          w_min_dtod=0.05, w_max_dtod=0.05)
+    k_c, k_p = jax.random.split(key)
+    cells = sample_cells(device, k_c, (D,))
+    dirs = jnp.array(([1.0] * N + [-1.0] * N) * C)
+
+    def body(w, x):
+        d, k = x
+        w = pulse(device, cells, w, jnp.full(w.shape, d), k)
+        return w, w
+
+    return np.asarray(cells.w_min), np.asarray(jax.lax.scan(body, cells.w_min, (dirs, jax.random.split(k_p, dirs.shape[0])))[1])
+
+
+def write(path, w0, ws, D, C, N, g_lo=1e-6, g_hi=5e-6):
+    g = lambda w: g_lo + (float(w) + 1.0) / 2.0 * (g_hi - g_lo)  # noqa: E731
+    with open(path, "w") as f:
+        f.write("device,cycle,pulse,direction,conductance\n")
+        for d in range(D):
+            for c in range(C):
+                base = c * 2 * N
+                f.write(f"d{d},{c},0,LTP,{g(w0[d] if c == 0 else ws[base - 1, d])!r}\n")
+                for p in range(N):
+                    f.write(f"d{d},{c},{p + 1},LTP,{g(ws[base + p, d])!r}\n")
+                for p in range(N):
+                    f.write(f"d{d},{c},{p + 1},LTD,{g(ws[base + N + p, d])!r}\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="neurosim", choices=["neurosim", "soft_bounds"])
+    ap.add_argument("--devices", type=int, default=10)
+    ap.add_argument("--cycles", type=int, default=1)
+    ap.add_argument("--pulses", type=int, default=50, help="pulses per segment (LTP and LTD each)")
+    args = ap.parse_args()
+    D, C, N = args.devices, args.cycles, args.pulses
+    make = neurosim_weights if args.model == "neurosim" else soft_bounds_weights
+    w0, ws = make(jax.random.PRNGKey(0), D, C, N)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "meas.csv")
+        write(data, w0, ws, D, C, N)
+        from cimjax.cli import main as cli
+
+        t0 = time.perf_counter()
+        code = cli(["device", "fit", data, "--model", args.model, "--out", os.path.join(tmp, "out")])
+        wall = time.perf_counter() - t0
+        with open(os.path.join(tmp, "out", f"device_fit_{args.model}.json")) as f:
+            params = json.load(f)["parameters"]
+    print(f"\n{D} devices × {C} cycle(s) × {2 * N} pulses = {D * C * 2 * N} pulses, {args.model}: exit {code}, "
+          f"{wall:.1f} s wall (compilation included)")
+    keys = ("NL_LTP", "NL_LTD", "states") if args.model == "neurosim" else ("dw_min", "up_down", "dw_min_std")
+    print("  " + ", ".join(f"{k} = {params[k]['value']:.4g}" for k in keys))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Fitting a device model to pulse-response data (cimjax/devices/fit.py, cimjax device fit; issue 20).
+
+Synthetic measurements are drawn from known parameters with explicit keys: the protocol's
+``sample_cells`` (d2d) and ``pulse`` (c2c, relative) for the step models, NeuroSim's
+``sample_d2d_a`` (d2d of the labels) and ``device_step_cell`` + ``c2c_noise`` (additive c2c) for
+its curve. The fit is compared with what the data can show: the *realised* devices (their mean
+and spread), not the nominal values they were drawn around (8 devices: a spread's sampling error is
+~25 % of it; the realised spread has none).
+
+Tolerances (each justified by the estimator's own error at these sizes, with room):
+- conductance range: G_min and G_max within 5 % of the range G_max − G_min;
+- states / step and the up/down scales (1 ± up_down): within 5 %; NL labels within 0.1 (5 % of
+  the smaller label);
+- c2c within 10 % (≈ 1 000 increments: the estimator's error is ~2 %);
+- d2d within 20 % of the realised spread (per-device estimation error adds in quadrature).
+"""
+
+import json
+import math
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from cimjax.cli import main
+from cimjax.devices import fit as F
+from cimjax.devices import nonlinear as nlin
+from cimjax.devices.protocol import ConstantStep, PulsedDevice, SoftBounds, pulse, sample_cells
+from cimjax.errors import InputError
+
+G_LO, G_HI = 1e-6, 5e-6  # siemens at w = −1 and +1 of the generating devices
+FAST = F.FitOptions(starts=4, steps=300, warm_steps=150, bootstrap=0, seed=0)
+
+
+def _rows(ws, w0, D, C, N):
+    """CSV rows from the weights after every pulse, (C·2N, D); each cycle's first read at pulse 0."""
+    g = lambda w: G_LO + (float(w) + 1.0) / 2.0 * (G_HI - G_LO)  # noqa: E731
+    rows = []
+    for d in range(D):
+        for c in range(C):
+            base = c * 2 * N
+            start = w0[d] if c == 0 else ws[base - 1, d]
+            rows.append((f"dev{d}", c, 0, "LTP", g(start)))
+            rows += [(f"dev{d}", c, p + 1, "LTP", g(ws[base + p, d])) for p in range(N)]
+            rows += [(f"dev{d}", c, p + 1, "LTD", g(ws[base + N + p, d])) for p in range(N)]
+    return rows
+
+
+# Every recovery data set has one shape (8 devices × 4 cycles × 50 + 50 pulses), so each model's
+# fit compiles once for the whole file (the fits, the ranking and the command reuse it).
+D_, C_, N_ = 8, 4, 50
+
+
+def synth_step(model, key, D=D_, C=C_, N=N_, **fields):
+    """A protocol step model's devices (sample_cells) pulsed N up, N down, C times (pulse)."""
+    device = PulsedDevice(model=model, **fields)
+    k_cells, k_pulse = jax.random.split(key)
+    cells = sample_cells(device, k_cells, (D,))
+    dirs = jnp.array(([1.0] * N + [-1.0] * N) * C)
+
+    @jax.jit
+    def run(w0, keys):
+        def body(w, x):
+            d, k = x
+            w = pulse(device, cells, w, jnp.full(w.shape, d), k)
+            return w, w
+
+        return jax.lax.scan(body, w0, (dirs, keys))[1]
+
+    ws = np.asarray(run(cells.w_min, jax.random.split(k_pulse, dirs.shape[0])))
+    return _rows(ws, np.asarray(cells.w_min), D, C, N), cells
+
+
+def synth_neurosim(key, D=D_, C=C_, L=N_, nl=(2.4, -4.88), d2d=0.3, c2c=0.005):
+    """NeuroSim's curve: labels NL + N(0, d2d) per device (the same draw for both), L pulses up
+    and down per cycle, additive c2c N(0, (2σ)²) per pulse, weights clipped to [−1, 1]."""
+    k_a, k_pulse = jax.random.split(key)
+    a_p, a_d = nlin.sample_d2d_a(k_a, (D,), nl[0], nl[1], d2d, L, floor_to_grid=False)
+    dirs = jnp.array(([1.0] * L + [-1.0] * L) * C)
+
+    @jax.jit
+    def run(w0, keys):
+        def body(w, x):
+            d, k = x
+            w = nlin.device_step_cell(w, -d, a_p, a_d, L) + nlin.c2c_noise(k, jnp.ones_like(w), c2c)
+            w = jnp.clip(w, -1.0, 1.0)
+            return w, w
+
+        return jax.lax.scan(body, w0, (dirs, keys))[1]
+
+    w0 = -np.ones(D)
+    ws = np.asarray(run(jnp.asarray(w0, jnp.float32), jax.random.split(k_pulse, dirs.shape[0])))
+    labels = (np.asarray(F.a_norm_to_nl(a_p / L)), np.asarray(F.a_norm_to_nl(a_d / L)))
+    return _rows(ws, w0, D, C, L), labels
+
+
+def write_csv(path, rows, header="device,cycle,pulse,direction,conductance"):
+    with open(path, "w") as f:
+        f.write(header + "\n")
+        for r in rows:
+            f.write(",".join(repr(x) if isinstance(x, float) else str(x) for x in r) + "\n")
+    return str(path)
+
+
+STEP_FIELDS = dict(dw_min=0.05, dw_min_dtod=0.1, dw_min_std=0.1, up_down=0.1, up_down_dtod=0.05,
+                   w_min_dtod=0.05, w_max_dtod=0.05)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The three recovery data sets: {model: (path, truth)}."""
+    folder = tmp_path_factory.mktemp("fit")
+    out = {}
+    for name, model, seed in (("constant_step", ConstantStep(), 1), ("soft_bounds", SoftBounds(), 2)):
+        rows, cells = synth_step(model, jax.random.PRNGKey(seed), **STEP_FIELDS)
+        out[name] = (write_csv(folder / f"{name}.csv", rows), cells)
+    rows, labels = synth_neurosim(jax.random.PRNGKey(3))
+    out["neurosim"] = (write_csv(folder / "neurosim.csv", rows), labels)
+    return out
+
+
+@pytest.fixture(scope="module")
+def step_fits(data):
+    out = {}
+    for name in ("constant_step", "soft_bounds"):
+        m = F.load_measurements(data[name][0])
+        out[name] = (m, data[name][1], F.fit(m, name, FAST, heldout=False))
+    return out
+
+
+@pytest.fixture(scope="module")
+def neurosim_fit(data):
+    m = F.load_measurements(data["neurosim"][0])
+    return m, data["neurosim"][1], F.fit(m, "neurosim", FAST, heldout=False)
+
+
+def _rel(a, b):
+    return abs(a - b) / abs(b)
+
+
+@pytest.mark.parametrize("name", ["constant_step", "soft_bounds"])
+def test_step_model_recovers_parameters(step_fits, name):
+    m, cells, r = step_fits[name]
+    P = r.params
+    span = G_HI - G_LO
+    g = lambda w: G_LO + (np.asarray(w, np.float64) + 1.0) / 2.0 * span  # noqa: E731
+    # nominal = the realised devices' mean: bounds (siemens), step (siemens), up/down scales
+    g_min_true, g_max_true = g(cells.w_min).mean(), g(cells.w_max).mean()
+    fitted_span = P["G_max"].value - P["G_min"].value
+    assert abs(P["G_min"].value - g_min_true) < 0.05 * span
+    assert abs(P["G_max"].value - g_max_true) < 0.05 * span
+    step_true = np.asarray(cells.dw_min, np.float64) * span / 2.0
+    assert _rel(P["dw_min"].value * fitted_span / 2.0, step_true.mean()) < 0.05
+    ud = np.asarray(cells.scale_up, np.float64) - 1.0
+    assert _rel(1.0 + P["up_down"].value, 1.0 + ud.mean()) < 0.05
+    assert _rel(1.0 - P["up_down"].value, 1.0 - ud.mean()) < 0.05
+    # c2c within 10 %, d2d within 20 % of the realised spreads
+    assert _rel(P["dw_min_std"].value, STEP_FIELDS["dw_min_std"]) < 0.10
+    assert _rel(P["dw_min_dtod"].value, step_true.std(ddof=1) / step_true.mean()) < 0.20
+    assert _rel(P["up_down_dtod"].value, ud.std(ddof=1)) < 0.20
+    for b in ("w_min", "w_max"):
+        gb = g(getattr(cells, b))
+        assert _rel(P[f"{b}_dtod"].value, gb.std(ddof=1) / (span / 2.0)) < 0.20
+    assert r.rmse > 0 and r.rmse_trajectory > r.rmse  # the c2c random walk accumulates
+
+
+def test_neurosim_recovers_labels_range_and_noise(neurosim_fit):
+    m, (nl_p, nl_d), r = neurosim_fit
+    P = r.params
+    span = G_HI - G_LO
+    assert abs(P["G_min"].value - G_LO) < 0.05 * span and abs(P["G_max"].value - G_HI) < 0.05 * span
+    assert _rel(P["states"].value, N_) < 0.05
+    assert abs(P["NL_LTP"].value - nl_p.mean()) < 0.1
+    assert abs(P["NL_LTD"].value - nl_d.mean()) < 0.1
+    # A_n and the labels agree through NeuroSim's NL -> A mapping
+    assert _rel(P["A_LTP"].value, float(F.nl_to_a_norm_continuous(jnp.float32(P["NL_LTP"].value)))) < 1e-4
+    assert _rel(P["c2c_sigma"].value, 0.005) < 0.10
+    realised = math.sqrt(0.5 * (nl_p.var(ddof=1) + nl_d.var(ddof=1)))
+    assert _rel(P["d2d_sigma"].value, realised) < 0.20
+
+
+@pytest.mark.slow  # its own shape: one more compile of the fit (~15 s)
+def test_ag_asi_labels_fit_back_within_0_05(tmp_path):
+    """NeuroSim's Ag:a-Si row (97 states, NL 2.40 / −4.88): data from those parameters fit back
+    to the same labels within 0.05 (closing the loop with NeuroSim's NL → A mapping); one device,
+    small c2c, so the fit is the pooled one."""
+    rows, _ = synth_neurosim(jax.random.PRNGKey(5), D=1, C=3, L=97, d2d=0.0, c2c=0.001)
+    m = F.load_measurements(write_csv(tmp_path / "ag.csv", rows))
+    r = F.fit(m, "neurosim", FAST, heldout=False)
+    assert abs(r.params["NL_LTP"].value - 2.40) < 0.05
+    assert abs(r.params["NL_LTD"].value - (-4.88)) < 0.05
+    assert abs(r.params["states"].value - 97) < 97 * 0.02
+
+
+@pytest.mark.parametrize("true", ["constant_step", pytest.param("soft_bounds", marks=pytest.mark.slow)])
+def test_compare_ranks_the_true_model_first(data, true):
+    ranking = F.compare(F.load_measurements(data[true][0]), options=FAST)
+    assert ranking[0][0] == true, ranking
+
+
+@pytest.mark.slow
+def test_compare_ranks_neurosim_first_on_same_sign_labels(tmp_path):
+    """Same-sign labels (the LTD segment retraces the concave LTP curve: its steps grow towards
+    G_min) are what soft bounds cannot do. With opposite signs (Ag:a-Si's 2.40 / −4.88) both
+    segments saturate exponentially, as soft bounds do, and the two models' held-out errors tie
+    within the c2c noise (docs/device_fit.md, Limits)."""
+    rows, _ = synth_neurosim(jax.random.PRNGKey(9), nl=(2.4, 1.5), d2d=0.2)
+    ranking = F.compare(F.load_measurements(write_csv(tmp_path / "ns.csv", rows)), options=FAST)
+    assert ranking[0][0] == "neurosim", ranking
+
+
+# ------------------------------------------------------------------------------------ bad data
+
+GOOD = ["dev0,0,0,LTP,1e-6", "dev0,0,1,LTP,2e-6", "dev0,0,2,LTP,3e-6", "dev0,0,1,LTD,2e-6", "dev0,0,2,LTD,1e-6"]
+
+
+def _load(tmp_path, lines, header="device,cycle,pulse,direction,conductance"):
+    p = tmp_path / "bad.csv"
+    p.write_text("\n".join([header] + lines) + "\n")
+    return F.load_measurements(str(p)), str(p)
+
+
+def test_good_file_loads(tmp_path):
+    m, _ = _load(tmp_path, GOOD)
+    assert m.n_seqs == 1 and m.devices == ("dev0",)
+    assert np.asarray(m.seqs.read_t[0]).tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("lines, header, where, what", [
+    (GOOD[:2] + ["dev0,0,1,LTP,3e-6"] + GOOD[3:], None, "row 4, column pulse", "increase"),
+    (GOOD[:3], None, "row 2, column direction", "no LTD"),
+    (GOOD[:1] + ["dev0,0,1,LTP,-2e-6"] + GOOD[2:], None, "row 3, column conductance", "negative"),
+    (GOOD[:1] + ["dev0,0,1,LTP,nan"] + GOOD[2:], None, "row 3, column conductance", "finite"),
+    (GOOD[:1] + ["dev0,0,1,LTP,inf"] + GOOD[2:], None, "row 3, column conductance", "finite"),
+    (GOOD[:1] + ["dev0,0,1,SET,2e-6"] + GOOD[2:], None, "row 3, column direction", "LTP or LTD"),
+    (GOOD[:1] + ["dev0,0,x,LTP,2e-6"] + GOOD[2:], None, "row 3, column pulse", "integer"),
+    (GOOD + ["dev0,0,3,LTP,2e-6"], None, "row 7, column direction", "again"),
+    ([line.rsplit(",", 1)[0] for line in GOOD], "device,cycle,pulse,direction", "row 1", "missing column 'conductance'"),
+    (GOOD, "device,cycle,pulse,direction,conductance,temp", "row 1, column temp", "unknown column"),
+])
+def test_bad_data_names_row_and_column(tmp_path, lines, header, where, what):
+    if header is not None and "temp" in header:
+        lines = [line + ",300" for line in lines]
+    with pytest.raises(InputError) as e:
+        _load(tmp_path, lines, header or "device,cycle,pulse,direction,conductance")
+    msg = str(e.value)
+    assert msg.startswith(str(tmp_path / "bad.csv") + ": " + where), msg
+    assert what in msg, msg
+
+
+def test_optional_columns_are_read(tmp_path):
+    m, _ = _load(tmp_path, [line + ",1.5,1e-6" for line in GOOD], "device,cycle,pulse,direction,conductance,voltage,width")
+    assert m.n_rows == 5
+
+
+# ------------------------------------------------------------------------------------ the command
+
+
+def test_cli_fit_writes_table_preset_and_plot(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["device", "fit", data["soft_bounds"][0], "--model", "soft_bounds", "--out", str(out), "--starts", "4",
+                 "--steps", "150", "--bootstrap", "3", "--seed", "3"])
+    text = capsys.readouterr().out
+    assert code == 0
+    for word in ("G_min", "G_max", "states", "dw_min_std", "dw_min_dtod", "± uncertainty", "fit error (RMSE)"):
+        assert word in text
+    preset = json.loads((out / "device_fit_soft_bounds.json").read_text())
+    assert preset["pulsed_device"]["model"] == "soft_bounds"
+    assert (out / "device_fit_soft_bounds.png").stat().st_size > 1000
+    from cimjax.device_fit import load_preset
+
+    device = load_preset(str(out / "device_fit_soft_bounds.json"))
+    assert isinstance(device.model, SoftBounds) and device.dw_min == pytest.approx(preset["pulsed_device"]["dw_min"])
+
+
+def test_cli_neurosim_set_lines_load_into_the_config(data, tmp_path, capsys):
+    from cimjax.config import apply_overrides, load_config
+
+    code = main(["device", "fit", data["neurosim"][0], "--model", "neurosim", "--out", str(tmp_path / "o"),
+                 "--starts", "4", "--steps", "300", "--bootstrap", "0"])
+    assert code == 0
+    preset = json.loads((tmp_path / "o" / "device_fit_neurosim.json").read_text())
+    assert "set_problem" not in preset
+    config = apply_overrides(load_config("configs/quickstart.py"), preset["set"])
+    assert abs(config.device.max_level - N_) <= 2 and config.device.c2c_mode == "per_update"
+    assert "--set device.nl_ltp=" in capsys.readouterr().out
+
+
+def test_cli_bad_data_is_one_line_naming_the_row(tmp_path, capsys):
+    p = tmp_path / "bad.csv"
+    p.write_text("device,cycle,pulse,direction,conductance\n" + "\n".join(GOOD[:1] + ["dev0,0,1,LTP,-1"] + GOOD[2:]))
+    code = main(["device", "fit", str(p), "--model", "neurosim", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("cimjax device: error: ") and "row 3, column conductance" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_unknown_model_fails_before_reading(tmp_path, capsys):
+    assert main(["device", "fit", str(tmp_path / "none.csv"), "--model", "nope", "--out", str(tmp_path / "o")]) == 2
+    assert "--model = 'nope' is unknown" in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "o")
+
+
+def test_cli_model_all_ranks_and_fits_the_best(data, tmp_path, capsys):
+    out = tmp_path / "all"
+    code = main(["device", "fit", data["constant_step"][0], "--model", "all", "--out", str(out), "--starts", "4",
+                 "--steps", "300", "--bootstrap", "0"])
+    text = capsys.readouterr().out
+    assert code == 0 and "models ranked by" in text and "best: constant_step" in text
+    preset = json.loads((out / "device_fit_constant_step.json").read_text())
+    assert [r["model"] for r in preset["ranking"]][0] == "constant_step" and len(preset["ranking"]) == len(F.MODELS)
+    assert preset["fit_error"]["heldout_rmse_S"] > 0
