@@ -24,6 +24,8 @@ from cimjax import nn as nn_lib
 from cimjax import optim as optim_lib
 from cimjax import trace as trace_lib
 from cimjax.config import Config, ConfigError
+from cimjax.config.schema import ANALOG_ALGORITHMS, DeviceConfig
+from cimjax.devices import aihwkit_presets
 from cimjax.hw.network import network_layers
 from cimjax.parallel import DataParallel
 
@@ -74,6 +76,14 @@ def steps_per_epoch(config: Config, num_train: int) -> int:
     return build_lib.iterations_per_epoch(num_train, config.data.batch_size, math.inf if cap is None else cap)
 
 
+def pulsed_device(device: DeviceConfig):
+    """The pulsed device the in-situ rules program: ``device.pulsed_preset`` (aihwkit's presets),
+    else the NeuroSim device of the config with its overrides (docs/devices.md)."""
+    if device.pulsed_preset is not None:
+        return aihwkit_presets.pulsed_preset(device.pulsed_preset)
+    return aihwkit_presets.neurosim_pulsed_device(device.resolved(), d2d_sigma=device.d2d_sigma)
+
+
 def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> optax.GradientTransformation:
     """The config's optimiser; the learning rate (NeuroSim's ``grad_scale``) is divided by
     ``train.lr_decay_factor`` at each epoch of ``train.lr_decay_epochs``."""
@@ -81,6 +91,10 @@ def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> op
     schedule = optim_lib.step_decay_schedule(t.learning_rate, t.lr_decay_epochs, t.lr_decay_factor, n_steps_per_epoch)
     if t.optimizer == "sgd":
         return optax.sgd(schedule, momentum=t.momentum)
+    if t.optimizer in ANALOG_ALGORITHMS:
+        return optim_lib.analog_optimizer(
+            optim_lib.AnalogAlgorithm.defaults(t.optimizer, lr=float(t.learning_rate), update_mode=t.update_mode),
+            pulsed_device(config.device), key)
     return optim_lib.neurosim_optimizer(config.device, config.quant, t, schedule, key=key)
 
 

@@ -15,6 +15,7 @@ import dataclasses
 from typing import Optional
 
 from cimjax.config import _validate as v
+from cimjax.devices.aihwkit_presets import PULSED_PRESETS
 from cimjax.devices.presets import DEVICE_NAMES, PRESETS, DevicePreset
 from cimjax.config.hardware import ESTIMATOR_CELL_TYPES, ArraySection, HardwareConfig, check_analog_read
 
@@ -23,7 +24,10 @@ CIFAR10_SOURCES = ("auto", "archive", "tfds")
 MODELS = ("vgg8", "mlp")
 LOSSES = ("sse", "cross_entropy")
 INPUT_NORMALISATIONS = ("neurosim", "none")
-OPTIMIZERS = ("neurosim", "sgd")
+#: The in-situ training rules of :mod:`cimjax.optim.analog_algorithms` (docs/algorithms.md).
+ANALOG_ALGORITHMS = ("analog_sgd", "ttv1", "ttv2", "cttv2", "agad", "mixed_precision")
+OPTIMIZERS = ("neurosim", "sgd") + ANALOG_ALGORITHMS
+ANALOG_UPDATE_MODES = ("expected", "deterministic")
 C2C_MODES = ("per_update", "per_pulse")
 
 
@@ -152,6 +156,10 @@ class DeviceConfig:
         ``per_pulse`` (σ·√|ΔP|, MLP+NeuroSim).
       r_on: on-state resistance in ohm, (0, 1e12].
       on_off_ratio: R_off / R_on, (1, 1e9].
+      pulsed_preset: the pulsed device (:mod:`cimjax.devices.aihwkit_presets`, docs/devices.md)
+        that the in-situ training rules (``train.optimizer`` = ``analog_sgd``, ``ttv2``, …)
+        program; None = the NeuroSim device above as a pulsed device (its curve, levels, c2c and
+        d2d). Not used by ``neurosim`` and ``sgd``.
     """
 
     name: str = "fefet_hzo"
@@ -163,9 +171,12 @@ class DeviceConfig:
     c2c_mode: str = "per_update"
     r_on: Optional[float] = None
     on_off_ratio: Optional[float] = None
+    pulsed_preset: Optional[str] = None
 
     def __post_init__(self):
         v.check_choice("device.name", self.name, DEVICE_NAMES)
+        if self.pulsed_preset is not None:
+            v.check_choice("device.pulsed_preset", self.pulsed_preset, tuple(PULSED_PRESETS))
         v.check_optional_float("device.nl_ltp", self.nl_ltp, -9.0, 9.0)
         v.check_optional_float("device.nl_ltd", self.nl_ltd, -9.0, 9.0)
         v.check_optional_int("device.max_level", self.max_level, 2, 65536)
@@ -196,9 +207,15 @@ class TrainConfig:
 
     Attributes:
       epochs: number of epochs (NeuroSim: 257).
-      optimizer: ``neurosim`` (momentum → device-aware update) or ``sgd`` (plain float
-        momentum SGD, the digital baseline).
-      learning_rate: NeuroSim's ``grad_scale`` for ``neurosim``; the step size for ``sgd``.
+      optimizer: ``neurosim`` (momentum → device-aware update), ``sgd`` (plain float
+        momentum SGD, the digital baseline), or an in-situ training rule on the pulsed device
+        ``device.pulsed_preset``: ``analog_sgd``, ``ttv1``, ``ttv2``, ``cttv2``, ``agad``,
+        ``mixed_precision`` (docs/algorithms.md; aihwkit-derived defaults; no learning-rate
+        decay, so ``lr_decay_epochs`` must be empty).
+      learning_rate: NeuroSim's ``grad_scale`` for ``neurosim``; the step size for ``sgd``; the
+        rule's ``lr`` for the in-situ rules.
+      update_mode: how an in-situ rule turns an update into pulses: ``expected`` (the mean of
+        aihwkit's stochastic pulse trains) or ``deterministic`` (rounded pulse counts).
       momentum: γ of the velocity v ← γ·v + α·g.
       alpha: α of the velocity update.
       lr_decay_epochs: epochs at which the learning rate is divided by ``lr_decay_factor``.
@@ -218,10 +235,12 @@ class TrainConfig:
     momentum_renorm: bool = True
     reset_momentum_each_epoch: bool = True
     steps_per_epoch: Optional[int] = None
+    update_mode: str = "expected"
 
     def __post_init__(self):
         v.check_int("train.epochs", self.epochs, 1, 1_000_000)
         v.check_choice("train.optimizer", self.optimizer, OPTIMIZERS)
+        v.check_choice("train.update_mode", self.update_mode, ANALOG_UPDATE_MODES)
         v.check_float("train.learning_rate", self.learning_rate, 0.0, 1e6, lo_open=True)
         v.check_float("train.momentum", self.momentum, 0.0, 1.0, hi_open=True)
         v.check_float("train.alpha", self.alpha, 0.0, 1e6, lo_open=True)
@@ -236,6 +255,10 @@ class TrainConfig:
         v.check_bool("train.momentum_renorm", self.momentum_renorm)
         v.check_bool("train.reset_momentum_each_epoch", self.reset_momentum_each_epoch)
         v.check_optional_int("train.steps_per_epoch", self.steps_per_epoch, 1)
+        if self.optimizer in ANALOG_ALGORITHMS and self.lr_decay_epochs:
+            raise v.ConfigError(
+                f"train.lr_decay_epochs = {self.lr_decay_epochs} is invalid with train.optimizer = "
+                f"{self.optimizer!r}: the in-situ rules have no learning-rate decay; set train.lr_decay_epochs=()")
 
 
 @v.frozen

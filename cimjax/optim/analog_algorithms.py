@@ -76,11 +76,12 @@ import optax
 
 from cimjax.devices.protocol import Cells, PulsedDevice, read, sample_cells
 from cimjax.devices.steps import symmetry_point
+from cimjax.config.schema import ANALOG_ALGORITHMS
 from cimjax.optim import pulse_trains as pt
 
 Array = jax.Array
 
-ALGORITHMS = ("analog_sgd", "ttv1", "ttv2", "cttv2", "agad", "mixed_precision")
+ALGORITHMS = ANALOG_ALGORITHMS  # the names live with train.optimizer's choices (one list)
 TT_FAMILY = ("ttv1", "ttv2", "cttv2", "agad")
 A_REFERENCES = ("symmetry_point", "device")
 EMA_MOMENTUM = 0.99
@@ -505,15 +506,28 @@ class AnalogOptState(NamedTuple):
     leaves: Any  # a pytree like the params, of AnalogState
 
 
+def _as_matrix(x: Array) -> Array:
+    """A weight leaf as the ``(n_out, n_in)`` matrix the rules work on: a dense kernel
+    ``(in, out)`` or a convolution kernel ``(…, in, out)`` (HWIO) becomes ``(out, prod(…)·in)``,
+    NeuroSim's weight-matrix layout transposed."""
+    x = jnp.asarray(x)
+    return x.reshape(-1, x.shape[-1]).T
+
+
+def _from_matrix(m: Array, shape: tuple[int, ...]) -> Array:
+    return m.T.reshape(shape)
+
+
 def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
                      device_a: Optional[PulsedDevice] = None) -> optax.GradientTransformation:
-    """``alg`` as an ``optax.GradientTransformation`` over 2-D weight leaves ``(n_out, n_in)``.
+    """``alg`` as an ``optax.GradientTransformation`` over weight leaves (a kernel ``(…, in, out)``
+    is trained as the ``(out, prod(…)·in)`` matrix of its array).
 
     ``init(params)`` draws each leaf's cells (``key`` folded with the leaf index) and programs
-    ``C`` to the params; ``update(grads, state, params)`` runs :func:`step_gradient` on each leaf
-    and returns ``W_eff_new − W_eff_old`` (``W_eff_old`` is read from the state, so
-    ``optax.apply_updates`` keeps the params equal to the arrays' effective weights as long as
-    the params started from ``init``). Update modes ``deterministic`` and ``expected`` only; the
+    ``C`` to the params (clipped to the cells' bounds); ``update(grads, state, params)`` runs
+    :func:`step_gradient` on each leaf and returns ``W_eff_new − params`` (with ``params``) or
+    ``W_eff_new − W_eff_old`` (without), so after ``optax.apply_updates`` the params are the
+    arrays' effective weights. Update modes ``deterministic`` and ``expected`` only; the
     faithful ``stochastic`` mode needs the ``(x, d)`` vectors: call :func:`step` directly.
     """
     if alg.update_mode == "stochastic":
@@ -523,18 +537,23 @@ def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
 
     def init_fn(params):
         leaves, treedef = jax.tree.flatten(params)
-        states = [init_state(alg, device_c, device_a, jax.random.fold_in(key, i), p)
+        states = [init_state(alg, device_c, device_a, jax.random.fold_in(key, i), _as_matrix(p))
                   for i, p in enumerate(leaves)]
+        # one buffer per leaf: a training step donates its state, and XLA refuses a buffer twice
+        states = jax.tree.map(lambda x: jnp.array(x, copy=True), states)
         return AnalogOptState(jax.tree.unflatten(treedef, states))
 
     def update_fn(grads, state, params=None):
-        del params
         g_leaves, treedef = jax.tree.flatten(grads)
         s_leaves = treedef.flatten_up_to(state.leaves)
+        p_leaves = treedef.flatten_up_to(params) if params is not None else [None] * len(g_leaves)
         new_states, updates = [], []
-        for g, s in zip(g_leaves, s_leaves):
-            new = step_gradient(alg, device_c, device_a, s, g)
-            updates.append(effective_weight(alg, new) - effective_weight(alg, s))
+        for g, s, p in zip(g_leaves, s_leaves, p_leaves):
+            shape = jnp.shape(g)
+            new = step_gradient(alg, device_c, device_a, s, _as_matrix(g))
+            w_new = _from_matrix(effective_weight(alg, new), shape)
+            old = p if p is not None else _from_matrix(effective_weight(alg, s), shape)
+            updates.append((w_new - old).astype(jnp.result_type(g)))
             new_states.append(new)
         return jax.tree.unflatten(treedef, updates), AnalogOptState(jax.tree.unflatten(treedef, new_states))
 

@@ -193,7 +193,8 @@ def test_optax_wrapper_returns_the_effective_weight_change_and_learns():
     for _ in range(40):
         updates, state = update(jax.grad(loss)(params), state, params)
         params = optax.apply_updates(params, updates)
-    np.testing.assert_allclose(params["w"], effective_weight(alg, state.leaves["w"]), atol=1e-6)
+    # the state holds the kernel (in, out) as its array's (out, in) matrix
+    np.testing.assert_allclose(params["w"], effective_weight(alg, state.leaves["w"]).T, atol=1e-6)
     assert float(loss(params)) < 1e-3
     # TTv2 in expected mode through optax also moves toward the target.
     ttv2 = AnalogAlgorithm.defaults("ttv2", update_mode="expected", auto_granularity=0.0)
@@ -205,6 +206,24 @@ def test_optax_wrapper_returns_the_effective_weight_change_and_learns():
         updates, state = update(jax.grad(loss)(params), state, params)
         params = optax.apply_updates(params, updates)
     assert float(loss(params)) < 0.2 * float(loss({"w": jnp.zeros((2, 2))}))
+
+
+def test_optax_wrapper_trains_a_convolution_kernel_as_its_array_matrix():
+    # HWIO (3, 3, 2, 4) → the (4, 18) matrix of NeuroSim's layout; params start outside the
+    # bounds (±1.5 → clipped at init) and still end equal to the array's effective weights.
+    alg = AnalogAlgorithm.defaults("analog_sgd", update_mode="deterministic", lr=0.1)
+    dev = PulsedDevice(model=ConstantStep(), dw_min=0.01)
+    kernel = jax.random.uniform(_key(2), (3, 3, 2, 4), minval=-1.5, maxval=1.5)
+    opt = aa.analog_optimizer(alg, dev, _key())
+    state = opt.init({"k": kernel})
+    assert state.leaves["k"].c.shape == (4, 18)
+    np.testing.assert_allclose(effective_weight(alg, state.leaves["k"]), jnp.clip(kernel.reshape(18, 4).T, -1, 1))
+    grads = {"k": jnp.ones_like(kernel)}
+    updates, state = opt.update(grads, state, {"k": kernel})
+    new = optax.apply_updates({"k": kernel}, updates)["k"]
+    assert new.shape == kernel.shape
+    np.testing.assert_allclose(new, effective_weight(alg, state.leaves["k"]).T.reshape(kernel.shape), atol=1e-6)
+    assert float(jnp.max(new)) <= 1.0  # the clipped start is not carried in the params
 
 
 def test_errors_name_the_field():
