@@ -49,7 +49,8 @@ import optax
 from cimjax import fileio
 from cimjax.devices import nonlinear
 from cimjax.devices.nl_label import LABEL_TO_DEVIATION, max_deviation, nl_to_a_norm_continuous
-from cimjax.devices.protocol import Cells, ConstantStep, PulsedDevice, SoftBounds, StepModel, expected_step
+from cimjax.devices.protocol import (Cells, ConstantStep, PulsedDevice, SoftBounds, StepModel, expected_step,
+                                     up_down_scales)
 from cimjax.errors import InputError, RunError
 
 Array = jax.Array
@@ -382,7 +383,8 @@ def step_model_entry(model: StepModel, *, margin: float = 0.1, doc: str = "") ->
         return p
 
     def cells(p):
-        return Cells(dw_min=p["dw_min"], scale_up=1.0 + p["up_down"], scale_down=1.0 - p["up_down"],
+        scale_up, scale_down = up_down_scales(p["up_down"])  # the protocol's one-sided rule
+        return Cells(dw_min=p["dw_min"], scale_up=scale_up, scale_down=scale_down,
                      w_min=p["w_min"], w_max=p["w_max"], alive=jnp.bool_(True), reference=0.0 * p["dw_min"],
                      shape=jax.tree_util.tree_unflatten(treedef, [p[n] for n in names]))
 
@@ -965,14 +967,25 @@ def _rel_std(x):
 
 def _d2d(entry, m: Measurements, best, dev_th) -> dict[str, Param]:
     """Device-to-device spreads from the per-device fits, in the protocol's conventions
-    (relative σ of the step and of the bounds, absolute σ of ``up_down`` and of the NL labels).
+    (relative σ of the step gain and of the bounds, absolute σ of the asymmetry term ``r`` and of
+    the NL labels; :func:`cimjax.devices.protocol.sample_cells`).
     Uncertainty: the normal-theory standard error of a σ from D devices, σ/√(2(D − 1))."""
     dev = _named(entry, m, dev_th)
     D = len(m.devices)
     se = 1.0 / math.sqrt(2.0 * (D - 1))
     how = f"per-device fits (D = {D}); ± σ/√(2(D−1))"
     if entry.bounds:  # the per-device fits are in the pooled weight units, bounds fitted
-        vals = {"dw_min_dtod": _rel_std(dev["dw_min"]), "up_down_dtod": float(np.std(dev["up_down"], ddof=1)),
+        # Each device's up and down steps U_i, D_i split into the protocol's gain g_i and
+        # asymmetry term r_i (sample_cells: U = dw·g·(s↑ + r), D = dw·g·(s↓ − r) with the
+        # nominal one-sided scales s↑, s↓ of the mean steps' ratio): g_i·dw = (U_i + D_i)/(s↑ + s↓).
+        dw = np.asarray(dev["dw_min"], np.float64)
+        su, sd = (np.asarray(x, np.float64) for x in up_down_scales(np.asarray(dev["up_down"], np.float64)))
+        up, down = dw * su, dw * sd
+        ratio = down.mean() / up.mean()
+        su0, sd0 = (1.0, ratio) if ratio <= 1.0 else (1.0 / ratio, 1.0)
+        gain = (up + down) / (su0 + sd0)
+        r = up / gain - su0
+        vals = {"dw_min_dtod": _rel_std(gain), "up_down_dtod": float(np.std(r, ddof=1)),
                 "w_min_dtod": _rel_std(dev["w_min"]), "w_max_dtod": _rel_std(dev["w_max"])}
         for k in dev:
             if k.startswith("shape"):

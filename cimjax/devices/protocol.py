@@ -151,6 +151,15 @@ class PulsedDevice:
         return dataclasses.replace(self, **changes)
 
 
+def up_down_scales(up_down, r=0.0) -> tuple[Array, Array]:
+    """``(scale_up, scale_down)`` of an asymmetry ``up_down`` and a cell's d2d term ``r``, one-sided
+    as aihwkit's ``PulsedRPUDevice::populate`` computes them (module docstring):
+    ``|1 + min(up_down, 0) + r|`` and ``|1 − max(up_down, 0) − r|``. Differentiable in both
+    arguments (traced ``up_down`` allowed, e.g. by the device fitter)."""
+    up_down = jnp.asarray(up_down)
+    return (jnp.abs(1.0 + jnp.minimum(up_down, 0.0) + r), jnp.abs(1.0 - jnp.maximum(up_down, 0.0) - r))
+
+
 def sample_cells(device: PulsedDevice, key: Array, shape: tuple[int, ...], dtype=None) -> Cells:
     """Draw every cell's device parameters (d2d spreads, dead cells, reference offsets).
 
@@ -173,17 +182,15 @@ def sample_cells(device: PulsedDevice, key: Array, shape: tuple[int, ...], dtype
         dw = device.dw_min * jnp.exp(device.dw_min_dtod * normal(k_dw))
     else:
         dw = device.dw_min * jnp.abs(1.0 + device.dw_min_dtod * normal(k_dw))
-    r = device.up_down_dtod * normal(k_ud)
-    up_bias = min(device.up_down, 0.0)
-    down_bias = -max(device.up_down, 0.0)
+    scale_up, scale_down = up_down_scales(device.up_down, device.up_down_dtod * normal(k_ud))
     w_min = device.w_min * jnp.abs(1.0 + device.w_min_dtod * normal(k_lo))
     w_max = device.w_max * jnp.abs(1.0 + device.w_max_dtod * normal(k_hi))
     alive = jax.random.uniform(k_dead, shape, dtype) >= device.dead_fraction
     reference = device.reference_mean + device.reference_std * normal(k_ref)
     return Cells(
         dw_min=dw.astype(dtype),
-        scale_up=jnp.abs(1.0 + up_bias + r).astype(dtype),
-        scale_down=jnp.abs(1.0 + down_bias - r).astype(dtype),
+        scale_up=scale_up.astype(dtype),
+        scale_down=scale_down.astype(dtype),
         w_min=w_min.astype(dtype),
         w_max=w_max.astype(dtype),
         alive=alive,

@@ -9,7 +9,7 @@ and spread), not the nominal values they were drawn around (8 devices: a spread'
 
 Tolerances (each justified by the estimator's own error at these sizes, with room):
 - conductance range: G_min and G_max within 5 % of the range G_max − G_min;
-- states / step and the up/down scales (1 ± up_down): within 5 %; NL labels within 0.1 (5 % of
+- states / step and the up/down scales (``protocol.up_down_scales``): within 5 %; NL labels within 0.1 (5 % of
   the smaller label);
 - c2c within 10 % (≈ 1 000 increments: the estimator's error is ~2 %);
 - d2d within 20 % of the realised spread (per-device estimation error adds in quadrature).
@@ -27,7 +27,7 @@ import pytest
 from cimjax.cli import main
 from cimjax.devices import fit as F
 from cimjax.devices import nonlinear as nlin
-from cimjax.devices.protocol import ConstantStep, PulsedDevice, SoftBounds, pulse, sample_cells
+from cimjax.devices.protocol import ConstantStep, PulsedDevice, SoftBounds, pulse, sample_cells, up_down_scales
 from cimjax.errors import InputError
 
 G_LO, G_HI = 1e-6, 5e-6  # siemens at w = −1 and +1 of the generating devices
@@ -153,9 +153,13 @@ def test_step_model_recovers_parameters(step_fits, name):
     assert abs(P["G_max"].value - g_max_true) < 0.05 * span
     step_true = np.asarray(cells.dw_min, np.float64) * span / 2.0
     assert _rel(P["dw_min"].value * fitted_span / 2.0, step_true.mean()) < 0.05
-    ud = np.asarray(cells.scale_up, np.float64) - 1.0
-    assert _rel(1.0 + P["up_down"].value, 1.0 + ud.mean()) < 0.05
-    assert _rel(1.0 - P["up_down"].value, 1.0 - ud.mean()) < 0.05
+    # the up/down scales of the fitted asymmetry (the protocol's one-sided rule) against the
+    # realised cells' mean scales
+    up_true, down_true = (np.asarray(x, np.float64) for x in (cells.scale_up, cells.scale_down))
+    up_fit, down_fit = (float(x) for x in up_down_scales(P["up_down"].value))
+    assert _rel(up_fit, up_true.mean()) < 0.05
+    assert _rel(down_fit, down_true.mean()) < 0.05
+    ud = up_true  # its spread is the d2d term r of the asymmetry
     # c2c within 10 %, d2d within 20 % of the realised spreads
     assert _rel(P["dw_min_std"].value, STEP_FIELDS["dw_min_std"]) < 0.10
     assert _rel(P["dw_min_dtod"].value, step_true.std(ddof=1) / step_true.mean()) < 0.20
