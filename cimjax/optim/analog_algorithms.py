@@ -46,17 +46,42 @@ Hyper-parameters shared by the TT family (aihwkit defaults, peers_turn2.md §2):
 
 * ``λ_A``: with ``auto_scale`` (default on) ``λ_A = fast_lr·bl·ε_A/(x̄·d̄)``, ``x̄``, ``d̄`` EMAs
   (momentum 0.99) of ``max|x|``, ``max|d|`` per update (for a gradient matrix, ``x̄·d̄`` is the EMA
-  of ``max|G|``), so the largest update is about ``fast_lr·bl`` pulses; without it ``λ_A =
-  fast_lr``. Defaults: ``fast_lr`` 0.5 (aihwkit c-TTv2/AGAD presets), ``bl`` 5 (TT update BL).
+  of ``max|G|/mat_vecs``, below), so the largest update is about ``fast_lr·bl`` pulses per
+  mat-vec; without it ``λ_A = fast_lr``. Defaults: ``fast_lr`` 0.5 (aihwkit c-TTv2/AGAD
+  presets), ``bl`` 5 (TT update BL).
 * ``g`` (buffer granularity): ``auto_granularity/(n_in·transfer_every)`` when
   ``auto_granularity > 0`` (default 1000, the presets), else 1; ``thres_scale`` multiplies it.
-* ``transfer_every`` 1 update, one column per transfer, ``transfer_bl`` 1, ``momentum`` 0,
+  ``n_in·transfer_every`` is the mat-vecs of one full transfer cycle (aihwkit's ``period``), so
+  a column holding ``a`` pulses of ``A`` sends about ``lr·transfer_lr·a/auto_granularity``
+  pulses to ``C`` per mat-vec, whatever the layer's size.
+* ``transfer_every`` 1 mat-vec, one column per transfer, ``transfer_bl`` 1, ``momentum`` 0,
   ``forget_buffer`` on, ``in_chop_prob`` 0.01 (c-TTv2) / 0.02 (AGAD; ``tail_weightening`` 5),
   ``γ`` 0.
 * ``a_reference = 'symmetry_point'`` (default): ``A``'s reference device sits at each cell's
   symmetry point (bisection on ``step_up − step_down``) plus the drawn reference offset, and
   ``A`` starts at its symmetry point (aihwkit ``SoftBoundsReference`` with
   ``subtract_symmetry_point``); ``'device'`` keeps the drawn reference as is and starts ``A`` at 0.
+
+Units of the gradient-matrix path (:func:`step_gradient`, the training loop). aihwkit's
+``ChoppedTransferCompound`` counts ``transfer_every`` in mat-vecs (``units_in_mbatch`` False), so
+a mini-batch of ``m`` samples reads ``m/transfer_every`` columns, and its auto-scale normalises
+each sample's update by ``max|x|·max|d|`` (aihwkit ``configs/compounds.py``,
+``units_in_mbatch``: "If set, then the cycle length units of ``transfer_every`` are in
+``m_batch`` instead of mat-vecs", default False; ``tiles/transfer.py``,
+``TorchTransferTile.update``: ``period = in_size·transfer_every``,
+``lr_a = fast_lr·desired_bl·ε_A/(m_x·m_d)``). A gradient matrix ``G = Σ_b d_b ⊗ x_b`` stands for
+``mat_vecs`` mat-vecs (the trainer sets it to ``data.batch_size``; default 1, which is
+:func:`step`'s count of one transfer per call). So :func:`step_gradient`
+
+* reads the ``mat_vecs/transfer_every`` columns that fall in the update, one after the other
+  (each its own TTv2 commit and chopper draw; ``A`` is the same for all of them);
+* takes ``x̄·d̄`` as the EMA of ``max|G|/mat_vecs``: ``max|x|·max|d| ≥ max|G|/mat_vecs``, with
+  equality when the samples of ``G``'s largest element agree, so ``A`` moves at most as fast as
+  aihwkit's per-sample trains would move it (``mat_vecs·fast_lr·bl`` pulses per update at most);
+* and uses ``g`` with ``transfer_every`` in mat-vecs, as above.
+
+Counting one update as one mat-vec instead (as before) read one column per batch and made the
+buffer ``mat_vecs`` times coarser, so ``C`` hardly moved (TTv2 stayed at chance in the loop).
 
 The per-step functions (:func:`step`, :func:`step_gradient`) are pure functions of the state
 (everything, keys included, is in :class:`AnalogState`), jittable and vmappable: the device
@@ -126,6 +151,7 @@ class AnalogAlgorithm:
     agad_z: float = 1.0
     gamma: float = 0.0
     a_reference: str = "symmetry_point"
+    mat_vecs: int = 1  # mat-vecs (samples) one step_gradient update stands for: the batch size
 
     def __post_init__(self):
         if self.name not in ALGORITHMS:
@@ -148,6 +174,7 @@ class AnalogAlgorithm:
         _range("tail_weightening", self.tail_weightening, 1.0, 1e6)
         _range("agad_z", self.agad_z, 0.0, 1e3)
         _range("gamma", self.gamma, 0.0, 1e3)
+        _range("mat_vecs", self.mat_vecs, 1, 10**9, integer=True)
         if self.name == "agad" and self.in_chop_prob == 0.0:
             raise ValueError("algorithm.in_chop_prob = 0.0 is outside (0, 1] for 'agad' "
                              "(the period is 1/in_chop_prob)")
@@ -204,7 +231,8 @@ class AnalogState(NamedTuple):
       key: ``jax.random`` key, split every update.
       cells_c, cells_a: the arrays' per-cell device draws (``cells_a`` None without ``A``).
       eps_c, eps_a: the arrays' granularities (mean ``dw_min`` of the cells; scalars).
-      x_ema, d_ema: EMAs of ``max|x|`` and ``max|d|`` (for a gradient matrix: ``max|G|`` and 1).
+      x_ema, d_ema: EMAs of ``max|x|`` and ``max|d|`` (for a gradient matrix: ``max|G|/mat_vecs``
+        and 1).
     """
 
     c: Array
@@ -433,6 +461,35 @@ def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
     return state._replace(count=state.count + 1)
 
 
+
+def _reads_due(alg) -> int:
+    """The most transfer reads one :func:`step_gradient` update can hold (static)."""
+    return -(-alg.mat_vecs // alg.transfer_every)
+
+
+def _after_gradient_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
+    """:func:`step_gradient`'s transfers: the update stands for ``mat_vecs`` mat-vecs and a
+    column is read every ``transfer_every`` mat-vecs (aihwkit's ``ChoppedTransferCompound``
+    counts in mat-vecs, ``units_in_mbatch`` False), so the reads that fall in this update's
+    ``mat_vecs`` run one after the other, each on the next column (``A`` is the same for all)."""
+    state = state._replace(a=a)
+    if alg.has_a:
+        m, te = alg.mat_vecs, alg.transfer_every
+        r = state.count % te  # reads in [count·m, (count+1)·m) mat-vecs: no int32 overflow
+        n_due = (r + 1) * m // te - r * m // te
+
+        def body(st, inputs):
+            i, k = inputs
+            moved = _transfer(alg, device_c, st, a, k)
+            moved = moved._replace(pointer=(st.pointer + 1) % a.shape[1])
+            do = i < n_due
+            return jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, st), None
+
+        n = _reads_due(alg)
+        state, _ = jax.lax.scan(body, state, (jnp.arange(n), jax.random.split(key, n)))
+    return state._replace(count=state.count + 1)
+
+
 # ---------------------------------------------------------------------------------------------
 # Steps
 
@@ -471,7 +528,10 @@ def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Option
     """One update from a gradient matrix ``G`` ``(n_out, n_in)`` (modes ``deterministic`` and
     ``expected``: the desired change ``−lr·G`` becomes counts by :func:`pulse_trains.counts_from_update`).
 
-    For the TT family ``λ_A`` uses the EMA of ``max|G|`` for ``x̄·d̄`` (``d_ema`` stays 1).
+    ``G`` stands for ``alg.mat_vecs`` mat-vecs (the module docstring's "Units of the
+    gradient-matrix path"): for the TT family ``λ_A`` uses the EMA of ``max|G|/mat_vecs`` for
+    ``x̄·d̄`` (``d_ema`` stays 1), and the ``mat_vecs/transfer_every`` column reads that fall in
+    the update run in turn.
     """
     device_a = device_c if device_a is None else device_a
     if alg.update_mode == "stochastic":
@@ -488,12 +548,13 @@ def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Option
     if alg.name == "analog_sgd":
         c = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
         return state._replace(c=c, count=state.count + 1)
-    x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)), state.count)
+    # x̄·d̄ per mat-vec: G sums mat_vecs outer products, so max|x|·max|d| ≥ max|G|/mat_vecs
+    x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)) / alg.mat_vecs, state.count)
     state = state._replace(x_ema=x_ema, d_ema=jnp.ones_like(state.d_ema))
     lam = _fast_lr(alg, state, x_ema, 1.0)
     update = -lam * grad * state.chop[None, :]
     a = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
-    return _after_update(alg, device_c, state, a, k_tr)
+    return _after_gradient_update(alg, device_c, state, a, k_tr)
 
 
 # ---------------------------------------------------------------------------------------------
