@@ -572,6 +572,9 @@ def _as_matrix(x: Array) -> Array:
     ``(in, out)`` or a convolution kernel ``(…, in, out)`` (HWIO) becomes ``(out, prod(…)·in)``,
     NeuroSim's weight-matrix layout transposed."""
     x = jnp.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(f"params leaf shape {x.shape} is not a 2-D (in, out) or (…, in, out) kernel: the "
+                         "in-situ rules train weight arrays only (cimjax's CIM layers have no biases)")
     return x.reshape(-1, x.shape[-1]).T
 
 

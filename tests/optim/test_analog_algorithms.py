@@ -246,5 +246,5 @@ def test_errors_name_the_field():
     with pytest.raises(ValueError, match=r"algorithm.update_mode = 'stochastic' needs \(x, d\) batches"):
         st = init_state(AnalogAlgorithm(), CONST, CONST, _key(), jnp.zeros((2, 2)))
         step_gradient(AnalogAlgorithm(), CONST, CONST, st, jnp.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"params leaf shape \(3,\) is not a 2-D"):
+    with pytest.raises(ValueError, match=r"params leaf shape \(3,\) is not a 2-D \(in, out\)"):
         aa.analog_optimizer(AnalogAlgorithm(update_mode="expected"), CONST, _key()).init({"b": jnp.zeros(3)})
