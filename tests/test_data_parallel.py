@@ -115,6 +115,7 @@ RUN_CHILD = textwrap.dedent(r"""
 """)
 
 
+@pytest.mark.slow  # three short trainings in a child process, about a minute on the 2-core VM
 def test_sharded_run_checkpoints_and_resumes_like_one_device(tmp_path):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu"}
     proc = subprocess.run([sys.executable, "-c", RUN_CHILD, str(tmp_path)], cwd=ROOT, env=env,
