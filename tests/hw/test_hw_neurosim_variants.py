@@ -21,17 +21,12 @@ import os
 
 import pytest
 
-from helpers import ROOT
 
-from cimjax import build as build_lib
-from cimjax.config import apply_overrides, load_config
-from cimjax.estimate import estimate_build, figure
+from neurosim_runs import TRACE, cases, check_within_tolerance, estimate
+from cimjax.estimate import figure
 
-DATA = os.path.join(ROOT, "tests", "fixtures", "neurosim_variants")
-REFERENCE = json.load(open(os.path.join(DATA, "reference.json")))
-TOLERANCE = 0.10
-# NeuroSim's units: areas in mm², latency in s, energy in J; cimjax's figures are SI.
-SCALE = {"area": 1e6}
+REFERENCE = json.load(open(os.path.join(TRACE, "reference.json")))
+RUNS = REFERENCE["variants"]
 
 XFAIL = {
     ("numRowMuxedAG16", "area.accumulation"): (
@@ -42,33 +37,9 @@ XFAIL = {
 }
 
 
-def _cases():
-    for name, variant in REFERENCE["variants"].items():
-        for fig in variant["figures"]:
-            marks = ()
-            if (name, fig) in XFAIL:
-                marks = pytest.mark.xfail(strict=True, reason=XFAIL[(name, fig)])
-            yield pytest.param(name, fig, marks=marks, id=f"{name}-{fig}")
-
-
-_ESTIMATES: dict = {}
-
-
-def _estimate(name: str):
-    if name not in _ESTIMATES:
-        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "vgg8_cifar10.py")),
-                                 REFERENCE["variants"][name]["cimjax_set"])
-        b = build_lib.build(config)
-        trace = build_lib.trace_from_run(DATA, len(b.layers))
-        _ESTIMATES[name] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
-    return _ESTIMATES[name]
-
-
-@pytest.mark.parametrize("name,fig", list(_cases()))
+@pytest.mark.parametrize("name,fig", list(cases(RUNS, XFAIL)))
 def test_within_ten_percent_of_neurosim(name, fig):
-    expected = REFERENCE["variants"][name]["figures"][fig]
-    got = float(figure(_estimate(name), fig)) * SCALE.get(fig.split(".")[0], 1.0)
-    assert abs(got / expected - 1.0) <= TOLERANCE, f"{name} {fig}: cimjax/NeuroSim = {got / expected:.3f}"
+    check_within_tolerance(RUNS[name], name, fig)
 
 
 @pytest.mark.parametrize("name", [n for n in REFERENCE["variants"] if n != "default"])
@@ -77,7 +48,7 @@ def test_knob_moves_figures_as_neurosim_does(name):
     knob's own effect, free of the small offsets both runs share."""
     ref, base = REFERENCE["variants"][name]["figures"], REFERENCE["variants"]["default"]["figures"]
     for fig in ("area.total", "fw.latency", "ag.latency", "ag.energy", "wg.energy", "tops", "peak_tops"):
-        ours = float(figure(_estimate(name), fig)) / float(figure(_estimate("default"), fig))
+        ours = float(figure(estimate(RUNS[name]["cimjax_set"]), fig)) / float(figure(estimate(RUNS["default"]["cimjax_set"]), fig))
         theirs = ref[fig] / base[fig]
         assert abs(ours / theirs - 1.0) <= 0.03, f"{name} {fig}: cimjax {ours:.3f} vs NeuroSim {theirs:.3f}"
 

@@ -24,15 +24,10 @@ import pytest
 
 from helpers import ROOT
 
-from cimjax import build as build_lib
-from cimjax.config import apply_overrides, load_config
-from cimjax.estimate import estimate_build, figure
+from neurosim_runs import cases, check_within_tolerance
 
-TRACE = os.path.join(ROOT, "tests", "fixtures", "neurosim_variants")
 REFERENCE = json.load(open(os.path.join(ROOT, "tests", "fixtures", "neurosim_sram", "reference.json")))
-TOLERANCE = 0.10
-# NeuroSim's units: areas in mm², latency in s, energy in J; cimjax's figures are SI.
-SCALE = {"area": 1e6}
+RUNS = REFERENCE["runs"]
 
 _7NM_AREA = ("the 7 nm FinFET area offsets are not SRAM's: NeuroSim's RRAM run at 7 nm (same files) "
              "differs alike (cimjax/NeuroSim area.total 1.20, ADC 1.21, accumulation 1.27, WG unit 1.11), "
@@ -55,33 +50,9 @@ XFAIL = {
 }
 
 
-def _cases():
-    for name, run in REFERENCE["runs"].items():
-        for fig in run["figures"]:
-            marks = ()
-            if (name, fig) in XFAIL:
-                marks = pytest.mark.xfail(strict=True, reason=XFAIL[(name, fig)])
-            yield pytest.param(name, fig, marks=marks, id=f"{name}-{fig}")
-
-
-_ESTIMATES: dict = {}
-
-
-def _estimate(name: str):
-    if name not in _ESTIMATES:
-        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "vgg8_cifar10.py")),
-                                 REFERENCE["runs"][name]["cimjax_set"])
-        b = build_lib.build(config)
-        trace = build_lib.trace_from_run(TRACE, len(b.layers))
-        _ESTIMATES[name] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
-    return _ESTIMATES[name]
-
-
-@pytest.mark.parametrize("name,fig", list(_cases()))
+@pytest.mark.parametrize("name,fig", list(cases(RUNS, XFAIL)))
 def test_sram_within_ten_percent_of_neurosim(name, fig):
-    expected = REFERENCE["runs"][name]["figures"][fig]
-    got = float(figure(_estimate(name), fig)) * SCALE.get(fig.split(".")[0], 1.0)
-    assert abs(got / expected - 1.0) <= TOLERANCE, f"{name} {fig}: cimjax/NeuroSim = {got / expected:.3f}"
+    check_within_tolerance(RUNS[name], name, fig)
 
 
 def test_reference_names_its_source():
