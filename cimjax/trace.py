@@ -331,6 +331,15 @@ def weight_matrix(kernel: jax.Array) -> jax.Array:
     return kernel.reshape(-1, kernel.shape[-1])
 
 
+def kernel_from_weight_matrix(matrix: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    """The inverse of :func:`weight_matrix`: NeuroSim's ``(rows, C_out)`` matrix back to a kernel
+    of ``shape``."""
+    if len(shape) == 4:
+        k1, k2, c_in, c_out = shape
+        return jnp.transpose(matrix.reshape(c_in, k1, k2, c_out), (1, 2, 0, 3))
+    return matrix.reshape(shape)
+
+
 def weight_level(w: jax.Array, w_min: float = -1.0, w_max: float = 1.0) -> jax.Array:
     """Mean normalised conductance of weights ``w`` on the linear map (module docstring)."""
     return jnp.mean(jnp.clip((w - w_min) / (w_max - w_min), 0.0, 1.0))

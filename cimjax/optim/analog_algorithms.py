@@ -101,6 +101,7 @@ import optax
 
 from cimjax.devices.protocol import Cells, PulsedDevice, read, sample_cells
 from cimjax.devices.steps import symmetry_point
+from cimjax import trace as trace_lib
 from cimjax.config.schema import ANALOG_ALGORITHMS
 from cimjax.optim import pulse_trains as pt
 
@@ -568,18 +569,18 @@ class AnalogOptState(NamedTuple):
 
 
 def _as_matrix(x: Array) -> Array:
-    """A weight leaf as the ``(n_out, n_in)`` matrix the rules work on: a dense kernel
-    ``(in, out)`` or a convolution kernel ``(…, in, out)`` (HWIO) becomes ``(out, prod(…)·in)``,
-    NeuroSim's weight-matrix layout transposed."""
+    """A weight leaf as the ``(n_out, n_in)`` matrix the rules work on: NeuroSim's weight matrix
+    (:func:`cimjax.trace.weight_matrix`: a conv kernel ``(K, K, C_in, C_out)`` becomes
+    ``(C_in·K·K, C_out)``, a dense kernel stays ``(in, out)``), transposed."""
     x = jnp.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"params leaf shape {x.shape} is not a 2-D (in, out) or (…, in, out) kernel: the "
                          "in-situ rules train weight arrays only (cimjax's CIM layers have no biases)")
-    return x.reshape(-1, x.shape[-1]).T
+    return trace_lib.weight_matrix(x).T
 
 
 def _from_matrix(m: Array, shape: tuple[int, ...]) -> Array:
-    return m.T.reshape(shape)
+    return trace_lib.kernel_from_weight_matrix(m.T, shape)
 
 
 def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,

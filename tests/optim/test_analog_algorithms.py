@@ -10,6 +10,7 @@ import pytest
 from cimjax.devices.protocol import ConstantStep, PulsedDevice, SoftBounds, read, sample_cells
 from cimjax.optim import analog_algorithms as aa
 from cimjax.optim.analog_algorithms import AnalogAlgorithm, effective_weight, init_state, step, step_gradient
+from cimjax.trace import kernel_from_weight_matrix, weight_matrix
 
 CONST = PulsedDevice(model=ConstantStep(), dw_min=0.1)  # symmetric, no noise: symmetry point 0
 
@@ -209,20 +210,23 @@ def test_optax_wrapper_returns_the_effective_weight_change_and_learns():
 
 
 def test_optax_wrapper_trains_a_convolution_kernel_as_its_array_matrix():
-    # HWIO (3, 3, 2, 4) → the (4, 18) matrix of NeuroSim's layout; params start outside the
-    # bounds (±1.5 → clipped at init) and still end equal to the array's effective weights.
+    # HWIO (3, 3, 2, 4) → the (4, 18) transpose of NeuroSim's weight matrix (input channel
+    # outermost); params start outside the bounds (±1.5 → clipped at init) and still end equal
+    # to the array's effective weights.
     alg = AnalogAlgorithm.defaults("analog_sgd", update_mode="deterministic", lr=0.1)
     dev = PulsedDevice(model=ConstantStep(), dw_min=0.01)
     kernel = jax.random.uniform(_key(2), (3, 3, 2, 4), minval=-1.5, maxval=1.5)
     opt = aa.analog_optimizer(alg, dev, _key())
     state = opt.init({"k": kernel})
     assert state.leaves["k"].c.shape == (4, 18)
-    np.testing.assert_allclose(effective_weight(alg, state.leaves["k"]), jnp.clip(kernel.reshape(18, 4).T, -1, 1))
+    np.testing.assert_allclose(effective_weight(alg, state.leaves["k"]), jnp.clip(weight_matrix(kernel).T, -1, 1))
     grads = {"k": jnp.ones_like(kernel)}
     updates, state = opt.update(grads, state, {"k": kernel})
     new = optax.apply_updates({"k": kernel}, updates)["k"]
     assert new.shape == kernel.shape
-    np.testing.assert_allclose(new, effective_weight(alg, state.leaves["k"]).T.reshape(kernel.shape), atol=1e-6)
+    np.testing.assert_allclose(new, kernel_from_weight_matrix(effective_weight(alg, state.leaves["k"]).T, kernel.shape),
+                               atol=1e-6)
+    np.testing.assert_array_equal(kernel_from_weight_matrix(weight_matrix(kernel), kernel.shape), kernel)
     assert float(jnp.max(new)) <= 1.0  # the clipped start is not carried in the params
 
 
