@@ -151,13 +151,14 @@ class PulsedDevice:
         return dataclasses.replace(self, **changes)
 
 
-def up_down_scales(up_down, r=0.0) -> tuple[Array, Array]:
+def up_down_scales(up_down, r=0.0, gain=1.0) -> tuple[Array, Array]:
     """``(scale_up, scale_down)`` of an asymmetry ``up_down`` and a cell's d2d term ``r``, one-sided
     as aihwkit's ``PulsedRPUDevice::populate`` computes them (module docstring):
-    ``|1 + min(up_down, 0) + r|`` and ``|1 − max(up_down, 0) − r|``. Differentiable in both
-    arguments (traced ``up_down`` allowed, e.g. by the device fitter)."""
+    ``|gain + min(up_down, 0) + r|`` and ``|gain − max(up_down, 0) − r|`` (``gain`` 1 for the
+    step scales; :class:`~cimjax.devices.steps.PowStep` passes its exponent's d2d gain).
+    Differentiable in every argument (traced ``up_down`` allowed, e.g. by the device fitter)."""
     up_down = jnp.asarray(up_down)
-    return (jnp.abs(1.0 + jnp.minimum(up_down, 0.0) + r), jnp.abs(1.0 - jnp.maximum(up_down, 0.0) - r))
+    return (jnp.abs(gain + jnp.minimum(up_down, 0.0) + r), jnp.abs(gain - jnp.maximum(up_down, 0.0) - r))
 
 
 def sample_cells(device: PulsedDevice, key: Array, shape: tuple[int, ...], dtype=None) -> Cells:

@@ -33,7 +33,8 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.devices import nonlinear
-from cimjax.devices.protocol import Cells, ConstantStep, PulsedDevice, SoftBounds, expected_step, pulse
+from cimjax.devices.protocol import (Cells, ConstantStep, PulsedDevice, SoftBounds, expected_step, pulse,
+                                     up_down_scales)
 
 Array = jax.Array
 
@@ -256,9 +257,8 @@ class PowStep:
         k_g, k_r = jax.random.split(key)
         gain = 1.0 + self.pow_gamma_dtod * jax.random.normal(k_g, shape, dtype)
         r = self.pow_up_down_dtod * jax.random.normal(k_r, shape, dtype)
-        up = self.pow_gamma * jnp.abs(gain + r + min(self.pow_up_down, 0.0))
-        down = self.pow_gamma * jnp.abs(gain - r - max(self.pow_up_down, 0.0))
-        return PowShape(up.astype(dtype), down.astype(dtype))
+        up, down = up_down_scales(self.pow_up_down, r, gain)  # the protocol's one-sided rule
+        return PowShape((self.pow_gamma * up).astype(dtype), (self.pow_gamma * down).astype(dtype))
 
     @staticmethod
     def _omega(w, cells):
