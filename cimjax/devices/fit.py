@@ -668,7 +668,8 @@ def _step_entries() -> dict[str, FitModel]:
     return {"linear_step": linear, "exp_step": exp, "pow_step": power, "piecewise_step": piecewise}
 
 
-#: The fittable models, by name. Adding one: ``MODELS["exp_step"] = step_model_entry(ExpStep())``.
+#: The fittable models, by name. Adding one: ``MODELS["my_step"] = step_model_entry(MyStep())`` (``kinds``,
+#: ``anchor``, ``to_model`` for a model with shape parameters, as in :func:`_step_entries`).
 MODELS: dict[str, FitModel] = {
     "constant_step": step_model_entry(ConstantStep(), margin=-0.01),
     "soft_bounds": step_model_entry(SoftBounds(), margin=0.2),

@@ -229,14 +229,18 @@ SHAPED = {
     "piecewise_step": (PiecewiseStep(piecewise_up=(1.4, 1.2, 1.0, 0.7, 0.4), piecewise_down=(0.5, 0.8, 1.0, 1.2, 1.3)),
                        dict(dw_min=0.08), 13),
     "exp_step": (ExpStep(A_up=0.1, A_down=0.5, gamma_up=3.0, gamma_down=3.0), dict(dw_min=0.08), 11),
+    # exponents < 1: the step vanishes at the bound but reaches it in finite pulses (~37 here)
+    "pow_step": (PowStep(pow_gamma=0.5, pow_up_down=0.2), dict(dw_min=0.1), 12),
 }
+#: The power step's exponents converge slowly (300 steps: γ_down 22 % high; 900: within 1 %).
+LONG = F.FitOptions(starts=4, steps=900, warm_steps=450, bootstrap=0, seed=0)
 
 
-def _shaped_fit(tmp_path, name):
+def _shaped_fit(tmp_path, name, options=FAST):
     model, extra, seed = SHAPED[name]
     rows, cells = synth_step(model, jax.random.PRNGKey(seed), **dict(STEP_FIELDS, **extra))
     m = F.load_measurements(write_csv(tmp_path / f"{name}.csv", rows))
-    return m, cells, F.fit(m, name, FAST, heldout=False)
+    return m, cells, F.fit(m, name, options, heldout=False)
 
 
 def _true_shape(cells, name):
@@ -262,11 +266,11 @@ def _check_range_noise_d2d(cells, P, fields):
         assert _rel(P[f"{b}_dtod"].value, g(getattr(cells, b)).std(ddof=1) / (span / 2.0)) < 0.20
 
 
-@pytest.mark.slow  # ~30 s each: the anchored fit (pooled and per device) compiles per model
-@pytest.mark.parametrize("name", ["linear_step", "piecewise_step"])
+@pytest.mark.slow  # 30–50 s each: the anchored fit (pooled and per device) compiles per model
+@pytest.mark.parametrize("name", ["linear_step", "piecewise_step", "pow_step"])
 def test_shaped_step_model_recovers_parameters(tmp_path, name):
     """Shape parameters, G range and the up/down steps within 5 %; c2c and d2d within 20 %."""
-    m, cells, r = _shaped_fit(tmp_path, name)
+    m, cells, r = _shaped_fit(tmp_path, name, LONG if name == "pow_step" else FAST)
     P = r.params
     _check_range_noise_d2d(cells, P, STEP_FIELDS)
     span = G_HI - G_LO
@@ -274,7 +278,7 @@ def test_shaped_step_model_recovers_parameters(tmp_path, name):
     up_fit, down_fit = (float(x) for x in up_down_scales(P["up_down"].value))
     dw = np.asarray(cells.dw_min, np.float64) * span / 2.0
     up_true, down_true = (np.asarray(x, np.float64) for x in (cells.scale_up, cells.scale_down))
-    if name == "linear_step":  # as the models above: the step and the up/down scales
+    if name != "piecewise_step":  # as the models above: the step and the up/down scales
         assert _rel(P["dw_min"].value * fitted_span / 2.0, dw.mean()) < 0.05
         assert _rel(up_fit, up_true.mean()) < 0.05
         assert _rel(down_fit, down_true.mean()) < 0.05
