@@ -29,10 +29,10 @@ DEFAULT_OUT = "runs/device_fit"
 def add_fit_args(p) -> None:
     p.add_argument("data", metavar="DATA.csv",
                    help="measurements: columns device,cycle,pulse,direction,conductance[,voltage,width], one row per read")
-    p.add_argument("--model", default="all", metavar="NAME|all",
+    p.add_argument("--model", default="all", metavar="NAME|all|NAME,NAME,...",
                    help="the device model to fit (constant_step, soft_bounds, linear_step, exp_step, pow_step, piecewise_step, "
                         "neurosim), or all: fit every model and "
-                        "rank them by the error on held-out cycles (default all)")
+                        "rank them by the error on held-out cycles, or a comma-separated list of models to rank (default all)")
     p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT})")
     p.add_argument("--seed", type=fileio.number_arg(int, 0), default=0, help="seed of the random starts and the bootstrap")
     p.add_argument("--starts", type=fileio.number_arg(int, 1), default=8, help="random starts of the fit (vmapped)")
@@ -132,17 +132,20 @@ def cmd_fit(args) -> int:
     from cimjax.report.files import write_json
 
     t0 = time.perf_counter()
-    if args.model != "all" and args.model not in F.MODELS:
-        raise InputError(f"--model = {args.model!r} is unknown (expected one of {', '.join(F.MODELS)} or all)")
+    names = list(F.MODELS) if args.model == "all" else [n.strip() for n in args.model.split(",")]
+    for name in names:
+        if name not in F.MODELS:
+            raise InputError(f"--model = {args.model!r} is unknown (expected one of {', '.join(F.MODELS)}, all, "
+                             f"or several of them separated by commas)")
     out = fileio.check_output_dir(args.out if args.out is not None else DEFAULT_OUT)  # writable, before any work
     m = F.load_measurements(args.data)
     options = F.FitOptions(starts=args.starts, steps=args.steps, warm_steps=max(args.steps // 2, 1),
                            bootstrap=args.bootstrap, seed=args.seed)
     print(f"{args.data}: {m.n_rows} reads, {m.n_seqs} cycles of {len(m.devices)} device(s)")
     ranking = None
-    model = args.model
-    if model == "all":
-        ranking = F.compare(m, options=options)
+    model = names[0]
+    if len(names) > 1:
+        ranking = F.compare(m, names, options=options)
         print("\nmodels ranked by the RMSE of the one-pulse-ahead prediction on held-out cycles "
               "(fitted on alternate cycles of each device):")
         for i, (name, held, train) in enumerate(ranking, 1):
