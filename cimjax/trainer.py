@@ -78,7 +78,8 @@ def steps_per_epoch(config: Config, num_train: int) -> int:
 
 def pulsed_device(device: DeviceConfig):
     """The pulsed device the in-situ rules program: ``device.pulsed_preset`` (aihwkit's presets),
-    ``device.pulsed_preset_file`` (a preset fitted by ``cimjax device fit``), else the NeuroSim device of the config with its overrides (docs/devices.md)."""
+    ``device.pulsed_preset_file`` (a preset fitted by ``cimjax device fit``), else the NeuroSim
+    device of the config with its overrides (docs/devices.md)."""
     if device.pulsed_preset is not None:
         return aihwkit_presets.pulsed_preset(device.pulsed_preset)
     if device.pulsed_preset_file is not None:  # a fitted preset (cimjax device fit; checked at config build)

@@ -24,7 +24,10 @@ Model-agnostic: a registry entry (:class:`FitModel`) needs only a one-pulse step
 trajectory is that step iterated with ``lax.scan``. Any :class:`~cimjax.devices.protocol.StepModel`
 becomes an entry in one line with :func:`step_model_entry` (its own per-cell parameters, the
 leaves of ``model.sample(key, ())``, are fitted too). NeuroSim's exponential curve is an entry
-with a closed-form trajectory (:func:`cimjax.devices.nonlinear.weight_from_pulses`).
+with a closed-form trajectory (:func:`cimjax.devices.nonlinear.weight_from_pulses`). The step
+models of :mod:`cimjax.devices.steps` (linear, exponential, power, piecewise) are entries with
+their shape parameters parameterised for what pulse data determine, fitted with the bounds first
+held at the measured extremes (:attr:`FitModel.anchor`; docs/device_fit.md, "Identifiability").
 
 Weights: the fitted conductance range maps onto ``w ∈ [−1, 1]`` (``w = −1`` at ``G_min``, ``+1``
 at ``G_max``), the convention of :mod:`cimjax.devices.protocol` and :mod:`~cimjax.devices.nonlinear`.
@@ -641,7 +644,8 @@ def _step_entries() -> dict[str, FitModel]:
     pulse data determine is fitted and what they do not is bounded or fixed (docs/device_fit.md,
     "Identifiability")."""
     linear = step_model_entry(
-        LinearStep(gamma_up=0.5, gamma_down=0.5), margin=0.0, anchor=True, kinds={"shape.gamma_up": "unit", "shape.gamma_down": "unit"},
+        LinearStep(gamma_up=0.5, gamma_down=0.5), margin=0.0, anchor=True,
+        kinds={"shape.gamma_up": "unit", "shape.gamma_down": "unit"},
         to_model=lambda v: LinearStep(gamma_up=v["shape.gamma_up"], gamma_down=v["shape.gamma_down"]),
         doc="Linear step (aihwkit LinearStepDevice): the step shrinks linearly towards the bound it approaches, "
             "dw_min·s↑·(1 − γ↑·w/w_max) / dw_min·s↓·(1 − γ↓·w/w_min), γ fitted in (0, 1) (γ ≥ 1 is the same "
@@ -650,17 +654,19 @@ def _step_entries() -> dict[str, FitModel]:
         ExpStep(A_up=0.1, A_down=0.1, gamma_up=3.0, gamma_down=3.0), margin=0.0, anchor=True,
         kinds={"shape.a": "fixed", "shape.b": "fixed"}, derived=_EXP_ENDS,
         to_model=lambda v: ExpStep(**{k.split(".", 1)[1]: v[k] for k in v}),
-        doc="Exponential step (aihwkit ExpStepDevice): dw_min·s↑·(1 − A↑·e^(γ↑·z)) / dw_min·s↓·(1 − A↓·e^(−γ↓·z)), "
-            "z = 2a·w/(w_max − w_min) + b; A and γ fitted, a and b fixed at aihwkit's values (only γ·a and "
+        doc="Exponential step (aihwkit ExpStepDevice): dw_min·s↑·(1 − A↑·e^(γ↑·z)) / "
+            "dw_min·s↓·(1 − A↓·e^(−γ↓·z)), z = 2a·w/(w_max − w_min) + b; A and γ fitted, a and b fixed at aihwkit's values (only γ·a and "
             "A·e^(±γ·b) change the step).")
     power = step_model_entry(
         PowStep(pow_gamma=1.0), margin=0.2, anchor=True, kinds={"shape.gamma_up": "log", "shape.gamma_down": "log"},
         to_model=_pow_model,
-        report_extra=lambda p: dict(zip(("pow_gamma", "pow_up_down"), _pow_fields(p["shape.gamma_up"], p["shape.gamma_down"]))),
-        doc="Power step (aihwkit PowStepDevice): dw_min·s↑·ω^γ↑ / dw_min·s↓·(1 − ω)^γ↓, ω = (w_max − w)/(w_max − w_min); "
-            "the exponents fitted (reported also as pow_gamma and pow_up_down).")
+        report_extra=lambda p: dict(zip(("pow_gamma", "pow_up_down"),
+                                        _pow_fields(p["shape.gamma_up"], p["shape.gamma_down"]))),
+        doc="Power step (aihwkit PowStepDevice): dw_min·s↑·ω^γ↑ / dw_min·s↓·(1 − ω)^γ↓, "
+            "ω = (w_max − w)/(w_max − w_min); the exponents fitted (reported also as pow_gamma and pow_up_down).")
     piecewise = step_model_entry(
-        PiecewiseStep(piecewise_up=(1.0,) * PIECEWISE_NODES, piecewise_down=(1.0,) * PIECEWISE_NODES), margin=0.0, anchor=True,
+        PiecewiseStep(piecewise_up=(1.0,) * PIECEWISE_NODES, piecewise_down=(1.0,) * PIECEWISE_NODES),
+        margin=0.0, anchor=True,
         kinds={"shape.up": "node", "shape.down": "node"}, to_model=_piecewise_model,
         doc=f"Piecewise-linear step (aihwkit PiecewiseStepDevice): {PIECEWISE_NODES} node values per direction, "
             "evenly over [w_min, w_max], each direction's nodes relative to their mean (dw_min and up_down carry "
