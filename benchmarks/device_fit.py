@@ -1,9 +1,11 @@
 """Time of ``cimjax device fit`` on a 1,000-pulse, 10-device file (issue 20; target < 30 s on CPU).
 
-    python benchmarks/device_fit.py [--model neurosim] [--devices 10] [--pulses 50] [--cycles 1]
+    python benchmarks/device_fit.py [--model neurosim] [--devices 10] [--pulses 50] [--cycles 1] [--out DIR]
 
 Writes a synthetic measurement file (NeuroSim's curve, Ag:a-Si labels 2.40 / −4.88 with d2d 0.2,
-c2c 0.005; or a protocol soft-bounds device) to a temporary folder, then runs the command end to
+c2c 0.005; or a protocol step-model device: soft bounds, or the linear / piecewise step of
+tests/devices/test_fit.py) to a temporary folder (``--out``: keep it and the command's table, preset
+and plot there), then runs the command end to
 end in this process and prints its wall time (compilation included; ``CIMJAX_CACHE_DIR=off`` for a
 cold run without the persistent compile cache) and the recovered labels or step.
 """
@@ -37,11 +39,22 @@ def neurosim_weights(key, D, C, L):
     return np.asarray(w0), np.asarray(jax.lax.scan(body, w0, (dirs, jax.random.split(k_p, dirs.shape[0])))[1])
 
 
-def soft_bounds_weights(key, D, C, N):
-    from cimjax.devices.protocol import PulsedDevice, SoftBounds, pulse, sample_cells
+#: The step-model devices (model, dw_min): soft bounds as before, the others as the recovery tests.
+def _step_device(name):
+    from cimjax.devices.protocol import PulsedDevice, SoftBounds
+    from cimjax.devices.steps import LinearStep, PiecewiseStep
 
-    device = PulsedDevice(model=SoftBounds(), dw_min=0.05, dw_min_dtod=0.1, dw_min_std=0.1, up_down=0.1,
-                          w_min_dtod=0.05, w_max_dtod=0.05)
+    model, dw = {"soft_bounds": (SoftBounds(), 0.05), "linear_step": (LinearStep(gamma_up=0.5, gamma_down=0.3), 0.08),
+                 "piecewise_step": (PiecewiseStep(piecewise_up=(1.4, 1.2, 1.0, 0.7, 0.4),
+                                                  piecewise_down=(0.5, 0.8, 1.0, 1.2, 1.3)), 0.08)}[name]
+    return PulsedDevice(model=model, dw_min=dw, dw_min_dtod=0.1, dw_min_std=0.1, up_down=0.1, w_min_dtod=0.05,
+                        w_max_dtod=0.05)
+
+
+def step_weights(name, key, D, C, N):
+    from cimjax.devices.protocol import pulse, sample_cells
+
+    device = _step_device(name)
     k_c, k_p = jax.random.split(key)
     cells = sample_cells(device, k_c, (D,))
     dirs = jnp.array(([1.0] * N + [-1.0] * N) * C)
@@ -70,15 +83,21 @@ def write(path, w0, ws, D, C, N, g_lo=1e-6, g_hi=5e-6):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default="neurosim", choices=["neurosim", "soft_bounds"])
+    ap.add_argument("--model", default="neurosim", choices=["neurosim", "soft_bounds", "linear_step", "piecewise_step"])
+    ap.add_argument("--out", default=None, help="keep the data file and the command's output here")
     ap.add_argument("--devices", type=int, default=10)
     ap.add_argument("--cycles", type=int, default=1)
     ap.add_argument("--pulses", type=int, default=50, help="pulses per segment (LTP and LTD each)")
     args = ap.parse_args()
     D, C, N = args.devices, args.cycles, args.pulses
-    make = neurosim_weights if args.model == "neurosim" else soft_bounds_weights
-    w0, ws = make(jax.random.PRNGKey(0), D, C, N)
+    if args.model == "neurosim":
+        w0, ws = neurosim_weights(jax.random.PRNGKey(0), D, C, N)
+    else:
+        w0, ws = step_weights(args.model, jax.random.PRNGKey(0), D, C, N)
     with tempfile.TemporaryDirectory() as tmp:
+        if args.out is not None:
+            os.makedirs(args.out, exist_ok=True)
+            tmp = args.out
         data = os.path.join(tmp, "meas.csv")
         write(data, w0, ws, D, C, N)
         from cimjax.cli import main as cli
@@ -91,6 +110,7 @@ def main() -> None:
     print(f"\n{D} devices × {C} cycle(s) × {2 * N} pulses = {D * C * 2 * N} pulses, {args.model}: exit {code}, "
           f"{wall:.1f} s wall (compilation included)")
     keys = ("NL_LTP", "NL_LTD", "states") if args.model == "neurosim" else ("dw_min", "up_down", "dw_min_std")
+    keys += tuple(k for k in params if k.startswith("shape.") and not k.endswith("_dtod"))
     print("  " + ", ".join(f"{k} = {params[k]['value']:.4g}" for k in keys))
 
 

@@ -29,9 +29,10 @@ DEFAULT_OUT = "runs/device_fit"
 def add_fit_args(p) -> None:
     p.add_argument("data", metavar="DATA.csv",
                    help="measurements: columns device,cycle,pulse,direction,conductance[,voltage,width], one row per read")
-    p.add_argument("--model", default="all", metavar="NAME|all",
-                   help="the device model to fit (constant_step, soft_bounds, neurosim), or all: fit every model and "
-                        "rank them by the error on held-out cycles (default all)")
+    p.add_argument("--model", default="all", metavar="NAME|all|NAME,NAME,...",
+                   help="the device model to fit (constant_step, soft_bounds, linear_step, exp_step, pow_step, piecewise_step, "
+                        "neurosim), or all: fit every model and "
+                        "rank them by the error on held-out cycles, or a comma-separated list of models to rank (default all)")
     p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT})")
     p.add_argument("--seed", type=fileio.number_arg(int, 0), default=0, help="seed of the random starts and the bootstrap")
     p.add_argument("--starts", type=fileio.number_arg(int, 1), default=8, help="random starts of the fit (vmapped)")
@@ -118,19 +119,11 @@ def preset_dict(result, m, ranking=None) -> dict:
 
 def load_preset(path: str):
     """The :class:`~cimjax.devices.protocol.PulsedDevice` of a ``device_fit_MODEL.json`` written
-    for a step model. Raises InputError naming the file when it has none."""
-    from cimjax.devices.fit import pulsed_device_from_dict
+    for a step model (:func:`cimjax.devices.fit.load_pulsed_preset`; a config loads it with
+    ``device.pulsed_preset_file``). Raises InputError naming the file when it has none."""
+    from cimjax.devices.fit import load_pulsed_preset
 
-    try:
-        data = json.loads(fileio.read_text(path, "preset file"))
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}: not JSON ({err.msg} at line {err.lineno})") from None
-    if not isinstance(data, dict) or "pulsed_device" not in data:
-        raise InputError(f"{path}: no 'pulsed_device' (a neurosim fit is loaded with its 'set' lines instead)")
-    try:
-        return pulsed_device_from_dict(data["pulsed_device"])
-    except InputError as err:
-        raise InputError(f"{path}: {err}") from None
+    return load_pulsed_preset(path)
 
 
 def cmd_fit(args) -> int:
@@ -139,17 +132,20 @@ def cmd_fit(args) -> int:
     from cimjax.report.files import write_json
 
     t0 = time.perf_counter()
-    if args.model != "all" and args.model not in F.MODELS:
-        raise InputError(f"--model = {args.model!r} is unknown (expected one of {', '.join(F.MODELS)} or all)")
+    names = list(F.MODELS) if args.model == "all" else [n.strip() for n in args.model.split(",")]
+    for name in names:
+        if name not in F.MODELS:
+            raise InputError(f"--model = {args.model!r} is unknown (expected one of {', '.join(F.MODELS)}, all, "
+                             f"or several of them separated by commas)")
     out = fileio.check_output_dir(args.out if args.out is not None else DEFAULT_OUT)  # writable, before any work
     m = F.load_measurements(args.data)
     options = F.FitOptions(starts=args.starts, steps=args.steps, warm_steps=max(args.steps // 2, 1),
                            bootstrap=args.bootstrap, seed=args.seed)
     print(f"{args.data}: {m.n_rows} reads, {m.n_seqs} cycles of {len(m.devices)} device(s)")
     ranking = None
-    model = args.model
-    if model == "all":
-        ranking = F.compare(m, options=options)
+    model = names[0]
+    if len(names) > 1:
+        ranking = F.compare(m, names, options=options)
         print("\nmodels ranked by the RMSE of the one-pulse-ahead prediction on held-out cycles "
               "(fitted on alternate cycles of each device):")
         for i, (name, held, train) in enumerate(ranking, 1):
@@ -172,7 +168,8 @@ def cmd_fit(args) -> int:
             print(f"  note: these do not load as they are: {preset['set_problem']}")
     if "pulsed_device" in preset:
         print(f"\nPulsedDevice preset: {json.dumps(preset['pulsed_device'])}\n"
-              f"  (cimjax.device_fit.load_preset('{json_path}') gives the PulsedDevice)")
+              f"  (train with it: --set device.pulsed_preset_file={json_path} and an in-situ rule, "
+              f"e.g. --set train.optimizer=analog_sgd)")
     write_json(json_path, preset)
     plots.device_fit(png_path, F.curves(m, result, seed=args.seed), m.seq_device, m.devices,
                      f"{os.path.basename(args.data)}: {model} fit")

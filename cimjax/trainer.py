@@ -78,9 +78,14 @@ def steps_per_epoch(config: Config, num_train: int) -> int:
 
 def pulsed_device(device: DeviceConfig):
     """The pulsed device the in-situ rules program: ``device.pulsed_preset`` (aihwkit's presets),
-    else the NeuroSim device of the config with its overrides (docs/devices.md)."""
+    ``device.pulsed_preset_file`` (a preset fitted by ``cimjax device fit``), else the NeuroSim
+    device of the config with its overrides (docs/devices.md)."""
     if device.pulsed_preset is not None:
         return aihwkit_presets.pulsed_preset(device.pulsed_preset)
+    if device.pulsed_preset_file is not None:  # a fitted preset (cimjax device fit; checked at config build)
+        from cimjax.devices.fit import load_pulsed_preset
+
+        return load_pulsed_preset(device.pulsed_preset_file)
     return aihwkit_presets.neurosim_pulsed_device(device.resolved(), d2d_sigma=device.d2d_sigma)
 
 

@@ -160,6 +160,9 @@ class DeviceConfig:
         that the in-situ training rules (``train.optimizer`` = ``analog_sgd``, ``ttv2``, …)
         program; None = the NeuroSim device above as a pulsed device (its curve, levels, c2c and
         d2d). Not used by ``neurosim`` and ``sgd``.
+      pulsed_preset_file: instead of ``pulsed_preset``, a step-model preset written by
+        ``cimjax device fit`` (its ``device_fit_MODEL.json``; docs/device_fit.md): the path,
+        loaded and checked when the config is built.
     """
 
     name: str = "fefet_hzo"
@@ -172,11 +175,25 @@ class DeviceConfig:
     r_on: Optional[float] = None
     on_off_ratio: Optional[float] = None
     pulsed_preset: Optional[str] = None
+    pulsed_preset_file: Optional[str] = None
 
     def __post_init__(self):
         v.check_choice("device.name", self.name, DEVICE_NAMES)
         if self.pulsed_preset is not None:
             v.check_choice("device.pulsed_preset", self.pulsed_preset, tuple(PULSED_PRESETS))
+        if self.pulsed_preset_file is not None:
+            v.check_str("device.pulsed_preset_file", self.pulsed_preset_file)
+            if self.pulsed_preset is not None:
+                v.fail("device.pulsed_preset_file", self.pulsed_preset_file,
+                       f"None when device.pulsed_preset is set ({self.pulsed_preset!r}): one pulsed device")
+            from cimjax.devices.fit import load_pulsed_preset
+            from cimjax.errors import InputError
+
+            try:
+                load_pulsed_preset(self.pulsed_preset_file)
+            except InputError as err:
+                v.fail("device.pulsed_preset_file", self.pulsed_preset_file,
+                       f"a step-model preset of cimjax device fit ({err})")
         v.check_optional_float("device.nl_ltp", self.nl_ltp, -9.0, 9.0)
         v.check_optional_float("device.nl_ltd", self.nl_ltd, -9.0, 9.0)
         v.check_optional_int("device.max_level", self.max_level, 2, 65536)

@@ -24,7 +24,10 @@ Model-agnostic: a registry entry (:class:`FitModel`) needs only a one-pulse step
 trajectory is that step iterated with ``lax.scan``. Any :class:`~cimjax.devices.protocol.StepModel`
 becomes an entry in one line with :func:`step_model_entry` (its own per-cell parameters, the
 leaves of ``model.sample(key, ())``, are fitted too). NeuroSim's exponential curve is an entry
-with a closed-form trajectory (:func:`cimjax.devices.nonlinear.weight_from_pulses`).
+with a closed-form trajectory (:func:`cimjax.devices.nonlinear.weight_from_pulses`). The step
+models of :mod:`cimjax.devices.steps` (linear, exponential, power, piecewise) are entries with
+their shape parameters parameterised for what pulse data determine, fitted with the bounds first
+held at the measured extremes (:attr:`FitModel.anchor`; docs/device_fit.md, "Identifiability").
 
 Weights: the fitted conductance range maps onto ``w ∈ [−1, 1]`` (``w = −1`` at ``G_min``, ``+1``
 at ``G_max``), the convention of :mod:`cimjax.devices.protocol` and :mod:`~cimjax.devices.nonlinear`.
@@ -51,6 +54,7 @@ from cimjax.devices import nonlinear
 from cimjax.devices.nl_label import LABEL_TO_DEVIATION, max_deviation, nl_to_a_norm_continuous
 from cimjax.devices.protocol import (Cells, ConstantStep, PulsedDevice, SoftBounds, StepModel, expected_step,
                                      up_down_scales)
+from cimjax.devices.steps import ExpStep, LinearStep, PiecewiseStep, PowStep
 from cimjax.errors import InputError, RunError
 
 Array = jax.Array
@@ -324,6 +328,13 @@ class FitModel:
       penalty: ``penalty(th, n_seg)``: a weak prior added to the loss (normalised conductance²),
         for a direction the data may leave flat.
       step_model: the protocol step model of an entry made by :func:`step_model_entry`.
+      anchor: fit first with the bounds held at the measured extremes (the pooled fit: the
+        conductance mapping ``[G_min, G_max]`` = the measured range; per device: its bounds at the
+        device's extremes), then release them. For a model whose shape decides whether a bound is
+        reached (hard bounds with a shrinking step): with the bound beyond the data, a
+        soft-bounds-like shape is a local minimum that starts with free bounds fall into.
+      shape_names: its fitted shape parameters (reported names, ``shape.…``).
+      make_model: ``make_model({name: value})``: the step model with fitted shape values.
     """
 
     name: str
@@ -340,6 +351,9 @@ class FitModel:
     nominal: Optional[Callable] = None
     penalty: Optional[Callable] = None
     step_model: Optional[StepModel] = None
+    shape_names: tuple = ()
+    anchor: bool = False
+    make_model: Optional[Callable] = None
     doc: str = ""
 
     @property
@@ -350,58 +364,157 @@ class FitModel:
 
 
 def _shape_leaves(model: StepModel):
-    """The model's own per-cell parameters at their nominal values: (treedef, names, values)."""
+    """The model's own per-cell parameters at their nominal values: (treedef, leaf shapes, names,
+    values). A leaf with several values per cell (a piecewise model's nodes) becomes one scalar
+    name per value, ``shape.up[0]``, ``shape.up[1]``, … (θ's (D,) leaves are per device)."""
     tree = model.sample(jax.random.PRNGKey(0), (), jnp.float32)
     leaves, treedef = jax.tree_util.tree_flatten(tree)
     paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
-    names = tuple("shape" + (p if p else f"[{i}]") for i, p in enumerate(paths))
-    return treedef, names, tuple(float(v) for v in leaves)
+    names, values, shapes = [], [], []
+    for i, (path, leaf) in enumerate(zip(paths, leaves)):
+        base = "shape" + (path if path else f"[{i}]")
+        leaf = np.asarray(leaf, np.float64)
+        shapes.append(leaf.shape)
+        if leaf.ndim == 0:
+            names.append(base)
+            values.append(float(leaf))
+        else:
+            for k, x in enumerate(leaf.reshape(-1)):
+                names.append(f"{base}[{k}]")
+                values.append(float(x))
+    return treedef, tuple(shapes), tuple(names), tuple(values)
 
 
-def step_model_entry(model: StepModel, *, margin: float = 0.1, doc: str = "") -> FitModel:
+#: How a shape parameter is fitted (:func:`step_model_entry`'s ``kinds``): ``raw`` (θ itself),
+#: ``log`` (``e^θ``, > 0), ``unit`` (``sigmoid(θ)``, in (0, 1)), ``node`` (``e^θ`` divided by the
+#: mean over its leaf's values: piecewise nodes relative to their mean, so that ``dw_min`` and
+#: ``up_down`` carry the scale), ``fixed`` (the model's value; not fitted, not reported).
+SHAPE_KINDS = ("raw", "log", "unit", "node", "fixed")
+
+
+def _to_theta(kind: str, v: float) -> float:
+    if kind in ("log", "node"):
+        return math.log(v)
+    if kind == "unit":
+        return math.log(v / (1.0 - v))
+    return v
+
+
+def step_model_entry(model: StepModel, *, margin: float = 0.1, doc: str = "", kinds: Optional[dict] = None,
+                     anchor: bool = False, to_model: Optional[Callable] = None, report_extra: Optional[Callable] = None,
+                     derived: Optional[tuple] = None) -> FitModel:
     """A :class:`FitModel` of any protocol :class:`StepModel`: the fitted ``dw_min`` (log),
     ``up_down`` (tanh) and the leaves of ``model.sample(key, ())`` (the model's shape
-    parameters, started at their nominal values), bounds at ±1; the step is
+    parameters, started at their values in ``model``), bounds at ±1; the step is
     :func:`~cimjax.devices.protocol.expected_step`; c2c is relative (``dw_min_std``). ``margin``:
-    :class:`FitModel` (negative for a model whose bounds are reached and clip, such as hard bounds)."""
-    treedef, names, nominal = _shape_leaves(model)
+    :class:`FitModel` (negative for a model whose bounds are reached and clip, such as hard bounds).
+
+    ``kinds``: leaf name (``shape.gamma_up``; a vector leaf's name without the index) → one of
+    :data:`SHAPE_KINDS` (default ``raw``): how the leaf is parameterised, so that Adam's steps
+    suit its scale and what the data cannot tell apart is bounded or fixed. ``to_model(values)``:
+    the step model with fitted shape values (``{name: value}``, the reported nominal values) for
+    the preset (default: ``model`` itself, for a model without shape parameters). ``anchor``:
+    :attr:`FitModel.anchor`.
+    ``report_extra(p)``: more named numbers to print (e.g. the model's own dataclass fields).
+    ``derived = (starts, fn)``: shape leaves computed from other θ names instead (a
+    better-conditioned parameterisation): ``starts(nominal) -> {θ name: start}`` from the nominal
+    shape values, ``fn(th) -> {shape name: value}``; those leaves are reported, not in θ.
+    """
+    treedef, shapes, names, nominal = _shape_leaves(model)
     device = PulsedDevice(model=model)
+    kinds = dict(kinds or {})
+    for k in kinds:
+        if not any(n == k or n.startswith(k + "[") for n in names):
+            raise ValueError(f"step_model_entry: {k!r} is not a shape leaf of {model.name} ({', '.join(names)})")
+
+    def kind_of(name):
+        return kinds.get(name.split("[")[0], "raw")
+
+    fitted = tuple(n for n in names if kind_of(n) != "fixed")
+    fixed = {n: v for n, v in zip(names, nominal) if kind_of(n) == "fixed"}
+    extra = derived[0](dict(zip(names, nominal))) if derived is not None else {}
+    derived_names = set(derived[1]({k: jnp.float32(v) for k, v in extra.items()})) if derived is not None else set()
+    start = {n: _to_theta(kind_of(n), v) for n, v in zip(names, nominal) if n in fitted and n not in derived_names}
+    start.update(extra)
 
     def init(key, n_seg):
-        ks = jax.random.split(key, 2 + len(names))
+        ks = jax.random.split(key, 2 + len(start))
         th = {"log_dw": jnp.log(2.0 / n_seg) + _u(ks[0], -0.7, 0.7), "atanh_ud": _u(ks[1], -0.3, 0.3),
               "w_min": jnp.float32(-1.0), "w_max": jnp.float32(1.0)}
-        for k, name, v in zip(ks[2:], names, nominal):
-            th[name] = v * jnp.exp(_u(k, -0.3, 0.3))
+        for k, name in zip(ks[2:], start):
+            v = start[name]
+            raw = name in names and kind_of(name) == "raw"
+            th[name] = v * jnp.exp(_u(k, -0.3, 0.3)) if raw else v + _u(k, -0.3, 0.3)
         return th
+
+    def shape_values(th):
+        """Physical value of every shape leaf name (a node group normalised to mean 1)."""
+        out = dict(derived[1](th)) if derived is not None else {}
+        for name in names:
+            kind = kind_of(name)
+            if name in out:
+                continue
+            if kind == "fixed":
+                out[name] = jnp.float32(fixed[name])
+            elif kind in ("log", "node"):
+                out[name] = jnp.exp(th[name])
+            elif kind == "unit":
+                out[name] = jax.nn.sigmoid(th[name])
+            else:
+                out[name] = th[name]
+        groups: dict = {}
+        for name in names:
+            if kind_of(name) == "node":
+                groups.setdefault(name.split("[")[0], []).append(name)
+        for group in groups.values():
+            mean = sum(out[n] for n in group) / len(group)
+            for n in group:
+                out[n] = out[n] / mean
+        return out
 
     def physical(th):
         p = {"dw_min": jnp.exp(th["log_dw"]), "up_down": jnp.tanh(th["atanh_ud"]), "w_min": th["w_min"],
              "w_max": th["w_max"]}
-        for name in names:
-            p[name] = th[name]
+        p.update(shape_values(th))
         return p
+
+    def shape_tree(p):
+        leaves, i = [], 0
+        for shp in shapes:
+            n = int(np.prod(shp)) if shp else 1
+            vals = [p[names[i + k]] for k in range(n)]
+            i += n
+            leaves.append(vals[0] if not shp else jnp.stack(vals).reshape(shp))
+        return jax.tree_util.tree_unflatten(treedef, leaves)
 
     def cells(p):
         scale_up, scale_down = up_down_scales(p["up_down"])  # the protocol's one-sided rule
         return Cells(dw_min=p["dw_min"], scale_up=scale_up, scale_down=scale_down,
                      w_min=p["w_min"], w_max=p["w_max"], alive=jnp.bool_(True), reference=0.0 * p["dw_min"],
-                     shape=jax.tree_util.tree_unflatten(treedef, [p[n] for n in names]))
+                     shape=shape_tree(p))
 
     def step(p, w, d):
         return w + expected_step(device, cells(p), w, d)
 
     def report(p):
         out = {"states": (p["w_max"] - p["w_min"]) / p["dw_min"], "dw_min": p["dw_min"], "up_down": p["up_down"]}
-        out.update({n: p[n] for n in names})
+        out.update({n: p[n] for n in fitted})
+        if report_extra is not None:
+            out.update(report_extra(p))
         return out
 
     def nominal_values(means):
         return dict(means, states=2.0 / means["dw_min"])
 
+    def make_model(values: dict):
+        if to_model is None:
+            return model
+        return to_model({**fixed, **{n: float(values[n]) for n in fitted}})
+
     return FitModel(name=model.name, init=init, physical=physical, step=step, noise="relative",
                     states=lambda p: (p["w_max"] - p["w_min"]) / p["dw_min"], report=report, bounds=True,
-                    margin=margin, nominal=nominal_values, step_model=model, doc=doc or type(model).__doc__ or "")
+                    margin=margin, nominal=nominal_values, step_model=model, shape_names=fitted, anchor=anchor,
+                    make_model=make_model, doc=doc or type(model).__doc__ or "")
 
 
 def a_norm_to_nl(a_norm):
@@ -475,10 +588,98 @@ def _neurosim_entry() -> FitModel:
 PENALTY_WEIGHT = 1e-4
 
 
-#: The fittable models, by name. Adding one: ``MODELS["exp_step"] = step_model_entry(ExpStep())``.
+#: Nodes of the fitted piecewise step (4 sections over the range: a few measured step points).
+PIECEWISE_NODES = 5
+
+
+def _pow_fields(gamma_up, gamma_down):
+    """PowStep's ``(pow_gamma, pow_up_down)`` of per-cell exponents without d2d: the inverse of its
+    one-sided rule (``γ_up = pow_gamma·(1 + min(β, 0))``, ``γ_down = pow_gamma·(1 − max(β, 0))``)."""
+    xp = jnp if isinstance(gamma_up, jax.Array) else np
+    gamma = xp.maximum(gamma_up, gamma_down)
+    beta = xp.where(gamma_up >= gamma_down, 1.0 - gamma_down / gamma, gamma_up / gamma - 1.0)
+    return gamma, beta
+
+
+def _pow_model(v):
+    gamma, beta = (float(x) for x in _pow_fields(np.float64(v["shape.gamma_up"]), np.float64(v["shape.gamma_down"])))
+    return PowStep(pow_gamma=gamma, pow_up_down=min(max(beta, -0.999), 0.999))
+
+
+def _piecewise_model(v):
+    n = PIECEWISE_NODES
+    return PiecewiseStep(piecewise_up=tuple(v[f"shape.up[{k}]"] for k in range(n)),
+                         piecewise_down=tuple(v[f"shape.down[{k}]"] for k in range(n)))
+
+
+def _exp_z_ends():
+    a, b = ExpStep().a, ExpStep().b  # fixed at aihwkit's values; z at the nominal bounds ∓1
+    return -a + b, a + b
+
+
+def _exp_starts(v):
+    lo, hi = _exp_z_ends()
+    return {"exp.log_q_up_lo": math.log(v["shape.A_up"]) + v["shape.gamma_up"] * lo,
+            "exp.log_q_up_hi": math.log(v["shape.A_up"]) + v["shape.gamma_up"] * hi,
+            "exp.log_q_down_lo": math.log(v["shape.A_down"]) - v["shape.gamma_down"] * lo,
+            "exp.log_q_down_hi": math.log(v["shape.A_down"]) - v["shape.gamma_down"] * hi}
+
+
+def _exp_shape(th):
+    """ExpStep's ``A`` and ``γ`` from the exponential terms ``q = A·e^(±γ·z)`` at the nominal bounds
+    (their logs are fitted: the step's relative size at either end of the range, uncorrelated,
+    where ``A`` and ``γ`` themselves trade off along a narrow valley)."""
+    lo, hi = _exp_z_ends()
+    g_up = (th["exp.log_q_up_hi"] - th["exp.log_q_up_lo"]) / (hi - lo)
+    g_down = (th["exp.log_q_down_lo"] - th["exp.log_q_down_hi"]) / (hi - lo)
+    return {"shape.A_up": jnp.exp(th["exp.log_q_up_lo"] - g_up * lo), "shape.gamma_up": g_up,
+            "shape.A_down": jnp.exp(th["exp.log_q_down_lo"] + g_down * lo), "shape.gamma_down": g_down}
+
+
+_EXP_ENDS = (_exp_starts, _exp_shape)
+
+
+def _step_entries() -> dict[str, FitModel]:
+    """The step models of cimjax/devices/steps.py as fit entries; each parameterised so that what
+    pulse data determine is fitted and what they do not is bounded or fixed (docs/device_fit.md,
+    "Identifiability")."""
+    linear = step_model_entry(
+        LinearStep(gamma_up=0.5, gamma_down=0.5), margin=0.0, anchor=True,
+        kinds={"shape.gamma_up": "unit", "shape.gamma_down": "unit"},
+        to_model=lambda v: LinearStep(gamma_up=v["shape.gamma_up"], gamma_down=v["shape.gamma_down"]),
+        doc="Linear step (aihwkit LinearStepDevice): the step shrinks linearly towards the bound it approaches, "
+            "dw_min·s↑·(1 − γ↑·w/w_max) / dw_min·s↓·(1 − γ↓·w/w_min), γ fitted in (0, 1) (γ ≥ 1 is the same "
+            "curve as γ = 1 with the bound at w_max/γ: a bound the device never reaches is not seen).")
+    exp = step_model_entry(
+        ExpStep(A_up=0.1, A_down=0.1, gamma_up=3.0, gamma_down=3.0), margin=0.0, anchor=True,
+        kinds={"shape.a": "fixed", "shape.b": "fixed"}, derived=_EXP_ENDS,
+        to_model=lambda v: ExpStep(**{k.split(".", 1)[1]: v[k] for k in v}),
+        doc="Exponential step (aihwkit ExpStepDevice): dw_min·s↑·(1 − A↑·e^(γ↑·z)) / "
+            "dw_min·s↓·(1 − A↓·e^(−γ↓·z)), z = 2a·w/(w_max − w_min) + b; A and γ fitted, a and b fixed at aihwkit's values (only γ·a and "
+            "A·e^(±γ·b) change the step).")
+    power = step_model_entry(
+        PowStep(pow_gamma=1.0), margin=0.2, anchor=True, kinds={"shape.gamma_up": "log", "shape.gamma_down": "log"},
+        to_model=_pow_model,
+        report_extra=lambda p: dict(zip(("pow_gamma", "pow_up_down"),
+                                        _pow_fields(p["shape.gamma_up"], p["shape.gamma_down"]))),
+        doc="Power step (aihwkit PowStepDevice): dw_min·s↑·ω^γ↑ / dw_min·s↓·(1 − ω)^γ↓, "
+            "ω = (w_max − w)/(w_max − w_min); the exponents fitted (reported also as pow_gamma and pow_up_down).")
+    piecewise = step_model_entry(
+        PiecewiseStep(piecewise_up=(1.0,) * PIECEWISE_NODES, piecewise_down=(1.0,) * PIECEWISE_NODES),
+        margin=0.0, anchor=True,
+        kinds={"shape.up": "node", "shape.down": "node"}, to_model=_piecewise_model,
+        doc=f"Piecewise-linear step (aihwkit PiecewiseStepDevice): {PIECEWISE_NODES} node values per direction, "
+            "evenly over [w_min, w_max], each direction's nodes relative to their mean (dw_min and up_down carry "
+            "the scale).")
+    return {"linear_step": linear, "exp_step": exp, "pow_step": power, "piecewise_step": piecewise}
+
+
+#: The fittable models, by name. Adding one: ``MODELS["my_step"] = step_model_entry(MyStep())`` (``kinds``,
+#: ``anchor``, ``to_model`` for a model with shape parameters, as in :func:`_step_entries`).
 MODELS: dict[str, FitModel] = {
     "constant_step": step_model_entry(ConstantStep(), margin=-0.01),
     "soft_bounds": step_model_entry(SoftBounds(), margin=0.2),
+    **_step_entries(),
     "neurosim": _neurosim_entry(),
 }
 
@@ -816,8 +1017,15 @@ def _pooled_fit(entry, m: Measurements, weights, key, options: FitOptions):
         D = len(m.devices)
         th0 = {k: (np.repeat(v[:, None], D, axis=1) if k in entry.device_free else v) for k, v in th0.items()}
     w = np.repeat(np.asarray(weights, np.float32)[None], K, 0)
-    th, loss = _chunked_fit(entry, th0, m.seqs, w, _pooled_free(entry), options.steps, options.lr, K, options.loss,
-                            tie=1.0 if joint else 0.0)
+    if entry.anchor:  # the bounds first held at the measured extremes, then released (FitModel.anchor)
+        th0 = dict(th0, g_min=np.zeros(K, np.float32), log_range=np.zeros(K, np.float32))
+        th0, _ = _chunked_fit(entry, th0, m.seqs, w, dict(_pooled_free(entry), g_min=0.0, log_range=0.0),
+                              options.steps, options.lr, K, options.loss)
+        th, loss = _chunked_fit(entry, th0, m.seqs, w, _pooled_free(entry), options.warm_steps, options.lr * 0.3, K,
+                                options.loss)
+    else:
+        th, loss = _chunked_fit(entry, th0, m.seqs, w, _pooled_free(entry), options.steps, options.lr, K,
+                                options.loss, tie=1.0 if joint else 0.0)
     if not np.isfinite(loss).any():
         raise RunError(f"{m.path}: the {entry.name} fit failed: no start gave a finite loss")
     best = _take(th, int(np.argmin(loss)))
@@ -845,8 +1053,16 @@ def _population_fit(entry, m: Measurements, weights, key, options: FitOptions):
     chunk = max(int(options.starts), 1)
     masks = m.device_masks() * np.asarray(weights, np.float32)[None]
     free = _device_free(entry, list(best))
-    dev_th, _ = _chunked_fit(entry, _device_starts(entry, m, best, weights), m.seqs, masks, free,
-                             options.warm_steps, options.lr * 0.3, chunk, options.loss)
+    dev_th = _device_starts(entry, m, best, weights)
+    if entry.anchor:
+        # The pooled shape is biased by the devices' different bounds (a bound the pooled fit
+        # misplaces costs every saturated read of a device, so its shape turns soft-bounds-like
+        # to avoid clipping): a full fit per device with its bounds held at its measured
+        # extremes first, then the warm refit below with them free.
+        dev_th, _ = _chunked_fit(entry, dev_th, m.seqs, masks, dict(free, w_min=0.0, w_max=0.0), options.steps,
+                                 options.lr, chunk, options.loss)
+    dev_th, _ = _chunked_fit(entry, dev_th, m.seqs, masks, free, options.warm_steps, options.lr * 0.3, chunk,
+                             options.loss)
     if entry.bounds:
         best, dev_th = _recentre(best, dev_th)
         dev_th, _ = _chunked_fit(entry, dev_th, m.seqs, masks, free, options.warm_steps, options.lr * 0.1, chunk,
@@ -1077,19 +1293,57 @@ def pulsed_device_fields(result: FitResult) -> Optional[dict]:
            "up_down": P["up_down"].value, "w_min": -1.0, "w_max": 1.0}
     for k in ("dw_min_dtod", "up_down_dtod", "w_min_dtod", "w_max_dtod"):
         out[k] = P[k].value if k in P else 0.0
+    if entry.shape_names:  # the model's own parameters (their d2d is reported, not written)
+        out["shape"] = {k: P[k].value for k in entry.shape_names}
     return out
 
 
 def pulsed_device_from_dict(fields: dict) -> PulsedDevice:
     """A :class:`PulsedDevice` from :func:`pulsed_device_fields` (a fitted preset's
     ``pulsed_device``). Raises InputError for an unknown model or a field out of range."""
+    if not isinstance(fields, dict):
+        raise InputError(f"pulsed_device = {fields!r} is not an object of PulsedDevice fields")
     fields = dict(fields)
     name = fields.pop("model", None)
-    entry = MODELS.get(name)
+    entry = MODELS.get(name) if isinstance(name, str) else None
     if entry is None or entry.step_model is None:
         raise InputError(f"pulsed_device.model = {name!r} is not a fitted step model "
                          f"(one of {', '.join(k for k, v in MODELS.items() if v.step_model is not None)})")
+    shape = fields.pop("shape", {})
+    allowed = set(PULSED_FIELDS)
+    for k in fields:
+        if k not in allowed:
+            raise InputError(f"pulsed_device.{k} is not a fitted PulsedDevice field (allowed: {', '.join(PULSED_FIELDS)}, "
+                             f"shape)")
+    if not isinstance(shape, dict) or set(shape) != set(entry.shape_names):
+        raise InputError(f"pulsed_device.shape = {shape!r} must give exactly {', '.join(entry.shape_names) or 'nothing'} "
+                         f"for model {name!r}")
     try:
-        return PulsedDevice(model=entry.step_model, **{k: float(v) for k, v in fields.items()})
+        model = entry.make_model({k: float(v) for k, v in shape.items()})
+        return PulsedDevice(model=model, **{k: float(v) for k, v in fields.items()})
     except (TypeError, ValueError) as err:
         raise InputError(f"pulsed_device: {err}") from None
+
+
+#: The PulsedDevice fields a fitted preset may give (besides ``model`` and ``shape``).
+PULSED_FIELDS = ("dw_min", "dw_min_std", "up_down", "w_min", "w_max", "dw_min_dtod", "up_down_dtod", "w_min_dtod",
+                 "w_max_dtod")
+
+
+def load_pulsed_preset(path: str) -> PulsedDevice:
+    """The :class:`PulsedDevice` of a ``device_fit_MODEL.json`` written by ``cimjax device fit``
+    for a step model (its ``pulsed_device``: the fields of :func:`pulsed_device_fields`).
+    Raises InputError naming the file: missing, not JSON, no ``pulsed_device`` (a neurosim fit
+    is loaded with its ``set`` lines instead), an unknown model or field, a value out of range."""
+    import json
+
+    try:
+        data = json.loads(fileio.read_text(path, "preset file"))
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: not JSON ({err.msg} at line {err.lineno})") from None
+    if not isinstance(data, dict) or "pulsed_device" not in data:
+        raise InputError(f"{path}: no 'pulsed_device' (a neurosim fit is loaded with its 'set' lines instead)")
+    try:
+        return pulsed_device_from_dict(data["pulsed_device"])
+    except InputError as err:
+        raise InputError(f"{path}: {err}") from None
