@@ -249,7 +249,7 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
         r_off=k["r_on"] * k["on_off_ratio"], read_voltage=k["read_voltage"], read_pulse_width=k["read_pulse_width"],
         write_voltage=k["write_voltage"], write_pulse_width=k["write_pulse_width"], max_levels=k["max_levels"],
         access_voltage=k["access_voltage"], access_resistance=k["access_resistance"],
-        cell_bits=stored_bits(k["cell_bits"], synapse_bits),
+        cell_bits=stored_bits(k["cell_bits"], synapse_bits), synapse_bits=synapse_bits,
     )
     fp = defaults.floorplan._replace(
         subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,

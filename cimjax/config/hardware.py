@@ -101,8 +101,8 @@ class HardwareConfig:
         active row at once, one multilevel sense amplifier per ``columns_per_adc`` columns) or
         ``sequential`` (``operationmode = 1``, ``conventionalSequential``: one row at a time,
         each read sensed at ``2^cell_bits`` levels and summed by an adder and DFF per ADC;
-        ``hardware.adc_bits`` / ``ag_adc_bits`` are then unused). Sequential is modelled for the
-        eNVM cells (rram, fefet); with ``cell_type = 'sram'`` it is a ConfigError.
+        ``hardware.adc_bits`` / ``ag_adc_bits`` are then unused; SRAM: one voltage sense
+        amplifier per column and an adder per weight).
     """
 
     cell_type: str = "rram"
@@ -180,10 +180,6 @@ class HardwareConfig:
         v.check_float("hardware.access_voltage", self.access_voltage, 0.0, 10.0, lo_open=True)
         v.check_float("hardware.access_resistance", self.access_resistance, 0.0, 1e9)
         v.check_choice("hardware.read_mode", self.read_mode, READ_MODES)
-        if self.read_mode == "sequential" and self.cell_type == "sram":
-            v.fail("hardware.read_mode", self.read_mode,
-                   "'parallel' with hardware.cell_type = 'sram' (the sequential SRAM read, NeuroSim's "
-                   "sense amplifier + adder + DFF per column, is not modelled; eNVM cells only)")
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")

@@ -45,6 +45,7 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         num_row_muxed_ag=config.rows_per_adc_ag,
         read_mode=config.read_mode,
         decoder_rows=int(config.reference_subarray[0]),
+        decoder_cols=int(config.reference_subarray[1]),
     )
     area = sa.subarray_area(sp, scfg)
     # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.

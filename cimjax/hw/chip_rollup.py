@@ -94,7 +94,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         sub_cols=as_float(sp.cols),
         columns_per_adc=as_float(sp.columns_per_adc),
         # The bits a sub-array read hands on (the sequential read's adder output, ProcessingUnit.cpp).
-        adc_bits=(subarray_sequential.output_bits(sp.rows, sp.cell_bits) if config.read_mode == "sequential"
+        adc_bits=(subarray_sequential.output_bits(sp.rows, 1.0 if config.cell == "sram" else sp.cell_bits)
+                  if config.read_mode == "sequential"
                   else jnp.log2(as_float(sp.adc_levels))),
         num_bit_input=nb,
         tile_buffer_bits=jnp.asarray(float(config.tile_buffer_core**2)),

@@ -130,7 +130,6 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
         ("levelOutput = 8192;", ["Param.cpp levelOutput = 8192", "hardware.adc_bits = 13", "[1, 12]"]),
         ("memcelltype = 7;", ["Param.cpp memcelltype = 7", "[1, 2, 3]"]),
         ("operationmode = 3;", ["Param.cpp operationmode = 3", "[1, 2]"]),
-        ("memcelltype = 1; operationmode = 1;", ["hardware.read_mode", "hardware.cell_type = 'sram'"]),
         ("technode = 3;", ["Param.cpp technode = 3", "hardware.technology_node_nm"]),
         ("resistanceOn = 1e5; resistanceOff = 5e4;", ["Param.cpp resistanceOff = 50000", "hardware.on_off_ratio"]),
         ("clkFreq = 1e9 << 2;", ["Param.cpp clkFreq", "not an expression"]),
@@ -149,8 +148,8 @@ def test_bad_values_fail_naming_the_parameter_and_the_field(line, words, tmp_pat
 
 
 def test_the_sequential_read_is_read_mode_sequential():
-    config, _ = apply_param_cpp(Config(), "Param::Param() {\n    operationmode = 1;\n}\n")
-    assert config.hardware.read_mode == "sequential"
+    config, _ = apply_param_cpp(Config(), "Param::Param() {\n    operationmode = 1;\n    memcelltype = 1;\n}\n")
+    assert config.hardware.read_mode == "sequential" and config.hardware.cell_type == "sram"
 
 
 def test_a_file_without_the_constructor_is_refused():

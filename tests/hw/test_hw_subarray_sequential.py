@@ -1,6 +1,8 @@
-"""The row-by-row (sequential) eNVM read, NeuroSim's ``operationmode = 1``
-(:mod:`cimjax.hw.components.subarray_sequential`); the whole chip against NeuroSim's own run is
-the ``sequential`` variant of ``tests/hw/test_hw_neurosim_variants.py``."""
+"""The row-by-row (sequential) read, NeuroSim's ``operationmode = 1``: eNVM
+(:mod:`cimjax.hw.components.subarray_sequential`) and SRAM
+(:mod:`cimjax.hw.components.subarray_sram_sequential`). The whole chip against NeuroSim's own runs:
+the ``sequential`` variant of ``tests/hw/test_hw_neurosim_variants.py`` (RRAM) and the
+``sram_*_sequential`` runs of ``tests/hw/test_hw_sram_neurosim.py``."""
 
 from __future__ import annotations
 
@@ -24,10 +26,8 @@ def test_config_field_default_and_validation():
     assert apply_overrides(Config(), ["hardware.read_mode=sequential"]).hardware.read_mode == "sequential"
     with pytest.raises(ConfigError, match=r"hardware.read_mode = 'serial' is invalid"):
         apply_overrides(Config(), ["hardware.read_mode=serial"])
-    with pytest.raises(ConfigError, match=r"hardware.read_mode = 'sequential' is invalid.*cell_type = 'sram'"):
-        apply_overrides(Config(), ["hardware.cell_type=sram", "hardware.read_mode=sequential"])
-    with pytest.raises(ValueError, match="eNVM"):
-        SubArrayConfig(cell="sram", read_mode="sequential")
+    with pytest.raises(ValueError, match="read_mode"):
+        SubArrayConfig(read_mode="row_by_row")
 
 
 def test_one_read_per_active_row():
@@ -77,3 +77,19 @@ def test_parallel_read_is_untouched_by_the_new_params():
     a = _read(config=SubArrayConfig())
     b = _read(SubArrayParams(cell_bits=2.0), config=SubArrayConfig())
     np.testing.assert_array_equal(np.asarray(a.fw.energy), np.asarray(b.fw.energy))
+
+
+SRAM_SEQ = SubArrayConfig(cell="sram", read_mode="sequential")
+
+
+def test_sram_one_read_per_active_row_and_an_adder_per_weight():
+    base, one, two = (_read(config=SRAM_SEQ, act=a) for a in (0.0, 0.2, 0.4))
+    for field in ("latency", "energy"):
+        d1 = float(getattr(one.fw, field) - getattr(base.fw, field))
+        d2 = float(getattr(two.fw, field) - getattr(base.fw, field))
+        assert d1 > 0 and d2 == pytest.approx(2.0 * d1, rel=1e-4), field
+    # ⌊128/5⌋ = 25 adders for 5-bit weights on one-bit cells, 42 for 3-bit ones: more accumulation area.
+    five = SA.subarray_area(SubArrayParams(), SRAM_SEQ)
+    three = SA.subarray_area(SubArrayParams(synapse_bits=3.0), SRAM_SEQ)
+    assert float(three.accumulation) > 1.3 * float(five.accumulation)
+    assert float(three.adc) == pytest.approx(float(five.adc), rel=1e-6)  # one sense amplifier per column

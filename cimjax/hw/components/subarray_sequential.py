@@ -111,7 +111,8 @@ def _row_decoder(t: tech.Technology, rows: int, cap_load, height, config: SubArr
     own capacitances (not the WL load). Area: laid out down the array height ``height``
     (``CalculateArea`` with a height): columns of ``⌊height/h_gate⌋`` gates of each kind, two
     driver INVs per NOR column, one M3 track (2.8F) per NAND2-to-NOR connection; area =
-    height × width. Leakage: every gate.
+    height × width; ``height=None`` (``CalculateArea`` given neither side): one column of every
+    gate, ``2^n`` NOR gates tall. Leakage: every gate.
     """
     n_bits = math.ceil(math.log2(rows))
     pairs, odd = divmod(n_bits, 2)
@@ -138,6 +139,10 @@ def _row_decoder(t: tech.Technology, rows: int, cap_load, height, config: SubArr
         per_col = jnp.clip(config.floor(height / g.height), 1.0, float(count))
         return config.ceil(count / per_col)
 
+    if height is None:
+        height = jnp.maximum(nor.height * n_nor, nand.height * n_nand)
+        width = inv.width + nand.width + 2.8 * n_metal * t.node + nor.width + 2.0 * drv.width
+        return Cost(height * width, energy, latency + jnp.zeros_like(energy), leakage + jnp.zeros_like(energy))
     col_nor = columns(n_nor, nor)
     width = (inv.width * columns(n_bits, inv) + nand.width * columns(n_nand, nand) + 2.8 * n_metal * t.node
              + nor.width * col_nor + 2.0 * drv.width * col_nor)
