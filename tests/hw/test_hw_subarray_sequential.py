@@ -53,6 +53,7 @@ def test_forward_energy_leaves_out_the_sense_amplifiers():
     assert float(r.ag.energy) == pytest.approx(ag_buckets, rel=1e-5)
 
 
+@pytest.mark.slow  # four sub-array areas: ~20 s on the loaded 2-core VM
 def test_sense_amplifiers_have_the_cells_levels_not_the_adc_bits():
     area = SA.subarray_area(SubArrayParams(), SEQ_CONFIG)
     other_adc = SA.subarray_area(SubArrayParams(adc_levels=16.0, adc_levels_ag=16.0), SEQ_CONFIG)
