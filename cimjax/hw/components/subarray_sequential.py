@@ -77,8 +77,8 @@ def _decoder_driver(t: tech.Technology, rows, cap_load, res_load, len_col, confi
 
     Latency the four-stage Horowitz chain (``τ_TG = R_TG·(2·C_TG,d + C_L) + R_L·C_L/2``);
     energy ``C_nand,in·V_dd² + (C_inv,out + C_TG,gn)·V_dd² + (C_nand,out + C_TG,g)·V_dd² +
-    C_TG,d·V_read²`` per read is taken at ``V_dd`` for the last term too (a 0.5 V read moves it
-    by < 1 % of the driver's energy); leakage two NAND2 and two INV per row; area: units of
+    C_TG,d·V_read²`` per read, here with ``C_TG,gn`` taken as half the TG's gate capacitance and
+    the last term at ``V_dd`` (the driver is < 1 % of a sequential read's energy); leakage two NAND2 and two INV per row; area: units of
     ``3·w_NAND2 + w_INV + 2·w_TG`` stacked down the array height (``WLNewDecoderDriver::CalculateArea``).
     """
     mode = config.mode
