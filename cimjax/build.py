@@ -110,6 +110,7 @@ KNOBS: dict[str, Knob] = {
     "dram": Knob("hardware.dram", traced=False, static=True),
     "roadmap": Knob("hardware.roadmap", traced=False, static=True),
     "neurosim_code": Knob("hardware.neurosim_code", traced=False, static=True),
+    "read_mode": Knob("hardware.read_mode", traced=False, static=True),
 }
 
 
@@ -248,6 +249,7 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
         r_off=k["r_on"] * k["on_off_ratio"], read_voltage=k["read_voltage"], read_pulse_width=k["read_pulse_width"],
         write_voltage=k["write_voltage"], write_pulse_width=k["write_pulse_width"], max_levels=k["max_levels"],
         access_voltage=k["access_voltage"], access_resistance=k["access_resistance"],
+        cell_bits=stored_bits(k["cell_bits"], synapse_bits), synapse_bits=synapse_bits,
     )
     fp = defaults.floorplan._replace(
         subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,
@@ -280,7 +282,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         global_buffer=knobs["global_buffer"], tile_buffer=knobs["tile_buffer"], dram=knobs["dram"],
         reference_subarray=reference, wg_input_bits=f.input_bits, columns_per_adc=int(knobs["columns_per_adc"]),
         rows_per_adc_ag=int(knobs["ag_rows_per_adc"]), wg_rows_per_adc=int(knobs["wg_rows_per_adc"]),
-        version=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side,
+        version=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side, read_mode=knobs["read_mode"],
     )
 
 

@@ -30,6 +30,10 @@ TECH_NODE_RANGE_NM = (7, 130)
 ADC_BITS_RANGE = (1, 12)
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
+#: NeuroSim's conventional read modes (``operationmode`` 2 / 1): all rows at once through the
+#: multilevel sense amplifiers, or row by row with an adder and DFF per ADC
+#: (:mod:`cimjax.hw.components.subarray_sequential`).
+READ_MODES = ("parallel", "sequential")
 
 
 @v.frozen
@@ -93,6 +97,12 @@ class HardwareConfig:
         repository's present code, checked against its default run) or ``march2020`` (the
         first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
         in the models its docstrings name: sense amplifier, H-trees, PE/tile roll-up).
+      read_mode: ``parallel`` (NeuroSim's ``operationmode = 2``, ``conventionalParallel``: every
+        active row at once, one multilevel sense amplifier per ``columns_per_adc`` columns) or
+        ``sequential`` (``operationmode = 1``, ``conventionalSequential``: one row at a time,
+        each read sensed at ``2^cell_bits`` levels and summed by an adder and DFF per ADC;
+        ``hardware.adc_bits`` / ``ag_adc_bits`` are then unused; SRAM: one voltage sense
+        amplifier per column and an adder per weight).
     """
 
     cell_type: str = "rram"
@@ -130,6 +140,7 @@ class HardwareConfig:
     buffer_overhead_constraint: float = 1.0
     access_voltage: float = 1.1
     access_resistance: float = 15e3
+    read_mode: str = "parallel"
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -168,6 +179,7 @@ class HardwareConfig:
         v.check_float("hardware.buffer_overhead_constraint", self.buffer_overhead_constraint, 0.0, 1024.0)
         v.check_float("hardware.access_voltage", self.access_voltage, 0.0, 10.0, lo_open=True)
         v.check_float("hardware.access_resistance", self.access_resistance, 0.0, 1e9)
+        v.check_choice("hardware.read_mode", self.read_mode, READ_MODES)
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")

@@ -55,6 +55,7 @@ def _float(name: str, value: float) -> float:
 
 #: ``Param.cpp`` name → (config field, conversion of the evaluated value).
 FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
+    "operationmode": ("hardware.read_mode", _choice({1: "sequential", 2: "parallel"})),
     "memcelltype": ("hardware.cell_type", _choice({1: "sram", 2: "rram", 3: "fefet"})),
     "deviceroadmap": ("hardware.roadmap", _choice({1: "HP", 2: "LSTP"})),
     "globalBufferType": ("hardware.global_buffer", _choice({0: "register_file", 1: "sram"})),
@@ -96,7 +97,7 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
 #: Parameters cimjax does not model as a choice, with the value it assumes (NeuroSim V2.0's):
 #: at that value they are ignored, at another they are listed as unsupported.
 MODELLED_AS: dict[str, float] = {
-    "operationmode": 2, "accesstype": 1, "transistortype": 1, "globalBufferCoreSizeRow": 128,
+    "accesstype": 1, "transistortype": 1, "globalBufferCoreSizeRow": 128,
     "globalBufferCoreSizeCol": 128, "tileBufferType": 0, "tileBufferCoreSizeRow": 32, "tileBufferCoreSizeCol": 32,
     "chipActivation": 1, "reLu": 1, "pipeline": 0, "speedUpDegree": 1, "algoWeightMax": 1, "algoWeightMin": -1,
     "featuresize": 40e-9, "treeFoldedRatio": 4, "relaxArrayCellHeight": 0, "relaxArrayCellWidth": 0,

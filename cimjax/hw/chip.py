@@ -61,7 +61,7 @@ from cimjax.hw.chip_types import ChipEstimate
 from cimjax.hw.components import misc
 from cimjax.hw.components.gates import with_standard_cells
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
-from cimjax.hw.components.subarray_types import SubArrayParams
+from cimjax.hw.components.subarray_types import READ_MODES, SubArrayParams
 from cimjax.hw.components.wg_unit import WeightGradientParams
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
@@ -183,6 +183,10 @@ class ChipConfig:
         golden run; ``"march2020"``, the first public release, which computed the manual's
         Fig. 34); handed to every component through :attr:`component`. Its quirk flags (e.g.
         ``wg_out_precision_unset``, defect 2 of the module docstring) are True as released.
+      read_mode: ``"parallel"`` (NeuroSim's ``operationmode = 2``) or ``"sequential"``
+        (``operationmode = 1``, eNVM cells: the sub-array of
+        :mod:`~cimjax.hw.components.subarray_sequential`, whose ``⌈log2 rows + cellBit − 1⌉``-bit
+        outputs the PE, tile and chip accumulation take in place of ``log2 levelOutput``).
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -210,6 +214,7 @@ class ChipConfig:
     rows_per_adc_ag: int = 8
     wg_rows_per_adc: int = 8
     version: Union[NeuroSimVersion, str] = CURRENT
+    read_mode: str = "parallel"
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -222,6 +227,7 @@ class ChipConfig:
             ("global_buffer", BUFFER_KINDS),
             ("tile_buffer", BUFFER_KINDS),
             ("dram", tuple(misc.DRAM_TYPES)),
+            ("read_mode", READ_MODES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")

@@ -43,6 +43,9 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         parallel_bp=config.training,
         num_col_muxed=config.columns_per_adc,
         num_row_muxed_ag=config.rows_per_adc_ag,
+        read_mode=config.read_mode,
+        decoder_rows=int(config.reference_subarray[0]),
+        decoder_cols=int(config.reference_subarray[1]),
     )
     area = sa.subarray_area(sp, scfg)
     # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.
@@ -57,6 +60,12 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
     rows_pe = jnp.where(novel, rows_nm, jnp.minimum(fp.pe_size_cm, fp.weight_rows))
     used = jnp.minimum(rows_pe, as_float(sp.rows)) / as_float(sp.rows)
     act = as_float(trace.input_activity) * used
+    if config.read_mode == "sequential":
+        # NeuroSim's row-by-row read opens numRow·activityRowRead rows, its activityRowRead being
+        # the fraction of the layer's rows in the sub-array that are on (ProcessingUnit.cpp
+        # GetInputVector; SubArray.cpp conventionalSequential): the full-array row count times
+        # the input activity, whatever share of the rows the layer uses.
+        act = jnp.broadcast_to(as_float(trace.input_activity), jnp.shape(act))
 
     def read(a, w, o):
         return sa.subarray_read(sp, scfg, row_activity=a, weight_level=w, read_occupancy=o)

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
-from cimjax.hw.components import htree, logic, misc
+from cimjax.hw.components import htree, logic, misc, subarray_sequential
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
@@ -93,7 +93,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         sub_rows=as_float(sp.rows),
         sub_cols=as_float(sp.cols),
         columns_per_adc=as_float(sp.columns_per_adc),
-        adc_bits=jnp.log2(as_float(sp.adc_levels)),
+        # The bits a sub-array read hands on (the sequential read's adder output, ProcessingUnit.cpp).
+        adc_bits=(subarray_sequential.output_bits(sp.rows, 1.0 if config.cell == "sram" else sp.cell_bits)
+                  if config.read_mode == "sequential"
+                  else jnp.log2(as_float(sp.adc_levels))),
         num_bit_input=nb,
         tile_buffer_bits=jnp.asarray(float(config.tile_buffer_core**2)),
         tile_buffer_width=jnp.asarray(float(config.tile_buffer_core)),

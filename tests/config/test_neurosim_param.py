@@ -94,8 +94,9 @@ def test_lists_what_it_does_not_apply_by_name():
     assert t.unknown == ("fancyNewKnob",)
     assert any(u.startswith("pipeline = 1") for u in t.unsupported)
     ignored = " ".join(t.ignored)
-    for name in ("operationmode", "trainingEstimation", "maxConductance", "numIteration", "maxNumLevelLTD"):
+    for name in ("trainingEstimation", "maxConductance", "numIteration", "maxNumLevelLTD"):
         assert name in ignored, name
+    assert ("operationmode", "hardware.read_mode=parallel") in t.overrides
     named = {n for n, _ in t.overrides} | set(t.unknown) | {u.split(" ")[0] for u in t.unsupported} | {
         i.split(" ")[0] for i in t.ignored}
     assert named == set(read_param_cpp(PARAM_CPP)), "a parameter was dropped silently"
@@ -128,6 +129,7 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
         ("levelOutput = 48;", ["Param.cpp levelOutput = 48", "2^N"]),
         ("levelOutput = 8192;", ["Param.cpp levelOutput = 8192", "hardware.adc_bits = 13", "[1, 12]"]),
         ("memcelltype = 7;", ["Param.cpp memcelltype = 7", "[1, 2, 3]"]),
+        ("operationmode = 3;", ["Param.cpp operationmode = 3", "[1, 2]"]),
         ("technode = 3;", ["Param.cpp technode = 3", "hardware.technology_node_nm"]),
         ("resistanceOn = 1e5; resistanceOff = 5e4;", ["Param.cpp resistanceOff = 50000", "hardware.on_off_ratio"]),
         ("clkFreq = 1e9 << 2;", ["Param.cpp clkFreq", "not an expression"]),
@@ -143,6 +145,11 @@ def test_bad_values_fail_naming_the_parameter_and_the_field(line, words, tmp_pat
     path.write_text(text)
     assert cli.main(["config", "--config", BASE, "--from-neurosim", str(path)]) == 2
     assert words[0] in capsys.readouterr()[1]
+
+
+def test_the_sequential_read_is_read_mode_sequential():
+    config, _ = apply_param_cpp(Config(), "Param::Param() {\n    operationmode = 1;\n    memcelltype = 1;\n}\n")
+    assert config.hardware.read_mode == "sequential" and config.hardware.cell_type == "sram"
 
 
 def test_a_file_without_the_constructor_is_refused():

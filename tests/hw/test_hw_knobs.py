@@ -32,6 +32,7 @@ NEW_FIELDS = {
     "buffer_overhead_constraint": (1.0, 3.0),
     "access_voltage": (1.1, 1.5),
     "access_resistance": (15e3, 30e3),
+    "read_mode": ("parallel", "sequential"),
 }
 
 

@@ -9,9 +9,10 @@ equivalent ``--set`` overrides. Every compared figure must be within ±10 %; a m
 
 Variants: ``levelOutput`` 16 and 32 alone (forward ADC only: ``hardware.ag_adc_bits`` keeps
 the AG ADC at 64 levels), ``levelOutputAG`` 16, ``numColMuxed`` 16, ``numRowMuxedAG`` 16, the
-WG sub-array at 64×64, ``levelOutputWG`` 64 and the HP roadmap. SRAM (32 and 7 nm, same files)
-is ``tests/hw/test_hw_sram_neurosim.py``. Not here yet: sequential read (not modelled), eNVM at
-7 nm and V2.1.
+WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap and the sequential read
+(``operationmode = 1``: ``hardware.read_mode = 'sequential'``,
+:mod:`cimjax.hw.components.subarray_sequential`). SRAM (32 and 7 nm, same files) is
+``tests/hw/test_hw_sram_neurosim.py``. Not here yet: eNVM at 7 nm and V2.1.
 """
 
 from __future__ import annotations
@@ -37,6 +38,19 @@ XFAIL = {
 }
 
 
+#: Knob effects (variant/default) outside ±3 % although both absolute figures are within ±10 %.
+KNOB_XFAIL = {
+    ("sequential", "ag.energy"): (
+        "measured 1.085 (cimjax 1.061 of NeuroSim's sequential AG energy, 0.978 of its default one): "
+        "the row-by-row read senses one cell per column, and NeuroSim evaluates its transposed MLSA on "
+        "each column's mean over the active cells of the read (ProcessingUnit.cpp GetColumnResistance, "
+        "columnG/activatedRow; the latency the maximum over the columns, MultilevelSenseAmp.cpp "
+        "CalculatePower); cimjax has only the layer's mean conductance (the trace's weight_level), so "
+        "the column-to-column spread, largest in the layers with the fewest active rows (ADC energy "
+        "1.2 in layers 4, 6, 7), is not modelled"),
+}
+
+
 @pytest.mark.parametrize("name,fig", list(cases(RUNS, XFAIL)))
 def test_within_ten_percent_of_neurosim(name, fig):
     check_within_tolerance(RUNS[name], name, fig)
@@ -46,13 +60,30 @@ def test_within_ten_percent_of_neurosim(name, fig):
 def test_knob_moves_figures_as_neurosim_does(name):
     """The variant-to-default ratios agree more tightly than the absolute figures (±3 %): the
     knob's own effect, free of the small offsets both runs share."""
+    for fig in KNOB_FIGURES:
+        if (name, fig) not in KNOB_XFAIL:
+            _check_knob_effect(name, fig)
+
+
+@pytest.mark.parametrize("name,fig", [pytest.param(n, f, marks=pytest.mark.xfail(strict=True, reason=why), id=f"{n}-{f}")
+                                      for (n, f), why in KNOB_XFAIL.items()])
+def test_knob_effect_known_misses(name, fig):
+    """The knob effects :func:`test_knob_moves_figures_as_neurosim_does` leaves out (``KNOB_XFAIL``),
+    each a strict xfail with its measured ratio and cause."""
+    _check_knob_effect(name, fig)
+
+
+KNOB_FIGURES = ("area.total", "fw.latency", "ag.latency", "ag.energy", "wg.energy", "tops", "peak_tops")
+
+
+def _check_knob_effect(name: str, fig: str) -> None:
     ref, base = REFERENCE["variants"][name]["figures"], REFERENCE["variants"]["default"]["figures"]
-    for fig in ("area.total", "fw.latency", "ag.latency", "ag.energy", "wg.energy", "tops", "peak_tops"):
-        ours = float(figure(estimate(RUNS[name]["cimjax_set"]), fig)) / float(figure(estimate(RUNS["default"]["cimjax_set"]), fig))
-        theirs = ref[fig] / base[fig]
-        assert abs(ours / theirs - 1.0) <= 0.03, f"{name} {fig}: cimjax {ours:.3f} vs NeuroSim {theirs:.3f}"
+    ours = float(figure(estimate(RUNS[name]["cimjax_set"]), fig)) / float(figure(estimate(RUNS["default"]["cimjax_set"]), fig))
+    theirs = ref[fig] / base[fig]
+    assert abs(ours / theirs - 1.0) <= 0.03, f"{name} {fig}: cimjax {ours:.3f} vs NeuroSim {theirs:.3f}"
 
 
 def test_reference_names_its_source():
     assert REFERENCE["neurosim_commit"].startswith("d4de5bc")
-    assert set(REFERENCE["variants"]) >= {"default", "levelOutput16", "levelOutputAG16", "numColMuxed16", "HP"}
+    assert set(REFERENCE["variants"]) >= {"default", "levelOutput16", "levelOutputAG16", "numColMuxed16", "HP",
+                                          "sequential"}

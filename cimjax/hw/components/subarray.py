@@ -10,6 +10,11 @@ Every cell type has the same four functions, with the same types
   :mod:`~cimjax.hw.components.subarray_write` (the weight update);
 * ``"sram"``: the transposable SRAM sub-array, :mod:`~cimjax.hw.components.subarray_sram`.
 
+``SubArrayConfig.read_mode = "sequential"`` (NeuroSim's ``operationmode = 1``) reads row by row:
+area and read come from :mod:`~cimjax.hw.components.subarray_sequential` (eNVM) or
+:mod:`~cimjax.hw.components.subarray_sram_sequential` (SRAM); the weight update and the checks
+stay the parallel sub-array's.
+
 Both build their read periphery from :mod:`~cimjax.hw.components.subarray_periphery`. Source:
 docs/model.md §5.4–§5.5 (NeuroSim V2.0 ``SubArray.cpp``, ``ProcessingUnit.cpp``); the cell models'
 docstrings hold the formulas, quirks and March 2020 differences.
@@ -19,7 +24,8 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
-from cimjax.hw.components import subarray_envm, subarray_sram, subarray_write
+from cimjax.hw.components import (subarray_envm, subarray_sequential, subarray_sram, subarray_sram_sequential,
+                                  subarray_write)
 from cimjax.hw.components.subarray_types import (ArrayLike, SubArrayArea, SubArrayConfig, SubArrayParams,
                                                  SubArrayRead)
 from cimjax.hw.cost import Cost
@@ -45,6 +51,11 @@ MODELS = {
 }
 
 
+def _sequential(config: SubArrayConfig):
+    """The row-by-row read model of ``config.cell``."""
+    return subarray_sram_sequential if config.cell == "sram" else subarray_sequential
+
+
 def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig()) -> SubArrayArea:
     """Area of one sub-array by bucket, its layout height and width, and its leakage.
 
@@ -55,6 +66,8 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     Returns:
       The :class:`~.subarray_types.SubArrayArea`.
     """
+    if config.read_mode == "sequential":
+        return _sequential(config).subarray_area(params, config)
     return MODELS[config.cell].area(params, config)
 
 
@@ -71,7 +84,8 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     Returns:
       The mean :class:`~.subarray_types.SubArrayRead` of one read (s, J).
     """
-    return MODELS[config.cell].read(params, config, row_activity=row_activity, weight_level=weight_level,
+    read = _sequential(config).subarray_read if config.read_mode == "sequential" else MODELS[config.cell].read
+    return read(params, config, row_activity=row_activity, weight_level=weight_level,
                                     read_occupancy=read_occupancy)
 
 

@@ -17,6 +17,8 @@ Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
+#: NeuroSim's conventional read modes (``operationmode`` 2 / 1).
+READ_MODES = ("parallel", "sequential")
 COLUMN_ACTIVITY_AG = 0.5  #: NeuroSim's hard-coded transposed-read column activity.
 SENSE_SWING = 0.2  #: Fraction of τ taken as enough to sense (15–20 % swing), docs/model.md §5.4.
 
@@ -31,7 +33,10 @@ class SubArrayParams(NamedTuple):
     (the cell sees ``sqrt(V_LTP² + V_LTD²) = √2·V``); ``write_pulse_width``; ``max_levels``
     (``maxNumLevelLTP/LTD``); ``cell_height_f``/``cell_width_f`` (1T1R 4F × 4F);
     ``access_resistance`` (``resistanceAccess`` 15 kΩ, used only in the column resistance);
-    ``gate_cap_fefet`` (F, FeFET write lines).
+    ``gate_cap_fefet`` (F, FeFET write lines); ``cell_bits`` (``cellBit`` after ``main.cpp``
+    lowers it to the weight bits, 5; read only by the sequential read, whose sense amplifiers
+    have ``2^cell_bits`` levels); ``synapse_bits`` (weight bits, ``synapseBit`` 5; read only by
+    the sequential SRAM read, whose one-bit cells hold a weight in ``synapse_bits`` columns).
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -55,6 +60,8 @@ class SubArrayParams(NamedTuple):
     cell_width_f: ArrayLike = 4.0
     access_resistance: ArrayLike = 15e3
     gate_cap_fefet: ArrayLike = 2.1717e-18
+    cell_bits: ArrayLike = 5.0
+    synapse_bits: ArrayLike = 5.0
 
 
 @jax.tree_util.register_static
@@ -69,6 +76,11 @@ class SubArrayConfig(ComponentConfig):
       num_col_muxed / num_row_muxed_ag: static copies of ``columns_per_adc`` /
         ``rows_per_adc_ag`` sizing the mux decoders (ints in [1, 2^16]; 1 = no mux).
       mlsa_max_levels: static bound on the ADC levels (:class:`~.mlsa.MlsaConfig`).
+      read_mode: ``"parallel"`` (NeuroSim's ``conventionalParallel``) or ``"sequential"``
+        (``conventionalSequential``: :mod:`~cimjax.hw.components.subarray_sequential` for eNVM,
+        :mod:`~cimjax.hw.components.subarray_sram_sequential` for SRAM).
+      decoder_rows / decoder_cols: static row / column counts sizing the sequential read's
+        decoders (keep equal to the traced ``rows`` / ``cols``; the parallel read ignores them).
       version: the NeuroSim code (:mod:`cimjax.hw.neurosim_version`): the quirk flags and the
         "March 2020 code" flags of :mod:`~cimjax.hw.components.subarray_envm`.
     """
@@ -78,6 +90,9 @@ class SubArrayConfig(ComponentConfig):
     num_col_muxed: int = 8
     num_row_muxed_ag: int = 8
     mlsa_max_levels: int = 256
+    read_mode: str = "parallel"
+    decoder_rows: int = 128
+    decoder_cols: int = 128
 
     def __post_init__(self):
         super().__post_init__()
@@ -86,6 +101,9 @@ class SubArrayConfig(ComponentConfig):
         self._check_int("num_col_muxed", 1, 2**16)
         self._check_int("num_row_muxed_ag", 1, 2**16)
         self._check_int("mlsa_max_levels", 2, 4096)
+        self._check_choice("read_mode", READ_MODES)
+        self._check_int("decoder_rows", 2, 2**16)
+        self._check_int("decoder_cols", 2, 2**16)
 
 
 class SubArrayArea(NamedTuple):
