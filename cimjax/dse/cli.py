@@ -3,7 +3,7 @@
     cimjax sweep    --config CFG --grid configs/sweeps/adc_subarray.py [--set ...] [--out DIR]
                     [--chunk 4096] [--objectives energy,latency,area] [--color-by adc_bits]
                     [--sample lhs --num-samples 5000 --seed 0] [--trace RUN_DIR] [--no-shard]
-                    [--compile-above 10000]
+                    [--compile-above 20000]
     cimjax optimize --config CFG --grid configs/sweeps/co_opt_space.py --objective edp
                     [--constraint "area<=1.0x" ...] [--steps 300 --starts 8 --lr 0.05]
                     [--grad-mode ste|relaxed] [--out DIR]
@@ -36,7 +36,7 @@ def add_sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
     p.add_argument("--compile-above", type=number_arg(int, 0), default=None, metavar="N",
                    help="compile (XLA) only static groups of more than N designs; smaller groups are traced once and "
-                        "evaluated with NumPy, no compile (default 10000; 0 compiles every group)")
+                        "evaluated with NumPy, no compile (default 20000; 0 compiles every group)")
     p.add_argument("--no-shard", action="store_true", help="do not shard over several JAX devices")
     p.add_argument("--no-plots", action="store_true", help="CSV + JSON only")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

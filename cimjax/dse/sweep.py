@@ -2,13 +2,21 @@
 
 ``run_sweep(config, pts, objectives)`` takes designs (one array of values per parameter, e.g.
 a grid's, :func:`cimjax.dse.grid.designs`), groups them by their *static* chip
-configuration, and evaluates each group with one jitted
-``vmap(estimate)`` over chunks of ``chunk`` designs (the last chunk padded to the chunk size,
-so nothing recompiles, and the padding dropped). With several JAX devices each chunk is
-sharded over all of them (``jax.sharding``; a 1-D mesh over the design axis). The result
-holds every design's parameters, the metrics of :data:`METRICS` and its Pareto flag.
+configuration, and evaluates each group one of two ways, with the same numbers to float
+rounding:
 
-Static structure, and how the sweep handles it (one compile per group):
+* a group of more than ``compile_above`` designs (:data:`COMPILE_ABOVE`) with one jitted
+  ``vmap(estimate)`` over chunks of ``chunk`` designs (the last chunk padded to the chunk
+  size, so nothing recompiles, and the padding dropped). With several JAX devices each chunk
+  is sharded over all of them (``jax.sharding``; a 1-D mesh over the design axis);
+* a smaller group without compiling: its one-design program is traced once and evaluated
+  with NumPy for blocks of its designs at once (:func:`cimjax.host_eval.run_batched`). An
+  XLA compile of the estimate costs tens of seconds on a 2-core CPU, as much as
+  host-evaluating thousands of designs (``benchmarks/sweep_cold.py``).
+
+The result holds every design's parameters, the metrics of :data:`METRICS` and its Pareto flag.
+
+Static structure, and how the sweep handles it (one trace or compile per group):
 
 * choices (``cell_type``, ``mapping``, ``global_buffer``, ``tile_buffer``, ``dram``,
   ``roadmap``) are fields of :class:`~cimjax.hw.chip.ChipConfig`;
@@ -97,9 +105,10 @@ def group_configs(base: build_lib.ChipBuild, pts: dict) -> tuple[np.ndarray, lis
 
 #: Groups of at most this many designs are evaluated on the host (traced once, NumPy over
 #: the group's designs) instead of compiled; larger groups are compiled, where XLA's speed
-#: pays for its compile (benchmarks/README.md, "cimjax sweep, cold": on the 2-core VM one
-#: group's compile costs as much as host-evaluating about 10,000 designs).
-COMPILE_ABOVE = 10_000
+#: pays for its compile. Measured (``benchmarks/sweep_cold.py``, 2-core VM under load): one
+#: VGG-8 group's compile (69 s) costs as much as host-evaluating 26,000 designs at 346/s
+#: against 4,159/s compiled; 20,000 leaves room for faster compiled rates (sharding, a quiet CPU).
+COMPILE_ABOVE = 20_000
 #: Designs per host-evaluated block (NumPy's temporaries stay in cache; larger blocks are slower).
 HOST_CHUNK = 256
 
