@@ -23,6 +23,7 @@ serialisable (:attr:`Program.serialisable`). Sweeps, gradients and training keep
 from __future__ import annotations
 
 import dataclasses
+import gc
 from typing import Any, Callable, Optional
 
 import jax
@@ -134,8 +135,20 @@ def _flatten(jaxpr, consts) -> Program:
 
 
 def trace(fn: Callable[..., Any], *args) -> Program:
-    """Trace ``fn(*args)`` (pytrees of arrays) into a :class:`Program`."""
-    closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+    """Trace ``fn(*args)`` (pytrees of arrays) into a :class:`Program`.
+
+    Python's cyclic garbage collector is paused while JAX traces: tracing the chip estimate
+    allocates about a million short-lived objects, and the collector's repeated scans of them
+    cost 20–25 % of the trace (``benchmarks/README.md``, "cimjax sweep cold"). Objects are
+    still freed by reference counting; the collector resumes afterwards.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+    finally:
+        if paused:
+            gc.enable()
     prog = _flatten(closed.jaxpr, closed.consts)
     prog.out_tree = jax.tree_util.tree_structure(out_shape)
     prog.in_dtypes = tuple(np.dtype(v.aval.dtype) for v in closed.jaxpr.invars)
