@@ -6,7 +6,8 @@ and where compiling a static group starts to pay.
 
 ``cli``: the shipped command, ``cimjax sweep --config configs/vgg8_cifar10.py --grid
 configs/sweeps/adc_subarray.py`` in a child process with ``CIMJAX_CACHE_DIR=off`` (nothing
-cached on disk, nothing warm in memory), timed wall-clock from start to exit: once with the
+cached on disk, nothing warm in memory), timed wall-clock from start to exit, with the child's
+CPU time (what the wall would be with the cores to itself, for a single-threaded run): once with the
 default ``--compile-above`` (every group here is small: traced once and host-evaluated) and
 once with ``--compile-above 0`` (every group compiled, as every sweep was before). Both
 ``sweep.csv`` files are compared value by value.
@@ -23,6 +24,7 @@ import argparse
 import csv
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,13 +46,16 @@ def cli_run(out: str, compile_above) -> tuple[float, str]:
            "--no-progress"]
     if compile_above is not None:
         cmd += ["--compile-above", str(compile_above)]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if res.returncode:
         raise SystemExit(res.stderr[-4000:])
     line = next(x for x in res.stdout.splitlines() if x.startswith("evaluated"))
-    return wall, line
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return wall, f"CPU {cpu:.1f} s (user + system, all threads); {line}"
 
 
 def _csv(path: str) -> list[dict]:
