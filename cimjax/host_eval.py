@@ -16,8 +16,12 @@ differ from a jitted call's by an ulp or two, and transcendental functions (``ex
 ``pow``) come from NumPy's libm and may differ from XLA's in the last bits (tests: within
 1e-5 relative on the whole chip estimate in float32). Primitives without a NumPy rule here are run by JAX itself, one by one (correct,
 a few milliseconds each the first time); a program that holds one of those is not
-serialisable (:attr:`Program.serialisable`). Sweeps, gradients and training keep using
-``jax.jit``: this is only for functions evaluated once per process.
+serialisable (:attr:`Program.serialisable`).
+
+:func:`run_batched` evaluates one unbatched program for a batch of inputs with ``jax.vmap``'s
+semantics (a sweep's small static groups: :mod:`cimjax.dse.sweep`), without tracing ``vmap``.
+Large sweeps, gradients and training keep using ``jax.jit``: this is for functions evaluated
+a few times per process, where an XLA compile costs more than every call.
 """
 
 from __future__ import annotations
