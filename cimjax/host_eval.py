@@ -16,13 +16,18 @@ differ from a jitted call's by an ulp or two, and transcendental functions (``ex
 ``pow``) come from NumPy's libm and may differ from XLA's in the last bits (tests: within
 1e-5 relative on the whole chip estimate in float32). Primitives without a NumPy rule here are run by JAX itself, one by one (correct,
 a few milliseconds each the first time); a program that holds one of those is not
-serialisable (:attr:`Program.serialisable`). Sweeps, gradients and training keep using
-``jax.jit``: this is only for functions evaluated once per process.
+serialisable (:attr:`Program.serialisable`).
+
+:func:`run_batched` evaluates one unbatched program for a batch of inputs with ``jax.vmap``'s
+semantics (a sweep's small static groups: :mod:`cimjax.dse.sweep`), without tracing ``vmap``.
+Large sweeps, gradients and training keep using ``jax.jit``: this is for functions evaluated
+a few times per process, where an XLA compile costs more than every call.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 from typing import Any, Callable, Optional
 
 import jax
@@ -134,8 +139,20 @@ def _flatten(jaxpr, consts) -> Program:
 
 
 def trace(fn: Callable[..., Any], *args) -> Program:
-    """Trace ``fn(*args)`` (pytrees of arrays) into a :class:`Program`."""
-    closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+    """Trace ``fn(*args)`` (pytrees of arrays) into a :class:`Program`.
+
+    Python's cyclic garbage collector is paused while JAX traces: tracing the chip estimate
+    allocates about a million short-lived objects, and the collector's repeated scans of them
+    cost 20–25 % of the trace (``benchmarks/README.md``, "cimjax sweep cold"). Objects are
+    still freed by reference counting; the collector resumes afterwards.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
+    finally:
+        if paused:
+            gc.enable()
     prog = _flatten(closed.jaxpr, closed.consts)
     prog.out_tree = jax.tree_util.tree_structure(out_shape)
     prog.in_dtypes = tuple(np.dtype(v.aval.dtype) for v in closed.jaxpr.invars)
@@ -201,6 +218,198 @@ def _scan(ins: _Instr, args) -> list:
     n_ys = len(ins.outputs) - ncarry
     stacked = [np.stack([y[k] for y in ys]) if ys else np.zeros((0,), ins.out_dtypes[ncarry + k]) for k in range(n_ys)]
     return [*carry, *stacked]
+
+
+# ----------------------------------------------------------------------------- batched evaluation
+#
+# One traced (unbatched) program evaluated for B designs at once, as ``jax.vmap`` would
+# evaluate it, without tracing ``vmap`` (batching every nested jit costs more to trace than
+# the function itself). Each slot holds either an unbatched value of its traced shape ``s``
+# or a batched one of shape ``(B,) + s``. Elementwise rules broadcast (a batched operand is
+# given unit axes up to the instruction's rank, so NumPy aligns its trailing axes with the
+# unbatched ones); shape rules shift their axes by one; every other instruction with a
+# batched input (gather, dynamic_slice with batched starts, primitives run by JAX) runs its
+# ordinary rule once per design and stacks the results: slower, never wrong.
+
+#: Rules that act element by element (lax broadcasting only for rank-0 operands).
+_ELEMENTWISE = frozenset({
+    "add", "sub", "mul", "div", "rem", "max", "min", "pow", "atan2", "nextafter", "and", "or", "xor", "not",
+    "eq", "ne", "lt", "le", "gt", "ge", "shift_left", "shift_right_arithmetic", "neg", "sign", "abs", "floor",
+    "ceil", "round", "sqrt", "rsqrt", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos",
+    "is_finite", "integer_pow", "square", "select_n", "clamp", "convert_element_type", "stop_gradient", "copy",
+    "copy_p"})
+
+
+def _shift(axes, by=1):
+    return tuple(int(a) + by for a in axes)
+
+
+def _batched_rule(name: str, params: dict, args: list, bat: list, size: int):
+    """The batched result of rule ``name`` (some of ``args`` batched), or None when it has no
+    batched form here (the caller then loops over the designs)."""
+    if name in _ELEMENTWISE:
+        rank = max(np.ndim(a) - b for a, b in zip(args, bat))
+        args = [np.reshape(a, (size,) + (1,) * (rank - np.ndim(a) + 1) + np.shape(a)[1:]) if b else a
+                for a, b in zip(args, bat)]
+        return RULES[name](params, *args)
+    x = args[0]
+    if name == "broadcast_in_dim":
+        return RULES[name](dict(shape=(size,) + tuple(params["shape"]),
+                                broadcast_dimensions=(0,) + _shift(params["broadcast_dimensions"])), x)
+    if name == "reshape" and params.get("dimensions") is None:
+        return np.reshape(x, (size,) + tuple(params["new_sizes"]))
+    if name == "squeeze":
+        return np.squeeze(x, axis=_shift(params["dimensions"]))
+    if name == "expand_dims":
+        return np.expand_dims(x, _shift(params["dimensions"]))
+    if name == "transpose":
+        return np.transpose(x, (0,) + _shift(params["permutation"]))
+    if name == "slice":
+        strides = params["strides"] or (1,) * (np.ndim(x) - 1)
+        return x[(slice(None),) + tuple(slice(s, e, k) for s, e, k in
+                                         zip(params["start_indices"], params["limit_indices"], strides))]
+    if name in ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_or", "reduce_and"):
+        return RULES[name](dict(axes=_shift(params["axes"])), x)
+    if name in ("argmax", "argmin"):
+        return RULES[name](dict(params, axes=_shift(params["axes"])), x)
+    if name in ("concatenate", "stack"):
+        full = [a if b else np.broadcast_to(a, (size,) + np.shape(a)) for a, b in zip(args, bat)]
+        key = "dimension" if name == "concatenate" else "axis"
+        return RULES[name]({**params, key: params[key] + 1}, *full)
+    if name == "gather":
+        return _gather_batched(params, args, bat, size)
+    if name == "bitcast_convert_type" and np.dtype(params["new_dtype"]).itemsize == np.asarray(x).dtype.itemsize:
+        return np.asarray(x).view(params["new_dtype"])
+    if name == "dynamic_slice" and not any(bat[1:]):
+        starts = [np.zeros((), np.int64)] + list(args[1:])
+        return RULES[name](dict(slice_sizes=(size,) + tuple(params["slice_sizes"])), x, *starts)
+    return None
+
+
+def _gather_batched(params: dict, args, bat, size: int):
+    """A gather with a design axis: the design axis becomes a batching dimension of the
+    gather (XLA's ``operand_batching_dims``), or, for an unbatched operand, one more batch
+    axis of the indices."""
+    (x, idx), (bx, bi) = args, bat
+    dn = params["dimension_numbers"]
+    if not bx:
+        dn = dn._replace(offset_dims=_shift(dn.offset_dims),
+                         start_indices_batching_dims=_shift(dn.start_indices_batching_dims))
+        return RULES["gather"](dict(params, dimension_numbers=dn), x, idx)
+    if not bi:
+        idx = np.broadcast_to(idx, (size,) + np.shape(idx))
+    dn = dn._replace(offset_dims=_shift(dn.offset_dims), collapsed_slice_dims=_shift(dn.collapsed_slice_dims),
+                     start_index_map=_shift(dn.start_index_map),
+                     operand_batching_dims=(0,) + _shift(dn.operand_batching_dims),
+                     start_indices_batching_dims=(0,) + _shift(dn.start_indices_batching_dims))
+    return RULES["gather"](dict(params, dimension_numbers=dn, slice_sizes=(1,) + tuple(params["slice_sizes"])), x, idx)
+
+
+def _evaluate_batched(prog: Program, flat_args, bat_in, size: int) -> tuple[list, list]:
+    slots: list = [None] * prog.num_slots
+    bat = [False] * prog.num_slots
+    for s, x, b in zip(prog.inputs, flat_args, bat_in):
+        slots[s], bat[s] = np.asarray(x), b
+    for s, c in prog.consts.items():
+        slots[s] = c
+    for ins in prog.instrs:
+        args = [a[1] if isinstance(a, tuple) else slots[a] for a in ins.inputs]
+        flags = [False if isinstance(a, tuple) else bat[a] for a in ins.inputs]
+        if not any(flags):  # nothing batched: the ordinary rule
+            if ins.name in RULES:
+                outs = [RULES[ins.name](ins.params, *args)]
+            elif ins.name == "scan":
+                outs = _scan(ins, args)
+            else:
+                outs = ins.primitive.bind(*args, **ins.params)
+                outs = list(outs) if ins.primitive.multiple_results else [outs]
+            for s, o, dt in zip(ins.outputs, outs, ins.out_dtypes):
+                if s >= 0:
+                    slots[s], bat[s] = np.asarray(o, dtype=dt), False
+            continue
+        outs = None
+        if ins.name == "scan":
+            outs = _scan_batched(ins, args, flags, size)
+        elif ins.name in RULES:
+            out = _batched_rule(ins.name, ins.params, args, flags, size)
+            outs = None if out is None else [out]
+        if outs is None:  # no batched form: once per design, stacked
+            outs = _per_design(ins, args, flags, size)
+        for s, o, dt in zip(ins.outputs, outs, ins.out_dtypes):
+            if s >= 0:
+                o = np.asarray(o, dtype=dt)
+                slots[s], bat[s] = o, True
+    outs, flags = [], []
+    for a in prog.outputs:
+        outs.append(_value(slots, a))
+        flags.append(False if isinstance(a, tuple) else bat[a])
+    return outs, flags
+
+
+def _per_design(ins: _Instr, args, flags, size: int) -> list:
+    results = []
+    for i in range(size):
+        one = [a[i] if f else a for a, f in zip(args, flags)]
+        if ins.name in RULES:
+            results.append([np.asarray(RULES[ins.name](ins.params, *one), dtype=ins.out_dtypes[0])])
+        else:
+            o = ins.primitive.bind(*one, **ins.params)
+            results.append([np.asarray(x, dtype=dt) for x, dt in
+                            zip(o if ins.primitive.multiple_results else [o], ins.out_dtypes)])
+    return [np.stack([r[k] for r in results]) for k in range(len(results[0]))]
+
+
+def _scan_batched(ins: _Instr, args, flags, size: int) -> list:
+    """A scan with batched inputs: every carry is batched (a carry that starts unbatched may
+    not stay so); the scanned axis of a batched ``xs`` / ``ys`` is axis 1."""
+    p = ins.params
+    nc, ncarry, length = p["num_consts"], p["num_carry"], p["length"]
+    consts, cflags = args[:nc], flags[:nc]
+    carry = [c if f else np.broadcast_to(c, (size,) + np.shape(c))
+             for c, f in zip(args[nc:nc + ncarry], flags[nc:nc + ncarry])]
+    xs, xflags = args[nc + ncarry:], flags[nc + ncarry:]
+    ys = []
+    steps = range(length - 1, -1, -1) if p["reverse"] else range(length)
+    for i in steps:
+        out, oflags = _evaluate_batched(ins.body, [*consts, *carry, *(x[:, i] if f else x[i] for x, f in zip(xs, xflags))],
+                                        [*cflags, *([True] * ncarry), *xflags], size)
+        out = [o if f else np.broadcast_to(o, (size,) + np.shape(o)) for o, f in zip(out, oflags)]
+        carry, y = out[:ncarry], out[ncarry:]
+        ys.append(y)
+    if p["reverse"]:
+        ys.reverse()
+    n_ys = len(ins.outputs) - ncarry
+    stacked = [np.stack([y[k] for y in ys], axis=1) if ys else
+               np.zeros((size, 0), ins.out_dtypes[ncarry + k]) for k in range(n_ys)]
+    return [*carry, *stacked]
+
+
+def run_batched(prog: Program, args: tuple, in_axes: tuple):
+    """``jax.vmap`` of the traced function, evaluated on the host: ``prog`` (traced from
+    unbatched ``args``) on ``args`` whose entries with ``in_axes[i] == 0`` carry a leading
+    axis of B designs (``None``: shared by every design). Returns the output pytree, every
+    leaf with the leading axis B. Equals the per-design :func:`run` to float rounding
+    (a reduction over a batched array may sum in another order).
+    """
+    if len(args) != len(in_axes) or any(a not in (None, 0) for a in in_axes):
+        raise ValueError("host_eval.run_batched: one in_axes entry (None or 0) per argument")
+    flat, flags = [], []
+    for a, ax in zip(args, in_axes):
+        leaves = jax.tree_util.tree_leaves(a)
+        flat += leaves
+        flags += [ax == 0] * len(leaves)
+    if len(flat) != len(prog.inputs):
+        raise ValueError(f"host_eval.run_batched: {len(flat)} input arrays, the program takes {len(prog.inputs)}")
+    sizes = {np.shape(x)[0] for x, f in zip(flat, flags) if f}
+    if len(sizes) != 1:
+        raise ValueError(f"host_eval.run_batched: batched inputs need one leading size, got {sorted(sizes)}")
+    (size,) = sizes
+    dtypes = prog.in_dtypes or (None,) * len(flat)
+    flat = [np.asarray(x, dtype=d) for x, d in zip(flat, dtypes)]
+    with np.errstate(all="ignore"):
+        outs, oflags = _evaluate_batched(prog, flat, flags, size)
+    outs = [np.asarray(o) if f else np.broadcast_to(o, (size,) + np.shape(o)) for o, f in zip(outs, oflags)]
+    return jax.tree_util.tree_unflatten(prog.out_tree, outs)
 
 
 def run(prog: Program, *args):

@@ -111,3 +111,56 @@ def test_python_float_inputs_are_taken_as_traced():
     got = host_eval.run(host_eval.trace(fn, a, b), a, b)
     assert got.dtype == np.float32
     assert got == jax.jit(fn)(a, b) == np.float32(16777215.0)
+
+
+def _batch_of(a, size=3):
+    """``size`` different values of argument ``a`` stacked on a new leading axis."""
+    a = np.asarray(a)
+    if np.issubdtype(a.dtype, np.integer):
+        return np.stack([(a + k) % 7 - 3 for k in range(size)]).astype(a.dtype)
+    return np.stack([a * (1.0 + 0.37 * k) for k in range(size)]).astype(a.dtype)
+
+
+#: Both arguments batched where an operand and its indices / carries meet; else one at a time.
+_BOTH = {"dynamic_slice", "take_along_axis", "take_fill", "take_clip", "vmapped_index", "scan", "scan_reverse"}
+
+
+@pytest.mark.parametrize("case,in_axes", [(c, ax) for c in sorted(CASES)
+                                          for ax in ((0, None), (None, 0)) + (((0, 0),) if c in _BOTH else ())])
+def test_run_batched_equals_jitted_vmap(case, in_axes):
+    """One unbatched program evaluated for a batch of designs == ``jit(vmap(fn))``, and ==
+    the per-design host run (the batched rules, the batched gather, scans with batched
+    carries, and the per-design fallback of dynamic_slice with batched starts)."""
+    fn, args, _, exact = CASES[case]
+    prog = host_eval.trace(fn, *args)
+    bargs = tuple(_batch_of(a) if ax == 0 else a for a, ax in zip(args, in_axes))
+    got = host_eval.run_batched(prog, bargs, in_axes)
+    want = jax.jit(jax.vmap(fn, in_axes=in_axes))(*bargs)
+    loop = [host_eval.run(prog, *(a[i] if ax == 0 else a for a, ax in zip(bargs, in_axes))) for i in range(3)]
+    assert jax.tree.structure(got) == jax.tree.structure(want)
+    for k, (g, w) in enumerate(zip(jax.tree.leaves(got), jax.tree.leaves(want))):
+        assert np.shape(g) == np.shape(w) and np.asarray(g).dtype == np.asarray(w).dtype
+        one = np.stack([jax.tree.leaves(r)[k] for r in loop])
+        if not np.issubdtype(np.asarray(w).dtype, np.floating):
+            np.testing.assert_array_equal(g, w)
+            np.testing.assert_array_equal(g, one)
+        else:  # as test_rule_equals_jit, with the absolute part scaled to the array (a sum's cancellation)
+            tol = 4e-7 if exact else 2e-6
+            np.testing.assert_allclose(g, w, rtol=tol, atol=1e-7 + tol * float(np.max(np.abs(w))))
+            np.testing.assert_allclose(g, one, rtol=2e-7, atol=1e-7)
+
+
+def test_run_batched_falls_back_per_design_for_primitives_run_by_jax():
+    fn = lambda x, y: lax.cumsum(x, axis=1) * y  # noqa: E731  (cumsum has no NumPy rule)
+    prog = host_eval.trace(fn, X, Y)
+    xb = _batch_of(X)
+    got = host_eval.run_batched(prog, (xb, Y), (0, None))
+    np.testing.assert_allclose(got, jax.vmap(fn, in_axes=(0, None))(xb, Y), rtol=1e-6)
+
+
+def test_run_batched_checks_its_arguments():
+    prog = host_eval.trace(lambda a, b: a + b, X, Y)
+    with pytest.raises(ValueError, match="one in_axes entry"):
+        host_eval.run_batched(prog, (X, Y), (0,))
+    with pytest.raises(ValueError, match="one leading size"):
+        host_eval.run_batched(prog, (_batch_of(X, 2), _batch_of(Y, 3)), (0, 0))

@@ -3,6 +3,7 @@
     cimjax sweep    --config CFG --grid configs/sweeps/adc_subarray.py [--set ...] [--out DIR]
                     [--chunk 4096] [--objectives energy,latency,area] [--color-by adc_bits]
                     [--sample lhs --num-samples 5000 --seed 0] [--trace RUN_DIR] [--no-shard]
+                    [--compile-above 20000]
     cimjax optimize --config CFG --grid configs/sweeps/co_opt_space.py --objective edp
                     [--constraint "area<=1.0x" ...] [--steps 300 --starts 8 --lr 0.05]
                     [--grad-mode ste|relaxed] [--out DIR]
@@ -33,6 +34,9 @@ def add_sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-samples", type=number_arg(int, 1), default=None, help="designs for --sample random / lhs")
     p.add_argument("--seed", type=number_arg(int, 0), default=None, help="sampling seed (default: the grid's, else run.seed)")
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
+    p.add_argument("--compile-above", type=number_arg(int, 0), default=None, metavar="N",
+                   help="compile (XLA) only static groups of more than N designs; smaller groups are traced once and "
+                        "evaluated with NumPy, no compile (default 20000; 0 compiles every group)")
     p.add_argument("--no-shard", action="store_true", help="do not shard over several JAX devices")
     p.add_argument("--no-plots", action="store_true", help="CSV + JSON only")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -97,11 +101,16 @@ def cmd_sweep(args, config) -> int:
         d = {k: v for k, v in d.items() if v is not None}
         grid = G.parse_grid({**d, "parameters": _axes_dict(grid)}, config, grid.source)
     print(f"sweep {grid.source}: {grid.size():,} designs ({grid.sample}) of {', '.join(grid.names)}")
+    compile_above = sweep.COMPILE_ABOVE if args.compile_above is None else args.compile_above
     result = sweep.run_sweep(config, G.designs(grid, config), grid.objectives, trace=_trace(args, config),
-                             chunk=args.chunk, shard=not args.no_shard, progress=not args.no_progress)
+                             chunk=args.chunk, shard=not args.no_shard, progress=not args.no_progress,
+                             compile_above=compile_above)
     t = result.timing
-    print(f"evaluated {result.num_designs:,} designs in {t['groups']} static group(s) on {result.devices} device(s): "
-          f"{t['designs_per_s']:,.0f} designs/s after {t['compile_s']:.1f} s of compilation")
+    host, compiled = t["host_groups"], t["groups"] - t["host_groups"]
+    how = [f"{host} traced and host-evaluated ({t['trace_s']:.1f} s of tracing)"] if host else []
+    how += [f"{compiled} compiled ({t['compile_s']:.1f} s of compilation; {result.devices} device(s))"] if compiled else []
+    print(f"evaluated {result.num_designs:,} designs in {t['groups']} static group(s), {' and '.join(how)}: "
+          f"{t['designs_per_s']:,.0f} designs/s")
     print(f"Pareto front ({', '.join(result.objectives)}): {int(result.pareto.sum())} designs")
     paths = write_sweep(out, result, grid, title=f"{config.run.name}: {os.path.basename(grid.source)}",
                         plots_too=not args.no_plots)

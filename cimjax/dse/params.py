@@ -13,7 +13,8 @@ estimate as float arrays, so they ``vmap`` and (in the relaxed / ste count modes
 gradients. A parameter whose knob is static or sets the tile grid (:class:`cimjax.build.Knob`:
 choices, the mux ratio; the sub-array size and cell bits) also sets the
 :class:`~cimjax.hw.chip.ChipConfig`; :mod:`cimjax.dse.sweep` groups a sweep by its static
-configuration and runs one vmapped call per group.
+configuration and evaluates each group with one traced program (compiled and vmapped, or
+host-evaluated for a small group).
 """
 
 from __future__ import annotations

@@ -2,13 +2,21 @@
 
 ``run_sweep(config, pts, objectives)`` takes designs (one array of values per parameter, e.g.
 a grid's, :func:`cimjax.dse.grid.designs`), groups them by their *static* chip
-configuration, and evaluates each group with one jitted
-``vmap(estimate)`` over chunks of ``chunk`` designs (the last chunk padded to the chunk size,
-so nothing recompiles, and the padding dropped). With several JAX devices each chunk is
-sharded over all of them (``jax.sharding``; a 1-D mesh over the design axis). The result
-holds every design's parameters, the metrics of :data:`METRICS` and its Pareto flag.
+configuration, and evaluates each group one of two ways, with the same numbers to float
+rounding:
 
-Static structure, and how the sweep handles it (one compile per group):
+* a group of more than ``compile_above`` designs (:data:`COMPILE_ABOVE`) with one jitted
+  ``vmap(estimate)`` over chunks of ``chunk`` designs (the last chunk padded to the chunk
+  size, so nothing recompiles, and the padding dropped). With several JAX devices each chunk
+  is sharded over all of them (``jax.sharding``; a 1-D mesh over the design axis);
+* a smaller group without compiling: its one-design program is traced once and evaluated
+  with NumPy for blocks of its designs at once (:func:`cimjax.host_eval.run_batched`). An
+  XLA compile of the estimate costs tens of seconds on a 2-core CPU, as much as
+  host-evaluating thousands of designs (``benchmarks/sweep_cold.py``).
+
+The result holds every design's parameters, the metrics of :data:`METRICS` and its Pareto flag.
+
+Static structure, and how the sweep handles it (one trace or compile per group):
 
 * choices (``cell_type``, ``mapping``, ``global_buffer``, ``tile_buffer``, ``dram``,
   ``roadmap``) are fields of :class:`~cimjax.hw.chip.ChipConfig`;
@@ -95,9 +103,19 @@ def group_configs(base: build_lib.ChipBuild, pts: dict) -> tuple[np.ndarray, lis
     return group, configs
 
 
-@functools.lru_cache(maxsize=32)
-def _group_fn(chip_config, names: tuple, facts: build_lib.Facts, mesh_devices: Optional[tuple]) -> Callable:
-    """jit(vmap(design values → metric matrix)) for one static group (sharded over a mesh)."""
+#: Groups of at most this many designs are evaluated on the host (traced once, NumPy over
+#: the group's designs) instead of compiled; larger groups are compiled, where XLA's speed
+#: pays for its compile. Measured (``benchmarks/sweep_cold.py``, 2-core VM under load): one
+#: VGG-8 group's compile (69 s) costs as much as host-evaluating 26,000 designs at 346/s
+#: against 4,159/s compiled; 20,000 leaves room for faster compiled rates (sharding, a quiet CPU).
+COMPILE_ABOVE = 20_000
+#: Designs per host-evaluated block (NumPy's temporaries stay in cache; larger blocks are slower).
+HOST_CHUNK = 256
+
+
+def _design_fn(chip_config, names: tuple, facts: build_lib.Facts) -> Callable:
+    """One design of a static group: (base knobs, its traced values, trace) → metric vector
+    (:data:`METRICS` order). The function both the compiled and the host path evaluate."""
     from cimjax.hw import chip
 
     def one(base_knobs, values, trace):
@@ -106,7 +124,26 @@ def _group_fn(chip_config, names: tuple, facts: build_lib.Facts, mesh_devices: O
         m = metrics_of(est)
         return jnp.stack([m[k] for k in METRICS])
 
-    fn = jax.vmap(one, in_axes=(None, 0, None))
+    return one
+
+
+def _host_program(chip_config, names: tuple, facts: build_lib.Facts, knobs, trace):
+    """The traced program of :func:`_design_fn` (one design, unbatched) for the host path,
+    kept per static group (:func:`cimjax.compile_cache.cached_program`: in this process and,
+    where a cache is enabled, on disk)."""
+    from cimjax import compile_cache, host_eval
+
+    example = np.zeros(len(names), jnp.result_type(float))
+    args = (knobs, example, trace)
+    return compile_cache.cached_program(
+        "sweep_design", repr((chip_config, names, facts)), args,
+        lambda: host_eval.trace(_design_fn(chip_config, names, facts), *args))
+
+
+@functools.lru_cache(maxsize=32)
+def _group_fn(chip_config, names: tuple, facts: build_lib.Facts, mesh_devices: Optional[tuple]) -> Callable:
+    """jit(vmap(design values → metric matrix)) for one static group (sharded over a mesh)."""
+    fn = jax.vmap(_design_fn(chip_config, names, facts), in_axes=(None, 0, None))
     if mesh_devices is None:
         return jax.jit(fn)
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as PS
@@ -181,8 +218,17 @@ class SweepResult:
 
 
 def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: str = "exact", shard: bool = True,
-             progress: bool = True, fixed_chunk: bool = False) -> tuple[dict, np.ndarray, dict]:
+             progress: bool = True, fixed_chunk: bool = False,
+             compile_above: Optional[int] = COMPILE_ABOVE) -> tuple[dict, np.ndarray, dict]:
     """Metrics of every design in ``pts`` (name → array of values).
+
+    Each static group is either compiled (``jit(vmap(estimate))`` over chunks) or, when it
+    holds at most ``compile_above`` designs, evaluated on the host: its one-design program is
+    traced once (:mod:`cimjax.host_eval`) and evaluated with NumPy for blocks of
+    :data:`HOST_CHUNK` designs at once (:func:`cimjax.host_eval.run_batched`, vmap's
+    semantics), with no XLA compile. Both give the same numbers to float rounding (XLA may
+    fuse a multiply-add; NumPy's and XLA's ``exp``/``log`` may differ in the last bit).
+    The host path runs in every process (no sharding; every process expands the same designs).
 
     Args:
       base: the base design (:func:`prepare`).
@@ -193,11 +239,17 @@ def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: s
       progress: a tqdm bar over the designs.
       fixed_chunk: always use ``chunk``-sized calls (pad small sets too), so repeated small
         evaluations reuse one compiled executable.
+      compile_above: compile only groups of more designs than this (default
+        :data:`COMPILE_ABOVE`); 0 compiles every group, None none.
 
     Returns:
       ``(metrics, group, timing)``: metric name → (N,) float64, the static group of each
-      design, and ``{"compile_s", "eval_s", "designs_per_s", "groups"}``.
+      design, and ``{"compile_s", "trace_s", "eval_s", "designs_per_s", "groups",
+      "host_groups", "chunk"}`` (``trace_s``: tracing the host-evaluated groups; ``eval_s``:
+      evaluating every design, host and compiled).
     """
+    if compile_above is not None and (not isinstance(compile_above, (int, np.integer)) or compile_above < 0):
+        raise ValueError(f"compile_above must be a whole number ≥ 0 or None, got {compile_above!r}")
     names = tuple(pts)
     n = len(next(iter(pts.values())))
     numeric = [k for k in names if P.PARAMS[k].numeric]
@@ -209,13 +261,28 @@ def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: s
     chunk = max(ndev, -(-int(chunk) // ndev) * ndev)
     out = np.empty((n, len(METRICS)))
     dtype = jnp.result_type(float)
-    t_compile = t_eval = 0.0
+    t_compile = t_trace = t_eval = 0.0
+    host_groups = 0
     from tqdm.auto import tqdm
 
     bar = tqdm(total=n, unit="design", disable=not progress, desc="sweep")
     for g, cc in enumerate(configs):
         cc = dataclasses.replace(cc, mode=mode) if cc.mode != mode else cc
         idx = np.flatnonzero(group == g)
+        if compile_above is None or len(idx) <= compile_above:
+            from cimjax import host_eval
+
+            host_groups += 1
+            t0 = time.perf_counter()
+            prog = _host_program(cc, tuple(numeric), base.facts, knobs, base.trace)
+            t_trace += time.perf_counter() - t0
+            for start in range(0, len(idx), HOST_CHUNK):
+                rows = idx[start:start + HOST_CHUNK]
+                t0 = time.perf_counter()
+                out[rows] = host_eval.run_batched(prog, (knobs, values[rows].astype(dtype), base.trace), (None, 0, None))
+                t_eval += time.perf_counter() - t0
+                bar.update(len(rows))
+            continue
         size = chunk if fixed_chunk else min(chunk, -(-len(idx) // ndev) * ndev)
         t0 = time.perf_counter()
         compiled = _compiled(cc, tuple(numeric), base.facts, devices, size, _Key(knobs=knobs), _Key(trace=base.trace))
@@ -232,8 +299,9 @@ def evaluate(base: build_lib.ChipBuild, pts: dict, *, chunk: int = 4096, mode: s
             bar.update(len(rows))
     bar.close()
     metrics = {k: out[:, j] for j, k in enumerate(METRICS)}
-    timing = dict(compile_s=t_compile, eval_s=t_eval, designs_per_s=n / t_eval if t_eval > 0 else float("nan"),
-                  groups=len(configs), chunk=chunk)
+    timing = dict(compile_s=t_compile, trace_s=t_trace, eval_s=t_eval,
+                  designs_per_s=n / t_eval if t_eval > 0 else float("nan"), groups=len(configs),
+                  host_groups=host_groups, chunk=chunk)
     return metrics, group, timing
 
 
@@ -243,11 +311,13 @@ def objective_matrix(metrics: dict, objectives: Sequence[str]) -> np.ndarray:
 
 
 def run_sweep(config: Config, pts: dict, objectives: Sequence[str], *, layers=None, trace=None, chunk: int = 4096,
-              shard: bool = True, progress: bool = True) -> SweepResult:
+              shard: bool = True, progress: bool = True, compile_above: Optional[int] = COMPILE_ABOVE) -> SweepResult:
     """Evaluate every design of ``pts`` (parameter name → (N,) values, e.g. the designs of a grid,
-    :func:`cimjax.dse.grid.designs`) exactly and mark the Pareto front of ``objectives``."""
+    :func:`cimjax.dse.grid.designs`) exactly and mark the Pareto front of ``objectives``
+    (``compile_above``: :func:`evaluate`)."""
     base = prepare(config, layers=layers, trace=trace)
-    metrics, group, timing = evaluate(base, pts, chunk=chunk, shard=shard, progress=progress)
+    metrics, group, timing = evaluate(base, pts, chunk=chunk, shard=shard, progress=progress,
+                                      compile_above=compile_above)
     objectives = tuple(objectives)
     front = pareto_mask(objective_matrix(metrics, objectives))
     return SweepResult(pts, metrics, front, group, objectives, timing, len(jax.devices()) if shard else 1)

@@ -3,7 +3,8 @@
     cimjax sweep --config configs/vgg8_cifar10.py --grid configs/sweeps/adc_subarray.py --out runs/sweep_adc
 
 Sub-array size and column mux change the static chip (H-tree grid, mux decoders) and cell
-type is a static choice: the sweep runs one vmapped call per static group.
+type is a static choice: the sweep traces or compiles once per static group (each group here is
+small, so it is traced once and evaluated on the host: no XLA compile).
 """
 
 GRID = {

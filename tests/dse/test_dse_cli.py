@@ -1,6 +1,8 @@
 """`cimjax sweep` / `cimjax optimize`: invalid grids and constraints fail at once, naming them."""
 
 
+import json
+
 import pytest
 
 from helpers import counting_compiles
@@ -106,3 +108,33 @@ def test_write_sweep_files(tmp_path):
     meta = json.load(open(paths[2]))
     assert meta["pareto_indices"] == np.flatnonzero(front).tolist() and meta["num_designs"] == 6
     assert len(list(csv.DictReader(open(paths[1])))) == int(front.sum())
+
+
+def test_sweep_end_to_end_without_compiling(tmp_path, capsys):
+    """The command on a one-group sweep: traced once and host-evaluated (no XLA compile), its
+    files written; ``--compile-above`` is validated."""
+    import jax
+
+    out, durations, listening = tmp_path / "sweep", [], [True]
+
+    def on_event(name, secs, **_kw):
+        if listening[0] and name == "/jax/core/compile/backend_compile_duration":
+            durations.append(secs)
+
+    jax.monitoring.register_event_duration_secs_listener(on_event)
+    try:
+        assert main(["sweep", "--config", "configs/quickstart.py", "--sweep", "adc_bits=4,6", "--sweep",
+                     "read_voltage=0.3,0.5", "--out", str(out), "--no-progress", "--no-plots"]) == 0
+    finally:
+        listening[0] = False
+    # The estimate is never compiled (seconds to tens of seconds); only eager jnp operations of
+    # the build are (milliseconds each).
+    assert max(durations, default=0.0) < 2.0, sorted(durations)[-3:]
+    text = capsys.readouterr().out
+    assert "4 designs in 1 static group(s), 1 traced and host-evaluated" in text and "compiled" not in text
+    with open(out / "sweep.json") as f:
+        timing = json.load(f)["timing"]
+    assert timing["host_groups"] == 1 and timing["compile_s"] == 0.0
+    with pytest.raises(SystemExit) as e:
+        main(["sweep", "--config", "configs/quickstart.py", "--sweep", "adc_bits=4", "--compile-above", "-1"])
+    assert e.value.code == 2 and "--compile-above" in capsys.readouterr().err

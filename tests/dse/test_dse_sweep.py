@@ -43,7 +43,8 @@ def pts():
 @pytest.fixture(scope="module")
 def unchunked(base, pts):
     n = len(pts["adc_bits"])
-    m, group, _ = S.evaluate(base, pts, chunk=n, progress=False)
+    m, group, timing = S.evaluate(base, pts, chunk=n, progress=False, compile_above=0)  # the compiled path
+    assert timing["host_groups"] == 0
     return m, group
 
 
@@ -71,10 +72,41 @@ def test_vmapped_sweep_equals_loop_of_single_estimates(base, pts, unchunked):
 @pytest.mark.slow
 def test_chunked_equals_unchunked(base, pts, unchunked):
     m, _ = unchunked
-    mc, _, timing = S.evaluate(base, pts, chunk=7, progress=False)  # 48 = 6·7 + 6 (padded)
+    mc, _, timing = S.evaluate(base, pts, chunk=7, progress=False, compile_above=0)  # 48 = 6·7 + 6 (padded)
     assert timing["chunk"] == 7
     for k in S.METRICS:
         np.testing.assert_array_equal(mc[k], m[k], err_msg=k)
+
+
+def test_host_evaluated_group_equals_single_host_estimates(base, pts):
+    """A group at or below ``compile_above`` is traced once and evaluated with NumPy for all
+    its designs (no XLA compile): each design equals its own host-evaluated estimate
+    (:func:`cimjax.estimate.host_estimate`, the ``cimjax estimate`` path)."""
+    from cimjax.estimate import host_estimate
+
+    m, group, timing = S.evaluate(base, pts, progress=False)
+    assert timing["host_groups"] == timing["groups"] == 1 and timing["compile_s"] == 0.0
+    names = tuple(pts)
+    for i in range(0, len(group), 5):
+        params, cc = _design_chip(base, {k: pts[k][i] for k in names})
+        ref = S.metrics_of(host_estimate(cc, params, base.trace))
+        for k in S.METRICS:
+            assert np.isfinite(m[k][i]), (k, i)
+            np.testing.assert_allclose(np.float32(m[k][i]), np.asarray(ref[k]), rtol=1e-6, err_msg=f"{k} design {i}")
+    with pytest.raises(ValueError, match="compile_above"):
+        S.evaluate(base, pts, progress=False, compile_above=-1)
+
+
+@pytest.mark.slow
+def test_host_evaluated_sweep_equals_compiled_sweep(base, pts, unchunked):
+    """The host path and the compiled path give the same numbers to float rounding (XLA fuses
+    multiply-adds; its exp / log may differ from NumPy's in the last bit)."""
+    m, group = unchunked
+    mh, gh, timing = S.evaluate(base, pts, progress=False, compile_above=len(group))
+    assert timing["host_groups"] == 1
+    np.testing.assert_array_equal(gh, group)
+    for k in S.METRICS:
+        np.testing.assert_allclose(mh[k], m[k], rtol=1e-6, err_msg=k)
 
 
 #: A value other than the default for every design parameter.
@@ -148,7 +180,7 @@ SHARD_SCRIPT = textwrap.dedent("""
     assert len(jax.devices()) == 2, jax.devices()
     base = S.prepare(Config(), layers=TINY)
     pts = G.points(G.parse_grid(GRID, Config()))
-    sharded, _, t = S.evaluate(base, pts, chunk=20, shard=True, progress=False)   # 48 = 20 + 20 + 8 (padded)
+    sharded, _, t = S.evaluate(base, pts, chunk=20, shard=True, progress=False, compile_above=0)  # 48 = 20+20+8
     print(json.dumps({{"metrics": {{k: v.tolist() for k, v in sharded.items()}}, "chunk": t["chunk"]}}))
 """)
 
