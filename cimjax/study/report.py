@@ -98,6 +98,8 @@ def sweep_rows(study: dict, key: str):
 def sweep_plot(path: str, study: dict, key: str) -> None:
     """Accuracy (mean over seeds, ± std band) against epochs trained, one line per value, one
     panel per momentum setting; the ideal update dashed."""
+    from matplotlib.ticker import MaxNLocator
+
     groups = list(study["sweeps"][key])
     fig = plots.figure(5.0 * len(groups), 3.6, dpi=110)
     axes = fig.subplots(1, len(groups), squeeze=False)[0]
@@ -115,6 +117,7 @@ def sweep_plot(path: str, study: dict, key: str) -> None:
         x = np.arange(1, ideal.shape[1] + 1)
         ax.plot(x, ideal.mean(axis=0), "k--", label="ideal update")
         ax.set_xlabel("epochs trained")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("test accuracy (%)")
         ax.set_title(f"{SWEEP_TITLES[key][0]}\n{GROUP_NAMES[g]}", fontsize=9)
         ax.legend(fontsize=7)
