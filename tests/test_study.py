@@ -129,3 +129,20 @@ def test_smoke_study_end_to_end(tmp_path):
         for g, values in groups.items():
             for v, h in values.items():
                 assert all(math.isfinite(x) for row in h for x in row), (key, g, v)
+
+
+@pytest.mark.slow
+def test_loop_method_trains_what_the_vmapped_map_trains():
+    """The ``loop`` method (one compiled member program per call, the cpu scale's) gives the
+    accuracies and traces of the vmapped device map on the same members."""
+    import numpy as np
+
+    from cimjax.study.paper import train_members
+
+    cfg = scale("smoke").config
+    settings = [(1.75, 1.46, 32, 0.003, 0.0), (3.0, -3.0, 16, 0.0, 0.5)]
+    a = train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=True, log=lambda *_: None)
+    b = train_members(cfg, settings, (0, 1), method="vmap", chunk=8, ideal=True, log=lambda *_: None)
+    np.testing.assert_allclose(a["history"], b["history"], atol=0.51)  # one test image of 200 at most
+    np.testing.assert_allclose(a["ideal_history"], b["ideal_history"], atol=0.51)
+    np.testing.assert_allclose(a["trace"], b["trace"], rtol=1e-3, atol=1e-4)

@@ -133,7 +133,7 @@ def train_members(config: Config, settings: list, seeds, *, method: str, chunk: 
 
     Returns:
       ``{"history": (N, S, E) accuracy %, "trace": (N, S, 7, L), "ideal_history": (S, E) or None,
-      "seconds": [per call], "member_steps": int, "compile_s": first call's seconds}``.
+      "seconds": [per call], "member_steps": int, "first_call_s": the first call (with its compile)}``.
     """
     from cimjax.dse.device_map import run_device_map
     from cimjax.dse.device_train import setup_for
@@ -146,7 +146,7 @@ def train_members(config: Config, settings: list, seeds, *, method: str, chunk: 
         r = run_device_map(config, flat, seeds, chunk=chunk, include_ideal=ideal, shard=False, log=log)
         return {"history": r.accuracy_history, "trace": r.trace, "ideal_history": r.ideal_history,
                 "seconds": [c["seconds"] for c in r.timing["chunks"]], "member_steps": r.steps,
-                "compile_s": r.timing["chunks"][0]["seconds"] if r.timing["chunks"] else 0.0}
+                "first_call_s": r.timing["chunks"][0]["seconds"] if r.timing["chunks"] else 0.0}
     setup = setup_for(config)
     n, s_count, e = len(settings), len(seeds), setup.epochs
     hist = np.zeros((n, s_count, e))
@@ -177,7 +177,7 @@ def train_members(config: Config, settings: list, seeds, *, method: str, chunk: 
         ideal_hist = np.stack([run(fi, settings[0], s)[0] for s in seeds])
         log(f"    ideal update: final {ideal_hist[:, -1].mean():.2f} %")
     return {"history": hist, "trace": tr, "ideal_history": ideal_hist, "seconds": seconds,
-            "member_steps": setup.total_steps, "compile_s": seconds[0] if seconds else 0.0}
+            "member_steps": setup.total_steps, "first_call_s": seconds[0] if seconds else 0.0}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def run_study(scale_name: str, out: str, *, log: Callable = print) -> dict:
         "devices": devices, "sweeps": sweeps, "estimator_sweeps": est_sweeps,
         "estimator_sweep_device": ESTIMATOR_SWEEP_DEVICE,
         "conclusions": [c._asdict() for c in conclusions],
-        "timing": {g: {"seconds_per_call": r["seconds"], "compile_s": r["compile_s"]} for g, r in runs.items()},
+        "timing": {g: {"seconds_per_call": r["seconds"], "first_call_s": r["first_call_s"]} for g, r in runs.items()},
     }
     fileio.check_finite({k: study[k] for k in ("sweeps", "ideal_update", "seed_sigma")}, "the study's accuracies")
     all_configs = {"train_momentum": cfg_on, "train_no_momentum": cfg_off,
