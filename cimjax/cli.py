@@ -9,6 +9,7 @@
     cimjax config   --config configs/quickstart.py [--set ...]   print the resolved config as JSON
     cimjax config   --config configs/vgg8_cifar10.py --from-neurosim PATH/Param.cpp [--set ...]
     cimjax device fit DATA.csv --model NAME|all [--out DIR] [--seed N] [--starts K]   (cimjax/device_fit.py)
+    cimjax study paper --scale smoke|cpu|gpu [--out DIR]   the paper's device benchmark (cimjax/study/)
 
 Every subcommand validates the config (file plus ``--set`` overrides) before doing any work,
 so a bad value stops the run at once with a message naming the field.
@@ -203,7 +204,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fit a device model (or all, ranked) to measured conductance-versus-pulse data")
     device_fit.add_fit_args(q)
     q.set_defaults(func=device_fit.cmd_fit)
+
+    p = sub.add_parser("study", help="multi-run studies with one report: 'study paper' runs the NeuroSim V2.0 device benchmark")
+    ssub = p.add_subparsers(dest="study_command", required=True, metavar="STUDY")
+    q = ssub.add_parser("paper", parents=[_debug_parent()],
+                        help="device table, NL/c2c/d2d/states sweeps and the paper's conclusions (docs/study.md)")
+    q.add_argument("--scale", required=True, choices=("smoke", "cpu", "gpu"), help="smoke (~1 min), cpu (≤ 90 min, 2 cores), gpu")
+    q.add_argument("--out", default=None, help="report directory (default runs/study_SCALE)")
+    q.set_defaults(func=_cmd_study_paper)
     return parser
+
+
+def _cmd_study_paper(args) -> int:
+    from cimjax.study.paper import run_study
+
+    out = check_out_arg(args.out) if args.out is not None else f"runs/study_{args.scale}"
+    run_study(args.scale, out)
+    return 0
 
 
 def _one_line(err: BaseException) -> str:
