@@ -196,10 +196,15 @@ def facts(config: Config, layers: Optional[Sequence] = None) -> Facts:
 
 
 def field_value(config: Config, field: str) -> Any:
-    """The value of ``section.field`` in ``config`` (``device.max_level``: the resolved preset's)."""
+    """The value of ``section.field`` in ``config`` (``device.max_level``: the resolved preset's;
+    ``hardware.r_on`` / ``hardware.on_off_ratio`` with ``hardware.cell_resistance = 'device'``: the
+    training device's, i.e. ``device.r_on`` / ``on_off_ratio`` or its preset's). The one place of
+    these rules: the estimate and the analog read both take the values from here."""
     section, name = field.split(".")
     if field == "device.max_level":
         return config.device.resolved().max_level
+    if field in ("hardware.r_on", "hardware.on_off_ratio") and config.hardware.cell_resistance == "device":
+        return getattr(config.device.resolved(), name)
     return getattr(getattr(config, section), name)
 
 

@@ -64,7 +64,9 @@ def format_table(result) -> str:
 
 def config_sets(result) -> list[str]:
     """The ``--set device.*`` overrides of a NeuroSim-curve fit (``device.name`` keeps its
-    preset; every field of the device section that the fit gives is set)."""
+    preset; every field of the device section that the fit gives is set), with
+    ``hardware.cell_resistance=device`` when the fit gives a resistance, so that the estimate
+    costs the fitted R_on and on/off ratio."""
     if result.model != "neurosim":
         return []
     P = result.params
@@ -77,6 +79,8 @@ def config_sets(result) -> list[str]:
         sets.append(f"device.r_on={1.0 / g_max:.6g}")
     if g_min > 0:
         sets.append(f"device.on_off_ratio={g_max / g_min:.6g}")
+    if g_max > 0 or g_min > 0:
+        sets.append("hardware.cell_resistance=device")
     return sets
 
 

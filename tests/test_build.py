@@ -118,3 +118,30 @@ def test_trace_layer_count_is_checked():
 
     with pytest.raises(ConfigError, match="3 layers"):
         build_lib.build(Config(), layers=LAYERS, trace=trace_lib.make_trace([0.5] * 3))
+
+
+def test_cell_resistance_follows_the_device_only_when_asked():
+    """``hardware.cell_resistance``: the estimate costs hardware.r_on / on_off_ratio (NeuroSim's
+    Param.cpp values, the default) or the training device's (its preset's, or device.r_on /
+    on_off_ratio); a device resistance that would not reach the estimate is refused."""
+    from cimjax.config import ConfigError
+    from cimjax.devices.presets import PRESETS
+    from cimjax.nn.models import layer_arrays
+
+    default = build_lib.build(Config(), layers=LAYERS).params.subarray
+    assert float(default.r_on) == 100e3 and float(default.r_off) == pytest.approx(1e6)
+    ag = apply_overrides(Config(), ["device.name=ag_asi", "hardware.cell_resistance=device"])
+    p = build_lib.build(ag, layers=LAYERS).params.subarray
+    assert float(p.r_on) == pytest.approx(PRESETS["ag_asi"].r_on)
+    assert float(p.r_off) == pytest.approx(PRESETS["ag_asi"].r_on * PRESETS["ag_asi"].on_off_ratio, rel=1e-6)
+    own = apply_overrides(Config(), ["hardware.cell_resistance=device", "device.r_on=2e5", "device.on_off_ratio=30"])
+    assert build_lib.knob_values(own)["r_on"] == 2e5 and build_lib.knob_values(own)["on_off_ratio"] == 30.0
+    # the analog read of hw_forward takes the same on/off ratio
+    hw = apply_overrides(own, ["array.mode=hw_forward"])
+    assert layer_arrays(hw).later.on_off_ratio == 30.0
+    with pytest.raises(ConfigError, match=r"device\.r_on.*cell_resistance"):
+        apply_overrides(Config(), ["device.r_on=2e5"])
+    with pytest.raises(ConfigError, match=r"hardware\.on_off_ratio"):
+        apply_overrides(Config(), ["hardware.cell_resistance=device", "hardware.on_off_ratio=20"])
+    with pytest.raises(ConfigError, match=r"hardware\.cell_resistance"):
+        apply_overrides(Config(), ["hardware.cell_resistance=preset"])

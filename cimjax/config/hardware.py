@@ -34,6 +34,8 @@ ROADMAPS = tech.ROADMAPS
 #: multilevel sense amplifiers, or row by row with an adder and DFF per ADC
 #: (:mod:`cimjax.hw.components.subarray_sequential`).
 READ_MODES = ("parallel", "sequential")
+#: Where the estimate takes the cell's R_on and on/off ratio from (``hardware.cell_resistance``).
+CELL_RESISTANCE_SOURCES = ("hardware", "device")
 
 
 @v.frozen
@@ -47,7 +49,14 @@ class HardwareConfig:
       adc_bits: ADC (multilevel sense amplifier) precision, [1, 12] (:data:`ADC_BITS_RANGE`).
       cell_bits: bits per cell, [1, 8] (SRAM forces 1).
       columns_per_adc: columns sharing one ADC through the mux, a power of two in [1, 256].
-      r_on / on_off_ratio: cell resistance in ohm and R_off/R_on for the estimator.
+      r_on / on_off_ratio: cell resistance in ohm and R_off/R_on for the estimator (NeuroSim's
+        ``Param.cpp`` ``resistanceOn`` / ``resistanceOff``), used while ``cell_resistance`` is
+        ``hardware``.
+      cell_resistance: ``hardware`` (default: ``hardware.r_on`` / ``on_off_ratio``, NeuroSim's
+        ``Param.cpp`` values, independent of the training device as in NeuroSim) or ``device``
+        (the training device's: ``device.r_on`` / ``device.on_off_ratio``, or its preset's
+        values when those are unset; ``hardware.r_on`` / ``on_off_ratio`` must then stay at their
+        defaults). :func:`cimjax.build.field_value` is the one place of this rule.
       read_voltage / write_voltage: volts, (0, 10].
       read_pulse_width / write_pulse_width: seconds, (0, 1].
       clock_hz: (0, 1e11].
@@ -141,6 +150,7 @@ class HardwareConfig:
     access_voltage: float = 1.1
     access_resistance: float = 15e3
     read_mode: str = "parallel"
+    cell_resistance: str = "hardware"
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -153,6 +163,14 @@ class HardwareConfig:
         v.check_power_of_two("hardware.columns_per_adc", self.columns_per_adc, 1, 256)
         v.check_float("hardware.r_on", self.r_on, 0.0, 1e12, lo_open=True)
         v.check_float("hardware.on_off_ratio", self.on_off_ratio, 1.0, 1e9, lo_open=True)
+        v.check_choice("hardware.cell_resistance", self.cell_resistance, CELL_RESISTANCE_SOURCES)
+        if self.cell_resistance == "device":
+            for name in ("r_on", "on_off_ratio"):
+                default = type(self).__dataclass_fields__[name].default
+                if getattr(self, name) != default:
+                    v.fail(f"hardware.{name}", getattr(self, name),
+                           f"its default {default:g} while hardware.cell_resistance = 'device' (the device's "
+                           "value is used; set device.{name} instead)".replace("{name}", name))
         v.check_float("hardware.read_voltage", self.read_voltage, 0.0, 10.0, lo_open=True)
         v.check_float("hardware.write_voltage", self.write_voltage, 0.0, 10.0, lo_open=True)
         v.check_float("hardware.read_pulse_width", self.read_pulse_width, 0.0, 1.0, lo_open=True)

@@ -329,6 +329,12 @@ class Config:
                 v.fail(f.name, value, f"a {SECTIONS[f.name].__name__}")
         if self.array.mode != "ideal":
             check_analog_read(self.array, self.hardware, self.quant)
+        if self.hardware.cell_resistance == "hardware":
+            for name in ("r_on", "on_off_ratio"):
+                if getattr(self.device, name) is not None:
+                    v.fail(f"device.{name}", getattr(self.device, name),
+                           f"None while hardware.cell_resistance = 'hardware' (the estimate then uses "
+                           f"hardware.{name}); set hardware.cell_resistance=device to cost the device's own value")
         if self.run.estimate_each_epoch and self.hardware.cell_type not in ESTIMATOR_CELL_TYPES:
             raise v.ConfigError(
                 f"run.estimate_each_epoch = True with hardware.cell_type = {self.hardware.cell_type!r}: the "

@@ -17,7 +17,7 @@ from flax import nnx
 
 from cimjax.config.schema import Config, ModelConfig, QuantConfig
 from cimjax.hw.network import network_layers
-from cimjax.build import resolve
+from cimjax.build import field_value, resolve
 from cimjax.analog.config import ArrayConfig, LayerArrays
 from cimjax.nn.layers import CIMConv, CIMDense
 
@@ -253,7 +253,7 @@ def layer_arrays(config: Config) -> Optional[LayerArrays]:
     later = ArrayConfig(
         weight_bits=int(q.weight_bits), input_bits=int(q.activation_bits), cell_bits=hw.cell_bits,
         subarray_rows=hw.subarray_rows, adc_bits=hw.adc_bits, adc_mode=array.adc_mode, adc_range=array.adc_range,
-        on_off_ratio=float(hw.on_off_ratio), mapping=array.mapping,
+        on_off_ratio=float(field_value(config, "hardware.on_off_ratio")), mapping=array.mapping,
         level_mapping=array.level_mapping, retention_time=float(array.retention_time),
         drift_v=float(array.drift_v), drift_mode=array.drift_mode,
     )

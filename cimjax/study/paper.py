@@ -13,7 +13,7 @@ What it runs, for one :mod:`scale <cimjax.study.scales>`:
    chunks), ``loop`` = one compiled single-member program called per member with the device
    values as traced arguments (faster for convolutions on a CPU; benchmarks/README.md).
 2. **Estimates.** Each device row's config is the base config with ``device.name`` = the preset
-   and ``hardware.r_on`` / ``hardware.on_off_ratio`` = the preset's (``hardware.cell_type``
+   costed with the preset's own R_on and on/off ratio (``hardware.cell_resistance = device``; ``hardware.cell_type``
    ``fefet`` for the FeFET, ``rram`` otherwise); it goes through :func:`cimjax.estimate.estimate_config`
    (the one road, :mod:`cimjax.build`) with the trace that device's own training measured
    (mean over seeds). The presets carry no write pulse: ``hardware.write_voltage`` /
@@ -190,13 +190,11 @@ def _trace_of(arr) -> trace_lib.Trace:
 
 
 def device_config(config: Config, name: str) -> Config:
-    """The config of device row ``name``: the preset in ``device`` and its R_on and on/off ratio in
-    ``hardware`` (the fields :mod:`cimjax.build` reads), FeFET cell for the FeFET, RRAM (1T1R)
-    otherwise."""
-    p = PRESETS[name]
+    """The config of device row ``name``: the preset in ``device``, costed with the preset's own
+    R_on and on/off ratio (``hardware.cell_resistance = device``: :func:`cimjax.build.field_value`
+    takes them from the device), FeFET cell for the FeFET, RRAM (1T1R) otherwise."""
     return replace(config, device={"name": name}, hardware={
-        "cell_type": "fefet" if name == "fefet_hzo" else "rram", "r_on": float(p.r_on),
-        "on_off_ratio": float(p.on_off_ratio)})
+        "cell_type": "fefet" if name == "fefet_hzo" else "rram", "cell_resistance": "device"})
 
 
 def estimate_row(config: Config, trace) -> dict:
