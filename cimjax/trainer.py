@@ -92,10 +92,7 @@ def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> op
     if t.optimizer == "sgd":
         return optax.sgd(schedule, momentum=t.momentum)
     if t.optimizer in ANALOG_ALGORITHMS:
-        return optim_lib.analog_optimizer(
-            optim_lib.AnalogAlgorithm.defaults(t.optimizer, lr=float(t.learning_rate), update_mode=t.update_mode,
-                                               mat_vecs=config.data.batch_size),
-            pulsed_device(config.device), key)
+        return optim_lib.analog_optimizer(optim_lib.AnalogAlgorithm.of_config(config), pulsed_device(config.device), key)
     return optim_lib.neurosim_optimizer(config.device, config.quant, t, schedule, key=key)
 
 

@@ -160,6 +160,10 @@ class DeviceConfig:
         that the in-situ training rules (``train.optimizer`` = ``analog_sgd``, ``ttv2``, …)
         program; None = the NeuroSim device above as a pulsed device (its curve, levels, c2c and
         d2d). Not used by ``neurosim`` and ``sgd``.
+      endurance_cycles: the pulses one device survives, in [1, 1e18], or None (not set). A user
+        input with no default: published endurances span 1e5–1e12 pulses (e.g. metal-oxide
+        RRAM, Wong et al., Proc. IEEE 100(6):1951 (2012)). ``cimjax estimate`` compares the
+        training rule's pulses per device per 10⁴ epochs with it (docs/algorithms.md "Hardware cost").
     """
 
     name: str = "fefet_hzo"
@@ -172,9 +176,11 @@ class DeviceConfig:
     r_on: Optional[float] = None
     on_off_ratio: Optional[float] = None
     pulsed_preset: Optional[str] = None
+    endurance_cycles: Optional[float] = None
 
     def __post_init__(self):
         v.check_choice("device.name", self.name, DEVICE_NAMES)
+        v.check_optional_float("device.endurance_cycles", self.endurance_cycles, 1.0, 1e18)
         if self.pulsed_preset is not None:
             v.check_choice("device.pulsed_preset", self.pulsed_preset, tuple(PULSED_PRESETS))
         v.check_optional_float("device.nl_ltp", self.nl_ltp, -9.0, 9.0)

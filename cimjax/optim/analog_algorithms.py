@@ -198,6 +198,16 @@ class AnalogAlgorithm:
     def replace(self, **changes) -> "AnalogAlgorithm":
         return dataclasses.replace(self, **changes)
 
+    @staticmethod
+    def of_config(config) -> "AnalogAlgorithm":
+        """The rule a :class:`~cimjax.config.schema.Config` trains with: ``train.optimizer`` (one
+        of :data:`ALGORITHMS`) at its defaults, with ``train.learning_rate`` as ``lr``,
+        ``train.update_mode``, and ``data.batch_size`` mat-vecs per update (the one place of that
+        rule: the trainer and the estimator's :func:`cimjax.build.algorithm_counts` use it)."""
+        t = config.train
+        return AnalogAlgorithm.defaults(t.optimizer, lr=float(t.learning_rate), update_mode=t.update_mode,
+                                        mat_vecs=int(config.data.batch_size))
+
     @property
     def has_a(self) -> bool:
         return self.name in TT_FAMILY
