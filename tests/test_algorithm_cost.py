@@ -131,10 +131,14 @@ def test_counts_follow_the_optimiser():
     assert alg.mat_vecs == config.data.batch_size == 6
     alg = alg.replace(a_reference="device")  # skips the symmetry-point search; the schedule is the same
     device = pulsed_device(config.device)
-    state = aa.init_state(alg, device, None, jax.random.PRNGKey(0), jnp.zeros((2, 16)))
-    step = jax.jit(lambda s, g: aa.step_gradient(alg, device, None, s, g))
-    new = step(state, jnp.ones((2, 16)) * 1e-3)
-    reads = int(new.pointer) - int(state.pointer)  # one column per read, 16 > 6 columns
+
+    @jax.jit
+    def pointers(key):
+        state = aa.init_state(alg, device, None, key, jnp.zeros((2, 16)))
+        return state.pointer, aa.step_gradient(alg, device, None, state, jnp.ones((2, 16)) * 1e-3).pointer
+
+    before, after = pointers(jax.random.PRNGKey(0))
+    reads = int(after) - int(before)  # one column per read, 16 > 6 columns
     assert reads == 6 == pytest.approx(counts.reads_per_image * config.data.batch_size)
     counts = algorithm_counts(_config("ttv2"))
     np.testing.assert_allclose(counts.read_words_per_read, C_OUT)
