@@ -92,8 +92,9 @@ def algorithm_estimate_build(b: "build_lib.ChipBuild", est=None):
     from cimjax.hw.algorithm_cost import algorithm_estimate
 
     est = estimate_build(b) if est is None else est
+    counts = b.algorithm if b.algorithm is not None else build_lib.algorithm_counts(b.config, b.facts)
     return jax.device_get(host_eval.call(
-        lambda p, t, c, a: algorithm_estimate(p, b.chip, t, c, a), b.params, b.trace, b.algorithm, est.area.array))
+        lambda p, t, c, a: algorithm_estimate(p, b.chip, t, c, a), b.params, b.trace, counts, est.area.array))
 
 
 def endurance_figures(alg_est, endurance_cycles=None) -> dict:
