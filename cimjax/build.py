@@ -36,7 +36,7 @@ from cimjax import fileio, host_eval
 from cimjax.config import ConfigError, load_config
 from cimjax.config.schema import Config
 from cimjax.hw import chip
-from cimjax.hw.algorithm_cost import AlgorithmCounts
+from cimjax.hw.algorithm_cost import AlgorithmCounts, MeasuredCounts, measured_columns, measured_from_row
 from cimjax import trace as trace_lib
 from cimjax.hw.components.params import CircuitParams
 from cimjax.hw.floorplan import Floorplan, floorplan
@@ -319,6 +319,8 @@ class ChipBuild:
       trace_source: where the trace came from, for people.
       algorithm: what the training rule (``train.optimizer``) adds to the chip per image, read
         and update (:func:`algorithm_counts`).
+      measured: what the rule did in one epoch of a training run (``algorithm_counts.csv``,
+        :func:`measured_from_run`), or None (the estimate uses the bounds of ``algorithm``).
     """
 
     config: Config
@@ -329,6 +331,7 @@ class ChipBuild:
     trace: trace_lib.Trace
     trace_source: str
     algorithm: Optional[AlgorithmCounts] = None
+    measured: Optional[MeasuredCounts] = None
 
     @property
     def layers(self) -> tuple:
@@ -528,4 +531,28 @@ def build_run(run_dir: str, epoch: Optional[int] = None, config: Optional[Config
     f = facts(config)
     trace = trace_from_run(run_dir, len(f.layers), epoch=epoch)
     source = f"trace of {run_dir}" + (f", epoch {epoch}" if epoch is not None else ", last epoch")
-    return build(config, layers=f.layers, trace=trace, trace_source=source)
+    b = build(config, layers=f.layers, trace=trace, trace_source=source)
+    return dataclasses.replace(b, measured=measured_from_run(run_dir, len(f.layers), epoch))
+
+
+def measured_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> Optional[MeasuredCounts]:
+    """The :class:`~cimjax.hw.algorithm_cost.MeasuredCounts` a run of an in-situ rule recorded
+    for ``epoch`` (the last if None) in ``algorithm_counts.csv``; None when the run has no such
+    file (``neurosim``/``sgd`` runs, runs from before it was written).
+
+    Raises:
+      InputError: a garbled file, a negative count, or a row of the wrong length (naming the
+        file and row); no such epoch.
+    """
+    path = os.path.join(run_dir, "algorithm_counts.csv")
+    if not os.path.exists(path):
+        return None
+    header, row, n = _last_row(path, epoch, "algorithm counts")
+    expected = len(measured_columns(range(num_layers)))
+    if header[0] != "epoch" or len(header) != 1 + expected:
+        raise ConfigError(f"{path}: {len(header) - 1} columns, expected 'epoch' and {expected} "
+                          f"(the counts of {num_layers} layers)")
+    for name, value in zip(header[1:], row[1:]):
+        if value < 0:
+            raise ConfigError(f"{path}: row {n}, column {name}: {value!r} is negative (a count)")
+    return measured_from_row(row[1:], num_layers)

@@ -24,8 +24,9 @@ from cimjax import optim as optim_lib
 from cimjax import parallel as parallel_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, load_config, save_config
-from cimjax.config.schema import SECTIONS
+from cimjax.config.schema import ANALOG_ALGORITHMS, SECTIONS
 from cimjax.errors import InputError, RunError
+from cimjax.hw.algorithm_cost import measured_columns, measured_counts
 from cimjax.hw.network import network_layers
 from cimjax.interrupt import GracefulStop
 from cimjax.report import plots
@@ -56,11 +57,13 @@ def _write_estimate(config: Config, trainer: Trainer, est, epoch: int, csv: Epoc
     log(f"  hardware: {energy:.4g} J and {latency:.4g} s per epoch, TOPS/W {float(est.tops_per_w):.3g}")
 
 
-def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
-    """NeuroSim's per-epoch files (docs/model.md §4.5), one column per layer where per-layer."""
+def _epoch_logs(out: str, layer_names: tuple[str, ...], rule_counts: bool = False) -> dict[str, EpochCsv]:
+    """NeuroSim's per-epoch files (docs/model.md §4.5), one column per layer where per-layer;
+    with ``rule_counts`` (an in-situ rule) also ``algorithm_counts.csv``."""
     means = [f"mean_{n}" for n in layer_names]
     stds = [f"std_{n}" for n in layer_names]
-    return {
+    extra = {"counts": EpochCsv(os.path.join(out, "algorithm_counts.csv"), ["epoch", *measured_columns(layer_names)])}
+    return {**(extra if rule_counts else {}),
         "accuracy": EpochCsv(os.path.join(out, "PythonWrapper_Output.csv"), ["epoch", "loss", "accuracy"]),
         "weight": EpochCsv(os.path.join(out, "weight_dist.csv"), ["epoch", *means, *stds]),
         "delta": EpochCsv(os.path.join(out, "delta_dist.csv"), ["epoch", *means, *stds]),
@@ -230,7 +233,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
         f"optimizer: {config.train.optimizer}; device: {config.device.name}")
 
     ckpt = Checkpointer(os.path.join(out, "checkpoints"))
-    logs = _epoch_logs(out, trainer.layer_names)
+    in_situ = config.train.optimizer in ANALOG_ALGORITHMS
+    logs = _epoch_logs(out, trainer.layer_names, rule_counts=in_situ)
+    # the rule's buffer words per read / update (measured reads × these = the buffer traffic)
+    rule_words = build_lib.algorithm_counts(config, build_lib.facts(config, trainer.layers)) if in_situ else None
     state = trainer.initial_state
     restored = ckpt.restore_newest(state, log=log) if resume else None
     if restored is not None:
@@ -256,6 +262,8 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             offset = int(state.step) - epoch * n_steps  # > 0 only for the epoch a resume lands in
             if offset == 0 and config.train.reset_momentum_each_epoch:
                 state = state._replace(opt_state=optim_lib.reset_momentum(state.opt_state))
+            if offset == 0 and in_situ:  # the rule's counters count one epoch (a checkpoint keeps them)
+                state = state._replace(opt_state=optim_lib.reset_counts(state.opt_state))
             batches = data_lib.iterate_batches(
                 ds.train_images, ds.train_labels, config.data.batch_size,
                 key=jax.random.fold_in(keys.shuffle, epoch), drop_remainder=True,
@@ -292,6 +300,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
                 "activity": list(np.asarray(trace.input_activity)),
                 "trace": list(trace_lib.to_row(trace)),
             }
+            if in_situ:
+                measured = measured_counts(jax.device_get(optim_lib.layer_counts(state.opt_state, trainer.layer_names)),
+                                           rule_words)
+                rows["counts"] = list(np.concatenate([np.asarray(f) for f in measured]))
             estimate_row = {"neurosim": neurosim_output_row(est)} if est is not None else {}
             failure = _nonfinite({**rows, **estimate_row}, epoch, config.train.epochs)
             if failure is not None:

@@ -173,3 +173,41 @@ def test_cli_estimate_shows_the_rule(tmp_path, capsys):
     alg = json.loads((tmp_path / "estimate.json").read_text())["algorithm"]
     assert alg["optimizer"] == "cttv2" and alg["area"]["extra_arrays"] > 0 and alg["transfer"]["energy"] > 0
     assert alg["endurance"]["endurance_cycles"] == 1e8 and set(alg["layers"]) == {"layer1", "layer2"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Measured counts (RuleCounts in the optimiser state, algorithm_counts.csv, the estimate from a run)
+
+
+def test_counts_equal_a_hand_count_for_one_step():
+    """One deterministic step_gradient on a 2×3 layer: the pulses sent to A and C, the reads and
+    the commits are those counted by hand."""
+    device = pulsed_device(_config("ttv2").device)
+    g = jnp.asarray([[1.0, -0.4, 0.0], [0.2, 0.6, -1.0]])
+    # TTv2, 2 mat-vecs per update, transfer_every 1: A gets round(fast_lr·bl·mat_vecs·G/max|G|) =
+    # round(5·G) pulses; columns 0 and 1 are read; H holds 2.5, 0.3 | −0.7, −1.2 before, so
+    # trunc cut to ±transfer_bl (1) commits one pulse to cells (0, 0) and (1, 1).
+    tt = aa.AnalogAlgorithm.defaults("ttv2", update_mode="deterministic", mat_vecs=2, a_reference="device")
+    sgd = aa.AnalogAlgorithm.defaults("analog_sgd", update_mode="deterministic", lr=0.1)
+    target = jnp.asarray([[1.0, -2.0, 0.0], [3.0, 0.0, -7.0]])  # analog SGD: −lr·G/ε_C pulses
+
+    @jax.jit
+    def run(key):
+        s = aa.init_state(tt, device, None, key, jnp.zeros((2, 3)))
+        s = s._replace(a=s.cells_a.reference,  # read(A) = 0: the reads see A's fresh pulses only
+                       h=jnp.asarray([[2.5, -0.7, 0.0], [0.3, -1.2, 0.0]]))
+        s = aa.step_gradient(tt, device, None, s, g)
+        s2 = aa.init_state(sgd, device, None, key, jnp.zeros((2, 3)))
+        s2 = aa.step_gradient(sgd, device, None, s2, -target * s2.eps_c / sgd.lr)
+        return s.counts, s2.counts
+
+    tt_counts, sgd_counts = jax.device_get(run(jax.random.PRNGKey(3)))
+    np.testing.assert_array_equal(tt_counts.pulses_a, [[5, 2, 0], [1, 3, 5]])
+    np.testing.assert_array_equal(tt_counts.pulses_c, [[1, 0, 0], [0, 1, 0]])
+    assert (tt_counts.reads, tt_counts.commits, tt_counts.commit_pulses, tt_counts.updates) == (2, 2, 2, 1)
+    np.testing.assert_array_equal(sgd_counts.pulses_c, np.abs(target))
+    assert sgd_counts.pulses_a is None and (sgd_counts.reads, sgd_counts.commits, sgd_counts.updates) == (0, 0, 1)
+    s = aa.count_summary(tt_counts)
+    assert (float(s["pulses_a"]), float(s["max_cell_pulses_a"]), float(s["max_cell_pulses_c"])) == (16, 5, 1)
+    z = aa.reset_counts(aa.AnalogOptState({"fc": {"kernel": aa.AnalogState(*([None] * 14), counts=tt_counts)}}))
+    assert float(jnp.sum(z.leaves["fc"]["kernel"].counts.pulses_a)) == 0.0

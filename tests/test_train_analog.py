@@ -42,8 +42,9 @@ def test_ttv2_state_checkpoints_and_resumes_exactly(tmp_path):
     _quiet(part)
     resumed = _quiet(apply_overrides(part, ["train.epochs=2"]), resume=True)
     assert resumed["history"] == whole["history"]
-    with open(f"{tmp_path}/whole/weight_dist.csv") as a, open(f"{tmp_path}/part/weight_dist.csv") as b:
-        assert a.read() == b.read()
+    for name in ("weight_dist.csv", "algorithm_counts.csv"):  # the rule's counters resume exactly too
+        with open(f"{tmp_path}/whole/{name}") as a, open(f"{tmp_path}/part/{name}") as b:
+            assert a.read() == b.read()
 
 
 def test_ttv2_learns_through_the_loop(tmp_path):

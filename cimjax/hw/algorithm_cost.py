@@ -105,6 +105,70 @@ class AlgorithmCounts(NamedTuple):
     pulses_per_update_c: Array
 
 
+#: The per-layer fields of :class:`MeasuredCounts`, in the order of ``algorithm_counts.csv``.
+MEASURED_FIELDS = ("updates", "reads", "commits", "commit_pulses", "pulses_a", "pulses_c", "max_cell_pulses_a",
+                   "max_cell_pulses_c", "buffer_words_read", "buffer_words_written")
+
+
+class MeasuredCounts(NamedTuple):
+    """What a training run's rule did in one epoch, per layer (each field ``(L,)``): the
+    optimiser's :class:`cimjax.optim.analog_algorithms.RuleCounts` summed over the epoch, written
+    by the training loop to ``algorithm_counts.csv`` (docs/algorithms.md "Hardware cost").
+
+    Attributes:
+      updates: gradient updates (iterations).
+      reads: transfer reads (columns of ``A``).
+      commits: cells of ``C`` a transfer sent at least one pulse to (over all reads).
+      commit_pulses: pulses the transfers sent to ``C``.
+      pulses_a / pulses_c: pulses sent to ``A`` / ``C`` (all cells; ``C``'s include the commits).
+      max_cell_pulses_a / max_cell_pulses_c: the most pulses one cell of ``A`` / ``C`` received.
+      buffer_words_read / buffer_words_written: digital buffer traffic in words: the measured
+        reads and updates times the words per read and per update of
+        :func:`cimjax.build.algorithm_counts` (the buffer's access pattern is fixed by the rule).
+    """
+
+    updates: Array
+    reads: Array
+    commits: Array
+    commit_pulses: Array
+    pulses_a: Array
+    pulses_c: Array
+    max_cell_pulses_a: Array
+    max_cell_pulses_c: Array
+    buffer_words_read: Array
+    buffer_words_written: Array
+
+
+def measured_columns(layer_names) -> list[str]:
+    """The columns of ``algorithm_counts.csv`` after ``epoch``: ``FIELD_LAYER`` for every field of
+    :data:`MEASURED_FIELDS`, each for every layer."""
+    return [f"{f}_{n}" for f in MEASURED_FIELDS for n in layer_names]
+
+
+def measured_counts(layers: dict, counts: AlgorithmCounts) -> MeasuredCounts:
+    """:class:`MeasuredCounts` (numpy, float64) from ``{layer: summary}``
+    (:func:`cimjax.optim.analog_algorithms.layer_counts`, in the network's layer order) and the
+    rule's words per read / update (``counts``, :func:`cimjax.build.algorithm_counts`)."""
+    import numpy as np
+
+    col = {k: np.asarray([float(v[k]) for v in layers.values()], np.float64)
+           for k in MEASURED_FIELDS if k not in ("buffer_words_read", "buffer_words_written")}
+    words = lambda per_read, per_update: (col["reads"] * np.asarray(per_read, np.float64)  # noqa: E731
+                                          + col["updates"] * np.asarray(per_update, np.float64))
+    return MeasuredCounts(**col, buffer_words_read=words(counts.read_words_per_read, counts.read_words_per_update),
+                          buffer_words_written=words(counts.write_words_per_read, counts.write_words_per_update))
+
+
+def measured_from_row(values, num_layers: int) -> MeasuredCounts:
+    """The :class:`MeasuredCounts` of one ``algorithm_counts.csv`` row (without its epoch)."""
+    import numpy as np
+
+    v = np.asarray(values, np.float64)
+    if v.shape != (len(MEASURED_FIELDS) * num_layers,):
+        raise ValueError(f"{v.size} values, expected {len(MEASURED_FIELDS)} fields × {num_layers} layers")
+    return MeasuredCounts(*v.reshape(len(MEASURED_FIELDS), num_layers))
+
+
 class AlgorithmEstimate(NamedTuple):
     """The rule's cost per epoch (s, J, m², W); ``layer_*`` fields are ``(L,)``.
 
@@ -117,7 +181,8 @@ class AlgorithmEstimate(NamedTuple):
       transfer_reads: column reads per epoch (all layers).
       adc_conversions: ADC conversions of the transfer reads per epoch.
       buffer_bits_read / buffer_bits_written: buffer traffic per epoch, bits.
-      max_pulses_per_epoch: the most pulses one device receives per epoch (bound, all arrays).
+      max_pulses_per_epoch: the most pulses one device receives per epoch (all arrays): the
+        bound, or with measured counts the measured maximum.
     """
 
     array_area: Array
@@ -136,21 +201,39 @@ class AlgorithmEstimate(NamedTuple):
     max_pulses_per_epoch: Array
 
 
-def commit_write_stats(commit_pulses, out_channels, weight_cols, sub_rows, sub_cols):
-    """NeuroSim's per-sub-array write statistics of one worst-case column commit (module
-    docstring): ``(write_pulses, cell_pulses, row_write_activity, col_write_activity)`` and the
-    number of sub-arrays the row spans, ``⌈weight_cols/sub_cols⌉``."""
+def commit_write_stats(commit_pulses, out_channels, weight_cols, sub_rows, sub_cols, measured=None):
+    """NeuroSim's per-sub-array write statistics of one column commit (module docstring):
+    ``(write_pulses, cell_pulses, row_write_activity, col_write_activity)`` and the number of
+    sub-arrays the row spans, ``⌈weight_cols/sub_cols⌉``.
+
+    Without ``measured``, the worst case: all ``m`` weights of the row's part in a sub-array get
+    ``commit_pulses``. With ``measured = (cells, pulses)``, the mean cells committed and pulses
+    sent per read (a run's :class:`MeasuredCounts`): ``m`` becomes ``cells/n_sub`` (not floored:
+    a mean) and ``cell_pulses = pulses/n_sub``; the row's SET and RESET phases
+    (``write_pulses``) stay ``2·commit_pulses``."""
     n_sub = jnp.ceil(weight_cols / sub_cols)
-    m = jnp.minimum(out_channels / n_sub, sub_cols)
-    write_pulses = 2.0 * commit_pulses * jnp.ones_like(m)
-    cell_pulses = m * commit_pulses
-    row_activity = jnp.ones_like(m) / (2.0 * sub_rows)
-    col_activity = jnp.floor(m / 2.0) / (2.0 * sub_cols)
+    write_pulses = 2.0 * commit_pulses * jnp.ones_like(n_sub)
+    row_activity = jnp.ones_like(n_sub) / (2.0 * sub_rows)
+    if measured is None:
+        m = jnp.minimum(out_channels / n_sub, sub_cols)
+        cell_pulses = m * commit_pulses
+        col_activity = jnp.floor(m / 2.0) / (2.0 * sub_cols)
+    else:
+        cells, pulses = measured
+        cell_pulses = pulses / n_sub
+        col_activity = jnp.minimum(cells / n_sub, sub_cols) / 2.0 / (2.0 * sub_cols)
     return (write_pulses, cell_pulses, row_activity, col_activity), n_sub
 
 
-def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_area) -> AlgorithmEstimate:
+def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_area,
+                       measured: MeasuredCounts | None = None) -> AlgorithmEstimate:
     """The cost of the rule's ``counts`` on the chip ``params``/``config`` (module docstring).
+
+    With ``measured`` (a run's epoch, :class:`MeasuredCounts`), the per-iteration reads are the
+    measured ``reads/updates``; each read's commit is costed from the measured cells and pulses
+    per read (:func:`commit_write_stats`) instead of the worst case; the buffer traffic is the
+    measured one per update; and the endurance figure is the measured most pulses one cell
+    received in the epoch. Iterations per epoch stay the chip's (``num_iterations``).
 
     Args:
       params: ``ChipParams`` (traced).
@@ -158,6 +241,7 @@ def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_are
       trace: the estimate's ``Trace`` (its weight level sets the transfer read and write).
       counts: :class:`AlgorithmCounts`.
       array_area: the chip's cell-array area (``ChipEstimate.area.array``), m².
+      measured: a run's per-epoch counts, or None (the bound).
 
     Returns:
       :class:`AlgorithmEstimate` per epoch.
@@ -170,13 +254,23 @@ def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_are
     dtype = fp.weight_rows.dtype
     c_out = jnp.asarray([float(l.out_channels) for l in config.layers], dtype)
     n_in = fp.weight_rows
-    stats, n_sub = commit_write_stats(as_float(counts.commit_pulses), c_out, fp.weight_cols, sub_rows, sub_cols)
     ones = jnp.ones_like(n_in)
+    if measured is not None:
+        per_update = jnp.maximum(as_float(measured.updates), 1.0)
+        per_read = jnp.maximum(as_float(measured.reads), 1.0)
+        commit = (as_float(measured.commits) / per_read, as_float(measured.commit_pulses) / per_read)
+    else:
+        commit = None
+    stats, n_sub = commit_write_stats(as_float(counts.commit_pulses), c_out, fp.weight_cols, sub_rows, sub_cols,
+                                      commit)
     transfer_trace = Trace(input_activity=1.0 / n_in, weight_level=as_float(trace.weight_level) * ones,
                            write_pulses=stats[0], cell_pulses=stats[1], row_write_activity=stats[2],
                            col_write_activity=stats[3], read_occupancy=ones)
     sub = subarray_figures(params, config, transfer_trace, fp)
-    reads = as_float(counts.reads_per_image) * as_float(params.batch_size) * ones  # per iteration
+    if measured is None:
+        reads = as_float(counts.reads_per_image) * as_float(params.batch_size) * ones  # per iteration
+    else:
+        reads = as_float(measured.reads) / per_update
     read_t, read_e = reads * sub.fw_latency, reads * n_sub * sub.fw_energy
     write_t, write_e = reads * sub.write_latency, reads * n_sub * sub.write_energy
 
@@ -195,8 +289,12 @@ def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_are
             return BUFFERS[kind](p, bcfg, write=write)
         return BUFFERS[kind](p, bcfg)
 
-    rd_bits = (reads * as_float(counts.read_words_per_read) + as_float(counts.read_words_per_update)) * word
-    wr_bits = (reads * as_float(counts.write_words_per_read) + as_float(counts.write_words_per_update)) * word
+    if measured is None:
+        rd_bits = (reads * as_float(counts.read_words_per_read) + as_float(counts.read_words_per_update)) * word
+        wr_bits = (reads * as_float(counts.write_words_per_read) + as_float(counts.write_words_per_update)) * word
+    else:
+        rd_bits = as_float(measured.buffer_words_read) / per_update * word
+        wr_bits = as_float(measured.buffer_words_written) / per_update * word
     rd = jax.vmap(lambda b, n: access(b, n, False))(rd_bits, cores)
     wr = jax.vmap(lambda b, n: access(b, n, True))(wr_bits, cores)
     has = cap_bits > 0
@@ -215,6 +313,9 @@ def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_are
     pulses_c = as_float(counts.pulses_per_update_c) + as_float(counts.commit_pulses) * reads / n_in
     pulses_a = as_float(counts.pulses_per_update_a) * ones
     max_pulses = jnp.max(jnp.maximum(pulses_a, pulses_c), axis=-1) * iters
+    if measured is not None:  # the run's epoch, scaled to the chip's iterations per epoch
+        cell_max = jnp.maximum(as_float(measured.max_cell_pulses_a), as_float(measured.max_cell_pulses_c))
+        max_pulses = jnp.max(cell_max / per_update, axis=-1) * iters
     return AlgorithmEstimate(
         array_area=as_float(counts.extra_arrays) * as_float(array_area),
         buffer_area=buf_area,

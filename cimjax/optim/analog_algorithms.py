@@ -228,6 +228,44 @@ class AgadStats(NamedTuple):
     var_prev: Array
 
 
+class RuleCounts(NamedTuple):
+    """What a rule did to one weight matrix since the counters were last reset (:func:`reset_counts`;
+    the training loop resets them at each epoch's start): the measured counterpart of the bounds
+    of :func:`cimjax.build.algorithm_counts` (docs/algorithms.md "Hardware cost").
+
+    Pulses are the pulses *sent*: ``|n|`` of each :func:`pulse_trains.apply_counts` call after its
+    rounding (integer modes) and its cut to ``max_pulses``, whether or not the cell moves (a dead
+    cell or one at its bound still receives them). In the ``expected`` mode they are the mean-field
+    (fractional) counts. All float32: exact integers up to 2²⁴ per counter (per epoch).
+
+    Attributes:
+      pulses_a: ``(n_out, n_in)`` pulses sent to each cell of ``A`` (TT family), else None.
+      pulses_c: ``(n_out, n_in)`` pulses sent to each cell of ``C`` (gradient updates and commits).
+      reads: transfer reads (columns of ``A`` read).
+      commits: cells of ``C`` that a transfer sent at least one pulse to.
+      commit_pulses: pulses the transfers sent to ``C`` (summed over the cells).
+      updates: gradient updates (calls of :func:`step` / :func:`step_gradient`).
+    """
+
+    pulses_a: Optional[Array]
+    pulses_c: Array
+    reads: Array
+    commits: Array
+    commit_pulses: Array
+    updates: Array
+
+
+def zero_counts(shape, has_a: bool) -> RuleCounts:
+    z = jnp.zeros((), jnp.float32)
+    return RuleCounts(jnp.zeros(shape, jnp.float32) if has_a else None, jnp.zeros(shape, jnp.float32), z, z, z, z)
+
+
+def _sent(n: Array, max_pulses: int, fractional: bool = False) -> Array:
+    """The pulses :func:`pulse_trains.apply_counts` sends for counts ``n`` (float32)."""
+    n = n if fractional else jnp.round(n)
+    return jnp.abs(jnp.clip(n, -max_pulses, max_pulses)).astype(jnp.float32)
+
+
 class AnalogState(NamedTuple):
     """Everything one analog weight matrix's training needs (a pytree: checkpointable).
 
@@ -244,6 +282,7 @@ class AnalogState(NamedTuple):
       eps_c, eps_a: the arrays' granularities (mean ``dw_min`` of the cells; scalars).
       x_ema, d_ema: EMAs of ``max|x|`` and ``max|d|`` (for a gradient matrix: ``max|G|/mat_vecs``
         and 1).
+      counts: :class:`RuleCounts` since the last :func:`reset_counts`.
     """
 
     c: Array
@@ -260,6 +299,7 @@ class AnalogState(NamedTuple):
     eps_a: Array
     x_ema: Array
     d_ema: Array
+    counts: Optional[RuleCounts] = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +368,8 @@ def init_state(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[
     zero = jnp.zeros((), w0.dtype)
     return AnalogState(c=c, a=a, h=h, chop=chop, agad=agad, pointer=jnp.zeros((), jnp.int32),
                        count=jnp.zeros((), jnp.int32), key=key, cells_c=cells_c, cells_a=cells_a,
-                       eps_c=jnp.mean(cells_c.dw_min).astype(w0.dtype), eps_a=eps_a, x_ema=zero, d_ema=zero)
+                       eps_c=jnp.mean(cells_c.dw_min).astype(w0.dtype), eps_a=eps_a, x_ema=zero, d_ema=zero,
+                       counts=zero_counts(w0.shape, alg.has_a))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +393,7 @@ def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
     fractional = alg.update_mode == "expected"
     kw = dict(update_management=alg.update_management, bl_management=alg.bl_management)
 
-    def body(w, inputs):
+    def body(carry, inputs):
         xi, di, k = inputs
         k_train, k_pulse = jax.random.split(k)
         if alg.update_mode == "stochastic":
@@ -361,17 +402,37 @@ def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
             n = pt.expected_counts(xi, di, lr, eps, alg.bl, **kw)
         else:
             n = pt.deterministic_counts(-lr * di[:, None] * xi[None, :], eps, alg.bl)
-        return pt.apply_counts(device, cells, w, n, k_pulse, max_pulses=alg.bl, fractional=fractional), None
+        w, sent = carry
+        w = pt.apply_counts(device, cells, w, n, k_pulse, max_pulses=alg.bl, fractional=fractional)
+        return (w, sent + _sent(n, alg.bl, fractional)), None
 
     keys = jax.random.split(key, x.shape[0])
-    w, _ = jax.lax.scan(body, w, (x, d, keys))
-    return w
+    (w, sent), _ = jax.lax.scan(body, (w, jnp.zeros(w.shape, jnp.float32)), (x, d, keys))
+    return w, sent
 
 
 def _pulse_matrix(alg, device, cells, w, update, eps, key):
+    """The update's pulse trains on ``w``: ``(w_new, pulses sent per cell)``."""
     n = pt.counts_from_update(update, eps, alg.bl, alg.update_mode)
-    return pt.apply_counts(device, cells, w, n, key, max_pulses=alg.bl,
-                           fractional=alg.update_mode == "expected")
+    fractional = alg.update_mode == "expected"
+    return (pt.apply_counts(device, cells, w, n, key, max_pulses=alg.bl, fractional=fractional),
+            _sent(n, alg.bl, fractional))
+
+
+def _count_update(state: AnalogState, *, a=None, c=None) -> AnalogState:
+    """Add one gradient update's pulses sent to ``A`` / ``C`` (per cell) to the counters."""
+    k = state.counts
+    return state._replace(counts=k._replace(
+        pulses_a=k.pulses_a if a is None else k.pulses_a + a,
+        pulses_c=k.pulses_c if c is None else k.pulses_c + c,
+        updates=k.updates + 1.0))
+
+
+def _count_commit(counts: RuleCounts, sent: Array) -> RuleCounts:
+    """Add one transfer's read and its commit's pulses ``sent`` (per cell of ``C``)."""
+    return counts._replace(pulses_c=counts.pulses_c + sent, reads=counts.reads + 1.0,
+                           commits=counts.commits + jnp.sum(sent > 0).astype(jnp.float32),
+                           commit_pulses=counts.commit_pulses + jnp.sum(sent))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,12 +443,11 @@ def _commit(alg, device_c, state, c, h, onehot, key):
     """TTv2's threshold commit of column ``j``'s buffer into ``C`` (``onehot`` selects ``j``)."""
     n = jnp.clip(jnp.trunc(h), -alg.transfer_bl, alg.transfer_bl) * onehot[None, :]
     c = pt.apply_counts(device_c, state.cells_c, c, n, key, max_pulses=alg.transfer_bl)
-    sent = n != 0
     if alg.forget_buffer:
-        h = jnp.where(sent, alg.momentum * h, h)
+        h = jnp.where(n != 0, alg.momentum * h, h)
     else:
         h = h - (1.0 - alg.momentum) * n
-    return c, h
+    return c, h, _sent(n, alg.transfer_bl)
 
 
 def _granularity(alg, n_in):
@@ -415,17 +475,18 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
                                    update_management=alg.update_management, bl_management=alg.bl_management)
         else:
             n = pt.deterministic_counts(rate * v[:, None] * x[None, :], state.eps_c, alg.transfer_bl)
+        fractional = alg.update_mode == "expected"
         c = pt.apply_counts(device_c, state.cells_c, c, n, k_commit, max_pulses=alg.transfer_bl,
-                            fractional=alg.update_mode == "expected")
-        return state._replace(c=c)
+                            fractional=fractional)
+        return state._replace(c=c, counts=_count_commit(state.counts, _sent(n, alg.transfer_bl, fractional)))
     scale = rate / (_granularity(alg, n_in) * state.eps_a)
     if alg.name in ("ttv2", "cttv2"):
         h = h + (scale * c_j * v)[:, None] * onehot[None, :]
-        c, h = _commit(alg, device_c, state, c, h, onehot, k_commit)
+        c, h, sent = _commit(alg, device_c, state, c, h, onehot, k_commit)
         if alg.name == "cttv2" and alg.in_chop_prob > 0:
             flip = jax.random.bernoulli(k_chop, alg.in_chop_prob) & (onehot > 0)
             chop = jnp.where(flip, -chop, chop)
-        return state._replace(c=c, h=h, chop=chop)
+        return state._replace(c=c, h=h, chop=chop, counts=_count_commit(state.counts, sent))
     # AGAD
     period = alg.agad_period
     k = jnp.take(agad.k, j)
@@ -437,7 +498,7 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
     se = jnp.sqrt(jnp.maximum(var_prev, 0.0) / period)
     delta = jnp.where((jnp.abs(delta) >= alg.agad_z * se) & ~first, delta, 0.0)
     h = h + (scale * delta)[:, None] * onehot[None, :]
-    c, h = _commit(alg, device_c, state, c, h, onehot, k_commit)
+    c, h, sent = _commit(alg, device_c, state, c, h, onehot, k_commit)
     # The tail-weighted statistics of the current period; at its end they become the reference.
     wk = 1.0 + (alg.tail_weightening - 1.0) * k.astype(a.dtype) / (period - 1)
     m_old = jnp.take(agad.m_cur, j, axis=1)
@@ -457,7 +518,7 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
         var_prev=jnp.where(col & switch, var[:, None], agad.var_prev),
     )
     chop = jnp.where((onehot > 0) & switch, -chop, chop)
-    return state._replace(c=c, h=h, chop=chop, agad=agad)
+    return state._replace(c=c, h=h, chop=chop, agad=agad, counts=_count_commit(state.counts, sent))
 
 
 def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
@@ -522,16 +583,17 @@ def step(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[Pulsed
         chi = state.h - alg.lr * jnp.einsum("bi,bj->ij", d, x)
         n = jnp.clip(jnp.round(chi / state.eps_c), -alg.bl, alg.bl)
         c = pt.apply_counts(device_c, state.cells_c, state.c, n, k_upd, max_pulses=alg.bl)
+        state = _count_update(state, c=_sent(n, alg.bl))
         return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
     if alg.name == "analog_sgd":
-        c = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
-        return state._replace(c=c, count=state.count + 1)
+        c, sent = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
+        return _count_update(state, c=sent)._replace(c=c, count=state.count + 1)
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(x)), state.count)
     d_ema = _ema(state.d_ema, jnp.max(jnp.abs(d)), state.count)
     state = state._replace(x_ema=x_ema, d_ema=d_ema)
     lam = _fast_lr(alg, state, x_ema, d_ema)
-    a = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
-    return _after_update(alg, device_c, state, a, k_tr)
+    a, sent = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
+    return _after_update(alg, device_c, _count_update(state, a=sent), a, k_tr)
 
 
 def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice],
@@ -555,17 +617,18 @@ def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Option
         chi = state.h - alg.lr * grad
         n = jnp.clip(jnp.round(chi / state.eps_c), -alg.bl, alg.bl)
         c = pt.apply_counts(device_c, state.cells_c, state.c, n, k_upd, max_pulses=alg.bl)
+        state = _count_update(state, c=_sent(n, alg.bl))
         return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
     if alg.name == "analog_sgd":
-        c = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
-        return state._replace(c=c, count=state.count + 1)
+        c, sent = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
+        return _count_update(state, c=sent)._replace(c=c, count=state.count + 1)
     # x̄·d̄ per mat-vec: G sums mat_vecs outer products, so max|x|·max|d| ≥ max|G|/mat_vecs
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)) / alg.mat_vecs, state.count)
     state = state._replace(x_ema=x_ema, d_ema=jnp.ones_like(state.d_ema))
     lam = _fast_lr(alg, state, x_ema, 1.0)
     update = -lam * grad * state.chop[None, :]
-    a = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
-    return _after_gradient_update(alg, device_c, state, a, k_tr)
+    a, sent = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
+    return _after_gradient_update(alg, device_c, _count_update(state, a=sent), a, k_tr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -633,3 +696,47 @@ def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
         return jax.tree.unflatten(treedef, updates), AnalogOptState(jax.tree.unflatten(treedef, new_states))
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Counters (RuleCounts)
+
+
+def _is_state(x) -> bool:
+    return isinstance(x, AnalogState)
+
+
+def reset_counts(opt_state: Any) -> Any:
+    """``opt_state`` (any pytree holding :class:`AnalogState` s) with every :class:`RuleCounts`
+    zeroed; other optimiser states pass unchanged."""
+    def zero(x):
+        if not _is_state(x) or x.counts is None:
+            return x
+        return x._replace(counts=jax.tree.map(jnp.zeros_like, x.counts))
+    return jax.tree.map(zero, opt_state, is_leaf=_is_state)
+
+
+def count_summary(counts: RuleCounts) -> dict:
+    """One matrix's :class:`RuleCounts` as scalars (jittable): the totals, and the most pulses
+    any one cell of ``A`` / ``C`` received (``max_cell_pulses_*``, the endurance figure)."""
+    z = jnp.zeros((), jnp.float32)
+    pa = counts.pulses_a
+    return {
+        "reads": counts.reads, "commits": counts.commits, "commit_pulses": counts.commit_pulses,
+        "updates": counts.updates,
+        "pulses_a": z if pa is None else jnp.sum(pa), "pulses_c": jnp.sum(counts.pulses_c),
+        "max_cell_pulses_a": z if pa is None else jnp.max(pa), "max_cell_pulses_c": jnp.max(counts.pulses_c),
+    }
+
+
+def layer_counts(opt_state: Any, names: tuple[str, ...]) -> Optional[dict]:
+    """``{name: count_summary}`` of the ``kernel`` of each named layer of an
+    :func:`analog_optimizer` state (``opt_state.leaves[name]['kernel']``), or None when
+    ``opt_state`` is no :class:`AnalogOptState` (``neurosim``, ``sgd``)."""
+    if not isinstance(opt_state, AnalogOptState):
+        return None
+    out = {}
+    for n in names:  # the leaf may sit in a variable wrapper (flax nnx state): find the AnalogState
+        states = [x for x in jax.tree.leaves(opt_state.leaves[n]["kernel"], is_leaf=_is_state) if _is_state(x)]
+        out[n] = count_summary(states[0].counts)
+    return out
