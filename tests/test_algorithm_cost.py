@@ -184,8 +184,8 @@ def test_counts_equal_a_hand_count_for_one_step():
     the commits are those counted by hand."""
     device = pulsed_device(_config("ttv2").device)
     g = jnp.asarray([[1.0, -0.4, 0.0], [0.2, 0.6, -1.0]])
-    # TTv2, 2 mat-vecs per update, transfer_every 1: A gets round(fast_lr·bl·mat_vecs·G/max|G|) =
-    # round(5·G) pulses; columns 0 and 1 are read; H holds 2.5, 0.3 | −0.7, −1.2 before, so
+    # TTv2, 2 mat-vecs per update, transfer_every 1: A gets |round(fast_lr·bl·mat_vecs·G/max|G|)| =
+    # |round(5·G)| pulses; columns 0 and 1 are read; H holds 2.5, 0.3 | −0.7, −1.2 before, so
     # trunc cut to ±transfer_bl (1) commits one pulse to cells (0, 0) and (1, 1).
     tt = aa.AnalogAlgorithm.defaults("ttv2", update_mode="deterministic", mat_vecs=2, a_reference="device")
     sgd = aa.AnalogAlgorithm.defaults("analog_sgd", update_mode="deterministic", lr=0.1)
@@ -204,6 +204,7 @@ def test_counts_equal_a_hand_count_for_one_step():
     tt_counts, sgd_counts = jax.device_get(run(jax.random.PRNGKey(3)))
     np.testing.assert_array_equal(tt_counts.pulses_a, [[5, 2, 0], [1, 3, 5]])
     np.testing.assert_array_equal(tt_counts.pulses_c, [[1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(tt_counts.last_a, [[-5, 2, 0], [-1, -3, 5]])  # signed: −λ_A·G/ε_A
     assert (tt_counts.reads, tt_counts.commits, tt_counts.commit_pulses, tt_counts.updates) == (2, 2, 2, 1)
     np.testing.assert_array_equal(sgd_counts.pulses_c, np.abs(target))
     assert sgd_counts.pulses_a is None and (sgd_counts.reads, sgd_counts.commits, sgd_counts.updates) == (0, 0, 1)

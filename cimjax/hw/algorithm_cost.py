@@ -44,6 +44,11 @@ there is no second read, write or buffer model:
   phase of :func:`cimjax.hw.chip.estimate`, costed from the trace's write statistics.
 * **Endurance.** This is a bound on the pulses one device receives per iteration, taken from
   the rule's caps (:class:`AlgorithmCounts`), times the iterations of an epoch.
+* **Measured counts.** A training run records what the rule did per epoch
+  (:class:`MeasuredCounts`, ``algorithm_counts.csv``). Given them, the reads, the commit's
+  write statistics (mean cells committed and pulses per read, in place of the worst case), the
+  buffer traffic and the endurance (the most pulses one cell received) are the measured ones
+  (:func:`algorithm_estimate`, docs/algorithms.md "Measured counts").
 
 Valid range: the rules' schedules as implemented in :mod:`cimjax.optim.analog_algorithms`, with
 ``n_reads_per_transfer = 1``. Peripheral circuits for the pulse trains (stochastic bit

@@ -245,6 +245,8 @@ class RuleCounts(NamedTuple):
       commits: cells of ``C`` that a transfer sent at least one pulse to.
       commit_pulses: pulses the transfers sent to ``C`` (summed over the cells).
       updates: gradient updates (calls of :func:`step` / :func:`step_gradient`).
+      last_a: ``(n_out, n_in)`` the signed pulses the last :func:`step_gradient` sent to ``A``
+        (TT family; the trainer's write statistics of ``A``, :func:`last_a_pulses`), else None.
     """
 
     pulses_a: Optional[Array]
@@ -253,17 +255,20 @@ class RuleCounts(NamedTuple):
     commits: Array
     commit_pulses: Array
     updates: Array
+    last_a: Optional[Array] = None
 
 
 def zero_counts(shape, has_a: bool) -> RuleCounts:
     z = jnp.zeros((), jnp.float32)
-    return RuleCounts(jnp.zeros(shape, jnp.float32) if has_a else None, jnp.zeros(shape, jnp.float32), z, z, z, z)
+    cells = lambda: jnp.zeros(shape, jnp.float32) if has_a else None  # noqa: E731
+    return RuleCounts(cells(), jnp.zeros(shape, jnp.float32), z, z, z, z, cells())
 
 
-def _sent(n: Array, max_pulses: int, fractional: bool = False) -> Array:
-    """The pulses :func:`pulse_trains.apply_counts` sends for counts ``n`` (float32)."""
-    n = n if fractional else jnp.round(n)
-    return jnp.abs(jnp.clip(n, -max_pulses, max_pulses)).astype(jnp.float32)
+def _sent(n: Array, max_pulses: int, fractional: bool = False, signed: bool = False) -> Array:
+    """The pulses :func:`pulse_trains.apply_counts` sends for counts ``n`` (float32; their
+    number, or with ``signed`` the signed count)."""
+    n = jnp.clip(n if fractional else jnp.round(n), -max_pulses, max_pulses).astype(jnp.float32)
+    return n if signed else jnp.abs(n)
 
 
 class AnalogState(NamedTuple):
@@ -412,20 +417,22 @@ def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
 
 
 def _pulse_matrix(alg, device, cells, w, update, eps, key):
-    """The update's pulse trains on ``w``: ``(w_new, pulses sent per cell)``."""
+    """The update's pulse trains on ``w``: ``(w_new, signed pulses sent per cell)``."""
     n = pt.counts_from_update(update, eps, alg.bl, alg.update_mode)
     fractional = alg.update_mode == "expected"
     return (pt.apply_counts(device, cells, w, n, key, max_pulses=alg.bl, fractional=fractional),
-            _sent(n, alg.bl, fractional))
+            _sent(n, alg.bl, fractional, signed=True))
 
 
-def _count_update(state: AnalogState, *, a=None, c=None) -> AnalogState:
-    """Add one gradient update's pulses sent to ``A`` / ``C`` (per cell) to the counters."""
+def _count_update(state: AnalogState, *, a=None, c=None, last_a=None) -> AnalogState:
+    """Add one gradient update's pulses sent to ``A`` / ``C`` (per cell) to the counters;
+    ``last_a``: its signed pulses to ``A`` (kept as :attr:`RuleCounts.last_a`)."""
     k = state.counts
     return state._replace(counts=k._replace(
         pulses_a=k.pulses_a if a is None else k.pulses_a + a,
         pulses_c=k.pulses_c if c is None else k.pulses_c + c,
-        updates=k.updates + 1.0))
+        updates=k.updates + 1.0,
+        last_a=k.last_a if last_a is None else last_a))
 
 
 def _count_commit(counts: RuleCounts, sent: Array) -> RuleCounts:
@@ -621,14 +628,14 @@ def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Option
         return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
     if alg.name == "analog_sgd":
         c, sent = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
-        return _count_update(state, c=sent)._replace(c=c, count=state.count + 1)
+        return _count_update(state, c=jnp.abs(sent))._replace(c=c, count=state.count + 1)
     # x̄·d̄ per mat-vec: G sums mat_vecs outer products, so max|x|·max|d| ≥ max|G|/mat_vecs
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)) / alg.mat_vecs, state.count)
     state = state._replace(x_ema=x_ema, d_ema=jnp.ones_like(state.d_ema))
     lam = _fast_lr(alg, state, x_ema, 1.0)
     update = -lam * grad * state.chop[None, :]
     a, sent = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
-    return _after_gradient_update(alg, device_c, _count_update(state, a=sent), a, k_tr)
+    return _after_gradient_update(alg, device_c, _count_update(state, a=jnp.abs(sent), last_a=sent), a, k_tr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,7 +743,26 @@ def layer_counts(opt_state: Any, names: tuple[str, ...]) -> Optional[dict]:
     if not isinstance(opt_state, AnalogOptState):
         return None
     out = {}
-    for n in names:  # the leaf may sit in a variable wrapper (flax nnx state): find the AnalogState
-        states = [x for x in jax.tree.leaves(opt_state.leaves[n]["kernel"], is_leaf=_is_state) if _is_state(x)]
-        out[n] = count_summary(states[0].counts)
+    for n in names:
+        out[n] = count_summary(_layer_state(opt_state, n).counts)
     return out
+
+
+def _layer_state(opt_state: "AnalogOptState", name: str) -> AnalogState:
+    """The :class:`AnalogState` of layer ``name``'s kernel (the leaf may sit in a variable
+    wrapper of a flax nnx state)."""
+    return [x for x in jax.tree.leaves(opt_state.leaves[name]["kernel"], is_leaf=_is_state) if _is_state(x)][0]
+
+
+def last_a_pulses(opt_state: Any, names: tuple[str, ...]) -> Optional[dict]:
+    """``{name: (n_in, n_out)}``: the signed pulses the last update sent to each named layer's
+    ``A`` (:attr:`RuleCounts.last_a`), in NeuroSim's weight-matrix layout
+    (:func:`cimjax.trace.weight_matrix`); None unless ``opt_state`` is a TT rule's
+    :func:`analog_optimizer` state. The trainer's write statistics of a TT rule are ``A``'s
+    (the array the gradient updates), not those of the effective weight."""
+    if not isinstance(opt_state, AnalogOptState):
+        return None
+    states = {n: _layer_state(opt_state, n) for n in names}
+    if any(s.counts is None or s.counts.last_a is None for s in states.values()):
+        return None
+    return {n: s.counts.last_a.T for n, s in states.items()}
