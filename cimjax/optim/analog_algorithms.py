@@ -435,11 +435,18 @@ def _count_update(state: AnalogState, *, a=None, c=None, last_a=None) -> AnalogS
         last_a=k.last_a if last_a is None else last_a))
 
 
-def _count_commit(counts: RuleCounts, sent: Array) -> RuleCounts:
-    """Add one transfer's read and its commit's pulses ``sent`` (per cell of ``C``)."""
-    return counts._replace(pulses_c=counts.pulses_c + sent, reads=counts.reads + 1.0,
-                           commits=counts.commits + jnp.sum(sent > 0).astype(jnp.float32),
-                           commit_pulses=counts.commit_pulses + jnp.sum(sent))
+def _count_commit(counts: RuleCounts, sent: Array) -> tuple[RuleCounts, Array]:
+    """Add one transfer's read and its commit's pulses ``sent`` (``(n_out,)``, to the read
+    column of ``C``) to the scalar counters; returns them and ``sent``, which the caller adds to
+    ``pulses_c`` after its reads (:func:`_add_columns`: one scatter, not a matrix op per read)."""
+    return counts._replace(reads=counts.reads + 1.0, commits=counts.commits + jnp.sum(sent > 0).astype(jnp.float32),
+                           commit_pulses=counts.commit_pulses + jnp.sum(sent)), sent
+
+
+def _add_columns(state: AnalogState, cols: Array, js: Array) -> AnalogState:
+    """``pulses_c[:, js[r]] += cols[r]`` for every read ``r`` (``cols`` ``(reads, n_out)``)."""
+    k = state.counts
+    return state._replace(counts=k._replace(pulses_c=k.pulses_c.at[:, js].add(cols.T)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,7 +461,7 @@ def _commit(alg, device_c, state, c, h, onehot, key):
         h = jnp.where(n != 0, alg.momentum * h, h)
     else:
         h = h - (1.0 - alg.momentum) * n
-    return c, h, _sent(n, alg.transfer_bl)
+    return c, h, _sent(jnp.take(n, state.pointer, axis=1), alg.transfer_bl)  # column j's (zero elsewhere)
 
 
 def _granularity(alg, n_in):
@@ -462,8 +469,10 @@ def _granularity(alg, n_in):
     return g * alg.thres_scale
 
 
-def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
-    """One transfer event: read column ``pointer`` of ``A`` and move it (per rule) towards ``C``."""
+def _transfer(alg, device_c, state: AnalogState, a, key) -> tuple[AnalogState, Array]:
+    """One transfer event: read column ``pointer`` of ``A`` and move it (per rule) towards ``C``;
+    returns the state and the pulses sent to that column of ``C`` (``(n_out,)``, not yet in
+    ``counts.pulses_c``: :func:`_add_columns`)."""
     n_out, n_in = a.shape
     j = state.pointer
     onehot = (jnp.arange(n_in) == j).astype(a.dtype)
@@ -485,7 +494,8 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
         fractional = alg.update_mode == "expected"
         c = pt.apply_counts(device_c, state.cells_c, c, n, k_commit, max_pulses=alg.transfer_bl,
                             fractional=fractional)
-        return state._replace(c=c, counts=_count_commit(state.counts, _sent(n, alg.transfer_bl, fractional)))
+        counts, sent = _count_commit(state.counts, _sent(jnp.take(n, j, axis=1), alg.transfer_bl, fractional))
+        return state._replace(c=c, counts=counts), sent
     scale = rate / (_granularity(alg, n_in) * state.eps_a)
     if alg.name in ("ttv2", "cttv2"):
         h = h + (scale * c_j * v)[:, None] * onehot[None, :]
@@ -493,7 +503,8 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
         if alg.name == "cttv2" and alg.in_chop_prob > 0:
             flip = jax.random.bernoulli(k_chop, alg.in_chop_prob) & (onehot > 0)
             chop = jnp.where(flip, -chop, chop)
-        return state._replace(c=c, h=h, chop=chop, counts=_count_commit(state.counts, sent))
+        counts, sent = _count_commit(state.counts, sent)
+        return state._replace(c=c, h=h, chop=chop, counts=counts), sent
     # AGAD
     period = alg.agad_period
     k = jnp.take(agad.k, j)
@@ -525,7 +536,8 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
         var_prev=jnp.where(col & switch, var[:, None], agad.var_prev),
     )
     chop = jnp.where((onehot > 0) & switch, -chop, chop)
-    return state._replace(c=c, h=h, chop=chop, agad=agad, counts=_count_commit(state.counts, sent))
+    counts, sent = _count_commit(state.counts, sent)
+    return state._replace(c=c, h=h, chop=chop, agad=agad, counts=counts), sent
 
 
 def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
@@ -533,10 +545,12 @@ def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
     state = state._replace(a=a)
     if alg.has_a:
         do = (state.count + 1) % alg.transfer_every == 0
-        moved = _transfer(alg, device_c, state, a, key)
+        moved, sent = _transfer(alg, device_c, state, a, key)
         moved = moved._replace(pointer=(state.pointer + 1) % a.shape[1])
+        j = state.pointer
         # Unchanged leaves (the key, the cells) are kept as they are (keys do not select).
         state = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, state)
+        state = _add_columns(state, jnp.where(do, sent, 0.0)[None, :], j[None])
     return state._replace(count=state.count + 1)
 
 
@@ -559,13 +573,15 @@ def _after_gradient_update(alg, device_c, state: AnalogState, a, key) -> AnalogS
 
         def body(st, inputs):
             i, k = inputs
-            moved = _transfer(alg, device_c, st, a, k)
+            moved, sent = _transfer(alg, device_c, st, a, k)
             moved = moved._replace(pointer=(st.pointer + 1) % a.shape[1])
             do = i < n_due
-            return jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, st), None
+            st_new = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, st)
+            return st_new, (jnp.where(do, sent, 0.0), st.pointer)
 
         n = _reads_due(alg)
-        state, _ = jax.lax.scan(body, state, (jnp.arange(n), jax.random.split(key, n)))
+        state, (cols, js) = jax.lax.scan(body, state, (jnp.arange(n), jax.random.split(key, n)))
+        state = _add_columns(state, cols, js)
     return state._replace(count=state.count + 1)
 
 
