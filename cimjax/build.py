@@ -526,13 +526,18 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
 
 def build_run(run_dir: str, epoch: Optional[int] = None, config: Optional[Config] = None) -> ChipBuild:
     """The :class:`ChipBuild` of a training run: its saved ``config.json`` (or ``config``) with
-    the trace it recorded for ``epoch`` (the last when None; :func:`trace_from_run`)."""
+    the trace it recorded for ``epoch`` (the last when None; :func:`trace_from_run`) and, when
+    the run trained the same ``train.optimizer``, the rule's counts it measured in that epoch
+    (:func:`measured_from_run`)."""
     config = load_config(run_dir) if config is None else config
     f = facts(config)
     trace = trace_from_run(run_dir, len(f.layers), epoch=epoch)
     source = f"trace of {run_dir}" + (f", epoch {epoch}" if epoch is not None else ", last epoch")
     b = build(config, layers=f.layers, trace=trace, trace_source=source)
-    return dataclasses.replace(b, measured=measured_from_run(run_dir, len(f.layers), epoch))
+    saved = os.path.join(run_dir, "config.json")
+    # the run's counts belong to its rule: a config with another train.optimizer keeps the bounds
+    same_rule = os.path.isfile(saved) and load_config(saved).train.optimizer == config.train.optimizer
+    return dataclasses.replace(b, measured=measured_from_run(run_dir, len(f.layers), epoch) if same_rule else None)
 
 
 def measured_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> Optional[MeasuredCounts]:

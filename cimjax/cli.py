@@ -87,8 +87,9 @@ def _cmd_estimate(args) -> int:
     print(f"\nestimate ({b.trace_source}); per epoch = {images:g} training images:\n")
     print(estimate_table(est, names, images))
     alg_est = algorithm_estimate_build(b, est)
+    counts = "bound" if b.measured is None else f"measured ({b.trace_source})"
     alg = algorithm_dict(config.train.optimizer, alg_est, endurance_figures(alg_est, config.device.endurance_cycles),
-                         names)
+                         names, counts)
     print("\n" + algorithm_table(alg))
     title = f"{config.run.name}: {config.hardware.cell_type.upper()} {config.hardware.technology_node_nm:g} nm"
     paths = write_estimate(out, est, names, images, chip_mapping, title, algorithm=alg)

@@ -2,6 +2,7 @@
 ``build.algorithm_counts`` from ``train.optimizer``, ``hw.algorithm_cost.algorithm_estimate``, the
 endurance figures and ``cimjax estimate``'s rule table. The chip estimate itself must not change."""
 
+import dataclasses
 import json
 
 import jax
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from cimjax import cli, host_eval
-from cimjax.build import algorithm_counts, build
+from cimjax.build import algorithm_counts, build, build_run
 from cimjax.config import ConfigError, apply_overrides, load_config
 from cimjax.estimate import algorithm_estimate_build, endurance_figures, estimate_build
 from cimjax.hw.algorithm_cost import BUFFER_WORD_BITS, algorithm_estimate
@@ -212,3 +213,49 @@ def test_counts_equal_a_hand_count_for_one_step():
     assert (float(s["pulses_a"]), float(s["max_cell_pulses_a"]), float(s["max_cell_pulses_c"])) == (16, 5, 1)
     z = aa.reset_counts(aa.AnalogOptState({"fc": {"kernel": aa.AnalogState(*([None] * 14), counts=tt_counts)}}))
     assert float(jnp.sum(z.leaves["fc"]["kernel"].counts.pulses_a)) == 0.0
+
+
+def _fake_run(tmp_path, config, counts_row):
+    """A run directory with ``config``, the default trace and one ``algorithm_counts.csv`` row."""
+    from cimjax import trace as trace_lib
+    from cimjax.config import save_config
+    from cimjax.hw.algorithm_cost import measured_columns
+    from cimjax.report.files import write_csv
+
+    names = ("fc1", "fc2")
+    save_config(config, str(tmp_path / "config.json"))
+    write_csv(str(tmp_path / "hardware_trace.csv"),
+              [["epoch", *trace_lib.csv_columns(names)], [0, *trace_lib.to_row(trace_lib.default_trace(2))]])
+    write_csv(str(tmp_path / "algorithm_counts.csv"), [["epoch", *measured_columns(names)], [0, *counts_row]])
+    return tmp_path
+
+
+def test_estimate_from_a_runs_counts_is_below_the_bound(tmp_path, capsys):
+    """cimjax estimate --trace RUN uses the run's algorithm_counts.csv: with half the cells of each
+    read committed, the commits cost less than the worst case; the endurance figure is the
+    measured per-cell maximum; the reads are the run's. A config of another rule keeps the bound."""
+    config = _config("ttv2", "device.endurance_cycles=1e6")
+    updates, reads = 20.0, 1000.0  # 20 iterations × batch 50
+    half = [0.5 * reads * 64, 0.5 * reads * 10]  # C_out 64, 10: half of each read column committed
+    row = [updates, updates, reads, reads, *half, *half,  # updates, reads, commits, commit pulses
+           1e4, 1e3, *half,  # pulses to A, to C
+           60.0, 30.0, 7.0, 90.0,  # the most pulses one cell of A, of C received
+           reads * 64, reads * 10, reads * 64, reads * 10]  # buffer words read, written
+    run = _fake_run(tmp_path / "run", config, row)
+    b = build_run(str(run))
+    assert b.measured is not None and float(b.measured.max_cell_pulses_c[1]) == 90.0
+    est = jax.device_get(estimate_build(b))
+    measured = algorithm_estimate_build(b, est)
+    bound = algorithm_estimate_build(dataclasses.replace(b, measured=None), est)
+    assert float(measured.transfer_reads) == pytest.approx(float(bound.transfer_reads))  # the schedule's reads
+    assert 0 < float(measured.transfer_write.energy) < float(bound.transfer_write.energy)
+    assert float(measured.max_pulses_per_epoch) == pytest.approx(90.0)  # max over A, C and layers
+    assert float(bound.max_pulses_per_epoch) == pytest.approx(100.0)  # A: bl 5 × 20 updates
+    assert cli.main(["estimate", "--config", str(run), "--trace", str(run), "--out", str(tmp_path / "est")]) == 0
+    assert "counts: measured" in capsys.readouterr().out
+    alg = json.loads((tmp_path / "est" / "estimate.json").read_text())["algorithm"]
+    assert alg["counts"].startswith("measured") and alg["endurance"]["max_pulses_per_device_per_epoch"] == 90.0
+    assert build_run(str(run), config=_config("cttv2")).measured is None  # another rule: the bound
+    (run / "algorithm_counts.csv").write_text("epoch,reads_fc1\n0,1\n")
+    with pytest.raises(ConfigError, match="algorithm_counts.csv: 1 columns, expected 'epoch' and 20"):
+        build_run(str(run))

@@ -194,13 +194,15 @@ def estimate_dict(est, layer_names: Sequence[str], images_per_epoch: float) -> d
     }
 
 
-def algorithm_dict(name: str, alg, endurance: dict, layer_names: Sequence[str]) -> dict:
+def algorithm_dict(name: str, alg, endurance: dict, layer_names: Sequence[str], counts: str = "bound") -> dict:
     """A JSON-ready summary of what the training rule ``name`` adds to the chip: an
     :class:`~cimjax.hw.algorithm_cost.AlgorithmEstimate` (SI units, per epoch) and the
-    endurance figures of :func:`cimjax.estimate.endurance_figures`."""
+    endurance figures of :func:`cimjax.estimate.endurance_figures`; ``counts``: where the counts
+    come from (``"bound"``, the rule's schedule, or a run's measured counts)."""
     le = lambda x: {"latency": _f(x.latency), "energy": _f(x.energy)}  # noqa: E731
     return {
         "optimizer": name,
+        "counts": counts,
         "area": {"extra_arrays": _f(alg.array_area), "buffer": _f(alg.buffer_area)},
         "buffer_leakage_power": _f(alg.buffer_leakage),
         "transfer": {**le(alg.transfer), "read": le(alg.transfer_read), "write": le(alg.transfer_write),

@@ -120,7 +120,8 @@ def evaluate_table(report: dict) -> str:
 def algorithm_table(alg: dict) -> str:
     """What the training rule adds to the chip, for people (:func:`cimjax.report.files.algorithm_dict`):
     extra area, the transfer phase and its parts, the transfer reads, ADC conversions and buffer
-    traffic per epoch, and the endurance figures."""
+    traffic per epoch, and the endurance figures; ``counts`` says whether they are the rule's
+    bound or a run's measured counts."""
     area, tr, end = alg["area"], alg["transfer"], alg["endurance"]
     lines = [f"training rule {alg['optimizer']}: extra arrays {area['extra_arrays'] * 1e6:.3f} mm², "
              f"digital buffer {area['buffer'] * 1e6:.3f} mm² (leakage {si(alg['buffer_leakage_power'], 'W')})"]
@@ -132,7 +133,9 @@ def algorithm_table(alg: dict) -> str:
     lines.append(f"per epoch: {_human(alg['transfer_reads'])} column reads, {_human(alg['adc_conversions'])} ADC "
                  f"conversions, buffer {_human(alg['buffer_bits_read'])}b read / {_human(alg['buffer_bits_written'])}b "
                  f"written")
-    line = (f"endurance: at most {end['max_pulses_per_device_per_epoch']:.4g} pulses per device per epoch (bound), "
+    source = alg.get("counts", "bound")
+    lines[0] += f"; counts: {source}"
+    line = (f"endurance: at most {end['max_pulses_per_device_per_epoch']:.4g} pulses per device per epoch ({source}), "
             f"{end['max_pulses_per_device_per_1e4_epochs']:.4g} per 10⁴ epochs")
     if end.get("endurance_cycles") is not None:
         line += (f" = {100 * end['endurance_used_per_1e4_epochs']:.3g} % of device.endurance_cycles "
