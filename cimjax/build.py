@@ -36,6 +36,7 @@ from cimjax import fileio, host_eval
 from cimjax.config import ConfigError, load_config
 from cimjax.config.schema import Config
 from cimjax.hw import chip
+from cimjax.hw.algorithm_cost import AlgorithmCounts, MeasuredCounts, measured_columns, measured_from_row
 from cimjax import trace as trace_lib
 from cimjax.hw.components.params import CircuitParams
 from cimjax.hw.floorplan import Floorplan, floorplan
@@ -323,6 +324,10 @@ class ChipBuild:
       chip: static :class:`~cimjax.hw.chip.ChipConfig`.
       trace: the trace the estimate uses (a run's, or :func:`cimjax.trace.default_trace`).
       trace_source: where the trace came from, for people.
+      algorithm: what the training rule (``train.optimizer``) adds to the chip per image, read
+        and update (:func:`algorithm_counts`).
+      measured: what the rule did in one epoch of a training run (``algorithm_counts.csv``,
+        :func:`measured_from_run`), or None (the estimate uses the bounds of ``algorithm``).
     """
 
     config: Config
@@ -332,6 +337,8 @@ class ChipBuild:
     chip: chip.ChipConfig
     trace: trace_lib.Trace
     trace_source: str
+    algorithm: Optional[AlgorithmCounts] = None
+    measured: Optional[MeasuredCounts] = None
 
     @property
     def layers(self) -> tuple:
@@ -378,7 +385,64 @@ def build(config: Config, layers: Optional[Sequence] = None, trace: Optional[tra
     elif trace.num_layers != n:
         raise ConfigError(f"the trace has {trace.num_layers} layers, the config's network {n}")
     return ChipBuild(config, f, knobs, chip_params(knobs, f), chip_config(knobs, f), trace,
-                     trace_source or "given trace")
+                     trace_source or "given trace", algorithm_counts(config, f))
+
+
+#: AGAD's per-weight words besides ``H``: the current period's weighted mean and mean square and
+#: the previous period's mean and variance (:class:`cimjax.optim.analog_algorithms.AgadStats`).
+AGAD_STAT_WORDS = 4
+
+
+def algorithm_counts(config: Config, f: Optional[Facts] = None) -> AlgorithmCounts:
+    """What ``train.optimizer`` adds to the chip (:class:`cimjax.hw.algorithm_cost.AlgorithmCounts`;
+    docs/algorithms.md "Hardware cost").
+
+    The counts follow the rule's schedule in :mod:`cimjax.optim.analog_algorithms`, with the
+    hyper-parameters of :meth:`~cimjax.optim.analog_algorithms.AnalogAlgorithm.of_config`
+    (the trainer's). ``neurosim`` and ``sgd`` are NeuroSim's single array: nothing is added, and
+    one update gives a cell at most ``device.max_level`` pulses (the whole range). Per layer with
+    ``n_in = C_in·K·K`` inputs, ``C_out`` outputs and ``n_w = n_in·C_out`` weights:
+
+    * ``analog_sgd``: at most ``bl`` pulses per update to ``C``.
+    * ``mixed_precision``: ``χ`` holds ``n_w`` words, and every update reads and writes all of them;
+      at most ``bl`` pulses per update to ``C``.
+    * the TT family: one more array (``A``, at most ``bl`` pulses per update), ``1/transfer_every``
+      column reads per image, each committing at most ``transfer_bl`` pulses to a cell of ``C``.
+      ``ttv2`` and ``cttv2`` keep ``H`` (``n_w`` words); each read reads and writes ``C_out``.
+      ``cttv2`` adds its ``n_in`` one-bit choppers (``n_in/32`` words). ``agad`` adds
+      :data:`AGAD_STAT_WORDS` words per weight and ``w_sum``, ``k`` per column, and the choppers.
+      Each read reads ``H`` and the four statistics (``5·C_out + 2``) and writes ``H``, the current
+      period's two (``3·C_out + 2``) and, at a period's end (every ``P``-th read), the previous
+      period's two (``2·C_out/P``). ``ttv1`` has no buffer.
+    """
+    from cimjax.optim.analog_algorithms import ALGORITHMS, AnalogAlgorithm
+
+    f = facts(config) if f is None else f
+    n_in = np.asarray([float(l.in_channels * l.kernel_h * l.kernel_w) for l in f.layers])
+    c_out = np.asarray([float(l.out_channels) for l in f.layers])
+    n_w = n_in * c_out
+    zero = np.zeros_like(n_in)
+    name = config.train.optimizer
+    words = dict(buffer_words=zero, read_words_per_read=zero, write_words_per_read=zero,
+                 read_words_per_update=zero, write_words_per_update=zero)
+    if name not in ALGORITHMS:  # neurosim, sgd: NeuroSim's update of one array
+        return AlgorithmCounts(0.0, 0.0, 0.0, **words, pulses_per_update_a=0.0,
+                               pulses_per_update_c=float(config.device.resolved().max_level))
+    alg = AnalogAlgorithm.of_config(config)
+    if name == "mixed_precision":
+        words.update(buffer_words=n_w, read_words_per_update=n_w, write_words_per_update=n_w)
+    if name in ("ttv2", "cttv2"):
+        words.update(buffer_words=n_w + (n_in / 32.0 if name == "cttv2" else 0.0),
+                     read_words_per_read=c_out, write_words_per_read=c_out)
+    if name == "agad":
+        period = float(alg.agad_period)
+        words.update(buffer_words=(1 + AGAD_STAT_WORDS) * n_w + 2.0 * n_in + n_in / 32.0,
+                     read_words_per_read=(1 + AGAD_STAT_WORDS) * c_out + 2.0,
+                     write_words_per_read=3.0 * c_out + 2.0 + 2.0 * c_out / period)
+    if alg.has_a:
+        return AlgorithmCounts(1.0, 1.0 / alg.transfer_every, float(alg.transfer_bl), **words,
+                               pulses_per_update_a=float(alg.bl), pulses_per_update_c=0.0)
+    return AlgorithmCounts(0.0, 0.0, 0.0, **words, pulses_per_update_a=0.0, pulses_per_update_c=float(alg.bl))
 
 
 # ---------------------------------------------------------------------------------------
@@ -469,9 +533,38 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
 
 def build_run(run_dir: str, epoch: Optional[int] = None, config: Optional[Config] = None) -> ChipBuild:
     """The :class:`ChipBuild` of a training run: its saved ``config.json`` (or ``config``) with
-    the trace it recorded for ``epoch`` (the last when None; :func:`trace_from_run`)."""
+    the trace it recorded for ``epoch`` (the last when None; :func:`trace_from_run`) and, when
+    the run trained the same ``train.optimizer``, the rule's counts it measured in that epoch
+    (:func:`measured_from_run`)."""
     config = load_config(run_dir) if config is None else config
     f = facts(config)
     trace = trace_from_run(run_dir, len(f.layers), epoch=epoch)
     source = f"trace of {run_dir}" + (f", epoch {epoch}" if epoch is not None else ", last epoch")
-    return build(config, layers=f.layers, trace=trace, trace_source=source)
+    b = build(config, layers=f.layers, trace=trace, trace_source=source)
+    saved = os.path.join(run_dir, "config.json")
+    # the run's counts belong to its rule: a config with another train.optimizer keeps the bounds
+    same_rule = os.path.isfile(saved) and load_config(saved).train.optimizer == config.train.optimizer
+    return dataclasses.replace(b, measured=measured_from_run(run_dir, len(f.layers), epoch) if same_rule else None)
+
+
+def measured_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -> Optional[MeasuredCounts]:
+    """The :class:`~cimjax.hw.algorithm_cost.MeasuredCounts` a run of an in-situ rule recorded
+    for ``epoch`` (the last if None) in ``algorithm_counts.csv``; None when the run has no such
+    file (``neurosim``/``sgd`` runs, runs from before it was written).
+
+    Raises:
+      InputError: a garbled file, a negative count, or a row of the wrong length (naming the
+        file and row); no such epoch.
+    """
+    path = os.path.join(run_dir, "algorithm_counts.csv")
+    if not os.path.exists(path):
+        return None
+    header, row, n = _last_row(path, epoch, "algorithm counts")
+    expected = len(measured_columns(range(num_layers)))
+    if header[0] != "epoch" or len(header) != 1 + expected:
+        raise ConfigError(f"{path}: {len(header) - 1} columns, expected 'epoch' and {expected} "
+                          f"(the counts of {num_layers} layers)")
+    for name, value in zip(header[1:], row[1:]):
+        if value < 0:
+            raise ConfigError(f"{path}: row {n}, column {name}: {value!r} is negative (a count)")
+    return measured_from_row(row[1:], num_layers)

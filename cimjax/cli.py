@@ -71,10 +71,10 @@ def _cmd_estimate(args) -> int:
     import time
 
     from cimjax import build as build_lib
-    from cimjax.estimate import estimate_build
-    from cimjax.report.files import write_estimate
+    from cimjax.estimate import algorithm_estimate_build, endurance_figures, estimate_build
+    from cimjax.report.files import algorithm_dict, write_estimate
     from cimjax.report.mapping import mapping
-    from cimjax.report.tables import estimate_table, mapping_table
+    from cimjax.report.tables import algorithm_table, estimate_table, mapping_table
 
     t0 = time.perf_counter()
     config = _build_config(args)
@@ -87,8 +87,13 @@ def _cmd_estimate(args) -> int:
     images = float(b.images_per_epoch)
     print(f"\nestimate ({b.trace_source}); per epoch = {images:g} training images:\n")
     print(estimate_table(est, names, images))
+    alg_est = algorithm_estimate_build(b, est)
+    counts = "bound" if b.measured is None else f"measured ({b.trace_source})"
+    alg = algorithm_dict(config.train.optimizer, alg_est, endurance_figures(alg_est, config.device.endurance_cycles),
+                         names, counts)
+    print("\n" + algorithm_table(alg))
     title = f"{config.run.name}: {config.hardware.cell_type.upper()} {config.hardware.technology_node_nm:g} nm"
-    paths = write_estimate(out, est, names, images, chip_mapping, title)
+    paths = write_estimate(out, est, names, images, chip_mapping, title, algorithm=alg)
     print(f"\nwrote {', '.join(paths)} ({time.perf_counter() - t0:.1f} s)")
     if getattr(args, "sensitivity", False):
         from cimjax.dse.sensitivity import format_sensitivity, sensitivity_table

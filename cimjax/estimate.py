@@ -81,3 +81,35 @@ def estimate_build(b: "build_lib.ChipBuild"):
     """The :class:`~cimjax.hw.chip.ChipEstimate` of a :class:`~cimjax.build.ChipBuild`
     (host-evaluated: :func:`host_estimate`)."""
     return host_estimate(b.chip, b.params, b.trace)
+
+
+def algorithm_estimate_build(b: "build_lib.ChipBuild", est=None):
+    """What the training rule of ``b`` (``train.optimizer``, :attr:`~cimjax.build.ChipBuild.algorithm`)
+    adds to the chip: :func:`cimjax.hw.algorithm_cost.algorithm_estimate` (host-evaluated; its
+    extra-array area is a copy of the cell arrays of ``est``, the build's estimate, computed when
+    None). With a run's measured counts (:attr:`~cimjax.build.ChipBuild.measured`) the transfer
+    phase, buffer traffic and endurance are the measured ones, else the rule's bounds. The chip
+    estimate itself is unchanged by the rule."""
+    from cimjax import host_eval
+    from cimjax.hw.algorithm_cost import algorithm_estimate
+
+    est = estimate_build(b) if est is None else est
+    counts = b.algorithm if b.algorithm is not None else build_lib.algorithm_counts(b.config, b.facts)
+    return jax.device_get(host_eval.call(
+        lambda p, t, c, a, m: algorithm_estimate(p, b.chip, t, c, a, m), b.params, b.trace, counts, est.area.array,
+        b.measured))
+
+
+def endurance_figures(alg_est, endurance_cycles=None) -> dict:
+    """The endurance figures of an :class:`~cimjax.hw.algorithm_cost.AlgorithmEstimate`: the
+    most pulses one device receives per epoch (the bound, or a run's measured maximum) and per
+    10⁴ epochs, and, with
+    ``device.endurance_cycles``, the share of the endurance that 10⁴ epochs use and the epochs
+    until it is spent."""
+    per_epoch = float(alg_est.max_pulses_per_epoch)
+    out = {"max_pulses_per_device_per_epoch": per_epoch, "max_pulses_per_device_per_1e4_epochs": 1e4 * per_epoch,
+           "endurance_cycles": endurance_cycles}
+    if endurance_cycles is not None:
+        out["endurance_used_per_1e4_epochs"] = 1e4 * per_epoch / float(endurance_cycles)
+        out["epochs_to_endurance"] = float(endurance_cycles) / per_epoch if per_epoch > 0 else float("inf")
+    return out

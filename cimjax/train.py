@@ -24,8 +24,9 @@ from cimjax import optim as optim_lib
 from cimjax import parallel as parallel_lib
 from cimjax.checkpoint import Checkpointer
 from cimjax.config import Config, ConfigError, load_config, save_config
-from cimjax.config.schema import SECTIONS
+from cimjax.config.schema import ANALOG_ALGORITHMS, SECTIONS
 from cimjax.errors import InputError, RunError
+from cimjax.hw.algorithm_cost import measured_columns, measured_counts
 from cimjax.hw.network import network_layers
 from cimjax.interrupt import GracefulStop
 from cimjax.report import plots
@@ -37,11 +38,32 @@ from cimjax import trace as trace_lib
 from cimjax.trainer import Health, Trainer, healthy, layer_stats, make_keys, steps_per_epoch
 
 
-def _estimate(config: Config, trainer: Trainer, trace: trace_lib.Trace):
-    """The chip estimate of ``config`` with this epoch's trace."""
-    from cimjax.estimate import estimate_config
+def _estimate(config: Config, trainer: Trainer, trace: trace_lib.Trace, measured=None):
+    """The chip estimate of ``config`` with this epoch's trace, and with ``measured`` (an in-situ
+    rule's :class:`~cimjax.hw.algorithm_cost.MeasuredCounts` of the epoch) the rule's cost from
+    them (:func:`cimjax.estimate.algorithm_estimate_build`), else None."""
+    import dataclasses
 
-    return estimate_config(config, trace, layers=trainer.layers)[0]
+    from cimjax.estimate import algorithm_estimate_build, estimate_build
+
+    b = build_lib.build(config, layers=trainer.layers, trace=trace)
+    est = jax.device_get(estimate_build(b))
+    if measured is None:
+        return est, None
+    return est, algorithm_estimate_build(dataclasses.replace(b, measured=measured), est)
+
+
+#: Columns of ``algorithm_cost.csv`` after ``epoch`` (SI units, per epoch; the rule's cost from
+#: the epoch's measured counts, :func:`cimjax.hw.algorithm_cost.algorithm_estimate`).
+ALGORITHM_COST_HEADER = ("transfer_latency_s", "transfer_energy_J", "transfer_read_energy_J",
+                         "transfer_write_energy_J", "buffer_energy_J", "extra_array_area_m2", "buffer_area_m2",
+                         "transfer_reads", "adc_conversions", "max_pulses_per_device")
+
+
+def _algorithm_cost_row(alg) -> list[float]:
+    return [float(x) for x in (alg.transfer.latency, alg.transfer.energy, alg.transfer_read.energy,
+                               alg.transfer_write.energy, alg.buffer.energy, alg.array_area, alg.buffer_area,
+                               alg.transfer_reads, alg.adc_conversions, alg.max_pulses_per_epoch)]
 
 
 def _write_estimate(config: Config, trainer: Trainer, est, epoch: int, csv: EpochCsv, log) -> None:
@@ -56,11 +78,19 @@ def _write_estimate(config: Config, trainer: Trainer, est, epoch: int, csv: Epoc
     log(f"  hardware: {energy:.4g} J and {latency:.4g} s per epoch, TOPS/W {float(est.tops_per_w):.3g}")
 
 
-def _epoch_logs(out: str, layer_names: tuple[str, ...]) -> dict[str, EpochCsv]:
-    """NeuroSim's per-epoch files (docs/model.md §4.5), one column per layer where per-layer."""
+def _epoch_logs(out: str, layer_names: tuple[str, ...], rule_counts: bool = False,
+                rule_cost: bool = False) -> dict[str, EpochCsv]:
+    """NeuroSim's per-epoch files (docs/model.md §4.5), one column per layer where per-layer;
+    with ``rule_counts`` (an in-situ rule) also ``algorithm_counts.csv``, and with ``rule_cost``
+    (and the per-epoch estimate) ``algorithm_cost.csv``."""
     means = [f"mean_{n}" for n in layer_names]
     stds = [f"std_{n}" for n in layer_names]
-    return {
+    extra = {}
+    if rule_counts:
+        extra["counts"] = EpochCsv(os.path.join(out, "algorithm_counts.csv"), ["epoch", *measured_columns(layer_names)])
+    if rule_counts and rule_cost:
+        extra["algorithm_cost"] = EpochCsv(os.path.join(out, "algorithm_cost.csv"), ["epoch", *ALGORITHM_COST_HEADER])
+    return {**extra,
         "accuracy": EpochCsv(os.path.join(out, "PythonWrapper_Output.csv"), ["epoch", "loss", "accuracy"]),
         "weight": EpochCsv(os.path.join(out, "weight_dist.csv"), ["epoch", *means, *stds]),
         "delta": EpochCsv(os.path.join(out, "delta_dist.csv"), ["epoch", *means, *stds]),
@@ -194,6 +224,13 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
       latency and energy of FW, AG, WG, WU, then TOPS/W, TOPS and their peaks, docs/model.md §4.5)
       and ``NeuroSim_Results_Each_Epoch/NeuroSim_Breakdown_Epoch_<epoch>.csv`` (area row,
       per-layer phases and component breakdown, total row; upstream spells it "Epock");
+    - with an in-situ rule (``train.optimizer`` in ``analog_sgd``, ``ttv1``, …):
+      ``algorithm_counts.csv`` (per epoch and layer, :class:`~cimjax.hw.algorithm_cost.MeasuredCounts`:
+      updates, transfer reads, cells committed, commit pulses, pulses sent to ``A`` and ``C``, the
+      most pulses one cell of each received, buffer words read and written; the optimiser's
+      counters are reset at each epoch's start and checkpointed), and with
+      ``run.estimate_each_epoch`` ``algorithm_cost.csv`` (the rule's transfer phase, buffer,
+      extra area and most pulses per device of the epoch, costed from those counts);
     - ``summary.json`` and ``training_curve.png``;
     - ``checkpoints/``: orbax, one per epoch, written atomically (the last two are kept).
 
@@ -230,7 +267,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
         f"optimizer: {config.train.optimizer}; device: {config.device.name}")
 
     ckpt = Checkpointer(os.path.join(out, "checkpoints"))
-    logs = _epoch_logs(out, trainer.layer_names)
+    in_situ = config.train.optimizer in ANALOG_ALGORITHMS
+    logs = _epoch_logs(out, trainer.layer_names, rule_counts=in_situ, rule_cost=config.run.estimate_each_epoch)
+    # the rule's buffer words per read / update (measured reads × these = the buffer traffic)
+    rule_words = build_lib.algorithm_counts(config, build_lib.facts(config, trainer.layers)) if in_situ else None
     state = trainer.initial_state
     restored = ckpt.restore_newest(state, log=log) if resume else None
     if restored is not None:
@@ -256,6 +296,8 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             offset = int(state.step) - epoch * n_steps  # > 0 only for the epoch a resume lands in
             if offset == 0 and config.train.reset_momentum_each_epoch:
                 state = state._replace(opt_state=optim_lib.reset_momentum(state.opt_state))
+            if offset == 0 and in_situ:  # the rule's counters count one epoch (a checkpoint keeps them)
+                state = state._replace(opt_state=optim_lib.reset_counts(state.opt_state))
             batches = data_lib.iterate_batches(
                 ds.train_images, ds.train_labels, config.data.batch_size,
                 key=jax.random.fold_in(keys.shuffle, epoch), drop_remainder=True,
@@ -283,7 +325,11 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
             trace = trainer.hardware_trace(state, first_test_image)
             # Estimated before any of the epoch's rows is written: Ctrl-C during the estimate
             # leaves the epoch unlogged, and a resume redoes its evaluation and estimate.
-            est = _estimate(config, trainer, trace) if config.run.estimate_each_epoch else None
+            measured = None
+            if in_situ:
+                measured = measured_counts(jax.device_get(optim_lib.layer_counts(state.opt_state, trainer.layer_names)),
+                                           rule_words)
+            est, alg_est = _estimate(config, trainer, trace, measured) if config.run.estimate_each_epoch else (None, None)
             w_mean, w_std = layer_stats(state.params, trainer.layer_names)
             rows = {
                 "accuracy": [test_loss, acc],
@@ -292,6 +338,10 @@ def train_and_evaluate(config: Config, *, resume: bool = False, progress: bool =
                 "activity": list(np.asarray(trace.input_activity)),
                 "trace": list(trace_lib.to_row(trace)),
             }
+            if in_situ:
+                rows["counts"] = list(np.concatenate([np.asarray(f) for f in measured]))
+            if alg_est is not None:
+                rows["algorithm_cost"] = _algorithm_cost_row(alg_est)
             estimate_row = {"neurosim": neurosim_output_row(est)} if est is not None else {}
             failure = _nonfinite({**rows, **estimate_row}, epoch, config.train.epochs)
             if failure is not None:

@@ -97,10 +97,7 @@ def make_optimizer(config: Config, n_steps_per_epoch: int, key: jax.Array) -> op
     if t.optimizer == "sgd":
         return optax.sgd(schedule, momentum=t.momentum)
     if t.optimizer in ANALOG_ALGORITHMS:
-        return optim_lib.analog_optimizer(
-            optim_lib.AnalogAlgorithm.defaults(t.optimizer, lr=float(t.learning_rate), update_mode=t.update_mode,
-                                               mat_vecs=config.data.batch_size),
-            pulsed_device(config.device), key)
+        return optim_lib.analog_optimizer(optim_lib.AnalogAlgorithm.of_config(config), pulsed_device(config.device), key)
     return optim_lib.neurosim_optimizer(config.device, config.quant, t, schedule, key=key)
 
 
@@ -153,7 +150,7 @@ class Trainer:
         params = optax.apply_updates(state.params, updates)
         # NeuroSim's Δ is the weight change with w ← w − Δ (delta_dist.csv).
         last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates), self.layer_names))
-        write_stats = self._write_stats(params, state.params)
+        write_stats = self._write_stats(params, state.params, optim_lib.last_a_pulses(opt_state, self.layer_names))
         return TrainState(state.step + 1, params, opt_state, last_delta, write_stats), loss
 
     def _train_step_checked(self, state: TrainState, batch: dict[str, jax.Array],
@@ -169,18 +166,25 @@ class Trainer:
             jnp.where(first, weights_finite, health.weights_finite),
         )
 
-    def _write_stats(self, new_params: PyTree, old_params: PyTree) -> jax.Array:
+    def _write_stats(self, new_params: PyTree, old_params: PyTree, a_pulses=None) -> jax.Array:
         """(4, layers): NeuroSim's per-sub-array write statistics of this update (docs/model.md §5.5).
 
         Each kernel is laid out as NeuroSim's weight matrix, ``C_in·K·K`` rows (input channel
         outermost) by ``C_out`` columns, cut into the hardware's sub-arrays; one conductance
-        step is ``2/max_level`` in weight units (the linear map of [−1, 1]).
+        step is ``2/max_level`` in weight units (the linear map of [−1, 1]). For a TT rule,
+        ``a_pulses`` (:func:`cimjax.optim.analog_algorithms.last_a_pulses`): the update is the
+        signed pulses sent to the fast array ``A`` (one step each), the array the gradient
+        writes, not the change of the effective weight (docs/algorithms.md "Hardware cost").
         """
         hw = self.config.hardware
         levels = self.config.device.resolved().max_level
         stats = []
         for name in self.layer_names:
-            new, old = (trace_lib.weight_matrix(jnp.asarray(p[name]["kernel"][...])) for p in (new_params, old_params))
+            if a_pulses is not None:
+                new, old = a_pulses[name] * (2.0 / levels), jnp.zeros_like(a_pulses[name])
+            else:
+                new, old = (trace_lib.weight_matrix(jnp.asarray(p[name]["kernel"][...]))
+                            for p in (new_params, old_params))
             s = trace_lib.weight_update_stats(
                 new, old, max_levels=levels, subarray_rows=hw.subarray_rows, subarray_cols=hw.subarray_cols
             )

@@ -154,8 +154,10 @@ class DeviceConfig:
       d2d_sigma: device-to-device σ of the NL label, in label units, in [0, 9].
       c2c_mode: ``per_update`` (NeuroSim V2.0: one draw per weight update) or
         ``per_pulse`` (σ·√|ΔP|, MLP+NeuroSim).
-      r_on: on-state resistance in ohm, (0, 1e12].
-      on_off_ratio: R_off / R_on, (1, 1e9].
+      r_on: on-state resistance in ohm, (0, 1e12]; None = the preset's.
+      on_off_ratio: R_off / R_on, (1, 1e9]; None = the preset's. Both reach the estimate and the
+        analog read with ``hardware.cell_resistance = device``; set while it is ``hardware``
+        (the default) they are refused, since they would reach nothing.
       pulsed_preset: the pulsed device (:mod:`cimjax.devices.aihwkit_presets`, docs/devices.md)
         that the in-situ training rules (``train.optimizer`` = ``analog_sgd``, ``ttv2``, …)
         program; None = the NeuroSim device above as a pulsed device (its curve, levels, c2c and
@@ -163,6 +165,10 @@ class DeviceConfig:
       pulsed_preset_file: instead of ``pulsed_preset``, a step-model preset written by
         ``cimjax device fit`` (its ``device_fit_MODEL.json``; docs/device_fit.md): the path,
         loaded and checked when the config is built.
+      endurance_cycles: the pulses one device survives, in [1, 1e18], or None (not set). A user
+        input with no default: published endurances span 1e5–1e12 pulses (e.g. metal-oxide
+        RRAM, Wong et al., Proc. IEEE 100(6):1951 (2012)). ``cimjax estimate`` compares the
+        training rule's pulses per device per 10⁴ epochs with it (docs/algorithms.md "Hardware cost").
     """
 
     name: str = "fefet_hzo"
@@ -176,9 +182,11 @@ class DeviceConfig:
     on_off_ratio: Optional[float] = None
     pulsed_preset: Optional[str] = None
     pulsed_preset_file: Optional[str] = None
+    endurance_cycles: Optional[float] = None
 
     def __post_init__(self):
         v.check_choice("device.name", self.name, DEVICE_NAMES)
+        v.check_optional_float("device.endurance_cycles", self.endurance_cycles, 1.0, 1e18)
         if self.pulsed_preset is not None:
             v.check_choice("device.pulsed_preset", self.pulsed_preset, tuple(PULSED_PRESETS))
         if self.pulsed_preset_file is not None:

@@ -18,5 +18,9 @@ from cimjax.optim.analog_algorithms import (
     ALGORITHMS as ANALOG_ALGORITHMS,
     AnalogAlgorithm as AnalogAlgorithm,
     AnalogState as AnalogState,
+    RuleCounts as RuleCounts,
     analog_optimizer as analog_optimizer,
+    last_a_pulses as last_a_pulses,
+    layer_counts as layer_counts,
+    reset_counts as reset_counts,
 )

@@ -198,6 +198,16 @@ class AnalogAlgorithm:
     def replace(self, **changes) -> "AnalogAlgorithm":
         return dataclasses.replace(self, **changes)
 
+    @staticmethod
+    def of_config(config) -> "AnalogAlgorithm":
+        """The rule a :class:`~cimjax.config.schema.Config` trains with: ``train.optimizer`` (one
+        of :data:`ALGORITHMS`) at its defaults, with ``train.learning_rate`` as ``lr``,
+        ``train.update_mode``, and ``data.batch_size`` mat-vecs per update (the one place of that
+        rule: the trainer and the estimator's :func:`cimjax.build.algorithm_counts` use it)."""
+        t = config.train
+        return AnalogAlgorithm.defaults(t.optimizer, lr=float(t.learning_rate), update_mode=t.update_mode,
+                                        mat_vecs=int(config.data.batch_size))
+
     @property
     def has_a(self) -> bool:
         return self.name in TT_FAMILY
@@ -218,6 +228,49 @@ class AgadStats(NamedTuple):
     var_prev: Array
 
 
+class RuleCounts(NamedTuple):
+    """What a rule did to one weight matrix since the counters were last reset (:func:`reset_counts`;
+    the training loop resets them at each epoch's start): the measured counterpart of the bounds
+    of :func:`cimjax.build.algorithm_counts` (docs/algorithms.md "Hardware cost").
+
+    Pulses are the pulses *sent*: ``|n|`` of each :func:`pulse_trains.apply_counts` call after its
+    rounding (integer modes) and its cut to ``max_pulses``, whether or not the cell moves (a dead
+    cell or one at its bound still receives them). In the ``expected`` mode they are the mean-field
+    (fractional) counts. All float32: exact integers up to 2²⁴ per counter (per epoch).
+
+    Attributes:
+      pulses_a: ``(n_out, n_in)`` pulses sent to each cell of ``A`` (TT family), else None.
+      pulses_c: ``(n_out, n_in)`` pulses sent to each cell of ``C`` (gradient updates and commits).
+      reads: transfer reads (columns of ``A`` read).
+      commits: cells of ``C`` that a transfer sent at least one pulse to.
+      commit_pulses: pulses the transfers sent to ``C`` (summed over the cells).
+      updates: gradient updates (calls of :func:`step` / :func:`step_gradient`).
+      last_a: ``(n_out, n_in)`` the signed pulses the last :func:`step_gradient` sent to ``A``
+        (TT family; the trainer's write statistics of ``A``, :func:`last_a_pulses`), else None.
+    """
+
+    pulses_a: Optional[Array]
+    pulses_c: Array
+    reads: Array
+    commits: Array
+    commit_pulses: Array
+    updates: Array
+    last_a: Optional[Array] = None
+
+
+def zero_counts(shape, has_a: bool) -> RuleCounts:
+    z = jnp.zeros((), jnp.float32)
+    cells = lambda: jnp.zeros(shape, jnp.float32) if has_a else None  # noqa: E731
+    return RuleCounts(cells(), jnp.zeros(shape, jnp.float32), z, z, z, z, cells())
+
+
+def _sent(n: Array, max_pulses: int, fractional: bool = False, signed: bool = False) -> Array:
+    """The pulses :func:`pulse_trains.apply_counts` sends for counts ``n`` (float32; their
+    number, or with ``signed`` the signed count)."""
+    n = jnp.clip(n if fractional else jnp.round(n), -max_pulses, max_pulses).astype(jnp.float32)
+    return n if signed else jnp.abs(n)
+
+
 class AnalogState(NamedTuple):
     """Everything one analog weight matrix's training needs (a pytree: checkpointable).
 
@@ -234,6 +287,7 @@ class AnalogState(NamedTuple):
       eps_c, eps_a: the arrays' granularities (mean ``dw_min`` of the cells; scalars).
       x_ema, d_ema: EMAs of ``max|x|`` and ``max|d|`` (for a gradient matrix: ``max|G|/mat_vecs``
         and 1).
+      counts: :class:`RuleCounts` since the last :func:`reset_counts`.
     """
 
     c: Array
@@ -250,6 +304,7 @@ class AnalogState(NamedTuple):
     eps_a: Array
     x_ema: Array
     d_ema: Array
+    counts: Optional[RuleCounts] = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +373,8 @@ def init_state(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[
     zero = jnp.zeros((), w0.dtype)
     return AnalogState(c=c, a=a, h=h, chop=chop, agad=agad, pointer=jnp.zeros((), jnp.int32),
                        count=jnp.zeros((), jnp.int32), key=key, cells_c=cells_c, cells_a=cells_a,
-                       eps_c=jnp.mean(cells_c.dw_min).astype(w0.dtype), eps_a=eps_a, x_ema=zero, d_ema=zero)
+                       eps_c=jnp.mean(cells_c.dw_min).astype(w0.dtype), eps_a=eps_a, x_ema=zero, d_ema=zero,
+                       counts=zero_counts(w0.shape, alg.has_a))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,7 +398,7 @@ def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
     fractional = alg.update_mode == "expected"
     kw = dict(update_management=alg.update_management, bl_management=alg.bl_management)
 
-    def body(w, inputs):
+    def body(carry, inputs):
         xi, di, k = inputs
         k_train, k_pulse = jax.random.split(k)
         if alg.update_mode == "stochastic":
@@ -351,17 +407,46 @@ def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
             n = pt.expected_counts(xi, di, lr, eps, alg.bl, **kw)
         else:
             n = pt.deterministic_counts(-lr * di[:, None] * xi[None, :], eps, alg.bl)
-        return pt.apply_counts(device, cells, w, n, k_pulse, max_pulses=alg.bl, fractional=fractional), None
+        w, sent = carry
+        w = pt.apply_counts(device, cells, w, n, k_pulse, max_pulses=alg.bl, fractional=fractional)
+        return (w, sent + _sent(n, alg.bl, fractional)), None
 
     keys = jax.random.split(key, x.shape[0])
-    w, _ = jax.lax.scan(body, w, (x, d, keys))
-    return w
+    (w, sent), _ = jax.lax.scan(body, (w, jnp.zeros(w.shape, jnp.float32)), (x, d, keys))
+    return w, sent
 
 
 def _pulse_matrix(alg, device, cells, w, update, eps, key):
+    """The update's pulse trains on ``w``: ``(w_new, signed pulses sent per cell)``."""
     n = pt.counts_from_update(update, eps, alg.bl, alg.update_mode)
-    return pt.apply_counts(device, cells, w, n, key, max_pulses=alg.bl,
-                           fractional=alg.update_mode == "expected")
+    fractional = alg.update_mode == "expected"
+    return (pt.apply_counts(device, cells, w, n, key, max_pulses=alg.bl, fractional=fractional),
+            _sent(n, alg.bl, fractional, signed=True))
+
+
+def _count_update(state: AnalogState, *, a=None, c=None, last_a=None) -> AnalogState:
+    """Add one gradient update's pulses sent to ``A`` / ``C`` (per cell) to the counters;
+    ``last_a``: its signed pulses to ``A`` (kept as :attr:`RuleCounts.last_a`)."""
+    k = state.counts
+    return state._replace(counts=k._replace(
+        pulses_a=k.pulses_a if a is None else k.pulses_a + a,
+        pulses_c=k.pulses_c if c is None else k.pulses_c + c,
+        updates=k.updates + 1.0,
+        last_a=k.last_a if last_a is None else last_a))
+
+
+def _count_commit(counts: RuleCounts, sent: Array) -> tuple[RuleCounts, Array]:
+    """Add one transfer's read and its commit's pulses ``sent`` (``(n_out,)``, to the read
+    column of ``C``) to the scalar counters; returns them and ``sent``, which the caller adds to
+    ``pulses_c`` after its reads (:func:`_add_columns`: one scatter, not a matrix op per read)."""
+    return counts._replace(reads=counts.reads + 1.0, commits=counts.commits + jnp.sum(sent > 0).astype(jnp.float32),
+                           commit_pulses=counts.commit_pulses + jnp.sum(sent)), sent
+
+
+def _add_columns(state: AnalogState, cols: Array, js: Array) -> AnalogState:
+    """``pulses_c[:, js[r]] += cols[r]`` for every read ``r`` (``cols`` ``(reads, n_out)``)."""
+    k = state.counts
+    return state._replace(counts=k._replace(pulses_c=k.pulses_c.at[:, js].add(cols.T)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,12 +457,11 @@ def _commit(alg, device_c, state, c, h, onehot, key):
     """TTv2's threshold commit of column ``j``'s buffer into ``C`` (``onehot`` selects ``j``)."""
     n = jnp.clip(jnp.trunc(h), -alg.transfer_bl, alg.transfer_bl) * onehot[None, :]
     c = pt.apply_counts(device_c, state.cells_c, c, n, key, max_pulses=alg.transfer_bl)
-    sent = n != 0
     if alg.forget_buffer:
-        h = jnp.where(sent, alg.momentum * h, h)
+        h = jnp.where(n != 0, alg.momentum * h, h)
     else:
         h = h - (1.0 - alg.momentum) * n
-    return c, h
+    return c, h, _sent(jnp.take(n, state.pointer, axis=1), alg.transfer_bl)  # column j's (zero elsewhere)
 
 
 def _granularity(alg, n_in):
@@ -385,8 +469,10 @@ def _granularity(alg, n_in):
     return g * alg.thres_scale
 
 
-def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
-    """One transfer event: read column ``pointer`` of ``A`` and move it (per rule) towards ``C``."""
+def _transfer(alg, device_c, state: AnalogState, a, key) -> tuple[AnalogState, Array]:
+    """One transfer event: read column ``pointer`` of ``A`` and move it (per rule) towards ``C``;
+    returns the state and the pulses sent to that column of ``C`` (``(n_out,)``, not yet in
+    ``counts.pulses_c``: :func:`_add_columns`)."""
     n_out, n_in = a.shape
     j = state.pointer
     onehot = (jnp.arange(n_in) == j).astype(a.dtype)
@@ -405,17 +491,20 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
                                    update_management=alg.update_management, bl_management=alg.bl_management)
         else:
             n = pt.deterministic_counts(rate * v[:, None] * x[None, :], state.eps_c, alg.transfer_bl)
+        fractional = alg.update_mode == "expected"
         c = pt.apply_counts(device_c, state.cells_c, c, n, k_commit, max_pulses=alg.transfer_bl,
-                            fractional=alg.update_mode == "expected")
-        return state._replace(c=c)
+                            fractional=fractional)
+        counts, sent = _count_commit(state.counts, _sent(jnp.take(n, j, axis=1), alg.transfer_bl, fractional))
+        return state._replace(c=c, counts=counts), sent
     scale = rate / (_granularity(alg, n_in) * state.eps_a)
     if alg.name in ("ttv2", "cttv2"):
         h = h + (scale * c_j * v)[:, None] * onehot[None, :]
-        c, h = _commit(alg, device_c, state, c, h, onehot, k_commit)
+        c, h, sent = _commit(alg, device_c, state, c, h, onehot, k_commit)
         if alg.name == "cttv2" and alg.in_chop_prob > 0:
             flip = jax.random.bernoulli(k_chop, alg.in_chop_prob) & (onehot > 0)
             chop = jnp.where(flip, -chop, chop)
-        return state._replace(c=c, h=h, chop=chop)
+        counts, sent = _count_commit(state.counts, sent)
+        return state._replace(c=c, h=h, chop=chop, counts=counts), sent
     # AGAD
     period = alg.agad_period
     k = jnp.take(agad.k, j)
@@ -427,7 +516,7 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
     se = jnp.sqrt(jnp.maximum(var_prev, 0.0) / period)
     delta = jnp.where((jnp.abs(delta) >= alg.agad_z * se) & ~first, delta, 0.0)
     h = h + (scale * delta)[:, None] * onehot[None, :]
-    c, h = _commit(alg, device_c, state, c, h, onehot, k_commit)
+    c, h, sent = _commit(alg, device_c, state, c, h, onehot, k_commit)
     # The tail-weighted statistics of the current period; at its end they become the reference.
     wk = 1.0 + (alg.tail_weightening - 1.0) * k.astype(a.dtype) / (period - 1)
     m_old = jnp.take(agad.m_cur, j, axis=1)
@@ -447,7 +536,8 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> AnalogState:
         var_prev=jnp.where(col & switch, var[:, None], agad.var_prev),
     )
     chop = jnp.where((onehot > 0) & switch, -chop, chop)
-    return state._replace(c=c, h=h, chop=chop, agad=agad)
+    counts, sent = _count_commit(state.counts, sent)
+    return state._replace(c=c, h=h, chop=chop, agad=agad, counts=counts), sent
 
 
 def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
@@ -455,10 +545,12 @@ def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
     state = state._replace(a=a)
     if alg.has_a:
         do = (state.count + 1) % alg.transfer_every == 0
-        moved = _transfer(alg, device_c, state, a, key)
+        moved, sent = _transfer(alg, device_c, state, a, key)
         moved = moved._replace(pointer=(state.pointer + 1) % a.shape[1])
+        j = state.pointer
         # Unchanged leaves (the key, the cells) are kept as they are (keys do not select).
         state = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, state)
+        state = _add_columns(state, jnp.where(do, sent, 0.0)[None, :], j[None])
     return state._replace(count=state.count + 1)
 
 
@@ -481,13 +573,15 @@ def _after_gradient_update(alg, device_c, state: AnalogState, a, key) -> AnalogS
 
         def body(st, inputs):
             i, k = inputs
-            moved = _transfer(alg, device_c, st, a, k)
+            moved, sent = _transfer(alg, device_c, st, a, k)
             moved = moved._replace(pointer=(st.pointer + 1) % a.shape[1])
             do = i < n_due
-            return jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, st), None
+            st_new = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, st)
+            return st_new, (jnp.where(do, sent, 0.0), st.pointer)
 
         n = _reads_due(alg)
-        state, _ = jax.lax.scan(body, state, (jnp.arange(n), jax.random.split(key, n)))
+        state, (cols, js) = jax.lax.scan(body, state, (jnp.arange(n), jax.random.split(key, n)))
+        state = _add_columns(state, cols, js)
     return state._replace(count=state.count + 1)
 
 
@@ -512,16 +606,17 @@ def step(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[Pulsed
         chi = state.h - alg.lr * jnp.einsum("bi,bj->ij", d, x)
         n = jnp.clip(jnp.round(chi / state.eps_c), -alg.bl, alg.bl)
         c = pt.apply_counts(device_c, state.cells_c, state.c, n, k_upd, max_pulses=alg.bl)
+        state = _count_update(state, c=_sent(n, alg.bl))
         return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
     if alg.name == "analog_sgd":
-        c = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
-        return state._replace(c=c, count=state.count + 1)
+        c, sent = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
+        return _count_update(state, c=sent)._replace(c=c, count=state.count + 1)
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(x)), state.count)
     d_ema = _ema(state.d_ema, jnp.max(jnp.abs(d)), state.count)
     state = state._replace(x_ema=x_ema, d_ema=d_ema)
     lam = _fast_lr(alg, state, x_ema, d_ema)
-    a = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
-    return _after_update(alg, device_c, state, a, k_tr)
+    a, sent = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
+    return _after_update(alg, device_c, _count_update(state, a=sent), a, k_tr)
 
 
 def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice],
@@ -545,17 +640,18 @@ def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Option
         chi = state.h - alg.lr * grad
         n = jnp.clip(jnp.round(chi / state.eps_c), -alg.bl, alg.bl)
         c = pt.apply_counts(device_c, state.cells_c, state.c, n, k_upd, max_pulses=alg.bl)
+        state = _count_update(state, c=_sent(n, alg.bl))
         return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
     if alg.name == "analog_sgd":
-        c = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
-        return state._replace(c=c, count=state.count + 1)
+        c, sent = _pulse_matrix(alg, device_c, state.cells_c, state.c, -alg.lr * grad, state.eps_c, k_upd)
+        return _count_update(state, c=jnp.abs(sent))._replace(c=c, count=state.count + 1)
     # x̄·d̄ per mat-vec: G sums mat_vecs outer products, so max|x|·max|d| ≥ max|G|/mat_vecs
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(grad)) / alg.mat_vecs, state.count)
     state = state._replace(x_ema=x_ema, d_ema=jnp.ones_like(state.d_ema))
     lam = _fast_lr(alg, state, x_ema, 1.0)
     update = -lam * grad * state.chop[None, :]
-    a = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
-    return _after_gradient_update(alg, device_c, state, a, k_tr)
+    a, sent = _pulse_matrix(alg, device_a, state.cells_a, state.a, update, state.eps_a, k_upd)
+    return _after_gradient_update(alg, device_c, _count_update(state, a=jnp.abs(sent), last_a=sent), a, k_tr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -623,3 +719,66 @@ def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
         return jax.tree.unflatten(treedef, updates), AnalogOptState(jax.tree.unflatten(treedef, new_states))
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Counters (RuleCounts)
+
+
+def _is_state(x) -> bool:
+    return isinstance(x, AnalogState)
+
+
+def reset_counts(opt_state: Any) -> Any:
+    """``opt_state`` (any pytree holding :class:`AnalogState` s) with every :class:`RuleCounts`
+    zeroed; other optimiser states pass unchanged."""
+    def zero(x):
+        if not _is_state(x) or x.counts is None:
+            return x
+        return x._replace(counts=jax.tree.map(jnp.zeros_like, x.counts))
+    return jax.tree.map(zero, opt_state, is_leaf=_is_state)
+
+
+def count_summary(counts: RuleCounts) -> dict:
+    """One matrix's :class:`RuleCounts` as scalars (jittable): the totals, and the most pulses
+    any one cell of ``A`` / ``C`` received (``max_cell_pulses_*``, the endurance figure)."""
+    z = jnp.zeros((), jnp.float32)
+    pa = counts.pulses_a
+    return {
+        "reads": counts.reads, "commits": counts.commits, "commit_pulses": counts.commit_pulses,
+        "updates": counts.updates,
+        "pulses_a": z if pa is None else jnp.sum(pa), "pulses_c": jnp.sum(counts.pulses_c),
+        "max_cell_pulses_a": z if pa is None else jnp.max(pa), "max_cell_pulses_c": jnp.max(counts.pulses_c),
+    }
+
+
+def layer_counts(opt_state: Any, names: tuple[str, ...]) -> Optional[dict]:
+    """``{name: count_summary}`` of the ``kernel`` of each named layer of an
+    :func:`analog_optimizer` state (``opt_state.leaves[name]['kernel']``), or None when
+    ``opt_state`` is no :class:`AnalogOptState` (``neurosim``, ``sgd``)."""
+    if not isinstance(opt_state, AnalogOptState):
+        return None
+    out = {}
+    for n in names:
+        out[n] = count_summary(_layer_state(opt_state, n).counts)
+    return out
+
+
+def _layer_state(opt_state: "AnalogOptState", name: str) -> AnalogState:
+    """The :class:`AnalogState` of layer ``name``'s kernel (the leaf may sit in a variable
+    wrapper of a flax nnx state)."""
+    return [x for x in jax.tree.leaves(opt_state.leaves[name]["kernel"], is_leaf=_is_state) if _is_state(x)][0]
+
+
+def last_a_pulses(opt_state: Any, names: tuple[str, ...]) -> Optional[dict]:
+    """``{name: (n_in, n_out)}``: the signed pulses the last update sent to each named layer's
+    ``A`` (:attr:`RuleCounts.last_a`), in NeuroSim's weight-matrix layout
+    (:func:`cimjax.trace.weight_matrix`); None unless ``opt_state`` is a TT rule's
+    :func:`analog_optimizer` state. The trainer's write statistics of a TT rule are ``A``'s
+    (the array the gradient updates), not those of the effective weight."""
+    if not isinstance(opt_state, AnalogOptState):
+        return None
+    states = {n: _layer_state(opt_state, n) for n in names}
+    if any(s.counts is None or s.counts.last_a is None for s in states.values()):
+        return None
+    return {n: s.counts.last_a.T for n, s in states.items()}

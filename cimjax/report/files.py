@@ -194,10 +194,34 @@ def estimate_dict(est, layer_names: Sequence[str], images_per_epoch: float) -> d
     }
 
 
+def algorithm_dict(name: str, alg, endurance: dict, layer_names: Sequence[str], counts: str = "bound") -> dict:
+    """A JSON-ready summary of what the training rule ``name`` adds to the chip: an
+    :class:`~cimjax.hw.algorithm_cost.AlgorithmEstimate` (SI units, per epoch) and the
+    endurance figures of :func:`cimjax.estimate.endurance_figures`; ``counts``: where the counts
+    come from (``"bound"``, the rule's schedule, or a run's measured counts)."""
+    le = lambda x: {"latency": _f(x.latency), "energy": _f(x.energy)}  # noqa: E731
+    return {
+        "optimizer": name,
+        "counts": counts,
+        "area": {"extra_arrays": _f(alg.array_area), "buffer": _f(alg.buffer_area)},
+        "buffer_leakage_power": _f(alg.buffer_leakage),
+        "transfer": {**le(alg.transfer), "read": le(alg.transfer_read), "write": le(alg.transfer_write),
+                     "buffer": le(alg.buffer)},
+        "transfer_reads": _f(alg.transfer_reads),
+        "adc_conversions": _f(alg.adc_conversions),
+        "buffer_bits_read": _f(alg.buffer_bits_read),
+        "buffer_bits_written": _f(alg.buffer_bits_written),
+        "layers": {n: {"latency": _f(np.asarray(alg.layer_latency)[i]), "energy": _f(np.asarray(alg.layer_energy)[i])}
+                   for i, n in enumerate(layer_names)},
+        "endurance": {k: (None if v is None else _f(v)) for k, v in endurance.items()},
+    }
+
+
 def write_estimate(out_dir: str, est, layer_names: Sequence[str], images_per_epoch: float, mapping: dict,
-                   title: str) -> list[str]:
-    """Write ``estimate.json`` (:func:`estimate_dict` and, under ``"mapping"``, ``mapping``
-    of :func:`cimjax.report.mapping.mapping` with the per-layer entries named as the layers),
+                   title: str, algorithm: dict | None = None) -> list[str]:
+    """Write ``estimate.json`` (:func:`estimate_dict`; under ``"mapping"``, ``mapping``
+    of :func:`cimjax.report.mapping.mapping` with the per-layer entries named as the layers;
+    under ``"algorithm"``, ``algorithm`` (:func:`algorithm_dict`) when given),
     ``estimate_layers.csv`` and ``estimate.png`` into ``out_dir``; return their paths.
 
     Raises:
@@ -207,6 +231,8 @@ def write_estimate(out_dir: str, est, layer_names: Sequence[str], images_per_epo
     paths = [os.path.join(out_dir, n) for n in ("estimate.json", "estimate_layers.csv", "estimate.png")]
     data = estimate_dict(est, layer_names, images_per_epoch)
     data["mapping"] = {"layers": dict(zip(layer_names, mapping["layers"])), "chip": mapping["chip"]}
+    if algorithm is not None:
+        data["algorithm"] = algorithm
     fileio.check_finite(data, paths[0])  # no estimate is written with a NaN or an infinity
     rows = breakdown_rows(est, layer_names)
     write_json(paths[0], data)

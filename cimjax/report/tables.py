@@ -115,3 +115,32 @@ def evaluate_table(report: dict) -> str:
                  f"{b['hardware.adc_bits']}-bit {b['array.adc_mode']} ADC, {b['hardware.subarray_rows']}-row sub-arrays, "
                  f"σ = {b['array.variation_sigma']:g}, t = {b['array.retention_time']:g} s")
     return "\n".join(lines)
+
+
+def algorithm_table(alg: dict) -> str:
+    """What the training rule adds to the chip, for people (:func:`cimjax.report.files.algorithm_dict`):
+    extra area, the transfer phase and its parts, the transfer reads, ADC conversions and buffer
+    traffic per epoch, and the endurance figures; ``counts`` says whether they are the rule's
+    bound or a run's measured counts."""
+    area, tr, end = alg["area"], alg["transfer"], alg["endurance"]
+    lines = [f"training rule {alg['optimizer']}: extra arrays {area['extra_arrays'] * 1e6:.3f} mm², "
+             f"digital buffer {area['buffer'] * 1e6:.3f} mm² (leakage {si(alg['buffer_leakage_power'], 'W')})"]
+    rows = [("transfer phase", "latency/epoch", "energy/epoch")]
+    for label, key in (("column reads of A", "read"), ("commits to C", "write"), ("buffer", "buffer")):
+        rows.append((label, si(tr[key]["latency"], "s"), si(tr[key]["energy"], "J")))
+    rows.append(("total", si(tr["latency"], "s"), si(tr["energy"], "J")))
+    lines += _table(rows)
+    lines.append(f"per epoch: {_human(alg['transfer_reads'])} column reads, {_human(alg['adc_conversions'])} ADC "
+                 f"conversions, buffer {_human(alg['buffer_bits_read'])}b read / {_human(alg['buffer_bits_written'])}b "
+                 f"written")
+    source = alg.get("counts", "bound")
+    lines[0] += f"; counts: {source}"
+    line = (f"endurance: at most {end['max_pulses_per_device_per_epoch']:.4g} pulses per device per epoch ({source}), "
+            f"{end['max_pulses_per_device_per_1e4_epochs']:.4g} per 10⁴ epochs")
+    if end.get("endurance_cycles") is not None:
+        line += (f" = {100 * end['endurance_used_per_1e4_epochs']:.3g} % of device.endurance_cycles "
+                 f"{end['endurance_cycles']:.3g} ({end['epochs_to_endurance']:.4g} epochs to reach it)")
+    else:
+        line += " (set device.endurance_cycles to compare)"
+    lines.append(line)
+    return "\n".join(lines)
