@@ -31,7 +31,8 @@ class SubArrayParams(NamedTuple):
     (the cell sees ``sqrt(V_LTP² + V_LTD²) = √2·V``); ``write_pulse_width``; ``max_levels``
     (``maxNumLevelLTP/LTD``); ``cell_height_f``/``cell_width_f`` (1T1R 4F × 4F);
     ``access_resistance`` (``resistanceAccess`` 15 kΩ, used only in the column resistance);
-    ``gate_cap_fefet`` (F, FeFET write lines).
+    ``gate_cap_fefet`` (F, FeFET write lines); ``cells_per_weight`` (``numColPerSynapse``
+    = ``numCellPerSynapse``, 1; read only under V2.1's ``shift_adder_cell_bits``).
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -55,6 +56,7 @@ class SubArrayParams(NamedTuple):
     cell_width_f: ArrayLike = 4.0
     access_resistance: ArrayLike = 15e3
     gate_cap_fefet: ArrayLike = 2.1717e-18
+    cells_per_weight: ArrayLike = 1.0
 
 
 @jax.tree_util.register_static
