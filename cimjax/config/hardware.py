@@ -17,7 +17,7 @@ CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
 BUFFER_TYPES = ("register_file", "sram")
 DRAM_TYPES = ("hbm2", "gddr5")
-#: NeuroSim V2.0 code versions the estimator can follow (``hardware.neurosim_code``).
+#: NeuroSim code versions the estimator can follow (``hardware.neurosim_code``).
 NEUROSIM_CODES = neurosim_version.NAMES
 ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
 # Cell types the hardware estimator models (cimjax.hw.components.subarray; SRAM in subarray_sram).
@@ -89,10 +89,13 @@ class HardwareConfig:
       access_resistance: on-resistance of the 1T1R access transistor, ohm (NeuroSim's
         ``resistanceAccess``, 15 kΩ; added to an RRAM cell's path in the column resistance the
         sense amplifier sees, ``ProcessingUnit.cpp`` ``GetColumnResistance``), [0, 1e9].
-      neurosim_code: which NeuroSim V2.0 code the estimator's models follow: ``current`` (the
-        repository's present code, checked against its default run) or ``march2020`` (the
-        first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
-        in the models its docstrings name: sense amplifier, H-trees, PE/tile roll-up).
+      neurosim_code: which NeuroSim code the estimator's models follow: ``current`` (V2.0's
+        present code, checked against its default run), ``march2020`` (V2.0's first public
+        release, bf95f9c, which computed the user manual's Fig. 34; it differs in the models
+        its docstrings name: sense amplifier, H-trees, PE/tile roll-up) or ``v2_1``
+        (NeuroSim V2.1, 18289cb: no AG on the first layer, wider accumulators, ...;
+        ``configs/neurosim_v21.py`` is its shipped ``Param.cpp``). docs/neurosim_versions.md
+        lists every difference.
     """
 
     cell_type: str = "rram"
