@@ -1,0 +1,91 @@
+"""NeuroSim V2.1's default run against cimjax's ``hardware.neurosim_code = "v2_1"`` (issue 15).
+
+NeuroSim V2.1 (18289cb) was built outside this repository with its shipped makefile and run with
+its shipped ``Param.cpp`` on the synthetic layer files of the V2.0 variant runs
+(``tests/fixtures/neurosim_v21/reference.json`` says how); only its printed figures are stored.
+cimjax estimates ``configs/neurosim_v21.py`` (V2.1's ``Param.cpp``) from a trace of the very same
+files (``hardware_trace.csv`` there: the V2.0 variants' trace with the write statistics at V2.1's
+60 levels). Every stored figure must be within ±10 %; a miss is a strict ``xfail`` with the
+measured ratio and what is known of its cause (``XFAIL``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from helpers import ROOT
+
+from cimjax import build as build_lib
+from cimjax.config import apply_overrides, load_config
+from cimjax.estimate import estimate_build, figure
+
+HERE = os.path.join(ROOT, "tests", "fixtures", "neurosim_v21")
+REFERENCE = json.load(open(os.path.join(HERE, "reference.json")))
+FIGURES = REFERENCE["figures"]
+TOLERANCE = 0.10
+
+XFAIL = {
+    "wu.energy": (
+        "measured 1.12: V2.1's GetWriteUpdateEstimation (ProcessingUnit.cpp) differs from V2.0's "
+        "in two terms cimjax does not model, the FeFET polarisation energy and numWritePulseAVG over "
+        "the selected rows (docs/neurosim_versions.md); both add to NeuroSim's figure, so "
+        "neither explains cimjax being above it; not yet traced (the V2.0 FeFET write path has no "
+        "NeuroSim run of its own in the repository either)"),
+    "layers.layer7.ag.energy": (
+        "measured 0.727: not a V2.1 difference: cimjax's current code on NeuroSim V2.0's default run "
+        "of the same files (tests/fixtures/neurosim_variants) gives 0.763 for this layer (the FC "
+        "layer 7, mapped over 8 tiles; the other layers are within 6 %); the chip's AG "
+        "energy is within tolerance (0.96). Not yet traced"),
+}
+
+_EST: dict = {}
+
+
+def estimate(overrides=()):
+    """cimjax's estimate of ``configs/neurosim_v21.py`` (plus ``overrides``) on the run's trace."""
+    key = tuple(overrides)
+    if key not in _EST:
+        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "neurosim_v21.py")), list(overrides))
+        b = build_lib.build(config)
+        trace = build_lib.trace_from_run(HERE, len(b.layers))
+        _EST[key] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
+    return _EST[key]
+
+
+def ours(est, name: str) -> float:
+    """cimjax's figure ``name`` in the reference's units (areas mm², ``layers.layerN.*`` per layer)."""
+    if name.startswith("layers."):
+        _, layer, phase, quantity = name.split(".")
+        return float(np.asarray(getattr(getattr(est.layers, phase), quantity))[int(layer[5:]) - 1])
+    return float(figure(est, name)) * (1e6 if name.startswith("area.") else 1.0)
+
+
+def _cases():
+    for name in FIGURES:
+        if FIGURES[name] == 0.0:
+            continue  # the first layer's AG: test_first_layer_has_no_ag_as_in_neurosim
+        marks = pytest.mark.xfail(strict=True, reason=XFAIL[name]) if name in XFAIL else ()
+        yield pytest.param(name, marks=marks, id=name)
+
+
+@pytest.mark.parametrize("name", list(_cases()))
+def test_within_ten_percent_of_neurosim_v21(name):
+    got, expected = ours(estimate(), name), FIGURES[name]
+    assert abs(got / expected - 1.0) <= TOLERANCE, f"{name}: cimjax/NeuroSim V2.1 = {got / expected:.3f}"
+
+
+def test_first_layer_has_no_ag_as_in_neurosim():
+    assert FIGURES["layers.layer1.ag.latency"] == 0.0 and FIGURES["layers.layer1.ag.energy"] == 0.0
+    est = estimate()
+    assert ours(est, "layers.layer1.ag.latency") == 0.0 and ours(est, "layers.layer1.ag.energy") == 0.0
+    assert ours(est, "layers.layer2.ag.latency") > 0.0
+
+
+def test_reference_names_its_source():
+    assert REFERENCE["neurosim_commit"].startswith("18289cb")
+    assert REFERENCE["cimjax_config"] == "configs/neurosim_v21.py"
+    assert {"area.total", "ag.latency", "tops", "tops_per_w", "peak_tops"} <= set(FIGURES)
