@@ -12,6 +12,7 @@ from cimjax.analog.config import MAPPINGS as ARRAY_MAPPINGS
 from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.hw import neurosim_version, tech
+from cimjax.hw.components.params import ADC_KINDS
 
 CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
@@ -28,6 +29,8 @@ TECH_NODE_RANGE_NM = (7, 130)
 #: and the sweep grid (:mod:`cimjax.dse.params`). The MLSA ladder is evaluated up to 4096 levels;
 #: its fits were made on 2–256 levels (8 bits), beyond which the estimate extrapolates.
 ADC_BITS_RANGE = (1, 12)
+#: Read ADCs (``hardware.adc_type``): NeuroSim's multilevel sense amplifier or V2.1's SAR ADC.
+ADC_TYPES = ADC_KINDS
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
 
@@ -96,6 +99,11 @@ class HardwareConfig:
         (NeuroSim V2.1, 18289cb: no AG on the first layer, wider accumulators, ...;
         ``configs/neurosim_v21.py`` is its shipped ``Param.cpp``). docs/neurosim_versions.md
         lists every difference.
+      adc_type: the read ADC of the eNVM/FeFET sub-arrays (forward and transposed) and of the
+        weight-gradient unit: ``mlsa`` (NeuroSim's multilevel current-sense amplifier, the
+        default of V2.0 and V2.1) or ``sar`` (NeuroSim V2.1's ``SARADC = true``: a SAR ADC of
+        ``log2 L + 1`` cycles per conversion, ``SarADC.cpp``; the SRAM sub-array's sense
+        amplifiers are not affected).
     """
 
     cell_type: str = "rram"
@@ -133,6 +141,7 @@ class HardwareConfig:
     buffer_overhead_constraint: float = 1.0
     access_voltage: float = 1.1
     access_resistance: float = 15e3
+    adc_type: str = "mlsa"
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -171,6 +180,7 @@ class HardwareConfig:
         v.check_float("hardware.buffer_overhead_constraint", self.buffer_overhead_constraint, 0.0, 1024.0)
         v.check_float("hardware.access_voltage", self.access_voltage, 0.0, 10.0, lo_open=True)
         v.check_float("hardware.access_resistance", self.access_resistance, 0.0, 1e9)
+        v.check_choice("hardware.adc_type", self.adc_type, ADC_TYPES)
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")

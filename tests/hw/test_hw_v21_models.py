@@ -20,6 +20,8 @@ from cimjax import host_eval, trace as trace_lib
 from cimjax.config import ConfigError, apply_overrides, load_config
 from cimjax.hw import chip
 from cimjax.hw import neurosim_version as nv
+from cimjax.hw.components import mlsa, sar_adc
+from cimjax.hw.components.params import CircuitParams, ComponentConfig
 from cimjax.hw.network import LayerShape
 
 LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(8, 8, 32, 3, 3, 32, False))
@@ -130,3 +132,36 @@ def test_v21_config_reproduces_the_shipped_param_cpp():
     assert config.device.max_level == 60
     with pytest.raises(ConfigError, match="hardware.neurosim_code"):
         apply_overrides(config, ["hardware.neurosim_code=v2.1"])
+
+
+def test_sar_adc_component():
+    """SarADC.cpp (V2.1): (log2 L + 1) ns per conversion, columns_per_adc conversions per read;
+    an open column 1 µW for the conversion; area (269 + 109·(b−1))·A_n + (209 + 73·(b−1))·A_p."""
+    cfg = ComponentConfig()
+    p = mlsa.MlsaParams(CircuitParams(node_nm=32.0, temperature_k=300.0), levels=64.0, num_adc=16.0,
+                        columns_per_adc=8.0, num_columns=128.0)
+    open_read = sar_adc.sar_adc(p, cfg, column_resistance=np.inf)
+    assert float(open_read.latency) == pytest.approx(7e-9 * 8)
+    assert float(open_read.energy) == pytest.approx(1e-6 * 7e-9 * 128)
+    a_min = float(mlsa.mlsa_area(p._replace(levels=2.0, num_adc=1.0), cfg)) / 72.0  # one minimum cell region
+    assert float(open_read.area) == pytest.approx((269 + 109 * 5 + 209 + 73 * 5) * a_min * 16, rel=1e-6)
+    # LSTP 32 nm fit at R = 20 kΩ and V_read = 0.5 V: (1.1294·6 + 8.8998) µW + 0.079449·20e3^-2.297.
+    one = sar_adc.sar_adc(p, cfg, column_resistance=20e3)
+    power = (1.1294 * 6 + 8.8998) * 1e-6 + 0.079449 * np.exp(-2.297 * np.log10(20e3))
+    assert float(one.energy) == pytest.approx(power * 7e-9 * 128, rel=1e-5)
+    half = sar_adc.sar_adc(p, cfg, column_resistance=20e3, read_occupancy=0.5)
+    assert float(half.energy) == pytest.approx(0.5 * (float(one.energy) + float(open_read.energy)), rel=1e-6)
+
+
+def test_adc_type_is_validated_and_reaches_the_chip():
+    from cimjax import build as build_lib
+    from cimjax.config import Config
+
+    config = apply_overrides(Config(), ["hardware.adc_type=sar"])
+    chip_config = build_lib.build(config, layers=LAYERS).chip
+    assert chip_config.adc == "sar" and chip_config.component.adc == "sar"
+    assert build_lib.build(Config(), layers=LAYERS).chip.component.adc == "mlsa"
+    with pytest.raises(ConfigError, match="hardware.adc_type"):
+        apply_overrides(Config(), ["hardware.adc_type=flash"])
+    with pytest.raises(ValueError, match="adc"):
+        ComponentConfig(adc="flash")
