@@ -29,7 +29,8 @@ TECH_NODE_RANGE_NM = (7, 130)
 #: and the sweep grid (:mod:`cimjax.dse.params`). The MLSA ladder is evaluated up to 4096 levels;
 #: its fits were made on 2–256 levels (8 bits), beyond which the estimate extrapolates.
 ADC_BITS_RANGE = (1, 12)
-#: Read ADCs (``hardware.adc_type``): NeuroSim's multilevel sense amplifier or V2.1's SAR ADC.
+#: Read ADCs (``hardware.adc_type``): NeuroSim's multilevel sense amplifier (current or V2.1's
+#: voltage mode) or V2.1's SAR ADC.
 ADC_TYPES = ADC_KINDS
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
@@ -101,9 +102,10 @@ class HardwareConfig:
         lists every difference.
       adc_type: the read ADC of the eNVM/FeFET sub-arrays (forward and transposed) and of the
         weight-gradient unit: ``mlsa`` (NeuroSim's multilevel current-sense amplifier, the
-        default of V2.0 and V2.1) or ``sar`` (NeuroSim V2.1's ``SARADC = true``: a SAR ADC of
-        ``log2 L + 1`` cycles per conversion, ``SarADC.cpp``; the SRAM sub-array's sense
-        amplifiers are not affected).
+        default of V2.0 and V2.1), ``mlsa_voltage`` (the same flash ADC with voltage-mode sense
+        amplifiers, NeuroSim V2.1's ``currentMode = false``) or ``sar`` (NeuroSim V2.1's
+        ``SARADC = true``: a SAR ADC of ``log2 L + 1`` cycles per conversion, ``SarADC.cpp``).
+        The SRAM sub-array's sense amplifiers are not affected.
     """
 
     cell_type: str = "rram"

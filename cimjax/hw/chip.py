@@ -184,8 +184,9 @@ class ChipConfig:
         Fig. 34; ``"v2_1"``, NeuroSim V2.1); handed to every component through :attr:`component`.
         Its quirk flags (e.g. ``wg_out_precision_unset``, defect 2 of the module docstring) are
         True as released.
-      adc: the eNVM/FeFET sub-arrays' and the WG unit's read ADC: ``"mlsa"`` (default) or
-        ``"sar"`` (NeuroSim V2.1's ``SARADC``); handed to every component through
+      adc: the eNVM/FeFET sub-arrays' and the WG unit's read ADC: ``"mlsa"`` (default),
+        ``"mlsa_voltage"`` (V2.1's ``currentMode = false``) or ``"sar"`` (V2.1's ``SARADC``);
+        handed to every component through
         :attr:`component` (:attr:`~cimjax.hw.components.params.ComponentConfig.adc`).
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when

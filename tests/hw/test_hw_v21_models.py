@@ -165,3 +165,19 @@ def test_adc_type_is_validated_and_reaches_the_chip():
         apply_overrides(Config(), ["hardware.adc_type=flash"])
     with pytest.raises(ValueError, match="adc"):
         ComponentConfig(adc="flash")
+
+
+def test_voltage_mode_sense_amplifier_component():
+    """MultilevelSenseAmp.cpp, V2.1 currentMode = false: 1 ns per column, P_v(R)·1 ns per column,
+    (52·A_n + 60·A_p)·(L − 1) per ADC; the current mode (default) is untouched."""
+    cfg = mlsa.MlsaConfig()
+    vcfg = mlsa.MlsaConfig(adc="mlsa_voltage")
+    p = mlsa.MlsaParams(CircuitParams(node_nm=32.0, temperature_k=300.0), levels=64.0, num_adc=16.0,
+                        columns_per_adc=8.0, num_columns=128.0)
+    v = mlsa.mlsa(p, vcfg, column_resistance=20e3)
+    assert float(v.latency) == pytest.approx(1e-9 * 8)
+    power = 3.692 * 63 * 1e-6 + 0.079449 * np.exp(-2.297 * np.log10(20e3))  # LSTP 32 nm fit
+    assert float(v.energy) == pytest.approx(power * 1e-9 * 128, rel=1e-5)
+    c = mlsa.mlsa(p, cfg, column_resistance=20e3)
+    assert float(v.area) == pytest.approx(float(c.area) * (52 + 60) / (48 + 24), rel=1e-6)
+    assert float(c.energy) != pytest.approx(float(v.energy), rel=1e-3)

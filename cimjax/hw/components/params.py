@@ -29,9 +29,10 @@ C = TypeVar("C", bound="ComponentConfig")
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
-#: Read ADC kinds (:attr:`ComponentConfig.adc`): NeuroSim's multilevel sense amplifier (V2.0,
-#: V2.1's default) and V2.1's SAR ADC (``SARADC``).
-ADC_KINDS = ("mlsa", "sar")
+#: Read ADC kinds (:attr:`ComponentConfig.adc`): NeuroSim's multilevel current-sense amplifier
+#: (V2.0, V2.1's default), V2.1's voltage-mode one (``currentMode = false``) and V2.1's SAR ADC
+#: (``SARADC``).
+ADC_KINDS = ("mlsa", "mlsa_voltage", "sar")
 
 #: NeuroSim's wire capacitance per length, 0.2 fF/µm (docs/model.md §5.4, §5.6), in F/m.
 WIRE_CAPACITANCE = 0.2e-15 / 1e-6
@@ -85,8 +86,10 @@ class ComponentConfig:
       version: the NeuroSim code the models follow and its quirks
         (:class:`~cimjax.hw.neurosim_version.NeuroSimVersion`; default the current code).
       adc: the read ADC of the eNVM/FeFET sub-arrays and the WG unit, one of :data:`ADC_KINDS`:
-        ``"mlsa"`` (the multilevel current-sense amplifier, V2.0's and V2.1's default) or
-        ``"sar"`` (V2.1's ``SARADC = true``, :mod:`cimjax.hw.components.sar_adc`).
+        ``"mlsa"`` (the multilevel current-sense amplifier, V2.0's and V2.1's default),
+        ``"mlsa_voltage"`` (its voltage-mode sense amplifier, V2.1's ``currentMode = false``,
+        :mod:`cimjax.hw.components.mlsa`) or ``"sar"`` (V2.1's ``SARADC = true``,
+        :mod:`cimjax.hw.components.sar_adc`).
     """
 
     roadmap: str = "LSTP"
