@@ -103,3 +103,14 @@ def test_reference_names_its_source():
     assert REFERENCE["neurosim_commit"].startswith("18289cb")
     assert REFERENCE["cimjax_config"] == "configs/neurosim_v21.py"
     assert {"area.total", "ag.latency", "tops", "tops_per_w", "peak_tops"} <= set(FIGURES)
+
+
+@pytest.mark.slow  # the whole command: config, floorplan, estimate, report (~20 s on the 2-core VM)
+def test_cli_estimate_prints_the_v21_report(tmp_path, capsys):
+    from cimjax.cli import main
+
+    assert main(["estimate", "--config", os.path.join(ROOT, "configs", "neurosim_v21.py"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FEFET at 32 nm" in out and "NeuroSim code v2_1" in out and "ADC mlsa" in out
+    # V2.1's chip: NeuroSim's own run prints 95.21 mm² (the ADC area 54.02 mm² to four digits).
+    assert "adc           54.02" in out
