@@ -2,7 +2,7 @@
 
 NeuroSim V2.1 (18289cb) was built outside this repository with its shipped makefile and run with
 its shipped ``Param.cpp`` (``default``) and one-knob variants of it (``SARADC = true``:
-``hardware.adc_type = sar``) on the synthetic layer files of the V2.0 variant runs
+``hardware.adc_type = sar``; ``currentMode = false``: ``hardware.adc_type = mlsa_voltage``) on the synthetic layer files of the V2.0 variant runs
 (``tests/fixtures/neurosim_v21/reference.json`` says how); only its printed figures are stored.
 cimjax estimates ``configs/neurosim_v21.py`` (V2.1's ``Param.cpp``) from a trace of the very same
 files (``hardware_trace.csv`` there: the V2.0 variants' trace with the write statistics at V2.1's
@@ -42,6 +42,11 @@ XFAIL = {
         "of the same files (tests/fixtures/neurosim_variants) gives 0.763 for this layer (the FC "
         "layer 7, mapped over 8 tiles; the other layers are within 7 %); the chip's AG "
         "energy is within tolerance (0.96). Not yet traced"),
+    ("currentMode_false", "wu.energy"): (
+        "measured 1.134: the default run's WU miss (1.12; the ADC does not enter the WU)"),
+    ("currentMode_false", "layers.layer7.ag.energy"): (
+        "measured 0.750: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0). "
+        "Not yet traced"),
     ("SARADC", "layers.layer7.ag.energy"): (
         "measured 0.668: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0); the "
         "SAR ADC matches NeuroSim's (ADC energy 0.998), so the miss lies in the layer's other AG "
