@@ -112,6 +112,7 @@ KNOBS: dict[str, Knob] = {
     "roadmap": Knob("hardware.roadmap", traced=False, static=True),
     "neurosim_code": Knob("hardware.neurosim_code", traced=False, static=True),
     "read_mode": Knob("hardware.read_mode", traced=False, static=True),
+    "adc_type": Knob("hardware.adc_type", traced=False, static=True),
 }
 
 
@@ -288,7 +289,8 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         global_buffer=knobs["global_buffer"], tile_buffer=knobs["tile_buffer"], dram=knobs["dram"],
         reference_subarray=reference, wg_input_bits=f.input_bits, columns_per_adc=int(knobs["columns_per_adc"]),
         rows_per_adc_ag=int(knobs["ag_rows_per_adc"]), wg_rows_per_adc=int(knobs["wg_rows_per_adc"]),
-        version=knobs["neurosim_code"], tile_grid=grid, cm_pes_per_side=side, read_mode=knobs["read_mode"],
+        version=knobs["neurosim_code"], adc=knobs["adc_type"], tile_grid=grid, cm_pes_per_side=side,
+        read_mode=knobs["read_mode"],
     )
 
 

@@ -12,12 +12,13 @@ from cimjax.analog.config import MAPPINGS as ARRAY_MAPPINGS
 from cimjax.analog.config import NONLINEAR_ADC_BITS
 from cimjax.config import _validate as v
 from cimjax.hw import neurosim_version, tech
+from cimjax.hw.components.params import ADC_KINDS
 
 CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
 BUFFER_TYPES = ("register_file", "sram")
 DRAM_TYPES = ("hbm2", "gddr5")
-#: NeuroSim V2.0 code versions the estimator can follow (``hardware.neurosim_code``).
+#: NeuroSim code versions the estimator can follow (``hardware.neurosim_code``).
 NEUROSIM_CODES = neurosim_version.NAMES
 ARRAY_MODES = ("ideal", "hw_forward", "hw_full")
 # Cell types the hardware estimator models (cimjax.hw.components.subarray; SRAM in subarray_sram).
@@ -28,6 +29,9 @@ TECH_NODE_RANGE_NM = (7, 130)
 #: and the sweep grid (:mod:`cimjax.dse.params`). The MLSA ladder is evaluated up to 4096 levels;
 #: its fits were made on 2–256 levels (8 bits), beyond which the estimate extrapolates.
 ADC_BITS_RANGE = (1, 12)
+#: Read ADCs (``hardware.adc_type``): NeuroSim's multilevel sense amplifier (current or V2.1's
+#: voltage mode) or V2.1's SAR ADC.
+ADC_TYPES = ADC_KINDS
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
 #: NeuroSim's conventional read modes (``operationmode`` 2 / 1): all rows at once through the
@@ -102,16 +106,25 @@ class HardwareConfig:
       access_resistance: on-resistance of the 1T1R access transistor, ohm (NeuroSim's
         ``resistanceAccess``, 15 kΩ; added to an RRAM cell's path in the column resistance the
         sense amplifier sees, ``ProcessingUnit.cpp`` ``GetColumnResistance``), [0, 1e9].
-      neurosim_code: which NeuroSim V2.0 code the estimator's models follow: ``current`` (the
-        repository's present code, checked against its default run) or ``march2020`` (the
-        first public release, bf95f9c, which computed the user manual's Fig. 34; it differs
-        in the models its docstrings name: sense amplifier, H-trees, PE/tile roll-up).
+      neurosim_code: which NeuroSim code the estimator's models follow: ``current`` (V2.0's
+        present code, checked against its default run), ``march2020`` (V2.0's first public
+        release, bf95f9c, which computed the user manual's Fig. 34; it differs in the models
+        its docstrings name: sense amplifier, H-trees, PE/tile roll-up) or ``v2_1``
+        (NeuroSim V2.1, 18289cb: no AG on the first layer, wider accumulators, ...;
+        ``configs/neurosim_v21.py`` is its shipped ``Param.cpp``). docs/neurosim_versions.md
+        lists every difference.
       read_mode: ``parallel`` (NeuroSim's ``operationmode = 2``, ``conventionalParallel``: every
         active row at once, one multilevel sense amplifier per ``columns_per_adc`` columns) or
         ``sequential`` (``operationmode = 1``, ``conventionalSequential``: one row at a time,
         each read sensed at ``2^cell_bits`` levels and summed by an adder and DFF per ADC;
         ``hardware.adc_bits`` / ``ag_adc_bits`` are then unused; SRAM: one voltage sense
         amplifier per column and an adder per weight).
+      adc_type: the read ADC of the eNVM/FeFET sub-arrays (forward and transposed) and of the
+        weight-gradient unit: ``mlsa`` (NeuroSim's multilevel current-sense amplifier, the
+        default of V2.0 and V2.1), ``mlsa_voltage`` (the same flash ADC with voltage-mode sense
+        amplifiers, NeuroSim V2.1's ``currentMode = false``) or ``sar`` (NeuroSim V2.1's
+        ``SARADC = true``: a SAR ADC of ``log2 L + 1`` cycles per conversion, ``SarADC.cpp``).
+        The SRAM sub-array's sense amplifiers are not affected.
     """
 
     cell_type: str = "rram"
@@ -151,6 +164,7 @@ class HardwareConfig:
     access_resistance: float = 15e3
     read_mode: str = "parallel"
     cell_resistance: str = "hardware"
+    adc_type: str = "mlsa"
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -198,6 +212,7 @@ class HardwareConfig:
         v.check_float("hardware.access_voltage", self.access_voltage, 0.0, 10.0, lo_open=True)
         v.check_float("hardware.access_resistance", self.access_resistance, 0.0, 1e9)
         v.check_choice("hardware.read_mode", self.read_mode, READ_MODES)
+        v.check_choice("hardware.adc_type", self.adc_type, ADC_TYPES)
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")

@@ -181,8 +181,13 @@ class ChipConfig:
       version: the NeuroSim code the models follow, a
         :class:`~cimjax.hw.neurosim_version.NeuroSimVersion` or its name (``"current"``, the
         golden run; ``"march2020"``, the first public release, which computed the manual's
-        Fig. 34); handed to every component through :attr:`component`. Its quirk flags (e.g.
-        ``wg_out_precision_unset``, defect 2 of the module docstring) are True as released.
+        Fig. 34; ``"v2_1"``, NeuroSim V2.1); handed to every component through :attr:`component`.
+        Its quirk flags (e.g. ``wg_out_precision_unset``, defect 2 of the module docstring) are
+        True as released.
+      adc: the eNVM/FeFET sub-arrays' and the WG unit's read ADC: ``"mlsa"`` (default),
+        ``"mlsa_voltage"`` (V2.1's ``currentMode = false``) or ``"sar"`` (V2.1's ``SARADC``);
+        handed to every component through
+        :attr:`component` (:attr:`~cimjax.hw.components.params.ComponentConfig.adc`).
       read_mode: ``"parallel"`` (NeuroSim's ``operationmode = 2``) or ``"sequential"``
         (``operationmode = 1``, eNVM cells: the sub-array of
         :mod:`~cimjax.hw.components.subarray_sequential`, whose ``⌈log2 rows + cellBit − 1⌉``-bit
@@ -215,6 +220,7 @@ class ChipConfig:
     wg_rows_per_adc: int = 8
     version: Union[NeuroSimVersion, str] = CURRENT
     read_mode: str = "parallel"
+    adc: str = "mlsa"
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -252,7 +258,7 @@ class ChipConfig:
     def component(self) -> ComponentConfig:
         """The shared component config (roadmap, mode, temperature, NeuroSim version)."""
         return ComponentConfig(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature,
-                               version=self.version)
+                               version=self.version, adc=self.adc)
 
     @property
     def floorplan_config(self) -> FloorplanConfig:

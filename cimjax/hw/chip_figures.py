@@ -22,6 +22,7 @@ from cimjax.hw.components import wg_layers, wg_unit
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.subarray_types import SubArrayConfig
 from cimjax.hw.floorplan import Floorplan
+from cimjax.hw.tile import ag_weights
 from cimjax.hw.tile_types import SubArrayFigures
 
 Array = jax.Array
@@ -36,7 +37,8 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
       trace: the per-layer ``Trace``.
       fp: the floorplan of ``config.layers``.
     """
-    sp = params.subarray._replace(circuit=params.circuit, num_bit_input=params.num_bit_input)
+    sp = params.subarray._replace(circuit=params.circuit, num_bit_input=params.num_bit_input,
+                                  cells_per_weight=fp.num_col_per_synapse)
     scfg = config.component.sub(
         SubArrayConfig,
         cell=config.cell,
@@ -99,6 +101,9 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         write_args += [jnp.broadcast_to(frac, jnp.shape(act)), jnp.broadcast_to(stat_rows, jnp.shape(act))]
     w = jax.vmap(write)(*write_args)
     fw, ag = r.fw, r.ag
+    # V2.1 (first_layer_no_ag): no transposed read on the first layer (tile.ag_weights).
+    agw = ag_weights(config.component, len(config.layers), config.training)
+    ag = jax.tree.map(lambda x: x * jnp.asarray(agw, x.dtype), ag)
     return SubArrayFigures(
         area=area.total,
         height=area.height,

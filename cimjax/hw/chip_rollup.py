@@ -34,8 +34,8 @@ from cimjax.hw.components import htree, logic, misc, subarray_sequential
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
-from cimjax.hw.tile import per_layer, static_side, tile_performance
-from cimjax.hw.tile_geometry import tile_geometry
+from cimjax.hw.tile import ag_weights, per_layer, static_side, tile_performance
+from cimjax.hw.tile_geometry import partial_sum_bits, tile_geometry
 from cimjax.hw.tile_types import RollupSizes, SubArrayFigures
 
 Array = jax.Array
@@ -61,7 +61,7 @@ def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
     tile_cols_l = fp.tiles / tile_rows_l
     return dict(
         units=c.ceil(through / sizes.columns_per_adc),
-        gacc_bits=sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(add_sub),
+        gacc_bits=partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(add_sub),
         max_tile_rows=jnp.max(tile_rows_l),
         tile_rows_l=tile_rows_l,
         tile_cols_l=tile_cols_l,
@@ -101,10 +101,13 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         tile_buffer_bits=jnp.asarray(float(config.tile_buffer_core**2)),
         tile_buffer_width=jnp.asarray(float(config.tile_buffer_core)),
         local_delay_tolerance=as_float(params.local_delay_tolerance),
+        num_col_per_synapse=as_float(fp.num_col_per_synapse),
     )
     layers = config.layers
     L = len(layers)
     dtype = fp.tiles.dtype
+    # Weight of each layer's AG phase (V2.1: none on the first layer; tile.ag_weights).
+    agw = jnp.asarray(ag_weights(cc, L, config.training), dtype)
 
     def arr(xs):
         return jnp.asarray(np.asarray(xs, float), dtype)
@@ -135,7 +138,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     tf = tile_performance(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
-        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines,
+        tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, ag_weight=agw,
     )
     tiles = fp.tiles
 
@@ -255,10 +258,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     zeros = jnp.zeros(L, dtype)
     if config.training:
         # ---- AG. ----
-        ag_t = tf.ag_latency + gacc_t + 2.0 * gb_t + ght_t + 2.0 * dram_act.latency
-        ag_e = tiles * tf.ag_energy + gacc_e + 2.0 * gb_e + ght_e + 2.0 * dram_act.energy
-        pk_ag_t = tf.peak_ag_latency + gacc_t
-        pk_ag_e = tiles * tf.peak_ag_energy + gacc_e
+        ag_t = agw * (tf.ag_latency + gacc_t + 2.0 * gb_t + ght_t + 2.0 * dram_act.latency)
+        ag_e = agw * (tiles * tf.ag_energy + gacc_e + 2.0 * gb_e + ght_e + 2.0 * dram_act.energy)
+        pk_ag_t = agw * (tf.peak_ag_latency + gacc_t)
+        pk_ag_e = agw * (tiles * tf.peak_ag_energy + gacc_e)
         # ---- WG. ----
         spill_bits = num_weights * wg.out_precision
         dram_spill = misc.dram(misc.DramParams(spill_bits), dram_cfg)
@@ -271,13 +274,18 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         wu_e = tiles * tf.wu_energy
         pk_wu_t = tiles * tf.peak_wu_latency / nawp
         pk_wu_e = tiles * tf.peak_wu_energy
-        buf_t = tf.buffer_latency + 6.0 * gb_t + 2.0 * gb_spill.latency
-        buf_e = tiles * tf.buffer_energy + 6.0 * gb_e + 2.0 * gb_spill.energy
-        ic_t = tf.ic_latency + 2.0 * ght_t
-        ic_e = tiles * tf.ic_energy + 2.0 * ght_e
-        dram_t = 6.0 * dram_act.latency + 2.0 * dram_spill.latency
-        dram_e = 6.0 * dram_act.energy + 2.0 * dram_spill.energy
-        acc_mult = 2.0
+        # Breakdown copies: global buffer 2 per phase (FW, AG, WG), H-tree and accumulator per
+        # read phase (FW, AG); V2.1's first layer has no AG copies.
+        gb_copies = 4.0 + 2.0 * agw
+        buf_t = tf.buffer_latency + gb_copies * gb_t + 2.0 * gb_spill.latency
+        buf_e = tiles * tf.buffer_energy + gb_copies * gb_e + 2.0 * gb_spill.energy
+        ic_t = tf.ic_latency + (1.0 + agw) * ght_t
+        ic_e = tiles * tf.ic_energy + (1.0 + agw) * ght_e
+        # V2.1 (dram_breakdown_factor_squared): dRAM·6·(6 or 4), the factor 6 twice.
+        dram_copies = gb_copies * (6.0 if version.dram_breakdown_factor_squared else 1.0)
+        dram_t = dram_copies * dram_act.latency + 2.0 * dram_spill.latency
+        dram_e = dram_copies * dram_act.energy + 2.0 * dram_spill.energy
+        acc_mult = 1.0 + agw
     else:
         ag_t = ag_e = pk_ag_t = pk_ag_e = wg_t = wg_e = pk_wg_t = pk_wg_e = zeros
         wu_t = wu_e = pk_wu_t = pk_wu_e = zeros
@@ -329,7 +337,14 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     leak_power = jnp.sum(leak_power_l, axis=-1)
     leak_energy = jnp.sum(leak_energy_l, axis=-1)
     macs = float(sum(l.ifm_h * l.ifm_w * l.in_channels * l.kernel_h * l.kernel_w * l.out_channels for l in layers))
-    num_ops = config.ops_per_mac * macs * (3.0 if config.training else 1.0) * bi
+    # Training: FW, AG and WG each ops_per_mac·MACs, less the AG of a layer without one (V2.1's first).
+    layer_macs = np.asarray([l.ifm_h * l.ifm_w * l.in_channels * l.kernel_h * l.kernel_w * l.out_channels
+                             for l in layers], float)
+    if config.training:
+        phase_macs = 2.0 * macs + float(np.sum(ag_weights(cc, L, True) * layer_macs))
+    else:
+        phase_macs = macs
+    num_ops = config.ops_per_mac * phase_macs * bi
     lat = sum(p.latency for p in tot)
     en = sum(p.energy for p in tot)
     pk_lat = sum(p.peak_latency for p in tot)

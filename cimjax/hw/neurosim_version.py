@@ -146,6 +146,43 @@ class NeuroSimVersion:
     #: ``⌈busWidth·tiles_l/totalTiles⌉`` wires and whole transfers).
     global_htree_whole_bus: bool = False
 
+    # ------------------------------------------------ differences (True in V2.1, 18289cb)
+
+    #: DNN_NeuroSim_V2.1 (18289cb) ``main.cpp`` (``numComputation``), ``Chip.cpp``
+    #: ``ChipCalculatePerformance``, ``Tile.cpp`` ``TileCalculatePerformance``,
+    #: ``ProcessingUnit.cpp`` ``ProcessingUnitCalculatePerformance`` and ``SubArray.cpp``
+    #: ``CalculateLatency``/``CalculatePower`` (``layerNumber != 0``): the first layer has no
+    #: activation-gradient phase. Its AG latency and energy are 0, its AG copies in the
+    #: breakdown are dropped (global buffer ×4 instead of ×6, global H-tree, global and tile
+    #: accumulation, tile buffers and H-tree, PE buffers and buses once), and the operation count
+    #: loses the layer's ``2·MACs`` of AG.
+    first_layer_no_ag: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``ProcessingUnitInitialize``, ``Tile.cpp`` ``TileInitialize``,
+    #: ``Chip.cpp`` ``ChipInitialize``: the PE adder tree, PE output buffer, tile accumulator,
+    #: tile output buffer and global accumulator carry ``numColPerSynapse`` more bits
+    #: (``log2 levelOutput + numBitInput + numColPerSynapse + 1 + …``).
+    adder_width_col_per_synapse: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``ProcessingUnitCalculatePerformance`` and ``Tile.cpp``
+    #: ``TileCalculatePerformance``: the PE adder tree and the tile accumulator are read
+    #: ``(numInVector/numBitInput)·ceil(numColMuxed/numColPerSynapse)`` times per image, the
+    #: quotient an ``int`` division (V2.0: ``·numColMuxed``): the sub-array's new weight
+    #: shift-adder has already combined the cells of a weight.
+    accumulation_reads_per_synapse: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``ProcessingUnitCalculatePerformance``: in training the PE
+    #: adder tree is counted in the accumulation breakdown twice (FW and AG; once on the first
+    #: layer), as the tile and global accumulators are (V2.0: once).
+    pe_tree_accumulation_per_phase: bool = False
+    #: V2.1 ``SubArray.cpp`` ``Initialize`` (eNVM/FeFET parallel read): the input shift-adders
+    #: have ``log2 levelOutput + numCellPerSynapse`` bits forward and ``log2 levelOutputAG +
+    #: numCellPerSynapse`` on the transposed side (V2.0: ``+ 1`` and ``+ numReadPulseBP + 1``).
+    #: The separate weight shift-adder V2.1 adds for ``numCellPerSynapse > 1`` is not modelled.
+    shift_adder_cell_bits: bool = False
+    #: V2.1 ``Chip.cpp`` ``ChipCalculatePerformance`` (training): the DRAM breakdown is
+    #: ``6·(6 or 4)`` activation transfers (``dRAM->readLatency*6*(layerNumber!=0 ? 6:4)``), the
+    #: factor 6 applied twice; the phases themselves count 2 (FW), 2 (AG) and 2 (WG). A quirk of
+    #: V2.1 (False: ``6``, or ``4`` on the first layer under :attr:`first_layer_no_ag`).
+    dram_breakdown_factor_squared: bool = False
+
     def __post_init__(self):
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
@@ -195,7 +232,24 @@ def march2020() -> NeuroSimVersion:
     )
 
 
-_CONSTRUCTORS = {"current": current, "march2020": march2020}
+def v2_1() -> NeuroSimVersion:
+    """DNN_NeuroSim_V2.1 (github.com/neurosim/DNN_NeuroSim_V2.1, commit 18289cb): V2.0's quirks
+    as released (V2.1 keeps every one) plus the V2.1 differences that cimjax models
+    (docs/neurosim_versions.md lists those it does not: the sub-array's split input/weight
+    shift-adders, the SAR ADC, the voltage-mode sense amplifier, the FeFET polarisation write
+    energy, the write-pulse average over selected rows and the FinFET I_on(T) tables)."""
+    return NeuroSimVersion(
+        name="v2_1",
+        first_layer_no_ag=True,
+        adder_width_col_per_synapse=True,
+        accumulation_reads_per_synapse=True,
+        pe_tree_accumulation_per_phase=True,
+        shift_adder_cell_bits=True,
+        dram_breakdown_factor_squared=True,
+    )
+
+
+_CONSTRUCTORS = {"current": current, "march2020": march2020, "v2_1": v2_1}
 
 #: The names :func:`by_name` accepts (``hardware.neurosim_code``).
 NAMES = tuple(_CONSTRUCTORS)

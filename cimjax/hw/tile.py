@@ -105,12 +105,13 @@ from typing import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from cimjax.hw.components import logic, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.cost import Cost
 from cimjax.hw.floorplan import Floorplan
-from cimjax.hw.tile_geometry import adder_tree, plan_buffer
+from cimjax.hw.tile_geometry import adder_tree, partial_sum_bits, plan_buffer
 from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileFigures, TileGeometry
 
 Array = jax.Array
@@ -152,6 +153,19 @@ def _column_fill(fp: Floorplan, full_dup, cols_t, cols_p, sub_c) -> Array:
     return jax.lax.stop_gradient(jnp.where(full_dup, 1.0, fill))
 
 
+def ag_weights(cfg: ComponentConfig, num_layers: int, training: bool = True) -> np.ndarray:
+    """``(L,)`` weight (a static NumPy array) of each layer's activation-gradient (AG) phase: 1, or 0 for the first
+    layer under ``cfg.version.first_layer_no_ag`` (NeuroSim V2.1, ``layerNumber != 0`` in
+    ``main.cpp``, ``Chip.cpp``, ``Tile.cpp``, ``ProcessingUnit.cpp`` and ``SubArray.cpp``: the
+    first layer's input needs no gradient). The one place that flag is read: the sub-array
+    figures (:func:`cimjax.hw.chip_figures.subarray_figures`), the tile roll-up
+    (:func:`tile_performance`) and the chip roll-up take their AG terms times this weight."""
+    w = np.ones(num_layers)
+    if cfg.version.first_layer_no_ag and training and num_layers:
+        w[0] = 0.0
+    return w
+
+
 def _per_synapse(cfg: ComponentConfig, cols: Array, num_col_per_synapse: Array) -> Array:
     """``⌊cols/numColPerSynapse⌋``: the weights (output values) of ``cols`` cell columns; ``cols``
     itself where a weight is one cell (so the eNVM default's figures are untouched)."""
@@ -173,6 +187,7 @@ def tile_performance(
     out_channels: Array,
     tile_buffer_core: int,
     partial_lines: int | None = None,
+    ag_weight: Array | None = None,
 ) -> TileFigures:
     """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
 
@@ -188,6 +203,8 @@ def tile_performance(
       tile_buffer_core: static tile buffer core side (32).
       partial_lines: static decoder lines of a tile buffer smaller than one core (default
         ``tile_buffer_core``; :func:`~cimjax.hw.tile_geometry.tile_geometry`).
+      ag_weight: ``(L,)`` weight of each layer's AG terms (:func:`ag_weights`; default 1):
+        the AG figures and the AG copies of the breakdown are scaled by it.
 
     Returns:
       :class:`TileFigures`.
@@ -198,6 +215,7 @@ def tile_performance(
     nv = as_float(num_in_vector)
     nb = sizes.num_bit_input
     sub_r, sub_c = sizes.sub_rows, sizes.sub_cols
+    agw = jnp.ones_like(nv) if ag_weight is None else as_float(ag_weight)
     novel = fp.novel
     T, P, Pn = fp.tile_size_cm, fp.pe_size_cm, fp.pe_size_nm
     npe_nm = fp.num_pe_nm
@@ -239,8 +257,11 @@ def tile_performance(
     fill_c = _column_fill(fp, full_dup, cols_t, cols_p, sub_c)
 
     # ---- PE: sub-arrays + adder tree over sub-array rows. ----
-    adder_bits = sizes.adc_bits + nb + 1.0
-    reads_acc = jnp.floor(nv / nb) * sizes.columns_per_adc  # (numInVector/numBitInput)·numColMuxed
+    adder_bits = partial_sum_bits(c, sizes) + 1.0
+    if version.accumulation_reads_per_synapse:  # V2.1: ·ceil(numColMuxed/numColPerSynapse), an int quotient
+        reads_acc = jnp.floor(nv / nb) * c.floor(sizes.columns_per_adc / sizes.num_col_per_synapse)
+    else:
+        reads_acc = jnp.floor(nv / nb) * sizes.columns_per_adc  # (numInVector/numBitInput)·numColMuxed
     trees_pe = c.ceil(grid_obj * sub_c / sizes.columns_per_adc)
     pe_tree = per_layer(lambda n, b, t: adder_tree(circuit, cfg, n, b, t), n_sa_r, adder_bits, trees_pe)
     tree_lat = jnp.where(case_b, 0.0, pe_tree.latency * reads_acc)
@@ -248,14 +269,16 @@ def tile_performance(
     sa_fw_t = nv * sub.fw_latency
     sa_ag_t = nv * sub.ag_latency
     pe_fw_t = (sa_fw_t + tree_lat) / pe_dup
-    pe_ag_t = (sa_ag_t + tree_lat) / pe_dup
+    pe_ag_t = (sa_ag_t + agw * tree_lat) / pe_dup
     pe_fw_e = fill_c * n_sa * nv * sub.fw_energy + tree_e
-    pe_ag_e = fill_c * n_sa * nv * sub.ag_energy + tree_e
+    pe_ag_e = fill_c * n_sa * nv * sub.ag_energy + agw * tree_e
+    # V2.1: the PE adder tree enters the accumulation breakdown once per read phase (FW, AG).
+    tree_phases = 1.0 + agw if version.pe_tree_accumulation_per_phase else 1.0
     pe_adc_t = nv * sub.adc_latency / pe_dup
-    pe_acc_t = (nv * sub.accumulation_latency + tree_lat) / pe_dup
+    pe_acc_t = (nv * sub.accumulation_latency + tree_phases * tree_lat) / pe_dup
     pe_oth_t = nv * sub.other_latency / pe_dup
     pe_adc_e = fill_c * n_sa * nv * sub.adc_energy
-    pe_acc_e = fill_c * n_sa * nv * sub.accumulation_energy + tree_e
+    pe_acc_e = fill_c * n_sa * nv * sub.accumulation_energy + tree_phases * tree_e
     pe_oth_e = fill_c * n_sa * nv * sub.other_energy
     # WU: sub-array writes summed (sequential); energy × the PE's duplication.
     pe_wu_t = fill_c * n_sa * sub.write_latency
@@ -269,7 +292,7 @@ def tile_performance(
     # (log2 levelOutput + numBitInput + PE tree stages) out) is clocked per read; only
     # min(numDffPerOperation, numDff) switch data (rows in; cols·adder bits out).
     n_dff_in = nb * sub_r
-    n_dff_out = (sub_c / sizes.columns_per_adc) * (sizes.adc_bits + nb + jnp.maximum(c.log2ceil(grid_obj), 0.0))
+    n_dff_out = (sub_c / sizes.columns_per_adc) * (partial_sum_bits(c, sizes) + jnp.maximum(c.log2ceil(grid_obj), 0.0))
 
     def _pe_dff(n_dff, n_active):
         act = jnp.minimum(n_active, n_dff) / n_dff
@@ -303,15 +326,16 @@ def tile_performance(
     )
     lat_div = jnp.where(novel | part_dup, speedup, jnp.where(full_dup, npe_cm * npe_cm, 1.0))
     t_fw = (pe_fw_t + pe_buf_t + bus_t) / lat_div
-    t_ag = (pe_ag_t + pe_buf_t + bus_t) / lat_div
+    t_ag = (pe_ag_t + agw * (pe_buf_t + bus_t)) / lat_div
     t_pk_fw, t_pk_ag = pe_fw_t / lat_div, pe_ag_t / lat_div
     e_fw = n_pe_used * (pe_fw_e + pe_buf_e + bus_e)
-    e_ag = n_pe_used * (pe_ag_e + pe_buf_e + bus_e)
+    e_ag = n_pe_used * (pe_ag_e + agw * (pe_buf_e + bus_e))
     e_pk_fw, e_pk_ag = n_pe_used * pe_fw_e, n_pe_used * pe_ag_e
-    t_buf = 2.0 * pe_buf_t / lat_div
-    e_buf = 2.0 * n_pe_used * pe_buf_e
-    t_ic = 2.0 * bus_t / lat_div
-    e_ic = 2.0 * n_pe_used * bus_e
+    phases = 1.0 + agw  # FW and AG copies of the breakdown (2, or 1 without an AG phase)
+    t_buf = phases * pe_buf_t / lat_div
+    e_buf = phases * n_pe_used * pe_buf_e
+    t_ic = phases * bus_t / lat_div
+    e_ic = phases * n_pe_used * bus_e
     t_adc, t_acc, t_oth = pe_adc_t / lat_div, pe_acc_t / lat_div, pe_oth_t / lat_div
     e_adc, e_acc, e_oth = n_pe_used * pe_adc_e, n_pe_used * pe_acc_e, n_pe_used * pe_oth_e
     wu_factor = jnp.where(full_dup, npe_cm * npe_cm, 1.0)
@@ -338,9 +362,9 @@ def tile_performance(
     acc = per_layer(lambda n, b, t: adder_tree(circuit, cfg, n, b, t), acc_inputs, acc_bits, acc_trees)
     acc_t = jnp.where(use_acc, acc.latency * reads_tile, 0.0)
     acc_e = jnp.where(use_acc, acc.energy * reads_tile, 0.0)
-    t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + acc_t, t_pk_fw + acc_t, t_pk_ag + acc_t
-    e_fw, e_ag, e_pk_fw, e_pk_ag = e_fw + acc_e, e_ag + acc_e, e_pk_fw + acc_e, e_pk_ag + acc_e
-    t_acc, e_acc = t_acc + 2.0 * acc_t, e_acc + 2.0 * acc_e
+    t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + agw * acc_t, t_pk_fw + acc_t, t_pk_ag + agw * acc_t
+    e_fw, e_ag, e_pk_fw, e_pk_ag = e_fw + acc_e, e_ag + agw * acc_e, e_pk_fw + acc_e, e_pk_ag + agw * acc_e
+    t_acc, e_acc = t_acc + phases * acc_t, e_acc + phases * acc_e
 
     # Tile input/output buffers and H-tree (FW and AG; breakdown ×2).
     if version.nm_tile_input_bits_per_pe:  # bf95f9c: NM input bits ÷numPENM
@@ -373,10 +397,10 @@ def tile_performance(
     tree_e1 = jnp.where(novel, geometry_nm.htree_energy, geometry_cm.htree_energy)
     cyc = (bits_out + bits_in) / bus_w
     ht_t, ht_e = cyc * tree_t1, cyc * tree_e1
-    t_fw, t_ag = t_fw + tb_t + ht_t, t_ag + tb_t + ht_t
-    e_fw, e_ag = e_fw + tb_e + ht_e, e_ag + tb_e + ht_e
-    t_buf, e_buf = t_buf + 2.0 * tb_t, e_buf + 2.0 * tb_e
-    t_ic, e_ic = t_ic + 2.0 * ht_t, e_ic + 2.0 * ht_e
+    t_fw, t_ag = t_fw + tb_t + ht_t, t_ag + agw * (tb_t + ht_t)
+    e_fw, e_ag = e_fw + tb_e + ht_e, e_ag + agw * (tb_e + ht_e)
+    t_buf, e_buf = t_buf + phases * tb_t, e_buf + phases * tb_e
+    t_ic, e_ic = t_ic + phases * ht_t, e_ic + phases * ht_e
 
     # WU: delta-weight transfer (R·C bits) through the input buffer (not split over its
     # cores, as released) and the tile H-tree; not in the peak figures.

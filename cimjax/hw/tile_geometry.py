@@ -22,6 +22,19 @@ from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileBufferPlan, T
 Array = jax.Array
 
 
+def partial_sum_bits(cfg: ComponentConfig, sizes: RollupSizes) -> Array:
+    """Bits of a sub-array's partial sum as the PE adder tree, PE output buffer, tile
+    accumulator, tile output buffer and global accumulator take it (before their own ``+1``
+    and stage bits): ``log2 levelOutput + numBitInput`` (NeuroSim V2.0
+    ``ProcessingUnitInitialize``, ``TileInitialize``, ``ChipInitialize``), plus
+    ``numColPerSynapse`` under ``cfg.version.adder_width_col_per_synapse`` (V2.1, the same
+    functions): the one place of that rule."""
+    bits = sizes.adc_bits + sizes.num_bit_input
+    if cfg.version.adder_width_col_per_synapse:
+        bits = bits + sizes.num_col_per_synapse
+    return bits
+
+
 def adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
     tree_cfg = cfg.sub(logic.AdderTreeConfig)
     return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees, layout_width), tree_cfg)
@@ -47,7 +60,7 @@ def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_si
     per_col = sizes.sub_cols / sizes.columns_per_adc
 
     def needs(pes, size):
-        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(size / sizes.sub_rows)
+        acc_bits = partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(size / sizes.sub_rows)
         return pes * sizes.num_bit_input * sizes.sub_rows, acc_bits * pes * per_col, acc_bits
 
     in_need, out_need, acc_bits = needs(acc_inputs, pe_size)
@@ -142,7 +155,7 @@ def tile_geometry(
     grid = jnp.maximum(c.ceil(pe_size / sizes.sub_rows), 1.0)  # sub-array rows = cols of a PE
     grid_c = jnp.maximum(c.ceil(pe_size / sizes.sub_cols), 1.0)
     n_sub = grid * grid_c
-    adder_bits = sizes.adc_bits + sizes.num_bit_input + 1.0
+    adder_bits = partial_sum_bits(c, sizes) + 1.0
     adc_per_row = sizes.sub_cols / sizes.columns_per_adc
     if shared_cm:  # ProcessingUnitInitialize's last (CM) adder tree and output DFFs
         grid_obj = jnp.maximum(c.ceil(cm_pe_size / sizes.sub_rows), 1.0)
@@ -152,7 +165,7 @@ def tile_geometry(
         pe_tree = adder_tree(circuit, cfg, grid, adder_bits, c.ceil(grid * adc_per_row), sub.width)
         stages = jnp.maximum(c.log2ceil(grid), 0.0)
     n_in = sizes.num_bit_input * sizes.sub_rows
-    n_out = adc_per_row * (sizes.adc_bits + sizes.num_bit_input + stages)
+    n_out = adc_per_row * (partial_sum_bits(c, sizes) + stages)
     buf_in = logic.dff(logic.DffParams(circuit, n_in, 1.0, grid * sub.height), cfg)
     buf_out = logic.dff(logic.DffParams(circuit, n_out, 1.0, 0.0, grid_c * sub.width), cfg)
     pe_area = sub.area * n_sub + pe_tree.area + buf_in.area + buf_out.area
@@ -160,12 +173,12 @@ def tile_geometry(
     num_pe = pes_per_side * pes_per_side
     if shared_cm:  # TileInitialize's last (CM) accumulator, buffers and H-tree
         acc_inputs = cm_pes_per_side
-        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
+        acc_bits = partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
         plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size)
         tree_bus = cm_pes_per_side * sizes.sub_rows
     else:
         acc_inputs = num_pe if novel else pes_per_side
-        acc_bits = sizes.adc_bits + sizes.num_bit_input + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
+        acc_bits = partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
         plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
         tree_bus = pes_per_side * sizes.sub_rows
     acc = adder_tree(

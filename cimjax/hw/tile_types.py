@@ -97,6 +97,9 @@ class RollupSizes(NamedTuple):
     tile_buffer_bits: Array  # tile buffer core bits (32·32)
     tile_buffer_width: Array  # tile buffer core interface (32)
     local_delay_tolerance: Array
+    # numColPerSynapse (cells per weight); V2.1 widens the accumulators by it
+    # (NeuroSimVersion.adder_width_col_per_synapse, tile_geometry.partial_sum_bits).
+    num_col_per_synapse: Array = 1.0
 
 
 class TileFigures(NamedTuple):

@@ -42,7 +42,8 @@ def mapping_table(mapping: dict, hardware: HardwareConfig) -> str:
         f"{hw.cell_type.upper()} at {hw.technology_node_nm:g} nm, {hw.subarray_rows}x{hw.subarray_cols} sub-arrays, "
         f"{chip['weight_bits']}-bit weights in {chip['cells_per_weight']} cell(s) of {chip['cell_bits']} bit, "
         f"{hw.adc_bits}-bit ADC per {hw.columns_per_adc} columns; {chip['tile_grid'][0]:g}x{chip['tile_grid'][1]:g} "
-        f"tile grid, CM tile {chip['tile_size_cm']:g}, CM PE {chip['pe_size_cm']:g}, NM PE {chip['pe_size_nm']:g}"
+        f"tile grid, CM tile {chip['tile_size_cm']:g}, CM PE {chip['pe_size_cm']:g}, NM PE {chip['pe_size_nm']:g}; "
+        f"ADC {hw.adc_type}, NeuroSim code {hw.neurosim_code}"
     )
     return "\n".join(lines)
 

@@ -62,6 +62,17 @@ manual's Fig. 34 was computed with). Valid range as above. It differs from the c
 Levels enter as ``log2 L`` and ``L/2`` unrounded (exact for powers of two; NeuroSim's
 ``ceil``/integer division differ only for other ``L``).
 
+**Voltage-mode sense amplifier** (``config.adc == "mlsa_voltage"``): NeuroSim V2.1 (commit
+18289cb) ``MultilevelSenseAmp.cpp`` with ``currentMode = false`` (facts and fit constants only,
+NeuroSim's, attributed). Valid range as above.
+
+* Latency ``1 ns·columns_per_adc`` per read, whatever the column resistances.
+* Column power ``P_v(R) = a·(L − 1)·1e−6 + b·exp(c·log10 R)`` W (:data:`_VOLTAGE_POWER`, per node
+  and roadmap; ``R`` rescaled by ``0.5/V_read``; an open column 1 µW), times ``1 + 1.3e−3·(T −
+  300 K)`` (the circuit temperature; V2.1 applies it to both modes, cimjax only here: at V2.1's
+  300 K it is 1); energy ``Σ_j P_v(R_j)·1 ns``; empty reads as above.
+* Area ``(52·A_n,min + 60·A_p,min)·(L − 1)·num_adc``.
+
 Its thermometer encoder is :mod:`cimjax.hw.components.encoder`.
 """
 
@@ -85,6 +96,10 @@ ArrayLike = Union[jax.Array, float, int]
 
 #: MLSA transistor counts per comparator level (NeuroSim V2.0 MultilevelSenseAmp.cpp area).
 MLSA_NMOS_PER_LEVEL, MLSA_PMOS_PER_LEVEL = 48, 24
+#: The same for the voltage-mode sense amplifier (V2.1 ``currentMode = false``).
+VSA_NMOS_PER_LEVEL, VSA_PMOS_PER_LEVEL = 52, 60
+#: Voltage-mode column power temperature coefficient, 1/K (V2.1 ``GetColumnPower``).
+POWER_TEMPERATURE_COEFFICIENT = 1.3e-3
 #: Fit resistance scale: the Cadence fits were made at this read voltage, V.
 FIT_READ_VOLTAGE = 0.5
 #: Column latency bounds, s (NeuroSim V2.0 MultilevelSenseAmp.cpp).
@@ -137,6 +152,22 @@ _POWER = {
         (0.35, 0.0235, -2.303), (0.55, 0.0315, -2.303), (1.0, 0.0508, -2.303), (1.7, 0.0631, -2.303),
         (3.0875, 0.0649, -2.297), (6.3162, 0.075, -2.303), (8.4147, 0.0972, -2.303),
         (12.612, 0.1023, -2.303), (18.09, 0.1380, -2.303),
+    ),
+}
+
+
+#: V2.1 ``MultilevelSenseAmp::GetColumnPower`` with ``currentMode = false``: ``(a, b, c)`` of
+#: ``P = a·(L − 1) µW + b·exp(c·log10 R)``, nodes ascending as :data:`cimjax.hw.tech.NODES_NM`.
+_VOLTAGE_POWER = {
+    "HP": (
+        (0.5614, 0.040310, -2.311), (0.9077, 0.049418, -2.311), (1.467, 0.060584, -2.311),
+        (2.373, 0.084273, -2.311), (4.76, 0.083709, -2.313), (8.162, 0.097754, -2.296),
+        (13.058, 0.128483, -2.321), (22.2, 0.164900, -2.345), (27.84, 0.207452, -2.367),
+    ),
+    "LSTP": (
+        (0.4211, 0.043555, -2.303), (0.6917, 0.051580, -2.303), (1.126, 0.061085, -2.303),
+        (1.866, 0.072341, -2.303), (3.692, 0.079449, -2.297), (7.062, 0.100225, -2.303),
+        (10.18, 0.121272, -2.303), (14.42, 0.144323, -2.303), (23.4, 0.169380, -2.303),
     ),
 }
 
@@ -339,7 +370,10 @@ def mlsa_area(params: MlsaParams, config: ComponentConfig = ComponentConfig()) -
         return march2020_mlsa_area(params, config)
     t = circuit_technology(params.circuit, config)
     a_min = gates.gate(t, "inv", mode=config.mode).area  # one minimum transistor's cell region
-    per_level = (MLSA_NMOS_PER_LEVEL + MLSA_PMOS_PER_LEVEL) * a_min
+    if config.adc == "mlsa_voltage":  # V2.1 currentMode = false
+        per_level = (VSA_NMOS_PER_LEVEL + VSA_PMOS_PER_LEVEL) * a_min
+    else:
+        per_level = (MLSA_NMOS_PER_LEVEL + MLSA_PMOS_PER_LEVEL) * a_min
     return per_level * (as_float(params.levels) - 1.0) * as_float(params.num_adc)
 
 
@@ -368,6 +402,8 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
       The mean :class:`~cimjax.hw.cost.Cost` of one read.
     """
     r = as_float(column_resistance)
+    if config.adc == "mlsa_voltage":
+        return _voltage_mlsa(params, config, r, read_occupancy)
     t_col = jnp.clip(jnp.max(column_latency(params, config, r)), LATENCY_MIN, LATENCY_MAX)
     if config.version.mlsa_column_energy_sum:
         return _march2020_mlsa(params, config, r, t_col, read_occupancy)
@@ -381,6 +417,32 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     t_col = occ * t_col + (1.0 - occ) * LATENCY_MIN
     area = mlsa_area(params, config)
     return Cost(area, energy, t_col * as_float(params.columns_per_adc), jnp.zeros_like(area))
+
+
+def voltage_column_power(params: MlsaParams, config: ComponentConfig, column_resistance: ArrayLike) -> Array:
+    """Power of one voltage-mode sense amplifier sensing a column, W (module docstring,
+    "Voltage-mode sense amplifier"); ``R = inf`` gives 1 µW."""
+    r, open_col = _safe_resistance(params, config, column_resistance)
+    levels = as_float(params.levels)
+    coef = np.asarray(_VOLTAGE_POWER[config.roadmap], float)
+    powers = jnp.stack([a * (levels - 1.0) * 1e-6 + b * jnp.exp(c * jnp.log10(r)) for a, b, c in coef])
+    w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, tech.NODES_NM)
+    p = jnp.sum(w.reshape(w.shape + (1,) * (powers.ndim - w.ndim)) * powers, axis=0)
+    p = jnp.where(open_col, OPEN_COLUMN_POWER, p)
+    rise = as_float(params.circuit.temperature_k) - tech.REFERENCE_TEMPERATURE_K
+    return p * (1.0 + POWER_TEMPERATURE_COEFFICIENT * rise)
+
+
+def _voltage_mlsa(params: MlsaParams, config: ComponentConfig, r: Array, read_occupancy) -> Cost:
+    """:func:`mlsa` with the voltage-mode sense amplifier (V2.1 ``currentMode = false``)."""
+    weight = as_float(params.num_columns) if r.ndim == 0 else 1.0
+    n_col = as_float(params.num_columns) if r.ndim == 0 else float(r.size)
+    energy = jnp.sum(jnp.maximum(voltage_column_power(params, config, r) * LATENCY_MIN, 0.0)) * weight
+    empty = voltage_column_power(params, config, jnp.inf) * LATENCY_MIN * n_col
+    occ = as_float(read_occupancy)
+    area = mlsa_area(params, config)
+    latency = LATENCY_MIN * as_float(params.columns_per_adc)
+    return Cost(area, occ * energy + (1.0 - occ) * empty, latency + jnp.zeros_like(area), jnp.zeros_like(area))
 
 
 def _march2020_mlsa(params: MlsaParams, config: MlsaConfig, r: Array, t_col: Array, read_occupancy) -> Cost:

@@ -29,6 +29,11 @@ C = TypeVar("C", bound="ComponentConfig")
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
+#: Read ADC kinds (:attr:`ComponentConfig.adc`): NeuroSim's multilevel current-sense amplifier
+#: (V2.0, V2.1's default), V2.1's voltage-mode one (``currentMode = false``) and V2.1's SAR ADC
+#: (``SARADC``).
+ADC_KINDS = ("mlsa", "mlsa_voltage", "sar")
+
 #: NeuroSim's wire capacitance per length, 0.2 fF/µm (docs/model.md §5.4, §5.6), in F/m.
 WIRE_CAPACITANCE = 0.2e-15 / 1e-6
 
@@ -80,12 +85,18 @@ class ComponentConfig:
         as :mod:`cimjax.hw.tech` does.
       version: the NeuroSim code the models follow and its quirks
         (:class:`~cimjax.hw.neurosim_version.NeuroSimVersion`; default the current code).
+      adc: the read ADC of the eNVM/FeFET sub-arrays and the WG unit, one of :data:`ADC_KINDS`:
+        ``"mlsa"`` (the multilevel current-sense amplifier, V2.0's and V2.1's default),
+        ``"mlsa_voltage"`` (its voltage-mode sense amplifier, V2.1's ``currentMode = false``,
+        :mod:`cimjax.hw.components.mlsa`) or ``"sar"`` (V2.1's ``SARADC = true``,
+        :mod:`cimjax.hw.components.sar_adc`).
     """
 
     roadmap: str = "LSTP"
     mode: str = "exact"
     temperature: float = relax.DEFAULT_TEMPERATURE
     version: NeuroSimVersion = CURRENT
+    adc: str = "mlsa"
 
     def __post_init__(self):
         name = type(self).__name__
@@ -100,11 +111,14 @@ class ComponentConfig:
             raise ValueError(f"{name}.temperature = {self.temperature!r}: expected a number > 0")
         if not isinstance(self.version, NeuroSimVersion):
             raise ValueError(f"{name}.version = {self.version!r}: expected a NeuroSimVersion")
+        if self.adc not in ADC_KINDS:
+            raise ValueError(f"{name}.adc = {self.adc!r}: expected one of {ADC_KINDS}")
 
     def sub(self, cls: type[C], **kw) -> C:
         """A component config of type ``cls`` sharing this config's roadmap, relax mode,
-        temperature and NeuroSim version (``kw``: its own fields)."""
-        return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, version=self.version, **kw)
+        temperature, NeuroSim version and ADC kind (``kw``: its own fields)."""
+        return cls(roadmap=self.roadmap, mode=self.mode, temperature=self.temperature, version=self.version,
+                   adc=self.adc, **kw)
 
     def _check_int(self, field: str, lo: int, hi: int | None = None) -> None:
         """Raise ValueError naming ``field`` unless it is an int in [lo, hi]."""

@@ -127,8 +127,13 @@ def sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_l
     occ, act = as_float(read_occupancy), as_float(row_activity)
     act_occupied = jnp.where(occ > 0, jnp.minimum(act / jnp.where(occ > 0, occ, 1.0), 1.0), 0.0)
     r_col = column_resistance(p, config, g, act_occupied * rows, weight_level, cols, rows)
-    # Shift-adder bits beyond log2 L: 1 (d4de5bc); bf95f9c added the input bits (numReadPulse + 1).
-    fw_extra = as_float(p.num_bit_input) + 1.0 if config.version.forward_shift_adder_input_bits else 1.0
+    # Shift-adder bits beyond log2 L: 1 (d4de5bc); bf95f9c added the input bits (numReadPulse + 1);
+    # V2.1 (shift_adder_cell_bits): numCellPerSynapse on both sides (the AG side: not numReadPulseBP + 1).
+    if config.version.shift_adder_cell_bits:
+        fw_extra = ag_extra = as_float(p.cells_per_weight)
+    else:
+        fw_extra = as_float(p.num_bit_input) + 1.0 if config.version.forward_shift_adder_input_bits else 1.0
+        ag_extra = as_float(p.num_read_pulse_bp) + 1.0
     x_fw = SideInputs(1.0, p.adc_levels, p.columns_per_adc, cols, p.num_bit_input, fw_extra, r_col, cols,
                        g.r_cell_on / rows / 2.0, occ)
     x_fw = SideInputs(*(as_float(v) for v in x_fw))
@@ -140,7 +145,7 @@ def sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_l
         r_ag = column_resistance(p, config, g, COLUMN_ACTIVITY_AG * cols, weight_level, rows, cols)
         n_ag, occ_ag = rows, 1.0
     x_ag = SideInputs(0.0, p.adc_levels_ag, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
-                       as_float(p.num_read_pulse_bp) + 1.0, r_ag, n_ag, g.r_cell_on / cols / 2.0, occ_ag)
+                       ag_extra, r_ag, n_ag, g.r_cell_on / cols / 2.0, occ_ag)
     x_ag = SideInputs(*(as_float(v) for v in x_ag))
     if config.num_col_muxed == config.num_row_muxed_ag:
         fw, ag = both_sides(p, config, g, x_fw, x_ag)

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.hw import tech
-from cimjax.hw.components import encoder, gates, routing, shift_adder
+from cimjax.hw.components import encoder, gates, routing, sar_adc, shift_adder
 from cimjax.hw.components import mlsa as ml
 from cimjax.hw.components.params import as_float
 from cimjax.hw.cost import Cost, Footprint
@@ -70,13 +70,19 @@ def side(p, config, g, x: SideInputs, static_mux: int) -> Side:
     n_adc = lines / per_adc
     edge = jnp.where(fw, g.len_row, g.len_col)
     m = ml.MlsaParams(p.circuit, levels, n_adc, per_adc, p.rows, p.r_on, p.r_off, p.read_voltage, x.n_columns)
-    mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance, x.occupancy)
+    if config.adc == "sar":  # V2.1 SARADC: a SAR ADC per numColMuxed lines, no encoder (sar_adc)
+        mlsa = sar_adc.sar_adc(m, config, x.resistance, x.occupancy)
+    else:
+        mlsa = ml.mlsa(m, config.sub(ml.MlsaConfig, max_levels=config.mlsa_max_levels), x.resistance, x.occupancy)
     enc_p = encoder.EncoderParams(p.circuit, levels, n_adc, per_adc, edge)
     parts = encoder.encoder_gates(g.t, levels, config.mode)
     fp_w = encoder.encoder_footprint_from_gates(enc_p, config.sub(encoder.EncoderConfig, along="width"), parts)
     fp_h = encoder.encoder_footprint_from_gates(enc_p, config.sub(encoder.EncoderConfig, along="height"), parts)
     enc_fp = Footprint(jnp.where(fw, fp_w.height, fp_h.height), jnp.where(fw, fp_w.width, fp_h.width))
     enc = encoder.encoder_cost_from_parts(enc_p, config.sub(encoder.EncoderConfig), g.t, parts, enc_fp)
+    if config.adc == "sar":
+        enc = Cost(*(jnp.zeros_like(edge) for _ in range(4)))
+        enc_fp = Footprint(jnp.zeros_like(edge), jnp.zeros_like(edge))
     sa_p = shift_adder.ShiftAdderParams(p.circuit, jnp.log2(levels) + x.bits_extra, n_adc, per_adc, p.read_pulse_width,
                                   1.0, x.n_reads)
     sa = shift_adder.shift_adder(sa_p, config)

@@ -36,7 +36,8 @@ class SubArrayParams(NamedTuple):
     ``gate_cap_fefet`` (F, FeFET write lines); ``cell_bits`` (``cellBit`` after ``main.cpp``
     lowers it to the weight bits, 5; read only by the sequential read, whose sense amplifiers
     have ``2^cell_bits`` levels); ``synapse_bits`` (weight bits, ``synapseBit`` 5; read only by
-    the sequential SRAM read, whose one-bit cells hold a weight in ``synapse_bits`` columns).
+    the sequential SRAM read, whose one-bit cells hold a weight in ``synapse_bits`` columns); ``cells_per_weight`` (``numColPerSynapse``
+    = ``numCellPerSynapse``, 1; read only under V2.1's ``shift_adder_cell_bits``).
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -62,6 +63,7 @@ class SubArrayParams(NamedTuple):
     gate_cap_fefet: ArrayLike = 2.1717e-18
     cell_bits: ArrayLike = 5.0
     synapse_bits: ArrayLike = 5.0
+    cells_per_weight: ArrayLike = 1.0
 
 
 @jax.tree_util.register_static

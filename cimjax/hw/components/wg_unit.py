@@ -78,7 +78,7 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.hw import tech, wiring
-from cimjax.hw.components import encoder, logic, mlsa, routing, shift_adder, sram, switch_matrix
+from cimjax.hw.components import encoder, logic, mlsa, routing, sar_adc, shift_adder, sram, switch_matrix
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
 
@@ -278,9 +278,13 @@ def wg_array(params: WeightGradientParams, config: WeightGradientConfig, activit
         c, levels, n_adc, ops, params.ref_rows, params.ref_resistance_on, params.ref_resistance_off,
         params.read_voltage, cols,
     )
-    sa = mlsa.mlsa(sa_params, config.sub(mlsa.MlsaConfig), r_col)
-    enc = encoder.encoder(encoder.EncoderParams(c, levels, n_adc, ops, wires.length_row),
-                          config.sub(encoder.EncoderConfig))
+    if config.adc == "sar":  # V2.1 SARADC (WeightGradientUnit.cpp): a SAR ADC, no encoder
+        sa = sar_adc.sar_adc(sa_params, cfg, r_col)
+        enc = Cost(*(jnp.zeros_like(sa.area) for _ in range(4)))
+    else:
+        sa = mlsa.mlsa(sa_params, config.sub(mlsa.MlsaConfig), r_col)
+        enc = encoder.encoder(encoder.EncoderParams(c, levels, n_adc, ops, wires.length_row),
+                              config.sub(encoder.EncoderConfig))
     shift_params = shift_adder.ShiftAdderParams(
         c, jnp.log2(levels) + bits + 1.0, n_adc, ops, params.read_pulse_width, num_read_pulse=bits
     )

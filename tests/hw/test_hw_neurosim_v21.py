@@ -1,0 +1,157 @@
+"""NeuroSim V2.1's own runs against cimjax's ``hardware.neurosim_code = "v2_1"`` (issue 15).
+
+NeuroSim V2.1 (18289cb) was built outside this repository with its shipped makefile and run with
+its shipped ``Param.cpp`` (``default``) and one-knob variants of it (``SARADC = true``:
+``hardware.adc_type = sar``; ``currentMode = false``: ``hardware.adc_type = mlsa_voltage``;
+``technode = 14`` with ``wireWidth = 22``, a FinFET node: ``hardware.technology_node_nm = 14``,
+``hardware.wire_width_nm = 22``) on the synthetic layer files of the V2.0 variant runs
+(``tests/fixtures/neurosim_v21/reference.json`` says how); only its printed figures are stored.
+cimjax estimates ``configs/neurosim_v21.py`` (V2.1's ``Param.cpp``) from a trace of the very same
+files (``hardware_trace.csv`` there: the V2.0 variants' trace with the write statistics at V2.1's
+60 levels). Every stored figure must be within ±10 %; a miss is a strict ``xfail`` with the
+measured ratio and what is known of its cause (``XFAIL``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from helpers import ROOT
+
+from cimjax import build as build_lib
+from cimjax.config import apply_overrides, load_config
+from cimjax.estimate import estimate_build, figure
+
+HERE = os.path.join(ROOT, "tests", "fixtures", "neurosim_v21")
+REFERENCE = json.load(open(os.path.join(HERE, "reference.json")))
+RUNS = REFERENCE["variants"]
+FIGURES = RUNS["default"]["figures"]
+TOLERANCE = 0.10
+
+#: The 14 nm (FinFET) run's cause, traced: NeuroSim's ``formula.cpp`` (``CalculateGateArea``,
+#: ``CalculateGateCapacitance``; V2.0 and V2.1 alike) scales a FinFET gate's transistor-region
+#: height by ``MAX_TRANSISTOR_HEIGHT_FINFET/MAX_TRANSISTOR_HEIGHT``, two integer macros (34/28): an
+#: integer division, 1. cimjax's FinFET cells are 34 F tall (``gates.CELL_HEIGHT_FINFET_F``), 34/28 =
+#: 1.214× NeuroSim's 28 F: exactly the ADC area ratio (a transistor count × one cell's area).
+FINFET_AREA = ("cimjax's FinFET cells are 34 F tall where NeuroSim's integer division 34/28 (formula.cpp "
+               "CalculateGateArea) leaves them 28 F: 1.214× every gate's area (the ADC area exactly), and "
+               "the tile, H-tree and bus layouts that follow from them")
+FINFET_OTHER = ("at the FinFET node only (the 32 nm runs agree); the one cause traced there is the cell "
+                "height (34 F vs NeuroSim's 28 F, formula.cpp CalculateGateArea/CalculateGateCapacitance), "
+                "which moves areas, wire lengths and gate capacitances; whether it explains this figure "
+                "is not traced")
+WU = "the default run's WU miss (1.12; not traced)"
+L7 = "the FC layer 7 of the default run (0.727 there, 0.763 under V2.0; not traced)"
+
+XFAIL = {
+    ("14nm", "area.total"): f"measured 1.214: {FINFET_AREA}",
+    ("14nm", "area.adc"): f"measured 1.214: {FINFET_AREA}",
+    ("14nm", "area.accumulation"): f"measured 1.291: {FINFET_AREA}",
+    ("14nm", "area.interconnect"): f"measured 1.351: {FINFET_AREA}",
+    ("14nm", "area.wg_unit"): f"measured 1.116: {FINFET_AREA}",
+    ("14nm", "area.other"): f"measured 1.123: {FINFET_AREA}",
+    ("14nm", "wu.energy"): f"measured 1.133: {WU}",
+    ("14nm", "fw.peak_latency"): f"measured 0.886: {FINFET_OTHER}",
+    ("14nm", "fw.peak_energy"): f"measured 0.889: {FINFET_OTHER}",
+    ("14nm", "ag.peak_latency"): f"measured 0.884: {FINFET_OTHER}",
+    ("14nm", "ag.peak_energy"): f"measured 0.900: {FINFET_OTHER}",
+    ("14nm", "leakage_energy"): f"measured 1.671: {FINFET_OTHER}",
+    ("14nm", "breakdown.adc.latency"): f"measured 0.896: {FINFET_OTHER}",
+    ("14nm", "breakdown.accumulation.latency"): f"measured 0.867: {FINFET_OTHER}",
+    ("14nm", "breakdown.accumulation.energy"): f"measured 0.846: {FINFET_OTHER}",
+    ("14nm", "breakdown.buffer.energy"): f"measured 0.885: {FINFET_OTHER}",
+    ("14nm", "breakdown.interconnect.energy"): f"measured 1.199: {FINFET_OTHER}",
+    ("14nm", "layers.layer7.ag.latency"): f"measured 0.890: {FINFET_OTHER}",
+    ("14nm", "layers.layer7.ag.energy"): f"measured 0.684: {L7}",
+    ("default", "wu.energy"): (
+        "measured 1.12: V2.1's GetWriteUpdateEstimation (ProcessingUnit.cpp) differs from V2.0's "
+        "in two terms cimjax does not model, the FeFET polarisation energy and numWritePulseAVG over "
+        "the selected rows (docs/neurosim_versions.md); both add to NeuroSim's figure, so "
+        "neither explains cimjax being above it; not yet traced (the V2.0 FeFET write path has no "
+        "NeuroSim run of its own in the repository either)"),
+    ("default", "layers.layer7.ag.energy"): (
+        "measured 0.727: not a V2.1 difference: cimjax's current code on NeuroSim V2.0's default run "
+        "of the same files (tests/fixtures/neurosim_variants) gives 0.763 for this layer (the FC "
+        "layer 7, mapped over 8 tiles; the other layers are within 7 %); the chip's AG "
+        "energy is within tolerance (0.96). Not yet traced"),
+    ("currentMode_false", "wu.energy"): (
+        "measured 1.134: the default run's WU miss (1.12; the ADC does not enter the WU)"),
+    ("currentMode_false", "layers.layer7.ag.energy"): (
+        "measured 0.750: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0). "
+        "Not yet traced"),
+    ("SARADC", "layers.layer7.ag.energy"): (
+        "measured 0.668: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0); the "
+        "SAR ADC matches NeuroSim's (ADC energy 0.998), so the miss lies in the layer's other AG "
+        "terms, which weigh more once the ADC energy halves. Not yet traced"),
+    ("SARADC", "layers.layer8.ag.energy"): (
+        "measured 0.835: the last FC layer (1024 × 10), 0.934 in the default run and 0.94 under "
+        "V2.0 (cimjax's current code on NeuroSim V2.0's default run); as layer 7, the non-ADC AG "
+        "terms weigh more with the SAR ADC. Not yet traced"),
+}
+
+_EST: dict = {}
+
+
+def estimate(overrides=()):
+    """cimjax's estimate of ``configs/neurosim_v21.py`` (plus ``overrides``) on the run's trace."""
+    key = tuple(overrides)
+    if key not in _EST:
+        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "neurosim_v21.py")), list(overrides))
+        b = build_lib.build(config)
+        trace = build_lib.trace_from_run(HERE, len(b.layers))
+        _EST[key] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
+    return _EST[key]
+
+
+def ours(est, name: str) -> float:
+    """cimjax's figure ``name`` in the reference's units (areas mm², ``layers.layerN.*`` per layer)."""
+    if name.startswith("layers."):
+        _, layer, phase, quantity = name.split(".")
+        return float(np.asarray(getattr(getattr(est.layers, phase), quantity))[int(layer[5:]) - 1])
+    return float(figure(est, name)) * (1e6 if name.startswith("area.") else 1.0)
+
+
+def _cases():
+    for run, spec in RUNS.items():
+        for name, value in spec["figures"].items():
+            if value == 0.0:
+                continue  # the first layer's AG: test_first_layer_has_no_ag_as_in_neurosim
+            key = (run, name)
+            marks = [pytest.mark.xfail(strict=True, reason=XFAIL[key])] if key in XFAIL else []
+            if run != "default":
+                marks.append(pytest.mark.slow)  # one more estimate of VGG-8 (~15 s)
+            yield pytest.param(run, name, marks=marks, id=f"{run}-{name}")
+
+
+@pytest.mark.parametrize("run,name", list(_cases()))
+def test_within_ten_percent_of_neurosim_v21(run, name):
+    got, expected = ours(estimate(RUNS[run]["cimjax_set"]), name), RUNS[run]["figures"][name]
+    assert abs(got / expected - 1.0) <= TOLERANCE, f"{run} {name}: cimjax/NeuroSim V2.1 = {got / expected:.3f}"
+
+
+def test_first_layer_has_no_ag_as_in_neurosim():
+    assert FIGURES["layers.layer1.ag.latency"] == 0.0 and FIGURES["layers.layer1.ag.energy"] == 0.0
+    est = estimate()
+    assert ours(est, "layers.layer1.ag.latency") == 0.0 and ours(est, "layers.layer1.ag.energy") == 0.0
+    assert ours(est, "layers.layer2.ag.latency") > 0.0
+
+
+def test_reference_names_its_source():
+    assert REFERENCE["neurosim_commit"].startswith("18289cb")
+    assert REFERENCE["cimjax_config"] == "configs/neurosim_v21.py"
+    assert {"area.total", "ag.latency", "tops", "tops_per_w", "peak_tops"} <= set(FIGURES)
+
+
+@pytest.mark.slow  # the whole command: config, floorplan, estimate, report (~20 s on the 2-core VM)
+def test_cli_estimate_prints_the_v21_report(tmp_path, capsys):
+    from cimjax.cli import main
+
+    assert main(["estimate", "--config", os.path.join(ROOT, "configs", "neurosim_v21.py"), "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "FEFET at 32 nm" in out and "NeuroSim code v2_1" in out and "ADC mlsa" in out
+    # V2.1's chip: NeuroSim's own run prints 95.21 mm² (the ADC area 54.02 mm² to four digits).
+    assert "adc           54.02" in out

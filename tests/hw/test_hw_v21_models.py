@@ -1,0 +1,183 @@
+"""NeuroSim V2.1's model differences (cimjax.hw.neurosim_version.v2_1), one flag at a time.
+
+Each test turns one V2.1 flag on over the current (V2.0 d4de5bc) code and checks what it
+moves and what it leaves alone, on a small two-layer network evaluated on the host (seconds).
+The flags' NeuroSim sources are in docs/neurosim_versions.md; V2.1 as a whole against its own
+run is ``tests/hw/test_hw_neurosim_v21.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+from helpers import ROOT
+
+from cimjax import host_eval, trace as trace_lib
+from cimjax.config import ConfigError, apply_overrides, load_config
+from cimjax.hw import chip
+from cimjax.hw import neurosim_version as nv
+from cimjax.hw.components import mlsa, sar_adc
+from cimjax.hw.components.params import CircuitParams, ComponentConfig
+from cimjax.hw.network import LayerShape
+
+LAYERS = (LayerShape(16, 16, 16, 3, 3, 32, True), LayerShape(8, 8, 32, 3, 3, 32, False))
+TRACE = trace_lib.make_trace([0.3, 0.2], 0.5, [400.0, 100.0], [900.0, 150.0], [0.6, 0.4], [0.2, 0.1],
+                             read_occupancy=(0.8, 0.7))
+
+_CACHE: dict = {}
+
+
+def _est(version, params=None, layers=LAYERS):
+    key = (version, id(params), layers)
+    if key not in _CACHE:
+        config = chip.ChipConfig(layers, version=version)
+        p = chip.default_params() if params is None else params
+        _CACHE[key] = host_eval.call(lambda q, t: chip.estimate(q, config, t), p, TRACE)
+    return _CACHE[key]
+
+
+def _with(**flags):
+    return dataclasses.replace(nv.CURRENT, **flags)
+
+
+def _f(x):
+    return np.asarray(x, float)
+
+
+def test_first_layer_has_no_activation_gradient_phase():
+    base, v = _est(nv.CURRENT), _est(_with(first_layer_no_ag=True))
+    ag, ag0 = v.layers.ag, base.layers.ag
+    for field in ("latency", "energy", "peak_latency", "peak_energy"):
+        assert _f(getattr(ag, field))[0] == 0.0 and _f(getattr(ag0, field))[0] > 0.0, field
+        np.testing.assert_allclose(_f(getattr(ag, field))[1], _f(getattr(ag0, field))[1], rtol=1e-6)
+    for field in ("latency", "energy", "peak_latency", "peak_energy"):  # FW and WG untouched
+        np.testing.assert_allclose(_f(getattr(v.fw, field)), _f(getattr(base.fw, field)), rtol=1e-6)
+        np.testing.assert_allclose(_f(getattr(v.wg, field)), _f(getattr(base.wg, field)), rtol=1e-6)
+    # main.cpp: numComputation loses the first layer's 2·MACs of AG (per image, × batch × iterations).
+    params = chip.default_params()
+    l0 = LAYERS[0]
+    macs0 = l0.ifm_h * l0.ifm_w * l0.in_channels * l0.kernel_h * l0.kernel_w * l0.out_channels
+    per_image = float(params.batch_size) * float(params.num_iterations)
+    np.testing.assert_allclose(_f(base.num_ops) - _f(v.num_ops), 2.0 * macs0 * per_image, rtol=1e-9)
+    # The breakdown drops the first layer's AG copies (buffers, interconnect, accumulation, ADC).
+    for bucket in ("buffer", "interconnect", "accumulation", "adc", "array"):
+        assert _f(getattr(v.breakdown, bucket).energy) < _f(getattr(base.breakdown, bucket).energy), bucket
+    assert _f(v.area.total) == pytest.approx(_f(base.area.total), rel=1e-9)
+
+
+@pytest.mark.slow  # two host-evaluated estimates, ~40 s on the 2-core VM
+def test_wider_accumulators_cost_area_and_energy():
+    base, v = _est(nv.CURRENT), _est(_with(adder_width_col_per_synapse=True))
+    assert _f(v.area.accumulation) > _f(base.area.accumulation)
+    assert _f(v.breakdown.accumulation.energy) > _f(base.breakdown.accumulation.energy)
+    assert _f(v.area.array) == pytest.approx(_f(base.area.array), rel=1e-9)
+    assert _f(v.area.adc) == pytest.approx(_f(base.area.adc), rel=1e-9)
+
+
+@pytest.mark.slow  # two host-evaluated estimates, ~40 s on the 2-core VM
+def test_ag_shift_adder_takes_cell_bits():
+    # One cell per weight: the forward shift-adder keeps its log2 L + 1 bits, the AG one drops
+    # from log2 L_AG + numReadPulseBP + 1 to log2 L_AG + 1.
+    base, v = _est(nv.CURRENT), _est(_with(shift_adder_cell_bits=True))
+    assert _f(v.area.accumulation) < _f(base.area.accumulation)
+    # FW moves only through the smaller sub-array's shorter PE wires (0.2 % here).
+    np.testing.assert_allclose(_f(v.layers.fw.energy), _f(base.layers.fw.energy), rtol=1e-2)
+    assert np.all(_f(v.layers.ag.energy) < _f(base.layers.ag.energy))
+
+
+@pytest.mark.slow  # two host-evaluated estimates, ~40 s on the 2-core VM
+def test_accumulation_reads_per_synapse():
+    # 1-bit cells, 5-bit weights: five cells per weight, ⌊numColMuxed/5⌋ = 1 accumulation read
+    # per input vector instead of 8 (PE adder tree and tile accumulator).
+    p = chip.default_params()
+    p = p._replace(floorplan=p.floorplan._replace(cell_bits=1.0))
+    base, v = _est(nv.CURRENT, p), _est(_with(accumulation_reads_per_synapse=True), p)
+    assert _f(v.breakdown.accumulation.energy) < _f(base.breakdown.accumulation.energy)
+    np.testing.assert_allclose(_f(v.breakdown.adc.energy), _f(base.breakdown.adc.energy), rtol=1e-6)
+    # One cell per weight (the default): ⌊8/1⌋ = 8, nothing moves.
+    same = _est(_with(accumulation_reads_per_synapse=True))
+    np.testing.assert_allclose(_f(same.fw.energy), _f(_est(nv.CURRENT).fw.energy), rtol=1e-9)
+
+
+@pytest.mark.slow  # two host-evaluated estimates, ~40 s on the 2-core VM
+def test_pe_tree_counted_per_phase_in_the_breakdown_only():
+    # An FC layer of 1024 weight rows (conventionally mapped): PEs of several sub-array rows,
+    # so a PE adder tree.
+    layers = (LAYERS[0], LayerShape(1, 1, 1024, 1, 1, 64, False))
+    base = _est(nv.CURRENT, layers=layers)
+    v = _est(_with(pe_tree_accumulation_per_phase=True), layers=layers)
+    assert _f(v.breakdown.accumulation.latency) > _f(base.breakdown.accumulation.latency)
+    for phase in ("fw", "ag", "wg", "wu"):
+        np.testing.assert_allclose(_f(getattr(v, phase).energy), _f(getattr(base, phase).energy), rtol=1e-9)
+
+
+@pytest.mark.slow  # two host-evaluated estimates, ~40 s on the 2-core VM
+def test_dram_breakdown_factor_squared_is_a_breakdown_quirk():
+    v21 = nv.v2_1()
+    sq, fixed = _est(v21), _est(dataclasses.replace(v21, dram_breakdown_factor_squared=False))
+    assert _f(sq.breakdown.dram.energy) > _f(fixed.breakdown.dram.energy)
+    for phase in ("fw", "ag", "wg", "wu"):
+        np.testing.assert_allclose(_f(getattr(sq, phase).energy), _f(getattr(fixed, phase).energy), rtol=1e-9)
+
+
+def test_v21_config_reproduces_the_shipped_param_cpp():
+    config = load_config(os.path.join(ROOT, "configs", "neurosim_v21.py"))
+    hw = config.hardware
+    assert (hw.cell_type, hw.r_on, hw.on_off_ratio, hw.temperature_k, hw.neurosim_code) == (
+        "fefet", 240e3, 100.0, 300.0, "v2_1")
+    assert config.device.max_level == 60
+    with pytest.raises(ConfigError, match="hardware.neurosim_code"):
+        apply_overrides(config, ["hardware.neurosim_code=v2.1"])
+
+
+def test_sar_adc_component():
+    """SarADC.cpp (V2.1): (log2 L + 1) ns per conversion, columns_per_adc conversions per read;
+    an open column 1 µW for the conversion; area (269 + 109·(b−1))·A_n + (209 + 73·(b−1))·A_p."""
+    cfg = ComponentConfig()
+    p = mlsa.MlsaParams(CircuitParams(node_nm=32.0, temperature_k=300.0), levels=64.0, num_adc=16.0,
+                        columns_per_adc=8.0, num_columns=128.0)
+    open_read = sar_adc.sar_adc(p, cfg, column_resistance=np.inf)
+    assert float(open_read.latency) == pytest.approx(7e-9 * 8)
+    assert float(open_read.energy) == pytest.approx(1e-6 * 7e-9 * 128)
+    a_min = float(mlsa.mlsa_area(p._replace(levels=2.0, num_adc=1.0), cfg)) / 72.0  # one minimum cell region
+    assert float(open_read.area) == pytest.approx((269 + 109 * 5 + 209 + 73 * 5) * a_min * 16, rel=1e-6)
+    # LSTP 32 nm fit at R = 20 kΩ and V_read = 0.5 V: (1.1294·6 + 8.8998) µW + 0.079449·20e3^-2.297.
+    one = sar_adc.sar_adc(p, cfg, column_resistance=20e3)
+    power = (1.1294 * 6 + 8.8998) * 1e-6 + 0.079449 * np.exp(-2.297 * np.log10(20e3))
+    assert float(one.energy) == pytest.approx(power * 7e-9 * 128, rel=1e-5)
+    half = sar_adc.sar_adc(p, cfg, column_resistance=20e3, read_occupancy=0.5)
+    assert float(half.energy) == pytest.approx(0.5 * (float(one.energy) + float(open_read.energy)), rel=1e-6)
+
+
+def test_adc_type_is_validated_and_reaches_the_chip():
+    from cimjax import build as build_lib
+    from cimjax.config import Config
+
+    config = apply_overrides(Config(), ["hardware.adc_type=sar"])
+    chip_config = build_lib.build(config, layers=LAYERS).chip
+    assert chip_config.adc == "sar" and chip_config.component.adc == "sar"
+    assert build_lib.build(Config(), layers=LAYERS).chip.component.adc == "mlsa"
+    with pytest.raises(ConfigError, match="hardware.adc_type"):
+        apply_overrides(Config(), ["hardware.adc_type=flash"])
+    with pytest.raises(ValueError, match="adc"):
+        ComponentConfig(adc="flash")
+
+
+def test_voltage_mode_sense_amplifier_component():
+    """MultilevelSenseAmp.cpp, V2.1 currentMode = false: 1 ns per column, P_v(R)·1 ns per column,
+    (52·A_n + 60·A_p)·(L − 1) per ADC; the current mode (default) is untouched."""
+    cfg = mlsa.MlsaConfig()
+    vcfg = mlsa.MlsaConfig(adc="mlsa_voltage")
+    p = mlsa.MlsaParams(CircuitParams(node_nm=32.0, temperature_k=300.0), levels=64.0, num_adc=16.0,
+                        columns_per_adc=8.0, num_columns=128.0)
+    v = mlsa.mlsa(p, vcfg, column_resistance=20e3)
+    assert float(v.latency) == pytest.approx(1e-9 * 8)
+    power = 3.692 * 63 * 1e-6 + 0.079449 * np.exp(-2.297 * np.log10(20e3))  # LSTP 32 nm fit
+    assert float(v.energy) == pytest.approx(power * 1e-9 * 128, rel=1e-5)
+    c = mlsa.mlsa(p, cfg, column_resistance=20e3)
+    assert float(v.area) == pytest.approx(float(c.area) * (52 + 60) / (48 + 24), rel=1e-6)
+    assert float(c.energy) != pytest.approx(float(v.energy), rel=1e-3)
