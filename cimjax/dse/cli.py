@@ -59,10 +59,10 @@ def add_optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refine", type=number_arg(int, 0), default=3, metavar="SWEEPS",
                    help="exact coordinate-search sweeps over the continuous parameters after rounding (0 = off)")
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
-    p.add_argument("--step-eval", choices=("auto", "host", "jit"), default="auto",
+    p.add_argument("--step-eval", choices=("auto", "host", "jit", "host+jit"), default="auto",
                    help="the Adam step: 'host' evaluates its traced jaxpr with NumPy (no compile), 'jit' compiles "
-                        "it (minutes, then milliseconds a step); 'auto' (default) compiles only a chip that runs "
-                        "more than HOST_STEPS_MAX steps × starts")
+                        "it (a minute or more, then milliseconds a step), 'host+jit' steps on the host while it "
+                        "compiles; 'auto' (default): 'host' up to 3,200 steps × starts per chip, else 'host+jit'")
     p.add_argument("--no-progress", action="store_true")
 
 

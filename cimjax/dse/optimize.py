@@ -60,10 +60,14 @@ from cimjax.hw import relax
 #: Continuous variables within this fraction of their (scaled) range of a bound also try the bound.
 SNAP = 0.05
 #: How ``optimize`` runs its Adam step (see :func:`optimize`).
-STEP_EVAL = ("auto", "host", "jit")
-#: ``step_eval="auto"`` evaluates a chip's steps on the host up to this many start-steps
-#: (steps × starts) and compiles above (measured break-even: ``benchmarks/README.md``).
-HOST_STEPS_MAX = 2400
+STEP_EVAL = ("auto", "host", "jit", "host+jit")
+#: ``step_eval="auto"`` evaluates a chip's steps only on the host up to this many start-steps
+#: (steps × starts) and compiles beside the host steps above ("host+jit"). Measured on the
+#: VGG-8 chip, 8 starts, 2-core VM at load ~5 (``benchmarks/README.md``, "cimjax optimize
+#: cold"): 300 steps take 107 s host-only, 127 s host+jit, 90 s compiled (first step at 83 s);
+#: host steps cost ~0.25 s more than compiled ones, so host+jit overtakes host-only near
+#: 400 steps × 8 starts.
+HOST_STEPS_MAX = 3200
 OBJECTIVES = ("edp", "energy", "latency", "area", "tops_per_w", "tops", "peak_tops_per_w")
 _CONSTRAINT = re.compile(r"^\s*(\w+)\s*(<=|>=)\s*([0-9.eE+-]+)\s*(x?)\s*$")
 
@@ -196,9 +200,11 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
     compile, then milliseconds a step); ``"host"`` traces the unbatched step's jaxpr once
     (``jax.make_jaxpr`` of ``value_and_grad`` and the update) and evaluates it with NumPy for
     all starts at once (:func:`cimjax.host_eval.run_batched`: no compile, a fraction of a
-    second a step); ``"auto"`` (default) takes the host for a chip that runs at most
-    :data:`HOST_STEPS_MAX` steps × starts and compiles above (``benchmarks/README.md``,
-    "cimjax optimize cold"). Both give the same iterates to float rounding.
+    second a step); ``"host+jit"`` steps on the host while XLA compiles the step in a thread,
+    then runs the compiled one; ``"auto"`` (default) is ``"host"`` for a chip that runs at
+    most :data:`HOST_STEPS_MAX` steps × starts and ``"host+jit"`` above
+    (``benchmarks/README.md``, "cimjax optimize cold"). All give the same iterates to float
+    rounding.
     """
     check_objective(objective)
     if step_eval not in STEP_EVAL:
@@ -305,20 +311,34 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
 
     steps_fn: dict = {}
     step_how: dict = {}
+    pending: dict = {}  # chip -> (thread, box) of a compile under way (None: not started yet)
+    switched: dict = {}  # chip -> the step from which the compiled step ran
     first_better = [None]  # (step, objective) of the first improving step, once seen
     base_obj = sign * math.log(base_metrics[objective])
 
     def run(cc, z, state, lam, a, b, first, count, bar):
         if cc not in steps_fn:
-            how = step_eval if step_eval != "auto" else ("host" if count * starts <= HOST_STEPS_MAX else "jit")
+            # auto: a chip whose steps (all phases: ``left``) stay under HOST_STEPS_MAX start-steps is
+            # host-evaluated; above, the host steps while XLA compiles in a thread, then the compiled step.
+            how = step_eval if step_eval != "auto" else ("host" if left * starts <= HOST_STEPS_MAX else "host+jit")
             if how == "jit":
                 steps_fn[cc] = make_jit_step(cc)
             else:
                 steps_fn[cc] = make_host_step(cc, z, state, lam, a, b)
             step_how[cc] = how
+            if how == "host+jit":
+                pending[cc] = None  # the compile starts after the first host step
         rec = []
         for i in range(first, first + count):
+            if cc in pending and pending[cc] is not None and not pending[cc][0].is_alive():
+                thread, box = pending.pop(cc)
+                if "error" in box:
+                    raise box["error"]
+                steps_fn[cc] = box["step"]
+                switched[cc] = i
             z, state, obj, g, cm, x = steps_fn[cc](z, state, lam, a, b)
+            if cc in pending and pending[cc] is None:
+                pending[cc] = _compile_in_thread(make_jit_step(cc), (z, state, lam, a, b))
             rec.append((np.asarray(x), np.asarray(obj), np.asarray(cm)))
             if first_better[0] is None:
                 ok = np.isfinite(rec[-1][1]) & (rec[-1][1] < base_obj)
@@ -346,7 +366,9 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
     t0 = time.perf_counter()
     polish = int(round(steps * polish_fraction)) if any(v.spec.discrete for v in variables) else 0
     bar = tqdm(total=steps, desc="optimize", disable=not progress)
+    left = steps  # steps still to run (the polish phase may stay on the same chip)
     z, state, lam, rec = run(chip_config, z, state, lam, a, b, 0, steps - polish, bar)
+    left = polish
     if polish:
         # Pin the discrete parameters at their nearest valid values and refine the continuous
         # ones on the static chip of the pinned design (one compile per distinct chip).
@@ -364,6 +386,9 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
         z = jnp.asarray(pick([o[0] for o in outs]))
         rec += [tuple(pick([o[3][t][c] for o in outs]) for c in range(3)) for t in range(polish)]
     bar.close()
+    for job in pending.values():  # no compile outlives the call
+        if job is not None:
+            job[0].join()
     xs, objs, cms = (list(r) for r in zip(*rec))
     t_grad = time.perf_counter() - t0
     final = np.asarray(jax.vmap(decode)(z, a, b))
@@ -386,7 +411,28 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
         base_metrics=base_metrics, trajectory_x=np.asarray(xs), trajectory_obj=np.exp(sign * np.asarray(objs)),
         trajectory_cons=np.asarray(cms), candidates=n_cand, evaluations=steps * starts + n_cand,
         timing=dict(gradient_s=t_grad, total_s=time.perf_counter() - t_start,
-                    step_eval=sorted(set(step_how.values())), first_improving_step=first_better[0]))
+                    step_eval=sorted(set(step_how.values())), first_improving_step=first_better[0],
+                    compiled_from_step=sorted(switched.values())))
+
+
+def _compile_in_thread(step, args) -> tuple:
+    """Start compiling the jitted ``step`` for ``args``' shapes in a thread; returns
+    ``(thread, box)``, ``box`` then holding ``"step"`` (the compiled callable) or ``"error"``.
+    XLA's compile releases the GIL, so on a multi-core CPU it runs beside the host steps."""
+    import threading
+
+    box: dict = {}
+    shapes = jax.tree_util.tree_map(lambda v: jax.ShapeDtypeStruct(np.shape(v), np.asarray(v).dtype), args)
+
+    def work():
+        try:
+            box["step"] = step.lower(*shapes).compile()
+        except BaseException as e:  # noqa: BLE001  (re-raised by the caller)
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="cimjax-optimize-compile", daemon=True)
+    thread.start()
+    return thread, box
 
 
 def _nearest(v: Variable, x: float) -> float:
