@@ -20,8 +20,12 @@ serialisable (:attr:`Program.serialisable`).
 
 :func:`run_batched` evaluates one unbatched program for a batch of inputs with ``jax.vmap``'s
 semantics (a sweep's small static groups: :mod:`cimjax.dse.sweep`), without tracing ``vmap``.
-Large sweeps, gradients and training keep using ``jax.jit``: this is for functions evaluated
-a few times per process, where an XLA compile costs more than every call.
+``cimjax optimize`` traces its Adam step (``value_and_grad`` of the chip estimate and the
+update) once and runs it here for every start and step (:func:`cimjax.dse.optimize.optimize`,
+``step_eval``): the reverse pass's primitives (``add_any``, ``pad``, ``dot_general``, …) have
+rules too. Large sweeps, long optimisations and training keep using ``jax.jit``: this is for
+functions evaluated a few hundred times per process at most, where an XLA compile costs more
+than every call.
 """
 
 from __future__ import annotations

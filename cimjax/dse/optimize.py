@@ -19,6 +19,10 @@ Method:
   ``(max(0, λ + ρg)² − λ²)/(2ρ)``, and every ``inner`` steps ``λ ← max(0, λ + ρg)``.
 * **Multi-start.** ``starts`` descents run side by side in one ``vmap``: the first from the
   config's design (clipped into the bounds), the rest from a seeded Latin hypercube.
+* **Step evaluation.** By default the step of one start is traced once per static chip and
+  evaluated with NumPy for all starts (:mod:`cimjax.host_eval`, no XLA compile: the first
+  step comes in seconds rather than after a minute or more of compiling); long runs also
+  compile it (``step_eval``, :data:`HOST_STEPS_MAX`).
 * **Polish.** For the last ``polish_fraction`` (30 %) of the steps the discrete parameters
   are pinned at their nearest valid values (their bounds collapse) and the continuous ones
   are refined for that discrete choice (ste values are then exact, so each start's best
