@@ -20,8 +20,12 @@ serialisable (:attr:`Program.serialisable`).
 
 :func:`run_batched` evaluates one unbatched program for a batch of inputs with ``jax.vmap``'s
 semantics (a sweep's small static groups: :mod:`cimjax.dse.sweep`), without tracing ``vmap``.
-Large sweeps, gradients and training keep using ``jax.jit``: this is for functions evaluated
-a few times per process, where an XLA compile costs more than every call.
+``cimjax optimize`` traces its Adam step (``value_and_grad`` of the chip estimate and the
+update) once and runs it here for every start and step (:func:`cimjax.dse.optimize.optimize`,
+``step_eval``): the reverse pass's primitives (``add_any``, ``pad``, ``dot_general``, …) have
+rules too. Large sweeps, long optimisations and training keep using ``jax.jit``: this is for
+functions evaluated a few hundred times per process at most, where an XLA compile costs more
+than every call.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import jax
 import numpy as np
 from jax.extend import core as jcore
 
-from cimjax.host_rules import RULES
+from cimjax.host_rules import MULTI, RULES
 
 #: Call-like primitives whose body is inlined (their results are the body's).
 _INLINE = {"jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr",
@@ -186,13 +190,15 @@ def _evaluate(prog: Program, flat_args) -> list:
     for ins in prog.instrs:
         args = [a[1] if isinstance(a, tuple) else slots[a] for a in ins.inputs]
         name = ins.name
-        if name in rules:
+        if name in rules and name not in MULTI:
             out = rules[name](ins.params, *args)
             dt, slot = ins.out_dtypes[0], ins.outputs[0]
             if slot >= 0:  # -1: a dropped output
                 slots[slot] = out if getattr(out, "dtype", None) == dt else np.asarray(out, dtype=dt)
             continue
-        if name == "scan":
+        if name in rules:
+            outs = rules[name](ins.params, *args)
+        elif name == "scan":
             outs = _scan(ins, args)
         else:
             outs = ins.primitive.bind(*args, **ins.params)
@@ -233,7 +239,7 @@ def _scan(ins: _Instr, args) -> list:
 
 #: Rules that act element by element (lax broadcasting only for rank-0 operands).
 _ELEMENTWISE = frozenset({
-    "add", "sub", "mul", "div", "rem", "max", "min", "pow", "atan2", "nextafter", "and", "or", "xor", "not",
+    "add", "add_any", "sub", "mul", "div", "rem", "max", "min", "pow", "atan2", "nextafter", "and", "or", "xor", "not",
     "eq", "ne", "lt", "le", "gt", "ge", "shift_left", "shift_right_arithmetic", "neg", "sign", "abs", "floor",
     "ceil", "round", "sqrt", "rsqrt", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos",
     "is_finite", "integer_pow", "square", "select_n", "clamp", "convert_element_type", "stop_gradient", "copy",
@@ -278,6 +284,12 @@ def _batched_rule(name: str, params: dict, args: list, bat: list, size: int):
         return RULES[name]({**params, key: params[key] + 1}, *full)
     if name == "gather":
         return _gather_batched(params, args, bat, size)
+    if name == "pad" and not bat[1]:
+        return RULES[name](dict(padding_config=((0, 0, 0),) + tuple(params["padding_config"])), x, args[1])
+    if name == "split":
+        return RULES[name](dict(params, axis=params["axis"] + 1), x)
+    if name == "unstack":
+        return RULES[name](dict(params, axis=params["axis"] + 1), x)
     if name == "bitcast_convert_type" and np.dtype(params["new_dtype"]).itemsize == np.asarray(x).dtype.itemsize:
         return np.asarray(x).view(params["new_dtype"])
     if name == "dynamic_slice" and not any(bat[1:]):
@@ -317,7 +329,8 @@ def _evaluate_batched(prog: Program, flat_args, bat_in, size: int) -> tuple[list
         flags = [False if isinstance(a, tuple) else bat[a] for a in ins.inputs]
         if not any(flags):  # nothing batched: the ordinary rule
             if ins.name in RULES:
-                outs = [RULES[ins.name](ins.params, *args)]
+                outs = RULES[ins.name](ins.params, *args)
+                outs = outs if ins.name in MULTI else [outs]
             elif ins.name == "scan":
                 outs = _scan(ins, args)
             else:
@@ -332,7 +345,7 @@ def _evaluate_batched(prog: Program, flat_args, bat_in, size: int) -> tuple[list
             outs = _scan_batched(ins, args, flags, size)
         elif ins.name in RULES:
             out = _batched_rule(ins.name, ins.params, args, flags, size)
-            outs = None if out is None else [out]
+            outs = None if out is None else (out if ins.name in MULTI else [out])
         if outs is None:  # no batched form: once per design, stacked
             outs = _per_design(ins, args, flags, size)
         for s, o, dt in zip(ins.outputs, outs, ins.out_dtypes):
@@ -351,7 +364,9 @@ def _per_design(ins: _Instr, args, flags, size: int) -> list:
     for i in range(size):
         one = [a[i] if f else a for a, f in zip(args, flags)]
         if ins.name in RULES:
-            results.append([np.asarray(RULES[ins.name](ins.params, *one), dtype=ins.out_dtypes[0])])
+            o = RULES[ins.name](ins.params, *one)
+            results.append([np.asarray(x, dtype=dt) for x, dt in
+                            zip(o if ins.name in MULTI else [o], ins.out_dtypes)])
         else:
             o = ins.primitive.bind(*one, **ins.params)
             results.append([np.asarray(x, dtype=dt) for x, dt in

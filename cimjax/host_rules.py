@@ -186,10 +186,56 @@ def _clamp(params, lo, x, hi):
     return np.minimum(np.maximum(x, lo), hi)
 
 
-#: primitive name -> rule(params, *inputs) -> output (one result; the output dtype is enforced
-#: by the evaluator).
+def _pad(params, x, value):
+    """``lax.pad``: per axis ``(low, high, interior)``; interior padding goes between the
+    elements, negative low/high padding crops."""
+    x = np.asarray(x)
+    shape, place, crop = [], [], []
+    for n, (lo, hi, inner) in zip(x.shape, params["padding_config"]):
+        core = n + max(n - 1, 0) * inner
+        size = max(lo, 0) + core + max(hi, 0)
+        shape.append(size)
+        place.append(slice(max(lo, 0), max(lo, 0) + core, inner + 1))
+        crop.append(slice(-min(lo, 0), size + min(hi, 0)))
+    out = np.full(shape, value, dtype=x.dtype)
+    out[tuple(place)] = x
+    return out[tuple(crop)]
+
+
+def _dot_general(params, x, y):
+    """``lax.dot_general`` by ``einsum``: the result's axes are the batch axes, then ``x``'s free
+    axes, then ``y``'s (XLA's order)."""
+    (xc, yc), (xb, yb) = params["dimension_numbers"]
+    letters = iter("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    xs = [next(letters) for _ in range(np.ndim(x))]
+    ys = [None] * np.ndim(y)
+    for i, j in zip(xc, yc):
+        ys[j] = xs[i]
+    for i, j in zip(xb, yb):
+        ys[j] = xs[i]
+    ys = [c if c is not None else next(letters) for c in ys]
+    out = [xs[i] for i in xb] + [c for i, c in enumerate(xs) if i not in xc and i not in xb] + \
+          [c for j, c in enumerate(ys) if j not in yc and j not in yb]
+    dtype = params.get("preferred_element_type") or np.result_type(x, y)
+    return np.einsum(f"{''.join(xs)},{''.join(ys)}->{''.join(out)}", np.asarray(x, dtype), np.asarray(y, dtype))
+
+
+def _split(params, x):
+    return np.split(x, np.cumsum(params["sizes"])[:-1], axis=params["axis"])
+
+
+def _unstack(params, x):
+    return [np.take(x, i, axis=params["axis"]) for i in range(np.shape(x)[params["axis"]])]
+
+
+#: Rules with several results: they return a list, one array per output.
+MULTI = frozenset({"split", "unstack"})
+
+#: primitive name -> rule(params, *inputs) -> output (one result, or a list for :data:`MULTI`;
+#: the output dtype is enforced by the evaluator).
 RULES: dict[str, Callable[..., Any]] = {
     "add": _binary(np.add),
+    "add_any": _binary(np.add),  # the reverse pass's sum of cotangents
     "sub": _binary(np.subtract),
     "mul": _binary(np.multiply),
     "div": _div,
@@ -257,4 +303,8 @@ RULES: dict[str, Callable[..., Any]] = {
     "argmax": _argmax,
     "argmin": _argmin,
     "gather": _gather,
+    "pad": _pad,
+    "dot_general": _dot_general,
+    "split": _split,
+    "unstack": _unstack,
 }

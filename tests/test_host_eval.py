@@ -52,6 +52,18 @@ CASES = {
     "scan": (lambda x, y: lax.scan(lambda c, r: (c * 0.5 + r, c.sum()), jnp.zeros(4), x), (X, Y), {"scan"}, True),
     "scan_reverse": (lambda x, y: lax.scan(lambda c, r: (c + r * y[0], c), x[0], x, reverse=True), (X, Y), {"scan"}, True),
     "polyval": (lambda x, y: jnp.polyval(jnp.array([0.5, -1.0, 2.0]), x), (X, Y), set(), True),
+    "pad": (lambda x, y: (lax.pad(x, 0.5, [(1, -1, 1), (-1, 2, 0)]), lax.pad(y, -2.0, [(0, 0, 2), (2, -3, 0)]),
+                          jnp.pad(x, ((0, 1), (2, 0)))), (X, Y), {"pad"}, True),
+    "dot_general": (lambda x, y: (x @ y.T, jnp.einsum("ij,ik->jk", x, y), jnp.einsum("bi,bj->bij", x, y),
+                                  lax.dot_general(x, y, (((1,), (1,)), ((0,), (0,))))), (X, Y), {"dot_general"}, False),
+    "split_unstack": (lambda x, y: (*jnp.split(x, [1, 3], axis=1), *jnp.unstack(y, axis=0)), (X, Y),
+                      {"split", "unstack"}, True),
+    # The reverse pass: add_any sums cotangents, pad transposes slice, select_n / mul / reduce_sum /
+    # broadcast_in_dim / dot_general transposes (what cimjax optimize's host step evaluates).
+    "value_and_grad": (lambda x, y: jax.value_and_grad(
+        lambda a: jnp.sum(jnp.where(a > 1.0, a * y, jnp.log(a)) * a[:, :1] + jnp.concatenate([a[:, 1:], a[:, :1]], 1) ** 2)
+        + jnp.sum(a @ y.T) + jnp.sum(jax.nn.softplus(a[1:]) * jnp.exp(-a[1:])))(x), (X, Y),
+        {"add_any", "pad", "select_n", "dot_general", "mul", "reduce_sum", "broadcast_in_dim"}, False),
 }
 
 

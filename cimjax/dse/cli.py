@@ -59,6 +59,10 @@ def add_optimize_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refine", type=number_arg(int, 0), default=3, metavar="SWEEPS",
                    help="exact coordinate-search sweeps over the continuous parameters after rounding (0 = off)")
     p.add_argument("--trace", default=None, metavar="RUN_DIR", help="use a training run's trace (last epoch)")
+    p.add_argument("--step-eval", choices=("auto", "host", "jit", "host+jit"), default="auto",
+                   help="the Adam step: 'host' evaluates its traced jaxpr with NumPy (no compile), 'jit' compiles "
+                        "it (a minute or more, then milliseconds a step), 'host+jit' steps on the host while it "
+                        "compiles; 'auto' (default): 'host' up to 3,200 steps × starts per chip, else 'host+jit'")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -166,7 +170,8 @@ def cmd_optimize(args, config) -> int:
     grid = G.load_grid(args.grid, config)
     res = optimize(config, grid, args.objective, args.constraints, steps=args.steps, starts=args.starts,
                    learning_rate=args.lr, rho=args.rho, grad_mode=args.grad_mode, seed=args.seed,
-                   refine=args.refine, trace=_trace(args, config), progress=not args.no_progress)
+                   refine=args.refine, trace=_trace(args, config), step_eval=args.step_eval,
+                   progress=not args.no_progress)
     print(f"{args.objective}: base design {res.base_metrics[args.objective]:.4g} → optimum "
           f"{res.best_metrics[args.objective]:.4g} ({'feasible' if res.feasible else 'INFEASIBLE'}; "
           f"{res.candidates} exact evaluations of rounded and refined candidates)")

@@ -19,6 +19,10 @@ Method:
   ``(max(0, λ + ρg)² − λ²)/(2ρ)``, and every ``inner`` steps ``λ ← max(0, λ + ρg)``.
 * **Multi-start.** ``starts`` descents run side by side in one ``vmap``: the first from the
   config's design (clipped into the bounds), the rest from a seeded Latin hypercube.
+* **Step evaluation.** By default the step of one start is traced once per static chip and
+  evaluated with NumPy for all starts (:mod:`cimjax.host_eval`, no XLA compile: the first
+  step comes in seconds rather than after a minute or more of compiling); long runs also
+  compile it (``step_eval``, :data:`HOST_STEPS_MAX`).
 * **Polish.** For the last ``polish_fraction`` (30 %) of the steps the discrete parameters
   are pinned at their nearest valid values (their bounds collapse) and the continuous ones
   are refined for that discrete choice (ste values are then exact, so each start's best
@@ -59,6 +63,15 @@ from cimjax.hw import relax
 
 #: Continuous variables within this fraction of their (scaled) range of a bound also try the bound.
 SNAP = 0.05
+#: How ``optimize`` runs its Adam step (see :func:`optimize`).
+STEP_EVAL = ("auto", "host", "jit", "host+jit")
+#: ``step_eval="auto"`` evaluates a chip's steps only on the host up to this many start-steps
+#: (steps × starts) and compiles beside the host steps above ("host+jit"). Measured on the
+#: VGG-8 chip, 8 starts, 2-core VM at load ~5 (``benchmarks/README.md``, "cimjax optimize
+#: cold"): 300 steps take 107 s host-only, 127 s host+jit, 90 s compiled (first step at 83 s);
+#: host steps cost ~0.25 s more than compiled ones, so host+jit overtakes host-only near
+#: 400 steps × 8 starts.
+HOST_STEPS_MAX = 3200
 OBJECTIVES = ("edp", "energy", "latency", "area", "tops_per_w", "tops", "peak_tops_per_w")
 _CONSTRAINT = re.compile(r"^\s*(\w+)\s*(<=|>=)\s*([0-9.eE+-]+)\s*(x?)\s*$")
 
@@ -180,12 +193,26 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
              steps: int = 300, starts: int = 8, learning_rate: float = 0.05, rho: float = 10.0,
              inner: int = 25, grad_mode: str = "ste", seed: Optional[int] = None, layers=None, trace=None,
              polish_fraction: float = 0.3, refine: int = 3, refine_points: int = 17,
-             progress: bool = True) -> OptResult:
+             step_eval: str = "auto", progress: bool = True) -> OptResult:
     """Minimise (maximise for TOPS-like) ``objective`` over ``grid``'s ranges subject to
     ``constraints`` (strings, :func:`parse_constraint`); see the module docstring. The last
     ``polish_fraction`` of the steps pins the discrete parameters at their nearest valid
-    values and refines the continuous ones."""
+    values and refines the continuous ones.
+
+    ``step_eval`` says how the Adam step (loss, gradient and update of every start) runs on
+    each static chip: ``"jit"`` compiles it (``jax.jit`` of the vmapped step: minutes of XLA
+    compile, then milliseconds a step); ``"host"`` traces the unbatched step's jaxpr once
+    (``jax.make_jaxpr`` of ``value_and_grad`` and the update) and evaluates it with NumPy for
+    all starts at once (:func:`cimjax.host_eval.run_batched`: no compile, a fraction of a
+    second a step); ``"host+jit"`` steps on the host while XLA compiles the step in a thread,
+    then runs the compiled one; ``"auto"`` (default) is ``"host"`` for a chip that runs at
+    most :data:`HOST_STEPS_MAX` steps × starts and ``"host+jit"`` above
+    (``benchmarks/README.md``, "cimjax optimize cold"). All give the same iterates to float
+    rounding.
+    """
     check_objective(objective)
+    if step_eval not in STEP_EVAL:
+        raise ConfigError(f"optimize: step_eval = {step_eval!r}: expected one of {', '.join(STEP_EVAL)}")
     for c in constraints:  # every constraint as typed, before any work
         check_constraint(c)
     for name, v in (("learning_rate", learning_rate), ("rho", rho)):
@@ -222,8 +249,8 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
         t = a + (b - a) * jax.nn.sigmoid(z)
         return jnp.stack([v.decode(t[i]) for i, v in enumerate(variables)])
 
-    def make_step(cc):
-        """The jitted, vmapped Adam step on the static chip ``cc`` (one compile per chip)."""
+    def make_loss(cc):
+        """The augmented-Lagrangian loss of one start on the static chip ``cc``."""
         f = ppa_function(base, names + tuple(num_fixed), mode=grad_mode, chip_config=cc)
 
         def loss(z, lam, a, b):
@@ -234,23 +261,101 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
             pen = jnp.sum((jnp.maximum(0.0, lam + rho * g) ** 2 - lam**2) / (2.0 * rho))
             return obj + pen, (obj, g, jnp.stack([m[c.metric] for c in cons]) if cons else jnp.zeros((0,)))
 
+        return loss
+
+    def make_step(cc):
+        """The Adam step of one start (bounds are arguments: the polish phase pins the discrete ones)."""
+        loss = make_loss(cc)
+
+        def one(z, state, lam, a, b):
+            (_, (obj, g, cm)), grad = jax.value_and_grad(loss, has_aux=True)(z, lam, a, b)
+            updates, new_state = opt.update(grad, state, z)
+            return optax.apply_updates(z, updates), new_state, obj, g, cm, decode(z, a, b)
+
+        return one
+
+    def make_jit_step(cc):
+        """The jitted, vmapped step of every start (one XLA compile per chip)."""
+        loss = make_loss(cc)
+
         @jax.jit
-        def step(z, state, lam, a, b):  # bounds are arguments: the polish phase pins the discrete ones
+        def step(z, state, lam, a, b):
             (_, (obj, g, cm)), grad = jax.vmap(jax.value_and_grad(loss, has_aux=True))(z, lam, a, b)
             updates, new_state = opt.update(grad, state, z)
             return optax.apply_updates(z, updates), new_state, obj, g, cm, jax.vmap(decode)(z, a, b)
 
         return step
 
+    def make_host_step(cc, z, state, lam, a, b):
+        """The step traced once for one start and evaluated on the host for every start
+        (:func:`cimjax.host_eval.run_batched`); optimiser-state leaves shared by the starts
+        (Adam's step count) stay shared."""
+        from cimjax import host_eval
+
+        one = make_step(cc)
+        leaves, tree = jax.tree_util.tree_flatten(state)
+        shared = [np.ndim(x) < np.ndim(z) for x in leaves]
+
+        def flat_one(z, lam, a, b, *leaves):
+            nz, ns, obj, g, cm, x = one(z, jax.tree_util.tree_unflatten(tree, leaves), lam, a, b)
+            return nz, jax.tree_util.tree_leaves(ns), obj, g, cm, x
+
+        ex = [np.asarray(v)[0] for v in (z, lam, a, b)] + [np.asarray(x) if sh else np.asarray(x)[0]
+                                                              for x, sh in zip(leaves, shared)]
+        prog = host_eval.trace(flat_one, *ex)
+        in_axes = (0, 0, 0, 0) + tuple(None if sh else 0 for sh in shared)
+
+        def step(z, state, lam, a, b):
+            lv = jax.tree_util.tree_leaves(state)
+            nz, nl, obj, g, cm, x = host_eval.run_batched(prog, (z, lam, a, b, *lv), in_axes)
+            nl = [np.asarray(v)[0] if sh else np.asarray(v) for v, sh in zip(nl, shared)]
+            return nz, jax.tree_util.tree_unflatten(tree, nl), obj, g, cm, x
+
+        return step
+
     steps_fn: dict = {}
+    step_how: dict = {}
+    pending: dict = {}  # chip -> (thread, box) of a compile under way (None: not started yet)
+    switched: dict = {}  # chip -> the step from which the compiled step ran
+    first_better = [None]  # (step, objective) of the first improving step, once seen
+    base_obj = sign * math.log(base_metrics[objective])
 
     def run(cc, z, state, lam, a, b, first, count, bar):
         if cc not in steps_fn:
-            steps_fn[cc] = make_step(cc)
+            # auto: a chip whose steps (all phases: ``left``) stay under HOST_STEPS_MAX start-steps is
+            # host-evaluated; above, the host steps while XLA compiles in a thread, then the compiled step.
+            how = step_eval if step_eval != "auto" else ("host" if left * starts <= HOST_STEPS_MAX else "host+jit")
+            if how == "jit":
+                steps_fn[cc] = make_jit_step(cc)
+            else:
+                steps_fn[cc] = make_host_step(cc, z, state, lam, a, b)
+            step_how[cc] = how
+            if how == "host+jit":
+                pending[cc] = None  # the compile starts after the first host step
         rec = []
         for i in range(first, first + count):
+            if cc in pending and pending[cc] is not None and not pending[cc][0].is_alive():
+                thread, box = pending.pop(cc)
+                if "error" in box:
+                    raise box["error"]
+                steps_fn[cc] = box["step"]
+                switched[cc] = i
             z, state, obj, g, cm, x = steps_fn[cc](z, state, lam, a, b)
+            if cc in pending and pending[cc] is None:
+                pending[cc] = _compile_in_thread(make_jit_step(cc), (z, state, lam, a, b))
             rec.append((np.asarray(x), np.asarray(obj), np.asarray(cm)))
+            if first_better[0] is None:
+                ok = np.isfinite(rec[-1][1]) & (rec[-1][1] < base_obj)
+                for j, c in enumerate(cons):
+                    v = rec[-1][2][:, j]
+                    ok &= (v <= c.bound) if c.upper else (v >= c.bound)
+                if ok.any():
+                    k = int(np.argmin(np.where(ok, rec[-1][1], np.inf)))
+                    first_better[0] = (i + 1, float(np.exp(sign * rec[-1][1][k])))
+                    if progress:
+                        bar.write(f"first improving step: step {i + 1}, {objective} {first_better[0][1]:.4g} "
+                                  f"(base {base_metrics[objective]:.4g}, start {k}), "
+                                  f"{time.perf_counter() - t_start:.1f} s into the optimisation")
             if (i + 1) % inner == 0:
                 lam = jnp.maximum(0.0, lam + rho * g)
             bar.update(1)
@@ -265,7 +370,9 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
     t0 = time.perf_counter()
     polish = int(round(steps * polish_fraction)) if any(v.spec.discrete for v in variables) else 0
     bar = tqdm(total=steps, desc="optimize", disable=not progress)
+    left = steps  # steps still to run (the polish phase may stay on the same chip)
     z, state, lam, rec = run(chip_config, z, state, lam, a, b, 0, steps - polish, bar)
+    left = polish
     if polish:
         # Pin the discrete parameters at their nearest valid values and refine the continuous
         # ones on the static chip of the pinned design (one compile per distinct chip).
@@ -283,6 +390,9 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
         z = jnp.asarray(pick([o[0] for o in outs]))
         rec += [tuple(pick([o[3][t][c] for o in outs]) for c in range(3)) for t in range(polish)]
     bar.close()
+    for job in pending.values():  # no compile outlives the call
+        if job is not None:
+            job[0].join()
     xs, objs, cms = (list(r) for r in zip(*rec))
     t_grad = time.perf_counter() - t0
     final = np.asarray(jax.vmap(decode)(z, a, b))
@@ -304,7 +414,29 @@ def optimize(config: Config, grid, objective: str = "edp", constraints: Sequence
         names=names, objective=objective, constraints=cons, best=best, best_metrics=best_m, feasible=feasible,
         base_metrics=base_metrics, trajectory_x=np.asarray(xs), trajectory_obj=np.exp(sign * np.asarray(objs)),
         trajectory_cons=np.asarray(cms), candidates=n_cand, evaluations=steps * starts + n_cand,
-        timing=dict(gradient_s=t_grad, total_s=time.perf_counter() - t_start))
+        timing=dict(gradient_s=t_grad, total_s=time.perf_counter() - t_start,
+                    step_eval=sorted(set(step_how.values())), first_improving_step=first_better[0],
+                    compiled_from_step=sorted(switched.values())))
+
+
+def _compile_in_thread(step, args) -> tuple:
+    """Start compiling the jitted ``step`` for ``args``' shapes in a thread; returns
+    ``(thread, box)``, ``box`` then holding ``"step"`` (the compiled callable) or ``"error"``.
+    XLA's compile releases the GIL, so on a multi-core CPU it runs beside the host steps."""
+    import threading
+
+    box: dict = {}
+    shapes = jax.tree_util.tree_map(lambda v: jax.ShapeDtypeStruct(np.shape(v), np.asarray(v).dtype), args)
+
+    def work():
+        try:
+            box["step"] = step.lower(*shapes).compile()
+        except BaseException as e:  # noqa: BLE001  (re-raised by the caller)
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="cimjax-optimize-compile", daemon=True)
+    thread.start()
+    return thread, box
 
 
 def _nearest(v: Variable, x: float) -> float:

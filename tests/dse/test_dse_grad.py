@@ -92,3 +92,47 @@ def test_optimizer_respects_bounds_and_budget():
     assert ref.candidates > res.candidates and ref.evaluations == 40 * 3 + ref.candidates
     with pytest.raises(ConfigError, match="refine_points"):
         optimize(Config(), space, "edp", steps=1, starts=1, layers=TINY, refine_points=2, progress=False)
+
+
+def test_optimizer_host_step_smoke():
+    """The default step on a short run is host-evaluated (no XLA compile of the gradient):
+    iterates stay in bounds, the first improving step is recorded, a bad step_eval is refused."""
+    from cimjax.dse.optimize import optimize
+
+    space = G.parse_grid({"parameters": {"read_voltage": {"min": 0.2, "max": 0.7},
+                                         "r_on": {"min": 3e4, "max": 3e5, "scale": "log"}}}, Config())
+    with pytest.raises(ConfigError, match="step_eval"):
+        optimize(Config(), space, "edp", step_eval="gpu", layers=TINY, progress=False)
+    res = optimize(Config(), space, "edp", ["area<=1.0x"], steps=3, starts=2, layers=TINY, progress=False,
+                   seed=0, refine=0)
+    assert res.timing["step_eval"] == ["host"]
+    assert res.trajectory_x.shape == (3, 2, 2) and np.all(np.isfinite(res.trajectory_obj))
+    assert np.all(res.trajectory_x >= [0.2 * (1 - 1e-6), 3e4 * (1 - 1e-6)])
+    assert np.all(res.trajectory_x <= [0.7 * (1 + 1e-6), 3e5 * (1 + 1e-6)])
+    step, value = res.timing["first_improving_step"]
+    assert 1 <= step <= 3 and value < res.base_metrics["edp"]
+
+
+@pytest.mark.slow
+def test_optimizer_host_step_equals_compiled():
+    """step_eval="host" (NumPy on the traced value_and_grad), "jit" (XLA) and "host+jit" (host
+    steps until the compile in a thread is ready) give the same descent to float rounding,
+    through the polish phase's re-pinned chips and the rounding."""
+    from cimjax.dse.optimize import optimize
+
+    space = G.parse_grid({"parameters": {"read_voltage": {"min": 0.2, "max": 0.7},
+                                         "r_on": {"min": 3e4, "max": 3e5, "scale": "log"},
+                                         "adc_bits": {"min": 4, "max": 7}}}, Config())
+    kw = dict(steps=14, starts=3, inner=5, layers=TINY, progress=False, seed=0, refine=0)
+    host = optimize(Config(), space, "edp", ["area<=1.0x"], step_eval="host", **kw)
+    jit = optimize(Config(), space, "edp", ["area<=1.0x"], step_eval="jit", **kw)
+    assert host.timing["step_eval"] == ["host"] and jit.timing["step_eval"] == ["jit"]
+    np.testing.assert_allclose(host.trajectory_x, jit.trajectory_x, rtol=1e-5)
+    np.testing.assert_allclose(host.trajectory_obj, jit.trajectory_obj, rtol=1e-5)
+    np.testing.assert_allclose(host.trajectory_cons, jit.trajectory_cons, rtol=1e-5)
+    assert host.best == jit.best and host.feasible == jit.feasible
+    assert host.best_metrics["edp"] == pytest.approx(jit.best_metrics["edp"], rel=1e-6)
+    both = optimize(Config(), space, "edp", ["area<=1.0x"], step_eval="host+jit", **kw)
+    assert both.timing["step_eval"] == ["host+jit"]
+    np.testing.assert_allclose(both.trajectory_x, jit.trajectory_x, rtol=1e-5)
+    assert both.best == jit.best
