@@ -52,6 +52,11 @@ docs/model.md gives the ingredients of NeuroSim's planar gate layout but not its
     ``CalculateGateCapacitance`` (including its INV side-wall count, which reads the PMOS
     fold count for the NMOS as well). :func:`drain_capacitance` is ``CalculateDrainCap``
     (one transistor, a lone type in the cell).
+  - Checked against those functions (called outside the repository) for INV, NAND2/3, NOR2/3
+    of sizes 1–16 at 7, 10 and 14 nm LSTP: width, input and output capacitance equal (input
+    0.1 % off at 7 nm: docs/model.md's rounded ``C_ideal``), but for a 3× gate at 10 nm, where
+    NeuroSim's float round-off of ``W·P_fin/(2F)/P_fin`` adds a fin. Nodes between the
+    tabulated ones (and 14–22 nm) use the interpolated fin geometry: cimjax's choice.
 
 * **Leakage** (§5.9): INV ``(I_off,n·W_n + I_off,p·W_p)/2``; NAND_k ``f_k·k·I_off,p·W_p`` (its
   k parallel PMOS) with ``f_2, f_3 = 0.48, 0.31``; NOR_k ``f_k·k·I_off,n·W_n`` (k parallel NMOS)
