@@ -60,9 +60,55 @@ def test_gate_geometry_by_hand(t32):
     # NAND2: its 2 parallel PMOS, × 0.48 (NeuroSim's CalculateGateLeakage).
     assert f(nand2.leakage) == pytest.approx(0.48 * 2 * 100e-6 * 3 * F32 * 0.9, rel=1e-5)
     assert f(gates.gate(t32, "tg").leakage) == 0.0
-    # FinFET: 34F cells.
+    # FinFET: NeuroSim's 34/28 height factor is an integer quotient, 1: 28F cells.
     t14 = tech.technology(14.0, "HP")
-    assert f(gates.cell_height(t14)) == pytest.approx(34 * 14e-9)
+    assert f(gates.cell_height(t14)) == pytest.approx(28 * 14e-9)
+
+
+F7 = 7e-9
+# NeuroSim V2.0 (d4de5bc) formula.cpp at 7 nm LSTP, 300 K, called outside the repository with
+# NeuroSim's own sizing (W_n = s·2F, W_p = pnSizeRatio·W_n, NAND_k NMOS ×k, NOR_k PMOS ×k) and
+# a 28F cell height (MAX_TRANSISTOR_HEIGHT·F): CalculateGateArea's width (m) and
+# CalculateGateCapacitance's capInput / capOutput (F), by (kind, inputs, s).
+NEUROSIM_7NM_GATES = {
+    ("inv", 1, 1.0): (7.420000e-08, 1.461121e-16, 2.633924e-17),
+    ("inv", 1, 8.0): (1.113000e-07, 9.497287e-16, 1.235876e-16),
+    ("inv", 1, 16.0): (1.855000e-07, 1.899457e-15, 1.612310e-16),
+    ("nand", 2, 1.0): (1.113000e-07, 2.191682e-16, 4.268420e-17),
+    ("nand", 2, 8.0): (2.968000e-07, 1.424593e-15, 2.458548e-16),
+    ("nand", 3, 4.0): (3.339000e-07, 9.497287e-16, 3.412661e-16),
+    ("nor", 2, 1.0): (1.113000e-07, 2.191682e-16, 4.268420e-17),
+    ("nor", 3, 16.0): (1.113000e-06, 3.725859e-15, 6.882557e-16),
+}
+
+
+def test_finfet_gate_by_hand():
+    # 7 nm LSTP: pnSizeRatio (int)(822/737) = 1; 28F cell; INV of 1 fin each (W = 2F), unfolded.
+    t7 = tech.technology(7.0, "LSTP")
+    inv = gates.gate(t7, "inv")
+    assert f(gates.pn_size_ratio(t7)) == 1.0 and f(inv.w_p) == pytest.approx(2 * F7)
+    pitch = (1.4 + 3.9) * F7
+    assert f(inv.area) == pytest.approx(28 * F7 * 2 * pitch, rel=1e-9)
+    # Input: each transistor's width scaled by P_fin/(2F) twice: ⌈22/14⌉ = 2 fins of 2·18 + 7 nm.
+    assert f(inv.c_in) == pytest.approx(2 * 0.849e-9 * 2 * 43e-9, rel=1e-9)
+    # Output: a 3.9F drain strip one fin (W_fin = 7 nm) tall per transistor: bottom, 2 strip
+    # edges + one fin side wall, drain to channel.
+    c_j, c_sw, c_edge = (float(x) for x in tech.junction_capacitance_coefficients(0.7))
+    w, h = 3.9 * F7, 7e-9
+    assert f(inv.c_out) == pytest.approx(2 * (c_j * w * h + c_sw * (2 * w + h) + c_edge * h), rel=1e-9)
+    # A lone transistor's gate (CalculateGateCap) scales once: 1 fin.
+    assert f(tech.gate_capacitance(t7, 2 * F7)) == pytest.approx(0.849e-9 * 43e-9, rel=1e-9)
+
+
+@pytest.mark.parametrize("key", list(NEUROSIM_7NM_GATES))
+def test_finfet_gate_matches_neurosim(key):
+    kind, k, size = key
+    width, c_in, c_out = NEUROSIM_7NM_GATES[key]
+    g = gates.gate(tech.technology(7.0, "LSTP"), kind, k, size)
+    assert f(g.width) == pytest.approx(width, rel=1e-6)
+    assert f(g.c_out) == pytest.approx(c_out, rel=1e-6)
+    # C_ideal: docs/model.md's 0.849 fF/µm against Technology.cpp's 0.849489.
+    assert f(g.c_in) == pytest.approx(c_in, rel=1e-3)
 
 
 def test_gate_folding_and_drive(t32):

@@ -9,10 +9,11 @@ equivalent ``--set`` overrides. Every compared figure must be within ±10 %; a m
 
 Variants: ``levelOutput`` 16 and 32 alone (forward ADC only: ``hardware.ag_adc_bits`` keeps
 the AG ADC at 64 levels), ``levelOutputAG`` 16, ``numColMuxed`` 16, ``numRowMuxedAG`` 16, the
-WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap and the sequential read
+WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap, the sequential read
 (``operationmode = 1``: ``hardware.read_mode = 'sequential'``,
-:mod:`cimjax.hw.components.subarray_sequential`). SRAM (32 and 7 nm, same files) is
-``tests/hw/test_hw_sram_neurosim.py``. Not here yet: eNVM at 7 nm and V2.1.
+:mod:`cimjax.hw.components.subarray_sequential`) and the 7 nm node (``technode = 7``: FinFET
+standard cells, :mod:`cimjax.hw.components.gates`). SRAM (32 and 7 nm, same files) is
+``tests/hw/test_hw_sram_neurosim.py``. Not here yet: V2.1.
 """
 
 from __future__ import annotations

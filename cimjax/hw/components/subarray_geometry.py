@@ -67,7 +67,7 @@ class Geometry(NamedTuple):
 
 #: Field-poly gap, F (docs/model.md §5.9 layout constants): with the poly extension it bounds the
 #: diffusion a transistor region of a given height leaves.
-FIELD_POLY_GAP_F = 1.6
+FIELD_POLY_GAP_F = gates.FIELD_POLY_GAP_F
 
 
 def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height: ArrayLike,
@@ -84,8 +84,8 @@ def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height
     C_sw·(2·m·s_d + h) + C_edge·n·h`` (one ``h`` of side wall: NeuroSim takes that count from the
     *PMOS* fold, which is 1 here). Measured in NeuroSim V2.0's default run (32 nm, 4F cell, W_acc
     = 0.668F): ``C_d`` = 7.6466e-17 F, ``C_col`` = 1.30645e-14 F (one strip gives 4.2e-17 F).
-    FinFET nodes keep the one-strip drawn-width value (NeuroSim's fin-count layout is not
-    modelled here).
+    FinFET nodes: :func:`gates.drain_capacitance` with ``region_height`` (NeuroSim's fin-count
+    layout, :func:`gates.finfet_layout`).
 
     Args:
       t: technology.
@@ -106,8 +106,8 @@ def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height
     strips = jnp.where(folded, relax.ceil((n + 1.0) / 2.0, mode), 1.0)
     h = jnp.where(folded, avail, width)
     planar = strips * s_d * h * c_j + (2.0 * strips * s_d + h) * c_sw + c_edge * n * h
-    one_strip = gates.drain_capacitance(t, width, 1.0, mode)
-    return jnp.where(t.finfet, one_strip, planar)
+    finfet = gates.drain_capacitance(t, width, 1.0, mode, region_height=region_height)
+    return jnp.where(t.finfet, finfet, planar)
 
 
 def geometry(p: SubArrayParams, config: SubArrayConfig) -> Geometry:

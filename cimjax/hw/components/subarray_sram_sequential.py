@@ -65,18 +65,18 @@ def _pitch_transistor_area(t: tech.Technology, width, pitch, mode: str):
     """Area of one transistor laid out in a region ``pitch`` tall (``formula.cpp``
     ``CalculateGateArea`` for an INV with one transistor type): diffusion up to ``pitch −
     (1 + 1.6/2)·2F``, folded into ``n = ⌈W/that⌉`` fingers, width ``(n + 1)`` gate pitches
-    (``2`` unfolded); area ``pitch × width``. FinFET nodes take NeuroSim's fin scaling of the
-    width and region (``PitchFin/2F``, 40/28 F) approximately, as the same folding rule."""
+    (``2`` unfolded); area ``pitch × width``. FinFET nodes: the fin-count folds of
+    :func:`gates.finfet_layout` in the same region (NeuroSim's ×(34 // 28) leaves it ``pitch``)."""
     f = t.node
     pitch = as_float(pitch)
-    scale = jnp.where(t.finfet, 40.0 / 28.0, 1.0)  # MAX_TRANSISTOR_HEIGHT_FINFET / MAX_TRANSISTOR_HEIGHT
-    region = pitch * scale
     gate_pitch = jnp.where(t.finfet, gates.POLY_WIDTH_F[1] + gates.GATE_POLY_SPACING_F[1],
                            gates.POLY_WIDTH_F[0] + gates.GATE_POLY_SPACING_F[0]) * f
-    max_w = jnp.maximum(region - (gates.POLY_EXTENSION_F + 0.8) * 2.0 * f, 1e-3 * f)
+    max_w = jnp.maximum(pitch - (gates.POLY_EXTENSION_F + 0.8) * 2.0 * f, 1e-3 * f)
     folds = relax.ceil(as_float(width) / max_w, mode)
     units = jnp.where(folds > 1.0, folds + 1.0, 2.0)
-    return region * units * gate_pitch
+    fins, _ = gates.finfet_layout(t, width, 0.0, mode, region_height=pitch)
+    units = jnp.where(t.finfet, fins.folds + 1.0, units)
+    return pitch * units * gate_pitch
 
 
 def _sense_amp(t: tech.Technology, count, pitch, min_sense_voltage, clock_hz, mode: str) -> Cost:
