@@ -113,6 +113,7 @@ KNOBS: dict[str, Knob] = {
     "neurosim_code": Knob("hardware.neurosim_code", traced=False, static=True),
     "read_mode": Knob("hardware.read_mode", traced=False, static=True),
     "adc_type": Knob("hardware.adc_type", traced=False, static=True),
+    "parallel_bp": Knob("hardware.parallel_bp", traced=False, static=True),
 }
 
 
@@ -290,7 +291,10 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         reference_subarray=reference, wg_input_bits=f.input_bits, columns_per_adc=int(knobs["columns_per_adc"]),
         rows_per_adc_ag=int(knobs["ag_rows_per_adc"]), wg_rows_per_adc=int(knobs["wg_rows_per_adc"]),
         version=knobs["neurosim_code"], adc=knobs["adc_type"], tile_grid=grid, cm_pes_per_side=side,
-        read_mode=knobs["read_mode"],
+        read_mode=knobs["read_mode"], parallel_bp=bool(knobs["parallel_bp"]),
+        # the row-by-row WG read's decoder needs the WG rows static (a traced sweep of them keeps
+        # parallel_bp true, whose read does not use it)
+        wg_decoder_rows=128 if knobs["parallel_bp"] else int(knobs["wg_subarray_rows"]),
     )
 
 

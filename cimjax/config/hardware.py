@@ -125,6 +125,17 @@ class HardwareConfig:
         amplifiers, NeuroSim V2.1's ``currentMode = false``) or ``sar`` (NeuroSim V2.1's
         ``SARADC = true``: a SAR ADC of ``log2 L + 1`` cycles per conversion, ``SarADC.cpp``).
         The SRAM sub-array's sense amplifiers are not affected.
+      parallel_bp: NeuroSim's ``parallelBP`` (default True). False (eNVM/FeFET cells only; SRAM
+        is a ConfigError, not modelled): the transposed (AG) read of the parallel sub-array
+        becomes row by row (``SubArray.cpp``, ``conventionalParallel`` with ``!parallelBP``: MLSAs
+        of ``2^cell_bits`` levels, an adder and DFF per ADC, the chain of
+        :mod:`cimjax.hw.components.subarray_sequential`; ``hardware.ag_adc_bits`` is then
+        unused; with ``read_mode = sequential`` the AG read is row by row either way), and the
+        weight-gradient unit reads its SRAM arrays row by row with sense amplifiers, adders and
+        DFFs (``WeightGradientUnit.cpp`` ``!parallelBP`` branches,
+        :func:`cimjax.hw.components.wg_unit.wg_array_row_by_row`; ``hardware.wg_adc_bits`` is then
+        unused and ``wg_rows_per_adc`` only sets its adder trees' count, as NeuroSim's
+        ``numRowMuxedWG`` does there).
     """
 
     cell_type: str = "rram"
@@ -165,6 +176,7 @@ class HardwareConfig:
     read_mode: str = "parallel"
     cell_resistance: str = "hardware"
     adc_type: str = "mlsa"
+    parallel_bp: bool = True
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -213,6 +225,11 @@ class HardwareConfig:
         v.check_float("hardware.access_resistance", self.access_resistance, 0.0, 1e9)
         v.check_choice("hardware.read_mode", self.read_mode, READ_MODES)
         v.check_choice("hardware.adc_type", self.adc_type, ADC_TYPES)
+        v.check_bool("hardware.parallel_bp", self.parallel_bp)
+        if not self.parallel_bp and self.cell_type == "sram":
+            v.fail("hardware.parallel_bp", self.parallel_bp,
+                   "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "
+                   "read is not modelled)")
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")

@@ -56,6 +56,7 @@ def _float(name: str, value: float) -> float:
 #: ``Param.cpp`` name → (config field, conversion of the evaluated value).
 FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "operationmode": ("hardware.read_mode", _choice({1: "sequential", 2: "parallel"})),
+    "parallelBP": ("hardware.parallel_bp", _choice({0: False, 1: True})),
     "memcelltype": ("hardware.cell_type", _choice({1: "sram", 2: "rram", 3: "fefet"})),
     "deviceroadmap": ("hardware.roadmap", _choice({1: "HP", 2: "LSTP"})),
     "globalBufferType": ("hardware.global_buffer", _choice({0: "register_file", 1: "sram"})),
@@ -104,7 +105,7 @@ MODELLED_AS: dict[str, float] = {
     "heightInFeatureSizeSRAM": 8, "widthInFeatureSizeSRAM": 20, "widthSRAMCellNMOS": 2.08,
     "widthSRAMCellPMOS": 1.23, "widthAccessCMOS": 1.31, "minSenseVoltage": 0.1, "heightInFeatureSize1T1R": 4,
     "widthInFeatureSize1T1R": 4, "heightInFeatureSizeCrossbar": 2, "widthInFeatureSizeCrossbar": 2,
-    "gateCapFeFET": 2.1717e-18, "nonlinearIV": 0, "nonlinearity": 10, "trainingEstimation": 1, "parallelBP": 1,
+    "gateCapFeFET": 2.1717e-18, "nonlinearIV": 0, "nonlinearity": 10, "trainingEstimation": 1,
 }
 
 #: Names ``Param::Param()`` computes from the others (never inputs).

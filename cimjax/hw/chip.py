@@ -192,6 +192,13 @@ class ChipConfig:
         (``operationmode = 1``, eNVM cells: the sub-array of
         :mod:`~cimjax.hw.components.subarray_sequential`, whose ``⌈log2 rows + cellBit − 1⌉``-bit
         outputs the PE, tile and chip accumulation take in place of ``log2 levelOutput``).
+      parallel_bp: NeuroSim's ``parallelBP``; False (eNVM cells) reads the transposed (AG)
+        direction of the parallel sub-array row by row
+        (:attr:`~cimjax.hw.components.subarray_types.SubArrayConfig.ag_row_by_row`); the WG
+        unit's arrays are read row by row too
+        (:func:`~cimjax.hw.components.wg_unit.wg_array_row_by_row`).
+      wg_decoder_rows: static copy of the WG array rows (``hardware.wg_subarray_rows``) sizing
+        that row-by-row read's WL decoder; the parallel read ignores it.
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -221,6 +228,8 @@ class ChipConfig:
     version: Union[NeuroSimVersion, str] = CURRENT
     read_mode: str = "parallel"
     adc: str = "mlsa"
+    parallel_bp: bool = True
+    wg_decoder_rows: int = 128
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -242,9 +251,15 @@ class ChipConfig:
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
-        for name in ("novel_mapping", "training"):
+        for name in ("novel_mapping", "training", "parallel_bp"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
+        if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (
+                2 <= self.wg_decoder_rows <= 2**16):
+            raise ValueError(f"ChipConfig.wg_decoder_rows = {self.wg_decoder_rows!r}: expected an int in [2, 65536]")
+        if not self.parallel_bp and self.cell == "sram":
+            raise ValueError("ChipConfig.parallel_bp = False: expected True with cell = 'sram' (its row-by-row "
+                             "transposed read is not modelled)")
         self.component  # validates roadmap, mode and temperature
         if self.tile_grid is None or self.cm_pes_per_side is None:
             grid, side = _reference_grid(layers, self.novel_mapping, self.cell, tuple(self.reference_subarray))

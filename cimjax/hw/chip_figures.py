@@ -43,6 +43,7 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         SubArrayConfig,
         cell=config.cell,
         parallel_bp=config.training,
+        ag_row_by_row=not config.parallel_bp,
         num_col_muxed=config.columns_per_adc,
         num_row_muxed_ag=config.rows_per_adc_ag,
         read_mode=config.read_mode,
@@ -157,6 +158,8 @@ def wg_figures(params, config, trace, num_array_write_parallel) -> WgFigures:
         max_windows=(big.ifm_h - big.kernel_h + 1) * (big.ifm_w - big.kernel_w + 1),
         max_input_cols=big.in_channels * config.wg_input_bits,
         rows_muxed=config.wg_rows_per_adc,
+        row_by_row=not config.parallel_bp,
+        decoder_rows=config.wg_decoder_rows,
     )
     sp = params.subarray
     wp = params.wg._replace(

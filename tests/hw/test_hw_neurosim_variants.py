@@ -11,9 +11,11 @@ Variants: ``levelOutput`` 16 and 32 alone (forward ADC only: ``hardware.ag_adc_b
 the AG ADC at 64 levels), ``levelOutputAG`` 16, ``numColMuxed`` 16, ``numRowMuxedAG`` 16, the
 WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap, the sequential read
 (``operationmode = 1``: ``hardware.read_mode = 'sequential'``,
-:mod:`cimjax.hw.components.subarray_sequential`) and the 7 nm node (``technode = 7``: FinFET
-standard cells, :mod:`cimjax.hw.components.gates`). SRAM (32 and 7 nm, same files) is
-``tests/hw/test_hw_sram_neurosim.py``. Not here yet: V2.1.
+:mod:`cimjax.hw.components.subarray_sequential`), ``parallelBP = false``
+(``hardware.parallel_bp = false``: the transposed read and the weight-gradient unit's read row by
+row) and the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`).
+SRAM (32 and 7 nm, same files) is ``tests/hw/test_hw_sram_neurosim.py``; V2.1 is
+``tests/hw/test_hw_neurosim_v21.py``.
 """
 
 from __future__ import annotations
@@ -87,4 +89,4 @@ def _check_knob_effect(name: str, fig: str) -> None:
 def test_reference_names_its_source():
     assert REFERENCE["neurosim_commit"].startswith("d4de5bc")
     assert set(REFERENCE["variants"]) >= {"default", "levelOutput16", "levelOutputAG16", "numColMuxed16", "HP",
-                                          "sequential"}
+                                          "sequential", "parallelBP_false"}

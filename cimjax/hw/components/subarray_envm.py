@@ -29,7 +29,12 @@ t_enc + t_SA + t_col/numReadPulse``, ``t_col = 0.2·C_col·R_avg/(rows/2)·numCo
 switch matrix (read ``numRowMuxedAG`` times), row mux and decoder, MLSA of ``levelOutputAG``,
 encoder, shift-adder of ``log2 L_AG + numReadPulseBP + 1`` bits; row delay ``0.2·C_row·R_avg/
 (cols/2)·numRowMuxedAG`` (``C_row`` = wire + access drains); array energy as forward with half the
-columns active (NeuroSim's hard-coded 0.5) and ``numRowMuxedAG``.
+columns active (NeuroSim's hard-coded 0.5) and ``numRowMuxedAG``. With
+``SubArrayConfig.ag_row_by_row`` (NeuroSim's ``parallelBP = false``, ``SubArray.cpp``
+``conventionalParallel`` ``!parallelBP`` branches) the transposed side is instead the row-by-row
+chain of :func:`~cimjax.hw.components.subarray_sequential.ag_chain` (MLSAs of ``2^cellBit``
+levels on the forward column resistances, adder and DFF per ADC, ``numCol·0.5`` reads), with the
+parallel row delay ``0.2·C_row·R_avg/(cols/2)·numRowMuxedAG``.
 
 Buckets (:class:`ReadCost`): ADC = MLSA + encoder (+ ``E_array`` in energy, NeuroSim's
 booking); accumulation = shift-adder; array = the column/row RC delay (its energy is 0, booked
@@ -93,6 +98,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from cimjax.hw.components import subarray_sequential as seq
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.subarray_geometry import column_resistance, geometry, switch_params
 from cimjax.hw.components.subarray_periphery import Side, SideInputs, both_sides, side
@@ -139,6 +145,10 @@ def sides(params: SubArrayParams, config: SubArrayConfig, row_activity, weight_l
     x_fw = SideInputs(*(as_float(v) for v in x_fw))
     if not config.parallel_bp:
         return g, side(p, config, g, x_fw, static_mux=config.num_col_muxed), None
+    if config.ag_row_by_row:
+        # parallelBP = false: the row-by-row AG chain, its MLSA on the forward column resistances.
+        fw = side(p, config, g, x_fw, static_mux=config.num_col_muxed)
+        return g, fw, seq.ag_chain(p, config, g, r_col, g.r_cell_on / cols / 2.0, occ)
     if config.version.ag_column_resistance_forward:
         r_ag, n_ag, occ_ag = r_col, cols, occ
     else:
@@ -175,7 +185,11 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     accumulation = fw.sa.area
     other = wl.area + sl.area + mux_h * g.len_row + fw.dec.area
     leakage = wl.leakage + 2.0 * sl.leakage + fw.mux.leakage + fw.dec.leakage + fw.enc.leakage + fw.sa.leakage
-    if ag is not None:
+    if config.parallel_bp and config.ag_row_by_row:
+        w_ag, adc_ag, acc_ag, other_ag, leak_ag = seq.ag_area(g, *ag)
+        width, adc, accumulation, other = width + w_ag, adc + adc_ag, accumulation + acc_ag, other + other_ag
+        leakage = leakage + leak_ag
+    elif ag is not None:
         mux_w = jnp.maximum(ag.mux.area / g.len_col, ag.dec_extent)
         width = width + mux_w + ag.mlsa.area / g.len_col + ag.enc_fp.width + ag.sa.area / g.len_col
         adc = adc + ag.mlsa.area + ag.enc.area
@@ -233,12 +247,15 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
     fw_cost = _read_cost(other_t, other_e, fw, t_col / n_in, e_arr)
     if ag is None:
         return SubArrayRead(fw_cost, ReadCost(*(jnp.zeros_like(x) for x in fw_cost)))
+    quirk = config.version.ag_mux_energy_as_latency and not config.version.envm_ag_mux_latencies
+    if config.ag_row_by_row:
+        per_read_array = cap_bl * vr2 * read_cells + g.cap_row2 * vdd2
+        return SubArrayRead(fw_cost, seq.ag_read(p, config, g, ag, per_read_array, g.r_cell_avg / (cols / 2.0), quirk))
     n_bp, per_ag = as_float(p.num_read_pulse_bp), as_float(p.rows_per_adc_ag)
     sl = switch_matrix_costs(*switch_params(p, config, g, which="sl", num_reads=per_ag)).read
     t_row = SENSE_SWING * g.cap_row_ag * g.r_cell_avg / (cols / 2.0) * per_ag
     e_arr_ag = (cap_bl * vr2 * read_cells + g.cap_row2 * vdd2 * rows * COLUMN_ACTIVITY_AG) * per_ag
     # The joules-as-seconds AG mux term came after bf95f9c, which adds the mux and decoder latencies.
-    quirk = config.version.ag_mux_energy_as_latency and not config.version.envm_ag_mux_latencies
     mux_term = (ag.mux.energy + ag.dec.energy) if quirk else (ag.mux.latency + ag.dec.latency)
     other_t_ag = jnp.maximum(sl.latency, mux_term / n_bp)
     other_e_ag = sl.energy + (ag.mux.energy + ag.dec.energy) / n_bp

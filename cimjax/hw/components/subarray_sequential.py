@@ -40,6 +40,10 @@ Quirks of NeuroSim V2.0 kept (they set its figures):
   seconds, as in the parallel code; ``version.ag_mux_energy_as_latency``).
 * The SL switch matrix is clocked once per transposed read (``numRowMuxedAG·cols·0.5`` times).
 
+The transposed chain (:func:`ag_chain`, :func:`ag_area`, :func:`ag_read`) is also the parallel
+eNVM sub-array's with ``parallelBP = false`` (:mod:`~cimjax.hw.components.subarray_envm`,
+``SubArrayConfig.ag_row_by_row``): NeuroSim builds the same chain in that branch.
+
 Area: ``height = SL switch + L_col + mux + MLSA + encoder + adder + DFF + shift-adder`` (the
 blocks without a layout rule stretched along the array width), ``width = max(decoder +
 driver, mux decoder) + L_row`` plus the transposed ``mux + MLSA + encoder + DFF + adder +
@@ -149,6 +153,74 @@ def _row_decoder(t: tech.Technology, rows: int, cap_load, height, config: SubArr
     return Cost(height * width, energy, latency + jnp.zeros_like(energy), leakage + jnp.zeros_like(energy))
 
 
+def ag_chain(p: SubArrayParams, config: SubArrayConfig, g, r_mlsa, mux_res, occupancy=1.0):
+    """The row-by-row transposed chain: ``(side, adder, dff)`` of MLSAs of ``2^cellBit`` levels
+    with the single-cell reference ladder, an adder of ``⌈log2 cols⌉ + cellBit`` bits and its
+    DFFs per ADC and a shift-adder of ``⌈log2 cols⌉ + cellBit + numReadPulseBP + 1`` bits
+    (``SubArray.cpp`` ``Initialize``: the eNVM ``conventionalSequential`` branch and the
+    ``conventionalParallel`` ``!parallelBP`` branch build the same chain). ``r_mlsa``: the column
+    resistance the MLSA is evaluated on (NeuroSim passes the forward ``columnResistance``);
+    ``mux_res``: the mux TG resistance."""
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    cell_bits = as_float(p.cell_bits)
+    ag_bits = jnp.ceil(jnp.log2(cols)) + cell_bits
+    one = SubArrayParams(*p)._replace(rows=1.0)  # MLSA reference ladder of one cell (parallel = false)
+    x_ag = SideInputs(0.0, 2.0**cell_bits, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
+                      ag_bits + as_float(p.num_read_pulse_bp) + 1.0 - cell_bits, r_mlsa, cols, mux_res, occupancy)
+    ag = side(one, config, g, SideInputs(*(as_float(v) for v in x_ag)), static_mux=config.num_row_muxed_ag)
+    n_adc_ag = rows / as_float(p.rows_per_adc_ag)
+    nand2 = gates.gate(g.t, "nand", 2, mode=config.mode)
+    adder_ag = logic.adder_cost(g.t, nand2, ag_bits, n_adc_ag)
+    # Adder.cpp CalculateArea: the transposed adders in columns down the array height.
+    adder_ag = adder_ag._replace(area=logic.row_layout_area(nand2.height, 9.0 * ag_bits * nand2.width, n_adc_ag,
+                                                            g.len_col, config))
+    dff_ag = logic.dff(logic.DffParams(p.circuit, (ag_bits + 1.0) * n_adc_ag, 1.0, g.len_col, 0.0), config)
+    return ag, adder_ag, dff_ag
+
+
+def ag_area(g, ag, adder_ag, dff_ag):
+    """``(width, adc, accumulation, other, leakage)`` the row-by-row transposed chain adds to a
+    sub-array (``SubArray.cpp`` ``CalculateArea``: mux, MLSA, encoder, DFF, adder and
+    shift-adder stretched down the array height; the SL switch matrix not included)."""
+    mux_w = jnp.maximum(ag.mux.area / g.len_col, ag.dec_extent)
+    width = mux_w + ag.mlsa.area / g.len_col + ag.enc_fp.width + (dff_ag.area + adder_ag.area + ag.sa.area) / g.len_col
+    adc = ag.mlsa.area + ag.enc.area
+    accumulation = adder_ag.area + dff_ag.area + ag.sa.area
+    other = mux_w * g.len_col + ag.dec.area
+    leakage = ag.mux.leakage + ag.dec.leakage + ag.enc.leakage + adder_ag.leakage + dff_ag.leakage + ag.sa.leakage
+    return width, adc, accumulation, other, leakage
+
+
+def ag_read(p: SubArrayParams, config: SubArrayConfig, g, chain, per_read_array, r_delay,
+            mux_energy_as_latency: bool) -> ReadCost:
+    """One transposed input vector read row by row (``SubArray.cpp`` ``CalculateLatency`` /
+    ``CalculatePower``, the same two branches as :func:`ag_chain`): ``numCol·0.5`` reads of
+    ``numRowMuxedAG`` groups. ``per_read_array``: array energy of one read;
+    ``r_delay``: the resistance of the row delay ``0.2·C_row·r_delay·numRowMuxedAG``
+    (``R_avg`` sequential, ``R_avg/(cols/2)`` parallel); ``mux_energy_as_latency``: the
+    joules-as-seconds mux term (module docstring)."""
+    ag, adder_ag, dff_ag = chain
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    rpa, n_bp = as_float(p.rows_per_adc_ag), as_float(p.num_read_pulse_bp)
+    n_cols = cols * COLUMN_ACTIVITY_AG  # NeuroSim's numCol·activityBPColRead transposed reads
+    n_reads_ag = n_cols * rpa
+    sl = switch_matrix_costs(*switch_params(p, config, g, which="sl", num_reads=n_reads_ag)).read
+    mux_term = (ag.mux.energy + ag.dec.energy) if mux_energy_as_latency else (ag.mux.latency + ag.dec.latency)
+    t_row = SENSE_SWING * g.cap_row_ag * r_delay * rpa
+    other_t_ag = jnp.maximum(sl.latency, mux_term / n_bp) + t_row / n_bp
+    other_e_ag = sl.energy + (ag.mux.energy + ag.dec.energy) / n_bp
+    adc_t_ag = (ag.mlsa.latency + ag.enc.latency) * n_cols
+    e_arr_ag = per_read_array * rows * COLUMN_ACTIVITY_AG * rpa
+    adc_e_ag = (ag.mlsa.energy + ag.enc.energy) * n_cols + e_arr_ag
+    acc_t_ag = (adder_ag.latency + dff_ag.latency) * n_reads_ag + ag.sa.latency
+    acc_e_ag = (adder_ag.energy + dff_ag.energy) * n_reads_ag + ag.sa.energy
+    zero = jnp.zeros_like(adc_e_ag)
+    return ReadCost(latency=other_t_ag + adc_t_ag + acc_t_ag, energy=other_e_ag + adc_e_ag + acc_e_ag,
+                    adc_latency=adc_t_ag, adc_energy=adc_e_ag, accumulation_latency=acc_t_ag,
+                    accumulation_energy=acc_e_ag, array_latency=zero, array_energy=zero,
+                    other_latency=other_t_ag, other_energy=other_e_ag)
+
+
 def _parts(params: SubArrayParams, config: SubArrayConfig, row_activity=0.5, weight_level=0.5):
     """Geometry, the forward and transposed periphery chains and the row decoder/driver."""
     p, g = params, geometry(params, config)
@@ -157,28 +229,20 @@ def _parts(params: SubArrayParams, config: SubArrayConfig, row_activity=0.5, wei
     levels = 2.0 ** cell_bits
     # One cell per column: GetColumnResistance's columnG/activatedRow is one mean cell path.
     r_one = column_resistance(p, config, g, 1.0, weight_level, cols, rows)
-    log_rows, log_cols = jnp.ceil(jnp.log2(rows)), jnp.ceil(jnp.log2(cols))
-    fw_bits = log_rows + cell_bits  # adder bits; shift-adder adderBit + 1
-    ag_bits = log_cols + cell_bits
+    fw_bits = jnp.ceil(jnp.log2(rows)) + cell_bits  # adder bits; shift-adder adderBit + 1
     one = SubArrayParams(*p)._replace(rows=1.0)  # MLSA reference ladder of one cell (parallel = false)
     x_fw = SideInputs(1.0, levels, p.columns_per_adc, cols, p.num_bit_input, fw_bits + 1.0 - cell_bits, r_one,
                       cols, g.r_cell_on, 1.0)
-    x_ag = SideInputs(0.0, levels, p.rows_per_adc_ag, rows, p.num_read_pulse_bp,
-                      ag_bits + as_float(p.num_read_pulse_bp) + 1.0 - cell_bits, r_one, cols, g.r_cell_on, 1.0)
     fw = side(one, config, g, SideInputs(*(as_float(v) for v in x_fw)), static_mux=config.num_col_muxed)
-    ag = side(one, config, g, SideInputs(*(as_float(v) for v in x_ag)), static_mux=config.num_row_muxed_ag)
-    n_adc_fw, n_adc_ag = cols / as_float(p.columns_per_adc), rows / as_float(p.rows_per_adc_ag)
+    ag, adder_ag, dff_ag = ag_chain(p, config, g, r_one, g.r_cell_on)
+    n_adc_fw = cols / as_float(p.columns_per_adc)
     nand2 = gates.gate(g.t, "nand", 2, mode=config.mode)
     adder_fw = logic.adder_cost(g.t, nand2, fw_bits, n_adc_fw)
-    adder_ag = logic.adder_cost(g.t, nand2, ag_bits, n_adc_ag)
     # Adder.cpp CalculateArea: the forward adders in rows across the array width (an adder
-    # 9 NAND2 wide, numBit NAND2 tall), the transposed ones in columns down its height.
+    # 9 NAND2 wide, numBit NAND2 tall).
     adder_fw = adder_fw._replace(area=logic.row_layout_area(9.0 * nand2.width, fw_bits * nand2.height, n_adc_fw,
                                                             g.len_row, config))
-    adder_ag = adder_ag._replace(area=logic.row_layout_area(nand2.height, 9.0 * ag_bits * nand2.width, n_adc_ag,
-                                                            g.len_col, config))
     dff_fw = logic.dff(logic.DffParams(p.circuit, (fw_bits + 1.0) * n_adc_fw, 1.0, 0.0, g.len_row), config)
-    dff_ag = logic.dff(logic.DffParams(p.circuit, (ag_bits + 1.0) * n_adc_ag, 1.0, g.len_col, 0.0), config)
     dec = _row_decoder(g.t, config.decoder_rows, g.cap_row2, g.len_col, config)
     drv = _decoder_driver(g.t, rows, g.cap_row2, g.res_row, g.len_col, config)
     return g, fw, ag, (adder_fw, dff_fw, adder_ag, dff_ag, dec, drv)
@@ -200,13 +264,9 @@ def subarray_area(params: SubArrayParams, config: SubArrayConfig) -> SubArrayAre
     leakage = (dec.leakage + drv.leakage + sl.leakage + fw.mux.leakage + fw.dec.leakage + fw.enc.leakage
                + adder_fw.leakage + dff_fw.leakage + fw.sa.leakage)
     if config.parallel_bp:
-        mux_w = jnp.maximum(ag.mux.area / g.len_col, ag.dec_extent)
-        width = width + mux_w + ag.mlsa.area / g.len_col + ag.enc_fp.width + (dff_ag.area + adder_ag.area + ag.sa.area) / g.len_col
-        adc = adc + ag.mlsa.area + ag.enc.area
-        accumulation = accumulation + adder_ag.area + dff_ag.area + ag.sa.area
-        other = other + mux_w * g.len_col + ag.dec.area
-        leakage = (leakage + sl.leakage + ag.mux.leakage + ag.dec.leakage + ag.enc.leakage + adder_ag.leakage
-                   + dff_ag.leakage + ag.sa.leakage)
+        w_ag, adc_ag, acc_ag, other_ag, leak_ag = ag_area(g, ag, adder_ag, dff_ag)
+        width, adc, accumulation, other = width + w_ag, adc + adc_ag, accumulation + acc_ag, other + other_ag
+        leakage = leakage + sl.leakage + leak_ag
     array = g.len_row * g.len_col
     return SubArrayArea(adc + accumulation + array + other, height, width, adc, accumulation, array, other, leakage)
 
@@ -244,22 +304,6 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig, *, row_activit
     if not config.parallel_bp:
         return SubArrayRead(fw_cost, ReadCost(*(jnp.zeros_like(x) for x in fw_cost)))
 
-    rpa, n_bp = as_float(p.rows_per_adc_ag), as_float(p.num_read_pulse_bp)
-    n_cols = cols * COLUMN_ACTIVITY_AG  # NeuroSim's numCol·activityBPColRead transposed reads
-    n_reads_ag = n_cols * rpa
-    sl = switch_matrix_costs(*switch_params(p, config, g, which="sl", num_reads=n_reads_ag)).read
-    quirk = config.version.ag_mux_energy_as_latency
-    mux_term = (ag.mux.energy + ag.dec.energy) if quirk else (ag.mux.latency + ag.dec.latency)
-    t_row = SENSE_SWING * g.cap_row_ag * g.r_cell_avg * rpa
-    other_t_ag = jnp.maximum(sl.latency, mux_term / n_bp) + t_row / n_bp
-    other_e_ag = sl.energy + (ag.mux.energy + ag.dec.energy) / n_bp
-    adc_t_ag = (ag.mlsa.latency + ag.enc.latency) * n_cols
-    e_arr_ag = per_read_array * rows * COLUMN_ACTIVITY_AG * rpa
-    adc_e_ag = (ag.mlsa.energy + ag.enc.energy) * n_cols + e_arr_ag
-    acc_t_ag = (adder_ag.latency + dff_ag.latency) * n_reads_ag + ag.sa.latency
-    acc_e_ag = (adder_ag.energy + dff_ag.energy) * n_reads_ag + ag.sa.energy
-    ag_cost = ReadCost(latency=other_t_ag + adc_t_ag + acc_t_ag, energy=other_e_ag + adc_e_ag + acc_e_ag,
-                       adc_latency=adc_t_ag, adc_energy=adc_e_ag, accumulation_latency=acc_t_ag,
-                       accumulation_energy=acc_e_ag, array_latency=zero, array_energy=zero,
-                       other_latency=other_t_ag, other_energy=other_e_ag)
+    ag_cost = ag_read(p, config, g, (ag, adder_ag, dff_ag), per_read_array, g.r_cell_avg,
+                      config.version.ag_mux_energy_as_latency)
     return SubArrayRead(fw_cost, ag_cost)

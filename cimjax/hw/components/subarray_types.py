@@ -75,6 +75,11 @@ class SubArrayConfig(ComponentConfig):
       cell: ``"rram"`` (1T1R eNVM), ``"fefet"`` (both :mod:`~cimjax.hw.components.subarray_envm`)
         or ``"sram"`` (the transposable SRAM sub-array of :mod:`~cimjax.hw.components.subarray_sram`).
       parallel_bp: transposed (AG) read periphery for training.
+      ag_row_by_row: with ``parallel_bp`` and the parallel read of an eNVM sub-array, read the
+        transposed direction row by row as NeuroSim does with ``Param.cpp`` ``parallelBP =
+        false`` (``SubArray.cpp`` ``conventionalParallel``, ``!parallelBP`` branches): the AG
+        chain of :mod:`~cimjax.hw.components.subarray_sequential` (MLSAs of ``2^cellBit`` levels,
+        adder and DFF per ADC) next to the parallel forward read. Not for SRAM cells.
       num_col_muxed / num_row_muxed_ag: static copies of ``columns_per_adc`` /
         ``rows_per_adc_ag`` sizing the mux decoders (ints in [1, 2^16]; 1 = no mux).
       mlsa_max_levels: static bound on the ADC levels (:class:`~.mlsa.MlsaConfig`).
@@ -89,6 +94,7 @@ class SubArrayConfig(ComponentConfig):
 
     cell: str = "rram"
     parallel_bp: bool = True
+    ag_row_by_row: bool = False
     num_col_muxed: int = 8
     num_row_muxed_ag: int = 8
     mlsa_max_levels: int = 256
@@ -100,6 +106,9 @@ class SubArrayConfig(ComponentConfig):
         super().__post_init__()
         self._check_choice("cell", CELLS)
         self._check_bool("parallel_bp")
+        self._check_bool("ag_row_by_row")
+        if self.ag_row_by_row and self.cell == "sram":
+            raise ValueError("SubArrayConfig.ag_row_by_row = True: expected False with cell = 'sram' (not modelled)")
         self._check_int("num_col_muxed", 1, 2**16)
         self._check_int("num_row_muxed_ag", 1, 2**16)
         self._check_int("mlsa_max_levels", 2, 4096)

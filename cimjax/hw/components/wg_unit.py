@@ -1,7 +1,8 @@
 """Weight-gradient (WG) unit: its params, config and one SRAM array of its farm (docs/model.md §5.6).
 
 Source: docs/model.md §5.6 "Weight-gradient unit" / "Gradient accumulator", §5.7, §5.8 step 5, and
-NeuroSim V2.0 ``WeightGradientUnit.cpp`` (``parallelBP = true`` branch) and ``Chip.cpp``
+NeuroSim V2.0 ``WeightGradientUnit.cpp`` (``parallelBP = true`` branch; the ``false`` branch,
+a row-by-row read, is :func:`wg_array_row_by_row`) and ``Chip.cpp``
 (``ChipInitialize``, ``ChipCalculateArea``, ``ChipCalculatePerformance``), read for the
 model, not copied. Valid for nodes in [7, 130] nm and 2–256 ADC levels.
 
@@ -78,8 +79,10 @@ import jax
 import jax.numpy as jnp
 
 from cimjax.hw import tech, wiring
-from cimjax.hw.components import encoder, logic, mlsa, routing, sar_adc, shift_adder, sram, switch_matrix
+from cimjax.hw.components import encoder, gates, logic, mlsa, routing, sar_adc, shift_adder, sram, switch_matrix
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.subarray_sequential import _row_decoder
+from cimjax.hw.components.subarray_sram_sequential import _sense_amp
 from cimjax.hw.cost import Cost
 
 Array = jax.Array
@@ -137,17 +140,25 @@ class WeightGradientConfig(ComponentConfig):
       version: flags read here ``wg_write_activity_unset`` (quirk), ``wg_switch_access_tg`` and
         ``shift_adder_bounding_box`` (March 2020), and those of the MLSA and encoder (module
         docstring).
+      row_by_row: NeuroSim's ``parallelBP = false``: the arrays are read row by row
+        (:func:`wg_array_row_by_row`) instead of through the MLSAs.
+      decoder_rows: static copy of ``array_rows`` sizing the row-by-row read's WL decoder (keep
+        equal to the traced ``array_rows``; the parallel read ignores it).
     """
 
     max_windows: int = 900
     max_input_cols: int = 1024
     rows_muxed: int = 8
+    row_by_row: bool = False
+    decoder_rows: int = 128
 
     def __post_init__(self):
         super().__post_init__()
         self._check_int("max_windows", 1)
         self._check_int("max_input_cols", 1)
         self._check_int("rows_muxed", 2, 256)
+        self._check_bool("row_by_row")
+        self._check_int("decoder_rows", 2, 2**16)
 
 
 class WeightGradientUnit(NamedTuple):
@@ -184,7 +195,9 @@ def out_precision(params: WeightGradientParams, config: WeightGradientConfig = W
     """``outPrecision = log2 L + numBitInput + ⌈log2 numArrayInRow⌉`` bits (15 at the defaults)."""
     in_row, _ = farm_counts(params, config)
     stages = jnp.maximum(config.log2ceil(jnp.maximum(in_row, 1.0)), 0.0)
-    return jnp.log2(as_float(params.adc_levels)) + as_float(params.num_bit_input) + stages
+    # parallelBP = false (WeightGradientUnit.cpp Initialize): log2 numRow in place of log2 levelOutputWG.
+    read_bits = jnp.log2(as_float(params.array_rows)) if config.row_by_row else jnp.log2(as_float(params.adc_levels))
+    return read_bits + as_float(params.num_bit_input) + stages
 
 
 def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike, load_capacitance: ArrayLike,
@@ -220,8 +233,81 @@ def march2020_wl_switch_delay(t: tech.Technology, mode: str, r_access: ArrayLike
     return tech.horowitz(tau, switch_matrix.STEP_RAMP)[0]
 
 
+def wg_array_row_by_row(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> WgArray:
+    """Costs of one WG array read row by row, NeuroSim's ``parallelBP = false``.
+
+    Source: NeuroSim V2.0 (d4de5bc) ``WeightGradientUnit.cpp`` ``Initialize``, ``CalculateArea``,
+    ``CalculateLatency`` and ``CalculatePower``, the ``!parallelBP`` branches (facts and formulas
+    only). The array, precharger, write driver and cell are the parallel read's; the periphery is
+    that of NeuroSim's row-by-row SRAM read, on cimjax's parts of
+    :mod:`~cimjax.hw.components.subarray_sram_sequential` (voltage sense amplifier),
+    :mod:`~cimjax.hw.components.subarray_sequential` (WL decoder) and
+    :mod:`~cimjax.hw.components.logic`: a WL decoder of ``⌈log2 rows⌉`` bits, ``cols`` sense
+    amplifiers, ``⌊cols/numBitInput⌋`` adders of ``b = ⌈log2 rows⌉ + 1`` bits with ``(b + 1)``
+    DFFs each, shift-adders of ``b + numBitInput + 1`` bits, and an adder tree of ``log2 rows +
+    numBitInput + 1`` bits over the array rows.
+
+    One read call opens ``n = rows·a·numBitInput`` rows one at a time (``a`` the layer's
+    activity): latency ``n·(t_dec + t_pre + t_BL + t_SA + t_add + t_DFF) + t_shift(numBitInput
+    reads) + t_tree`` (the tree once, not ``numColMuxed`` times); energy ``n·(E_dec + E_pre +
+    E_SA + E_add + E_DFF + E_shift)`` (NeuroSim passes ``numCol`` adders per operation to
+    ``Adder::CalculatePower``, which takes the minimum with the ``cols/numBitInput`` built; the
+    DFFs likewise). Write: ``w = rows·a`` rows, ``w·(t_flip +
+    t_dec + t_pre + t_driver)``, energy ``w·(E_dec + E_pre + E_driver) + cols·a·w·E_flip``.
+    Area: cells + decoder (down the array height) + precharger + write driver + sense amplifiers
+    + adders and DFFs (across the width) + shift-adders; leakage likewise. Same valid range as
+    the parallel WG unit; ``config.decoder_rows`` must equal ``array_rows``.
+    """
+    c, cfg = params.circuit, config.sub(ComponentConfig)
+    t = circuit_technology(c, config)
+    mode = config.mode
+    rows, cols = as_float(params.array_rows), as_float(params.array_cols)
+    bits, a = as_float(params.num_bit_input), as_float(activity)
+    n = rows * a * bits  # rows opened per read call
+    written_rows = rows * a
+    cell = sram.sram_cell(t, params.cell, mode)
+    wires = sram.array_wires(c, t, params.cell, rows, cols)
+    col_write = 0.0 if config.version.wg_write_activity_unset else a
+    drv = sram.ColumnDriverParams(c, cols, wires.cap_col, wires.res_col, wires.length_row, col_write, cols)
+    pre = sram.precharger(drv, cfg)
+    wd = sram.sram_write_driver(drv, cfg)
+    dec = _row_decoder(t, config.decoder_rows, wires.cap_row, wires.length_col, config)
+    amp = _sense_amp(t, cols, wires.length_row / cols, params.cell.min_sense_voltage, c.clock_hz, mode)
+    adder_bits = jnp.ceil(jnp.log2(rows)) + 1.0
+    n_add = config.floor(cols / bits)
+    nand2 = gates.gate(t, "nand", 2, mode=mode)
+    add = logic.adder_cost(t, nand2, adder_bits, n_add)
+    add = add._replace(area=logic.row_layout_area(9.0 * nand2.width, adder_bits * nand2.height, n_add,
+                                                  wires.length_row, cfg))
+    dff = logic.dff(logic.DffParams(c, (adder_bits + 1.0) * n_add, 1.0, 0.0, wires.length_row), cfg)
+    shift_p = shift_adder.ShiftAdderParams(c, adder_bits + bits + 1.0, n_add, bits, params.read_pulse_width,
+                                           num_read_pulse=bits)
+    shift = shift_adder.shift_adder(shift_p, cfg)
+    shift_e = shift.energy / bits  # CalculatePower per row read
+    in_row, in_col = farm_counts(params, config)
+    tree = logic.adder_tree(
+        logic.AdderTreeParams(c, in_row, jnp.log2(rows) + bits + 1.0, config.ceil(in_col * cols / config.rows_muxed)),
+        config.sub(logic.AdderTreeConfig),
+    )
+    t_bitline = sram.bitline_read_delay(t, cell, wires, params.cell.min_sense_voltage)
+    area = rows * cols * cell.area + dec.area + pre.read.area + wd.area + amp.area + add.area + dff.area + shift.area
+    leakage = (rows * cols * cell.leakage + dec.leakage + pre.read.leakage + wd.leakage + amp.leakage + add.leakage
+               + dff.leakage + shift.leakage)
+    read_latency = (n * (dec.latency + pre.read.latency + t_bitline + amp.latency + add.latency + dff.latency)
+                    + shift.latency + tree.latency)
+    read_energy = n * (dec.energy + pre.read.energy + amp.energy + add.energy + dff.energy + shift_e)
+    write_latency = written_rows * (sram.cell_write_latency(cell) + dec.latency + pre.write.latency + wd.latency)
+    write_energy = (written_rows * (dec.energy + pre.write.energy + wd.energy)
+                    + cols * a * written_rows * sram.cell_write_energy(t, cell))
+    return WgArray(read=Cost(area, read_energy, read_latency, leakage),
+                   write=Cost(area, write_energy, write_latency, leakage), tree=tree)
+
+
 def wg_array(params: WeightGradientParams, config: WeightGradientConfig, activity: ArrayLike) -> WgArray:
-    """Costs of one WG array at input ``activity`` (module docstring)."""
+    """Costs of one WG array at input ``activity`` (module docstring; ``config.row_by_row``:
+    :func:`wg_array_row_by_row`)."""
+    if config.row_by_row:
+        return wg_array_row_by_row(params, config, activity)
     c, cfg = params.circuit, config.sub(ComponentConfig)
     t = circuit_technology(c, config)
     mode = config.mode
