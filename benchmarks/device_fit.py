@@ -1,6 +1,12 @@
 """Time of ``cimjax device fit`` on a 1,000-pulse, 10-device file (issue 20; target < 30 s on CPU).
 
     python benchmarks/device_fit.py [--model neurosim] [--devices 10] [--pulses 50] [--cycles 1] [--out DIR]
+    python benchmarks/device_fit.py --exp-profile
+
+``--exp-profile`` prints the χ² profile of the exponential step's ``γ`` (docs/device_fit.md,
+Identifiability) instead: for each fixed ``γ`` the best ``(dw_min, A)`` (scipy least squares)
+for the expected step of a mean device (``dw_min`` 0.08, bounds ±1) at the reads that a 50-pulse
+segment visits before it clips, as ``Δχ²`` with 10 % relative c2c over 8 devices × 4 cycles.
 
 Writes a synthetic measurement file (NeuroSim's curve, Ag:a-Si labels 2.40 / −4.88 with d2d 0.2,
 c2c 0.005; or a protocol step-model device: soft bounds, or the linear / piecewise step of
@@ -81,6 +87,40 @@ def write(path, w0, ws, D, C, N, g_lo=1e-6, g_hi=5e-6):
                     f.write(f"d{d},{c},{p + 1},LTD,{g(ws[base + N + p, d])!r}\n")
 
 
+def exp_profile(sig=0.1, segments=32, dw=0.08):
+    """Print the χ² profile of ExpStep's γ (see the module docstring)."""
+    from scipy.optimize import least_squares
+
+    from cimjax.devices.steps import ExpStep
+
+    a, b = ExpStep().a, ExpStep().b
+
+    def step(w, dw_min, A, gamma, d):  # ExpStep's step with bounds ±1 (cimjax/devices/steps.py)
+        return dw_min * np.maximum(1.0 - A * np.exp(d * gamma * (a * w + b)), 0.0)
+
+    cases = {"up, A 0.1, γ 3": (0.1, 3.0, 1.0), "down, A 0.5, γ 3": (0.5, 3.0, -1.0),
+             "up, aihwkit A 0.00081, γ 12.44625": (0.00081, 12.44625, 1.0),
+             "down, aihwkit A 0.36833, γ 12.78785": (0.36833, 12.78785, -1.0)}
+    ratios = (0.5, 0.7, 0.85, 0.95, 1.0, 1.05, 1.15, 1.43, 2.0)
+    for label, (A, gamma, d) in cases.items():
+        w, ws = -d, []
+        for _ in range(50):
+            s = step(w, dw, A, gamma, d)
+            if abs(w + d * s) >= 1.0:
+                break
+            ws.append(w)
+            w += d * s
+        ws = np.array(ws)
+        true = step(ws, dw, A, gamma, d)
+        print(f"{label}: {len(ws)} reads before the bound; Δχ² over {segments} segments (one device: / 8)")
+        for r in ratios:
+            res = lambda p: (step(ws, p[0], np.exp(p[1]), gamma * r, d) - true) / (sig * true)  # noqa: E731
+            best = min((least_squares(res, [dw, np.log(A) + s], method="lm") for s in (-2, -1, 0, 1, 2)),
+                       key=lambda x: x.cost)
+            print(f"  γ/true {r:4.2f}: Δχ² {2 * best.cost * segments:8.3f}, dw_min {best.x[0]:.4f}, "
+                  f"A {np.exp(best.x[1]):.4g}, max step error {100 * np.max(np.abs(res(best.x))) * sig:.2f} %")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="neurosim", choices=["neurosim", "soft_bounds", "linear_step", "piecewise_step"])
@@ -88,7 +128,11 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=10)
     ap.add_argument("--cycles", type=int, default=1)
     ap.add_argument("--pulses", type=int, default=50, help="pulses per segment (LTP and LTD each)")
+    ap.add_argument("--exp-profile", action="store_true", help="print the exponential step's γ profile instead")
     args = ap.parse_args()
+    if args.exp_profile:
+        exp_profile()
+        return
     D, C, N = args.devices, args.cycles, args.pulses
     if args.model == "neurosim":
         w0, ws = neurosim_weights(jax.random.PRNGKey(0), D, C, N)

@@ -300,15 +300,79 @@ def test_shaped_step_model_recovers_parameters(tmp_path, name):
         assert _rel(P[k].value, _true_shape(cells, k)) < 0.05, (k, P[k].value, _true_shape(cells, k))
 
 
-@pytest.mark.slow
-def test_exp_step_recovers_range_and_noise_not_its_shape(tmp_path):
-    """ExpStep: G range within 5 %, c2c and d2d within 20 %. Its shape (A, γ per direction, with
-    the step size) is not recovered within 5 % from these data: 1 − A·e^(γz) over the range is
-    nearly the same curve along a valley of (dw_min, A, γ) (docs/device_fit.md, Identifiability);
-    the one-pulse-ahead error is what the fit guarantees."""
+def _step_curves(tmp_path, r, model, fields, cells, w):
+    """Expected step per pulse (siemens) of the fitted nominal device and the realised devices'
+    mean, at the conductances of the generating weights ``w`` (each direction)."""
+    import dataclasses
+
+    span = G_HI - G_LO
+    P = r.params
+    fitted_span = P["G_max"].value - P["G_min"].value
+    g = G_LO + (w + 1.0) / 2.0 * span
+    w_fit = jnp.asarray(2.0 * (g - P["G_min"].value) / fitted_span - 1.0, jnp.float32)
+    preset = tmp_path / "fitted_curve.json"
+    preset.write_text(json.dumps({"pulsed_device": F.pulsed_device_fields(r)}))
+    fit_device = dataclasses.replace(F.load_pulsed_preset(str(preset)), dw_min_dtod=0.0, up_down_dtod=0.0, w_min_dtod=0.0, w_max_dtod=0.0)
+    fit_cells = sample_cells(fit_device, jax.random.PRNGKey(0), w.shape)
+    device = PulsedDevice(model=model, **fields)
+    one = lambda x, i: jnp.full(w.shape, x[i]) if jnp.ndim(x) else x  # noqa: E731
+    out = {}
+    for d in (1.0, -1.0):
+        true = np.mean([np.asarray(expected_step(device, jax.tree_util.tree_map(lambda x: one(x, i), cells),
+                                                 jnp.asarray(w, jnp.float32), jnp.full(w.shape, d)))
+                        for i in range(np.shape(cells.dw_min)[0])], axis=0) * span / 2.0
+        fit = np.asarray(expected_step(fit_device, fit_cells, w_fit, jnp.full(w.shape, d))) * fitted_span / 2.0
+        out[d] = (fit, true)
+    return out
+
+
+#: ExpStep where pulse data determine its shape: the SHAPED values (the exponential term 0.1 → 0.43
+#: of the step up, 0.5 → 0.12 down: both ends of each direction's curve visible) with 1 % c2c.
+#: At 10 % c2c on these 8 × 4 segments γ's 1σ is ~15 % pooled (~40 % per device), also at
+#: aihwkit's default shape (docs/device_fit.md, Identifiability: the measured χ² profile); at 1 %
+#: it is ~10 times narrower. Adam walks slowly along the (step, A, γ) valley: on noise-free data
+#: 4 starts × 300 steps stop at γ↑ 3.8, × 900 at 3.3, 16 × 2000 at 3.02, hence the long fit.
+EXP_DETERMINED = (SHAPED["exp_step"][0], dict(dw_min=0.08, dw_min_std=0.01), 11)
+EXP_LONG = F.FitOptions(starts=4, steps=2000, warm_steps=1000, bootstrap=0, seed=0)
+
+
+@pytest.mark.slow  # the anchored fit compiles and runs 2,000 Adam steps
+def test_exp_step_recovers_its_shape_where_the_data_determine_it(tmp_path):
+    """ExpStep (A 0.1 / 0.5, γ 3 / 3) with 1 % c2c: A, γ per direction, G range, the step and
+    the up/down scales within 5 %; c2c and d2d within 20 %."""
+    model, extra, seed = EXP_DETERMINED
+    fields = dict(STEP_FIELDS, **extra)
+    rows, cells = synth_step(model, jax.random.PRNGKey(seed), **fields)
+    m = F.load_measurements(write_csv(tmp_path / "exp.csv", rows))
+    r = F.fit(m, "exp_step", EXP_LONG, heldout=False)
+    P = r.params
+    _check_range_noise_d2d(cells, P, fields)
+    span = G_HI - G_LO
+    dw = np.asarray(cells.dw_min, np.float64) * span / 2.0
+    assert _rel(P["dw_min"].value * (P["G_max"].value - P["G_min"].value) / 2.0, dw.mean()) < 0.05
+    up_fit, down_fit = (float(x) for x in up_down_scales(P["up_down"].value))
+    assert _rel(up_fit, np.mean(np.asarray(cells.scale_up, np.float64))) < 0.05
+    assert _rel(down_fit, np.mean(np.asarray(cells.scale_down, np.float64))) < 0.05
+    print({k: round(P[k].value, 4) for k in (*F.MODELS["exp_step"].shape_names, "dw_min", "up_down", "dw_min_std")})
+    for k in F.MODELS["exp_step"].shape_names:
+        assert _rel(P[k].value, _true_shape(cells, k)) < 0.05, (k, P[k].value, _true_shape(cells, k))
+
+
+@pytest.mark.slow  # ~15–35 s
+def test_exp_step_weak_shape_still_gives_its_step_curve(tmp_path):
+    """ExpStep at A 0.1 / 0.5, γ 3 / 3 with 10 % c2c: 1 − A·e^(γz) is nearly linear over the
+    range, so (step, A, γ) trade along a valley the noise does not resolve (γ↑ comes back as
+    ~4–8). What the data do determine comes back: G range, c2c and d2d, and the step curve itself
+    (siemens per pulse against conductance) within 5 % over the central 80 % of the range (next
+    to the bounds, where the devices' bounds spread by 5 %, it is up to ~8 % off)."""
     m, cells, r = _shaped_fit(tmp_path, "exp_step")
     _check_range_noise_d2d(cells, r.params, STEP_FIELDS)
     assert r.rmse < 1.1 * STEP_FIELDS["dw_min_std"] * 0.08 * (G_HI - G_LO) / 2.0
+    model, extra, _ = SHAPED["exp_step"]
+    w = np.linspace(-0.8, 0.8, 17)
+    for d, (fit, true) in _step_curves(tmp_path, r, model, dict(STEP_FIELDS, **extra), cells, w).items():
+        err = np.abs(fit / true - 1.0)
+        assert err.max() < 0.05, (d, np.round(100 * (fit / true - 1.0), 1))
 
 
 def test_shaped_entries_step_as_their_step_models():
@@ -512,5 +576,62 @@ def test_fitted_preset_trains_like_the_generating_device(tmp_path):
     acc_fit = np.array([accuracy(fitted, s) for s in TRAIN_SEEDS])
     print(f"accuracy, generating parameters: {acc_true}; fitted preset: {acc_fit}")
     assert acc_true.mean() > 20.0  # it learns (10 classes: chance is 10 %)
+    slack = 0.5 * (np.ptp(acc_true) + np.ptp(acc_fit))
+    assert acc_true.min() - slack <= acc_fit.mean() <= acc_true.max() + slack, (acc_true, acc_fit)
+
+
+QUICKSTART_SEEDS = (117, 118, 119)
+
+
+@pytest.mark.slow  # a NeuroSim fit (~1 min) and six 3-epoch quickstart trainings (~1–5 min each on the 2-core VM)
+def test_fitted_neurosim_sets_train_the_quickstart_like_its_device(tmp_path):
+    """configs/quickstart.py's device (fefet_hzo: NeuroSim's curve, NL 1.75 / 1.46, 32 levels,
+    c2c 0.003, R_on 559.28 kΩ, on/off 45) → 8 devices × 4 cycles of pulse data → ``cimjax device
+    fit --model neurosim`` → quickstart trained with the fit's ``--set`` lines and with its own
+    device, three seeds each: the --set lines load, and the fitted runs' mean accuracy lies within
+    the generating runs' range widened by half the two ranges' sum (docs/device_fit.md)."""
+    from cimjax import train
+    from cimjax.config import apply_overrides, load_config
+    from cimjax.devices.presets import PRESETS
+
+    pre = PRESETS["fefet_hzo"]
+    L = pre.max_level
+    k_a, k_p = jax.random.split(jax.random.PRNGKey(0))
+    a_p, a_d = nlin.sample_d2d_a(k_a, (8,), pre.nl_ltp, pre.nl_ltd, 0.0, L, floor_to_grid=False)
+    dirs = jnp.array(([1.0] * L + [-1.0] * L) * 4)
+
+    def body(w, x):
+        d, k = x
+        w = jnp.clip(nlin.device_step_cell(w, -d, a_p, a_d, L) + nlin.c2c_noise(k, jnp.ones_like(w), pre.c2c_sigma),
+                     -1.0, 1.0)
+        return w, w
+
+    w0 = -jnp.ones(8)
+    ws = np.asarray(jax.lax.scan(body, w0, (dirs, jax.random.split(k_p, dirs.shape[0])))[1])
+    g_max = 1.0 / pre.r_on
+    g_min = g_max / pre.on_off_ratio
+    g = lambda w: g_min + (float(w) + 1.0) / 2.0 * (g_max - g_min)  # noqa: E731
+    rows = []
+    for d in range(8):
+        for c in range(4):
+            base = c * 2 * L
+            rows.append((f"d{d}", c, 0, "LTP", g(-1.0 if c == 0 else ws[base - 1, d])))
+            rows += [(f"d{d}", c, p + 1, "LTP", g(ws[base + p, d])) for p in range(L)]
+            rows += [(f"d{d}", c, p + 1, "LTD", g(ws[base + L + p, d])) for p in range(L)]
+    data = write_csv(tmp_path / "fefet.csv", rows)
+    assert main(["device", "fit", data, "--model", "neurosim", "--out", str(tmp_path / "fit")]) == 0
+    sets = json.loads((tmp_path / "fit" / "device_fit_neurosim.json").read_text())["set"]
+    assert "hardware.cell_resistance=device" in sets
+
+    def accuracy(extra, label, seed):
+        config = apply_overrides(load_config("configs/quickstart.py"),
+                                 [*extra, f"run.seed={seed}", f"run.out_dir={tmp_path}/{label}{seed}",
+                                  "run.estimate_each_epoch=false"])
+        return train.train_and_evaluate(config, progress=False, log=lambda *a: None)["final_accuracy"]
+
+    acc_true = np.array([accuracy([], "generating", s) for s in QUICKSTART_SEEDS])
+    acc_fit = np.array([accuracy(sets, "fitted", s) for s in QUICKSTART_SEEDS])
+    print(f"quickstart accuracy, its device: {acc_true}; the fit's --set lines: {acc_fit}")
+    assert acc_true.mean() > 50.0  # it learns (10 classes)
     slack = 0.5 * (np.ptp(acc_true) + np.ptp(acc_fit))
     assert acc_true.min() - slack <= acc_fit.mean() <= acc_true.max() + slack, (acc_true, acc_fit)
