@@ -313,7 +313,7 @@ def run_study(scale_name: str, out: str, *, log: Callable = print) -> dict:
     base_trace = _trace_of(on["trace"][on["index"][f"device:{ESTIMATOR_SWEEP_DEVICE}"]].mean(axis=0))
     est_sweeps = []
     for r in R_ON_SWEEP:
-        cfg = replace(base_cfg, hardware={"r_on": r})
+        cfg = replace(base_cfg, device={"r_on": r})  # the row costs the device's resistance (cell_resistance = device)
         est_sweeps.append({"sweep": "r_on", "value": r, **estimate_row(cfg, base_trace)})
     for w in PULSE_SWEEP:
         cfg = replace(base_cfg, hardware={"write_pulse_width": w})
