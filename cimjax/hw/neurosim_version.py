@@ -234,10 +234,11 @@ def march2020() -> NeuroSimVersion:
 
 def v2_1() -> NeuroSimVersion:
     """DNN_NeuroSim_V2.1 (github.com/neurosim/DNN_NeuroSim_V2.1, commit 18289cb): V2.0's quirks
-    as released (V2.1 keeps every one) plus the V2.1 differences that cimjax models
-    (docs/neurosim_versions.md lists those it does not: the sub-array's split input/weight
-    shift-adders, the SAR ADC, the voltage-mode sense amplifier, the FeFET polarisation write
-    energy, the write-pulse average over selected rows and the FinFET I_on(T) tables)."""
+    as released (V2.1 keeps every one) plus the V2.1 differences that cimjax models. V2.1's SAR
+    ADC and voltage-mode sense amplifier are options of any version (``hardware.adc_type``), not
+    flags; docs/neurosim_versions.md lists what is not modelled (the sub-array's split
+    input/weight shift-adders, the FeFET polarisation write energy, the write-pulse average over
+    selected rows and the FinFET I_on(T) tables)."""
     return NeuroSimVersion(
         name="v2_1",
         first_layer_no_ag=True,

@@ -1,5 +1,5 @@
 """What the tests against NeuroSim's own runs share (test_hw_neurosim_variants.py,
-test_hw_sram_neurosim.py): the cases of a reference file, cimjax's estimate of a run's
+test_hw_sram_neurosim.py, test_hw_neurosim_v21.py): the cases of a reference file, cimjax's estimate of a run's
 ``--set`` overrides on the trace of the synthetic layer files, and the ±10 % check."""
 
 from __future__ import annotations
@@ -32,14 +32,15 @@ def cases(runs: dict, xfail: dict):
             yield pytest.param(name, fig, marks=marks, id=f"{name}-{fig}")
 
 
-def estimate(overrides) -> object:
-    """cimjax's estimate of ``configs/vgg8_cifar10.py`` with ``overrides`` on the trace (cached)."""
-    key = tuple(overrides)
+def estimate(overrides, config: str = "vgg8_cifar10.py", trace_dir: str = TRACE) -> object:
+    """cimjax's estimate of ``configs/<config>`` with ``overrides`` on the trace in ``trace_dir``
+    (its ``hardware_trace.csv``; cached)."""
+    key = (tuple(overrides), config, trace_dir)
     if key not in _ESTIMATES:
-        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "vgg8_cifar10.py")), list(overrides))
-        b = build_lib.build(config)
-        trace = build_lib.trace_from_run(TRACE, len(b.layers))
-        _ESTIMATES[key] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
+        cfg = apply_overrides(load_config(os.path.join(ROOT, "configs", config)), list(overrides))
+        b = build_lib.build(cfg)
+        trace = build_lib.trace_from_run(trace_dir, len(b.layers))
+        _ESTIMATES[key] = estimate_build(build_lib.build(cfg, layers=b.layers, trace=trace))
     return _ESTIMATES[key]
 
 

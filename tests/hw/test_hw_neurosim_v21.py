@@ -21,10 +21,9 @@ import numpy as np
 import pytest
 
 from helpers import ROOT
+from neurosim_runs import estimate as _estimate
 
-from cimjax import build as build_lib
-from cimjax.config import apply_overrides, load_config
-from cimjax.estimate import estimate_build, figure
+from cimjax.estimate import figure
 
 HERE = os.path.join(ROOT, "tests", "fixtures", "neurosim_v21")
 REFERENCE = json.load(open(os.path.join(HERE, "reference.json")))
@@ -74,18 +73,9 @@ XFAIL = {
         "terms weigh more with the SAR ADC. Not yet traced"),
 }
 
-_EST: dict = {}
-
-
 def estimate(overrides=()):
     """cimjax's estimate of ``configs/neurosim_v21.py`` (plus ``overrides``) on the run's trace."""
-    key = tuple(overrides)
-    if key not in _EST:
-        config = apply_overrides(load_config(os.path.join(ROOT, "configs", "neurosim_v21.py")), list(overrides))
-        b = build_lib.build(config)
-        trace = build_lib.trace_from_run(HERE, len(b.layers))
-        _EST[key] = estimate_build(build_lib.build(config, layers=b.layers, trace=trace))
-    return _EST[key]
+    return _estimate(overrides, config="neurosim_v21.py", trace_dir=HERE)
 
 
 def ours(est, name: str) -> float:
