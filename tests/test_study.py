@@ -112,10 +112,13 @@ def test_smoke_study_end_to_end(tmp_path):
     study = json.loads((out / "study.json").read_text())
     with open(out / "device_table.csv") as f:
         rows = list(csv.reader(f))
-    # one row per preset, two parallel SRAM rows and two "not yet" sequential rows
+    # one row per preset and four SRAM rows (32 and 7 nm, parallel and sequential read)
     assert len(rows) == 1 + 8 + 4
     measured = [d for d in study["devices"] if "status" not in d]
-    assert len(measured) == 10
+    assert len(measured) == 12
+    sram = {(d["node_nm"], d["source"]): d for d in measured if d["kind"] == "SRAM"}
+    # the read mode reaches the estimate: the sequential read differs from the parallel one
+    assert sram[(7.0, "SRAM 7 nm, sequential read")]["fw_latency_s"] != sram[(7.0, "SRAM 7 nm, parallel read")]["fw_latency_s"]
     for d in measured:
         for k in ("accuracy_mean", "area_mm2", "fw_latency_s", "wu_energy_j", "tops_per_w", "peak_tops_per_w"):
             assert math.isfinite(d[k]), (d["device"], k)

@@ -28,7 +28,6 @@ What it runs, for one :mod:`scale <cimjax.study.scales>`:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import functools
 import os
@@ -42,7 +41,8 @@ import numpy as np
 
 from cimjax import fileio
 from cimjax import trace as trace_lib
-from cimjax.config import Config, HardwareConfig, replace, to_dict
+from cimjax.config import Config, replace, to_dict
+from cimjax.config.hardware import READ_MODES
 from cimjax.devices.presets import PRESETS
 from cimjax.dse.device_grid import DEVICE_PARAMS
 from cimjax.study import verdicts as V
@@ -64,16 +64,14 @@ ESTIMATOR_SWEEP_DEVICE = "taox_hfox"
 def sram_read_fields(mode: str) -> Optional[dict]:
     """The ``hardware`` fields of an SRAM read mode, or None where the config has none yet.
 
-    Parallel read is NeuroSim's default SRAM model (no field to set). Sequential read is the
-    hook: it returns the fields once :class:`~cimjax.config.HardwareConfig` has a read-mode field
-    (being added by the SRAM parity work); until then the row says "not yet".
+    Parallel read is NeuroSim's default SRAM model (no field to set); the sequential read is
+    ``hardware.read_mode = sequential`` (NeuroSim's ``operationmode = 1``). None (a "not yet"
+    row) is left for a mode the config does not have.
     """
     if mode == "parallel":
         return {}
-    fields = {f.name for f in dataclasses.fields(HardwareConfig)}
-    for name in ("sram_read", "sram_read_mode", "read_mode"):
-        if name in fields:
-            return {name: mode}
+    if mode in READ_MODES:
+        return {"read_mode": mode}
     return None
 
 
