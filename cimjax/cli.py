@@ -215,7 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     q = ssub.add_parser("paper", parents=[_debug_parent()],
                         help="device table, NL/c2c/d2d/states sweeps and the paper's conclusions (docs/study.md)")
     q.add_argument("--scale", required=True, choices=("smoke", "cpu", "gpu"), help="smoke (~1 min), cpu (≤ 90 min, 2 cores), gpu")
-    q.add_argument("--out", default=None, help="report directory (default runs/study_SCALE)")
+    q.add_argument("--out", default=None, help="report directory (default runs/study_SCALE); a study stopped "
+                   "part-way goes on from the members it kept there (cpu scale)")
+    q.add_argument("--fresh", action="store_true", help="train every member again instead of reading back "
+                   "the members an earlier run of the same code kept in OUT/members/")
     q.set_defaults(func=_cmd_study_paper)
     return parser
 
@@ -224,7 +227,7 @@ def _cmd_study_paper(args) -> int:
     from cimjax.study.paper import run_study
 
     out = check_out_arg(args.out) if args.out is not None else f"runs/study_{args.scale}"
-    run_study(args.scale, out)
+    run_study(args.scale, out, resume=not args.fresh)
     return 0
 
 

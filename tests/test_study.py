@@ -149,3 +149,49 @@ def test_loop_method_trains_what_the_vmapped_map_trains():
     np.testing.assert_allclose(a["history"], b["history"], atol=0.51)  # one test image of 200 at most
     np.testing.assert_allclose(a["ideal_history"], b["ideal_history"], atol=0.51)
     np.testing.assert_allclose(a["trace"], b["trace"], rtol=1e-3, atol=1e-4)
+
+
+def test_loop_members_are_kept_and_an_interrupted_study_goes_on(tmp_path):
+    """The ``loop`` method writes each finished member at once; a run stopped part-way (here a
+    Ctrl-C after the first setting) goes on from them, reading them back instead of training
+    them, with the same numbers; a damaged member file is trained again; other code or config
+    (another key) is not reused."""
+    import numpy as np
+
+    from cimjax.config import replace
+    from cimjax.study.paper import member_key, train_members
+
+    cfg = replace(scale("smoke").config, train={"epochs": 1, "steps_per_epoch": 3})
+    settings = [(1.75, 1.46, 32, 0.003, 0.0), (3.0, -3.0, 16, 0.0, 0.5)]
+    folder = str(tmp_path / "members")
+
+    def stop_after_first_setting(msg):
+        if "setting 1/2" in msg:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=stop_after_first_setting,
+                      members_dir=folder)
+    assert len([f for f in os.listdir(folder) if f.endswith(".npz")]) == 2  # setting 1, both seeds
+    assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]
+    a = train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=lambda *_: None,
+                      members_dir=folder)
+    assert a["resumed"] == 2 and len(os.listdir(folder)) == 4  # 2 settings × 2 seeds
+    fresh = train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=lambda *_: None)
+    np.testing.assert_array_equal(a["history"], fresh["history"])
+    np.testing.assert_array_equal(a["trace"], fresh["trace"])
+    b = train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=lambda *_: None,
+                      members_dir=folder)
+    assert b["resumed"] == 4
+    np.testing.assert_array_equal(b["history"], fresh["history"])
+    # a damaged file is trained again, not read
+    key = member_key(cfg, settings[1], 1, False)
+    with open(os.path.join(folder, f"{key}.npz"), "wb") as f:
+        f.write(b"not a member")
+    c = train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=lambda *_: None,
+                      members_dir=folder)
+    assert c["resumed"] == 3
+    np.testing.assert_array_equal(c["history"], fresh["history"])
+    # another config (momentum) has other keys
+    assert member_key(replace(cfg, train={"momentum": 0.0}), settings[0], 0, False) != member_key(cfg, settings[0], 0, False)
+    assert member_key(cfg, settings[0], 0, True) != member_key(cfg, settings[0], 0, False)

@@ -30,8 +30,11 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
+import json
 import os
 import platform
+import tempfile
 import time
 from typing import Callable, Optional
 
@@ -125,9 +128,67 @@ def _member_program(setup, ideal: bool):
     return jax.jit(member)
 
 
+# ---------------------------------------------------------------------------------------------
+# Finished members on disk (resume)
+
+#: Where a study keeps its finished members, under its report directory.
+MEMBERS_DIR = "members"
+
+
+def member_key(config: Config, setting: tuple, seed: int, ideal: bool) -> str:
+    """The digest naming one member's result file: the training config, the device setting, the
+    seed, whether it is the ideal update, and cimjax's sources
+    (:func:`cimjax.compile_cache.source_digest`), so a result is reused only by the same code
+    training the same member."""
+    from cimjax.compile_cache import source_digest
+
+    text = json.dumps({"config": to_dict(config), "setting": [float(x) for x in setting], "seed": int(seed),
+                       "ideal": bool(ideal), "sources": source_digest()}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def load_member(folder: Optional[str], key: str):
+    """``(accuracy per epoch, loss per epoch, trace, seconds)`` of a finished member, or None when
+    there is none (or its file is unreadable: the member is trained again)."""
+    if folder is None:
+        return None
+    path = os.path.join(folder, f"{key}.npz")
+    try:
+        with np.load(path) as z:
+            if str(z["key"]) != key:
+                return None
+            return z["accuracy"], z["loss"], z["trace"], float(z["seconds"])
+    except Exception:  # missing, truncated by a crash, or another format: train it again
+        return None
+
+
+def store_member(folder: Optional[str], key: str, accuracy, loss, trace, seconds: float) -> None:
+    """Write a finished member atomically (a temporary file renamed into place)."""
+    if folder is None:
+        return
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, key=np.asarray(key), accuracy=np.asarray(accuracy), loss=np.asarray(loss),
+                     trace=np.asarray(trace), seconds=np.asarray(seconds))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, os.path.join(folder, f"{key}.npz"))
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise fileio.write_failure(os.path.join(folder, f"{key}.npz"), err) from None
+
+
 def train_members(config: Config, settings: list, seeds, *, method: str, chunk: int, ideal: bool,
-                  log: Callable = print) -> dict:
+                  log: Callable = print, members_dir: Optional[str] = None, reuse: bool = True) -> dict:
     """Train every (setting, seed) member.
+
+    ``members_dir`` (``loop`` method): each finished member is written there at once
+    (:func:`store_member`), and a member already there from an earlier, interrupted run of the same
+    code and config is read back instead of trained (:func:`member_key`; ``reuse=False`` trains it
+    again). Its wall time then is the one measured when it was trained.
 
     Returns:
       ``{"history": (N, S, E) accuracy %, "trace": (N, S, 7, L), "ideal_history": (S, E) or None,
@@ -152,30 +213,51 @@ def train_members(config: Config, settings: list, seeds, *, method: str, chunk: 
     dtype = jnp.result_type(float)
     image = jnp.asarray(setup.test_images[0])
     seconds = []
+    counts = {"trained": 0, "resumed": 0}
+    total = n * s_count + (s_count if ideal else 0)
+    t_group = time.perf_counter()
 
-    def run(fn, setting, seed):
+    def run(is_ideal, setting, seed):
+        key = member_key(config, setting, seed, is_ideal)
+        done = load_member(members_dir, key) if reuse else None
+        if done is not None:
+            counts["resumed"] += 1
+            seconds.append(done[3])
+            return done[:3]
+        fn = _member_program(setup, is_ideal)
         dev = {k: jnp.asarray(v, jnp.int32 if k == "max_level" else dtype) for k, v in zip(DEVICE_PARAMS, setting)}
         init_key, opt_key = setup.member_keys(seed, True)
         t0 = time.perf_counter()
         out = jax.device_get(fn(setup.seed_params(seed, True), dev, opt_key, setup.data, image))
         seconds.append(time.perf_counter() - t0)
+        counts["trained"] += 1
+        store_member(members_dir, key, *out, seconds[-1])
         return out
 
-    fn = _member_program(setup, False)
+    def progress() -> str:
+        done = counts["trained"] + counts["resumed"]
+        text = f"{done}/{total} members"
+        if counts["resumed"]:
+            text += f", {counts['resumed']} read back from {members_dir}"
+        if counts["trained"] and done < total:
+            eta = (time.perf_counter() - t_group) / counts["trained"] * (total - done)
+            text += f", about {eta / 60:.0f} min left"
+        return text
+
     log(f"  {n} settings × {s_count} seeds, {setup.total_steps} steps each, one compiled member program")
     for i, setting in enumerate(settings):
         for j, seed in enumerate(seeds):
-            a, _, t = run(fn, setting, seed)
+            a, _, t = run(False, setting, seed)
             hist[i, j], tr[i, j] = a, t
         log(f"    setting {i + 1}/{n} {dict(zip(DEVICE_PARAMS, setting))}: final "
-            f"{hist[i, :, -1].mean():.2f} % ({sum(seconds[-s_count:]):.1f} s)")
+            f"{hist[i, :, -1].mean():.2f} % ({sum(seconds[-s_count:]):.1f} s; {progress()})")
     ideal_hist = None
     if ideal:
-        fi = _member_program(setup, True)
-        ideal_hist = np.stack([run(fi, settings[0], s)[0] for s in seeds])
-        log(f"    ideal update: final {ideal_hist[:, -1].mean():.2f} %")
+        ideal_hist = np.stack([run(True, settings[0], s)[0] for s in seeds])
+        log(f"    ideal update: final {ideal_hist[:, -1].mean():.2f} % ({progress()})")
     return {"history": hist, "trace": tr, "ideal_history": ideal_hist, "seconds": seconds,
-            "member_steps": setup.total_steps, "first_call_s": seconds[0] if seconds else 0.0}
+            "member_steps": setup.total_steps, "first_call_s": seconds[0] if seconds else 0.0,
+            "resumed": counts["resumed"]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,18 +314,33 @@ def machine() -> dict:
             "jax_device": jax.devices()[0].device_kind, "jax_version": jax.__version__}
 
 
-def run_study(scale_name: str, out: str, *, log: Callable = print) -> dict:
+def run_study(scale_name: str, out: str, *, log: Callable = print, resume: bool = True) -> dict:
     """Run the paper study at ``scale_name`` and write its report to ``out``.
+
+    With the ``loop`` method every finished member is kept in ``out/members/`` as it ends, so a
+    study stopped by a crash or Ctrl-C goes on where it stopped when run again with the same
+    ``out`` (``resume``; members of other code or another config are not reused). ``resume=False``
+    trains every member again (and overwrites the kept ones). Two studies cannot write one ``out``
+    at once (:func:`cimjax.fileio.lock_run_dir`).
 
     Returns:
       The study's numbers (what ``study.json`` holds).
     """
-    from cimjax.study import report as report_lib
-
     t_start = time.perf_counter()
     started = datetime.datetime.now(datetime.timezone.utc)
     sc = get_scale(scale_name)
     out = fileio.check_output_dir(out)
+    fileio.lock_run_dir(out)
+    try:
+        return _run_study(sc, out, log=log, resume=resume, t_start=t_start, started=started)
+    finally:
+        fileio.unlock_run_dir(out)
+
+
+def _run_study(sc: Scale, out: str, *, log: Callable, resume: bool, t_start: float, started) -> dict:
+    from cimjax.study import report as report_lib
+
+    members_dir = os.path.join(out, MEMBERS_DIR) if sc.method == "loop" else None
     load_start = machine()["load_avg_1_5_15"]
     rows = study_settings(sc)
     cfg_on = sc.config
@@ -255,7 +352,8 @@ def run_study(scale_name: str, out: str, *, log: Callable = print) -> dict:
         uniq, index = _unique(rows[group])
         log(f"{group}: {len(uniq)} distinct settings × {len(sc.seeds)} seeds ({sc.method})")
         t0 = time.perf_counter()
-        res = train_members(cfg, uniq, sc.seeds, method=sc.method, chunk=sc.chunk, ideal=ideal, log=log)
+        res = train_members(cfg, uniq, sc.seeds, method=sc.method, chunk=sc.chunk, ideal=ideal, log=log,
+                            members_dir=members_dir, reuse=resume)
         res["wall_s"] = time.perf_counter() - t0
         res["settings"], res["index"] = uniq, index
         runs[group] = res
@@ -361,6 +459,8 @@ def run_study(scale_name: str, out: str, *, log: Callable = print) -> dict:
         "scale": sc.name, "about": sc.about, "method": sc.method, "seeds": list(sc.seeds),
         "started_utc": started.isoformat(timespec="seconds"), "wall_s": wall, "train_s": train_s,
         "estimate_s": estimate_s, "members": members,
+        "members_read_back": sum(r.get("resumed", 0) for r in runs.values()),
+        "member_train_s": float(sum(sum(r["seconds"]) for r in runs.values())),
         "member_steps": on["member_steps"], "epochs": int(on["history"].shape[-1]),
         "machine": {**machine(), "load_avg_at_start": load_start},
         "seed_sigma": sigma, "tolerance_points": tol, "ideal_update": {"accuracy": ideal_final.tolist(),

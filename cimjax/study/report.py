@@ -165,7 +165,10 @@ def write_report(out: str, study: dict, configs: dict) -> list[str]:
         f"- machine: {m['cpus']} CPUs, {m['platform']}, JAX {m['jax_version']} on {m['jax_backend']} "
         f"({m['jax_device']}); load average at start {m['load_avg_at_start']}, at end {m['load_avg_1_5_15']}",
         f"- {study['members']} trained members of {study['member_steps']} steps ({study['epochs']} epochs), "
-        f"method `{study['method']}`; seeds {study['seeds']}",
+        f"method `{study['method']}`; seeds {study['seeds']}"
+        + (f"; {study['members_read_back']} of them read back from an earlier, interrupted run of the same "
+           f"code (`members/`), so the wall time above is this run's only; the members' own training "
+           f"took {study['member_train_s']:.1f} s in all" if study.get("members_read_back") else ""),
         f"- ideal update (WAGE's, no device): {ideal.mean():.2f} % (per seed {', '.join(f'{a:.2f}' for a in ideal)})",
         f"- pooled seed σ {study['seed_sigma']:.2f} points; a difference counts above "
         f"{study['tolerance_points']:.2f} points (max(2σ, 1))", "",
