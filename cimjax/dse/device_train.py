@@ -11,7 +11,8 @@ members is one ``vmap``-ped program:
 * every member sees the same data batches (the config's shuffle order, as
   :func:`cimjax.train.train_and_evaluate` draws it) and runs the same step as
   :class:`cimjax.trainer.Trainer` (WAGE network, loss, NeuroSim momentum with the epoch
-  reset, step-decay schedule, device update); ``lax.scan`` over steps, epochs;
+  reset, step-decay schedule, device update), driven step by step (:class:`StepwiseProgram`:
+  a ``lax.scan`` over steps is ~12× slower on a CPU) or as one ``lax.scan`` program;
 * a member's seed ``s`` draws its device population and update noise (d2d draw, SR and c2c
   streams) from ``fold_in(optim_key, s)`` and, with ``vary_init``, its initial weights from
   ``fold_in(init_key, s)``; all keys derive from ``config.run.seed``
@@ -126,36 +127,49 @@ class Setup:
 
     # -- one member (unbatched); vmapped by batched_program --------------------------------
 
-    def train_member(self, params0, dev, opt_key, data, *, ideal: bool):
-        """Train one member from ``params0``; returns (final params, accuracy per epoch (%),
-        mean train loss per epoch, mean write statistics (4, layers) of the last epoch)."""
+    def member_functions(self, *, ideal: bool):
+        """The pure functions of one member's training, shared by the whole-run program
+        (:meth:`train_member`, ``lax.scan``) and the step-by-step driver (:class:`StepwiseProgram`):
+
+        * ``init(params0, dev, opt_key) -> carry``, ``carry = (params, optimiser state,
+          write statistics (4, layers))``;
+        * ``step(carry, dev, opt_key, data, t, idx, epoch) -> (carry, loss)``: training step ``t``
+          (global index) on the images ``idx`` of the training set, in epoch ``epoch``;
+        * ``accuracy(params, data) -> %`` on the test set.
+
+        The optimiser is rebuilt from ``(dev, opt_key)`` in every call: it is a pure function of
+        them and of its state, so the two drivers give the same numbers."""
         from cimjax import data as data_lib
         from cimjax import optim as optim_lib
 
         c, tr = self.config, self.trainer
-        train_images, train_labels, test_images, test_labels, batch_index = data
         dtype = jnp.result_type(float)
-        dev = {k: jnp.asarray(v, jnp.int32 if k == "max_level" else dtype) for k, v in dev.items()}
-        levels = dev["max_level"].astype(dtype)
-        tx = self.optimizer(dev, opt_key, ideal=ideal)
-        opt_state = tx.init(params0)
         hw = c.hardware
         n_per_epoch = self.steps_per_epoch
         last_epoch = self.epochs - 1
 
-        def write_stats(new, old):
+        def device(dev):
+            return {k: jnp.asarray(v, jnp.int32 if k == "max_level" else dtype) for k, v in dev.items()}
+
+        def init(params0, dev, opt_key):
+            tx = self.optimizer(device(dev), opt_key, ideal=ideal)
+            return params0, tx.init(params0), jnp.zeros((4, len(self.layer_names)), jnp.float32)
+
+        def write_stats(new, old, levels):
             rows = []
             for name in self.layer_names:
-                s = trace_lib.weight_update_stats(
+                st = trace_lib.weight_update_stats(
                     trace_lib.weight_matrix(jnp.asarray(new[name]["kernel"][...])),
                     trace_lib.weight_matrix(jnp.asarray(old[name]["kernel"][...])),
                     max_levels=levels, subarray_rows=hw.subarray_rows, subarray_cols=hw.subarray_cols)
-                rows.append(jnp.stack(s))
+                rows.append(jnp.stack(st))
             return jnp.stack(rows, axis=1).astype(jnp.float32)  # (4, layers)
 
-        def step(carry, xs):
+        def step(carry, dev, opt_key, data, t, idx, epoch):
+            dev = device(dev)
+            tx = self.optimizer(dev, opt_key, ideal=ideal)
             params, opt_state, stats = carry
-            t, idx, epoch = xs
+            train_images, train_labels = data[0], data[1]
             if c.train.reset_momentum_each_epoch:  # NeuroSim zeroes the velocity at each epoch start
                 keep = (t % n_per_epoch) != 0
                 opt_state = jax.tree.map(
@@ -176,35 +190,52 @@ class Setup:
             new = optax.apply_updates(params, updates)
             # Only the last epoch's updates are counted; the predicate is not batched, so under
             # vmap this stays a real branch and the other epochs skip the statistics.
+            levels = dev["max_level"].astype(dtype)
             stats = jax.lax.cond(epoch == last_epoch,
-                                 lambda: stats + write_stats(new, params) / n_per_epoch, lambda: stats)
+                                 lambda: stats + write_stats(new, params, levels) / n_per_epoch, lambda: stats)
             return (new, opt_state, stats), loss
 
-        n_test = test_labels.shape[0]
-        eb = min(int(c.data.eval_batch_size), n_test)
-        nb = -(-n_test // eb)
-        pad = nb * eb - n_test
-        test_x = jnp.pad(test_images, ((0, pad),) + ((0, 0),) * (test_images.ndim - 1))
-        test_x = test_x.reshape((nb, eb) + test_images.shape[1:])
-        test_y = jnp.pad(test_labels, (0, pad)).reshape(nb, eb)
-        test_m = (jnp.arange(nb * eb) < n_test).reshape(nb, eb)
+        def accuracy(params, data):
+            test_images, test_labels = data[2], data[3]
+            n_test = test_labels.shape[0]
+            eb = min(int(c.data.eval_batch_size), n_test)
+            nb = -(-n_test // eb)
+            pad = nb * eb - n_test
+            test_x = jnp.pad(test_images, ((0, pad),) + ((0, 0),) * (test_images.ndim - 1))
+            test_x = test_x.reshape((nb, eb) + test_images.shape[1:])
+            test_y = jnp.pad(test_labels, (0, pad)).reshape(nb, eb)
+            test_m = (jnp.arange(nb * eb) < n_test).reshape(nb, eb)
 
-        def accuracy(params):
             def correct(xs):
                 x, y, m = xs
                 return jnp.sum((jnp.argmax(tr._logits(params, x), -1) == y) & m)
 
             return 100.0 * jnp.sum(jax.lax.map(correct, (test_x, test_y, test_m))) / n_test
 
+        return init, step, accuracy
+
+    def train_member(self, params0, dev, opt_key, data, *, ideal: bool):
+        """Train one member from ``params0`` in one program (``lax.scan`` over epochs and steps);
+        returns (final params, accuracy per epoch (%), mean train loss per epoch, mean write
+        statistics (4, layers) of the last epoch). On a CPU, XLA runs the convolutions of a
+        ``scan`` body about 12× slower than the same step compiled alone (benchmarks/README.md,
+        "Many small trainings"): :class:`StepwiseProgram` drives the same functions step by step."""
+        init, step, accuracy = self.member_functions(ideal=ideal)
+        n_per_epoch = self.steps_per_epoch
+        batch_index = data[4]
+
         def epoch_fn(carry, xs):
             e, idx = xs
             t = e * n_per_epoch + jnp.arange(n_per_epoch, dtype=jnp.int32)
-            carry, losses = jax.lax.scan(step, carry, (t, idx, jnp.full((n_per_epoch,), e, jnp.int32)))
-            return carry, (accuracy(carry[0]), jnp.mean(losses))
 
-        stats0 = jnp.zeros((4, len(self.layer_names)), jnp.float32)
+            def one(carry, xs):
+                return step(carry, dev, opt_key, data, *xs)
+
+            carry, losses = jax.lax.scan(one, carry, (t, idx, jnp.full((n_per_epoch,), e, jnp.int32)))
+            return carry, (accuracy(carry[0], data), jnp.mean(losses))
+
         epochs = jnp.arange(self.epochs, dtype=jnp.int32)
-        (params, _, stats), (acc, loss) = jax.lax.scan(epoch_fn, (params0, opt_state, stats0), (epochs, batch_index))
+        (params, _, stats), (acc, loss) = jax.lax.scan(epoch_fn, init(params0, dev, opt_key), (epochs, batch_index))
         return params, acc, loss, stats
 
     def member_trace(self, params, stats, first_image):
@@ -230,21 +261,67 @@ def setup_for(config: Config) -> Setup:
     return Setup(config)
 
 
+class StepwiseProgram:
+    """A member's (or a batch of members') whole training, driven step by step from Python:
+    one compiled step, one compiled evaluation and one compiled trace, called
+    ``epochs × steps_per_epoch``, ``epochs`` and once. Same numbers as :meth:`Setup.train_member`
+    (the same :meth:`Setup.member_functions`), but each step is its own XLA program: XLA on a CPU
+    runs a ``lax.scan`` body's convolutions about 12× slower than the same step compiled alone
+    (VGG-8 ×0.125 at batch 200 on the 2-core VM: 7.3 s of CPU per step in a 4-step scan, 0.63 s
+    unrolled or alone; benchmarks/README.md, "Many small trainings").
+
+    Called as ``program(params0, dev, opt_key, data, first_image)``; returns ``(accuracy per
+    epoch, mean loss per epoch, trace (7, layers))`` and, with ``keep_params``, the final
+    parameters. With ``batched``, every argument but ``data`` and ``first_image`` has a leading
+    member axis (``vmap`` of each function), and so has every output.
+    """
+
+    def __init__(self, setup: Setup, ideal: bool, *, batched: bool, keep_params: bool = False):
+        init, step, accuracy = setup.member_functions(ideal=ideal)
+
+        def trace(carry, first_image):
+            return setup.member_trace(carry[0], carry[2], first_image)
+
+        if batched:
+            init = jax.vmap(init, in_axes=(0, 0, 0))
+            step = jax.vmap(step, in_axes=(0, 0, 0, None, None, None, None))
+            accuracy = jax.vmap(accuracy, in_axes=(0, None))
+            trace = jax.vmap(trace, in_axes=(0, None))
+        self.setup, self.keep_params, self.batched = setup, keep_params, batched
+        self._init, self._step = jax.jit(init), jax.jit(step)
+        self._accuracy, self._trace = jax.jit(accuracy), jax.jit(trace)
+
+    def __call__(self, params0, dev, opt_key, data, first_image):
+        s = self.setup
+        batch_index = data[4]
+        carry = self._init(params0, dev, opt_key)
+        accs, losses = [], []
+        for e in range(s.epochs):
+            epoch = jnp.asarray(e, jnp.int32)
+            epoch_losses = []
+            for i in range(s.steps_per_epoch):
+                t = jnp.asarray(e * s.steps_per_epoch + i, jnp.int32)
+                carry, loss = self._step(carry, dev, opt_key, data, t, batch_index[e, i], epoch)
+                epoch_losses.append(loss)
+            losses.append(jnp.mean(jnp.stack(epoch_losses), axis=0))
+            accs.append(self._accuracy(carry[0], data))
+        axis = 1 if self.batched else 0
+        out = (jnp.stack(accs, axis=axis), jnp.stack(losses, axis=axis), self._trace(carry, first_image))
+        return out + (carry[0],) if self.keep_params else out
+
+
 @functools.lru_cache(maxsize=16)
-def batched_program(setup: Setup, ideal: bool, keep_params: bool = False):
-    """jit(vmap(member)) over (params0, device values, optimiser key); data shared."""
-
-    def member(params0, dev, key, data, first_image):
-        params, acc, loss, stats = setup.train_member(params0, dev, key, data, ideal=ideal)
-        out = (acc, loss, setup.member_trace(params, stats, first_image))
-        return out + (params,) if keep_params else out
-
-    return jax.jit(jax.vmap(member, in_axes=(0, 0, 0, None, None)))
+def batched_program(setup: Setup, ideal: bool, keep_params: bool = False) -> StepwiseProgram:
+    """The vmapped members' training, step by step (:class:`StepwiseProgram`), over (params0,
+    device values, optimiser key); data shared."""
+    return StepwiseProgram(setup, ideal, batched=True, keep_params=keep_params)
 
 
 @functools.lru_cache(maxsize=8)
 def _single_fn(setup: Setup, ideal: bool):
-    """jit(member) without vmap (:func:`train_single`)."""
+    """One member without vmap (:func:`train_single`): the whole run as one program
+    (``lax.scan``), an independent driver of :meth:`Setup.member_functions` against which the
+    tests check the step-by-step :class:`StepwiseProgram`."""
     return jax.jit(lambda p, d, k, data: setup.train_member(p, d, k, data, ideal=ideal))
 
 

@@ -117,15 +117,12 @@ def _unique(rows):
 
 @functools.lru_cache(maxsize=8)
 def _member_program(setup, ideal: bool):
-    """jit of one member (no vmap): (params0, device values, key, data, first image) →
-    (accuracy per epoch, loss per epoch, trace (7, layers)). Device values are traced, so one
-    compile serves every setting."""
+    """One member (no vmap), step by step (:class:`cimjax.dse.device_train.StepwiseProgram`):
+    (params0, device values, key, data, first image) → (accuracy per epoch, loss per epoch,
+    trace (7, layers)). Device values are traced, so one compile serves every setting."""
+    from cimjax.dse.device_train import StepwiseProgram
 
-    def member(params0, dev, key, data, first_image):
-        params, acc, loss, stats = setup.train_member(params0, dev, key, data, ideal=ideal)
-        return acc, loss, setup.member_trace(params, stats, first_image)
-
-    return jax.jit(member)
+    return StepwiseProgram(setup, ideal, batched=False)
 
 
 # ---------------------------------------------------------------------------------------------
