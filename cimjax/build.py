@@ -114,6 +114,7 @@ KNOBS: dict[str, Knob] = {
     "read_mode": Knob("hardware.read_mode", traced=False, static=True),
     "adc_type": Knob("hardware.adc_type", traced=False, static=True),
     "parallel_bp": Knob("hardware.parallel_bp", traced=False, static=True),
+    "activation": Knob("hardware.activation", traced=False, static=True),
 }
 
 
@@ -295,6 +296,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         # the row-by-row WG read's decoder needs the WG rows static (a traced sweep of them keeps
         # parallel_bp true, whose read does not use it)
         wg_decoder_rows=128 if knobs["parallel_bp"] else int(knobs["wg_subarray_rows"]),
+        activation=knobs["activation"],
     )
 
 

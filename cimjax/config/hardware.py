@@ -40,6 +40,8 @@ ROADMAPS = tech.ROADMAPS
 READ_MODES = ("parallel", "sequential")
 #: Where the estimate takes the cell's R_on and on/off ratio from (``hardware.cell_resistance``).
 CELL_RESISTANCE_SOURCES = ("hardware", "device")
+#: The chip-level activation unit the estimate costs (``hardware.activation``, NeuroSim's ``reLu``).
+ACTIVATIONS = ("relu", "sigmoid")
 
 
 @v.frozen
@@ -136,6 +138,13 @@ class HardwareConfig:
         :func:`cimjax.hw.components.wg_unit.wg_array_row_by_row`; ``hardware.wg_adc_bits`` is then
         unused and ``wg_rows_per_adc`` only sets its adder trees' count, as NeuroSim's
         ``numRowMuxedWG`` does there).
+      activation: the chip-level activation unit the *estimate* costs (NeuroSim's ``reLu``):
+        ``relu`` (``reLu = true``, default: ``numBitInput``-bit registers, ``BitShifter.cpp``)
+        or ``sigmoid`` (``reLu = false``: look-up tables read through voltage sense amplifiers,
+        ``Sigmoid.cpp``, :mod:`cimjax.hw.components.sigmoid`). The trained network's
+        activation is the model config's whatever this says: NeuroSim itself costs a sigmoid
+        chip on the activations of its ReLU-trained network (its wrapper's VGG-8,
+        ``Training_pytorch/cifar/model.py``, has ReLUs only), and so does cimjax.
     """
 
     cell_type: str = "rram"
@@ -177,6 +186,8 @@ class HardwareConfig:
     cell_resistance: str = "hardware"
     adc_type: str = "mlsa"
     parallel_bp: bool = True
+    # NeuroSim's activation and pipeline knobs (issue 15, pipe15).
+    activation: str = "relu"
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -226,6 +237,7 @@ class HardwareConfig:
         v.check_choice("hardware.read_mode", self.read_mode, READ_MODES)
         v.check_choice("hardware.adc_type", self.adc_type, ADC_TYPES)
         v.check_bool("hardware.parallel_bp", self.parallel_bp)
+        v.check_choice("hardware.activation", self.activation, ACTIVATIONS)
         if not self.parallel_bp and self.cell_type == "sram":
             v.fail("hardware.parallel_bp", self.parallel_bp,
                    "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "

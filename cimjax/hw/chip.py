@@ -72,6 +72,8 @@ ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
 BUFFER_KINDS = ("register_file", "sram")
+#: NeuroSim's chip-level activation units (``reLu`` true / false).
+ACTIVATIONS = ("relu", "sigmoid")
 
 
 # ----------------------------------------------------------------------------- static grid
@@ -199,6 +201,10 @@ class ChipConfig:
         (:func:`~cimjax.hw.components.wg_unit.wg_array_row_by_row`).
       wg_decoder_rows: static copy of the WG array rows (``hardware.wg_subarray_rows``) sizing
         that row-by-row read's WL decoder; the parallel read ignores it.
+      activation: the chip-level activation unit NeuroSim's estimate costs (``Param.cpp``
+        ``reLu``): ``"relu"`` (``reLu = true``, the BitShifter DFFs of
+        :func:`~cimjax.hw.components.misc.relu`) or ``"sigmoid"`` (``reLu = false``, the look-up
+        tables of :mod:`~cimjax.hw.components.sigmoid`). An estimator choice only.
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -230,6 +236,8 @@ class ChipConfig:
     adc: str = "mlsa"
     parallel_bp: bool = True
     wg_decoder_rows: int = 128
+    # NeuroSim's chip-level activation unit (issue 15, pipe15).
+    activation: str = "relu"
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -243,6 +251,7 @@ class ChipConfig:
             ("tile_buffer", BUFFER_KINDS),
             ("dram", tuple(misc.DRAM_TYPES)),
             ("read_mode", READ_MODES),
+            ("activation", ACTIVATIONS),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")

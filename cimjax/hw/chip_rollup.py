@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
-from cimjax.hw.components import htree, logic, misc, subarray_sequential
+from cimjax.hw.components import htree, logic, misc, sigmoid, subarray_sequential
 from cimjax.hw.components.params import as_float
 from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
@@ -59,7 +59,13 @@ def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
     c_in = jnp.asarray([l.in_channels for l in config.layers], T.dtype)
     tile_rows_l = jnp.where(novel, c.ceil(c_in / Pn), c.ceil(fp.weight_rows / T))
     tile_cols_l = fp.tiles / tile_rows_l
+    # Chip.cpp hands the sigmoid the accumulated sum's bit width as its entry count (the
+    # sequential read's form with either read), truncated to an int (cimjax.hw.components.sigmoid).
+    cell_bits = 1.0 if config.cell == "sram" else params.subarray.cell_bits
+    sigmoid_entries = c.floor(c.ceil(jnp.log2(sizes.sub_rows) + cell_bits - 1.0) + sizes.num_bit_input + 1.0
+                                + jnp.log2(add_sub) + c.log2ceil(jnp.max(tile_rows_l)))
     return dict(
+        sigmoid_entries=sigmoid_entries,
         units=c.ceil(through / sizes.columns_per_adc),
         gacc_bits=partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(add_sub),
         max_tile_rows=jnp.max(tile_rows_l),
@@ -189,8 +195,14 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     def gbuf(bits, share):
         return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
 
-    relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
-    relu_reads = cc.ceil(windows * c_out / g["units"])
+    if config.activation == "sigmoid":  # reLu = false: the look-up tables (Chip.cpp, Sigmoid.cpp)
+        relu = sigmoid.sigmoid(sigmoid.SigmoidParams(
+            circuit, nb, g["sigmoid_entries"], g["units"], sp.cell_height_f, sp.cell_width_f, sp.read_voltage,
+            sp.r_on, sp.r_off), cc)
+        relu_reads = cc.ceil(windows * c_out / g["sigmoid_entries"])
+    else:
+        relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
+        relu_reads = cc.ceil(windows * c_out / g["units"])
     relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
     tree_cfg = cc.sub(logic.AdderTreeConfig)
     gacc = per_layer(
