@@ -145,6 +145,15 @@ class HardwareConfig:
         activation is the model config's whatever this says: NeuroSim itself costs a sigmoid
         chip on the activations of its ReLU-trained network (its wrapper's VGG-8,
         ``Training_pytorch/cifar/model.py``, has ReLUs only), and so does cimjax.
+      pipeline: NeuroSim's ``pipeline`` (default False, layer by layer): True costs the
+        pipelined chip (``Chip.cpp``, ``main.cpp``; docs/neurosim_params.md "Pipeline"): the
+        layers' copies of ``speed_up_degree``, the global buffer, bus and accumulator sized for all
+        layers at once, the weight-gradient unit sized on the first layer, and an epoch's forward
+        and activation-gradient latency the slowest layer's (weight gradient and update stay
+        summed), with the idle layers' leakage.
+      speed_up_degree: NeuroSim's ``speedUpDegree`` (1), [1, 1024], read only with ``pipeline``:
+        the first layer's input rows over the ones each copy handles; NeuroSim (and cimjax) lower
+        it to ``⌊IFM_0/min IFM⌋`` (:func:`cimjax.hw.floorplan.pipeline_speedups`).
     """
 
     cell_type: str = "rram"
@@ -188,6 +197,8 @@ class HardwareConfig:
     parallel_bp: bool = True
     # NeuroSim's activation and pipeline knobs (issue 15, pipe15).
     activation: str = "relu"
+    pipeline: bool = False
+    speed_up_degree: int = 1
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -238,6 +249,8 @@ class HardwareConfig:
         v.check_choice("hardware.adc_type", self.adc_type, ADC_TYPES)
         v.check_bool("hardware.parallel_bp", self.parallel_bp)
         v.check_choice("hardware.activation", self.activation, ACTIVATIONS)
+        v.check_bool("hardware.pipeline", self.pipeline)
+        v.check_int("hardware.speed_up_degree", self.speed_up_degree, 1, 1024)
         if not self.parallel_bp and self.cell_type == "sram":
             v.fail("hardware.parallel_bp", self.parallel_bp,
                    "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "

@@ -79,13 +79,14 @@ ACTIVATIONS = ("relu", "sigmoid")
 # ----------------------------------------------------------------------------- static grid
 
 
-def reference_floorplan(layers: tuple, novel_mapping: bool, cell: str,
-                        reference: tuple) -> tuple[FloorplanParams, FloorplanConfig]:
+def reference_floorplan(layers: tuple, novel_mapping: bool, cell: str, reference: tuple,
+                        pipeline: tuple = (False, 1)) -> tuple[FloorplanParams, FloorplanConfig]:
     """The floorplan inputs the chip's static grids come from: ``reference = (rows, cols,
-    cell_bits, synapse_bits)`` (``cell_bits`` taken as 1 for SRAM, as NeuroSim's ``Param.cpp``)."""
+    cell_bits, synapse_bits)`` (``cell_bits`` taken as 1 for SRAM, as NeuroSim's ``Param.cpp``);
+    ``pipeline = (pipeline, speed_up_degree)``."""
     rows, cols, cell_bits, syn = (float(x) for x in reference)
-    return FloorplanParams(rows, cols, syn, stored_cell_bits(cell, cell_bits)), FloorplanConfig(tuple(layers),
-                                                                                                novel_mapping)
+    return FloorplanParams(rows, cols, syn, stored_cell_bits(cell, cell_bits)), FloorplanConfig(
+        tuple(layers), novel_mapping, pipeline=bool(pipeline[0]), speed_up_degree=int(pipeline[1]))
 
 
 def stored_cell_bits(cell: str, cell_bits):
@@ -101,10 +102,11 @@ def static_grid(fp: Floorplan) -> tuple[tuple[int, int], int]:
 
 
 @functools.lru_cache(maxsize=64)
-def _reference_grid(layers: tuple, novel_mapping: bool, cell: str, reference: tuple) -> tuple[tuple[int, int], int]:
+def _reference_grid(layers: tuple, novel_mapping: bool, cell: str, reference: tuple,
+                    pipeline: tuple = (False, 1)) -> tuple[tuple[int, int], int]:
     """:func:`static_grid` of the :func:`reference_floorplan`, evaluated by one jitted call on
     concrete values (also when a ``ChipConfig`` is built inside a trace); remembered."""
-    params, config = reference_floorplan(layers, novel_mapping, cell, reference)
+    params, config = reference_floorplan(layers, novel_mapping, cell, reference, pipeline)
     with jax.ensure_compile_time_eval():
         return static_grid(jax.jit(floorplan, static_argnums=1)(params, config))
 
@@ -205,6 +207,9 @@ class ChipConfig:
         ``reLu``): ``"relu"`` (``reLu = true``, the BitShifter DFFs of
         :func:`~cimjax.hw.components.misc.relu`) or ``"sigmoid"`` (``reLu = false``, the look-up
         tables of :mod:`~cimjax.hw.components.sigmoid`). An estimator choice only.
+      pipeline / speed_up_degree: NeuroSim's ``pipeline`` and ``speedUpDegree``: the pipelined
+        chip (the floorplan's step 11, :mod:`cimjax.hw.floorplan`; the chip-level sizing and the
+        per-epoch roll-up of :mod:`cimjax.hw.chip_rollup`). Layer by layer when False.
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -236,8 +241,10 @@ class ChipConfig:
     adc: str = "mlsa"
     parallel_bp: bool = True
     wg_decoder_rows: int = 128
-    # NeuroSim's chip-level activation unit (issue 15, pipe15).
+    # NeuroSim's chip-level activation unit and pipeline (issue 15, pipe15).
     activation: str = "relu"
+    pipeline: bool = False
+    speed_up_degree: int = 1
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -260,18 +267,22 @@ class ChipConfig:
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
-        for name in ("novel_mapping", "training", "parallel_bp"):
+        for name in ("novel_mapping", "training", "parallel_bp", "pipeline"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
         if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (
                 2 <= self.wg_decoder_rows <= 2**16):
             raise ValueError(f"ChipConfig.wg_decoder_rows = {self.wg_decoder_rows!r}: expected an int in [2, 65536]")
+        if isinstance(self.speed_up_degree, bool) or not isinstance(self.speed_up_degree, int) or (
+                self.speed_up_degree < 1):
+            raise ValueError(f"ChipConfig.speed_up_degree = {self.speed_up_degree!r}: expected an int ≥ 1")
         if not self.parallel_bp and self.cell == "sram":
             raise ValueError("ChipConfig.parallel_bp = False: expected True with cell = 'sram' (its row-by-row "
                              "transposed read is not modelled)")
         self.component  # validates roadmap, mode and temperature
         if self.tile_grid is None or self.cm_pes_per_side is None:
-            grid, side = _reference_grid(layers, self.novel_mapping, self.cell, tuple(self.reference_subarray))
+            grid, side = _reference_grid(layers, self.novel_mapping, self.cell, tuple(self.reference_subarray),
+                                         (self.pipeline, self.speed_up_degree))
             if self.tile_grid is None:
                 object.__setattr__(self, "tile_grid", grid)
             if self.cm_pes_per_side is None:
@@ -287,7 +298,8 @@ class ChipConfig:
     @property
     def floorplan_config(self) -> FloorplanConfig:
         """The floorplan config of the layer table."""
-        return FloorplanConfig(self.layers, self.novel_mapping, self.mode, self.temperature)
+        return FloorplanConfig(self.layers, self.novel_mapping, self.mode, self.temperature,
+                               pipeline=self.pipeline, speed_up_degree=self.speed_up_degree)
 
 
 

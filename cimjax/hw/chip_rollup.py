@@ -56,6 +56,10 @@ def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
         any_nm, jnp.maximum(c.ceil(P / sizes.sub_rows), c.ceil(Pn / sizes.sub_rows)), c.ceil(P / sizes.sub_rows)
     )
     add_sub = add_sub * jnp.where(any_nm, jnp.maximum(c.ceil(T / P), side_nm), c.ceil(T / P))
+    if config.pipeline:  # ChipInitialize: every layer's tiles feed the chip at once (× numLayer + 1)
+        n = float(len(config.layers) + 1)
+        through = jnp.where(any_nm, through * n, through)
+        add_sub = add_sub * n
     c_in = jnp.asarray([l.in_channels for l in config.layers], T.dtype)
     tile_rows_l = jnp.where(novel, c.ceil(c_in / Pn), c.ceil(fp.weight_rows / T))
     tile_cols_l = fp.tiles / tile_rows_l
@@ -149,7 +153,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     tiles = fp.tiles
 
     # ---- Global buffer sizing, WU parallelism (§5.7). ----
-    max_input = max(l.ifm_h * l.ifm_w * l.in_channels for l in layers)
+    if config.pipeline:  # ChipInitialize: half of every layer's input at once
+        max_input = sum(l.ifm_h * l.ifm_w * l.in_channels for l in layers) / 2.0
+    else:
+        max_input = max(l.ifm_h * l.ifm_w * l.in_channels for l in layers)
     gcore = float(config.global_buffer_core)
     sizing = misc.buffer_sizing(
         misc.BufferSizingParams(
@@ -338,7 +345,12 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     # ---- Leakage. ----
     tile_leak = tf.leakage
     leak_power_l = tiles * tile_leak
-    leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
+    if config.pipeline:
+        # main.cpp (pipeline): a layer leaks while it waits for the slowest, in FW and in AG.
+        leak_energy_l = leak_power_l * ((jnp.max(fw.latency, axis=-1, keepdims=True) - fw.latency)
+                                        + (jnp.max(ag.latency, axis=-1, keepdims=True) - ag.latency))
+    else:
+        leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
     layer_est = LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
 
     def total(p):
@@ -346,6 +358,26 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
 
     tot = [total(p) for p in (fw, ag, wgp, wu)]
     bd_total = jax.tree.map(lambda x: jnp.sum(x, axis=-1), breakdown)
+    if config.pipeline:
+        # main.cpp (pipeline): the FW and AG latencies (and their peaks) are the slowest layer's
+        # (the system clock); WG and WU stay summed ("do not implement pipeline"), but their peak
+        # latencies are never summed there, so they are 0; the breakdown latencies of the tiles'
+        # parts, buffer and interconnect are the slowest layer's, WG unit and WU 0, DRAM summed.
+        def clocked(p):
+            return Phase(jnp.max(p.latency, axis=-1), jnp.sum(p.energy, axis=-1),
+                         jnp.max(p.peak_latency, axis=-1), jnp.sum(p.peak_energy, axis=-1))
+
+        tot = [clocked(fw), clocked(ag), tot[2]._replace(peak_latency=jnp.zeros_like(tot[2].peak_latency)),
+               tot[3]._replace(peak_latency=jnp.zeros_like(tot[3].peak_latency))]
+
+        def slowest(x):
+            return LatencyEnergy(jnp.max(x.latency, axis=-1), jnp.sum(x.energy, axis=-1))
+
+        bd_total = bd_total._replace(
+            adc=slowest(breakdown.adc), accumulation=slowest(breakdown.accumulation), array=slowest(breakdown.array),
+            buffer=slowest(breakdown.buffer), interconnect=slowest(breakdown.interconnect),
+            wg_unit=bd_total.wg_unit._replace(latency=jnp.zeros_like(bd_total.wg_unit.latency)),
+            wu=bd_total.wu._replace(latency=jnp.zeros_like(bd_total.wu.latency)))
     leak_power = jnp.sum(leak_power_l, axis=-1)
     leak_energy = jnp.sum(leak_energy_l, axis=-1)
     macs = float(sum(l.ifm_h * l.ifm_w * l.in_channels * l.kernel_h * l.kernel_w * l.out_channels for l in layers))

@@ -227,7 +227,8 @@ def tile_performance(
     else:
         rows_t = jnp.where(novel, jnp.minimum(Pn * npe_nm, R), jnp.minimum(T, R))
     cols_t = jnp.where(novel, jnp.minimum(Pn, C), jnp.minimum(T, C))
-    sr = fp.pe_dup_rows * fp.subarray_dup_rows
+    # speedUpEachLayer (Chip.cpp OverallEachLayer): the pipeline's extra copies count in rows.
+    sr = fp.pe_dup_rows * fp.subarray_dup_rows * fp.pipeline_copies
     sc = fp.pe_dup_cols * fp.subarray_dup_cols
     speedup = sr * sc
 
