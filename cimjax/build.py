@@ -117,6 +117,7 @@ KNOBS: dict[str, Knob] = {
     "activation": Knob("hardware.activation", traced=False, static=True),
     "pipeline": Knob("hardware.pipeline", traced=False, static=True),
     "speed_up_degree": Knob("hardware.speed_up_degree", traced=False, static=True),
+    "chip_activation": Knob("hardware.chip_activation", traced=False, static=True),
 }
 
 
@@ -300,7 +301,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         # parallel_bp true, whose read does not use it)
         wg_decoder_rows=128 if knobs["parallel_bp"] else int(knobs["wg_subarray_rows"]),
         activation=knobs["activation"], pipeline=bool(knobs["pipeline"]),
-        speed_up_degree=int(knobs["speed_up_degree"]),
+        speed_up_degree=int(knobs["speed_up_degree"]), chip_activation=bool(knobs["chip_activation"]),
     )
 
 

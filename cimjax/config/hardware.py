@@ -145,6 +145,11 @@ class HardwareConfig:
         activation is the model config's whatever this says: NeuroSim itself costs a sigmoid
         chip on the activations of its ReLU-trained network (its wrapper's VGG-8,
         ``Training_pytorch/cifar/model.py``, has ReLUs only), and so does cimjax.
+      chip_activation: NeuroSim's ``chipActivation`` (default True: the activation unit at chip
+        level). False puts a ReLU in every tile (``Tile.cpp``: ``⌈peSize·numColSubArray/
+        numColMuxed⌉`` units of ``numBitInput`` DFFs), whose output buffer then holds activations,
+        and the global accumulator adds ``numBitInput``-bit activations (``Chip.cpp``); with
+        ``activation = 'sigmoid'`` a ConfigError (the tiles' sigmoid tables are not modelled).
       pipeline: NeuroSim's ``pipeline`` (default False, layer by layer): True costs the
         pipelined chip (``Chip.cpp``, ``main.cpp``; docs/neurosim_params.md "Pipeline"): the
         layers' copies of ``speed_up_degree``, the global buffer, bus and accumulator sized for all
@@ -199,6 +204,7 @@ class HardwareConfig:
     activation: str = "relu"
     pipeline: bool = False
     speed_up_degree: int = 1
+    chip_activation: bool = True
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -251,6 +257,10 @@ class HardwareConfig:
         v.check_choice("hardware.activation", self.activation, ACTIVATIONS)
         v.check_bool("hardware.pipeline", self.pipeline)
         v.check_int("hardware.speed_up_degree", self.speed_up_degree, 1, 1024)
+        v.check_bool("hardware.chip_activation", self.chip_activation)
+        if not self.chip_activation and self.activation == "sigmoid":
+            v.fail("hardware.chip_activation", self.chip_activation,
+                   "True while hardware.activation = 'sigmoid' (the tiles' own sigmoid tables are not modelled)")
         if not self.parallel_bp and self.cell_type == "sram":
             v.fail("hardware.parallel_bp", self.parallel_bp,
                    "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "

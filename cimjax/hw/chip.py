@@ -207,6 +207,10 @@ class ChipConfig:
         ``reLu``): ``"relu"`` (``reLu = true``, the BitShifter DFFs of
         :func:`~cimjax.hw.components.misc.relu`) or ``"sigmoid"`` (``reLu = false``, the look-up
         tables of :mod:`~cimjax.hw.components.sigmoid`). An estimator choice only.
+      chip_activation: NeuroSim's ``chipActivation`` (True: the activation unit at chip level);
+        False puts a ReLU in every tile (:func:`~cimjax.hw.tile_geometry.tile_relu`), whose output
+        buffer then holds activations, and gives the global accumulator ``numBitInput``-bit inputs
+        (``Tile.cpp``, ``Chip.cpp``, ``!chipActivation`` branches); ReLU only.
       pipeline / speed_up_degree: NeuroSim's ``pipeline`` and ``speedUpDegree``: the pipelined
         chip (the floorplan's step 11, :mod:`cimjax.hw.floorplan`; the chip-level sizing and the
         per-epoch roll-up of :mod:`cimjax.hw.chip_rollup`). Layer by layer when False.
@@ -245,6 +249,7 @@ class ChipConfig:
     activation: str = "relu"
     pipeline: bool = False
     speed_up_degree: int = 1
+    chip_activation: bool = True
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -267,12 +272,15 @@ class ChipConfig:
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
-        for name in ("novel_mapping", "training", "parallel_bp", "pipeline"):
+        for name in ("novel_mapping", "training", "parallel_bp", "pipeline", "chip_activation"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
         if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (
                 2 <= self.wg_decoder_rows <= 2**16):
             raise ValueError(f"ChipConfig.wg_decoder_rows = {self.wg_decoder_rows!r}: expected an int in [2, 65536]")
+        if not self.chip_activation and self.activation == "sigmoid":
+            raise ValueError("ChipConfig.chip_activation = False: expected True with activation = 'sigmoid' (the "
+                             "tiles' own sigmoid tables are not modelled)")
         if isinstance(self.speed_up_degree, bool) or not isinstance(self.speed_up_degree, int) or (
                 self.speed_up_degree < 1):
             raise ValueError(f"ChipConfig.speed_up_degree = {self.speed_up_degree!r}: expected an int ≥ 1")

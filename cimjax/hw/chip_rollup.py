@@ -32,6 +32,7 @@ import numpy as np
 from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
 from cimjax.hw.components import htree, logic, misc, sigmoid, subarray_sequential
 from cimjax.hw.components.params import as_float
+from cimjax.hw.cost import Cost
 from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
 from cimjax.hw.tile import ag_weights, per_layer, static_side, tile_performance
@@ -68,10 +69,13 @@ def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
     cell_bits = 1.0 if config.cell == "sram" else params.subarray.cell_bits
     sigmoid_entries = c.floor(c.ceil(jnp.log2(sizes.sub_rows) + cell_bits - 1.0) + sizes.num_bit_input + 1.0
                                 + jnp.log2(add_sub) + c.log2ceil(jnp.max(tile_rows_l)))
+    # chipActivation = false: the tiles hand activations (numBitInput bits) to the global accumulator.
+    gacc_bits = (sizes.num_bit_input + jnp.zeros_like(add_sub) if not config.chip_activation
+                 else partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(add_sub))
     return dict(
         sigmoid_entries=sigmoid_entries,
         units=c.ceil(through / sizes.columns_per_adc),
-        gacc_bits=partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(add_sub),
+        gacc_bits=gacc_bits,
         max_tile_rows=jnp.max(tile_rows_l),
         tile_rows_l=tile_rows_l,
         tile_cols_l=tile_cols_l,
@@ -141,14 +145,16 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     nm_tree_side = int(config.cm_pes_per_side) if version.shared_tile_objects else side_nm_static
     shared = dict(tile_buffer_core=config.tile_buffer_core, cm_pes_per_side=npe_cm, cm_pe_size=fp.pe_size_cm,
                   partial_lines=partial_lines)
+    tile_act = not config.chip_activation  # chipActivation = false: the ReLU inside the tiles
     geo_cm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=config.cm_pes_per_side,
-                           novel=False, **shared)
+                           novel=False, tile_activation=tile_act, **shared)
     geo_nm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), htree_side=nm_tree_side,
-                           novel=True, **shared)
+                           novel=True, tile_activation=tile_act, **shared)
     tf = tile_performance(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
         tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, ag_weight=agw,
+        tile_activation=tile_act,
     )
     tiles = fp.tiles
 
@@ -202,7 +208,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     def gbuf(bits, share):
         return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
 
-    if config.activation == "sigmoid":  # reLu = false: the look-up tables (Chip.cpp, Sigmoid.cpp)
+    if not config.chip_activation:  # chipActivation = false: no chip-level activation unit
+        relu = Cost(0.0, 0.0, 0.0, 0.0)
+        relu_reads = jnp.zeros_like(windows)
+    elif config.activation == "sigmoid":  # reLu = false: the look-up tables (Chip.cpp, Sigmoid.cpp)
         relu = sigmoid.sigmoid(sigmoid.SigmoidParams(
             circuit, nb, g["sigmoid_entries"], g["units"], sp.cell_height_f, sp.cell_width_f, sp.read_voltage,
             sp.r_on, sp.r_off), cc)

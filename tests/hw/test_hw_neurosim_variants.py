@@ -15,7 +15,8 @@ WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap, the sequential rea
 (``hardware.parallel_bp = false``: the transposed read and the weight-gradient unit's read row by
 row) and the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`),
 the chip-level sigmoid (``reLu = false``: ``hardware.activation = 'sigmoid'``,
-:mod:`cimjax.hw.components.sigmoid`) and the pipelined chip (``pipeline = true``:
+:mod:`cimjax.hw.components.sigmoid`), the ReLU inside the tiles (``chipActivation = false``:
+``hardware.chip_activation = false``) and the pipelined chip (``pipeline = true``:
 ``hardware.pipeline = true``; NeuroSim's run needs a one-line-move fix of ``main.cpp`` to finish,
 and prints non-finite figures for what its weight-gradient unit sizes, both told in the reference's
 ``neurosim_patch`` and ``not_compared``).

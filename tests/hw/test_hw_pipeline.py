@@ -1,7 +1,8 @@
-"""NeuroSim's pipeline, speedUpDegree and chip-level sigmoid as config fields (issue 15).
+"""NeuroSim's pipeline, speedUpDegree, reLu and chipActivation as config fields (issue 15).
 
 The whole-chip figures are checked against NeuroSim's own runs in
-``tests/hw/test_hw_neurosim_variants.py`` (variants ``pipeline`` and ``reLu_false``). On VGG-8 the
+``tests/hw/test_hw_neurosim_variants.py`` (variants ``pipeline``, ``pipeline_speedUp4``, ``reLu_false``
+and ``chipActivation_false``). On VGG-8 the
 pipeline adds no copies (every allowed ``speedUpDegree`` wants at most the duplication the layers
 already have), so the copies themselves are checked here on a two-layer network whose first layer
 is too large to be duplicated, against numbers worked by hand from ``Chip.cpp``
@@ -61,13 +62,17 @@ def test_fields_validate_and_reach_the_chip():
         apply_overrides(Config(), ["hardware.activation=tanh"])
     with pytest.raises(ConfigError, match="hardware.pipeline"):
         apply_overrides(Config(), ["hardware.pipeline=2"])
+    with pytest.raises(ConfigError, match="hardware.chip_activation"):
+        apply_overrides(Config(), ["hardware.chip_activation=false", "hardware.activation=sigmoid"])
     cfg = apply_overrides(Config(), ["hardware.pipeline=true", "hardware.speed_up_degree=3",
                                      "hardware.activation=sigmoid"])
     chip = build_lib.build(cfg).chip
     assert (chip.pipeline, chip.speed_up_degree, chip.activation) == (True, 3, "sigmoid")
+    assert not build_lib.build(apply_overrides(Config(), ["hardware.chip_activation=false"])).chip.chip_activation
     assert chip.floorplan_config.pipeline and chip.floorplan_config.speed_up_degree == 3
     default = build_lib.build(Config()).chip
-    assert (default.pipeline, default.speed_up_degree, default.activation) == (False, 1, "relu")
+    assert (default.pipeline, default.speed_up_degree, default.activation, default.chip_activation) == (
+        False, 1, "relu", True)
 
 
 def test_from_neurosim_reads_the_knobs():
@@ -80,6 +85,10 @@ def test_from_neurosim_reads_the_knobs():
     assert (cfg.hardware.pipeline, cfg.hardware.speed_up_degree, cfg.hardware.activation) == (True, 2, "sigmoid")
     assert sorted(tr.sets) == sorted(["hardware.pipeline=True", "hardware.speed_up_degree=2",
                                       "hardware.activation=sigmoid"])
+    cfg, _ = apply_param_cpp(Config(), "Param::Param() { chipActivation = false; }")
+    assert cfg.hardware.chip_activation is False
+    with pytest.raises(ConfigError, match="hardware.chip_activation"):
+        apply_param_cpp(Config(), "Param::Param() { chipActivation = false; reLu = false; }")
     with pytest.raises(ConfigError, match="speed_up_degree|speedUpDegree"):
         apply_param_cpp(Config(), "Param::Param() { speedUpDegree = 0; }")
 
