@@ -17,11 +17,17 @@ import pytest
 from cimjax import build as build_lib
 from cimjax.config import Config, ConfigError, apply_overrides
 from cimjax.config.neurosim_param import apply_param_cpp
+from cimjax import host_eval
 from cimjax.hw.floorplan import FloorplanConfig, FloorplanParams, floorplan, pipeline_speedups
 from cimjax.hw.network import LayerShape
 
 # 32×32 input, 512 → 512 channels, 3×3 (4608 rows: no duplication), then an 8×8 one.
 BIG = (LayerShape(32, 32, 512, 3, 3, 512, False), LayerShape(8, 8, 512, 3, 3, 512, False))
+
+
+def _plan(params, config):
+    """The floorplan, host-evaluated (no XLA compile)."""
+    return host_eval.call(lambda p: floorplan(p, config), params)
 
 
 def test_pipeline_speedups_as_neurosim_counts_them():
@@ -34,8 +40,8 @@ def test_pipeline_speedups_as_neurosim_counts_them():
 
 def test_pipeline_multiplies_the_tiles_of_an_unduplicated_layer():
     params = FloorplanParams()
-    flat = floorplan(params, FloorplanConfig(BIG))
-    piped = floorplan(params, FloorplanConfig(BIG, pipeline=True, speed_up_degree=4))
+    flat = _plan(params, FloorplanConfig(BIG))
+    piped = _plan(params, FloorplanConfig(BIG, pipeline=True, speed_up_degree=4))
     assert np.all(np.asarray(flat.speedup) == 1.0)  # neither layer is duplicated
     np.testing.assert_array_equal(np.asarray(piped.pipeline_copies), [16.0, 1.0])
     np.testing.assert_array_equal(np.asarray(piped.tiles), np.asarray(flat.tiles) * [16.0, 1.0])
@@ -47,8 +53,8 @@ def test_pipeline_multiplies_the_tiles_of_an_unduplicated_layer():
 
 def test_pipeline_global_bus_counts_every_tile():
     params = FloorplanParams(max_global_bus_width=1e9)  # no halving
-    flat = floorplan(params, FloorplanConfig(BIG))
-    piped = floorplan(params, FloorplanConfig(BIG, pipeline=True))
+    flat = _plan(params, FloorplanConfig(BIG))
+    piped = _plan(params, FloorplanConfig(BIG, pipeline=True))
     tiles = np.asarray(flat.tiles)
     # ChipInitialize: Σ (side + side/numColMuxed)·tiles_l (pipeline) vs Σ (side + side/numColMuxed).
     per_tile = float(flat.global_bus_width) / len(BIG)  # both layers NM here: the same tile side
@@ -93,6 +99,7 @@ def test_from_neurosim_reads_the_knobs():
         apply_param_cpp(Config(), "Param::Param() { speedUpDegree = 0; }")
 
 
+@pytest.mark.slow  # ~30 s; the default suite checks the same chip against NeuroSim (variant pipeline)
 def test_pipelined_estimate_is_the_slowest_layer():
     """FW and AG latency = the slowest layer's, WG summed, peak WG/WU latency 0, leakage of the
     waiting layers (main.cpp's pipeline loop); traced end to end (host-evaluated)."""
