@@ -114,6 +114,10 @@ KNOBS: dict[str, Knob] = {
     "read_mode": Knob("hardware.read_mode", traced=False, static=True),
     "adc_type": Knob("hardware.adc_type", traced=False, static=True),
     "parallel_bp": Knob("hardware.parallel_bp", traced=False, static=True),
+    "activation": Knob("hardware.activation", traced=False, static=True),
+    "pipeline": Knob("hardware.pipeline", traced=False, static=True),
+    "speed_up_degree": Knob("hardware.speed_up_degree", traced=False, static=True),
+    "chip_activation": Knob("hardware.chip_activation", traced=False, static=True),
 }
 
 
@@ -284,7 +288,8 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
     cell_bits = int(stored_bits(int(knobs["cell_bits"]), f.synapse_bits))
     novel = knobs["mapping"] == "novel"
     reference = (int(knobs["subarray_rows"]), int(knobs["subarray_cols"]), cell_bits, f.synapse_bits)
-    grid, side = static_grid(f.layers, novel, knobs["cell_type"], reference)
+    pipeline = (bool(knobs["pipeline"]), int(knobs["speed_up_degree"]))
+    grid, side = static_grid(f.layers, novel, knobs["cell_type"], reference, pipeline)
     return chip.ChipConfig(
         layers=f.layers, cell=knobs["cell_type"], roadmap=knobs["roadmap"], novel_mapping=novel,
         global_buffer=knobs["global_buffer"], tile_buffer=knobs["tile_buffer"], dram=knobs["dram"],
@@ -295,20 +300,23 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         # the row-by-row WG read's decoder needs the WG rows static (a traced sweep of them keeps
         # parallel_bp true, whose read does not use it)
         wg_decoder_rows=128 if knobs["parallel_bp"] else int(knobs["wg_subarray_rows"]),
+        activation=knobs["activation"], pipeline=bool(knobs["pipeline"]),
+        speed_up_degree=int(knobs["speed_up_degree"]), chip_activation=bool(knobs["chip_activation"]),
     )
 
 
 _GRIDS: dict = {}
 
 
-def static_grid(layers: tuple, novel: bool, cell: str, reference: tuple) -> tuple[tuple[int, int], int]:
+def static_grid(layers: tuple, novel: bool, cell: str, reference: tuple,
+                pipeline: tuple = (False, 1)) -> tuple[tuple[int, int], int]:
     """The chip's tile grid ``(rows, cols)`` and a CM tile's PEs per side on the reference
     sub-array ``(rows, cols, cell_bits, synapse_bits)``: the hardware's reference floorplan
     (:func:`cimjax.hw.chip.reference_floorplan`) evaluated on the host (no XLA compile),
     remembered per network and reference."""
-    key = (layers, novel, cell, reference)
+    key = (layers, novel, cell, reference, pipeline)
     if key not in _GRIDS:
-        params, fp_config = chip.reference_floorplan(layers, novel, cell, reference)
+        params, fp_config = chip.reference_floorplan(layers, novel, cell, reference, pipeline)
         _GRIDS[key] = chip.static_grid(host_eval.call(lambda p: floorplan(p, fp_config), params))
     return _GRIDS[key]
 

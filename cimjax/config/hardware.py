@@ -40,6 +40,8 @@ ROADMAPS = tech.ROADMAPS
 READ_MODES = ("parallel", "sequential")
 #: Where the estimate takes the cell's R_on and on/off ratio from (``hardware.cell_resistance``).
 CELL_RESISTANCE_SOURCES = ("hardware", "device")
+#: The chip-level activation unit the estimate costs (``hardware.activation``, NeuroSim's ``reLu``).
+ACTIVATIONS = ("relu", "sigmoid")
 
 
 @v.frozen
@@ -136,6 +138,27 @@ class HardwareConfig:
         :func:`cimjax.hw.components.wg_unit.wg_array_row_by_row`; ``hardware.wg_adc_bits`` is then
         unused and ``wg_rows_per_adc`` only sets its adder trees' count, as NeuroSim's
         ``numRowMuxedWG`` does there).
+      activation: the chip-level activation unit the *estimate* costs (NeuroSim's ``reLu``):
+        ``relu`` (``reLu = true``, default: ``numBitInput``-bit registers, ``BitShifter.cpp``)
+        or ``sigmoid`` (``reLu = false``: look-up tables read through voltage sense amplifiers,
+        ``Sigmoid.cpp``, :mod:`cimjax.hw.components.sigmoid`). The trained network's
+        activation is the model config's whatever this says: NeuroSim itself costs a sigmoid
+        chip on the activations of its ReLU-trained network (its wrapper's VGG-8,
+        ``Training_pytorch/cifar/model.py``, has ReLUs only), and so does cimjax.
+      chip_activation: NeuroSim's ``chipActivation`` (default True: the activation unit at chip
+        level). False puts a ReLU in every tile (``Tile.cpp``: ``⌈peSize·numColSubArray/
+        numColMuxed⌉`` units of ``numBitInput`` DFFs), whose output buffer then holds activations,
+        and the global accumulator adds ``numBitInput``-bit activations (``Chip.cpp``); with
+        ``activation = 'sigmoid'`` a ConfigError (the tiles' sigmoid tables are not modelled).
+      pipeline: NeuroSim's ``pipeline`` (default False, layer by layer): True costs the
+        pipelined chip (``Chip.cpp``, ``main.cpp``; docs/neurosim_params.md "Pipeline"): the
+        layers' copies of ``speed_up_degree``, the global buffer, bus and accumulator sized for all
+        layers at once, the weight-gradient unit sized on the first layer, and an epoch's forward
+        and activation-gradient latency the slowest layer's (weight gradient and update stay
+        summed), with the idle layers' leakage.
+      speed_up_degree: NeuroSim's ``speedUpDegree`` (1), [1, 1024], read only with ``pipeline``:
+        the first layer's input rows over the ones each copy handles; NeuroSim (and cimjax) lower
+        it to ``⌊IFM_0/min IFM⌋`` (:func:`cimjax.hw.floorplan.pipeline_speedups`).
     """
 
     cell_type: str = "rram"
@@ -177,6 +200,11 @@ class HardwareConfig:
     cell_resistance: str = "hardware"
     adc_type: str = "mlsa"
     parallel_bp: bool = True
+    # NeuroSim's activation and pipeline knobs (issue 15, pipe15).
+    activation: str = "relu"
+    pipeline: bool = False
+    speed_up_degree: int = 1
+    chip_activation: bool = True
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -226,6 +254,13 @@ class HardwareConfig:
         v.check_choice("hardware.read_mode", self.read_mode, READ_MODES)
         v.check_choice("hardware.adc_type", self.adc_type, ADC_TYPES)
         v.check_bool("hardware.parallel_bp", self.parallel_bp)
+        v.check_choice("hardware.activation", self.activation, ACTIVATIONS)
+        v.check_bool("hardware.pipeline", self.pipeline)
+        v.check_int("hardware.speed_up_degree", self.speed_up_degree, 1, 1024)
+        v.check_bool("hardware.chip_activation", self.chip_activation)
+        if not self.chip_activation and self.activation == "sigmoid":
+            v.fail("hardware.chip_activation", self.chip_activation,
+                   "True while hardware.activation = 'sigmoid' (the tiles' own sigmoid tables are not modelled)")
         if not self.parallel_bp and self.cell_type == "sram":
             v.fail("hardware.parallel_bp", self.parallel_bp,
                    "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "

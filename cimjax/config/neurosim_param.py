@@ -93,6 +93,10 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "numRowMuxedWG": ("hardware.wg_rows_per_adc", _int),
     "levelOutputWG": ("hardware.wg_adc_bits", _log2_levels),
     "dramType": ("hardware.dram", _choice({1: "gddr5", 2: "hbm2"})),
+    "reLu": ("hardware.activation", _choice({0: "sigmoid", 1: "relu"})),
+    "pipeline": ("hardware.pipeline", _choice({0: False, 1: True})),
+    "speedUpDegree": ("hardware.speed_up_degree", _int),
+    "chipActivation": ("hardware.chip_activation", _choice({0: False, 1: True})),
 }
 
 #: Parameters cimjax does not model as a choice, with the value it assumes (NeuroSim V2.0's):
@@ -100,7 +104,7 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
 MODELLED_AS: dict[str, float] = {
     "accesstype": 1, "transistortype": 1, "globalBufferCoreSizeRow": 128,
     "globalBufferCoreSizeCol": 128, "tileBufferType": 0, "tileBufferCoreSizeRow": 32, "tileBufferCoreSizeCol": 32,
-    "chipActivation": 1, "reLu": 1, "pipeline": 0, "speedUpDegree": 1, "algoWeightMax": 1, "algoWeightMin": -1,
+    "algoWeightMax": 1, "algoWeightMin": -1,
     "featuresize": 40e-9, "treeFoldedRatio": 4, "relaxArrayCellHeight": 0, "relaxArrayCellWidth": 0,
     "heightInFeatureSizeSRAM": 8, "widthInFeatureSizeSRAM": 20, "widthSRAMCellNMOS": 2.08,
     "widthSRAMCellPMOS": 1.23, "widthAccessCMOS": 1.31, "minSenseVoltage": 0.1, "heightInFeatureSize1T1R": 4,

@@ -72,18 +72,21 @@ ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
 BUFFER_KINDS = ("register_file", "sram")
+#: NeuroSim's chip-level activation units (``reLu`` true / false).
+ACTIVATIONS = ("relu", "sigmoid")
 
 
 # ----------------------------------------------------------------------------- static grid
 
 
-def reference_floorplan(layers: tuple, novel_mapping: bool, cell: str,
-                        reference: tuple) -> tuple[FloorplanParams, FloorplanConfig]:
+def reference_floorplan(layers: tuple, novel_mapping: bool, cell: str, reference: tuple,
+                        pipeline: tuple = (False, 1)) -> tuple[FloorplanParams, FloorplanConfig]:
     """The floorplan inputs the chip's static grids come from: ``reference = (rows, cols,
-    cell_bits, synapse_bits)`` (``cell_bits`` taken as 1 for SRAM, as NeuroSim's ``Param.cpp``)."""
+    cell_bits, synapse_bits)`` (``cell_bits`` taken as 1 for SRAM, as NeuroSim's ``Param.cpp``);
+    ``pipeline = (pipeline, speed_up_degree)``."""
     rows, cols, cell_bits, syn = (float(x) for x in reference)
-    return FloorplanParams(rows, cols, syn, stored_cell_bits(cell, cell_bits)), FloorplanConfig(tuple(layers),
-                                                                                                novel_mapping)
+    return FloorplanParams(rows, cols, syn, stored_cell_bits(cell, cell_bits)), FloorplanConfig(
+        tuple(layers), novel_mapping, pipeline=bool(pipeline[0]), speed_up_degree=int(pipeline[1]))
 
 
 def stored_cell_bits(cell: str, cell_bits):
@@ -99,10 +102,11 @@ def static_grid(fp: Floorplan) -> tuple[tuple[int, int], int]:
 
 
 @functools.lru_cache(maxsize=64)
-def _reference_grid(layers: tuple, novel_mapping: bool, cell: str, reference: tuple) -> tuple[tuple[int, int], int]:
+def _reference_grid(layers: tuple, novel_mapping: bool, cell: str, reference: tuple,
+                    pipeline: tuple = (False, 1)) -> tuple[tuple[int, int], int]:
     """:func:`static_grid` of the :func:`reference_floorplan`, evaluated by one jitted call on
     concrete values (also when a ``ChipConfig`` is built inside a trace); remembered."""
-    params, config = reference_floorplan(layers, novel_mapping, cell, reference)
+    params, config = reference_floorplan(layers, novel_mapping, cell, reference, pipeline)
     with jax.ensure_compile_time_eval():
         return static_grid(jax.jit(floorplan, static_argnums=1)(params, config))
 
@@ -199,6 +203,17 @@ class ChipConfig:
         (:func:`~cimjax.hw.components.wg_unit.wg_array_row_by_row`).
       wg_decoder_rows: static copy of the WG array rows (``hardware.wg_subarray_rows``) sizing
         that row-by-row read's WL decoder; the parallel read ignores it.
+      activation: the chip-level activation unit NeuroSim's estimate costs (``Param.cpp``
+        ``reLu``): ``"relu"`` (``reLu = true``, the BitShifter DFFs of
+        :func:`~cimjax.hw.components.misc.relu`) or ``"sigmoid"`` (``reLu = false``, the look-up
+        tables of :mod:`~cimjax.hw.components.sigmoid`). An estimator choice only.
+      chip_activation: NeuroSim's ``chipActivation`` (True: the activation unit at chip level);
+        False puts a ReLU in every tile (:func:`~cimjax.hw.tile_geometry.tile_relu`), whose output
+        buffer then holds activations, and gives the global accumulator ``numBitInput``-bit inputs
+        (``Tile.cpp``, ``Chip.cpp``, ``!chipActivation`` branches); ReLU only.
+      pipeline / speed_up_degree: NeuroSim's ``pipeline`` and ``speedUpDegree``: the pipelined
+        chip (the floorplan's step 11, :mod:`cimjax.hw.floorplan`; the chip-level sizing and the
+        per-epoch roll-up of :mod:`cimjax.hw.chip_rollup`). Layer by layer when False.
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -230,6 +245,11 @@ class ChipConfig:
     adc: str = "mlsa"
     parallel_bp: bool = True
     wg_decoder_rows: int = 128
+    # NeuroSim's chip-level activation unit and pipeline (issue 15, pipe15).
+    activation: str = "relu"
+    pipeline: bool = False
+    speed_up_degree: int = 1
+    chip_activation: bool = True
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -243,6 +263,7 @@ class ChipConfig:
             ("tile_buffer", BUFFER_KINDS),
             ("dram", tuple(misc.DRAM_TYPES)),
             ("read_mode", READ_MODES),
+            ("activation", ACTIVATIONS),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
@@ -251,18 +272,25 @@ class ChipConfig:
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
-        for name in ("novel_mapping", "training", "parallel_bp"):
+        for name in ("novel_mapping", "training", "parallel_bp", "pipeline", "chip_activation"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
         if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (
                 2 <= self.wg_decoder_rows <= 2**16):
             raise ValueError(f"ChipConfig.wg_decoder_rows = {self.wg_decoder_rows!r}: expected an int in [2, 65536]")
+        if not self.chip_activation and self.activation == "sigmoid":
+            raise ValueError("ChipConfig.chip_activation = False: expected True with activation = 'sigmoid' (the "
+                             "tiles' own sigmoid tables are not modelled)")
+        if isinstance(self.speed_up_degree, bool) or not isinstance(self.speed_up_degree, int) or (
+                self.speed_up_degree < 1):
+            raise ValueError(f"ChipConfig.speed_up_degree = {self.speed_up_degree!r}: expected an int ≥ 1")
         if not self.parallel_bp and self.cell == "sram":
             raise ValueError("ChipConfig.parallel_bp = False: expected True with cell = 'sram' (its row-by-row "
                              "transposed read is not modelled)")
         self.component  # validates roadmap, mode and temperature
         if self.tile_grid is None or self.cm_pes_per_side is None:
-            grid, side = _reference_grid(layers, self.novel_mapping, self.cell, tuple(self.reference_subarray))
+            grid, side = _reference_grid(layers, self.novel_mapping, self.cell, tuple(self.reference_subarray),
+                                         (self.pipeline, self.speed_up_degree))
             if self.tile_grid is None:
                 object.__setattr__(self, "tile_grid", grid)
             if self.cm_pes_per_side is None:
@@ -278,7 +306,8 @@ class ChipConfig:
     @property
     def floorplan_config(self) -> FloorplanConfig:
         """The floorplan config of the layer table."""
-        return FloorplanConfig(self.layers, self.novel_mapping, self.mode, self.temperature)
+        return FloorplanConfig(self.layers, self.novel_mapping, self.mode, self.temperature,
+                               pipeline=self.pipeline, speed_up_degree=self.speed_up_degree)
 
 
 

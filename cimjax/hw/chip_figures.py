@@ -152,7 +152,8 @@ def wg_figures(params, config, trace, num_array_write_parallel) -> WgFigures:
     sub-array's (``R_on``, ``R_off``, rows).
     """
     layers = config.layers
-    big = max(layers, key=lambda l: l.ifm_h * l.ifm_w * l.in_channels)
+    # ChipInitialize's maxIFMLayer; the pipelined chip never sets it, so the first layer.
+    big = layers[0] if config.pipeline else max(layers, key=lambda l: l.ifm_h * l.ifm_w * l.in_channels)
     wcfg = config.component.sub(
         wg_unit.WeightGradientConfig,
         max_windows=(big.ifm_h - big.kernel_h + 1) * (big.ifm_w - big.kernel_w + 1),

@@ -30,8 +30,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from cimjax.hw.chip_types import AreaBreakdown, Breakdown, ChipEstimate, LatencyEnergy, LayerEstimate, Phase
-from cimjax.hw.components import htree, logic, misc, subarray_sequential
+from cimjax.hw.components import htree, logic, misc, sigmoid, subarray_sequential
 from cimjax.hw.components.params import as_float
+from cimjax.hw.cost import Cost
 from cimjax.hw.components.sram import sram_buffer
 from cimjax.hw.floorplan import Floorplan
 from cimjax.hw.tile import ag_weights, per_layer, static_side, tile_performance
@@ -56,12 +57,25 @@ def _global_parts(params, config, fp: Floorplan, sizes: RollupSizes):
         any_nm, jnp.maximum(c.ceil(P / sizes.sub_rows), c.ceil(Pn / sizes.sub_rows)), c.ceil(P / sizes.sub_rows)
     )
     add_sub = add_sub * jnp.where(any_nm, jnp.maximum(c.ceil(T / P), side_nm), c.ceil(T / P))
+    if config.pipeline:  # ChipInitialize: every layer's tiles feed the chip at once (× numLayer + 1)
+        n = float(len(config.layers) + 1)
+        through = jnp.where(any_nm, through * n, through)
+        add_sub = add_sub * n
     c_in = jnp.asarray([l.in_channels for l in config.layers], T.dtype)
     tile_rows_l = jnp.where(novel, c.ceil(c_in / Pn), c.ceil(fp.weight_rows / T))
     tile_cols_l = fp.tiles / tile_rows_l
+    # Chip.cpp hands the sigmoid the accumulated sum's bit width as its entry count (the
+    # sequential read's form with either read), truncated to an int (cimjax.hw.components.sigmoid).
+    cell_bits = 1.0 if config.cell == "sram" else params.subarray.cell_bits
+    sigmoid_entries = c.floor(c.ceil(jnp.log2(sizes.sub_rows) + cell_bits - 1.0) + sizes.num_bit_input + 1.0
+                                + jnp.log2(add_sub) + c.log2ceil(jnp.max(tile_rows_l)))
+    # chipActivation = false: the tiles hand activations (numBitInput bits) to the global accumulator.
+    gacc_bits = (sizes.num_bit_input + jnp.zeros_like(add_sub) if not config.chip_activation
+                 else partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(add_sub))
     return dict(
+        sigmoid_entries=sigmoid_entries,
         units=c.ceil(through / sizes.columns_per_adc),
-        gacc_bits=partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(add_sub),
+        gacc_bits=gacc_bits,
         max_tile_rows=jnp.max(tile_rows_l),
         tile_rows_l=tile_rows_l,
         tile_cols_l=tile_cols_l,
@@ -131,19 +145,24 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     nm_tree_side = int(config.cm_pes_per_side) if version.shared_tile_objects else side_nm_static
     shared = dict(tile_buffer_core=config.tile_buffer_core, cm_pes_per_side=npe_cm, cm_pe_size=fp.pe_size_cm,
                   partial_lines=partial_lines)
+    tile_act = not config.chip_activation  # chipActivation = false: the ReLU inside the tiles
     geo_cm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=config.cm_pes_per_side,
-                           novel=False, **shared)
+                           novel=False, tile_activation=tile_act, **shared)
     geo_nm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_nm, jnp.sqrt(fp.num_pe_nm), htree_side=nm_tree_side,
-                           novel=True, **shared)
+                           novel=True, tile_activation=tile_act, **shared)
     tf = tile_performance(
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
         tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, ag_weight=agw,
+        tile_activation=tile_act,
     )
     tiles = fp.tiles
 
     # ---- Global buffer sizing, WU parallelism (§5.7). ----
-    max_input = max(l.ifm_h * l.ifm_w * l.in_channels for l in layers)
+    if config.pipeline:  # ChipInitialize: half of every layer's input at once
+        max_input = sum(l.ifm_h * l.ifm_w * l.in_channels for l in layers) / 2.0
+    else:
+        max_input = max(l.ifm_h * l.ifm_w * l.in_channels for l in layers)
     gcore = float(config.global_buffer_core)
     sizing = misc.buffer_sizing(
         misc.BufferSizingParams(
@@ -189,8 +208,17 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     def gbuf(bits, share):
         return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
 
-    relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
-    relu_reads = cc.ceil(windows * c_out / g["units"])
+    if not config.chip_activation:  # chipActivation = false: no chip-level activation unit
+        relu = Cost(0.0, 0.0, 0.0, 0.0)
+        relu_reads = jnp.zeros_like(windows)
+    elif config.activation == "sigmoid":  # reLu = false: the look-up tables (Chip.cpp, Sigmoid.cpp)
+        relu = sigmoid.sigmoid(sigmoid.SigmoidParams(
+            circuit, nb, g["sigmoid_entries"], g["units"], sp.cell_height_f, sp.cell_width_f, sp.read_voltage,
+            sp.r_on, sp.r_off), cc)
+        relu_reads = cc.ceil(windows * c_out / g["sigmoid_entries"])
+    else:
+        relu = misc.relu(misc.ReluParams(circuit, nb, g["units"]), cc)
+        relu_reads = cc.ceil(windows * c_out / g["units"])
     relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
     tree_cfg = cc.sub(logic.AdderTreeConfig)
     gacc = per_layer(
@@ -326,7 +354,12 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     # ---- Leakage. ----
     tile_leak = tf.leakage
     leak_power_l = tiles * tile_leak
-    leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
+    if config.pipeline:
+        # main.cpp (pipeline): a layer leaks while it waits for the slowest, in FW and in AG.
+        leak_energy_l = leak_power_l * ((jnp.max(fw.latency, axis=-1, keepdims=True) - fw.latency)
+                                        + (jnp.max(ag.latency, axis=-1, keepdims=True) - ag.latency))
+    else:
+        leak_energy_l = (total_tiles - tiles) * tile_leak * (fw.latency + ag.latency)
     layer_est = LayerEstimate(fw, ag, wgp, wu, breakdown, leak_power_l, leak_energy_l)
 
     def total(p):
@@ -334,6 +367,26 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
 
     tot = [total(p) for p in (fw, ag, wgp, wu)]
     bd_total = jax.tree.map(lambda x: jnp.sum(x, axis=-1), breakdown)
+    if config.pipeline:
+        # main.cpp (pipeline): the FW and AG latencies (and their peaks) are the slowest layer's
+        # (the system clock); WG and WU stay summed ("do not implement pipeline"), but their peak
+        # latencies are never summed there, so they are 0; the breakdown latencies of the tiles'
+        # parts, buffer and interconnect are the slowest layer's, WG unit and WU 0, DRAM summed.
+        def clocked(p):
+            return Phase(jnp.max(p.latency, axis=-1), jnp.sum(p.energy, axis=-1),
+                         jnp.max(p.peak_latency, axis=-1), jnp.sum(p.peak_energy, axis=-1))
+
+        tot = [clocked(fw), clocked(ag), tot[2]._replace(peak_latency=jnp.zeros_like(tot[2].peak_latency)),
+               tot[3]._replace(peak_latency=jnp.zeros_like(tot[3].peak_latency))]
+
+        def slowest(x):
+            return LatencyEnergy(jnp.max(x.latency, axis=-1), jnp.sum(x.energy, axis=-1))
+
+        bd_total = bd_total._replace(
+            adc=slowest(breakdown.adc), accumulation=slowest(breakdown.accumulation), array=slowest(breakdown.array),
+            buffer=slowest(breakdown.buffer), interconnect=slowest(breakdown.interconnect),
+            wg_unit=bd_total.wg_unit._replace(latency=jnp.zeros_like(bd_total.wg_unit.latency)),
+            wu=bd_total.wu._replace(latency=jnp.zeros_like(bd_total.wu.latency)))
     leak_power = jnp.sum(leak_power_l, axis=-1)
     leak_energy = jnp.sum(leak_energy_l, axis=-1)
     macs = float(sum(l.ifm_h * l.ifm_w * l.in_channels * l.kernel_h * l.kernel_w * l.out_channels for l in layers))

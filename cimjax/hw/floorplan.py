@@ -2,8 +2,8 @@
 
 Source: DNN+NeuroSim V2.0 ``Chip.cpp`` (``ChipDesignInitialize``, ``ChipFloorPlan``,
 ``ChipInitialize``), as described in docs/model.md §5.2; validated against the worked V2.0 result
-(manual Fig. 33) for VGG-8 / CIFAR-10 with 128×128 sub-arrays. Layer-by-layer mode only
-(``pipeline = false``, the V2.0 default).
+(manual Fig. 33) for VGG-8 / CIFAR-10 with 128×128 sub-arrays. Layer-by-layer mode
+(``pipeline = false``, the V2.0 default) and the pipelined chip (``pipeline = true``, step 11).
 
 The layer shapes are static (:class:`FloorplanConfig`, a hashable pytree with no leaves);
 the circuit parameters are traced (:class:`FloorplanParams`), so the floorplan can be
@@ -34,6 +34,15 @@ rows; ``numRowPerSynapse = 1``), ``Ccol = C_out·⌈synapse_bits/cell_bits⌉``:
    utilisation ``Σ_CM R·Ccol / (P²·Σ_CM ⌈R/P⌉·⌈Ccol/P⌉)``.
 7.–9. Duplication, tiles, speed-up, utilisation per layer as in docs/model.md §5.2.
 10. Chip grid ``⌈√N⌉ × ⌈N/⌈√N⌉⌉`` for ``N`` tiles; global bus width (``ChipInitialize``).
+11. Pipeline (``FloorplanConfig.pipeline``; ``ChipDesignInitialize``, ``OverallEachLayer``,
+    ``ChipFloorPlan``, ``ChipInitialize``): each layer wants ``s_l = ⌈(IFM_l/b)²⌉`` copies,
+    ``b = ⌈IFM_0/d⌉`` with ``d = min(speedUpDegree, ⌊IFM_0/min IFM⌋)`` (the minimum over the
+    layers whose kernel is not 1×1, and ``IFM_0`` itself; :func:`pipeline_speedups`, static).
+    A layer's tiles in rows are multiplied by ``e_l = ⌈s_l/dup_l⌉`` (``dup_l`` its duplication
+    product), its speed-up in rows too (:attr:`Floorplan.pipeline_copies`), its utilisation is
+    ``max(s_l, dup_l)·R·Ccol`` over its (larger) capacity, and every tile of the layer adds its
+    bus (``Σ_l (side + side/numColMuxed)·tiles_l`` before the halving). The chip grid follows
+    the new tile count.
 
 Interpretations where docs/model.md §5.2 is silent (none changes the V2.0 worked result):
 - "Keep the highest utilisation" uses the ratio of sums (total weights over total
@@ -109,6 +118,8 @@ class FloorplanConfig:
       mode: ``"exact"`` (default), ``"relaxed"`` or ``"ste"`` (:mod:`cimjax.hw.relax`).
       temperature: staircase temperature of the relaxed ceil/floor (count units).
       select_temperature: softmax temperature of the relaxed size search (utilisation units).
+      pipeline: NeuroSim's ``pipeline`` (step 11 of the module docstring); False = layer by layer.
+      speed_up_degree: NeuroSim's ``speedUpDegree`` (≥ 1), read only with ``pipeline``.
     """
 
     layers: tuple[LayerShape, ...]
@@ -116,6 +127,8 @@ class FloorplanConfig:
     mode: str = "exact"
     temperature: float = relax.DEFAULT_TEMPERATURE
     select_temperature: float = relax.DEFAULT_SELECT_TEMPERATURE
+    pipeline: bool = False
+    speed_up_degree: int = 1
 
     def __post_init__(self):
         layers = tuple(LayerShape(*layer) for layer in self.layers)
@@ -129,6 +142,10 @@ class FloorplanConfig:
                 )
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "novel_mapping", bool(self.novel_mapping))
+        object.__setattr__(self, "pipeline", bool(self.pipeline))
+        if isinstance(self.speed_up_degree, bool) or not isinstance(self.speed_up_degree, (int, np.integer)) or (
+                self.speed_up_degree < 1):
+            raise ValueError(f"FloorplanConfig.speed_up_degree = {self.speed_up_degree!r}: expected an int ≥ 1")
         relax.check_mode(self.mode)
         for name in ("temperature", "select_temperature"):
             value = getattr(self, name)
@@ -140,6 +157,19 @@ class FloorplanConfig:
         """``numPENM``: the most frequent ``K·K`` among the layers (ties → first seen)."""
         counts = collections.Counter(layer.kernel_h * layer.kernel_w for layer in self.layers)
         return counts.most_common(1)[0][0]
+
+
+def pipeline_speedups(layers, speed_up_degree: int) -> tuple[int, ...]:
+    """NeuroSim's ``pipelineSpeedUp`` of every layer (``Chip.cpp`` ``ChipDesignInitialize``):
+    ``⌈(IFM_l/b)²⌉`` with ``b = ⌈IFM_0/d⌉`` and ``d = min(speed_up_degree, ⌊IFM_0/min IFM⌋)``;
+    ``min IFM`` over ``IFM_0`` and the layers whose kernel height is not 1 (NeuroSim's "max" IFM
+    is the first layer's; a larger degree is lowered to that bound, as NeuroSim does with a
+    message). Static ints."""
+    first = layers[0].ifm_h
+    smallest = min([first] + [l.ifm_h for l in layers if l.kernel_h != 1])
+    degree = min(int(speed_up_degree), int(first / smallest))
+    bound = math.ceil(first / degree)
+    return tuple(math.ceil((l.ifm_h / bound) ** 2) for l in layers)
 
 
 class Floorplan(NamedTuple):
@@ -155,7 +185,7 @@ class Floorplan(NamedTuple):
       tiles: ``(L,)`` tiles per layer.
       pe_dup_rows / pe_dup_cols: ``(L,)`` PE duplication in rows / columns (1 for NM).
       subarray_dup_rows / subarray_dup_cols: ``(L,)`` sub-array duplication.
-      speedup: ``(L,)`` product of the four duplications.
+      speedup: ``(L,)`` product of the four duplications (times the pipeline's copies, step 11).
       utilization: ``(L,)`` duplicated weights over the capacity of the layer's tiles.
       chip_utilization: ``()`` tile-weighted mean utilisation.
       total_tiles: ``()`` tiles on the chip.
@@ -166,6 +196,8 @@ class Floorplan(NamedTuple):
       tile_rows / tile_cols: ``()`` chip tile grid.
       global_bus_width: ``()`` global bus width, wires.
       num_col_per_synapse: ``()`` cells per weight ``⌈synapse_bits/cell_bits⌉``.
+      pipeline_copies: ``(L,)`` the pipeline's extra copies in rows ``e_l`` (step 11; 1 layer by
+        layer): they multiply ``tiles`` and the tile's speed-up in rows.
     """
 
     novel: Array
@@ -188,6 +220,7 @@ class Floorplan(NamedTuple):
     tile_cols: Array
     global_bus_width: Array
     num_col_per_synapse: Array
+    pipeline_copies: Array
 
 
 def _check_concrete_positive(name: str, value: ArrayLike) -> None:
@@ -325,8 +358,16 @@ def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
     tiles_nm = ceil(c_in / pe_nm) * ceil(cols / pe_nm)
     tiles = jnp.where(novel, tiles_nm, tiles_cm)
     speedup = pe_dup_rows * sub_dup_rows * pe_dup_cols * sub_dup_cols
+    copies = speedup
+    if config.pipeline:  # 11. the pipeline's extra copies (OverallEachLayer)
+        wanted = jnp.asarray(pipeline_speedups(layers, config.speed_up_degree), dtype)
+        extra = ceil(wanted / speedup)
+        tiles = tiles * extra
+        copies = jnp.maximum(wanted, speedup)
+    else:
+        extra = jnp.ones_like(speedup)
     capacity = tiles * jnp.where(novel, num_pe_nm * pe_nm * pe_nm, tile_cm * tile_cm)
-    utilization = weights * speedup / capacity
+    utilization = weights * copies / capacity
     total_tiles = jnp.sum(tiles)
     chip_utilization = jnp.sum(utilization * tiles) / total_tiles
 
@@ -334,7 +375,7 @@ def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
     tile_rows = ceil(jnp.sqrt(total_tiles))
     tile_cols = ceil(total_tiles / tile_rows)
     side = jnp.where(novel, pe_nm * math.sqrt(num_pe_nm), tile_cm)
-    bus_total = jnp.sum(side + side / cols_per_adc)
+    bus_total = jnp.sum((side + side / cols_per_adc) * (tiles if config.pipeline else 1.0))
     halvings = jnp.maximum(0.0, relax.log2ceil(bus_total / max_bus, mode, temperature=config.temperature))
     global_bus_width = bus_total / relax.pow2(halvings)
 
@@ -347,7 +388,7 @@ def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
         pe_dup_cols=pe_dup_cols,
         subarray_dup_rows=sub_dup_rows,
         subarray_dup_cols=sub_dup_cols,
-        speedup=speedup,
+        speedup=speedup * extra,
         utilization=utilization,
         chip_utilization=chip_utilization,
         total_tiles=total_tiles,
@@ -359,5 +400,6 @@ def floorplan(params: FloorplanParams, config: FloorplanConfig) -> Floorplan:
         tile_cols=tile_cols,
         global_bus_width=global_bus_width,
         num_col_per_synapse=num_col_per_synapse,
+        pipeline_copies=extra,
     )
 

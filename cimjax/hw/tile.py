@@ -111,7 +111,7 @@ from cimjax.hw.components import logic, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.cost import Cost
 from cimjax.hw.floorplan import Floorplan
-from cimjax.hw.tile_geometry import adder_tree, partial_sum_bits, plan_buffer
+from cimjax.hw.tile_geometry import adder_tree, partial_sum_bits, plan_buffer, tile_relu
 from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileFigures, TileGeometry
 
 Array = jax.Array
@@ -173,7 +173,7 @@ def _per_synapse(cfg: ComponentConfig, cols: Array, num_col_per_synapse: Array) 
     return jnp.where(n > 1.0, cfg.floor(cols / jnp.maximum(n, 1.0)), cols)
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines"))
+@functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines", "tile_activation"))
 def tile_performance(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -188,6 +188,7 @@ def tile_performance(
     tile_buffer_core: int,
     partial_lines: int | None = None,
     ag_weight: Array | None = None,
+    tile_activation: bool = False,
 ) -> TileFigures:
     """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
 
@@ -205,6 +206,12 @@ def tile_performance(
         ``tile_buffer_core``; :func:`~cimjax.hw.tile_geometry.tile_geometry`).
       ag_weight: ``(L,)`` weight of each layer's AG terms (:func:`ag_weights`; default 1):
         the AG figures and the AG copies of the breakdown are scaled by it.
+      tile_activation: static; NeuroSim's ``chipActivation = false`` (``Tile.cpp``
+        ``TileCalculatePerformance``, ``!chipActivation``): the tile's ReLU
+        (:func:`~cimjax.hw.tile_geometry.tile_relu`) runs ``⌊windows·numColMuxed/numUnit⌋``
+        operations per image (NeuroSim's integer division), in the FW latency and energy (peak
+        too) and the "other" breakdown, after the PEs' speed-up; the output buffer and H-tree
+        carry ``C_out·(1 + numBitInput)`` bits per window in place of ``(1 + accumulator bits)``.
 
     Returns:
       :class:`TileFigures`.
@@ -227,7 +234,8 @@ def tile_performance(
     else:
         rows_t = jnp.where(novel, jnp.minimum(Pn * npe_nm, R), jnp.minimum(T, R))
     cols_t = jnp.where(novel, jnp.minimum(Pn, C), jnp.minimum(T, C))
-    sr = fp.pe_dup_rows * fp.subarray_dup_rows
+    # speedUpEachLayer (Chip.cpp OverallEachLayer): the pipeline's extra copies count in rows.
+    sr = fp.pe_dup_rows * fp.subarray_dup_rows * fp.pipeline_copies
     sc = fp.pe_dup_cols * fp.subarray_dup_cols
     speedup = sr * sc
 
@@ -365,13 +373,22 @@ def tile_performance(
     t_fw, t_ag, t_pk_fw, t_pk_ag = t_fw + acc_t, t_ag + agw * acc_t, t_pk_fw + acc_t, t_pk_ag + agw * acc_t
     e_fw, e_ag, e_pk_fw, e_pk_ag = e_fw + acc_e, e_ag + agw * acc_e, e_pk_fw + acc_e, e_pk_ag + agw * acc_e
     t_acc, e_acc = t_acc + phases * acc_t, e_acc + phases * acc_e
+    if tile_activation:  # the tile's own ReLU (FW only)
+        relu_units_pe = jnp.where(novel, Pn, P)
+        relu = per_layer(lambda s: tile_relu(circuit, cfg, sizes, s), relu_units_pe)
+        relu_reads = jnp.floor(jnp.floor(nv / nb) * sizes.columns_per_adc
+                               / c.ceil(relu_units_pe * sub_c / sizes.columns_per_adc))
+        relu_t, relu_e = relu_reads * relu.latency, relu_reads * relu.energy
+        t_fw, t_pk_fw, t_oth = t_fw + relu_t, t_pk_fw + relu_t, t_oth + relu_t
+        e_fw, e_pk_fw, e_oth = e_fw + relu_e, e_pk_fw + relu_e, e_oth + relu_e
 
     # Tile input/output buffers and H-tree (FW and AG; breakdown ×2).
     if version.nm_tile_input_bits_per_pe:  # bf95f9c: NM input bits ÷numPENM
         bits_out = jnp.where(novel, rows_t * nv / npe_nm, rows_t * nv)
     else:
         bits_out = jnp.where(novel, rows_t * nv / side_nm, rows_t * nv)
-    bits_in = cols_t_syn * (1.0 + acc_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
+    out_bits = nb if tile_activation else acc_bits  # the ReLU's numBit, or the accumulator's numAdderBit
+    bits_in = cols_t_syn * (1.0 + out_bits) * nv / nb / jnp.where(novel, npe_nm, 1.0)
     if version.shared_tile_objects:  # bf95f9c: over the (CM) tile tree's numPECM·rows bus
         bus_w = npe_cm * sub_r + jnp.zeros_like(rows_t)
     else:

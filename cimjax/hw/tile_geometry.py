@@ -40,8 +40,21 @@ def adder_tree(circuit, cfg, n_inputs, bits, trees, layout_width=0.0) -> Cost:
     return logic.adder_tree(logic.AdderTreeParams(circuit, n_inputs, bits, trees, layout_width), tree_cfg)
 
 
+def tile_relu_units(cfg: ComponentConfig, sizes: RollupSizes, pe_size) -> Array:
+    """The ReLU units of a tile with ``chipActivation = false``: ``⌈peSize·numColSubArray /
+    numColMuxed⌉`` (``Tile.cpp`` ``TileInitialize``; NeuroSim's count, ``peSize`` times a
+    sub-array's columns, kept)."""
+    return cfg.ceil(pe_size * sizes.sub_cols / sizes.columns_per_adc)
+
+
+def tile_relu(circuit: CircuitParams, cfg: ComponentConfig, sizes: RollupSizes, pe_size) -> Cost:
+    """One operation of a tile's ReLU (:func:`tile_relu_units` units of ``numBitInput`` DFFs,
+    :func:`cimjax.hw.components.misc.relu`) with its area."""
+    return misc.relu(misc.ReluParams(circuit, sizes.num_bit_input, tile_relu_units(cfg, sizes, pe_size)), cfg)
+
+
 def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_size, cm_pes_per_side,
-                     cm_pe_size) -> TileBufferPlan:
+                     cm_pe_size, tile_activation: bool = False) -> TileBufferPlan:
     """The tile's input/output buffer plan as ``TileInitialize`` makes it (:mod:`cimjax.hw.tile` docstring).
 
     Args:
@@ -51,6 +64,9 @@ def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_si
       pe_size: the tile's PE size (cells per side).
       cm_pes_per_side, cm_pe_size: the CM tile's ``numPECM`` (per side) and PE size, whose
         buffer needs give the core counts of both tile kinds.
+      tile_activation: static; True = NeuroSim's ``chipActivation = false``: the tile's ReLU
+        hands ``numBitInput``-bit activations to the output buffer in place of the accumulated
+        sums (``TileInitialize``, ``!chipActivation`` branches).
 
     Returns:
       The :class:`TileBufferPlan`.
@@ -61,6 +77,8 @@ def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_si
 
     def needs(pes, size):
         acc_bits = partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(size / sizes.sub_rows)
+        if tile_activation:
+            acc_bits = sizes.num_bit_input + jnp.zeros_like(acc_bits)
         return pes * sizes.num_bit_input * sizes.sub_rows, acc_bits * pes * per_col, acc_bits
 
     in_need, out_need, acc_bits = needs(acc_inputs, pe_size)
@@ -114,7 +132,8 @@ def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
     return htree.htree(params, tree_cfg)
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "htree_side", "tile_buffer_core", "novel", "partial_lines"))
+@functools.partial(jax.jit, static_argnames=("cfg", "htree_side", "tile_buffer_core", "novel", "partial_lines",
+                                              "tile_activation"))
 def tile_geometry(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -129,6 +148,7 @@ def tile_geometry(
     cm_pes_per_side: Array | None = None,
     cm_pe_size: Array | None = None,
     partial_lines: int | None = None,
+    tile_activation: bool = False,
 ) -> TileGeometry:
     """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
 
@@ -145,7 +165,10 @@ def tile_geometry(
     output buffer smaller than one core (``cols/numColMuxed``). ``cfg.version.shared_tile_objects``
     (March 2020): an NM tile built from the CM tile's accumulator, buffer plan, H-tree and PE
     adder tree (:mod:`cimjax.hw.tile` docstring); the caller then passes the CM tile's PE grid
-    as ``htree_side`` of an NM tile.
+    as ``htree_side`` of an NM tile. ``tile_activation`` (static; NeuroSim's ``chipActivation =
+    false``): the tile holds its own ReLU, :func:`tile_relu_units` units of ``numBitInput`` DFFs
+    (``BitShifter``), counted in the area and the "other" bucket (``TileCalculateArea``), and
+    its output buffer holds activations (:func:`tile_buffer_plan`).
     """
     c = cfg
     shared_cm = cfg.version.shared_tile_objects and novel
@@ -174,12 +197,13 @@ def tile_geometry(
     if shared_cm:  # TileInitialize's last (CM) accumulator, buffers and H-tree
         acc_inputs = cm_pes_per_side
         acc_bits = partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(cm_pe_size / sizes.sub_rows)
-        plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size)
+        plan = tile_buffer_plan(cfg, sizes, cm_pes_per_side, cm_pe_size, cm_pes_per_side, cm_pe_size,
+                                tile_activation)
         tree_bus = cm_pes_per_side * sizes.sub_rows
     else:
         acc_inputs = num_pe if novel else pes_per_side
         acc_bits = partial_sum_bits(c, sizes) + 1.0 + c.log2ceil(pe_size / sizes.sub_rows)
-        plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size)
+        plan = tile_buffer_plan(cfg, sizes, acc_inputs, pe_size, cm_pes_per_side, cm_pe_size, tile_activation)
         tree_bus = pes_per_side * sizes.sub_rows
     acc = adder_tree(
         circuit, cfg, acc_inputs, acc_bits, c.ceil(acc_inputs * adc_per_row), c.ceil(pes_per_side) * pe_side
@@ -188,7 +212,8 @@ def tile_geometry(
     in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
     out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
     tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance)
-    area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area
+    relu_area = tile_relu(circuit, cfg, sizes, pe_size).area if tile_activation else 0.0
+    area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area + relu_area
     pe_leak = sub.leakage * n_sub + pe_tree.leakage + buf_in.leakage + buf_out.leakage
     # Leakage: one core of each buffer (TileCalculatePerformance; the area counts all cores).
     buf_leak = in_buf.leakage / plan.in_cores + out_buf.leakage / plan.out_cores
@@ -198,7 +223,7 @@ def tile_geometry(
         ic=tree.area,
         adc=sub.area_adc * n_sub * num_pe,
         accumulation=(sub.area_accumulation * n_sub + pe_tree.area) * num_pe + acc.area,
-        other=(sub.area_other * n_sub + buf_in.area + buf_out.area) * num_pe + in_buf.area + out_buf.area,
+        other=(sub.area_other * n_sub + buf_in.area + buf_out.area) * num_pe + in_buf.area + out_buf.area + relu_area,
         array=sub.area_array * n_sub * num_pe,
         height=side,
         width=side,

@@ -31,7 +31,8 @@ Param::Param() {
     globalBufferType = false;
     peBufferType = true;        // SRAM tile buffers
     novelMapping = false;
-    pipeline = true;            /* not modelled */
+    accesstype = 2;             /* BJT access: not modelled */
+    pipeline = true;
     clkFreq = 5e8;
     temp = 300;
     technode = 22;
@@ -78,7 +79,7 @@ EQUIVALENT = [
     "hardware.subarray_cols=128", "hardware.columns_per_adc=16", "hardware.adc_bits=5", "hardware.cell_bits=4",
     "hardware.r_on=1e5", "hardware.on_off_ratio=20", "device.max_level=64", "hardware.write_voltage=3.5",
     "hardware.read_pulse_width=5e-9", "data.batch_size=100", "hardware.ag_rows_per_adc=16",
-    "hardware.ag_adc_bits=6", "hardware.wg_adc_bits=5", "hardware.dram=gddr5",
+    "hardware.ag_adc_bits=6", "hardware.wg_adc_bits=5", "hardware.dram=gddr5", "hardware.pipeline=true",
 ]
 
 
@@ -92,7 +93,7 @@ def test_reads_the_top_level_assignments_only():
 def test_lists_what_it_does_not_apply_by_name():
     t = translate(PARAM_CPP)
     assert t.unknown == ("fancyNewKnob",)
-    assert any(u.startswith("pipeline = 1") for u in t.unsupported)
+    assert any(u.startswith("accesstype = 2") for u in t.unsupported)
     ignored = " ".join(t.ignored)
     for name in ("trainingEstimation", "maxConductance", "numIteration", "maxNumLevelLTD"):
         assert name in ignored, name
@@ -109,7 +110,7 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
     out, err = capsys.readouterr()
     printed = json.loads(out)
     assert printed["hardware"]["adc_bits"] == 5 and printed["hardware"]["ag_adc_bits"] == 6
-    assert "fancyNewKnob" in err and "pipeline" in err and "--set hardware.adc_bits=5" in err
+    assert "fancyNewKnob" in err and "accesstype" in err and "--set hardware.adc_bits=5" in err
     got, _ = apply_param_cpp(load_config(BASE), PARAM_CPP)
     want = apply_overrides(load_config(BASE), EQUIVALENT)
     assert got == want

@@ -13,7 +13,13 @@ WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap, the sequential rea
 (``operationmode = 1``: ``hardware.read_mode = 'sequential'``,
 :mod:`cimjax.hw.components.subarray_sequential`), ``parallelBP = false``
 (``hardware.parallel_bp = false``: the transposed read and the weight-gradient unit's read row by
-row) and the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`).
+row) and the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`),
+the chip-level sigmoid (``reLu = false``: ``hardware.activation = 'sigmoid'``,
+:mod:`cimjax.hw.components.sigmoid`), the ReLU inside the tiles (``chipActivation = false``:
+``hardware.chip_activation = false``) and the pipelined chip (``pipeline = true``:
+``hardware.pipeline = true``; NeuroSim's run needs a one-line-move fix of ``main.cpp`` to finish,
+and prints non-finite figures for what its weight-gradient unit sizes, both told in the reference's
+``neurosim_patch`` and ``not_compared``).
 SRAM (32 and 7 nm, same files) is ``tests/hw/test_hw_sram_neurosim.py``; V2.1 is
 ``tests/hw/test_hw_neurosim_v21.py``.
 """
@@ -51,6 +57,14 @@ KNOB_XFAIL = {
         "CalculatePower); cimjax has only the layer's mean conductance (the trace's weight_level), so "
         "the column-to-column spread, largest in the layers with the fewest active rows (ADC energy "
         "1.2 in layers 4, 6, 7), is not modelled"),
+    ("pipeline", "peak_tops"): (
+        "measured 0.963 (cimjax 0.928 of NeuroSim's pipelined peak TOPS, 0.964 of its default one): the pipelined "
+        "peak TOPS counts only the slowest layer's (layer 2's) peak FW and AG latencies (main.cpp's pipeline "
+        "loop never sums the peak WG and WU latencies, so they are 0), and cimjax's peak FW/AG latency of layer 2 "
+        "is 1.078 of NeuroSim's in both runs, an offset the default run's peak TOPS dilutes in its peak WG "
+        "latency (72 % of its peak latency, matched within 1 %); that per-layer offset is not a pipeline effect "
+        "and is not traced here"),
+    ("pipeline_speedUp4", "peak_tops"): "measured 0.963: as pipeline's (NeuroSim's and cimjax's figures are those of speedUpDegree = 1)",
 }
 
 
@@ -64,7 +78,8 @@ def test_knob_moves_figures_as_neurosim_does(name):
     """The variant-to-default ratios agree more tightly than the absolute figures (±3 %): the
     knob's own effect, free of the small offsets both runs share."""
     for fig in KNOB_FIGURES:
-        if (name, fig) not in KNOB_XFAIL:
+        # A figure NeuroSim printed as non-finite is not in the variant (its "not_compared").
+        if (name, fig) not in KNOB_XFAIL and fig in REFERENCE["variants"][name]["figures"]:
             _check_knob_effect(name, fig)
 
 

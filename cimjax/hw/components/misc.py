@@ -23,8 +23,8 @@ Choices where docs/model.md is silent (cimjax's):
 * **Buffer sizing without overhead** (``overhead = 0``): NeuroSim's doubling loop never ends;
   here no doubling is applied.
 
-Not covered here: the SRAM buffer variant, the sigmoid look-up table, the MLSA encoder, the
-weight-gradient unit (docs/model.md §5.6).
+Not covered here: the SRAM buffer variant, the sigmoid look-up table
+(:mod:`cimjax.hw.components.sigmoid`), the MLSA encoder, the weight-gradient unit (docs/model.md §5.6).
 """
 
 from __future__ import annotations
