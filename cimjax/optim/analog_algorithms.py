@@ -435,14 +435,6 @@ def _count_update(state: AnalogState, *, a=None, c=None, last_a=None) -> AnalogS
         last_a=k.last_a if last_a is None else last_a))
 
 
-def _count_commit(counts: RuleCounts, sent: Array) -> tuple[RuleCounts, Array]:
-    """Add one transfer's read and its commit's pulses ``sent`` (``(n_out,)``, to the read
-    column of ``C``) to the scalar counters; returns them and ``sent``, which the caller adds to
-    ``pulses_c`` after its reads (:func:`_add_columns`: one scatter, not a matrix op per read)."""
-    return counts._replace(reads=counts.reads + 1.0, commits=counts.commits + jnp.sum(sent > 0).astype(jnp.float32),
-                           commit_pulses=counts.commit_pulses + jnp.sum(sent)), sent
-
-
 def _add_columns(state: AnalogState, cols: Array, js: Array) -> AnalogState:
     """``pulses_c[:, js[r]] += cols[r]`` for every read ``r`` (``cols`` ``(reads, n_out)``)."""
     k = state.counts
@@ -453,15 +445,41 @@ def _add_columns(state: AnalogState, cols: Array, js: Array) -> AnalogState:
 # Transfer (TT family)
 
 
-def _commit(alg, device_c, state, c, h, onehot, key):
-    """TTv2's threshold commit of column ``j``'s buffer into ``C`` (``onehot`` selects ``j``)."""
-    n = jnp.clip(jnp.trunc(h), -alg.transfer_bl, alg.transfer_bl) * onehot[None, :]
-    c = pt.apply_counts(device_c, state.cells_c, c, n, key, max_pulses=alg.transfer_bl)
+def _column(x: Array, j) -> Array:
+    """Column ``j`` of a ``(n_out, n_in, …)`` array (``(n_out, …)``)."""
+    return jax.lax.dynamic_index_in_dim(x, j, axis=1, keepdims=False)
+
+
+def _set_column(x: Array, j, col: Array, do) -> Array:
+    """``x`` with column ``j`` set to ``col`` where ``do`` (else unchanged): an ``O(n_out)`` write."""
+    col = jnp.where(do, col, _column(x, j)).astype(x.dtype)
+    return jax.lax.dynamic_update_index_in_dim(x, col, j, axis=1)
+
+
+def _cells_column(cells: Cells, j) -> Cells:
+    """The cells of column ``j``: every per-cell field is ``(n_out, n_in, …)`` or broadcasts as
+    ``(n_out | 1, n_in | 1, …)``; 0-d fields broadcast and stay as they are."""
+    def col(x):
+        x = jnp.asarray(x)
+        if x.ndim >= 2:
+            return _column(x, j if x.shape[1] > 1 else 0)
+        if x.ndim == 1 and x.shape[0] > 1:
+            raise ValueError(f"a cells field of shape {x.shape} is ambiguous for a column read: give it as "
+                             "(n_out, n_in) or a broadcastable (n_out | 1, n_in | 1)")
+        return x
+    return jax.tree.map(col, cells)
+
+
+def _commit(alg, device_c, cells_j, c_j, h_j, key):
+    """TTv2's threshold commit of column ``j``'s buffer ``h_j`` into ``C``'s column ``c_j``
+    (``(n_out,)``): the new column, buffer and the pulses sent."""
+    n = jnp.clip(jnp.trunc(h_j), -alg.transfer_bl, alg.transfer_bl)
+    c_j = pt.apply_counts(device_c, cells_j, c_j, n, key, max_pulses=alg.transfer_bl)
     if alg.forget_buffer:
-        h = jnp.where(n != 0, alg.momentum * h, h)
+        h_j = jnp.where(n != 0, alg.momentum * h_j, h_j)
     else:
-        h = h - (1.0 - alg.momentum) * n
-    return c, h, _sent(jnp.take(n, state.pointer, axis=1), alg.transfer_bl)  # column j's (zero elsewhere)
+        h_j = h_j - (1.0 - alg.momentum) * n
+    return c_j, h_j, _sent(n, alg.transfer_bl)
 
 
 def _granularity(alg, n_in):
@@ -469,20 +487,37 @@ def _granularity(alg, n_in):
     return g * alg.thres_scale
 
 
-def _transfer(alg, device_c, state: AnalogState, a, key) -> tuple[AnalogState, Array]:
-    """One transfer event: read column ``pointer`` of ``A`` and move it (per rule) towards ``C``;
-    returns the state and the pulses sent to that column of ``C`` (``(n_out,)``, not yet in
-    ``counts.pulses_c``: :func:`_add_columns`)."""
+def _transfer(alg, device_c, state: AnalogState, a, key, do=True) -> tuple[AnalogState, Array]:
+    """One transfer event when ``do`` (else the state unchanged): read column ``pointer`` of
+    ``A`` and move it (per rule) towards ``C``; returns the state (the pointer not advanced)
+    and the pulses sent to that column of ``C`` (``(n_out,)``, zero unless ``do``; not yet in
+    ``counts.pulses_c``: :func:`_add_columns`).
+
+    Only column ``j`` of ``C``, ``H`` and AGAD's statistics changes, so the event reads and
+    writes that column alone (``O(n_out)``; the random draws of a commit are of the column's
+    cells)."""
     n_out, n_in = a.shape
     j = state.pointer
-    onehot = (jnp.arange(n_in) == j).astype(a.dtype)
-    v = jnp.take(read(state.cells_a, a), j, axis=1)  # (n_out,)
+    do = jnp.asarray(do)
+    v = read(_cells_column(state.cells_a, j), _column(a, j))  # (n_out,)
     c_j = jnp.take(state.chop, j)
     k_commit, k_chop = jax.random.split(key)
     rate = alg.lr * alg.transfer_lr
-    c, h, chop, agad = state.c, state.h, state.chop, state.agad
+    cells_j = _cells_column(state.cells_c, j)
+    col_c = _column(state.c, j)
+    chop, agad = state.chop, state.agad
+
+    def finish(new_c, new_h, sent, **changes):
+        sent = jnp.where(do, sent, 0.0)
+        k = state.counts
+        counts = k._replace(reads=k.reads + jnp.where(do, 1.0, 0.0),
+                            commits=k.commits + jnp.sum(sent > 0).astype(jnp.float32),
+                            commit_pulses=k.commit_pulses + jnp.sum(sent))
+        h = state.h if new_h is None else _set_column(state.h, j, new_h, do)
+        return state._replace(c=_set_column(state.c, j, new_c, do), h=h, counts=counts, **changes), sent
+
     if alg.name == "ttv1":
-        x = onehot
+        x = jnp.ones((1,), a.dtype)  # the one-hot input e_j, restricted to its column
         if alg.update_mode == "stochastic":
             n = pt.stochastic_counts(k_chop, x, -v, rate, state.eps_c, alg.transfer_bl,
                                      update_management=alg.update_management, bl_management=alg.bl_management)
@@ -490,37 +525,35 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> tuple[AnalogState, A
             n = pt.expected_counts(x, -v, rate, state.eps_c, alg.transfer_bl,
                                    update_management=alg.update_management, bl_management=alg.bl_management)
         else:
-            n = pt.deterministic_counts(rate * v[:, None] * x[None, :], state.eps_c, alg.transfer_bl)
+            n = pt.deterministic_counts(rate * v[:, None], state.eps_c, alg.transfer_bl)
+        n = n[:, 0]
         fractional = alg.update_mode == "expected"
-        c = pt.apply_counts(device_c, state.cells_c, c, n, k_commit, max_pulses=alg.transfer_bl,
-                            fractional=fractional)
-        counts, sent = _count_commit(state.counts, _sent(jnp.take(n, j, axis=1), alg.transfer_bl, fractional))
-        return state._replace(c=c, counts=counts), sent
+        new_c = pt.apply_counts(device_c, cells_j, col_c, n, k_commit, max_pulses=alg.transfer_bl,
+                                fractional=fractional)
+        return finish(new_c, None, _sent(n, alg.transfer_bl, fractional))
     scale = rate / (_granularity(alg, n_in) * state.eps_a)
     if alg.name in ("ttv2", "cttv2"):
-        h = h + (scale * c_j * v)[:, None] * onehot[None, :]
-        c, h, sent = _commit(alg, device_c, state, c, h, onehot, k_commit)
+        h_j = _column(state.h, j) + scale * c_j * v
+        new_c, h_j, sent = _commit(alg, device_c, cells_j, col_c, h_j, k_commit)
         if alg.name == "cttv2" and alg.in_chop_prob > 0:
-            flip = jax.random.bernoulli(k_chop, alg.in_chop_prob) & (onehot > 0)
-            chop = jnp.where(flip, -chop, chop)
-        counts, sent = _count_commit(state.counts, sent)
-        return state._replace(c=c, h=h, chop=chop, counts=counts), sent
+            flip = jax.random.bernoulli(k_chop, alg.in_chop_prob) & do
+            chop = chop.at[j].set(jnp.where(flip, -c_j, c_j))
+        return finish(new_c, h_j, sent, chop=chop)
     # AGAD
     period = alg.agad_period
     k = jnp.take(agad.k, j)
-    col = onehot[None, :] > 0
-    m_prev = jnp.take(agad.m_prev, j, axis=1)
-    var_prev = jnp.take(agad.var_prev, j, axis=1)
+    m_prev = _column(agad.m_prev, j)
+    var_prev = _column(agad.var_prev, j)
     first = var_prev < 0  # no previous period yet (see init_state): no transfer
     delta = c_j * (v - m_prev)
     se = jnp.sqrt(jnp.maximum(var_prev, 0.0) / period)
     delta = jnp.where((jnp.abs(delta) >= alg.agad_z * se) & ~first, delta, 0.0)
-    h = h + (scale * delta)[:, None] * onehot[None, :]
-    c, h, sent = _commit(alg, device_c, state, c, h, onehot, k_commit)
+    h_j = _column(state.h, j) + scale * delta
+    new_c, h_j, sent = _commit(alg, device_c, cells_j, col_c, h_j, k_commit)
     # The tail-weighted statistics of the current period; at its end they become the reference.
     wk = 1.0 + (alg.tail_weightening - 1.0) * k.astype(a.dtype) / (period - 1)
-    m_old = jnp.take(agad.m_cur, j, axis=1)
-    q_old = jnp.take(agad.q_cur, j, axis=1)
+    m_old = _column(agad.m_cur, j)
+    q_old = _column(agad.q_cur, j)
     ws_old = jnp.take(agad.w_sum, j)
     ws = ws_old + wk
     m = (ws_old * m_old + wk * v) / ws
@@ -528,16 +561,15 @@ def _transfer(alg, device_c, state: AnalogState, a, key) -> tuple[AnalogState, A
     var = jnp.maximum(q - m * m, 0.0)
     switch = k + 1 >= period
     agad = AgadStats(
-        m_cur=jnp.where(col, jnp.where(switch, 0.0, m)[:, None], agad.m_cur),
-        q_cur=jnp.where(col, jnp.where(switch, 0.0, q)[:, None], agad.q_cur),
-        w_sum=jnp.where(onehot > 0, jnp.where(switch, 0.0, ws), agad.w_sum),
-        k=jnp.where(onehot > 0, jnp.where(switch, 0, k + 1), agad.k),
-        m_prev=jnp.where(col & switch, m[:, None], agad.m_prev),
-        var_prev=jnp.where(col & switch, var[:, None], agad.var_prev),
+        m_cur=_set_column(agad.m_cur, j, jnp.where(switch, 0.0, m), do),
+        q_cur=_set_column(agad.q_cur, j, jnp.where(switch, 0.0, q), do),
+        w_sum=agad.w_sum.at[j].set(jnp.where(do, jnp.where(switch, 0.0, ws), ws_old)),
+        k=agad.k.at[j].set(jnp.where(do, jnp.where(switch, 0, k + 1), k)),
+        m_prev=_set_column(agad.m_prev, j, jnp.where(switch, m, m_prev), do),
+        var_prev=_set_column(agad.var_prev, j, jnp.where(switch, var, var_prev), do),
     )
-    chop = jnp.where((onehot > 0) & switch, -chop, chop)
-    counts, sent = _count_commit(state.counts, sent)
-    return state._replace(c=c, h=h, chop=chop, agad=agad, counts=counts), sent
+    chop = chop.at[j].set(jnp.where(do & switch, -c_j, c_j))
+    return finish(new_c, h_j, sent, chop=chop, agad=agad)
 
 
 def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
@@ -545,12 +577,10 @@ def _after_update(alg, device_c, state: AnalogState, a, key) -> AnalogState:
     state = state._replace(a=a)
     if alg.has_a:
         do = (state.count + 1) % alg.transfer_every == 0
-        moved, sent = _transfer(alg, device_c, state, a, key)
-        moved = moved._replace(pointer=(state.pointer + 1) % a.shape[1])
         j = state.pointer
-        # Unchanged leaves (the key, the cells) are kept as they are (keys do not select).
-        state = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, state)
-        state = _add_columns(state, jnp.where(do, sent, 0.0)[None, :], j[None])
+        state, sent = _transfer(alg, device_c, state, a, key, do)
+        state = state._replace(pointer=jnp.where(do, (j + 1) % a.shape[1], j))
+        state = _add_columns(state, sent[None, :], j[None])
     return state._replace(count=state.count + 1)
 
 
@@ -573,11 +603,10 @@ def _after_gradient_update(alg, device_c, state: AnalogState, a, key) -> AnalogS
 
         def body(st, inputs):
             i, k = inputs
-            moved, sent = _transfer(alg, device_c, st, a, k)
-            moved = moved._replace(pointer=(st.pointer + 1) % a.shape[1])
             do = i < n_due
-            st_new = jax.tree.map(lambda new, old: old if new is old else jnp.where(do, new, old), moved, st)
-            return st_new, (jnp.where(do, sent, 0.0), st.pointer)
+            moved, sent = _transfer(alg, device_c, st, a, k, do)
+            moved = moved._replace(pointer=jnp.where(do, (st.pointer + 1) % a.shape[1], st.pointer))
+            return moved, (sent, st.pointer)
 
         n = _reads_due(alg)
         state, (cols, js) = jax.lax.scan(body, state, (jnp.arange(n), jax.random.split(key, n)))
