@@ -27,12 +27,12 @@ import dataclasses
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from cimjax.config.schema import ModelConfig
-from cimjax.estimate import figure
+from cimjax import compile_cache, host_eval
+from cimjax.estimate import figure, host_estimate
 from cimjax.hw import chip
 from cimjax import trace as trace_lib
 from cimjax.hw.network import network_layers
@@ -119,19 +119,20 @@ GOLDEN_LAYERS = {
 }
 
 
+@functools.lru_cache(maxsize=2)
 def default_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subarray: int = 128) -> trace_lib.Trace:
     """The default run's read trace (its activities, weight level 0.5, the synthetic read
-    occupancy) plus a synthetic write trace (module docstring)."""
+    occupancy) plus a synthetic write trace (module docstring). Cached; the statistics are
+    host-evaluated (:func:`cimjax.host_eval.call`: no per-shape compile of each operation)."""
     rng = np.random.default_rng(seed)
     stats = []
+    stats_of = functools.partial(trace_lib.weight_update_stats, subarray_rows=subarray, subarray_cols=subarray)
     for layer in layers:
         shape = (layer.weight_rows, layer.out_channels)
         p = np.clip(rng.uniform(-1.5, 1.5, shape), -(1 - 1 / 16), 1 - 1 / 16)
         new = np.round(p * 16) / 16
         old = p + rng.normal(0.0, grad_std, shape)
-        s = trace_lib.weight_update_stats(
-            jnp.asarray(new, jnp.float32), jnp.asarray(old, jnp.float32), subarray_rows=subarray, subarray_cols=subarray
-        )
+        s = host_eval.call(stats_of, np.asarray(new, np.float32), np.asarray(old, np.float32))
         stats.append([float(x) for x in s])
     w = np.asarray(stats).T
     return trace_lib.make_trace(trace_lib.DEFAULT_RUN_ACTIVITIES, 0.5, *w,
@@ -142,12 +143,19 @@ def vgg8_layers():
     return tuple(network_layers(ModelConfig(), (32, 32, 3)))
 
 
+def default_config(unset_out_precision: bool = True) -> chip.ChipConfig:
+    """The V2.0 default chip (``unset_out_precision=False``: its defect 2 fixed)."""
+    version = dataclasses.replace(nv.CURRENT, wg_out_precision_unset=unset_out_precision)
+    return chip.ChipConfig(vgg8_layers(), version=version)
+
+
 @functools.lru_cache(maxsize=2)
 def default_estimate(unset_out_precision: bool = True) -> chip.ChipEstimate:
-    """The estimate of the V2.0 default chip on the default-run trace (eager, cached)."""
-    layers = vgg8_layers()
-    config = chip.ChipConfig(layers, version=dataclasses.replace(nv.CURRENT, wg_out_precision_unset=unset_out_precision))
-    return jax.device_get(chip.estimate(chip.default_params(), config, default_write_trace(layers)))
+    """The estimate of the V2.0 default chip on the default-run trace, host-evaluated as
+    ``cimjax estimate`` does (:func:`cimjax.estimate.host_estimate`; it equals JAX's own
+    evaluation: :func:`test_host_evaluation_equals_the_jax_estimate`), cached."""
+    config = default_config(unset_out_precision)
+    return host_estimate(config, chip.default_params(), default_write_trace(config.layers))
 
 
 def golden_comparison(est=None) -> list[tuple[str, float, float, float, str]]:
@@ -229,17 +237,17 @@ def test_intended_out_precision_changes_only_wu_and_buffer():
     assert float(fixed.fw.energy) == pytest.approx(float(shipped.fw.energy), rel=1e-5)
 
 
-def test_host_evaluation_equals_the_jitted_estimate(est):
-    """What ``cimjax estimate`` runs (the traced estimate evaluated with NumPy, no compile)
-    equals the jitted estimate of the golden run, and needs no primitive outside NumPy."""
-    from cimjax import host_eval
-
-    layers = vgg8_layers()
-    config = chip.ChipConfig(layers)
-    args = (chip.default_params(), default_write_trace(layers))
-    prog = host_eval.trace(lambda p, t: chip.estimate(p, config=config, trace=t), *args)
+def test_host_evaluation_equals_the_jax_estimate(est):
+    """What ``cimjax estimate`` runs (the traced estimate evaluated with NumPy, no compile:
+    ``est``) equals JAX's own evaluation of the golden run's estimate (op by op), and needs no
+    primitive outside NumPy."""
+    config = default_config()
+    args = (chip.default_params(), default_write_trace(config.layers))
+    # The program host_estimate ran (kept in this process under the same key: no second trace).
+    prog = compile_cache.cached_program("chip_estimate", repr(config), args, lambda: host_eval.trace(
+        lambda p, t: chip.estimate(p, config=config, trace=t), *args))
     assert prog.serialisable
-    got = host_eval.run(prog, *args)
-    assert jax.tree.structure(got) == jax.tree.structure(est)
-    for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(est)):
+    want = jax.device_get(chip.estimate(args[0], config, args[1]))
+    assert jax.tree.structure(est) == jax.tree.structure(want)
+    for g, w in zip(jax.tree.leaves(est), jax.tree.leaves(want)):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=0)
