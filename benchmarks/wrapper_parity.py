@@ -17,6 +17,8 @@ Subcommands (each writes files; nothing here imports PyTorch or NeuroSim)::
         --seeds 1 2 3 --width 0.125 --device fefet
     python benchmarks/wrapper_parity.py compare --cimjax D/cimjax_fefet_s*.json \
         --wrapper D/wrapper_fefet_s*.json [--markdown T.md] [--plot P.png]
+    python benchmarks/wrapper_parity.py fixture --wrapper D/wrapper_fefet_s*.json --out F.json \
+        --dataset fashion_mnist_embedded --date YYYY-MM-DD --machine '...'   # reference data
 
 Full width is the same commands with ``--width 1`` (hours of CPU per run; see benchmarks/README.md).
 
