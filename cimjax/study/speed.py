@@ -1,13 +1,15 @@
 """How fast many small trainings run: the member-execution methods the paper study chooses
 between (benchmarks/README.md, "Many small trainings").
 
-    python -m cimjax.study.speed WIDTH STEPS MEMBERS METHODS    # e.g. 0.125 10 4 single,lmap,vmap
+    python -m cimjax.study.speed WIDTH STEPS MEMBERS METHODS    # e.g. 0.125 10 4 single,stepwise,lmap,vmap
 
 Trains ``MEMBERS`` members (asymmetric NL ±1, ±2, …, 32 states, c2c 1 %) of VGG-8 ×``WIDTH`` on the
 embedded Fashion-MNIST (batch 100, one epoch of ``STEPS`` steps, 200 test images) with
 :mod:`cimjax.dse.device_train`'s member program, by each method: ``single`` (one compiled member
-program called per member, device values traced), ``lmap`` (``lax.map`` over the members in one
-program), ``vmap`` (one vmapped program). Prints the first call (compile and run) and a second,
+program called per member, device values traced: the whole run one ``lax.scan``), ``stepwise``
+(:class:`cimjax.dse.device_train.StepwiseProgram`: one compiled step called per step, the study's
+``loop`` method), ``lmap`` (``lax.map`` over the members in one program), ``vmap`` (one vmapped
+program). Prints the first call (compile and run) and a second,
 compiled call per method.
 """
 
@@ -44,7 +46,13 @@ def measure(width: float, steps: int, members: int, methods) -> list[dict]:
 
     out = []
     for method in methods:
-        if method == "single":
+        if method == "stepwise":
+            prog = dt.StepwiseProgram(s, False, batched=False)
+            image = jnp.asarray(s.test_images[0])
+
+            def call():
+                return [prog(p0[i], devs[i], keys[i], s.data, image) for i in range(members)]
+        elif method == "single":
             fn = jax.jit(member)
 
             def call():
@@ -57,7 +65,7 @@ def measure(width: float, steps: int, members: int, methods) -> list[dict]:
             def call():
                 return fn(*args)
         else:
-            raise ValueError(f"method {method!r} is invalid: expected single, lmap or vmap")
+            raise ValueError(f"method {method!r} is invalid: expected single, stepwise, lmap or vmap")
         t0 = time.perf_counter()
         jax.block_until_ready(call())
         first = time.perf_counter() - t0
