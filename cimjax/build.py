@@ -118,8 +118,8 @@ KNOBS: dict[str, Knob] = {
     # Cell and layout knobs of Param.cpp.
     "relax_array_cell_height": Knob("hardware.relax_array_cell_height", traced=False, static=True),
     "relax_array_cell_width": Knob("hardware.relax_array_cell_width", traced=False, static=True),
-    "cell_height_1t1r_f": Knob("hardware.cell_height_1t1r_f"),
-    "cell_width_1t1r_f": Knob("hardware.cell_width_1t1r_f"),
+    "envm_cell_height_f": Knob("hardware.envm_cell_height_f"),
+    "envm_cell_width_f": Knob("hardware.envm_cell_width_f"),
     "sram_cell_height_f": Knob("hardware.sram_cell_height_f"),
     "sram_cell_width_f": Knob("hardware.sram_cell_width_f"),
     "sram_nmos_width_f": Knob("hardware.sram_nmos_width_f"),
@@ -278,7 +278,7 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
         write_voltage=k["write_voltage"], write_pulse_width=k["write_pulse_width"], max_levels=k["max_levels"],
         access_voltage=k["access_voltage"], access_resistance=k["access_resistance"],
         cell_bits=stored_bits(k["cell_bits"], synapse_bits), synapse_bits=synapse_bits,
-        cell_height_f=k["cell_height_1t1r_f"], cell_width_f=k["cell_width_1t1r_f"],
+        cell_height_f=k["envm_cell_height_f"], cell_width_f=k["envm_cell_width_f"],
         gate_cap_fefet=k["fefet_gate_capacitance"],
     )
     sram_cell = SramCellParams(height_f=k["sram_cell_height_f"], width_f=k["sram_cell_width_f"],

@@ -144,7 +144,7 @@ class HardwareConfig:
         tall (28F, a standard cell) / wide (1T1R and FeFET 15.2F, SRAM 7.6F) as its periphery's
         pitch (``SubArray.cpp`` ``Initialize``;
         :func:`cimjax.hw.components.subarray_geometry.layout_cell_size`).
-      cell_height_1t1r_f / cell_width_1t1r_f: the 1T1R (RRAM, FeFET) cell, F (``heightInFeatureSize1T1R``
+      envm_cell_height_f / envm_cell_width_f: the 1T1R (RRAM, FeFET) cell, F (``heightInFeatureSize1T1R``
         / ``widthInFeatureSize1T1R``, 4 each), [1, 100]. The access transistor
         (``0.2·R_on,n(1F)/(0.25·R_on)`` wide) must fit the width, or NeuroSim aborts
         (:func:`cimjax.hw.components.subarray.check_subarray_params`).
@@ -205,8 +205,8 @@ class HardwareConfig:
     # Cell and layout knobs of Param.cpp (NeuroSim V2.0's values).
     relax_array_cell_height: bool = False
     relax_array_cell_width: bool = False
-    cell_height_1t1r_f: float = 4.0
-    cell_width_1t1r_f: float = 4.0
+    envm_cell_height_f: float = 4.0
+    envm_cell_width_f: float = 4.0
     sram_cell_height_f: float = 8.0
     sram_cell_width_f: float = 20.0
     sram_nmos_width_f: float = 2.08
@@ -286,7 +286,7 @@ class HardwareConfig:
         """The cell and layout knobs of ``Param.cpp`` (class docstring, last block)."""
         v.check_bool("hardware.relax_array_cell_height", self.relax_array_cell_height)
         v.check_bool("hardware.relax_array_cell_width", self.relax_array_cell_width)
-        for name in ("cell_height_1t1r_f", "cell_width_1t1r_f", "sram_cell_height_f", "sram_cell_width_f"):
+        for name in ("envm_cell_height_f", "envm_cell_width_f", "sram_cell_height_f", "sram_cell_width_f"):
             v.check_float(f"hardware.{name}", getattr(self, name), 1.0, 100.0)
         for name in ("sram_nmos_width_f", "sram_pmos_width_f", "sram_access_width_f"):
             v.check_float(f"hardware.{name}", getattr(self, name), 0.0, 100.0, lo_open=True)

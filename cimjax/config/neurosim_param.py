@@ -103,8 +103,8 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "widthSRAMCellPMOS": ("hardware.sram_pmos_width_f", _float),
     "widthAccessCMOS": ("hardware.sram_access_width_f", _float),
     "minSenseVoltage": ("hardware.sram_min_sense_voltage", _float),
-    "heightInFeatureSize1T1R": ("hardware.cell_height_1t1r_f", _float),
-    "widthInFeatureSize1T1R": ("hardware.cell_width_1t1r_f", _float),
+    "heightInFeatureSize1T1R": ("hardware.envm_cell_height_f", _float),
+    "widthInFeatureSize1T1R": ("hardware.envm_cell_width_f", _float),
     "gateCapFeFET": ("hardware.fefet_gate_capacitance", _float),
 }
 

@@ -16,7 +16,7 @@ WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap, the sequential rea
 row), the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`),
 ``relaxArrayCellHeight`` and ``relaxArrayCellWidth`` (``hardware.relax_array_cell_height`` /
 ``_width``) and a 6F × 6F 1T1R cell (``heightInFeatureSize1T1R = widthInFeatureSize1T1R = 6``:
-``hardware.cell_height_1t1r_f`` / ``cell_width_1t1r_f``).
+``hardware.envm_cell_height_f`` / ``envm_cell_width_f``).
 SRAM (32 and 7 nm, same files) is ``tests/hw/test_hw_sram_neurosim.py``; V2.1 is
 ``tests/hw/test_hw_neurosim_v21.py``.
 """
