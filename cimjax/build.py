@@ -283,7 +283,8 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     )
     sram_cell = SramCellParams(height_f=k["sram_cell_height_f"], width_f=k["sram_cell_width_f"],
                                nmos_f=k["sram_nmos_width_f"], pmos_f=k["sram_pmos_width_f"],
-                               access_f=k["sram_access_width_f"], min_sense_voltage=k["sram_min_sense_voltage"])
+                               access_f=k["sram_access_width_f"],
+                               min_sense_voltage=k["sram_min_sense_voltage"])
     fp = defaults.floorplan._replace(
         subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,
         cell_bits=stored_bits(k["cell_bits"], synapse_bits), columns_per_adc=k["columns_per_adc"],

@@ -358,8 +358,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     gbuf_area = gbuf(1.0, 1.0).area
     ght_area = htree.htree(
         htree.HTreeParams(
-            circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus, tol,
-            folded_ratio=params.tree_folded_ratio,  # treeFoldedRatio (ChipCalculateArea)
+            circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus,
+            tol, folded_ratio=params.tree_folded_ratio,  # treeFoldedRatio (ChipCalculateArea)
         ),
         htree_cfg,
     )

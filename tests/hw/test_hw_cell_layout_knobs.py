@@ -73,12 +73,14 @@ def test_relaxed_lengths_but_the_cells_own_access_transistor_and_wire_resistance
     np.testing.assert_allclose(float(g1.len_row / g0.len_row), 15.2 / 4.0, rtol=1e-6)
     assert float(g1.access_width_f) == float(g0.access_width_f)
     # the column's wire capacitance grows with the length, the access drains do not
-    np.testing.assert_allclose(float(g1.cap_col - g0.cap_col), float(g0.len_col) * 6.0 * 0.2e-15 / 1e-6, rtol=1e-6)
+    wire = float(g0.len_col) * 6.0 * 0.2e-15 / 1e-6
+    np.testing.assert_allclose(float(g1.cap_col - g0.cap_col), wire, rtol=1e-6)
     r0 = geo.column_resistance(p, SubArrayConfig(), g0, 64.0, 0.5, 128.0, 128.0)
     r1 = geo.column_resistance(p, SubArrayConfig(relax_cell_height=True), g1, 64.0, 0.5, 128.0, 128.0)
     assert float(r1) == float(r0)  # Param.cpp wireResistanceRow/Col: the cell's own size
     s0 = subarray_sram._geometry(p, SubArrayConfig(cell="sram"), None)
-    s1 = subarray_sram._geometry(p, SubArrayConfig(cell="sram", relax_cell_height=True, relax_cell_width=True), None)
+    relaxed = SubArrayConfig(cell="sram", relax_cell_height=True, relax_cell_width=True)
+    s1 = subarray_sram._geometry(p, relaxed, None)
     np.testing.assert_allclose(float(s1.len_col / s0.len_col), 28.0 / 8.0, rtol=1e-6)
     assert float(s1.len_row) == float(s0.len_row)  # 20F ≥ 7.6F: the width is kept
     assert float(s1.r_path) == float(s0.r_path)  # the per-cell column wire: the cell's own width
@@ -117,10 +119,12 @@ def test_knobs_reach_the_chip_through_build():
     s, c = b.params.subarray, b.params.sram_cell
     got = [s.cell_height_f, s.cell_width_f, c.height_f, c.width_f, c.nmos_f, c.pmos_f, c.access_f,
            c.min_sense_voltage, s.gate_cap_fefet, b.params.tree_folded_ratio]
-    np.testing.assert_allclose([float(x) for x in got], [6, 5, 9, 21, 2.5, 1.5, 1.4, 0.08, 3e-18, 8], rtol=1e-6)
+    want = [6, 5, 9, 21, 2.5, 1.5, 1.4, 0.08, 3e-18, 8]
+    np.testing.assert_allclose([float(x) for x in got], want, rtol=1e-6)
     d = build_lib.build(Config(), layers=LAYERS)
     assert not d.chip.relax_cell_height and not d.chip.relax_cell_width
-    assert all(float(x) == pytest.approx(y, rel=1e-6) for x, y in zip(d.params.sram_cell, sram.SramCellParams()))
+    defaults = sram.SramCellParams()
+    assert all(float(x) == pytest.approx(y, rel=1e-6) for x, y in zip(d.params.sram_cell, defaults))
 
 
 def test_traced_knobs_move_the_estimate_under_one_compile():
@@ -147,7 +151,8 @@ def test_traced_knobs_move_the_estimate_under_one_compile():
     assert big_1t1r.array == pytest.approx(base.array * 36.0 / 16.0, rel=1e-5)
     folded = area(tree_folded_ratio=8.0)
     assert folded.interconnect < base.interconnect
-    assert (folded.adc, folded.array, folded.wg_unit, folded.other) == (base.adc, base.array, base.wg_unit, base.other)
+    for bucket in ("adc", "array", "wg_unit", "other"):
+        assert getattr(folded, bucket) == getattr(base, bucket), bucket
     assert est._cache_size() == 1
 
 
@@ -176,8 +181,9 @@ def test_from_neurosim_reads_the_cell_and_layout_knobs():
     want = apply_overrides(Config(), [
         "hardware.relax_array_cell_height=true", "hardware.relax_array_cell_width=false",
         "hardware.tree_folded_ratio=8", "hardware.sram_cell_height_f=10", "hardware.sram_cell_width_f=24",
-        "hardware.sram_nmos_width_f=2.5", "hardware.sram_pmos_width_f=1.5", "hardware.sram_access_width_f=1.4",
-        "hardware.sram_min_sense_voltage=0.08", "hardware.envm_cell_height_f=6", "hardware.envm_cell_width_f=6",
+        "hardware.sram_nmos_width_f=2.5", "hardware.sram_pmos_width_f=1.5",
+        "hardware.sram_access_width_f=1.4", "hardware.sram_min_sense_voltage=0.08",
+        "hardware.envm_cell_height_f=6", "hardware.envm_cell_width_f=6",
         "hardware.fefet_gate_capacitance=3e-18"])
     assert got == want
     with pytest.raises(ConfigError) as e:

@@ -61,8 +61,8 @@ XFAIL = {
         "2.95e-9 → 7.85e-9 m² (shiftAddBP 1.82e-9 → 6.72e-9: its adders and DFFs fit one column of "
         "the 7× taller array"),
     ("relaxArrayCellHeight", "area.other"): "measured 0.640: " + _AG_MUX_WIDTH.format(
-        "areaOther 1.57e-9 → 4.57e-9 m² (muxBP 5.1e-10 → 3.57e-9 = 115 µm × 31.1 µm); cimjax's AG mux "
-        "0.70e-10 → 1.0e-10"),
+        "areaOther 1.57e-9 → 4.57e-9 m² (muxBP 5.1e-10 → 3.57e-9 = 115 µm × 31.1 µm); cimjax's "
+        "AG mux 0.70e-10 → 1.0e-10"),
     ("relaxArrayCellHeight", "area.total"): (
         "measured 0.870 (cimjax 91.8 mm², NeuroSim 105.5): the accumulation (−6.8 mm²) and other (−4.8 mm²) "
         "misses of this variant, whose causes are given with them, and the interconnect (0.902) that "
@@ -90,7 +90,8 @@ KNOB_XFAIL = {
         "CalculatePower); cimjax has only the layer's mean conductance (the trace's weight_level), so "
         "the column-to-column spread, largest in the layers with the fewest active rows (ADC energy "
         "1.2 in layers 4, 6, 7), is not modelled"),
-    ("relaxArrayCellHeight", "area.total"): "measured 0.888 (cimjax 0.974, NeuroSim 1.097): " + _RELAXED_TILES,
+    ("relaxArrayCellHeight", "area.total"): (
+        "measured 0.888 (cimjax 0.974, NeuroSim 1.097): " + _RELAXED_TILES),
 }
 
 
