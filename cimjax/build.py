@@ -39,6 +39,7 @@ from cimjax.hw import chip
 from cimjax.hw.algorithm_cost import AlgorithmCounts, MeasuredCounts, measured_columns, measured_from_row
 from cimjax import trace as trace_lib
 from cimjax.hw.components.params import CircuitParams
+from cimjax.hw.components.sram import SramCellParams
 from cimjax.hw.floorplan import Floorplan, floorplan
 from cimjax.hw.network import LayerShape, network_layers
 
@@ -118,6 +119,19 @@ KNOBS: dict[str, Knob] = {
     "pipeline": Knob("hardware.pipeline", traced=False, static=True),
     "speed_up_degree": Knob("hardware.speed_up_degree", traced=False, static=True),
     "chip_activation": Knob("hardware.chip_activation", traced=False, static=True),
+    # Cell and layout knobs of Param.cpp.
+    "relax_array_cell_height": Knob("hardware.relax_array_cell_height", traced=False, static=True),
+    "relax_array_cell_width": Knob("hardware.relax_array_cell_width", traced=False, static=True),
+    "envm_cell_height_f": Knob("hardware.envm_cell_height_f"),
+    "envm_cell_width_f": Knob("hardware.envm_cell_width_f"),
+    "sram_cell_height_f": Knob("hardware.sram_cell_height_f"),
+    "sram_cell_width_f": Knob("hardware.sram_cell_width_f"),
+    "sram_nmos_width_f": Knob("hardware.sram_nmos_width_f"),
+    "sram_pmos_width_f": Knob("hardware.sram_pmos_width_f"),
+    "sram_access_width_f": Knob("hardware.sram_access_width_f"),
+    "sram_min_sense_voltage": Knob("hardware.sram_min_sense_voltage"),
+    "fefet_gate_capacitance": Knob("hardware.fefet_gate_capacitance"),
+    "tree_folded_ratio": Knob("hardware.tree_folded_ratio"),
 }
 
 
@@ -247,7 +261,13 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     the sub-array as ``levelOutput`` / ``levelOutputBP``), weight-gradient ``levelOutputWG =
     2^wg_adc_bits`` (``WeightGradientUnit.cpp`` ``Initialize``). The WG unit's adder tree runs
     the forward ``numColMuxed`` operations per read call (``WeightGradientUnit.cpp``
-    ``CalculateLatency``), so ``columns_per_adc`` sets it too."""
+    ``CalculateLatency``), so ``columns_per_adc`` sets it too.
+
+    Cells: the 1T1R (RRAM/FeFET) cell's ``heightInFeatureSize1T1R``/``widthInFeatureSize1T1R`` and
+    ``gateCapFeFET`` go to the sub-array; the 6T SRAM cell (``heightInFeatureSizeSRAM`` ...
+    ``minSenseVoltage``) is one :class:`~cimjax.hw.components.sram.SramCellParams` of the chip
+    (``ChipParams.sram_cell``: the SRAM sub-array, the WG unit and the SRAM buffers, as NeuroSim's
+    ``param`` is for all three); ``treeFoldedRatio`` is the chip H-tree's."""
     knobs = resolve(knobs)
     k = {name: _f(knobs[name]) for name, spec in KNOBS.items() if spec.traced}
     synapse_bits, input_bits = _f(float(f.synapse_bits)), _f(float(f.input_bits))
@@ -262,7 +282,13 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
         write_voltage=k["write_voltage"], write_pulse_width=k["write_pulse_width"], max_levels=k["max_levels"],
         access_voltage=k["access_voltage"], access_resistance=k["access_resistance"],
         cell_bits=stored_bits(k["cell_bits"], synapse_bits), synapse_bits=synapse_bits,
+        cell_height_f=k["envm_cell_height_f"], cell_width_f=k["envm_cell_width_f"],
+        gate_cap_fefet=k["fefet_gate_capacitance"],
     )
+    sram_cell = SramCellParams(height_f=k["sram_cell_height_f"], width_f=k["sram_cell_width_f"],
+                               nmos_f=k["sram_nmos_width_f"], pmos_f=k["sram_pmos_width_f"],
+                               access_f=k["sram_access_width_f"],
+                               min_sense_voltage=k["sram_min_sense_voltage"])
     fp = defaults.floorplan._replace(
         subarray_rows=k["subarray_rows"], subarray_cols=k["subarray_cols"], synapse_bits=synapse_bits,
         cell_bits=stored_bits(k["cell_bits"], synapse_bits), columns_per_adc=k["columns_per_adc"],
@@ -277,7 +303,8 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
                              num_iterations=iterations, num_bit_input=input_bits, synapse_bits=synapse_bits,
                              global_delay_tolerance=k["global_bus_delay_tolerance"],
                              local_delay_tolerance=k["local_bus_delay_tolerance"],
-                             buffer_overhead_constraint=k["buffer_overhead_constraint"])
+                             buffer_overhead_constraint=k["buffer_overhead_constraint"],
+                             sram_cell=sram_cell, tree_folded_ratio=k["tree_folded_ratio"])
 
 
 def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
@@ -302,6 +329,8 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         wg_decoder_rows=128 if knobs["parallel_bp"] else int(knobs["wg_subarray_rows"]),
         activation=knobs["activation"], pipeline=bool(knobs["pipeline"]),
         speed_up_degree=int(knobs["speed_up_degree"]), chip_activation=bool(knobs["chip_activation"]),
+        relax_cell_height=bool(knobs["relax_array_cell_height"]),
+        relax_cell_width=bool(knobs["relax_array_cell_width"]),
     )
 
 

@@ -159,6 +159,31 @@ class HardwareConfig:
       speed_up_degree: NeuroSim's ``speedUpDegree`` (1), [1, 1024], read only with ``pipeline``:
         the first layer's input rows over the ones each copy handles; NeuroSim (and cimjax) lower
         it to ``⌊IFM_0/min IFM⌋`` (:func:`cimjax.hw.floorplan.pipeline_speedups`).
+
+    Cell and layout knobs of ``Param.cpp`` (NeuroSim V2.0's values by default):
+
+      relax_array_cell_height / relax_array_cell_width: NeuroSim's ``relaxArrayCellHeight`` /
+        ``relaxArrayCellWidth`` (0 = False): the sub-array is laid out with cells at least as
+        tall (28F, a standard cell) / wide (1T1R and FeFET 15.2F, SRAM 7.6F) as its periphery's
+        pitch (``SubArray.cpp`` ``Initialize``;
+        :func:`cimjax.hw.components.subarray_geometry.layout_cell_size`).
+      envm_cell_height_f / envm_cell_width_f: the 1T1R (RRAM, FeFET) cell, F (``heightInFeatureSize1T1R``
+        / ``widthInFeatureSize1T1R``, 4 each), [1, 100]. The access transistor
+        (``0.2·R_on,n(1F)/(0.25·R_on)`` wide) must fit the width, or NeuroSim aborts
+        (:func:`cimjax.hw.components.subarray.check_subarray_params`).
+      sram_cell_height_f / sram_cell_width_f: the 6T SRAM cell, F (``heightInFeatureSizeSRAM`` 8 /
+        ``widthInFeatureSizeSRAM`` 20), [1, 100]: the SRAM sub-array's cells, the weight-gradient
+        unit's arrays and the SRAM buffers.
+      sram_nmos_width_f / sram_pmos_width_f / sram_access_width_f: its pull-down, pull-up and
+        access transistors, F (``widthSRAMCellNMOS`` 2.08, ``widthSRAMCellPMOS`` 1.23,
+        ``widthAccessCMOS`` 1.31), (0, 100].
+      sram_min_sense_voltage: the bit-line swing the SRAM sense amplifiers resolve, V
+        (``minSenseVoltage`` 0.1), (0, 0.5].
+      fefet_gate_capacitance: a FeFET cell's gate capacitance charged on the write lines, F
+        (``gateCapFeFET`` 2.1717e-18; ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``),
+        [0, 1e-12]; read only with ``cell_type = 'fefet'``.
+      tree_folded_ratio: the chip-level H-tree's routing channel is folded this many times in its
+        area (``treeFoldedRatio`` 4; ``Chip.cpp`` ``ChipCalculateArea``), [1, 1024].
     """
 
     cell_type: str = "rram"
@@ -205,6 +230,19 @@ class HardwareConfig:
     pipeline: bool = False
     speed_up_degree: int = 1
     chip_activation: bool = True
+    # Cell and layout knobs of Param.cpp (NeuroSim V2.0's values).
+    relax_array_cell_height: bool = False
+    relax_array_cell_width: bool = False
+    envm_cell_height_f: float = 4.0
+    envm_cell_width_f: float = 4.0
+    sram_cell_height_f: float = 8.0
+    sram_cell_width_f: float = 20.0
+    sram_nmos_width_f: float = 2.08
+    sram_pmos_width_f: float = 1.23
+    sram_access_width_f: float = 1.31
+    sram_min_sense_voltage: float = 0.1
+    fefet_gate_capacitance: float = 2.1717e-18
+    tree_folded_ratio: float = 4.0
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -265,6 +303,7 @@ class HardwareConfig:
             v.fail("hardware.parallel_bp", self.parallel_bp,
                    "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "
                    "read is not modelled)")
+        self._check_cell_and_layout()
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")
@@ -277,6 +316,18 @@ class HardwareConfig:
                 self.columns_per_adc,
                 f"at most hardware.subarray_cols = {self.subarray_cols}",
             )
+
+    def _check_cell_and_layout(self):
+        """The cell and layout knobs of ``Param.cpp`` (class docstring, last block)."""
+        v.check_bool("hardware.relax_array_cell_height", self.relax_array_cell_height)
+        v.check_bool("hardware.relax_array_cell_width", self.relax_array_cell_width)
+        for name in ("envm_cell_height_f", "envm_cell_width_f", "sram_cell_height_f", "sram_cell_width_f"):
+            v.check_float(f"hardware.{name}", getattr(self, name), 1.0, 100.0)
+        for name in ("sram_nmos_width_f", "sram_pmos_width_f", "sram_access_width_f"):
+            v.check_float(f"hardware.{name}", getattr(self, name), 0.0, 100.0, lo_open=True)
+        v.check_float("hardware.sram_min_sense_voltage", self.sram_min_sense_voltage, 0.0, 0.5, lo_open=True)
+        v.check_float("hardware.fefet_gate_capacitance", self.fefet_gate_capacitance, 0.0, 1e-12)
+        v.check_float("hardware.tree_folded_ratio", self.tree_folded_ratio, 1.0, 1024.0)
 
 
 @v.frozen

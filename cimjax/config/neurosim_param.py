@@ -97,6 +97,19 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "pipeline": ("hardware.pipeline", _choice({0: False, 1: True})),
     "speedUpDegree": ("hardware.speed_up_degree", _int),
     "chipActivation": ("hardware.chip_activation", _choice({0: False, 1: True})),
+    # cell and layout knobs
+    "treeFoldedRatio": ("hardware.tree_folded_ratio", _float),
+    "relaxArrayCellHeight": ("hardware.relax_array_cell_height", _choice({0: False, 1: True})),
+    "relaxArrayCellWidth": ("hardware.relax_array_cell_width", _choice({0: False, 1: True})),
+    "heightInFeatureSizeSRAM": ("hardware.sram_cell_height_f", _float),
+    "widthInFeatureSizeSRAM": ("hardware.sram_cell_width_f", _float),
+    "widthSRAMCellNMOS": ("hardware.sram_nmos_width_f", _float),
+    "widthSRAMCellPMOS": ("hardware.sram_pmos_width_f", _float),
+    "widthAccessCMOS": ("hardware.sram_access_width_f", _float),
+    "minSenseVoltage": ("hardware.sram_min_sense_voltage", _float),
+    "heightInFeatureSize1T1R": ("hardware.envm_cell_height_f", _float),
+    "widthInFeatureSize1T1R": ("hardware.envm_cell_width_f", _float),
+    "gateCapFeFET": ("hardware.fefet_gate_capacitance", _float),
 }
 
 #: Parameters cimjax does not model as a choice, with the value it assumes (NeuroSim V2.0's):
@@ -105,11 +118,8 @@ MODELLED_AS: dict[str, float] = {
     "accesstype": 1, "transistortype": 1, "globalBufferCoreSizeRow": 128,
     "globalBufferCoreSizeCol": 128, "tileBufferType": 0, "tileBufferCoreSizeRow": 32, "tileBufferCoreSizeCol": 32,
     "algoWeightMax": 1, "algoWeightMin": -1,
-    "featuresize": 40e-9, "treeFoldedRatio": 4, "relaxArrayCellHeight": 0, "relaxArrayCellWidth": 0,
-    "heightInFeatureSizeSRAM": 8, "widthInFeatureSizeSRAM": 20, "widthSRAMCellNMOS": 2.08,
-    "widthSRAMCellPMOS": 1.23, "widthAccessCMOS": 1.31, "minSenseVoltage": 0.1, "heightInFeatureSize1T1R": 4,
-    "widthInFeatureSize1T1R": 4, "heightInFeatureSizeCrossbar": 2, "widthInFeatureSizeCrossbar": 2,
-    "gateCapFeFET": 2.1717e-18, "nonlinearIV": 0, "nonlinearity": 10, "trainingEstimation": 1,
+    "featuresize": 40e-9, "heightInFeatureSizeCrossbar": 2, "widthInFeatureSizeCrossbar": 2,
+    "nonlinearIV": 0, "nonlinearity": 10, "trainingEstimation": 1,
 }
 
 #: Names ``Param::Param()`` computes from the others (never inputs).

@@ -291,7 +291,7 @@ def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_are
     def access(bits, n_cores, write):
         p = misc.BufferParams(params.circuit, bits, n_cores, core, fp.global_bus_width, 1.0, 1.0)
         if kind == "sram":
-            return BUFFERS[kind](p, bcfg, write=write)
+            return BUFFERS[kind](p, bcfg, write=write, cell=params.sram_cell)
         return BUFFERS[kind](p, bcfg)
 
     if measured is None:

@@ -61,6 +61,7 @@ from cimjax.hw.chip_types import ChipEstimate
 from cimjax.hw.components import misc
 from cimjax.hw.components.gates import with_standard_cells
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
+from cimjax.hw.components.sram import SramCellParams
 from cimjax.hw.components.subarray_types import READ_MODES, SubArrayParams
 from cimjax.hw.components.wg_unit import WeightGradientParams
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
@@ -134,6 +135,12 @@ class ChipParams(NamedTuple):
       synapse_bits: weight bits (``synapseBit`` = 5).
       global_delay_tolerance / local_delay_tolerance: bus delay tolerances (0.1).
       buffer_overhead_constraint: ``bufferOverHeadConstraint`` (1).
+      sram_cell: the 6T SRAM cell (:class:`~cimjax.hw.components.sram.SramCellParams`,
+        ``Param.cpp`` ``heightInFeatureSizeSRAM`` ... ``minSenseVoltage``): shared like
+        ``circuit``, it replaces ``subarray.sram_cell`` and ``wg.cell``, and is the cell of the
+        SRAM buffers (``globalBufferType`` / ``peBufferType`` true).
+      tree_folded_ratio: the chip H-tree's channel folding in its area (``treeFoldedRatio`` = 4,
+        ``Chip.cpp`` ``ChipCalculateArea``; a tile's H-tree keeps NeuroSim's fixed 16).
     """
 
     circuit: CircuitParams
@@ -147,6 +154,8 @@ class ChipParams(NamedTuple):
     global_delay_tolerance: ArrayLike = 0.1
     local_delay_tolerance: ArrayLike = 0.1
     buffer_overhead_constraint: ArrayLike = 1.0
+    sram_cell: SramCellParams = SramCellParams()
+    tree_folded_ratio: ArrayLike = 4.0
 
 
 @jax.tree_util.register_static
@@ -214,6 +223,9 @@ class ChipConfig:
       pipeline / speed_up_degree: NeuroSim's ``pipeline`` and ``speedUpDegree``: the pipelined
         chip (the floorplan's step 11, :mod:`cimjax.hw.floorplan`; the chip-level sizing and the
         per-epoch roll-up of :mod:`cimjax.hw.chip_rollup`). Layer by layer when False.
+      relax_cell_height / relax_cell_width: NeuroSim's ``relaxArrayCellHeight`` /
+        ``relaxArrayCellWidth``, handed to the sub-array
+        (:attr:`~cimjax.hw.components.subarray_types.SubArrayConfig.relax_cell_height`).
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -250,6 +262,8 @@ class ChipConfig:
     pipeline: bool = False
     speed_up_degree: int = 1
     chip_activation: bool = True
+    relax_cell_height: bool = False
+    relax_cell_width: bool = False
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -272,7 +286,8 @@ class ChipConfig:
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
-        for name in ("novel_mapping", "training", "parallel_bp", "pipeline", "chip_activation"):
+        for name in ("novel_mapping", "training", "parallel_bp", "pipeline", "chip_activation",
+                     "relax_cell_height", "relax_cell_width"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
         if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (

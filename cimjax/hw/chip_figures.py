@@ -38,7 +38,7 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
       fp: the floorplan of ``config.layers``.
     """
     sp = params.subarray._replace(circuit=params.circuit, num_bit_input=params.num_bit_input,
-                                  cells_per_weight=fp.num_col_per_synapse)
+                                  cells_per_weight=fp.num_col_per_synapse, sram_cell=params.sram_cell)
     scfg = config.component.sub(
         SubArrayConfig,
         cell=config.cell,
@@ -49,6 +49,8 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         read_mode=config.read_mode,
         decoder_rows=int(config.reference_subarray[0]),
         decoder_cols=int(config.reference_subarray[1]),
+        relax_cell_height=config.relax_cell_height,
+        relax_cell_width=config.relax_cell_width,
     )
     area = sa.subarray_area(sp, scfg)
     # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.
@@ -165,6 +167,7 @@ def wg_figures(params, config, trace, num_array_write_parallel) -> WgFigures:
     sp = params.subarray
     wp = params.wg._replace(
         circuit=params.circuit,
+        cell=params.sram_cell,
         num_bit_input=params.num_bit_input,
         batch_size=params.batch_size,
         ref_resistance_on=sp.r_on,

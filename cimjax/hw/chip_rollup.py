@@ -205,8 +205,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     gb_fn = BUFFERS[config.global_buffer]
     gb_cfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core, core_cols=config.global_buffer_core)
 
+    gb_cell = dict(cell=params.sram_cell) if config.global_buffer == "sram" else {}  # its 6T cell
+
     def gbuf(bits, share):
-        return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg)
+        return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg, **gb_cell)
 
     if not config.chip_activation:  # chipActivation = false: no chip-level activation unit
         relu = Cost(0.0, 0.0, 0.0, 0.0)
@@ -409,7 +411,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     gbuf_area = gbuf(1.0, 1.0).area
     ght_area = htree.htree(
         htree.HTreeParams(
-            circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus, tol
+            circuit, jnp.maximum(geo_nm.height, geo_cm.height), jnp.maximum(geo_nm.width, geo_cm.width), bus,
+            tol, folded_ratio=params.tree_folded_ratio,  # treeFoldedRatio (ChipCalculateArea)
         ),
         htree_cfg,
     )

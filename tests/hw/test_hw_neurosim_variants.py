@@ -13,13 +13,16 @@ WG sub-array at 64×64, ``levelOutputWG`` 64, the HP roadmap, the sequential rea
 (``operationmode = 1``: ``hardware.read_mode = 'sequential'``,
 :mod:`cimjax.hw.components.subarray_sequential`), ``parallelBP = false``
 (``hardware.parallel_bp = false``: the transposed read and the weight-gradient unit's read row by
-row) and the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`),
+row), the 7 nm node (``technode = 7``: FinFET standard cells, :mod:`cimjax.hw.components.gates`),
 the chip-level sigmoid (``reLu = false``: ``hardware.activation = 'sigmoid'``,
 :mod:`cimjax.hw.components.sigmoid`), the ReLU inside the tiles (``chipActivation = false``:
 ``hardware.chip_activation = false``) and the pipelined chip (``pipeline = true``:
 ``hardware.pipeline = true``; NeuroSim's run needs a one-line-move fix of ``main.cpp`` to finish,
 and prints non-finite figures for what its weight-gradient unit sizes, both told in the reference's
-``neurosim_patch`` and ``not_compared``).
+``neurosim_patch`` and ``not_compared``), ``relaxArrayCellHeight`` and ``relaxArrayCellWidth``
+(``hardware.relax_array_cell_height`` / ``_width``) and a 6F × 6F 1T1R cell
+(``heightInFeatureSize1T1R = widthInFeatureSize1T1R = 6``: ``hardware.envm_cell_height_f`` /
+``envm_cell_width_f``).
 SRAM (32 and 7 nm, same files) is ``tests/hw/test_hw_sram_neurosim.py``; V2.1 is
 ``tests/hw/test_hw_neurosim_v21.py``.
 """
@@ -38,16 +41,52 @@ from cimjax.estimate import figure
 REFERENCE = json.load(open(os.path.join(TRACE, "reference.json")))
 RUNS = REFERENCE["variants"]
 
+# The causes of the misses of the taller arrays (relaxArrayCellHeight, the 6F 1T1R cell), traced on one
+# 128×128 sub-array of NeuroSim (SubArray.cpp CalculateArea, probed outside this repository): the
+# default run hides both within ±10 %, and cimjax keeps its default estimate.
+_AG_SHIFT_ADDER_BOX = (
+    "NeuroSim charges the transposed (AG) shift-adders their layout bounding box down the array's "
+    "height (ShiftAdd::CalculateArea(heightArray, NULL): height × the width of its adder and DFF "
+    "columns), which grows with the array's height; its sub-array accumulation area goes {}). "
+    "cimjax charges d4de5bc's shift-adders their gates' area (NeuroSimVersion.shift_adder_bounding_box "
+    "is False for 'current'; 1.67e-9 m² whatever the height)")
+_AG_MUX_WIDTH = (
+    "NeuroSim lays the AG column mux down the array's height at least as wide as its decoder "
+    "(SubArray.cpp CalculateArea: muxBP.CalculateArea(heightArray, minMuxWidth, OVERRIDE), "
+    "minMuxWidth = max(muxDecoderBP.width, muxBP.width) = 31.1 µm at 32 nm), so its area grows with "
+    "the height: {}; cimjax charges the mux's gates stretched along the height, or the decoder's "
+    "area over 8 cell heights, whichever is wider (cimjax.hw.components.subarray_envm.subarray_area)")
+
 XFAIL = {
     ("numRowMuxedAG16", "area.accumulation"): (
         "measured 0.848: NeuroSim's accumulation area falls 10.51 → 7.64 mm² with numRowMuxedAG 16, "
         "cimjax's 9.92 → 6.48 mm². The AG shift-adders' count ceil(numRow/numRowMuxedBP) "
         "(SubArray.cpp Initialize) is the same in both; their fitted layout area (SubArray.cpp "
         "CalculateArea, ShiftAdd) is the likely cause, not yet traced"),
+    ("relaxArrayCellHeight", "area.accumulation"): "measured 0.510: " + _AG_SHIFT_ADDER_BOX.format(
+        "2.95e-9 → 7.85e-9 m² (shiftAddBP 1.82e-9 → 6.72e-9: its adders and DFFs fit one column of "
+        "the 7× taller array"),
+    ("relaxArrayCellHeight", "area.other"): "measured 0.640: " + _AG_MUX_WIDTH.format(
+        "areaOther 1.57e-9 → 4.57e-9 m² (muxBP 5.1e-10 → 3.57e-9 = 115 µm × 31.1 µm); cimjax's "
+        "AG mux 0.70e-10 → 1.0e-10"),
+    ("relaxArrayCellHeight", "area.total"): (
+        "measured 0.870 (cimjax 91.8 mm², NeuroSim 105.5): the accumulation (−6.8 mm²) and other (−4.8 mm²) "
+        "misses of this variant, whose causes are given with them, and the interconnect (0.902) that "
+        "follows the smaller tiles"),
+    ("cell1T1R_6x6", "area.accumulation"): "measured 0.875: " + _AG_SHIFT_ADDER_BOX.format(
+        "2.95e-9 → 3.37e-9 m² (shiftAddBP 1.82e-9 → 2.23e-9 along the 1.5× taller array"),
+    ("cell1T1R_6x6", "area.other"): "measured 0.887: " + _AG_MUX_WIDTH.format(
+        "areaOther 1.57e-9 → 1.82e-9 m² (muxBP 5.1e-10 → 7.7e-10)"),
 }
 
 
 #: Knob effects (variant/default) outside ±3 % although both absolute figures are within ±10 %.
+_RELAXED_TILES = (
+    "NeuroSim's tiles grow with the transposed shift-adders' and column mux's layout boxes along the 7× "
+    "taller arrays (area.accumulation and area.other of XFAIL), cimjax's shrink a little; the H-tree and "
+    "bus wires follow the tile and PE sides, so the interconnect latency breakdown goes 26.04 → 26.93 s in "
+    "NeuroSim, 26.90 → 25.80 s in cimjax (FW/AG latency effects 0.976 of NeuroSim's, within ±3 %); the "
+    "array latency (the relaxed column RC) moves alike in both, 0.904 → 1.189 s")
 KNOB_XFAIL = {
     ("sequential", "ag.energy"): (
         "measured 1.085 (cimjax 1.061 of NeuroSim's sequential AG energy, 0.978 of its default one): "
@@ -65,6 +104,8 @@ KNOB_XFAIL = {
         "latency (72 % of its peak latency, matched within 1 %); that per-layer offset is not a pipeline effect "
         "and is not traced here"),
     ("pipeline_speedUp4", "peak_tops"): "measured 0.963: as pipeline's (NeuroSim's and cimjax's figures are those of speedUpDegree = 1)",
+    ("relaxArrayCellHeight", "area.total"): (
+        "measured 0.888 (cimjax 0.974, NeuroSim 1.097): " + _RELAXED_TILES),
 }
 
 
@@ -104,4 +145,5 @@ def _check_knob_effect(name: str, fig: str) -> None:
 def test_reference_names_its_source():
     assert REFERENCE["neurosim_commit"].startswith("d4de5bc")
     assert set(REFERENCE["variants"]) >= {"default", "levelOutput16", "levelOutputAG16", "numColMuxed16", "HP",
-                                          "sequential", "parallelBP_false"}
+                                          "sequential", "parallelBP_false", "relaxArrayCellHeight",
+                                          "relaxArrayCellWidth", "cell1T1R_6x6"}

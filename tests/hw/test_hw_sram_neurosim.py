@@ -7,7 +7,10 @@ figures are stored (``tests/fixtures/neurosim_sram/reference.json`` says how). c
 the same chip from the trace of the very same files (``neurosim_variants/hardware_trace.csv``)
 with ``hardware.cell_type=sram`` (and ``technology_node_nm=7``); the sequential runs
 (``operationmode = 1``) with ``hardware.read_mode=sequential``
-(:mod:`cimjax.hw.components.subarray_sram_sequential`). Every compared figure must be within
+(:mod:`cimjax.hw.components.subarray_sram_sequential`); ``sram_32nm_cell10x24`` is a 10F × 24F
+SRAM cell (``heightInFeatureSizeSRAM = 10``, ``widthInFeatureSizeSRAM = 24``:
+``hardware.sram_cell_height_f`` / ``sram_cell_width_f``, the SRAM sub-array's, the WG unit's and
+the buffers' cell). Every compared figure must be within
 ±10 %; a miss is a strict ``xfail`` with the measured ratio and what is known of it.
 
 The causes found and fixed (NeuroSim file and function in the code's comments): output data
@@ -42,6 +45,7 @@ XFAIL = {
     ("sram_32nm_sequential", "wu.energy"): "measured 1.218: " + _WU,
     ("sram_7nm_sequential", "wu.energy"): "measured 1.204: " + _WU,
     ("sram_7nm", "wu.energy"): "measured 1.219: " + _WU,
+    ("sram_32nm_cell10x24", "wu.energy"): "measured 1.231: " + _WU,
 }
 
 

@@ -11,7 +11,8 @@ only. The read path built on it uses :mod:`~cimjax.hw.components.mlsa`, :mod:`~c
 :mod:`~cimjax.hw.components.subarray_sram` (the transposable SRAM sub-array, same types and
 buckets); everything below describes the eNVM (1T1R/FeFET) sub-array.
 
-**Geometry.** ``L_row = cols·w_cell·F``, ``L_col = rows·h_cell·F``; wire capacitance 0.2 fF/µm;
+**Geometry.** ``L_row = cols·w_cell·F``, ``L_col = rows·h_cell·F`` (``w_cell``/``h_cell`` raised to
+the peripheral pitch when relaxed: :func:`layout_cell_size`); wire capacitance 0.2 fF/µm;
 ``R_row/col = L·r_w`` (``r_w`` from the wire table). Access transistor ``R_acc = 0.25·R_on``, width
 ``W_acc = R_on,n(1F)·0.2/R_acc`` (in F); ``C_row2 += C_g(W_acc)·cols``, ``C_col += C_d(W_acc)·rows``;
 ``R_avg = R_acc + (R_on + R_off)/2``. ``C_d(W_acc)`` is the access transistor laid out inside
@@ -70,6 +71,44 @@ class Geometry(NamedTuple):
 FIELD_POLY_GAP_F = gates.FIELD_POLY_GAP_F
 
 
+#: The smallest cell pitch the peripheral circuits fit, F (NeuroSim ``SubArray.cpp`` ``Initialize``,
+#: ``constant.h``): height ``MAX_TRANSISTOR_HEIGHT`` = 28F (a standard cell, planar value at every
+#: node in V2.0 and V2.1); width ``(MIN_GAP_BET_GATE_POLY + POLY_WIDTH)·2`` = 7.6F (two gate pitches).
+RELAXED_MIN_HEIGHT_F = gates.CELL_HEIGHT_F
+RELAXED_MIN_WIDTH_F = (gates.GATE_POLY_SPACING_F[0] + gates.POLY_WIDTH_F[0]) * 2.0
+
+
+def layout_cell_size(height_f: ArrayLike, width_f: ArrayLike, config: SubArrayConfig) -> tuple[Array, Array]:
+    """The cell height and width the array is laid out with, F: NeuroSim's ``relaxArrayCellHeight``
+    / ``relaxArrayCellWidth``.
+
+    Source: NeuroSim V2.0 (d4de5bc; V2.1 the same) ``SubArray.cpp`` ``SubArray::Initialize``, where
+    ``lengthRow``/``lengthCol`` are set. Relaxed, a dimension is the larger of the cell's own and
+    the pitch the periphery needs (:data:`RELAXED_MIN_HEIGHT_F`, :data:`RELAXED_MIN_WIDTH_F`); a
+    1T1R (and FeFET) cell's width is raised to twice :data:`RELAXED_MIN_WIDTH_F` (15.2F: NeuroSim's
+    two pass gates per column of the switch matrix and SL/BL driver), an SRAM cell's to 7.6F.
+    Only the array's line lengths (its area, wire capacitances and resistances, and what the
+    periphery is laid out along) take the relaxed size: NeuroSim keeps the cell's own width for
+    the access transistor's layout height and its ``W_acc ≤ w_cell`` check, and the cell's own
+    size for the per-cell wire resistance of the column resistance (``Param.cpp``
+    ``wireResistanceRow``/``Col``). Valid for any cell size > 0 (the NeuroSim inputs
+    ``heightInFeatureSize*``, ``widthInFeatureSize*``).
+
+    Args:
+      height_f / width_f: the cell's own height and width, F (traced).
+      config: :class:`SubArrayConfig` (``cell``, ``relax_cell_height``, ``relax_cell_width``).
+
+    Returns:
+      ``(height, width)`` in F.
+    """
+    h, w = as_float(height_f), as_float(width_f)
+    if config.relax_cell_height:
+        h = jnp.maximum(h, RELAXED_MIN_HEIGHT_F)
+    if config.relax_cell_width:
+        w = jnp.maximum(w, RELAXED_MIN_WIDTH_F * (1.0 if config.cell == "sram" else 2.0))
+    return h, w
+
+
 def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height: ArrayLike,
                              mode: str = "exact") -> Array:
     """Drain capacitance of the 1T1R access NMOS laid out in a region ``region_height`` tall, F.
@@ -114,8 +153,9 @@ def geometry(p: SubArrayParams, config: SubArrayConfig) -> Geometry:
     """The :class:`Geometry` of one sub-array (module docstring)."""
     t = circuit_technology(p.circuit, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
-    len_row = cols * as_float(p.cell_width_f) * t.node
-    len_col = rows * as_float(p.cell_height_f) * t.node
+    height_f, width_f = layout_cell_size(p.cell_height_f, p.cell_width_f, config)
+    len_row = cols * width_f * t.node
+    len_col = rows * height_f * t.node
     c_w = as_float(p.circuit.wire_capacitance)
     r_w = wiring.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
     r_acc = as_float(p.r_on) * sm.IR_DROP_TOLERANCE

@@ -21,12 +21,14 @@ through :func:`cimjax.hw.components.subarray.subarray_area` / ``subarray_read`` 
 Of :class:`~cimjax.hw.components.subarray_types.SubArrayParams` the SRAM model uses ``circuit``,
 ``rows``/``cols``, the ADC and mux sizes, ``num_bit_input``, ``num_read_pulse_bp``,
 ``read_voltage``, ``read_pulse_width`` and ``r_on``/``r_off`` (only as NeuroSim's MLSA reference
-ladder, ``param->resistanceOn/Off``, which it keeps for SRAM). The cell is the ``cell``
-argument (:class:`~cimjax.hw.components.sram.SramCellParams`, docs/model.md defaults); ``cell_height_f``/
-``cell_width_f``, write voltage/pulse, ``access_resistance`` and the FeFET fields describe
-eNVM cells and are ignored.
+ladder, ``param->resistanceOn/Off``, which it keeps for SRAM). The cell is ``sram_cell``
+(:class:`~cimjax.hw.components.sram.SramCellParams`, ``Param.cpp`` defaults; a ``cell`` argument
+overrides it); ``cell_height_f``/``cell_width_f``, write voltage/pulse, ``access_resistance`` and
+the FeFET fields describe eNVM cells and are ignored.
 
-**Geometry.** ``L_row = cols·20F``, ``L_col = rows·8F``; wire capacitance 0.2 fF/µm, no
+**Geometry.** ``L_row = cols·20F``, ``L_col = rows·8F`` (the cell's width and height; relaxed to
+at least 7.6F / 28F with ``SubArrayConfig.relax_cell_width`` / ``relax_cell_height``,
+:func:`~cimjax.hw.components.subarray_geometry.layout_cell_size`); wire capacitance 0.2 fF/µm, no
 access-drain term (NeuroSim's SRAM ``capCol`` is the wire only). Access transistor
 ``R_acc = R_on,n(1.31F)``.
 
@@ -115,6 +117,7 @@ from cimjax.hw.components import gates, shift_adder, sram
 from cimjax.hw.components import switch_matrix as sm
 from cimjax.hw.components.switch_matrix import switch_matrix_costs
 from cimjax.hw.components.params import ComponentConfig, as_float, circuit_technology
+from cimjax.hw.components.subarray_geometry import layout_cell_size
 from cimjax.hw.components.subarray_periphery import SideInputs, both_sides, side
 from cimjax.hw.components.subarray_types import (COLUMN_ACTIVITY_AG, ReadCost, SubArrayArea,
                                                  SubArrayConfig, SubArrayParams, SubArrayRead)
@@ -143,10 +146,15 @@ def _check_config(config: SubArrayConfig) -> None:
         raise ValueError(f"subarray_sram: SubArrayConfig.cell = {config.cell!r}; expected 'sram'")
 
 
-def _geometry(p: SubArrayParams, config: SubArrayConfig, cell: sram.SramCellParams) -> _Geometry:
+def _geometry(p: SubArrayParams, config: SubArrayConfig, cell: sram.SramCellParams | None) -> _Geometry:
+    """The geometry of ``cell`` (None: ``p.sram_cell``); the array wires take the relaxed cell
+    size (:func:`~cimjax.hw.components.subarray_geometry.layout_cell_size`), the per-cell column
+    wire the cell's own width (``Param.cpp`` ``wireResistanceCol``)."""
+    cell = p.sram_cell if cell is None else cell
     t = circuit_technology(p.circuit, config)
     c = sram.sram_cell(t, cell, config.mode)
-    wires = sram.array_wires(p.circuit, t, cell, p.rows, p.cols)
+    height_f, width_f = layout_cell_size(cell.height_f, cell.width_f, config)
+    wires = sram.array_wires(p.circuit, t, cell._replace(height_f=height_f, width_f=width_f), p.rows, p.cols)
     r_wire = wiring.wire_resistance_per_cell(p.circuit.wire_width_nm, cell.width_f, p.circuit.temperature_k)
     return _Geometry(t, wires.length_row, wires.length_col, c, wires, c.r_access + r_wire)
 
@@ -278,19 +286,20 @@ def _shift_adder_layouts(p, config, g: _Geometry) -> tuple[Array, Array]:
 
 
 def subarray_area(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
-                  cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayArea:
+                  cell: sram.SramCellParams | None = None) -> SubArrayArea:
     """Area of one SRAM sub-array by bucket, its layout height and width, and its leakage.
 
     Args:
       params: :class:`~cimjax.hw.components.subarray_types.SubArrayParams` (scalars).
       config: :class:`~cimjax.hw.components.subarray_types.SubArrayConfig` with ``cell="sram"``.
-      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced); None = ``params.sram_cell``.
 
     Returns:
       The :class:`~cimjax.hw.components.subarray_types.SubArrayArea` (module docstring).
     """
     _check_config(config)
     p = params
+    cell = p.sram_cell if cell is None else cell
     g = _geometry(p, config, cell)
     fw, ag = _sides(p, config, g, 0.5)
     sa_fw, sa_ag = _shift_adder_layouts(p, config, g)
@@ -344,7 +353,7 @@ def _read_cost(other_t, other_e, side, sense_t, sense_e) -> ReadCost:
 
 def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
                   row_activity: ArrayLike, weight_level: ArrayLike = 0.5, read_occupancy: ArrayLike = 1.0,
-                  cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayRead:
+                  cell: sram.SramCellParams | None = None) -> SubArrayRead:
     """One read (one input bit-vector) forward and transposed (module docstring).
 
     Args:
@@ -353,7 +362,7 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
       row_activity: traced fraction of rows whose input bit is 1, in [0, 1].
       weight_level: unused (the stored bits do not change an SRAM read; kept for the common API).
       read_occupancy: traced fraction of reads with at least one active row (module docstring).
-      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced); None = ``params.sram_cell``.
 
     Returns:
       The :class:`~cimjax.hw.components.subarray.SubArrayRead` (s, J).
@@ -361,6 +370,7 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
     _check_config(config)
     del weight_level
     p = params
+    cell = p.sram_cell if cell is None else cell
     g = _geometry(p, config, cell)
     fw, ag = _sides(p, config, g, row_activity, read_occupancy)
     n_in, per_adc = as_float(p.num_bit_input), as_float(p.columns_per_adc)
@@ -388,7 +398,7 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFI
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONFIG, *,
                    write_pulses: ArrayLike = 0.0, cell_pulse_energy_sum: ArrayLike = 0.0,
                    row_write_activity: ArrayLike, col_write_activity: ArrayLike, set_fraction: ArrayLike = 0.5,
-                   cell: sram.SramCellParams = sram.SramCellParams()) -> Cost:
+                   cell: sram.SramCellParams | None = None) -> Cost:
     """One weight update of one SRAM sub-array (module docstring; area and leakage 0).
 
     Args:
@@ -398,7 +408,7 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONF
         for the common API).
       row_write_activity / col_write_activity: ``activityRowWrite`` / ``activityColWrite``
         (fractions of rows written and of columns flipped per written row).
-      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced).
+      cell: :class:`~cimjax.hw.components.sram.SramCellParams` (traced); None = ``params.sram_cell``.
 
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the update.
@@ -406,6 +416,7 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = DEFAULT_CONF
     _check_config(config)
     del write_pulses, cell_pulse_energy_sum, set_fraction
     p = params
+    cell = p.sram_cell if cell is None else cell
     g = _geometry(p, config, cell)
     rows, cols = as_float(p.rows), as_float(p.cols)
     a_row, a_col = as_float(row_write_activity), as_float(col_write_activity)

@@ -96,6 +96,7 @@ def _sense_amp(t: tech.Technology, count, pitch, min_sense_voltage, clock_hz, mo
 
 
 def _chains(p: SubArrayParams, config: SubArrayConfig, cell: sram.SramCellParams):
+    cell = p.sram_cell if cell is None else cell
     g = _geometry(p, config, cell)
     rows, cols = as_float(p.rows), as_float(p.cols)
     cells_per_weight = as_float(p.synapse_bits)
@@ -134,7 +135,7 @@ def _chains(p: SubArrayParams, config: SubArrayConfig, cell: sram.SramCellParams
 
 
 def subarray_area(params: SubArrayParams, config: SubArrayConfig, *,
-                  cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayArea:
+                  cell: sram.SramCellParams | None = None) -> SubArrayArea:
     """Area of one sequential SRAM sub-array by bucket, its layout height and width, its leakage."""
     p = params
     g, (dec, amp, add, dff, sa), (dec_bp, amp_bp, add_bp, dff_bp, sa_bp) = _chains(p, config, cell)
@@ -174,13 +175,14 @@ def _read(other_t, other_e, adc_t, adc_e, acc_t, acc_e) -> ReadCost:
 
 def subarray_read(params: SubArrayParams, config: SubArrayConfig, *, row_activity: ArrayLike,
                   weight_level: ArrayLike = 0.5, read_occupancy: ArrayLike = 1.0,
-                  cell: sram.SramCellParams = sram.SramCellParams()) -> SubArrayRead:
+                  cell: sram.SramCellParams | None = None) -> SubArrayRead:
     """One input bit-vector read row by row, forward and transposed (module docstring)."""
     del weight_level, read_occupancy
     p = params
     g, (dec, amp, add, dff, sa), (dec_bp, amp_bp, add_bp, dff_bp, sa_bp) = _chains(p, config, cell)
     n = as_float(p.rows) * as_float(row_activity)
     pre, _ = _drivers(p, config, g, 0.0, transposed=False)
+    cell = p.sram_cell if cell is None else cell
     t_bl = sram.bitline_read_delay(g.t, g.cell, g.wires, cell.min_sense_voltage)
     fw = _read(n * dec.latency, n * dec.energy,
                n * (pre.read.latency + t_bl + amp.latency), n * (pre.read.energy + amp.energy),

@@ -12,6 +12,7 @@ from typing import NamedTuple, Union
 import jax
 
 from cimjax.hw.components.params import CircuitParams, ComponentConfig
+from cimjax.hw.components.sram import SramCellParams
 
 Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
@@ -37,7 +38,10 @@ class SubArrayParams(NamedTuple):
     lowers it to the weight bits, 5; read only by the sequential read, whose sense amplifiers
     have ``2^cell_bits`` levels); ``synapse_bits`` (weight bits, ``synapseBit`` 5; read only by
     the sequential SRAM read, whose one-bit cells hold a weight in ``synapse_bits`` columns); ``cells_per_weight`` (``numColPerSynapse``
-    = ``numCellPerSynapse``, 1; read only under V2.1's ``shift_adder_cell_bits``).
+    = ``numCellPerSynapse``, 1; read only under V2.1's ``shift_adder_cell_bits``); ``sram_cell``
+    (:class:`~cimjax.hw.components.sram.SramCellParams`, the 6T cell of an SRAM sub-array,
+    ``Param.cpp`` ``heightInFeatureSizeSRAM`` ... ``minSenseVoltage``; read only with
+    ``SubArrayConfig.cell = "sram"``).
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -64,6 +68,7 @@ class SubArrayParams(NamedTuple):
     cell_bits: ArrayLike = 5.0
     synapse_bits: ArrayLike = 5.0
     cells_per_weight: ArrayLike = 1.0
+    sram_cell: SramCellParams = SramCellParams()
 
 
 @jax.tree_util.register_static
@@ -90,6 +95,10 @@ class SubArrayConfig(ComponentConfig):
         decoders (keep equal to the traced ``rows`` / ``cols``; the parallel read ignores them).
       version: the NeuroSim code (:mod:`cimjax.hw.neurosim_version`): the quirk flags and the
         "March 2020 code" flags of :mod:`~cimjax.hw.components.subarray_envm`.
+      relax_cell_height / relax_cell_width: NeuroSim's ``relaxArrayCellHeight`` /
+        ``relaxArrayCellWidth`` (``SubArray.cpp`` ``Initialize``): the array is laid out with cells
+        at least as tall / wide as the peripheral circuits' pitch needs
+        (:func:`~cimjax.hw.components.subarray_geometry.layout_cell_size`).
     """
 
     cell: str = "rram"
@@ -101,6 +110,8 @@ class SubArrayConfig(ComponentConfig):
     read_mode: str = "parallel"
     decoder_rows: int = 128
     decoder_cols: int = 128
+    relax_cell_height: bool = False
+    relax_cell_width: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -115,6 +126,8 @@ class SubArrayConfig(ComponentConfig):
         self._check_choice("read_mode", READ_MODES)
         self._check_int("decoder_rows", 2, 2**16)
         self._check_int("decoder_cols", 2, 2**16)
+        self._check_bool("relax_cell_height")
+        self._check_bool("relax_cell_width")
 
 
 class SubArrayArea(NamedTuple):
