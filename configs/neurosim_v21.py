@@ -13,28 +13,17 @@ activation-gradient phase, wider accumulators, ...; docs/neurosim_versions.md li
 is not modelled); ``tests/hw/test_hw_neurosim_v21.py`` compares it with V2.1's own run.
 """
 
-from cimjax.config import Config, DataConfig, DeviceConfig, HardwareConfig, ModelConfig, QuantConfig, RunConfig, TrainConfig
+import os
+
+from cimjax.config import Config, load_config, replace
 
 
 def get_config() -> Config:
-    return Config(
-        data=DataConfig(name="cifar10", batch_size=200, eval_batch_size=200, augment=True),
-        model=ModelConfig(name="vgg8", width=1.0, num_classes=10, loss="sse", input_normalisation="neurosim"),
-        quant=QuantConfig(weight_bits=5, activation_bits=8, gradient_bits=5, error_bits=8),
-        device=DeviceConfig(name="fefet_hzo", max_level=60, d2d_sigma=0.0, c2c_mode="per_update"),
-        train=TrainConfig(
-            epochs=257,
-            optimizer="neurosim",
-            learning_rate=1.0,
-            momentum=0.9,
-            alpha=0.1,
-            lr_decay_epochs=(200, 250),
-            lr_decay_factor=8.0,
-            momentum_renorm=True,
-            reset_momentum_each_epoch=True,
-        ),
-        hardware=HardwareConfig(
-            cell_type="fefet", r_on=240e3, on_off_ratio=100.0, temperature_k=300.0, neurosim_code="v2_1",
-        ),
-        run=RunConfig(seed=117, out_dir="runs/neurosim_v21", name="neurosim_v21"),
+    base = load_config(os.path.join(os.path.dirname(os.path.abspath(__file__)), "vgg8_cifar10.py"))
+    return replace(
+        base,
+        device={"max_level": 60},
+        hardware={"cell_type": "fefet", "r_on": 240e3, "on_off_ratio": 100.0, "temperature_k": 300.0,
+                  "neurosim_code": "v2_1"},
+        run={"out_dir": "runs/neurosim_v21", "name": "neurosim_v21"},
     )
