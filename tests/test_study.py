@@ -173,7 +173,7 @@ def test_loop_members_are_kept_and_an_interrupted_study_goes_on(tmp_path):
         train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=stop_after_first_setting,
                       members_dir=folder)
     assert len([f for f in os.listdir(folder) if f.endswith(".npz")]) == 2  # setting 1, both seeds
-    assert not [f for f in os.listdir(folder) if f.endswith(".tmp")]
+    assert all(f.endswith(".npz") for f in os.listdir(folder))  # no temporary file left behind
     a = train_members(cfg, settings, (0, 1), method="loop", chunk=1, ideal=False, log=lambda *_: None,
                       members_dir=folder)
     assert a["resumed"] == 2 and len(os.listdir(folder)) == 4  # 2 settings × 2 seeds

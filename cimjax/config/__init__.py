@@ -3,6 +3,7 @@
 from cimjax.config._validate import ConfigError as ConfigError
 from cimjax.config.io import (
     apply_overrides as apply_overrides,
+    atomic_write_bytes as atomic_write_bytes,
     atomic_write_text as atomic_write_text,
     from_dict as from_dict,
     load_config as load_config,

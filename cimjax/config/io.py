@@ -202,14 +202,14 @@ def _read_json(path: Path) -> Any:
                           f"it is not the JSON a cimjax run saves") from None
 
 
-def _write_file(tmp: Path, text: str) -> None:
-    with open(tmp, "w") as f:
-        f.write(text)
+def _write_file(tmp: Path, data: bytes) -> None:
+    with open(tmp, "wb") as f:
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write via a temporary file in the same directory and an atomic rename.
 
     Raises:
@@ -220,7 +220,7 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_file(tmp, text)
+        _write_file(tmp, data)
         os.replace(tmp, path)
     except OSError as err:
         try:
@@ -228,6 +228,11 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         except OSError:
             pass
         raise write_failure(str(path), err) from err
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_config(config: Config, path: str | os.PathLike) -> None:

@@ -31,10 +31,10 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import io
 import json
 import os
 import platform
-import tempfile
 import time
 from typing import Callable, Optional
 
@@ -44,7 +44,7 @@ import numpy as np
 
 from cimjax import fileio
 from cimjax import trace as trace_lib
-from cimjax.config import Config, replace, to_dict
+from cimjax.config import Config, atomic_write_bytes, replace, to_dict
 from cimjax.config.hardware import READ_MODES
 from cimjax.devices.presets import PRESETS
 from cimjax.dse.device_grid import DEVICE_PARAMS
@@ -160,22 +160,13 @@ def load_member(folder: Optional[str], key: str):
 
 
 def store_member(folder: Optional[str], key: str, accuracy, loss, trace, seconds: float) -> None:
-    """Write a finished member atomically (a temporary file renamed into place)."""
+    """Write a finished member atomically (:func:`cimjax.config.atomic_write_bytes`)."""
     if folder is None:
         return
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, key=np.asarray(key), accuracy=np.asarray(accuracy), loss=np.asarray(loss),
-                     trace=np.asarray(trace), seconds=np.asarray(seconds))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, os.path.join(folder, f"{key}.npz"))
-    except OSError as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise fileio.write_failure(os.path.join(folder, f"{key}.npz"), err) from None
+    buf = io.BytesIO()
+    np.savez(buf, key=np.asarray(key), accuracy=np.asarray(accuracy), loss=np.asarray(loss),
+             trace=np.asarray(trace), seconds=np.asarray(seconds))
+    atomic_write_bytes(os.path.join(folder, f"{key}.npz"), buf.getvalue())
 
 
 def train_members(config: Config, settings: list, seeds, *, method: str, chunk: int, ideal: bool,
