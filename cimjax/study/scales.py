@@ -64,8 +64,8 @@ D2D_NL = 3.0
 #: The cpu scale's VGG-8 width, epochs and steps per epoch (chosen in docs/study.md from a
 #: measured member-step so that the study fits 90 minutes on a 2-core CPU).
 CPU_WIDTH = 0.125
-CPU_EPOCHS = 4
-CPU_STEPS_PER_EPOCH = 40
+CPU_EPOCHS = 3
+CPU_STEPS_PER_EPOCH = 35
 CPU_BATCH = 200
 
 
