@@ -132,6 +132,11 @@ KNOBS: dict[str, Knob] = {
     "sram_min_sense_voltage": Knob("hardware.sram_min_sense_voltage"),
     "fefet_gate_capacitance": Knob("hardware.fefet_gate_capacitance"),
     "tree_folded_ratio": Knob("hardware.tree_folded_ratio"),
+    # Register-file buffer cores (globalBufferCoreSizeRow/Col, tileBufferCoreSizeRow/Col).
+    "global_buffer_core_rows": Knob("hardware.global_buffer_core_rows", traced=False, static=True),
+    "global_buffer_core_cols": Knob("hardware.global_buffer_core_cols", traced=False, static=True),
+    "tile_buffer_core_rows": Knob("hardware.tile_buffer_core_rows", traced=False, static=True),
+    "tile_buffer_core_cols": Knob("hardware.tile_buffer_core_cols", traced=False, static=True),
 }
 
 
@@ -331,6 +336,8 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         speed_up_degree=int(knobs["speed_up_degree"]), chip_activation=bool(knobs["chip_activation"]),
         relax_cell_height=bool(knobs["relax_array_cell_height"]),
         relax_cell_width=bool(knobs["relax_array_cell_width"]),
+        global_buffer_core=(int(knobs["global_buffer_core_rows"]), int(knobs["global_buffer_core_cols"])),
+        tile_buffer_core=(int(knobs["tile_buffer_core_rows"]), int(knobs["tile_buffer_core_cols"])),
     )
 
 

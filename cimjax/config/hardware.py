@@ -184,6 +184,14 @@ class HardwareConfig:
         [0, 1e-12]; read only with ``cell_type = 'fefet'``.
       tree_folded_ratio: the chip-level H-tree's routing channel is folded this many times in its
         area (``treeFoldedRatio`` 4; ``Chip.cpp`` ``ChipCalculateArea``), [1, 1024].
+      global_buffer_core_rows / global_buffer_core_cols: a global buffer core, bits
+        (``globalBufferCoreSizeRow`` / ``globalBufferCoreSizeCol``, 128 each): NeuroSim builds
+        ``⌈buffer bits/(rows·cols)⌉`` cores of ``rows·cols`` bits read ``cols`` bits a line
+        (``Chip.cpp`` ``ChipInitialize``: ``Buffer::Initialize(Row·Col, Col, …)``); rows in
+        [2, 65536] (the line decoder), cols in [1, 65536].
+      tile_buffer_core_rows / tile_buffer_core_cols: a tile input/output buffer core, bits
+        (``tileBufferCoreSizeRow`` / ``tileBufferCoreSizeCol``, 32 each; ``Tile.cpp``
+        ``TileInitialize``), the same ranges.
     """
 
     cell_type: str = "rram"
@@ -243,6 +251,10 @@ class HardwareConfig:
     sram_min_sense_voltage: float = 0.1
     fefet_gate_capacitance: float = 2.1717e-18
     tree_folded_ratio: float = 4.0
+    global_buffer_core_rows: int = 128
+    global_buffer_core_cols: int = 128
+    tile_buffer_core_rows: int = 32
+    tile_buffer_core_cols: int = 32
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -328,6 +340,9 @@ class HardwareConfig:
         v.check_float("hardware.sram_min_sense_voltage", self.sram_min_sense_voltage, 0.0, 0.5, lo_open=True)
         v.check_float("hardware.fefet_gate_capacitance", self.fefet_gate_capacitance, 0.0, 1e-12)
         v.check_float("hardware.tree_folded_ratio", self.tree_folded_ratio, 1.0, 1024.0)
+        for kind in ("global", "tile"):
+            v.check_int(f"hardware.{kind}_buffer_core_rows", getattr(self, f"{kind}_buffer_core_rows"), 2, 65536)
+            v.check_int(f"hardware.{kind}_buffer_core_cols", getattr(self, f"{kind}_buffer_core_cols"), 1, 65536)
 
 
 @v.frozen

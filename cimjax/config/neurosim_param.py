@@ -110,13 +110,17 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "heightInFeatureSize1T1R": ("hardware.envm_cell_height_f", _float),
     "widthInFeatureSize1T1R": ("hardware.envm_cell_width_f", _float),
     "gateCapFeFET": ("hardware.fefet_gate_capacitance", _float),
+    # buffer cores
+    "globalBufferCoreSizeRow": ("hardware.global_buffer_core_rows", _int),
+    "globalBufferCoreSizeCol": ("hardware.global_buffer_core_cols", _int),
+    "tileBufferCoreSizeRow": ("hardware.tile_buffer_core_rows", _int),
+    "tileBufferCoreSizeCol": ("hardware.tile_buffer_core_cols", _int),
 }
 
 #: Parameters cimjax does not model as a choice, with the value it assumes (NeuroSim V2.0's):
 #: at that value they are ignored, at another they are listed as unsupported.
 MODELLED_AS: dict[str, float] = {
-    "accesstype": 1, "transistortype": 1, "globalBufferCoreSizeRow": 128,
-    "globalBufferCoreSizeCol": 128, "tileBufferType": 0, "tileBufferCoreSizeRow": 32, "tileBufferCoreSizeCol": 32,
+    "accesstype": 1, "transistortype": 1, "tileBufferType": 0,
     "algoWeightMax": 1, "algoWeightMin": -1,
     "featuresize": 40e-9, "heightInFeatureSizeCrossbar": 2, "widthInFeatureSizeCrossbar": 2,
     "nonlinearIV": 0, "nonlinearity": 10, "trainingEstimation": 1,

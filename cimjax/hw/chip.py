@@ -175,7 +175,12 @@ class ChipConfig:
         Fig. 34 TOPS imply 1; docs/model.md §7.1).
       training: True = the four training phases (V2.0's ``trainingEstimation``); False =
         inference (FW only, image from DRAM).
-      global_buffer_core / tile_buffer_core: register-file core sides (128, 32), static.
+      global_buffer_core / tile_buffer_core: register-file buffer cores, ``(rows, cols)`` in bits
+        (``Param.cpp`` ``globalBufferCoreSizeRow/Col``, 128 × 128; ``tileBufferCoreSizeRow/Col``,
+        32 × 32), static; an int ``n`` is the square core ``(n, n)`` and is read back as that
+        tuple. NeuroSim builds a core of ``Row·Col`` bits read ``Col`` bits a line (``Chip.cpp``
+        ``ChipInitialize``, ``Tile.cpp`` ``TileInitialize``: ``Buffer::Initialize(Row·Col, Col,
+        …)``): ``rows`` is the cores' line count (their decoder), ``cols`` the interface width.
       temperature: relaxed-mode staircase temperature.
       tile_grid: static chip tile grid ``(rows, cols)`` for the global H-tree; None = from the
         floorplan at ``reference_subarray`` (128×128, 5-bit cells), evaluated here with a jitted
@@ -242,8 +247,8 @@ class ChipConfig:
     dram: str = "hbm2"
     ops_per_mac: int = 2
     training: bool = True
-    global_buffer_core: int = 128
-    tile_buffer_core: int = 32
+    global_buffer_core: Union[int, tuple] = (128, 128)
+    tile_buffer_core: Union[int, tuple] = (32, 32)
     temperature: float = relax.DEFAULT_TEMPERATURE
     tile_grid: Optional[tuple] = None
     cm_pes_per_side: Optional[int] = None
@@ -282,6 +287,8 @@ class ChipConfig:
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
         relax.check_mode(self.mode)
+        for name in ("global_buffer_core", "tile_buffer_core"):
+            object.__setattr__(self, name, misc.core_shape(getattr(self, name), f"ChipConfig.{name}"))
         if self.ops_per_mac not in (1, 2):
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
