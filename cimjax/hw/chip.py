@@ -62,7 +62,7 @@ from cimjax.hw.components import misc
 from cimjax.hw.components.gates import with_standard_cells
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.components.sram import SramCellParams
-from cimjax.hw.components.subarray_types import READ_MODES, SubArrayParams
+from cimjax.hw.components.subarray_types import ACCESS_TYPES, READ_MODES, SubArrayParams
 from cimjax.hw.components.wg_unit import WeightGradientParams
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
@@ -231,6 +231,10 @@ class ChipConfig:
       relax_cell_height / relax_cell_width: NeuroSim's ``relaxArrayCellHeight`` /
         ``relaxArrayCellWidth``, handed to the sub-array
         (:attr:`~cimjax.hw.components.subarray_types.SubArrayConfig.relax_cell_height`).
+      access / nonlinear_iv: the eNVM cell's access device (NeuroSim's ``accesstype``: ``"cmos"``,
+        the 1T1R cell; ``"none"``, a cross-point array) and the cross-point cell's I–V
+        nonlinearity (``nonlinearIV``), handed to the sub-array
+        (:attr:`~cimjax.hw.components.subarray_types.SubArrayConfig.access`).
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -269,6 +273,8 @@ class ChipConfig:
     chip_activation: bool = True
     relax_cell_height: bool = False
     relax_cell_width: bool = False
+    access: str = "cmos"
+    nonlinear_iv: bool = False
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -283,6 +289,7 @@ class ChipConfig:
             ("dram", tuple(misc.DRAM_TYPES)),
             ("read_mode", READ_MODES),
             ("activation", ACTIVATIONS),
+            ("access", ACCESS_TYPES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
@@ -294,7 +301,7 @@ class ChipConfig:
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
         for name in ("novel_mapping", "training", "parallel_bp", "pipeline", "chip_activation",
-                     "relax_cell_height", "relax_cell_width"):
+                     "relax_cell_height", "relax_cell_width", "nonlinear_iv"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
         if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (

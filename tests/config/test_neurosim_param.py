@@ -35,7 +35,7 @@ Param::Param() {
     tileBufferCoreSizeCol = 16;
     peBufferType = true;        // SRAM tile buffers
     novelMapping = false;
-    accesstype = 2;             /* BJT access: not modelled */
+    transistortype = 2;         /* FET_2D: not modelled */
     pipeline = true;
     clkFreq = 5e8;
     temp = 300;
@@ -99,7 +99,7 @@ def test_reads_the_top_level_assignments_only():
 def test_lists_what_it_does_not_apply_by_name():
     t = translate(PARAM_CPP)
     assert t.unknown == ("fancyNewKnob",)
-    assert any(u.startswith("accesstype = 2") for u in t.unsupported)
+    assert any(u.startswith("transistortype = 2") for u in t.unsupported)
     ignored = " ".join(t.ignored)
     for name in ("trainingEstimation", "maxConductance", "numIteration", "maxNumLevelLTD"):
         assert name in ignored, name
@@ -116,7 +116,7 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
     out, err = capsys.readouterr()
     printed = json.loads(out)
     assert printed["hardware"]["adc_bits"] == 5 and printed["hardware"]["ag_adc_bits"] == 6
-    assert "fancyNewKnob" in err and "accesstype" in err and "--set hardware.adc_bits=5" in err
+    assert "fancyNewKnob" in err and "transistortype" in err and "--set hardware.adc_bits=5" in err
     got, _ = apply_param_cpp(load_config(BASE), PARAM_CPP)
     want = apply_overrides(load_config(BASE), EQUIVALENT)
     assert got == want
