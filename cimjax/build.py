@@ -132,6 +132,18 @@ KNOBS: dict[str, Knob] = {
     "sram_min_sense_voltage": Knob("hardware.sram_min_sense_voltage"),
     "fefet_gate_capacitance": Knob("hardware.fefet_gate_capacitance"),
     "tree_folded_ratio": Knob("hardware.tree_folded_ratio"),
+    # Register-file buffer cores (globalBufferCoreSizeRow/Col, tileBufferCoreSizeRow/Col).
+    "global_buffer_core_rows": Knob("hardware.global_buffer_core_rows", traced=False, static=True),
+    "global_buffer_core_cols": Knob("hardware.global_buffer_core_cols", traced=False, static=True),
+    "tile_buffer_core_rows": Knob("hardware.tile_buffer_core_rows", traced=False, static=True),
+    "tile_buffer_core_cols": Knob("hardware.tile_buffer_core_cols", traced=False, static=True),
+    # The access device (accesstype) and the cross-point cell.
+    "access_type": Knob("hardware.access_type", traced=False, static=True),
+    "crossbar_cell_height_f": Knob("hardware.crossbar_cell_height_f"),
+    "crossbar_cell_width_f": Knob("hardware.crossbar_cell_width_f"),
+    "crossbar_feature_size_nm": Knob("hardware.crossbar_feature_size_nm"),
+    "nonlinear_iv": Knob("hardware.nonlinear_iv", traced=False, static=True),
+    "nonlinearity": Knob("hardware.nonlinearity"),
 }
 
 
@@ -267,7 +279,10 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
     ``gateCapFeFET`` go to the sub-array; the 6T SRAM cell (``heightInFeatureSizeSRAM`` ...
     ``minSenseVoltage``) is one :class:`~cimjax.hw.components.sram.SramCellParams` of the chip
     (``ChipParams.sram_cell``: the SRAM sub-array, the WG unit and the SRAM buffers, as NeuroSim's
-    ``param`` is for all three); ``treeFoldedRatio`` is the chip H-tree's."""
+    ``param`` is for all three); ``treeFoldedRatio`` is the chip H-tree's. The cross-point cell
+    (``heightInFeatureSizeCrossbar`` / ``widthInFeatureSizeCrossbar`` in ``featuresize``, here in nm
+    → m) and ``nonlinearity`` go to the sub-array too, read there only with ``accesstype = 4``
+    (``ChipConfig.access = "none"``, from :func:`chip_config`)."""
     knobs = resolve(knobs)
     k = {name: _f(knobs[name]) for name, spec in KNOBS.items() if spec.traced}
     synapse_bits, input_bits = _f(float(f.synapse_bits)), _f(float(f.input_bits))
@@ -284,6 +299,8 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
         cell_bits=stored_bits(k["cell_bits"], synapse_bits), synapse_bits=synapse_bits,
         cell_height_f=k["envm_cell_height_f"], cell_width_f=k["envm_cell_width_f"],
         gate_cap_fefet=k["fefet_gate_capacitance"],
+        crossbar_cell_height_f=k["crossbar_cell_height_f"], crossbar_cell_width_f=k["crossbar_cell_width_f"],
+        cell_feature_size=k["crossbar_feature_size_nm"] * 1e-9, nonlinearity=k["nonlinearity"],
     )
     sram_cell = SramCellParams(height_f=k["sram_cell_height_f"], width_f=k["sram_cell_width_f"],
                                nmos_f=k["sram_nmos_width_f"], pmos_f=k["sram_pmos_width_f"],
@@ -331,6 +348,9 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         speed_up_degree=int(knobs["speed_up_degree"]), chip_activation=bool(knobs["chip_activation"]),
         relax_cell_height=bool(knobs["relax_array_cell_height"]),
         relax_cell_width=bool(knobs["relax_array_cell_width"]),
+        global_buffer_core=(int(knobs["global_buffer_core_rows"]), int(knobs["global_buffer_core_cols"])),
+        tile_buffer_core=(int(knobs["tile_buffer_core_rows"]), int(knobs["tile_buffer_core_cols"])),
+        access="none" if knobs["access_type"] == "none" else "cmos", nonlinear_iv=bool(knobs["nonlinear_iv"]),
     )
 
 

@@ -42,6 +42,9 @@ READ_MODES = ("parallel", "sequential")
 CELL_RESISTANCE_SOURCES = ("hardware", "device")
 #: The chip-level activation unit the estimate costs (``hardware.activation``, NeuroSim's ``reLu``).
 ACTIVATIONS = ("relu", "sigmoid")
+#: NeuroSim's ``accesstype`` (1 CMOS, 2 BJT, 3 diode, 4 none) as ``hardware.access_type``; the
+#: estimator models ``cmos`` and ``none`` (:data:`cimjax.hw.components.subarray_types.ACCESS_TYPES`).
+ACCESS_TYPE_NAMES = ("cmos", "bjt", "diode", "none")
 
 
 @v.frozen
@@ -184,6 +187,33 @@ class HardwareConfig:
         [0, 1e-12]; read only with ``cell_type = 'fefet'``.
       tree_folded_ratio: the chip-level H-tree's routing channel is folded this many times in its
         area (``treeFoldedRatio`` 4; ``Chip.cpp`` ``ChipCalculateArea``), [1, 1024].
+      global_buffer_core_rows / global_buffer_core_cols: a global buffer core, bits
+        (``globalBufferCoreSizeRow`` / ``globalBufferCoreSizeCol``, 128 each): NeuroSim builds
+        ``⌈buffer bits/(rows·cols)⌉`` cores of ``rows·cols`` bits read ``cols`` bits a line
+        (``Chip.cpp`` ``ChipInitialize``: ``Buffer::Initialize(Row·Col, Col, …)``); rows in
+        [2, 65536] (the line decoder), cols in [1, 65536].
+      tile_buffer_core_rows / tile_buffer_core_cols: a tile input/output buffer core, bits
+        (``tileBufferCoreSizeRow`` / ``tileBufferCoreSizeCol``, 32 each; ``Tile.cpp``
+        ``TileInitialize``), the same ranges.
+
+    The eNVM cell's access device (``Param.cpp`` ``accesstype``; docs/neurosim_params.md
+    "Cross-point array"):
+
+      access_type: ``cmos`` (``accesstype = 1``, the 1T1R cell) or ``none`` (4, a cross-point
+        array: :func:`cimjax.hw.components.subarray_geometry.cross_point_geometry`, the classic
+        WL switch matrix, V/2 write biasing). ``bjt`` (2) and ``diode`` (3) are ConfigErrors:
+        NeuroSim V2.0 has no model of either and computes them as the cross-point array (use
+        ``none``). ``none`` needs ``cell_type = 'rram'`` (or ``'sram'``, which ignores it, as
+        NeuroSim does), ``read_mode = 'parallel'`` and ``neurosim_code = 'current'``.
+      crossbar_cell_height_f / crossbar_cell_width_f: the cross-point cell, in units of
+        ``crossbar_feature_size_nm`` (``heightInFeatureSizeCrossbar`` / ``widthInFeatureSizeCrossbar``,
+        2 each), [1, 100]; read only with ``access_type = 'none'``.
+      crossbar_feature_size_nm: the cross-point cell's feature size, nm (``featuresize`` 40e-9 m),
+        [1, 1000]; read only with ``access_type = 'none'``.
+      nonlinear_iv / nonlinearity: the cross-point cell's I–V nonlinearity (``nonlinearIV`` false;
+        ``nonlinearity`` 10, the current ratio at ``V_w`` and ``V_w/2``, [1, 1000]): the write's
+        half-selected cells see ``R(V_w/2)`` (``formula.cpp`` ``NonlinearResistance``); read only
+        with ``access_type = 'none'``.
     """
 
     cell_type: str = "rram"
@@ -243,6 +273,17 @@ class HardwareConfig:
     sram_min_sense_voltage: float = 0.1
     fefet_gate_capacitance: float = 2.1717e-18
     tree_folded_ratio: float = 4.0
+    global_buffer_core_rows: int = 128
+    global_buffer_core_cols: int = 128
+    tile_buffer_core_rows: int = 32
+    tile_buffer_core_cols: int = 32
+    # The access device of Param.cpp (accesstype) and the cross-point cell.
+    access_type: str = "cmos"
+    crossbar_cell_height_f: float = 2.0
+    crossbar_cell_width_f: float = 2.0
+    crossbar_feature_size_nm: float = 40.0
+    nonlinear_iv: bool = False
+    nonlinearity: float = 10.0
 
     def __post_init__(self):
         v.check_choice("hardware.cell_type", self.cell_type, CELL_TYPES)
@@ -304,6 +345,7 @@ class HardwareConfig:
                    "True while hardware.cell_type = 'sram' (the SRAM sub-array's row-by-row transposed "
                    "read is not modelled)")
         self._check_cell_and_layout()
+        self._check_access()
         if self.ag_rows_per_adc > self.subarray_rows:
             v.fail("hardware.ag_rows_per_adc", self.ag_rows_per_adc,
                    f"at most hardware.subarray_rows = {self.subarray_rows}")
@@ -328,6 +370,35 @@ class HardwareConfig:
         v.check_float("hardware.sram_min_sense_voltage", self.sram_min_sense_voltage, 0.0, 0.5, lo_open=True)
         v.check_float("hardware.fefet_gate_capacitance", self.fefet_gate_capacitance, 0.0, 1e-12)
         v.check_float("hardware.tree_folded_ratio", self.tree_folded_ratio, 1.0, 1024.0)
+        for kind in ("global", "tile"):
+            v.check_int(f"hardware.{kind}_buffer_core_rows", getattr(self, f"{kind}_buffer_core_rows"), 2, 65536)
+            v.check_int(f"hardware.{kind}_buffer_core_cols", getattr(self, f"{kind}_buffer_core_cols"), 1, 65536)
+
+    def _check_access(self):
+        """The access device and the cross-point cell (class docstring, last block)."""
+        v.check_choice("hardware.access_type", self.access_type, ACCESS_TYPE_NAMES)
+        if self.access_type in ("bjt", "diode"):
+            v.fail("hardware.access_type", self.access_type,
+                   "'cmos' or 'none': NeuroSim V2.0 has no BJT or diode access model (SubArray.cpp takes "
+                   "every access but CMOS as a cross-point array, which is 'none')")
+        for name in ("crossbar_cell_height_f", "crossbar_cell_width_f"):
+            v.check_float(f"hardware.{name}", getattr(self, name), 1.0, 100.0)
+        v.check_float("hardware.crossbar_feature_size_nm", self.crossbar_feature_size_nm, 1.0, 1000.0)
+        v.check_bool("hardware.nonlinear_iv", self.nonlinear_iv)
+        v.check_float("hardware.nonlinearity", self.nonlinearity, 1.0, 1000.0)
+        if self.access_type != "none" or self.cell_type == "sram":
+            return
+        if self.cell_type == "fefet":
+            v.fail("hardware.access_type", self.access_type,
+                   "'cmos' while hardware.cell_type = 'fefet' (a cross-point FeFET array is not modelled)")
+        if self.read_mode == "sequential":
+            v.fail("hardware.access_type", self.access_type,
+                   "'cmos' while hardware.read_mode = 'sequential' (the cross-point sequential read's "
+                   "DecoderDriver is not modelled)")
+        if self.neurosim_code != "current":
+            v.fail("hardware.access_type", self.access_type,
+                   "'cmos' while hardware.neurosim_code != 'current' (the cross-point array is modelled on "
+                   "NeuroSim V2.0 d4de5bc's code only)")
 
 
 @v.frozen

@@ -53,6 +53,11 @@ def _float(name: str, value: float) -> float:
     return float(value)
 
 
+def _metres_to_nm(name: str, value: float) -> float:
+    """A length in metres (``featuresize = 40e-9``) as nm, rounded to 12 significant digits."""
+    return float(f"{value * 1e9:.12g}")
+
+
 #: ``Param.cpp`` name → (config field, conversion of the evaluated value).
 FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "operationmode": ("hardware.read_mode", _choice({1: "sequential", 2: "parallel"})),
@@ -110,16 +115,25 @@ FIELDS: dict[str, tuple[str, Callable[[str, float], Any]]] = {
     "heightInFeatureSize1T1R": ("hardware.envm_cell_height_f", _float),
     "widthInFeatureSize1T1R": ("hardware.envm_cell_width_f", _float),
     "gateCapFeFET": ("hardware.fefet_gate_capacitance", _float),
+    # buffer cores
+    "globalBufferCoreSizeRow": ("hardware.global_buffer_core_rows", _int),
+    "globalBufferCoreSizeCol": ("hardware.global_buffer_core_cols", _int),
+    "tileBufferCoreSizeRow": ("hardware.tile_buffer_core_rows", _int),
+    "tileBufferCoreSizeCol": ("hardware.tile_buffer_core_cols", _int),
+    # the access device and the cross-point cell
+    "accesstype": ("hardware.access_type", _choice({1: "cmos", 2: "bjt", 3: "diode", 4: "none"})),
+    "featuresize": ("hardware.crossbar_feature_size_nm", _metres_to_nm),
+    "heightInFeatureSizeCrossbar": ("hardware.crossbar_cell_height_f", _float),
+    "widthInFeatureSizeCrossbar": ("hardware.crossbar_cell_width_f", _float),
+    "nonlinearIV": ("hardware.nonlinear_iv", _choice({0: False, 1: True})),
+    "nonlinearity": ("hardware.nonlinearity", _float),
 }
 
 #: Parameters cimjax does not model as a choice, with the value it assumes (NeuroSim V2.0's):
 #: at that value they are ignored, at another they are listed as unsupported.
 MODELLED_AS: dict[str, float] = {
-    "accesstype": 1, "transistortype": 1, "globalBufferCoreSizeRow": 128,
-    "globalBufferCoreSizeCol": 128, "tileBufferType": 0, "tileBufferCoreSizeRow": 32, "tileBufferCoreSizeCol": 32,
-    "algoWeightMax": 1, "algoWeightMin": -1,
-    "featuresize": 40e-9, "heightInFeatureSizeCrossbar": 2, "widthInFeatureSizeCrossbar": 2,
-    "nonlinearIV": 0, "nonlinearity": 10, "trainingEstimation": 1,
+    "transistortype": 1, "tileBufferType": 0,
+    "algoWeightMax": 1, "algoWeightMin": -1, "trainingEstimation": 1,
 }
 
 #: Names ``Param::Param()`` computes from the others (never inputs).

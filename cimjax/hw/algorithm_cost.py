@@ -279,17 +279,18 @@ def algorithm_estimate(params, config, trace, counts: AlgorithmCounts, array_are
     read_t, read_e = reads * sub.fw_latency, reads * n_sub * sub.fw_energy
     write_t, write_e = reads * sub.write_latency, reads * n_sub * sub.write_energy
 
-    # The digital buffer: the chip's global-buffer kind, cores of core² bits, on the global bus.
+    # The digital buffer: the chip's global-buffer kind and cores (rows × cols bits, read cols
+    # bits a line), on the global bus.
     cc = config.component
-    core = float(config.global_buffer_core)
+    core_rows, core_cols = (float(x) for x in config.global_buffer_core)
     kind = config.global_buffer
-    bcfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core, core_cols=config.global_buffer_core)
+    bcfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core[0], core_cols=config.global_buffer_core[1])
     word = float(BUFFER_WORD_BITS)
     cap_bits = as_float(counts.buffer_words) * word
-    cores = jnp.maximum(cc.ceil(cap_bits / (core * core)), 1.0)
+    cores = jnp.maximum(cc.ceil(cap_bits / (core_rows * core_cols)), 1.0)
 
     def access(bits, n_cores, write):
-        p = misc.BufferParams(params.circuit, bits, n_cores, core, fp.global_bus_width, 1.0, 1.0)
+        p = misc.BufferParams(params.circuit, bits, n_cores, core_cols, fp.global_bus_width, 1.0, 1.0)
         if kind == "sram":
             return BUFFERS[kind](p, bcfg, write=write, cell=params.sram_cell)
         return BUFFERS[kind](p, bcfg)

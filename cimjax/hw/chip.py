@@ -62,7 +62,7 @@ from cimjax.hw.components import misc
 from cimjax.hw.components.gates import with_standard_cells
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.components.sram import SramCellParams
-from cimjax.hw.components.subarray_types import READ_MODES, SubArrayParams
+from cimjax.hw.components.subarray_types import ACCESS_TYPES, READ_MODES, SubArrayParams
 from cimjax.hw.components.wg_unit import WeightGradientParams
 from cimjax.hw.floorplan import Floorplan, FloorplanConfig, FloorplanParams, floorplan
 from cimjax.hw.network import LayerShape
@@ -175,7 +175,12 @@ class ChipConfig:
         Fig. 34 TOPS imply 1; docs/model.md §7.1).
       training: True = the four training phases (V2.0's ``trainingEstimation``); False =
         inference (FW only, image from DRAM).
-      global_buffer_core / tile_buffer_core: register-file core sides (128, 32), static.
+      global_buffer_core / tile_buffer_core: register-file buffer cores, ``(rows, cols)`` in bits
+        (``Param.cpp`` ``globalBufferCoreSizeRow/Col``, 128 × 128; ``tileBufferCoreSizeRow/Col``,
+        32 × 32), static; an int ``n`` is the square core ``(n, n)`` and is read back as that
+        tuple. NeuroSim builds a core of ``Row·Col`` bits read ``Col`` bits a line (``Chip.cpp``
+        ``ChipInitialize``, ``Tile.cpp`` ``TileInitialize``: ``Buffer::Initialize(Row·Col, Col,
+        …)``): ``rows`` is the cores' line count (their decoder), ``cols`` the interface width.
       temperature: relaxed-mode staircase temperature.
       tile_grid: static chip tile grid ``(rows, cols)`` for the global H-tree; None = from the
         floorplan at ``reference_subarray`` (128×128, 5-bit cells), evaluated here with a jitted
@@ -226,6 +231,10 @@ class ChipConfig:
       relax_cell_height / relax_cell_width: NeuroSim's ``relaxArrayCellHeight`` /
         ``relaxArrayCellWidth``, handed to the sub-array
         (:attr:`~cimjax.hw.components.subarray_types.SubArrayConfig.relax_cell_height`).
+      access / nonlinear_iv: the eNVM cell's access device (NeuroSim's ``accesstype``: ``"cmos"``,
+        the 1T1R cell; ``"none"``, a cross-point array) and the cross-point cell's I–V
+        nonlinearity (``nonlinearIV``), handed to the sub-array
+        (:attr:`~cimjax.hw.components.subarray_types.SubArrayConfig.access`).
       neurosim_code: init-only name of the version (``ChipConfig(layers,
         neurosim_code="march2020")``, ``dataclasses.replace(config, neurosim_code=...)``); when
         given it sets ``version`` to :func:`~cimjax.hw.neurosim_version.by_name` of it; read
@@ -242,8 +251,8 @@ class ChipConfig:
     dram: str = "hbm2"
     ops_per_mac: int = 2
     training: bool = True
-    global_buffer_core: int = 128
-    tile_buffer_core: int = 32
+    global_buffer_core: Union[int, tuple] = (128, 128)
+    tile_buffer_core: Union[int, tuple] = (32, 32)
     temperature: float = relax.DEFAULT_TEMPERATURE
     tile_grid: Optional[tuple] = None
     cm_pes_per_side: Optional[int] = None
@@ -264,6 +273,8 @@ class ChipConfig:
     chip_activation: bool = True
     relax_cell_height: bool = False
     relax_cell_width: bool = False
+    access: str = "cmos"
+    nonlinear_iv: bool = False
     neurosim_code: dataclasses.InitVar[Optional[str]] = None
 
     def __post_init__(self, neurosim_code: Optional[str]):
@@ -278,16 +289,19 @@ class ChipConfig:
             ("dram", tuple(misc.DRAM_TYPES)),
             ("read_mode", READ_MODES),
             ("activation", ACTIVATIONS),
+            ("access", ACCESS_TYPES),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected one of {choices}")
         relax.check_mode(self.mode)
+        for name in ("global_buffer_core", "tile_buffer_core"):
+            object.__setattr__(self, name, misc.core_shape(getattr(self, name), f"ChipConfig.{name}"))
         if self.ops_per_mac not in (1, 2):
             raise ValueError(f"ChipConfig.ops_per_mac = {self.ops_per_mac!r}: expected 1 or 2")
         object.__setattr__(self, "version", as_version(self.version if neurosim_code is None else neurosim_code))
         object.__setattr__(self, "neurosim_code", self.version.name)  # read back as the version's name
         for name in ("novel_mapping", "training", "parallel_bp", "pipeline", "chip_activation",
-                     "relax_cell_height", "relax_cell_width"):
+                     "relax_cell_height", "relax_cell_width", "nonlinear_iv"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"ChipConfig.{name} = {getattr(self, name)!r}: expected a bool")
         if isinstance(self.wg_decoder_rows, bool) or not isinstance(self.wg_decoder_rows, int) or not (

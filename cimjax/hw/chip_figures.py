@@ -51,6 +51,8 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         decoder_cols=int(config.reference_subarray[1]),
         relax_cell_height=config.relax_cell_height,
         relax_cell_width=config.relax_cell_width,
+        access=config.access,
+        nonlinear_iv=config.nonlinear_iv,
     )
     area = sa.subarray_area(sp, scfg)
     # The share of a sub-array's rows a layer's (possibly partial) sub-array drives.

@@ -112,8 +112,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
                   if config.read_mode == "sequential"
                   else jnp.log2(as_float(sp.adc_levels))),
         num_bit_input=nb,
-        tile_buffer_bits=jnp.asarray(float(config.tile_buffer_core**2)),
-        tile_buffer_width=jnp.asarray(float(config.tile_buffer_core)),
+        tile_buffer_bits=jnp.asarray(float(config.tile_buffer_core[0] * config.tile_buffer_core[1])),
+        tile_buffer_width=jnp.asarray(float(config.tile_buffer_core[1])),
         local_delay_tolerance=as_float(params.local_delay_tolerance),
         num_col_per_synapse=as_float(fp.num_col_per_synapse),
     )
@@ -163,7 +163,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         max_input = sum(l.ifm_h * l.ifm_w * l.in_channels for l in layers) / 2.0
     else:
         max_input = max(l.ifm_h * l.ifm_w * l.in_channels for l in layers)
-    gcore = float(config.global_buffer_core)
+    # Global buffer cores of Row × Col bits, read Col bits a line (Chip.cpp ChipInitialize).
+    g_rows, g_cols = (float(x) for x in config.global_buffer_core)
     sizing = misc.buffer_sizing(
         misc.BufferSizingParams(
             num_bit_input=nb,
@@ -175,8 +176,8 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
             wg_rows=sizes.sub_rows,
             wg_cols=sizes.sub_cols,
             overhead_constraint=params.buffer_overhead_constraint,
-            core_rows=gcore,
-            core_cols=gcore,
+            core_rows=g_rows,
+            core_cols=g_cols,
         ),
         cc.sub(misc.BufferSizingConfig),
     )
@@ -189,26 +190,26 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         fixed = misc.buffer_sizing(
             misc.BufferSizingParams(
                 nb, float(max_input), fp.num_col_per_synapse, wg0.out_precision, params.batch_size,
-                params.synapse_bits, sizes.sub_rows, sizes.sub_cols, params.buffer_overhead_constraint, gcore, gcore,
+                params.synapse_bits, sizes.sub_rows, sizes.sub_cols, params.buffer_overhead_constraint, g_rows, g_cols,
             ),
             cc.sub(misc.BufferSizingConfig),
         )
         nawp, n_cores = fixed.num_array_write_parallel, fixed.num_cores
         wg = wg_fn(params, config, trace, nawp)
     if not config.training:
-        n_cores = cc.ceil(sizing.buffer_bits / (gcore * gcore))
+        n_cores = cc.ceil(sizing.buffer_bits / (g_rows * g_cols))
 
     # ---- Chip-level units. ----
     g = _global_parts(params, config, fp, sizes)
     total_tiles = fp.total_tiles
     bus = fp.global_bus_width
     gb_fn = BUFFERS[config.global_buffer]
-    gb_cfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core, core_cols=config.global_buffer_core)
+    gb_cfg = cc.sub(misc.BufferConfig, core_rows=config.global_buffer_core[0], core_cols=config.global_buffer_core[1])
 
     gb_cell = dict(cell=params.sram_cell) if config.global_buffer == "sram" else {}  # its 6T cell
 
     def gbuf(bits, share):
-        return gb_fn(misc.BufferParams(circuit, bits, n_cores, gcore, bus, share, 1.0), gb_cfg, **gb_cell)
+        return gb_fn(misc.BufferParams(circuit, bits, n_cores, g_cols, bus, share, 1.0), gb_cfg, **gb_cell)
 
     if not config.chip_activation:  # chipActivation = false: no chip-level activation unit
         relu = Cost(0.0, 0.0, 0.0, 0.0)

@@ -35,7 +35,7 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
 * **Stale-PE quirk not reproduced.** In the non-duplicated CM tile, the released loop over
   all ``numPE × numPE`` positions re-adds the last PE's figures for positions outside the
   weight matrix; cimjax counts only the PEs that hold weights.
-* **Buffers.** Register-file tile buffers are cores of ``tile_buffer_core × tile_buffer_core``
+* **Buffers.** Register-file tile buffers are cores of ``tileBufferCoreSizeRow × tileBufferCoreSizeCol``
   bits (32×32). A buffer that needs less than one core is sized to what it needs, as released
   (the CM output buffer: ``acc_bits·numPECM·cols/numColMuxed`` = 544 bits, a
   ``acc_bits·numPECM`` = 34-bit interface, ``cols/numColMuxed`` = 16 lines, a static count from the
@@ -107,7 +107,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from cimjax.hw.components import logic, routing
+from cimjax.hw.components import logic, misc, routing
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float
 from cimjax.hw.cost import Cost
 from cimjax.hw.floorplan import Floorplan
@@ -185,7 +185,7 @@ def tile_performance(
     *,
     num_in_vector: Array,
     out_channels: Array,
-    tile_buffer_core: int,
+    tile_buffer_core,
     partial_lines: int | None = None,
     ag_weight: Array | None = None,
     tile_activation: bool = False,
@@ -201,9 +201,10 @@ def tile_performance(
       geometry_cm, geometry_nm: :func:`~cimjax.hw.tile_geometry.tile_geometry` of the CM and NM tiles.
       num_in_vector: ``(L,)`` input bit-vectors per image (valid windows × input bits).
       out_channels: ``(L,)`` ``C_out``.
-      tile_buffer_core: static tile buffer core side (32).
+      tile_buffer_core: static tile buffer core, ``(rows, cols)`` bits (32 × 32) or an int side
+        (:func:`~cimjax.hw.components.misc.core_shape`).
       partial_lines: static decoder lines of a tile buffer smaller than one core (default
-        ``tile_buffer_core``; :func:`~cimjax.hw.tile_geometry.tile_geometry`).
+        the core's rows; :func:`~cimjax.hw.tile_geometry.tile_geometry`).
       ag_weight: ``(L,)`` weight of each layer's AG terms (:func:`ag_weights`; default 1):
         the AG figures and the AG copies of the breakdown are scaled by it.
       tile_activation: static; NeuroSim's ``chipActivation = false`` (``Tile.cpp``
@@ -218,7 +219,7 @@ def tile_performance(
     """
     c = cfg
     version = cfg.version
-    partial_lines = tile_buffer_core if partial_lines is None else partial_lines
+    partial_lines = misc.core_shape(tile_buffer_core, "tile_buffer_core")[0] if partial_lines is None else partial_lines
     nv = as_float(num_in_vector)
     nb = sizes.num_bit_input
     sub_r, sub_c = sizes.sub_rows, sizes.sub_cols

@@ -96,12 +96,14 @@ def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_si
     )
 
 
-def plan_buffer(circuit, cfg, tile_buffer_core: int, partial_lines: int):
+def plan_buffer(circuit, cfg, tile_buffer_core, partial_lines: int):
     """``fn(bits, cores, width, bus_width, core_bits, partial)`` → the register-file buffer
-    :class:`Cost`: a full ``tile_buffer_core²`` core, or (``partial``) one of ``core_bits``
-    with ``partial_lines`` decoder lines."""
-    full_fn = _tile_buffer(circuit, cfg, tile_buffer_core, tile_buffer_core)
-    part_cfg = cfg.sub(misc.BufferConfig, core_rows=partial_lines, core_cols=tile_buffer_core)
+    :class:`Cost`: a full core of ``tile_buffer_core`` (``(rows, cols)`` bits, or an int side:
+    :func:`~cimjax.hw.components.misc.core_shape`), or (``partial``) one of ``core_bits`` with
+    ``partial_lines`` decoder lines."""
+    rows, cols = misc.core_shape(tile_buffer_core, "tile_buffer_core")
+    full_fn = _tile_buffer(circuit, cfg, rows, cols)
+    part_cfg = cfg.sub(misc.BufferConfig, core_rows=partial_lines, core_cols=cols)
 
     def fn(bits, cores, width, bus_width, core_bits, partial):
         full = full_fn(bits, cores, width, bus_width)
@@ -143,7 +145,7 @@ def tile_geometry(
     pes_per_side: Array,
     *,
     htree_side: int,
-    tile_buffer_core: int,
+    tile_buffer_core,
     novel: bool = False,
     cm_pes_per_side: Array | None = None,
     cm_pe_size: Array | None = None,
@@ -161,7 +163,8 @@ def tile_geometry(
     tile H-tree (2 for CM, ``⌈√numPENM⌉`` = 3 for NM); ``novel`` (static) selects the NM
     tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
     ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
-    counts; ``partial_lines`` (static, default ``tile_buffer_core``) the decoder lines of an
+    counts; ``tile_buffer_core`` (static) the buffer core, ``(rows, cols)`` bits or an int side;
+    ``partial_lines`` (static, default the core's rows) the decoder lines of an
     output buffer smaller than one core (``cols/numColMuxed``). ``cfg.version.shared_tile_objects``
     (March 2020): an NM tile built from the CM tile's accumulator, buffer plan, H-tree and PE
     adder tree (:mod:`cimjax.hw.tile` docstring); the caller then passes the CM tile's PE grid
@@ -174,7 +177,7 @@ def tile_geometry(
     shared_cm = cfg.version.shared_tile_objects and novel
     cm_pes_per_side = pes_per_side if cm_pes_per_side is None else cm_pes_per_side
     cm_pe_size = pe_size if cm_pe_size is None else cm_pe_size
-    partial_lines = tile_buffer_core if partial_lines is None else partial_lines
+    partial_lines = misc.core_shape(tile_buffer_core, "tile_buffer_core")[0] if partial_lines is None else partial_lines
     grid = jnp.maximum(c.ceil(pe_size / sizes.sub_rows), 1.0)  # sub-array rows = cols of a PE
     grid_c = jnp.maximum(c.ceil(pe_size / sizes.sub_cols), 1.0)
     n_sub = grid * grid_c

@@ -29,9 +29,13 @@ Param::Param() {
     memcelltype = 2;            // RRAM
     deviceroadmap = 1;          // HP
     globalBufferType = false;
+    globalBufferCoreSizeRow = 256;
+    globalBufferCoreSizeCol = 64;
+    tileBufferCoreSizeRow = 64;
+    tileBufferCoreSizeCol = 16;
     peBufferType = true;        // SRAM tile buffers
     novelMapping = false;
-    accesstype = 2;             /* BJT access: not modelled */
+    transistortype = 2;         /* FET_2D: not modelled */
     pipeline = true;
     clkFreq = 5e8;
     temp = 300;
@@ -80,6 +84,8 @@ EQUIVALENT = [
     "hardware.r_on=1e5", "hardware.on_off_ratio=20", "device.max_level=64", "hardware.write_voltage=3.5",
     "hardware.read_pulse_width=5e-9", "data.batch_size=100", "hardware.ag_rows_per_adc=16",
     "hardware.ag_adc_bits=6", "hardware.wg_adc_bits=5", "hardware.dram=gddr5", "hardware.pipeline=true",
+    "hardware.global_buffer_core_rows=256", "hardware.global_buffer_core_cols=64",
+    "hardware.tile_buffer_core_rows=64", "hardware.tile_buffer_core_cols=16",
 ]
 
 
@@ -93,7 +99,7 @@ def test_reads_the_top_level_assignments_only():
 def test_lists_what_it_does_not_apply_by_name():
     t = translate(PARAM_CPP)
     assert t.unknown == ("fancyNewKnob",)
-    assert any(u.startswith("accesstype = 2") for u in t.unsupported)
+    assert any(u.startswith("transistortype = 2") for u in t.unsupported)
     ignored = " ".join(t.ignored)
     for name in ("trainingEstimation", "maxConductance", "numIteration", "maxNumLevelLTD"):
         assert name in ignored, name
@@ -110,12 +116,13 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
     out, err = capsys.readouterr()
     printed = json.loads(out)
     assert printed["hardware"]["adc_bits"] == 5 and printed["hardware"]["ag_adc_bits"] == 6
-    assert "fancyNewKnob" in err and "accesstype" in err and "--set hardware.adc_bits=5" in err
+    assert "fancyNewKnob" in err and "transistortype" in err and "--set hardware.adc_bits=5" in err
     got, _ = apply_param_cpp(load_config(BASE), PARAM_CPP)
     want = apply_overrides(load_config(BASE), EQUIVALENT)
     assert got == want
     a, b = build_lib.build(got, layers=LAYERS), build_lib.build(want, layers=LAYERS)
     assert a.chip == b.chip
+    assert a.chip.global_buffer_core == (256, 64) and a.chip.tile_buffer_core == (64, 16)
     for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     # --set after Param.cpp wins
@@ -134,6 +141,10 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
         ("technode = 3;", ["Param.cpp technode = 3", "hardware.technology_node_nm"]),
         ("resistanceOn = 1e5; resistanceOff = 5e4;", ["Param.cpp resistanceOff = 50000", "hardware.on_off_ratio"]),
         ("clkFreq = 1e9 << 2;", ["Param.cpp clkFreq", "not an expression"]),
+        ("tileBufferCoreSizeRow = 1;", ["Param.cpp tileBufferCoreSizeRow = 1", "hardware.tile_buffer_core_rows",
+                                        "[2, 65536]"]),
+        ("globalBufferCoreSizeCol = 0;", ["Param.cpp globalBufferCoreSizeCol = 0",
+                                          "hardware.global_buffer_core_cols", "[1, 65536]"]),
     ],
 )
 def test_bad_values_fail_naming_the_parameter_and_the_field(line, words, tmp_path, capsys):

@@ -22,7 +22,12 @@ and prints non-finite figures for what its weight-gradient unit sizes, both told
 ``neurosim_patch`` and ``not_compared``), ``relaxArrayCellHeight`` and ``relaxArrayCellWidth``
 (``hardware.relax_array_cell_height`` / ``_width``) and a 6F × 6F 1T1R cell
 (``heightInFeatureSize1T1R = widthInFeatureSize1T1R = 6``: ``hardware.envm_cell_height_f`` /
-``envm_cell_width_f``).
+``envm_cell_width_f``), and other register-file buffer cores (``globalBufferCoreSizeRow/Col`` =
+256 × 64, ``tileBufferCoreSizeRow/Col`` = 64 × 16: ``hardware.global_buffer_core_rows`` ... ``tile_buffer_core_cols``)
+and the cross-point array (``accesstype = 4``: ``hardware.access_type = 'none'``, the 2F × 2F cell of
+``featuresize`` = 40 nm, :func:`cimjax.hw.components.subarray_geometry.cross_point_geometry`), alone and with
+``nonlinearIV = true`` (``hardware.nonlinear_iv``); these two also compare the weight-update latency and
+energy (the V/2 write: 9× the 1T1R array's WU energy in NeuroSim, 10.6× with the nonlinear I–V).
 SRAM (32 and 7 nm, same files) is ``tests/hw/test_hw_sram_neurosim.py``; V2.1 is
 ``tests/hw/test_hw_neurosim_v21.py``.
 """
@@ -146,4 +151,5 @@ def test_reference_names_its_source():
     assert REFERENCE["neurosim_commit"].startswith("d4de5bc")
     assert set(REFERENCE["variants"]) >= {"default", "levelOutput16", "levelOutputAG16", "numColMuxed16", "HP",
                                           "sequential", "parallelBP_false", "relaxArrayCellHeight",
-                                          "relaxArrayCellWidth", "cell1T1R_6x6"}
+                                          "relaxArrayCellWidth", "cell1T1R_6x6", "bufferCores",
+                                          "accesstype4"}

@@ -215,6 +215,25 @@ class BufferConfig(ComponentConfig):
         self._check_int("core_cols", 1, 2**16)
 
 
+def core_shape(core, name: str = "core") -> tuple[int, int]:
+    """A register-file buffer core as ``(rows, cols)`` ints: NeuroSim's ``*BufferCoreSizeRow`` /
+    ``*BufferCoreSizeCol`` (``Param.cpp``; a core of ``Row·Col`` bits read ``Col`` bits a line,
+    ``Buffer::Initialize(Row·Col, Col, …)`` in ``Chip.cpp`` / ``Tile.cpp``). An int ``n`` is the
+    square core ``(n, n)``. Valid: rows in [2, 65536] (the line decoder needs two lines), cols in
+    [1, 65536] (:class:`BufferConfig`).
+
+    Raises:
+      ValueError: not an int or a pair of ints in those ranges (the message names ``name``).
+    """
+    shape = (core, core) if isinstance(core, int) and not isinstance(core, bool) else core
+    ok = (isinstance(shape, (tuple, list)) and len(shape) == 2
+          and all(isinstance(x, int) and not isinstance(x, bool) for x in shape))
+    if not ok or not (2 <= shape[0] <= 2**16 and 1 <= shape[1] <= 2**16):
+        raise ValueError(f"{name} = {core!r}: expected an int or (rows, cols) ints, rows in [2, 65536], "
+                         "cols in [1, 65536]")
+    return int(shape[0]), int(shape[1])
+
+
 #: Word-line wire capacitance NeuroSim's DFF buffer charges per metre of line (0.2 fF/µm).
 BUFFER_WIRE_CAP_PER_M = 0.2e-15 / 1e-6
 #: Output driver INVs of NeuroSim's regular row decoder, × minimum size.

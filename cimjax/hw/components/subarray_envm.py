@@ -10,7 +10,11 @@ only. The geometry is :mod:`~cimjax.hw.components.subarray_geometry`, the periph
 2–256 levels. ``SubArrayConfig(cell="sram")`` dispatches :func:`subarray_area`,
 :func:`subarray_read`, :func:`subarray_write` and :func:`check_subarray_params` to
 :mod:`~cimjax.hw.components.subarray_sram` (the transposable SRAM sub-array, same types and
-buckets); everything below describes the eNVM (1T1R/FeFET) sub-array.
+buckets); everything below describes the eNVM (1T1R/FeFET) sub-array. A cross-point RRAM array
+(``SubArrayConfig.access = "none"``, NeuroSim's ``accesstype = 4``) is the same read and area with
+the geometry of :func:`~cimjax.hw.components.subarray_geometry.cross_point_geometry` (no access
+transistor, cells of ``featuresize``) and a classic WL switch matrix (``SubArray.cpp``, cross-point
+branches); its write is :mod:`~cimjax.hw.components.subarray_write`'s V/2 write.
 
 **Empty reads** (``read_occupancy``, the fraction of reads, i.e. input bit planes of a window on
 a sub-array, with at least one active row). NeuroSim evaluates the MLSA per read; a read with no
@@ -116,7 +120,7 @@ def check_subarray_params(params: SubArrayParams, config: SubArrayConfig = SubAr
     """
     g = geometry(params, config)
     width, cell = np.asarray(g.access_width_f), np.asarray(params.cell_width_f)
-    if np.any(width > cell):
+    if config.access == "cmos" and np.any(width > cell):
         raise ValueError(
             f"SubArrayParams.r_on = {params.r_on!r}: the 1T1R access transistor ({width}F) is wider than "
             f"cell_width_f = {params.cell_width_f!r} (NeuroSim aborts); raise r_on or cell_width_f"

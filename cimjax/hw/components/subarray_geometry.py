@@ -149,8 +149,58 @@ def access_drain_capacitance(t: tech.Technology, width: ArrayLike, region_height
     return jnp.where(t.finfet, finfet, planar)
 
 
+def cell_size_f(p: SubArrayParams, config: SubArrayConfig) -> tuple[Array, Array]:
+    """The eNVM cell's own ``(height, width)`` in feature sizes: the 1T1R cell
+    (``heightInFeatureSize1T1R`` / ``widthInFeatureSize1T1R``, in the node's F) or, for a
+    cross-point array (``config.access = "none"``), the crossbar cell
+    (``heightInFeatureSizeCrossbar`` / ``widthInFeatureSizeCrossbar``, in ``featuresize``), as
+    NeuroSim's ``ProcessingUnitInitialize`` sets ``cell.heightInFeatureSize`` by the access type."""
+    if config.access == "none":
+        return as_float(p.crossbar_cell_height_f), as_float(p.crossbar_cell_width_f)
+    return as_float(p.cell_height_f), as_float(p.cell_width_f)
+
+
+def cross_point_geometry(p: SubArrayParams, config: SubArrayConfig) -> Geometry:
+    """The :class:`Geometry` of a cross-point sub-array (``SubArrayConfig.access = "none"``).
+
+    Source: NeuroSim V2.0 (d4de5bc) ``SubArray.cpp`` ``SubArray::Initialize``, the "Cross-point"
+    branches (any ``accessType`` but ``CMOS_access``), and ``ProcessingUnit.cpp``
+    ``ProcessingUnitInitialize`` (the cell is ``heightInFeatureSizeCrossbar`` ×
+    ``widthInFeatureSizeCrossbar``, 2F × 2F, of the cell's own feature size ``featuresize``,
+    40 nm, not the node's): ``L_row = cols·w·F_cell``, ``L_col = rows·h·F_cell`` (relaxed: at least
+    ``2·7.6·F`` wide and ``28·F`` tall in the node's F); no access transistor, so ``C_row2 =
+    C_row1``, ``C_col`` and the AG row are wire only (NeuroSim's AG ``CalculateDrainCap`` of the
+    never-set access width, 0, is 0), ``R_on,cell = R_on`` and ``R_avg = (R_on + R_off)/2``
+    (the I–V nonlinearity, ``nonlinearIV``, enters only the write's half-selected cells,
+    :mod:`~cimjax.hw.components.subarray_write`). Valid for RRAM cells, ``featuresize`` in
+    [1, 1000] nm, cells of 1–100 F.
+    """
+    t = circuit_technology(p.circuit, config)
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    f_cell = as_float(p.cell_feature_size)
+    h, w = (x * f_cell for x in cell_size_f(p, config))
+    if config.relax_cell_height:
+        h = jnp.maximum(h, RELAXED_MIN_HEIGHT_F * t.node)
+    if config.relax_cell_width:
+        w = jnp.maximum(w, RELAXED_MIN_WIDTH_F * 2.0 * t.node)
+    len_row, len_col = cols * w, rows * h
+    c_w = as_float(p.circuit.wire_capacitance)
+    r_w = wiring.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
+    cap_row1 = len_row * c_w
+    zero = jnp.zeros_like(cap_row1)
+    r_on, r_off = as_float(p.r_on), as_float(p.r_off)
+    return Geometry(
+        t=t, len_row=len_row, len_col=len_col, cap_row1=cap_row1, cap_row2=cap_row1, cap_col=len_col * c_w,
+        cap_row_ag=cap_row1, res_row=len_row * r_w, res_col=len_col * r_w, r_acc=zero, access_width_f=zero,
+        r_cell_on=r_on + zero, r_cell_avg=0.5 * (r_on + r_off) + zero,
+    )
+
+
 def geometry(p: SubArrayParams, config: SubArrayConfig) -> Geometry:
-    """The :class:`Geometry` of one sub-array (module docstring)."""
+    """The :class:`Geometry` of one sub-array (module docstring; a cross-point array:
+    :func:`cross_point_geometry`)."""
+    if config.access == "none":
+        return cross_point_geometry(p, config)
     t = circuit_technology(p.circuit, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
     height_f, width_f = layout_cell_size(p.cell_height_f, p.cell_width_f, config)
@@ -180,17 +230,30 @@ def column_resistance(p, config, g, active_lines, weight_level, across, along):
     g_cell = g_min + as_float(weight_level) * (g_max - g_min)
     r_w = wiring.wire_resistance_per_length(p.circuit.wire_width_nm, p.circuit.temperature_k)
     wire_nm = as_float(p.circuit.wire_width_nm) * 1e-9
-    r_wire_row = r_w * wire_nm * as_float(p.cell_height_f)
-    r_wire_col = r_w * wire_nm * as_float(p.cell_width_f)
-    r_access = as_float(p.access_resistance) if config.cell == "rram" else 0.0
+    # Param.cpp: wireResistanceRow/Col = r_w·wireWidth·(the cell's height/width in F), the
+    # crossbar cell's for a cross-point array.
+    cell_h, cell_w = cell_size_f(p, config)
+    r_wire_row = r_w * wire_nm * cell_h
+    r_wire_col = r_w * wire_nm * cell_w
+    # resistanceAccess: the 1T1R RRAM cell only (GetColumnResistance: not FeFET, not cross-point)
+    r_access = as_float(p.access_resistance) if config.cell == "rram" and config.access == "cmos" else 0.0
     path = 1.0 / g_cell + 0.5 * (across + 1.0) * r_wire_row + 0.5 * (along + 1.0) * r_wire_col + r_access
     n = as_float(active_lines)
     return jnp.where(n > 0, path / jnp.where(n > 0, n, 1.0), jnp.inf)
 
 
 def switch_params(p, config, g, *, which, activity=1.0, num_reads=0.0, num_writes=0.0, pulses=0.0, col_act=1.0):
-    """The WL (``"wl"``, new) or SL (``"sl"``, classic column) switch matrix params and config."""
+    """The WL (``"wl"``: new; a cross-point array's classic row matrix) or SL (``"sl"``, classic
+    column) switch matrix params and config."""
     vw = as_float(p.write_voltage) * np.sqrt(2.0)
+    cross_point = config.access == "none"
+    if which == "wl" and cross_point:
+        # SubArray.cpp (cross-point, parallel read): a classic ROW_MODE matrix on the WL wire, its
+        # TGs sized on resTg·numRow/numCol = R_on,cell/cols.
+        sp = sm.SwitchMatrixParams(p.circuit, p.rows, g.r_cell_on / as_float(p.cols), g.cap_row1, g.res_row,
+                                   activity, col_act, p.access_voltage, p.read_voltage, vw, pulses, num_reads,
+                                   num_writes, g.len_col)
+        return sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="row", cross_point=True)
     if which == "wl":
         sp = sm.SwitchMatrixParams(p.circuit, p.rows, 0.0, g.cap_row2, g.res_row, activity, col_act,
                                    p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_col)
@@ -200,4 +263,4 @@ def switch_params(p, config, g, *, which, activity=1.0, num_reads=0.0, num_write
     res_sl = 2.0 * g.r_cell_on if config.version.sl_switch_half_cell_resistance else g.r_cell_on
     sp = sm.SwitchMatrixParams(p.circuit, p.cols, res_sl, g.cap_col, g.res_col, activity, col_act,
                                p.access_voltage, p.read_voltage, vw, pulses, num_reads, num_writes, g.len_row)
-    return sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="col")
+    return sp, config.sub(sm.SwitchMatrixConfig, kind="classic", lines="col", cross_point=cross_point)

@@ -18,6 +18,10 @@ Array = jax.Array
 ArrayLike = Union[jax.Array, float, int]
 
 CELLS = ("rram", "fefet", "sram")
+#: The eNVM cell's access device: NeuroSim's ``accesstype`` 1 (CMOS, the 1T1R cell) and 4 (none:
+#: a cross-point array). V2.0 has no BJT or diode model of its own (``accesstype`` 2 and 3 take
+#: the cross-point branches of ``SubArray.cpp``, "anything else except CMOS_access").
+ACCESS_TYPES = ("cmos", "none")
 #: NeuroSim's conventional read modes (``operationmode`` 2 / 1).
 READ_MODES = ("parallel", "sequential")
 COLUMN_ACTIVITY_AG = 0.5  #: NeuroSim's hard-coded transposed-read column activity.
@@ -41,7 +45,14 @@ class SubArrayParams(NamedTuple):
     = ``numCellPerSynapse``, 1; read only under V2.1's ``shift_adder_cell_bits``); ``sram_cell``
     (:class:`~cimjax.hw.components.sram.SramCellParams`, the 6T cell of an SRAM sub-array,
     ``Param.cpp`` ``heightInFeatureSizeSRAM`` ... ``minSenseVoltage``; read only with
-    ``SubArrayConfig.cell = "sram"``).
+    ``SubArrayConfig.cell = "sram"``); ``crossbar_cell_height_f`` / ``crossbar_cell_width_f``
+    (``heightInFeatureSizeCrossbar`` / ``widthInFeatureSizeCrossbar``, 2 each, in units of
+    ``cell_feature_size``), ``cell_feature_size`` (m, ``Param.cpp`` ``featuresize``
+    40e-9) and ``nonlinearity`` (``nonlinearity`` 10, the cell's current ratio at ``V_w`` and
+    ``V_w/2``): read only with ``SubArrayConfig.access = "none"`` (a cross-point array, which
+    takes the crossbar cell in place of ``cell_height_f`` / ``cell_width_f``;
+    :func:`~cimjax.hw.components.subarray_geometry.cell_size_f`), ``nonlinearity`` only with
+    ``SubArrayConfig.nonlinear_iv``.
     """
 
     circuit: CircuitParams = CircuitParams()
@@ -69,6 +80,10 @@ class SubArrayParams(NamedTuple):
     synapse_bits: ArrayLike = 5.0
     cells_per_weight: ArrayLike = 1.0
     sram_cell: SramCellParams = SramCellParams()
+    crossbar_cell_height_f: ArrayLike = 2.0
+    crossbar_cell_width_f: ArrayLike = 2.0
+    cell_feature_size: ArrayLike = 40e-9
+    nonlinearity: ArrayLike = 10.0
 
 
 @jax.tree_util.register_static
@@ -99,6 +114,15 @@ class SubArrayConfig(ComponentConfig):
         ``relaxArrayCellWidth`` (``SubArray.cpp`` ``Initialize``): the array is laid out with cells
         at least as tall / wide as the peripheral circuits' pitch needs
         (:func:`~cimjax.hw.components.subarray_geometry.layout_cell_size`).
+      access: the eNVM cell's access device (:data:`ACCESS_TYPES`): ``"cmos"`` (the 1T1R cell,
+        NeuroSim's ``accesstype = 1``) or ``"none"`` (a cross-point array, ``accesstype = 4``:
+        no access transistor, cells of ``featuresize``, a classic WL switch matrix, V/2 write
+        biasing; :mod:`~cimjax.hw.components.subarray_geometry`,
+        :mod:`~cimjax.hw.components.subarray_write`). ``"none"`` needs an RRAM cell and the
+        parallel read (NeuroSim's sequential cross-point read drives its rows with a
+        ``DecoderDriver``, not modelled); an SRAM sub-array ignores it, as NeuroSim does.
+      nonlinear_iv: NeuroSim's ``nonlinearIV`` (cross-point only): the half-selected cells of a
+        write see ``R(V_w/2)`` of the nonlinear I–V (``formula.cpp`` ``NonlinearResistance``).
     """
 
     cell: str = "rram"
@@ -112,6 +136,8 @@ class SubArrayConfig(ComponentConfig):
     decoder_cols: int = 128
     relax_cell_height: bool = False
     relax_cell_width: bool = False
+    access: str = "cmos"
+    nonlinear_iv: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -128,6 +154,14 @@ class SubArrayConfig(ComponentConfig):
         self._check_int("decoder_cols", 2, 2**16)
         self._check_bool("relax_cell_height")
         self._check_bool("relax_cell_width")
+        self._check_choice("access", ACCESS_TYPES)
+        self._check_bool("nonlinear_iv")
+        if self.access == "none" and self.cell == "fefet":
+            raise ValueError("SubArrayConfig.access = 'none': expected 'cmos' with cell = 'fefet' (a cross-point "
+                             "FeFET array is not modelled)")
+        if self.access == "none" and self.cell != "sram" and self.read_mode == "sequential":
+            raise ValueError("SubArrayConfig.access = 'none': expected 'cmos' with read_mode = 'sequential' (the "
+                             "cross-point sequential read's DecoderDriver is not modelled)")
 
 
 class SubArrayArea(NamedTuple):

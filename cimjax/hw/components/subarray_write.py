@@ -37,6 +37,7 @@ latency 1.000×, peak WU latency 1.000× (before: 0.354×, 0.077×, 1.109×, 1.1
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 import jax
 
@@ -107,6 +108,56 @@ def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, r
     return Cost(zero, energy, latency, zero)
 
 
+def half_selected_conductance(p: SubArrayParams, config: SubArrayConfig) -> Array:
+    """Mean conductance of a half-selected cross-point cell, ``(1/R_on,½ + 1/R_off,½)/2``, S.
+
+    Source: NeuroSim V2.0 ``SubArray.cpp`` ``Initialize`` (cross-point: ``resMemCellOnAtHalfVw``,
+    ``resMemCellOffAtHalfVw``) and ``formula.cpp`` ``NonlinearResistance``: linear (``nonlinearIV
+    = false``) ``R_½ = R``; nonlinear ``R_½ = R·(V/V_r)·NL^((V_r − V)/(V_w/2))`` at ``V = V_w/2``
+    (``NL`` = ``nonlinearity``, the current ratio at ``V_w`` and ``V_w/2``; ``V_w = √2·
+    write_voltage``, NeuroSim's ``cell.writeVoltage``; ``V_r`` the read voltage). Valid for
+    ``NL`` in [1, 1000].
+    """
+    r_on, r_off = as_float(p.r_on), as_float(p.r_off)
+    if config.nonlinear_iv:
+        vw, vr = np.sqrt(2.0) * as_float(p.write_voltage), as_float(p.read_voltage)
+        v = vw / 2.0
+        factor = v / vr * jnp.power(as_float(p.nonlinearity), (vr - v) / (vw / 2.0))
+        r_on, r_off = r_on * factor, r_off * factor
+    return 0.5 * (1.0 / r_on + 1.0 / r_off)
+
+
+def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m) -> Array:
+    """Line and half-selected-cell energy of one cross-point update, J (V/2 biasing).
+
+    Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``, the branch of a
+    non-CMOS access: with ``R``/``C`` the rows/columns, ``n_S``/``n_R`` the SET/RESET rows,
+    ``m`` the selected columns of a row, ``P_S``/``P_R`` the SET/RESET pulses and ``P̄ =
+    ⌊(P_S + P_R)/R⌋`` (``numWritePulseAVG``, an integer division), ``V_w = √2·write_voltage``,
+    ``G_½`` :func:`half_selected_conductance`, ``t`` the pulse width:
+    SET ``C_row1·V_w²·P_S + C_row1·(V_w/2)²·(R − n_S)·P̄ + C_col·(V_w/2)²·(C − m)·P_S +
+    (V_w/2)²·G_½·t·((C − m) + (R − n_S))·P_S``; RESET ``C_row1·(V_w/2)²·(R − n_R)·P̄ +
+    C_col·V_w²·P_R + C_col·(V_w/2)²·(C − m)·P_R + (V_w/2)²·G_½·t·((C − m) + (R − n_R))·P_R``.
+    The trace gives mean activities: ``n_S = n_R = a_row·R`` (NeuroSim's ``n_S + n_R = 2·a_row·R``)
+    and ``m = a_col·C`` for both phases. The updated cells' own energy is the 1T1R cell's
+    (:func:`subarray_write`). Valid as :func:`subarray_write`.
+    """
+    rows, cols = as_float(p.rows), as_float(p.cols)
+    vw2 = 2.0 * as_float(p.write_voltage) ** 2
+    half2 = vw2 / 4.0
+    t_pulse = as_float(p.write_pulse_width)
+    g_half = half_selected_conductance(p, config)
+    p_avg = config.floor(pulses / rows)
+    unsel_rows = jnp.maximum(rows - a_row * rows, 0.0)
+    unsel_cols = jnp.maximum(cols - m, 0.0)
+    half_cells = half2 * g_half * t_pulse * (unsel_cols + unsel_rows)
+    e_set = (g.cap_row1 * vw2 * p_set + g.cap_row1 * half2 * unsel_rows * p_avg
+             + g.cap_col * half2 * unsel_cols * p_set + half_cells * p_set)
+    e_reset = (g.cap_row1 * half2 * unsel_rows * p_avg + g.cap_col * vw2 * p_reset
+               + g.cap_col * half2 * unsel_cols * p_reset + half_cells * p_reset)
+    return e_set + e_reset
+
+
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
                    set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
@@ -162,7 +213,10 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
     p_set = as_float(set_fraction) * pulses
     p_reset = pulses - p_set
     m = a_col * cols
-    if config.cell == "fefet":
+    if config.access == "none":
+        cells = vw2 * t_pulse * as_float(cell_pulse_energy_sum)
+        lines = cross_point_lines(p, config, g, pulses=pulses, p_set=p_set, p_reset=p_reset, a_row=a_row, m=m)
+    elif config.cell == "fefet":
         cells = jnp.zeros_like(pulses)
         col = (g.cap_col + as_float(p.gate_cap_fefet) * a_row * rows) * vw2 * m
         lines = (p_set + p_reset) * (g.cap_row2 * vdd2 + col)

@@ -4,7 +4,8 @@ Source: docs/model.md §5.4 "Switch matrix energy", §5.5 (write latency) and Ne
 ``NewSwitchMatrix.cpp`` / ``SwitchMatrix.cpp`` / ``DFF.cpp`` (facts and formulas only), on the
 standard cells of :mod:`cimjax.hw.components.gates` and the DFF of
 :mod:`cimjax.hw.components.logic`. Valid for nodes in [7, 130] nm, 1T1R (CMOS-access) cells in
-neuro mode; cross-point (V/2) biasing is not implemented.
+neuro mode, and the classic matrix's write energy of a cross-point array (V/2 biasing,
+``SwitchMatrixConfig.cross_point``).
 
 Each matrix is a column of transmission gates (TG) plus a shift register of one DFF per line
 (``num_lines`` DFFs, every DFF clocked and passing data per operation, as NeuroSim's
@@ -34,6 +35,11 @@ TG drains, ``τ = R_TG·(3·C_d + C_L) + R_L·C_L/2``.
   ``num_write_pulse`` (NeuroSim V2.0 passes ``SubArray::numWritePulseAVG`` before it is set: 0 in a
   normal build). Latency ``num_writes·Horowitz(τ) + num_reads·t_DFF``, energy
   ``num_writes·E_op + num_reads·E_DFF``.
+* Write per operation, cross-point (``cross_point``; NeuroSim ``SwitchMatrix::CalculatePower``,
+  the ``accessType != CMOS_access`` branch, neuro mode, no parallel write; V/2 biasing): row
+  ``3·C_d·V_w² + 3·C_d·(V_w/2)²·(n − 1) + (C_gn + C_gp)·V_dd²·n`` (the selected line at
+  ``V_w``, the others at ``V_w/2``); column ``3·C_d·V_w²·p·m + 3·C_d·(V_w/2)²·n + (C_gn +
+  C_gp)·V_dd²·n`` (LTP and LTD each ``p·m/2`` selected columns). Read and latency as 1T1R.
 * Layout: row mode as the new matrix with 2 TGs per line; column mode along the array width
   ``W``: ``⌊W/(2·w_min)⌋`` TG pairs per row (``w_min`` = 2 poly pitches), folded pass gates of
   height ``(W_n + W_p)/folds + 3.5F + 3.6F``, plus DFF rows.
@@ -98,11 +104,13 @@ class SwitchMatrixParams(NamedTuple):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SwitchMatrixConfig(ComponentConfig):
     """Static kind of switch matrix: ``kind`` ``"new"`` (1T1R WL/BL) or ``"classic"``;
-    ``lines`` ``"row"`` or ``"col"`` (NeuroSim's ROW_MODE/COL_MODE; the new matrix is row mode).
-    ``mode`` is the relax mode, as in every component."""
+    ``lines`` ``"row"`` or ``"col"`` (NeuroSim's ROW_MODE/COL_MODE; the new matrix is row mode);
+    ``cross_point``: the classic matrix drives a cross-point array (its V/2 write energies,
+    module docstring). ``mode`` is the relax mode, as in every component."""
 
     kind: str = "new"
     lines: str = "row"
+    cross_point: bool = False
 
     def __post_init__(self):
         super().__post_init__()
@@ -110,6 +118,9 @@ class SwitchMatrixConfig(ComponentConfig):
         self._check_choice("lines", ("row", "col"))
         if self.kind == "new" and self.lines != "row":
             raise ValueError("SwitchMatrixConfig.lines = 'col': the new switch matrix drives rows only")
+        self._check_bool("cross_point")
+        if self.cross_point and self.kind == "new":
+            raise ValueError("SwitchMatrixConfig.cross_point = True: expected kind = 'classic' (the new matrix is 1T1R's)")
 
 
 class _Parts(NamedTuple):
@@ -199,13 +210,21 @@ def switch_matrix_costs(params: SwitchMatrixParams, config: SwitchMatrixConfig =
         dff_on = jnp.where(writes != 0, 1.0, 0.0)
     elif config.lines == "row":
         per_line = 3.0 * c_d * v_read2 + c_g * vdd2
-        per_op = 2.0 * c_g * vdd2
+        if config.cross_point:  # selected row at V_w, the others at V_w/2
+            vw2 = as_float(params.write_voltage) ** 2
+            per_op = 3.0 * c_d * vw2 + 3.0 * c_d * vw2 / 4.0 * (n - 1.0) + c_g * vdd2 * n
+        else:
+            per_op = 2.0 * c_g * vdd2
         dff_on = 1.0
     else:
         per_line = jnp.zeros_like(c_d)
         m = jnp.minimum(n, n * as_float(params.col_write_activity))
         pulses = as_float(params.num_write_pulse)
-        per_op = 3.0 * c_d * as_float(params.write_voltage) ** 2 * (pulses * m + n - m / 2.0) + c_g * vdd2 * n
+        vw2 = as_float(params.write_voltage) ** 2
+        if config.cross_point:  # LTP and LTD selected columns at V_w, all columns at V_w/2 once
+            per_op = 3.0 * c_d * vw2 * pulses * m + 3.0 * c_d * vw2 / 4.0 * n + c_g * vdd2 * n
+        else:
+            per_op = 3.0 * c_d * vw2 * (pulses * m + n - m / 2.0) + c_g * vdd2 * n
         dff_on = 1.0
     fp = _footprint(parts, params, config, t)
     area, leakage = fp.height * fp.width, _dff(parts, params, 0.0).leakage
