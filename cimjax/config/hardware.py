@@ -182,6 +182,10 @@ class HardwareConfig:
       fefet_gate_capacitance: a FeFET cell's gate capacitance charged on the write lines, F
         (``gateCapFeFET`` 2.1717e-18; ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``),
         [0, 1e-12]; read only with ``cell_type = 'fefet'``.
+      fefet_polarization: a FeFET cell's remanent polarisation, µC/cm² (NeuroSim V2.1's
+        ``polarization`` 20, not in V2.0's ``Param.cpp``), [0, 100]: the polarisation energy
+        of a written cell; read only with ``cell_type = 'fefet'`` and ``neurosim_code = 'v2_1'``
+        (docs/neurosim_versions.md).
       tree_folded_ratio: the chip-level H-tree's routing channel is folded this many times in its
         area (``treeFoldedRatio`` 4; ``Chip.cpp`` ``ChipCalculateArea``), [1, 1024].
     """
@@ -242,6 +246,7 @@ class HardwareConfig:
     sram_access_width_f: float = 1.31
     sram_min_sense_voltage: float = 0.1
     fefet_gate_capacitance: float = 2.1717e-18
+    fefet_polarization: float = 20.0
     tree_folded_ratio: float = 4.0
 
     def __post_init__(self):
@@ -327,6 +332,7 @@ class HardwareConfig:
             v.check_float(f"hardware.{name}", getattr(self, name), 0.0, 100.0, lo_open=True)
         v.check_float("hardware.sram_min_sense_voltage", self.sram_min_sense_voltage, 0.0, 0.5, lo_open=True)
         v.check_float("hardware.fefet_gate_capacitance", self.fefet_gate_capacitance, 0.0, 1e-12)
+        v.check_float("hardware.fefet_polarization", self.fefet_polarization, 0.0, 100.0)
         v.check_float("hardware.tree_folded_ratio", self.tree_folded_ratio, 1.0, 1024.0)
 
 

@@ -182,6 +182,11 @@ class NeuroSimVersion:
     #: factor 6 applied twice; the phases themselves count 2 (FW), 2 (AG) and 2 (WG). A quirk of
     #: V2.1 (False: ``6``, or ``4`` on the first layer under :attr:`first_layer_no_ag`).
     dram_breakdown_factor_squared: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``: every written FeFET cell (``|ΔG|
+    #: ≥ ΔG_min``) costs a polarisation energy ``ΔP·0.01·V_w·2F²`` (``ΔP`` in µC/cm², from its
+    #: old and new conductance, ``polarization`` 20 µC/cm²; :mod:`cimjax.hw.components.subarray_write`).
+    #: V2.0 charges a FeFET cell no cell energy.
+    fefet_polarization_write: bool = False
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -237,8 +242,7 @@ def v2_1() -> NeuroSimVersion:
     as released (V2.1 keeps every one) plus the V2.1 differences that cimjax models. V2.1's SAR
     ADC and voltage-mode sense amplifier are options of any version (``hardware.adc_type``), not
     flags; docs/neurosim_versions.md lists what is not modelled (the sub-array's split
-    input/weight shift-adders, the FeFET polarisation write energy, the write-pulse average over
-    selected rows and the FinFET I_on(T) tables)."""
+    input/weight shift-adders)."""
     return NeuroSimVersion(
         name="v2_1",
         first_layer_no_ag=True,
@@ -247,6 +251,7 @@ def v2_1() -> NeuroSimVersion:
         pe_tree_accumulation_per_phase=True,
         shift_adder_cell_bits=True,
         dram_breakdown_factor_squared=True,
+        fefet_polarization_write=True,
     )
 
 

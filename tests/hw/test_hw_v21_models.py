@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -181,3 +182,50 @@ def test_voltage_mode_sense_amplifier_component():
     c = mlsa.mlsa(p, cfg, column_resistance=20e3)
     assert float(v.area) == pytest.approx(float(c.area) * (52 + 60) / (48 + 24), rel=1e-6)
     assert float(c.energy) != pytest.approx(float(v.energy), rel=1e-3)
+
+
+@pytest.mark.parametrize("levels,ratio", [(60, 100.0), (31, 7.0)])
+def test_fefet_polarization_energy_follows_the_v21_cell_loop(levels, ratio):
+    """V2.1 GetWriteUpdateEstimation: every written FeFET cell (|ΔG| ≥ ΔG_min) adds
+    ΔP·0.01·V_w·2F², ΔP = |Pr_new + P| + |Pr_old + P|, Pr = (G/ΔG_min − ⌊N/2⌋)·2P/N (an odd
+    N included). Here the loop, cell by cell and sub-array by sub-array, against the trace's two
+    statistics through subarray_write; V2.0 and RRAM charge none."""
+    from cimjax.hw.components import subarray_write as sw
+    from cimjax.hw.components.subarray_types import SubArrayConfig, SubArrayParams
+
+    rng = np.random.default_rng(3)
+    old = rng.uniform(-1, 1, (12, 10))
+    new = np.clip(old + rng.integers(-3, 4, old.shape) * (2.0 / levels) * (rng.random(old.shape) < 0.5)
+                  + rng.normal(0, 0.004, old.shape), -1, 1)
+    r_on, p_pol, v_write, node = 240e3, 20.0, 4.0, 32.0
+    g_max, g_min = 1 / r_on, 1 / (r_on * ratio)
+    dg = (g_max - g_min) / levels
+    conductance = lambda w: (w + 1) / 2 * (g_max - g_min) + g_min  # noqa: E731  (Chip.cpp LoadInWeightData)
+    pr = lambda g: (g / dg - levels // 2) * (p_pol * 2 / levels)  # noqa: E731
+    per_subarray = []
+    for r0 in range(0, 12, 8):
+        for c0 in range(0, 10, 8):
+            gn, go = conductance(new[r0:r0 + 8, c0:c0 + 8]), conductance(old[r0:r0 + 8, c0:c0 + 8])
+            dp = sum(abs(pr(a) + p_pol) + abs(pr(b) + p_pol)
+                     for a, b in zip(gn.ravel(), go.ravel()) if abs(a - b) >= dg)
+            per_subarray.append(dp * 0.01 * np.sqrt(2) * v_write * 2 * (node * 1e-9) ** 2)
+    stats = trace_lib.weight_update_stats(jnp.asarray(new), jnp.asarray(old), max_levels=levels,
+                                          subarray_rows=8, subarray_cols=8)
+    assert float(stats.written_cells) > 0
+    p = SubArrayParams(r_on=r_on, r_off=r_on * ratio, max_levels=float(levels), write_voltage=v_write,
+                       fefet_polarization=p_pol)
+    kw = dict(write_pulses=stats.write_pulses, cell_pulse_energy_sum=0.0, row_write_activity=stats.row_write_activity,
+              col_write_activity=stats.col_write_activity, written_cells=stats.written_cells,
+              written_level=stats.written_level)
+
+    def energy(version, cell="fefet", polarization=p_pol):
+        cfg = SubArrayConfig(cell=cell, version=version)
+        return float(sw.subarray_write(p._replace(fefet_polarization=polarization), cfg, **kw).energy)
+
+    v21 = nv.by_name("v2_1")
+    assert energy(v21) - energy(v21, polarization=0.0) == pytest.approx(np.mean(per_subarray), rel=1e-5)
+    assert energy(_with(fefet_polarization_write=True)) - energy(nv.CURRENT) == pytest.approx(
+        np.mean(per_subarray), rel=1e-5)
+    assert energy(nv.CURRENT) == energy(nv.CURRENT, polarization=0.0)  # V2.0: no polarisation term
+    assert energy(v21, "rram") == energy(v21, "rram", polarization=0.0)  # FeFET cells only
+
