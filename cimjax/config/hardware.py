@@ -66,7 +66,8 @@ class HardwareConfig:
       read_voltage / write_voltage: volts, (0, 10].
       read_pulse_width / write_pulse_width: seconds, (0, 1].
       clock_hz: (0, 1e11].
-      temperature_k: [200, 450].
+      temperature_k: [200, 450]; [300, 400] with ``neurosim_code = 'v2_1'`` (V2.1's FinFET
+        on-current tables, ``cimjax.hw.tech``).
       mapping: ``conventional`` or ``novel`` (NeuroSim's novelMapping).
       global_buffer / tile_buffer: ``register_file`` or ``sram``.
       dram: ``hbm2`` or ``gddr5``.
@@ -284,6 +285,11 @@ class HardwareConfig:
         v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
         v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
         v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
+        if self.neurosim_code == "v2_1" and not 300.0 <= self.temperature_k <= 400.0:
+            # V2.1's FinFET on-current tables (cimjax.hw.tech) span these; its formula.cpp exits outside.
+            raise v.ConfigError(
+                f"hardware.temperature_k = {self.temperature_k!r} is invalid with hardware.neurosim_code = 'v2_1': "
+                "expected [300, 400] K (NeuroSim V2.1's transistor tables)")
         v.check_optional_int("hardware.ag_adc_bits", self.ag_adc_bits, *ADC_BITS_RANGE)
         v.check_power_of_two("hardware.ag_rows_per_adc", self.ag_rows_per_adc, 1, 256)
         v.check_power_of_two("hardware.wg_subarray_rows", self.wg_subarray_rows, 16, 2048)

@@ -187,6 +187,15 @@ class NeuroSimVersion:
     #: old and new conductance, ``polarization`` 20 µC/cm²; :mod:`cimjax.hw.components.subarray_write`).
     #: V2.0 charges a FeFET cell no cell energy.
     fefet_polarization_write: bool = False
+    #: V2.1 ``Technology.cpp`` ``Initialize`` (with ``formula.cpp`` ``CalculateOnResistance``):
+    #: the FinFET (14/10/7 nm) on-currents are recalibrated tables of the temperature (300–400
+    #: K, ``temp``), read at the circuit temperature (:mod:`cimjax.hw.tech`; read by
+    #: :func:`cimjax.hw.components.params.circuit_technology`). V2.0: its tables, modelled at 300 K.
+    finfet_on_current_temperature: bool = False
+    #: V2.1 ``MultilevelSenseAmp::GetColumnPower``: the current-mode column power (an open
+    #: column's included) ×``(1 + 1.3e−3·(T − 300))`` at the circuit temperature
+    #: (``mlsa.power_temperature_factor``); 1 at V2.1's default 300 K. V2.0: no such term.
+    mlsa_power_temperature: bool = False
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -252,6 +261,8 @@ def v2_1() -> NeuroSimVersion:
         shift_adder_cell_bits=True,
         dram_breakdown_factor_squared=True,
         fefet_polarization_write=True,
+        finfet_on_current_temperature=True,
+        mlsa_power_temperature=True,
     )
 
 

@@ -229,3 +229,47 @@ def test_fefet_polarization_energy_follows_the_v21_cell_loop(levels, ratio):
     assert energy(nv.CURRENT) == energy(nv.CURRENT, polarization=0.0)  # V2.0: no polarisation term
     assert energy(v21, "rram") == energy(v21, "rram", polarization=0.0)  # FeFET cells only
 
+
+def test_finfet_on_current_follows_v21_temperature_tables():
+    """V2.1 Technology.cpp: FinFET I_on every 10 K over 300–400 K, linear per kelvin between;
+    planar nodes and V2.0 (no temperature) keep the 300 K table; pnSizeRatio stays 1."""
+    from cimjax.hw import tech
+    from cimjax.hw.components.params import circuit_technology
+
+    t = tech.technology(14.0, "LSTP", finfet_temperature_k=350.0)
+    assert float(t.i_on_n) == pytest.approx(708.0) and float(t.i_on_p) == pytest.approx(593.0)
+    t = tech.technology(7.0, "HP", finfet_temperature_k=355.0)
+    assert float(t.i_on_n) == pytest.approx((1670.0 + 1632.0) / 2)
+    v20 = tech.technology(14.0, "LSTP")
+    assert float(tech.technology(14.0, "LSTP", finfet_temperature_k=300.0).i_on_n) == float(v20.i_on_n) == 893.0
+    for node in (22.0, 32.0, 130.0):  # planar: the 300 K values at any temperature
+        assert float(tech.technology(node, "HP", finfet_temperature_k=400.0).i_on_n) == pytest.approx(
+            float(tech.technology(node, "HP").i_on_n))
+    for roadmap in tech.ROADMAPS:
+        for node in (7.0, 10.0, 14.0, 18.0):
+            for temp in tech.V21_FINFET_TEMPERATURES_K:
+                t = tech.technology(node, roadmap, finfet_temperature_k=temp)
+                assert 1.0 <= float(t.i_on_n / t.i_on_p) < 2.0  # floored pnSizeRatio 1, as at 300 K
+    with pytest.raises(ValueError, match="finfet_temperature_k"):
+        tech.technology(14.0, finfet_temperature_k=401.0)
+    circuit = CircuitParams(node_nm=14.0, temperature_k=350.0)
+    assert float(circuit_technology(circuit, ComponentConfig(version=nv.by_name("v2_1"))).i_on_n) == pytest.approx(708.0)
+    assert float(circuit_technology(circuit, ComponentConfig()).i_on_n) == pytest.approx(893.0)
+    config = load_config(os.path.join(ROOT, "configs", "neurosim_v21.py"))
+    with pytest.raises(ConfigError, match=r"hardware.temperature_k = 420.0 .*\[300, 400\]"):
+        apply_overrides(config, ["hardware.temperature_k=420"])
+    assert apply_overrides(config, ["hardware.neurosim_code=current", "hardware.temperature_k=420"])
+
+
+def test_current_mode_column_power_temperature_term():
+    """V2.1 GetColumnPower: ×(1 + 1.3e-3·(T − 300)) on the current mode too (an open column's 1 µW
+    included); V2.0 has no such term."""
+    p = mlsa.MlsaParams(CircuitParams(node_nm=32.0, temperature_k=350.0), levels=64.0, num_adc=16.0,
+                        columns_per_adc=8.0, num_columns=128.0)
+    v20, v21 = mlsa.MlsaConfig(), mlsa.MlsaConfig(version=nv.by_name("v2_1"))
+    for r in (20e3, np.inf):
+        assert float(mlsa.column_power(p, v21, r)) == pytest.approx(float(mlsa.column_power(p, v20, r)) * 1.065)
+    assert float(mlsa.mlsa(p, v21, 20e3, read_occupancy=0.5).energy) == pytest.approx(
+        1.065 * float(mlsa.mlsa(p, v20, 20e3, read_occupancy=0.5).energy), rel=1e-6)
+    at300 = p._replace(circuit=CircuitParams(node_nm=32.0, temperature_k=300.0))
+    assert float(mlsa.column_power(at300, v21, 20e3)) == float(mlsa.column_power(at300, v20, 20e3))
