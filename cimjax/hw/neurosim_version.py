@@ -192,6 +192,12 @@ class NeuroSimVersion:
     #: K, ``temp``), read at the circuit temperature (:mod:`cimjax.hw.tech`; read by
     #: :func:`cimjax.hw.components.params.circuit_technology`). V2.0: its tables, modelled at 300 K.
     finfet_on_current_temperature: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``: ``numWritePulseAVG =
+    #: totalNumWritePulse/max(1, (SET rows + RESET rows)/2)``, over the selected rows (V2.0:
+    #: ``/numRow``). It reaches the switch matrices' write energy only without
+    #: :attr:`sl_write_pulses_unset` (V2.1 keeps that quirk: no effect on a 1T1R FeFET/RRAM chip)
+    #: and a cross-point array's unselected word lines (``subarray_write.write_pulse_average``).
+    write_pulse_average_selected_rows: bool = False
     #: V2.1 ``MultilevelSenseAmp::GetColumnPower``: the current-mode column power (an open
     #: column's included) ×``(1 + 1.3e−3·(T − 300))`` at the circuit temperature
     #: (``mlsa.power_temperature_factor``); 1 at V2.1's default 300 K. V2.0: no such term.
@@ -262,6 +268,7 @@ def v2_1() -> NeuroSimVersion:
         dram_breakdown_factor_squared=True,
         fefet_polarization_write=True,
         finfet_on_current_temperature=True,
+        write_pulse_average_selected_rows=True,
         mlsa_power_temperature=True,
     )
 

@@ -261,6 +261,30 @@ def test_finfet_on_current_follows_v21_temperature_tables():
     assert apply_overrides(config, ["hardware.neurosim_code=current", "hardware.temperature_k=420"])
 
 
+def test_write_pulse_average_over_selected_rows():
+    """V2.1: numWritePulseAVG = totalNumWritePulse/max(1, (SET rows + RESET rows)/2) (V2.0: /rows)."""
+    from cimjax.hw.components.subarray_write import write_pulse_average
+    from cimjax.hw.components.subarray_types import SubArrayConfig
+
+    v20, v21 = SubArrayConfig(), SubArrayConfig(version=nv.by_name("v2_1"))
+    assert float(write_pulse_average(600.0, 0.25, 128.0, v20)) == pytest.approx(600.0 / 128.0)
+    assert float(write_pulse_average(600.0, 0.25, 128.0, v21)) == pytest.approx(600.0 / 32.0)
+    assert float(write_pulse_average(3.0, 0.0, 128.0, v21)) == pytest.approx(3.0)  # max(1, ·)
+    # V2.1 keeps sl_write_pulses_unset: the average reaches no 1T1R write energy ...
+    from cimjax.hw.components import subarray_write as sw
+    from cimjax.hw.components.subarray_types import SubArrayParams
+
+    kw = dict(write_pulses=600.0, cell_pulse_energy_sum=1e-3, row_write_activity=0.25, col_write_activity=0.05)
+
+    def energy(version):
+        return float(sw.subarray_write(SubArrayParams(), SubArrayConfig(version=version), **kw).energy)
+
+    assert energy(_with(write_pulse_average_selected_rows=True)) == energy(nv.CURRENT)
+    # ... but does once the quirk is off: the SL switch matrix charges 4× the pulses here.
+    fixed = _with(sl_write_pulses_unset=False)
+    assert energy(dataclasses.replace(fixed, write_pulse_average_selected_rows=True)) > energy(fixed)
+
+
 def test_current_mode_column_power_temperature_term():
     """V2.1 GetColumnPower: ×(1 + 1.3e-3·(T − 300)) on the current mode too (an open column's 1 µW
     included); V2.0 has no such term."""

@@ -96,7 +96,7 @@ def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, r
     # share of the pulses (Σ over rows) and of the cells; activities are of its own rows.
     pulses = pulses * frac
     n_ops = 2.0 * config.ceil(a_col) * rows * a_row  # numRow·activityRowWrite: the full row count
-    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else pulses / rows
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else write_pulse_average(pulses, a_row, rows, config)
     # SwitchMatrix (bf95f9c) reads activityColWrite from Initialize, before any update sets it.
     sl_col = 0.0 if config.version.sl_write_pulses_unset else a_col
     wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
@@ -119,6 +119,28 @@ def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, r
     energy = cells + lines + wl.energy + sl.energy
     zero = jnp.zeros_like(energy)
     return Cost(zero, energy, latency, zero)
+
+
+def write_pulse_average(pulses: ArrayLike, row_write_activity: ArrayLike, rows: ArrayLike,
+                        config: SubArrayConfig) -> Array:
+    """NeuroSim's ``numWritePulseAVG`` of an update (``ProcessingUnit.cpp``
+    ``GetWriteUpdateEstimation``): ``totalNumWritePulse/numRow`` (V2.0), or under V2.1's
+    ``version.write_pulse_average_selected_rows`` ``totalNumWritePulse/max(1, (SET rows + RESET
+    rows)/2)``, the selected rows ``(SET + RESET)/2 = a_row·rows``. The source stores an
+    ``int`` (truncated); cimjax keeps the mean over the sub-arrays unrounded, as its other
+    write statistics. Read by the switch matrices' write energy only without
+    ``version.sl_write_pulses_unset`` (both versions keep that quirk).
+
+    Args:
+      pulses: ``totalNumWritePulse`` (the trace's ``write_pulses``).
+      row_write_activity: ``activityRowWrite``.
+      rows: the sub-array's rows.
+      config: :class:`SubArrayConfig` (static).
+    """
+    pulses, rows = as_float(pulses), as_float(rows)
+    if config.version.write_pulse_average_selected_rows:
+        return pulses / jnp.maximum(1.0, as_float(row_write_activity) * rows)
+    return pulses / rows
 
 
 def polarization_energy(params: SubArrayParams, config: SubArrayConfig, written_cells: ArrayLike,
@@ -194,7 +216,7 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
     vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
     t_pulse = as_float(p.write_pulse_width)
     n_ops = 2.0 * config.ceil(a_col) * rows * a_row
-    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else pulses / rows
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else write_pulse_average(pulses, a_row, rows, config)
     wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
     # SL: NeuroSim's write energy reuses the DFF figures of its last (AG) read call, its write
     # latency those of the forward call (no DFF reads): one evaluation, DFF latency removed.
