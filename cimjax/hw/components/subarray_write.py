@@ -37,8 +37,10 @@ program"). With ``G = G_min + ℓ·(G_max − G_min)`` and ``G_max/G_min = r`` (
 ``Σ ΔP = 2P·(Σ(ℓ_new + ℓ_old) + n_w·(2/(r − 1) + (N mod 2)/N))``: the trace's
 ``written_level`` and ``written_cells`` (:func:`cimjax.trace.weight_update_stats`) give it
 exactly. Valid for the linear weight→conductance map (NeuroSim's, ``synapseBit = cellBit``). At
-V2.1's default (32 nm, 4 V, 60 levels, on/off 100) it is about 5 fJ per written cell, ~1e−4 of
-the update's energy on the synthetic trace of ``tests/hw/test_hw_neurosim_v21.py``.
+V2.1's default (32 nm, 4 V, 60 levels, on/off 100) it is about 5 fJ per written cell, 0.5 % of
+the weight-update energy of V2.1's default run on the synthetic trace of
+``tests/hw/test_hw_neurosim_v21.py`` (0.2 % at 14 nm, where NeuroSim's own run with and without
+``polarization`` gives the same per-layer energy within 0.2 %).
 
 Write-path details not modelled: the March SL TG widths (5×, +4 % on the SL drain
 capacitance, under 0.2 % of the Fig. 34 write energy) and the March WL new switch matrix's TG
