@@ -131,6 +131,7 @@ KNOBS: dict[str, Knob] = {
     "sram_access_width_f": Knob("hardware.sram_access_width_f"),
     "sram_min_sense_voltage": Knob("hardware.sram_min_sense_voltage"),
     "fefet_gate_capacitance": Knob("hardware.fefet_gate_capacitance"),
+    "fefet_polarization": Knob("hardware.fefet_polarization"),
     "tree_folded_ratio": Knob("hardware.tree_folded_ratio"),
     # Register-file buffer cores (globalBufferCoreSizeRow/Col, tileBufferCoreSizeRow/Col).
     "global_buffer_core_rows": Knob("hardware.global_buffer_core_rows", traced=False, static=True),
@@ -298,7 +299,7 @@ def chip_params(knobs: Mapping[str, Any], f: Facts) -> chip.ChipParams:
         access_voltage=k["access_voltage"], access_resistance=k["access_resistance"],
         cell_bits=stored_bits(k["cell_bits"], synapse_bits), synapse_bits=synapse_bits,
         cell_height_f=k["envm_cell_height_f"], cell_width_f=k["envm_cell_width_f"],
-        gate_cap_fefet=k["fefet_gate_capacitance"],
+        gate_cap_fefet=k["fefet_gate_capacitance"], fefet_polarization=k["fefet_polarization"],
         crossbar_cell_height_f=k["crossbar_cell_height_f"], crossbar_cell_width_f=k["crossbar_cell_width_f"],
         cell_feature_size=k["crossbar_feature_size_nm"] * 1e-9, nonlinearity=k["nonlinearity"],
     )
@@ -560,7 +561,8 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
     Reads ``hardware_trace.csv`` (every trace field per layer, written by ``cimjax train``:
     the :class:`~cimjax.trace.Trace` fields in order, each for every layer). Files of runs
     before the read occupancy was recorded hold the first 6 fields; their occupancy is 1
-    (i.i.d.-like input bits, the estimator's earlier assumption). Runs without the file (older
+    (i.i.d.-like input bits, the estimator's earlier assumption); files before the written-cell
+    statistics the first 7 (no FeFET polarisation energy: :func:`cimjax.trace.from_row`). Runs without the file (older
     runs) fall back to ``input_activity.csv`` for the activities and ``weight_dist.csv`` for
     the level (the per-layer weight mean ``m`` gives ``(m + 1)/2``), with no weight update
     and occupancy 1.
@@ -572,7 +574,7 @@ def trace_from_run(run_dir: str, num_layers: int, epoch: Optional[int] = None) -
       FileNotFoundError: neither file is there;
       InputError: an empty, binary or garbled file; a value that is no finite number or outside
         its field's range (naming the row and the column); no (such) epoch; a row whose value
-        count is neither 7 nor 6 per layer.
+        count is not 9, 7 or 6 per layer.
     """
     path = os.path.join(run_dir, "hardware_trace.csv")
     if os.path.exists(path):

@@ -22,6 +22,12 @@ computed in ``jnp`` (so the training step can fill them) and passed to
   A cell is written when ``|ΔG| ≥ ΔG_min = (G_max − G_min)/max_levels`` and takes
   ``⌈|ΔG|/ΔG_min⌉`` pulses; in weight units on the linear map that is
   ``|Δw| ≥ (w_max − w_min)/max_levels``;
+- two more statistics of the same update, for the FeFET polarisation write energy of NeuroSim
+  V2.1 (``GetWriteUpdateEstimation``; :mod:`cimjax.hw.components.subarray_write`), also means
+  over the sub-arrays: ``written_cells`` (the written cells) and ``written_level`` (Σ over the
+  written cells of ``ℓ_new + ℓ_old``, their normalised levels ``(w − w_min)/(w_max − w_min)``
+  after and before the update). Rows of runs before they were recorded give 0 for both
+  (:func:`from_row`);
 - ``read_occupancy``: the fraction of the layer's sub-array reads with at least one active row
   (:func:`read_occupancy`). NeuroSim's MLSA costs almost nothing on an empty read (every
   column open; :mod:`cimjax.hw.components.mlsa`), and post-ReLU 8-bit two's-complement inputs
@@ -84,9 +90,12 @@ _Values = float | Sequence[float] | jax.Array
 #: the config) × 65536 pulses each (``device.max_level``'s bound); a larger count is no trace.
 MAX_PULSES = 2.0**38
 
+#: The most cells one sub-array has: 2048 × 2048 (the largest sub-array of the config).
+MAX_CELLS = 2048.0**2
+
 _RANGES = {"input_activity": (0.0, 1.0), "weight_level": (0.0, 1.0), "write_pulses": (0.0, MAX_PULSES),
            "cell_pulses": (0.0, MAX_PULSES), "row_write_activity": (0.0, 1.0), "col_write_activity": (0.0, 1.0),
-           "read_occupancy": (0.0, 1.0)}
+           "read_occupancy": (0.0, 1.0), "written_cells": (0.0, MAX_CELLS), "written_level": (0.0, 2.0 * MAX_CELLS)}
 
 
 def field_range(name: str) -> tuple[float, float]:
@@ -104,6 +113,10 @@ class Trace(NamedTuple):
     row_write_activity: jax.Array
     col_write_activity: jax.Array
     read_occupancy: jax.Array
+    # The FeFET polarisation statistics (module docstring); last, with defaults, so that a trace
+    # of the first seven fields (stored before they were recorded) still builds.
+    written_cells: jax.Array | float = 0.0
+    written_level: jax.Array | float = 0.0
 
     @property
     def num_layers(self) -> int:
@@ -113,7 +126,7 @@ class Trace(NamedTuple):
 
 def make_trace(input_activity: Sequence[float] | jax.Array, weight_level: _Values = 0.5, write_pulses: _Values = 0.0,
                cell_pulses: _Values = 0.0, row_write_activity: _Values = 0.0, col_write_activity: _Values = 0.0,
-               read_occupancy: _Values = 1.0) -> Trace:
+               read_occupancy: _Values = 1.0, written_cells: _Values = 0.0, written_level: _Values = 0.0) -> Trace:
     """A :class:`Trace` with scalars broadcast to the number of layers, checked when concrete.
 
     Args:
@@ -125,6 +138,8 @@ def make_trace(input_activity: Sequence[float] | jax.Array, weight_level: _Value
         bits), and at least ``input_activity/2`` (:data:`OCCUPANCY_ACTIVITY_RATIO`): a read set's
         ones lie in its occupied reads, so ``input_activity ≤ read_occupancy`` for reads of equal
         rows; a last partial block of ``nb ≥ 2`` allows up to ``nb/(nb − 1) ≤ 2`` times more.
+      written_cells: in [0, MAX_CELLS]; written_level: in [0, 2·MAX_CELLS] (scalar or per layer;
+        the FeFET polarisation statistics, 0 by default).
 
     Returns:
       The :class:`Trace` (float arrays of shape ``(L,)``).
@@ -141,7 +156,7 @@ def make_trace(input_activity: Sequence[float] | jax.Array, weight_level: _Value
     fields = {"input_activity": act}
     given = dict(weight_level=weight_level, write_pulses=write_pulses, cell_pulses=cell_pulses,
                  row_write_activity=row_write_activity, col_write_activity=col_write_activity,
-                 read_occupancy=read_occupancy)
+                 read_occupancy=read_occupancy, written_cells=written_cells, written_level=written_level)
     for name, value in given.items():
         arr = jnp.asarray(value, dtype)
         if arr.ndim == 0:
@@ -198,6 +213,8 @@ def default_trace(num_layers: int = 8) -> Trace:
 #: Values per layer in ``hardware_trace.csv`` of runs before the read occupancy was recorded
 #: (the first six :class:`Trace` fields).
 FIELDS_BEFORE_OCCUPANCY = 6
+#: Values per layer of runs before the written-cell statistics were recorded (the first seven).
+FIELDS_BEFORE_WRITTEN = 7
 
 
 def csv_columns(layer_names: Sequence[str]) -> list[str]:
@@ -213,19 +230,21 @@ def to_row(trace: Trace) -> np.ndarray:
 def from_row(values: Sequence[float], num_layers: int) -> Trace:
     """The :class:`Trace` of a row of :func:`csv_columns` (checked by :func:`make_trace`).
 
-    A row of a run before the read occupancy was recorded holds
-    :data:`FIELDS_BEFORE_OCCUPANCY` values per layer; its occupancy is 1 (i.i.d.-like input
-    bits, the estimator's earlier assumption).
+    A row of a run before the written-cell statistics were recorded holds
+    :data:`FIELDS_BEFORE_WRITTEN` values per layer (both are 0: no FeFET polarisation energy); one
+    before the read occupancy was recorded :data:`FIELDS_BEFORE_OCCUPANCY`, its occupancy is 1
+    (i.i.d.-like input bits, the estimator's earlier assumption).
 
     Raises:
-      ValueError: a value count that is neither 7 nor 6 per layer, or a value outside its
+      ValueError: a value count that is not 9, 7 or 6 per layer, or a value outside its
         field's range (naming the field).
     """
     values = np.asarray(values, float)
-    counts = (len(Trace._fields), FIELDS_BEFORE_OCCUPANCY)
+    counts = (len(Trace._fields), FIELDS_BEFORE_WRITTEN, FIELDS_BEFORE_OCCUPANCY)
     if num_layers < 1 or values.size not in tuple(c * num_layers for c in counts):
         raise ValueError(f"{values.size} values, expected {counts[0]} per layer (or {counts[1]} in runs "
-                         f"before the read occupancy) for {num_layers} layers")
+                         f"before the written-cell statistics, {counts[2]} before the read occupancy) "
+                         f"for {num_layers} layers")
     return make_trace(*values.reshape(-1, num_layers))
 
 
@@ -352,6 +371,8 @@ class WriteStats(NamedTuple):
     cell_pulses: jax.Array
     row_write_activity: jax.Array
     col_write_activity: jax.Array
+    written_cells: jax.Array
+    written_level: jax.Array
 
 
 def weight_update_stats(new_w: jax.Array, old_w: jax.Array, *, max_levels: int = 32, subarray_rows: int = 128,
@@ -362,7 +383,10 @@ def weight_update_stats(new_w: jax.Array, old_w: jax.Array, *, max_levels: int =
     for eNVM cells on the linear weight→conductance map. The matrix is cut into sub-arrays
     of ``subarray_rows × subarray_cols`` (the last ones partial, as NeuroSim's
     ``CopySubArray`` does, padded here with unchanged cells), each sub-array's statistics
-    are computed as NeuroSim does and then averaged over the sub-arrays.
+    are computed as NeuroSim does and then averaged over the sub-arrays. ``written_cells`` and
+    ``written_level`` are the cells the V2.1 code charges a FeFET polarisation energy (those
+    with ``|ΔG| ≥ ΔG_min``, the cells that take pulses) and the sum of their levels after and
+    before the update (module docstring).
 
     Args:
       new_w, old_w: ``(rows, cols)`` weights after and before the update (weight units;
@@ -383,6 +407,7 @@ def weight_update_stats(new_w: jax.Array, old_w: jax.Array, *, max_levels: int =
     steps = jnp.pad(steps, pad).reshape(nr, subarray_rows, nc, subarray_cols)
     valid = jnp.pad(jnp.ones((rows, cols), bool), pad).reshape(nr, subarray_rows, nc, subarray_cols)
     written = (jnp.abs(steps) >= 1.0) & valid
+    levels = jnp.pad((new_w - w_min + old_w - w_min) / (w_max - w_min), pad).reshape(written.shape)
     pulses = jnp.where(written, jnp.ceil(jnp.abs(steps)), 0.0)
     is_set = written & (steps > 0)
     is_reset = written & (steps < 0)
@@ -408,4 +433,6 @@ def weight_update_stats(new_w: jax.Array, old_w: jax.Array, *, max_levels: int =
         cell_pulses=jnp.mean(jnp.sum(pulses, axis=(1, 3))),
         row_write_activity=jnp.mean((rows_set + rows_reset) / 2.0 / sub_rows),
         col_write_activity=jnp.mean((cols_set + cols_reset) / 2.0 / sub_cols),
+        written_cells=jnp.mean(jnp.sum(written, axis=(1, 3)).astype(pulses.dtype)),
+        written_level=jnp.mean(jnp.sum(jnp.where(written, levels, 0.0), axis=(1, 3))),
     )

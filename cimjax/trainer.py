@@ -37,7 +37,7 @@ class TrainState(NamedTuple):
     params: PyTree
     opt_state: PyTree
     last_delta: jax.Array  # (2, layers): mean and std per layer of the last update Δ
-    write_stats: jax.Array  # (4, layers): NeuroSim's write statistics of the last update (trace.WriteStats)
+    write_stats: jax.Array  # (6, layers): NeuroSim's write statistics of the last update (trace.WriteStats)
 
 
 class Health(NamedTuple):
@@ -197,8 +197,9 @@ class Trainer:
         activity, occupancy = np.clip(np.asarray(self.input_stats(state.params, image), np.float64), 0.0, 1.0)
         levels = [float(trace_lib.weight_level(jnp.asarray(state.params[n]["kernel"][...]))) for n in self.layer_names]
         write = np.asarray(state.write_stats, np.float64)
-        write[2:] = np.clip(write[2:], 0.0, 1.0)
-        return trace_lib.make_trace(activity, levels, *write, read_occupancy=occupancy)
+        write[2:4] = np.clip(write[2:4], 0.0, 1.0)
+        return trace_lib.make_trace(activity, levels, *write[:4], read_occupancy=occupancy,
+                                    written_cells=write[4], written_level=write[5])
 
     def _input_stats(self, params: PyTree, image: jax.Array) -> jax.Array:
         """(2, layers): per-layer input-bit activity and read occupancy of one image.

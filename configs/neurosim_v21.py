@@ -5,8 +5,8 @@ V2.0's ``Param.cpp``: ``memcelltype = 3`` (FeFET, on the 1T1R 4F × 4F cell), ``
 240e3``, ``resistanceOff = 240e3*100`` (on/off 100), ``maxNumLevelLTP = maxNumLevelLTD = 60`` and
 ``temp = 300`` (V2.0: RRAM, 100 kΩ, on/off 10, 32 levels, 301 K). It adds ``SARADC = false``,
 ``currentMode = true`` (the multilevel current-sense amplifier, as V2.0's) and ``polarization =
-20`` µC/cm² (the FeFET write energy term, not modelled: docs/neurosim_versions.md). Every other
-knob is V2.0's, so the rest is ``configs/vgg8_cifar10.py``'s.
+20`` µC/cm² (the FeFET polarisation write energy: ``hardware.fefet_polarization``, whose default
+is V2.1's). Every other knob is V2.0's, so the rest is ``configs/vgg8_cifar10.py``'s.
 
 The estimator follows V2.1's code (``hardware.neurosim_code = "v2_1"``: first layer without an
 activation-gradient phase, wider accumulators, ...; docs/neurosim_versions.md lists what is and

@@ -55,7 +55,7 @@ def test_cli_estimate_writes_report_and_files(tmp_path, capsys):
     assert (out / "estimate.png").stat().st_size > 10_000
 
 
-def _write_run(run_dir, trace_rows, fields=trace_lib.Trace._fields):
+def _write_run(run_dir, trace_rows, fields=trace_lib.Trace._fields[:7]):  # runs before the written-cell statistics
     os.makedirs(run_dir, exist_ok=True)
     header = ["epoch"] + [f"{f}_{n}" for f in fields for n in ("fc1", "fc2")]
     lines = [",".join(header)] + [",".join(repr(float(v)) for v in r) for r in trace_rows]
@@ -89,9 +89,9 @@ def test_trace_from_run_reads_runs_before_the_read_occupancy(tmp_path):
     np.testing.assert_allclose(np.asarray(t.input_activity), [0.3, 0.2], rtol=1e-6)
     np.testing.assert_allclose(np.asarray(t.col_write_activity), [0.05, 0.06], rtol=1e-6)
     np.testing.assert_allclose(np.asarray(t.read_occupancy), [1.0, 1.0])
-    # Neither 7 nor 6 fields per layer, or an occupancy out of range: a ConfigError naming it.
+    # Not 9, 7 or 6 fields per layer, or an occupancy out of range: a ConfigError naming it.
     _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1, 0.2]], fields=old[:5])
-    with pytest.raises(ConfigError, match="expected 7 per layer .or 6"):
+    with pytest.raises(ConfigError, match="expected 9 per layer .or 7"):
         trace_from_run(str(tmp_path), 2)
     # A row shorter than its header: an InputError naming the row.
     _write_run(tmp_path, [[0, 0.3, 0.2, 0.5, 0.5, 3, 4, 10, 12, 0.1]], fields=old)

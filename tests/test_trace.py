@@ -153,7 +153,8 @@ def test_weight_matrix_is_neurosims_layout():
 
 
 def _reference(new, old, max_levels, sr, sc, w_min=-1.0, w_max=1.0):
-    """GetWriteUpdateEstimation's counters, one sub-array at a time, in plain Python."""
+    """GetWriteUpdateEstimation's counters, one sub-array at a time, in plain Python (and the
+    written cells and the sum of their new and old levels, V2.1's FeFET polarisation)."""
     dg_min = (w_max - w_min) / max_levels
     rows, cols = new.shape
     out = []
@@ -163,6 +164,7 @@ def _reference(new, old, max_levels, sr, sc, w_min=-1.0, w_max=1.0):
             total_set = total_reset = 0
             rows_set = rows_reset = cols_set = cols_reset = 0
             cell = 0
+            written = level = 0.0
             for i in range(r0, r0 + n_rows):
                 n_set = n_reset = p_set = p_reset = 0
                 for j in range(c0, c0 + n_cols):
@@ -170,6 +172,8 @@ def _reference(new, old, max_levels, sr, sc, w_min=-1.0, w_max=1.0):
                     if abs(d) >= dg_min:
                         p = math.ceil(abs(d) / dg_min)
                         cell += p
+                        written += 1
+                        level += (new[i, j] - w_min) / (w_max - w_min) + (old[i, j] - w_min) / (w_max - w_min)
                         if d > 0:
                             n_set += 1
                             p_set = max(p_set, p)
@@ -188,7 +192,8 @@ def _reference(new, old, max_levels, sr, sc, w_min=-1.0, w_max=1.0):
             cs = 0 if rows_set == 0 else math.ceil(cols_set // rows_set)
             cr = 0 if rows_reset == 0 else math.ceil(cols_reset // rows_reset)
             out.append(
-                (total_set + total_reset, cell, (rows_set + rows_reset) / 2 / n_rows, (cs + cr) / 2 / n_cols)
+                (total_set + total_reset, cell, (rows_set + rows_reset) / 2 / n_rows, (cs + cr) / 2 / n_cols,
+                 written, level)
             )
     return np.mean(np.array(out), axis=0)
 
@@ -221,7 +226,13 @@ def test_make_trace_broadcasts_and_checks():
         T.make_trace([0.5, 0.2], [0.5])
     with pytest.raises(ValueError, match="Trace.write_pulses"):
         T.make_trace([0.5], write_pulses=-1.0)
-    assert T.Trace._fields[-1] == "read_occupancy" and len(T.Trace._fields) == 7
+    assert T.Trace._fields[6] == "read_occupancy" and len(T.Trace._fields) == 9
+    assert T.Trace._fields[7:] == ("written_cells", "written_level") == T.WriteStats._fields[4:]
+    with pytest.raises(ValueError, match="Trace.written_cells"):
+        T.make_trace([0.5], written_cells=-1.0)
+    # a trace of the seven fields stored before the written-cell statistics: both 0
+    seven = T.Trace(*T.make_trace([0.5, 0.2])[:7])
+    assert seven.written_cells == 0.0 and seven.written_level == 0.0
 
 
 def test_default_trace():
@@ -235,17 +246,20 @@ def test_default_trace():
 
 
 def test_csv_row_round_trip_and_runs_before_the_read_occupancy():
-    t = T.make_trace([0.5, 0.2], [0.4, 0.6], [3.0, 1.0], [9.0, 2.0], [0.1, 0.2], [0.3, 0.4], [0.7, 0.6])
+    t = T.make_trace([0.5, 0.2], [0.4, 0.6], [3.0, 1.0], [9.0, 2.0], [0.1, 0.2], [0.3, 0.4], [0.7, 0.6], [5.0, 2.0], [4.5, 2.5])
     columns = T.csv_columns(["conv1", "fc"])
     assert columns[:3] == ["input_activity_conv1", "input_activity_fc", "weight_level_conv1"]
-    assert columns[-1] == "read_occupancy_fc" and len(columns) == 14
+    assert columns[-1] == "written_level_fc" and len(columns) == 18
     row = T.to_row(t)
     back = T.from_row(row, 2)
     for a, b in zip(t, back):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    seven = T.from_row(row[:14], 2)  # seven fields per layer: no written-cell statistics
+    np.testing.assert_array_equal(np.asarray(seven.read_occupancy), np.asarray(t.read_occupancy))
+    np.testing.assert_array_equal(np.asarray(seven.written_cells), [0.0, 0.0])
     old = T.from_row(row[:12], 2)  # six fields per layer: occupancy 1
     np.testing.assert_array_equal(np.asarray(old.read_occupancy), [1.0, 1.0])
-    with pytest.raises(ValueError, match="13 values, expected 7 per layer"):
+    with pytest.raises(ValueError, match="13 values, expected 9 per layer"):
         T.from_row(row[:13], 2)
     with pytest.raises(ValueError, match="Trace.weight_level"):
         T.from_row(np.r_[row[:2], 1.5, row[3:]], 2)

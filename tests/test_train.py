@@ -62,7 +62,8 @@ def test_outputs_and_learning(reference):
     last = dict(zip(trace[0].split(","), map(float, trace[-1].split(","))))
     assert last["write_pulses_fc1"] > 0 and 0 < last["row_write_activity_fc1"] <= 1
     # Read occupancy: fc1 reads the signed (normalised) image, fc2 post-ReLU values (sign plane empty).
-    assert trace[0].split(",")[-1] == "read_occupancy_fc2"
+    assert trace[0].split(",")[-1] == "written_level_fc2"  # the trace fields in order, the written-cell ones last
+    assert last["written_cells_fc1"] > 0 and 0 < last["written_level_fc1"] <= 2 * last["written_cells_fc1"]
     assert last["read_occupancy_fc1"] > 0.95
     assert last["input_activity_fc2"] <= last["read_occupancy_fc2"] <= 7 / 8 + 1e-6
     rows = [r.split(",") for r in read(out, "NeuroSim_Output.csv").splitlines()]

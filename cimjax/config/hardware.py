@@ -69,7 +69,8 @@ class HardwareConfig:
       read_voltage / write_voltage: volts, (0, 10].
       read_pulse_width / write_pulse_width: seconds, (0, 1].
       clock_hz: (0, 1e11].
-      temperature_k: [200, 450].
+      temperature_k: [200, 450]; [300, 400] with ``neurosim_code = 'v2_1'`` (V2.1's FinFET
+        on-current tables, ``cimjax.hw.tech``).
       mapping: ``conventional`` or ``novel`` (NeuroSim's novelMapping).
       global_buffer / tile_buffer: ``register_file`` or ``sram``.
       dram: ``hbm2`` or ``gddr5``.
@@ -185,6 +186,10 @@ class HardwareConfig:
       fefet_gate_capacitance: a FeFET cell's gate capacitance charged on the write lines, F
         (``gateCapFeFET`` 2.1717e-18; ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``),
         [0, 1e-12]; read only with ``cell_type = 'fefet'``.
+      fefet_polarization: a FeFET cell's remanent polarisation, µC/cm² (NeuroSim V2.1's
+        ``polarization`` 20, not in V2.0's ``Param.cpp``), [0, 100]: the polarisation energy
+        of a written cell; read only with ``cell_type = 'fefet'`` and ``neurosim_code = 'v2_1'``
+        (docs/neurosim_versions.md).
       tree_folded_ratio: the chip-level H-tree's routing channel is folded this many times in its
         area (``treeFoldedRatio`` 4; ``Chip.cpp`` ``ChipCalculateArea``), [1, 1024].
       global_buffer_core_rows / global_buffer_core_cols: a global buffer core, bits
@@ -272,6 +277,7 @@ class HardwareConfig:
     sram_access_width_f: float = 1.31
     sram_min_sense_voltage: float = 0.1
     fefet_gate_capacitance: float = 2.1717e-18
+    fefet_polarization: float = 20.0
     tree_folded_ratio: float = 4.0
     global_buffer_core_rows: int = 128
     global_buffer_core_cols: int = 128
@@ -320,6 +326,11 @@ class HardwareConfig:
         v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
         v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
         v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
+        if self.neurosim_code == "v2_1" and not 300.0 <= self.temperature_k <= 400.0:
+            # V2.1's FinFET on-current tables (cimjax.hw.tech) span these; its formula.cpp exits outside.
+            raise v.ConfigError(
+                f"hardware.temperature_k = {self.temperature_k!r} is invalid with hardware.neurosim_code = 'v2_1': "
+                "expected [300, 400] K (NeuroSim V2.1's transistor tables)")
         v.check_optional_int("hardware.ag_adc_bits", self.ag_adc_bits, *ADC_BITS_RANGE)
         v.check_power_of_two("hardware.ag_rows_per_adc", self.ag_rows_per_adc, 1, 256)
         v.check_power_of_two("hardware.wg_subarray_rows", self.wg_subarray_rows, 16, 2048)
@@ -369,6 +380,7 @@ class HardwareConfig:
             v.check_float(f"hardware.{name}", getattr(self, name), 0.0, 100.0, lo_open=True)
         v.check_float("hardware.sram_min_sense_voltage", self.sram_min_sense_voltage, 0.0, 0.5, lo_open=True)
         v.check_float("hardware.fefet_gate_capacitance", self.fefet_gate_capacitance, 0.0, 1e-12)
+        v.check_float("hardware.fefet_polarization", self.fefet_polarization, 0.0, 100.0)
         v.check_float("hardware.tree_folded_ratio", self.tree_folded_ratio, 1.0, 1024.0)
         for kind in ("global", "tile"):
             v.check_int(f"hardware.{kind}_buffer_core_rows", getattr(self, f"{kind}_buffer_core_rows"), 2, 65536)

@@ -153,7 +153,8 @@ class Setup:
 
         def init(params0, dev, opt_key):
             tx = self.optimizer(device(dev), opt_key, ideal=ideal)
-            return params0, tx.init(params0), jnp.zeros((4, len(self.layer_names)), jnp.float32)
+            return params0, tx.init(params0), jnp.zeros((len(trace_lib.WriteStats._fields), len(self.layer_names)),
+                                                         jnp.float32)
 
         def write_stats(new, old, levels):
             rows = []
@@ -163,7 +164,7 @@ class Setup:
                     trace_lib.weight_matrix(jnp.asarray(old[name]["kernel"][...])),
                     max_levels=levels, subarray_rows=hw.subarray_rows, subarray_cols=hw.subarray_cols)
                 rows.append(jnp.stack(st))
-            return jnp.stack(rows, axis=1).astype(jnp.float32)  # (4, layers)
+            return jnp.stack(rows, axis=1).astype(jnp.float32)  # (trace.WriteStats fields, layers)
 
         def step(carry, dev, opt_key, data, t, idx, epoch):
             dev = device(dev)
@@ -239,13 +240,14 @@ class Setup:
         return params, acc, loss, stats
 
     def member_trace(self, params, stats, first_image):
-        """The estimator's trace fields ``(7, layers)``, in :class:`~cimjax.trace.Trace` order, of a
+        """The estimator's trace fields ``(9, layers)``, in :class:`~cimjax.trace.Trace` order, of a
         trained member (cf. ``Trainer.hardware_trace``)."""
         tr = self.trainer
         activity, occupancy = jnp.clip(tr._input_stats(params, first_image), 0.0, 1.0).astype(jnp.float32)
         level = jnp.stack([trace_lib.weight_level(jnp.asarray(params[n]["kernel"][...])) for n in self.layer_names])
-        write = jnp.concatenate([stats[:2], jnp.clip(stats[2:], 0.0, 1.0)]).astype(jnp.float32)
-        return jnp.concatenate([activity[None], level[None].astype(jnp.float32), write, occupancy[None]])
+        write = jnp.concatenate([stats[:2], jnp.clip(stats[2:4], 0.0, 1.0)]).astype(jnp.float32)
+        return jnp.concatenate([activity[None], level[None].astype(jnp.float32), write, occupancy[None],
+                                stats[4:].astype(jnp.float32)])
 
     @functools.cached_property
     def data(self):
@@ -271,7 +273,7 @@ class StepwiseProgram:
     unrolled or alone; benchmarks/README.md, "Many small trainings").
 
     Called as ``program(params0, dev, opt_key, data, first_image)``; returns ``(accuracy per
-    epoch, mean loss per epoch, trace (7, layers))`` and, with ``keep_params``, the final
+    epoch, mean loss per epoch, trace (9, layers))`` and, with ``keep_params``, the final
     parameters. With ``batched``, every argument but ``data`` and ``first_image`` has a leading
     member axis (``vmap`` of each function), and so has every output.
     """

@@ -82,10 +82,10 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
     occ = jnp.broadcast_to(as_float(trace.read_occupancy), jnp.shape(act))
     r = jax.vmap(read)(act, as_float(trace.weight_level), occ)
 
-    def write(p, e, ra, ca, *march):
+    def write(p, e, ra, ca, wc, wl, *march):
         extra = dict(zip(("row_fraction", "stat_rows"), march))
         return sa.subarray_write(sp, scfg, write_pulses=p, cell_pulse_energy_sum=e, row_write_activity=ra,
-                                 col_write_activity=ca, **extra)
+                                 col_write_activity=ca, written_cells=wc, written_level=wl, **extra)
 
     # Σ n/R̄ over written cells ≈ (Σ n)·G at the layer's mean conductance (R̄ = the mean of the
     # old and new resistances; the update is small against the range).
@@ -96,6 +96,9 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         as_float(trace.cell_pulses) * g_mean,
         as_float(trace.row_write_activity),
         as_float(trace.col_write_activity),
+        # the FeFET polarisation statistics (V2.1; 0 in a trace stored before they were recorded)
+        jnp.broadcast_to(as_float(trace.written_cells), jnp.shape(act)),
+        jnp.broadcast_to(as_float(trace.written_level), jnp.shape(act)),
     ]
     if config.version.write_per_selected_row:
         # bf95f9c: a sub-array writes only the rows its PE holds (rows_pe of a block; 56 of 128 for

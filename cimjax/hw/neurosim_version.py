@@ -182,6 +182,26 @@ class NeuroSimVersion:
     #: factor 6 applied twice; the phases themselves count 2 (FW), 2 (AG) and 2 (WG). A quirk of
     #: V2.1 (False: ``6``, or ``4`` on the first layer under :attr:`first_layer_no_ag`).
     dram_breakdown_factor_squared: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``: every written FeFET cell (``|ΔG|
+    #: ≥ ΔG_min``) costs a polarisation energy ``ΔP·0.01·V_w·2F²`` (``ΔP`` in µC/cm², from its
+    #: old and new conductance, ``polarization`` 20 µC/cm²; :mod:`cimjax.hw.components.subarray_write`).
+    #: V2.0 charges a FeFET cell no cell energy.
+    fefet_polarization_write: bool = False
+    #: V2.1 ``Technology.cpp`` ``Initialize`` (with ``formula.cpp`` ``CalculateOnResistance``):
+    #: the FinFET (14/10/7 nm) on-currents are recalibrated tables of the temperature (300–400
+    #: K, ``temp``), read at the circuit temperature (:mod:`cimjax.hw.tech`; read by
+    #: :func:`cimjax.hw.components.params.circuit_technology`). V2.0: its tables, modelled at 300 K.
+    finfet_on_current_temperature: bool = False
+    #: V2.1 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``: ``numWritePulseAVG =
+    #: totalNumWritePulse/max(1, (SET rows + RESET rows)/2)``, over the selected rows (V2.0:
+    #: ``/numRow``). It reaches the switch matrices' write energy only without
+    #: :attr:`sl_write_pulses_unset` (V2.1 keeps that quirk: no effect on a 1T1R FeFET/RRAM chip)
+    #: and a cross-point array's unselected word lines (``subarray_write.write_pulse_average``).
+    write_pulse_average_selected_rows: bool = False
+    #: V2.1 ``MultilevelSenseAmp::GetColumnPower``: the current-mode column power (an open
+    #: column's included) ×``(1 + 1.3e−3·(T − 300))`` at the circuit temperature
+    #: (``mlsa.power_temperature_factor``); 1 at V2.1's default 300 K. V2.0: no such term.
+    mlsa_power_temperature: bool = False
 
     def __post_init__(self):
         for field in dataclasses.fields(self):
@@ -237,8 +257,7 @@ def v2_1() -> NeuroSimVersion:
     as released (V2.1 keeps every one) plus the V2.1 differences that cimjax models. V2.1's SAR
     ADC and voltage-mode sense amplifier are options of any version (``hardware.adc_type``), not
     flags; docs/neurosim_versions.md lists what is not modelled (the sub-array's split
-    input/weight shift-adders, the FeFET polarisation write energy, the write-pulse average over
-    selected rows and the FinFET I_on(T) tables)."""
+    input/weight shift-adders)."""
     return NeuroSimVersion(
         name="v2_1",
         first_layer_no_ag=True,
@@ -247,6 +266,10 @@ def v2_1() -> NeuroSimVersion:
         pe_tree_accumulation_per_phase=True,
         shift_adder_cell_bits=True,
         dram_breakdown_factor_squared=True,
+        fefet_polarization_write=True,
+        finfet_on_current_temperature=True,
+        write_pulse_average_selected_rows=True,
+        mlsa_power_temperature=True,
     )
 
 

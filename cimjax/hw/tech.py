@@ -19,6 +19,21 @@ the range instead (gradient 0 outside). Roadmaps are static strings, ``"HP"`` or
 
 Units: inputs are named with their unit (``node_nm``); every output is SI (V, m, A/m, F/m, F,
 Ω, A, W, s).
+
+**NeuroSim V2.1's FinFET on-currents** (``technology(..., finfet_temperature_k=T)``; the version
+flag ``finfet_on_current_temperature``, read by
+:func:`cimjax.hw.components.params.circuit_technology`). V2.1 (18289cb) ``Technology.cpp``
+``Initialize`` recalibrated the 14/10/7 nm I_on tables, every 10 K from 300 to 400 K
+(:data:`V21_FINFET_I_ON`; NeuroSim interpolates linearly per kelvin between them and
+``formula.cpp`` ``CalculateOnResistance`` reads the column of ``temp``, exiting outside 300–400 K).
+The 300 K column is V2.0's to 4 digits; V2.0's own tables change little with T and cimjax keeps
+their 300 K values (as for every planar node in both versions). With ``T`` given, ``i_on_n`` /
+``i_on_p`` at the FinFET nodes are V2.1's at ``T`` (linear in T, exact at integer kelvins; a
+concrete T outside [300, 400] K raises, a traced one is clipped), planar nodes keep their 300 K
+values, and nodes between 14 and 22 nm interpolate as the other columns. ``pnSizeRatio`` is
+``(int)`` of the 300 K ratio in NeuroSim; the FinFET ratio is in [1, 2) at every tabulated T,
+so :func:`cimjax.hw.components.gates.pn_size_ratio` (floored) is 1 either way. I_off(T) is not
+modelled in either version (the tables' 300 K values).
 """
 
 from __future__ import annotations
@@ -86,6 +101,29 @@ _SI = {
     "k_eff": 1.0,
 }
 _I_OFF_SI = {"HP": 1e-3, "LSTP": 1e-6}
+
+#: Temperatures of NeuroSim V2.1's FinFET on-current columns, K (300, 310, ..., 400).
+V21_FINFET_TEMPERATURES_K = tuple(300.0 + 10.0 * i for i in range(11))
+#: NeuroSim V2.1 (18289cb) ``Technology.cpp`` ``Initialize``: FinFET on-currents, µA/µm (= A/m),
+#: at :data:`V21_FINFET_TEMPERATURES_K`, per roadmap, channel and node (nm).
+V21_FINFET_I_ON = {
+    "HP": {
+        "n": {14.0: (1686, 1652, 1607, 1562, 1517, 1472, 1439, 1394, 1349, 1315, 1270),
+              10.0: (1769, 1734, 1686, 1639, 1592, 1545, 1510, 1462, 1415, 1380, 1333),
+              7.0: (1912, 1874, 1823, 1772, 1721, 1670, 1632, 1581, 1530, 1491, 1440)},
+        "p": {14.0: (1550, 1468, 1397, 1327, 1256, 1198, 1139, 1080, 1033.6, 986, 939),
+              10.0: (1626, 1540, 1466, 1392, 1318, 1256, 1195, 1133, 1084, 1035, 985),
+              7.0: (1685, 1596, 1519, 1442, 1366, 1302, 1238, 1174, 1123, 1072, 1021)},
+    },
+    "LSTP": {
+        "n": {14.0: (893, 853, 814, 777, 742, 708, 677, 646, 618, 591, 565),
+              10.0: (862, 824, 787, 751, 717, 684, 654, 624, 597, 571, 546),
+              7.0: (822, 786, 750, 716, 684, 653, 624, 595, 569, 545, 521)},
+        "p": {14.0: (820, 767, 718, 672, 631, 593, 558, 526, 496, 469, 443),
+              10.0: (775, 725, 678, 636, 597, 561, 527, 497, 469, 443, 419),
+              7.0: (737, 689, 645, 605, 567, 533, 501, 473, 446, 421, 398)},
+    },
+}
 
 # Fin geometry (pitch, width, height), nm, at the FinFET nodes 7, 10, 14 (docs/model.md §5.9).
 _FIN_NODES_NM = (7.0, 10.0, 14.0)
@@ -198,27 +236,48 @@ def interp(x: Array, xp, fp) -> Array:
     return fp[0].astype(x.dtype) + jnp.sum(_ramps(x, xp) * steps, axis=-1)
 
 
-def technology(node_nm: ArrayLike, roadmap: str = "LSTP") -> Technology:
+def _v21_finfet_on_current(node: Array, roadmap: str, channel: str, temperature_k: Array) -> Array:
+    """The on-current per width at ``temperature_k``, A/m (module docstring, "NeuroSim V2.1's
+    FinFET on-currents"): V2.1's FinFET columns at T, the planar nodes' 300 K values, linear in
+    the node between them."""
+    planar = np.asarray(_TABLE[roadmap][f"i_on_{channel}"], float) * _SI[f"i_on_{channel}"]
+    table = V21_FINFET_I_ON[roadmap][channel]
+    cols = [interp(temperature_k, V21_FINFET_TEMPERATURES_K, table[n]) if n in table
+            else jnp.full(jnp.shape(temperature_k), planar[i], _dtype()) for i, n in enumerate(NODES_NM)]
+    fp = jnp.stack(cols, axis=-1)
+    return fp[..., 0] + jnp.sum(_ramps(node, NODES_NM) * jnp.diff(fp, axis=-1), axis=-1)
+
+
+def technology(node_nm: ArrayLike, roadmap: str = "LSTP", finfet_temperature_k: Optional[ArrayLike] = None) -> Technology:
     """Device parameters at a (continuous) technology node, docs/model.md §5.9.
 
     Every column of the §5.9 table interpolated linearly in the node (exact at the
     tabulated nodes). Valid for ``node_nm`` in [7, 130] (see the module docstring for
-    out-of-range handling); values are at 300 K.
+    out-of-range handling); values are at 300 K, but for the FinFET on-currents when
+    ``finfet_temperature_k`` is given (NeuroSim V2.1's tables, module docstring).
 
     Args:
       node_nm: technology node, nm; any shape (e.g. ``(B,)`` for a design grid).
       roadmap: ``"HP"`` or ``"LSTP"`` (static).
+      finfet_temperature_k: None (V2.0: the 300 K on-currents), or the temperature, K, in
+        [300, 400], of NeuroSim V2.1's FinFET on-current columns (broadcast with the node).
 
     Returns:
       A :class:`Technology` whose fields have the shape of ``node_nm``.
 
     Raises:
-      ValueError: unknown roadmap, or a concrete node outside [7, 130] nm.
+      ValueError: unknown roadmap, or a concrete node outside [7, 130] nm, or a concrete
+        ``finfet_temperature_k`` outside [300, 400] K.
     """
     roadmap = check_roadmap(roadmap)
     node = check_range("node_nm", node_nm, *NODE_RANGE_NM)
     table = _TABLE[roadmap]
     col = {name: interp(node, NODES_NM, np.asarray(table[name], float) * si) for name, si in _SI.items()}
+    if finfet_temperature_k is not None:
+        t_k = check_range("finfet_temperature_k", finfet_temperature_k, V21_FINFET_TEMPERATURES_K[0],
+                          V21_FINFET_TEMPERATURES_K[-1])
+        for ch in ("n", "p"):
+            col[f"i_on_{ch}"] = _v21_finfet_on_current(node, roadmap, ch, t_k)
     i_off_si = _I_OFF_SI[roadmap]
     i_off_n = interp(node, NODES_NM, np.asarray(table["i_off_n"], float) * i_off_si)
     i_off_n_400k = interp(node, NODES_NM, np.asarray(table["i_off_n_400k"], float) * i_off_si)

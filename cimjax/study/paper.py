@@ -119,7 +119,7 @@ def _unique(rows):
 def _member_program(setup, ideal: bool):
     """One member (no vmap), step by step (:class:`cimjax.dse.device_train.StepwiseProgram`):
     (params0, device values, key, data, first image) → (accuracy per epoch, loss per epoch,
-    trace (7, layers)). Device values are traced, so one compile serves every setting."""
+    trace (9, layers)). Device values are traced, so one compile serves every setting."""
     from cimjax.dse.device_train import StepwiseProgram
 
     return StepwiseProgram(setup, ideal, batched=False)
@@ -253,7 +253,7 @@ def train_members(config: Config, settings: list, seeds, *, method: str, chunk: 
 
 
 def _trace_of(arr) -> trace_lib.Trace:
-    """A :class:`~cimjax.trace.Trace` from ``(7, L)`` values."""
+    """A :class:`~cimjax.trace.Trace` from ``(9, L)`` values (:meth:`Setup.member_trace` order)."""
     return trace_lib.Trace(*[jnp.asarray(np.asarray(row, np.float64), jnp.result_type(float)) for row in arr])
 
 

@@ -214,13 +214,15 @@ def test_result_summary_and_trace_ranges(batched):
     assert np.all(t[:, :, 2:4] >= 0)  # write pulses, cell pulses
     # Read occupancy: fc1 reads the signed normalised image (every read occupied), fc2 the
     # post-ReLU hidden layer (sign plane empty: ≤ 7/8, and ≥ its activity, one block).
-    assert Trace._fields[-1] == "read_occupancy"
-    occ = t[:, :, -1]
+    assert Trace._fields[6] == "read_occupancy"
+    occ = t[:, :, 6]
     assert np.all(occ[..., 0] > 0.95) and np.all(occ <= 1.0)
     assert np.all((occ[..., 1] >= t[:, :, 0, 1] - 1e-6) & (occ[..., 1] <= 7 / 8 + 1e-6))
     # Every member but the 16-level one wrote cells in its last epoch. With 16 levels and
     # 5-bit weights a 1/16 step is half a conductance level, below NeuroSim's ΔG_min.
     assert np.all(t[[0, 1, 3, 4], :, 3].sum(-1) > 0)
+    # ... and those written cells are counted (the FeFET polarisation statistics, fields 7 and 8)
+    assert np.all(t[[0, 1, 3, 4], :, 7].sum(-1) > 0) and np.all(t[:, :, 8] <= 2 * t[:, :, 7] + 1e-6)
     d = batched.to_dict()
     assert len(d["settings"]) == N and d["settings"][1]["max_level"] == 64
     assert d["steps"] == 36 and d["seeds"] == [0, 3]

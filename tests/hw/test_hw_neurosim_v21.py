@@ -4,8 +4,11 @@ NeuroSim V2.1 (18289cb) was built outside this repository with its shipped makef
 its shipped ``Param.cpp`` (``default``) and one-knob variants of it (``SARADC = true``:
 ``hardware.adc_type = sar``; ``currentMode = false``: ``hardware.adc_type = mlsa_voltage``;
 ``technode = 14`` with ``wireWidth = 22``, a FinFET node: ``hardware.technology_node_nm = 14``,
-``hardware.wire_width_nm = 22``) on the synthetic layer files of the V2.0 variant runs
-(``tests/fixtures/neurosim_v21/reference.json`` says how); only its printed figures are stored.
+``hardware.wire_width_nm = 22``; the same at ``temp = 350``: ``hardware.temperature_k = 350``,
+V2.1's FinFET on-current tables and sense-amplifier power term; the 14 nm run with
+``polarization = 0``: ``hardware.fefet_polarization = 0``, its weight-update energies only) on
+the synthetic layer files of the V2.0 variant runs (``tests/fixtures/neurosim_v21/reference.json``
+says how); only its printed figures are stored.
 cimjax estimates ``configs/neurosim_v21.py`` (V2.1's ``Param.cpp``) from a trace of the very same
 files (``hardware_trace.csv`` there: the V2.0 variants' trace with the write statistics at V2.1's
 60 levels). Every stored figure must be within ±10 %; a miss is a strict ``xfail`` with the
@@ -38,6 +41,17 @@ TOLERANCE = 0.10
 FINFET_OTHER = ("at the FinFET node only (the 32 nm runs agree, and the FinFET standard cells now match "
                 "NeuroSim's gate by gate, tests/hw/test_hw_components_values.py); not traced")
 L7 = "the FC layer 7 of the default run (0.727 there, 0.763 under V2.0; not traced)"
+#: The 14 nm run at 350 K: the latencies follow NeuroSim's (FW 1.057, AG 1.067, WG 1.036; 0.92
+#: before V2.1's FinFET on-current tables); the misses of the 300 K run remain, a little larger.
+AT_350K = "the 14 nm run's miss at 300 K ({}), larger at 350 K; " + FINFET_OTHER
+WU = ("cimjax's per-layer WU energies are within 7 % of NeuroSim's but two: the last FC layer (1024 × 10; "
+      "6.3× at 32 nm) and the FC layer 7 (1.21×; not traced, the conv layers 4–6 with the same per-sub-array "
+      "write statistics are within 7 %). Layer 8: its sub-arrays hold 10 of 128 columns; the trace's "
+      "col_write_activity is of those 10 (as NeuroSim's activityColWrite), but subarray_write's selected "
+      "columns m = a_col·cols take the full 128 (NeuroSim's GetWriteUpdateEstimation uses the count "
+      "numSelectedColSet/Reset itself), 12.8× too many; a fix moves V2.0's figures too and is left for a "
+      "separate change. The FeFET polarisation energy (modelled) matches NeuroSim's to 0.2 % per layer "
+      "(test_fefet_polarization_energy_as_in_neurosim)")
 
 XFAIL = {
     ("14nm", "fw.peak_latency"): f"measured 1.117: {FINFET_OTHER}",
@@ -47,19 +61,25 @@ XFAIL = {
     ("14nm", "layers.layer7.ag.latency"): f"measured 1.119: {FINFET_OTHER}",
     ("14nm", "layers.layer7.ag.energy"): f"measured 0.733: {L7}",
     ("14nm", "layers.layer8.ag.energy"): f"measured 0.889: the last FC layer, 0.934 in the default run; {FINFET_OTHER}",
-    ("default", "wu.energy"): (
-        "measured 1.12: V2.1's GetWriteUpdateEstimation (ProcessingUnit.cpp) differs from V2.0's "
-        "in two terms cimjax does not model, the FeFET polarisation energy and numWritePulseAVG over "
-        "the selected rows (docs/neurosim_versions.md); both add to NeuroSim's figure, so "
-        "neither explains cimjax being above it; not yet traced (the V2.0 FeFET write path has no "
-        "NeuroSim run of its own in the repository either)"),
+    ("default", "wu.energy"): f"measured 1.128: {WU}",
+    ("14nm_T350", "fw.peak_latency"): "measured 1.169: " + AT_350K.format("1.117"),
+    ("14nm_T350", "ag.peak_latency"): "measured 1.170: " + AT_350K.format("1.117"),
+    ("14nm_T350", "breakdown.accumulation.latency"): "measured 1.226: " + AT_350K.format("1.165"),
+    ("14nm_T350", "breakdown.array.energy"): "measured 1.120: " + AT_350K.format("1.119"),
+    ("14nm_T350", "layers.layer7.ag.latency"): "measured 1.177: " + AT_350K.format("1.119"),
+    ("14nm_T350", "layers.layer7.ag.energy"): f"measured 0.734: {L7}",
+    ("14nm_T350", "layers.layer8.ag.energy"): "measured 0.889: the last FC layer, as at 300 K (0.889); " + FINFET_OTHER,
+    ("14nm_T350", "leakage_energy"): (
+        "measured 0.054: NeuroSim's off-currents are tables of the temperature too (Technology.cpp "
+        "currentOffNmos/Pmos[T − 300], read by formula.cpp CalculateGateLeakage; 14 nm LSTP NMOS "
+        "×15.5 from 300 to 350 K), in V2.0 and V2.1 alike; cimjax's leakage is at 300 K (hw/tech.py)"),
     ("default", "layers.layer7.ag.energy"): (
         "measured 0.727: not a V2.1 difference: cimjax's current code on NeuroSim V2.0's default run "
         "of the same files (tests/fixtures/neurosim_variants) gives 0.763 for this layer (the FC "
         "layer 7, mapped over 8 tiles; the other layers are within 7 %); the chip's AG "
         "energy is within tolerance (0.96). Not yet traced"),
     ("currentMode_false", "wu.energy"): (
-        "measured 1.134: the default run's WU miss (1.12; the ADC does not enter the WU)"),
+        "measured 1.139: the default run's WU miss (1.128; the ADC does not enter the WU)"),
     ("currentMode_false", "layers.layer7.ag.energy"): (
         "measured 0.750: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0). "
         "Not yet traced"),
@@ -102,6 +122,19 @@ def _cases():
 def test_within_ten_percent_of_neurosim_v21(run, name):
     got, expected = ours(estimate(RUNS[run]["cimjax_set"]), name), RUNS[run]["figures"][name]
     assert abs(got / expected - 1.0) <= TOLERANCE, f"{run} {name}: cimjax/NeuroSim V2.1 = {got / expected:.3f}"
+
+
+@pytest.mark.slow  # two more estimates of VGG-8 at 14 nm (~30 s)
+def test_fefet_polarization_energy_as_in_neurosim():
+    """V2.1's FeFET polarisation write energy: NeuroSim's 14 nm run less its run with
+    ``polarization = 0``, layer by layer, against cimjax's same difference."""
+    runs = (RUNS["14nm"], RUNS["14nm_polarization0"])
+    ns = np.asarray(runs[0]["wu_energy_per_layer"]) - np.asarray(runs[1]["wu_energy_per_layer"])
+    ours_ = [np.asarray(estimate(r["cimjax_set"]).layers.wu.energy) for r in runs]
+    diff = ours_[0] - ours_[1]
+    assert np.all(ns > 0)
+    # NeuroSim prints 6 digits: the differences are good to ~1e-11 J on layers of 1e-4 J.
+    np.testing.assert_allclose(diff, ns, rtol=0.005, atol=2e-11)
 
 
 def test_first_layer_has_no_ag_as_in_neurosim():

@@ -37,7 +37,9 @@ def test_march2020_differs_only_in_its_difference_flags():
 
 
 V21_FLAGS = {"first_layer_no_ag", "adder_width_col_per_synapse", "accumulation_reads_per_synapse",
-             "pe_tree_accumulation_per_phase", "dram_breakdown_factor_squared", "shift_adder_cell_bits"}
+             "pe_tree_accumulation_per_phase", "dram_breakdown_factor_squared", "shift_adder_cell_bits",
+             "fefet_polarization_write", "finfet_on_current_temperature", "write_pulse_average_selected_rows",
+             "mlsa_power_temperature"}
 
 
 def test_v2_1_keeps_the_quirks_and_sets_only_its_own_flags():

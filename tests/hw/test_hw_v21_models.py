@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -181,3 +182,118 @@ def test_voltage_mode_sense_amplifier_component():
     c = mlsa.mlsa(p, cfg, column_resistance=20e3)
     assert float(v.area) == pytest.approx(float(c.area) * (52 + 60) / (48 + 24), rel=1e-6)
     assert float(c.energy) != pytest.approx(float(v.energy), rel=1e-3)
+
+
+@pytest.mark.parametrize("levels,ratio", [(60, 100.0), (31, 7.0)])
+def test_fefet_polarization_energy_follows_the_v21_cell_loop(levels, ratio):
+    """V2.1 GetWriteUpdateEstimation: every written FeFET cell (|ΔG| ≥ ΔG_min) adds
+    ΔP·0.01·V_w·2F², ΔP = |Pr_new + P| + |Pr_old + P|, Pr = (G/ΔG_min − ⌊N/2⌋)·2P/N (an odd
+    N included). Here the loop, cell by cell and sub-array by sub-array, against the trace's two
+    statistics through subarray_write; V2.0 and RRAM charge none."""
+    from cimjax.hw.components import subarray_write as sw
+    from cimjax.hw.components.subarray_types import SubArrayConfig, SubArrayParams
+
+    rng = np.random.default_rng(3)
+    old = rng.uniform(-1, 1, (12, 10))
+    new = np.clip(old + rng.integers(-3, 4, old.shape) * (2.0 / levels) * (rng.random(old.shape) < 0.5)
+                  + rng.normal(0, 0.004, old.shape), -1, 1)
+    r_on, p_pol, v_write, node = 240e3, 20.0, 4.0, 32.0
+    g_max, g_min = 1 / r_on, 1 / (r_on * ratio)
+    dg = (g_max - g_min) / levels
+    conductance = lambda w: (w + 1) / 2 * (g_max - g_min) + g_min  # noqa: E731  (Chip.cpp LoadInWeightData)
+    pr = lambda g: (g / dg - levels // 2) * (p_pol * 2 / levels)  # noqa: E731
+    per_subarray = []
+    for r0 in range(0, 12, 8):
+        for c0 in range(0, 10, 8):
+            gn, go = conductance(new[r0:r0 + 8, c0:c0 + 8]), conductance(old[r0:r0 + 8, c0:c0 + 8])
+            dp = sum(abs(pr(a) + p_pol) + abs(pr(b) + p_pol)
+                     for a, b in zip(gn.ravel(), go.ravel()) if abs(a - b) >= dg)
+            per_subarray.append(dp * 0.01 * np.sqrt(2) * v_write * 2 * (node * 1e-9) ** 2)
+    stats = trace_lib.weight_update_stats(jnp.asarray(new), jnp.asarray(old), max_levels=levels,
+                                          subarray_rows=8, subarray_cols=8)
+    assert float(stats.written_cells) > 0
+    p = SubArrayParams(r_on=r_on, r_off=r_on * ratio, max_levels=float(levels), write_voltage=v_write,
+                       fefet_polarization=p_pol)
+    kw = dict(write_pulses=stats.write_pulses, cell_pulse_energy_sum=0.0, row_write_activity=stats.row_write_activity,
+              col_write_activity=stats.col_write_activity, written_cells=stats.written_cells,
+              written_level=stats.written_level)
+
+    def energy(version, cell="fefet", polarization=p_pol):
+        cfg = SubArrayConfig(cell=cell, version=version)
+        return float(sw.subarray_write(p._replace(fefet_polarization=polarization), cfg, **kw).energy)
+
+    v21 = nv.by_name("v2_1")
+    assert energy(v21) - energy(v21, polarization=0.0) == pytest.approx(np.mean(per_subarray), rel=1e-5)
+    assert energy(_with(fefet_polarization_write=True)) - energy(nv.CURRENT) == pytest.approx(
+        np.mean(per_subarray), rel=1e-5)
+    assert energy(nv.CURRENT) == energy(nv.CURRENT, polarization=0.0)  # V2.0: no polarisation term
+    assert energy(v21, "rram") == energy(v21, "rram", polarization=0.0)  # FeFET cells only
+
+
+def test_finfet_on_current_follows_v21_temperature_tables():
+    """V2.1 Technology.cpp: FinFET I_on every 10 K over 300–400 K, linear per kelvin between;
+    planar nodes and V2.0 (no temperature) keep the 300 K table; pnSizeRatio stays 1."""
+    from cimjax.hw import tech
+    from cimjax.hw.components.params import circuit_technology
+
+    t = tech.technology(14.0, "LSTP", finfet_temperature_k=350.0)
+    assert float(t.i_on_n) == pytest.approx(708.0) and float(t.i_on_p) == pytest.approx(593.0)
+    t = tech.technology(7.0, "HP", finfet_temperature_k=355.0)
+    assert float(t.i_on_n) == pytest.approx((1670.0 + 1632.0) / 2)
+    v20 = tech.technology(14.0, "LSTP")
+    assert float(tech.technology(14.0, "LSTP", finfet_temperature_k=300.0).i_on_n) == float(v20.i_on_n) == 893.0
+    for node in (22.0, 32.0, 130.0):  # planar: the 300 K values at any temperature
+        assert float(tech.technology(node, "HP", finfet_temperature_k=400.0).i_on_n) == pytest.approx(
+            float(tech.technology(node, "HP").i_on_n))
+    for roadmap in tech.ROADMAPS:
+        for node in (7.0, 10.0, 14.0, 18.0):
+            for temp in tech.V21_FINFET_TEMPERATURES_K:
+                t = tech.technology(node, roadmap, finfet_temperature_k=temp)
+                assert 1.0 <= float(t.i_on_n / t.i_on_p) < 2.0  # floored pnSizeRatio 1, as at 300 K
+    with pytest.raises(ValueError, match="finfet_temperature_k"):
+        tech.technology(14.0, finfet_temperature_k=401.0)
+    circuit = CircuitParams(node_nm=14.0, temperature_k=350.0)
+    assert float(circuit_technology(circuit, ComponentConfig(version=nv.by_name("v2_1"))).i_on_n) == pytest.approx(708.0)
+    assert float(circuit_technology(circuit, ComponentConfig()).i_on_n) == pytest.approx(893.0)
+    config = load_config(os.path.join(ROOT, "configs", "neurosim_v21.py"))
+    with pytest.raises(ConfigError, match=r"hardware.temperature_k = 420.0 .*\[300, 400\]"):
+        apply_overrides(config, ["hardware.temperature_k=420"])
+    assert apply_overrides(config, ["hardware.neurosim_code=current", "hardware.temperature_k=420"])
+
+
+def test_write_pulse_average_over_selected_rows():
+    """V2.1: numWritePulseAVG = totalNumWritePulse/max(1, (SET rows + RESET rows)/2) (V2.0: /rows)."""
+    from cimjax.hw.components.subarray_write import write_pulse_average
+    from cimjax.hw.components.subarray_types import SubArrayConfig
+
+    v20, v21 = SubArrayConfig(), SubArrayConfig(version=nv.by_name("v2_1"))
+    assert float(write_pulse_average(600.0, 0.25, 128.0, v20)) == pytest.approx(600.0 / 128.0)
+    assert float(write_pulse_average(600.0, 0.25, 128.0, v21)) == pytest.approx(600.0 / 32.0)
+    assert float(write_pulse_average(3.0, 0.0, 128.0, v21)) == pytest.approx(3.0)  # max(1, ·)
+    # V2.1 keeps sl_write_pulses_unset: the average reaches no 1T1R write energy ...
+    from cimjax.hw.components import subarray_write as sw
+    from cimjax.hw.components.subarray_types import SubArrayParams
+
+    kw = dict(write_pulses=600.0, cell_pulse_energy_sum=1e-3, row_write_activity=0.25, col_write_activity=0.05)
+
+    def energy(version):
+        return float(sw.subarray_write(SubArrayParams(), SubArrayConfig(version=version), **kw).energy)
+
+    assert energy(_with(write_pulse_average_selected_rows=True)) == energy(nv.CURRENT)
+    # ... but does once the quirk is off: the SL switch matrix charges 4× the pulses here.
+    fixed = _with(sl_write_pulses_unset=False)
+    assert energy(dataclasses.replace(fixed, write_pulse_average_selected_rows=True)) > energy(fixed)
+
+
+def test_current_mode_column_power_temperature_term():
+    """V2.1 GetColumnPower: ×(1 + 1.3e-3·(T − 300)) on the current mode too (an open column's 1 µW
+    included); V2.0 has no such term."""
+    p = mlsa.MlsaParams(CircuitParams(node_nm=32.0, temperature_k=350.0), levels=64.0, num_adc=16.0,
+                        columns_per_adc=8.0, num_columns=128.0)
+    v20, v21 = mlsa.MlsaConfig(), mlsa.MlsaConfig(version=nv.by_name("v2_1"))
+    for r in (20e3, np.inf):
+        assert float(mlsa.column_power(p, v21, r)) == pytest.approx(float(mlsa.column_power(p, v20, r)) * 1.065)
+    assert float(mlsa.mlsa(p, v21, 20e3, read_occupancy=0.5).energy) == pytest.approx(
+        1.065 * float(mlsa.mlsa(p, v20, 20e3, read_occupancy=0.5).energy), rel=1e-6)
+    at300 = p._replace(circuit=CircuitParams(node_nm=32.0, temperature_k=300.0))
+    assert float(mlsa.column_power(at300, v21, 20e3)) == float(mlsa.column_power(at300, v20, 20e3))

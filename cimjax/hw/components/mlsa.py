@@ -69,8 +69,9 @@ NeuroSim's, attributed). Valid range as above.
 * Latency ``1 ns·columns_per_adc`` per read, whatever the column resistances.
 * Column power ``P_v(R) = a·(L − 1)·1e−6 + b·exp(c·log10 R)`` W (:data:`_VOLTAGE_POWER`, per node
   and roadmap; ``R`` rescaled by ``0.5/V_read``; an open column 1 µW), times ``1 + 1.3e−3·(T −
-  300 K)`` (the circuit temperature; V2.1 applies it to both modes, cimjax only here: at V2.1's
-  300 K it is 1); energy ``Σ_j P_v(R_j)·1 ns``; empty reads as above.
+  300 K)`` (the circuit temperature; V2.1 applies it to both modes: the current mode takes it
+  under the version flag ``mlsa_power_temperature``, :func:`power_temperature_factor`); energy
+  ``Σ_j P_v(R_j)·1 ns``; empty reads as above.
 * Area ``(52·A_n,min + 60·A_p,min)·(L − 1)·num_adc``.
 
 Its thermometer encoder is :mod:`cimjax.hw.components.encoder`.
@@ -297,9 +298,22 @@ def column_latency(params: MlsaParams, config: MlsaConfig, column_resistance: Ar
     return jnp.where(open_col, 0.0, t_col)
 
 
+def power_temperature_factor(params: MlsaParams, config: ComponentConfig, voltage_mode: bool = False) -> Array:
+    """``1 + 1.3e−3·(T − 300 K)`` (the circuit temperature) on a sense amplifier's column power:
+    NeuroSim V2.1 ``MultilevelSenseAmp::GetColumnPower`` multiplies both modes' power (an open
+    column's 1 µW included) by it. The voltage mode (V2.1 only) always takes it; the current mode
+    under ``version.mlsa_power_temperature`` (V2.1), else 1 (V2.0's ``GetColumnPower`` has no
+    such term). Valid over V2.1's 300–400 K."""
+    if not (voltage_mode or config.version.mlsa_power_temperature):
+        return jnp.ones((), jnp.result_type(float))
+    rise = as_float(params.circuit.temperature_k) - tech.REFERENCE_TEMPERATURE_K
+    return 1.0 + POWER_TEMPERATURE_COEFFICIENT * rise
+
+
 def column_power(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
     """Power of one ADC sensing a column, W: ``a·(L−1)·1e−6 + b·exp(c·log10 R)`` (module
-    docstring), interpolated over the nine Appendix-A nodes; ``R = inf`` gives 1 µW."""
+    docstring), interpolated over the nine Appendix-A nodes; ``R = inf`` gives 1 µW; times
+    :func:`power_temperature_factor` (1 but under V2.1)."""
     r, open_col = _safe_resistance(params, config, column_resistance)
     levels = as_float(params.levels)
     coef = np.asarray(_POWER[config.roadmap], float)  # (K, 3)
@@ -308,7 +322,7 @@ def column_power(params: MlsaParams, config: MlsaConfig, column_resistance: Arra
     )
     w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, tech.NODES_NM)
     p = jnp.sum(w.reshape(w.shape + (1,) * (powers.ndim - w.ndim)) * powers, axis=0)
-    return jnp.where(open_col, OPEN_COLUMN_POWER, p)
+    return jnp.where(open_col, OPEN_COLUMN_POWER, p) * power_temperature_factor(params, config)
 
 
 def march2020_column_energy(params: MlsaParams, config: MlsaConfig, column_resistance: ArrayLike) -> Array:
@@ -412,7 +426,8 @@ def mlsa(params: MlsaParams, config: MlsaConfig = MlsaConfig(), column_resistanc
     weight = as_float(params.num_columns) if r.ndim == 0 else 1.0
     energy = jnp.sum(jnp.maximum(power * t_col, 0.0)) * weight
     occ = as_float(read_occupancy)
-    empty_energy = OPEN_COLUMN_POWER * LATENCY_MIN * n_col  # all columns open, minimum latency
+    # all columns open, minimum latency
+    empty_energy = OPEN_COLUMN_POWER * power_temperature_factor(params, config) * LATENCY_MIN * n_col
     energy = occ * energy + (1.0 - occ) * empty_energy
     t_col = occ * t_col + (1.0 - occ) * LATENCY_MIN
     area = mlsa_area(params, config)
@@ -429,8 +444,7 @@ def voltage_column_power(params: MlsaParams, config: ComponentConfig, column_res
     w = interp_weights(circuit_technology(params.circuit, config).node * 1e9, tech.NODES_NM)
     p = jnp.sum(w.reshape(w.shape + (1,) * (powers.ndim - w.ndim)) * powers, axis=0)
     p = jnp.where(open_col, OPEN_COLUMN_POWER, p)
-    rise = as_float(params.circuit.temperature_k) - tech.REFERENCE_TEMPERATURE_K
-    return p * (1.0 + POWER_TEMPERATURE_COEFFICIENT * rise)
+    return p * power_temperature_factor(params, config, voltage_mode=True)
 
 
 def _voltage_mlsa(params: MlsaParams, config: ComponentConfig, r: Array, read_occupancy) -> Cost:

@@ -92,7 +92,8 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
                    set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
-                   stat_rows: ArrayLike | None = None) -> Cost:
+                   stat_rows: ArrayLike | None = None, written_cells: ArrayLike = 0.0,
+                   written_level: ArrayLike = 0.0) -> Cost:
     """One weight update of one sub-array (area and leakage 0).
 
     Args:
@@ -101,6 +102,9 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
         the write statistics (:func:`cimjax.hw.components.subarray_write.subarray_write`).
       row_fraction / stat_rows: the rows the statistics describe (eNVM with
         ``version.write_per_selected_row`` only; the SRAM sub-array does not take them).
+      written_cells / written_level: the written cells and the sum of their levels
+        (:func:`cimjax.trace.weight_update_stats`; FeFET under
+        ``version.fefet_polarization_write`` only).
 
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the update.
@@ -110,7 +114,8 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
                  set_fraction=set_fraction)
     if config.cell == "sram":
         return MODELS["sram"].write(params, config, **stats)
-    return MODELS[config.cell].write(params, config, row_fraction=row_fraction, stat_rows=stat_rows, **stats)
+    return MODELS[config.cell].write(params, config, row_fraction=row_fraction, stat_rows=stat_rows,
+                                     written_cells=written_cells, written_level=written_level, **stats)
 
 
 def check_subarray_params(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig()) -> None:

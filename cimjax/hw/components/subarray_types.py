@@ -38,7 +38,9 @@ class SubArrayParams(NamedTuple):
     (the cell sees ``sqrt(V_LTP² + V_LTD²) = √2·V``); ``write_pulse_width``; ``max_levels``
     (``maxNumLevelLTP/LTD``); ``cell_height_f``/``cell_width_f`` (1T1R 4F × 4F);
     ``access_resistance`` (``resistanceAccess`` 15 kΩ, used only in the column resistance);
-    ``gate_cap_fefet`` (F, FeFET write lines); ``cell_bits`` (``cellBit`` after ``main.cpp``
+    ``gate_cap_fefet`` (F, FeFET write lines); ``fefet_polarization`` (µC/cm², V2.1's
+    ``polarization`` 20: the FeFET polarisation write energy, read only under
+    ``version.fefet_polarization_write``); ``cell_bits`` (``cellBit`` after ``main.cpp``
     lowers it to the weight bits, 5; read only by the sequential read, whose sense amplifiers
     have ``2^cell_bits`` levels); ``synapse_bits`` (weight bits, ``synapseBit`` 5; read only by
     the sequential SRAM read, whose one-bit cells hold a weight in ``synapse_bits`` columns); ``cells_per_weight`` (``numColPerSynapse``
@@ -76,6 +78,7 @@ class SubArrayParams(NamedTuple):
     cell_width_f: ArrayLike = 4.0
     access_resistance: ArrayLike = 15e3
     gate_cap_fefet: ArrayLike = 2.1717e-18
+    fefet_polarization: ArrayLike = 20.0
     cell_bits: ArrayLike = 5.0
     synapse_bits: ArrayLike = 5.0
     cells_per_weight: ArrayLike = 1.0

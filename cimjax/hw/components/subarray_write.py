@@ -26,6 +26,22 @@ In the write path (:func:`subarray_write`; bf95f9c ``ProcessingUnit.cpp``
   ``stat_rows`` is the row count the statistics were taken on (``R`` when ``R < rows``). The
   switch matrices' ``2·⌈a_col⌉·rows·a_row`` operations keep the full row count (``numRow``).
 
+**V2.1 FeFET polarisation** (``SubArrayConfig.version.fefet_polarization_write``; NeuroSim V2.1
+18289cb ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``). Every written FeFET cell (``|ΔG| ≥
+ΔG_min``, the cells that take pulses) adds ``ΔP·0.01·V_w·2F²`` (``ΔP`` in µC/cm², ×0.01 to
+C/m²; ``V_w = √2·write_voltage``; ``F`` the node), where the source maps the conductance
+linearly onto the polarisation, ``Pr(G) = (G/ΔG_min − ⌊N/2⌋)·2P/N`` (``N = max_levels``,
+``P = polarization``), and charges ``ΔP = |Pr_new + P| + |Pr_old + P|`` ("erase before
+program"). With ``G = G_min + ℓ·(G_max − G_min)`` and ``G_max/G_min = r`` (the on/off ratio),
+``Pr + P = 2P·(ℓ + 1/(r − 1) + (N mod 2)/(2N)) ≥ 0``, so over the written cells
+``Σ ΔP = 2P·(Σ(ℓ_new + ℓ_old) + n_w·(2/(r − 1) + (N mod 2)/N))``: the trace's
+``written_level`` and ``written_cells`` (:func:`cimjax.trace.weight_update_stats`) give it
+exactly. Valid for the linear weight→conductance map (NeuroSim's, ``synapseBit = cellBit``). At
+V2.1's default (32 nm, 4 V, 60 levels, on/off 100) it is about 5 fJ per written cell, 0.5 % of
+the weight-update energy of V2.1's default run on the synthetic trace of
+``tests/hw/test_hw_neurosim_v21.py`` (0.2 % at 14 nm, where NeuroSim's own run with and without
+``polarization`` gives the same per-layer energy within 0.2 %).
+
 Write-path details not modelled: the March SL TG widths (5×, +4 % on the SL drain
 capacitance, under 0.2 % of the Fig. 34 write energy) and the March WL new switch matrix's TG
 resistance (never set in bf95f9c; its write latency is below the SL matrix's, which the write
@@ -41,7 +57,7 @@ import numpy as np
 
 import jax
 
-from cimjax.hw.components.params import as_float
+from cimjax.hw.components.params import as_float, circuit_technology
 from cimjax.hw.components.subarray_geometry import geometry, switch_params
 from cimjax.hw.components.subarray_types import ArrayLike, SubArrayConfig, SubArrayParams
 from cimjax.hw.components.switch_matrix import switch_matrix_costs
@@ -83,7 +99,7 @@ def _subarray_write_march2020(p, config, g, *, pulses, cell_sum, a_row, a_col, r
     # share of the pulses (Σ over rows) and of the cells; activities are of its own rows.
     pulses = pulses * frac
     n_ops = 2.0 * config.ceil(a_col) * rows * a_row  # numRow·activityRowWrite: the full row count
-    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else pulses / rows
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else write_pulse_average(pulses, a_row, rows, config)
     # SwitchMatrix (bf95f9c) reads activityColWrite from Initialize, before any update sets it.
     sl_col = 0.0 if config.version.sl_write_pulses_unset else a_col
     wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
@@ -158,10 +174,58 @@ def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m) -> Arra
     return e_set + e_reset
 
 
+def write_pulse_average(pulses: ArrayLike, row_write_activity: ArrayLike, rows: ArrayLike,
+                        config: SubArrayConfig) -> Array:
+    """NeuroSim's ``numWritePulseAVG`` of an update (``ProcessingUnit.cpp``
+    ``GetWriteUpdateEstimation``): ``totalNumWritePulse/numRow`` (V2.0), or under V2.1's
+    ``version.write_pulse_average_selected_rows`` ``totalNumWritePulse/max(1, (SET rows + RESET
+    rows)/2)``, the selected rows ``(SET + RESET)/2 = a_row·rows``. The source stores an
+    ``int`` (truncated); cimjax keeps the mean over the sub-arrays unrounded, as its other
+    write statistics. Read by the switch matrices' write energy only without
+    ``version.sl_write_pulses_unset`` (both versions keep that quirk).
+
+    Args:
+      pulses: ``totalNumWritePulse`` (the trace's ``write_pulses``).
+      row_write_activity: ``activityRowWrite``.
+      rows: the sub-array's rows.
+      config: :class:`SubArrayConfig` (static).
+    """
+    pulses, rows = as_float(pulses), as_float(rows)
+    if config.version.write_pulse_average_selected_rows:
+        return pulses / jnp.maximum(1.0, as_float(row_write_activity) * rows)
+    return pulses / rows
+
+
+def polarization_energy(params: SubArrayParams, config: SubArrayConfig, written_cells: ArrayLike,
+                        written_level: ArrayLike) -> Array:
+    """The FeFET polarisation energy of one update of one sub-array, J (module docstring, "V2.1
+    FeFET polarisation"); 0 for other cells or without ``version.fefet_polarization_write``.
+
+    Args:
+      params: :class:`SubArrayParams` (``fefet_polarization`` µC/cm², ``write_voltage``,
+        ``r_on``/``r_off``, ``max_levels``, the node).
+      config: :class:`SubArrayConfig` (static).
+      written_cells: written cells ``n_w`` of the sub-array.
+      written_level: ``Σ(ℓ_new + ℓ_old)`` over them.
+    """
+    n_w = as_float(written_cells)
+    if not (config.version.fefet_polarization_write and config.cell == "fefet"):
+        return jnp.zeros_like(n_w)
+    p = params
+    t = circuit_technology(p.circuit, config)
+    levels = as_float(p.max_levels)
+    ratio = as_float(p.r_off) / as_float(p.r_on)
+    delta_p = 2.0 * as_float(p.fefet_polarization) * (
+        as_float(written_level) + n_w * (2.0 / (ratio - 1.0) + jnp.mod(levels, 2.0) / levels))
+    v_w = jnp.sqrt(2.0) * as_float(p.write_voltage)
+    return delta_p * 0.01 * v_w * 2.0 * t.node**2
+
+
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
                    set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
-                   stat_rows: ArrayLike | None = None) -> Cost:
+                   stat_rows: ArrayLike | None = None, written_cells: ArrayLike = 0.0,
+                   written_level: ArrayLike = 0.0) -> Cost:
     """One weight update of one sub-array (docs/model.md §5.5; area and leakage 0).
 
     Latency ``write_pulses·t_pulse + max(t_WLsw,write, t_SLsw,write)`` with ``2·⌈a_col⌉·rows·a_row``
@@ -187,6 +251,9 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
         ``R < rows`` has ``R``).
       ``row_fraction`` and ``stat_rows`` are used with ``version.write_per_selected_row`` only
       (module docstring).
+      written_cells / written_level: the written cells and ``Σ(ℓ_new + ℓ_old)`` over them
+        (traced; :func:`polarization_energy`, FeFET under ``version.fefet_polarization_write``;
+        not with ``version.write_per_selected_row``).
 
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the update.
@@ -202,7 +269,7 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
     vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
     t_pulse = as_float(p.write_pulse_width)
     n_ops = 2.0 * config.ceil(a_col) * rows * a_row
-    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else pulses / rows
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else write_pulse_average(pulses, a_row, rows, config)
     wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
     # SL: NeuroSim's write energy reuses the DFF figures of its last (AG) read call, its write
     # latency those of the forward call (no DFF reads): one evaluation, DFF latency removed.
@@ -217,7 +284,8 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
         cells = vw2 * t_pulse * as_float(cell_pulse_energy_sum)
         lines = cross_point_lines(p, config, g, pulses=pulses, p_set=p_set, p_reset=p_reset, a_row=a_row, m=m)
     elif config.cell == "fefet":
-        cells = jnp.zeros_like(pulses)
+        # V2.0 charges a FeFET cell nothing; V2.1 its polarisation (polarization_energy).
+        cells = polarization_energy(p, config, written_cells, written_level) + jnp.zeros_like(pulses)
         col = (g.cap_col + as_float(p.gate_cap_fefet) * a_row * rows) * vw2 * m
         lines = (p_set + p_reset) * (g.cap_row2 * vdd2 + col)
     else:
