@@ -150,7 +150,8 @@ def test_jit_vmap_grad_checklist(jacobian_eval):
     value = values[-1]
     assert np.all(np.isfinite(value)) and np.all(value > 0), value
     jacobian = jax.jacrev(_g)
-    jac = np.asarray(host_eval.call(jacobian, x0) if jacobian_eval == "host" else jax.jit(jacobian)(x0))  # (outputs, params)
+    jac = host_eval.call(jacobian, x0) if jacobian_eval == "host" else jax.jit(jacobian)(x0)
+    jac = np.asarray(jac)  # (outputs, params)
     fd = ((values[:n] - values[n : 2 * n]) / (2 * np.asarray(h)[:, None])).T
     assert np.all(np.isfinite(jac))
     floor = 1e-6 * np.abs(value)[:, None] / np.abs(np.asarray(x0))[None, :]

@@ -87,7 +87,8 @@ def test_transform_checklist(fn, grad_eval):
             np.testing.assert_allclose(values[i], np.asarray(jg(points[i])), rtol=1e-11)
         weights = jnp.asarray(1.0 / np.abs(eager))
         vjp = lambda z, ct: jax.vjp(g, z)[1](ct)[0]  # noqa: E731
-        grad = np.asarray(host_eval.call(vjp, x0, weights) if grad_eval == "host" else jax.jit(vjp)(x0, weights))
+        grad = host_eval.call(vjp, x0, weights) if grad_eval == "host" else jax.jit(vjp)(x0, weights)
+        grad = np.asarray(grad)
         assert np.all(np.isfinite(grad)) and np.any(grad != 0.0)
         fd = ((values[:n] - values[n:2 * n]) / (2 * h[:, None])) @ np.asarray(weights)
         floor = 1e-6 * len(eager) / np.abs(X0)
