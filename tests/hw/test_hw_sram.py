@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import helpers
+from cimjax import host_eval
 from cimjax.hw import tech, wiring
 from cimjax.hw.components import gates, misc, sram
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, circuit_technology
@@ -132,8 +133,13 @@ def _g(x, mode="relaxed"):
     return jnp.concatenate([jnp.stack(read), jnp.stack(write), jnp.stack([sc.c_cell, sc.r_pull])])
 
 
-def test_jit_vmap_grad_checklist():
-    """jit(vmap(g)) == eager loop; reverse-mode Jacobian == central differences (1e-4)."""
+@pytest.mark.parametrize("jacobian_eval", ["host", pytest.param("jit", marks=pytest.mark.slow)])
+def test_jit_vmap_grad_checklist(jacobian_eval):
+    """jit(vmap(g)) == eager loop; reverse-mode Jacobian == central differences (1e-4).
+
+    ``host`` (default suite): the Jacobian's program (``jax.jacrev``, JAX's own reverse mode)
+    is evaluated with NumPy (cimjax.host_eval) instead of compiled. ``jit`` (slow suite): the
+    same Jacobian compiled with XLA (the test took 185 s so on the quiet 2-core VM)."""
     x0 = jnp.array([1.0, 40.0, 0.2e-9, 8.0, 0.1, 5000.0, 0.7], jnp.float64)
     n = x0.size
     h = 1e-7 * jnp.abs(x0)
@@ -143,7 +149,9 @@ def test_jit_vmap_grad_checklist():
         np.testing.assert_allclose(values[i], np.asarray(_g(points[i])), rtol=1e-12)
     value = values[-1]
     assert np.all(np.isfinite(value)) and np.all(value > 0), value
-    jac = np.asarray(jax.jit(jax.jacrev(_g))(x0))  # (outputs, params)
+    jacobian = jax.jacrev(_g)
+    jac = host_eval.call(jacobian, x0) if jacobian_eval == "host" else jax.jit(jacobian)(x0)
+    jac = np.asarray(jac)  # (outputs, params)
     fd = ((values[:n] - values[n : 2 * n]) / (2 * np.asarray(h)[:, None])).T
     assert np.all(np.isfinite(jac))
     floor = 1e-6 * np.abs(value)[:, None] / np.abs(np.asarray(x0))[None, :]
