@@ -30,8 +30,7 @@ CASES = {
     "adc4": ("configs/vgg8_cifar10.py", ("hardware.adc_bits=4",), None),
     "fefet_conventional": ("configs/vgg8_cifar10.py", ("hardware.cell_type=fefet", "hardware.mapping=conventional"),
                            None),
-    "sram_buffers_gddr5": ("configs/vgg8_cifar10.py", ("hardware.global_buffer=sram", "hardware.tile_buffer=sram",
-                                                       "hardware.dram=gddr5"), None),
+    "sram_buffers_gddr5": ("configs/vgg8_cifar10.py", ("hardware.global_buffer=sram", "hardware.dram=gddr5"), None),
     "float_weights": ("configs/vgg8_cifar10.py", ("quant.weight_bits=null",), None),
     "run_trace": ("configs/synthetic_smoke.py", (), "smoke_hardware_trace.csv"),
 }

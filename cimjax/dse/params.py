@@ -168,7 +168,6 @@ PARAMS: dict[str, ParamSpec] = {
            doc="memory cell: 1T1R RRAM, FeFET or SRAM (SRAM stores 1 bit per cell)"),
         _p("mapping", "choice", choices=S.MAPPINGS, doc="NeuroSim's novel or conventional weight mapping"),
         _p("global_buffer", "choice", choices=S.BUFFER_TYPES, doc="global buffer type"),
-        _p("tile_buffer", "choice", choices=S.BUFFER_TYPES, doc="tile buffer type"),
         _p("dram", "choice", choices=S.DRAM_TYPES, doc="off-chip DRAM"),
         _p("roadmap", "choice", choices=S.ROADMAPS, doc="transistor roadmap (LSTP is V2.0's)"),
         # The analog read of a trained network (cimjax evaluate), not the chip's cost.

@@ -18,7 +18,7 @@ The result holds every design's parameters, the metrics of :data:`METRICS` and i
 
 Static structure, and how the sweep handles it (one trace or compile per group):
 
-* choices (``cell_type``, ``mapping``, ``global_buffer``, ``tile_buffer``, ``dram``,
+* choices (``cell_type``, ``mapping``, ``global_buffer``, ``dram``,
   ``roadmap``) are fields of :class:`~cimjax.hw.chip.ChipConfig`;
 * ``columns_per_adc`` also sizes the static mux decoders;
 * the global H-tree's stage count (``ChipConfig.tile_grid``, ``cm_pes_per_side``) is
