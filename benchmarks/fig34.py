@@ -259,7 +259,7 @@ def synthetic_write_trace(layers, seed: int = 117, grad_std: float = 0.02, subar
         s = host_eval.call(stats_of, np.asarray(new, np.float32), np.asarray(old, np.float32))
         stats.append([float(x) for x in s])
     w = np.asarray(stats).T
-    return trace_lib.make_trace(trace_lib.DEFAULT_RUN_ACTIVITIES, 0.5, *w)
+    return trace_lib.make_trace(trace_lib.DEFAULT_RUN_ACTIVITIES, 0.5, *w[:4], written_cells=w[4], written_level=w[5])
 
 
 @functools.lru_cache(maxsize=None)

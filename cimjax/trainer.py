@@ -118,7 +118,8 @@ class Trainer:
         n_layers = len(self.layer_names)
         self.initial_state = self.parallel.replicate(TrainState(
             jnp.zeros((), jnp.int32), params, self.tx.init(params),
-            jnp.zeros((2, n_layers), jnp.float32), jnp.zeros((4, n_layers), jnp.float32),
+            jnp.zeros((2, n_layers), jnp.float32),
+            jnp.zeros((len(trace_lib.WriteStats._fields), n_layers), jnp.float32),
         ))
         self.loss = nn_lib.loss_fn(config.model.loss)
         self.step_key = keys.step
