@@ -351,7 +351,7 @@ def chip_config(knobs: Mapping[str, Any], f: Facts) -> chip.ChipConfig:
         relax_cell_width=bool(knobs["relax_array_cell_width"]),
         global_buffer_core=(int(knobs["global_buffer_core_rows"]), int(knobs["global_buffer_core_cols"])),
         tile_buffer_core=(int(knobs["tile_buffer_core_rows"]), int(knobs["tile_buffer_core_cols"])),
-        access="none" if knobs["access_type"] == "none" else "cmos", nonlinear_iv=bool(knobs["nonlinear_iv"]),
+        access=knobs["access_type"], nonlinear_iv=bool(knobs["nonlinear_iv"]),
     )
 
 

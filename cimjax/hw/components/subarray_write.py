@@ -149,7 +149,8 @@ def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m) -> Arra
     Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``, the branch of a
     non-CMOS access: with ``R``/``C`` the rows/columns, ``n_S``/``n_R`` the SET/RESET rows,
     ``m`` the selected columns of a row, ``P_S``/``P_R`` the SET/RESET pulses and ``P̄ =
-    ⌊(P_S + P_R)/R⌋`` (``numWritePulseAVG``, an integer division), ``V_w = √2·write_voltage``,
+    ⌊(P_S + P_R)/R⌋`` (``numWritePulseAVG`` of :func:`write_pulse_average`, stored as an ``int``
+    by the source), ``V_w = √2·write_voltage``,
     ``G_½`` :func:`half_selected_conductance`, ``t`` the pulse width:
     SET ``C_row1·V_w²·P_S + C_row1·(V_w/2)²·(R − n_S)·P̄ + C_col·(V_w/2)²·(C − m)·P_S +
     (V_w/2)²·G_½·t·((C − m) + (R − n_S))·P_S``; RESET ``C_row1·(V_w/2)²·(R − n_R)·P̄ +
@@ -163,7 +164,7 @@ def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m) -> Arra
     half2 = vw2 / 4.0
     t_pulse = as_float(p.write_pulse_width)
     g_half = half_selected_conductance(p, config)
-    p_avg = config.floor(pulses / rows)
+    p_avg = config.floor(write_pulse_average(pulses, a_row, rows, config))
     unsel_rows = jnp.maximum(rows - a_row * rows, 0.0)
     unsel_cols = jnp.maximum(cols - m, 0.0)
     half_cells = half2 * g_half * t_pulse * (unsel_cols + unsel_rows)
@@ -182,7 +183,8 @@ def write_pulse_average(pulses: ArrayLike, row_write_activity: ArrayLike, rows: 
     rows)/2)``, the selected rows ``(SET + RESET)/2 = a_row·rows``. The source stores an
     ``int`` (truncated); cimjax keeps the mean over the sub-arrays unrounded, as its other
     write statistics. Read by the switch matrices' write energy only without
-    ``version.sl_write_pulses_unset`` (both versions keep that quirk).
+    ``version.sl_write_pulses_unset`` (both versions keep that quirk), and, truncated as the
+    source does, by a cross-point array's unselected word lines (:func:`cross_point_lines`).
 
     Args:
       pulses: ``totalNumWritePulse`` (the trace's ``write_pulses``).
