@@ -17,9 +17,6 @@ from cimjax.hw.components.params import ADC_KINDS
 CELL_TYPES = ("sram", "rram", "fefet")
 MAPPINGS = ("conventional", "novel")
 BUFFER_TYPES = ("register_file", "sram")
-#: The tile buffers cimjax can cost: NeuroSim's SRAM tile buffers (``peBufferType = true``) are
-#: not modelled yet (docs/neurosim_params.md, ``peBufferType``).
-TILE_BUFFER_TYPES = ("register_file",)
 DRAM_TYPES = ("hbm2", "gddr5")
 #: NeuroSim code versions the estimator can follow (``hardware.neurosim_code``).
 NEUROSIM_CODES = neurosim_version.NAMES
@@ -75,9 +72,11 @@ class HardwareConfig:
       temperature_k: [200, 450]; [300, 400] with ``neurosim_code = 'v2_1'`` (V2.1's FinFET
         on-current tables, ``cimjax.hw.tech``).
       mapping: ``conventional`` or ``novel`` (NeuroSim's novelMapping).
-      global_buffer: ``register_file`` or ``sram``.
-      tile_buffer: ``register_file`` (NeuroSim's ``peBufferType = false``); ``sram`` is a
-        ConfigError: SRAM tile buffers are not modelled yet.
+      global_buffer: ``register_file`` or ``sram`` (NeuroSim's ``globalBufferType``).
+      tile_buffer: the tile input/output buffers, ``register_file`` (NeuroSim's ``peBufferType =
+        false``, the default) or ``sram`` (``peBufferType = true``: SRAM arrays whose read and write
+        are costed apart, ``cimjax.hw.tile_geometry.plan_buffer``; their cell is the
+        ``sram_cell_*`` one).
       dram: ``hbm2`` or ``gddr5``.
       wg_adc_bits: precision of the weight-gradient unit's ADC (NeuroSim's ``levelOutputWG =
         2^wg_adc_bits``; 16 levels in V2.0's ``Param.cpp``), [1, 12].
@@ -323,11 +322,7 @@ class HardwareConfig:
         v.check_float("hardware.temperature_k", self.temperature_k, 200.0, 450.0)
         v.check_choice("hardware.mapping", self.mapping, MAPPINGS)
         v.check_choice("hardware.global_buffer", self.global_buffer, BUFFER_TYPES)
-        if self.tile_buffer == "sram":
-            raise v.ConfigError("hardware.tile_buffer = 'sram' is not supported: NeuroSim's SRAM tile buffers "
-                                "(Param.cpp peBufferType = true) are not modelled yet (in NeuroSim V2.0 they cut "
-                                "the FW/AG latency to 0.75x); allowed: 'register_file'")
-        v.check_choice("hardware.tile_buffer", self.tile_buffer, TILE_BUFFER_TYPES)
+        v.check_choice("hardware.tile_buffer", self.tile_buffer, BUFFER_TYPES)
         v.check_choice("hardware.dram", self.dram, DRAM_TYPES)
         v.check_int("hardware.wg_adc_bits", self.wg_adc_bits, *ADC_BITS_RANGE)
         v.check_int("hardware.global_bus_width", self.global_bus_width, 1, 65536)

@@ -143,8 +143,10 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
     version = config.version
     # bf95f9c: the NM tile uses the CM tile's H-tree (numPECM × numPECM PEs), among others.
     nm_tree_side = int(config.cm_pes_per_side) if version.shared_tile_objects else side_nm_static
+    # The tile buffers' kind (peBufferType) and, for SRAM ones, the chip's 6T cell (as the global buffer's).
+    tile_buf = dict(tile_buffer=config.tile_buffer, sram_cell=params.sram_cell)
     shared = dict(tile_buffer_core=config.tile_buffer_core, cm_pes_per_side=npe_cm, cm_pe_size=fp.pe_size_cm,
-                  partial_lines=partial_lines)
+                  partial_lines=partial_lines, **tile_buf)
     tile_act = not config.chip_activation  # chipActivation = false: the ReLU inside the tiles
     geo_cm = tile_geometry(circuit, cc, sub, sizes, fp.pe_size_cm, npe_cm, htree_side=config.cm_pes_per_side,
                            novel=False, tile_activation=tile_act, **shared)
@@ -154,7 +156,7 @@ def estimate_from_figures(params, config, fp: Floorplan, sub: SubArrayFigures, t
         circuit, cc, fp, sub, sizes, geo_cm, geo_nm,
         num_in_vector=windows * nb, out_channels=c_out,
         tile_buffer_core=config.tile_buffer_core, partial_lines=partial_lines, ag_weight=agw,
-        tile_activation=tile_act,
+        tile_activation=tile_act, **tile_buf,
     )
     tiles = fp.tiles
 

@@ -41,6 +41,9 @@ Where cimjax departs from (or simplifies) the released code, on purpose:
   ``acc_bits·numPECM`` = 34-bit interface, ``cols/numColMuxed`` = 16 lines, a static count from the
   config). A partial *input* buffer (``numPECM·numBitInput·rows`` < 1024, not at the
   defaults) gets the same static decoder lines, where NeuroSim's has ``numBitInput``.
+  SRAM tile buffers (``ChipConfig.tile_buffer = 'sram'``, NeuroSim's ``peBufferType = true``)
+  are the same plan of SRAM arrays (:func:`cimjax.hw.tile_geometry.plan_buffer`): a transfer
+  costs their read plus their write, which differ (a register file's are equal).
 
 Released behaviour reproduced on purpose (quirks, :func:`cimjax.hw.tile_geometry.tile_buffer_plan`):
 
@@ -173,7 +176,8 @@ def _per_synapse(cfg: ComponentConfig, cols: Array, num_col_per_synapse: Array) 
     return jnp.where(n > 1.0, cfg.floor(cols / jnp.maximum(n, 1.0)), cols)
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines", "tile_activation"))
+@functools.partial(jax.jit, static_argnames=("cfg", "tile_buffer_core", "partial_lines", "tile_activation",
+                                              "tile_buffer"))
 def tile_performance(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -189,6 +193,8 @@ def tile_performance(
     partial_lines: int | None = None,
     ag_weight: Array | None = None,
     tile_activation: bool = False,
+    tile_buffer: str = "register_file",
+    sram_cell=None,
 ) -> TileFigures:
     """Per-image figures of one tile call of every layer (``TileCalculatePerformance``).
 
@@ -213,6 +219,10 @@ def tile_performance(
         operations per image (NeuroSim's integer division), in the FW latency and energy (peak
         too) and the "other" breakdown, after the PEs' speed-up; the output buffer and H-tree
         carry ``C_out·(1 + numBitInput)`` bits per window in place of ``(1 + accumulator bits)``.
+      tile_buffer: static; the tile buffers' kind (NeuroSim's ``peBufferType``), and
+      sram_cell: traced; their 6T cell when ``'sram'``
+        (:func:`~cimjax.hw.tile_geometry.plan_buffer`): every transfer through a tile buffer
+        costs one write and one read of its bits (``TileCalculatePerformance``).
 
     Returns:
       :class:`TileFigures`.
@@ -395,7 +405,7 @@ def tile_performance(
     else:
         bus_w = jnp.where(novel, side_nm, npe_cm) * sub_r
     plan = jax.tree.map(lambda a, b: jnp.where(novel, a, b), geometry_nm.buffers, geometry_cm.buffers)
-    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
+    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines, tile_buffer, sram_cell)
     in_buf = per_layer(
         lambda b, n, w, bw, cb, pa: buf(b, n, w, bw, cb, pa),
         bits_out, plan.in_cores, plan.in_width, bus_w, plan.in_core_bits, plan.in_partial,
@@ -407,8 +417,9 @@ def tile_performance(
         lambda b, n, w, bw, cb, pa: buf(b, n, w, bw, cb, pa),
         bits_in, plan.out_cores, plan.out_width, out_bus, plan.out_core_bits, plan.out_partial,
     )
-    tb_t = 2.0 * (in_buf.latency + out_buf.latency)  # read + write
-    tb_e = 2.0 * (in_buf.energy + out_buf.energy)
+    # read + write of each buffer (equal for a register file: the sum is 2·(in + out) exactly)
+    tb_t = (in_buf.read.latency + in_buf.write.latency) + (out_buf.read.latency + out_buf.write.latency)
+    tb_e = (in_buf.read.energy + in_buf.write.energy) + (out_buf.read.energy + out_buf.write.energy)
     # One transfer through the tile's H-tree, as tile_geometry designed it (the CM tree on its
     # cm_pes_per_side grid, the NM tree on ⌈√numPENM⌉).
     tree_t1 = jnp.where(novel, geometry_nm.htree_latency, geometry_cm.htree_latency)
@@ -431,9 +442,11 @@ def tile_performance(
         lambda b, w, cb, pa: buf(b, 1.0, w, w, cb, pa), delta, plan.in_width, plan.in_core_bits, plan.in_partial
     )
     d_cyc = delta / bus_w
-    wu_tr_t = 2.0 * one_core.latency + d_cyc * tree_t1
-    wu_tr_e = 2.0 * one_core.energy + d_cyc * tree_e1
-    t_buf, e_buf = t_buf + 2.0 * one_core.latency, e_buf + 2.0 * one_core.energy
+    one_t = one_core.read.latency + one_core.write.latency  # read + write
+    one_e = one_core.read.energy + one_core.write.energy
+    wu_tr_t = one_t + d_cyc * tree_t1
+    wu_tr_e = one_e + d_cyc * tree_e1
+    t_buf, e_buf = t_buf + one_t, e_buf + one_e
     t_ic, e_ic = t_ic + d_cyc * tree_t1, e_ic + d_cyc * tree_e1
 
     # Leakage of the layer's tile call (TileCalculatePerformance): the PE adder tree is the one

@@ -14,7 +14,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from cimjax.hw.components import htree, logic, misc
+from cimjax.hw.components import htree, logic, misc, sram
 from cimjax.hw.components.params import CircuitParams, ComponentConfig
 from cimjax.hw.cost import Cost
 from cimjax.hw.tile_types import RollupSizes, SubArrayFigures, TileBufferPlan, TileGeometry
@@ -96,32 +96,59 @@ def tile_buffer_plan(cfg: ComponentConfig, sizes: RollupSizes, acc_inputs, pe_si
     )
 
 
-def plan_buffer(circuit, cfg, tile_buffer_core, partial_lines: int):
-    """``fn(bits, cores, width, bus_width, core_bits, partial)`` → the register-file buffer
-    :class:`Cost`: a full core of ``tile_buffer_core`` (``(rows, cols)`` bits, or an int side:
-    :func:`~cimjax.hw.components.misc.core_shape`), or (``partial``) one of ``core_bits`` with
-    ``partial_lines`` decoder lines."""
+def plan_buffer(circuit, cfg, tile_buffer_core, partial_lines: int, kind: str = "register_file",
+                sram_cell: sram.SramCellParams | None = None):
+    """``fn(bits, cores, width, bus_width, core_bits, partial)`` → the tile buffer's
+    :class:`~cimjax.hw.components.sram.ReadWrite`: the cost of reading and of writing ``bits``
+    (``Tile.cpp`` ``TileCalculatePerformance`` charges every transfer through a tile buffer its
+    ``readLatency + writeLatency`` and ``readDynamicEnergy + writeDynamicEnergy``), with the
+    buffer's area and leakage. A full core of ``tile_buffer_core`` (``(rows, cols)`` bits, or an
+    int side: :func:`~cimjax.hw.components.misc.core_shape`), or (``partial``) one of
+    ``core_bits`` with ``partial_lines`` decoder lines.
+
+    ``kind`` (static, ``ChipConfig.tile_buffer``; NeuroSim's ``peBufferType``, which ``TileInitialize``
+    passes as ``Buffer::Initialize``'s ``SRAM``):
+
+    * ``register_file``: :func:`~cimjax.hw.components.misc.register_file_buffer`, whose read and
+      write cost the same (``Buffer.cpp``: one decode and half a clock a line, the same DFF energy).
+    * ``sram``: :func:`~cimjax.hw.components.sram.sram_buffer` (the global buffer's SRAM model,
+      ``Buffer.cpp`` with ``SRAM = true``), read and write costed separately, ``sram_cell`` its 6T
+      cell (default V2.0's). A full core is a ``tileBufferCoreSizeRow × tileBufferCoreSizeCol`` cell
+      array (``numBit/interface_width`` lines of ``interface_width`` = ``tileBufferCoreSizeCol``
+      cells); a partial one ``⌈core_bits/width⌉ × width`` cells (NeuroSim: ``numBit/interface_width
+      × interface_width``, e.g. the conventional tile's 544-bit output buffer: 16 × 34), its decoder
+      ``partial_lines`` lines (static; NeuroSim's ``⌈log2(numBit/interface_width)⌉`` address bits).
+      Valid where :func:`~cimjax.hw.components.sram.sram_buffer` is (nodes 7–130 nm).
+    """
     rows, cols = misc.core_shape(tile_buffer_core, "tile_buffer_core")
-    full_fn = _tile_buffer(circuit, cfg, rows, cols)
+    full_cfg = cfg.sub(misc.BufferConfig, core_rows=rows, core_cols=cols)
     part_cfg = cfg.sub(misc.BufferConfig, core_rows=partial_lines, core_cols=cols)
 
-    def fn(bits, cores, width, bus_width, core_bits, partial):
-        full = full_fn(bits, cores, width, bus_width)
+    def pick(partial, part, full):
+        return Cost(*(jnp.where(partial, a, b) for a, b in zip(part, full)))
+
+    def register_file(bits, cores, width, bus_width, core_bits, partial):
+        full = misc.register_file_buffer(misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0), full_cfg)
         part = misc.register_file_buffer(
             misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0, core_bits), part_cfg
         )
-        return Cost(*(jnp.where(partial, a, b) for a, b in zip(part, full)))
+        cost = pick(partial, part, full)
+        return sram.ReadWrite(cost, cost)
 
-    return fn
+    cell = sram.SramCellParams() if sram_cell is None else sram_cell
 
+    def sram_kind(bits, cores, width, bus_width, core_bits, partial):
+        p = misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0)
+        part_shape = (cfg.ceil(core_bits / width), width)
 
-def _tile_buffer(circuit, cfg, core_rows, core_cols):
-    buf_cfg = cfg.sub(misc.BufferConfig, core_rows=core_rows, core_cols=core_cols)
+        def action(write):
+            full = sram.sram_buffer(p, full_cfg, write=write, cell=cell)
+            part = sram.sram_buffer(p, part_cfg, write=write, cell=cell, array_shape=part_shape)
+            return pick(partial, part, full)
 
-    def fn(bits, cores, width, bus_width):
-        return misc.register_file_buffer(misc.BufferParams(circuit, bits, cores, width, bus_width, 1.0, 1.0), buf_cfg)
+        return sram.ReadWrite(action(False), action(True))
 
-    return fn
+    return {"register_file": register_file, "sram": sram_kind}[kind]
 
 
 TILE_TREE_FOLDED_RATIO = 16.0  #: channel folding of a tile's H-tree (NeuroSim ``TileCalculateArea``)
@@ -135,7 +162,7 @@ def _htree(circuit, cfg, side: int, unit_h, unit_w, width, tolerance) -> Cost:
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "htree_side", "tile_buffer_core", "novel", "partial_lines",
-                                              "tile_activation"))
+                                              "tile_activation", "tile_buffer"))
 def tile_geometry(
     circuit: CircuitParams,
     cfg: ComponentConfig,
@@ -151,6 +178,8 @@ def tile_geometry(
     cm_pe_size: Array | None = None,
     partial_lines: int | None = None,
     tile_activation: bool = False,
+    tile_buffer: str = "register_file",
+    sram_cell: sram.SramCellParams | None = None,
 ) -> TileGeometry:
     """Area, size and leakage of one tile of ``pes_per_side²`` PEs of ``pe_size`` cells.
 
@@ -158,8 +187,8 @@ def tile_geometry(
     area) + adder tree over sub-array rows (laid out across one sub-array's width) + input
     DFFs (down the PE's sub-array column) and output DFFs (across its sub-array row); PE
     buses are not counted in area, as released. Tile = PEs + accumulation adder tree (laid
-    out across ``⌈pes_per_side⌉`` PE widths) + input and output register-file buffers
-    (:func:`tile_buffer_plan`) + tile H-tree. ``htree_side`` is the static PE grid of the
+    out across ``⌈pes_per_side⌉`` PE widths) + input and output buffers
+    (:func:`tile_buffer_plan`, :func:`plan_buffer`) + tile H-tree. ``htree_side`` is the static PE grid of the
     tile H-tree (2 for CM, ``⌈√numPENM⌉`` = 3 for NM); ``novel`` (static) selects the NM
     tile's accumulator (``pes_per_side²`` inputs) or the CM tile's (``pes_per_side``);
     ``cm_pes_per_side``/``cm_pe_size`` (default: this tile's) give the shared buffer core
@@ -171,7 +200,9 @@ def tile_geometry(
     as ``htree_side`` of an NM tile. ``tile_activation`` (static; NeuroSim's ``chipActivation =
     false``): the tile holds its own ReLU, :func:`tile_relu_units` units of ``numBitInput`` DFFs
     (``BitShifter``), counted in the area and the "other" bucket (``TileCalculateArea``), and
-    its output buffer holds activations (:func:`tile_buffer_plan`).
+    its output buffer holds activations (:func:`tile_buffer_plan`). ``tile_buffer`` (static;
+    NeuroSim's ``peBufferType``) and ``sram_cell`` (traced): the buffers' kind and SRAM cell
+    (:func:`plan_buffer`).
     """
     c = cfg
     shared_cm = cfg.version.shared_tile_objects and novel
@@ -211,9 +242,10 @@ def tile_geometry(
     acc = adder_tree(
         circuit, cfg, acc_inputs, acc_bits, c.ceil(acc_inputs * adc_per_row), c.ceil(pes_per_side) * pe_side
     )
-    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines)
-    in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial)
-    out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial)
+    buf = plan_buffer(circuit, cfg, tile_buffer_core, partial_lines, tile_buffer, sram_cell)
+    # Area and leakage only (the same in a read and a write).
+    in_buf = buf(plan.in_core_bits, plan.in_cores, plan.in_width, 1.0, plan.in_core_bits, plan.in_partial).read
+    out_buf = buf(plan.out_core_bits, plan.out_cores, plan.out_width, 1.0, plan.out_core_bits, plan.out_partial).read
     tree = _htree(circuit, cfg, htree_side, pe_side, pe_side, tree_bus, sizes.local_delay_tolerance)
     relu_area = tile_relu(circuit, cfg, sizes, pe_size).area if tile_activation else 0.0
     area = pe_area * num_pe + acc.area + in_buf.area + out_buf.area + tree.area + relu_area

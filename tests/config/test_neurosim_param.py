@@ -33,7 +33,7 @@ Param::Param() {
     globalBufferCoreSizeCol = 64;
     tileBufferCoreSizeRow = 64;
     tileBufferCoreSizeCol = 16;
-    peBufferType = false;       // register-file tile buffers (SRAM: not modelled)
+    peBufferType = true;        // SRAM tile buffers
     novelMapping = false;
     transistortype = 2;         /* FET_2D: not modelled */
     pipeline = true;
@@ -77,7 +77,7 @@ Param::Param() {
 #: The same chip as --set overrides.
 EQUIVALENT = [
     "hardware.cell_type=rram", "hardware.roadmap=HP", "hardware.global_buffer=register_file",
-    "hardware.tile_buffer=register_file", "hardware.mapping=conventional", "hardware.clock_hz=5e8",
+    "hardware.tile_buffer=sram", "hardware.mapping=conventional", "hardware.clock_hz=5e8",
     "hardware.temperature_k=300", "hardware.technology_node_nm=22", "hardware.wire_width_nm=40",
     "hardware.global_bus_delay_tolerance=0.2", "hardware.global_bus_width=4096", "hardware.subarray_rows=128",
     "hardware.subarray_cols=128", "hardware.columns_per_adc=16", "hardware.adc_bits=5", "hardware.cell_bits=4",
@@ -91,7 +91,7 @@ EQUIVALENT = [
 
 def test_reads_the_top_level_assignments_only():
     values = read_param_cpp(PARAM_CPP)
-    assert values["levelOutput"] == 32 and values["resistanceOff"] == 2e6 and values["peBufferType"] == 0
+    assert values["levelOutput"] == 32 and values["resistanceOff"] == 2e6 and values["peBufferType"] == 1
     assert values["cellBit"] == 4  # the SRAM rule inside `if` is Param.cpp's own, not an input
     assert "AR" not in values and values["maxConductance"] is None  # derived: not evaluated
 
@@ -123,6 +123,7 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
     a, b = build_lib.build(got, layers=LAYERS), build_lib.build(want, layers=LAYERS)
     assert a.chip == b.chip
     assert a.chip.global_buffer_core == (256, 64) and a.chip.tile_buffer_core == (64, 16)
+    assert a.chip.tile_buffer == "sram"  # peBufferType = true reaches the chip
     for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
     # --set after Param.cpp wins
@@ -143,7 +144,7 @@ def test_estimates_the_same_chip_as_the_equivalent_set_overrides(capsys, tmp_pat
         ("clkFreq = 1e9 << 2;", ["Param.cpp clkFreq", "not an expression"]),
         ("tileBufferCoreSizeRow = 1;", ["Param.cpp tileBufferCoreSizeRow = 1", "hardware.tile_buffer_core_rows",
                                         "[2, 65536]"]),
-        ("peBufferType = true;", ["Param.cpp peBufferType = 1", "hardware.tile_buffer = 'sram'", "not modelled"]),
+        ("peBufferType = 2;", ["Param.cpp peBufferType = 2", "[0, 1]"]),
         ("globalBufferCoreSizeCol = 0;", ["Param.cpp globalBufferCoreSizeCol = 0",
                                           "hardware.global_buffer_core_cols", "[1, 65536]"]),
     ],

@@ -27,7 +27,9 @@ and prints non-finite figures for what its weight-gradient unit sizes, both told
 and the cross-point array (``accesstype = 4``: ``hardware.access_type = 'none'``, the 2F × 2F cell of
 ``featuresize`` = 40 nm, :func:`cimjax.hw.components.subarray_geometry.cross_point_geometry`), alone and with
 ``nonlinearIV = true`` (``hardware.nonlinear_iv``); these two also compare the weight-update latency and
-energy (the V/2 write: 9× the 1T1R array's WU energy in NeuroSim, 10.6× with the nonlinear I–V).
+energy (the V/2 write: 9× the 1T1R array's WU energy in NeuroSim, 10.6× with the nonlinear I–V), and the
+SRAM tile buffers (``peBufferType = true``: ``hardware.tile_buffer = 'sram'``,
+:func:`cimjax.hw.tile_geometry.plan_buffer`; NeuroSim's FW/AG latency 0.747×, TOPS 1.173× of its default run).
 SRAM (32 and 7 nm, same files) is ``tests/hw/test_hw_sram_neurosim.py``; V2.1 is
 ``tests/hw/test_hw_neurosim_v21.py``.
 """
@@ -152,4 +154,4 @@ def test_reference_names_its_source():
     assert set(REFERENCE["variants"]) >= {"default", "levelOutput16", "levelOutputAG16", "numColMuxed16", "HP",
                                           "sequential", "parallelBP_false", "relaxArrayCellHeight",
                                           "relaxArrayCellWidth", "cell1T1R_6x6", "bufferCores",
-                                          "accesstype4"}
+                                          "accesstype4", "peBufferType_sram"}

@@ -36,8 +36,11 @@ NeuroSim's SRAM buffer feeds the bit-line delay the decoder's output ramp, which
 
 **SRAM buffer** (:func:`sram_buffer`, the ``globalBufferType = true`` variant, same call
 contract as :func:`~cimjax.hw.components.misc.register_file_buffer`): each core is a
-``core_rows × core_cols`` array with a row decoder (load: the word-line wire, as NeuroSim),
-a precharger and a write driver. A line read costs decode + precharge + bit-line delay and
+``core_rows × core_cols`` array with a row decoder (load: the word-line wire, as NeuroSim; its
+decode latency :func:`~cimjax.hw.components.misc.wordline_decoder_latency`, the register-file
+buffer's: ``Buffer.cpp`` builds the same ``REGULAR_ROW`` decoder for both kinds; within 3 % of
+NeuroSim's at 32 × 32 and 128 × 128 cores, 32 nm, probed outside this repository), a precharger
+and a write driver. A line read costs decode + precharge + bit-line delay and
 the energy of decode + precharging ``interface_width`` column pairs; a line write decode +
 precharge + write driver, with ``activity`` as the written-column fraction (NeuroSim: 1).
 Cell leakage is counted (NeuroSim's ``Buffer.cpp`` omits it; its WG unit counts it).
@@ -313,6 +316,7 @@ def sram_buffer(
     *,
     write: bool = False,
     cell: SramCellParams = SramCellParams(),
+    array_shape: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> Cost:
     """An SRAM buffer moving ``num_bits`` bits (docs/model.md §5.6 "Buffer", SRAM variant; NeuroSim
     ``Buffer.cpp`` with ``SRAM = true``).
@@ -329,6 +333,11 @@ def sram_buffer(
       config: :class:`~cimjax.hw.components.misc.BufferConfig` (static core shape).
       write: static; False = the cost of reading, True = of writing.
       cell: :class:`SramCellParams` (traced).
+      array_shape: traced ``(rows, cols)`` of each core's cell array, in place of
+        ``config.core_rows × core_cols`` for the cells, bit lines, precharger and write drivers
+        (a tile buffer smaller than one core: NeuroSim's ``⌈numBit/interface_width⌉ ×
+        interface_width``, ``Buffer.cpp`` ``Initialize``); the row decoder keeps
+        ``config.core_rows`` lines (static).
 
     Returns:
       The :class:`~cimjax.hw.cost.Cost` of the read (or write).
@@ -338,25 +347,30 @@ def sram_buffer(
     mode = config.mode
     width = as_float(params.interface_width)
     sc = sram_cell(t, cell, mode)
-    wires = array_wires(c, t, cell, float(config.core_rows), float(config.core_cols))
+    if array_shape is None:
+        rows, cols = float(config.core_rows), float(config.core_cols)
+    else:
+        rows, cols = (as_float(x) for x in array_shape)
+    wires = array_wires(c, t, cell, rows, cols)
     dec_config = config.sub(routing.DecoderConfig, num_outputs=config.core_rows)
     dec = routing.decoder(routing.DecoderParams(c, wires.cap_row), dec_config)
-    written = as_float(params.activity) * width / config.core_cols  # line: activity·interface_width columns
-    driver = ColumnDriverParams(
-        c, float(config.core_cols), wires.cap_col, wires.res_col, wires.length_row, written, width
-    )
+    written = as_float(params.activity) * width / cols  # line: activity·interface_width columns
+    driver = ColumnDriverParams(c, cols, wires.cap_col, wires.res_col, wires.length_row, written, width)
     pre = precharger(driver, config)
     wd = sram_write_driver(driver, config)
+    # The decode latency is the buffer's REGULAR_ROW decoder (Buffer.cpp, both kinds), the rule of the
+    # register-file buffer; the decoder's energy, area and leakage are routing.decoder's, as there.
+    t_decode = misc.wordline_decoder_latency(t, config.core_rows, wires.cap_row, mode)
     if write:
-        t_line = dec.latency + pre.write.latency + wd.latency
+        t_line = t_decode + pre.write.latency + wd.latency
         e_line = dec.energy + pre.write.energy + wd.energy
     else:
-        t_line = dec.latency + pre.read.latency + bitline_read_delay(t, sc, wires, cell.min_sense_voltage)
+        t_line = t_decode + pre.read.latency + bitline_read_delay(t, sc, wires, cell.min_sense_voltage)
         e_line = dec.energy + pre.read.energy
     lines = config.ceil(as_float(params.num_bits) / width)
     cores = as_float(params.num_cores)
     parallel = jnp.minimum(cores, config.ceil(as_float(params.bus_width) / width))
-    core_cells = float(config.core_rows * config.core_cols)
+    core_cells = rows * cols
     return Cost(
         area=cores * (core_cells * sc.area + dec.area + pre.read.area + wd.area),
         energy=lines * e_line,
