@@ -157,3 +157,15 @@ def test_stochastic_run_is_reproducible_and_resumes_exactly(tmp_path):
             assert a.read() == b.read(), name
     other = _quiet(_config(tmp_path, "other", *more, "run.seed=1", "train.epochs=1"))
     assert other["history"][0] != whole["history"][0]
+
+
+def test_estimate_bound_counts_every_rows_train(tmp_path):
+    """``cimjax estimate --config``'s bound of the pulses one device gets per update: ``bl`` in the
+    gradient-matrix modes, ``bl`` per row (sample, conv output position) in the stochastic mode."""
+    from cimjax.build import algorithm_counts
+
+    sgd = _config(tmp_path, "b", "train.optimizer=analog_sgd")  # batch 50, MLP: one row per sample
+    assert float(algorithm_counts(sgd).pulses_per_update_c) == 31.0 * 50
+    assert float(algorithm_counts(apply_overrides(sgd, ["train.update_mode=expected"])).pulses_per_update_c) == 31.0
+    tt = apply_overrides(sgd, ["train.optimizer=ttv2", "model.name=vgg8", "model.width=0.0625"])
+    assert float(algorithm_counts(tt).pulses_per_update_a) == 5.0 * 50 * 8 * 8  # conv1's 8×8 positions
