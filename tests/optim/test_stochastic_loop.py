@@ -12,7 +12,7 @@ from flax import nnx
 from cimjax import train
 from cimjax.config import ConfigError, apply_overrides, load_config
 from cimjax.devices.protocol import ConstantStep, PulsedDevice
-from cimjax.nn import CIMConv
+from cimjax.nn import CIMConv, create_model, sse_loss
 from cimjax.optim.analog_algorithms import AnalogAlgorithm, analog_optimizer, layer_samples
 from cimjax.trace import weight_matrix
 from cimjax.trainer import Trainer, make_keys
@@ -60,11 +60,24 @@ def mlp(tmp_path_factory):
     return cfg, t, jax.jit(t._loss_grads_samples)(t.initial_state.params, images, labels)
 
 
-def test_taps_give_the_kernel_gradient(mlp):
+def test_taps_give_the_kernel_gradient():
     """``Σ d ⊗ x`` over the rows of :func:`layer_samples` is the kernel's gradient (WAGE's error
-    quantiser included): dense layers through the trainer, a convolution through its patches."""
-    _, t, (_, grads, samples) = mlp
-    for name in t.layer_names:
+    quantiser included): the MLP's dense layers with the trainer's taps, a convolution through
+    its patches. (The trainer's own ``_loss_grads_samples`` is the slow test below's.)"""
+    cfg = load_config("configs/synthetic_smoke.py")
+    model = create_model(cfg.model, cfg.quant, (8, 8, 1), rngs=nnx.Rngs(params=jax.random.key(0)))
+    gdef, params, rest = nnx.split(model, nnx.Param, ...)
+    images, labels = _batch(8)
+    x = images * 2.0 - 1.0
+    taps = {n: jnp.zeros(s) for n, s in model.output_shapes(x.shape).items()}
+
+    def loss(params, taps):
+        logits, inputs = nnx.merge(gdef, params, rest).forward_with_inputs(x, taps)
+        return sse_loss(logits, labels, 10), inputs
+
+    (_, inputs), (grads, errors) = jax.jit(jax.value_and_grad(loss, argnums=(0, 1), has_aux=True))(params, taps)
+    samples = {n: (inputs[n], errors[n]) for n in model.layer_names}
+    for name in model.layer_names:
         g = grads[name]["kernel"][...]
         x, d = layer_samples(*samples[name], g.shape)
         assert x.shape[0] == 8 and float(jnp.max(jnp.abs(g))) > 0
@@ -87,7 +100,7 @@ def test_taps_give_the_kernel_gradient(mlp):
 
 @pytest.mark.slow
 def test_stochastic_pulses_average_to_the_expected_mode(mlp):
-    """Over many keys, the loop's stochastic update of a tiny MLP sends on average the pulses the
+    """The trainer's ``(x, d)`` give the gradient; over many keys, the loop's stochastic update of a tiny MLP sends on average the pulses the
     ``expected`` mode sends (constant-step device, no noise: the weight change is pulses·dw_min).
 
     Per cell the count is a sum over samples of binomials of mean ``|μ_b|``, so its variance is at
@@ -96,6 +109,10 @@ def test_stochastic_pulses_average_to_the_expected_mode(mlp):
     ~1e-3; a 30 % error of the scale fails, the last assertion checks the bound is that tight)."""
     cfg, t, (_, grads, samples) = mlp
     params = t.initial_state.params
+    for name in t.layer_names:
+        x, d = layer_samples(*samples[name], grads[name]["kernel"].shape)
+        g = grads[name]["kernel"][...]
+        np.testing.assert_allclose(x.T @ d, g, rtol=1e-5, atol=1e-6 * float(jnp.max(jnp.abs(g))))
     # lr so that one sample's largest count is 3 pulses: no probability saturates, and the batch's
     # net count stays under bl = 31 (the expected mode's cut)
     peak = max(float(jnp.max(jnp.max(jnp.abs(x), axis=1) * jnp.max(jnp.abs(d), axis=1))) for x, d in samples.values())
