@@ -9,6 +9,10 @@ real images, then times ``--steps`` steps per rule and round for ``--rounds`` ro
 interleaved round by round so that drifting machine load hits all of them. Prints the median step
 time and its ratio to ``sgd``. Issue 16's target: ``neurosim`` ≤ 1.25× the plain step.
 
+A rule may carry its update mode, ``RULE:MODE`` (``train.update_mode``; default ``expected``),
+e.g. ``--rules sgd,analog_sgd,analog_sgd:stochastic,ttv2,ttv2:stochastic`` times the faithful
+``stochastic`` pulse trains (every sample's ``(x, d)``) beside the ``expected`` mode.
+
 Networks: ``--net vgg8`` (``configs/quickstart.py``: VGG-8 width ``--width`` on the embedded
 Fashion-MNIST, 28×28×1) or ``--net mlp`` (784–``--hidden``–10 on the same images)::
 
@@ -58,15 +62,16 @@ def main(argv=None) -> int:
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     net = f"VGG-8 width {args.width:g}" if args.net == "vgg8" else f"MLP {shape[0] * shape[1] * shape[2]}–{args.hidden}–10"
     print(f"network: {net} on {shape} ({base.data.name}), batch {args.batch}; in-situ rules on "
-          f"{args.device} (expected mode), neurosim on {base.device.name}")
+          f"{args.device} (expected mode unless RULE:MODE), neurosim on {base.device.name}")
 
     steps, states = {}, {}
     for rule in rules:
         t0 = time.perf_counter()
-        changes = {"optimizer": rule}
+        name, _, mode = rule.partition(":")
+        changes = {"optimizer": name}
         device = {}
-        if rule not in ("sgd", "neurosim"):
-            changes["lr_decay_epochs"] = ()
+        if name not in ("sgd", "neurosim"):
+            changes.update(lr_decay_epochs=(), update_mode=mode or "expected")
             device = {"pulsed_preset": args.device}
         config = replace(base, train=changes, device=device)
         trainer = Trainer(config, shape, 1000, keys)
@@ -74,7 +79,7 @@ def main(argv=None) -> int:
         state, loss = compiled(trainer.initial_state, batch)  # warm-up
         jax.block_until_ready(loss)
         steps[rule], states[rule] = compiled, state
-        print(f"{rule:>16}: compile + first step {time.perf_counter() - t0:6.1f} s", flush=True)
+        print(f"{rule:>22}: compile + first step {time.perf_counter() - t0:6.1f} s", flush=True)
 
     times: dict[str, list[float]] = {r: [] for r in rules}
     for _ in range(args.rounds):
@@ -87,9 +92,9 @@ def main(argv=None) -> int:
 
     ref = rules[0]
     med = {r: statistics.median(times[r]) for r in rules}
-    print(f"\n{'rule':>16}  {'step ms':>9}  {'ratio to ' + ref:>12}")
+    print(f"\n{'rule':>22}  {'step ms':>9}  {'ratio to ' + ref:>12}")
     for r in rules:
-        print(f"{r:>16}  {med[r] * 1e3:9.1f}  {med[r] / med[ref]:12.2f}")
+        print(f"{r:>22}  {med[r] * 1e3:9.1f}  {med[r] / med[ref]:12.2f}")
     print(f"(median of {args.steps * args.rounds} steps per rule, interleaved; load average now "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())})")
     if "neurosim" in rules and ref == "sgd":

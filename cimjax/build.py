@@ -478,6 +478,12 @@ def algorithm_counts(config: Config, f: Optional[Facts] = None) -> AlgorithmCoun
       Each read reads ``H`` and the four statistics (``5·C_out + 2``) and writes ``H``, the current
       period's two (``3·C_out + 2``) and, at a period's end (every ``P``-th read), the previous
       period's two (``2·C_out/P``). ``ttv1`` has no buffer.
+
+    With ``train.update_mode = 'stochastic'`` every row of an update (a sample; a conv layer's
+    output position) sends its own train of at most ``bl`` pulses
+    (:func:`cimjax.optim.analog_algorithms.step_samples`), so the gradient update's bound is
+    ``bl`` times the most rows of any layer, ``data.batch_size·max(output positions)`` (one
+    scalar for all layers: loose for the dense ones of a VGG-8).
     """
     from cimjax.optim.analog_algorithms import ALGORITHMS, AnalogAlgorithm
 
@@ -503,10 +509,13 @@ def algorithm_counts(config: Config, f: Optional[Facts] = None) -> AlgorithmCoun
         words.update(buffer_words=(1 + AGAD_STAT_WORDS) * n_w + 2.0 * n_in + n_in / 32.0,
                      read_words_per_read=(1 + AGAD_STAT_WORDS) * c_out + 2.0,
                      write_words_per_read=3.0 * c_out + 2.0 + 2.0 * c_out / period)
+    per_update = float(alg.bl)
+    if alg.update_mode == "stochastic" and name != "mixed_precision":  # MP sends χ's rounded counts
+        per_update *= float(config.data.batch_size * max(l.output_positions for l in f.layers))
     if alg.has_a:
         return AlgorithmCounts(1.0, 1.0 / alg.transfer_every, float(alg.transfer_bl), **words,
-                               pulses_per_update_a=float(alg.bl), pulses_per_update_c=0.0)
-    return AlgorithmCounts(0.0, 0.0, 0.0, **words, pulses_per_update_a=0.0, pulses_per_update_c=float(alg.bl))
+                               pulses_per_update_a=per_update, pulses_per_update_c=0.0)
+    return AlgorithmCounts(0.0, 0.0, 0.0, **words, pulses_per_update_a=0.0, pulses_per_update_c=per_update)
 
 
 # ---------------------------------------------------------------------------------------

@@ -113,6 +113,8 @@ class Trainer:
                                     arrays=nn_lib.layer_arrays(config))
         self.graphdef, params, self.rest = nnx.split(model, nnx.Param, ...)
         self.tx = make_optimizer(config, n_steps_per_epoch, keys.optim)
+        # the stochastic pulse trains take every layer's (x, d), not the gradient matrix
+        self.stochastic = config.train.optimizer in ANALOG_ALGORITHMS and config.train.update_mode == "stochastic"
         self.layer_names = tuple(model.layer_names)
         self.layers = tuple(network_layers(config.model, input_shape))
         n_layers = len(self.layer_names)
@@ -143,16 +145,39 @@ class Trainer:
         if self.config.data.augment:
             images = data_lib.augment_batch(jax.random.fold_in(self.step_key, state.step), images)
 
-        def loss_of(params):
-            return self.loss(self._logits(params, images), batch["label"], self.config.model.num_classes)
+        if self.stochastic:
+            loss, grads, samples = self._loss_grads_samples(state.params, images, batch["label"])
+            updates, opt_state = self.tx.update(grads, state.opt_state, state.params, samples=samples)
+        else:
+            def loss_of(params):
+                return self.loss(self._logits(params, images), batch["label"], self.config.model.num_classes)
 
-        loss, grads = jax.value_and_grad(loss_of)(state.params)
-        updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
+            loss, grads = jax.value_and_grad(loss_of)(state.params)
+            updates, opt_state = self.tx.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         # NeuroSim's Δ is the weight change with w ← w − Δ (delta_dist.csv).
         last_delta = jnp.stack(layer_stats(jax.tree.map(jnp.negative, updates), self.layer_names))
         write_stats = self._write_stats(params, state.params, optim_lib.last_a_pulses(opt_state, self.layer_names))
         return TrainState(state.step + 1, params, opt_state, last_delta, write_stats), loss
+
+    def _loss_grads_samples(self, params: PyTree, images: jax.Array, labels: jax.Array):
+        """Loss, gradient and every layer's ``(x, d)`` from one ``value_and_grad`` (the
+        ``stochastic`` update mode): ``x`` is the layer's input as its array sees it (the
+        previous layer's quantised activation; the normalised image for the first layer), ``d``
+        the gradient of the loss by a zero tap added before the layer's activation/error
+        quantiser (:func:`cimjax.nn.layers._tapped`), i.e. the error after WAGE's ``QE``, so
+        ``Σ d ⊗ x`` is the kernel's gradient."""
+        x = self._prepare(images)
+        model = nnx.merge(self.graphdef, params, self.rest)
+        taps = {n: jnp.zeros(s, x.dtype) for n, s in model.output_shapes(x.shape).items()}
+
+        def loss_of(params, taps):
+            model = nnx.merge(self.graphdef, params, self.rest)
+            logits, inputs = model.forward_with_inputs(x, taps)
+            return self.loss(logits, labels, self.config.model.num_classes), inputs
+
+        (loss, inputs), (grads, errors) = jax.value_and_grad(loss_of, argnums=(0, 1), has_aux=True)(params, taps)
+        return loss, grads, {n: (inputs[n], errors[n]) for n in self.layer_names}
 
     def _train_step_checked(self, state: TrainState, batch: dict[str, jax.Array],
                             health: Health) -> tuple[TrainState, jax.Array, Health]:

@@ -27,7 +27,7 @@ INPUT_NORMALISATIONS = ("neurosim", "none")
 #: The in-situ training rules of :mod:`cimjax.optim.analog_algorithms` (docs/algorithms.md).
 ANALOG_ALGORITHMS = ("analog_sgd", "ttv1", "ttv2", "cttv2", "agad", "mixed_precision")
 OPTIMIZERS = ("neurosim", "sgd") + ANALOG_ALGORITHMS
-ANALOG_UPDATE_MODES = ("expected", "deterministic")
+ANALOG_UPDATE_MODES = ("expected", "deterministic", "stochastic")
 C2C_MODES = ("per_update", "per_pulse")
 
 
@@ -240,7 +240,9 @@ class TrainConfig:
       learning_rate: NeuroSim's ``grad_scale`` for ``neurosim``; the step size for ``sgd``; the
         rule's ``lr`` for the in-situ rules.
       update_mode: how an in-situ rule turns an update into pulses: ``expected`` (the mean of
-        aihwkit's stochastic pulse trains) or ``deterministic`` (rounded pulse counts).
+        aihwkit's stochastic pulse trains), ``deterministic`` (rounded pulse counts), both from
+        the gradient matrix, or ``stochastic`` (aihwkit's pulse trains from every sample's, or
+        conv patch position's, ``(x, d)`` vectors; an in-situ rule only; docs/algorithms.md).
       momentum: γ of the velocity v ← γ·v + α·g.
       alpha: α of the velocity update.
       lr_decay_epochs: epochs at which the learning rate is divided by ``lr_decay_factor``.
@@ -280,6 +282,11 @@ class TrainConfig:
         v.check_bool("train.momentum_renorm", self.momentum_renorm)
         v.check_bool("train.reset_momentum_each_epoch", self.reset_momentum_each_epoch)
         v.check_optional_int("train.steps_per_epoch", self.steps_per_epoch, 1)
+        if self.update_mode == "stochastic" and self.optimizer not in ANALOG_ALGORITHMS:
+            raise v.ConfigError(
+                f"train.update_mode = 'stochastic' is invalid with train.optimizer = {self.optimizer!r}: the "
+                f"stochastic pulse trains are an in-situ rule's update; use train.optimizer in {ANALOG_ALGORITHMS} "
+                "or train.update_mode in ('expected', 'deterministic')")
         if self.optimizer in ANALOG_ALGORITHMS and self.lr_decay_epochs:
             raise v.ConfigError(
                 f"train.lr_decay_epochs = {self.lr_decay_epochs} is invalid with train.optimizer = "

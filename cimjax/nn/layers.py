@@ -87,6 +87,20 @@ def _setup_array(
         layer.drift_sign = None
 
 
+def _tapped(y: jax.Array, tap: Optional[jax.Array]) -> jax.Array:
+    """``y + tap`` (``y`` unchanged for ``tap`` None): the error tap of the ``stochastic`` update.
+
+    ``tap`` is a zero array of ``y``'s shape that the caller differentiates the loss by, so its
+    gradient is ``d = ∂L/∂y`` at ``y = op(x, wq)/s``, the input of WAGE's activation/error
+    quantiser: ``d`` is the error after ``QE`` and the clip derivative, exactly the error the
+    weight gradient is made of (``∂L/∂kernel = Σ x ⊗ d`` over samples and patch positions; the
+    scale ``s`` of ``wq`` cancels the ``1/s``). Same gradient pass, no second backward. This is
+    what Flax's ``Module.perturb`` does, but as an argument, so no variable whose shape is one
+    batch's lives in the model state (docs/algorithms.md "Update modes").
+    """
+    return y if tap is None else y + tap.astype(y.dtype)
+
+
 def _variation(layer: nnx.Module) -> Optional[jax.Array]:
     return None if layer.variation is None else layer.variation[...]
 
@@ -161,11 +175,13 @@ class CIMConv(nnx.Module):
         self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), shape, limit))
         _setup_array(self, "CIMConv", array, backward, variation_sigma, shape, rngs, backward_array)
 
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array, tap: Optional[jax.Array] = None) -> jax.Array:
         """Applies the layer.
 
         Args:
           x: ``(N, H, W, in_ch)``.
+          tap: None, or zeros of the output's shape added to ``op(x, wq)/s`` before the
+            activation/error quantiser (see :func:`_tapped`): its gradient is the layer's ``d``.
 
         Returns:
           The quantised output, ``(N, H, W, out_ch)``.
@@ -175,7 +191,7 @@ class CIMConv(nnx.Module):
             y = analog_conv(x, wq, self.array, variation=_variation(self), drift_sign=_drift_sign(self),
                             backward=self.backward, backward_cfg=self.backward_array)
             y = y / jnp.asarray(self.scale, dtype=y.dtype)
-            return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
+            return wage.wage_quantize_activation(_tapped(y, tap), self.act_bits, self.err_bits)
         y = wage.wage_conv(
             x,
             self.kernel[...],
@@ -184,7 +200,7 @@ class CIMConv(nnx.Module):
             clip_weight=self.clip_weight,
             precision=self.precision,
         )
-        return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
+        return wage.wage_quantize_activation(_tapped(y, tap), self.act_bits, self.err_bits)
 
 
 class CIMDense(nnx.Module):
@@ -248,11 +264,13 @@ class CIMDense(nnx.Module):
         self.kernel = CIMWeight(wage.wage_uniform_init(rngs.params(), (in_f, out_f), limit))
         _setup_array(self, "CIMDense", array, backward, variation_sigma, (in_f, out_f), rngs, backward_array)
 
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array, tap: Optional[jax.Array] = None) -> jax.Array:
         """Applies the layer.
 
         Args:
           x: ``(N, in_f)``.
+          tap: None, or zeros ``(N, out_f)`` added to ``x @ wq / s`` before the quantiser
+            (see :func:`_tapped`): its gradient is the layer's ``d``.
 
         Returns:
           The quantised output, ``(N, out_f)``.
@@ -262,7 +280,7 @@ class CIMDense(nnx.Module):
             y = analog_dense(x, wq, self.array, variation=_variation(self), drift_sign=_drift_sign(self),
                              backward=self.backward, backward_cfg=self.backward_array)
             y = y / jnp.asarray(self.scale, dtype=y.dtype)
-            return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
+            return wage.wage_quantize_activation(_tapped(y, tap), self.act_bits, self.err_bits)
         y = wage.wage_dense(
             x,
             self.kernel[...],
@@ -271,7 +289,7 @@ class CIMDense(nnx.Module):
             clip_weight=self.clip_weight,
             precision=self.precision,
         )
-        return wage.wage_quantize_activation(y, self.act_bits, self.err_bits)
+        return wage.wage_quantize_activation(_tapped(y, tap), self.act_bits, self.err_bits)
 
 
 def cim_param_labels(

@@ -104,11 +104,17 @@ class CIMNetwork(nnx.Module):
         """
         return self.forward_with_inputs(x)[0]
 
-    def forward_with_inputs(self, x: jax.Array) -> tuple[jax.Array, dict[str, jax.Array]]:
-        """Forward pass that also returns every CIM layer's input (for traces).
+    def forward_with_inputs(self, x: jax.Array, taps: Optional[dict[str, jax.Array]] = None
+                            ) -> tuple[jax.Array, dict[str, jax.Array]]:
+        """Forward pass that also returns every CIM layer's input (for traces, and the ``x`` of
+        the ``stochastic`` update).
 
         Args:
           x: images ``(N, H, W, C)``, already normalised.
+          taps: None, or ``{layer name: zeros of its output's shape}``: each is added to the
+            layer's product before its quantiser (:func:`cimjax.nn.layers._tapped`), so the
+            gradient of the loss by ``taps`` is every layer's error ``d`` (see
+            :func:`output_shapes`).
 
         Returns:
           ``(logits, inputs)``: logits ``(N, num_classes)`` and a dict from layer name to
@@ -121,12 +127,31 @@ class CIMNetwork(nnx.Module):
             if isinstance(layer, CIMDense) and x.ndim > 2:
                 x = x.reshape((x.shape[0], -1))
             inputs[name] = x
-            x = layer(x)
+            x = layer(x, None if taps is None else taps[name])
             if i < len(self.layer_names) - 1:
                 x = jax.nn.relu(x)
             if name in self.pool_after:
                 x = _max_pool(x)
         return x, inputs
+
+    def output_shapes(self, x_shape: Sequence[int]) -> dict[str, tuple[int, ...]]:
+        """Every CIM layer's output shape (before ReLU and pool) for an input of ``x_shape``:
+        the shapes of :meth:`forward_with_inputs`'s ``taps`` (traced abstractly, no compute)."""
+        shapes = {}
+
+        def run(x):
+            _, inputs = self.forward_with_inputs(x)
+            return inputs
+
+        inputs = jax.eval_shape(run, jax.ShapeDtypeStruct(tuple(x_shape), jax.numpy.float32))
+        for name in self.layer_names:
+            layer = getattr(self, name)
+            s = inputs[name].shape
+            if isinstance(layer, CIMDense):
+                shapes[name] = (s[0], layer.out_f)
+            else:
+                shapes[name] = (*s[:-1], layer.out_ch)
+        return shapes
 
 
 class VGG8(CIMNetwork):

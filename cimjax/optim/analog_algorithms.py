@@ -407,13 +407,14 @@ def _pulse_samples(alg, device, cells, w, x, d, lr, eps, key):
             n = pt.expected_counts(xi, di, lr, eps, alg.bl, **kw)
         else:
             n = pt.deterministic_counts(-lr * di[:, None] * xi[None, :], eps, alg.bl)
-        w, sent = carry
+        w, sent, signed = carry
         w = pt.apply_counts(device, cells, w, n, k_pulse, max_pulses=alg.bl, fractional=fractional)
-        return (w, sent + _sent(n, alg.bl, fractional)), None
+        return (w, sent + _sent(n, alg.bl, fractional), signed + _sent(n, alg.bl, fractional, signed=True)), None
 
     keys = jax.random.split(key, x.shape[0])
-    (w, sent), _ = jax.lax.scan(body, (w, jnp.zeros(w.shape, jnp.float32)), (x, d, keys))
-    return w, sent
+    zeros = jnp.zeros(w.shape, jnp.float32)
+    (w, sent, signed), _ = jax.lax.scan(body, (w, zeros, zeros), (x, d, keys))
+    return w, sent, signed
 
 
 def _pulse_matrix(alg, device, cells, w, update, eps, key):
@@ -638,14 +639,69 @@ def step(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[Pulsed
         state = _count_update(state, c=_sent(n, alg.bl))
         return state._replace(c=c, h=chi - n * state.eps_c, count=state.count + 1)
     if alg.name == "analog_sgd":
-        c, sent = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
+        c, sent, _ = _pulse_samples(alg, device_c, state.cells_c, state.c, x, d, alg.lr, state.eps_c, k_upd)
         return _count_update(state, c=sent)._replace(c=c, count=state.count + 1)
     x_ema = _ema(state.x_ema, jnp.max(jnp.abs(x)), state.count)
     d_ema = _ema(state.d_ema, jnp.max(jnp.abs(d)), state.count)
     state = state._replace(x_ema=x_ema, d_ema=d_ema)
     lam = _fast_lr(alg, state, x_ema, d_ema)
-    a, sent = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
+    a, sent, _ = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a, k_upd)
     return _after_update(alg, device_c, _count_update(state, a=sent), a, k_tr)
+
+
+def step_samples(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice],
+                 state: AnalogState, x: Array, d: Array) -> AnalogState:
+    """The training loop's update in the ``stochastic`` mode: one mini-batch of ``m`` rows
+    ``x`` ``(m, n_in)``, ``d`` ``(m, n_out)`` (samples, or a conv layer's patch positions:
+    :func:`layer_samples`), every row's pulse trains applied in turn as in :func:`step`, then
+    the TT transfers of :func:`step_gradient` (``mat_vecs/transfer_every`` column reads per
+    update, ``alg.mat_vecs`` = the batch size), so the two loop paths differ only in how the
+    gradient reaches the receiving array.
+
+    ``λ_A`` uses the EMAs of ``max|x|`` and ``max|d|`` over the batch (as :func:`step`; aihwkit's
+    ``m_x·m_d``). Mixed precision accumulates ``Σ d ⊗ x`` digitally, so its ``stochastic`` update
+    is :func:`step`'s (its pulses to ``C`` are rounded counts of ``χ``). The signed pulses sent to
+    ``A`` are kept as :attr:`RuleCounts.last_a` (the trainer's write statistics), as the gradient
+    path does.
+    """
+    device_a = device_c if device_a is None else device_a
+    x = jnp.atleast_2d(jnp.asarray(x, state.c.dtype))
+    d = jnp.atleast_2d(jnp.asarray(d, state.c.dtype))
+    if alg.name in ("analog_sgd", "mixed_precision"):
+        return step(alg, device_c, device_a, state, x, d)
+    key, k_upd, k_tr = jax.random.split(state.key, 3)
+    state = state._replace(key=key)
+    x_ema = _ema(state.x_ema, jnp.max(jnp.abs(x)), state.count)
+    d_ema = _ema(state.d_ema, jnp.max(jnp.abs(d)), state.count)
+    state = state._replace(x_ema=x_ema, d_ema=d_ema)
+    lam = _fast_lr(alg, state, x_ema, d_ema)
+    a, sent, signed = _pulse_samples(alg, device_a, state.cells_a, state.a, x * state.chop, d, lam, state.eps_a,
+                                     k_upd)
+    return _after_gradient_update(alg, device_c, _count_update(state, a=sent, last_a=signed), a, k_tr)
+
+
+def layer_samples(x: Array, d: Array, kernel_shape: tuple[int, ...]) -> tuple[Array, Array]:
+    """A CIM layer's input ``x`` and output error ``d`` as the ``(rows, n_in)``, ``(rows, n_out)``
+    pairs of its weight matrix (:func:`_as_matrix`; ``∂L/∂W = Σ_rows d ⊗ x``).
+
+    * Dense, kernel ``(in, out)``: ``x`` ``(N, in)`` and ``d`` ``(N, out)`` as they are.
+    * Conv, kernel ``(K, K, C_in, C_out)`` (stride 1, 'SAME', as :class:`cimjax.nn.CIMConv`):
+      every output position is one row, its ``K×K×C_in`` input patch (im2col) in the weight
+      matrix's order (input channel outermost, then kernel row, column:
+      :func:`cimjax.trace.weight_matrix`), so ``N·H·W`` rows. aihwkit's analog convolution
+      updates the same way: each patch position is one ``(x, d)`` pair of pulse trains.
+    """
+    x = jnp.asarray(x)
+    d = jnp.asarray(d)
+    if len(kernel_shape) == 2:
+        return x.reshape(-1, kernel_shape[0]), d.reshape(-1, kernel_shape[1])
+    if len(kernel_shape) != 4 or kernel_shape[0] != kernel_shape[1]:
+        raise ValueError(f"kernel shape {kernel_shape} is neither a dense (in, out) nor a square conv "
+                         "(K, K, C_in, C_out) kernel")
+    k, _, c_in, c_out = kernel_shape
+    p = jax.lax.conv_general_dilated_patches(x, (k, k), (1, 1), "SAME",
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return p.reshape(-1, c_in * k * k), d.reshape(-1, c_out)
 
 
 def step_gradient(alg: AnalogAlgorithm, device_c: PulsedDevice, device_a: Optional[PulsedDevice],
@@ -708,22 +764,33 @@ def _from_matrix(m: Array, shape: tuple[int, ...]) -> Array:
     return trace_lib.kernel_from_weight_matrix(m.T, shape)
 
 
+def _leaf_name(path, names) -> Optional[str]:
+    """The first key of a pytree path (dict key or attribute) that is one of ``names``."""
+    for k in path:
+        name = getattr(k, "key", getattr(k, "name", None))
+        if name in names:
+            return name
+    return None
+
+
 def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
-                     device_a: Optional[PulsedDevice] = None) -> optax.GradientTransformation:
-    """``alg`` as an ``optax.GradientTransformation`` over weight leaves (a kernel ``(…, in, out)``
-    is trained as the ``(out, prod(…)·in)`` matrix of its array).
+                     device_a: Optional[PulsedDevice] = None) -> optax.GradientTransformationExtraArgs:
+    """``alg`` as an ``optax.GradientTransformationExtraArgs`` over weight leaves (a kernel
+    ``(…, in, out)`` is trained as the ``(out, prod(…)·in)`` matrix of its array).
 
     ``init(params)`` draws each leaf's cells (``key`` folded with the leaf index) and programs
     ``C`` to the params (clipped to the cells' bounds); ``update(grads, state, params)`` runs
     :func:`step_gradient` on each leaf and returns ``W_eff_new − params`` (with ``params``) or
     ``W_eff_new − W_eff_old`` (without), so after ``optax.apply_updates`` the params are the
-    arrays' effective weights. Update modes ``deterministic`` and ``expected`` only; the
-    faithful ``stochastic`` mode needs the ``(x, d)`` vectors: call :func:`step` directly.
+    arrays' effective weights.
+
+    Update modes ``deterministic`` and ``expected`` take the gradient matrix. ``stochastic`` needs
+    every layer's ``(x, d)`` vectors: ``update(grads, state, params, samples=...)`` with
+    ``samples = {layer name: (x, d)}`` (the layer's input and the error at its output,
+    :meth:`cimjax.nn.models.CIMNetwork.forward_with_inputs` with ``taps``); the leaf whose path
+    holds that name is updated by :func:`step_samples` on :func:`layer_samples` (its ``grads``
+    leaf is not used). A missing ``samples`` or layer is a ValueError.
     """
-    if alg.update_mode == "stochastic":
-        raise ValueError("algorithm.update_mode = 'stochastic' is not available in analog_optimizer "
-                         "(it needs the (x, d) vectors; use step()); use one of "
-                         "('deterministic', 'expected')")
 
     def init_fn(params):
         leaves, treedef = jax.tree.flatten(params)
@@ -733,21 +800,34 @@ def analog_optimizer(alg: AnalogAlgorithm, device_c: PulsedDevice, key: Array,
         states = jax.tree.map(lambda x: jnp.array(x, copy=True), states)
         return AnalogOptState(jax.tree.unflatten(treedef, states))
 
-    def update_fn(grads, state, params=None):
-        g_leaves, treedef = jax.tree.flatten(grads)
+    def update_fn(grads, state, params=None, *, samples=None, **extra_args):
+        del extra_args
+        with_paths, treedef = jax.tree_util.tree_flatten_with_path(grads)
+        g_leaves = [g for _, g in with_paths]
         s_leaves = treedef.flatten_up_to(state.leaves)
         p_leaves = treedef.flatten_up_to(params) if params is not None else [None] * len(g_leaves)
+        if alg.update_mode == "stochastic" and samples is None:
+            raise ValueError("algorithm.update_mode = 'stochastic' needs the layers' (x, d) vectors: call "
+                             "update(grads, state, params, samples={layer: (x, d)})")
         new_states, updates = [], []
-        for g, s, p in zip(g_leaves, s_leaves, p_leaves):
+        for (path, g), s, p in zip(with_paths, s_leaves, p_leaves):
             shape = jnp.shape(g)
-            new = step_gradient(alg, device_c, device_a, s, _as_matrix(g))
+            if alg.update_mode == "stochastic":
+                name = _leaf_name(path, samples)
+                if name is None:
+                    raise ValueError(f"samples has no (x, d) for the params leaf at {jax.tree_util.keystr(path)} "
+                                     f"(layers given: {sorted(samples)})")
+                x, d = layer_samples(*samples[name], shape)
+                new = step_samples(alg, device_c, device_a, s, x, d)
+            else:
+                new = step_gradient(alg, device_c, device_a, s, _as_matrix(g))
             w_new = _from_matrix(effective_weight(alg, new), shape)
             old = p if p is not None else _from_matrix(effective_weight(alg, s), shape)
             updates.append((w_new - old).astype(jnp.result_type(g)))
             new_states.append(new)
         return jax.tree.unflatten(treedef, updates), AnalogOptState(jax.tree.unflatten(treedef, new_states))
 
-    return optax.GradientTransformation(init_fn, update_fn)
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -245,8 +245,10 @@ def test_errors_name_the_field():
         AnalogAlgorithm(momentum=1.0)
     with pytest.raises(ValueError, match=r"algorithm.in_chop_prob = 0.0 .* for 'agad'"):
         AnalogAlgorithm(name="agad")
-    with pytest.raises(ValueError, match=r"update_mode = 'stochastic' is not available in analog_optimizer"):
-        aa.analog_optimizer(AnalogAlgorithm(), CONST, _key())
+    with pytest.raises(ValueError, match=r"update_mode = 'stochastic' needs the layers' \(x, d\) vectors"):
+        tx = aa.analog_optimizer(AnalogAlgorithm(), CONST, _key())
+        p = {"w": jnp.zeros((2, 2))}
+        tx.update(p, tx.init(p), p)
     with pytest.raises(ValueError, match=r"algorithm.update_mode = 'stochastic' needs \(x, d\) batches"):
         st = init_state(AnalogAlgorithm(), CONST, CONST, _key(), jnp.zeros((2, 2)))
         step_gradient(AnalogAlgorithm(), CONST, CONST, st, jnp.zeros((2, 2)))
