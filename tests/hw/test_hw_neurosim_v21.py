@@ -69,10 +69,6 @@ XFAIL = {
     ("14nm_T350", "layers.layer7.ag.latency"): "measured 1.177: " + AT_350K.format("1.119"),
     ("14nm_T350", "layers.layer7.ag.energy"): f"measured 0.734: {L7}",
     ("14nm_T350", "layers.layer8.ag.energy"): "measured 0.889: the last FC layer, as at 300 K (0.889); " + FINFET_OTHER,
-    ("14nm_T350", "leakage_energy"): (
-        "measured 0.054: NeuroSim's off-currents are tables of the temperature too (Technology.cpp "
-        "currentOffNmos/Pmos[T − 300], read by formula.cpp CalculateGateLeakage; 14 nm LSTP NMOS "
-        "×15.5 from 300 to 350 K), in V2.0 and V2.1 alike; cimjax's leakage is at 300 K (hw/tech.py)"),
     ("default", "layers.layer7.ag.energy"): (
         "measured 0.727: not a V2.1 difference: cimjax's current code on NeuroSim V2.0's default run "
         "of the same files (tests/fixtures/neurosim_variants) gives 0.763 for this layer (the FC "
