@@ -34,6 +34,8 @@ ADC_BITS_RANGE = (1, 12)
 ADC_TYPES = ADC_KINDS
 #: NeuroSim's transistor roadmaps (``deviceroadmap``): low standby power (V2.0) or high performance.
 ROADMAPS = tech.ROADMAPS
+#: hardware.temperature_k, K: the span of NeuroSim's transistor tables (cimjax.hw.tech).
+TEMPERATURE_RANGE_K = tech.TEMPERATURE_RANGE_K
 #: NeuroSim's conventional read modes (``operationmode`` 2 / 1): all rows at once through the
 #: multilevel sense amplifiers, or row by row with an adder and DFF per ADC
 #: (:mod:`cimjax.hw.components.subarray_sequential`).
@@ -69,8 +71,10 @@ class HardwareConfig:
       read_voltage / write_voltage: volts, (0, 10].
       read_pulse_width / write_pulse_width: seconds, (0, 1].
       clock_hz: (0, 1e11].
-      temperature_k: [200, 450]; [300, 400] with ``neurosim_code = 'v2_1'`` (V2.1's FinFET
-        on-current tables, ``cimjax.hw.tech``).
+      temperature_k: NeuroSim's ``temp``, K, [300, 400] in every version: the span of NeuroSim's
+        transistor tables (the off-currents in V2.0 and V2.1, V2.1's FinFET on-currents;
+        ``cimjax.hw.tech``), outside which NeuroSim's ``formula.cpp`` exits. 301 = V2.0's
+        ``Param.cpp``; V2.1's ships 300.
       mapping: ``conventional`` or ``novel`` (NeuroSim's novelMapping).
       global_buffer: ``register_file`` or ``sram`` (NeuroSim's ``globalBufferType``).
       tile_buffer: the tile input/output buffers, ``register_file`` (NeuroSim's ``peBufferType =
@@ -319,7 +323,7 @@ class HardwareConfig:
         v.check_float("hardware.read_pulse_width", self.read_pulse_width, 0.0, 1.0, lo_open=True)
         v.check_float("hardware.write_pulse_width", self.write_pulse_width, 0.0, 1.0, lo_open=True)
         v.check_float("hardware.clock_hz", self.clock_hz, 0.0, 1e11, lo_open=True)
-        v.check_float("hardware.temperature_k", self.temperature_k, 200.0, 450.0)
+        v.check_float("hardware.temperature_k", self.temperature_k, *TEMPERATURE_RANGE_K)
         v.check_choice("hardware.mapping", self.mapping, MAPPINGS)
         v.check_choice("hardware.global_buffer", self.global_buffer, BUFFER_TYPES)
         v.check_choice("hardware.tile_buffer", self.tile_buffer, BUFFER_TYPES)
@@ -330,11 +334,6 @@ class HardwareConfig:
         v.check_float("hardware.vdd_scale", self.vdd_scale, 0.5, 2.0)
         v.check_float("hardware.wire_width_nm", self.wire_width_nm, 14.0, 200.0)
         v.check_choice("hardware.neurosim_code", self.neurosim_code, NEUROSIM_CODES)
-        if self.neurosim_code == "v2_1" and not 300.0 <= self.temperature_k <= 400.0:
-            # V2.1's FinFET on-current tables (cimjax.hw.tech) span these; its formula.cpp exits outside.
-            raise v.ConfigError(
-                f"hardware.temperature_k = {self.temperature_k!r} is invalid with hardware.neurosim_code = 'v2_1': "
-                "expected [300, 400] K (NeuroSim V2.1's transistor tables)")
         v.check_optional_int("hardware.ag_adc_bits", self.ag_adc_bits, *ADC_BITS_RANGE)
         v.check_power_of_two("hardware.ag_rows_per_adc", self.ag_rows_per_adc, 1, 256)
         v.check_power_of_two("hardware.wg_subarray_rows", self.wg_subarray_rows, 16, 2048)

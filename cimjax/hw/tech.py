@@ -32,8 +32,20 @@ their 300 K values (as for every planar node in both versions). With ``T`` given
 concrete T outside [300, 400] K raises, a traced one is clipped), planar nodes keep their 300 K
 values, and nodes between 14 and 22 nm interpolate as the other columns. ``pnSizeRatio`` is
 ``(int)`` of the 300 K ratio in NeuroSim; the FinFET ratio is in [1, 2) at every tabulated T,
-so :func:`cimjax.hw.components.gates.pn_size_ratio` (floored) is 1 either way. I_off(T) is not
-modelled in either version (the tables' 300 K values).
+so :func:`cimjax.hw.components.gates.pn_size_ratio` (floored) is 1 either way.
+
+**Off-currents (both versions).** NeuroSim V2.0 (d4de5bc) and V2.1 (18289cb) ``Technology.cpp``
+``Initialize`` tabulate ``currentOffNmos`` / ``currentOffPmos`` every 10 K from 300 to 400 K for
+every node and roadmap (:data:`I_OFF`; the two versions' tables are identical), fill the kelvins
+between linearly, and ``formula.cpp`` ``CalculateGateLeakage`` reads index ``(int)temperature −
+300`` (``main.cpp``: ``inputParameter.temperature = param->temp``; V2.0's ``Param.cpp`` ships
+``temp = 301``, V2.1's ``temp = 300``), exiting with "Temperature is out of range" outside
+300–400 K. cimjax reads :data:`I_OFF` at :func:`technology`'s ``temperature_k`` (the circuit
+temperature, :func:`cimjax.hw.components.params.circuit_technology`), linear in T (equal to
+NeuroSim's at integer kelvins; NeuroSim truncates a fractional T to the kelvin below), NMOS and
+PMOS separately. Valid range: [300, 400] K (concrete inputs outside raise ``ValueError``; traced
+ones are clipped). Leakage rises steeply with T: ×1.4–1.5 per 10 K above 300 K for LSTP planar
+nodes, ×1.85–2.0 for the LSTP FinFETs (14 nm LSTP NMOS ×15.5, PMOS ×21.7 at 350 K).
 """
 
 from __future__ import annotations
@@ -61,7 +73,7 @@ FINFET_BELOW_NM = 22.0
 REFERENCE_TEMPERATURE_K = 300.0
 
 # docs/model.md §5.9 technology table, columns in the order of NODES_NM (7 → 130 nm), in the
-# table's units: V; V; nm; µA/µm (= A/m); nA/µm (HP) or pA/µm (LSTP); fF/µm; fF/µm; 1.
+# table's units: V; V; nm; µA/µm (= A/m); fF/µm; fF/µm; 1. The off-currents are :data:`I_OFF`.
 _TABLE = {
     "HP": dict(
         vdd=(0.7, 0.75, 0.8, 0.85, 0.9, 1.0, 1.1, 1.2, 1.3),
@@ -69,8 +81,6 @@ _TABLE = {
         l_phys=(11, 14, 18, 20, 34, 45, 65, 90, 130),
         i_on_n=(1912, 1769, 1686, 1500, 1410, 1270, 1120, 1070, 930),
         i_on_p=(1686, 1627, 1550, 1320, 1220, 1080, 700, 540, 430),
-        i_off_n=(100, 100, 101, 100, 100, 100, 100, 101, 100),
-        i_off_n_400k=(2296, 2258, 2300, 447, 434, 445, 421, 425, 414),
         c_ideal=(1.049, 1.142, 1.257, 0.329, 0.377, 0.409, 0.487, 0.569, 0.606),
         c_fringe=(0, 0, 0, 0.453, 0.471, 0.496, 0.527, 0.565, 0.612),
         k_eff=(1.45, 1.49, 1.51, 1.54, 1.54, 1.54, 1.54, 1.54, 1.54),
@@ -81,15 +91,13 @@ _TABLE = {
         l_phys=(11, 14, 18, 20, 34, 45, 65, 90, 130),
         i_on_n=(822, 862, 893, 792, 600, 500, 400, 346, 301),
         i_on_p=(737, 775, 820, 600, 400, 300, 239, 200, 151),
-        i_off_n=(100, 100, 100, 100, 100, 100, 100, 100, 100),
-        i_off_n_400k=(12803, 12525, 12433, 2139, 1774, 1511, 1273, 1141, 1111),
         # 90 nm: 0.154 as docs/model.md's table gives it (out of line with its neighbours).
         c_ideal=(0.849, 0.942, 1.057, 0.525, 0.838, 0.893, 1.193, 0.154, 1.857),
         c_fringe=(0, 0, 0, 0.800, 0.686, 0.885, 0.962, 0.960, 0.953),
         k_eff=(1.73, 1.73, 1.76, 1.77, 1.77, 1.77, 1.77, 1.77, 1.54),
     ),
 }
-# Table unit → SI factor per column (I_off: nA/µm = 1e-3 A/m; pA/µm = 1e-6 A/m).
+# Table unit → SI factor per column.
 _SI = {
     "vdd": 1.0,
     "vth": 1.0,
@@ -100,10 +108,71 @@ _SI = {
     "c_fringe": 1e-9,
     "k_eff": 1.0,
 }
+#: :data:`I_OFF`'s unit → A/m: nA/µm (HP) = 1e-3 A/m, pA/µm (LSTP) = 1e-6 A/m.
 _I_OFF_SI = {"HP": 1e-3, "LSTP": 1e-6}
 
+#: Temperatures of NeuroSim's transistor tables (on- and off-currents), K: 300, 310, ..., 400.
+TABLE_TEMPERATURES_K = tuple(300.0 + 10.0 * i for i in range(11))
+#: Valid temperature range of the tables, K (``formula.cpp`` exits outside, module docstring).
+TEMPERATURE_RANGE_K = (TABLE_TEMPERATURES_K[0], TABLE_TEMPERATURES_K[-1])
+#: NeuroSim V2.0 (d4de5bc) ``Technology.cpp`` ``Initialize`` (conventional transistors),
+#: ``currentOffNmos`` / ``currentOffPmos`` at :data:`TABLE_TEMPERATURES_K`, per roadmap, channel
+#: and node (nm), in nA/µm (HP) or pA/µm (LSTP) (:data:`_I_OFF_SI`). V2.1 (18289cb) has the same
+#: tables, value for value. Transcribed as printed there, including 10 nm HP PMOS at 300 K
+#: (``1.6268e-3`` A/m, ~60× below its own 310 K value and every other node's 300 K value).
+I_OFF = {
+    "HP": {
+        "n": {
+            7.0: (100.2258, 149.0252, 216.5654, 308.1967, 430.2635, 590.1731, 796.4489, 1058.8, 1388, 1796, 2296.1),
+            10.0: (100.1203, 148.6272, 215.6467, 306.4157, 427.1264, 584.9857, 788.2578, 1046.3, 1369.5, 1769.4, 2258.4),
+            14.0: (100.9152, 150.0786, 218.1063, 310.359, 433.1757, 593.9313, 801.0747, 1064.1, 1393.8, 1801.6, 2300.31),
+            22.0: (100.2, 120.4, 143.5, 169.5, 198.7, 231.2, 267, 306.3, 349.3, 396, 446.6),
+            32.0: (100.3, 120.4, 143.1, 168.6, 197, 228.4, 262.9, 300.6, 341.7, 386.1, 433.9),
+            45.0: (100, 120.7, 144.1, 170.5, 199.8, 232.3, 268, 307.1, 349.5, 395.4, 444.8),
+            65.0: (100, 119.7, 141.9, 166.8, 194.4, 224.8, 258.1, 294.4, 333.6, 375.9, 421.2),
+            90.0: (100.8, 120.8, 143.4, 168.6, 196.6, 227.4, 261.1, 297.7, 337.3, 379.8, 425.4),
+            130.0: (100, 119.9, 142.2, 167, 194.3, 224.3, 256.8, 292, 329.9, 370.5, 413.8),
+        },
+        "p": {
+            7.0: (97.9484, 156.3424, 243.1919, 369.4499, 549.1886, 800.1479, 1144.3, 1608.3, 2224.2, 3029.5, 4067.4),
+            10.0: (1.6268, 157.8505, 245.2725, 372.2051, 552.6667, 804.2786, 1148.8, 1612.5, 2226.8, 3028.1, 4058.4),
+            14.0: (98.6503, 157.5545, 245.1751, 372.5374, 553.7661, 806.5971, 1152.9, 1619, 2236.1, 3040.5, 4073.3),
+            22.0: (100.2, 119.4, 140.8, 164.6, 190.9, 219.5, 250.7, 284.5, 320.9, 359.8, 401.5),
+            32.0: (100.1, 119, 140, 163.3, 188.8, 216.7, 247, 279.7, 314.9, 352.6, 392.8),
+            45.0: (100.2, 118.7, 139.3, 162, 186.8, 213.9, 243.3, 274.9, 308.9, 345.2, 383.8),
+            65.0: (100.1, 115.2, 131.5, 149, 167.6, 187.4, 208.4, 230.5, 253.7, 278.1, 303.6),
+            90.0: (100, 114, 128.9, 144.8, 161.6, 179.3, 197.9, 217.4, 237.9, 259.1, 281.3),
+            130.0: (100.2, 113.6, 127.9, 143.1, 159.1, 175.8, 193.4, 211.7, 230.8, 250.7, 271.2),
+        },
+    },
+    "LSTP": {
+        "n": {
+            7.0: (100, 185, 332, 574, 962, 1569.5, 2495.3, 3874.4, 5885.8, 8762.4, 12802.5),
+            10.0: (99.6973, 184.4892, 329.1615, 568.0731, 951.0401, 1548.4, 2457.4, 3809, 5776.7, 8586.2, 12525),
+            14.0: (99.7866, 184.4553, 328.7707, 566.8658, 948.1816, 1542.5, 2446, 3788.5, 5741.6, 8528.1, 12432.7),
+            22.0: (100, 147.3, 212.1, 299.6, 415.3, 565.8, 758.9, 1003, 1307, 1682, 2139),
+            32.0: (100.1, 143.6, 202.1, 279.3, 379.5, 507.5, 668.8, 869.2, 1115, 1415, 1774),
+            45.0: (100, 140.5, 193.9, 263.1, 351.4, 462.5, 600.3, 769.2, 973.9, 1219, 1511),
+            65.0: (100.2, 137.5, 185.8, 247.2, 324.2, 419.3, 535.4, 675.7, 843.1, 1041, 1273),
+            90.0: (100, 135.7, 181.1, 238, 308.5, 394.6, 498.5, 622.6, 769.3, 941.2, 1141),
+            130.0: (100.2, 135.9, 181.2, 237.8, 307.3, 391.9, 493.3, 613.7, 755.3, 920.2, 1111),
+        },
+        "p": {
+            7.0: (100.9536, 201.3937, 386.2086, 714.4288, 1278.8, 2220.7, 3750.9, 6175, 9927.8, 15614.6, 24063.3),
+            10.0: (100.5839, 200.2609, 383.3239, 707.8499, 1264.9, 2193.2, 3698.7, 6080.4, 9762.2, 15334, 23600.7),
+            14.0: (102.3333, 203.4774, 389.0187, 717.5912, 1281, 2219.2, 3739.5, 6142.8, 9855.4, 15470.2, 23795.9),
+            22.0: (100, 147.3, 212.1, 299.6, 415.3, 565.8, 758.9, 1003, 1307, 1682, 2139),
+            32.0: (100.1, 140.7, 194, 262.5, 349.3, 457.7, 591.2, 753.7, 949.3, 1182, 1457),
+            45.0: (100.2, 138.4, 187.6, 250.1, 328.1, 424.1, 540.9, 681.3, 848.3, 1045, 1275),
+            65.0: (100.2, 135.4, 179.7, 234.9, 302.5, 384.3, 482.2, 598, 733.9, 891.6, 1073),
+            90.0: (100.3, 133.2, 174.2, 224.4, 285.1, 357.6, 443.4, 543.7, 660, 793.8, 946.4),
+            130.0: (100.2, 132.8, 173, 221.9, 280.7, 350.4, 432.2, 527.2, 636.8, 761.9, 903.8),
+        },
+    },
+}
+
 #: Temperatures of NeuroSim V2.1's FinFET on-current columns, K (300, 310, ..., 400).
-V21_FINFET_TEMPERATURES_K = tuple(300.0 + 10.0 * i for i in range(11))
+V21_FINFET_TEMPERATURES_K = TABLE_TEMPERATURES_K
 #: NeuroSim V2.1 (18289cb) ``Technology.cpp`` ``Initialize``: FinFET on-currents, µA/µm (= A/m),
 #: at :data:`V21_FINFET_TEMPERATURES_K`, per roadmap, channel and node (nm).
 V21_FINFET_I_ON = {
@@ -132,7 +201,8 @@ _FIN = dict(pitch=(22, 28, 32), width=(7, 9, 10), height=(18, 21, 23))
 
 
 class Technology(NamedTuple):
-    """Device parameters of one node and roadmap (docs/model.md §5.9), SI units, at 300 K.
+    """Device parameters of one node and roadmap (docs/model.md §5.9), SI units, at 300 K but for
+    the off-currents (at :func:`technology`'s ``temperature_k``) and V2.1's FinFET on-currents.
 
     Per-width quantities are per metre of *effective* width (FinFET: of fin perimeter).
     Fields are arrays with the node's shape (scalars for a scalar node).
@@ -143,7 +213,8 @@ class Technology(NamedTuple):
       vth: threshold voltage, V.
       l_phys: physical gate length, m.
       i_on_n / i_on_p: NMOS / PMOS on-current per width at 300 K, A/m.
-      i_off_n: NMOS off-current per width at 300 K, A/m.
+      i_off_n / i_off_p: NMOS / PMOS off-current per width at the ``temperature_k`` of
+        :func:`technology` (300 K by default), A/m (:data:`I_OFF`).
       i_off_n_400k: NMOS off-current per width at 400 K, A/m (the table's other end point).
       c_ideal: ideal gate capacitance per width, F/m.
       c_fringe: fringe capacitance per width, F/m (0 for FinFET).
@@ -164,6 +235,7 @@ class Technology(NamedTuple):
     i_on_n: Array
     i_on_p: Array
     i_off_n: Array
+    i_off_p: Array
     i_off_n_400k: Array
     c_ideal: Array
     c_fringe: Array
@@ -236,24 +308,51 @@ def interp(x: Array, xp, fp) -> Array:
     return fp[0].astype(x.dtype) + jnp.sum(_ramps(x, xp) * steps, axis=-1)
 
 
+def _node_interp_of_temperature(node: Array, columns: dict, temperature_k: Array) -> Array:
+    """A table of the node and the temperature at (``node``, ``temperature_k``), broadcast.
+
+    ``columns`` maps each tabulated node (a subset of :data:`NODES_NM`, or all) to either 11
+    values at :data:`TABLE_TEMPERATURES_K` (linear in T between them, as NeuroSim's
+    ``Technology.cpp`` ``Initialize`` fills the kelvins between its 10 K columns) or one value
+    (the same at every T). The node columns are then linear in the node as every other column."""
+    cols = []
+    for n in NODES_NM:
+        v = columns[n]
+        if np.ndim(v):
+            cols.append(interp(temperature_k, TABLE_TEMPERATURES_K, v))
+        else:
+            cols.append(jnp.full(jnp.shape(temperature_k), float(v), _dtype()))
+    fp = jnp.stack(cols, axis=-1)
+    return fp[..., 0] + jnp.sum(_ramps(node, NODES_NM) * jnp.diff(fp, axis=-1), axis=-1)
+
+
 def _v21_finfet_on_current(node: Array, roadmap: str, channel: str, temperature_k: Array) -> Array:
     """The on-current per width at ``temperature_k``, A/m (module docstring, "NeuroSim V2.1's
     FinFET on-currents"): V2.1's FinFET columns at T, the planar nodes' 300 K values, linear in
     the node between them."""
     planar = np.asarray(_TABLE[roadmap][f"i_on_{channel}"], float) * _SI[f"i_on_{channel}"]
     table = V21_FINFET_I_ON[roadmap][channel]
-    cols = [interp(temperature_k, V21_FINFET_TEMPERATURES_K, table[n]) if n in table
-            else jnp.full(jnp.shape(temperature_k), planar[i], _dtype()) for i, n in enumerate(NODES_NM)]
-    fp = jnp.stack(cols, axis=-1)
-    return fp[..., 0] + jnp.sum(_ramps(node, NODES_NM) * jnp.diff(fp, axis=-1), axis=-1)
+    columns = {n: table[n] if n in table else planar[i] for i, n in enumerate(NODES_NM)}
+    return _node_interp_of_temperature(node, columns, temperature_k)
 
 
-def technology(node_nm: ArrayLike, roadmap: str = "LSTP", finfet_temperature_k: Optional[ArrayLike] = None) -> Technology:
+def off_current(node: Array, roadmap: str, channel: str, temperature_k: ArrayLike) -> Array:
+    """Off-current per width of the ``channel`` (``"n"``/``"p"``) transistor, A/m, at the node
+    and ``temperature_k`` (module docstring, "Off-currents"): :data:`I_OFF`, linear in T between
+    its 10 K columns and in the node between its nodes."""
+    si = _I_OFF_SI[roadmap]
+    columns = {n: np.asarray(v, float) * si for n, v in I_OFF[roadmap][channel].items()}
+    return _node_interp_of_temperature(jnp.asarray(node), columns, jnp.asarray(temperature_k).astype(_dtype()))
+
+
+def technology(node_nm: ArrayLike, roadmap: str = "LSTP", finfet_temperature_k: Optional[ArrayLike] = None,
+               temperature_k: ArrayLike = REFERENCE_TEMPERATURE_K) -> Technology:
     """Device parameters at a (continuous) technology node, docs/model.md §5.9.
 
     Every column of the §5.9 table interpolated linearly in the node (exact at the
     tabulated nodes). Valid for ``node_nm`` in [7, 130] (see the module docstring for
-    out-of-range handling); values are at 300 K, but for the FinFET on-currents when
+    out-of-range handling); values are at 300 K, but for the off-currents (NeuroSim's tables
+    at ``temperature_k``, V2.0 and V2.1 alike) and the FinFET on-currents when
     ``finfet_temperature_k`` is given (NeuroSim V2.1's tables, module docstring).
 
     Args:
@@ -261,13 +360,15 @@ def technology(node_nm: ArrayLike, roadmap: str = "LSTP", finfet_temperature_k: 
       roadmap: ``"HP"`` or ``"LSTP"`` (static).
       finfet_temperature_k: None (V2.0: the 300 K on-currents), or the temperature, K, in
         [300, 400], of NeuroSim V2.1's FinFET on-current columns (broadcast with the node).
+      temperature_k: temperature of the off-currents ``i_off_n`` / ``i_off_p``, K, in [300,
+        400] (broadcast with the node); 300 K by default.
 
     Returns:
       A :class:`Technology` whose fields have the shape of ``node_nm``.
 
     Raises:
       ValueError: unknown roadmap, or a concrete node outside [7, 130] nm, or a concrete
-        ``finfet_temperature_k`` outside [300, 400] K.
+        ``finfet_temperature_k`` or ``temperature_k`` outside [300, 400] K.
     """
     roadmap = check_roadmap(roadmap)
     node = check_range("node_nm", node_nm, *NODE_RANGE_NM)
@@ -278,9 +379,10 @@ def technology(node_nm: ArrayLike, roadmap: str = "LSTP", finfet_temperature_k: 
                           V21_FINFET_TEMPERATURES_K[-1])
         for ch in ("n", "p"):
             col[f"i_on_{ch}"] = _v21_finfet_on_current(node, roadmap, ch, t_k)
-    i_off_si = _I_OFF_SI[roadmap]
-    i_off_n = interp(node, NODES_NM, np.asarray(table["i_off_n"], float) * i_off_si)
-    i_off_n_400k = interp(node, NODES_NM, np.asarray(table["i_off_n_400k"], float) * i_off_si)
+    t_off = check_range("temperature_k", temperature_k, *TEMPERATURE_RANGE_K)
+    i_off_n = off_current(node, roadmap, "n", t_off)
+    i_off_p = off_current(node, roadmap, "p", t_off)
+    i_off_n_400k = interp(node, NODES_NM, [I_OFF[roadmap]["n"][n][-1] * _I_OFF_SI[roadmap] for n in NODES_NM])
     finfet = node < FINFET_BELOW_NM
     fin = {
         k: jnp.where(finfet, interp(node, _FIN_NODES_NM, np.asarray(v, float) * 1e-9), 0.0)
@@ -294,6 +396,7 @@ def technology(node_nm: ArrayLike, roadmap: str = "LSTP", finfet_temperature_k: 
         i_on_n=col["i_on_n"],
         i_on_p=col["i_on_p"],
         i_off_n=i_off_n,
+        i_off_p=i_off_p,
         i_off_n_400k=i_off_n_400k,
         c_ideal=col["c_ideal"],
         c_fringe=col["c_fringe"],
@@ -370,35 +473,45 @@ def on_resistance(tech: Technology, width: ArrayLike, channel: str = "n", mode: 
     return tech.k_eff * tech.vdd / (i_on * effective_width(tech, width, mode))
 
 
-def leakage_current(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
-    """NMOS off-state leakage ``I_off·W_eff`` at 300 K, docs/model.md §5.9.
+def leakage_current(tech: Technology, width: ArrayLike, mode: str = "exact", channel: str = "n") -> Array:
+    """Off-state leakage ``I_off·W_eff`` of one transistor, at the technology's temperature.
 
-    Only the NMOS off-current is tabulated in docs/model.md (PMOS I_off and the INV/NAND/NOR
-    combinations are not implemented).
+    Source: NeuroSim ``formula.cpp`` ``CalculateGateLeakage`` (per transistor; the gate's
+    combination, ``(N + P)/2`` for an INV, the NAND/NOR averages, is
+    :func:`cimjax.hw.components.gates.gate`'s), with the ``currentOffNmos/Pmos`` tables
+    (:data:`I_OFF`) and ``CalculateGateCap``'s FinFET effective width.
 
     Args:
-      tech: :class:`Technology`.
+      tech: :class:`Technology` (its ``i_off_n`` / ``i_off_p`` are at its temperature).
       width: drawn width W, m.
       mode: relax mode of the FinFET fin count (static).
+      channel: ``"n"`` (NMOS) or ``"p"`` (PMOS) (static).
 
     Returns:
       Leakage current, A.
+
+    Raises:
+      ValueError: unknown ``channel``.
     """
-    return tech.i_off_n * effective_width(tech, width, mode)
+    if channel not in ("n", "p"):
+        raise ValueError(f"channel = {channel!r}: expected 'n' or 'p'")
+    i_off = tech.i_off_n if channel == "n" else tech.i_off_p
+    return i_off * effective_width(tech, width, mode)
 
 
-def leakage_power(tech: Technology, width: ArrayLike, mode: str = "exact") -> Array:
-    """NMOS leakage power ``I_off·W_eff·V_dd`` at 300 K, docs/model.md §5.9 ("Power = I·V_dd").
+def leakage_power(tech: Technology, width: ArrayLike, mode: str = "exact", channel: str = "n") -> Array:
+    """Leakage power ``I_off·W_eff·V_dd`` of one transistor, docs/model.md §5.9 ("Power = I·V_dd").
 
     Args:
       tech: :class:`Technology`.
       width: drawn width W, m.
       mode: relax mode of the FinFET fin count (static).
+      channel: ``"n"`` or ``"p"`` (static).
 
     Returns:
       Leakage power, W.
     """
-    return leakage_current(tech, width, mode) * tech.vdd
+    return leakage_current(tech, width, mode, channel) * tech.vdd
 
 
 def junction_capacitance_coefficients(vdd: ArrayLike) -> tuple[Array, Array, Array]:

@@ -79,7 +79,7 @@ BAD_FIELDS = [
     (HardwareConfig, "read_voltage", -0.5, "(0.0, 10.0]"),
     (HardwareConfig, "write_pulse_width", 0.0, "(0.0, 1.0]"),
     (HardwareConfig, "clock_hz", -1e9, "(0.0,"),
-    (HardwareConfig, "temperature_k", 100.0, "[200.0, 450.0]"),
+    (HardwareConfig, "temperature_k", 420.0, "[300.0, 400.0]"),
     (HardwareConfig, "mapping", "diagonal", "one of"),
     (HardwareConfig, "dram", "ddr4", "one of"),
     (HardwareConfig, "columns_per_adc", 3, "power of two"),

@@ -148,7 +148,22 @@ def test_adder_by_hand(t32):
         hidden = (7 * cin + 5 * cout) + (bits - 1) * (6 * cin + 4 * cout)
         energy = (counted + hidden) * 0.9**2 * adders
         assert f(c.energy) == pytest.approx(energy, rel=1e-5)
-        first, mid, last = (f(x) for x in logic.adder_stage_delays(nand2))
+        # NeuroSim Adder.cpp CalculateLatency: 2·bits + 1 Horowitz stages, NAND2 pull-down
+        # 2·R_on,n and pull-up R_on,p alternating, the middle pair evaluated once (on the ramp
+        # of the first pair) and repeated bits − 2 times; a step input; the sum drives one C_in.
+        r_dn, r_up = 2 * f(tech.on_resistance(t32, nand2.w_n, "n")), f(tech.on_resistance(t32, nand2.w_p, "p"))
+
+        def chain(stages, ramp):
+            total = 0.0
+            for r, fan_out in stages:
+                tau = r * (cout + fan_out * cin)
+                d = tau * math.log(2) if ramp is None else tau * math.sqrt(math.log(0.5) ** 2 + 0.5 / (tau * ramp))
+                total, ramp = total + d, 0.5 / d
+            return total, ramp
+
+        first, ramp = chain([(r_dn, 3), (r_up, 2)], None)
+        mid, ramp = chain([(r_dn, 3), (r_up, 2)], ramp)
+        last, _ = chain([(r_dn, 3), (r_up, 1), (r_dn, 1)], ramp)
         assert f(c.latency) == pytest.approx(first + (bits - 2) * mid + last, rel=1e-5)
 
 

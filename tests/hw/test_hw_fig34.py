@@ -233,10 +233,13 @@ def test_layer1_matches(estimates, variant_name):
 
 def test_current_code_layer1_buffer_and_peak(estimates):
     """With the current code's models too, layer 1's buffer latency (the 2048-wire global bus;
-    8192 would give 0.58×) and peak FW latency are within ±5 % of Fig. 34."""
+    8192 would give 0.58×) is within ±5 % of Fig. 34 and its peak FW latency within ±10 %: 0.946
+    since the adder follows NeuroSim's ``Adder.cpp`` stage sequence (2026-12-08; the March 2020
+    models, which made Fig. 34, give 0.991; before it the current code's 1.1× adder latency had
+    put this figure within 5 %)."""
     rows = {name: ratio for name, _, _, ratio, _ in fig34.layer1_comparison(estimates["current_code_wg64"])}
-    for name in ("L1 fw.peak_latency", "L1 breakdown.buffer.latency"):
-        assert rows[name] == pytest.approx(1.0, abs=0.05), (name, rows[name])
+    assert rows["L1 breakdown.buffer.latency"] == pytest.approx(1.0, abs=0.05), rows["L1 breakdown.buffer.latency"]
+    assert rows["L1 fw.peak_latency"] == pytest.approx(1.0, abs=0.10), rows["L1 fw.peak_latency"]
 
 
 @pytest.mark.parametrize("variant_name", list(fig34.VARIANTS))

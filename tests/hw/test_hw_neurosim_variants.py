@@ -103,14 +103,6 @@ KNOB_XFAIL = {
         "CalculatePower); cimjax has only the layer's mean conductance (the trace's weight_level), so "
         "the column-to-column spread, largest in the layers with the fewest active rows (ADC energy "
         "1.2 in layers 4, 6, 7), is not modelled"),
-    ("pipeline", "peak_tops"): (
-        "measured 0.963 (cimjax 0.928 of NeuroSim's pipelined peak TOPS, 0.964 of its default one): the pipelined "
-        "peak TOPS counts only the slowest layer's (layer 2's) peak FW and AG latencies (main.cpp's pipeline "
-        "loop never sums the peak WG and WU latencies, so they are 0), and cimjax's peak FW/AG latency of layer 2 "
-        "is 1.078 of NeuroSim's in both runs, an offset the default run's peak TOPS dilutes in its peak WG "
-        "latency (72 % of its peak latency, matched within 1 %); that per-layer offset is not a pipeline effect "
-        "and is not traced here"),
-    ("pipeline_speedUp4", "peak_tops"): "measured 0.963: as pipeline's (NeuroSim's and cimjax's figures are those of speedUpDegree = 1)",
     ("relaxArrayCellHeight", "area.total"): (
         "measured 0.888 (cimjax 0.974, NeuroSim 1.097): " + _RELAXED_TILES),
 }

@@ -21,17 +21,18 @@ def central_difference(f, x, rel_step=1e-6):
 
 
 # ---------------------------------------------------------------------------------------
-# Golden values: rows of the docs/model.md §5.9 table, in SI units.
+# Golden values: rows of the docs/model.md §5.9 table, in SI units (I_off: NeuroSim's
+# Technology.cpp currentOffNmos at 300 and 400 K, unrounded).
 
 GOLDEN = {
     # (node, roadmap): vdd, vth, l_phys, i_on_n, i_on_p, i_off_n (300 K), i_off_n (400 K),
     # c_ideal, c_fringe, k_eff
-    (32.0, "LSTP"): (0.9, 0.442, 34e-9, 600, 400, 100e-6, 1774e-6, 0.838e-9, 0.686e-9, 1.77),
-    (130.0, "HP"): (1.3, 0.128, 130e-9, 930, 430, 100e-3, 414e-3, 0.606e-9, 0.612e-9, 1.54),
+    (32.0, "LSTP"): (0.9, 0.442, 34e-9, 600, 400, 100.1e-6, 1774e-6, 0.838e-9, 0.686e-9, 1.77),
+    (130.0, "HP"): (1.3, 0.128, 130e-9, 930, 430, 100e-3, 413.8e-3, 0.606e-9, 0.612e-9, 1.54),
     (90.0, "LSTP"): (1.2, 0.501, 90e-9, 346, 200, 100e-6, 1141e-6, 0.154e-9, 0.960e-9, 1.77),
-    (22.0, "HP"): (0.85, 0.209, 20e-9, 1500, 1320, 100e-3, 447e-3, 0.329e-9, 0.453e-9, 1.54),
-    (14.0, "HP"): (0.8, 0.173, 18e-9, 1686, 1550, 101e-3, 2300e-3, 1.257e-9, 0.0, 1.51),
-    (7.0, "LSTP"): (0.7, 0.403, 11e-9, 822, 737, 100e-6, 12803e-6, 0.849e-9, 0.0, 1.73),
+    (22.0, "HP"): (0.85, 0.209, 20e-9, 1500, 1320, 100.2e-3, 446.6e-3, 0.329e-9, 0.453e-9, 1.54),
+    (14.0, "HP"): (0.8, 0.173, 18e-9, 1686, 1550, 100.9152e-3, 2300.31e-3, 1.257e-9, 0.0, 1.51),
+    (7.0, "LSTP"): (0.7, 0.403, 11e-9, 822, 737, 100e-6, 12802.5e-6, 0.849e-9, 0.0, 1.73),
 }
 FIELDS = (
     "vdd", "vth", "l_phys", "i_on_n", "i_on_p", "i_off_n", "i_off_n_400k", "c_ideal", "c_fringe", "k_eff"
@@ -63,8 +64,8 @@ def test_transistor_formulas_golden():
     # R_on = 1.77 · 0.9 V / (600 A/m · 1 µm); PMOS 400 A/m.
     assert float(tech.on_resistance(t, 1e-6)) == pytest.approx(2655.0, rel=1e-5)
     assert float(tech.on_resistance(t, 1e-6, "p")) == pytest.approx(3982.5, rel=1e-5)
-    assert float(tech.leakage_current(t, 1e-6)) == pytest.approx(100e-12, rel=1e-5)
-    assert float(tech.leakage_power(t, 1e-6)) == pytest.approx(90e-12, rel=1e-5)
+    assert float(tech.leakage_current(t, 1e-6)) == pytest.approx(100.1e-12, rel=1e-5)
+    assert float(tech.leakage_power(t, 1e-6)) == pytest.approx(90.09e-12, rel=1e-5)
     # FinFET 14 nm HP: W = 4F → ⌈4F/2F⌉ = 2 fins of 2·23 + 10 nm; W = 6F → 3 fins; 5F → 3 fins.
     f = tech.technology(14.0, "HP")
     w_eff = tech.effective_width(f, jnp.array([4.0, 5.0, 6.0]) * 14e-9)
@@ -228,3 +229,61 @@ def test_traced_out_of_range_is_clipped():
     assert float(vdd(200.0)) == pytest.approx(1.3) and float(vdd(1.0)) == pytest.approx(0.7)
     r = jax.jit(wiring.wire_resistance_per_length)
     assert float(r(500.0)) == pytest.approx(float(wiring.wire_resistance_per_length(200.0)), rel=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# Off-currents of the temperature (NeuroSim Technology.cpp currentOffNmos/Pmos, 300-400 K)
+
+
+def test_off_current_tables_of_temperature():
+    """NeuroSim's off-current tables (V2.0 = V2.1): the 10 K columns exactly, linear per kelvin
+    between (Technology.cpp fills index i as a + (b − a)·(i % 10)/10), NMOS and PMOS apart."""
+    t = tech.technology(14.0, "LSTP", temperature_k=350.0)
+    assert float(t.i_off_n) == pytest.approx(1542.5e-6, rel=1e-5)
+    assert float(t.i_off_p) == pytest.approx(2219.2e-6, rel=1e-5)
+    t300 = tech.technology(14.0, "LSTP")
+    assert (float(t300.i_off_n), float(t300.i_off_p)) == pytest.approx((99.7866e-6, 102.3333e-6), rel=1e-5)
+    # 301 K (V2.0's Param.cpp temp): index 1 = 0.9·[0] + 0.1·[10]; 32 nm LSTP NMOS 100.1 → 143.6 pA/µm.
+    assert float(tech.technology(32.0, "LSTP", temperature_k=301.0).i_off_n) == pytest.approx(
+        (0.9 * 100.1 + 0.1 * 143.6) * 1e-6, rel=1e-5)
+    assert float(tech.technology(7.0, "HP", temperature_k=355.0).i_off_p) == pytest.approx(
+        (800.1479 + 1144.3) / 2 * 1e-3, rel=1e-5)
+    # The table's own oddity, kept: 10 nm HP PMOS at 300 K is 1.6268 nA/µm.
+    assert float(tech.technology(10.0, "HP").i_off_p) == pytest.approx(1.6268e-3, rel=1e-5)
+    # The 400 K column is i_off_n_400k; leakage rises with T at every node, both roadmaps.
+    for roadmap in tech.ROADMAPS:
+        hot = tech.technology(GRID, roadmap, temperature_k=400.0)
+        np.testing.assert_allclose(hot.i_off_n, tech.technology(GRID, roadmap).i_off_n_400k, rtol=1e-5)
+        temps = np.arange(300.0, 401.0, 5.0)
+        for node in (7.0, 14.0, 32.0, 130.0):
+            i = np.asarray(tech.technology(jnp.full(temps.shape, node), roadmap, temperature_k=temps).i_off_n)
+            assert np.all(np.diff(i) > 0)
+    with pytest.raises(ValueError, match="temperature_k"):
+        tech.technology(32.0, temperature_k=299.0)
+    with pytest.raises(ValueError, match="temperature_k"):
+        tech.technology(32.0, temperature_k=401.0)
+
+
+def test_leakage_uses_each_channels_off_current():
+    """formula.cpp CalculateGateLeakage: INV (W_n·I_offN + W_p·I_offP)/2, NAND the PMOS table,
+    NOR the NMOS table."""
+    from cimjax.hw.components import gates
+
+    t = tech.technology(14.0, "LSTP", temperature_k=350.0)
+    w = 2 * 14e-9  # one fin
+    assert float(tech.leakage_current(t, w, channel="p")) == pytest.approx(
+        float(tech.leakage_current(t, w)) * 2219.2 / 1542.5, rel=1e-5)
+    with pytest.raises(ValueError, match="channel"):
+        tech.leakage_current(t, w, channel="x")
+    inv = gates.gate(t, "inv")
+    want = 0.5 * (tech.leakage_current(t, inv.w_n) + tech.leakage_current(t, inv.w_p, channel="p")) * t.vdd
+    assert float(inv.leakage) == pytest.approx(float(want), rel=1e-5)
+    nand = gates.gate(t, "nand", 2)
+    assert float(nand.leakage) == pytest.approx(
+        float(gates.NAND_LEAKAGE_FACTOR[2] * 2 * tech.leakage_current(t, nand.w_p, channel="p") * t.vdd), rel=1e-5)
+
+
+def test_off_current_gradient_in_temperature():
+    """Differentiable in T (the DSE's temperature_k): the slope of the 10 K segment."""
+    g = jax.grad(lambda x: tech.technology(32.0, "LSTP", temperature_k=x).i_off_n)(305.0)
+    assert float(g) == pytest.approx((143.6 - 100.1) * 1e-6 / 10.0, rel=1e-5)

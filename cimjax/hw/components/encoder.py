@@ -76,7 +76,7 @@ def encoder_gates(t: tech.Technology, levels: Array, mode: str):
         t, k * nand.w_p, k * n_f, mode
     )
     # k parallel PMOS, × the 3+-input factor (as gates.gate; NeuroSim's CalculateGateLeakage).
-    wide_leak = gates.NAND_LEAKAGE_FACTOR[3] * k * tech.leakage_current(t, nand.w_p, mode) * t.vdd
+    wide_leak = gates.NAND_LEAKAGE_FACTOR[3] * k * tech.leakage_current(t, nand.w_p, mode, "p") * t.vdd
     return inv, nand, k, wide_width, wide_c_out, wide_leak
 
 

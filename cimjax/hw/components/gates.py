@@ -442,7 +442,7 @@ def _build_gate(t: tech.Technology, kind: str, k: int, size: ArrayLike, mode: st
     r_n = tech.on_resistance(t, w_n, "n", mode)
     r_p = tech.on_resistance(t, w_p, "p", mode)
     i_n = tech.leakage_current(t, w_n, mode)
-    i_p = tech.leakage_current(t, w_p, mode)  # placeholder: PMOS I_off = NMOS I_off per width
+    i_p = tech.leakage_current(t, w_p, mode, "p")
     zero = jnp.zeros_like(c_in)
     if kind == "inv":
         c_out, r_drive, i_leak = c_d_n + c_d_p, jnp.maximum(r_n, r_p), 0.5 * (i_n + i_p)

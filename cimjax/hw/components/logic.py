@@ -9,13 +9,15 @@ jittable and vmappable over its (scalar) params.
 
 Choices where docs/model.md §5.6 gives no equation (cimjax's, documented here):
 
-* **Adder latency.** The 9-NAND2 full adder (``n1 = ¬(AB)``, ``n2 = ¬(A·n1)``, ``n3 = ¬(B·n1)``,
-  ``P = ¬(n2·n3)``, ``n5 = ¬(P·C)``, ``n6 = ¬(P·n5)``, ``n7 = ¬(C·n5)``, ``S = ¬(n6·n7)``,
-  ``C_out = ¬(n1·n5)``) on docs/model.md's critical path (A = 1…1, B = 10…0, C_in = 1): bit 0
-  ``A→n1→n2→P→n5→C_out`` (5 stages), ``numBit − 2`` middle bits ``C→n5→C_out`` (2 stages,
-  computed once and repeated, as docs/model.md says), the last bit ``C→n5→n6→S``. Each stage is a
-  Horowitz delay ``τ = R_NAND2·(C_out + fan-out·C_in)`` with the netlist's fan-outs; the sum
-  output drives one NAND2 input. docs/model.md's "hidden transitions" energy is not modelled.
+* **Adder latency** (:func:`adder_latency`): NeuroSim's own stage sequence (``Adder.cpp``
+  ``CalculateLatency``, the same in V2.0 and V2.1): ``2·numBit + 1`` Horowitz stages that
+  alternate the NAND2's pull-down ``2·R_on,n`` and pull-up ``R_on,p``. (Until 2026-12-08 cimjax
+  took the critical path of its own 9-NAND2 netlist, ``2·numBit + 4`` stages each at the NAND2's
+  worst edge ``max(2·R_on,n, R_on,p)``: 1.10-1.19x NeuroSim's adder latency at 32 nm LSTP, where
+  the two edges are equal, and 1.15-1.25x at 14 nm, where a FinFET NAND2's pull-up (1 fin) is
+  8 % slower than its pull-down (2 fins); NeuroSim V2.1's accumulation latency at 14 nm was
+  1.165x.) The 9-NAND2 netlist's middle-bit delay (:func:`adder_stage_delays`) still times the
+  max-pool comparator (``misc.py``).
 * **DFF** = transmission-gate master–slave flip-flop (4 TG, 4 latch INV, 1 clock INV, all
   minimum size); area 12 minimum INVs (docs/model.md's register-file figure). Per clocked operation
   every DFF charges its clock nodes, ``(4·(C_in,INV + C_out,INV) + 2·(C_g,TGn + C_g,TGp))·V_dd²``
@@ -42,6 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from cimjax.hw import tech
 from cimjax.hw.components import gates
 from cimjax.hw.components.params import CircuitParams, ComponentConfig, as_float, circuit_technology
 from cimjax.hw.cost import Cost
@@ -92,10 +95,29 @@ def adder_stage_delays(nand2: gates.Gate) -> tuple[Array, Array, Array]:
     return t_first, t_mid, t_last
 
 
+def adder_latency(t: Technology, nand2: gates.Gate, num_bits: ArrayLike) -> Array:
+    """Latency of one ``num_bits`` ripple-carry add, s (module docstring, "Adder latency").
+
+    NeuroSim V2.0/V2.1 ``Adder.cpp`` ``CalculateLatency`` (its calibration pattern A = 1…1,
+    B = 10…0, C_in = 1): Horowitz stages alternating a NAND2 pull-down ``2·R_on,n(W_n)`` and
+    pull-up ``R_on,p(W_p)``, loads ``C_out + fan-out·C_in``: two stages (fan-outs 3, 2), then
+    ``numBit − 2`` times the pair (3, 2) (evaluated once, on the ramp of the first pair), then
+    pull-down (3), pull-up (1) and a pull-down into the sum's load (here one NAND2 input, the
+    next adder's): ``2·numBit + 1`` stages. Valid for ``num_bits ≥ 2`` (1 is costed as 2).
+    """
+    r_down = 2.0 * tech.on_resistance(t, nand2.w_n, "n")
+    r_up = tech.on_resistance(t, nand2.w_p, "p")
+    c_in, c_out = nand2.c_in, nand2.c_out
+    t_first, ramp = gates.horowitz_chain([(r_down, c_out + 3.0 * c_in), (r_up, c_out + 2.0 * c_in)])
+    t_mid, ramp = gates.horowitz_chain([(r_down, c_out + 3.0 * c_in), (r_up, c_out + 2.0 * c_in)], ramp)
+    t_last, _ = gates.horowitz_chain(
+        [(r_down, c_out + 3.0 * c_in), (r_up, c_out + c_in), (r_down, c_out + c_in)], ramp)
+    return t_first + jnp.maximum(as_float(num_bits) - 2.0, 0.0) * t_mid + t_last
+
+
 def adder_cost(t: Technology, nand2: gates.Gate, num_bits: Array, num_adders: Array) -> Cost:
     """Cost of ``num_adders`` ripple-carry adders of ``num_bits`` (broadcasting arrays)."""
-    t_first, t_mid, t_last = adder_stage_delays(nand2)
-    latency = t_first + jnp.maximum(num_bits - 2.0, 0.0) * t_mid + t_last
+    latency = adder_latency(t, nand2, num_bits)
     c_in, c_out = nand2.c_in, nand2.c_out
     # Counted 0→1 transitions on the calibrated critical path, then the hidden transitions
     # (internal nodes that toggle on the way): first bit 7C_in + 5C_out, later bits 6C_in + 4C_out.

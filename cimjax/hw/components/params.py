@@ -55,9 +55,10 @@ class CircuitParams(NamedTuple):
       clock_hz: clock frequency, Hz (``clkFreq`` = 1 GHz); a DFF operation takes half a cycle.
       wire_width_nm: local wire width, nm, in [14, 200] (``wireWidth`` = 40).
       wire_capacitance: wire capacitance per length, F/m (0.2 fF/µm).
-      temperature_k: circuit temperature, K: the wire resistivity term (V2.1's; applied in every
+      temperature_k: circuit temperature, K, in [300, 400]: the transistor off-currents (NeuroSim's
+        tables of T, every version), the wire resistivity term (V2.1's; applied in every
         version, 300 = none) and, under V2.1's ``finfet_on_current_temperature``, the FinFET
-        on-currents' column; the transistor tables are otherwise at 300 K.
+        on-currents' column; the other transistor values are at 300 K.
       technology: None, or the technology of ``node_nm``/``vdd_scale`` at one roadmap, with
         its standard cells, derived once and handed to every component
         (:func:`cimjax.hw.components.gates.with_standard_cells`; :func:`circuit_technology`).
@@ -168,7 +169,8 @@ def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.
 
     Under ``config.version.finfet_on_current_temperature`` (NeuroSim V2.1) the FinFET
     on-currents are V2.1's at ``circuit.temperature_k`` (:mod:`cimjax.hw.tech`, "NeuroSim V2.1's
-    FinFET on-currents"); otherwise at 300 K.
+    FinFET on-currents"); otherwise at 300 K. The off-currents are NeuroSim's tables at
+    ``circuit.temperature_k`` in every version (:mod:`cimjax.hw.tech`, "Off-currents").
 
     Returns:
       ``tech.technology(node_nm, roadmap)`` with ``vdd`` multiplied by ``vdd_scale``.
@@ -176,5 +178,6 @@ def circuit_technology(circuit: CircuitParams, config: ComponentConfig) -> tech.
     if circuit.technology is not None:
         return circuit.technology
     t_k = circuit.temperature_k if config.version.finfet_on_current_temperature else None
-    t = tech.technology(circuit.node_nm, config.roadmap, finfet_temperature_k=t_k)
+    t = tech.technology(circuit.node_nm, config.roadmap, finfet_temperature_k=t_k,
+                        temperature_k=circuit.temperature_k)
     return t._replace(vdd=t.vdd * as_float(circuit.vdd_scale))

@@ -123,7 +123,7 @@ def sram_cell(t: tech.Technology, cell: SramCellParams = SramCellParams(), mode:
         + tech.gate_capacitance(t, w_p, mode)
     )
     r_pull_down = tech.on_resistance(t, w_n, "n", mode)
-    inverter = 0.5 * (tech.leakage_current(t, w_n, mode) + tech.leakage_current(t, w_p, mode)) * t.vdd
+    inverter = 0.5 * (tech.leakage_current(t, w_n, mode) + tech.leakage_current(t, w_p, mode, "p")) * t.vdd
     return SramCell(
         area=as_float(cell.height_f) * as_float(cell.width_f) * f * f,
         r_access=tech.on_resistance(t, w_a, "n", mode),
@@ -268,7 +268,7 @@ def precharger(params: ColumnDriverParams, config: ComponentConfig = ComponentCo
     tau = tech.on_resistance(t, w_pre, "p", mode) * (c_load + c_out) + 0.5 * r_load * c_load
     latency = tau * LN2
     n = as_float(params.num_cols)
-    leakage = 0.5 * tech.leakage_current(t, w_pre, mode) * t.vdd * n
+    leakage = 0.5 * tech.leakage_current(t, w_pre, mode, "p") * t.vdd * n  # INV(0, W_pre): PMOS only
     e_col = c_load * t.vdd**2
     read_cols = jnp.minimum(as_float(params.read_cols), n)
     written = n * as_float(params.write_activity)
