@@ -40,64 +40,31 @@ TOLERANCE = 0.10
 #: and TOPS/W are within 10 % and the misses below remain.
 FINFET_OTHER = ("at the FinFET node only (the 32 nm runs agree, and the FinFET standard cells now match "
                 "NeuroSim's gate by gate, tests/hw/test_hw_components_values.py); not traced")
-L7 = "the FC layer 7 of the default run (0.727 there, 0.763 under V2.0; not traced)"
 #: The 14 nm run at 350 K: the latencies follow NeuroSim's (FW 1.057, AG 1.067, WG 1.036; 0.92
 #: before V2.1's FinFET on-current tables); the misses of the 300 K run remain, a little larger.
 AT_350K = "the 14 nm run's miss at 300 K ({}), larger at 350 K; " + FINFET_OTHER
-WU = ("cimjax's per-layer WU energies are within 7 % of NeuroSim's but three, all conventionally mapped: "
-      "the FC layer 7 (1.21×), the last FC layer (1.12×) and layer 1 (1.04×); their sub-array writes "
-      "(the peak WU energy) are within 1.5 % (0.985, 1.005, 1.031), the rest is the tile's delta-weight "
-      "transfer (Tile.cpp TileCalculatePerformance: the input buffer and hTreeCM), 1.35× NeuroSim's in "
-      "those three layers, which weighs 63 % of layer 7's WU energy in NeuroSim (33 % of layer 8's). "
-      "Measured on an instrumented NeuroSim V2.0 run of the same files: the tile input buffer's WU energy "
-      "matches (7.07e-9 vs 7.11e-9 J per layer-7 tile), the CM tile H-tree's is 1.37× (1.40e-7 vs "
-      "1.02e-7 J), as are its FW transfers (3.56e-9 vs 2.59e-9 J). Cause: HTree::CalculatePower "
-      "(HTree.cpp) charges a root-leaf transfer the (numStage−1)/2 halving stages from h·2^S/4 and w·2^S/4 "
-      "plus the main bus min(numCol − x_center, x_center)·w (2 PE widths for the 2×2 CM tile tree); "
-      "cimjax's htree energy takes the D-geometry path of cimjax.hw.components.htree (main bus D/2 plus "
-      "2S + 1 stages from D/2: 2.75 PE widths), 1.375× longer. The last FC layer's write lines were "
-      "12.8× until 2026-12-08 (its sub-arrays hold 10 of 128 columns; subarray_write now counts "
-      "GetWriteUpdateEstimation's R × C cells: stat_rows, stat_cols). The FeFET polarisation energy "
-      "(modelled) matches NeuroSim's to 0.2 % per layer (test_fefet_polarization_energy_as_in_neurosim)")
-
 XFAIL = {
     ("14nm", "fw.peak_latency"): f"measured 1.117: {FINFET_OTHER}",
     ("14nm", "ag.peak_latency"): f"measured 1.117: {FINFET_OTHER}",
     ("14nm", "breakdown.accumulation.latency"): f"measured 1.165: {FINFET_OTHER}",
     ("14nm", "breakdown.array.energy"): f"measured 1.119: {FINFET_OTHER}",
     ("14nm", "layers.layer7.ag.latency"): f"measured 1.119: {FINFET_OTHER}",
-    ("14nm", "layers.layer7.ag.energy"): f"measured 0.733: {L7}",
-    ("14nm", "layers.layer8.ag.energy"): f"measured 0.889: the last FC layer, 0.934 in the default run; {FINFET_OTHER}",
-    ("default", "wu.energy"): f"measured 1.122: {WU}",
     ("14nm_T350", "fw.peak_latency"): "measured 1.169: " + AT_350K.format("1.117"),
     ("14nm_T350", "ag.peak_latency"): "measured 1.170: " + AT_350K.format("1.117"),
     ("14nm_T350", "breakdown.accumulation.latency"): "measured 1.226: " + AT_350K.format("1.165"),
     ("14nm_T350", "breakdown.array.energy"): "measured 1.120: " + AT_350K.format("1.119"),
     ("14nm_T350", "layers.layer7.ag.latency"): "measured 1.177: " + AT_350K.format("1.119"),
-    ("14nm_T350", "layers.layer7.ag.energy"): f"measured 0.734: {L7}",
-    ("14nm_T350", "layers.layer8.ag.energy"): "measured 0.889: the last FC layer, as at 300 K (0.889); " + FINFET_OTHER,
     ("14nm_T350", "leakage_energy"): (
         "measured 0.054: NeuroSim's off-currents are tables of the temperature too (Technology.cpp "
         "currentOffNmos/Pmos[T − 300], read by formula.cpp CalculateGateLeakage; 14 nm LSTP NMOS "
         "×15.5 from 300 to 350 K), in V2.0 and V2.1 alike; cimjax's leakage is at 300 K (hw/tech.py)"),
-    ("default", "layers.layer7.ag.energy"): (
-        "measured 0.727: not a V2.1 difference: cimjax's current code on NeuroSim V2.0's default run "
-        "of the same files (tests/fixtures/neurosim_variants) gives 0.763 for this layer (the FC "
-        "layer 7, mapped over 8 tiles; the other layers are within 7 %); the chip's AG "
-        "energy is within tolerance (0.96). Not yet traced"),
-    ("currentMode_false", "wu.energy"): (
-        "measured 1.134: the default run's WU miss (1.122; the ADC does not enter the WU)"),
-    ("currentMode_false", "layers.layer7.ag.energy"): (
-        "measured 0.750: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0). "
-        "Not yet traced"),
-    ("SARADC", "layers.layer7.ag.energy"): (
-        "measured 0.668: the FC layer 7 of the default run (0.727 there, 0.763 under V2.0); the "
-        "SAR ADC matches NeuroSim's (ADC energy 0.998), so the miss lies in the layer's other AG "
-        "terms, which weigh more once the ADC energy halves. Not yet traced"),
-    ("SARADC", "layers.layer8.ag.energy"): (
-        "measured 0.835: the last FC layer (1024 × 10), 0.934 in the default run and 0.94 under "
-        "V2.0 (cimjax's current code on NeuroSim V2.0's default run); as layer 7, the non-ADC AG "
-        "terms weigh more with the SAR ADC. Not yet traced"),
+    ("14nm", "breakdown.buffer.energy"): (
+        "measured 1.128 (within 10 % until 2026-12-08, when the PE buffers' DFF energy came to follow "
+        "NeuroSim's call, ProcessingUnit.cpp ProcessingUnitCalculatePerformance: "
+        "DFF::CalculatePower(weight rows, numInVector), which adds the FC layers' PE buffers): at 32 nm "
+        "that term matches NeuroSim's per PE to 4 digits (instrumented V2.0 run) and every run's buffer "
+        "energy is within 10 %; at 14 nm it is not; " + FINFET_OTHER),
+    ("14nm_T350", "breakdown.buffer.energy"): "measured 1.128: as at 300 K (1.128); " + FINFET_OTHER,
 }
 
 def estimate(overrides=()):
