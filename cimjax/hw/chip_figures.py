@@ -82,10 +82,12 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
     occ = jnp.broadcast_to(as_float(trace.read_occupancy), jnp.shape(act))
     r = jax.vmap(read)(act, as_float(trace.weight_level), occ)
 
-    def write(p, e, ra, ca, wc, wl, *march):
-        extra = dict(zip(("row_fraction", "stat_rows"), march))
+    def write(p, e, ra, ca, wc, wl, sr, sc, *march):
+        extra = dict(zip(("row_fraction",), march))
+        if not config.version.write_per_selected_row:
+            extra["stat_cols"] = sc
         return sa.subarray_write(sp, scfg, write_pulses=p, cell_pulse_energy_sum=e, row_write_activity=ra,
-                                 col_write_activity=ca, written_cells=wc, written_level=wl, **extra)
+                                 col_write_activity=ca, written_cells=wc, written_level=wl, stat_rows=sr, **extra)
 
     # Σ n/R̄ over written cells ≈ (Σ n)·G at the layer's mean conductance (R̄ = the mean of the
     # old and new resistances; the update is small against the range).
@@ -100,13 +102,18 @@ def subarray_figures(params, config, trace, fp: Floorplan) -> SubArrayFigures:
         jnp.broadcast_to(as_float(trace.written_cells), jnp.shape(act)),
         jnp.broadcast_to(as_float(trace.written_level), jnp.shape(act)),
     ]
+    # The rows and columns the write statistics describe: the mean weight-holding rows and columns
+    # of the layer's sub-arrays (NeuroSim's CopySubArray block, R × C; 27 rows of a 3×3×3 conv,
+    # 10 columns of a 1024 × 10 FC layer; subarray_write's "Rows and columns").
+    sub_rows, sub_cols = as_float(sp.rows), as_float(sp.cols)
+    stat_rows = fp.weight_rows / relax.ceil(fp.weight_rows / sub_rows, config.mode, temperature=config.temperature)
+    stat_cols = fp.weight_cols / relax.ceil(fp.weight_cols / sub_cols, config.mode, temperature=config.temperature)
+    write_args += [jnp.broadcast_to(stat_rows, jnp.shape(act)), jnp.broadcast_to(stat_cols, jnp.shape(act))]
     if config.version.write_per_selected_row:
         # bf95f9c: a sub-array writes only the rows its PE holds (rows_pe of a block; 56 of 128 for
         # 3×3 NM kernels) of the rows the write statistics describe (a layer's block, R if R < 128).
-        sub_rows = as_float(sp.rows)
-        stat_rows = fp.weight_rows / relax.ceil(fp.weight_rows / sub_rows, config.mode, temperature=config.temperature)
         frac = jnp.minimum(jnp.minimum(rows_pe, sub_rows) / stat_rows, 1.0)
-        write_args += [jnp.broadcast_to(frac, jnp.shape(act)), jnp.broadcast_to(stat_rows, jnp.shape(act))]
+        write_args += [jnp.broadcast_to(frac, jnp.shape(act))]
     w = jax.vmap(write)(*write_args)
     fw, ag = r.fw, r.ag
     # V2.1 (first_layer_no_ag): no transposed read on the first layer (tile.ag_weights).

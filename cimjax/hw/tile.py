@@ -308,8 +308,8 @@ def tile_performance(
     buf_in_t = nv * n_sa_r * half_clock
     buf_out_t = jnp.floor(nv / nb) * half_clock
     # NeuroSim DFF.cpp: every DFF of the PE buffer (numBitInput·subRows in; subCols/numColMuxed ·
-    # (log2 levelOutput + numBitInput + PE tree stages) out) is clocked per read; only
-    # min(numDffPerOperation, numDff) switch data (rows in; cols·adder bits out).
+    # (log2 levelOutput + numBitInput + PE tree stages) out) is clocked per "read" of its energy
+    # call; only min(numDffPerOperation, numDff) switch data (below).
     n_dff_in = nb * sub_r
     n_dff_out = (sub_c / sizes.columns_per_adc) * (partial_sum_bits(c, sizes) + jnp.maximum(c.log2ceil(grid_obj), 0.0))
 
@@ -324,10 +324,16 @@ def tile_performance(
     # where a weight spans several cells (SRAM: cellBit = 1, five cells per 5-bit weight).
     cols_p_syn = _per_synapse(c, cols_p, fp.num_col_per_synapse)
     cols_t_syn = _per_synapse(c, jnp.floor(cols_t), fp.num_col_per_synapse)
-    dff_in = per_layer(lambda n: _pe_dff(n_dff_in, n), rows_p)
-    dff_out = per_layer(lambda n, m: _pe_dff(m, n), cols_p_syn * adder_bits, n_dff_out)
-    buf_in_e = nv * dff_in.energy
-    buf_out_e = jnp.floor(nv / nb) * dff_out.energy
+    # The energy call swaps the roles (ProcessingUnit.cpp ProcessingUnitCalculatePerformance:
+    # bufferInput->CalculatePower(weightMatrixRow, numInVector), bufferOutput->CalculatePower(
+    # weightMatrixCol/numColPerSynapse·numAdderBit, numInVector/numBitInput); DFF.cpp
+    # CalculatePower(numRead, numDffPerOperation)): every DFF is clocked once per weight row (per
+    # output bit) and min(numInVector, numDff) (min(⌊numInVector/numBitInput⌋, numDff)) switch
+    # data, whatever the reads. Probed on NeuroSim V2.0 (default run): equal to 4 digits per PE.
+    dff_in = per_layer(lambda n: _pe_dff(n_dff_in, n), nv)
+    dff_out = per_layer(lambda n, m: _pe_dff(m, n), jnp.floor(nv / nb), n_dff_out)
+    buf_in_e = rows_p * dff_in.energy
+    buf_out_e = cols_p_syn * adder_bits * dff_out.energy
     # March 2020: ProcessingUnitInitialize builds the PE buses with delay tolerance 0 (the
     # optimal repeater, Bus::Initialize skips its search).
     tol = jnp.zeros_like(sizes.local_delay_tolerance) if version.pe_bus_optimal_repeater else sizes.local_delay_tolerance

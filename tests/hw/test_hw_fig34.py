@@ -139,7 +139,7 @@ MEASURED = {
     "current_code_wg64": {
         "area.total": 1.809, "area.adc": 2.867, "area.accumulation": 1.307, "area.interconnect": 1.557,
         "fw.latency": 2.941, "fw.energy": 0.578, "ag.latency": 2.841, "ag.energy": 0.618, "wu.latency": 2.639,
-        "wu.energy": 1.317, "total.latency": 1.534, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501,
+        "wu.energy": 1.316, "total.latency": 1.534, "fw.peak_latency": 3.629, "ag.peak_latency": 2.501,
         "wu.peak_latency": 2.775, "fw.peak_energy": 0.303, "ag.peak_energy": 0.351, "wu.peak_energy": 0.172,
         "leakage.energy": 5.422, "leakage.power": 1.597, "breakdown.accumulation.latency": 10.261,
         "breakdown.array.latency": 0.699, "breakdown.interconnect.latency": 18.019, "breakdown.adc.energy": 0.221,

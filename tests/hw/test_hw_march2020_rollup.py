@@ -137,12 +137,14 @@ def test_version_validated():
 
 def test_current_htree_unchanged():
     """H-tree values of the code before NeuroSim versions existed (float32), for the default
-    config and an explicit ``version=current()``. Leakage ×1.001 since 2026-12-08 (NeuroSim's
+    config and an explicit ``version=current()``. The energies since 2026-12-08, when they came to
+    follow HTree::CalculatePower's path (cimjax.hw.components.htree; were 1.953e-11, 4.695e-11,
+    2.465e-10 J: 1.375×, 1.101×, 1.175× these); leakage ×1.001 since 2026-12-08 (NeuroSim's
     unrounded off-current, 100.1 pA/µm at 32 nm LSTP and 300 K; 100 before)."""
     want = {
-        2: (7.1679999713580855e-09, 1.9533668085824907e-11, 7.475281504909503e-10, 8.880476851231832e-07),
-        3: (2.2694399248734953e-08, 4.69473938891074e-11, 1.7442323141381166e-09, 2.9971607737024895e-06),
-        4: (1.316952022989426e-07, 2.464738135810052e-10, 1.9934083272943326e-09, 1.5735094744741218e-05),
+        2: (7.1679999713580855e-09, 1.4207296797352775e-11, 7.475281504909503e-10, 8.880476851231832e-07),
+        3: (2.2694399248734953e-08, 4.262188865733485e-11, 1.7442323141381166e-09, 2.9971607737024895e-06),
+        4: (1.316952022989426e-07, 2.097795964717264e-10, 1.9934083272943326e-09, 1.5735094744741218e-05),
     }
     for n, bus in ((2, 256.0), (3, 384.0), (4, 1512.0)):
         for code in (None, "current"):

@@ -123,10 +123,12 @@ def test_march_shift_adder_layout_area():
 
 
 def test_current_write_ignores_march_arguments():
+    # row_fraction is March-only; stat_rows/stat_cols are the current code's too (the rows and
+    # columns GetWriteUpdateEstimation counts: tests/hw/test_hw_subarray.py test_write_narrow_layer_by_hand).
     for cell in ("fefet", "rram"):
         cfg = sa.SubArrayConfig(cell=cell)
         a = sa.subarray_write(P, cfg, **STATS)
-        b = sa.subarray_write(P, cfg, **STATS, row_fraction=0.3, stat_rows=27.0)
+        b = sa.subarray_write(P, cfg, **STATS, row_fraction=0.3)
         assert float(a.energy) == float(b.energy) and float(a.latency) == float(b.latency)
     # The current code charges FeFET cells no write energy: the cell sum does not enter.
     cfg = sa.SubArrayConfig(cell="fefet")

@@ -190,6 +190,31 @@ def test_write_by_hand():
     assert float(w.area) == 0.0 and float(w.leakage) == 0.0
 
 
+def test_write_narrow_layer_by_hand():
+    """A sub-array whose layer holds R × C < 128 × 128 cells (a 1024 × 10 FC layer: C = 10):
+    GetWriteUpdateEstimation (ProcessingUnit.cpp) runs on those cells, so its selected columns are
+    ``a_col·C`` and its unselected lines ``C − m`` (and the FeFET gate term ``a_row·R`` rows); the
+    switch matrices (SubArray.cpp, ``numCol·activityColWrite``) keep the full 128."""
+    p, c = SA.SubArrayParams(), SA.SubArrayConfig()
+    g = subarray_geometry.geometry(p, c)
+    vw2, pulses = 32.0, 128.0
+    kw = dict(write_pulses=pulses, cell_pulse_energy_sum=1e-3, row_write_activity=0.5, col_write_activity=0.2)
+    full = float(SA.subarray_write(p, c, **kw).energy)
+    assert float(SA.subarray_write(p, c, **kw, stat_rows=128.0, stat_cols=128.0).energy) == full
+    narrow = float(SA.subarray_write(p, c, **kw, stat_cols=10.0).energy)
+    # 1T1R at set_fraction ½: P/2·V_w²·(C_col + C_row1)·C for the SET and RESET column lines together.
+    line = pulses / 2 * vw2 * (float(g.cap_col) + float(g.cap_row1))
+    assert full - narrow == pytest.approx(line * (128 - 10), rel=1e-5)
+    # FeFET: P·(C_col + C_FeFET·a_row·R)·V_w²·a_col·C (the pulses' SET and RESET phases together).
+    fe = SA.SubArrayConfig(cell="fefet")
+    e = {(r, cc): float(SA.subarray_write(p, fe, **kw, stat_rows=r, stat_cols=cc).energy)
+         for r, cc in ((128.0, 128.0), (128.0, 10.0), (27.0, 10.0))}
+    gate = float(p.gate_cap_fefet)
+    assert e[128.0, 128.0] - e[128.0, 10.0] == pytest.approx(
+        pulses * (float(g.cap_col) + gate * 0.5 * 128) * vw2 * 0.2 * (128 - 10), rel=1e-5)
+    assert e[128.0, 10.0] - e[27.0, 10.0] == pytest.approx(pulses * gate * 0.5 * (128 - 27) * vw2 * 0.2 * 10, rel=1e-5)
+
+
 def test_monotonicity():
     c = SA.SubArrayConfig()
     base = SA.SubArrayParams()

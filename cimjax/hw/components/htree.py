@@ -50,9 +50,16 @@ H-tree latency (``HTreeConfig.latency_rule``):
   optimal repeater for its widened wire (delay ∝ √r: 3–5× faster than NeuroSim's), main bus
   ``D/2``.
 
-Energy, leakage and the ``"repeaters"`` area always use the per-stage repeaters and the
-``D``-geometry (the energy per length does not depend on the wire resistance: the optimal
-``s/d`` is fixed by the capacitances; it matches NeuroSim's interconnect energy within 5 %).
+Energy: with ``latency_rule="neurosim"`` (the default), ``HTree::CalculatePower``'s root-leaf
+transfer (:func:`_neurosim_energy`; the same in the March 2020 code): the path ``(h + w)·Σ_{i<S}
+2^S/2^(i+2)`` (half the latency's stages) plus the main bus ``min(cols − x_c, x_c)·w``, at
+``0.25·(C_in + C_out + c_w·d)·V_dd²/d`` per metre with the tree's one repeater. Probed on
+NeuroSim V2.0's default run (instrumented outside this repository, 2026-12-08): the CM tile
+tree (2×2 PEs), the NM tile tree (3×3) and the chip tree of every VGG-8 layer within 0.4 % per
+transfer. Until then cimjax charged the ``D``-geometry path below (main bus ``D/2`` plus the
+``2S + 1`` stages from ``D/2``): 1.375× on the 2×2 tile tree, 1.10× on the 3×3 one.
+Leakage, the ``"repeaters"`` area and the ``"per_stage"`` rule's energy use the per-stage
+repeaters and the ``D``-geometry.
 
 H-tree of NeuroSim's March 2020 code (``version.htree_floor_stages``; the first
 public release, neurosim/DNN_NeuroSim_V2.0 commit bf95f9c, ``HTree.cpp``, read for its formulas;
@@ -184,7 +191,9 @@ def htree(params: HTreeParams, config: HTreeConfig = HTreeConfig()) -> Cost:
             cost = cost._replace(area=_channel_area(params, config, rep, height, width, levels))
         if config.latency_rule == "neurosim":
             cost = cost._replace(latency=_neurosim_latency(params, config, t, rep, r_rep, design.spacing,
-                                                           height, width, levels))
+                                                           height, width, levels),
+                                 energy=_neurosim_energy(params, config, t, rep, design.spacing, height, width,
+                                                         levels))
     return cost
 
 
@@ -217,16 +226,24 @@ def _march2020_htree(params: HTreeParams, config: HTreeConfig) -> Cost:
         u = delay_per_length(rep, r_rep, _march2020_stage_resistance(c, i), c_w, d)
         latency = latency + (height + width) * (2.0**levels / 2.0 ** (i + 1)) * u
     latency = latency + main * u
-    energy_pl = WIRE_ACTIVITY * (rep.c_in + rep.c_out + c_w * d) * t.vdd**2 / d
-    path = (height + width) * sum(2.0**levels / 2.0 ** (i + 2) for i in range(levels)) + main
     wire = (height + width) * sum(2.0**levels / 2.0 ** (i + 1) for i in range(1, levels)) + main
-    bus = as_float(params.bus_width)
     return Cost(
         area=_channel_area(params, config, rep, height, width, levels),
-        energy=bus * path * energy_pl,
+        energy=_neurosim_energy(params, config, t, rep, d, height, width, levels),
         latency=latency,
         leakage=wire * rep.leakage / d,
     )
+
+
+def _neurosim_energy(params: HTreeParams, config: HTreeConfig, t, rep, spacing, height, width, levels: int) -> Array:
+    """One root-to-leaf transfer of ``bus_width`` bits by ``HTree::CalculatePower`` (the same in
+    the March 2020 and later codes; module docstring, "Energy"), J: the path ``(h + w)·Σ_{i<S}
+    2^S/2^(i+2)`` plus the main bus ``min(cols − x_c, x_c)·w`` at ``0.25·(C_in + C_out + c_w·d)·
+    V_dd²/d`` per metre, with the tree's one repeater ``rep`` every ``spacing`` = ``d`` m."""
+    c_w = as_float(params.circuit.wire_capacitance)
+    energy_pl = WIRE_ACTIVITY * (rep.c_in + rep.c_out + c_w * spacing) * t.vdd**2 / spacing
+    path = (height + width) * sum(2.0**levels / 2.0 ** (i + 2) for i in range(levels)) + _main_bus_units(config) * width
+    return as_float(params.bus_width) * path * energy_pl
 
 
 def _stage_width_nm(c: CircuitParams, config: HTreeConfig, length_f: Array) -> Array:

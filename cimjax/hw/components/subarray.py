@@ -92,16 +92,17 @@ def subarray_read(params: SubArrayParams, config: SubArrayConfig = SubArrayConfi
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
                    set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
-                   stat_rows: ArrayLike | None = None, written_cells: ArrayLike = 0.0,
-                   written_level: ArrayLike = 0.0) -> Cost:
+                   stat_rows: ArrayLike | None = None, stat_cols: ArrayLike | None = None,
+                   written_cells: ArrayLike = 0.0, written_level: ArrayLike = 0.0) -> Cost:
     """One weight update of one sub-array (area and leakage 0).
 
     Args:
       params / config: as :func:`subarray_area`.
       write_pulses, cell_pulse_energy_sum, row_write_activity, col_write_activity, set_fraction:
         the write statistics (:func:`cimjax.hw.components.subarray_write.subarray_write`).
-      row_fraction / stat_rows: the rows the statistics describe (eNVM with
-        ``version.write_per_selected_row`` only; the SRAM sub-array does not take them).
+      row_fraction / stat_rows / stat_cols: the rows and columns the statistics describe
+        (eNVM only; the SRAM sub-array does not take them; ``row_fraction`` with
+        ``version.write_per_selected_row`` only, ``stat_cols`` without it).
       written_cells / written_level: the written cells and the sum of their levels
         (:func:`cimjax.trace.weight_update_stats`; FeFET under
         ``version.fefet_polarization_write`` only).
@@ -115,7 +116,7 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
     if config.cell == "sram":
         return MODELS["sram"].write(params, config, **stats)
     return MODELS[config.cell].write(params, config, row_fraction=row_fraction, stat_rows=stat_rows,
-                                     written_cells=written_cells, written_level=written_level, **stats)
+                                     stat_cols=stat_cols, written_cells=written_cells, written_level=written_level, **stats)
 
 
 def check_subarray_params(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig()) -> None:

@@ -143,7 +143,7 @@ def half_selected_conductance(p: SubArrayParams, config: SubArrayConfig) -> Arra
     return 0.5 * (1.0 / r_on + 1.0 / r_off)
 
 
-def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m) -> Array:
+def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m, rows=None, cols=None) -> Array:
     """Line and half-selected-cell energy of one cross-point update, J (V/2 biasing).
 
     Source: NeuroSim V2.0 ``ProcessingUnit.cpp`` ``GetWriteUpdateEstimation``, the branch of a
@@ -156,10 +156,13 @@ def cross_point_lines(p, config, g, *, pulses, p_set, p_reset, a_row, m) -> Arra
     (V_w/2)²·G_½·t·((C − m) + (R − n_S))·P_S``; RESET ``C_row1·(V_w/2)²·(R − n_R)·P̄ +
     C_col·V_w²·P_R + C_col·(V_w/2)²·(C − m)·P_R + (V_w/2)²·G_½·t·((C − m) + (R − n_R))·P_R``.
     The trace gives mean activities: ``n_S = n_R = a_row·R`` (NeuroSim's ``n_S + n_R = 2·a_row·R``)
-    and ``m = a_col·C`` for both phases. The updated cells' own energy is the 1T1R cell's
-    (:func:`subarray_write`). Valid as :func:`subarray_write`.
+    and ``m = a_col·C`` for both phases. ``R``, ``C`` (``rows``, ``cols``; default the
+    sub-array's) are the weight-holding rows and columns the statistics describe
+    (:func:`subarray_write`, "Rows and columns"). The updated cells' own energy is the 1T1R
+    cell's (:func:`subarray_write`). Valid as :func:`subarray_write`.
     """
-    rows, cols = as_float(p.rows), as_float(p.cols)
+    rows = as_float(p.rows) if rows is None else as_float(rows)
+    cols = as_float(p.cols) if cols is None else as_float(cols)
     vw2 = 2.0 * as_float(p.write_voltage) ** 2
     half2 = vw2 / 4.0
     t_pulse = as_float(p.write_pulse_width)
@@ -226,17 +229,28 @@ def polarization_energy(params: SubArrayParams, config: SubArrayConfig, written_
 def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConfig(), *, write_pulses: ArrayLike,
                    cell_pulse_energy_sum: ArrayLike, row_write_activity: ArrayLike, col_write_activity: ArrayLike,
                    set_fraction: ArrayLike = 0.5, row_fraction: ArrayLike = 1.0,
-                   stat_rows: ArrayLike | None = None, written_cells: ArrayLike = 0.0,
-                   written_level: ArrayLike = 0.0) -> Cost:
+                   stat_rows: ArrayLike | None = None, stat_cols: ArrayLike | None = None,
+                   written_cells: ArrayLike = 0.0, written_level: ArrayLike = 0.0) -> Cost:
     """One weight update of one sub-array (docs/model.md §5.5; area and leakage 0).
 
     Latency ``write_pulses·t_pulse + max(t_WLsw,write, t_SLsw,write)`` with ``2·⌈a_col⌉·rows·a_row``
     switch write operations. Energy: cells ``V_w²·t_pulse·cell_pulse_energy_sum`` (not FeFET;
     ``V_w = √2·write_voltage``) + lines + switch matrices. Lines (1T1R), with ``P_set =
-    set_fraction·write_pulses`` and ``P_reset`` the rest, ``m = a_col·cols`` selected columns:
-    SET ``P_set·(C_row2·V_dd² + C_col·V_w²·(cols − m) + C_row1·V_w²·m)``, RESET mirrored
-    (``C_col·V_w²·m + C_row1·V_w²·(cols − m)``); FeFET ``P·(C_row2·V_dd² + (C_col + C_FeFET·
-    a_row·rows)·V_w²·m)`` per phase. With ``set_fraction = ½`` the column activity cancels.
+    set_fraction·write_pulses`` and ``P_reset`` the rest, ``C = stat_cols`` the columns and
+    ``R = stat_rows`` the rows that hold the layer's weights, ``m = a_col·C`` selected columns:
+    SET ``P_set·(C_row2·V_dd² + C_col·V_w²·(C − m) + C_row1·V_w²·m)``, RESET mirrored
+    (``C_col·V_w²·m + C_row1·V_w²·(C − m)``); FeFET ``P·(C_row2·V_dd² + (C_col + C_FeFET·
+    a_row·R)·V_w²·m)`` per phase. With ``set_fraction = ½`` the column activity cancels.
+
+    **Rows and columns.** ``GetWriteUpdateEstimation`` (``ProcessingUnit.cpp``, V2.0 and V2.1)
+    runs on the sub-array's copy of the weights (``CopySubArray``: ``numRowMatrix ×
+    numColMatrix``, the layer's part, e.g. 128 × 10 for a 1024 × 10 FC layer): its counts
+    ``numSelectedRowSet/Reset``, ``numSelectedColSet/Reset``, its unselected lines
+    ``newMemory[0].size() − numSelectedCol…`` (and ``newMemory.size() − numSelectedRow…``) and
+    ``numWritePulseAVG`` are of those ``R × C`` cells, as the trace's activities are (their
+    denominators are the same ``R``, ``C``: :func:`cimjax.trace.weight_update_stats`). The
+    switch matrices' write operations (``SubArray.cpp``: ``numRow·activityRowWrite``,
+    ``numCol·activityColWrite``) take the full ``rows``, ``cols``.
 
     Args:
       params: :class:`SubArrayParams` (scalars).
@@ -251,8 +265,11 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
         ``⌊min(PE_NM, R)/numPENM⌋`` rows of a block the trace took whole.
       stat_rows: rows the write statistics describe (traced; default ``rows``; a layer with
         ``R < rows`` has ``R``).
-      ``row_fraction`` and ``stat_rows`` are used with ``version.write_per_selected_row`` only
-      (module docstring).
+      stat_cols: columns the write statistics describe (traced; default ``cols``; a layer
+        with ``C < cols`` weight columns, e.g. 10 for a 1024 × 10 FC layer, has ``C``). With
+        ``stat_rows`` the ``R × C`` of ``GetWriteUpdateEstimation`` (above); not used with
+        ``version.write_per_selected_row``, whose lines cost a narrow layer's sub-array full.
+      ``row_fraction`` is used with ``version.write_per_selected_row`` only (module docstring).
       written_cells / written_level: the written cells and ``Σ(ℓ_new + ℓ_old)`` over them
         (traced; :func:`polarization_energy`, FeFET under ``version.fefet_polarization_write``;
         not with ``version.write_per_selected_row``).
@@ -267,11 +284,14 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
                                          stat_rows=stat_rows)
     p, g = params, geometry(params, config)
     rows, cols = as_float(p.rows), as_float(p.cols)
+    # The weight-holding rows and columns the statistics describe (docstring, "Rows and columns").
+    stat_r = rows if stat_rows is None else as_float(stat_rows)
+    stat_c = cols if stat_cols is None else as_float(stat_cols)
     pulses, a_row, a_col = as_float(write_pulses), as_float(row_write_activity), as_float(col_write_activity)
     vw2, vdd2 = 2.0 * as_float(p.write_voltage) ** 2, g.t.vdd**2
     t_pulse = as_float(p.write_pulse_width)
-    n_ops = 2.0 * config.ceil(a_col) * rows * a_row
-    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else write_pulse_average(pulses, a_row, rows, config)
+    n_ops = 2.0 * config.ceil(a_col) * rows * a_row  # SubArray.cpp: numRow·activityRowWrite, the full rows
+    sl_pulses = 0.0 if config.version.sl_write_pulses_unset else write_pulse_average(pulses, a_row, stat_r, config)
     wl = switch_matrix_costs(*switch_params(p, config, g, which="wl", num_reads=p.columns_per_adc, num_writes=n_ops)).write
     # SL: NeuroSim's write energy reuses the DFF figures of its last (AG) read call, its write
     # latency those of the forward call (no DFF reads): one evaluation, DFF latency removed.
@@ -281,19 +301,20 @@ def subarray_write(params: SubArrayParams, config: SubArrayConfig = SubArrayConf
     sl_latency = sl.latency - sl_reads * 0.5 / as_float(p.circuit.clock_hz)
     p_set = as_float(set_fraction) * pulses
     p_reset = pulses - p_set
-    m = a_col * cols
+    m = a_col * stat_c  # numSelectedColSet/Reset: a count of the weight-holding columns
     if config.access == "none":
         cells = vw2 * t_pulse * as_float(cell_pulse_energy_sum)
-        lines = cross_point_lines(p, config, g, pulses=pulses, p_set=p_set, p_reset=p_reset, a_row=a_row, m=m)
+        lines = cross_point_lines(p, config, g, pulses=pulses, p_set=p_set, p_reset=p_reset, a_row=a_row, m=m,
+                                  rows=stat_r, cols=stat_c)
     elif config.cell == "fefet":
         # V2.0 charges a FeFET cell nothing; V2.1 its polarisation (polarization_energy).
         cells = polarization_energy(p, config, written_cells, written_level) + jnp.zeros_like(pulses)
-        col = (g.cap_col + as_float(p.gate_cap_fefet) * a_row * rows) * vw2 * m
+        col = (g.cap_col + as_float(p.gate_cap_fefet) * a_row * stat_r) * vw2 * m
         lines = (p_set + p_reset) * (g.cap_row2 * vdd2 + col)
     else:
         cells = vw2 * t_pulse * as_float(cell_pulse_energy_sum)
-        lines = p_set * (g.cap_row2 * vdd2 + g.cap_col * vw2 * (cols - m) + g.cap_row1 * vw2 * m)
-        lines = lines + p_reset * (g.cap_row2 * vdd2 + g.cap_col * vw2 * m + g.cap_row1 * vw2 * (cols - m))
+        lines = p_set * (g.cap_row2 * vdd2 + g.cap_col * vw2 * (stat_c - m) + g.cap_row1 * vw2 * m)
+        lines = lines + p_reset * (g.cap_row2 * vdd2 + g.cap_col * vw2 * m + g.cap_row1 * vw2 * (stat_c - m))
     latency = pulses * t_pulse + jnp.maximum(wl.latency, sl_latency)
     energy = cells + lines + wl.energy + sl.energy
     zero = jnp.zeros_like(energy)
