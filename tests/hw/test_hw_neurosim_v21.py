@@ -41,24 +41,16 @@ TOLERANCE = 0.10
 #: sequence (``Adder.cpp`` ``CalculateLatency``, ``logic.adder_latency``: pull-down 2·R_on,n and
 #: pull-up R_on,p alternating, 2·numBit + 1 stages, where cimjax's netlist had 2·numBit + 4 stages
 #: at max(2·R_on,n, R_on,p); a FinFET NAND2's pull-up is 8 % slower than its pull-down, at 32 nm
-#: they are equal): now 1.006, 1.008, 1.006. The misses below remain.
-FINFET_OTHER = ("at the FinFET node only (the 32 nm runs agree, and the FinFET standard cells now match "
-                "NeuroSim's gate by gate, tests/hw/test_hw_components_values.py); not traced")
-#: The 14 nm run at 350 K: the latencies follow NeuroSim's (FW 1.030, AG 1.033, WG 1.002; 0.92
-#: before V2.1's FinFET on-current tables); the leakage follows NeuroSim's off-current tables of
-#: the temperature (1.087; 0.054 at 300 K tables); the energy misses of the 300 K run remain.
-AT_350K = "the 14 nm run's miss at 300 K ({}), larger at 350 K; " + FINFET_OTHER
-XFAIL = {
-    ("14nm", "breakdown.array.energy"): f"measured 1.119: {FINFET_OTHER}",
-    ("14nm", "breakdown.buffer.energy"): (
-        "measured 1.128 (within 10 % until 2026-12-08, when the PE buffers' DFF energy came to follow "
-        "NeuroSim's call, ProcessingUnit.cpp ProcessingUnitCalculatePerformance: "
-        "DFF::CalculatePower(weight rows, numInVector), which adds the FC layers' PE buffers): at 32 nm "
-        "that term matches NeuroSim's per PE to 4 digits (instrumented V2.0 run) and every run's buffer "
-        "energy is within 10 %; at 14 nm it is not; " + FINFET_OTHER),
-    ("14nm_T350", "breakdown.array.energy"): "measured 1.120: " + AT_350K.format("1.119"),
-    ("14nm_T350", "breakdown.buffer.energy"): "measured 1.128: as at 300 K (1.128); " + FINFET_OTHER,
-}
+#: they are equal): now 1.006, 1.008, 1.006.
+#: The 14 nm runs' array and buffer energies (1.119 / 1.128) missed until a FinFET transmission
+#: gate's input took NeuroSim's ``CalculateGateCap`` (``gates.py``; NeuroSim sizes every TG gate load,
+#: ``capTgGateN/P`` of ``DFF.cpp`` and ``NewSwitchMatrix.cpp``, with it, where cimjax used
+#: ``CalculateGateCapacitance``'s double-scaled fins: 2× at 14 nm; the array figure is the WL/SL
+#: switch matrices' energy, the buffer's the DFF clock TGs); found on an instrumented V2.1 run.
+#: The FC layers' misses (WU 1.13, layer 7/8 AG 0.67–0.89) closed with the write cells, PE DFF
+#: buffer and H-tree energy fixes (benchmarks/README.md, "Against NeuroSim V2.1's runs").
+XFAIL: dict = {}
+
 
 def estimate(overrides=()):
     """cimjax's estimate of ``configs/neurosim_v21.py`` (plus ``overrides``) on the run's trace."""

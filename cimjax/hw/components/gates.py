@@ -45,7 +45,12 @@ docs/model.md gives the ingredients of NeuroSim's planar gate layout but not its
     ``P_fin/(2F)`` before ``CalculateGateCap`` scales them again, so one input sees
     ``⌈W·P_fin/(2F)²⌉`` fins of ``(2·H_fin + W_fin)`` each, per transistor (7 nm: 2 fins for a
     2F transistor). A lone transistor's gate (:func:`cimjax.hw.tech.gate_capacitance`,
-    ``CalculateGateCap``) scales once: ``⌈W/(2F)⌉`` fins.
+    ``CalculateGateCap``) scales once: ``⌈W/(2F)⌉`` fins. A transmission gate's input is that
+    single-scaled ``CalculateGateCap`` of its N and P: NeuroSim never sizes a TG's gate load with
+    ``CalculateGateCapacitance`` (``capTgGateN/P`` in ``DFF.cpp`` ``CalculateArea``,
+    ``NewSwitchMatrix.cpp`` ``CalculateArea``, the switch matrices and muxes; 14 nm minimum TG
+    1.18e-16 F for N + P, where the double-scaled rule gave 2.37e-16 F and the 14 nm runs' array and
+    buffer energies 1.12–1.13× NeuroSim V2.1's; found on an instrumented V2.1 run, 2026-12-08).
   - *Output capacitance.* Drain strips ``⌈(n_f+1)/2⌉·3.9F`` wide (sources ``⌊(n_f+1)/2⌋``) and
     the region's fin height tall: bottom ``C_j·w·h``, side walls ``C_sw·(2w + h·…)`` and drain
     to channel ``C_gate-edge·n_f·h``, with NAND/NOR drain sharing as in
@@ -459,8 +464,11 @@ def _build_gate(t: tech.Technology, kind: str, k: int, size: ArrayLike, mode: st
     # FinFET nodes: NeuroSim's fin layout (module docstring), in place of the planar rules above.
     fin_n, fin_p = finfet_layout(t, w_n, w_p, mode)
     width = jnp.where(t.finfet, _finfet_width(t, kind, k, fin_n, fin_p), width)
-    c_in = jnp.where(t.finfet, _finfet_input_capacitance(t, w_n, mode) + _finfet_input_capacitance(t, w_p, mode),
-                     c_in)
+    if kind == "tg":  # NeuroSim takes a TG's gate load from CalculateGateCap (module docstring)
+        c_fin = tech.gate_capacitance(t, w_n, mode) + tech.gate_capacitance(t, w_p, mode)
+    else:
+        c_fin = _finfet_input_capacitance(t, w_n, mode) + _finfet_input_capacitance(t, w_p, mode)
+    c_in = jnp.where(t.finfet, c_fin, c_in)
     c_out = jnp.where(t.finfet, _finfet_output_capacitance(t, kind, k, fin_n, fin_p, mode), c_out)
     return Gate(
         area=width * height,
