@@ -67,9 +67,17 @@ _AG_MUX_WIDTH = (
 XFAIL = {
     ("numRowMuxedAG16", "area.accumulation"): (
         "measured 0.848: NeuroSim's accumulation area falls 10.51 → 7.64 mm² with numRowMuxedAG 16, "
-        "cimjax's 9.92 → 6.48 mm². The AG shift-adders' count ceil(numRow/numRowMuxedBP) "
-        "(SubArray.cpp Initialize) is the same in both; their fitted layout area (SubArray.cpp "
-        "CalculateArea, ShiftAdd) is the likely cause, not yet traced"),
+        "cimjax's 9.92 → 6.48 mm²; traced to the sub-array shift-adders (a 128×128 sub-array of "
+        "NeuroSim probed outside this repository, 2026-12-08): its areaAccum goes 2.951e-9 → 2.473e-9 m², "
+        "cimjax's 2.625e-9 → 1.791e-9. d4de5bc's SubArray::CalculateArea charges ShiftAdd::CalculateArea's "
+        "layout box: the forward units across widthArray (1.130e-9 m²), the AG units down heightArray "
+        "(16.4 µm × the adder, INV/NAND2 and DFF column widths): 1.821e-9 m² for 16 units, 1.343e-9 for 8 "
+        "(the 8 or 16 15-bit adders fit one 49.2 µm column either way; the 368 → 184 DFFs 21 → 11 columns), "
+        "so it shrinks by 26 %. cimjax charges the gates' sum (NeuroSimVersion.shift_adder_bounding_box is "
+        "False for 'current'): forward 0.957e-9, AG 1.668e-9 → 0.834e-9, halved with the units. "
+        "shift_adder_layout_area gives NeuroSim's three figures to 7 digits; with the flag on for "
+        "'current' (patched at run time, not committed) the chip's accumulation is 10.40 → 7.53 mm² "
+        "(0.990 and 0.986 of NeuroSim's) and the sub-array areaAccum NeuroSim's to 4 digits"),
     ("relaxArrayCellHeight", "area.accumulation"): "measured 0.510: " + _AG_SHIFT_ADDER_BOX.format(
         "2.95e-9 → 7.85e-9 m² (shiftAddBP 1.82e-9 → 6.72e-9: its adders and DFFs fit one column of "
         "the 7× taller array"),
@@ -107,12 +115,19 @@ KNOB_XFAIL = {
         "measured 0.888 (cimjax 0.974, NeuroSim 1.097): " + _RELAXED_TILES),
     ("parallelBP_false", "ag.energy"): (
         "measured 1.040 (cimjax 16.705, NeuroSim 16.062; 1.00 until 2026-12-08): the default run's AG energy, "
-        "the denominator, fell from 0.981 to 0.940 of NeuroSim's when the H-tree energies (HTree.cpp "
-        "CalculatePower's path) and the PE DFF buffers (ProcessingUnit.cpp's DFF::CalculatePower(weight "
-        "rows, numInVector)) came to match NeuroSim's per component (within 0.4 % per transfer and 4 "
-        "digits per PE on an instrumented V2.0 run), while this variant's AG energy, 16× the default's "
-        "and made of the row-by-row reads, barely moved; the default run's remaining AG deficit (the "
-        "novel-mapped conv layers 2–6 at 0.93–0.95 per layer) is not traced"),
+        "the denominator, is 0.940 of NeuroSim's (since the H-tree and PE DFF-buffer energies came to match "
+        "NeuroSim's; the conv layers 2–6 0.930–0.953 per layer), while this variant's AG energy, 16× the "
+        "default's and made of the row-by-row reads, is 0.978. Traced to the PE buses: d4de5bc's "
+        "ProcessingUnitInitialize builds busInput/busOutput with delay tolerance 0 (Bus::Initialize's 4th "
+        "argument: the optimal repeater, no tolerance trade-off; Bus.cpp CalculatePower's "
+        "unitLengthEnergyRep 6.634e-11 J/m per bit), cimjax's 'current' version with localBusDelayTolerance "
+        "0.1 (NeuroSimVersion.pe_bus_optimal_repeater is True for march2020 only): a 512×512 PE's bus energy "
+        "per transfer is 0.81 of NeuroSim's on the input bus (2.542e-11 vs 3.141e-11 J per 128 bits) and 0.83 "
+        "on the output bus (1.102e-10 vs 1.333e-10 J per 512 bits), and the buses are half of an NM PE's AG "
+        "energy (4.06e-7 of 8.02e-7 J; instrumented V2.0 default run and a one-sub-array probe outside this "
+        "repository, 2026-12-08). With the flag on for 'current' (patched at run time, not committed): 0.985 "
+        "and 1.006 per transfer, the default AG energy 0.989 of NeuroSim's (layers 1–7 0.986–0.994, the small "
+        "FC layer 8 1.013 → 1.044), this variant's 0.980, the knob ratio 15.913 (0.991)"),
 }
 
 
