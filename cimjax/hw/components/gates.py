@@ -464,11 +464,9 @@ def _build_gate(t: tech.Technology, kind: str, k: int, size: ArrayLike, mode: st
     # FinFET nodes: NeuroSim's fin layout (module docstring), in place of the planar rules above.
     fin_n, fin_p = finfet_layout(t, w_n, w_p, mode)
     width = jnp.where(t.finfet, _finfet_width(t, kind, k, fin_n, fin_p), width)
-    if kind == "tg":  # NeuroSim takes a TG's gate load from CalculateGateCap (module docstring)
-        c_fin = tech.gate_capacitance(t, w_n, mode) + tech.gate_capacitance(t, w_p, mode)
-    else:
-        c_fin = _finfet_input_capacitance(t, w_n, mode) + _finfet_input_capacitance(t, w_p, mode)
-    c_in = jnp.where(t.finfet, c_fin, c_in)
+    if kind != "tg":  # a TG's gate load stays CalculateGateCap's, c_in above (module docstring)
+        c_in = jnp.where(t.finfet, _finfet_input_capacitance(t, w_n, mode) + _finfet_input_capacitance(t, w_p, mode),
+                         c_in)
     c_out = jnp.where(t.finfet, _finfet_output_capacitance(t, kind, k, fin_n, fin_p, mode), c_out)
     return Gate(
         area=width * height,
